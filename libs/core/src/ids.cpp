@@ -1,0 +1,35 @@
+#include "alliance/core/ids.hpp"
+
+#include <chrono>
+#include <openssl/rand.h>
+#include <stdexcept>
+#include <string_view>
+
+namespace alliance {
+
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (n && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  return out;
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string new_id() { return to_hex(random_bytes(16)); }
+
+std::int64_t now_unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace alliance

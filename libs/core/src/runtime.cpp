@@ -1,0 +1,31 @@
+#include "alliance/core/runtime.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <fstream>
+
+namespace alliance {
+
+asio::awaitable<void> wait_for_stop_signal() {
+  asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
+  co_await signals.async_wait(use_tuple);
+}
+
+void write_ready_file(const std::filesystem::path& path, const std::map<std::string, long long>& values) {
+  if (path.empty()) return;
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{";
+    bool first = true;
+    for (auto& [k, v] : values) {
+      out << (first ? "" : ",") << "\"" << k << "\":" << v;
+      first = false;
+    }
+    out << "}\n";
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace alliance

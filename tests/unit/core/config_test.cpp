@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "alliance/core/config.hpp"
+
+namespace alliance {
+namespace {
+
+Config::EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string error_of(auto&& fn) {
+  try {
+    fn();
+  } catch (const ConfigError& e) {
+    return e.key() + "|" + e.what();
+  }
+  return "no error";
+}
+
+TEST(Config, FileEnvironmentAndFlagsOverrideInThatOrder) {
+  auto c = Config::from_text("gateway", "listen = 127.0.0.1:1\nidle_timeout = 30s # comment\nthreads=2\n",
+                             {{"threads", "3"}}, env_of({{"ALLIANCE_GATEWAY_LISTEN", "127.0.0.1:2"}}));
+  EXPECT_EQ(c.host_port("listen").port, 2);
+  EXPECT_EQ(c.duration("idle_timeout", {}), std::chrono::seconds(30));
+  EXPECT_EQ(c.integer("threads", 1, 1, 64), 3);
+  EXPECT_NO_THROW(c.reject_unknown());
+}
+
+TEST(Config, BadValuesNameTheKey) {
+  auto c = Config::from_text("gateway", "listen = nowhere\nthreads = many\nidle = 5 parsecs\n", {}, env_of({}));
+  EXPECT_EQ(error_of([&] { c.host_port("listen"); }).substr(0, 7), "listen|");
+  auto threads = error_of([&] { c.integer("threads", 1, 1, 64); });
+  EXPECT_NE(threads.find("threads|"), std::string::npos);
+  EXPECT_NE(threads.find("gateway.conf:2"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.duration("idle", {}); }).find("idle|"), std::string::npos);
+}
+
+TEST(Config, MissingRequiredKeyNamesKeyAndEnvironmentVariable) {
+  auto c = Config::from_text("identity", "", {}, env_of({}));
+  auto err = error_of([&] { c.string("database"); });
+  EXPECT_NE(err.find("database|"), std::string::npos);
+  EXPECT_NE(err.find("ALLIANCE_IDENTITY_DATABASE"), std::string::npos);
+}
+
+TEST(Config, OutOfRangeAndUnknownKeysAreRejected) {
+  auto c = Config::from_text("gateway", "threads = 500\nthreds = 2\n", {}, env_of({}));
+  EXPECT_NE(error_of([&] { c.integer("threads", 1, 1, 64); }).find("between 1 and 64"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.reject_unknown(); }).find("threds|"), std::string::npos);
+}
+
+TEST(Config, MalformedLinesAndDuplicateKeysAreRejected) {
+  EXPECT_NE(error_of([] { Config::from_text("g", "just words\n", {}, {}); }).find("g.conf:1"), std::string::npos);
+  EXPECT_NE(error_of([] { Config::from_text("g", "a = 1\na = 2\n", {}, {}); }).find("a|"), std::string::npos);
+  EXPECT_NE(error_of([] { Config::from_text("g", "Bad Key = 1\n", {}, {}); }).find("not a valid key"),
+            std::string::npos);
+}
+
+TEST(Config, MissingFileNamesThePath) {
+  auto c = Config::from_text("gateway", "tls_cert = /nonexistent/cert.pem\n", {}, env_of({}));
+  auto err = error_of([&] { c.file("tls_cert"); });
+  EXPECT_NE(err.find("tls_cert|"), std::string::npos);
+  EXPECT_NE(err.find("/nonexistent/cert.pem"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace alliance
