@@ -1,0 +1,48 @@
+#pragma once
+// A real redis-server for tests: loopback only, on a free port, in its own temp dir,
+// no persistence. Blocking; use it from the test's main thread.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+
+namespace alliance::testing {
+
+class RedisServer {
+ public:
+  // Starts `redis-server --port P --bind 127.0.0.1 --dir <tmp> --save "" --appendonly no`
+  // (found on $PATH) and returns once it answers PING. Retries on another port if the
+  // chosen one was taken meanwhile; throws std::runtime_error (with its log) otherwise.
+  RedisServer();
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string host_port() const;        // "127.0.0.1:P"
+  std::filesystem::path dir() const;    // redis-server's --dir (where dump.rdb would go)
+  std::filesystem::path log_file() const;
+  std::string log() const;              // redis-server's log, for failure messages
+
+  void stop();      // SIGTERM and wait until it has exited and released the port
+  void restart();   // start again on the SAME port (empty data), wait until it answers PING
+  bool running();
+
+  // Runs `redis-cli -p P args...` and returns its stdout (raw format, e.g. "PONG\n").
+  std::string cli(std::vector<std::string> args);
+
+ private:
+  bool launch(std::chrono::milliseconds ready_timeout);  // false if it exited before ready
+
+  TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::optional<Process> process_;
+};
+
+// True if something on 127.0.0.1:port answers a RESP PING with +PONG.
+bool redis_ping(std::uint16_t port);
+
+}  // namespace alliance::testing
