@@ -1,0 +1,79 @@
+// alliance-gateway: the only public listener (HTTPS + WSS). Wiring only.
+#include <openssl/ssl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+
+#include "alliance/core/config.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/core/runtime.hpp"
+#include "alliance/net/tls.hpp"
+#include "src/gateway.hpp"
+#include "src/http_server.hpp"
+
+using namespace alliance;
+
+int main(int argc, char** argv) try {
+  auto config = Config::load("gateway", argc, argv);
+  log::init("gateway", log::parse_level(config.string("log_level", "info")));
+  auto listen = config.host_port("listen", "127.0.0.1:8443");
+  auto identity_at = config.host_port("identity", "127.0.0.1:7101");
+  auto redis_at = config.host_port("redis", "127.0.0.1:6379");
+  net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
+  auto public_cert = config.file("tls_cert");
+  auto public_key = config.file("tls_key");
+  gateway::GatewayOptions options;
+  options.token_issuer = config.string("token_issuer", "alliance");
+  options.token_audience = config.string("token_audience", "alliance-api");
+  options.rpc_timeout = config.duration("rpc_timeout", std::chrono::seconds(5));
+  gateway::HttpServerOptions http;
+  http.host = listen.host;
+  http.port = listen.port;
+  http.body_limit = config.integer("body_limit", 64 * 1024, 1024, 16 << 20);
+  http.header_limit = config.integer("header_limit", 8 * 1024, 1024, 1 << 20);
+  http.read_timeout = config.duration("read_timeout", std::chrono::seconds(10));
+  http.keepalive_timeout = config.duration("keepalive_timeout", std::chrono::seconds(30));
+  http.ws_idle_timeout = config.duration("ws_idle_timeout", std::chrono::seconds(60));
+  http.ws_ping_interval = config.duration("ws_ping_interval", std::chrono::seconds(20));
+  auto ready_file = config.output_path("ready_file", "");
+  config.reject_unknown();
+
+  asio::io_context io(1);
+  auto public_tls = net::make_public_server_context(public_cert, public_key);
+  SSL_CTX_set_mode(public_tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle sockets hold no TLS buffers
+  auto rpc_tls = net::make_rpc_client_context(rpc_files);
+  net::RpcClient identity(io.get_executor(), rpc_tls,
+                          {identity_at.host, identity_at.port, config.string("identity_name", "identity")});
+  redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
+  gateway::Gateway gw(io.get_executor(), options, {{"identity", &identity}}, redis);
+  redis::Subscriber subscriber(
+      io.get_executor(), redis::parse_options(redis_at),
+      [&gw](std::string_view channel, std::string_view payload) { gw.hub().on_message(channel, payload); },
+      [&gw] { gw.resync_revocations(); });
+  gw.attach_subscriber(subscriber);
+  redis.start();
+  subscriber.start();
+  gateway::HttpServer server(io.get_executor(), public_tls, gw, http);
+  auto port = server.listen();
+  asio::co_spawn(io, gw.run(), asio::detached);
+  log::info("listening", {{"url", "https://" + listen.host + ":" + std::to_string(port)}});
+  write_ready_file(ready_file, {{"https_port", port}});
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    co_await wait_for_stop_signal();
+    log::info("stopping");
+    server.stop();
+    subscriber.stop();
+    redis.stop();
+    io.stop();
+  }, asio::detached);
+  io.run();
+  return 0;
+} catch (const alliance::ConfigError& e) {
+  alliance::log::init("gateway");
+  alliance::log::error("bad configuration", {{"key", e.key()}, {"error", e.what()}});
+  std::cerr << e.what() << "\n";
+  return 1;
+} catch (const std::exception& e) {
+  alliance::log::error("start-up failed", {{"error", e.what()}});
+  return 1;
+}

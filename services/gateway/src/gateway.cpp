@@ -1,0 +1,223 @@
+#include "gateway.hpp"
+
+#include <boost/url/parse_query.hpp>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/identity/v1/identity.pb.h"
+#include "alliance/redis/push.hpp"
+#include "alliance/rpc/v1/rpc.pb.h"
+#include "json_mapping.hpp"
+#include "routes.hpp"
+
+namespace alliance::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::string_view kIdentity = "identity";
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void spawn(asio::any_io_executor ex, asio::awaitable<void> work, std::string_view what) {
+  asio::co_spawn(ex, std::move(work), [what = std::string(what)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("background task failed", {{"task", what}, {"error", ex.what()}});
+    }
+  });
+}
+
+}  // namespace
+
+Gateway::Gateway(asio::any_io_executor ex, GatewayOptions options, Upstreams upstreams, redis::Client& redis)
+    : ex_(std::move(ex)),
+      options_(std::move(options)),
+      upstreams_(std::move(upstreams)),
+      redis_(redis),
+      tokens_(options_.token_issuer, options_.token_audience),
+      hub_(PushHub::Hooks{
+          [this](const std::string& ch) {
+            if (subscriber_) subscriber_->subscribe(ch);
+          },
+          [this](const std::string& ch) {
+            if (subscriber_) subscriber_->unsubscribe(ch);
+          },
+          [this](const std::string& sid, std::int64_t expires) {
+            tokens_.revoke_session(sid, expires, now_unix_ms());
+          }}) {}
+
+void Gateway::attach_subscriber(redis::Subscriber& subscriber) {
+  subscriber_ = &subscriber;
+  subscriber_->subscribe(std::string(kRevocationChannel));
+}
+
+asio::awaitable<bool> Gateway::load_keys() {
+  auto it = upstreams_.find(kIdentity);
+  if (it == upstreams_.end()) co_return false;
+  identity::v1::GetVerificationKeysRequest req;
+  auto resp = co_await it->second->call<identity::v1::GetVerificationKeysResponse>(
+      "alliance.identity.v1.Identity/GetVerificationKeys", req, rpc::v1::Caller{}, options_.rpc_timeout);
+  if (!resp) {
+    log::warn("cannot load token keys from identity", {{"error", resp.error().message}});
+    co_return false;
+  }
+  crypto::KeySet keys;
+  for (const auto& k : resp->keys()) keys[k.kid()] = k.ed25519_public_key();
+  if (keys.empty()) co_return false;
+  tokens_.set_keys(std::move(keys));
+  co_return true;
+}
+
+asio::awaitable<void> Gateway::load_revocations() {
+  auto it = upstreams_.find(kIdentity);
+  if (it == upstreams_.end()) co_return;
+  identity::v1::ListRevokedSessionsRequest req;
+  auto resp = co_await it->second->call<identity::v1::ListRevokedSessionsResponse>(
+      "alliance.identity.v1.Identity/ListRevokedSessions", req, rpc::v1::Caller{}, options_.rpc_timeout);
+  if (!resp) {
+    log::warn("cannot load revoked sessions from identity", {{"error", resp.error().message}});
+    co_return;
+  }
+  auto now = now_unix_ms();
+  // Identity lists sessions revoked within one access-token lifetime; keep them a day.
+  for (const auto& sid : resp->session_ids()) {
+    tokens_.revoke_session(sid, now + 86'400'000, now);
+    hub_.close_session(sid, "session revoked");
+  }
+}
+
+void Gateway::resync_revocations() { spawn(ex_, load_revocations(), "resync revocations"); }
+
+asio::awaitable<void> Gateway::run() {
+  asio::steady_timer timer(ex_);
+  auto delay = std::chrono::milliseconds(100);
+  while (!co_await load_keys()) {
+    timer.expires_after(delay);
+    co_await timer.async_wait(use_tuple);
+    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+  }
+  co_await load_revocations();
+  log::info("token keys loaded");
+  for (;;) {
+    timer.expires_after(options_.key_refresh_interval);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    co_await load_keys();
+  }
+}
+
+Result<crypto::AccessClaims> Gateway::authenticate(std::string_view authorization, std::string_view query) {
+  std::string token(bearer_token(authorization));
+  if (token.empty() && !query.empty()) {
+    if (auto params = boost::urls::parse_query(query)) {
+      for (auto p : *params)
+        if (p.key == "access_token") token = p.value;
+    }
+  }
+  if (token.empty()) return Error{Code::kUnauthenticated, "missing access token", "authorization"};
+  auto now = now_unix_ms() / 1000;
+  return tokens_.verify(token, now);
+}
+
+asio::awaitable<bool> Gateway::wait_push_ready(const std::string& user_id, std::chrono::milliseconds timeout) {
+  if (!subscriber_) co_return false;
+  co_return co_await subscriber_->wait_subscribed(redis::push_channel(user_id), timeout);
+}
+
+asio::awaitable<bool> Gateway::ready() {
+  if (!redis_.connected() || !subscriber_ || !subscriber_->connected() || !tokens_.has_keys()) co_return false;
+  for (auto& [name, client] : upstreams_) {
+    rpc::v1::HealthCheckRequest req;
+    auto resp = co_await client->call<rpc::v1::HealthCheckResponse>("alliance.rpc.v1.Health/Check", req,
+                                                                    rpc::v1::Caller{}, std::chrono::milliseconds(1000));
+    if (!resp || !resp->ready()) co_return false;
+  }
+  co_return true;
+}
+
+HttpReply Gateway::metrics_reply() {
+  Metrics::Gauges g;
+  g.ws_open = hub_.sockets();
+  g.ws_users = hub_.users();
+  g.http_connections_open = http_connections_open;
+  g.pushes_delivered = hub_.delivered();
+  g.token_cache_entries = tokens_.cached();
+  HttpReply r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = metrics_.render(g);
+  return r;
+}
+
+asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
+  auto t0 = Clock::now();
+  auto [path, query] = split_target(request.target);
+  if (path == "/healthz") co_return HttpReply{200, "text/plain", "ok\n", {}};
+  if (path == "/metrics") co_return metrics_reply();
+  if (path == "/readyz") {
+    bool ok = co_await ready();
+    co_return HttpReply{ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready\n", {}};
+  }
+
+  auto lookup = find_route(request.method, path);
+  if (lookup.match == RouteMatch::kNoSuchPath) {
+    metrics_.observe_http("unmatched", 404, seconds_since(t0));
+    co_return error_reply(404, "not_found", "no such endpoint");
+  }
+  if (lookup.match == RouteMatch::kWrongMethod) {
+    auto reply = error_reply(405, "method_not_allowed", "method not allowed; use " + lookup.allowed_methods);
+    reply.headers.emplace_back("Allow", lookup.allowed_methods);
+    metrics_.observe_http(path, 405, seconds_since(t0));
+    co_return reply;
+  }
+  const Route& route = *lookup.route;
+  auto finish = [&](HttpReply reply) {
+    metrics_.observe_http(route.path, reply.status, seconds_since(t0));
+    return reply;
+  };
+
+  rpc::v1::Caller caller;
+  caller.set_source_address(request.remote_address);
+  if (route.requires_token) {
+    auto token = bearer_token(request.authorization);
+    if (token.empty())
+      co_return finish(error_reply(Error{Code::kUnauthenticated, "missing bearer token", "authorization"}));
+    auto claims = tokens_.verify(token, now_unix_ms() / 1000);
+    if (!claims) co_return finish(error_reply(claims.error()));
+    caller.set_user_id(claims->subject);
+    caller.set_practice_id(claims->practice_id);
+    caller.set_role(claims->role);
+    caller.set_session_id(claims->session_id);
+  }
+
+  auto message = new_message(route.request_type);
+  auto response = new_message(route.response_type);
+  if (!message || !response) {
+    log::error("route names an unknown message type", {{"route", route.path}});
+    co_return finish(error_reply(Error{Code::kInternal, "internal error", {}}));
+  }
+  Status parsed = request.method == "GET" ? query_to_message(query, *message)
+                                          : json_to_message(request.body, *message);
+  if (!parsed) co_return finish(error_reply(parsed.error()));
+
+  auto upstream = upstreams_.find(route.service);
+  if (upstream == upstreams_.end())
+    co_return finish(error_reply(Error{Code::kUnavailable, "service unavailable", {}}));
+
+  auto rpc_t0 = Clock::now();
+  auto result = co_await upstream->second->call_raw(route.rpc_method, message->SerializeAsString(), caller,
+                                                    options_.rpc_timeout);
+  metrics_.observe_rpc(route.service, route.rpc_method, result ? Code::kOk : result.error().code,
+                       seconds_since(rpc_t0));
+  if (!result) co_return finish(error_reply(result.error()));
+  if (!response->ParseFromString(*result)) {
+    log::error("upstream sent an unparsable response", {{"method", route.rpc_method}});
+    co_return finish(error_reply(Error{Code::kInternal, "internal error", {}}));
+  }
+  co_return finish(HttpReply{route.success_status, "application/json", message_to_json(*response), {}});
+}
+
+}  // namespace alliance::gateway

@@ -1,0 +1,75 @@
+#pragma once
+// The gateway's request logic, free of sockets: routes a public HTTP request to
+// the owning service over RPC (JSON <-> protobuf), authenticates tokens locally,
+// and owns the push hub that WebSocket sessions register with. Owned by the
+// gateway's single I/O thread; the Beast server (http_server.hpp) calls into it.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/net/rpc_client.hpp"
+#include "alliance/redis/client.hpp"
+#include "alliance/redis/subscriber.hpp"
+#include "http_types.hpp"
+#include "metrics.hpp"
+#include "push_hub.hpp"
+#include "token_verifier.hpp"
+
+namespace alliance::gateway {
+
+struct GatewayOptions {
+  std::string token_issuer = "alliance";
+  std::string token_audience = "alliance-api";
+  std::chrono::milliseconds rpc_timeout{5000};
+  std::chrono::milliseconds key_refresh_interval{std::chrono::minutes(5)};
+};
+
+class Gateway {
+ public:
+  using Upstreams = std::map<std::string, net::RpcClient*, std::less<>>;
+  Gateway(asio::any_io_executor ex, GatewayOptions options, Upstreams upstreams, redis::Client& redis);
+
+  // The pub/sub connection that feeds the push hub (created by main with
+  // on_message -> hub().on_message and on_reconnect -> resync_revocations()).
+  void attach_subscriber(redis::Subscriber& subscriber);
+
+  // Loads token keys and revoked sessions from identity (retrying until it
+  // answers), then refreshes the keys periodically. Runs until the executor stops.
+  asio::awaitable<void> run();
+  // Re-reads revoked sessions from identity (after a Redis reconnect, when
+  // revocations published meanwhile may have been missed).
+  void resync_revocations();
+
+  asio::awaitable<HttpReply> handle(const HttpRequestView& request);
+
+  // For a WebSocket upgrade: the token from the Authorization header or the
+  // access_token query parameter.
+  Result<crypto::AccessClaims> authenticate(std::string_view authorization, std::string_view query);
+  // Completes once Redis confirmed the user's push subscription (false on timeout).
+  asio::awaitable<bool> wait_push_ready(const std::string& user_id, std::chrono::milliseconds timeout);
+
+  asio::awaitable<bool> ready();
+
+  PushHub& hub() { return hub_; }
+  TokenVerifier& tokens() { return tokens_; }
+  Metrics& metrics() { return metrics_; }
+  std::uint64_t http_connections_open = 0;  // maintained by the HTTP server
+
+ private:
+  asio::awaitable<bool> load_keys();
+  asio::awaitable<void> load_revocations();
+  HttpReply metrics_reply();
+
+  asio::any_io_executor ex_;
+  GatewayOptions options_;
+  Upstreams upstreams_;
+  redis::Client& redis_;
+  redis::Subscriber* subscriber_ = nullptr;
+  Metrics metrics_;
+  TokenVerifier tokens_;
+  PushHub hub_;
+};
+
+}  // namespace alliance::gateway

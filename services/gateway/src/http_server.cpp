@@ -1,0 +1,394 @@
+#include "http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
+#include <unordered_set>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "gateway.hpp"
+#include "json_mapping.hpp"
+
+namespace alliance::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using WsStream = websocket::stream<TlsStream>;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void spawn(asio::any_io_executor ex, asio::awaitable<void> work) {
+  asio::co_spawn(ex, std::move(work), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("connection failed", {{"error", ex.what()}});
+    }
+  });
+}
+
+http::response<http::string_body> to_response(const HttpReply& reply, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
+  res.set(http::field::server, "alliance");
+  res.set(http::field::content_type, reply.content_type);
+  res.set(http::field::cache_control, "no-store");
+  for (auto& [k, v] : reply.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = reply.body;
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+// One authenticated WebSocket: a reader coroutine and a writer coroutine that
+// drains the push queue and sends pings. Lives on the server's executor.
+class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, crypto::AccessClaims claims)
+      : ws_(std::move(tls)),
+        wake_(ws_.get_executor()),
+        options_(options),
+        gateway_(gateway),
+        claims_(std::move(claims)) {}
+
+  WsStream& stream() { return ws_; }
+
+  void deliver(std::shared_ptr<const std::string> json) override {
+    if (closing_ || dead_) return;
+    if (queue_.size() >= options_.ws_max_queued) {
+      close_with(1008, "push queue overflow");
+      return;
+    }
+    queue_.push_back(std::move(json));
+    wake_.cancel();
+  }
+
+  void close_with(int code, std::string reason) override {
+    if (closing_ || dead_) return;
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = std::move(reason);
+    wake_.cancel();
+  }
+
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
+    gateway_.hub().add(claims_.subject, claims_.session_id, this);
+    last_heard_ = Clock::now();
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = Clock::now(); });
+    spawn(ws_.get_executor(), reader());
+    // Tell the client once its pushes are flowing, so it never misses one sent after this frame.
+    if (co_await gateway_.wait_push_ready(claims_.subject, std::chrono::seconds(5))) {
+      push::v1::PushFrame ready;
+      ready.set_id(new_id());
+      ready.set_type("session.ready");
+      ready.set_sent_unix_ms(now_unix_ms());
+      queue_.push_front(std::make_shared<const std::string>(message_to_json(ready)));
+    } else {
+      close_with(1011, "push service unavailable");
+    }
+    co_await writer();
+    gateway_.hub().remove(claims_.subject, claims_.session_id, this);
+  }
+
+ private:
+  asio::awaitable<void> reader() {
+    auto self = shared_from_this();
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      if (ec) break;
+      last_heard_ = Clock::now();
+      buffer.consume(n);  // clients have nothing to say on this socket yet
+    }
+    dead_ = true;
+    wake_.cancel();
+  }
+
+  asio::awaitable<void> writer() {
+    auto next_ping = Clock::now() + options_.ws_ping_interval;
+    while (!dead_) {
+      if (queue_.empty() && !closing_) {
+        wake_.expires_at(next_ping);
+        co_await wake_.async_wait(use_tuple);
+        if (dead_) break;
+      }
+      if (closing_) {
+        beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
+        co_await ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(close_code_), close_reason_),
+                                 use_tuple);
+        break;
+      }
+      while (!queue_.empty() && !closing_ && !dead_) {
+        auto msg = std::move(queue_.front());
+        queue_.pop_front();
+        ws_.text(true);
+        beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), use_tuple);
+        if (ec) {
+          dead_ = true;
+          break;
+        }
+      }
+      auto now = Clock::now();
+      if (!dead_ && !closing_ && now >= next_ping) {
+        if (now - last_heard_ > options_.ws_idle_timeout) {
+          close_with(kCloseIdle, "idle timeout");
+          continue;
+        }
+        beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
+        auto [ec] = co_await ws_.async_ping({}, use_tuple);
+        if (ec) dead_ = true;
+        next_ping = now + options_.ws_ping_interval;
+      }
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  WsStream ws_;
+  asio::steady_timer wake_;
+  const HttpServerOptions& options_;
+  Gateway& gateway_;
+  crypto::AccessClaims claims_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  Clock::time_point last_heard_;
+  bool closing_ = false;
+  bool dead_ = false;
+  int close_code_ = 1000;
+  std::string close_reason_;
+};
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::any_io_executor ex, ssl::context& tls, Gateway& gateway, HttpServerOptions options)
+      : ex(ex), tls(tls), gateway(gateway), options(std::move(options)), acceptor(ex) {}
+
+  asio::any_io_executor ex;
+  ssl::context& tls;
+  Gateway& gateway;
+  HttpServerOptions options;
+  tcp::acceptor acceptor;
+  std::size_t connections = 0;
+  bool stopping = false;
+  std::unordered_set<WsSession*> sessions;
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        log::warn("accept failed", {{"error", ec.message()}});
+        asio::steady_timer t(ex, std::chrono::milliseconds(50));  // e.g. out of file descriptors
+        co_await t.async_wait(use_tuple);
+        continue;
+      }
+      if (connections >= options.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+        gateway.metrics().count("connections_refused");
+        continue;
+      }
+      spawn(ex, serve(std::move(socket)));
+    }
+  }
+
+  asio::awaitable<void> write_plain_refusal(beast::tcp_stream& stream) {
+    static const std::string kRefusal = [] {
+      std::string body =
+          "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"this port only accepts HTTPS (TLS)\"}}";
+      return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
+             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    stream.expires_after(options.write_timeout);
+    co_await asio::async_write(stream, asio::buffer(kRefusal), use_tuple);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> send(TlsStream& tls_stream, const HttpReply& reply, unsigned version, bool keep_alive) {
+    auto res = to_response(reply, version, keep_alive);
+    beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
+    co_await http::async_write(tls_stream, res, use_tuple);
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    auto self = shared_from_this();
+    ++connections;
+    ++gateway.http_connections_open;
+    bool counted = true;
+    auto uncount = [&] {
+      if (counted) {
+        --gateway.http_connections_open;
+        counted = false;
+      }
+    };
+    beast::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    std::string remote_address = ec ? std::string() : remote.address().to_string();
+
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    stream.expires_after(options.handshake_timeout);
+    auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, use_tuple);
+    if (dec) {
+      uncount();
+      --connections;
+      co_return;
+    }
+    if (!is_tls) {
+      gateway.metrics().count("plaintext_refused");
+      co_await write_plain_refusal(stream);
+      uncount();
+      --connections;
+      co_return;
+    }
+    TlsStream tls_stream(std::move(stream), tls);
+    auto [hec, used] = co_await tls_stream.async_handshake(ssl::stream_base::server, buffer.data(), use_tuple);
+    if (hec) {
+      log::debug("TLS handshake failed", {{"remote", remote_address}, {"error", hec.message()}});
+      uncount();
+      --connections;
+      co_return;
+    }
+    buffer.consume(used);
+
+    bool first = true;
+    while (!stopping) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      beast::get_lowest_layer(tls_stream).expires_after(first ? options.read_timeout : options.keepalive_timeout);
+      // Wait for the first byte of the next request under the keep-alive limit,
+      // then give the whole request the read limit.
+      if (!first && buffer.size() == 0) {
+        auto [rec, n] = co_await tls_stream.async_read_some(buffer.prepare(4096), use_tuple);
+        if (rec) break;
+        buffer.commit(n);
+        beast::get_lowest_layer(tls_stream).expires_after(options.read_timeout);
+      }
+      first = false;
+      auto [rec, n] = co_await http::async_read(tls_stream, buffer, parser, use_tuple);
+      if (rec == http::error::end_of_stream) break;
+      if (rec == http::error::header_limit) {
+        co_await send(tls_stream, error_reply(431, "invalid_argument", "request headers are too large"), 11, false);
+        break;
+      }
+      if (rec == http::error::body_limit) {
+        co_await send(tls_stream,
+                      error_reply(413, "invalid_argument",
+                                  "body: request body is larger than " + std::to_string(options.body_limit) +
+                                      " bytes"),
+                      11, false);
+        break;
+      }
+      if (rec == beast::error::timeout) {
+        gateway.metrics().count("request_timeouts");
+        break;
+      }
+      if (rec) {
+        if (rec.category() == http::make_error_code(http::error::bad_method).category())
+          co_await send(tls_stream, error_reply(400, "invalid_argument", "malformed HTTP request"), 11, false);
+        break;
+      }
+      auto& req = parser.get();
+      auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
+      if (websocket::is_upgrade(req)) {
+        if (path != "/v1/ws") {
+          co_await send(tls_stream, error_reply(404, "not_found", "no such endpoint"), req.version(), false);
+          break;
+        }
+        uncount();
+        co_await serve_websocket(std::move(tls_stream), parser.release());
+        --connections;
+        co_return;
+      }
+      HttpRequestView view;
+      view.method = std::string_view(req.method_string().data(), req.method_string().size());
+      view.target = std::string_view(req.target().data(), req.target().size());
+      auto auth = req[http::field::authorization];
+      view.authorization = std::string_view(auth.data(), auth.size());
+      view.body = req.body();
+      view.remote_address = remote_address;
+      HttpReply reply = co_await gateway.handle(view);
+      bool keep_alive = req.keep_alive() && !stopping;
+      auto res = to_response(reply, req.version(), keep_alive);
+      beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
+      auto [wec, wn] = co_await http::async_write(tls_stream, res, use_tuple);
+      if (wec || !keep_alive) break;
+    }
+    beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
+    co_await tls_stream.async_shutdown(use_tuple);
+    uncount();
+    --connections;
+  }
+
+  asio::awaitable<void> serve_websocket(TlsStream tls_stream, http::request<http::string_body> req) {
+    auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
+    auto auth = req[http::field::authorization];
+    auto claims = gateway.authenticate(std::string_view(auth.data(), auth.size()), query);
+    if (!claims) {
+      gateway.metrics().count("ws_upgrades_rejected");
+      co_await send(tls_stream, error_reply(claims.error()), req.version(), false);
+      beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
+      co_await tls_stream.async_shutdown(use_tuple);
+      co_return;
+    }
+    auto session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(*claims));
+    auto& ws = session->stream();
+    beast::get_lowest_layer(ws).expires_never();
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = options.handshake_timeout;
+    timeouts.idle_timeout = websocket::stream_base::none();  // our writer pings and enforces idleness
+    timeouts.keep_alive_pings = false;
+    ws.set_option(timeouts);
+    ws.read_message_max(4096);
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "alliance"); }));
+    auto [aec] = co_await ws.async_accept(req, use_tuple);
+    if (aec) co_return;
+    sessions.insert(session.get());
+    co_await session->run();
+    sessions.erase(session.get());
+  }
+};
+
+HttpServer::HttpServer(asio::any_io_executor ex, ssl::context& tls, Gateway& gateway, HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(std::move(ex), tls, gateway, std::move(options))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::uint16_t HttpServer::listen() {
+  tcp::endpoint ep(asio::ip::make_address(impl_->options.host), impl_->options.port);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  spawn(impl_->ex, impl_->accept_loop());
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void HttpServer::stop() {
+  if (impl_->stopping) return;
+  impl_->stopping = true;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  auto sessions = impl_->sessions;
+  for (auto* s : sessions) s->close_with(1001, "server shutting down");
+}
+
+}  // namespace alliance::gateway

@@ -1,0 +1,39 @@
+#pragma once
+// What the gateway's request handling sees of HTTP, free of Beast types so the
+// logic compiles fast and tests build it directly.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "alliance/core/result.hpp"
+
+namespace alliance::gateway {
+
+struct HttpRequestView {
+  std::string_view method;          // "GET"
+  std::string_view target;          // "/v1/users?role=client"
+  std::string_view authorization;   // the Authorization header, if any
+  std::string_view body;
+  std::string remote_address;       // the client's IP address
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The one place an Error becomes an HTTP status and body:
+// {"error":{"code":"invalid_argument","message":"...","field":"..."}}.
+int http_status(Code code);
+HttpReply error_reply(const Error& error);
+HttpReply error_reply(int status, std::string_view code, std::string_view message);
+
+// Splits "/path?query" into its parts.
+std::pair<std::string_view, std::string_view> split_target(std::string_view target);
+// The token of "Bearer <token>" (case-insensitive scheme), or empty.
+std::string_view bearer_token(std::string_view authorization);
+
+}  // namespace alliance::gateway

@@ -1,0 +1,182 @@
+#include "json_mapping.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/parse_query.hpp>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
+
+namespace alliance::gateway {
+namespace pb = google::protobuf;
+namespace json = boost::json;
+
+namespace {
+
+using FD = pb::FieldDescriptor;
+
+const FD* find_field(const pb::Descriptor* d, std::string_view key) {
+  std::string k(key);
+  if (const FD* f = d->FindFieldByName(k)) return f;
+  for (int i = 0; i < d->field_count(); ++i)
+    if (d->field(i)->json_name() == k) return d->field(i);
+  return nullptr;
+}
+
+bool is_integer_text(std::string_view s) {
+  if (s.empty()) return false;
+  size_t i = (s[0] == '-') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+// Returns an empty string when `v` fits the scalar type of `f`, else what was expected.
+std::string_view check_scalar(const FD* f, const json::value& v) {
+  switch (f->cpp_type()) {
+    case FD::CPPTYPE_STRING:
+      return v.is_string() ? "" : "expected a string";
+    case FD::CPPTYPE_BOOL:
+      return v.is_bool() ? "" : "expected true or false";
+    case FD::CPPTYPE_INT32:
+    case FD::CPPTYPE_INT64:
+    case FD::CPPTYPE_UINT32:
+    case FD::CPPTYPE_UINT64:
+      if (v.is_int64() || v.is_uint64()) return "";
+      if (v.is_string() && is_integer_text(v.get_string())) return "";
+      if (v.is_double()) {
+        double d = v.get_double();
+        if (d == static_cast<double>(static_cast<long long>(d))) return "";
+      }
+      return "expected a whole number";
+    case FD::CPPTYPE_DOUBLE:
+    case FD::CPPTYPE_FLOAT:
+      return (v.is_number() || v.is_string()) ? "" : "expected a number";
+    case FD::CPPTYPE_ENUM:
+      return (v.is_string() || v.is_int64()) ? "" : "expected an enum name";
+    case FD::CPPTYPE_MESSAGE:
+      return "";
+  }
+  return "";
+}
+
+bool is_well_known(const pb::Descriptor* d) { return d->file()->package() == "google.protobuf"; }
+
+Status check_object(const pb::Descriptor* d, const json::object& obj, const std::string& prefix) {
+  for (const auto& [key, value] : obj) {
+    std::string path = prefix + std::string(key);
+    const FD* f = find_field(d, key);
+    if (!f) return invalid_argument(path, path + ": unknown field");
+    if (value.is_null()) continue;
+    if (f->is_map()) {
+      if (!value.is_object()) return invalid_argument(path, path + ": expected an object");
+      continue;
+    }
+    auto check_one = [&](const json::value& item, const std::string& item_path) -> Status {
+      if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
+        if (is_well_known(f->message_type())) return {};
+        if (!item.is_object()) return invalid_argument(item_path, item_path + ": expected an object");
+        return check_object(f->message_type(), item.get_object(), item_path + ".");
+      }
+      auto why = check_scalar(f, item);
+      if (!why.empty()) return invalid_argument(item_path, item_path + ": " + std::string(why));
+      return {};
+    };
+    if (f->is_repeated()) {
+      if (!value.is_array()) return invalid_argument(path, path + ": expected an array");
+      const auto& arr = value.get_array();
+      for (size_t i = 0; i < arr.size(); ++i) {
+        auto s = check_one(arr[i], path + "[" + std::to_string(i) + "]");
+        if (!s) return s;
+      }
+    } else {
+      auto s = check_one(value, path);
+      if (!s) return s;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<pb::Message> new_message(std::string_view full_type_name) {
+  const pb::Descriptor* d =
+      pb::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(full_type_name));
+  if (!d) return nullptr;
+  const pb::Message* proto = pb::MessageFactory::generated_factory()->GetPrototype(d);
+  if (!proto) return nullptr;
+  return std::unique_ptr<pb::Message>(proto->New());
+}
+
+Status json_to_message(std::string_view body, pb::Message& out) {
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  if (blank) return {};
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return invalid_argument("body", "body: malformed JSON (" + ec.message() + ")");
+  if (!v.is_object()) return invalid_argument("body", "body: expected a JSON object");
+  if (auto s = check_object(out.GetDescriptor(), v.get_object(), ""); !s) return s;
+  pb::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = pb::util::JsonStringToMessage(std::string(body), &out, options);
+  if (!status.ok()) {
+    // The structural check passed, so this is a value out of range or similar;
+    // protobuf's message names the field.
+    return invalid_argument("body", "body: " + std::string(status.message()));
+  }
+  return {};
+}
+
+Status query_to_message(std::string_view query, pb::Message& out) {
+  if (query.empty()) return {};
+  auto params = boost::urls::parse_query(query);
+  if (!params) return invalid_argument("query", "query: malformed query string");
+  const pb::Descriptor* d = out.GetDescriptor();
+  const pb::Reflection* r = out.GetReflection();
+  for (auto param : *params) {
+    std::string key = param.key;
+    std::string value = param.value;
+    const FD* f = find_field(d, key);
+    if (!f || f->is_repeated() || f->cpp_type() == FD::CPPTYPE_MESSAGE)
+      return invalid_argument(key, key + ": unknown query parameter");
+    switch (f->cpp_type()) {
+      case FD::CPPTYPE_STRING:
+        r->SetString(&out, f, value);
+        break;
+      case FD::CPPTYPE_BOOL:
+        if (value != "true" && value != "false")
+          return invalid_argument(key, key + ": expected true or false");
+        r->SetBool(&out, f, value == "true");
+        break;
+      case FD::CPPTYPE_INT32:
+      case FD::CPPTYPE_INT64:
+        if (!is_integer_text(value)) return invalid_argument(key, key + ": expected a whole number");
+        try {
+          long long n = std::stoll(value);
+          if (f->cpp_type() == FD::CPPTYPE_INT32) {
+            if (n < INT32_MIN || n > INT32_MAX) return invalid_argument(key, key + ": out of range");
+            r->SetInt32(&out, f, static_cast<int32_t>(n));
+          } else {
+            r->SetInt64(&out, f, n);
+          }
+        } catch (...) {
+          return invalid_argument(key, key + ": out of range");
+        }
+        break;
+      default:
+        return invalid_argument(key, key + ": not supported as a query parameter");
+    }
+  }
+  return {};
+}
+
+std::string message_to_json(const pb::Message& message) {
+  pb::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  (void)pb::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+}  // namespace alliance::gateway

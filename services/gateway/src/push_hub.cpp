@@ -1,0 +1,78 @@
+#include "push_hub.hpp"
+
+#include <algorithm>
+
+#include "alliance/core/log.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/redis/push.hpp"
+#include "json_mapping.hpp"
+
+namespace alliance::gateway {
+
+PushHub::PushHub(Hooks hooks) : hooks_(std::move(hooks)) {}
+
+void PushHub::add(const std::string& user_id, const std::string& session_id, PushSink* sink) {
+  auto& list = by_user_[user_id];
+  bool first = list.empty();
+  list.push_back(Entry{session_id, sink});
+  by_session_[session_id].push_back(sink);
+  ++sockets_;
+  if (first && hooks_.subscribe) hooks_.subscribe(redis::push_channel(user_id));
+}
+
+void PushHub::remove(const std::string& user_id, const std::string& session_id, PushSink* sink) {
+  if (auto it = by_user_.find(user_id); it != by_user_.end()) {
+    auto& list = it->second;
+    auto before = list.size();
+    std::erase_if(list, [&](const Entry& e) { return e.sink == sink; });
+    sockets_ -= before - list.size();
+    if (list.empty()) {
+      by_user_.erase(it);
+      if (hooks_.unsubscribe) hooks_.unsubscribe(redis::push_channel(user_id));
+    }
+  }
+  if (auto it = by_session_.find(session_id); it != by_session_.end()) {
+    std::erase(it->second, sink);
+    if (it->second.empty()) by_session_.erase(it);
+  }
+}
+
+void PushHub::on_message(std::string_view channel, std::string_view payload) {
+  if (channel == kRevocationChannel) {
+    push::v1::SessionRevoked revoked;
+    if (!revoked.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      log::warn("malformed revocation message", {{"bytes", payload.size()}});
+      return;
+    }
+    if (hooks_.revoked) hooks_.revoked(revoked.session_id(), revoked.expires_unix_ms());
+    close_session(revoked.session_id(), "session revoked");
+    return;
+  }
+  const std::string prefix = redis::push_channel("");
+  if (channel.substr(0, prefix.size()) != prefix) return;
+  std::string user_id(channel.substr(prefix.size()));
+  auto it = by_user_.find(user_id);
+  if (it == by_user_.end()) return;  // raced with the last socket leaving
+  push::v1::PushFrame frame;
+  if (!frame.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    ++dropped_;
+    log::warn("malformed push frame", {{"user_id", user_id}, {"bytes", payload.size()}});
+    return;
+  }
+  auto json = std::make_shared<const std::string>(message_to_json(frame));
+  // Copy: a sink may close (and remove itself) while we deliver.
+  auto entries = it->second;
+  for (auto& e : entries) {
+    e.sink->deliver(json);
+    ++delivered_;
+  }
+}
+
+void PushHub::close_session(const std::string& session_id, std::string_view reason) {
+  auto it = by_session_.find(session_id);
+  if (it == by_session_.end()) return;
+  auto sinks = it->second;
+  for (auto* s : sinks) s->close_with(kCloseSessionRevoked, std::string(reason));
+}
+
+}  // namespace alliance::gateway

@@ -1,0 +1,47 @@
+#include "routes.hpp"
+
+namespace alliance::gateway {
+
+const std::vector<Route>& public_routes() {
+  static const std::vector<Route> routes = {
+      {"POST", "/v1/practices", "identity", "alliance.identity.v1.Identity/CreatePractice",
+       "alliance.identity.v1.CreatePracticeRequest", "alliance.identity.v1.CreatePracticeResponse", false,
+       201},
+      {"POST", "/v1/auth/login", "identity", "alliance.identity.v1.Identity/Login",
+       "alliance.identity.v1.LoginRequest", "alliance.identity.v1.TokenResponse", false, 200},
+      {"POST", "/v1/auth/refresh", "identity", "alliance.identity.v1.Identity/Refresh",
+       "alliance.identity.v1.RefreshRequest", "alliance.identity.v1.TokenResponse", false, 200},
+      {"POST", "/v1/auth/logout", "identity", "alliance.identity.v1.Identity/Logout",
+       "alliance.identity.v1.LogoutRequest", "alliance.identity.v1.LogoutResponse", true, 200},
+      {"GET", "/v1/me", "identity", "alliance.identity.v1.Identity/GetMe", "alliance.identity.v1.GetMeRequest",
+       "alliance.identity.v1.GetMeResponse", true, 200},
+      {"POST", "/v1/users", "identity", "alliance.identity.v1.Identity/CreateUser",
+       "alliance.identity.v1.CreateUserRequest", "alliance.identity.v1.CreateUserResponse", true, 201},
+      {"GET", "/v1/users", "identity", "alliance.identity.v1.Identity/ListUsers",
+       "alliance.identity.v1.ListUsersRequest", "alliance.identity.v1.ListUsersResponse", true, 200},
+      {"POST", "/v1/care-team", "identity", "alliance.identity.v1.Identity/AddCareTeamMember",
+       "alliance.identity.v1.AddCareTeamMemberRequest", "alliance.identity.v1.AddCareTeamMemberResponse", true,
+       201},
+      {"GET", "/v1/care-team", "identity", "alliance.identity.v1.Identity/ListCareTeam",
+       "alliance.identity.v1.ListCareTeamRequest", "alliance.identity.v1.ListCareTeamResponse", true, 200},
+  };
+  return routes;
+}
+
+RouteLookup find_route(std::string_view method, std::string_view path) {
+  RouteLookup out;
+  for (const auto& r : public_routes()) {
+    if (r.path != path) continue;
+    if (r.http_method == method) {
+      out.match = RouteMatch::kFound;
+      out.route = &r;
+      return out;
+    }
+    out.match = RouteMatch::kWrongMethod;
+    if (!out.allowed_methods.empty()) out.allowed_methods += ", ";
+    out.allowed_methods += r.http_method;
+  }
+  return out;
+}
+
+}  // namespace alliance::gateway

@@ -1,0 +1,40 @@
+#pragma once
+// Verifies access tokens locally with the keys identity publishes, and knows
+// which sessions were revoked. An Ed25519 verify costs ~100 us, so a token that
+// verified once is remembered until it expires. Owned by the gateway's I/O thread.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "alliance/core/result.hpp"
+#include "alliance/crypto/jwt.hpp"
+
+namespace alliance::gateway {
+
+class TokenVerifier {
+ public:
+  TokenVerifier(std::string issuer, std::string audience, std::size_t max_cached = 100'000);
+
+  void set_keys(crypto::KeySet keys);
+  bool has_keys() const { return !keys_.empty(); }
+
+  // kUnauthenticated for a bad, expired or revoked token.
+  Result<crypto::AccessClaims> verify(std::string_view token, std::int64_t now_seconds);
+
+  // Remembers a revoked session until its tokens would have expired anyway.
+  void revoke_session(const std::string& session_id, std::int64_t expires_unix_ms, std::int64_t now_unix_ms);
+  bool is_revoked(std::string_view session_id) const;
+
+  std::size_t cached() const { return cache_.size(); }
+
+ private:
+  std::string issuer_;
+  std::string audience_;
+  std::size_t max_cached_;
+  crypto::KeySet keys_;
+  std::unordered_map<std::string, crypto::AccessClaims> cache_;
+  std::unordered_map<std::string, std::int64_t> revoked_;  // session id -> forget after (unix ms)
+};
+
+}  // namespace alliance::gateway

@@ -1,0 +1,150 @@
+#include "system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/core/config.hpp"
+#include "alliance/core/ids.hpp"
+#include "alliance/redis/client.hpp"
+#include "alliance/redis/push.hpp"
+
+namespace alliance::testing {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::filesystem::path binary(const std::string& relative) {
+  return std::filesystem::path(ALLIANCE_BINARY_DIR) / relative;
+}
+
+System::System() {
+  const auto& certs = dev_certs();
+  auto ready = dir_.path() / "identity.ready";
+  identity_ = Process::start(Process::Options{
+      binary("services/identity/alliance-identity"),
+      {"--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("identity").string(),
+       "--tls_key", certs.key("identity").string(), "--database", (dir_.path() / "identity.db").string(),
+       "--redis", redis_.host_port(), "--token_signing_key", certs.token_key().string(),
+       "--operator_token_file", certs.operator_token_file().string(), "--scrypt_log2_n", "12",
+       "--ready_file", ready.string()},
+      {},
+      dir_.path() / "identity.log",
+      {}});
+  identity_port_ = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*identity_).at("rpc_port"));
+  start_gateway();
+}
+
+System::~System() {
+  for (auto& g : gateways_) g.terminate();
+  if (identity_) identity_->terminate();
+}
+
+std::uint16_t System::start_gateway(const GatewayFlags& flags) {
+  const auto& certs = dev_certs();
+  auto n = gateways_.size();
+  auto ready = dir_.path() / ("gateway" + std::to_string(n) + ".ready");
+  std::string cert = flags.rpc_identity == "rogue" ? certs.rogue_cert().string()
+                                                   : certs.cert(flags.rpc_identity).string();
+  std::string key = flags.rpc_identity == "rogue" ? certs.rogue_key().string()
+                                                  : certs.key(flags.rpc_identity).string();
+  std::vector<std::string> args = {
+      "--listen", "127.0.0.1:0", "--tls_cert", certs.public_cert().string(), "--tls_key",
+      certs.public_key().string(), "--rpc_ca", certs.ca().string(), "--rpc_cert", cert, "--rpc_key", key,
+      "--identity", "127.0.0.1:" + std::to_string(identity_port_), "--redis", redis_.host_port(),
+      "--ready_file", ready.string()};
+  for (auto& [k, v] : flags.flags) {
+    args.push_back("--" + k);
+    args.push_back(v);
+  }
+  gateways_.push_back(Process::start(
+      Process::Options{binary("services/gateway/alliance-gateway"), args, {},
+                       dir_.path() / ("gateway" + std::to_string(n) + ".log"), {}}));
+  auto port = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &gateways_.back()).at("https_port"));
+  gateway_ports_.push_back(port);
+  // Ready means Redis and identity answer and token keys are loaded.
+  if (flags.rpc_identity == "gateway") {
+    client::HttpsClient http(endpoint(n));
+    bool ok = wait_until(
+        [&] {
+          auto r = http.request("GET", "/readyz", {}, {}, 2s);
+          return r && r->status == 200;
+        },
+        20s);
+    if (!ok) throw std::runtime_error("gateway never became ready:\n" + gateways_.back().log());
+  }
+  return port;
+}
+
+client::Endpoint System::endpoint(std::size_t gateway) const {
+  return client::Endpoint{"127.0.0.1", gateway_ports_.at(gateway), dev_certs().ca()};
+}
+
+std::string System::operator_token() const {
+  std::ifstream f(dev_certs().operator_token_file());
+  std::string token;
+  f >> token;
+  return token;
+}
+
+std::string System::create_practice(const std::string& slug) {
+  client::AllianceClient c(endpoint());
+  json::value body = {{"operator_token", operator_token()},
+                      {"name", "Practice " + slug},
+                      {"slug", slug},
+                      {"admin_email", "admin@" + slug + ".example"},
+                      {"admin_password", kPassword},
+                      {"admin_display_name", "Admin"}};
+  auto r = c.call_json("POST", "/v1/practices", &body, false);
+  if (!r) throw std::runtime_error("create practice failed: " + r.error().message);
+  return std::string(r->at("practice").at("id").as_string());
+}
+
+std::string System::create_user(const std::string& slug, const std::string& email, const std::string& role) {
+  auto admin = login(slug, "admin@" + slug + ".example");
+  json::value body = {{"email", email}, {"password", kPassword}, {"display_name", email}, {"role", role}};
+  auto r = admin->post_json("/v1/users", body);
+  if (!r) throw std::runtime_error("create user failed: " + r.error().message);
+  return std::string(r->at("user").at("id").as_string());
+}
+
+std::unique_ptr<client::AllianceClient> System::login(const std::string& slug, const std::string& email,
+                                                      std::size_t gateway) {
+  auto c = std::make_unique<client::AllianceClient>(endpoint(gateway));
+  auto t = c->login(slug, email, kPassword);
+  if (!t) throw std::runtime_error("login failed: " + t.error().message);
+  return c;
+}
+
+void System::publish_push(const std::string& user_id, const std::string& type, const std::string& text) {
+  push::v1::PushFrame frame;
+  frame.set_id(new_id());
+  frame.set_type(type);
+  frame.set_sent_unix_ms(now_unix_ms());
+  push::v1::Notice notice;
+  notice.set_text(text);
+  frame.mutable_body()->PackFrom(notice);
+
+  asio::io_context io;
+  redis::Client client(io.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_.port()}));
+  client.start();
+  Status result = make_error(Code::kUnavailable, "not run");
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        if (!co_await client.wait_connected(5s)) {
+          result = make_error(Code::kUnavailable, "redis not reachable");
+        } else {
+          result = co_await redis::publish_push(client, user_id, frame);
+        }
+        client.stop();
+      },
+      asio::detached);
+  io.run_for(10s);
+  if (!result) throw std::runtime_error("publish failed: " + result.error().message);
+}
+
+}  // namespace alliance::testing

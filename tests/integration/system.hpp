@@ -1,0 +1,64 @@
+#pragma once
+// The whole Alliance system started for a test: a real redis-server, the real
+// alliance-identity and alliance-gateway binaries as separate processes on free
+// loopback ports, with development certificates and real TLS. Blocking; use
+// from the test's main thread.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "alliance/client/client.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "dev_certs.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+
+namespace alliance::testing {
+
+struct GatewayFlags {
+  std::map<std::string, std::string> flags;  // extra --key value flags
+  std::string rpc_identity = "gateway";      // which dev cert it presents to identity ("rogue" for the untrusted one)
+};
+
+class System {
+ public:
+  System();
+  ~System();
+
+  // Starts one more gateway against the same identity and Redis; returns its port.
+  std::uint16_t start_gateway(const GatewayFlags& flags = {});
+  Process& gateway_process(std::size_t i) { return gateways_.at(i); }
+  std::uint16_t gateway_port(std::size_t i = 0) const { return gateway_ports_.at(i); }
+  client::Endpoint endpoint(std::size_t gateway = 0) const;
+
+  RedisServer& redis() { return redis_; }
+  Process& identity() { return *identity_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::string operator_token() const;
+
+  // Creates a practice with an admin (password kPassword) through the public API.
+  std::string create_practice(const std::string& slug);
+  // Creates a user in the practice through the admin's API; returns the user id.
+  std::string create_user(const std::string& slug, const std::string& email, const std::string& role);
+  // Logs a user of `slug` in (password kPassword) on gateway `gateway`.
+  std::unique_ptr<client::AllianceClient> login(const std::string& slug, const std::string& email,
+                                                std::size_t gateway = 0);
+
+  // Publishes a push for `user_id` through Redis exactly as a service would.
+  void publish_push(const std::string& user_id, const std::string& type, const std::string& text);
+
+  static constexpr const char* kPassword = "correct horse battery staple";
+
+ private:
+  TempDir dir_;
+  RedisServer redis_;
+  std::optional<Process> identity_;
+  std::uint16_t identity_port_ = 0;
+  std::vector<Process> gateways_;
+  std::vector<std::uint16_t> gateway_ports_;
+};
+
+std::filesystem::path binary(const std::string& relative);  // under the build folder
+
+}  // namespace alliance::testing

@@ -1,0 +1,93 @@
+#include <gtest/gtest.h>
+
+#include "alliance/identity/v1/identity.pb.h"
+#include "src/json_mapping.hpp"
+
+namespace alliance::gateway {
+namespace {
+
+namespace idv1 = alliance::identity::v1;
+
+TEST(JsonMapping, ParsesSnakeCaseAndCamelCaseNames) {
+  idv1::CreateUserRequest req;
+  ASSERT_TRUE(json_to_message(R"({"email":"a@b.org","display_name":"Ann","role":"client"})", req));
+  EXPECT_EQ(req.email(), "a@b.org");
+  EXPECT_EQ(req.display_name(), "Ann");
+  idv1::CreateUserRequest camel;
+  ASSERT_TRUE(json_to_message(R"({"displayName":"Bo"})", camel));
+  EXPECT_EQ(camel.display_name(), "Bo");
+}
+
+TEST(JsonMapping, EmptyBodyIsTheEmptyMessage) {
+  idv1::LogoutRequest req;
+  EXPECT_TRUE(json_to_message("", req));
+  EXPECT_TRUE(json_to_message("  \n", req));
+}
+
+TEST(JsonMapping, UnknownFieldIsNamed) {
+  idv1::LoginRequest req;
+  auto s = json_to_message(R"({"email":"a@b.org","pasword":"x"})", req);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(s.error().field, "pasword");
+  EXPECT_NE(s.error().message.find("unknown field"), std::string::npos);
+}
+
+TEST(JsonMapping, WrongTypesAreNamed) {
+  idv1::LoginRequest req;
+  auto s = json_to_message(R"({"email":42})", req);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().field, "email");
+  EXPECT_EQ(s.error().message, "email: expected a string");
+
+  idv1::ListUsersResponse list;
+  auto nested = json_to_message(R"({"users":[{"email":"a@b.org"},{"email":["x"]}]})", list);
+  ASSERT_FALSE(nested);
+  EXPECT_EQ(nested.error().field, "users[1].email");
+
+  auto not_array = json_to_message(R"({"users":{"email":"x"}})", list);
+  ASSERT_FALSE(not_array);
+  EXPECT_EQ(not_array.error().field, "users");
+
+  idv1::Practice practice;
+  auto bad_int = json_to_message(R"({"created_unix_ms":"soon"})", practice);
+  ASSERT_FALSE(bad_int);
+  EXPECT_EQ(bad_int.error().field, "created_unix_ms");
+  EXPECT_TRUE(json_to_message(R"({"created_unix_ms":"1700000000000"})", practice));
+  EXPECT_EQ(practice.created_unix_ms(), 1700000000000);
+}
+
+TEST(JsonMapping, MalformedJsonAndNonObjectsAreRejected) {
+  idv1::LoginRequest req;
+  for (std::string_view body : {"{", "{\"email\":}", "[1,2]", "\"text\"", "null", "{\"email\":\"a\"} trailing"}) {
+    auto s = json_to_message(body, req);
+    ASSERT_FALSE(s) << body;
+    EXPECT_EQ(s.error().field, "body") << body;
+  }
+}
+
+TEST(JsonMapping, QueryParametersFillScalarFields) {
+  idv1::ListCareTeamRequest req;
+  ASSERT_TRUE(query_to_message("client_id=abc%20d", req));
+  EXPECT_EQ(req.client_id(), "abc d");
+  auto unknown = query_to_message("clientid=x", req);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().field, "clientid");
+}
+
+TEST(JsonMapping, OutputUsesSnakeCaseAndPrintsDefaults) {
+  idv1::TokenResponse resp;
+  resp.set_access_token("t");
+  auto json = message_to_json(resp);
+  EXPECT_NE(json.find("\"access_token\":\"t\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"refresh_token\":\"\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"expires_in\":\"0\""), std::string::npos) << json;
+}
+
+TEST(JsonMapping, KnowsGeneratedTypesByName) {
+  EXPECT_NE(new_message("alliance.identity.v1.LoginRequest"), nullptr);
+  EXPECT_EQ(new_message("alliance.identity.v1.NoSuchThing"), nullptr);
+}
+
+}  // namespace
+}  // namespace alliance::gateway

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/redis/push.hpp"
+#include "src/push_hub.hpp"
+
+namespace alliance::gateway {
+namespace {
+
+struct FakeSocket : PushSink {
+  std::vector<std::string> frames;
+  int closed_code = 0;
+  void deliver(std::shared_ptr<const std::string> json) override { frames.push_back(*json); }
+  void close_with(int code, std::string) override { closed_code = code; }
+};
+
+std::string frame_for(const std::string& text) {
+  push::v1::PushFrame f;
+  f.set_id("p1");
+  f.set_type("test.notice");
+  push::v1::Notice n;
+  n.set_text(text);
+  f.mutable_body()->PackFrom(n);
+  return f.SerializeAsString();
+}
+
+struct HubFixture : ::testing::Test {
+  std::vector<std::string> subscribed, unsubscribed;
+  std::vector<std::string> revoked;
+  PushHub hub{PushHub::Hooks{[this](const std::string& c) { subscribed.push_back(c); },
+                             [this](const std::string& c) { unsubscribed.push_back(c); },
+                             [this](const std::string& s, std::int64_t) { revoked.push_back(s); }}};
+};
+
+TEST_F(HubFixture, DeliversToEverySocketOfTheUserAndNoOneElse) {
+  FakeSocket phone, laptop, other;
+  hub.add("u1", "s1", &phone);
+  hub.add("u1", "s2", &laptop);
+  hub.add("u2", "s3", &other);
+  EXPECT_EQ(subscribed, (std::vector<std::string>{redis::push_channel("u1"), redis::push_channel("u2")}));
+  hub.on_message(redis::push_channel("u1"), frame_for("hello"));
+  ASSERT_EQ(phone.frames.size(), 1u);
+  ASSERT_EQ(laptop.frames.size(), 1u);
+  EXPECT_TRUE(other.frames.empty());
+  EXPECT_NE(phone.frames[0].find("\"text\":\"hello\""), std::string::npos) << phone.frames[0];
+  EXPECT_NE(phone.frames[0].find("\"type\":\"test.notice\""), std::string::npos);
+  EXPECT_EQ(hub.delivered(), 2u);
+}
+
+TEST_F(HubFixture, UnsubscribesWhenLastSocketLeaves) {
+  FakeSocket a, b;
+  hub.add("u1", "s1", &a);
+  hub.add("u1", "s2", &b);
+  hub.remove("u1", "s1", &a);
+  EXPECT_TRUE(unsubscribed.empty());
+  hub.remove("u1", "s2", &b);
+  EXPECT_EQ(unsubscribed, (std::vector<std::string>{redis::push_channel("u1")}));
+  EXPECT_EQ(hub.sockets(), 0u);
+  hub.on_message(redis::push_channel("u1"), frame_for("late"));
+  EXPECT_TRUE(a.frames.empty());
+}
+
+TEST_F(HubFixture, RevocationClosesOnlyThatSessionsSockets) {
+  FakeSocket s1a, s1b, s2;
+  hub.add("u1", "s1", &s1a);
+  hub.add("u1", "s1", &s1b);
+  hub.add("u1", "s2", &s2);
+  push::v1::SessionRevoked r;
+  r.set_session_id("s1");
+  hub.on_message(kRevocationChannel, r.SerializeAsString());
+  EXPECT_EQ(s1a.closed_code, kCloseSessionRevoked);
+  EXPECT_EQ(s1b.closed_code, kCloseSessionRevoked);
+  EXPECT_EQ(s2.closed_code, 0);
+  EXPECT_EQ(revoked, (std::vector<std::string>{"s1"}));
+}
+
+TEST_F(HubFixture, MalformedFramesAreDroppedNotDelivered) {
+  FakeSocket a;
+  hub.add("u1", "s1", &a);
+  hub.on_message(redis::push_channel("u1"), std::string("\xff\xff\xff garbage", 12));
+  EXPECT_TRUE(a.frames.empty());
+  EXPECT_EQ(hub.dropped(), 1u);
+}
+
+}  // namespace
+}  // namespace alliance::gateway
