@@ -1,0 +1,296 @@
+#include "alliance/net/rpc_client.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "alliance/core/log.hpp"
+#include "connection.hpp"
+
+namespace alliance::net {
+
+namespace pb = alliance::rpc::v1;
+using detail::FrameConnection;
+using detail::LogEscaped;
+
+namespace {
+
+constexpr std::chrono::milliseconds kMinBackoff{50};
+constexpr std::chrono::milliseconds kMaxBackoff{2000};
+constexpr std::chrono::milliseconds kConnectTimeout{5000};
+
+// Wraps Asio's RFC 2818 name check to remember *why* verification failed, so a
+// refused connection's log line says "not valid for name X" instead of only
+// "certificate verify failed".
+struct NamedVerification {
+  asio::ssl::host_name_verification check;
+  std::string name;
+  std::weak_ptr<FrameConnection> conn;
+
+  bool operator()(bool preverified, asio::ssl::verify_context& ctx) {
+    bool ok = check(preverified, ctx);
+    if (!ok) {
+      if (auto c = conn.lock(); c && c->verify_failure.empty()) {
+        if (!preverified)
+          c->verify_failure = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.native_handle()));
+        else
+          c->verify_failure = "server certificate is not valid for name \"" + name + "\"";
+      }
+    }
+    return ok;
+  }
+};
+
+}  // namespace
+
+class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
+ public:
+  // One call waiting for its answer; lives in the calling coroutine's frame.
+  struct Pending {
+    explicit Pending(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;  // expires at the deadline, cancelled when answered
+    std::optional<Result<std::string>> result;
+  };
+
+  Impl(asio::any_io_executor ex, asio::ssl::context& tls, Options opts)
+      : ex_(std::move(ex)), tls_(tls), opts_(std::move(opts)), backoff_timer_(ex_) {
+    if (opts_.server_name.empty()) opts_.server_name = opts_.host;
+  }
+
+  static asio::awaitable<Result<std::string>> call(std::shared_ptr<Impl> self, std::string method,
+                                                   std::string payload, pb::Caller caller,
+                                                   std::chrono::milliseconds timeout);
+  static asio::awaitable<void> connect_loop(std::shared_ptr<Impl> self);
+  asio::awaitable<std::string> establish(std::shared_ptr<FrameConnection> conn);
+  void on_response(pb::Frame&& frame);
+  void fail_pending(const std::string& reason);
+  void wake_waiters();
+  void stop();
+  bool is_connected() const { return conn_ && !conn_->closed(); }
+  std::string target() const { return opts_.server_name + " (" + opts_.host + ":" + std::to_string(opts_.port) + ")"; }
+
+  asio::any_io_executor ex_;
+  asio::ssl::context& tls_;
+  Options opts_;
+  asio::steady_timer backoff_timer_;
+  std::shared_ptr<FrameConnection> conn_;        // established
+  std::shared_ptr<FrameConnection> connecting_;  // being established
+  std::unordered_map<std::uint64_t, Pending*> pending_;
+  std::unordered_set<asio::steady_timer*> waiters_;  // calls waiting for a connection
+  std::uint64_t next_call_id_ = 1;
+  std::string last_error_ = "not connected yet";
+  bool connector_running_ = false;
+  bool stopped_ = false;
+  bool failing_ = false;  // in a streak of failed connects (log the first only)
+  Stats stats_{0, 0};
+};
+
+asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl> self, std::string method,
+                                                           std::string payload, pb::Caller caller,
+                                                           std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
+
+  pb::Frame frame;
+  frame.set_call_id(self->next_call_id_++);
+  frame.set_method(std::move(method));
+  frame.set_timeout_ms(static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(timeout.count(), 1, std::numeric_limits<std::uint32_t>::max())));
+  *frame.mutable_caller() = std::move(caller);
+  frame.set_payload(std::move(payload));
+  std::string bytes = encode_frame(frame);
+  if (bytes.size() - kFrameHeaderSize > self->opts_.max_frame)
+    co_return make_error(Code::kInvalidArgument,
+                         "request too large: " + std::to_string(bytes.size() - kFrameHeaderSize) + " bytes");
+
+  if (!self->is_connected()) {
+    if (!self->connector_running_) {
+      self->connector_running_ = true;
+      asio::co_spawn(self->ex_, connect_loop(self), LogEscaped{"rpc connect"});
+    }
+    while (!self->is_connected() && !self->stopped_ && std::chrono::steady_clock::now() < deadline) {
+      asio::steady_timer wait(self->ex_, deadline);
+      self->waiters_.insert(&wait);
+      co_await wait.async_wait(use_tuple);
+      self->waiters_.erase(&wait);
+    }
+    if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
+    if (!self->is_connected())
+      co_return make_error(Code::kUnavailable, self->target() + " unavailable: " + self->last_error_);
+  }
+
+  Pending pending(self->ex_);
+  pending.timer.expires_at(deadline);
+  const auto call_id = frame.call_id();
+  self->pending_.emplace(call_id, &pending);
+  self->conn_->send(bytes);
+  co_await pending.timer.async_wait(use_tuple);
+  self->pending_.erase(call_id);
+  if (pending.result) co_return std::move(*pending.result);
+  co_return make_error(Code::kDeadlineExceeded, "deadline exceeded: no answer from " + self->opts_.server_name +
+                                                    " within " + std::to_string(timeout.count()) + " ms");
+}
+
+asio::awaitable<std::string> RpcClient::Impl::establish(std::shared_ptr<FrameConnection> conn) {
+  conn->arm_watchdog(kConnectTimeout);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(opts_.host, ec);
+  if (!ec) {
+    auto [cec] = co_await conn->socket().async_connect(asio::ip::tcp::endpoint(address, opts_.port), use_tuple);
+    ec = cec;
+  } else {
+    asio::ip::tcp::resolver resolver(ex_);
+    auto [rec, results] = co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), use_tuple);
+    if (rec) {
+      conn->disarm_watchdog();
+      co_return "cannot resolve " + opts_.host + ": " + rec.message();
+    }
+    auto [cec, endpoint] = co_await asio::async_connect(conn->socket(), results, use_tuple);
+    ec = cec;
+  }
+  if (ec) {
+    bool timed_out = conn->disarm_watchdog();
+    co_return timed_out ? std::string("connect timed out") : "connect: " + ec.message();
+  }
+  boost::system::error_code ignored;
+  conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+
+  // SNI (never an IP literal) and the RFC 2818 name check on the server certificate.
+  boost::system::error_code not_ip;
+  asio::ip::make_address(opts_.server_name, not_ip);
+  if (not_ip) SSL_set_tlsext_host_name(conn->stream().native_handle(), opts_.server_name.c_str());
+  conn->stream().set_verify_mode(asio::ssl::verify_peer);
+  conn->stream().set_verify_callback(
+      NamedVerification{asio::ssl::host_name_verification(opts_.server_name), opts_.server_name, conn});
+
+  std::string failure = co_await conn->handshake(asio::ssl::stream_base::client);
+  conn->disarm_watchdog();
+  if (!failure.empty()) co_return "tls handshake: " + failure;
+  co_return std::string();
+}
+
+asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) {
+  auto backoff = kMinBackoff;
+  while (!self->stopped_) {
+    asio::ip::tcp::socket socket(self->ex_);
+    auto conn = std::make_shared<FrameConnection>(std::move(socket), self->tls_, self->opts_.max_frame);
+    self->connecting_ = conn;
+    std::string failure = co_await self->establish(conn);
+    self->connecting_.reset();
+    if (self->stopped_) {
+      conn->close();
+      break;
+    }
+    if (!failure.empty()) {
+      conn->close();
+      self->last_error_ = failure;
+      if (!self->failing_) {
+        log::warn("rpc connect failed", {{"server", self->opts_.server_name},
+                                         {"host", self->opts_.host},
+                                         {"port", self->opts_.port},
+                                         {"reason", failure}});
+        self->failing_ = true;
+      } else {
+        log::debug("rpc connect failed", {{"server", self->opts_.server_name}, {"reason", failure}});
+      }
+      self->backoff_timer_.expires_after(backoff);
+      co_await self->backoff_timer_.async_wait(use_tuple);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      continue;
+    }
+
+    if (self->failing_)
+      log::info("rpc connected", {{"server", self->opts_.server_name}, {"host", self->opts_.host},
+                                  {"port", self->opts_.port}});
+    self->failing_ = false;
+    backoff = kMinBackoff;
+    self->conn_ = conn;
+    self->wake_waiters();
+    auto end = co_await conn->run([&self](pb::Frame&& frame) { self->on_response(std::move(frame)); });
+    if (self->conn_ == conn) self->conn_.reset();
+    self->last_error_ = "connection lost: " + end.reason;
+    self->fail_pending(self->opts_.server_name + " connection lost: " + end.reason);
+    if (self->stopped_) break;
+    log::warn("rpc connection lost", {{"server", self->opts_.server_name},
+                                      {"host", self->opts_.host},
+                                      {"port", self->opts_.port},
+                                      {"reason", end.reason}});
+    self->backoff_timer_.expires_after(backoff);
+    co_await self->backoff_timer_.async_wait(use_tuple);
+  }
+  self->connector_running_ = false;
+}
+
+void RpcClient::Impl::on_response(pb::Frame&& frame) {
+  auto it = pending_.find(frame.call_id());
+  if (it == pending_.end()) return;  // answered after the caller gave up
+  Pending* p = it->second;
+  pending_.erase(it);
+  if (frame.status() == pb::OK) {
+    p->result.emplace(std::move(*frame.mutable_payload()));
+  } else {
+    Error error;
+    error.code = from_proto(frame.status());
+    error.message = std::move(*frame.mutable_error_message());
+    error.field = std::move(*frame.mutable_error_field());
+    error.retry_after = std::chrono::milliseconds(frame.retry_after_ms());
+    p->result.emplace(std::move(error));
+  }
+  p->timer.cancel();
+}
+
+void RpcClient::Impl::fail_pending(const std::string& reason) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, p] : pending) {
+    p->result.emplace(make_error(Code::kUnavailable, reason));
+    p->timer.cancel();
+  }
+}
+
+void RpcClient::Impl::wake_waiters() {
+  for (auto* t : waiters_) t->cancel();
+}
+
+void RpcClient::Impl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  backoff_timer_.cancel();
+  if (connecting_) connecting_->close();
+  if (conn_) conn_->close();
+  fail_pending("rpc client closed");
+  wake_waiters();
+}
+
+RpcClient::RpcClient(asio::any_io_executor ex, asio::ssl::context& tls, Options opts)
+    : impl_(std::make_shared<Impl>(std::move(ex), tls, std::move(opts))) {}
+
+RpcClient::~RpcClient() { impl_->stop(); }
+
+asio::awaitable<Result<std::string>> RpcClient::call_raw(std::string_view method, std::string payload,
+                                                         const pb::Caller& caller,
+                                                         std::chrono::milliseconds timeout) {
+  // Copy everything before the first suspension: `this` may be gone when we resume.
+  auto impl = impl_;
+  ++impl->stats_.calls;
+  Result<std::string> result =
+      co_await Impl::call(impl, std::string(method), std::move(payload), caller, timeout);
+  if (!result) ++impl->stats_.errors;
+  co_return result;
+}
+
+bool RpcClient::connected() const { return impl_->is_connected(); }
+
+std::chrono::milliseconds RpcClient::default_timeout() const { return impl_->opts_.default_timeout; }
+
+RpcClient::Stats RpcClient::stats() const { return impl_->stats_; }
+
+}  // namespace alliance::net
