@@ -1,0 +1,23 @@
+#pragma once
+// Byte-level helpers shared by the rest of alliance::crypto: base64url (RFC 4648 §5),
+// SHA-256 and a timing-safe comparison. Pure functions; safe from any thread.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace alliance::crypto {
+
+// Base64url without '=' padding, as JWT and our password encoding use it.
+std::string base64url_encode(std::string_view bytes);
+// Strict inverse of base64url_encode: nullopt on '=' padding, characters outside
+// [A-Za-z0-9_-], an impossible length (4k+1), or non-zero unused trailing bits, so
+// every byte string has exactly one accepted text form.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// SHA-256 digest: 32 raw bytes.
+std::string sha256(std::string_view bytes);
+
+// Equal contents, in time that depends only on the lengths (lengths are not secret).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace alliance::crypto
