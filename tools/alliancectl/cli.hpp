@@ -1,0 +1,38 @@
+#pragma once
+// alliancectl's command line: parsing and usage text, kept apart from any I/O so
+// the unit tests can drive it directly.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alliance/core/result.hpp"
+
+namespace alliance::ctl {
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// One parsed command line. Global options may appear anywhere.
+struct Invocation {
+  std::string gateway;                 // --gateway, else ALLIANCE_GATEWAY, else "" (then the session's)
+  std::string ca;                      // --ca, else ALLIANCE_CA, else "" (then the session's)
+  std::filesystem::path session;       // --session, else ALLIANCE_SESSION, else ~/.config/alliance/session.json
+  bool json = false;                   // --json: print the server's JSON
+  bool help = false;                   // --help / -h / `help`: print usage, exit 0
+  std::string command;                 // "practice create", "login", "user list", ...
+  std::map<std::string, std::string> options;  // command options without "--": {"email": "a@b.c"}
+};
+
+// `args` excludes argv[0]. Errors are usage errors (exit code 2): kInvalidArgument
+// whose field names the offending option ("email") or "command".
+Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLookup& env);
+
+// The process environment, for main().
+std::optional<std::string> process_env(const std::string& name);
+
+// The full usage text (ends with a newline).
+std::string usage();
+
+}  // namespace alliance::ctl

@@ -1,0 +1,17 @@
+#pragma once
+// Runs one parsed alliancectl command against the gateway's public API.
+#include <iosfwd>
+
+#include "cli.hpp"
+
+namespace alliance::ctl {
+
+// Prints results to `out` and one "error: <message> (field: <field>)" line to
+// `err`; returns the exit code (0 ok, 1 failed, 2 usage). Passwords come from
+// the --*-password-file options or from stdin (not echoed on a terminal).
+int run(const Invocation& inv, std::ostream& out, std::ostream& err);
+
+// "error: <message> (field: <field>)" without the newline.
+std::string error_line(const Error& e);
+
+}  // namespace alliance::ctl

@@ -1,0 +1,123 @@
+#include "session.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "alliance/core/ids.hpp"
+
+namespace alliance::ctl {
+namespace {
+
+namespace json = boost::json;
+
+std::string str(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+Error io_error(const std::filesystem::path& path, std::string_view what) {
+  return Error{Code::kFailedPrecondition, "session file " + path.string() + ": " + std::string(what) + ": " +
+                                              std::strerror(errno),
+               "session"};
+}
+
+}  // namespace
+
+Result<Session> load_session(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!std::filesystem::exists(path)) return make_error(Code::kNotFound, "no session file " + path.string());
+    return io_error(path, "cannot read");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  json::value v = json::parse(text.str(), ec);
+  if (ec || !v.is_object()) return invalid_argument("session", "session file " + path.string() + " is not valid JSON");
+  const auto& o = v.as_object();
+  Session s;
+  s.gateway = str(o, "gateway");
+  s.ca_file = str(o, "ca_file");
+  s.tokens.access_token = str(o, "access_token");
+  s.tokens.refresh_token = str(o, "refresh_token");
+  s.tokens.user_id = str(o, "user_id");
+  s.tokens.practice_id = str(o, "practice_id");
+  s.tokens.role = str(o, "role");
+  if (auto* e = o.if_contains("expires_in"); e && e->is_int64()) s.tokens.expires_in = e->as_int64();
+  return s;
+}
+
+Status save_session(const std::filesystem::path& path, const Session& s) {
+  json::object o;
+  o["gateway"] = s.gateway;
+  o["ca_file"] = s.ca_file;
+  o["access_token"] = s.tokens.access_token;
+  o["refresh_token"] = s.tokens.refresh_token;
+  o["expires_in"] = s.tokens.expires_in;
+  o["user_id"] = s.tokens.user_id;
+  o["practice_id"] = s.tokens.practice_id;
+  o["role"] = s.tokens.role;
+  std::string text = json::serialize(o) + "\n";
+
+  auto parent = path.parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent)) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      errno = ec.value();
+      return io_error(path, "cannot create its folder");
+    }
+    std::filesystem::permissions(parent, std::filesystem::perms::owner_all, ec);
+  }
+  // The temp file is created 0600 from the start: the tokens are never readable by others.
+  auto tmp = path;
+  tmp += ".tmp-" + new_id().substr(0, 8);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error(path, "cannot create");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      auto err = io_error(path, "cannot write");
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return err;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
+    auto err = io_error(path, "cannot write");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = io_error(path, "cannot replace");
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  return {};
+}
+
+Status remove_session(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  if (ec) {
+    errno = ec.value();
+    return io_error(path, "cannot remove");
+  }
+  return {};
+}
+
+}  // namespace alliance::ctl
