@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "alliance/core/ids.hpp"
 #include "test_util.hpp"
 
@@ -80,6 +84,23 @@ TEST(Ed25519, MovedKeyKeepsSigning) {
   std::string pub = key.public_key_raw();
   Ed25519PrivateKey moved = std::move(key);
   EXPECT_TRUE(ed25519_verify(pub, "m", moved.sign("m")));
+}
+
+TEST(Ed25519, OneKeySignsFromSeveralThreadsAtOnce) {
+  const auto key = Ed25519PrivateKey::generate();
+  const std::string pub = key.public_key_raw();
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        std::string message = std::to_string(t) + ":" + std::to_string(i);
+        if (!ed25519_verify(pub, message, key.sign(message))) ++bad;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(bad.load(), 0);
 }
 
 TEST(Ed25519, SeedMustBe32Bytes) {

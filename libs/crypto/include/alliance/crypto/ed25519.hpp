@@ -2,12 +2,11 @@
 // Ed25519 signatures (RFC 8032) over OpenSSL's EVP_PKEY_ED25519.
 #include <filesystem>
 #include <memory>
+#include <openssl/types.h>
 #include <string>
 #include <string_view>
 
 #include "alliance/core/result.hpp"
-
-#include <openssl/types.h>
 
 namespace alliance::crypto {
 
