@@ -1,0 +1,76 @@
+#include "identity_config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "identity_rpc.hpp"
+
+namespace alliance::identity {
+namespace {
+
+std::string read_trimmed(const std::filesystem::path& path, const char* key) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(key, std::string("config: key \"") + key + "\": cannot read \"" + path.string() + "\"");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && is_space(s.back())) s.pop_back();
+  std::size_t b = 0;
+  while (b < s.size() && is_space(s[b])) ++b;
+  return s.substr(b);
+}
+
+}  // namespace
+
+IdentityConfig load_identity_config(const Config& config) {
+  using namespace std::chrono_literals;
+  IdentityConfig c;
+  c.listen = config.host_port("listen", "127.0.0.1:7101");
+  c.tls.ca = config.file("tls_ca");
+  c.tls.cert = config.file("tls_cert");
+  c.tls.key = config.file("tls_key");
+  c.database = config.output_path("database", "identity.db");
+  c.redis = config.host_port("redis", "127.0.0.1:6379");
+
+  auto key_path = config.file("token_signing_key");
+  auto key = crypto::Ed25519PrivateKey::from_pem_file(key_path);
+  if (!key) throw ConfigError("token_signing_key", "config: key \"token_signing_key\": " + key.error().message);
+  c.signing_key.emplace(std::move(*key));
+
+  auto& s = c.service;
+  s.token_issuer = config.string("token_issuer", "alliance");
+  s.token_audience = config.string("token_audience", "alliance-api");
+  if (s.token_issuer.empty()) throw ConfigError("token_issuer", "config: key \"token_issuer\": must not be empty");
+  if (s.token_audience.empty())
+    throw ConfigError("token_audience", "config: key \"token_audience\": must not be empty");
+  s.access_token_ttl = config.duration("access_token_ttl", 15min);
+  s.refresh_token_ttl = config.duration("refresh_token_ttl", std::chrono::hours(24 * 30));
+  if (s.access_token_ttl < 1s)
+    throw ConfigError("access_token_ttl", "config: key \"access_token_ttl\": must be at least 1s");
+  if (s.refresh_token_ttl < s.access_token_ttl)
+    throw ConfigError("refresh_token_ttl", "config: key \"refresh_token_ttl\": must be at least access_token_ttl");
+  s.operator_token = read_trimmed(config.file("operator_token_file"), "operator_token_file");
+  if (s.operator_token.size() < 16)
+    throw ConfigError("operator_token_file",
+                      "config: key \"operator_token_file\": the token must be at least 16 characters");
+  s.scrypt_log2_n = static_cast<int>(config.integer("scrypt_log2_n", 15, 10, 20));
+  s.login_backoff_after = static_cast<int>(config.integer("login_backoff_after", 5, 1, 1000));
+  s.login_backoff_max = config.duration("login_backoff_max", 15min);
+
+  c.allowed_peers = parse_peer_list(config.string("allowed_peers", "gateway,messaging,scheduling,reminders"));
+  if (c.allowed_peers.empty())
+    throw ConfigError("allowed_peers", "config: key \"allowed_peers\": list at least one peer");
+  auto level = config.string("log_level", "info");
+  try {
+    c.log_level = log::parse_level(level);
+  } catch (const std::exception& e) {
+    throw ConfigError("log_level", "config: key \"log_level\": " + std::string(e.what()) + ", got \"" + level + "\"");
+  }
+  auto ready = config.string("ready_file", "");
+  if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");
+  config.reject_unknown();
+  return c;
+}
+
+}  // namespace alliance::identity

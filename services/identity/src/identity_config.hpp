@@ -1,0 +1,33 @@
+#pragma once
+// identity's configuration (service name "identity"; every key also
+// ALLIANCE_IDENTITY_<KEY> or --key). Start-up code: every bad value throws
+// ConfigError naming the key.
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "alliance/core/config.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/crypto/ed25519.hpp"
+#include "alliance/net/tls.hpp"
+#include "identity_service.hpp"
+
+namespace alliance::identity {
+
+struct IdentityConfig {
+  HostPort listen;                              // listen (default 127.0.0.1:7101)
+  net::TlsFiles tls;                            // tls_ca, tls_cert, tls_key
+  std::filesystem::path database;               // database
+  HostPort redis;                               // redis
+  std::optional<crypto::Ed25519PrivateKey> signing_key;  // token_signing_key (PEM file)
+  IdentityOptions service;                      // token_*, *_ttl, operator_token_file, scrypt, backoff
+  std::set<std::string, std::less<>> allowed_peers;  // allowed_peers
+  log::Level log_level = log::Level::kInfo;     // log_level
+  std::filesystem::path ready_file;             // ready_file (optional)
+};
+
+// Reads every key, loads the signing key and operator token, then reject_unknown().
+IdentityConfig load_identity_config(const Config& config);
+
+}  // namespace alliance::identity

@@ -1,0 +1,99 @@
+#include "identity_domain.hpp"
+
+#include "alliance/core/ids.hpp"
+#include "alliance/crypto/encoding.hpp"
+
+namespace alliance::identity {
+namespace {
+
+Error bad(std::string_view field, std::string_view why) {
+  return invalid_argument(std::string(field), std::string(field) + ": " + std::string(why));
+}
+
+}  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kClient: return "client";
+    case Role::kTherapist: return "therapist";
+    case Role::kFrontDesk: return "front_desk";
+    case Role::kAdmin: return "admin";
+  }
+  return "client";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  if (name == "client") return Role::kClient;
+  if (name == "therapist") return Role::kTherapist;
+  if (name == "front_desk") return Role::kFrontDesk;
+  if (name == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+Status validate_practice_name(std::string_view name, std::string_view field) {
+  if (name.empty()) return bad(field, "is required");
+  if (name.size() > 200) return bad(field, "must be at most 200 characters");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return bad(field, "must not contain control characters");
+  return {};
+}
+
+Status validate_slug(std::string_view slug, std::string_view field) {
+  // ^[a-z0-9][a-z0-9-]{1,62}$
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (slug.empty()) return bad(field, "is required");
+  if (slug.size() < 2 || slug.size() > 63) return bad(field, "must be 2 to 63 characters");
+  if (!alnum(slug[0])) return bad(field, "must start with a lower-case letter or digit");
+  for (char c : slug)
+    if (!alnum(c) && c != '-') return bad(field, "may contain only lower-case letters, digits and '-'");
+  return {};
+}
+
+Result<std::string> normalize_email(std::string_view email, std::string_view field) {
+  if (email.empty()) return bad(field, "is required");
+  if (email.size() < 3 || email.size() > 254) return bad(field, "must be 3 to 254 characters");
+  auto at = email.find('@');
+  if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos)
+    return bad(field, "must contain exactly one '@'");
+  if (at == 0 || at + 1 == email.size()) return bad(field, "needs text before and after '@'");
+  for (unsigned char c : email)
+    if (c <= 0x20 || c == 0x7f) return bad(field, "must not contain spaces or control characters");
+  return ascii_lower(email);
+}
+
+Status validate_password(std::string_view password, std::string_view field) {
+  if (password.empty()) return bad(field, "is required");
+  if (password.size() < 12) return bad(field, "must be at least 12 characters");
+  if (password.size() > 1024) return bad(field, "must be at most 1024 bytes");
+  return {};
+}
+
+Status validate_display_name(std::string_view name, std::string_view field) {
+  if (name.empty()) return bad(field, "is required");
+  if (name.size() > 200) return bad(field, "must be at most 200 characters");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return bad(field, "must not contain control characters");
+  return {};
+}
+
+Result<Role> parse_role_field(std::string_view role, std::string_view field) {
+  if (role.empty()) return bad(field, "is required");
+  if (auto r = parse_role(role)) return *r;
+  return bad(field, "must be one of client, therapist, front_desk, admin");
+}
+
+std::string login_account_key(std::string_view practice_slug, std::string_view email) {
+  std::string material = ascii_lower(practice_slug);
+  material += '\n';
+  material += ascii_lower(email);
+  return to_hex(crypto::sha256(material));
+}
+
+}  // namespace alliance::identity

@@ -1,0 +1,70 @@
+#pragma once
+// Identity's domain vocabulary (practices, users, roles, care-team links,
+// sessions) and the validation rules for everything a request can carry.
+// Pure functions and plain structs: no I/O, any thread.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "alliance/core/result.hpp"
+
+namespace alliance::identity {
+
+enum class Role { kClient, kTherapist, kFrontDesk, kAdmin };
+
+// "client" | "therapist" | "front_desk" | "admin"
+std::string_view role_name(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+struct Practice {
+  std::string id;
+  std::string name;
+  std::string slug;
+  std::int64_t created_unix_ms = 0;
+};
+
+struct User {
+  std::string id;
+  std::string practice_id;
+  std::string email;  // lower-cased
+  std::string display_name;
+  Role role = Role::kClient;
+  std::int64_t created_unix_ms = 0;
+};
+
+struct CareTeamLink {
+  std::string client_id;
+  std::string therapist_id;
+  std::int64_t created_unix_ms = 0;
+};
+
+// A login session: the family of refresh tokens that rotate from one login.
+struct Session {
+  std::string id;
+  std::string user_id;
+  std::string practice_id;
+  std::int64_t created_unix_ms = 0;
+  std::int64_t expires_unix_ms = 0;
+  std::optional<std::int64_t> revoked_unix_ms;
+  std::string revoke_reason;
+};
+
+// Each returns invalid_argument(field, "<field>: ...") on failure.
+Status validate_practice_name(std::string_view name, std::string_view field = "name");
+Status validate_slug(std::string_view slug, std::string_view field = "slug");
+// Checks the shape (one '@', 3..254 chars) and returns the lower-cased form used
+// for storage and uniqueness.
+Result<std::string> normalize_email(std::string_view email, std::string_view field = "email");
+Status validate_password(std::string_view password, std::string_view field = "password");
+Status validate_display_name(std::string_view name, std::string_view field = "display_name");
+Result<Role> parse_role_field(std::string_view role, std::string_view field = "role");
+
+// ASCII lower case (emails and slugs are compared in this form).
+std::string ascii_lower(std::string_view s);
+
+// The key the login throttle counts an account's failures under: hex sha256 of
+// practice_slug + "\n" + lower(email), the same whether or not the user exists.
+std::string login_account_key(std::string_view practice_slug, std::string_view email);
+
+}  // namespace alliance::identity

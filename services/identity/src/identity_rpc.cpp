@@ -1,0 +1,62 @@
+#include "identity_rpc.hpp"
+
+#include <memory>
+
+#include "alliance/core/log.hpp"
+
+namespace alliance::identity {
+namespace {
+
+using Peers = std::shared_ptr<const std::set<std::string, std::less<>>>;
+
+template <class Req, class Resp>
+using Method = asio::awaitable<Result<Resp>> (IdentityService::*)(const Req&, const net::CallContext&);
+
+template <class Req, class Resp>
+void add(net::RpcServer& server, IdentityService& service, const Peers& peers, std::string_view name,
+         Method<Req, Resp> method) {
+  std::function<asio::awaitable<Result<Resp>>(const Req&, const net::CallContext&)> fn =
+      [&service, peers, method](const Req& req, const net::CallContext& ctx) -> asio::awaitable<Result<Resp>> {
+    if (!peers->contains(ctx.peer_name)) {
+      log::warn("rpc refused: peer not allowed", {{"peer", ctx.peer_name}});
+      co_return make_error(Code::kPermissionDenied, "this peer may not call identity");
+    }
+    co_return co_await (service.*method)(req, ctx);
+  };
+  server.handle<Req, Resp>(std::string(kMethodPrefix) + std::string(name), std::move(fn));
+}
+
+}  // namespace
+
+std::set<std::string, std::less<>> parse_peer_list(std::string_view text) {
+  std::set<std::string, std::less<>> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+void register_identity_rpc(net::RpcServer& server, IdentityService& service,
+                           std::set<std::string, std::less<>> allowed_peers) {
+  auto peers = std::make_shared<const std::set<std::string, std::less<>>>(std::move(allowed_peers));
+  using S = IdentityService;
+  add(server, service, peers, "CreatePractice", &S::create_practice);
+  add(server, service, peers, "Login", &S::login);
+  add(server, service, peers, "Refresh", &S::refresh);
+  add(server, service, peers, "Logout", &S::logout);
+  add(server, service, peers, "GetMe", &S::get_me);
+  add(server, service, peers, "CreateUser", &S::create_user);
+  add(server, service, peers, "ListUsers", &S::list_users);
+  add(server, service, peers, "AddCareTeamMember", &S::add_care_team_member);
+  add(server, service, peers, "ListCareTeam", &S::list_care_team);
+  add(server, service, peers, "GetVerificationKeys", &S::get_verification_keys);
+  add(server, service, peers, "ListRevokedSessions", &S::list_revoked_sessions);
+}
+
+}  // namespace alliance::identity

@@ -1,0 +1,23 @@
+#pragma once
+// Registers IdentityService's methods on an RpcServer under
+// "alliance.identity.v1.Identity/<Name>", each behind the peer allow-list: only
+// peers whose client-certificate CN is listed may call (else kPermissionDenied).
+// Call on the server's executor before listen(); `service` must outlive the server.
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "alliance/net/rpc_server.hpp"
+#include "identity_service.hpp"
+
+namespace alliance::identity {
+
+inline constexpr std::string_view kMethodPrefix = "alliance.identity.v1.Identity/";
+
+void register_identity_rpc(net::RpcServer& server, IdentityService& service,
+                           std::set<std::string, std::less<>> allowed_peers);
+
+// "gateway,messaging" -> {"gateway", "messaging"} (spaces trimmed, empties dropped).
+std::set<std::string, std::less<>> parse_peer_list(std::string_view text);
+
+}  // namespace alliance::identity

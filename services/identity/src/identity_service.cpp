@@ -1,0 +1,356 @@
+#include "identity_service.hpp"
+
+#include "alliance/core/blocking.hpp"
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/crypto/encoding.hpp"
+#include "alliance/crypto/password.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/redis/client.hpp"
+
+namespace alliance::identity {
+namespace {
+
+// The caller as the gateway established it, in domain terms.
+struct Caller {
+  std::string user_id;
+  std::string practice_id;
+  std::string session_id;
+  std::optional<Role> role;
+};
+
+// Every user-facing method but CreatePractice/Login/Refresh needs a signed-in caller.
+Result<Caller> require_user(const net::CallContext& ctx) {
+  const auto& c = ctx.caller;
+  auto role = parse_role(c.role());
+  if (c.user_id().empty() || c.practice_id().empty() || !role)
+    return make_error(Code::kUnauthenticated, "sign in first");
+  return Caller{c.user_id(), c.practice_id(), c.session_id(), role};
+}
+
+Status require_internal(const net::CallContext& ctx) {
+  if (!ctx.caller.user_id().empty())
+    return make_error(Code::kPermissionDenied, "this method is for services only");
+  return {};
+}
+
+Error invalid_credentials() { return make_error(Code::kUnauthenticated, "invalid email or password"); }
+
+Error locked_out(std::chrono::milliseconds retry_after) {
+  Error e = make_error(Code::kResourceExhausted, "too many failed sign-in attempts; try again later");
+  e.retry_after = retry_after;
+  return e;
+}
+
+Error not_found(std::string field, std::string what) {
+  return Error{Code::kNotFound, std::move(what), std::move(field)};
+}
+
+void fill(pb::User& out, const User& u) {
+  out.set_id(u.id);
+  out.set_practice_id(u.practice_id);
+  out.set_email(u.email);
+  out.set_display_name(u.display_name);
+  out.set_role(std::string(role_name(u.role)));
+  out.set_created_unix_ms(u.created_unix_ms);
+}
+
+void fill(pb::Practice& out, const Practice& p) {
+  out.set_id(p.id);
+  out.set_name(p.name);
+  out.set_slug(p.slug);
+  out.set_created_unix_ms(p.created_unix_ms);
+}
+
+void fill(pb::CareTeamLink& out, const CareTeamLink& l) {
+  out.set_client_id(l.client_id);
+  out.set_therapist_id(l.therapist_id);
+  out.set_created_unix_ms(l.created_unix_ms);
+}
+
+crypto::ScryptParams scrypt_params(int log2_n) {
+  crypto::ScryptParams p;
+  p.n = std::uint64_t{1} << log2_n;
+  return p;
+}
+
+}  // namespace
+
+IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asio::any_io_executor hash_pool,
+                                 crypto::Ed25519PrivateKey signing_key, IdentityOptions options)
+    : store_(store),
+      redis_(redis),
+      hash_pool_(std::move(hash_pool)),
+      tokens_(std::move(signing_key),
+              TokenIssuer::Options{options.token_issuer, options.token_audience, options.access_token_ttl}),
+      options_(std::move(options)),
+      throttle_(redis, LoginThrottle::Options{options_.login_backoff_after, options_.login_backoff_max}) {
+  if (options_.scrypt_log2_n < 10 || options_.scrypt_log2_n > 20)
+    throw std::invalid_argument("scrypt_log2_n must be between 10 and 20");
+  if (!options_.operator_token.empty()) operator_digest_ = crypto::sha256(options_.operator_token);
+  options_.operator_token.clear();
+  // Same parameters as real hashes, so an unknown user costs what a known one does.
+  dummy_hash_ = crypto::hash_password(random_bytes(16), scrypt_params(options_.scrypt_log2_n));
+}
+
+asio::awaitable<Result<std::string>> IdentityService::hash_password(std::string password) {
+  co_return co_await run_blocking(
+      hash_pool_, [password = std::move(password), params = scrypt_params(options_.scrypt_log2_n)]() noexcept
+      -> Result<std::string> {
+        try {
+          return crypto::hash_password(password, params);
+        } catch (const std::exception&) {
+          return make_error(Code::kInternal, "could not hash the password");
+        }
+      });
+}
+
+asio::awaitable<void> IdentityService::publish_revocation(const std::string& session_id, std::int64_t now) {
+  if (!redis_) co_return;
+  alliance::push::v1::SessionRevoked msg;
+  msg.set_session_id(session_id);
+  msg.set_expires_unix_ms(now + options_.access_token_ttl.count());
+  std::vector<std::string> cmd{"PUBLISH", std::string(kRevocationChannel), msg.SerializeAsString()};
+  auto r = co_await redis_->command(std::move(cmd));
+  // Gateways also poll ListRevokedSessions, so a lost publish is caught up later.
+  if (!r) log::warn("could not publish session revocation", {{"session_id", session_id}, {"reason", r.error().message}});
+}
+
+asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_practice(
+    const pb::CreatePracticeRequest& req, const Ctx&) {
+  if (operator_digest_.empty() ||
+      !crypto::constant_time_equal(crypto::sha256(req.operator_token()), operator_digest_))
+    co_return Error{Code::kPermissionDenied, "operator token is not valid", "operator_token"};
+  if (auto s = validate_practice_name(req.name(), "name"); !s) co_return s.error();
+  if (auto s = validate_slug(req.slug(), "slug"); !s) co_return s.error();
+  auto email = normalize_email(req.admin_email(), "admin_email");
+  if (!email) co_return email.error();
+  if (auto s = validate_password(req.admin_password(), "admin_password"); !s) co_return s.error();
+  if (auto s = validate_display_name(req.admin_display_name(), "admin_display_name"); !s) co_return s.error();
+
+  const auto now = now_unix_ms();
+  Practice practice{new_id(), req.name(), req.slug(), now};
+  User admin{new_id(), practice.id, *email, req.admin_display_name(), Role::kAdmin, now};
+  auto hash = co_await hash_password(req.admin_password());
+  if (!hash) co_return hash.error();
+  if (auto s = co_await store_.create_practice(practice, admin, std::move(*hash)); !s) co_return s.error();
+  log::info("practice created", {{"practice_id", practice.id}, {"admin_id", admin.id}});
+
+  pb::CreatePracticeResponse resp;
+  fill(*resp.mutable_practice(), practice);
+  fill(*resp.mutable_admin(), admin);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::LoginRequest& req, const Ctx& ctx) {
+  if (req.practice().empty()) co_return invalid_argument("practice", "practice: is required");
+  if (req.email().empty()) co_return invalid_argument("email", "email: is required");
+  if (req.password().empty()) co_return invalid_argument("password", "password: is required");
+  if (req.password().size() > 1024) co_return invalid_credentials();
+  const std::string slug = ascii_lower(req.practice());
+  const std::string email = ascii_lower(req.email());
+  const std::string account = login_account_key(slug, email);
+  const std::string address = ctx.caller.source_address();
+
+  // Locked: the same answer whether the account exists or not, and no password check.
+  auto locked = co_await throttle_.locked_for(account, address);
+  if (locked.count() > 0) co_return locked_out(locked);
+
+  auto record = co_await store_.find_login(slug, email);
+  if (!record) co_return record.error();
+  std::string hash = *record ? (*record)->password_hash : dummy_hash_;
+  bool ok = co_await run_blocking(hash_pool_, [password = req.password(), hash = std::move(hash)]() noexcept {
+    return crypto::verify_password(password, hash);
+  });
+  if (!ok || !*record) {
+    co_await throttle_.record_failure(account, address);
+    co_return invalid_credentials();
+  }
+  co_await throttle_.record_success(account);
+  const User user = (*record)->user;
+  co_return co_await start_session(user);
+}
+
+asio::awaitable<Result<pb::TokenResponse>> IdentityService::start_session(const User& user) {
+  const auto now = now_unix_ms();
+  Session session{new_id(), user.id, user.practice_id, now, now + options_.refresh_token_ttl.count()};
+  const std::string refresh = new_refresh_token();
+  auto saved = co_await store_.create_session(session, refresh_token_digest(refresh), session.expires_unix_ms);
+  if (!saved) co_return saved.error();
+  log::info("signed in", {{"user_id", user.id}, {"session_id", session.id}});
+
+  pb::TokenResponse resp;
+  resp.set_access_token(tokens_.issue_access_token(user, session.id, now));
+  resp.set_token_type("Bearer");
+  resp.set_expires_in(options_.access_token_ttl.count() / 1000);
+  resp.set_refresh_token(refresh);
+  fill(*resp.mutable_user(), user);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::TokenResponse>> IdentityService::refresh(const pb::RefreshRequest& req, const Ctx&) {
+  if (req.refresh_token().empty() || req.refresh_token().size() > 256)
+    co_return Error{Code::kUnauthenticated, "refresh token is not valid", "refresh_token"};
+  const auto now = now_unix_ms();
+  const std::string next = new_refresh_token();
+  auto rotation = co_await store_.rotate_refresh(refresh_token_digest(req.refresh_token()),
+                                                 refresh_token_digest(next), now,
+                                                 now + options_.refresh_token_ttl.count());
+  if (!rotation) co_return rotation.error();
+  if (rotation->outcome == Rotation::Outcome::kReused) {
+    log::warn("refresh token reused; session revoked",
+              {{"session_id", rotation->session.id}, {"user_id", rotation->session.user_id}});
+    co_await publish_revocation(rotation->session.id, now);
+    co_return Error{Code::kUnauthenticated, "refresh token was reused; the session has been revoked",
+                    "refresh_token"};
+  }
+  pb::TokenResponse resp;
+  resp.set_access_token(tokens_.issue_access_token(rotation->user, rotation->session.id, now));
+  resp.set_token_type("Bearer");
+  resp.set_expires_in(options_.access_token_ttl.count() / 1000);
+  resp.set_refresh_token(next);
+  fill(*resp.mutable_user(), rotation->user);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::LogoutResponse>> IdentityService::logout(const pb::LogoutRequest&, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->session_id.empty()) co_return make_error(Code::kUnauthenticated, "sign in first");
+  const auto now = now_unix_ms();
+  auto revoked = co_await store_.revoke_session(caller->session_id, caller->user_id, "logout", now);
+  if (!revoked) co_return revoked.error();
+  if (*revoked) {
+    log::info("signed out", {{"user_id", caller->user_id}, {"session_id", caller->session_id}});
+    co_await publish_revocation(caller->session_id, now);
+  }
+  co_return pb::LogoutResponse{};
+}
+
+asio::awaitable<Result<pb::GetMeResponse>> IdentityService::get_me(const pb::GetMeRequest&, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto user = co_await store_.find_user(caller->user_id);
+  if (!user) co_return user.error();
+  if (!*user || (*user)->practice_id != caller->practice_id) co_return not_found("", "user not found");
+  auto practice = co_await store_.find_practice(caller->practice_id);
+  if (!practice) co_return practice.error();
+  if (!*practice) co_return not_found("", "practice not found");
+  pb::GetMeResponse resp;
+  fill(*resp.mutable_user(), **user);
+  fill(*resp.mutable_practice(), **practice);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::CreateUserResponse>> IdentityService::create_user(const pb::CreateUserRequest& req,
+                                                                             const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role != Role::kAdmin) co_return make_error(Code::kPermissionDenied, "only an admin can add users");
+  auto email = normalize_email(req.email(), "email");
+  if (!email) co_return email.error();
+  if (auto s = validate_password(req.password(), "password"); !s) co_return s.error();
+  if (auto s = validate_display_name(req.display_name(), "display_name"); !s) co_return s.error();
+  auto role = parse_role_field(req.role(), "role");
+  if (!role) co_return role.error();
+
+  User user{new_id(), caller->practice_id, *email, req.display_name(), *role, now_unix_ms()};
+  auto hash = co_await hash_password(req.password());
+  if (!hash) co_return hash.error();
+  if (auto s = co_await store_.create_user(user, std::move(*hash)); !s) co_return s.error();
+  log::info("user created", {{"user_id", user.id}, {"role", role_name(user.role)}, {"by", caller->user_id}});
+  pb::CreateUserResponse resp;
+  fill(*resp.mutable_user(), user);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListUsersResponse>> IdentityService::list_users(const pb::ListUsersRequest& req,
+                                                                           const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role != Role::kAdmin && caller->role != Role::kFrontDesk)
+    co_return make_error(Code::kPermissionDenied, "only an admin or the front desk can list users");
+  std::optional<Role> filter;
+  if (!req.role().empty()) {
+    auto role = parse_role_field(req.role(), "role");
+    if (!role) co_return role.error();
+    filter = *role;
+  }
+  auto users = co_await store_.list_users(caller->practice_id, filter);
+  if (!users) co_return users.error();
+  pb::ListUsersResponse resp;
+  for (const auto& u : *users) fill(*resp.add_users(), u);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::AddCareTeamMemberResponse>> IdentityService::add_care_team_member(
+    const pb::AddCareTeamMemberRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role != Role::kAdmin)
+    co_return make_error(Code::kPermissionDenied, "only an admin can change care teams");
+  if (req.client_id().empty()) co_return invalid_argument("client_id", "client_id: is required");
+  if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: is required");
+  CareTeamLink link{req.client_id(), req.therapist_id(), now_unix_ms()};
+  if (auto s = co_await store_.add_care_team_link(caller->practice_id, link); !s) co_return s.error();
+  log::info("care team link added",
+            {{"client_id", link.client_id}, {"therapist_id", link.therapist_id}, {"by", caller->user_id}});
+  pb::AddCareTeamMemberResponse resp;
+  fill(*resp.mutable_link(), link);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListCareTeamResponse>> IdentityService::list_care_team(const pb::ListCareTeamRequest& req,
+                                                                                  const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  const Error hidden = not_found("client_id", "client_id: no such client");
+  std::string client_id = req.client_id();
+  if (caller->role == Role::kClient) {
+    if (client_id.empty()) client_id = caller->user_id;
+    if (client_id != caller->user_id) co_return hidden;
+  } else if (client_id.empty()) {
+    co_return invalid_argument("client_id", "client_id: is required");
+  }
+  if (caller->role != Role::kClient) {
+    // Staff may only see clients of their own practice.
+    auto client = co_await store_.find_user(client_id);
+    if (!client) co_return client.error();
+    if (!*client || (*client)->practice_id != caller->practice_id || (*client)->role != Role::kClient)
+      co_return hidden;
+  }
+  auto links = co_await store_.list_care_team(client_id);
+  if (!links) co_return links.error();
+  if (caller->role == Role::kTherapist) {
+    bool mine = std::any_of(links->begin(), links->end(),
+                            [&](const CareTeamLink& l) { return l.therapist_id == caller->user_id; });
+    if (!mine) co_return hidden;
+  }
+  pb::ListCareTeamResponse resp;
+  for (const auto& l : *links) fill(*resp.add_links(), l);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::GetVerificationKeysResponse>> IdentityService::get_verification_keys(
+    const pb::GetVerificationKeysRequest&, const Ctx& ctx) {
+  if (auto s = require_internal(ctx); !s) co_return s.error();
+  pb::GetVerificationKeysResponse resp;
+  auto* key = resp.add_keys();
+  key->set_kid(tokens_.kid());
+  key->set_ed25519_public_key(tokens_.public_key_raw());
+  resp.set_issuer(options_.token_issuer);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListRevokedSessionsResponse>> IdentityService::list_revoked_sessions(
+    const pb::ListRevokedSessionsRequest&, const Ctx& ctx) {
+  if (auto s = require_internal(ctx); !s) co_return s.error();
+  // Older revocations no longer matter: every access token of theirs has expired.
+  auto ids = co_await store_.revoked_since(now_unix_ms() - options_.access_token_ttl.count());
+  if (!ids) co_return ids.error();
+  pb::ListRevokedSessionsResponse resp;
+  for (auto& id : *ids) resp.add_session_ids(std::move(id));
+  co_return resp;
+}
+
+}  // namespace alliance::identity

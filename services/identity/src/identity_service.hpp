@@ -1,0 +1,83 @@
+#pragma once
+// IdentityService: identity's RPC handlers as a plain class with no sockets.
+// Each method takes the protobuf request and the call's context (the Caller the
+// gateway established from a verified token) and returns a Result; the RPC layer
+// (identity_rpc.hpp) owns the wire. Runs on one I/O executor; scrypt runs on the
+// hash pool, SQLite on the store's threads, so no handler blocks the I/O thread.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/core/result.hpp"
+#include "alliance/crypto/ed25519.hpp"
+#include "alliance/identity/v1/identity.pb.h"
+#include "alliance/net/rpc_server.hpp"
+#include "identity_store.hpp"
+#include "login_throttle.hpp"
+#include "token_issuer.hpp"
+
+namespace alliance::redis {
+class Client;
+}
+
+namespace alliance::identity {
+
+namespace pb = ::alliance::identity::v1;
+
+struct IdentityOptions {
+  std::string token_issuer = "alliance";
+  std::string token_audience = "alliance-api";
+  std::chrono::milliseconds access_token_ttl = std::chrono::minutes(15);
+  std::chrono::milliseconds refresh_token_ttl = std::chrono::hours(24 * 30);
+  std::string operator_token;  // trimmed content of operator_token_file; only its sha256 is kept
+  int scrypt_log2_n = 15;      // 10..20
+  int login_backoff_after = 5;
+  std::chrono::milliseconds login_backoff_max = std::chrono::minutes(15);
+};
+
+// Redis channel carrying serialized alliance.push.v1.SessionRevoked.
+inline constexpr std::string_view kRevocationChannel = "identity:revocations";
+
+class IdentityService {
+ public:
+  // `store` and `redis` (nullable: no Redis, in-process login counters, no
+  // revocation pushes) must outlive the service. `hash_pool` runs scrypt.
+  IdentityService(IdentityStore& store, redis::Client* redis, asio::any_io_executor hash_pool,
+                  crypto::Ed25519PrivateKey signing_key, IdentityOptions options);
+
+  using Ctx = net::CallContext;
+  asio::awaitable<Result<pb::CreatePracticeResponse>> create_practice(const pb::CreatePracticeRequest&, const Ctx&);
+  asio::awaitable<Result<pb::TokenResponse>> login(const pb::LoginRequest&, const Ctx&);
+  asio::awaitable<Result<pb::TokenResponse>> refresh(const pb::RefreshRequest&, const Ctx&);
+  asio::awaitable<Result<pb::LogoutResponse>> logout(const pb::LogoutRequest&, const Ctx&);
+  asio::awaitable<Result<pb::GetMeResponse>> get_me(const pb::GetMeRequest&, const Ctx&);
+  asio::awaitable<Result<pb::CreateUserResponse>> create_user(const pb::CreateUserRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ListUsersResponse>> list_users(const pb::ListUsersRequest&, const Ctx&);
+  asio::awaitable<Result<pb::AddCareTeamMemberResponse>> add_care_team_member(const pb::AddCareTeamMemberRequest&,
+                                                                              const Ctx&);
+  asio::awaitable<Result<pb::ListCareTeamResponse>> list_care_team(const pb::ListCareTeamRequest&, const Ctx&);
+  // Internal methods: refused (kPermissionDenied) when a user Caller is present.
+  asio::awaitable<Result<pb::GetVerificationKeysResponse>> get_verification_keys(
+      const pb::GetVerificationKeysRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ListRevokedSessionsResponse>> list_revoked_sessions(
+      const pb::ListRevokedSessionsRequest&, const Ctx&);
+
+  const TokenIssuer& tokens() const { return tokens_; }
+
+ private:
+  asio::awaitable<Result<std::string>> hash_password(std::string password);
+  asio::awaitable<void> publish_revocation(const std::string& session_id, std::int64_t now_unix_ms);
+  asio::awaitable<Result<pb::TokenResponse>> start_session(const User& user);
+
+  IdentityStore& store_;
+  redis::Client* redis_;
+  asio::any_io_executor hash_pool_;
+  TokenIssuer tokens_;
+  IdentityOptions options_;
+  std::string operator_digest_;
+  std::string dummy_hash_;  // verified against when the user does not exist, so timing matches
+  LoginThrottle throttle_;
+};
+
+}  // namespace alliance::identity

@@ -1,0 +1,341 @@
+#include "identity_store.hpp"
+
+#include <algorithm>
+
+namespace alliance::identity {
+namespace {
+
+using store::Connection;
+using store::Statement;
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE practices (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  slug TEXT NOT NULL UNIQUE,
+  created_unix_ms INTEGER NOT NULL
+);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL REFERENCES practices(id),
+  email TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('client', 'therapist', 'front_desk', 'admin')),
+  password_hash TEXT NOT NULL,
+  created_unix_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX users_practice_email ON users(practice_id, email);
+CREATE INDEX users_practice_role ON users(practice_id, role);
+CREATE TABLE care_team (
+  client_id TEXT NOT NULL REFERENCES users(id),
+  therapist_id TEXT NOT NULL REFERENCES users(id),
+  practice_id TEXT NOT NULL REFERENCES practices(id),
+  created_unix_ms INTEGER NOT NULL,
+  PRIMARY KEY (client_id, therapist_id)
+);
+CREATE INDEX care_team_therapist ON care_team(therapist_id);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  practice_id TEXT NOT NULL REFERENCES practices(id),
+  created_unix_ms INTEGER NOT NULL,
+  expires_unix_ms INTEGER NOT NULL,
+  revoked_unix_ms INTEGER,
+  revoke_reason TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_revoked ON sessions(revoked_unix_ms) WHERE revoked_unix_ms IS NOT NULL;
+CREATE TABLE refresh_tokens (
+  token_hash BLOB PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(id),
+  issued_unix_ms INTEGER NOT NULL,
+  expires_unix_ms INTEGER NOT NULL,
+  used_unix_ms INTEGER
+);
+CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+)sql";
+
+User read_user(const Statement& st, int first = 0) {
+  User u;
+  u.id = st.column_text(first + 0);
+  u.practice_id = st.column_text(first + 1);
+  u.email = st.column_text(first + 2);
+  u.display_name = st.column_text(first + 3);
+  u.role = parse_role(st.column_text(first + 4)).value_or(Role::kClient);
+  u.created_unix_ms = st.column_int(first + 5);
+  return u;
+}
+
+void insert_user(Connection& c, const User& u, const std::string& password_hash) {
+  auto& st = c.prepare(
+      "INSERT INTO users (id, practice_id, email, display_name, role, password_hash, created_unix_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind(1, std::string_view(u.id));
+  st.bind(2, std::string_view(u.practice_id));
+  st.bind(3, std::string_view(u.email));
+  st.bind(4, std::string_view(u.display_name));
+  st.bind(5, role_name(u.role));
+  st.bind(6, std::string_view(password_hash));
+  st.bind(7, static_cast<std::int64_t>(u.created_unix_ms));
+  st.step();
+}
+
+bool email_taken(Connection& c, const std::string& practice_id, const std::string& email) {
+  auto& st = c.prepare("SELECT 1 FROM users WHERE practice_id = ?1 AND email = ?2");
+  st.bind(1, std::string_view(practice_id));
+  st.bind(2, std::string_view(email));
+  return st.step();
+}
+
+std::optional<User> user_in(Connection& c, const std::string& user_id) {
+  auto& st = c.prepare("SELECT id, practice_id, email, display_name, role, created_unix_ms "
+                       "FROM users WHERE id = ?1");
+  st.bind(1, std::string_view(user_id));
+  if (!st.step()) return std::nullopt;
+  return read_user(st);
+}
+
+Error refresh_invalid() {
+  return Error{Code::kUnauthenticated, "refresh token is not valid", "refresh_token"};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path) {
+  store::DatabaseOptions options;
+  options.path = path;
+  options.migrations = {store::Migration{1, kSchemaV1}};
+  auto db = store::Database::open(std::move(options));
+  if (!db) return std::move(db).error();
+  return std::make_unique<IdentityStore>(std::move(*db));
+}
+
+IdentityStore::IdentityStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+
+asio::awaitable<Status> IdentityStore::create_practice(Practice practice, User admin,
+                                                       std::string password_hash) {
+  co_return co_await db_->write([practice = std::move(practice), admin = std::move(admin),
+                                 password_hash = std::move(password_hash)](Connection& c) -> Status {
+    auto& taken = c.prepare("SELECT 1 FROM practices WHERE slug = ?1");
+    taken.bind(1, std::string_view(practice.slug));
+    if (taken.step())
+      return Error{Code::kAlreadyExists, "slug: a practice with this slug already exists", "slug"};
+    auto& st = c.prepare("INSERT INTO practices (id, name, slug, created_unix_ms) VALUES (?1, ?2, ?3, ?4)");
+    st.bind(1, std::string_view(practice.id));
+    st.bind(2, std::string_view(practice.name));
+    st.bind(3, std::string_view(practice.slug));
+    st.bind(4, static_cast<std::int64_t>(practice.created_unix_ms));
+    st.step();
+    insert_user(c, admin, password_hash);
+    return {};
+  });
+}
+
+asio::awaitable<Status> IdentityStore::create_user(User user, std::string password_hash) {
+  co_return co_await db_->write(
+      [user = std::move(user), password_hash = std::move(password_hash)](Connection& c) -> Status {
+        if (email_taken(c, user.practice_id, user.email))
+          return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
+        insert_user(c, user, password_hash);
+        return {};
+      });
+}
+
+asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(std::string slug,
+                                                                               std::string email) {
+  co_return co_await db_->read(
+      [slug = std::move(slug), email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
+        auto& st = c.prepare(
+            "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.password_hash "
+            "FROM users u JOIN practices p ON p.id = u.practice_id WHERE p.slug = ?1 AND u.email = ?2");
+        st.bind(1, std::string_view(slug));
+        st.bind(2, std::string_view(email));
+        if (!st.step()) return std::optional<LoginRecord>();
+        LoginRecord r{read_user(st), st.column_text(6)};
+        return std::optional<LoginRecord>(std::move(r));
+      });
+}
+
+asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::string user_id) {
+  co_return co_await db_->read([user_id = std::move(user_id)](Connection& c) -> Result<std::optional<User>> {
+    return user_in(c, user_id);
+  });
+}
+
+asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(std::string practice_id) {
+  co_return co_await db_->read(
+      [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
+        auto& st = c.prepare("SELECT id, name, slug, created_unix_ms FROM practices WHERE id = ?1");
+        st.bind(1, std::string_view(practice_id));
+        if (!st.step()) return std::optional<Practice>();
+        Practice p{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+        return std::optional<Practice>(std::move(p));
+      });
+}
+
+asio::awaitable<Result<std::vector<User>>> IdentityStore::list_users(std::string practice_id,
+                                                                     std::optional<Role> role) {
+  co_return co_await db_->read(
+      [practice_id = std::move(practice_id), role](Connection& c) -> Result<std::vector<User>> {
+        std::vector<User> out;
+        auto& st = c.prepare(
+            "SELECT id, practice_id, email, display_name, role, created_unix_ms FROM users "
+            "WHERE practice_id = ?1 AND (?2 IS NULL OR role = ?2) ORDER BY created_unix_ms, id");
+        st.bind(1, std::string_view(practice_id));
+        if (role) st.bind(2, role_name(*role));
+        else st.bind_null(2);
+        while (st.step()) out.push_back(read_user(st));
+        return out;
+      });
+}
+
+asio::awaitable<Status> IdentityStore::add_care_team_link(std::string practice_id, CareTeamLink link) {
+  co_return co_await db_->write(
+      [practice_id = std::move(practice_id), link = std::move(link)](Connection& c) -> Status {
+        auto client = user_in(c, link.client_id);
+        if (!client || client->practice_id != practice_id || client->role != Role::kClient)
+          return Error{Code::kNotFound, "client_id: no such client", "client_id"};
+        auto therapist = user_in(c, link.therapist_id);
+        if (!therapist || therapist->practice_id != practice_id || therapist->role != Role::kTherapist)
+          return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
+        auto& dup = c.prepare("SELECT 1 FROM care_team WHERE client_id = ?1 AND therapist_id = ?2");
+        dup.bind(1, std::string_view(link.client_id));
+        dup.bind(2, std::string_view(link.therapist_id));
+        if (dup.step())
+          return Error{Code::kAlreadyExists, "this therapist is already on the client's care team", "therapist_id"};
+        auto& st = c.prepare(
+            "INSERT INTO care_team (client_id, therapist_id, practice_id, created_unix_ms) VALUES (?1, ?2, ?3, ?4)");
+        st.bind(1, std::string_view(link.client_id));
+        st.bind(2, std::string_view(link.therapist_id));
+        st.bind(3, std::string_view(practice_id));
+        st.bind(4, static_cast<std::int64_t>(link.created_unix_ms));
+        st.step();
+        return {};
+      });
+}
+
+asio::awaitable<Result<std::vector<CareTeamLink>>> IdentityStore::list_care_team(std::string client_id) {
+  co_return co_await db_->read(
+      [client_id = std::move(client_id)](Connection& c) -> Result<std::vector<CareTeamLink>> {
+        std::vector<CareTeamLink> out;
+        auto& st = c.prepare(
+            "SELECT client_id, therapist_id, created_unix_ms FROM care_team WHERE client_id = ?1 "
+            "ORDER BY created_unix_ms, therapist_id");
+        st.bind(1, std::string_view(client_id));
+        while (st.step()) out.push_back(CareTeamLink{st.column_text(0), st.column_text(1), st.column_int(2)});
+        return out;
+      });
+}
+
+asio::awaitable<Status> IdentityStore::create_session(Session session, std::string refresh_hash,
+                                                      std::int64_t refresh_expires_unix_ms) {
+  co_return co_await db_->write([session = std::move(session), refresh_hash = std::move(refresh_hash),
+                                 refresh_expires_unix_ms](Connection& c) -> Status {
+    auto& st = c.prepare(
+        "INSERT INTO sessions (id, user_id, practice_id, created_unix_ms, expires_unix_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    st.bind(1, std::string_view(session.id));
+    st.bind(2, std::string_view(session.user_id));
+    st.bind(3, std::string_view(session.practice_id));
+    st.bind(4, static_cast<std::int64_t>(session.created_unix_ms));
+    st.bind(5, static_cast<std::int64_t>(session.expires_unix_ms));
+    st.step();
+    auto& tok = c.prepare(
+        "INSERT INTO refresh_tokens (token_hash, session_id, issued_unix_ms, expires_unix_ms) "
+        "VALUES (?1, ?2, ?3, ?4)");
+    tok.bind_blob(1, refresh_hash);
+    tok.bind(2, std::string_view(session.id));
+    tok.bind(3, static_cast<std::int64_t>(session.created_unix_ms));
+    tok.bind(4, static_cast<std::int64_t>(refresh_expires_unix_ms));
+    tok.step();
+    return {};
+  });
+}
+
+asio::awaitable<Result<Rotation>> IdentityStore::rotate_refresh(std::string old_hash, std::string new_hash,
+                                                                std::int64_t now, std::int64_t new_expires) {
+  co_return co_await db_->write([old_hash = std::move(old_hash), new_hash = std::move(new_hash), now,
+                                 new_expires](Connection& c) -> Result<Rotation> {
+    auto& tok = c.prepare(
+        "SELECT t.expires_unix_ms, t.used_unix_ms, s.id, s.user_id, s.practice_id, s.created_unix_ms, "
+        "s.expires_unix_ms, s.revoked_unix_ms, s.revoke_reason "
+        "FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = ?1");
+    tok.bind_blob(1, old_hash);
+    if (!tok.step()) return refresh_invalid();
+    const std::int64_t token_expires = tok.column_int(0);
+    const bool used = !tok.column_is_null(1);
+    Rotation r;
+    r.session.id = tok.column_text(2);
+    r.session.user_id = tok.column_text(3);
+    r.session.practice_id = tok.column_text(4);
+    r.session.created_unix_ms = tok.column_int(5);
+    r.session.expires_unix_ms = tok.column_int(6);
+    if (!tok.column_is_null(7)) r.session.revoked_unix_ms = tok.column_int(7);
+    if (!tok.column_is_null(8)) r.session.revoke_reason = tok.column_text(8);
+    tok.reset();
+
+    if (r.session.revoked_unix_ms || r.session.expires_unix_ms <= now) return refresh_invalid();
+    if (used) {
+      // Someone replayed a rotated token: the session family is compromised.
+      auto& rev = c.prepare(
+          "UPDATE sessions SET revoked_unix_ms = ?2, revoke_reason = 'refresh_token_reused' "
+          "WHERE id = ?1 AND revoked_unix_ms IS NULL");
+      rev.bind(1, std::string_view(r.session.id));
+      rev.bind(2, now);
+      rev.step();
+      r.session.revoked_unix_ms = now;
+      r.outcome = Rotation::Outcome::kReused;
+      return r;
+    }
+    if (token_expires <= now) return refresh_invalid();
+    auto user = user_in(c, r.session.user_id);
+    if (!user) return refresh_invalid();
+    r.user = std::move(*user);
+
+    auto& mark = c.prepare("UPDATE refresh_tokens SET used_unix_ms = ?2 WHERE token_hash = ?1");
+    mark.bind_blob(1, old_hash);
+    mark.bind(2, now);
+    mark.step();
+    auto& ins = c.prepare(
+        "INSERT INTO refresh_tokens (token_hash, session_id, issued_unix_ms, expires_unix_ms) "
+        "VALUES (?1, ?2, ?3, ?4)");
+    ins.bind_blob(1, new_hash);
+    ins.bind(2, std::string_view(r.session.id));
+    ins.bind(3, now);
+    // A rotated token never outlives its session.
+    ins.bind(4, std::min(new_expires, r.session.expires_unix_ms));
+    ins.step();
+    r.outcome = Rotation::Outcome::kRotated;
+    return r;
+  });
+}
+
+asio::awaitable<Result<bool>> IdentityStore::revoke_session(std::string session_id, std::string user_id,
+                                                            std::string reason, std::int64_t now) {
+  co_return co_await db_->write([session_id = std::move(session_id), user_id = std::move(user_id),
+                                 reason = std::move(reason), now](Connection& c) -> Result<bool> {
+    auto& st = c.prepare(
+        "UPDATE sessions SET revoked_unix_ms = ?3, revoke_reason = ?4 "
+        "WHERE id = ?1 AND user_id = ?2 AND revoked_unix_ms IS NULL");
+    st.bind(1, std::string_view(session_id));
+    st.bind(2, std::string_view(user_id));
+    st.bind(3, now);
+    st.bind(4, std::string_view(reason));
+    st.step();
+    return c.changes() > 0;
+  });
+}
+
+asio::awaitable<Result<std::vector<std::string>>> IdentityStore::revoked_since(std::int64_t since) {
+  co_return co_await db_->read([since](Connection& c) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    auto& st = c.prepare(
+        "SELECT id FROM sessions WHERE revoked_unix_ms IS NOT NULL AND revoked_unix_ms >= ?1 "
+        "ORDER BY revoked_unix_ms");
+    st.bind(1, since);
+    while (st.step()) out.push_back(st.column_text(0));
+    return out;
+  });
+}
+
+}  // namespace alliance::identity
