@@ -1,0 +1,23 @@
+#pragma once
+// The live push path: a service publishes a PushFrame on the user's channel; every
+// gateway subscribed to it forwards the frame to that user's sockets. At-most-once:
+// the pushed content must also be durable in the owning service.
+#include <string>
+#include <string_view>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/core/result.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/redis/client.hpp"
+
+namespace alliance::redis {
+
+// "push:user:<user_id>"
+std::string push_channel(std::string_view user_id);
+
+// PUBLISH push_channel(user_id) <frame serialized as protobuf bytes>. Success does not
+// mean anyone was listening.
+asio::awaitable<Status> publish_push(Client& client, std::string_view user_id,
+                                     const alliance::push::v1::PushFrame& frame);
+
+}  // namespace alliance::redis

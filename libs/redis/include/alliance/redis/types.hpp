@@ -1,0 +1,37 @@
+#pragma once
+// Values shared by the Redis client and subscriber: a copied reply and connection options.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "alliance/core/config.hpp"
+
+namespace alliance::redis {
+
+// A Redis reply, copied out of hiredis (hiredis frees its own when the callback returns).
+struct Reply {
+  enum class Type { kNil, kString, kStatus, kError, kInteger, kArray };
+  Type type = Type::kNil;
+  std::string str;                 // kString (binary-safe), kStatus ("OK"), kError ("ERR ...")
+  long long integer = 0;           // kInteger
+  std::vector<Reply> elements;     // kArray
+
+  bool is_nil() const { return type == Type::kNil; }
+  bool is_error() const { return type == Type::kError; }
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::chrono::milliseconds connect_timeout{2000};  // one connection attempt
+  std::chrono::milliseconds command_timeout{2000};  // default per command()/pipeline() call
+  std::chrono::milliseconds reconnect_min{50};      // first retry delay; doubles per failure
+  std::chrono::milliseconds reconnect_max{2000};    // cap on the retry delay
+  std::string name;                                 // shows in logs ("gateway-push", ...)
+};
+
+// Options for host:port with every other field at its default.
+Options parse_options(const HostPort& address);
+
+}  // namespace alliance::redis

@@ -1,0 +1,23 @@
+#include "alliance/redis/push.hpp"
+
+namespace alliance::redis {
+
+std::string push_channel(std::string_view user_id) {
+  std::string channel = "push:user:";
+  channel += user_id;
+  return channel;
+}
+
+asio::awaitable<Status> publish_push(Client& client, std::string_view user_id,
+                                     const alliance::push::v1::PushFrame& frame) {
+  if (user_id.empty()) co_return invalid_argument("user_id", "must not be empty");
+  std::string payload;
+  if (!frame.SerializeToString(&payload)) co_return make_error(Code::kInternal, "push frame did not serialize");
+  std::vector<std::string> args{"PUBLISH", push_channel(user_id), std::move(payload)};
+  auto reply = co_await client.command(std::move(args));
+  if (!reply) co_return std::move(reply).error();
+  if (reply->is_error()) co_return make_error(Code::kInternal, "redis PUBLISH: " + reply->str);
+  co_return Status{};
+}
+
+}  // namespace alliance::redis

@@ -1,0 +1,151 @@
+#include "alliance/redis/subscriber.hpp"
+
+#include <set>
+
+#include "alliance/core/log.hpp"
+#include "connection.hpp"
+
+namespace alliance::redis {
+namespace detail {
+
+class SubscriberImpl : public Connection {
+ public:
+  SubscriberImpl(asio::any_io_executor ex, Options opts, Subscriber::MessageHandler on_message,
+                 std::function<void()> on_reconnect)
+      : Connection(std::move(ex), std::move(opts), "subscriber"),
+        on_message_(std::move(on_message)),
+        on_reconnect_(std::move(on_reconnect)) {}
+
+  void subscribe(const std::string& channel) {
+    if (!desired_.insert(channel).second) return;
+    if (connected() && link_) {
+      std::vector<std::string> args{"SUBSCRIBE", channel};
+      link_->send_pubsub(args);  // if refused, the link is dying and on_up resends
+    }
+  }
+
+  void unsubscribe(const std::string& channel) {
+    if (desired_.erase(channel) == 0) return;
+    confirmed_.erase(channel);
+    restoring_.erase(channel);
+    if (connected() && link_) {
+      std::vector<std::string> args{"UNSUBSCRIBE", channel};
+      link_->send_pubsub(args);
+    }
+    maybe_restored();
+  }
+
+  std::size_t subscription_count() const { return desired_.size(); }
+
+  void halt() {
+    stop();
+    wake_waiters();
+  }
+
+  void shutdown() {
+    stop();
+    on_message_ = nullptr;
+    on_reconnect_ = nullptr;
+    wake_waiters();
+  }
+
+  static asio::awaitable<bool> wait_subscribed(std::shared_ptr<SubscriberImpl> self, std::string channel,
+                                               std::chrono::milliseconds timeout) {
+    // Woken by every confirmation (and by stop): re-check until ours or the deadline.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!self->confirmed_.contains(channel)) {
+      if (!self->running() || std::chrono::steady_clock::now() >= deadline) co_return false;
+      auto timer = std::make_shared<asio::steady_timer>(self->executor(), deadline);
+      self->waiters_.push_back(timer);
+      co_await timer->async_wait(use_tuple);
+      std::erase(self->waiters_, timer);
+    }
+    co_return true;
+  }
+
+ protected:
+  bool wants_push() const override { return true; }
+
+  void on_up() override {
+    confirmed_.clear();
+    reconnect_pending_ = had_connection_;
+    had_connection_ = true;
+    restoring_ = desired_;
+    if (!desired_.empty()) {
+      std::vector<std::string> args{"SUBSCRIBE"};
+      args.insert(args.end(), desired_.begin(), desired_.end());
+      link_->send_pubsub(args);
+    }
+    maybe_restored();
+  }
+
+  void on_down() override {
+    confirmed_.clear();
+    restoring_.clear();
+    reconnect_pending_ = false;
+  }
+
+  void on_push(Reply reply) override {
+    // ["message", channel, payload] | ["subscribe", channel, count] | ["unsubscribe", channel, count]
+    if (reply.type != Reply::Type::kArray || reply.elements.size() < 3) return;
+    const std::string& kind = reply.elements[0].str;
+    const std::string& channel = reply.elements[1].str;
+    if (kind == "message") {
+      // A message already in flight when we unsubscribed is not delivered.
+      if (!desired_.contains(channel) || !on_message_) return;
+      auto handler = on_message_;  // the handler may destroy or reconfigure us
+      handler(channel, reply.elements[2].str);
+    } else if (kind == "subscribe") {
+      if (!desired_.contains(channel)) return;
+      confirmed_.insert(channel);
+      restoring_.erase(channel);
+      wake_waiters();
+      maybe_restored();
+    } else if (kind == "unsubscribe") {
+      confirmed_.erase(channel);
+    }
+  }
+
+ private:
+  void maybe_restored() {
+    if (!reconnect_pending_ || !restoring_.empty() || !connected()) return;
+    reconnect_pending_ = false;
+    log::debug("redis subscriptions restored", {{"name", options().name}, {"channels", desired_.size()}});
+    if (auto cb = on_reconnect_) cb();
+  }
+
+  void wake_waiters() {
+    for (auto& w : waiters_) w->cancel();
+  }
+
+  Subscriber::MessageHandler on_message_;
+  std::function<void()> on_reconnect_;
+  std::set<std::string> desired_;    // what the caller asked for
+  std::set<std::string> confirmed_;  // what Redis confirmed on this connection
+  std::set<std::string> restoring_;  // asked for on connect, not yet confirmed
+  bool had_connection_ = false;
+  bool reconnect_pending_ = false;
+  std::vector<std::shared_ptr<asio::steady_timer>> waiters_;
+};
+
+}  // namespace detail
+
+Subscriber::Subscriber(asio::any_io_executor ex, Options opts, MessageHandler on_message,
+                       std::function<void()> on_reconnect)
+    : impl_(std::make_shared<detail::SubscriberImpl>(std::move(ex), std::move(opts), std::move(on_message),
+                                                     std::move(on_reconnect))) {}
+
+Subscriber::~Subscriber() { impl_->shutdown(); }
+
+void Subscriber::start() { impl_->start(); }
+void Subscriber::stop() { impl_->halt(); }
+void Subscriber::subscribe(const std::string& channel) { impl_->subscribe(channel); }
+void Subscriber::unsubscribe(const std::string& channel) { impl_->unsubscribe(channel); }
+bool Subscriber::connected() const { return impl_->connected(); }
+std::size_t Subscriber::subscription_count() const { return impl_->subscription_count(); }
+
+asio::awaitable<bool> Subscriber::wait_subscribed(const std::string& channel, std::chrono::milliseconds timeout) {
+  return detail::SubscriberImpl::wait_subscribed(impl_, channel, timeout);
+}
+
+}  // namespace alliance::redis
