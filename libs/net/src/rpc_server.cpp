@@ -62,7 +62,7 @@ asio::awaitable<void> RpcServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
     if (self->stopped_ || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Typically out of file descriptors: back off briefly instead of spinning.
-      log::warn("rpc accept failed", {{"service", self->opts_.service_name}, {"error", ec.message()}});
+      log::warn("rpc accept failed", {{"rpc_service", self->opts_.service_name}, {"error", ec.message()}});
       asio::steady_timer pause(self->ex_, std::chrono::milliseconds(100));
       co_await pause.async_wait(use_tuple);
       continue;
@@ -84,7 +84,7 @@ asio::awaitable<void> RpcServer::Impl::session(std::shared_ptr<Impl> self,
   conn->disarm_watchdog();
   if (!failure.empty()) {
     if (!self->stopped_)
-      log::warn("rpc handshake refused", {{"service", self->opts_.service_name},
+      log::warn("rpc handshake refused", {{"rpc_service", self->opts_.service_name},
                                           {"peer", conn->peer_address},
                                           {"reason", failure}});
     conn->close();
@@ -92,19 +92,19 @@ asio::awaitable<void> RpcServer::Impl::session(std::shared_ptr<Impl> self,
     co_return;
   }
   conn->peer_name = detail::peer_common_name(conn->stream());
-  log::debug("rpc connection open", {{"service", self->opts_.service_name},
+  log::debug("rpc connection open", {{"rpc_service", self->opts_.service_name},
                                      {"peer", conn->peer_address},
                                      {"peer_name", conn->peer_name}});
 
   auto end = co_await conn->run([&self, &conn](pb::Frame&& frame) { self->dispatch(conn, std::move(frame)); });
   self->connections_.erase(conn);
   if (end.protocol_error) {
-    log::warn("rpc connection closed: bad frame", {{"service", self->opts_.service_name},
+    log::warn("rpc connection closed: bad frame", {{"rpc_service", self->opts_.service_name},
                                                    {"peer", conn->peer_address},
                                                    {"peer_name", conn->peer_name},
                                                    {"reason", end.reason}});
   } else {
-    log::debug("rpc connection closed", {{"service", self->opts_.service_name},
+    log::debug("rpc connection closed", {{"rpc_service", self->opts_.service_name},
                                          {"peer", conn->peer_address},
                                          {"reason", end.reason}});
   }
@@ -157,11 +157,11 @@ asio::awaitable<void> RpcServer::Impl::run_call(std::shared_ptr<Impl> self,
   try {
     result = co_await (*handler)(frame.payload(), ctx);
   } catch (const std::exception& e) {
-    log::error("rpc handler threw", {{"service", self->opts_.service_name},
+    log::error("rpc handler threw", {{"rpc_service", self->opts_.service_name},
                                      {"method", frame.method()},
                                      {"error", e.what()}});
   } catch (...) {
-    log::error("rpc handler threw", {{"service", self->opts_.service_name},
+    log::error("rpc handler threw", {{"rpc_service", self->opts_.service_name},
                                      {"method", frame.method()},
                                      {"error", "unknown exception"}});
   }
@@ -174,7 +174,7 @@ asio::awaitable<void> RpcServer::Impl::run_call(std::shared_ptr<Impl> self,
     co_return;
   }
   if (result->size() > conn->max_frame() - 64) {
-    log::error("rpc response too large", {{"service", self->opts_.service_name},
+    log::error("rpc response too large", {{"rpc_service", self->opts_.service_name},
                                           {"method", frame.method()},
                                           {"bytes", result->size()}});
     send_error(*conn, call_id, make_error(Code::kInternal, "response too large"));
@@ -227,7 +227,7 @@ std::uint16_t RpcServer::listen() {
   }
   impl_->stopped_ = false;
   auto port = impl_->acceptor_->local_endpoint().port();
-  log::info("rpc listening", {{"service", o.service_name}, {"host", o.host}, {"port", port}});
+  log::info("rpc listening", {{"rpc_service", o.service_name}, {"host", o.host}, {"port", port}});
   asio::co_spawn(impl_->ex_, Impl::accept_loop(impl_), LogEscaped{"rpc accept"});
   return port;
 }

@@ -80,7 +80,7 @@ class RpcServer {
   void set_readiness(std::function<bool()> ready);
 
   // Binds host:port, starts accepting, returns the bound port (port 0 => a free one).
-  // Throws std::system_error if the address cannot be bound (start-up failure).
+  // Throws std::runtime_error naming host:port if it cannot be bound (start-up failure).
   std::uint16_t listen();
   // Stops accepting and closes every connection; calls in flight get no answer.
   void stop();
