@@ -1,0 +1,323 @@
+#include "alliance/store/database.hpp"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+
+namespace alliance::store {
+
+using detail::Job;
+
+struct Database::State {
+  DatabaseOptions options;
+  int schema_version = 0;
+  std::unique_ptr<Connection> writer;
+  std::vector<std::unique_ptr<Connection>> readers;
+
+  std::mutex write_mu;
+  std::condition_variable write_cv;
+  std::deque<std::unique_ptr<Job>> write_queue;  // guarded by write_mu
+  bool write_stopping = false;                   // guarded by write_mu
+
+  std::mutex read_mu;
+  std::condition_variable read_cv;
+  std::deque<std::unique_ptr<Job>> read_queue;  // guarded by read_mu
+  bool read_stopping = false;                   // guarded by read_mu
+
+  std::atomic<std::uint64_t> transactions{0};
+  std::atomic<std::uint64_t> jobs{0};
+  std::atomic<std::uint64_t> reads{0};
+
+  std::thread writer_thread;
+  std::vector<std::thread> reader_threads;
+
+  void writer_loop();
+  void commit_group(std::vector<std::unique_ptr<Job>>& batch);
+  void reader_loop(Connection& c);
+};
+
+namespace {
+
+const Error& not_saved() {
+  static const Error e = make_error(Code::kUnavailable, "not saved: the storage transaction failed, try again");
+  return e;
+}
+
+Status validate(const DatabaseOptions& o) {
+  if (o.path.empty()) return invalid_argument("path", "must name the database file");
+  if (o.readers < 1 || o.readers > 64) return invalid_argument("readers", "must be between 1 and 64");
+  if (o.max_batch < 1) return invalid_argument("max_batch", "must be at least 1");
+  int last = 0;
+  for (const auto& m : o.migrations) {
+    if (m.version <= last) {
+      return invalid_argument("migrations", "versions must be >= 1 and strictly increasing; " +
+                                                std::to_string(m.version) + " follows " + std::to_string(last));
+    }
+    last = m.version;
+  }
+  return {};
+}
+
+// Applies the migrations the file has not seen, each in its own transaction with its
+// schema_migrations row. Returns the resulting version.
+Result<int> migrate(Connection& c, const std::vector<Migration>& migrations, const std::filesystem::path& path) {
+  std::set<int> applied;
+  try {
+    c.exec("CREATE TABLE IF NOT EXISTS schema_migrations("
+           "version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)");
+    auto& rows = c.prepare("SELECT version FROM schema_migrations");
+    while (rows.step()) applied.insert(static_cast<int>(rows.column_int(0)));
+  } catch (const StoreError& e) {
+    return make_error(Code::kUnavailable, "cannot read schema_migrations of " + path.string() + ": " + e.what());
+  }
+  int current = applied.empty() ? 0 : *applied.rbegin();
+  int known = migrations.empty() ? 0 : migrations.back().version;
+  if (current > known) {
+    return make_error(Code::kFailedPrecondition,
+                      path.string() + " is at schema version " + std::to_string(current) +
+                          ", newer than this build knows (" + std::to_string(known) + ")");
+  }
+  for (const auto& m : migrations) {
+    if (applied.count(m.version)) continue;
+    if (m.version < current) {
+      return make_error(Code::kFailedPrecondition,
+                        "migration " + std::to_string(m.version) + " is new but " + path.string() +
+                            " is already at version " + std::to_string(current) +
+                            ": append migrations with higher versions, never insert");
+    }
+    try {
+      c.exec("BEGIN IMMEDIATE");
+      c.exec(m.sql);
+      c.prepare("INSERT INTO schema_migrations(version, applied_at_ms) VALUES(?, ?)")
+          .bind_all(m.version, now_unix_ms())
+          .step();
+      c.exec("COMMIT");
+    } catch (const StoreError& e) {
+      if (c.in_transaction()) {
+        try {
+          c.exec("ROLLBACK");
+        } catch (const StoreError&) {
+          // The connection is closed next; SQLite rolls back then.
+        }
+      }
+      return make_error(Code::kInternal, "migration " + std::to_string(m.version) + " failed: " + e.what());
+    }
+    current = m.version;
+    log::info("schema migration applied", {{"path", path.string()}, {"version", m.version}});
+  }
+  return current;
+}
+
+bool has_deferred_fk_violations(Connection& c) {
+  int current = 0;
+  int highwater = 0;
+  sqlite3_db_status(c.handle(), SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highwater, 0);
+  return current > 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) {
+  if (auto ok = validate(options); !ok) return std::move(ok).error();
+  auto state = std::make_unique<State>();
+  state->options = std::move(options);
+  const auto& o = state->options;
+  try {
+    state->writer = Connection::open(o.path, {.read_only = false, .busy_timeout = o.busy_timeout});
+    auto version = migrate(*state->writer, o.migrations, o.path);
+    if (!version) return std::move(version).error();
+    state->schema_version = *version;
+    for (int i = 0; i < o.readers; ++i) {
+      state->readers.push_back(Connection::open(o.path, {.read_only = true, .busy_timeout = o.busy_timeout}));
+    }
+  } catch (const StoreError& e) {
+    return make_error(Code::kUnavailable, e.what());
+  }
+  return std::unique_ptr<Database>(new Database(std::move(state)));
+}
+
+Database::Database(std::unique_ptr<State> state) : state_(std::move(state)) {
+  State& s = *state_;
+  s.writer_thread = std::thread([&s] { s.writer_loop(); });
+  for (auto& c : s.readers) {
+    s.reader_threads.emplace_back([&s, conn = c.get()] { s.reader_loop(*conn); });
+  }
+}
+
+Database::~Database() {
+  State& s = *state_;
+  {
+    std::lock_guard lock(s.write_mu);
+    s.write_stopping = true;
+  }
+  s.write_cv.notify_all();
+  {
+    std::lock_guard lock(s.read_mu);
+    s.read_stopping = true;
+  }
+  s.read_cv.notify_all();
+  s.writer_thread.join();
+  for (auto& t : s.reader_threads) t.join();
+  // Readers first: the last connection to close checkpoints the WAL into the file.
+  s.readers.clear();
+  s.writer.reset();
+}
+
+void Database::enqueue(std::unique_ptr<Job> job, bool write) {
+  State& s = *state_;
+  auto& mu = write ? s.write_mu : s.read_mu;
+  auto& cv = write ? s.write_cv : s.read_cv;
+  auto& queue = write ? s.write_queue : s.read_queue;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu);
+    if (!(write ? s.write_stopping : s.read_stopping)) {
+      // The writer only sleeps on an empty queue; while it commits a group, new jobs
+      // pile up here without a wake-up and become the next group.
+      wake = queue.empty() || !write;
+      queue.push_back(std::move(job));
+    }
+  }
+  if (job) {
+    static const Error closing = make_error(Code::kUnavailable, "storage is shutting down");
+    job->complete(&closing);
+    return;
+  }
+  if (wake) cv.notify_one();
+}
+
+Database::Stats Database::stats() const {
+  Stats out;
+  out.transactions = state_->transactions.load();
+  out.jobs = state_->jobs.load();
+  out.reads = state_->reads.load();
+  std::lock_guard lock(state_->write_mu);
+  out.queued_writes = state_->write_queue.size();
+  return out;
+}
+
+int Database::schema_version() const { return state_->schema_version; }
+
+const std::filesystem::path& Database::path() const { return state_->options.path; }
+
+void Database::State::writer_loop() {
+  std::vector<std::unique_ptr<Job>> batch;
+  batch.reserve(static_cast<std::size_t>(options.max_batch));
+  for (;;) {
+    {
+      std::unique_lock lock(write_mu);
+      write_cv.wait(lock, [&] { return !write_queue.empty() || write_stopping; });
+      if (write_queue.empty()) return;  // stopping, and every submitted job is done
+      while (!write_queue.empty() && batch.size() < static_cast<std::size_t>(options.max_batch)) {
+        batch.push_back(std::move(write_queue.front()));
+        write_queue.pop_front();
+      }
+    }
+    commit_group(batch);
+    batch.clear();
+  }
+}
+
+// One group: BEGIN IMMEDIATE, then per job SAVEPOINT / f / RELEASE (or ROLLBACK TO), then
+// one COMMIT. Results are delivered only after COMMIT returns.
+void Database::State::commit_group(std::vector<std::unique_ptr<Job>>& batch) {
+  Connection& c = *writer;
+  struct Ran {
+    Job* job;
+    std::optional<Error> error;  // delivered instead of the job's own result
+  };
+  std::vector<Ran> ran;
+  ran.reserve(batch.size());
+
+  // Everything since BEGIN is lost: nobody in `ran` may be told "saved".
+  auto abandon = [&](std::string_view step, const StoreError* e) {
+    log::error("storage transaction abandoned",
+               {{"path", options.path.string()}, {"step", step}, {"jobs", ran.size()},
+                {"sqlite", e ? e->what() : "transaction ended inside a job"}});
+    if (c.in_transaction()) {
+      try {
+        c.exec("ROLLBACK");
+      } catch (const StoreError&) {
+        // Nothing more to do: the next BEGIN reports it if the connection is broken.
+      }
+    }
+    for (auto& r : ran) r.job->complete(&not_saved());
+    ran.clear();
+  };
+
+  for (auto& job : batch) {
+    try {
+      if (!c.in_transaction()) c.prepare("BEGIN IMMEDIATE").step();
+      c.prepare("SAVEPOINT job").step();
+    } catch (const StoreError& e) {
+      abandon("begin", &e);
+      job->complete(&not_saved());
+      continue;
+    }
+    bool ok = job->run(c);
+    jobs.fetch_add(1, std::memory_order_relaxed);
+    c.reset_statements();
+    std::optional<Error> error;
+    if (ok && has_deferred_fk_violations(c)) {
+      ok = false;
+      error = make_error(Code::kFailedPrecondition, "refers to a row that does not exist, or is still referred to");
+    }
+    ran.push_back({job.get(), std::move(error)});
+    if (!c.in_transaction()) {
+      // f ran COMMIT/ROLLBACK itself, or SQLite rolled the transaction back (I/O error,
+      // disk full): the earlier jobs of this group are gone too.
+      abandon("job", nullptr);
+      continue;
+    }
+    try {
+      if (!ok) c.prepare("ROLLBACK TO job").step();
+      c.prepare("RELEASE job").step();
+    } catch (const StoreError& e) {
+      abandon("savepoint", &e);
+    }
+  }
+  if (ran.empty()) return;
+  try {
+    c.prepare("COMMIT").step();
+  } catch (const StoreError& e) {
+    abandon("commit", &e);
+    return;
+  }
+  transactions.fetch_add(1, std::memory_order_relaxed);
+  for (auto& r : ran) r.job->complete(r.error ? &*r.error : nullptr);
+}
+
+void Database::State::reader_loop(Connection& c) {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(read_mu);
+      read_cv.wait(lock, [&] { return !read_queue.empty() || read_stopping; });
+      if (read_queue.empty()) return;
+      job = std::move(read_queue.front());
+      read_queue.pop_front();
+    }
+    job->run(c);
+    // End the job's read snapshot so the next job sees the latest commit.
+    c.reset_statements();
+    if (c.in_transaction()) {
+      try {
+        c.exec("ROLLBACK");
+      } catch (const StoreError&) {
+      }
+    }
+    reads.fetch_add(1, std::memory_order_relaxed);
+    job->complete(nullptr);
+  }
+}
+
+}  // namespace alliance::store
