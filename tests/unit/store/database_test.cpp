@@ -313,6 +313,27 @@ TEST(Database, WriteThenReadRoundTripsEveryColumnType) {
   EXPECT_FALSE((*row)->n_null);
 }
 
+TEST(Database, EmptyTextAndBlobStayDistinctFromNull) {
+  TempDir dir;
+  auto db = open_ok(dir.path() / "e.db", {kNotes});
+  std::optional<Result<std::string>> kinds;
+  run([&]() -> asio::awaitable<void> {
+    auto saved = co_await db->write([](Connection& c) -> Result<bool> {
+      std::optional<std::int64_t> no_n;
+      c.prepare("INSERT INTO notes(body, n, data) VALUES(?, ?, ?)").bind_all(std::string_view(), no_n, Blob{}).step();
+      return true;
+    });
+    EXPECT_TRUE(saved);
+    kinds.emplace(co_await db->read([](Connection& c) -> Result<std::string> {
+      auto& q = c.prepare("SELECT typeof(body), typeof(n), typeof(data), length(data) FROM notes WHERE body = ''");
+      if (!q.step()) return make_error(Code::kNotFound, "empty note");
+      return q.column_text(0) + "," + q.column_text(1) + "," + q.column_text(2) + "," + q.column_text(3);
+    }));
+  });
+  ASSERT_TRUE(kinds && *kinds) << kinds->error().message;
+  EXPECT_EQ(**kinds, "text,null,blob,0");
+}
+
 TEST(Database, ConcurrentWritesAllCommitInFarFewerTransactions) {
   TempDir dir;
   auto db = open_ok(dir.path() / "g.db", {kNotes});
