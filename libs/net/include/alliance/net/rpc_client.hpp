@@ -34,8 +34,10 @@ class RpcClient {
     std::string host;           // "127.0.0.1", "identity.internal"
     std::uint16_t port = 0;
     std::string server_name;    // expected name in the server certificate, e.g. "identity"
+    // Larger requests fail kInvalidArgument locally; keep it <= the server's
+    // max_frame, or the server closes the connection (and every call on it).
     std::size_t max_frame = kDefaultMaxFrame;
-    std::chrono::milliseconds default_timeout{2000};
+    std::chrono::milliseconds default_timeout{2000};  // when call() gets no timeout
   };
 
   // `tls` (from make_rpc_client_context) must outlive the client.
