@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <csignal>
+#include <mutex>
 
 #include "alliance/core/log.hpp"
 
@@ -231,6 +233,10 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
+  // hiredis writes with write(2): a write to a socket Redis already closed would raise
+  // SIGPIPE and kill the process. Network services want it ignored anyway.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   if (running_) return;
   running_ = true;
   backoff_ = opts_.reconnect_min;

@@ -3,6 +3,8 @@
 // All of a Client (its connection, its commands, its completions) lives on the one
 // executor it was built with, which must be single-threaded (an io_context run by one
 // thread, or a strand); it is not thread-safe. Commands and replies are binary-safe.
+// The first start() of any Client/Subscriber sets SIGPIPE to ignored for the process
+// (hiredis writes with write(2)).
 #include <chrono>
 #include <memory>
 #include <string>

@@ -33,8 +33,9 @@ asio::awaitable<Result<std::string>> xadd(Client& client, std::string_view strea
 asio::awaitable<Status> ensure_group(Client& client, std::string_view stream, std::string_view group);
 
 // XREADGROUP GROUP group consumer COUNT count [BLOCK block] STREAMS stream >: up to
-// `count` new entries, empty after `block` with none. block 0 means don't block. The
-// call ties up the connection while it blocks: use a dedicated Client for it.
+// `count` (0 counts as 1) new entries, empty after `block` with none. block 0 means
+// don't block. The call ties up the connection while it blocks: use a dedicated Client
+// for it. Its timeout is the Client's command_timeout plus `block`.
 asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Client& client, std::string_view group,
                                                              std::string_view consumer, std::string_view stream,
                                                              std::size_t count, std::chrono::milliseconds block);
