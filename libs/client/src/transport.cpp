@@ -412,12 +412,14 @@ struct WebSocket::Impl {
     return true;
   }
 
-  // Ends everything pending (the socket is closed under it) so no handler outlives us.
+  // Ends everything pending (the socket is closed under it) so no handler that
+  // refers to us or to a caller's buffer outlives the call. Beast's own timer may
+  // stay queued (it only holds a weak reference), so wait for our operations
+  // rather than for the io_context to run dry, which would take a whole timeout.
   void abort() {
     error_code ignored;
     beast::get_lowest_layer(ws).socket().close(ignored);
-    ioc.restart();
-    ioc.run();
+    run_until([&] { return !reading && pending == 0; }, Clock::now() + std::chrono::seconds(5));
     if (!closed) {
       closed = true;
       close_code = 1006;
@@ -430,6 +432,7 @@ struct WebSocket::Impl {
   Stream ws;
   std::deque<std::string> inbox;
   bool reading = false;
+  int pending = 0;  // our write/close operations in flight
   bool closed = false;
   int close_code = 0;
   std::string close_reason;
@@ -442,10 +445,10 @@ WebSocket::~WebSocket() {
   if (!impl_) return;
   try {
     if (!impl_->closed) close();
+    impl_->abort();
   } catch (...) {
-    // A destructor must not throw; abort() below still releases everything.
+    // Only a bug gets here (an exception escaped a handler); a destructor must not throw.
   }
-  impl_->abort();
 }
 
 Result<std::unique_ptr<WebSocket>> WebSocket::connect(const Endpoint& ep, std::string_view target,
@@ -493,7 +496,9 @@ void WebSocket::send_text(std::string_view text) {
   bool done = false;
   error_code result;
   s.ws.text(true);
+  ++s.pending;
   s.ws.async_write(asio::buffer(text.data(), text.size()), [&](error_code ec, std::size_t) {
+    --s.pending;
     result = ec;
     done = true;
   });
@@ -508,7 +513,11 @@ void WebSocket::close() {
   auto& s = *impl_;
   if (s.closed) return;
   bool done = false;
-  s.ws.async_close(websocket::close_code::normal, [&](error_code) { done = true; });
+  ++s.pending;
+  s.ws.async_close(websocket::close_code::normal, [&](error_code) {
+    --s.pending;
+    done = true;
+  });
   // The pending read sees the server's answering close frame and ends the loop.
   if (!s.run_until([&] { return done && !s.reading; }, Clock::now() + std::chrono::seconds(2))) {
     s.abort();

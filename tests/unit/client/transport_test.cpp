@@ -179,13 +179,14 @@ TEST_F(TlsServerTest, RawSendsExactBytesAndReadsOneResponse) {
   EXPECT_EQ(r->status, 200);
 }
 
-TEST_F(TlsServerTest, WebSocketUpgradeNotGrantedIsAnErrorWithinTheTimeout) {
-  // s_server answers the upgrade with its 200 status page instead of 101.
+TEST_F(TlsServerTest, WebSocketUpgradeNotGrantedIsAnErrorAtOnce) {
+  // s_server answers the upgrade with its 200 status page instead of 101: the
+  // refusal is reported as soon as it arrives, not when the timeout runs out.
   auto start = Clock::now();
-  auto ws = WebSocket::connect(endpoint(), "/v1/ws", "token", 1s);
+  auto ws = WebSocket::connect(endpoint(), "/v1/ws", "token", 5s);
   ASSERT_FALSE(ws);
   EXPECT_NE(ws.error().message.find("200"), std::string::npos) << ws.error().message;
-  EXPECT_LT(Clock::now() - start, 3s);
+  EXPECT_LT(Clock::now() - start, 2s);
 }
 
 }  // namespace
