@@ -10,7 +10,8 @@ namespace {
 
 std::string read_trimmed(const std::filesystem::path& path, const char* key) {
   std::ifstream in(path);
-  if (!in) throw ConfigError(key, std::string("config: key \"") + key + "\": cannot read \"" + path.string() + "\"");
+  if (!in)
+    throw ConfigError(key, std::string("config: key \"") + key + "\": cannot read \"" + path.string() + "\"");
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string s = ss.str();
@@ -35,13 +36,15 @@ IdentityConfig load_identity_config(const Config& config) {
 
   auto key_path = config.file("token_signing_key");
   auto key = crypto::Ed25519PrivateKey::from_pem_file(key_path);
-  if (!key) throw ConfigError("token_signing_key", "config: key \"token_signing_key\": " + key.error().message);
+  if (!key)
+    throw ConfigError("token_signing_key", "config: key \"token_signing_key\": " + key.error().message);
   c.signing_key.emplace(std::move(*key));
 
   auto& s = c.service;
   s.token_issuer = config.string("token_issuer", "alliance");
   s.token_audience = config.string("token_audience", "alliance-api");
-  if (s.token_issuer.empty()) throw ConfigError("token_issuer", "config: key \"token_issuer\": must not be empty");
+  if (s.token_issuer.empty())
+    throw ConfigError("token_issuer", "config: key \"token_issuer\": must not be empty");
   if (s.token_audience.empty())
     throw ConfigError("token_audience", "config: key \"token_audience\": must not be empty");
   s.access_token_ttl = config.duration("access_token_ttl", 15min);
@@ -49,7 +52,8 @@ IdentityConfig load_identity_config(const Config& config) {
   if (s.access_token_ttl < 1s)
     throw ConfigError("access_token_ttl", "config: key \"access_token_ttl\": must be at least 1s");
   if (s.refresh_token_ttl < s.access_token_ttl)
-    throw ConfigError("refresh_token_ttl", "config: key \"refresh_token_ttl\": must be at least access_token_ttl");
+    throw ConfigError("refresh_token_ttl",
+                      "config: key \"refresh_token_ttl\": must be at least access_token_ttl");
   s.operator_token = read_trimmed(config.file("operator_token_file"), "operator_token_file");
   if (s.operator_token.size() < 16)
     throw ConfigError("operator_token_file",
@@ -65,7 +69,8 @@ IdentityConfig load_identity_config(const Config& config) {
   try {
     c.log_level = log::parse_level(level);
   } catch (const std::exception& e) {
-    throw ConfigError("log_level", "config: key \"log_level\": " + std::string(e.what()) + ", got \"" + level + "\"");
+    throw ConfigError("log_level",
+                      "config: key \"log_level\": " + std::string(e.what()) + ", got \"" + level + "\"");
   }
   auto ready = config.string("ready_file", "");
   if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");

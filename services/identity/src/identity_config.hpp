@@ -16,15 +16,15 @@
 namespace alliance::identity {
 
 struct IdentityConfig {
-  HostPort listen;                              // listen (default 127.0.0.1:7101)
-  net::TlsFiles tls;                            // tls_ca, tls_cert, tls_key
-  std::filesystem::path database;               // database
-  HostPort redis;                               // redis
+  HostPort listen;                                       // listen (default 127.0.0.1:7101)
+  net::TlsFiles tls;                                     // tls_ca, tls_cert, tls_key
+  std::filesystem::path database;                        // database
+  HostPort redis;                                        // redis
   std::optional<crypto::Ed25519PrivateKey> signing_key;  // token_signing_key (PEM file)
-  IdentityOptions service;                      // token_*, *_ttl, operator_token_file, scrypt, backoff
+  IdentityOptions service;                           // token_*, *_ttl, operator_token_file, scrypt, backoff
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers
-  log::Level log_level = log::Level::kInfo;     // log_level
-  std::filesystem::path ready_file;             // ready_file (optional)
+  log::Level log_level = log::Level::kInfo;          // log_level
+  std::filesystem::path ready_file;                  // ready_file (optional)
 };
 
 // Reads every key, loads the signing key and operator token, then reject_unknown().

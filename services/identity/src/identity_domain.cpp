@@ -14,10 +14,14 @@ Error bad(std::string_view field, std::string_view why) {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::kClient: return "client";
-    case Role::kTherapist: return "therapist";
-    case Role::kFrontDesk: return "front_desk";
-    case Role::kAdmin: return "admin";
+    case Role::kClient:
+      return "client";
+    case Role::kTherapist:
+      return "therapist";
+    case Role::kFrontDesk:
+      return "front_desk";
+    case Role::kAdmin:
+      return "admin";
   }
   return "client";
 }

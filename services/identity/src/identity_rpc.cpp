@@ -16,7 +16,8 @@ template <class Req, class Resp>
 void add(net::RpcServer& server, IdentityService& service, const Peers& peers, std::string_view name,
          Method<Req, Resp> method) {
   std::function<asio::awaitable<Result<Resp>>(const Req&, const net::CallContext&)> fn =
-      [&service, peers, method](const Req& req, const net::CallContext& ctx) -> asio::awaitable<Result<Resp>> {
+      [&service, peers, method](const Req& req,
+                                const net::CallContext& ctx) -> asio::awaitable<Result<Resp>> {
     if (!peers->contains(ctx.peer_name)) {
       log::warn("rpc refused: peer not allowed", {{"peer", ctx.peer_name}});
       co_return make_error(Code::kPermissionDenied, "this peer may not call identity");

@@ -94,15 +94,16 @@ IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asi
 }
 
 asio::awaitable<Result<std::string>> IdentityService::hash_password(std::string password) {
-  co_return co_await run_blocking(
-      hash_pool_, [password = std::move(password), params = scrypt_params(options_.scrypt_log2_n)]() noexcept
-      -> Result<std::string> {
-        try {
-          return crypto::hash_password(password, params);
-        } catch (const std::exception&) {
-          return make_error(Code::kInternal, "could not hash the password");
-        }
-      });
+  // Named before the co_await (g++ 12 frees a lambda temporary in a co_await twice).
+  auto job = [password = std::move(password),
+              params = scrypt_params(options_.scrypt_log2_n)]() noexcept -> Result<std::string> {
+    try {
+      return crypto::hash_password(password, params);
+    } catch (const std::exception&) {
+      return make_error(Code::kInternal, "could not hash the password");
+    }
+  };
+  co_return co_await run_blocking(hash_pool_, std::move(job));
 }
 
 asio::awaitable<void> IdentityService::publish_revocation(const std::string& session_id, std::int64_t now) {
@@ -113,7 +114,9 @@ asio::awaitable<void> IdentityService::publish_revocation(const std::string& ses
   std::vector<std::string> cmd{"PUBLISH", std::string(kRevocationChannel), msg.SerializeAsString()};
   auto r = co_await redis_->command(std::move(cmd));
   // Gateways also poll ListRevokedSessions, so a lost publish is caught up later.
-  if (!r) log::warn("could not publish session revocation", {{"session_id", session_id}, {"reason", r.error().message}});
+  if (!r)
+    log::warn("could not publish session revocation",
+              {{"session_id", session_id}, {"reason", r.error().message}});
 }
 
 asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_practice(
@@ -142,7 +145,8 @@ asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_prac
   co_return resp;
 }
 
-asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::LoginRequest& req, const Ctx& ctx) {
+asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::LoginRequest& req,
+                                                                  const Ctx& ctx) {
   if (req.practice().empty()) co_return invalid_argument("practice", "practice: is required");
   if (req.email().empty()) co_return invalid_argument("email", "email: is required");
   if (req.password().empty()) co_return invalid_argument("password", "password: is required");
@@ -159,9 +163,10 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   auto record = co_await store_.find_login(slug, email);
   if (!record) co_return record.error();
   std::string hash = *record ? (*record)->password_hash : dummy_hash_;
-  bool ok = co_await run_blocking(hash_pool_, [password = req.password(), hash = std::move(hash)]() noexcept {
+  auto verify = [password = req.password(), hash = std::move(hash)]() noexcept {
     return crypto::verify_password(password, hash);
-  });
+  };
+  bool ok = co_await run_blocking(hash_pool_, std::move(verify));
   if (!ok || !*record) {
     co_await throttle_.record_failure(account, address);
     co_return invalid_credentials();
@@ -175,7 +180,8 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::start_session(const 
   const auto now = now_unix_ms();
   Session session{new_id(), user.id, user.practice_id, now, now + options_.refresh_token_ttl.count()};
   const std::string refresh = new_refresh_token();
-  auto saved = co_await store_.create_session(session, refresh_token_digest(refresh), session.expires_unix_ms);
+  auto saved =
+      co_await store_.create_session(session, refresh_token_digest(refresh), session.expires_unix_ms);
   if (!saved) co_return saved.error();
   log::info("signed in", {{"user_id", user.id}, {"session_id", session.id}});
 
@@ -188,14 +194,15 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::start_session(const 
   co_return resp;
 }
 
-asio::awaitable<Result<pb::TokenResponse>> IdentityService::refresh(const pb::RefreshRequest& req, const Ctx&) {
+asio::awaitable<Result<pb::TokenResponse>> IdentityService::refresh(const pb::RefreshRequest& req,
+                                                                    const Ctx&) {
   if (req.refresh_token().empty() || req.refresh_token().size() > 256)
     co_return Error{Code::kUnauthenticated, "refresh token is not valid", "refresh_token"};
   const auto now = now_unix_ms();
   const std::string next = new_refresh_token();
-  auto rotation = co_await store_.rotate_refresh(refresh_token_digest(req.refresh_token()),
-                                                 refresh_token_digest(next), now,
-                                                 now + options_.refresh_token_ttl.count());
+  auto rotation =
+      co_await store_.rotate_refresh(refresh_token_digest(req.refresh_token()), refresh_token_digest(next),
+                                     now, now + options_.refresh_token_ttl.count());
   if (!rotation) co_return rotation.error();
   if (rotation->outcome == Rotation::Outcome::kReused) {
     log::warn("refresh token reused; session revoked",
@@ -213,7 +220,8 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::refresh(const pb::Re
   co_return resp;
 }
 
-asio::awaitable<Result<pb::LogoutResponse>> IdentityService::logout(const pb::LogoutRequest&, const Ctx& ctx) {
+asio::awaitable<Result<pb::LogoutResponse>> IdentityService::logout(const pb::LogoutRequest&,
+                                                                    const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (caller->session_id.empty()) co_return make_error(Code::kUnauthenticated, "sign in first");
@@ -246,7 +254,8 @@ asio::awaitable<Result<pb::CreateUserResponse>> IdentityService::create_user(con
                                                                              const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
-  if (caller->role != Role::kAdmin) co_return make_error(Code::kPermissionDenied, "only an admin can add users");
+  if (caller->role != Role::kAdmin)
+    co_return make_error(Code::kPermissionDenied, "only an admin can add users");
   auto email = normalize_email(req.email(), "email");
   if (!email) co_return email.error();
   if (auto s = validate_password(req.password(), "password"); !s) co_return s.error();
@@ -300,8 +309,8 @@ asio::awaitable<Result<pb::AddCareTeamMemberResponse>> IdentityService::add_care
   co_return resp;
 }
 
-asio::awaitable<Result<pb::ListCareTeamResponse>> IdentityService::list_care_team(const pb::ListCareTeamRequest& req,
-                                                                                  const Ctx& ctx) {
+asio::awaitable<Result<pb::ListCareTeamResponse>> IdentityService::list_care_team(
+    const pb::ListCareTeamRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   const Error hidden = not_found("client_id", "client_id: no such client");

@@ -47,16 +47,18 @@ class IdentityService {
                   crypto::Ed25519PrivateKey signing_key, IdentityOptions options);
 
   using Ctx = net::CallContext;
-  asio::awaitable<Result<pb::CreatePracticeResponse>> create_practice(const pb::CreatePracticeRequest&, const Ctx&);
+  asio::awaitable<Result<pb::CreatePracticeResponse>> create_practice(const pb::CreatePracticeRequest&,
+                                                                      const Ctx&);
   asio::awaitable<Result<pb::TokenResponse>> login(const pb::LoginRequest&, const Ctx&);
   asio::awaitable<Result<pb::TokenResponse>> refresh(const pb::RefreshRequest&, const Ctx&);
   asio::awaitable<Result<pb::LogoutResponse>> logout(const pb::LogoutRequest&, const Ctx&);
   asio::awaitable<Result<pb::GetMeResponse>> get_me(const pb::GetMeRequest&, const Ctx&);
   asio::awaitable<Result<pb::CreateUserResponse>> create_user(const pb::CreateUserRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListUsersResponse>> list_users(const pb::ListUsersRequest&, const Ctx&);
-  asio::awaitable<Result<pb::AddCareTeamMemberResponse>> add_care_team_member(const pb::AddCareTeamMemberRequest&,
-                                                                              const Ctx&);
-  asio::awaitable<Result<pb::ListCareTeamResponse>> list_care_team(const pb::ListCareTeamRequest&, const Ctx&);
+  asio::awaitable<Result<pb::AddCareTeamMemberResponse>> add_care_team_member(
+      const pb::AddCareTeamMemberRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ListCareTeamResponse>> list_care_team(const pb::ListCareTeamRequest&,
+                                                                   const Ctx&);
   // Internal methods: refused (kPermissionDenied) when a user Caller is present.
   asio::awaitable<Result<pb::GetVerificationKeysResponse>> get_verification_keys(
       const pb::GetVerificationKeysRequest&, const Ctx&);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+// Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
+// non-trivial captures built inside a co_await expression (freed twice).
+
 namespace alliance::identity {
 namespace {
 
@@ -88,8 +91,9 @@ bool email_taken(Connection& c, const std::string& practice_id, const std::strin
 }
 
 std::optional<User> user_in(Connection& c, const std::string& user_id) {
-  auto& st = c.prepare("SELECT id, practice_id, email, display_name, role, created_unix_ms "
-                       "FROM users WHERE id = ?1");
+  auto& st = c.prepare(
+      "SELECT id, practice_id, email, display_name, role, created_unix_ms "
+      "FROM users WHERE id = ?1");
   st.bind(1, std::string_view(user_id));
   if (!st.step()) return std::nullopt;
   return read_user(st);
@@ -114,8 +118,8 @@ IdentityStore::IdentityStore(std::unique_ptr<store::Database> db) : db_(std::mov
 
 asio::awaitable<Status> IdentityStore::create_practice(Practice practice, User admin,
                                                        std::string password_hash) {
-  co_return co_await db_->write([practice = std::move(practice), admin = std::move(admin),
-                                 password_hash = std::move(password_hash)](Connection& c) -> Status {
+  auto job = [practice = std::move(practice), admin = std::move(admin),
+              password_hash = std::move(password_hash)](Connection& c) -> Status {
     auto& taken = c.prepare("SELECT 1 FROM practices WHERE slug = ?1");
     taken.bind(1, std::string_view(practice.slug));
     if (taken.step())
@@ -128,109 +132,116 @@ asio::awaitable<Status> IdentityStore::create_practice(Practice practice, User a
     st.step();
     insert_user(c, admin, password_hash);
     return {};
-  });
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Status> IdentityStore::create_user(User user, std::string password_hash) {
-  co_return co_await db_->write(
-      [user = std::move(user), password_hash = std::move(password_hash)](Connection& c) -> Status {
-        if (email_taken(c, user.practice_id, user.email))
-          return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
-        insert_user(c, user, password_hash);
-        return {};
-      });
+  auto job = [user = std::move(user), password_hash = std::move(password_hash)](Connection& c) -> Status {
+    if (email_taken(c, user.practice_id, user.email))
+      return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
+    insert_user(c, user, password_hash);
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(std::string slug,
-                                                                               std::string email) {
-  co_return co_await db_->read(
-      [slug = std::move(slug), email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
-        auto& st = c.prepare(
-            "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.password_hash "
-            "FROM users u JOIN practices p ON p.id = u.practice_id WHERE p.slug = ?1 AND u.email = ?2");
-        st.bind(1, std::string_view(slug));
-        st.bind(2, std::string_view(email));
-        if (!st.step()) return std::optional<LoginRecord>();
-        LoginRecord r{read_user(st), st.column_text(6)};
-        return std::optional<LoginRecord>(std::move(r));
-      });
+                                                                              std::string email) {
+  auto job = [slug = std::move(slug),
+              email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
+    auto& st = c.prepare(
+        "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.password_hash "
+        "FROM users u JOIN practices p ON p.id = u.practice_id WHERE p.slug = ?1 AND u.email = ?2");
+    st.bind(1, std::string_view(slug));
+    st.bind(2, std::string_view(email));
+    if (!st.step()) return std::optional<LoginRecord>();
+    LoginRecord r{read_user(st), st.column_text(6)};
+    return std::optional<LoginRecord>(std::move(r));
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::string user_id) {
-  co_return co_await db_->read([user_id = std::move(user_id)](Connection& c) -> Result<std::optional<User>> {
+  auto job = [user_id = std::move(user_id)](Connection& c) -> Result<std::optional<User>> {
     return user_in(c, user_id);
-  });
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(std::string practice_id) {
-  co_return co_await db_->read(
-      [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
-        auto& st = c.prepare("SELECT id, name, slug, created_unix_ms FROM practices WHERE id = ?1");
-        st.bind(1, std::string_view(practice_id));
-        if (!st.step()) return std::optional<Practice>();
-        Practice p{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
-        return std::optional<Practice>(std::move(p));
-      });
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
+    auto& st = c.prepare("SELECT id, name, slug, created_unix_ms FROM practices WHERE id = ?1");
+    st.bind(1, std::string_view(practice_id));
+    if (!st.step()) return std::optional<Practice>();
+    Practice p{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+    return std::optional<Practice>(std::move(p));
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<User>>> IdentityStore::list_users(std::string practice_id,
                                                                      std::optional<Role> role) {
-  co_return co_await db_->read(
-      [practice_id = std::move(practice_id), role](Connection& c) -> Result<std::vector<User>> {
-        std::vector<User> out;
-        auto& st = c.prepare(
-            "SELECT id, practice_id, email, display_name, role, created_unix_ms FROM users "
-            "WHERE practice_id = ?1 AND (?2 IS NULL OR role = ?2) ORDER BY created_unix_ms, id");
-        st.bind(1, std::string_view(practice_id));
-        if (role) st.bind(2, role_name(*role));
-        else st.bind_null(2);
-        while (st.step()) out.push_back(read_user(st));
-        return out;
-      });
+  auto job = [practice_id = std::move(practice_id), role](Connection& c) -> Result<std::vector<User>> {
+    std::vector<User> out;
+    auto& st = c.prepare(
+        "SELECT id, practice_id, email, display_name, role, created_unix_ms FROM users "
+        "WHERE practice_id = ?1 AND (?2 IS NULL OR role = ?2) ORDER BY created_unix_ms, id");
+    st.bind(1, std::string_view(practice_id));
+    if (role)
+      st.bind(2, role_name(*role));
+    else
+      st.bind_null(2);
+    while (st.step()) out.push_back(read_user(st));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Status> IdentityStore::add_care_team_link(std::string practice_id, CareTeamLink link) {
-  co_return co_await db_->write(
-      [practice_id = std::move(practice_id), link = std::move(link)](Connection& c) -> Status {
-        auto client = user_in(c, link.client_id);
-        if (!client || client->practice_id != practice_id || client->role != Role::kClient)
-          return Error{Code::kNotFound, "client_id: no such client", "client_id"};
-        auto therapist = user_in(c, link.therapist_id);
-        if (!therapist || therapist->practice_id != practice_id || therapist->role != Role::kTherapist)
-          return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
-        auto& dup = c.prepare("SELECT 1 FROM care_team WHERE client_id = ?1 AND therapist_id = ?2");
-        dup.bind(1, std::string_view(link.client_id));
-        dup.bind(2, std::string_view(link.therapist_id));
-        if (dup.step())
-          return Error{Code::kAlreadyExists, "this therapist is already on the client's care team", "therapist_id"};
-        auto& st = c.prepare(
-            "INSERT INTO care_team (client_id, therapist_id, practice_id, created_unix_ms) VALUES (?1, ?2, ?3, ?4)");
-        st.bind(1, std::string_view(link.client_id));
-        st.bind(2, std::string_view(link.therapist_id));
-        st.bind(3, std::string_view(practice_id));
-        st.bind(4, static_cast<std::int64_t>(link.created_unix_ms));
-        st.step();
-        return {};
-      });
+  auto job = [practice_id = std::move(practice_id), link = std::move(link)](Connection& c) -> Status {
+    auto client = user_in(c, link.client_id);
+    if (!client || client->practice_id != practice_id || client->role != Role::kClient)
+      return Error{Code::kNotFound, "client_id: no such client", "client_id"};
+    auto therapist = user_in(c, link.therapist_id);
+    if (!therapist || therapist->practice_id != practice_id || therapist->role != Role::kTherapist)
+      return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
+    auto& dup = c.prepare("SELECT 1 FROM care_team WHERE client_id = ?1 AND therapist_id = ?2");
+    dup.bind(1, std::string_view(link.client_id));
+    dup.bind(2, std::string_view(link.therapist_id));
+    if (dup.step())
+      return Error{Code::kAlreadyExists, "this therapist is already on the client's care team",
+                   "therapist_id"};
+    auto& st = c.prepare(
+        "INSERT INTO care_team (client_id, therapist_id, practice_id, created_unix_ms) VALUES (?1, ?2, ?3, "
+        "?4)");
+    st.bind(1, std::string_view(link.client_id));
+    st.bind(2, std::string_view(link.therapist_id));
+    st.bind(3, std::string_view(practice_id));
+    st.bind(4, static_cast<std::int64_t>(link.created_unix_ms));
+    st.step();
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<CareTeamLink>>> IdentityStore::list_care_team(std::string client_id) {
-  co_return co_await db_->read(
-      [client_id = std::move(client_id)](Connection& c) -> Result<std::vector<CareTeamLink>> {
-        std::vector<CareTeamLink> out;
-        auto& st = c.prepare(
-            "SELECT client_id, therapist_id, created_unix_ms FROM care_team WHERE client_id = ?1 "
-            "ORDER BY created_unix_ms, therapist_id");
-        st.bind(1, std::string_view(client_id));
-        while (st.step()) out.push_back(CareTeamLink{st.column_text(0), st.column_text(1), st.column_int(2)});
-        return out;
-      });
+  auto job = [client_id = std::move(client_id)](Connection& c) -> Result<std::vector<CareTeamLink>> {
+    std::vector<CareTeamLink> out;
+    auto& st = c.prepare(
+        "SELECT client_id, therapist_id, created_unix_ms FROM care_team WHERE client_id = ?1 "
+        "ORDER BY created_unix_ms, therapist_id");
+    st.bind(1, std::string_view(client_id));
+    while (st.step()) out.push_back(CareTeamLink{st.column_text(0), st.column_text(1), st.column_int(2)});
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Status> IdentityStore::create_session(Session session, std::string refresh_hash,
                                                       std::int64_t refresh_expires_unix_ms) {
-  co_return co_await db_->write([session = std::move(session), refresh_hash = std::move(refresh_hash),
-                                 refresh_expires_unix_ms](Connection& c) -> Status {
+  auto job = [session = std::move(session), refresh_hash = std::move(refresh_hash),
+              refresh_expires_unix_ms](Connection& c) -> Status {
     auto& st = c.prepare(
         "INSERT INTO sessions (id, user_id, practice_id, created_unix_ms, expires_unix_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -249,13 +260,14 @@ asio::awaitable<Status> IdentityStore::create_session(Session session, std::stri
     tok.bind(4, static_cast<std::int64_t>(refresh_expires_unix_ms));
     tok.step();
     return {};
-  });
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<Rotation>> IdentityStore::rotate_refresh(std::string old_hash, std::string new_hash,
                                                                 std::int64_t now, std::int64_t new_expires) {
-  co_return co_await db_->write([old_hash = std::move(old_hash), new_hash = std::move(new_hash), now,
-                                 new_expires](Connection& c) -> Result<Rotation> {
+  auto job = [old_hash = std::move(old_hash), new_hash = std::move(new_hash), now,
+              new_expires](Connection& c) -> Result<Rotation> {
     auto& tok = c.prepare(
         "SELECT t.expires_unix_ms, t.used_unix_ms, s.id, s.user_id, s.practice_id, s.created_unix_ms, "
         "s.expires_unix_ms, s.revoked_unix_ms, s.revoke_reason "
@@ -307,13 +319,14 @@ asio::awaitable<Result<Rotation>> IdentityStore::rotate_refresh(std::string old_
     ins.step();
     r.outcome = Rotation::Outcome::kRotated;
     return r;
-  });
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<bool>> IdentityStore::revoke_session(std::string session_id, std::string user_id,
                                                             std::string reason, std::int64_t now) {
-  co_return co_await db_->write([session_id = std::move(session_id), user_id = std::move(user_id),
-                                 reason = std::move(reason), now](Connection& c) -> Result<bool> {
+  auto job = [session_id = std::move(session_id), user_id = std::move(user_id), reason = std::move(reason),
+              now](Connection& c) -> Result<bool> {
     auto& st = c.prepare(
         "UPDATE sessions SET revoked_unix_ms = ?3, revoke_reason = ?4 "
         "WHERE id = ?1 AND user_id = ?2 AND revoked_unix_ms IS NULL");
@@ -323,11 +336,12 @@ asio::awaitable<Result<bool>> IdentityStore::revoke_session(std::string session_
     st.bind(4, std::string_view(reason));
     st.step();
     return c.changes() > 0;
-  });
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<std::string>>> IdentityStore::revoked_since(std::int64_t since) {
-  co_return co_await db_->read([since](Connection& c) -> Result<std::vector<std::string>> {
+  auto job = [since](Connection& c) -> Result<std::vector<std::string>> {
     std::vector<std::string> out;
     auto& st = c.prepare(
         "SELECT id FROM sessions WHERE revoked_unix_ms IS NOT NULL AND revoked_unix_ms >= ?1 "
@@ -335,7 +349,8 @@ asio::awaitable<Result<std::vector<std::string>>> IdentityStore::revoked_since(s
     st.bind(1, since);
     while (st.step()) out.push_back(st.column_text(0));
     return out;
-  });
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 }  // namespace alliance::identity

@@ -131,8 +131,8 @@ asio::awaitable<void> LoginThrottle::record_failure(std::string account, std::st
       auto acct_lock = lock_duration(reply_int((*replies)[0]), account_threshold, options_.backoff_max);
       if (acct_lock.count() > 0) {
         follow.push_back({"HSET", akey, "until", std::to_string(now + acct_lock.count())});
-        follow.push_back({"PEXPIRE", akey,
-                          std::to_string(std::max(acct_lock, options_.account_memory).count())});
+        follow.push_back(
+            {"PEXPIRE", akey, std::to_string(std::max(acct_lock, options_.account_memory).count())});
       }
       if (!address.empty()) {
         std::int64_t ttl = reply_int((*replies)[3], -1);

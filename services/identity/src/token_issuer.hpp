@@ -21,7 +21,8 @@ class TokenIssuer {
   TokenIssuer(crypto::Ed25519PrivateKey key, Options options);
 
   // An access token for `user` in `session_id`, valid until now + access_ttl.
-  std::string issue_access_token(const User& user, std::string_view session_id, std::int64_t now_unix_ms) const;
+  std::string issue_access_token(const User& user, std::string_view session_id,
+                                 std::int64_t now_unix_ms) const;
 
   const std::string& kid() const { return kid_; }
   const std::string& public_key_raw() const { return public_key_; }  // 32 bytes

@@ -1,0 +1,59 @@
+// alliance-identity: practices, users, care teams, sessions and tokens.
+// Wiring only: config -> logging -> store -> Redis -> hash pool -> service -> RPC.
+#include <boost/asio/thread_pool.hpp>
+
+#include "alliance/core/runtime.hpp"
+#include "alliance/redis/client.hpp"
+#include "identity_config.hpp"
+#include "identity_rpc.hpp"
+
+int main(int argc, char** argv) {
+  using namespace alliance;
+  std::optional<identity::IdentityConfig> cfg;
+  try {
+    cfg.emplace(identity::load_identity_config(Config::load("identity", argc, argv)));
+  } catch (const ConfigError& e) {
+    log::init("identity");
+    log::error(e.what(), {{"key", e.key()}});
+    return 1;
+  }
+  log::init("identity", cfg->log_level);
+  try {
+    asio::io_context io(1);
+    auto store = identity::IdentityStore::open(cfg->database);
+    if (!store) throw std::runtime_error("database: " + store.error().message);
+    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis.start();
+    asio::thread_pool hash_pool(2);
+    identity::IdentityService service(**store, &redis, hash_pool.get_executor(), std::move(*cfg->signing_key),
+                                      cfg->service);
+    auto tls = net::make_rpc_server_context(cfg->tls);
+    net::RpcServer server(io.get_executor(), tls,
+                          {.service_name = "identity", .host = cfg->listen.host, .port = cfg->listen.port});
+    identity::register_identity_rpc(server, service, cfg->allowed_peers);
+    const auto port = server.listen();
+    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    log::info("serving", {{"rpc_port", port}});
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await wait_for_stop_signal();
+          log::info("stopping");
+          server.stop();  // in-flight handlers finish their writes, then io.run() returns
+          redis.stop();
+        },
+        [](std::exception_ptr e) {
+          try {
+            if (e) std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            log::error("stop failed", {{"reason", x.what()}});
+          }
+        });
+    io.run();
+    hash_pool.join();
+  } catch (const std::exception& e) {
+    log::error("identity failed to start", {{"reason", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,134 @@
+// The real alliance-identity binary: a bad config value stops it with a message that
+// names the key; a good config serves RPC on the port its ready file reports, to
+// allowed peers only.
+#include <gtest/gtest.h>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/identity/v1/identity.pb.h"
+#include "alliance/net/rpc_client.hpp"
+#include "alliance/net/tls.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+
+namespace alliance::identity {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace pb = ::alliance::identity::v1;
+
+const fs::path kExe = ALLIANCE_BINARY_DIR "/services/identity/alliance-identity";
+
+class IdentityBinaryTest : public ::testing::Test {
+ protected:
+  // One set of development certificates for the suite (making them takes ~1 s).
+  static void SetUpTestSuite() {
+    certs_dir_ = new testing::TempDir();
+    auto r = testing::run_command(ALLIANCE_SOURCE_DIR "/scripts/dev-certs", {certs().string()}, 60s);
+    if (r.exit_code != 0) throw std::runtime_error("scripts/dev-certs failed");
+  }
+  static void TearDownTestSuite() {
+    delete certs_dir_;
+    certs_dir_ = nullptr;
+  }
+  static fs::path certs() { return certs_dir_->path() / "certs"; }
+
+  std::vector<std::string> args(const std::string& redis, const std::string& scrypt_log2_n = "10") const {
+    const auto c = certs();
+    return {"--listen",
+            "127.0.0.1:0",
+            "--tls_ca",
+            (c / "ca.pem").string(),
+            "--tls_cert",
+            (c / "identity.pem").string(),
+            "--tls_key",
+            (c / "identity.key").string(),
+            "--database",
+            (dir_.path() / "identity.db").string(),
+            "--redis",
+            redis,
+            "--token_signing_key",
+            (c / "token-signing.pem").string(),
+            "--operator_token_file",
+            (c / "operator.token").string(),
+            "--scrypt_log2_n",
+            scrypt_log2_n,
+            "--allowed_peers",
+            "gateway",
+            "--ready_file",
+            (dir_.path() / "ready.json").string()};
+  }
+
+  testing::Process start(std::vector<std::string> a) {
+    return testing::Process::start(
+        {.exe = kExe, .args = std::move(a), .log_file = dir_.path() / "identity.log"});
+  }
+
+  static inline testing::TempDir* certs_dir_ = nullptr;
+  testing::TempDir dir_;
+};
+
+TEST_F(IdentityBinaryTest, BadConfigValueExitsOneNamingTheKey) {
+  auto p = start(args("127.0.0.1:1", "99"));
+  ASSERT_TRUE(p.wait_exit(10s)) << p.log();
+  EXPECT_EQ(p.exit_code(), 1);
+  EXPECT_NE(p.log().find("scrypt_log2_n"), std::string::npos) << p.log();
+  EXPECT_FALSE(fs::exists(dir_.path() / "ready.json"));
+}
+
+TEST_F(IdentityBinaryTest, UnknownKeyIsRefused) {
+  auto a = args("127.0.0.1:1");
+  a.insert(a.end(), {"--acess_token_ttl", "5m"});
+  auto p = start(a);
+  ASSERT_TRUE(p.wait_exit(10s)) << p.log();
+  EXPECT_EQ(p.exit_code(), 1);
+  EXPECT_NE(p.log().find("acess_token_ttl"), std::string::npos) << p.log();
+}
+
+TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
+  testing::RedisServer redis;
+  auto p = start(args(redis.host_port()));
+  auto ready = testing::wait_for_ready_file(dir_.path() / "ready.json", 10s, &p);
+  ASSERT_GT(ready["rpc_port"], 0);
+  const auto port = static_cast<std::uint16_t>(ready["rpc_port"]);
+
+  asio::io_context io;
+  auto call_as = [&](const std::string& peer) {
+    auto tls = net::make_rpc_client_context(
+        {certs() / "ca.pem", certs() / (peer + ".pem"), certs() / (peer + ".key")});
+    net::RpcClient client(io.get_executor(), tls,
+                          {.host = "127.0.0.1", .port = port, .server_name = "identity"});
+    pb::LoginRequest req;
+    req.set_practice("nosuch");
+    req.set_email("someone@example.org");
+    req.set_password("a password that is wrong");
+    std::optional<Result<pb::TokenResponse>> out;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          out.emplace(co_await client.call<pb::TokenResponse>("alliance.identity.v1.Identity/Login", req));
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
+    if (!out) throw std::runtime_error("no answer");
+    return std::move(*out);
+  };
+
+  auto from_gateway = call_as("gateway");
+  ASSERT_FALSE(from_gateway.ok());
+  EXPECT_EQ(from_gateway.error().code, Code::kUnauthenticated) << from_gateway.error().message;
+  EXPECT_EQ(from_gateway.error().message, "invalid email or password");
+
+  auto from_messaging = call_as("messaging");  // a valid certificate, but not on allowed_peers
+  ASSERT_FALSE(from_messaging.ok());
+  EXPECT_EQ(from_messaging.error().code, Code::kPermissionDenied);
+
+  p.terminate();
+  EXPECT_EQ(p.exit_code(), 0) << p.log();
+}
+
+}  // namespace
+}  // namespace alliance::identity

@@ -1,0 +1,100 @@
+// Identity's validation rules: every bad value is refused with the field named.
+#include <gtest/gtest.h>
+
+#include "identity_domain.hpp"
+#include "login_throttle.hpp"
+
+namespace alliance::identity {
+namespace {
+
+template <class R>
+void expect_invalid(const R& r, std::string_view field) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(r.error().field, field);
+  EXPECT_EQ(r.error().message.rfind(std::string(field) + ": ", 0), 0u) << r.error().message;
+}
+
+TEST(IdentityDomain, EmailIsLowerCasedAndNeedsExactlyOneAt) {
+  auto ok = normalize_email("Ada.Lovelace@Example.ORG");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "ada.lovelace@example.org");
+  expect_invalid(normalize_email(""), "email");
+  expect_invalid(normalize_email("no-at-sign"), "email");
+  expect_invalid(normalize_email("two@@example.org"), "email");
+  expect_invalid(normalize_email("a@b@c"), "email");
+  expect_invalid(normalize_email("@x"), "email");
+  expect_invalid(normalize_email("x@"), "email");
+  expect_invalid(normalize_email("sp ace@example.org"), "email");
+  expect_invalid(normalize_email(std::string(250, 'a') + "@b.org"), "email");
+  EXPECT_TRUE(normalize_email(std::string(248, 'a') + "@b.org").ok());  // 254 chars
+  expect_invalid(normalize_email("bad", "admin_email"), "admin_email");
+}
+
+TEST(IdentityDomain, PasswordLengthIsBounded) {
+  expect_invalid(validate_password(""), "password");
+  expect_invalid(validate_password("elevenchars"), "password");
+  EXPECT_TRUE(validate_password("twelve chars").ok());
+  EXPECT_TRUE(validate_password(std::string(1024, 'x')).ok());
+  expect_invalid(validate_password(std::string(1025, 'x')), "password");
+  expect_invalid(validate_password("short", "admin_password"), "admin_password");
+}
+
+TEST(IdentityDomain, DisplayNameRefusesControlCharacters) {
+  EXPECT_TRUE(validate_display_name("Dr. Zoë Hart").ok());
+  expect_invalid(validate_display_name(""), "display_name");
+  expect_invalid(validate_display_name("line\nbreak"), "display_name");
+  expect_invalid(validate_display_name(std::string("nul\0x", 5)), "display_name");
+  expect_invalid(validate_display_name(std::string(201, 'n')), "display_name");
+  EXPECT_TRUE(validate_display_name(std::string(200, 'n')).ok());
+}
+
+TEST(IdentityDomain, RoleIsOneOfFour) {
+  for (auto name : {"client", "therapist", "front_desk", "admin"}) {
+    auto r = parse_role_field(name);
+    ASSERT_TRUE(r.ok()) << name;
+    EXPECT_EQ(role_name(*r), name);
+  }
+  expect_invalid(parse_role_field("Admin"), "role");
+  expect_invalid(parse_role_field("superuser"), "role");
+  expect_invalid(parse_role_field(""), "role");
+}
+
+TEST(IdentityDomain, SlugFollowsThePattern) {
+  EXPECT_TRUE(validate_slug("northside-therapy").ok());
+  EXPECT_TRUE(validate_slug("a1").ok());
+  EXPECT_TRUE(validate_slug(std::string(63, 'a')).ok());
+  expect_invalid(validate_slug(std::string(64, 'a')), "slug");
+  expect_invalid(validate_slug("a"), "slug");
+  expect_invalid(validate_slug("-leading"), "slug");
+  expect_invalid(validate_slug("Upper"), "slug");
+  expect_invalid(validate_slug("under_score"), "slug");
+  expect_invalid(validate_slug(""), "slug");
+}
+
+TEST(IdentityDomain, PracticeNameIsBounded) {
+  EXPECT_TRUE(validate_practice_name("Northside Therapy").ok());
+  expect_invalid(validate_practice_name(""), "name");
+  expect_invalid(validate_practice_name(std::string(201, 'p')), "name");
+}
+
+TEST(IdentityDomain, AccountKeyIgnoresEmailCaseAndSeparatesPractices) {
+  auto a = login_account_key("acme", "Ada@Example.org");
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(a, login_account_key("acme", "ada@example.org"));
+  EXPECT_NE(a, login_account_key("other", "ada@example.org"));
+}
+
+TEST(LoginThrottleRule, LockDoublesFromOneSecondUpToTheMaximum) {
+  using std::chrono::milliseconds;
+  const milliseconds max(15 * 60 * 1000);
+  EXPECT_EQ(LoginThrottle::lock_duration(4, 5, max), milliseconds(0));
+  EXPECT_EQ(LoginThrottle::lock_duration(5, 5, max), milliseconds(1000));
+  EXPECT_EQ(LoginThrottle::lock_duration(6, 5, max), milliseconds(2000));
+  EXPECT_EQ(LoginThrottle::lock_duration(9, 5, max), milliseconds(16000));
+  EXPECT_EQ(LoginThrottle::lock_duration(20, 5, max), max);
+  EXPECT_EQ(LoginThrottle::lock_duration(500, 5, max), max);
+}
+
+}  // namespace
+}  // namespace alliance::identity
