@@ -1,6 +1,6 @@
 #include "gateway.hpp"
 
-#include <boost/url/parse_query.hpp>
+#include <boost/url/parse.hpp>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
@@ -113,8 +113,9 @@ asio::awaitable<void> Gateway::run() {
 Result<crypto::AccessClaims> Gateway::authenticate(std::string_view authorization, std::string_view query) {
   std::string token(bearer_token(authorization));
   if (token.empty() && !query.empty()) {
-    if (auto params = boost::urls::parse_query(query)) {
-      for (auto p : *params)
+    const std::string text = "?" + std::string(query);  // the parsed view points into it
+    if (auto ref = boost::urls::parse_relative_ref(text)) {
+      for (auto p : ref->params())
         if (p.key == "access_token") token = p.value;
     }
   }

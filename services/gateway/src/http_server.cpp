@@ -128,7 +128,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
       }
       if (closing_) {
         beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
-        co_await ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(close_code_), close_reason_),
+        co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
                                  use_tuple);
         break;
       }

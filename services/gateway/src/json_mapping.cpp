@@ -2,7 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <boost/url/parse_query.hpp>
+#include <boost/url/parse.hpp>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -129,11 +129,12 @@ Status json_to_message(std::string_view body, pb::Message& out) {
 
 Status query_to_message(std::string_view query, pb::Message& out) {
   if (query.empty()) return {};
-  auto params = boost::urls::parse_query(query);
-  if (!params) return invalid_argument("query", "query: malformed query string");
+  const std::string text = "?" + std::string(query);  // the parsed view points into it
+  auto ref = boost::urls::parse_relative_ref(text);
+  if (!ref) return invalid_argument("query", "query: malformed query string");
   const pb::Descriptor* d = out.GetDescriptor();
   const pb::Reflection* r = out.GetReflection();
-  for (auto param : *params) {
+  for (auto param : ref->params()) {
     std::string key = param.key;
     std::string value = param.value;
     const FD* f = find_field(d, key);
