@@ -244,18 +244,50 @@ struct HttpsClient::Impl {
       out = st.error();
       co_return;
     }
+    // A server that rejects a request early (431, 413) answers and closes before
+    // it has read everything; its reset can destroy an answer we have not read
+    // yet. So the response is read while the bytes are still being written (TLS
+    // streams allow one read and one write at a time).
+    auto ex = co_await asio::this_coro::executor;
     beast::get_lowest_layer(*stream).expires_at(deadline);
-    auto [wec, wn] = co_await asio::async_write(*stream, asio::buffer(bytes.data(), bytes.size()), use_tuple);
-    (void)wn;
-    // A server that rejects a request early (431, 413) may answer and close
-    // before it has read everything: still try to read what it said.
-    bool got_bytes = false;
-    auto res = co_await read_response(deadline, timeout, &got_bytes);
-    if (!res && wec && !got_bytes) {
-      out = transport_error("sending the request to", ep, wec, timeout);
+    asio::steady_timer writer_done(ex, Clock::time_point::max());
+    bool wrote = false;
+    error_code wec;
+    asio::co_spawn(
+        ex,
+        [&]() -> asio::awaitable<void> {
+          auto [ec, n] = co_await asio::async_write(*stream, asio::buffer(bytes.data(), bytes.size()), use_tuple);
+          (void)n;
+          wec = ec;
+        },
+        [&](std::exception_ptr e) {
+          if (e) wec = asio::error::fault;  // nothing in an async_write throws; keep the shape safe
+          wrote = true;
+          writer_done.cancel();
+        });
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kMaxResponseBody);
+    auto [rec, rn] = co_await http::async_read(*stream, buffer, parser, use_tuple);
+    bool got_bytes = rn > 0 || parser.got_some();
+    if (!wrote) {
+      // The answer came before the server read all we sent: stop writing.
+      error_code ignored;
+      beast::get_lowest_layer(*stream).socket().close(ignored);
+      auto [ignored_ec] = co_await writer_done.async_wait(use_tuple);
+      (void)ignored_ec;
+    }
+    if (rec) {
+      drop();
+      if (wec && !got_bytes && !is_timeout(rec)) {
+        out = transport_error("sending the request to", ep, wec, timeout);
+      } else {
+        out = transport_error("reading the response from", ep, rec, timeout);
+      }
       co_return;
     }
-    out = std::move(res);
+    bool keep_alive = parser.get().keep_alive() && !wec && beast::get_lowest_layer(*stream).socket().is_open();
+    out = to_response(parser.release());
+    if (!keep_alive) drop();
   }
 
   Endpoint ep;
