@@ -235,6 +235,7 @@ std::filesystem::path Config::file(std::string_view key, std::string_view fallba
 
 std::filesystem::path Config::output_path(std::string_view key, std::string_view fallback) const {
   auto e = find(key);
+  if (!e && fallback.empty()) return {};  // optional output, not configured
   Entry d{std::string(fallback), "default"};
   const Entry& use = e ? *e : d;
   std::filesystem::path p = use.value;

@@ -268,6 +268,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     buffer.consume(used);
 
     bool first = true;
+    bool unread_input = false;  // we answered before reading the whole request
     while (!stopping) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
@@ -286,9 +287,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (rec == http::error::end_of_stream) break;
       if (rec == http::error::header_limit) {
         co_await send(tls_stream, error_reply(431, "invalid_argument", "request headers are too large"), 11, false);
+        unread_input = true;
         break;
       }
       if (rec == http::error::body_limit) {
+        unread_input = true;
         co_await send(tls_stream,
                       error_reply(413, "invalid_argument",
                                   "body: request body is larger than " + std::to_string(options.body_limit) +
@@ -331,10 +334,31 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto [wec, wn] = co_await http::async_write(tls_stream, res, use_tuple);
       if (wec || !keep_alive) break;
     }
-    beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
-    co_await tls_stream.async_shutdown(use_tuple);
+    if (unread_input) {
+      // Closing with the client's bytes still unread would reset the connection
+      // and could destroy our answer before the client reads it: stop sending,
+      // then read and discard for a moment so the client sees the response.
+      co_await drain_and_close(beast::get_lowest_layer(tls_stream));
+    } else {
+      beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
+      co_await tls_stream.async_shutdown(use_tuple);
+    }
     uncount();
     --connections;
+  }
+
+  static asio::awaitable<void> drain_and_close(beast::tcp_stream& stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 16384> sink;
+    std::size_t total = 0;
+    while (total < (4u << 20)) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      if (rec) break;
+      total += n;
+    }
+    stream.socket().close(ec);
   }
 
   asio::awaitable<void> serve_websocket(TlsStream tls_stream, http::request<http::string_body> req) {

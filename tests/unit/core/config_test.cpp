@@ -67,5 +67,12 @@ TEST(Config, MissingFileNamesThePath) {
   EXPECT_NE(err.find("/nonexistent/cert.pem"), std::string::npos);
 }
 
+TEST(Config, OptionalOutputPathMayBeAbsentButItsFolderMustExist) {
+  auto c = Config::from_text("gateway", "", {}, env_of({}));
+  EXPECT_TRUE(c.output_path("ready_file", "").empty());
+  auto bad = Config::from_text("gateway", "ready_file = /nonexistent/dir/ready\n", {}, env_of({}));
+  EXPECT_NE(error_of([&] { bad.output_path("ready_file", ""); }).find("ready_file|"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace alliance

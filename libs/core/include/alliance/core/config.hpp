@@ -58,7 +58,8 @@ class Config {
   // config file's folder.
   std::filesystem::path file(std::string_view key) const;
   std::filesystem::path file(std::string_view key, std::string_view fallback) const;
-  // A path whose parent folder exists (the file itself may be created).
+  // A path whose parent folder exists (the file itself may be created); an
+  // empty path when the key is not set and the fallback is empty (optional output).
   std::filesystem::path output_path(std::string_view key, std::string_view fallback) const;
 
   // Throws for a key given in the file or flags that nothing asked for (a typo).
