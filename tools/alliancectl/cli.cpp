@@ -19,6 +19,7 @@ const std::vector<CommandSpec>& commands() {
       {"login", {"practice", "email"}, {"password-file"}},
       {"logout", {}, {}},
       {"whoami", {}, {}},
+      {"watch", {}, {"count", "seconds"}},
       {"user create", {"role", "email", "name"}, {"password-file"}},
       {"user list", {}, {"role"}},
       {"care-team add", {"client", "therapist"}, {}},
@@ -55,6 +56,7 @@ commands:
   login --practice SLUG --email E [--password-file F]   store the tokens in the session file
   logout                                                end the session, forget the tokens
   whoami                                                show the logged-in user and practice
+  watch [--count N] [--seconds S]                       print live pushes for the logged-in user
   user create --role client|therapist|front_desk|admin --email E --name NAME [--password-file F]
   user list [--role R]
   care-team add --client USER_ID --therapist USER_ID

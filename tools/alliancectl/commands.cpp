@@ -265,6 +265,41 @@ Outcome whoami(Context& ctx) {
   return {};
 }
 
+// Opens the user's push socket and prints each JSON frame on its own line until
+// --count frames arrived, --seconds passed, or the server closed the socket.
+Outcome watch(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  long long count = 0, seconds = 0;
+  try {
+    if (o.count("count")) count = std::stoll(o.at("count"));
+    if (o.count("seconds")) seconds = std::stoll(o.at("seconds"));
+  } catch (const std::exception&) {
+    return failed(invalid_argument("count", "--count and --seconds take whole numbers"), kUsage);
+  }
+  if (count < 0 || seconds < 0) return failed(invalid_argument("count", "--count and --seconds must be positive"), kUsage);
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto socket = (*c)->open_push_socket();
+  if (!socket) return failed(socket.error());
+  if (!ctx.inv.json) std::cerr << "watching pushes (Ctrl-C to stop)\n";
+  auto until = seconds > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(seconds)
+                           : std::chrono::steady_clock::time_point::max();
+  long long seen = 0;
+  while ((count == 0 || seen < count) && std::chrono::steady_clock::now() < until) {
+    auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
+    if (frame) {
+      ctx.out << *frame << "\n" << std::flush;
+      ++seen;
+    } else if ((*socket)->closed()) {
+      return failed(Error{Code::kUnavailable,
+                          "the server closed the socket (" + std::to_string((*socket)->close_code()) + " " +
+                              (*socket)->close_reason() + ")",
+                          {}});
+    }
+  }
+  return {};
+}
+
 Outcome user_create(Context& ctx) {
   const auto& o = ctx.inv.options;
   auto c = logged_in_client(ctx);
@@ -392,6 +427,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = logout(ctx);
   } else if (c == "whoami") {
     result = whoami(ctx);
+  } else if (c == "watch") {
+    result = watch(ctx);
   } else if (c == "user create") {
     result = user_create(ctx);
   } else if (c == "user list") {
