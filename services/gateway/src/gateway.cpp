@@ -31,6 +31,19 @@ void spawn(asio::any_io_executor ex, asio::awaitable<void> work, std::string_vie
   });
 }
 
+// A response message with `content_type` and `body` fields served as they are.
+HttpReply raw_reply(const Route& route, const google::protobuf::Message& response) {
+  const auto* d = response.GetDescriptor();
+  const auto* type = d->FindFieldByName("content_type");
+  const auto* body = d->FindFieldByName("body");
+  if (!type || !body) {
+    log::error("raw route's response lacks content_type/body", {{"route", route.path}});
+    return error_reply(Error{Code::kInternal, "internal error", {}});
+  }
+  const auto* r = response.GetReflection();
+  return HttpReply{route.success_status, r->GetString(response, type), r->GetString(response, body), {}};
+}
+
 }  // namespace
 
 Gateway::Gateway(asio::any_io_executor ex, GatewayOptions options, Upstreams upstreams, redis::Client& redis)
@@ -171,7 +184,7 @@ asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
   if (lookup.match == RouteMatch::kWrongMethod) {
     auto reply = error_reply(405, "method_not_allowed", "method not allowed; use " + lookup.allowed_methods);
     reply.headers.emplace_back("Allow", lookup.allowed_methods);
-    metrics_.observe_http(path, 405, seconds_since(t0));
+    metrics_.observe_http("method_not_allowed", 405, seconds_since(t0));
     co_return reply;
   }
   const Route& route = *lookup.route;
@@ -203,6 +216,8 @@ asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
   Status parsed = request.method == "GET" ? query_to_message(query, *message)
                                           : json_to_message(request.body, *message);
   if (!parsed) co_return finish(error_reply(parsed.error()));
+  if (auto from_path = path_params_to_message(lookup.path_params, *message); !from_path)
+    co_return finish(error_reply(from_path.error()));
 
   auto upstream = upstreams_.find(route.service);
   if (upstream == upstreams_.end())
@@ -218,6 +233,7 @@ asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
     log::error("upstream sent an unparsable response", {{"method", route.rpc_method}});
     co_return finish(error_reply(Error{Code::kInternal, "internal error", {}}));
   }
+  if (route.raw_response) co_return finish(raw_reply(route, *response));
   co_return finish(HttpReply{route.success_status, "application/json", message_to_json(*response), {}});
 }
 

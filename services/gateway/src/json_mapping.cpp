@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -167,6 +168,26 @@ Status query_to_message(std::string_view query, pb::Message& out) {
       default:
         return invalid_argument(key, key + ": not supported as a query parameter");
     }
+  }
+  return {};
+}
+
+Status path_params_to_message(const std::vector<std::pair<std::string, std::string>>& params, pb::Message& out) {
+  const pb::Descriptor* d = out.GetDescriptor();
+  const pb::Reflection* r = out.GetReflection();
+  for (const auto& [name, encoded] : params) {
+    const FD* f = d->FindFieldByName(name);
+    if (!f || f->is_repeated() || f->cpp_type() != FD::CPPTYPE_STRING)
+      return Error{Code::kInternal, "route names a path field the request cannot hold", {}};
+    std::string value;
+    auto decoded = boost::urls::make_pct_string_view(encoded);
+    if (!decoded) return invalid_argument(name, name + ": malformed percent-encoding in the path");
+    value = decoded->decode();
+    if (value.empty() || value.size() > 256) return invalid_argument(name, name + ": must be 1 to 256 characters");
+    const std::string& body_value = r->GetString(out, f);
+    if (!body_value.empty() && body_value != value)
+      return invalid_argument(name, name + ": differs between the path and the body");
+    r->SetString(&out, f, value);
   }
   return {};
 }

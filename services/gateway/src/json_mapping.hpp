@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "alliance/core/result.hpp"
 
@@ -19,6 +21,10 @@ std::unique_ptr<google::protobuf::Message> new_message(std::string_view full_typ
 Status json_to_message(std::string_view body, google::protobuf::Message& out);
 // Fills scalar fields of `out` from a URL query string ("role=client&x=1").
 Status query_to_message(std::string_view query, google::protobuf::Message& out);
+// Sets string fields from path parameters ("{appointment_id}"), percent-decoded.
+// A body field that disagrees with the path is an error naming it.
+Status path_params_to_message(const std::vector<std::pair<std::string, std::string>>& params,
+                              google::protobuf::Message& out);
 // snake_case names, primitive fields printed even when they hold defaults.
 std::string message_to_json(const google::protobuf::Message& message);
 

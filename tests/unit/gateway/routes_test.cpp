@@ -61,3 +61,37 @@ TEST(HttpTypes, BearerTokenAndTargetSplitting) {
 
 }  // namespace
 }  // namespace alliance::gateway
+
+namespace alliance::gateway {
+namespace {
+
+TEST(Routes, PathTemplatesCaptureSegmentsAndSuffixes) {
+  std::vector<std::pair<std::string, std::string>> p;
+  ASSERT_TRUE(match_path("/v1/appointments/{appointment_id}/cancel", "/v1/appointments/a1/cancel", p));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], (std::pair<std::string, std::string>{"appointment_id", "a1"}));
+  EXPECT_FALSE(match_path("/v1/appointments/{appointment_id}/cancel", "/v1/appointments//cancel", p));
+  EXPECT_FALSE(match_path("/v1/appointments/{appointment_id}/cancel", "/v1/appointments/a1", p));
+  EXPECT_FALSE(match_path("/v1/appointments/{appointment_id}", "/v1/appointments/a1/cancel", p));
+  ASSERT_TRUE(match_path("/v1/calendars/{feed_token}.ics", "/v1/calendars/tok123.ics", p));
+  EXPECT_EQ(p[0].second, "tok123");
+  EXPECT_FALSE(match_path("/v1/calendars/{feed_token}.ics", "/v1/calendars/.ics", p));
+  EXPECT_FALSE(match_path("/v1/calendars/{feed_token}.ics", "/v1/calendars/tok123", p));
+  EXPECT_TRUE(match_path("/v1/me", "/v1/me", p));
+  EXPECT_TRUE(p.empty());
+  EXPECT_FALSE(match_path("/v1/me", "/v1/me/", p));
+}
+
+TEST(JsonMappingPath, PathParametersFillFieldsAndMustAgreeWithTheBody) {
+  auto msg = new_message("alliance.identity.v1.ListCareTeamRequest");
+  ASSERT_TRUE(path_params_to_message({{"client_id", "abc%2Fd"}}, *msg));
+  EXPECT_NE(msg->ShortDebugString().find("abc/d"), std::string::npos);
+  auto other = new_message("alliance.identity.v1.ListCareTeamRequest");
+  ASSERT_TRUE(json_to_message(R"({"client_id":"x"})", *other));
+  auto clash = path_params_to_message({{"client_id", "y"}}, *other);
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().field, "client_id");
+}
+
+}  // namespace
+}  // namespace alliance::gateway
