@@ -1,0 +1,33 @@
+#pragma once
+// A therapist's private calendar feed as iCalendar (RFC 5545), built with libical.
+// Pure, any thread.
+//
+// Privacy: a feed URL ends up in third-party calendar apps, so an event carries only
+// "Appointment", the appointment type's name, times, status and ids. FeedEvent has no
+// field for a client's name, email or anything else protected, on purpose.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/time_zone.hpp"
+
+namespace alliance::scheduling {
+
+struct FeedEvent {
+  std::string appointment_id;  // UID = appointment_id + "@alliance"
+  Instant start, end;          // DTSTART / DTEND, written in UTC
+  std::string type_name;       // DESCRIPTION (SUMMARY is always "Appointment")
+  std::string status;          // booked|confirmed|cancelled|completed|no_show
+  std::int64_t version = 0;    // SEQUENCE, so calendar apps pick up changes
+};
+
+// VCALENDAR (PRODID "-//Alliance//Scheduling//EN", VERSION 2.0, CALSCALE GREGORIAN,
+// X-WR-CALNAME `calendar_name`) with one VEVENT per event; DTSTAMP = now.
+// STATUS: booked -> TENTATIVE, cancelled -> CANCELLED, confirmed/completed/no_show ->
+// CONFIRMED (the time was held). `calendar_name` is shown by calendar apps: pass the
+// therapist's own label, never a client detail.
+std::string build_ics_feed(std::string_view calendar_name, const std::vector<FeedEvent>& events,
+                           Instant now);
+
+}  // namespace alliance::scheduling
