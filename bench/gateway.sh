@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Gateway benchmark: HTTPS request latency through the gateway and resident memory
+# per idle authenticated WebSocket. Starts its own redis + identity + gateway (via
+# scripts/run) in a temporary state directory on free loopback ports, measures,
+# prints a summary, and stops everything it started.
+#
+#   bench/gateway.sh
+#
+# Knobs (environment):
+#   ALLIANCE_BUILD_DIR       build folder (default: build/)
+#   BENCH_HTTP_CONNECTIONS   keep-alive HTTPS connections (32)
+#   BENCH_HTTP_SECONDS       measured seconds per HTTPS run, after 1 s warm-up (10)
+#   BENCH_WS_CONNECTIONS     idle WebSockets for the memory figure (10000)
+#   BENCH_LOADGEN_THREADS    load generator threads (1; the machine has 2 cores and
+#                            the gateway, identity and redis need them too)
+#   BENCH_KEEP_STATE=1       keep the temporary state directory (logs) afterwards
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
+build="$ALLIANCE_BUILD_DIR"
+http_connections="${BENCH_HTTP_CONNECTIONS:-32}"
+http_seconds="${BENCH_HTTP_SECONDS:-10}"
+ws_connections="${BENCH_WS_CONNECTIONS:-10000}"
+threads="${BENCH_LOADGEN_THREADS:-1}"
+loadgen="$build/tools/loadgen/alliance-loadgen"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+# Open files: the gateway (started from this shell) and the load generator each hold
+# one descriptor per WebSocket. The hard limit here is 20000.
+hard_nofile="$(ulimit -Hn)"
+want_nofile=20000
+[[ "$hard_nofile" != unlimited && "$hard_nofile" -lt "$want_nofile" ]] && want_nofile="$hard_nofile"
+ulimit -n "$want_nofile"
+(( ws_connections + 200 <= want_nofile )) ||
+  die "BENCH_WS_CONNECTIONS=$ws_connections needs more than the $want_nofile open files allowed"
+
+log "building (scripts/build into $build)"
+"$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliancectl >/dev/null
+
+# A port nothing listens on or connects from now, below the ephemeral range so the
+# load generator's own sockets never take it.
+taken_ports=()
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 12000 ))
+    [[ " ${taken_ports[*]} " == *" $p "* ]] && continue
+    if ! ss -Htan "( sport = :$p )" | grep -q .; then taken_ports+=("$p"); echo "$p"; return 0; fi
+  done
+  die "no free port found"
+}
+gateway_port="$(free_port)"; identity_port="$(free_port)"; redis_port="$(free_port)"
+export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" ALLIANCE_REDIS_PORT="$redis_port"
+state="$(mktemp -d /tmp/alliance-bench.XXXXXX)"
+export ALLIANCE_RUN_DIR="$state"
+loadgen_pid=""
+
+cleanup() {
+  local rc=$?
+  [[ -n "$loadgen_pid" ]] && kill -TERM "$loadgen_pid" 2>/dev/null && wait "$loadgen_pid" 2>/dev/null
+  "$root/scripts/run" stop >/dev/null 2>&1 || true
+  if [[ "${BENCH_KEEP_STATE:-0}" == 1 || $rc -ne 0 ]]; then
+    log "state and logs kept in $state"
+  else
+    rm -rf "$state"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "starting redis, identity and gateway (state $state; gateway port $gateway_port)"
+"$root/scripts/run" start >"$state/run.out" 2>&1 || { tail -n 30 "$state/run.out" >&2; die "scripts/run start failed"; }
+# A port collision with someone else's server would let scripts/run talk to the wrong
+# process: insist that the three processes it started are the ones alive.
+run_status="$("$root/scripts/run" status)"
+[[ "$(grep -c ': running' <<<"$run_status")" == 3 ]] || { echo "$run_status" >&2; die "a service is not running"; }
+gateway_pid="$(cat "$state/gateway.pid")"
+gateway="https://127.0.0.1:$gateway_port"
+ca="$state/certs/ca.pem"
+
+# --- bootstrap through the public API: a practice, its admin, one client user -------
+# Secrets go through 0600 files (curl -d @file, -H @file), never the command line.
+umask 077
+secrets="$state/secrets"
+mkdir -p "$secrets"
+admin_password="$(openssl rand -hex 16)"
+client_password="$(openssl rand -hex 16)"
+api() {  # METHOD PATH BODY_FILE [HEADER_FILE] -> body on stdout; fails on non-2xx
+  local out="$secrets/response" code
+  local args=(-sS --cacert "$ca" -X "$1" "$gateway$2" -H 'content-type: application/json' -d "@$3" -o "$out"
+              -w '%{http_code}')
+  [[ $# -ge 4 ]] && args+=(-H "@$4")
+  code="$(curl "${args[@]}")" || die "$1 $2: curl failed"
+  [[ "$code" == 2* ]] || die "$1 $2: HTTP $code: $(head -c 300 "$out")"
+  cat "$out"
+}
+json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+
+printf '{"operator_token":"%s","name":"Benchmark Practice","slug":"bench","admin_email":"admin@bench.example",' \
+  "$(cat "$state/certs/operator.token")" >"$secrets/practice.json"
+printf '"admin_password":"%s","admin_display_name":"Bench Admin"}' "$admin_password" >>"$secrets/practice.json"
+api POST /v1/practices "$secrets/practice.json" >/dev/null
+printf '{"practice":"bench","email":"admin@bench.example","password":"%s"}' "$admin_password" >"$secrets/admin-login.json"
+api POST /v1/auth/login "$secrets/admin-login.json" >"$secrets/admin-login.out"
+printf 'Authorization: Bearer %s\n' "$(json_field access_token <"$secrets/admin-login.out")" >"$secrets/admin-auth.header"
+printf '{"email":"client@bench.example","password":"%s","display_name":"Bench Client","role":"client"}' \
+  "$client_password" >"$secrets/user.json"
+api POST /v1/users "$secrets/user.json" "$secrets/admin-auth.header" >/dev/null
+printf '{"practice":"bench","email":"client@bench.example","password":"%s"}' "$client_password" \
+  >"$secrets/client-login.json"
+api POST /v1/auth/login "$secrets/client-login.json" >"$secrets/client-login.out"
+json_field access_token <"$secrets/client-login.out" >"$secrets/token"
+[[ -s "$secrets/token" ]] || die "login returned no access_token"
+log "practice 'bench' with an admin and a client user created; client logged in"
+
+gateway_alive() { kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gateway_pid/status"; }
+result_field() { sed -n "s/^RESULT .*\\b$1=\\([^ ]*\\).*/\\1/p"; }
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- a) HTTPS: peak (closed loop), then half of peak (open loop) --------------------
+http_args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
+           --connections "$http_connections" --threads "$threads" --duration "$http_seconds" --warmup 1)
+log "HTTPS closed loop: $http_connections connections, ${http_seconds} s"
+"$loadgen" "${http_args[@]}" | tee "$state/http-peak.out" >&2 || true
+peak_rps="$(result_field rps <"$state/http-peak.out")"
+[[ -n "$peak_rps" && "$peak_rps" -gt 0 ]] || die "closed-loop run produced no throughput"
+half_rate=$(( peak_rps / 2 ))
+log "HTTPS open loop at $half_rate req/s (half of peak)"
+"$loadgen" "${http_args[@]}" --rate "$half_rate" | tee "$state/http-half.out" >&2 || true
+gateway_alive || die "the gateway died or stopped answering /readyz during the HTTPS runs"
+
+# --- b) WSS: resident memory per idle authenticated WebSocket -----------------------
+rss_before="$(rss_kib)"
+gateway_nofile="$(awk '/^Max open files/ {print $4}' "/proc/$gateway_pid/limits")"
+log "WSS: opening $ws_connections idle connections (gateway VmRSS before: $rss_before KiB)"
+rm -f "$state/ws.ready"
+"$loadgen" ws --url "$gateway" --ca "$ca" --token-file "$secrets/token" --connections "$ws_connections" \
+  --threads "$threads" --hold 15 --source-ips 127.0.0.1-127.0.0.20 --connect-budget 180 \
+  --ready-file "$state/ws.ready" >"$state/ws.out" 2>&1 &
+loadgen_pid=$!
+deadline=$(( SECONDS + 200 ))
+while [[ ! -s "$state/ws.ready" ]] && kill -0 "$loadgen_pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+[[ -s "$state/ws.ready" ]] || { cat "$state/ws.out" >&2; die "the WebSocket connect phase did not finish"; }
+sleep 2  # let the last sessions' first writes settle
+rss_held="$(rss_kib)"
+gateway_connections="$(ss -Htn state established "( sport = :$gateway_port )" | wc -l)"
+wait "$loadgen_pid" || true
+loadgen_pid=""
+cat "$state/ws.out" >&2
+sleep 2
+gateway_alive || die "the gateway died or stopped answering /readyz after the WebSocket run"
+rss_after_close="$(rss_kib)"
+ws_ready="$(result_field ready <"$state/ws.out")"
+ws_failed="$(result_field failed <"$state/ws.out")"
+ws_closed_early="$(result_field closed_early <"$state/ws.out")"
+ws_rate="$(result_field rate <"$state/ws.out")"
+ws_connect_s="$(result_field connect_s <"$state/ws.out")"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- summary ------------------------------------------------------------------------
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
+verdict() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "meets" : "MISSES" }'; }
+peak_line() { local f="$1"
+  printf 'p50 %s  p90 %s  p99 %s  max %s  (%s ok, %s non-200, %s transport errors)' \
+    "$(ms "$(result_field p50_us <"$f")")" "$(ms "$(result_field p90_us <"$f")")" \
+    "$(ms "$(result_field p99_us <"$f")")" "$(ms "$(result_field max_us <"$f")")" \
+    "$(result_field ok <"$f")" "$(result_field non200 <"$f")" "$(result_field transport_errors <"$f")"; }
+half_p99="$(result_field p99_us <"$state/http-half.out")"
+per_conn_kib="$(awk -v a="$rss_held" -v b="$rss_before" -v n="${ws_ready:-0}" \
+  'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "n/a" }')"
+mem_total="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git -C "$root" diff --quiet HEAD -- services libs 2>/dev/null || commit="$commit (+ uncommitted changes in services/ or libs/)"
+
+cat <<SUMMARY
+
+================ Alliance gateway benchmark ================
+machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
+load avg:    $load_before before, $load_after after (1/5/15 min; anything above ~0.5 means other work shared the CPUs)
+build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
+conditions:  everything on loopback; one gateway process (one I/O thread), identity, redis and the
+             load generator ($threads thread(s)) share the same CPUs; TLS 1.3, one user's token
+
+HTTPS GET /v1/me (gateway verifies the token, one RPC to identity, JSON back),
+$http_connections keep-alive connections, ${http_seconds} s measured after 1 s warm-up:
+  peak (closed loop):       $(result_field rps <"$state/http-peak.out") req/s
+                            $(peak_line "$state/http-peak.out")
+  half of peak (open loop): $half_rate req/s offered, $(result_field rps <"$state/http-half.out") req/s answered, latency from intended send time
+                            $(peak_line "$state/http-half.out")
+  target p99 <= 2 ms at half of peak: $(verdict "${half_p99:-999999999}" 2000) ($(ms "${half_p99:-0}"))
+
+WSS idle authenticated connections ($ws_connections requested, 20 source addresses):
+  ready ${ws_ready:-0}, failed ${ws_failed:-?}, closed early during the hold ${ws_closed_early:-?}; connect phase ${ws_connect_s:-?} s (${ws_rate:-?}/s)
+  gateway open-files limit $gateway_nofile; established gateway connections while held: $gateway_connections
+  gateway VmRSS: before $rss_before KiB, holding $rss_held KiB, 2 s after all closed $rss_after_close KiB
+  per connection: $per_conn_kib KiB  (target <= 6 KiB at 50k: $(verdict "$per_conn_kib" 6))
+=============================================================
+SUMMARY
