@@ -98,7 +98,9 @@ TEST_F(Foundation, FailedLoginsBackOffAndUnknownUsersLookLikeWrongPasswords) {
                               R"({"practice":"riverside","email":"cal@example.org","password":"still wrong!!"})");
     ASSERT_TRUE(r);
     status = r->status;
-    if (status == 429) EXPECT_FALSE(r->header("retry-after").empty());
+    if (status == 429) {
+      EXPECT_FALSE(r->header("retry-after").empty());
+    }
   }
   EXPECT_EQ(status, 429);
   // While backing off, even the right password is refused.

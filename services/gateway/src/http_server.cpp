@@ -316,6 +316,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           break;
         }
         uncount();
+        // This frame stays suspended for the socket's whole life: give back
+        // what the HTTP phase held (clients send nothing before the 101).
+        buffer.clear();
+        buffer.shrink_to_fit();
         co_await serve_websocket(std::move(tls_stream), parser.release());
         --connections;
         co_return;
