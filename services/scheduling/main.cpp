@@ -1,0 +1,75 @@
+// alliance-scheduling: appointment types, availability, slots, bookings, series.
+// Wiring only: config -> logging -> store -> Redis -> identity client -> event
+// publisher -> service -> RPC.
+#include "alliance/core/runtime.hpp"
+#include "alliance/net/rpc_client.hpp"
+#include "alliance/redis/client.hpp"
+#include "event_publisher.hpp"
+#include "scheduling_config.hpp"
+#include "scheduling_rpc.hpp"
+
+int main(int argc, char** argv) {
+  using namespace alliance;
+  std::optional<scheduling::SchedulingConfig> cfg;
+  try {
+    cfg.emplace(scheduling::load_scheduling_config(Config::load("scheduling", argc, argv)));
+  } catch (const ConfigError& e) {
+    log::init("scheduling");
+    log::error(e.what(), {{"key", e.key()}});
+    return 1;
+  }
+  log::init("scheduling", cfg->log_level);
+  auto log_escape = [](const char* what) {
+    return [what](std::exception_ptr e) {
+      try {
+        if (e) std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        log::error(what, {{"reason", x.what()}});
+      }
+    };
+  };
+  try {
+    asio::io_context io(1);
+    auto store = scheduling::SchedulingStore::open(cfg->database);
+    if (!store) throw std::runtime_error("database: " + store.error().message);
+    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis.start();
+    auto client_tls = net::make_rpc_client_context(cfg->tls);
+    net::RpcClient identity(io.get_executor(), client_tls,
+                            {.host = cfg->identity.host, .port = cfg->identity.port,
+                             .server_name = cfg->identity_name});
+    scheduling::IdentityDirectory directory(identity);
+    scheduling::EventPublisher publisher(io.get_executor(), **store, redis, {});
+    scheduling::SchedulingService service(**store, directory, {.cancellation_window = cfg->cancellation_window},
+                                          [&publisher] { publisher.notify(); });
+    auto server_tls = net::make_rpc_server_context(cfg->tls);
+    net::RpcServer server(io.get_executor(), server_tls,
+                          {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
+    scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers);
+    const auto port = server.listen();
+    asio::co_spawn(io, publisher.run(), log_escape("event publisher failed"));
+    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    log::info("serving", {{"rpc_port", port}});
+    asio::steady_timer drain(io);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await wait_for_stop_signal();
+          log::info("stopping");
+          server.stop();  // in-flight handlers finish their writes
+          publisher.stop();
+          // Give the last handlers a moment, then stop whatever still holds work
+          // (the identity client's reconnect timer, Redis).
+          drain.expires_after(std::chrono::milliseconds(500));
+          co_await drain.async_wait(use_tuple);
+          redis.stop();
+          io.stop();
+        },
+        log_escape("stop failed"));
+    io.run();
+  } catch (const std::exception& e) {
+    log::error("scheduling failed to start", {{"reason", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+#include "event_publisher.hpp"
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/redis/client.hpp"
+
+namespace alliance::scheduling {
+
+EventPublisher::EventPublisher(asio::any_io_executor ex, SchedulingStore& store, redis::Client& redis,
+                               Options options)
+    : store_(store), redis_(redis), options_(std::move(options)), wake_(ex) {}
+
+void EventPublisher::notify() {
+  pending_ = true;
+  wake_.cancel();
+}
+
+void EventPublisher::stop() {
+  stopping_ = true;
+  wake_.cancel();
+}
+
+asio::awaitable<void> EventPublisher::run() {
+  while (!stopping_) {
+    if (pending_) {
+      pending_ = false;
+      bool more = co_await publish_batch();
+      if (more) pending_ = true;
+      if (failing_) {
+        // Try again after the backoff even without a new notify.
+        pending_ = true;
+        wake_.expires_after(backoff_);
+        co_await wake_.async_wait(use_tuple);
+        continue;
+      }
+      if (pending_) continue;
+    }
+    wake_.expires_after(options_.poll_interval);
+    auto [ec] = co_await wake_.async_wait(use_tuple);
+    if (!ec) pending_ = true;  // the poll: also picks up anything a notify missed
+  }
+}
+
+asio::awaitable<bool> EventPublisher::publish_batch() {
+  auto entries = co_await store_.unsent_events(options_.batch);
+  if (!entries) {
+    log::warn("outbox read failed", {{"reason", entries.error().message}});
+    failing_ = true;
+    backoff_ = options_.retry_max;
+    co_return false;
+  }
+  if (entries->empty()) co_return false;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(entries->size());
+  for (const auto& e : *entries)
+    commands.push_back({"XADD", options_.stream, "MAXLEN", "~", std::to_string(options_.max_len_approx), "*",
+                        "event", e.payload, "event_id", e.event_id});
+  auto replies = co_await redis_.pipeline(std::move(commands));
+  std::vector<std::int64_t> sent;
+  std::string failure;
+  if (!replies) {
+    failure = replies.error().message;
+  } else {
+    for (std::size_t i = 0; i < replies->size() && i < entries->size(); ++i) {
+      if ((*replies)[i].is_error()) {
+        failure = (*replies)[i].str;
+        break;
+      }
+      sent.push_back((*entries)[i].seq);
+    }
+  }
+  if (!sent.empty()) {
+    auto marked = co_await store_.mark_sent(sent, now_unix_ms());
+    if (!marked) log::warn("outbox update failed", {{"reason", marked.error().message}});
+    published_ += sent.size();
+  }
+  if (!failure.empty()) {
+    if (!failing_)
+      log::warn("cannot publish appointment events; will retry",
+                {{"stream", options_.stream}, {"reason", failure}, {"waiting", static_cast<std::int64_t>(entries->size())}});
+    failing_ = true;
+    backoff_ = backoff_.count() == 0 ? options_.retry_min : std::min(backoff_ * 2, options_.retry_max);
+    co_return false;
+  }
+  if (failing_) log::info("publishing appointment events again", {{"stream", options_.stream}});
+  failing_ = false;
+  backoff_ = std::chrono::milliseconds(0);
+  co_return static_cast<int>(entries->size()) == options_.batch;
+}
+
+}  // namespace alliance::scheduling

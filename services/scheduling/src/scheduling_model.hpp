@@ -1,0 +1,123 @@
+#pragma once
+// The scheduling service's own records (what the store keeps and the handlers
+// reason about) and the text formats of the public API: RFC 3339 instants,
+// "YYYY-MM-DD" dates, "HH:MM" local times. Plain values, any thread.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alliance/core/result.hpp"
+#include "domain/availability.hpp"
+#include "domain/series.hpp"
+#include "domain/slots.hpp"
+#include "domain/time_zone.hpp"
+
+namespace alliance::scheduling {
+
+enum class Role { kClient, kTherapist, kFrontDesk, kAdmin };
+std::optional<Role> parse_role(std::string_view name);  // "client" | "therapist" | "front_desk" | "admin"
+std::string_view role_name(Role role);
+
+// Who is calling, as the gateway established it from a verified token.
+struct Caller {
+  std::string user_id;
+  std::string practice_id;
+  Role role = Role::kClient;
+  bool is_staff() const { return role == Role::kFrontDesk || role == Role::kAdmin; }
+};
+
+enum class AppointmentStatus { kBooked, kConfirmed, kCancelled, kCompleted, kNoShow };
+std::string_view status_name(AppointmentStatus status);
+std::optional<AppointmentStatus> parse_status(std::string_view name);
+// Booked and confirmed appointments hold their time (and buffers); the others don't.
+inline bool holds_time(AppointmentStatus s) {
+  return s == AppointmentStatus::kBooked || s == AppointmentStatus::kConfirmed;
+}
+
+struct AppointmentType {
+  std::string id;
+  std::string practice_id;
+  std::string name;
+  int duration_minutes = 50;
+  std::string modality = "in_person";  // "in_person" | "telehealth"
+  int buffer_before_minutes = 0;
+  int buffer_after_minutes = 0;
+  int min_notice_minutes = 0;
+  int booking_horizon_days = 90;
+  bool client_self_booking = false;
+  int step_minutes = 0;  // 0 = duration
+  std::string created_by;
+  std::int64_t created_unix_ms = 0;
+
+  SlotRules rules() const;
+};
+
+// A therapist's availability with who last set it.
+struct TherapistAvailability {
+  std::string therapist_id;
+  std::string practice_id;
+  Availability availability;
+  std::string updated_by;
+  std::int64_t updated_unix_ms = 0;
+};
+
+struct Appointment {
+  std::string id;
+  std::string practice_id;
+  std::string therapist_id;
+  std::string client_id;
+  std::string type_id;
+  Instant start{};
+  Instant end{};
+  int buffer_before_minutes = 0;  // copied from the type when booked: later type edits don't move buffers
+  int buffer_after_minutes = 0;
+  AppointmentStatus status = AppointmentStatus::kBooked;
+  std::int64_t version = 0;
+  std::string series_id;
+  std::string cancel_reason;
+  bool late_cancellation = false;
+  std::string created_by;
+  std::int64_t created_unix_ms = 0;
+  std::string updated_by;
+  std::int64_t updated_unix_ms = 0;
+  std::string cancelled_by;
+  std::int64_t cancelled_unix_ms = 0;
+  std::string time_zone;  // the therapist's zone when booked
+  std::string type_name;
+  std::string modality;
+
+  Booked as_booked() const {
+    return Booked{start, end, std::chrono::minutes(buffer_before_minutes),
+                  std::chrono::minutes(buffer_after_minutes)};
+  }
+};
+
+// One line of an appointment's history: who did what, when.
+struct HistoryEntry {
+  std::string appointment_id;
+  std::int64_t version = 0;
+  std::string action;  // "booked", "confirmed", "rescheduled", "cancelled", "completed", "no_show"
+  std::string actor_user_id;
+  std::int64_t at_unix_ms = 0;
+};
+
+// ---- text formats (every parse error names `field`)
+
+// "2026-03-09T13:00:00Z" or with an offset ("...T09:00:00-04:00", fraction allowed and
+// dropped); years 1970..9999.
+Result<Instant> parse_instant(std::string_view text, std::string_view field);
+std::string format_instant(Instant t);  // always UTC, "2026-03-09T13:00:00Z"
+// "HH:MM" -> minutes after midnight, 0..1440 ("24:00" allowed).
+Result<int> parse_local_time(std::string_view text, std::string_view field);
+std::string format_local_time(int minutes);
+Result<date::year_month_day> parse_date(std::string_view text, std::string_view field);
+std::string format_date(date::year_month_day d);
+
+inline std::int64_t to_unix(Instant t) { return t.time_since_epoch().count(); }
+inline Instant from_unix(std::int64_t s) { return Instant(std::chrono::seconds(s)); }
+Instant now_instant();
+
+}  // namespace alliance::scheduling

@@ -1,0 +1,97 @@
+#include "scheduling_proto.hpp"
+
+#include "alliance/core/ids.hpp"
+
+namespace alliance::scheduling {
+
+void fill(pb::AppointmentType& out, const AppointmentType& t) {
+  out.set_id(t.id);
+  out.set_practice_id(t.practice_id);
+  out.set_name(t.name);
+  out.set_duration_minutes(t.duration_minutes);
+  out.set_modality(t.modality);
+  out.set_buffer_before_minutes(t.buffer_before_minutes);
+  out.set_buffer_after_minutes(t.buffer_after_minutes);
+  out.set_min_notice_minutes(t.min_notice_minutes);
+  out.set_booking_horizon_days(t.booking_horizon_days);
+  out.set_client_self_booking(t.client_self_booking);
+  out.set_step_minutes(t.step_minutes);
+  out.set_created_by(t.created_by);
+  out.set_created_unix_ms(t.created_unix_ms);
+}
+
+void fill(pb::Availability& out, const TherapistAvailability& a) {
+  out.set_therapist_id(a.therapist_id);
+  out.set_time_zone(a.availability.time_zone);
+  for (const auto& w : a.availability.weekly) {
+    auto* o = out.add_weekly();
+    o->set_weekday(w.weekday);
+    o->set_start(format_local_time(w.interval.start_minute));
+    o->set_end(format_local_time(w.interval.end_minute));
+  }
+  for (const auto& e : a.availability.extra) {
+    auto* o = out.add_extra();
+    o->set_date(format_date(e.date));
+    o->set_start(format_local_time(e.interval.start_minute));
+    o->set_end(format_local_time(e.interval.end_minute));
+  }
+  for (const auto& t : a.availability.time_off) {
+    auto* o = out.add_time_off();
+    o->set_first_date(format_date(t.first));
+    o->set_last_date(format_date(t.last));
+  }
+  out.set_updated_by(a.updated_by);
+  out.set_updated_unix_ms(a.updated_unix_ms);
+}
+
+void fill(pb::Appointment& out, const Appointment& a) {
+  out.set_id(a.id);
+  out.set_practice_id(a.practice_id);
+  out.set_therapist_id(a.therapist_id);
+  out.set_client_id(a.client_id);
+  out.set_type_id(a.type_id);
+  out.set_start_time(format_instant(a.start));
+  out.set_end_time(format_instant(a.end));
+  out.set_status(std::string(status_name(a.status)));
+  out.set_version(a.version);
+  out.set_series_id(a.series_id);
+  out.set_cancel_reason(a.cancel_reason);
+  out.set_late_cancellation(a.late_cancellation);
+  out.set_created_by(a.created_by);
+  out.set_created_unix_ms(a.created_unix_ms);
+  out.set_updated_by(a.updated_by);
+  out.set_updated_unix_ms(a.updated_unix_ms);
+  out.set_time_zone(a.time_zone);
+  if (auto zone = find_time_zone(a.time_zone)) {
+    out.set_local_start(format_local_minutes(*zone, a.start));
+    out.set_utc_offset_minutes(utc_offset_minutes(*zone, a.start));
+  }
+  out.set_type_name(a.type_name);
+  out.set_modality(a.modality);
+  out.set_buffer_before_minutes(a.buffer_before_minutes);
+  out.set_buffer_after_minutes(a.buffer_after_minutes);
+  out.set_cancelled_by(a.cancelled_by);
+  out.set_cancelled_unix_ms(a.cancelled_unix_ms);
+}
+
+void fill(pb::Slot& out, const Slot& s) {
+  out.set_start_time(format_instant(s.start));
+  out.set_end_time(format_instant(s.end));
+  out.set_local_start(s.local_start);
+  out.set_utc_offset_minutes(s.utc_offset_minutes);
+}
+
+EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, std::string_view actor_user_id,
+                          std::int64_t occurred_unix_ms, std::optional<Instant> previous_start) {
+  pb::AppointmentEvent ev;
+  ev.set_event_id(new_id());
+  ev.set_type(std::string(type));
+  fill(*ev.mutable_appointment(), snapshot);
+  ev.set_version(snapshot.version);
+  ev.set_occurred_unix_ms(occurred_unix_ms);
+  ev.set_actor_user_id(std::string(actor_user_id));
+  if (previous_start) ev.set_previous_start_time(format_instant(*previous_start));
+  return EncodedEvent{ev.event_id(), ev.SerializeAsString()};
+}
+
+}  // namespace alliance::scheduling

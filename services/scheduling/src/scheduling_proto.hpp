@@ -1,0 +1,30 @@
+#pragma once
+// Conversions between the scheduling records (scheduling_model.hpp) and the
+// protobuf contract (alliance/scheduling/v1), including the AppointmentEvent
+// written to the outbox. Pure functions, any thread.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "alliance/scheduling/v1/scheduling.pb.h"
+#include "scheduling_model.hpp"
+
+namespace alliance::scheduling {
+
+namespace pb = ::alliance::scheduling::v1;
+
+void fill(pb::AppointmentType& out, const AppointmentType& t);
+void fill(pb::Availability& out, const TherapistAvailability& a);
+// Includes local_start/utc_offset_minutes in the appointment's time zone.
+void fill(pb::Appointment& out, const Appointment& a);
+void fill(pb::Slot& out, const Slot& s);
+
+// A serialized AppointmentEvent with a fresh event_id; `previous_start` for "rescheduled".
+struct EncodedEvent {
+  std::string event_id;
+  std::string payload;
+};
+EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, std::string_view actor_user_id,
+                          std::int64_t occurred_unix_ms, std::optional<Instant> previous_start);
+
+}  // namespace alliance::scheduling

@@ -1,0 +1,850 @@
+#include "scheduling_service.hpp"
+
+#include <algorithm>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/crypto/encoding.hpp"
+
+namespace alliance::scheduling {
+namespace {
+
+using std::chrono::days;
+using std::chrono::minutes;
+
+constexpr days kMaxListRange{366};
+constexpr int kMaxListed = 1000;
+
+Result<Caller> require_user(const net::CallContext& ctx) {
+  const auto& c = ctx.caller;
+  auto role = parse_role(c.role());
+  if (c.user_id().empty() || c.practice_id().empty() || !role)
+    return make_error(Code::kUnauthenticated, "sign in first");
+  return Caller{c.user_id(), c.practice_id(), *role};
+}
+
+Error not_found(std::string field, std::string message) {
+  return Error{Code::kNotFound, std::move(message), std::move(field)};
+}
+Error denied(std::string message, std::string field = {}) {
+  return Error{Code::kPermissionDenied, std::move(message), std::move(field)};
+}
+Error precondition(std::string field, std::string message) {
+  return Error{Code::kFailedPrecondition, std::move(message), std::move(field)};
+}
+Error appointment_not_found() { return not_found("appointment_id", "appointment_id: no such appointment"); }
+
+Status require_id(const std::string& value, std::string_view field) {
+  if (value.empty()) return invalid_argument(std::string(field), std::string(field) + ": is required");
+  if (value.size() > 64) return invalid_argument(std::string(field), std::string(field) + ": too long");
+  return {};
+}
+
+Status check_range(int value, int min, int max, std::string_view field, std::string_view unit) {
+  if (value < min || value > max)
+    return invalid_argument(std::string(field), std::string(field) + ": must be between " + std::to_string(min) +
+                                                    " and " + std::to_string(max) + " " + std::string(unit));
+  return {};
+}
+
+Status validate_idempotency_key(const std::string& key) {
+  if (key.empty()) return invalid_argument("idempotency_key", "idempotency_key: is required");
+  if (key.size() < 8 || key.size() > 128)
+    return invalid_argument("idempotency_key", "idempotency_key: must be 8 to 128 characters");
+  for (unsigned char ch : key)
+    if (ch < 0x21 || ch > 0x7e)
+      return invalid_argument("idempotency_key", "idempotency_key: printable ASCII without spaces only");
+  return {};
+}
+
+Status validate_reason(const std::string& reason) {
+  if (reason.empty()) return invalid_argument("reason", "reason: is required");
+  if (reason.size() > 500) return invalid_argument("reason", "reason: at most 500 characters");
+  return {};
+}
+
+// The caller's own id where a client books for themself.
+Result<std::string> resolve_client(const Caller& caller, const std::string& client_id) {
+  if (caller.role == Role::kClient) {
+    if (!client_id.empty() && client_id != caller.user_id)
+      return denied("client_id: a client can only book for themself", "client_id");
+    return caller.user_id;
+  }
+  if (auto s = require_id(client_id, "client_id"); !s) return s.error();
+  return client_id;
+}
+
+std::string canonical_request(std::string_view kind, const std::string& therapist, const std::string& client,
+                              const std::string& type, Instant start, int interval, int count,
+                              std::string_view on_conflict) {
+  std::string s(kind);
+  for (std::string_view part : {std::string_view(therapist), std::string_view(client), std::string_view(type)}) {
+    s += '\n';
+    s += part;
+  }
+  s += '\n' + std::to_string(to_unix(start)) + '\n' + std::to_string(interval) + '\n' + std::to_string(count) +
+       '\n' + std::string(on_conflict);
+  return crypto::sha256(s);
+}
+
+Status expect_version(const Appointment& a, std::int64_t expected) {
+  if (expected != 0 && expected != a.version)
+    return precondition("expected_version", "expected_version: the appointment has changed (now version " +
+                                                std::to_string(a.version) + "); reload it");
+  return {};
+}
+
+Status must_hold_time(const Appointment& a, std::string_view doing) {
+  if (!holds_time(a.status))
+    return precondition("status", "status: a " + std::string(status_name(a.status)) + " appointment cannot be " +
+                                      std::string(doing));
+  return {};
+}
+
+// A slot search or check failure for one occurrence of a series.
+std::string occurrence_reason(const Error& e) { return e.message; }
+
+}  // namespace
+
+bool may_see(const Caller& caller, const Appointment& a) {
+  if (caller.practice_id != a.practice_id) return false;
+  switch (caller.role) {
+    case Role::kAdmin:
+    case Role::kFrontDesk: return true;
+    case Role::kTherapist: return a.therapist_id == caller.user_id;
+    case Role::kClient: return a.client_id == caller.user_id;
+  }
+  return false;
+}
+
+struct SchedulingService::BookingPlan {
+  std::string client_id;
+  AppointmentType type;
+  TherapistAvailability availability;
+};
+
+SchedulingService::SchedulingService(SchedulingStore& store, UserDirectory& directory, SchedulingOptions options,
+                                     std::function<void()> changed)
+    : store_(store), directory_(directory), options_(std::move(options)), changed_(std::move(changed)) {}
+
+Instant SchedulingService::now() const { return options_.clock ? options_.clock() : now_instant(); }
+
+void SchedulingService::changed() {
+  if (changed_) changed_();
+}
+
+// ------------------------------------------------------------------ types
+
+asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::create_appointment_type(
+    const pb::CreateAppointmentTypeRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role != Role::kAdmin && caller->role != Role::kTherapist)
+    co_return denied("only an admin or a therapist can define appointment types");
+  if (req.name().empty()) co_return invalid_argument("name", "name: is required");
+  if (req.name().size() > 100) co_return invalid_argument("name", "name: at most 100 characters");
+  if (auto s = check_range(req.duration_minutes(), 5, 480, "duration_minutes", "minutes"); !s) co_return s.error();
+  if (req.modality() != "in_person" && req.modality() != "telehealth")
+    co_return invalid_argument("modality", "modality: must be \"in_person\" or \"telehealth\"");
+  if (auto s = check_range(req.buffer_before_minutes(), 0, 240, "buffer_before_minutes", "minutes"); !s)
+    co_return s.error();
+  if (auto s = check_range(req.buffer_after_minutes(), 0, 240, "buffer_after_minutes", "minutes"); !s)
+    co_return s.error();
+  if (auto s = check_range(req.min_notice_minutes(), 0, 90 * 24 * 60, "min_notice_minutes", "minutes"); !s)
+    co_return s.error();
+  const int horizon = req.booking_horizon_days() == 0 ? 90 : req.booking_horizon_days();
+  if (auto s = check_range(horizon, 1, 730, "booking_horizon_days", "days"); !s) co_return s.error();
+  if (req.step_minutes() != 0) {
+    if (auto s = check_range(req.step_minutes(), 5, 480, "step_minutes", "minutes (or 0: the duration)"); !s)
+      co_return s.error();
+  }
+  AppointmentType t;
+  t.id = new_id();
+  t.practice_id = caller->practice_id;
+  t.name = req.name();
+  t.duration_minutes = req.duration_minutes();
+  t.modality = req.modality();
+  t.buffer_before_minutes = req.buffer_before_minutes();
+  t.buffer_after_minutes = req.buffer_after_minutes();
+  t.min_notice_minutes = req.min_notice_minutes();
+  t.booking_horizon_days = horizon;
+  t.client_self_booking = req.client_self_booking();
+  t.step_minutes = req.step_minutes();
+  t.created_by = caller->user_id;
+  t.created_unix_ms = now_unix_ms();
+  if (auto s = validate(t.rules()); !s) co_return s.error();
+  if (auto s = co_await store_.create_type(t); !s) co_return s.error();
+  log::info("appointment type created", {{"type_id", t.id}, {"by", caller->user_id}});
+  pb::CreateAppointmentTypeResponse resp;
+  fill(*resp.mutable_type(), t);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListAppointmentTypesResponse>> SchedulingService::list_appointment_types(
+    const pb::ListAppointmentTypesRequest&, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto types = co_await store_.list_types(caller->practice_id);
+  if (!types) co_return types.error();
+  pb::ListAppointmentTypesResponse resp;
+  for (const auto& t : *types) fill(*resp.add_types(), t);
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ availability
+
+asio::awaitable<Result<pb::SetAvailabilityResponse>> SchedulingService::set_availability(
+    const pb::SetAvailabilityRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = require_id(req.therapist_id(), "therapist_id"); !s) co_return s.error();
+  if (caller->role == Role::kTherapist) {
+    if (req.therapist_id() != caller->user_id)
+      co_return denied("therapist_id: a therapist can only set their own availability", "therapist_id");
+  } else if (caller->role != Role::kAdmin) {
+    co_return denied("only the therapist or an admin can set availability");
+  } else {
+    auto therapist = co_await directory_.find_user(req.therapist_id());
+    if (!therapist) co_return therapist.error();
+    if (!*therapist || (*therapist)->practice_id != caller->practice_id || (*therapist)->role != Role::kTherapist)
+      co_return not_found("therapist_id", "therapist_id: no such therapist");
+  }
+  if (req.weekly_size() > 200) co_return invalid_argument("weekly", "weekly: at most 200 intervals");
+  if (req.extra_size() > 1000) co_return invalid_argument("extra", "extra: at most 1000 intervals");
+  if (req.time_off_size() > 1000) co_return invalid_argument("time_off", "time_off: at most 1000 ranges");
+  if (req.time_zone().empty()) co_return invalid_argument("time_zone", "time_zone: is required");
+  if (auto zone = find_time_zone(req.time_zone()); !zone) co_return zone.error();
+
+  TherapistAvailability a;
+  a.therapist_id = req.therapist_id();
+  a.practice_id = caller->practice_id;
+  a.availability.time_zone = req.time_zone();
+  a.updated_by = caller->user_id;
+  a.updated_unix_ms = now_unix_ms();
+  auto interval = [](const std::string& prefix, const std::string& start,
+                     const std::string& end) -> Result<LocalInterval> {
+    auto s = parse_local_time(start, prefix + ".start");
+    if (!s) return s.error();
+    auto e = parse_local_time(end, prefix + ".end");
+    if (!e) return e.error();
+    if (*e <= *s) return invalid_argument(prefix + ".end", prefix + ".end: must be after start");
+    return LocalInterval{*s, *e};
+  };
+  for (int i = 0; i < req.weekly_size(); ++i) {
+    const auto& w = req.weekly(i);
+    const std::string prefix = "weekly[" + std::to_string(i) + "]";
+    if (w.weekday() < 0 || w.weekday() > 6)
+      co_return invalid_argument(prefix + ".weekday", prefix + ".weekday: must be 0 (Sunday) to 6 (Saturday)");
+    auto iv = interval(prefix, w.start(), w.end());
+    if (!iv) co_return iv.error();
+    a.availability.weekly.push_back(WeeklyHours{w.weekday(), *iv});
+  }
+  const auto today = date::year_month_day(std::chrono::floor<days>(now()));
+  const auto earliest = date::sys_days(today) - days(366);
+  const auto latest = date::sys_days(today) + days(3 * 366);
+  auto check_date = [&](const std::string& field, const std::string& text) -> Result<date::year_month_day> {
+    auto d = parse_date(text, field);
+    if (!d) return d.error();
+    if (date::sys_days(*d) < earliest) return invalid_argument(field, field + ": too far in the past");
+    if (date::sys_days(*d) > latest) return invalid_argument(field, field + ": too far in the future");
+    return *d;
+  };
+  for (int i = 0; i < req.extra_size(); ++i) {
+    const auto& e = req.extra(i);
+    const std::string prefix = "extra[" + std::to_string(i) + "]";
+    auto d = check_date(prefix + ".date", e.date());
+    if (!d) co_return d.error();
+    auto iv = interval(prefix, e.start(), e.end());
+    if (!iv) co_return iv.error();
+    a.availability.extra.push_back(ExtraHours{*d, *iv});
+  }
+  for (int i = 0; i < req.time_off_size(); ++i) {
+    const auto& t = req.time_off(i);
+    const std::string prefix = "time_off[" + std::to_string(i) + "]";
+    auto first = check_date(prefix + ".first_date", t.first_date());
+    if (!first) co_return first.error();
+    auto last = check_date(prefix + ".last_date", t.last_date());
+    if (!last) co_return last.error();
+    if (date::sys_days(*last) < date::sys_days(*first))
+      co_return invalid_argument(prefix + ".last_date", prefix + ".last_date: must not be before first_date");
+    a.availability.time_off.push_back(TimeOff{*first, *last});
+  }
+  if (auto s = validate(a.availability); !s) co_return s.error();
+  if (auto s = co_await store_.set_availability(a); !s) co_return s.error();
+  log::info("availability set", {{"therapist_id", a.therapist_id}, {"by", caller->user_id}});
+  pb::SetAvailabilityResponse resp;
+  fill(*resp.mutable_availability(), a);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::GetAvailabilityResponse>> SchedulingService::get_availability(
+    const pb::GetAvailabilityRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = require_id(req.therapist_id(), "therapist_id"); !s) co_return s.error();
+  auto a = co_await store_.find_availability(req.therapist_id());
+  if (!a) co_return a.error();
+  if (!*a || (*a)->practice_id != caller->practice_id)
+    co_return not_found("therapist_id", "therapist_id: no availability for this therapist");
+  pb::GetAvailabilityResponse resp;
+  fill(*resp.mutable_availability(), **a);
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ slots
+
+asio::awaitable<Result<pb::ListSlotsResponse>> SchedulingService::list_slots(const pb::ListSlotsRequest& req,
+                                                                            const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = require_id(req.therapist_id(), "therapist_id"); !s) co_return s.error();
+  if (auto s = require_id(req.type_id(), "type_id"); !s) co_return s.error();
+  auto from = parse_instant(req.from(), "from");
+  if (!from) co_return from.error();
+  auto to = parse_instant(req.to(), "to");
+  if (!to) co_return to.error();
+  auto type = co_await store_.find_type(req.type_id());
+  if (!type) co_return type.error();
+  if (!*type || (*type)->practice_id != caller->practice_id)
+    co_return not_found("type_id", "type_id: no such appointment type");
+  auto a = co_await store_.find_availability(req.therapist_id());
+  if (!a) co_return a.error();
+  if (!*a || (*a)->practice_id != caller->practice_id)
+    co_return not_found("therapist_id", "therapist_id: no availability for this therapist");
+  // Fail range errors before reading appointments (bounds the work).
+  if (*to <= *from) co_return invalid_argument("to", "to: must be after from");
+  if (*to - *from > kMaxSearchRange) co_return invalid_argument("to", "to: range longer than 42 days");
+  auto booked = co_await store_.blocking(req.therapist_id(), *from - days(1), *to + days(1));
+  if (!booked) co_return booked.error();
+  auto slots = find_slots((*a)->availability, (*type)->rules(), *booked, *from, *to, now());
+  if (!slots) co_return slots.error();
+  pb::ListSlotsResponse resp;
+  resp.set_therapist_id(req.therapist_id());
+  resp.set_type_id(req.type_id());
+  resp.set_time_zone((*a)->availability.time_zone);
+  for (const auto& s : *slots) fill(*resp.add_slots(), s);
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ booking
+
+asio::awaitable<Result<SchedulingService::BookingPlan>> SchedulingService::plan_booking(
+    const Caller& caller, const std::string& therapist_id, const std::string& client_id_in,
+    const std::string& type_id) {
+  if (auto s = require_id(therapist_id, "therapist_id"); !s) co_return s.error();
+  if (auto s = require_id(type_id, "type_id"); !s) co_return s.error();
+  auto client_id = resolve_client(caller, client_id_in);
+  if (!client_id) co_return client_id.error();
+  if (caller.role == Role::kTherapist && therapist_id != caller.user_id)
+    co_return denied("therapist_id: a therapist can only book on their own calendar", "therapist_id");
+
+  auto type = co_await store_.find_type(type_id);
+  if (!type) co_return type.error();
+  if (!*type || (*type)->practice_id != caller.practice_id)
+    co_return not_found("type_id", "type_id: no such appointment type");
+  auto a = co_await store_.find_availability(therapist_id);
+  if (!a) co_return a.error();
+  if (!*a || (*a)->practice_id != caller.practice_id)
+    co_return not_found("therapist_id", "therapist_id: no such therapist, or no availability set");
+
+  if (caller.role == Role::kClient) {
+    if (!(*type)->client_self_booking)
+      co_return denied("type_id: clients cannot book this appointment type themselves; ask the front desk",
+                       "type_id");
+    auto member = co_await directory_.on_care_team(*client_id, therapist_id);
+    if (!member) co_return member.error();
+    if (!*member) co_return denied("therapist_id: this therapist is not on your care team", "therapist_id");
+  } else {
+    auto client = co_await directory_.find_user(*client_id);
+    if (!client) co_return client.error();
+    if (!*client || (*client)->practice_id != caller.practice_id || (*client)->role != Role::kClient)
+      co_return not_found("client_id", "client_id: no such client");
+  }
+  co_return BookingPlan{std::move(*client_id), std::move(**type), std::move(**a)};
+}
+
+asio::awaitable<Result<Appointment>> SchedulingService::visible_appointment(const Caller& caller,
+                                                                           const std::string& id) {
+  if (id.empty()) co_return invalid_argument("appointment_id", "appointment_id: is required");
+  auto a = co_await store_.find_appointment(id);
+  if (!a) co_return a.error();
+  if (!*a || !may_see(caller, **a)) co_return appointment_not_found();
+  co_return std::move(**a);
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appointment(
+    const pb::BookAppointmentRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = validate_idempotency_key(req.idempotency_key()); !s) co_return s.error();
+  auto start = parse_instant(req.start_time(), "start_time");
+  if (!start) co_return start.error();
+  auto client_for_hash = resolve_client(*caller, req.client_id());
+  if (!client_for_hash) co_return client_for_hash.error();
+  const std::string hash =
+      canonical_request("book", req.therapist_id(), *client_for_hash, req.type_id(), *start, 0, 1, "");
+
+  // A retry is answered from the key before any slot check: its own booking holds the slot now.
+  auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
+  if (!seen) co_return seen.error();
+  std::optional<IdempotencyRecord> replay = std::move(*seen);
+  if (!replay) {
+    auto plan = co_await plan_booking(*caller, req.therapist_id(), req.client_id(), req.type_id());
+    if (!plan) co_return plan.error();
+    const auto t = now();
+    auto booked = co_await store_.blocking(req.therapist_id(), *start - days(2), *start + days(2));
+    if (!booked) co_return booked.error();
+    if (auto s = check_slot(plan->availability.availability, plan->type.rules(), *booked, *start, t); !s)
+      co_return s.error();
+
+    Appointment a;
+    a.id = new_id();
+    a.practice_id = caller->practice_id;
+    a.therapist_id = req.therapist_id();
+    a.client_id = plan->client_id;
+    a.type_id = plan->type.id;
+    a.start = *start;
+    a.end = *start + minutes(plan->type.duration_minutes);
+    a.buffer_before_minutes = plan->type.buffer_before_minutes;
+    a.buffer_after_minutes = plan->type.buffer_after_minutes;
+    a.status = AppointmentStatus::kBooked;
+    a.version = 1;
+    a.created_by = a.updated_by = caller->user_id;
+    a.created_unix_ms = a.updated_unix_ms = now_unix_ms();
+    a.time_zone = plan->availability.availability.time_zone;
+    a.type_name = plan->type.name;
+    a.modality = plan->type.modality;
+
+    BookingRequest request;
+    request.candidates.push_back(a);
+    request.idempotency = IdempotencyRecord{caller->user_id, req.idempotency_key(), hash, a.id, "", ""};
+    request.all_or_nothing = true;
+    auto outcome = co_await store_.book(std::move(request), caller->user_id);
+    if (!outcome) co_return outcome.error();
+    if (!outcome->replay) {
+      changed();
+      log::info("appointment booked", {{"appointment_id", a.id}, {"therapist_id", a.therapist_id},
+                                       {"by", caller->user_id}});
+      pb::AppointmentResponse resp;
+      fill(*resp.mutable_appointment(), *outcome->booked.at(0));
+      co_return resp;
+    }
+    replay = std::move(outcome->replay);  // a concurrent retry with the same key won
+  }
+  if (replay->request_hash != hash)
+    co_return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
+                    "idempotency_key"};
+  if (replay->appointment_id.empty())
+    co_return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
+                    "idempotency_key"};
+  auto existing = co_await store_.find_appointment(replay->appointment_id);
+  if (!existing) co_return existing.error();
+  if (!*existing) co_return make_error(Code::kInternal, "idempotency record without its appointment");
+  pb::AppointmentResponse resp;
+  fill(*resp.mutable_appointment(), **existing);
+  resp.set_replayed(true);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::get_appointment(
+    const pb::GetAppointmentRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto a = co_await visible_appointment(*caller, req.appointment_id());
+  if (!a) co_return a.error();
+  pb::AppointmentResponse resp;
+  fill(*resp.mutable_appointment(), *a);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::transition(const Caller& caller,
+                                                                               const std::string& id,
+                                                                               Decide decide) {
+  auto seen = co_await visible_appointment(caller, id);
+  if (!seen) co_return seen.error();
+  auto next = co_await store_.modify(id, caller.user_id, std::move(decide));
+  if (!next) co_return next.error();
+  changed();
+  log::info("appointment changed", {{"appointment_id", id}, {"status", status_name(next->status)},
+                                    {"version", next->version}, {"by", caller.user_id}});
+  pb::AppointmentResponse resp;
+  fill(*resp.mutable_appointment(), *next);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::confirm_appointment(
+    const pb::ConfirmAppointmentRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  const std::int64_t expected = req.expected_version();
+  Decide decide = [expected](const Appointment& a) -> Result<Change> {
+    if (auto s = expect_version(a, expected); !s) return s.error();
+    if (a.status != AppointmentStatus::kBooked)
+      return precondition("status", "status: only a booked appointment can be confirmed (it is " +
+                                        std::string(status_name(a.status)) + ")");
+    Change c{a, "confirmed", std::nullopt};
+    c.next.status = AppointmentStatus::kConfirmed;
+    return c;
+  };
+  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+}
+
+namespace {
+
+// The rule both single and series cancellation apply inside the transaction.
+Decide cancel_rule(Caller caller, std::string reason, Instant now, minutes window, std::int64_t expected) {
+  return [caller = std::move(caller), reason = std::move(reason), now, window,
+          expected](const Appointment& a) -> Result<Change> {
+    if (auto s = expect_version(a, expected); !s) return s.error();
+    if (auto s = must_hold_time(a, "cancelled"); !s) return s.error();
+    Change c{a, "cancelled", std::nullopt};
+    c.next.status = AppointmentStatus::kCancelled;
+    c.next.cancel_reason = reason;
+    c.next.cancelled_by = caller.user_id;
+    c.next.cancelled_unix_ms = now_unix_ms();
+    // Only a client's own cancellation counts against the policy; staff are never blocked.
+    c.next.late_cancellation = caller.role == Role::kClient && a.start - now < window;
+    return c;
+  };
+}
+
+Status may_change(const Caller& caller, const Appointment& a, std::string_view what) {
+  (void)a;
+  if (caller.role == Role::kClient && (what == "complete" || what == "no_show"))
+    return denied("only the therapist or the front desk can record attendance");
+  return {};
+}
+
+}  // namespace
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::cancel_appointment(
+    const pb::CancelAppointmentRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = validate_reason(req.reason()); !s) co_return s.error();
+  Decide decide = cancel_rule(*caller, req.reason(), now(), options_.cancellation_window, req.expected_version());
+  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::complete_appointment(
+    const pb::CompleteAppointmentRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto seen = co_await visible_appointment(*caller, req.appointment_id());
+  if (!seen) co_return seen.error();
+  if (auto s = may_change(*caller, *seen, "complete"); !s) co_return s.error();
+  const auto t = now();
+  const std::int64_t expected = req.expected_version();
+  Decide decide = [t, expected](const Appointment& a) -> Result<Change> {
+    if (auto s = expect_version(a, expected); !s) return s.error();
+    if (auto s = must_hold_time(a, "completed"); !s) return s.error();
+    if (t < a.start) return precondition("status", "status: the appointment has not started yet");
+    Change c{a, "completed", std::nullopt};
+    c.next.status = AppointmentStatus::kCompleted;
+    return c;
+  };
+  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::mark_no_show(const pb::MarkNoShowRequest& req,
+                                                                                const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto seen = co_await visible_appointment(*caller, req.appointment_id());
+  if (!seen) co_return seen.error();
+  if (auto s = may_change(*caller, *seen, "no_show"); !s) co_return s.error();
+  const auto t = now();
+  const std::int64_t expected = req.expected_version();
+  Decide decide = [t, expected](const Appointment& a) -> Result<Change> {
+    if (auto s = expect_version(a, expected); !s) return s.error();
+    if (auto s = must_hold_time(a, "marked no-show"); !s) return s.error();
+    if (t < a.start) return precondition("status", "status: the appointment has not started yet");
+    Change c{a, "no_show", std::nullopt};
+    c.next.status = AppointmentStatus::kNoShow;
+    return c;
+  };
+  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_appointment(
+    const pb::RescheduleAppointmentRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto seen = co_await visible_appointment(*caller, req.appointment_id());
+  if (!seen) co_return seen.error();
+  auto start = parse_instant(req.new_start_time(), "new_start_time");
+  if (!start) co_return start.error();
+  if (auto s = must_hold_time(*seen, "rescheduled"); !s) co_return s.error();
+  auto type = co_await store_.find_type(seen->type_id);
+  if (!type) co_return type.error();
+  if (!*type) co_return make_error(Code::kInternal, "appointment type missing");
+  if (caller->role == Role::kClient && !(*type)->client_self_booking)
+    co_return denied("clients cannot move this appointment type themselves; ask the front desk");
+  auto a = co_await store_.find_availability(seen->therapist_id);
+  if (!a) co_return a.error();
+  if (!*a) co_return precondition("therapist_id", "therapist_id: the therapist has no availability set");
+  auto booked = co_await store_.blocking(seen->therapist_id, *start - days(2), *start + days(2), seen->id);
+  if (!booked) co_return booked.error();
+  auto rules = (*type)->rules();
+  rules.duration = std::chrono::duration_cast<minutes>(seen->end - seen->start);
+  rules.buffer_before = minutes(seen->buffer_before_minutes);
+  rules.buffer_after = minutes(seen->buffer_after_minutes);
+  if (auto s = check_slot((*a)->availability, rules, *booked, *start, now()); !s) {
+    Error e = s.error();
+    if (e.field == "start_time") {
+      e.field = "new_start_time";
+      if (e.message.rfind("start_time", 0) == 0) e.message = "new_" + e.message;
+    }
+    co_return e;
+  }
+  const std::int64_t expected = req.expected_version() != 0 ? req.expected_version() : seen->version;
+  const Instant new_start = *start;
+  Decide decide = [expected, new_start](const Appointment& cur) -> Result<Change> {
+    if (cur.version != expected)
+      return precondition("expected_version", "expected_version: the appointment has changed (now version " +
+                                                  std::to_string(cur.version) + "); reload it");
+    if (auto s = must_hold_time(cur, "rescheduled"); !s) return s.error();
+    Change c{cur, "rescheduled", cur.start};
+    c.next.end = new_start + (cur.end - cur.start);
+    c.next.start = new_start;
+    c.next.status = AppointmentStatus::kBooked;  // a new time needs a new confirmation
+    return c;
+  };
+  auto next = co_await store_.modify(seen->id, caller->user_id, std::move(decide));
+  if (!next) {
+    Error e = std::move(next).error();
+    if (e.field == "start_time") {
+      e.field = "new_start_time";
+      e.message = "new_" + e.message;
+    }
+    co_return e;
+  }
+  changed();
+  log::info("appointment rescheduled", {{"appointment_id", next->id}, {"version", next->version},
+                                        {"by", caller->user_id}});
+  pb::AppointmentResponse resp;
+  fill(*resp.mutable_appointment(), *next);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListAppointmentsResponse>> SchedulingService::list_appointments(
+    const pb::ListAppointmentsRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  AppointmentQuery q;
+  q.practice_id = caller->practice_id;
+  q.limit = kMaxListed;
+  const auto t = now();
+  if (req.from().empty()) {
+    q.from = t;
+  } else {
+    auto from = parse_instant(req.from(), "from");
+    if (!from) co_return from.error();
+    q.from = *from;
+  }
+  if (req.to().empty()) {
+    q.to = q.from + days(90);
+  } else {
+    auto to = parse_instant(req.to(), "to");
+    if (!to) co_return to.error();
+    q.to = *to;
+  }
+  if (q.to <= q.from) co_return invalid_argument("to", "to: must be after from");
+  if (q.to - q.from > kMaxListRange) co_return invalid_argument("to", "to: range longer than 366 days");
+  if (!req.status().empty()) {
+    q.status = parse_status(req.status());
+    if (!q.status)
+      co_return invalid_argument("status",
+                                 "status: must be booked, confirmed, cancelled, completed or no_show");
+  }
+  if (!req.therapist_id().empty()) q.therapist_id = req.therapist_id();
+  if (!req.client_id().empty()) q.client_id = req.client_id();
+  pb::ListAppointmentsResponse resp;
+  // Scope to what the caller may see; a filter for someone else's calendar matches nothing.
+  if (caller->role == Role::kClient) {
+    if (q.client_id && *q.client_id != caller->user_id) co_return resp;
+    q.client_id = caller->user_id;
+  } else if (caller->role == Role::kTherapist) {
+    if (q.therapist_id && *q.therapist_id != caller->user_id) co_return resp;
+    q.therapist_id = caller->user_id;
+  }
+  auto rows = co_await store_.list_appointments(std::move(q));
+  if (!rows) co_return rows.error();
+  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(kMaxListed); ++i)
+    fill(*resp.add_appointments(), (*rows)[i]);
+  resp.set_truncated(rows->size() > static_cast<std::size_t>(kMaxListed));
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ series
+
+asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(const pb::BookSeriesRequest& req,
+                                                                              const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = validate_idempotency_key(req.idempotency_key()); !s) co_return s.error();
+  auto first = parse_instant(req.first_start_time(), "first_start_time");
+  if (!first) co_return first.error();
+  if (req.interval_weeks() != 1 && req.interval_weeks() != 2)
+    co_return invalid_argument("interval_weeks", "interval_weeks: must be 1 or 2");
+  if (req.count() < 1 || req.count() > 52) co_return invalid_argument("count", "count: must be between 1 and 52");
+  const std::string on_conflict = req.on_conflict().empty() ? "skip" : req.on_conflict();
+  if (on_conflict != "skip" && on_conflict != "reject")
+    co_return invalid_argument("on_conflict", "on_conflict: must be \"skip\" or \"reject\"");
+  auto client_for_hash = resolve_client(*caller, req.client_id());
+  if (!client_for_hash) co_return client_for_hash.error();
+  const std::string hash = canonical_request("series", req.therapist_id(), *client_for_hash, req.type_id(), *first,
+                                             req.interval_weeks(), req.count(), on_conflict);
+  auto replay_of = [&](const IdempotencyRecord& r) -> Result<pb::BookSeriesResponse> {
+    if (r.request_hash != hash || r.series_id.empty())
+      return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
+                   "idempotency_key"};
+    pb::BookSeriesResponse resp;
+    if (!resp.ParseFromString(r.response)) return make_error(Code::kInternal, "stored series answer unreadable");
+    resp.set_replayed(true);
+    return resp;
+  };
+  auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
+  if (!seen) co_return seen.error();
+  if (*seen) co_return replay_of(**seen);
+
+  auto plan = co_await plan_booking(*caller, req.therapist_id(), req.client_id(), req.type_id());
+  if (!plan) co_return plan.error();
+  const auto& avail = plan->availability.availability;
+  auto starts = series_starts(avail.time_zone, *first, req.interval_weeks(), req.count());
+  if (!starts) co_return starts.error();
+  auto booked = co_await store_.blocking(req.therapist_id(), starts->front() - days(2), starts->back() + days(2));
+  if (!booked) co_return booked.error();
+
+  const auto t = now();
+  const auto rules = plan->type.rules();
+  const std::string series_id = new_id();
+  auto zone = find_time_zone(avail.time_zone);
+  if (!zone) co_return zone.error();
+  // Pre-check every occurrence against the stored appointments and the ones
+  // accepted before it; the store re-checks them all inside its transaction.
+  std::vector<std::string> reasons(starts->size());
+  std::vector<Appointment> candidates;
+  std::vector<int> candidate_index;
+  for (std::size_t i = 0; i < starts->size(); ++i) {
+    auto ok = check_slot(avail, rules, *booked, (*starts)[i], t);
+    if (!ok) {
+      reasons[i] = occurrence_reason(ok.error());
+      if (on_conflict == "reject")
+        co_return Error{ok.error().code,
+                        "occurrence " + std::to_string(i + 1) + " (" + format_local_minutes(*zone, (*starts)[i]) +
+                            "): " + ok.error().message,
+                        "first_start_time"};
+      continue;
+    }
+    Appointment a;
+    a.id = new_id();
+    a.practice_id = caller->practice_id;
+    a.therapist_id = req.therapist_id();
+    a.client_id = plan->client_id;
+    a.type_id = plan->type.id;
+    a.start = (*starts)[i];
+    a.end = a.start + minutes(plan->type.duration_minutes);
+    a.buffer_before_minutes = plan->type.buffer_before_minutes;
+    a.buffer_after_minutes = plan->type.buffer_after_minutes;
+    a.version = 1;
+    a.series_id = series_id;
+    a.created_by = a.updated_by = caller->user_id;
+    a.created_unix_ms = a.updated_unix_ms = now_unix_ms();
+    a.time_zone = avail.time_zone;
+    a.type_name = plan->type.name;
+    a.modality = plan->type.modality;
+    booked->push_back(a.as_booked());
+    candidates.push_back(std::move(a));
+    candidate_index.push_back(static_cast<int>(i));
+  }
+  if (candidates.empty())
+    co_return Error{Code::kAlreadyExists, "first_start_time: no occurrence of the series is free (first: " +
+                                              reasons.front() + ")",
+                    "first_start_time"};
+
+  // Builds the answer (stored with the idempotency key) from the transaction's outcome.
+  auto all_starts = *starts;
+  auto encode = [series_id, all_starts, reasons, candidate_index,
+                 z = *zone](const std::vector<std::optional<Appointment>>& saved) -> std::string {
+    pb::BookSeriesResponse resp;
+    resp.set_series_id(series_id);
+    std::vector<const Appointment*> by_index(all_starts.size(), nullptr);
+    for (std::size_t k = 0; k < saved.size(); ++k)
+      if (saved[k]) by_index[static_cast<std::size_t>(candidate_index[k])] = &*saved[k];
+    int booked_count = 0;
+    for (std::size_t i = 0; i < all_starts.size(); ++i) {
+      auto* o = resp.add_occurrences();
+      o->set_index(static_cast<int>(i));
+      o->set_start_time(format_instant(all_starts[i]));
+      o->set_local_start(format_local_minutes(z, all_starts[i]));
+      if (by_index[i]) {
+        o->set_outcome("booked");
+        fill(*o->mutable_appointment(), *by_index[i]);
+        ++booked_count;
+      } else {
+        o->set_outcome("skipped");
+        o->set_reason(reasons[i].empty() ? std::string(kOverlapMessage) : reasons[i]);
+      }
+    }
+    resp.set_booked(booked_count);
+    resp.set_skipped(static_cast<int>(all_starts.size()) - booked_count);
+    return resp.SerializeAsString();
+  };
+  BookingRequest request;
+  request.candidates = std::move(candidates);
+  request.idempotency = IdempotencyRecord{caller->user_id, req.idempotency_key(), hash, "", series_id, ""};
+  request.all_or_nothing = on_conflict == "reject";
+  request.encode_response = std::move(encode);
+  auto outcome = co_await store_.book(std::move(request), caller->user_id);
+  if (!outcome) {
+    Error e = std::move(outcome).error();
+    if (e.field == "start_time") e.field = "first_start_time";
+    co_return e;
+  }
+  if (outcome->replay) co_return replay_of(*outcome->replay);
+  changed();
+  // The stored answer is the one a retry gets; answer the same now.
+  auto stored = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
+  if (!stored) co_return stored.error();
+  if (!*stored) co_return make_error(Code::kInternal, "series answer missing");
+  auto resp = replay_of(**stored);
+  if (!resp) co_return resp;
+  resp->set_replayed(false);
+  log::info("series booked", {{"series_id", series_id}, {"booked", resp->booked()}, {"by", caller->user_id}});
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::CancelSeriesResponse>> SchedulingService::cancel_series(
+    const pb::CancelSeriesRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = require_id(req.series_id(), "series_id"); !s) co_return s.error();
+  if (auto s = validate_reason(req.reason()); !s) co_return s.error();
+  auto rows = co_await store_.series_appointments(req.series_id());
+  if (!rows) co_return rows.error();
+  if (rows->empty() || !may_see(*caller, rows->front()))
+    co_return not_found("series_id", "series_id: no such series");
+  const auto t = now();
+  Instant from = t;
+  if (!req.from_appointment_id().empty()) {
+    auto it = std::find_if(rows->begin(), rows->end(),
+                           [&](const Appointment& a) { return a.id == req.from_appointment_id(); });
+    if (it == rows->end())
+      co_return not_found("from_appointment_id", "from_appointment_id: not an occurrence of this series");
+    from = it->start;
+  }
+  Decide decide = cancel_rule(*caller, req.reason(), t, options_.cancellation_window, 0);
+  auto cancelled = co_await store_.modify_series(req.series_id(), from, caller->user_id, std::move(decide));
+  if (!cancelled) co_return cancelled.error();
+  if (!cancelled->empty()) changed();
+  log::info("series cancelled", {{"series_id", req.series_id()},
+                                 {"cancelled", static_cast<std::int64_t>(cancelled->size())},
+                                 {"by", caller->user_id}});
+  pb::CancelSeriesResponse resp;
+  resp.set_series_id(req.series_id());
+  for (const auto& a : *cancelled) fill(*resp.add_cancelled(), a);
+  co_return resp;
+}
+
+}  // namespace alliance::scheduling

@@ -1,0 +1,94 @@
+#pragma once
+// SchedulingService: scheduling's RPC handlers as a plain class with no sockets.
+// Each method takes the protobuf request and the call's context (the Caller the
+// gateway established from a verified token) and returns a Result; the RPC layer
+// (scheduling_rpc.hpp) owns the wire. Runs on one I/O executor; SQLite runs on the
+// store's threads and slot arithmetic is pure, so no handler blocks it.
+//
+// Access (deny by default; an appointment the caller may not see is kNotFound):
+//   types          admin/therapist create; everyone in the practice lists
+//   availability   the therapist (own) or an admin sets; everyone in the practice reads
+//   slots          everyone in the practice
+//   book           front desk/admin for any client of the practice; a therapist on
+//                  their own calendar; a client for themself, with a therapist on their
+//                  care team, for a type that allows self-booking
+//   see            client: own; therapist: own calendar; front desk/admin: the practice
+//   confirm        the client (own), the therapist (own), front desk, admin
+//   complete/no-show  the therapist (own), front desk, admin; after the start
+//   cancel         the client (own), the therapist (own), front desk, admin; a client
+//                  inside the cancellation window is flagged late_cancellation
+//   reschedule     like cancel; a client only for self-bookable types
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/core/result.hpp"
+#include "alliance/net/rpc_server.hpp"
+#include "scheduling_proto.hpp"
+#include "scheduling_store.hpp"
+#include "user_directory.hpp"
+
+namespace alliance::scheduling {
+
+struct SchedulingOptions {
+  // A client's cancellation less than this before the start is a late cancellation.
+  std::chrono::minutes cancellation_window{24 * 60};
+  // "now" for every rule (tests pin it); defaults to the system clock.
+  std::function<Instant()> clock;
+};
+
+class SchedulingService {
+ public:
+  // `store` and `directory` must outlive the service. `changed` (optional) is called
+  // after every committed change, on the service's executor (EventPublisher::notify).
+  SchedulingService(SchedulingStore& store, UserDirectory& directory, SchedulingOptions options,
+                    std::function<void()> changed = {});
+
+  using Ctx = net::CallContext;
+  asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> create_appointment_type(
+      const pb::CreateAppointmentTypeRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ListAppointmentTypesResponse>> list_appointment_types(
+      const pb::ListAppointmentTypesRequest&, const Ctx&);
+  asio::awaitable<Result<pb::SetAvailabilityResponse>> set_availability(const pb::SetAvailabilityRequest&,
+                                                                         const Ctx&);
+  asio::awaitable<Result<pb::GetAvailabilityResponse>> get_availability(const pb::GetAvailabilityRequest&,
+                                                                         const Ctx&);
+  asio::awaitable<Result<pb::ListSlotsResponse>> list_slots(const pb::ListSlotsRequest&, const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> book_appointment(const pb::BookAppointmentRequest&, const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> get_appointment(const pb::GetAppointmentRequest&, const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> confirm_appointment(const pb::ConfirmAppointmentRequest&,
+                                                                       const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> cancel_appointment(const pb::CancelAppointmentRequest&,
+                                                                      const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> complete_appointment(const pb::CompleteAppointmentRequest&,
+                                                                        const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> mark_no_show(const pb::MarkNoShowRequest&, const Ctx&);
+  asio::awaitable<Result<pb::AppointmentResponse>> reschedule_appointment(
+      const pb::RescheduleAppointmentRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ListAppointmentsResponse>> list_appointments(const pb::ListAppointmentsRequest&,
+                                                                          const Ctx&);
+  asio::awaitable<Result<pb::BookSeriesResponse>> book_series(const pb::BookSeriesRequest&, const Ctx&);
+  asio::awaitable<Result<pb::CancelSeriesResponse>> cancel_series(const pb::CancelSeriesRequest&, const Ctx&);
+
+ private:
+  struct BookingPlan;  // what book and book_series share after validation
+  asio::awaitable<Result<BookingPlan>> plan_booking(const Caller& caller, const std::string& therapist_id,
+                                                    const std::string& client_id, const std::string& type_id);
+  // The appointment if the caller may see it, else kNotFound.
+  asio::awaitable<Result<Appointment>> visible_appointment(const Caller& caller, const std::string& id);
+  asio::awaitable<Result<pb::AppointmentResponse>> transition(const Caller& caller, const std::string& id,
+                                                              Decide decide);
+  Instant now() const;
+  void changed();
+
+  SchedulingStore& store_;
+  UserDirectory& directory_;
+  SchedulingOptions options_;
+  std::function<void()> changed_;
+};
+
+// Visibility rule shared by every read: same practice and (staff, or own as therapist/client).
+bool may_see(const Caller& caller, const Appointment& a);
+
+}  // namespace alliance::scheduling

@@ -1,0 +1,141 @@
+#pragma once
+// SchedulingStore: scheduling's SQLite database (appointment types, availability,
+// appointments, their history, idempotency keys and the event outbox) behind
+// awaitable calls. Reads run on the store's reader threads, writes on its single
+// writer thread, so every write job below is one serialized transaction; calls
+// resume on the awaiting coroutine's executor, after COMMIT for writes.
+//
+// Double booking is impossible in the database itself: each write job re-checks
+// overlap inside its transaction, and BEFORE INSERT/UPDATE triggers on
+// `appointments` RAISE(ABORT) when a booked/confirmed row would overlap another
+// of the same therapist (the buffer rule of domain/slots.hpp), so even code that
+// forgets the check cannot double book. Every change appends to
+// `appointment_history` and writes its AppointmentEvent to `outbox` in the same
+// transaction; EventPublisher sends the outbox to Redis after the commit.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/core/result.hpp"
+#include "alliance/store/database.hpp"
+#include "scheduling_model.hpp"
+
+namespace alliance::scheduling {
+
+// The message a refused overlap carries, from the code check and the trigger alike.
+inline constexpr std::string_view kOverlapMessage = "start_time: overlaps another appointment or its buffer";
+
+// What an idempotency key is bound to: the caller, the key, the request's digest
+// and what it produced.
+struct IdempotencyRecord {
+  std::string caller_id;
+  std::string key;
+  std::string request_hash;    // sha256 of the canonical request
+  std::string appointment_id;  // single booking
+  std::string series_id;       // series booking
+  std::string response;        // series booking: the serialized BookSeriesResponse
+};
+
+// Books one appointment or a series in one transaction. `candidates` are complete
+// rows (ids, status booked, version 1, created_*); the store re-checks overlap for
+// each against the database and the candidates accepted before it.
+struct BookingRequest {
+  std::vector<Appointment> candidates;
+  IdempotencyRecord idempotency;  // stored with the result
+  bool all_or_nothing = true;     // a conflicting candidate fails the whole request
+  // Series only: builds the response stored with the key from the outcome (called
+  // inside the transaction, on the writer thread).
+  std::function<std::string(const std::vector<std::optional<Appointment>>&)> encode_response;
+};
+struct BookingOutcome {
+  // Set when the key was seen before with the same request: nothing was written.
+  std::optional<IdempotencyRecord> replay;
+  // Per candidate: the saved appointment, or nullopt (skipped: overlap).
+  std::vector<std::optional<Appointment>> booked;
+};
+
+// A decided change to one appointment, made by the handler's rule from the row as
+// it is inside the transaction.
+struct Change {
+  Appointment next;                     // the row after the change (version and updated_* set by the store)
+  std::string action;                   // history action and event type: "confirmed", "cancelled", ...
+  std::optional<Instant> previous_start;  // "rescheduled"
+};
+// Runs on the writer thread: pure, thread-safe, no I/O. An error refuses the change.
+using Decide = std::function<Result<Change>(const Appointment& current)>;
+
+struct AppointmentQuery {
+  std::string practice_id;
+  std::optional<std::string> therapist_id;
+  std::optional<std::string> client_id;
+  std::optional<AppointmentStatus> status;
+  Instant from{};
+  Instant to{};
+  int limit = 1000;
+};
+
+// An event waiting in the outbox.
+struct OutboxEntry {
+  std::int64_t seq = 0;
+  std::string event_id;
+  std::string payload;  // serialized AppointmentEvent
+};
+
+class SchedulingStore {
+ public:
+  // Opens (creating) the database file and applies scheduling's migrations.
+  static Result<std::unique_ptr<SchedulingStore>> open(const std::filesystem::path& path);
+  explicit SchedulingStore(std::unique_ptr<store::Database> db);
+
+  // Name taken in the practice -> kAlreadyExists field name.
+  asio::awaitable<Status> create_type(AppointmentType type);
+  asio::awaitable<Result<std::optional<AppointmentType>>> find_type(std::string type_id);
+  asio::awaitable<Result<std::vector<AppointmentType>>> list_types(std::string practice_id);
+
+  // Replaces the therapist's whole availability.
+  asio::awaitable<Status> set_availability(TherapistAvailability availability);
+  asio::awaitable<Result<std::optional<TherapistAvailability>>> find_availability(std::string therapist_id);
+
+  asio::awaitable<Result<std::optional<Appointment>>> find_appointment(std::string appointment_id);
+  // Booked/confirmed appointments of the therapist that could block time in [from, to),
+  // except `exclude_id` (the appointment being moved).
+  asio::awaitable<Result<std::vector<Booked>>> blocking(std::string therapist_id, Instant from, Instant to,
+                                                        std::string exclude_id = {});
+  // Earliest first, at most q.limit + 1 rows (one more tells "truncated").
+  asio::awaitable<Result<std::vector<Appointment>>> list_appointments(AppointmentQuery q);
+  // Every occurrence of a series, earliest first.
+  asio::awaitable<Result<std::vector<Appointment>>> series_appointments(std::string series_id);
+  asio::awaitable<Result<std::vector<HistoryEntry>>> history(std::string appointment_id);
+
+  asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(std::string caller_id,
+                                                                             std::string key);
+  // The key exists with another request -> kAlreadyExists field idempotency_key; with
+  // the same request -> outcome.replay. all_or_nothing and a conflict -> kAlreadyExists
+  // field start_time (kOverlapMessage), nothing saved.
+  asio::awaitable<Result<BookingOutcome>> book(BookingRequest request, std::string actor_user_id);
+
+  // Applies `decide` to the appointment inside one transaction: bumps version, sets
+  // updated_by/at, re-checks overlap if it moved (the trigger backs it), appends
+  // history and the outbox event. Unknown id -> kNotFound field appointment_id.
+  asio::awaitable<Result<Appointment>> modify(std::string appointment_id, std::string actor_user_id,
+                                              Decide decide);
+  // Applies `decide` to every booked/confirmed appointment of the series starting at
+  // or after `from`, in one transaction; appointments `decide` refuses are left alone.
+  asio::awaitable<Result<std::vector<Appointment>>> modify_series(std::string series_id, Instant from,
+                                                                  std::string actor_user_id, Decide decide);
+
+  // Oldest unsent events first.
+  asio::awaitable<Result<std::vector<OutboxEntry>>> unsent_events(int limit);
+  asio::awaitable<Status> mark_sent(std::vector<std::int64_t> seqs, std::int64_t now_unix_ms);
+
+  store::Database& database() { return *db_; }
+
+ private:
+  std::unique_ptr<store::Database> db_;
+};
+
+}  // namespace alliance::scheduling
