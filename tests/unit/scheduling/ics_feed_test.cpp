@@ -114,6 +114,21 @@ TEST(IcsFeed, EventsCarryNoOtherText) {
   EXPECT_EQ(i, events.size());
 }
 
+TEST(IcsFeed, LineBreaksInTextCannotAddProperties) {
+  // A type name or calendar label with a line break must stay one escaped value,
+  // never a new ATTENDEE line.
+  const std::vector<FeedEvent> events = {FeedEvent{"apt-9", utc(2026, 3, 6, 14, 0), utc(2026, 3, 6, 15, 0),
+                                                   "Intake\r\nATTENDEE:mailto:someone@example.com", "booked", 1}};
+  const std::string text = build_ics_feed("Cal\nATTENDEE:x", events, utc(2026, 3, 1));
+  EXPECT_EQ(text.find("\nATTENDEE"), std::string::npos) << text;
+  Parsed p = parse(text);
+  ASSERT_NE(p.root, nullptr);
+  auto parsed = events_of(p.root.get());
+  ASSERT_EQ(parsed.size(), 1u);
+  EXPECT_EQ(icalcomponent_get_first_property(parsed[0], ICAL_ATTENDEE_PROPERTY), nullptr);
+  EXPECT_EQ(icalcomponent_get_first_property(p.root.get(), ICAL_ATTENDEE_PROPERTY), nullptr);
+}
+
 TEST(IcsFeed, EmptyFeedIsAValidCalendar) {
   const std::string text = build_ics_feed("Calendar", {}, utc(2026, 3, 1));
   EXPECT_EQ(text.rfind("BEGIN:VCALENDAR", 0), 0u) << text;

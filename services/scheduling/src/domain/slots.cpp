@@ -27,22 +27,42 @@ minutes grid_step(const SlotRules& rules) {
 // One availability interval of one local date, its edges converted to instants with
 // that day's zone rules, and its grid points that exist (gap times skipped, ambiguous
 // times at their earlier instant).
+struct GridPoint {
+  Instant at;
+  date::local_seconds local;  // the wall time it was made from
+};
 struct DayInterval {
   Instant start;
   Instant end;
-  std::vector<Instant> grid;
+  std::vector<GridPoint> grid;
 };
 
 std::vector<DayInterval> day_intervals(const date::time_zone* zone, const Availability& availability,
                                        minutes step, date::year_month_day local_date) {
   std::vector<DayInterval> out;
   const date::local_days day{local_date};
-  for (const LocalInterval& li : intervals_on(availability, local_date)) {
+  const std::vector<LocalInterval> intervals = intervals_on(availability, local_date);
+  if (intervals.empty()) return out;
+  // Fast path for the usual day without a transition: if local midnight and the next
+  // local midnight both map uniquely into the same zone period, every time between
+  // them does too, with that period's offset.
+  const date::local_info at_start = zone->get_info(date::local_seconds{day});
+  const date::local_info at_end = zone->get_info(date::local_seconds{day + days(1)});
+  const bool steady = at_start.result == date::local_info::unique &&
+                      at_end.result == date::local_info::unique &&
+                      at_start.first.begin == at_end.first.begin;
+  for (const LocalInterval& li : intervals) {
     DayInterval di;
     di.start = local_edge_to_utc(zone, day + minutes(li.start_minute));
     di.end = local_edge_to_utc(zone, day + minutes(li.end_minute));
+    di.grid.reserve(static_cast<std::size_t>((li.end_minute - li.start_minute) / step.count() + 1));
     for (minutes m{li.start_minute}; m < minutes(li.end_minute); m += step) {
-      if (auto at = local_to_utc(zone, day + m)) di.grid.push_back(*at);
+      const date::local_seconds local = day + m;
+      if (steady) {
+        di.grid.push_back(GridPoint{Instant{local.time_since_epoch() - at_start.first.offset}, local});
+      } else if (auto at = local_to_utc(zone, local)) {
+        di.grid.push_back(GridPoint{*at, local});
+      }
     }
     out.push_back(std::move(di));
   }
@@ -158,13 +178,15 @@ Result<std::vector<Slot>> find_slots(const Availability& availability, const Slo
   const date::sys_days last_day{local_date(zone, latest)};
   for (date::sys_days d = first_day; d <= last_day; d += days(1)) {
     for (const DayInterval& di : day_intervals(zone, availability, step, date::year_month_day{d})) {
-      for (Instant start : di.grid) {
+      for (const GridPoint& point : di.grid) {
+        const Instant start = point.at;
         const Instant end = start + rules.duration;
         if (start < earliest || start > latest) continue;
         if (end > di.end) continue;
         if (overlaps_blocked(blocked, start, end)) continue;
-        out.push_back(Slot{start, end, format_local_minutes(zone, start),
-                           utc_offset_minutes(zone, start)});
+        out.push_back(Slot{start, end, format_local(point.local),
+                           static_cast<int>(std::chrono::duration_cast<minutes>(
+                               point.local.time_since_epoch() - start.time_since_epoch()).count())});
       }
     }
   }
@@ -194,7 +216,8 @@ Status check_slot(const Availability& availability, const SlotRules& rules,
        day_intervals(zone, availability, grid_step(rules), local_date(zone, start))) {
     if (start < di.start || start >= di.end) continue;
     inside = true;
-    on_grid = std::find(di.grid.begin(), di.grid.end(), start) != di.grid.end();
+    on_grid = std::any_of(di.grid.begin(), di.grid.end(),
+                          [&](const GridPoint& p) { return p.at == start; });
     if (!on_grid) break;
     if (end > di.end) return start_error(Code::kInvalidArgument, "outside the therapist's hours");
     break;

@@ -47,7 +47,10 @@ Instant local_edge_to_utc(const date::time_zone* zone, date::local_seconds local
 }
 
 std::string format_local_minutes(const date::time_zone* zone, Instant at) {
-  const date::local_seconds local = zone->to_local(at);
+  return format_local(zone->to_local(at));
+}
+
+std::string format_local(date::local_seconds local) {
   const auto day = date::floor<date::days>(local);
   const date::year_month_day ymd{day};
   const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(local - day).count();

@@ -33,6 +33,8 @@ Instant local_edge_to_utc(const date::time_zone* zone, date::local_seconds local
 
 // "2026-03-08T09:00" (minutes precision) for `at` in `zone`.
 std::string format_local_minutes(const date::time_zone* zone, Instant at);
+// The same form for a wall-clock time already known.
+std::string format_local(date::local_seconds local);
 
 // UTC offset of `zone` at `at`, in minutes (New York in summer: -240).
 int utc_offset_minutes(const date::time_zone* zone, Instant at);
