@@ -50,7 +50,7 @@ inline constexpr std::chrono::days kMaxSearchRange{42};
 
 // Open slots whose start is in [from, to), sorted by start, no duplicates.
 // Errors (kInvalidArgument) name the field: "to: must be after from",
-// "to: range longer than 42 days", "from: too far in the past" (before now - 1 day),
+// "to: range longer than 42 days" (exactly 42 is allowed), "from: too far in the past" (before now - 1 day),
 // "from: too far in the future" (after now + 2 years), plus validate()'s errors for
 // the availability and the rules.
 // A slot [start, end):
@@ -73,6 +73,8 @@ Result<std::vector<Slot>> find_slots(const Availability& availability, const Slo
 //                                          "start_time: beyond the booking horizon";
 //  kAlreadyExists field "start_time": "start_time: overlaps another appointment or its buffer";
 //  and validate()'s errors for the availability and the rules.
+// Checked in that order except that notice and horizon come before hours and grid
+// (cheap, and they keep absurd instants away from the calendar arithmetic).
 Status check_slot(const Availability& availability, const SlotRules& rules,
                   const std::vector<Booked>& booked, Instant start, Instant now);
 
