@@ -58,6 +58,8 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   add(server, service, peers, "ListCareTeam", &S::list_care_team);
   add(server, service, peers, "GetVerificationKeys", &S::get_verification_keys);
   add(server, service, peers, "ListRevokedSessions", &S::list_revoked_sessions);
+  add(server, service, peers, "LookupUsers", &S::lookup_users);
+  add(server, service, peers, "CheckCareTeam", &S::check_care_team);
 }
 
 }  // namespace alliance::identity

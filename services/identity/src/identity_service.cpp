@@ -362,4 +362,35 @@ asio::awaitable<Result<pb::ListRevokedSessionsResponse>> IdentityService::list_r
   co_return resp;
 }
 
+asio::awaitable<Result<pb::LookupUsersResponse>> IdentityService::lookup_users(const pb::LookupUsersRequest& req,
+                                                                               const Ctx& ctx) {
+  if (auto s = require_internal(ctx); !s) co_return s.error();
+  if (req.user_ids_size() > 100) co_return invalid_argument("user_ids", "user_ids: at most 100");
+  pb::LookupUsersResponse resp;
+  for (const auto& id : req.user_ids()) {
+    if (id.empty()) continue;
+    auto user = co_await store_.find_user(id);
+    if (!user) co_return user.error();
+    if (!*user) continue;
+    auto* out = resp.add_users();
+    out->set_id((*user)->id);
+    out->set_practice_id((*user)->practice_id);
+    out->set_role(std::string(role_name((*user)->role)));
+  }
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::CheckCareTeamResponse>> IdentityService::check_care_team(
+    const pb::CheckCareTeamRequest& req, const Ctx& ctx) {
+  if (auto s = require_internal(ctx); !s) co_return s.error();
+  if (req.client_id().empty()) co_return invalid_argument("client_id", "client_id: is required");
+  if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: is required");
+  auto links = co_await store_.list_care_team(req.client_id());
+  if (!links) co_return links.error();
+  pb::CheckCareTeamResponse resp;
+  resp.set_member(std::any_of(links->begin(), links->end(),
+                              [&](const CareTeamLink& l) { return l.therapist_id == req.therapist_id(); }));
+  co_return resp;
+}
+
 }  // namespace alliance::identity

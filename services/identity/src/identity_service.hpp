@@ -64,6 +64,11 @@ class IdentityService {
       const pb::GetVerificationKeysRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListRevokedSessionsResponse>> list_revoked_sessions(
       const pb::ListRevokedSessionsRequest&, const Ctx&);
+  // Practice and role of up to 100 users (unknown ids left out), for scheduling's access checks.
+  asio::awaitable<Result<pb::LookupUsersResponse>> lookup_users(const pb::LookupUsersRequest&, const Ctx&);
+  // Whether client_id has therapist_id on their care team.
+  asio::awaitable<Result<pb::CheckCareTeamResponse>> check_care_team(const pb::CheckCareTeamRequest&,
+                                                                     const Ctx&);
 
   const TokenIssuer& tokens() const { return tokens_; }
 
