@@ -18,6 +18,7 @@ int main(int argc, char** argv) try {
   log::init("gateway", log::parse_level(config.string("log_level", "info")));
   auto listen = config.host_port("listen", "127.0.0.1:8443");
   auto identity_at = config.host_port("identity", "127.0.0.1:7101");
+  auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
   auto redis_at = config.host_port("redis", "127.0.0.1:6379");
   net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
   auto public_cert = config.file("tls_cert");
@@ -44,8 +45,10 @@ int main(int argc, char** argv) try {
   auto rpc_tls = net::make_rpc_client_context(rpc_files);
   net::RpcClient identity(io.get_executor(), rpc_tls,
                           {identity_at.host, identity_at.port, config.string("identity_name", "identity")});
+  net::RpcClient scheduling(io.get_executor(), rpc_tls,
+                            {scheduling_at.host, scheduling_at.port, config.string("scheduling_name", "scheduling")});
   redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
-  gateway::Gateway gw(io.get_executor(), options, {{"identity", &identity}}, redis);
+  gateway::Gateway gw(io.get_executor(), options, {{"identity", &identity}, {"scheduling", &scheduling}}, redis);
   redis::Subscriber subscriber(
       io.get_executor(), redis::parse_options(redis_at),
       [&gw](std::string_view channel, std::string_view payload) { gw.hub().on_message(channel, payload); },

@@ -1,8 +1,16 @@
 #include "routes.hpp"
 
+#include "alliance/identity/v1/identity.pb.h"
+#include "alliance/scheduling/v1/scheduling.pb.h"
+
 namespace alliance::gateway {
 
 const std::vector<Route>& public_routes() {
+  // Routes name their messages as text. Touching one message of each .proto keeps its
+  // generated code linked (a static library drops objects nobody references) and so
+  // registered in the descriptor pool the JSON mapping looks names up in.
+  [[maybe_unused]] static const bool linked = alliance::identity::v1::LoginRequest::descriptor() != nullptr &&
+                                              alliance::scheduling::v1::BookAppointmentRequest::descriptor() != nullptr;
   static const std::vector<Route> routes = {
       {"POST", "/v1/practices", "identity", "alliance.identity.v1.Identity/CreatePractice",
        "alliance.identity.v1.CreatePracticeRequest", "alliance.identity.v1.CreatePracticeResponse", false,
@@ -24,6 +32,37 @@ const std::vector<Route>& public_routes() {
        201},
       {"GET", "/v1/care-team", "identity", "alliance.identity.v1.Identity/ListCareTeam",
        "alliance.identity.v1.ListCareTeamRequest", "alliance.identity.v1.ListCareTeamResponse", true, 200},
+      // scheduling
+      {"POST", "/v1/appointment-types", "scheduling", "alliance.scheduling.v1.Scheduling/CreateAppointmentType",
+       "alliance.scheduling.v1.CreateAppointmentTypeRequest", "alliance.scheduling.v1.CreateAppointmentTypeResponse", true, 201},
+      {"GET", "/v1/appointment-types", "scheduling", "alliance.scheduling.v1.Scheduling/ListAppointmentTypes",
+       "alliance.scheduling.v1.ListAppointmentTypesRequest", "alliance.scheduling.v1.ListAppointmentTypesResponse", true, 200},
+      {"PUT", "/v1/therapists/{therapist_id}/availability", "scheduling", "alliance.scheduling.v1.Scheduling/SetAvailability",
+       "alliance.scheduling.v1.SetAvailabilityRequest", "alliance.scheduling.v1.SetAvailabilityResponse", true, 200},
+      {"GET", "/v1/therapists/{therapist_id}/availability", "scheduling", "alliance.scheduling.v1.Scheduling/GetAvailability",
+       "alliance.scheduling.v1.GetAvailabilityRequest", "alliance.scheduling.v1.GetAvailabilityResponse", true, 200},
+      {"GET", "/v1/therapists/{therapist_id}/slots", "scheduling", "alliance.scheduling.v1.Scheduling/ListSlots",
+       "alliance.scheduling.v1.ListSlotsRequest", "alliance.scheduling.v1.ListSlotsResponse", true, 200},
+      {"POST", "/v1/appointments", "scheduling", "alliance.scheduling.v1.Scheduling/BookAppointment",
+       "alliance.scheduling.v1.BookAppointmentRequest", "alliance.scheduling.v1.AppointmentResponse", true, 201},
+      {"GET", "/v1/appointments", "scheduling", "alliance.scheduling.v1.Scheduling/ListAppointments",
+       "alliance.scheduling.v1.ListAppointmentsRequest", "alliance.scheduling.v1.ListAppointmentsResponse", true, 200},
+      {"GET", "/v1/appointments/{appointment_id}", "scheduling", "alliance.scheduling.v1.Scheduling/GetAppointment",
+       "alliance.scheduling.v1.GetAppointmentRequest", "alliance.scheduling.v1.AppointmentResponse", true, 200},
+      {"POST", "/v1/appointments/{appointment_id}/confirm", "scheduling", "alliance.scheduling.v1.Scheduling/ConfirmAppointment",
+       "alliance.scheduling.v1.ConfirmAppointmentRequest", "alliance.scheduling.v1.AppointmentResponse", true, 200},
+      {"POST", "/v1/appointments/{appointment_id}/cancel", "scheduling", "alliance.scheduling.v1.Scheduling/CancelAppointment",
+       "alliance.scheduling.v1.CancelAppointmentRequest", "alliance.scheduling.v1.AppointmentResponse", true, 200},
+      {"POST", "/v1/appointments/{appointment_id}/complete", "scheduling", "alliance.scheduling.v1.Scheduling/CompleteAppointment",
+       "alliance.scheduling.v1.CompleteAppointmentRequest", "alliance.scheduling.v1.AppointmentResponse", true, 200},
+      {"POST", "/v1/appointments/{appointment_id}/no-show", "scheduling", "alliance.scheduling.v1.Scheduling/MarkNoShow",
+       "alliance.scheduling.v1.MarkNoShowRequest", "alliance.scheduling.v1.AppointmentResponse", true, 200},
+      {"POST", "/v1/appointments/{appointment_id}/reschedule", "scheduling", "alliance.scheduling.v1.Scheduling/RescheduleAppointment",
+       "alliance.scheduling.v1.RescheduleAppointmentRequest", "alliance.scheduling.v1.AppointmentResponse", true, 200},
+      {"POST", "/v1/appointment-series", "scheduling", "alliance.scheduling.v1.Scheduling/BookSeries",
+       "alliance.scheduling.v1.BookSeriesRequest", "alliance.scheduling.v1.BookSeriesResponse", true, 201},
+      {"POST", "/v1/appointment-series/{series_id}/cancel", "scheduling", "alliance.scheduling.v1.Scheduling/CancelSeries",
+       "alliance.scheduling.v1.CancelSeriesRequest", "alliance.scheduling.v1.CancelSeriesResponse", true, 200},
   };
   return routes;
 }
