@@ -35,11 +35,24 @@ System::System() {
       dir_.path() / "identity.log",
       {}});
   identity_port_ = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*identity_).at("rpc_port"));
+  auto scheduling_ready = dir_.path() / "scheduling.ready";
+  scheduling_ = Process::start(Process::Options{
+      binary("services/scheduling/alliance-scheduling"),
+      {"--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("scheduling").string(),
+       "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
+       "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
+       "--ready_file", scheduling_ready.string()},
+      {},
+      dir_.path() / "scheduling.log",
+      {}});
+  scheduling_port_ =
+      static_cast<std::uint16_t>(wait_for_ready_file(scheduling_ready, 20s, &*scheduling_).at("rpc_port"));
   start_gateway();
 }
 
 System::~System() {
   for (auto& g : gateways_) g.terminate();
+  if (scheduling_) scheduling_->terminate();
   if (identity_) identity_->terminate();
 }
 
@@ -54,7 +67,8 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
   std::vector<std::string> args = {
       "--listen", "127.0.0.1:0", "--tls_cert", certs.public_cert().string(), "--tls_key",
       certs.public_key().string(), "--rpc_ca", certs.ca().string(), "--rpc_cert", cert, "--rpc_key", key,
-      "--identity", "127.0.0.1:" + std::to_string(identity_port_), "--redis", redis_.host_port(),
+      "--identity", "127.0.0.1:" + std::to_string(identity_port_),
+      "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_), "--redis", redis_.host_port(),
       "--ready_file", ready.string()};
   for (auto& [k, v] : flags.flags) {
     args.push_back("--" + k);
@@ -65,7 +79,7 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
                        dir_.path() / ("gateway" + std::to_string(n) + ".log"), {}}));
   auto port = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &gateways_.back()).at("https_port"));
   gateway_ports_.push_back(port);
-  // Ready means Redis and identity answer and token keys are loaded.
+  // Ready means Redis, identity and scheduling answer and token keys are loaded.
   if (flags.rpc_identity == "gateway") {
     client::HttpsClient http(endpoint(n));
     bool ok = wait_until(

@@ -1,6 +1,6 @@
 #pragma once
 // The whole Alliance system started for a test: a real redis-server, the real
-// alliance-identity and alliance-gateway binaries as separate processes on free
+// alliance-identity, alliance-scheduling and alliance-gateway binaries as separate processes on free
 // loopback ports, with development certificates and real TLS. Blocking; use
 // from the test's main thread.
 #include <filesystem>
@@ -26,7 +26,7 @@ class System {
   System();
   ~System();
 
-  // Starts one more gateway against the same identity and Redis; returns its port.
+  // Starts one more gateway against the same identity, scheduling and Redis; returns its port.
   std::uint16_t start_gateway(const GatewayFlags& flags = {});
   Process& gateway_process(std::size_t i) { return gateways_.at(i); }
   std::uint16_t gateway_port(std::size_t i = 0) const { return gateway_ports_.at(i); }
@@ -34,6 +34,7 @@ class System {
 
   RedisServer& redis() { return redis_; }
   Process& identity() { return *identity_; }
+  Process& scheduling() { return *scheduling_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::string operator_token() const;
 
@@ -55,6 +56,8 @@ class System {
   RedisServer redis_;
   std::optional<Process> identity_;
   std::uint16_t identity_port_ = 0;
+  std::optional<Process> scheduling_;
+  std::uint16_t scheduling_port_ = 0;
   std::vector<Process> gateways_;
   std::vector<std::uint16_t> gateway_ports_;
 };

@@ -1,0 +1,341 @@
+// Scheduling through the public API with real processes: redis-server, identity,
+// scheduling and the gateway, talked to over HTTPS with the client SDK. Dates are
+// picked relative to the real clock (slots are searched from tomorrow on), except
+// the DST series, which picks the next New York transition that is still ahead.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <latch>
+#include <thread>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/redis/client.hpp"
+#include "alliance/scheduling/v1/scheduling.pb.h"
+#include "system.hpp"
+
+namespace alliance::testing {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::string str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
+
+// "2026-11-27T00:00:00Z" for now + days, at midnight UTC.
+std::string day_from_now(int days) {
+  auto t = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) + std::chrono::days(days);
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+class Scheduling : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { sys_ = new System(); }
+  static void TearDownTestSuite() {
+    delete sys_;
+    sys_ = nullptr;
+  }
+
+  // A practice with an admin, a front desk, two therapists (open every day 08:00-20:00
+  // New York time), two clients (the first on the first therapist's care team) and a
+  // self-bookable 50-minute type on an hourly grid.
+  void SetUp() override {
+    slug_ = "p" + new_id().substr(0, 12);
+    sys_->create_practice(slug_);
+    admin_ = sys_->login(slug_, "admin@" + slug_ + ".example");
+    desk_id_ = sys_->create_user(slug_, "desk@" + slug_ + ".example", "front_desk");
+    therapist_id_ = sys_->create_user(slug_, "kim@" + slug_ + ".example", "therapist");
+    therapist2_id_ = sys_->create_user(slug_, "lee@" + slug_ + ".example", "therapist");
+    client_id_ = sys_->create_user(slug_, "jo@" + slug_ + ".example", "client");
+    client2_id_ = sys_->create_user(slug_, "sam@" + slug_ + ".example", "client");
+    auto link = admin_->post_json("/v1/care-team", json::value{{"client_id", client_id_}, {"therapist_id", therapist_id_}});
+    ASSERT_TRUE(link) << link.error().message;
+    desk_ = sys_->login(slug_, "desk@" + slug_ + ".example");
+    client_ = sys_->login(slug_, "jo@" + slug_ + ".example");
+    for (const auto& t : {therapist_id_, therapist2_id_}) {
+      json::array weekly;
+      for (int d = 0; d <= 6; ++d) weekly.push_back(json::value{{"weekday", d}, {"start", "08:00"}, {"end", "20:00"}});
+      json::value body = {{"time_zone", "America/New_York"}, {"weekly", weekly}};
+      auto r = admin_->call_json("PUT", "/v1/therapists/" + t + "/availability", &body);
+      ASSERT_TRUE(r) << r.error().message;
+    }
+    type_id_ = make_type("Individual therapy", true);
+  }
+
+  std::string make_type(const std::string& name, bool self_booking) {
+    json::value body = {{"name", name},
+                        {"duration_minutes", 50},
+                        {"modality", "telehealth"},
+                        {"buffer_after_minutes", 10},
+                        {"step_minutes", 60},
+                        {"booking_horizon_days", 700},
+                        {"client_self_booking", self_booking}};
+    auto r = admin_->post_json("/v1/appointment-types", body);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? str(r->at("type"), "id") : "";
+  }
+
+  // Open slot start times of the therapist from tomorrow, for a week.
+  std::vector<std::string> slots(const std::string& therapist) {
+    auto r = client_->get_json("/v1/therapists/" + therapist + "/slots?type_id=" + type_id_ +
+                               "&from=" + client::url_encode(day_from_now(1)) +
+                               "&to=" + client::url_encode(day_from_now(8)));
+    EXPECT_TRUE(r) << r.error().message;
+    std::vector<std::string> out;
+    if (r)
+      for (const auto& s : r->at("slots").as_array()) out.push_back(str(s, "start_time"));
+    return out;
+  }
+
+  json::value booking(const std::string& start, const std::string& client, const std::string& key = new_id(),
+                      const std::string& therapist = "", const std::string& type = "") {
+    return json::value{{"idempotency_key", key},
+                       {"therapist_id", therapist.empty() ? therapist_id_ : therapist},
+                       {"client_id", client},
+                       {"type_id", type.empty() ? type_id_ : type},
+                       {"start_time", start}};
+  }
+
+  // POST with the client's token, returning the raw status and body.
+  client::HttpResponse post(client::AllianceClient& who, const std::string& target, const json::value& body) {
+    auto r = who.http().request("POST", target, json::serialize(body), who.tokens().access_token);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : client::HttpResponse{};
+  }
+
+  // Every AppointmentEvent on the stream for `appointment_id`, in stream order.
+  std::vector<scheduling::v1::AppointmentEvent> events_for(const std::string& appointment_id) {
+    asio::io_context io;
+    redis::Client redis(io.get_executor(), redis::parse_options(HostPort{"127.0.0.1", sys_->redis().port()}));
+    redis.start();
+    std::vector<scheduling::v1::AppointmentEvent> out;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          if (co_await redis.wait_connected(5s)) {
+            std::vector<std::string> cmd{"XRANGE", "scheduling:events", "-", "+"};
+            auto reply = co_await redis.command(std::move(cmd));
+            if (reply && reply->type == redis::Reply::Type::kArray) {
+              for (const auto& entry : reply->elements) {
+                const auto& fields = entry.elements.at(1).elements;
+                for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+                  scheduling::v1::AppointmentEvent ev;
+                  if (fields[i].str == "event" && ev.ParseFromString(fields[i + 1].str) &&
+                      ev.appointment().id() == appointment_id)
+                    out.push_back(std::move(ev));
+                }
+              }
+            }
+          }
+          redis.stop();
+        },
+        asio::detached);
+    io.run_for(10s);
+    return out;
+  }
+
+  static inline System* sys_ = nullptr;
+  std::string slug_, desk_id_, therapist_id_, therapist2_id_, client_id_, client2_id_, type_id_;
+  std::unique_ptr<client::AllianceClient> admin_, desk_, client_;
+};
+
+TEST_F(Scheduling, FrontDeskBooksForAClientWhoSeesItAndAnotherClientDoesNot) {
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  auto r = post(*desk_, "/v1/appointments", booking(open[0], client_id_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto a = json::parse(r.body).at("appointment");
+  EXPECT_EQ(str(a, "status"), "booked");
+  EXPECT_EQ(str(a, "start_time"), open[0]);
+  EXPECT_EQ(str(a, "client_id"), client_id_);
+  EXPECT_EQ(str(a, "time_zone"), "America/New_York");
+
+  auto seen = client_->get_json("/v1/appointments/" + str(a, "id"));
+  ASSERT_TRUE(seen) << seen.error().message;
+  EXPECT_EQ(str(seen->at("appointment"), "id"), str(a, "id"));
+  auto other = sys_->login(slug_, "sam@" + slug_ + ".example");
+  auto hidden = other->get_json("/v1/appointments/" + str(a, "id"));
+  ASSERT_FALSE(hidden);
+  EXPECT_EQ(hidden.error().code, Code::kNotFound);
+  // The slot is gone from the list.
+  auto after = slots(therapist_id_);
+  EXPECT_EQ(std::find(after.begin(), after.end(), open[0]), after.end());
+}
+
+TEST_F(Scheduling, ClientSelfBooksAndIsRefusedWhereNotAllowed) {
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 3u);
+  auto ok = post(*client_, "/v1/appointments", booking(open[0], ""));
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(str(json::parse(ok.body).at("appointment"), "client_id"), client_id_);
+
+  auto staff_only = make_type("Intake", false);
+  auto refused_type = post(*client_, "/v1/appointments", booking(open[1], "", new_id(), "", staff_only));
+  EXPECT_EQ(refused_type.status, 403) << refused_type.body;
+  EXPECT_NE(refused_type.body.find("type_id"), std::string::npos);
+
+  auto refused_team = post(*client_, "/v1/appointments", booking(open[1], "", new_id(), therapist2_id_));
+  EXPECT_EQ(refused_team.status, 403) << refused_team.body;
+  EXPECT_NE(refused_team.body.find("care team"), std::string::npos);
+
+  auto for_other = post(*client_, "/v1/appointments", booking(open[2], client2_id_));
+  EXPECT_EQ(for_other.status, 403) << for_other.body;
+}
+
+TEST_F(Scheduling, HundredConcurrentBookingsOfOneSlotExactlyOneSucceeds) {
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  const std::string slot = open[0];
+  const std::string token = desk_->tokens().access_token;
+  constexpr int kClients = 100;
+  std::vector<int> status(kClients, 0);
+  std::vector<std::string> body(kClients);
+  std::latch connected(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      client::HttpsClient http(sys_->endpoint());
+      auto warm = http.request("GET", "/healthz", {}, {}, 20s);  // connection and TLS up first
+      connected.arrive_and_wait();
+      if (!warm) return;
+      auto r = http.request("POST", "/v1/appointments",
+                            json::serialize(booking(slot, i % 2 ? client_id_ : client2_id_)), token, 30s);
+      if (r) {
+        status[i] = r->status;
+        body[i] = r->body;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int created = 0, conflicts = 0;
+  for (int i = 0; i < kClients; ++i) {
+    if (status[i] == 201) ++created;
+    if (status[i] == 409) {
+      ++conflicts;
+      EXPECT_NE(body[i].find("overlaps another appointment"), std::string::npos) << body[i];
+    }
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(conflicts, kClients - 1);
+  auto list = desk_->get_json("/v1/appointments?therapist_id=" + therapist_id_ +
+                              "&from=" + client::url_encode(slot));
+  ASSERT_TRUE(list) << list.error().message;
+  int at_slot = 0;
+  for (const auto& a : list->at("appointments").as_array())
+    if (str(a, "start_time") == slot) ++at_slot;
+  EXPECT_EQ(at_slot, 1);
+}
+
+TEST_F(Scheduling, IdempotentRetryReturnsTheSameAppointment) {
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 2u);
+  const std::string key = new_id();
+  auto first = post(*desk_, "/v1/appointments", booking(open[0], client_id_, key));
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto retry = post(*desk_, "/v1/appointments", booking(open[0], client_id_, key));
+  ASSERT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(str(json::parse(retry.body).at("appointment"), "id"), str(json::parse(first.body).at("appointment"), "id"));
+  EXPECT_TRUE(json::parse(retry.body).at("replayed").as_bool());
+  auto reused = post(*desk_, "/v1/appointments", booking(open[1], client_id_, key));
+  EXPECT_EQ(reused.status, 409) << reused.body;
+  EXPECT_NE(reused.body.find("idempotency_key"), std::string::npos);
+}
+
+TEST_F(Scheduling, RescheduleMovesAtomically) {
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 3u);
+  auto a = post(*desk_, "/v1/appointments", booking(open[0], client_id_));
+  auto b = post(*desk_, "/v1/appointments", booking(open[1], client2_id_));
+  ASSERT_EQ(a.status, 201);
+  ASSERT_EQ(b.status, 201);
+  const std::string id = str(json::parse(a.body).at("appointment"), "id");
+  auto clash = post(*desk_, "/v1/appointments/" + id + "/reschedule", json::value{{"new_start_time", open[1]}});
+  EXPECT_EQ(clash.status, 409) << clash.body;
+  auto unchanged = desk_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(unchanged);
+  EXPECT_EQ(str(unchanged->at("appointment"), "start_time"), open[0]);
+  // The old time is still held.
+  EXPECT_EQ(post(*desk_, "/v1/appointments", booking(open[0], client2_id_)).status, 409);
+
+  auto moved = post(*desk_, "/v1/appointments/" + id + "/reschedule", json::value{{"new_start_time", open[2]}});
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(str(json::parse(moved.body).at("appointment"), "start_time"), open[2]);
+  EXPECT_EQ(post(*desk_, "/v1/appointments", booking(open[0], client2_id_)).status, 201);
+}
+
+TEST_F(Scheduling, WeeklySeriesAcrossADstChangeKeepsItsLocalTime) {
+  // The next New York transition still at least two days ahead of the first
+  // occurrence (12 days before it, a Tuesday). 09:00 EST = 14:00Z, 09:00 EDT = 13:00Z.
+  struct Transition {
+    const char* first;      // Tuesday, 12 days before the Sunday transition, 09:00 local
+    const char* before_utc;
+    const char* after_utc;
+  };
+  const Transition transitions[] = {
+      {"2027-03-02T14:00:00Z", "T14:00:00Z", "T13:00:00Z"},  // spring forward 2027-03-14
+      {"2027-10-26T13:00:00Z", "T13:00:00Z", "T14:00:00Z"},  // fall back 2027-11-07
+      {"2028-02-29T14:00:00Z", "T14:00:00Z", "T13:00:00Z"},  // spring forward 2028-03-12
+  };
+  const Transition* pick = nullptr;
+  for (const auto& t : transitions)
+    if (std::string(t.first) > day_from_now(2)) {
+      pick = &t;
+      break;
+    }
+  ASSERT_NE(pick, nullptr) << "extend the transition table";
+  json::value body = {{"idempotency_key", new_id()}, {"therapist_id", therapist_id_}, {"client_id", client_id_},
+                      {"type_id", type_id_},         {"first_start_time", pick->first}, {"interval_weeks", 1},
+                      {"count", 4},                  {"on_conflict", "reject"}};
+  auto r = post(*desk_, "/v1/appointment-series", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto resp = json::parse(r.body);
+  const auto& occ = resp.at("occurrences").as_array();
+  ASSERT_EQ(occ.size(), 4u);
+  for (std::size_t i = 0; i < occ.size(); ++i) {
+    EXPECT_EQ(str(occ[i], "outcome"), "booked");
+    const std::string local = str(occ[i], "local_start");
+    EXPECT_EQ(local.substr(10), "T09:00") << local;
+    const std::string start = str(occ[i], "start_time");
+    EXPECT_EQ(start.substr(10), i < 2 ? pick->before_utc : pick->after_utc) << start;
+  }
+  // Cancelling all future occurrences frees them.
+  auto cancel = post(*desk_, "/v1/appointment-series/" + str(resp, "series_id") + "/cancel",
+                     json::value{{"reason", "moving"}});
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(json::parse(cancel.body).at("cancelled").as_array().size(), 4u);
+}
+
+TEST_F(Scheduling, EventsAppearOnTheStreamOncePerChange) {
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 2u);
+  auto r = post(*desk_, "/v1/appointments", booking(open[0], client_id_));
+  ASSERT_EQ(r.status, 201);
+  const std::string id = str(json::parse(r.body).at("appointment"), "id");
+  EXPECT_EQ(post(*desk_, "/v1/appointments", booking(open[0], client2_id_)).status, 409);  // no event
+  EXPECT_EQ(post(*client_, "/v1/appointments/" + id + "/confirm", json::value{{"appointment_id", id}}).status, 200);
+  EXPECT_EQ(post(*client_, "/v1/appointments/" + id + "/cancel", json::value{{"reason", "ill"}}).status, 200);
+  // A later change on another appointment: once its event is on the stream, every
+  // earlier one is too (the outbox publishes in commit order).
+  auto sentinel = post(*desk_, "/v1/appointments", booking(open[1], client2_id_));
+  ASSERT_EQ(sentinel.status, 201);
+  const std::string sentinel_id = str(json::parse(sentinel.body).at("appointment"), "id");
+  ASSERT_TRUE(wait_until([&] { return !events_for(sentinel_id).empty(); }, 10s));
+  auto events = events_for(id);
+  ASSERT_EQ(events.size(), 3u);
+  const char* types[] = {"booked", "confirmed", "cancelled"};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].type(), types[i]);
+    EXPECT_EQ(events[i].version(), static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_NE(events[0].event_id(), events[1].event_id());
+  EXPECT_EQ(events[2].actor_user_id(), client_id_);
+}
+
+}  // namespace
+}  // namespace alliance::testing
