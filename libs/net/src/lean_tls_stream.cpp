@@ -1,0 +1,351 @@
+#include "alliance/net/lean_tls_stream.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <algorithm>
+#include <boost/system/system_error.hpp>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace alliance::net {
+
+using Want = LeanTlsStream::Want;
+using error_code = boost::system::error_code;
+using clock = LeanTlsStream::clock;
+
+// Everything one connection holds. Shared with the pending operations (they keep
+// it alive) and weakly with the deadline timer's handler.
+struct LeanTlsStream::Core : std::enable_shared_from_this<LeanTlsStream::Core> {
+  Core(asio::ip::tcp::socket s, SSL* ssl_in) : socket(std::move(s)), timer(socket.get_executor()), ssl(ssl_in) {}
+  ~Core() { SSL_free(ssl); }  // also frees the BIO
+
+  asio::ip::tcp::socket socket;
+  asio::steady_timer timer;
+  SSL* ssl;
+  std::string preread;  // bytes read before the handshake, served to OpenSSL first
+  std::size_t preread_pos = 0;
+  clock::time_point expiry = clock::time_point::max();
+  clock::time_point armed_at = clock::time_point::max();
+  bool timer_armed = false;
+  bool timed_out = false;
+  int waits = 0;       // socket waits in flight (read and write side)
+  int last_errno = 0;  // errno of the BIO's last failed recv/send
+};
+
+namespace {
+
+using Core = LeanTlsStream::Core;
+
+// ---- the BIO: recv/send straight on the non-blocking fd ----
+
+int bio_read(BIO* bio, char* out, int len) {
+  auto* core = static_cast<Core*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  if (len <= 0) return 0;
+  if (core->preread_pos < core->preread.size()) {
+    std::size_t n = std::min(static_cast<std::size_t>(len), core->preread.size() - core->preread_pos);
+    std::memcpy(out, core->preread.data() + core->preread_pos, n);
+    core->preread_pos += n;
+    if (core->preread_pos == core->preread.size()) {
+      std::string().swap(core->preread);
+      core->preread_pos = 0;
+    }
+    return static_cast<int>(n);
+  }
+  ssize_t r = ::recv(core->socket.native_handle(), out, static_cast<std::size_t>(len), 0);
+  if (r >= 0) return static_cast<int>(r);  // 0: the peer closed TCP
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    BIO_set_retry_read(bio);
+  } else {
+    core->last_errno = errno;
+  }
+  return -1;
+}
+
+int bio_write(BIO* bio, const char* in, int len) {
+  auto* core = static_cast<Core*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  if (len <= 0) return 0;
+  ssize_t r = ::send(core->socket.native_handle(), in, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+  if (r >= 0) return static_cast<int>(r);
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    BIO_set_retry_write(bio);
+  } else {
+    core->last_errno = errno;
+  }
+  return -1;
+}
+
+long bio_ctrl(BIO* bio, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1;  // nothing is buffered here
+    case BIO_CTRL_PENDING: {
+      auto* core = static_cast<Core*>(BIO_get_data(bio));
+      return core ? static_cast<long>(core->preread.size() - core->preread_pos) : 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+int bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+BIO_METHOD* bio_method() {
+  // Made once, never freed: it is shared by every stream of the process.
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "alliance-lean-fd");
+    if (!m || BIO_meth_set_write(m, bio_write) != 1 || BIO_meth_set_read(m, bio_read) != 1 ||
+        BIO_meth_set_ctrl(m, bio_ctrl) != 1 || BIO_meth_set_create(m, bio_create) != 1)
+      throw std::bad_alloc();
+    return m;
+  }();
+  return method;
+}
+
+// ---- error mapping (the same codes asio::ssl::stream reports) ----
+
+Want failed(Core& core, int ret, error_code& ec) {
+  int err = SSL_get_error(core.ssl, ret);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+      ERR_clear_error();
+      return Want::kRead;
+    case SSL_ERROR_WANT_WRITE:
+      ERR_clear_error();
+      return Want::kWrite;
+    case SSL_ERROR_ZERO_RETURN:
+      ec = asio::error::eof;
+      break;
+    case SSL_ERROR_SYSCALL:
+      if (core.last_errno != 0)
+        ec = error_code(core.last_errno, boost::system::system_category());
+      else
+        ec = asio::ssl::error::stream_truncated;
+      break;
+    case SSL_ERROR_SSL: {
+      unsigned long e = ERR_get_error();
+      if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        ec = asio::ssl::error::stream_truncated;
+      else if (e != 0)
+        ec = error_code(static_cast<int>(e), asio::error::get_ssl_category());
+      else
+        ec = asio::ssl::error::unspecified_system_error;
+      break;
+    }
+    default:
+      ec = asio::ssl::error::unspecified_system_error;
+  }
+  ERR_clear_error();
+  return Want::kDone;
+}
+
+void before_call(Core& core) {
+  ERR_clear_error();
+  core.last_errno = 0;
+}
+
+void arm_timer(Core& core);
+
+void on_timer(const std::weak_ptr<Core>& weak) {
+  auto core = weak.lock();
+  if (!core) return;
+  core->timer_armed = false;
+  if (core->expiry == clock::time_point::max() || core->waits == 0) return;  // the next wait re-checks
+  if (clock::now() < core->expiry) {
+    arm_timer(*core);  // the deadline moved later meanwhile
+    return;
+  }
+  core->timed_out = true;
+  error_code ignored;
+  core->socket.close(ignored);
+}
+
+void arm_timer(Core& core) {
+  if (core.timer_armed && core.armed_at <= core.expiry) return;  // an earlier wake-up re-checks
+  core.timer_armed = true;
+  core.armed_at = core.expiry;
+  core.timer.expires_at(core.expiry);
+  core.timer.async_wait([weak = core.weak_from_this()](error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    on_timer(weak);
+  });
+}
+
+}  // namespace
+
+namespace lean_tls_detail {
+
+Want read_step(Core& core, asio::mutable_buffer b, error_code& ec, std::size_t& n) {
+  n = 0;
+  if (b.size() == 0) return Want::kDone;
+  before_call(core);
+  std::size_t got = 0;
+  int r = SSL_read_ex(core.ssl, b.data(), b.size(), &got);
+  if (r == 1) {
+    n = got;
+    return Want::kDone;
+  }
+  return failed(core, r, ec);
+}
+
+Want write_step(Core& core, asio::const_buffer b, error_code& ec, std::size_t& n) {
+  n = 0;
+  if (b.size() == 0) return Want::kDone;
+  before_call(core);
+  std::size_t put = 0;
+  int r = SSL_write_ex(core.ssl, b.data(), b.size(), &put);
+  if (r == 1) {
+    n = put;
+    return Want::kDone;
+  }
+  return failed(core, r, ec);
+}
+
+Want handshake_step(Core& core, error_code& ec) {
+  before_call(core);
+  int r = SSL_do_handshake(core.ssl);
+  if (r == 1) {
+    if (core.preread_pos >= core.preread.size()) std::string().swap(core.preread);
+    return Want::kDone;
+  }
+  return failed(core, r, ec);
+}
+
+Want shutdown_step(Core& core, error_code& ec) {
+  before_call(core);
+  int r = SSL_shutdown(core.ssl);
+  if (r == 0) {
+    // Our close_notify is out; a second call reads the peer's (discarding any
+    // application data still in flight).
+    before_call(core);
+    r = SSL_shutdown(core.ssl);
+    if (r == 0) return Want::kRead;
+  }
+  if (r == 1) return Want::kDone;
+  return failed(core, r, ec);
+}
+
+void close_core(Core& core) {
+  error_code ignored;
+  core.socket.close(ignored);
+}
+
+asio::ip::tcp::socket& core_socket(Core& core) { return core.socket; }
+
+bool begin_wait(Core& core, error_code& ec) {
+  if (core.timed_out) {
+    ec = boost::beast::error::timeout;
+    return false;
+  }
+  if (core.expiry != clock::time_point::max()) {
+    if (clock::now() >= core.expiry) {
+      core.timed_out = true;
+      close_core(core);
+      ec = boost::beast::error::timeout;
+      return false;
+    }
+    arm_timer(core);
+  }
+  ++core.waits;
+  return true;
+}
+
+void end_wait(Core& core, error_code& ec) {
+  --core.waits;
+  if (ec && core.timed_out) ec = boost::beast::error::timeout;
+}
+
+}  // namespace lean_tls_detail
+
+LeanTlsStream::LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& ctx) {
+  SSL* ssl = SSL_new(ctx.native_handle());
+  if (!ssl) throw std::bad_alloc();
+  BIO* bio = BIO_new(bio_method());
+  if (!bio) {
+    SSL_free(ssl);
+    throw std::bad_alloc();
+  }
+  // Idle connections hold no record buffers; a retried write may come from a new
+  // address (it is re-linearised), and each write returns after a record.
+  SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_set_bio(ssl, bio, bio);  // one reference, owned by ssl
+  core_ = std::make_shared<Core>(std::move(socket), ssl);
+  BIO_set_data(bio, core_.get());
+  error_code ec;
+  core_->socket.non_blocking(true, ec);
+  if (ec) throw boost::system::system_error(ec, "LeanTlsStream: non_blocking");
+}
+
+LeanTlsStream::~LeanTlsStream() {
+  // Pending operations hold the core; closing makes them finish (and free it).
+  if (core_) lean_tls_detail::close_core(*core_);
+}
+
+LeanTlsStream::LeanTlsStream(LeanTlsStream&&) noexcept = default;
+
+LeanTlsStream& LeanTlsStream::operator=(LeanTlsStream&& other) noexcept {
+  if (this != &other) {
+    if (core_) lean_tls_detail::close_core(*core_);
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+LeanTlsStream::executor_type LeanTlsStream::get_executor() noexcept { return core_->socket.get_executor(); }
+asio::ip::tcp::socket& LeanTlsStream::socket() { return core_->socket; }
+SSL* LeanTlsStream::native_handle() { return core_->ssl; }
+
+void LeanTlsStream::expires_after(clock::duration d) { expires_at(clock::now() + d); }
+
+void LeanTlsStream::expires_at(clock::time_point t) {
+  core_->expiry = t;
+  core_->timed_out = false;
+  if (core_->waits > 0) arm_timer(*core_);
+}
+
+void LeanTlsStream::expires_never() {
+  core_->expiry = clock::time_point::max();
+  core_->timed_out = false;
+  if (core_->timer_armed) {
+    core_->timer.cancel();
+    core_->timer_armed = false;
+  }
+}
+
+void LeanTlsStream::close() { lean_tls_detail::close_core(*core_); }
+
+void LeanTlsStream::set_role(asio::ssl::stream_base::handshake_type type) {
+  if (type == asio::ssl::stream_base::server)
+    SSL_set_accept_state(core_->ssl);
+  else
+    SSL_set_connect_state(core_->ssl);
+}
+
+void LeanTlsStream::set_preread(const void* data, std::size_t n) {
+  core_->preread.append(static_cast<const char*>(data), n);
+}
+
+void beast_close_socket(LeanTlsStream& s) { s.close(); }
+
+void teardown(boost::beast::role_type, LeanTlsStream& s, boost::system::error_code& ec) {
+  // Best effort without blocking: send close_notify if the socket takes it, then close.
+  ERR_clear_error();
+  SSL_shutdown(s.native_handle());
+  ERR_clear_error();
+  ec = {};
+  s.close();
+}
+
+}  // namespace alliance::net
