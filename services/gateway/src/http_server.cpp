@@ -3,14 +3,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#include <deque>
+#include <functional>
+#include <optional>
 #include <unordered_set>
+#include <vector>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/net/lean_tls_stream.hpp"
 #include "alliance/push/v1/push.pb.h"
 #include "gateway.hpp"
 #include "json_mapping.hpp"
@@ -22,7 +25,8 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// OpenSSL straight on the socket: idle connections keep no TLS record buffers.
+using TlsStream = net::LeanTlsStream;
 using WsStream = websocket::stream<TlsStream>;
 using Clock = std::chrono::steady_clock;
 
@@ -53,27 +57,35 @@ http::response<http::string_body> to_response(const HttpReply& reply, unsigned v
 
 }  // namespace
 
-// One authenticated WebSocket: a reader coroutine and a writer coroutine that
-// drains the push queue and sends pings. Lives on the server's executor.
+// One authenticated WebSocket, driven by completion handlers rather than a reader
+// and a writer coroutine: an idle session then holds one pending websocket read and
+// one timer wait (a few hundred bytes) instead of two coroutine stacks, which matters
+// at tens of thousands of idle sockets. The writer side is `pump()`: exactly one of
+// a timer wait, a write, a ping or the close is in flight at a time, and each one's
+// completion calls pump() again. Lives on the server's executor.
 class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, crypto::AccessClaims claims)
+  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, std::string user_id,
+            std::string session_id, std::function<void(WsSession*)> on_end)
       : ws_(std::move(tls)),
         wake_(ws_.get_executor()),
         options_(options),
         gateway_(gateway),
-        claims_(std::move(claims)) {}
+        user_id_(std::move(user_id)),
+        session_id_(std::move(session_id)),
+        on_end_(std::move(on_end)) {}
 
   WsStream& stream() { return ws_; }
+  const std::string& user_id() const { return user_id_; }
 
   void deliver(std::shared_ptr<const std::string> json) override {
     if (closing_ || dead_) return;
-    if (queue_.size() >= options_.ws_max_queued) {
+    if (queue_.size() - head_ >= options_.ws_max_queued) {
       close_with(1008, "push queue overflow");
       return;
     }
     queue_.push_back(std::move(json));
-    wake_.cancel();
+    if (waiting_) wake_.cancel();
   }
 
   void close_with(int code, std::string reason) override {
@@ -81,94 +93,115 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     closing_ = true;
     close_code_ = code;
     close_reason_ = std::move(reason);
-    wake_.cancel();
+    if (waiting_) wake_.cancel();
   }
 
-  asio::awaitable<void> run() {
-    auto self = shared_from_this();
-    gateway_.hub().add(claims_.subject, claims_.session_id, this);
+  // After the upgrade: registers for pushes and starts reading (pongs, close).
+  void start() {
+    gateway_.hub().add(user_id_, session_id_, this);
     last_heard_ = Clock::now();
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = Clock::now(); });
-    spawn(ws_.get_executor(), reader());
-    // Tell the client once its pushes are flowing, so it never misses one sent after this frame.
-    if (co_await gateway_.wait_push_ready(claims_.subject, std::chrono::seconds(5))) {
-      push::v1::PushFrame ready;
-      ready.set_id(new_id());
-      ready.set_type("session.ready");
-      ready.set_sent_unix_ms(now_unix_ms());
-      queue_.push_front(std::make_shared<const std::string>(message_to_json(ready)));
-    } else {
-      close_with(1011, "push service unavailable");
-    }
-    co_await writer();
-    gateway_.hub().remove(claims_.subject, claims_.session_id, this);
+    read();
+  }
+
+  // Once the push subscription is live: `ready` goes first, then pushes and pings.
+  void start_writer(std::shared_ptr<const std::string> ready) {
+    if (ready) queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(head_), std::move(ready));
+    next_ping_ = Clock::now() + options_.ws_ping_interval;
+    pump();
   }
 
  private:
-  asio::awaitable<void> reader() {
-    auto self = shared_from_this();
-    beast::flat_buffer buffer;
-    for (;;) {
-      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
-      if (ec) break;
-      last_heard_ = Clock::now();
-      buffer.consume(n);  // clients have nothing to say on this socket yet
-    }
-    dead_ = true;
-    wake_.cancel();
+  void read() {
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) {
+        self->dead_ = true;
+        if (self->waiting_) self->wake_.cancel();
+        return;
+      }
+      self->last_heard_ = Clock::now();
+      self->read_buffer_.consume(n);  // clients have nothing to say on this socket yet
+      self->read_buffer_.shrink_to_fit();
+      self->read();
+    });
   }
 
-  asio::awaitable<void> writer() {
-    auto next_ping = Clock::now() + options_.ws_ping_interval;
-    while (!dead_) {
-      if (queue_.empty() && !closing_) {
-        wake_.expires_at(next_ping);
-        co_await wake_.async_wait(use_tuple);
-        if (dead_) break;
-      }
-      if (closing_) {
-        beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
-        co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
-                                 use_tuple);
-        break;
-      }
-      while (!queue_.empty() && !closing_ && !dead_) {
-        auto msg = std::move(queue_.front());
-        queue_.pop_front();
-        ws_.text(true);
-        beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), use_tuple);
-        if (ec) {
-          dead_ = true;
-          break;
-        }
-      }
-      auto now = Clock::now();
-      if (!dead_ && !closing_ && now >= next_ping) {
-        if (now - last_heard_ > options_.ws_idle_timeout) {
-          close_with(kCloseIdle, "idle timeout");
-          continue;
-        }
-        beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
-        auto [ec] = co_await ws_.async_ping({}, use_tuple);
-        if (ec) dead_ = true;
-        next_ping = now + options_.ws_ping_interval;
-      }
+  void pump() {
+    waiting_ = false;
+    if (dead_) return finish();
+    auto& lowest = beast::get_lowest_layer(ws_);
+    if (closing_) {
+      lowest.expires_after(options_.write_timeout);
+      ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+                      [self = shared_from_this()](beast::error_code) {
+                        self->dead_ = true;
+                        self->finish();
+                      });
+      return;
     }
-    beast::get_lowest_layer(ws_).expires_never();
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    if (head_ < queue_.size()) {
+      auto msg = std::move(queue_[head_++]);
+      if (head_ == queue_.size()) {
+        std::vector<std::shared_ptr<const std::string>>().swap(queue_);  // idle sockets keep no queue
+        head_ = 0;
+      }
+      ws_.text(true);
+      lowest.expires_after(options_.write_timeout);
+      const std::string& body = *msg;
+      ws_.async_write(asio::buffer(body), [self = shared_from_this(), msg = std::move(msg)](beast::error_code ec,
+                                                                                           std::size_t) {
+        if (ec) self->dead_ = true;
+        self->pump();
+      });
+      return;
+    }
+    auto now = Clock::now();
+    if (now >= next_ping_) {
+      if (now - last_heard_ > options_.ws_idle_timeout) {
+        close_with(kCloseIdle, "idle timeout");
+        return pump();
+      }
+      next_ping_ = now + options_.ws_ping_interval;
+      lowest.expires_after(options_.write_timeout);
+      ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) self->dead_ = true;
+        self->pump();
+      });
+      return;
+    }
+    lowest.expires_never();
+    waiting_ = true;
+    wake_.expires_at(next_ping_);
+    wake_.async_wait([self = shared_from_this()](beast::error_code) { self->pump(); });
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    gateway_.hub().remove(user_id_, session_id_, this);
+    auto& lowest = beast::get_lowest_layer(ws_);
+    lowest.expires_never();
+    lowest.close();
+    std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    if (on_end_) std::exchange(on_end_, nullptr)(this);
   }
 
   WsStream ws_;
   asio::steady_timer wake_;
   const HttpServerOptions& options_;
   Gateway& gateway_;
-  crypto::AccessClaims claims_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::string user_id_;
+  std::string session_id_;
+  std::function<void(WsSession*)> on_end_;
+  beast::flat_buffer read_buffer_;  // empty (no allocation) until a client sends a frame
+  std::vector<std::shared_ptr<const std::string>> queue_;  // [head_, end) waiting to be written
+  std::size_t head_ = 0;
   Clock::time_point last_heard_;
+  Clock::time_point next_ping_;
+  bool waiting_ = false;  // a wake_ wait is in flight (nothing else is)
   bool closing_ = false;
   bool dead_ = false;
+  bool finished_ = false;
   int close_code_ = 1000;
   std::string close_reason_;
 };
@@ -226,6 +259,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     co_await http::async_write(tls_stream, res, use_tuple);
   }
 
+  // Reads the first bytes under the handshake timeout and tells TLS from plaintext
+  // (answered with a 400). The socket if it is TLS; the bytes read are in `buffer`.
+  asio::awaitable<std::optional<tcp::socket>> detect_tls(tcp::socket socket, beast::flat_buffer& buffer,
+                                                         Clock::time_point deadline) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_at(deadline);
+    auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, use_tuple);
+    if (dec) co_return std::nullopt;
+    if (!is_tls) {
+      gateway.metrics().count("plaintext_refused");
+      co_await write_plain_refusal(stream);
+      co_return std::nullopt;
+    }
+    stream.expires_never();
+    co_return stream.release_socket();
+  }
+
   asio::awaitable<void> serve(tcp::socket socket) {
     auto self = shared_from_this();
     ++connections;
@@ -241,23 +291,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto remote = socket.remote_endpoint(ec);
     std::string remote_address = ec ? std::string() : remote.address().to_string();
 
-    beast::tcp_stream stream(std::move(socket));
+    // One deadline for telling TLS from plaintext and for the TLS handshake.
+    auto handshake_deadline = Clock::now() + options.handshake_timeout;
     beast::flat_buffer buffer;
-    stream.expires_after(options.handshake_timeout);
-    auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, use_tuple);
-    if (dec) {
+    auto tls_socket = co_await detect_tls(std::move(socket), buffer, handshake_deadline);
+    if (!tls_socket) {
       uncount();
       --connections;
       co_return;
     }
-    if (!is_tls) {
-      gateway.metrics().count("plaintext_refused");
-      co_await write_plain_refusal(stream);
-      uncount();
-      --connections;
-      co_return;
-    }
-    TlsStream tls_stream(std::move(stream), tls);
+    TlsStream tls_stream(std::move(*tls_socket), tls);
+    tls_stream.expires_at(handshake_deadline);
     auto [hec, used] = co_await tls_stream.async_handshake(ssl::stream_base::server, buffer.data(), use_tuple);
     if (hec) {
       log::debug("TLS handshake failed", {{"remote", remote_address}, {"error", hec.message()}});
@@ -316,12 +360,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           break;
         }
         uncount();
-        // This frame stays suspended for the socket's whole life: give back
-        // what the HTTP phase held (clients send nothing before the 101).
-        buffer.clear();
-        buffer.shrink_to_fit();
-        co_await serve_websocket(std::move(tls_stream), parser.release());
-        --connections;
+        // The session outlives this frame (it is handler-driven); `connections`
+        // drops when it ends.
+        if (!co_await serve_websocket(std::move(tls_stream), parser.release())) --connections;
         co_return;
       }
       HttpRequestView view;
@@ -351,47 +392,75 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     --connections;
   }
 
-  static asio::awaitable<void> drain_and_close(beast::tcp_stream& stream) {
+  static asio::awaitable<void> drain_and_close(TlsStream& tls_stream) {
+    using namespace asio::experimental::awaitable_operators;
+    auto& socket = tls_stream.socket();
     beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(1));
-    std::array<char, 16384> sink;
-    std::size_t total = 0;
-    while (total < (4u << 20)) {
-      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
-      if (rec) break;
-      total += n;
-    }
-    stream.socket().close(ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    auto drain = [&socket]() -> asio::awaitable<void> {
+      std::array<char, 16384> sink;
+      std::size_t total = 0;
+      while (total < (4u << 20)) {
+        auto [rec, n] = co_await socket.async_read_some(asio::buffer(sink), use_tuple);
+        if (rec) break;
+        total += n;
+      }
+    };
+    asio::steady_timer deadline(socket.get_executor(), std::chrono::seconds(1));
+    co_await (drain() || deadline.async_wait(asio::use_awaitable));
+    socket.close(ec);
   }
 
-  asio::awaitable<void> serve_websocket(TlsStream tls_stream, http::request<http::string_body> req) {
-    auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
-    auto auth = req[http::field::authorization];
-    auto claims = gateway.authenticate(std::string_view(auth.data(), auth.size()), query);
-    if (!claims) {
-      gateway.metrics().count("ws_upgrades_rejected");
-      co_await send(tls_stream, error_reply(claims.error()), req.version(), false);
-      beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
-      co_await tls_stream.async_shutdown(use_tuple);
-      co_return;
+  // Authenticates the upgrade and starts the session; true if it started (it then
+  // owns the connection count).
+  asio::awaitable<bool> serve_websocket(TlsStream tls_stream, http::request<http::string_body> req) {
+    std::shared_ptr<WsSession> session;
+    {
+      auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
+      auto auth = req[http::field::authorization];
+      auto claims = gateway.authenticate(std::string_view(auth.data(), auth.size()), query);
+      if (!claims) {
+        gateway.metrics().count("ws_upgrades_rejected");
+        co_await send(tls_stream, error_reply(claims.error()), req.version(), false);
+        beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
+        co_await tls_stream.async_shutdown(use_tuple);
+        co_return false;
+      }
+      auto on_end = [self = shared_from_this()](WsSession* s) {
+        self->sessions.erase(s);
+        --self->connections;
+      };
+      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(claims->subject),
+                                            std::move(claims->session_id), std::move(on_end));
     }
-    auto session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(*claims));
     auto& ws = session->stream();
     beast::get_lowest_layer(ws).expires_never();
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = options.handshake_timeout;
-    timeouts.idle_timeout = websocket::stream_base::none();  // our writer pings and enforces idleness
+    timeouts.idle_timeout = websocket::stream_base::none();  // the session pings and enforces idleness
     timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);
     ws.read_message_max(4096);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "alliance"); }));
     auto [aec] = co_await ws.async_accept(req, use_tuple);
-    if (aec) co_return;
+    if (aec) co_return false;
+    req = {};  // the session keeps nothing of the upgrade request
     sessions.insert(session.get());
-    co_await session->run();
-    sessions.erase(session.get());
+    session->start();
+    // Tell the client once its pushes are flowing, so it never misses one sent after this frame.
+    std::shared_ptr<const std::string> ready_frame;
+    if (co_await gateway.wait_push_ready(session->user_id(), std::chrono::seconds(5))) {
+      push::v1::PushFrame ready;
+      ready.set_id(new_id());
+      ready.set_type("session.ready");
+      ready.set_sent_unix_ms(now_unix_ms());
+      ready_frame = std::make_shared<const std::string>(message_to_json(ready));
+    } else {
+      session->close_with(1011, "push service unavailable");
+    }
+    session->start_writer(std::move(ready_frame));
+    co_return true;
   }
 };
 
