@@ -1,6 +1,7 @@
-// alliance-scheduling: appointment types, availability, slots, bookings, series.
+// alliance-scheduling: appointment types, availability, slots, bookings, series,
+// waitlist and calendar feeds.
 // Wiring only: config -> logging -> store -> Redis -> identity client -> event
-// publisher -> service -> RPC.
+// publisher -> waitlist -> service -> RPC.
 #include "alliance/core/runtime.hpp"
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/client.hpp"
@@ -40,14 +41,22 @@ int main(int argc, char** argv) {
                              .server_name = cfg->identity_name});
     scheduling::IdentityDirectory directory(identity);
     scheduling::EventPublisher publisher(io.get_executor(), **store, redis, {});
-    scheduling::SchedulingService service(**store, directory, {.cancellation_window = cfg->cancellation_window},
-                                          [&publisher] { publisher.notify(); });
+    scheduling::Waitlist waitlist(io.get_executor(), **store, directory, &redis, {.hold = cfg->waitlist_hold},
+                                  [&publisher] { publisher.notify(); });
+    scheduling::CalendarFeed feed(**store, directory);
+    scheduling::SchedulingService service(
+        **store, directory,
+        {.cancellation_window = cfg->cancellation_window,
+         .slot_freed = [&waitlist](scheduling::FreedSlot slot) { waitlist.slot_freed(std::move(slot)); }},
+        [&publisher] { publisher.notify(); });
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
                           {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
     scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers);
+    scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers);
     const auto port = server.listen();
     asio::co_spawn(io, publisher.run(), log_escape("event publisher failed"));
+    asio::co_spawn(io, waitlist.run(), log_escape("waitlist loop failed"));
     write_ready_file(cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}});
     asio::steady_timer drain(io);
@@ -58,6 +67,7 @@ int main(int argc, char** argv) {
           log::info("stopping");
           server.stop();  // in-flight handlers finish their writes
           publisher.stop();
+          waitlist.stop();
           // Give the last handlers a moment, then stop whatever still holds work
           // (the identity client's reconnect timer, Redis).
           drain.expires_after(std::chrono::milliseconds(500));

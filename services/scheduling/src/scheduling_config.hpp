@@ -21,6 +21,7 @@ struct SchedulingConfig {
   HostPort identity;                                  // identity (default 127.0.0.1:7101)
   std::string identity_name;                          // identity_name (default "identity")
   std::chrono::minutes cancellation_window{24 * 60};  // cancellation_window (default 24h)
+  std::chrono::milliseconds waitlist_hold{15 * 60 * 1000};  // waitlist_hold (default 15m, 1s..24h)
   std::set<std::string, std::less<>> allowed_peers;   // allowed_peers (default "gateway,reminders")
   log::Level log_level = log::Level::kInfo;           // log_level
   std::filesystem::path ready_file;                   // ready_file (optional)

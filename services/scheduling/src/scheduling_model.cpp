@@ -1,5 +1,7 @@
 #include "scheduling_model.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "alliance/core/ids.hpp"
@@ -159,5 +161,25 @@ std::string format_date(date::year_month_day d) {
 }
 
 Instant now_instant() { return from_unix(now_unix_ms() / 1000); }
+
+bool waitlist_matches(const WaitlistEntry& entry, const date::time_zone* zone, Instant start, Instant end) {
+  const auto local_start = zone->to_local(start);
+  const auto local_end = zone->to_local(end);
+  const auto day = date::floor<date::days>(local_start);
+  const date::year_month_day ymd(day);
+  if (date::sys_days(ymd) < date::sys_days(entry.first_date) || date::sys_days(ymd) > date::sys_days(entry.last_date))
+    return false;
+  if (entry.preferred.empty()) return true;
+  const int weekday = static_cast<int>(date::weekday(day).c_encoding());
+  const auto start_minute =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local_start - day).count());
+  const auto end_minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local_end - day).count());
+  for (const auto& w : entry.preferred) {
+    if (!w.weekdays.empty() && std::find(w.weekdays.begin(), w.weekdays.end(), weekday) == w.weekdays.end())
+      continue;
+    if (start_minute >= w.start_minute && end_minute <= w.end_minute) return true;
+  }
+  return false;
+}
 
 }  // namespace alliance::scheduling

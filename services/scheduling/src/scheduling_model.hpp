@@ -104,6 +104,69 @@ struct HistoryEntry {
   std::int64_t at_unix_ms = 0;
 };
 
+// ---- waitlist
+
+// A preferred local window: weekdays (0 = Sunday; empty = every day) and minutes
+// after local midnight that the whole session must fit in.
+struct WaitlistWindow {
+  std::vector<int> weekdays;
+  int start_minute = 0;
+  int end_minute = 1440;
+};
+
+// A client waiting for an earlier time with a therapist. status: "waiting" (may be
+// offered a freed slot), "offered" (holds an open offer), "booked", "left".
+struct WaitlistEntry {
+  std::string id;
+  std::string practice_id;
+  std::string therapist_id;
+  std::string client_id;
+  std::string type_id;
+  date::year_month_day first_date{}, last_date{};  // local dates, inclusive
+  std::vector<WaitlistWindow> preferred;          // empty: any time
+  std::string status = "waiting";
+  std::string created_by;
+  std::int64_t created_unix_ms = 0;
+};
+
+// A freed slot offered to one entry's client, with a hold (a row in slot_holds)
+// that blocks the time for everybody else while status is "held" and
+// hold_expires_unix_ms is ahead. Other statuses: "accepted", "declined",
+// "expired", "withdrawn" (the entry left).
+struct WaitlistOffer {
+  std::string id;
+  std::string entry_id;
+  std::string practice_id;
+  std::string therapist_id;
+  std::string client_id;
+  std::string type_id;
+  std::string type_name;
+  std::string time_zone;
+  Instant start{}, end{};
+  int buffer_before_minutes = 0;
+  int buffer_after_minutes = 0;
+  std::string status = "held";
+  std::int64_t hold_expires_unix_ms = 0;  // wall clock (not the rules' clock)
+  std::string appointment_id;             // accepted
+  std::int64_t created_unix_ms = 0;
+  std::int64_t closed_unix_ms = 0;
+
+  Booked as_booked() const {
+    return Booked{start, end, std::chrono::minutes(buffer_before_minutes),
+                  std::chrono::minutes(buffer_after_minutes)};
+  }
+};
+
+// Time a committed cancel or reschedule gave back: what the waitlist offers.
+struct FreedSlot {
+  std::string practice_id;
+  std::string therapist_id;
+  Instant start{}, end{};
+};
+
+// Whether a session [start, end) in `zone` fits the entry's dates and windows.
+bool waitlist_matches(const WaitlistEntry& entry, const date::time_zone* zone, Instant start, Instant end);
+
 // ---- text formats (every parse error names `field`)
 
 // "2026-03-09T13:00:00Z" or with an offset ("...T09:00:00-04:00", fraction allowed and

@@ -9,12 +9,12 @@ namespace {
 
 using Peers = std::shared_ptr<const std::set<std::string, std::less<>>>;
 
-template <class Req, class Resp>
-using Method = asio::awaitable<Result<Resp>> (SchedulingService::*)(const Req&, const net::CallContext&);
+template <class Service, class Req, class Resp>
+using Method = asio::awaitable<Result<Resp>> (Service::*)(const Req&, const net::CallContext&);
 
-template <class Req, class Resp>
-void add(net::RpcServer& server, SchedulingService& service, const Peers& peers, std::string_view name,
-         Method<Req, Resp> method) {
+template <class Service, class Req, class Resp>
+void add(net::RpcServer& server, Service& service, const Peers& peers, std::string_view name,
+         Method<Service, Req, Resp> method) {
   std::function<asio::awaitable<Result<Resp>>(const Req&, const net::CallContext&)> fn =
       [&service, peers, method](const Req& req,
                                 const net::CallContext& ctx) -> asio::awaitable<Result<Resp>> {
@@ -48,6 +48,19 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
   add(server, service, peers, "ListAppointments", &S::list_appointments);
   add(server, service, peers, "BookSeries", &S::book_series);
   add(server, service, peers, "CancelSeries", &S::cancel_series);
+}
+
+void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,
+                           std::set<std::string, std::less<>> allowed_peers) {
+  auto peers = std::make_shared<const std::set<std::string, std::less<>>>(std::move(allowed_peers));
+  add(server, waitlist, peers, "JoinWaitlist", &Waitlist::join);
+  add(server, waitlist, peers, "ListWaitlist", &Waitlist::list);
+  add(server, waitlist, peers, "LeaveWaitlist", &Waitlist::leave);
+  add(server, waitlist, peers, "ListWaitlistOffers", &Waitlist::list_offers);
+  add(server, waitlist, peers, "AcceptWaitlistOffer", &Waitlist::accept_offer);
+  add(server, waitlist, peers, "DeclineWaitlistOffer", &Waitlist::decline_offer);
+  add(server, feed, peers, "RotateCalendarFeed", &CalendarFeed::rotate);
+  add(server, feed, peers, "GetCalendarFeed", &CalendarFeed::get);
 }
 
 }  // namespace alliance::scheduling

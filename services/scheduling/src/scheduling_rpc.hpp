@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "alliance/net/rpc_server.hpp"
+#include "calendar_feed.hpp"
 #include "scheduling_service.hpp"
+#include "waitlist.hpp"
 
 namespace alliance::scheduling {
 
@@ -16,5 +18,10 @@ inline constexpr std::string_view kMethodPrefix = "alliance.scheduling.v1.Schedu
 
 void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
                              std::set<std::string, std::less<>> allowed_peers);
+// The waitlist (JoinWaitlist, ListWaitlist, LeaveWaitlist, ListWaitlistOffers,
+// AcceptWaitlistOffer, DeclineWaitlistOffer) and the calendar feed
+// (RotateCalendarFeed, GetCalendarFeed), under the same prefix and allow-list.
+void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,
+                           std::set<std::string, std::less<>> allowed_peers);
 
 }  // namespace alliance::scheduling

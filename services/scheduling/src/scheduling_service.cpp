@@ -133,6 +133,10 @@ void SchedulingService::changed() {
   if (changed_) changed_();
 }
 
+void SchedulingService::slot_freed(const Appointment& a) {
+  if (options_.slot_freed) options_.slot_freed(FreedSlot{a.practice_id, a.therapist_id, a.start, a.end});
+}
+
 // ------------------------------------------------------------------ types
 
 asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::create_appointment_type(
@@ -459,12 +463,13 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::get_appointm
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::transition(const Caller& caller,
                                                                                const std::string& id,
-                                                                               Decide decide) {
+                                                                               Decide decide, Appointment* saved) {
   auto seen = co_await visible_appointment(caller, id);
   if (!seen) co_return seen.error();
   auto next = co_await store_.modify(id, caller.user_id, std::move(decide));
   if (!next) co_return next.error();
   changed();
+  if (saved) *saved = *next;
   log::info("appointment changed", {{"appointment_id", id}, {"status", status_name(next->status)},
                                     {"version", next->version}, {"by", caller.user_id}});
   pb::AppointmentResponse resp;
@@ -523,7 +528,10 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::cancel_appoi
   if (!caller) co_return caller.error();
   if (auto s = validate_reason(req.reason()); !s) co_return s.error();
   Decide decide = cancel_rule(*caller, req.reason(), now(), options_.cancellation_window, req.expected_version());
-  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+  Appointment cancelled;
+  auto resp = co_await transition(*caller, req.appointment_id(), std::move(decide), &cancelled);
+  if (resp) slot_freed(cancelled);
+  co_return resp;
 }
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::complete_appointment(
@@ -620,6 +628,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
     co_return e;
   }
   changed();
+  slot_freed(*seen);  // the old time (the version check above pinned it)
   log::info("appointment rescheduled", {{"appointment_id", next->id}, {"version", next->version},
                                         {"by", caller->user_id}});
   pb::AppointmentResponse resp;
@@ -838,6 +847,7 @@ asio::awaitable<Result<pb::CancelSeriesResponse>> SchedulingService::cancel_seri
   auto cancelled = co_await store_.modify_series(req.series_id(), from, caller->user_id, std::move(decide));
   if (!cancelled) co_return cancelled.error();
   if (!cancelled->empty()) changed();
+  for (const auto& a : *cancelled) slot_freed(a);
   log::info("series cancelled", {{"series_id", req.series_id()},
                                  {"cancelled", static_cast<std::int64_t>(cancelled->size())},
                                  {"by", caller->user_id}});

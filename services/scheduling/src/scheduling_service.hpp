@@ -36,6 +36,9 @@ struct SchedulingOptions {
   std::chrono::minutes cancellation_window{24 * 60};
   // "now" for every rule (tests pin it); defaults to the system clock.
   std::function<Instant()> clock;
+  // Called on the service's executor after a committed cancel or reschedule gave
+  // time back (Waitlist::slot_freed).
+  std::function<void(FreedSlot)> slot_freed;
 };
 
 class SchedulingService {
@@ -77,8 +80,10 @@ class SchedulingService {
                                                     const std::string& client_id, const std::string& type_id);
   // The appointment if the caller may see it, else kNotFound.
   asio::awaitable<Result<Appointment>> visible_appointment(const Caller& caller, const std::string& id);
+  // `saved` (optional) receives the appointment as committed.
   asio::awaitable<Result<pb::AppointmentResponse>> transition(const Caller& caller, const std::string& id,
-                                                              Decide decide);
+                                                              Decide decide, Appointment* saved = nullptr);
+  void slot_freed(const Appointment& a);
   Instant now() const;
   void changed();
 

@@ -162,6 +162,101 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_unix_ms IS NULL;
 )sql";
 
+// Migration 2: the waitlist (entries, offers, the holds that block time) and the
+// calendar feed tokens. A hold blocks like an appointment with its buffers, for
+// everybody but its holder, until it expires: the trigger compares against SQLite's
+// wall clock in ms, the code checks against now_unix_ms().
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE waitlist_entries (
+  id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  therapist_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  type_id TEXT NOT NULL REFERENCES appointment_types(id),
+  first_date TEXT NOT NULL,
+  last_date TEXT NOT NULL,
+  windows TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('waiting', 'offered', 'booked', 'left')),
+  created_by TEXT NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  CHECK (first_date <= last_date)
+);
+-- Join order is rowid order (rows are never deleted).
+CREATE INDEX waitlist_entries_therapist ON waitlist_entries(therapist_id, status);
+CREATE INDEX waitlist_entries_practice ON waitlist_entries(practice_id, status);
+
+CREATE TABLE waitlist_offers (
+  id TEXT PRIMARY KEY,
+  entry_id TEXT NOT NULL REFERENCES waitlist_entries(id),
+  practice_id TEXT NOT NULL,
+  therapist_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  type_id TEXT NOT NULL,
+  type_name TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  start_unix INTEGER NOT NULL,
+  end_unix INTEGER NOT NULL,
+  buffer_before_s INTEGER NOT NULL,
+  buffer_after_s INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('held', 'accepted', 'declined', 'expired', 'withdrawn')),
+  hold_expires_unix_ms INTEGER NOT NULL,
+  appointment_id TEXT NOT NULL DEFAULT '',
+  created_unix_ms INTEGER NOT NULL,
+  closed_unix_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX waitlist_offers_entry_start ON waitlist_offers(entry_id, start_unix);
+CREATE INDEX waitlist_offers_client ON waitlist_offers(client_id, created_unix_ms);
+CREATE INDEX waitlist_offers_practice ON waitlist_offers(practice_id, created_unix_ms);
+
+CREATE TABLE slot_holds (
+  offer_id TEXT PRIMARY KEY REFERENCES waitlist_offers(id),
+  therapist_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  start_unix INTEGER NOT NULL,
+  end_unix INTEGER NOT NULL,
+  buffer_before_s INTEGER NOT NULL,
+  buffer_after_s INTEGER NOT NULL,
+  expires_unix_ms INTEGER NOT NULL
+);
+CREATE INDEX slot_holds_therapist_start ON slot_holds(therapist_id, start_unix);
+CREATE INDEX slot_holds_expiry ON slot_holds(expires_unix_ms);
+
+CREATE TRIGGER appointments_no_hold_insert BEFORE INSERT ON appointments
+WHEN NEW.status IN ('booked', 'confirmed') AND EXISTS (
+  SELECT 1 FROM slot_holds h
+  WHERE h.therapist_id = NEW.therapist_id AND h.client_id <> NEW.client_id
+    AND h.expires_unix_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)
+    AND h.start_unix > NEW.start_unix - 259200 AND h.start_unix < NEW.end_unix + 259200
+    AND ((NEW.start_unix - NEW.buffer_before_s < h.end_unix AND h.start_unix < NEW.end_unix + NEW.buffer_after_s)
+      OR (h.start_unix - h.buffer_before_s < NEW.end_unix AND NEW.start_unix < h.end_unix + h.buffer_after_s)))
+BEGIN
+  SELECT RAISE(ABORT, 'start_time: held for a waitlisted client who was offered this time; try another time');
+END;
+
+CREATE TRIGGER appointments_no_hold_update
+BEFORE UPDATE OF therapist_id, start_unix, end_unix, buffer_before_s, buffer_after_s, status ON appointments
+WHEN NEW.status IN ('booked', 'confirmed') AND EXISTS (
+  SELECT 1 FROM slot_holds h
+  WHERE h.therapist_id = NEW.therapist_id AND h.client_id <> NEW.client_id
+    AND h.expires_unix_ms > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)
+    AND h.start_unix > NEW.start_unix - 259200 AND h.start_unix < NEW.end_unix + 259200
+    AND ((NEW.start_unix - NEW.buffer_before_s < h.end_unix AND h.start_unix < NEW.end_unix + NEW.buffer_after_s)
+      OR (h.start_unix - h.buffer_before_s < NEW.end_unix AND NEW.start_unix < h.end_unix + h.buffer_after_s)))
+BEGIN
+  SELECT RAISE(ABORT, 'start_time: held for a waitlisted client who was offered this time; try another time');
+END;
+
+CREATE TABLE feed_tokens (
+  token_sha256 BLOB PRIMARY KEY,
+  therapist_id TEXT NOT NULL,
+  practice_id TEXT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL,
+  created_unix_ms INTEGER NOT NULL
+);
+CREATE INDEX feed_tokens_therapist ON feed_tokens(therapist_id) WHERE revoked = 0;
+)sql";
+
 constexpr std::string_view kAppointmentColumns =
     "id, practice_id, therapist_id, client_id, type_id, start_unix, end_unix, buffer_before_s, buffer_after_s, "
     "status, version, series_id, cancel_reason, late_cancellation, created_by, created_unix_ms, updated_by, "
@@ -217,6 +312,9 @@ auto overlap_guard(F&& f) -> decltype(f()) {
     if ((e.code() & 0xff) == SQLITE_CONSTRAINT &&
         std::string_view(e.what()).find("overlaps another appointment") != std::string_view::npos)
       return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+    if ((e.code() & 0xff) == SQLITE_CONSTRAINT &&
+        std::string_view(e.what()).find("held for a waitlisted client") != std::string_view::npos)
+      return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
     throw;
   }
 }
@@ -241,6 +339,27 @@ std::vector<Booked> blocking_near(Connection& c, const std::string& therapist_id
 
 bool overlaps_stored(Connection& c, const Appointment& a) {
   auto near = blocking_near(c, a.therapist_id, a.start, a.end, a.id);
+  return conflicts(near, a.start, a.end, std::chrono::minutes(a.buffer_before_minutes),
+                   std::chrono::minutes(a.buffer_after_minutes));
+}
+
+// Active holds of the therapist near [start, end) of every client but `except_client`.
+std::vector<Booked> holds_near(Connection& c, const std::string& therapist_id, Instant start, Instant end,
+                               const std::string& except_client) {
+  auto& st = c.prepare(
+      "SELECT start_unix, end_unix, buffer_before_s, buffer_after_s FROM slot_holds "
+      "WHERE therapist_id = ?1 AND client_id <> ?2 AND expires_unix_ms > ?5 "
+      "AND start_unix > ?3 - 259200 AND start_unix < ?4 + 259200");
+  st.bind_all(therapist_id, except_client, to_unix(start), to_unix(end), now_unix_ms());
+  std::vector<Booked> out;
+  while (st.step())
+    out.push_back(Booked{from_unix(st.column_int(0)), from_unix(st.column_int(1)),
+                         std::chrono::minutes(st.column_int(2) / 60), std::chrono::minutes(st.column_int(3) / 60)});
+  return out;
+}
+
+bool held_by_other(Connection& c, const Appointment& a) {
+  auto near = holds_near(c, a.therapist_id, a.start, a.end, a.client_id);
   return conflicts(near, a.start, a.end, std::chrono::minutes(a.buffer_before_minutes),
                    std::chrono::minutes(a.buffer_after_minutes));
 }
@@ -328,7 +447,7 @@ date::year_month_day date_column(const Statement& st, int i) {
 Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<SchedulingStore>(std::move(*db));
@@ -458,10 +577,16 @@ asio::awaitable<Result<std::optional<Appointment>>> SchedulingStore::find_appoin
 }
 
 asio::awaitable<Result<std::vector<Booked>>> SchedulingStore::blocking(std::string therapist_id, Instant from,
-                                                                      Instant to, std::string exclude_id) {
-  auto job = [therapist_id = std::move(therapist_id), from, to,
-              exclude_id = std::move(exclude_id)](Connection& c) -> Result<std::vector<Booked>> {
-    return blocking_near(c, therapist_id, from, to, exclude_id);
+                                                                      Instant to, std::string exclude_id,
+                                                                      std::optional<std::string> holds_except) {
+  auto job = [therapist_id = std::move(therapist_id), from, to, exclude_id = std::move(exclude_id),
+              holds_except = std::move(holds_except)](Connection& c) -> Result<std::vector<Booked>> {
+    auto out = blocking_near(c, therapist_id, from, to, exclude_id);
+    if (holds_except) {
+      auto held = holds_near(c, therapist_id, from, to, *holds_except);
+      out.insert(out.end(), held.begin(), held.end());
+    }
+    return out;
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -533,9 +658,10 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
       }
       const auto now_ms = now_unix_ms();
       for (const auto& candidate : request.candidates) {
-        if (overlaps_stored(c, candidate)) {
+        const bool overlap = overlaps_stored(c, candidate);
+        if (overlap || held_by_other(c, candidate)) {
           if (request.all_or_nothing)
-            return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+            return Error{Code::kAlreadyExists, std::string(overlap ? kOverlapMessage : kHeldMessage), "start_time"};
           out.booked.emplace_back(std::nullopt);
           continue;
         }
@@ -573,8 +699,10 @@ Result<Appointment> apply_change(Connection& c, const Appointment& current, cons
   next.updated_by = actor;
   next.updated_unix_ms = now_ms;
   const bool moved = next.start != current.start || next.end != current.end;
-  if (holds_time(next.status) && (moved || !holds_time(current.status)) && overlaps_stored(c, next))
-    return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+  if (holds_time(next.status) && (moved || !holds_time(current.status))) {
+    if (overlaps_stored(c, next)) return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+    if (held_by_other(c, next)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
+  }
   update_appointment(c, next);
   record_change(c, next, change->action, actor, now_ms, change->previous_start);
   return next;
@@ -643,5 +771,354 @@ asio::awaitable<Status> SchedulingStore::mark_sent(std::vector<std::int64_t> seq
   };
   co_return co_await db_->write(std::move(job));
 }
+
+// ------------------------------------------------------------------ waitlist
+
+namespace {
+
+// "12345:540:1020;..." (weekday digits, start minute, end minute), empty for any time.
+std::string encode_windows(const std::vector<WaitlistWindow>& windows) {
+  std::string out;
+  for (const auto& w : windows) {
+    for (int d : w.weekdays) out += static_cast<char>('0' + d);
+    out += ':' + std::to_string(w.start_minute) + ':' + std::to_string(w.end_minute) + ';';
+  }
+  return out;
+}
+
+std::vector<WaitlistWindow> decode_windows(std::string_view text) {
+  std::vector<WaitlistWindow> out;
+  while (!text.empty()) {
+    auto end = text.find(';');
+    auto item = text.substr(0, end);
+    WaitlistWindow w;
+    auto c1 = item.find(':');
+    auto c2 = item.find(':', c1 + 1);
+    if (c1 != std::string_view::npos && c2 != std::string_view::npos) {
+      for (char ch : item.substr(0, c1)) w.weekdays.push_back(ch - '0');
+      w.start_minute = std::stoi(std::string(item.substr(c1 + 1, c2 - c1 - 1)));
+      w.end_minute = std::stoi(std::string(item.substr(c2 + 1)));
+      out.push_back(std::move(w));
+    }
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return out;
+}
+
+constexpr std::string_view kEntryColumns =
+    "id, practice_id, therapist_id, client_id, type_id, first_date, last_date, windows, status, created_by, "
+    "created_unix_ms";
+
+WaitlistEntry read_entry(const Statement& st) {
+  WaitlistEntry e;
+  e.id = st.column_text(0);
+  e.practice_id = st.column_text(1);
+  e.therapist_id = st.column_text(2);
+  e.client_id = st.column_text(3);
+  e.type_id = st.column_text(4);
+  e.first_date = date_column(st, 5);
+  e.last_date = date_column(st, 6);
+  e.preferred = decode_windows(st.column_text(7));
+  e.status = st.column_text(8);
+  e.created_by = st.column_text(9);
+  e.created_unix_ms = st.column_int(10);
+  return e;
+}
+
+constexpr std::string_view kOfferColumns =
+    "id, entry_id, practice_id, therapist_id, client_id, type_id, type_name, time_zone, start_unix, end_unix, "
+    "buffer_before_s, buffer_after_s, status, hold_expires_unix_ms, appointment_id, created_unix_ms, closed_unix_ms";
+
+WaitlistOffer read_offer(const Statement& st) {
+  WaitlistOffer o;
+  o.id = st.column_text(0);
+  o.entry_id = st.column_text(1);
+  o.practice_id = st.column_text(2);
+  o.therapist_id = st.column_text(3);
+  o.client_id = st.column_text(4);
+  o.type_id = st.column_text(5);
+  o.type_name = st.column_text(6);
+  o.time_zone = st.column_text(7);
+  o.start = from_unix(st.column_int(8));
+  o.end = from_unix(st.column_int(9));
+  o.buffer_before_minutes = static_cast<int>(st.column_int(10) / 60);
+  o.buffer_after_minutes = static_cast<int>(st.column_int(11) / 60);
+  o.status = st.column_text(12);
+  o.hold_expires_unix_ms = st.column_int(13);
+  o.appointment_id = st.column_text(14);
+  o.created_unix_ms = st.column_int(15);
+  o.closed_unix_ms = st.column_int(16);
+  return o;
+}
+
+std::optional<WaitlistOffer> load_offer(Connection& c, const std::string& id) {
+  static const std::string sql = "SELECT " + std::string(kOfferColumns) + " FROM waitlist_offers WHERE id = ?1";
+  auto& st = c.prepare(sql);
+  st.bind(1, std::string_view(id));
+  if (!st.step()) return std::nullopt;
+  return read_offer(st);
+}
+
+// Closes a held offer: status, closed time, hold removed, entry -> `entry_status`.
+void close_offer(Connection& c, WaitlistOffer& o, std::string_view status, std::string_view entry_status,
+                 std::int64_t now_ms) {
+  auto& up = c.prepare(
+      "UPDATE waitlist_offers SET status = ?2, closed_unix_ms = ?3, appointment_id = ?4 WHERE id = ?1");
+  up.bind_all(o.id, status, now_ms, o.appointment_id);
+  up.step();
+  auto& del = c.prepare("DELETE FROM slot_holds WHERE offer_id = ?1");
+  del.bind(1, std::string_view(o.id));
+  del.step();
+  auto& entry = c.prepare("UPDATE waitlist_entries SET status = ?2 WHERE id = ?1 AND status = 'offered'");
+  entry.bind_all(o.entry_id, entry_status);
+  entry.step();
+  o.status = std::string(status);
+  o.closed_unix_ms = now_ms;
+}
+
+Error offer_not_open(const WaitlistOffer& o) {
+  if (o.status == "held")
+    return Error{Code::kFailedPrecondition, "offer_id: the hold on this time has expired", "offer_id"};
+  return Error{Code::kFailedPrecondition, "offer_id: the offer is " + o.status, "offer_id"};
+}
+
+}  // namespace
+
+asio::awaitable<Status> SchedulingStore::insert_waitlist_entry(WaitlistEntry e) {
+  auto job = [e = std::move(e)](Connection& c) -> Status {
+    static const std::string sql = "INSERT INTO waitlist_entries (" + std::string(kEntryColumns) +
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    auto& st = c.prepare(sql);
+    st.bind_all(e.id, e.practice_id, e.therapist_id, e.client_id, e.type_id, format_date(e.first_date),
+                format_date(e.last_date), encode_windows(e.preferred), e.status, e.created_by, e.created_unix_ms);
+    st.step();
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<WaitlistEntry>>> SchedulingStore::find_waitlist_entry(std::string id) {
+  auto job = [id = std::move(id)](Connection& c) -> Result<std::optional<WaitlistEntry>> {
+    static const std::string sql = "SELECT " + std::string(kEntryColumns) + " FROM waitlist_entries WHERE id = ?1";
+    auto& st = c.prepare(sql);
+    st.bind(1, std::string_view(id));
+    if (!st.step()) return std::optional<WaitlistEntry>();
+    return std::optional<WaitlistEntry>(read_entry(st));
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<WaitlistEntry>>> SchedulingStore::list_waitlist(
+    std::string practice_id, std::optional<std::string> therapist_id, std::optional<std::string> client_id) {
+  auto job = [practice_id = std::move(practice_id), therapist_id = std::move(therapist_id),
+              client_id = std::move(client_id)](Connection& c) -> Result<std::vector<WaitlistEntry>> {
+    static const std::string sql = "SELECT " + std::string(kEntryColumns) +
+                                   " FROM waitlist_entries WHERE practice_id = ?1 AND status IN ('waiting', "
+                                   "'offered') AND (?2 IS NULL OR therapist_id = ?2) AND (?3 IS NULL OR "
+                                   "client_id = ?3) ORDER BY rowid LIMIT 1000";
+    auto& st = c.prepare(sql);
+    st.bind_all(practice_id, therapist_id, client_id);
+    std::vector<WaitlistEntry> out;
+    while (st.step()) out.push_back(read_entry(st));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<WaitlistEntry>>> SchedulingStore::waitlist_candidates(std::string therapist_id,
+                                                                                         Instant start) {
+  auto job = [therapist_id = std::move(therapist_id), start](Connection& c) -> Result<std::vector<WaitlistEntry>> {
+    static const std::string sql =
+        "SELECT " + std::string(kEntryColumns) +
+        " FROM waitlist_entries e WHERE therapist_id = ?1 AND status = 'waiting' AND NOT EXISTS (SELECT 1 FROM "
+        "waitlist_offers o WHERE o.entry_id = e.id AND o.start_unix = ?2) ORDER BY rowid LIMIT 1000";
+    auto& st = c.prepare(sql);
+    st.bind_all(therapist_id, to_unix(start));
+    std::vector<WaitlistEntry> out;
+    while (st.step()) out.push_back(read_entry(st));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<WaitlistOffer>>> SchedulingStore::leave_waitlist(std::string entry_id) {
+  auto job = [entry_id = std::move(entry_id)](Connection& c) -> Result<std::optional<WaitlistOffer>> {
+    std::optional<WaitlistOffer> withdrawn;
+    {
+      static const std::string sql =
+          "SELECT " + std::string(kOfferColumns) + " FROM waitlist_offers WHERE entry_id = ?1 AND status = 'held'";
+      auto& st = c.prepare(sql);
+      st.bind(1, std::string_view(entry_id));
+      if (st.step()) withdrawn = read_offer(st);
+    }
+    if (withdrawn) close_offer(c, *withdrawn, "withdrawn", "left", now_unix_ms());
+    auto& up = c.prepare("UPDATE waitlist_entries SET status = 'left' WHERE id = ?1 AND status IN ('waiting', 'offered')");
+    up.bind(1, std::string_view(entry_id));
+    up.step();
+    return withdrawn;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Status> SchedulingStore::create_offer(WaitlistOffer o) {
+  auto job = [o = std::move(o)](Connection& c) -> Status {
+    {
+      auto& st = c.prepare("SELECT status FROM waitlist_entries WHERE id = ?1");
+      st.bind(1, std::string_view(o.entry_id));
+      if (!st.step() || st.column_text(0) != "waiting")
+        return Error{Code::kFailedPrecondition, "entry_id: no longer waiting", "entry_id"};
+    }
+    const auto bb = std::chrono::minutes(o.buffer_before_minutes), ba = std::chrono::minutes(o.buffer_after_minutes);
+    if (conflicts(blocking_near(c, o.therapist_id, o.start, o.end, ""), o.start, o.end, bb, ba))
+      return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+    // Any open hold, the same client's included: one freed time goes to one client.
+    if (conflicts(holds_near(c, o.therapist_id, o.start, o.end, ""), o.start, o.end, bb, ba))
+      return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
+    static const std::string sql = "INSERT INTO waitlist_offers (" + std::string(kOfferColumns) +
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                                   "?17)";
+    auto& ins = c.prepare(sql);
+    ins.bind_all(o.id, o.entry_id, o.practice_id, o.therapist_id, o.client_id, o.type_id, o.type_name, o.time_zone,
+                 to_unix(o.start), to_unix(o.end), std::int64_t{o.buffer_before_minutes} * 60,
+                 std::int64_t{o.buffer_after_minutes} * 60, o.status, o.hold_expires_unix_ms, o.appointment_id,
+                 o.created_unix_ms, o.closed_unix_ms);
+    ins.step();
+    auto& hold = c.prepare(
+        "INSERT INTO slot_holds (offer_id, therapist_id, client_id, start_unix, end_unix, buffer_before_s, "
+        "buffer_after_s, expires_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    hold.bind_all(o.id, o.therapist_id, o.client_id, to_unix(o.start), to_unix(o.end),
+                  std::int64_t{o.buffer_before_minutes} * 60, std::int64_t{o.buffer_after_minutes} * 60,
+                  o.hold_expires_unix_ms);
+    hold.step();
+    auto& entry = c.prepare("UPDATE waitlist_entries SET status = 'offered' WHERE id = ?1");
+    entry.bind(1, std::string_view(o.entry_id));
+    entry.step();
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<WaitlistOffer>>> SchedulingStore::find_offer(std::string id) {
+  auto job = [id = std::move(id)](Connection& c) -> Result<std::optional<WaitlistOffer>> {
+    return load_offer(c, id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<WaitlistOffer>>> SchedulingStore::list_offers(std::string practice_id,
+                                                                                 std::optional<std::string> client_id,
+                                                                                 bool include_closed) {
+  auto job = [practice_id = std::move(practice_id), client_id = std::move(client_id),
+              include_closed](Connection& c) -> Result<std::vector<WaitlistOffer>> {
+    static const std::string sql = "SELECT " + std::string(kOfferColumns) +
+                                   " FROM waitlist_offers WHERE practice_id = ?1 AND (?2 IS NULL OR client_id = ?2) "
+                                   "AND (?3 = 1 OR status = 'held') ORDER BY status <> 'held', created_unix_ms "
+                                   "DESC, rowid DESC LIMIT 200";
+    auto& st = c.prepare(sql);
+    st.bind_all(practice_id, client_id, include_closed ? 1 : 0);
+    std::vector<WaitlistOffer> out;
+    while (st.step()) out.push_back(read_offer(st));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<SchedulingStore::Accepted>> SchedulingStore::accept_offer(std::string offer_id,
+                                                                                 Appointment candidate,
+                                                                                 std::string actor) {
+  auto job = [offer_id = std::move(offer_id), candidate = std::move(candidate),
+              actor = std::move(actor)](Connection& c) -> Result<Accepted> {
+    return overlap_guard([&]() -> Result<Accepted> {
+      auto offer = load_offer(c, offer_id);
+      if (!offer) return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"};
+      if (offer->status == "accepted") {
+        auto booked = load_appointment(c, offer->appointment_id);
+        if (!booked) return Error{Code::kInternal, "accepted offer without its appointment", {}};
+        return Accepted{std::move(*booked), std::move(*offer), true};
+      }
+      const auto now_ms = now_unix_ms();
+      if (offer->status != "held" || offer->hold_expires_unix_ms <= now_ms) return offer_not_open(*offer);
+      if (overlaps_stored(c, candidate))
+        return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+      if (held_by_other(c, candidate)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
+      insert_appointment(c, candidate);
+      record_change(c, candidate, "booked", actor, now_ms, std::nullopt);
+      offer->appointment_id = candidate.id;
+      close_offer(c, *offer, "accepted", "booked", now_ms);
+      return Accepted{std::move(candidate), std::move(*offer), false};
+    });
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<WaitlistOffer>> SchedulingStore::decline_offer(std::string offer_id) {
+  auto job = [offer_id = std::move(offer_id)](Connection& c) -> Result<WaitlistOffer> {
+    auto offer = load_offer(c, offer_id);
+    if (!offer) return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"};
+    const auto now_ms = now_unix_ms();
+    if (offer->status != "held" || offer->hold_expires_unix_ms <= now_ms) return offer_not_open(*offer);
+    close_offer(c, *offer, "declined", "waiting", now_ms);
+    return std::move(*offer);
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<WaitlistOffer>>> SchedulingStore::expire_holds(std::int64_t now_ms) {
+  auto job = [now_ms](Connection& c) -> Result<std::vector<WaitlistOffer>> {
+    std::vector<WaitlistOffer> due;
+    {
+      static const std::string sql = "SELECT " + std::string(kOfferColumns) +
+                                     " FROM waitlist_offers WHERE status = 'held' AND hold_expires_unix_ms <= ?1 "
+                                     "ORDER BY hold_expires_unix_ms LIMIT 500";
+      auto& st = c.prepare(sql);
+      st.bind(1, now_ms);
+      while (st.step()) due.push_back(read_offer(st));
+    }
+    for (auto& o : due) close_offer(c, o, "expired", "waiting", now_ms);
+    return due;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<std::int64_t>>> SchedulingStore::next_hold_expiry() {
+  auto job = [](Connection& c) -> Result<std::optional<std::int64_t>> {
+    auto& st = c.prepare("SELECT MIN(hold_expires_unix_ms) FROM waitlist_offers WHERE status = 'held'");
+    if (!st.step() || st.column_is_null(0)) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(st.column_int(0));
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+// ------------------------------------------------------------------ calendar feed
+
+asio::awaitable<Status> SchedulingStore::rotate_feed_token(std::string therapist_id, std::string practice_id,
+                                                           std::string token_sha256, std::string actor) {
+  auto job = [therapist_id = std::move(therapist_id), practice_id = std::move(practice_id),
+              token_sha256 = std::move(token_sha256), actor = std::move(actor)](Connection& c) -> Status {
+    auto& revoke = c.prepare("UPDATE feed_tokens SET revoked = 1 WHERE therapist_id = ?1 AND revoked = 0");
+    revoke.bind(1, std::string_view(therapist_id));
+    revoke.step();
+    auto& ins = c.prepare(
+        "INSERT INTO feed_tokens (token_sha256, therapist_id, practice_id, revoked, created_by, created_unix_ms) "
+        "VALUES (?1, ?2, ?3, 0, ?4, ?5)");
+    ins.bind_all(store::Blob{token_sha256}, therapist_id, practice_id, actor, now_unix_ms());
+    ins.step();
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<SchedulingStore::FeedOwner>>> SchedulingStore::find_feed_token(
+    std::string token_sha256) {
+  auto job = [token_sha256 = std::move(token_sha256)](Connection& c) -> Result<std::optional<FeedOwner>> {
+    auto& st = c.prepare("SELECT therapist_id, practice_id FROM feed_tokens WHERE token_sha256 = ?1 AND revoked = 0");
+    st.bind(1, store::Blob{token_sha256});
+    if (!st.step()) return std::optional<FeedOwner>();
+    return std::optional<FeedOwner>(FeedOwner{st.column_text(0), st.column_text(1)});
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
 
 }  // namespace alliance::scheduling

@@ -12,6 +12,11 @@
 // forgets the check cannot double book. Every change appends to
 // `appointment_history` and writes its AppointmentEvent to `outbox` in the same
 // transaction; EventPublisher sends the outbox to Redis after the commit.
+//
+// Waitlist holds (migration 2): a held offer's row in `slot_holds` blocks its time,
+// with its buffers, for every client but its holder until it expires. The code
+// checks inside book/modify and BEFORE INSERT/UPDATE triggers refuse it with
+// kHeldMessage. Calendar feed tokens are stored as SHA-256 only.
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -28,6 +33,10 @@ namespace alliance::scheduling {
 
 // The message a refused overlap carries, from the code check and the trigger alike.
 inline constexpr std::string_view kOverlapMessage = "start_time: overlaps another appointment or its buffer";
+
+// The message a booking refused because of another client's waitlist hold carries.
+inline constexpr std::string_view kHeldMessage =
+    "start_time: held for a waitlisted client who was offered this time; try another time";
 
 // What an idempotency key is bound to: the caller, the key, the request's digest
 // and what it produced.
@@ -103,8 +112,11 @@ class SchedulingStore {
   asio::awaitable<Result<std::optional<Appointment>>> find_appointment(std::string appointment_id);
   // Booked/confirmed appointments of the therapist that could block time in [from, to),
   // except `exclude_id` (the appointment being moved).
+  // With `holds_except` set, active waitlist holds of every client but that one are
+  // included too (empty string: every hold).
   asio::awaitable<Result<std::vector<Booked>>> blocking(std::string therapist_id, Instant from, Instant to,
-                                                        std::string exclude_id = {});
+                                                        std::string exclude_id = {},
+                                                        std::optional<std::string> holds_except = std::nullopt);
   // Earliest first, at most q.limit + 1 rows (one more tells "truncated").
   asio::awaitable<Result<std::vector<Appointment>>> list_appointments(AppointmentQuery q);
   // Every occurrence of a series, earliest first.
@@ -131,6 +143,57 @@ class SchedulingStore {
   // Oldest unsent events first.
   asio::awaitable<Result<std::vector<OutboxEntry>>> unsent_events(int limit);
   asio::awaitable<Status> mark_sent(std::vector<std::int64_t> seqs, std::int64_t now_unix_ms);
+
+  // ---- waitlist (holds expire by the wall clock, now_unix_ms())
+
+  asio::awaitable<Status> insert_waitlist_entry(WaitlistEntry entry);
+  asio::awaitable<Result<std::optional<WaitlistEntry>>> find_waitlist_entry(std::string entry_id);
+  // Active entries (waiting/offered) of the practice, optionally one therapist's or one
+  // client's, in join order (at most 1000).
+  asio::awaitable<Result<std::vector<WaitlistEntry>>> list_waitlist(std::string practice_id,
+                                                                    std::optional<std::string> therapist_id,
+                                                                    std::optional<std::string> client_id);
+  // Waiting entries of the therapist never offered the slot starting at `start`, in join order.
+  asio::awaitable<Result<std::vector<WaitlistEntry>>> waitlist_candidates(std::string therapist_id, Instant start);
+  // Marks the entry "left" and withdraws its open offer (returned, to pass on).
+  asio::awaitable<Result<std::optional<WaitlistOffer>>> leave_waitlist(std::string entry_id);
+  // Saves a held offer and its hold, entry -> "offered", in one transaction. The entry no
+  // longer waiting -> kFailedPrecondition; the time taken by an appointment or another
+  // hold -> kAlreadyExists field start_time.
+  asio::awaitable<Status> create_offer(WaitlistOffer offer);
+  asio::awaitable<Result<std::optional<WaitlistOffer>>> find_offer(std::string offer_id);
+  // Newest first, open ("held") ones first; at most 200.
+  asio::awaitable<Result<std::vector<WaitlistOffer>>> list_offers(std::string practice_id,
+                                                                  std::optional<std::string> client_id,
+                                                                  bool include_closed);
+  struct Accepted {
+    Appointment appointment;
+    WaitlistOffer offer;
+    bool replayed = false;  // the offer was accepted before: nothing new was booked
+  };
+  // Books `candidate` for the offer's client and closes the offer ("accepted", entry
+  // "booked", hold removed), in one transaction with the usual history and event.
+  // Already accepted -> that appointment, replayed. Not held or expired ->
+  // kFailedPrecondition field offer_id.
+  asio::awaitable<Result<Accepted>> accept_offer(std::string offer_id, Appointment candidate, std::string actor);
+  // A held offer -> "declined" (entry back to waiting, hold removed); else kFailedPrecondition.
+  asio::awaitable<Result<WaitlistOffer>> decline_offer(std::string offer_id);
+  // Held offers whose hold ran out by `now_ms` -> "expired" (entries back to waiting).
+  asio::awaitable<Result<std::vector<WaitlistOffer>>> expire_holds(std::int64_t now_ms);
+  // The earliest hold expiry still ahead or overdue, if any hold is open.
+  asio::awaitable<Result<std::optional<std::int64_t>>> next_hold_expiry();
+
+  // ---- calendar feed
+
+  // Revokes every feed token of the therapist and stores the new one's digest.
+  asio::awaitable<Status> rotate_feed_token(std::string therapist_id, std::string practice_id,
+                                            std::string token_sha256, std::string actor);
+  struct FeedOwner {
+    std::string therapist_id;
+    std::string practice_id;
+  };
+  // The owner of a live (not revoked) token digest.
+  asio::awaitable<Result<std::optional<FeedOwner>>> find_feed_token(std::string token_sha256);
 
   store::Database& database() { return *db_; }
 
