@@ -318,7 +318,9 @@ asio::awaitable<Result<pb::ListSlotsResponse>> SchedulingService::list_slots(con
   // Fail range errors before reading appointments (bounds the work).
   if (*to <= *from) co_return invalid_argument("to", "to: must be after from");
   if (*to - *from > kMaxSearchRange) co_return invalid_argument("to", "to: range longer than 42 days");
-  auto booked = co_await store_.blocking(req.therapist_id(), *from - days(1), *to + days(1));
+  // Waitlist holds block the time for everyone but their holder.
+  std::string holder = caller->role == Role::kClient ? caller->user_id : std::string();
+  auto booked = co_await store_.blocking(req.therapist_id(), *from - days(1), *to + days(1), "", std::move(holder));
   if (!booked) co_return booked.error();
   auto slots = find_slots((*a)->availability, (*type)->rules(), *booked, *from, *to, now());
   if (!slots) co_return slots.error();
