@@ -21,7 +21,7 @@ std::filesystem::path binary(const std::string& relative) {
   return std::filesystem::path(ALLIANCE_BINARY_DIR) / relative;
 }
 
-System::System() {
+System::System(SystemOptions options) {
   const auto& certs = dev_certs();
   auto ready = dir_.path() / "identity.ready";
   identity_ = Process::start(Process::Options{
@@ -36,12 +36,18 @@ System::System() {
       {}});
   identity_port_ = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*identity_).at("rpc_port"));
   auto scheduling_ready = dir_.path() / "scheduling.ready";
+  std::vector<std::string> scheduling_args = {
+      "--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("scheduling").string(),
+      "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
+      "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
+      "--ready_file", scheduling_ready.string()};
+  for (const auto& [k, v] : options.scheduling_flags) {
+    scheduling_args.push_back("--" + k);
+    scheduling_args.push_back(v);
+  }
   scheduling_ = Process::start(Process::Options{
       binary("services/scheduling/alliance-scheduling"),
-      {"--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("scheduling").string(),
-       "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
-       "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
-       "--ready_file", scheduling_ready.string()},
+      scheduling_args,
       {},
       dir_.path() / "scheduling.log",
       {}});

@@ -21,9 +21,14 @@ struct GatewayFlags {
   std::string rpc_identity = "gateway";      // which dev cert it presents to identity ("rogue" for the untrusted one)
 };
 
+struct SystemOptions {
+  // Extra --key value flags for alliance-scheduling (e.g. {"waitlist_hold", "2s"}).
+  std::map<std::string, std::string> scheduling_flags;
+};
+
 class System {
  public:
-  System();
+  explicit System(SystemOptions options = {});
   ~System();
 
   // Starts one more gateway against the same identity, scheduling and Redis; returns its port.
