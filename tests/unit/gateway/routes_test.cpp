@@ -14,9 +14,11 @@ TEST(Routes, EveryRouteNamesRealMessageTypes) {
   }
 }
 
-TEST(Routes, OnlyLoginRefreshAndPracticeCreationSkipTokens) {
+TEST(Routes, OnlyLoginRefreshPracticeCreationAndCalendarFeedSkipTokens) {
   for (const auto& r : public_routes()) {
-    bool open = r.path == "/v1/auth/login" || r.path == "/v1/auth/refresh" || r.path == "/v1/practices";
+    // The calendar feed is public: its unguessable token is the credential.
+    bool open = r.path == "/v1/auth/login" || r.path == "/v1/auth/refresh" || r.path == "/v1/practices" ||
+                r.path == "/v1/calendars/{feed_token}.ics";
     EXPECT_EQ(r.requires_token, !open) << r.path;
   }
 }
