@@ -15,7 +15,7 @@ using namespace alliance;
 
 int main(int argc, char** argv) try {
   auto config = Config::load("gateway", argc, argv);
-  log::init("gateway", log::parse_level(config.string("log_level", "info")));
+  log::init("gateway", config.log_level());
   auto listen = config.host_port("listen", "127.0.0.1:8443");
   auto identity_at = config.host_port("identity", "127.0.0.1:7101");
   auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");

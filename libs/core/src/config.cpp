@@ -247,6 +247,35 @@ std::filesystem::path Config::output_path(std::string_view key, std::string_view
   return p;
 }
 
+std::set<std::string, std::less<>> Config::list(std::string_view key, std::string_view fallback) const {
+  auto e = find(key);
+  std::string_view text = e ? std::string_view(e->value) : fallback;
+  std::set<std::string, std::less<>> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = trim(text.substr(0, comma));
+    if (!item.empty()) out.insert(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (out.empty()) {
+    Entry d{std::string(fallback), "default"};
+    fail(key, e ? &*e : &d, "list at least one item");
+  }
+  return out;
+}
+
+log::Level Config::log_level(std::string_view key, std::string_view fallback) const {
+  auto e = find(key);
+  Entry d{std::string(fallback), "default"};
+  const Entry& use = e ? *e : d;
+  try {
+    return log::parse_level(use.value);
+  } catch (const std::exception&) {
+    fail(key, &use, "expected debug, info, warn or error, got \"" + use.value + "\"");
+  }
+}
+
 void Config::reject_unknown() const {
   for (auto* m : {&flags_, &file_})
     for (auto& [k, e] : *m)

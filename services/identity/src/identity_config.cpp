@@ -62,16 +62,8 @@ IdentityConfig load_identity_config(const Config& config) {
   s.login_backoff_after = static_cast<int>(config.integer("login_backoff_after", 5, 1, 1000));
   s.login_backoff_max = config.duration("login_backoff_max", 15min);
 
-  c.allowed_peers = parse_peer_list(config.string("allowed_peers", "gateway,messaging,scheduling,reminders"));
-  if (c.allowed_peers.empty())
-    throw ConfigError("allowed_peers", "config: key \"allowed_peers\": list at least one peer");
-  auto level = config.string("log_level", "info");
-  try {
-    c.log_level = log::parse_level(level);
-  } catch (const std::exception& e) {
-    throw ConfigError("log_level",
-                      "config: key \"log_level\": " + std::string(e.what()) + ", got \"" + level + "\"");
-  }
+  c.allowed_peers = config.list("allowed_peers", "gateway,messaging,scheduling,reminders");
+  c.log_level = config.log_level();
   auto ready = config.string("ready_file", "");
   if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");
   config.reject_unknown();

@@ -29,19 +29,6 @@ void add(net::RpcServer& server, IdentityService& service, const Peers& peers, s
 
 }  // namespace
 
-std::set<std::string, std::less<>> parse_peer_list(std::string_view text) {
-  std::set<std::string, std::less<>> out;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace(item);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
 
 void register_identity_rpc(net::RpcServer& server, IdentityService& service,
                            std::set<std::string, std::less<>> allowed_peers) {

@@ -17,7 +17,5 @@ inline constexpr std::string_view kMethodPrefix = "alliance.identity.v1.Identity
 void register_identity_rpc(net::RpcServer& server, IdentityService& service,
                            std::set<std::string, std::less<>> allowed_peers);
 
-// "gateway,messaging" -> {"gateway", "messaging"} (spaces trimmed, empties dropped).
-std::set<std::string, std::less<>> parse_peer_list(std::string_view text);
 
 }  // namespace alliance::identity

@@ -30,7 +30,4 @@ struct SchedulingConfig {
 // Reads every key, then reject_unknown().
 SchedulingConfig load_scheduling_config(const Config& config);
 
-// "gateway,reminders" -> {"gateway", "reminders"} (spaces trimmed, empties dropped).
-std::set<std::string, std::less<>> parse_peer_list(std::string_view text);
-
 }  // namespace alliance::scheduling

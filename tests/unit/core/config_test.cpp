@@ -74,5 +74,16 @@ TEST(Config, OptionalOutputPathMayBeAbsentButItsFolderMustExist) {
   EXPECT_NE(error_of([&] { bad.output_path("ready_file", ""); }).find("ready_file|"), std::string::npos);
 }
 
+TEST(Config, ListsAndLogLevelsNameTheKeyWhenBad) {
+  auto c = Config::from_text("identity", "allowed_peers = gateway, scheduling ,,\nlog_level = loud\n", {}, env_of({}));
+  EXPECT_EQ(c.list("allowed_peers", "x"), (std::set<std::string, std::less<>>{"gateway", "scheduling"}));
+  EXPECT_NE(error_of([&] { c.log_level(); }).find("log_level|"), std::string::npos);
+  auto empty = Config::from_text("identity", "allowed_peers = , ,\n", {}, env_of({}));
+  EXPECT_NE(error_of([&] { empty.list("allowed_peers", "gateway"); }).find("allowed_peers|"), std::string::npos);
+  auto defaults = Config::from_text("identity", "", {}, env_of({}));
+  EXPECT_EQ(defaults.log_level(), log::Level::kInfo);
+  EXPECT_EQ(defaults.list("allowed_peers", "gateway").size(), 1u);
+}
+
 }  // namespace
 }  // namespace alliance

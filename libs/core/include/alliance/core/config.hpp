@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "alliance/core/log.hpp"
+
 namespace alliance {
 
 class ConfigError : public std::runtime_error {
@@ -61,6 +63,12 @@ class Config {
   // A path whose parent folder exists (the file itself may be created); an
   // empty path when the key is not set and the fallback is empty (optional output).
   std::filesystem::path output_path(std::string_view key, std::string_view fallback) const;
+
+  // A comma-separated list ("gateway, messaging"); blanks around items and
+  // empty items are dropped. A list that ends up empty is an error.
+  std::set<std::string, std::less<>> list(std::string_view key, std::string_view fallback) const;
+  // "debug" | "info" | "warn" | "error".
+  log::Level log_level(std::string_view key = "log_level", std::string_view fallback = "info") const;
 
   // Throws for a key given in the file or flags that nothing asked for (a typo).
   void reject_unknown() const;
