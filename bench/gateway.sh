@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Gateway benchmark: HTTPS request latency through the gateway and resident memory
-# per idle authenticated WebSocket. Starts its own redis + identity + gateway (via
-# scripts/run) in a temporary state directory on free loopback ports, measures,
-# prints a summary, and stops everything it started.
+# per idle authenticated WebSocket. Starts its own redis + identity + scheduling +
+# gateway (via scripts/run) in a temporary state directory on free loopback ports,
+# measures, prints a summary, and stops everything it started.
 #
 #   bench/gateway.sh
 #
@@ -37,22 +37,27 @@ ulimit -n "$want_nofile"
   die "BENCH_WS_CONNECTIONS=$ws_connections needs more than the $want_nofile open files allowed"
 
 log "building (scripts/build into $build)"
-"$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliancectl >/dev/null
+"$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliance-scheduling alliancectl >/dev/null
 
 # A port nothing listens on or connects from now, below the ephemeral range so the
-# load generator's own sockets never take it.
+# load generator's own sockets never take it. Sets $port (not called in a subshell,
+# so the ports already picked are remembered and never handed out twice).
 taken_ports=()
 free_port() {
   local p
   for _ in $(seq 1 200); do
     p=$(( 20000 + RANDOM % 12000 ))
     [[ " ${taken_ports[*]} " == *" $p "* ]] && continue
-    if ! ss -Htan "( sport = :$p )" | grep -q .; then taken_ports+=("$p"); echo "$p"; return 0; fi
+    if ! ss -Htan "( sport = :$p )" | grep -q .; then taken_ports+=("$p"); port="$p"; return 0; fi
   done
   die "no free port found"
 }
-gateway_port="$(free_port)"; identity_port="$(free_port)"; redis_port="$(free_port)"
-export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" ALLIANCE_REDIS_PORT="$redis_port"
+free_port; gateway_port="$port"
+free_port; identity_port="$port"
+free_port; scheduling_port="$port"
+free_port; redis_port="$port"
+export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
+  ALLIANCE_SCHEDULING_PORT="$scheduling_port" ALLIANCE_REDIS_PORT="$redis_port"
 state="$(mktemp -d /tmp/alliance-bench.XXXXXX)"
 export ALLIANCE_RUN_DIR="$state"
 loadgen_pid=""
@@ -70,12 +75,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "starting redis, identity and gateway (state $state; gateway port $gateway_port)"
+log "starting redis, identity, scheduling and gateway (state $state; gateway port $gateway_port)"
 "$root/scripts/run" start >"$state/run.out" 2>&1 || { tail -n 30 "$state/run.out" >&2; die "scripts/run start failed"; }
 # A port collision with someone else's server would let scripts/run talk to the wrong
-# process: insist that the three processes it started are the ones alive.
+# process: insist that the four processes it started are the ones alive.
 run_status="$("$root/scripts/run" status)"
-[[ "$(grep -c ': running' <<<"$run_status")" == 3 ]] || { echo "$run_status" >&2; die "a service is not running"; }
+[[ "$(grep -c ': running' <<<"$run_status")" == 4 ]] || { echo "$run_status" >&2; die "a service is not running"; }
 gateway_pid="$(cat "$state/gateway.pid")"
 gateway="https://127.0.0.1:$gateway_port"
 ca="$state/certs/ca.pem"
@@ -183,7 +188,7 @@ machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
 load avg:    $load_before before, $load_after after (1/5/15 min; anything above ~0.5 means other work shared the CPUs)
 build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
 conditions:  everything on loopback; one gateway process (one I/O thread), identity, redis and the
-             load generator ($threads thread(s)) share the same CPUs; TLS 1.3, one user's token
+             load generator ($threads thread(s)) share the same CPUs (scheduling runs idle); TLS 1.3, one user's token
 
 HTTPS GET /v1/me (gateway verifies the token, one RPC to identity, JSON back),
 $http_connections keep-alive connections, ${http_seconds} s measured after 1 s warm-up:
