@@ -63,6 +63,8 @@ const std::vector<Route>& public_routes() {
        "alliance.scheduling.v1.BookSeriesRequest", "alliance.scheduling.v1.BookSeriesResponse", true, 201},
       {"POST", "/v1/appointment-series/{series_id}/cancel", "scheduling", "alliance.scheduling.v1.Scheduling/CancelSeries",
        "alliance.scheduling.v1.CancelSeriesRequest", "alliance.scheduling.v1.CancelSeriesResponse", true, 200},
+      {"POST", "/v1/appointment-series/{series_id}/reschedule", "scheduling", "alliance.scheduling.v1.Scheduling/RescheduleSeries",
+       "alliance.scheduling.v1.RescheduleSeriesRequest", "alliance.scheduling.v1.RescheduleSeriesResponse", true, 200},
       {"POST", "/v1/waitlist", "scheduling", "alliance.scheduling.v1.Scheduling/JoinWaitlist",
        "alliance.scheduling.v1.JoinWaitlistRequest", "alliance.scheduling.v1.WaitlistEntryResponse", true, 201},
       {"GET", "/v1/waitlist", "scheduling", "alliance.scheduling.v1.Scheduling/ListWaitlist",

@@ -48,6 +48,7 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
   add(server, service, peers, "ListAppointments", &S::list_appointments);
   add(server, service, peers, "BookSeries", &S::book_series);
   add(server, service, peers, "CancelSeries", &S::cancel_series);
+  add(server, service, peers, "RescheduleSeries", &S::reschedule_series);
 }
 
 void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,

@@ -859,4 +859,169 @@ asio::awaitable<Result<pb::CancelSeriesResponse>> SchedulingService::cancel_seri
   co_return resp;
 }
 
+
+namespace {
+
+// Where a series occurrence starting at `old_start` goes when the series' first
+// moved occurrence goes from `first_old` to `first_new`: the new first's local wall
+// time, on the occurrence's local date shifted by the first's local day shift. The
+// same policy as series_starts for times a DST change makes odd: a nonexistent
+// wall time moves forward by the gap, an ambiguous one takes the earlier instant.
+Instant follow_rhythm(const date::time_zone* zone, Instant first_old, Instant first_new, Instant old_start) {
+  if (old_start == first_old) return first_new;
+  const auto old_first_local = zone->to_local(first_old);
+  const auto new_first_local = zone->to_local(first_new);
+  const auto new_first_day = date::floor<date::days>(new_first_local);
+  const auto shift = new_first_day - date::floor<date::days>(old_first_local);
+  const auto wall = new_first_local - new_first_day;
+  const date::local_seconds local = date::floor<date::days>(zone->to_local(old_start)) + shift + wall;
+  const date::local_info info = zone->get_info(local);
+  return Instant{local.time_since_epoch() - info.first.offset};
+}
+
+// A check_slot failure about start_time, said about new_start_time.
+Error about_new_start(Error e) {
+  if (e.field == "start_time") {
+    e.field = "new_start_time";
+    if (e.message.rfind("start_time", 0) == 0) e.message = "new_" + e.message;
+  }
+  return e;
+}
+
+}  // namespace
+
+asio::awaitable<Result<pb::RescheduleSeriesResponse>> SchedulingService::reschedule_series(
+    const pb::RescheduleSeriesRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = require_id(req.series_id(), "series_id"); !s) co_return s.error();
+  if (auto s = require_id(req.from_appointment_id(), "from_appointment_id"); !s) co_return s.error();
+  auto first_new = parse_instant(req.new_start_time(), "new_start_time");
+  if (!first_new) co_return first_new.error();
+  const std::string on_conflict = req.on_conflict().empty() ? "reject" : req.on_conflict();
+  if (on_conflict != "skip" && on_conflict != "reject")
+    co_return invalid_argument("on_conflict", "on_conflict: must be \"reject\" or \"skip\"");
+
+  auto rows = co_await store_.series_appointments(req.series_id());
+  if (!rows) co_return rows.error();
+  // Every occurrence shares practice, therapist and client: one visibility answer.
+  if (rows->empty() || !may_see(*caller, rows->front()))
+    co_return not_found("series_id", "series_id: no such series");
+  auto from = std::find_if(rows->begin(), rows->end(),
+                           [&](const Appointment& a) { return a.id == req.from_appointment_id(); });
+  if (from == rows->end())
+    co_return not_found("from_appointment_id", "from_appointment_id: not an occurrence of this series");
+  const auto t = now();
+  if (!holds_time(from->status))
+    co_return precondition("from_appointment_id", "from_appointment_id: a " +
+                                                      std::string(status_name(from->status)) +
+                                                      " occurrence cannot be moved");
+  if (from->start <= t)
+    co_return precondition("from_appointment_id", "from_appointment_id: this occurrence has already started");
+  const Instant first_old = from->start;
+  std::vector<Appointment> movers;
+  for (const auto& a : *rows)
+    if (a.start >= first_old && a.start > t && holds_time(a.status)) movers.push_back(a);
+
+  auto type = co_await store_.find_type(from->type_id);
+  if (!type) co_return type.error();
+  if (!*type) co_return make_error(Code::kInternal, "appointment type missing");
+  if (caller->role == Role::kClient && !(*type)->client_self_booking)
+    co_return denied("clients cannot move this appointment type themselves; ask the front desk");
+  auto avail = co_await store_.find_availability(from->therapist_id);
+  if (!avail) co_return avail.error();
+  if (!*avail) co_return precondition("therapist_id", "therapist_id: the therapist has no availability set");
+  const auto& availability = (*avail)->availability;
+  auto zone = find_time_zone(availability.time_zone);
+  if (!zone) co_return zone.error();
+
+  std::vector<Instant> targets;
+  for (const auto& a : movers) targets.push_back(follow_rhythm(*zone, first_old, *first_new, a.start));
+  const auto [lo, hi] = std::minmax_element(targets.begin(), targets.end());
+  auto blocking = co_await store_.blocking(from->therapist_id, *lo - days(2), *hi + days(2), {}, from->client_id);
+  if (!blocking) co_return blocking.error();
+  // The others: everything but the moving occurrences (no two rows of a therapist
+  // share a time, so start and end name a row).
+  std::vector<Booked> others = std::move(*blocking);
+  for (const auto& m : movers) {
+    auto it = std::find_if(others.begin(), others.end(),
+                           [&](const Booked& b) { return b.start == m.start && b.end == m.end; });
+    if (it != others.end()) others.erase(it);
+  }
+
+  // Check each occurrence against the others, the ones kept where they are and
+  // the new times of the ones accepted before it; skipping one puts its old time
+  // back on the calendar, so repeat until nothing more is skipped.
+  std::vector<std::string> reasons(movers.size());
+  std::vector<bool> skipped(movers.size(), false);
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<Booked> taken = others;
+    for (std::size_t i = 0; i < movers.size(); ++i)
+      if (skipped[i]) taken.push_back(movers[i].as_booked());
+    for (std::size_t i = 0; i < movers.size(); ++i) {
+      if (skipped[i]) continue;
+      const auto& m = movers[i];
+      auto rules = (*type)->rules();
+      rules.duration = std::chrono::duration_cast<minutes>(m.end - m.start);
+      rules.buffer_before = minutes(m.buffer_before_minutes);
+      rules.buffer_after = minutes(m.buffer_after_minutes);
+      if (auto ok = check_slot(availability, rules, taken, targets[i], t); !ok) {
+        Error e = about_new_start(ok.error());
+        if (on_conflict == "reject")
+          co_return Error{e.code,
+                          "occurrence of " + format_local_minutes(*zone, m.start) + " moving to " +
+                              format_local_minutes(*zone, targets[i]) + ": " + e.message,
+                          "new_start_time"};
+        reasons[i] = e.message;
+        skipped[i] = true;
+        again = true;
+        continue;
+      }
+      Appointment moved = m;
+      moved.end = targets[i] + (m.end - m.start);
+      moved.start = targets[i];
+      taken.push_back(moved.as_booked());
+    }
+  }
+  std::vector<Move> moves;
+  for (std::size_t i = 0; i < movers.size(); ++i)
+    if (!skipped[i]) moves.push_back(Move{movers[i].id, targets[i], movers[i].version});
+  if (moves.empty())
+    co_return Error{Code::kAlreadyExists,
+                    "new_start_time: no occurrence of the series can be moved (first: " + reasons.front() + ")",
+                    "new_start_time"};
+
+  auto saved = co_await store_.move_appointments(std::move(moves), caller->user_id);
+  if (!saved) co_return about_new_start(std::move(saved).error());
+  changed();
+  for (std::size_t i = 0; i < movers.size(); ++i)
+    if (!skipped[i]) slot_freed(movers[i]);  // the old times (the version check pinned them)
+
+  pb::RescheduleSeriesResponse resp;
+  resp.set_series_id(req.series_id());
+  std::size_t next_saved = 0;
+  for (std::size_t i = 0; i < movers.size(); ++i) {
+    auto* o = resp.add_occurrences();
+    o->set_appointment_id(movers[i].id);
+    o->set_previous_start_time(format_instant(movers[i].start));
+    o->set_new_start_time(format_instant(targets[i]));
+    o->set_local_start(format_local_minutes(*zone, targets[i]));
+    if (skipped[i]) {
+      o->set_outcome("skipped");
+      o->set_reason(reasons[i]);
+      fill(*o->mutable_appointment(), movers[i]);
+    } else {
+      o->set_outcome("moved");
+      fill(*o->mutable_appointment(), (*saved)[next_saved++]);
+    }
+  }
+  resp.set_moved(static_cast<int>(next_saved));
+  resp.set_skipped(static_cast<int>(movers.size() - next_saved));
+  log::info("series rescheduled", {{"series_id", req.series_id()},
+                                   {"moved", static_cast<std::int64_t>(next_saved)},
+                                   {"by", caller->user_id}});
+  co_return resp;
+}
+
 }  // namespace alliance::scheduling

@@ -17,7 +17,8 @@
 //   complete/no-show  the therapist (own), front desk, admin; after the start
 //   cancel         the client (own), the therapist (own), front desk, admin; a client
 //                  inside the cancellation window is flagged late_cancellation
-//   reschedule     like cancel; a client only for self-bookable types
+//   reschedule     like cancel; a client only for self-bookable types (one occurrence
+//                  or, reschedule_series, all future ones of a series)
 #include <chrono>
 #include <functional>
 #include <string>
@@ -73,6 +74,10 @@ class SchedulingService {
                                                                           const Ctx&);
   asio::awaitable<Result<pb::BookSeriesResponse>> book_series(const pb::BookSeriesRequest&, const Ctx&);
   asio::awaitable<Result<pb::CancelSeriesResponse>> cancel_series(const pb::CancelSeriesRequest&, const Ctx&);
+  // Moves an occurrence and every later one (not started, not cancelled) keeping the
+  // series' local-time rhythm; one transaction, one "rescheduled" event per moved one.
+  asio::awaitable<Result<pb::RescheduleSeriesResponse>> reschedule_series(const pb::RescheduleSeriesRequest&,
+                                                                          const Ctx&);
 
  private:
   struct BookingPlan;  // what book and book_series share after validation

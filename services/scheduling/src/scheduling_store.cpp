@@ -748,6 +748,53 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series
   co_return co_await db_->write(std::move(job));
 }
 
+asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::move_appointments(std::vector<Move> moves,
+                                                                                     std::string actor) {
+  auto job = [moves = std::move(moves), actor = std::move(actor)](Connection& c) -> Result<std::vector<Appointment>> {
+    return overlap_guard([&]() -> Result<std::vector<Appointment>> {
+      std::vector<Appointment> current;
+      current.reserve(moves.size());
+      for (const auto& m : moves) {
+        auto a = load_appointment(c, m.appointment_id);
+        if (!a || a->version != m.expected_version || !holds_time(a->status))
+          return Error{Code::kFailedPrecondition,
+                       "series_id: an occurrence changed while it was being moved; reload and try again",
+                       "series_id"};
+        current.push_back(std::move(*a));
+      }
+      // Take every moving row off the calendar first (the overlap trigger ignores a
+      // cancelled row), so an occurrence may move into time another one is leaving;
+      // each then lands with its real status and the checks and triggers see only
+      // where things end up. An error below rolls this back with the rest.
+      for (const auto& a : current) {
+        auto& st = c.prepare("UPDATE appointments SET status = 'cancelled' WHERE id = ?1");
+        st.bind_all(a.id);
+        st.step();
+      }
+      const auto now_ms = now_unix_ms();
+      std::vector<Appointment> out;
+      out.reserve(moves.size());
+      for (std::size_t i = 0; i < moves.size(); ++i) {
+        const Appointment& cur = current[i];
+        Appointment next = cur;
+        next.start = moves[i].new_start;
+        next.end = moves[i].new_start + (cur.end - cur.start);
+        next.status = AppointmentStatus::kBooked;  // a new time needs a new confirmation
+        next.version = cur.version + 1;
+        next.updated_by = actor;
+        next.updated_unix_ms = now_ms;
+        if (overlaps_stored(c, next)) return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+        if (held_by_other(c, next)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
+        update_appointment(c, next);
+        record_change(c, next, "rescheduled", actor, now_ms, cur.start);
+        out.push_back(std::move(next));
+      }
+      return out;
+    });
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
 asio::awaitable<Result<std::vector<OutboxEntry>>> SchedulingStore::unsent_events(int limit) {
   auto job = [limit](Connection& c) -> Result<std::vector<OutboxEntry>> {
     auto& st = c.prepare(

@@ -77,6 +77,13 @@ struct Change {
 // Runs on the writer thread: pure, thread-safe, no I/O. An error refuses the change.
 using Decide = std::function<Result<Change>(const Appointment& current)>;
 
+// One appointment of a multi-appointment move (a series' future occurrences).
+struct Move {
+  std::string appointment_id;
+  Instant new_start;
+  std::int64_t expected_version = 0;  // the version the caller planned from
+};
+
 struct AppointmentQuery {
   std::string practice_id;
   std::optional<std::string> therapist_id;
@@ -139,6 +146,15 @@ class SchedulingStore {
   // or after `from`, in one transaction; appointments `decide` refuses are left alone.
   asio::awaitable<Result<std::vector<Appointment>>> modify_series(std::string series_id, Instant from,
                                                                   std::string actor_user_id, Decide decide);
+
+  // Moves every appointment of `moves` in one transaction, all or nothing: each must
+  // still be booked/confirmed at `expected_version` (else kFailedPrecondition field
+  // series_id); the moving rows leave their old times first, so one may take time
+  // another is leaving; then each lands at its new start (same duration and buffers),
+  // status booked, version + 1, with history and a "rescheduled" event (previous
+  // start). A conflict at a new time -> kAlreadyExists field start_time, nothing moved.
+  asio::awaitable<Result<std::vector<Appointment>>> move_appointments(std::vector<Move> moves,
+                                                                      std::string actor_user_id);
 
   // Oldest unsent events first.
   asio::awaitable<Result<std::vector<OutboxEntry>>> unsent_events(int limit);
