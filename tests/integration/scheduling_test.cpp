@@ -337,5 +337,86 @@ TEST_F(Scheduling, EventsAppearOnTheStreamOncePerChange) {
   EXPECT_EQ(events[2].actor_user_id(), client_id_);
 }
 
+TEST_F(Scheduling, MovingAllFutureOccurrencesOfASeriesKeepsLocalTimeAcrossDstAndSkipsAConflict) {
+  // A front desk moves a weekly Tuesday 09:00 series that crosses a DST change to
+  // Thursdays 10:00: with one Thursday taken, "reject" moves nothing, "skip" moves
+  // the other three, each still at 10:00 local, and each move is one event.
+  struct Transition {
+    const char* first;     // Tuesday 09:00 local, 12 days before the transition
+    const char* moved[4];  // Thursday 10:00 local of each week
+  };
+  const Transition transitions[] = {
+      {"2027-03-02T14:00:00Z",
+       {"2027-03-04T15:00:00Z", "2027-03-11T15:00:00Z", "2027-03-18T14:00:00Z", "2027-03-25T14:00:00Z"}},
+      {"2027-10-26T13:00:00Z",
+       {"2027-10-28T14:00:00Z", "2027-11-04T14:00:00Z", "2027-11-11T15:00:00Z", "2027-11-18T15:00:00Z"}},
+      {"2028-02-29T14:00:00Z",
+       {"2028-03-02T15:00:00Z", "2028-03-09T15:00:00Z", "2028-03-16T14:00:00Z", "2028-03-23T14:00:00Z"}},
+  };
+  const Transition* pick = nullptr;
+  for (const auto& t : transitions)
+    if (std::string(t.first) > day_from_now(2)) {
+      pick = &t;
+      break;
+    }
+  ASSERT_NE(pick, nullptr) << "extend the transition table";
+  json::value body = {{"idempotency_key", new_id()}, {"therapist_id", therapist_id_}, {"client_id", client_id_},
+                      {"type_id", type_id_},         {"first_start_time", pick->first}, {"interval_weeks", 1},
+                      {"count", 4},                  {"on_conflict", "reject"}};
+  auto r = post(*desk_, "/v1/appointment-series", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto booked = json::parse(r.body);
+  const std::string series_id = str(booked, "series_id");
+  std::vector<std::string> ids, starts;
+  for (const auto& o : booked.at("occurrences").as_array()) {
+    ids.push_back(str(o.at("appointment"), "id"));
+    starts.push_back(str(o, "start_time"));
+  }
+  ASSERT_EQ(ids.size(), 4u);
+  // Another client has the third Thursday.
+  ASSERT_EQ(post(*desk_, "/v1/appointments", booking(pick->moved[2], client2_id_)).status, 201);
+
+  const std::string target = "/v1/appointment-series/" + series_id + "/reschedule";
+  json::value move = {{"from_appointment_id", ids[0]}, {"new_start_time", pick->moved[0]}, {"on_conflict", "reject"}};
+  auto rejected = post(*desk_, target, move);
+  EXPECT_EQ(rejected.status, 409) << rejected.body;
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto a = desk_->get_json("/v1/appointments/" + ids[i]);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(str(a->at("appointment"), "start_time"), starts[i]);
+  }
+
+  move.as_object()["on_conflict"] = "skip";
+  auto skipped = post(*desk_, target, move);
+  ASSERT_EQ(skipped.status, 200) << skipped.body;
+  auto resp = json::parse(skipped.body);
+  EXPECT_EQ(resp.at("moved").as_int64(), 3);
+  EXPECT_EQ(resp.at("skipped").as_int64(), 1);
+  const auto& occ = resp.at("occurrences").as_array();
+  ASSERT_EQ(occ.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto a = desk_->get_json("/v1/appointments/" + ids[i]);
+    ASSERT_TRUE(a);
+    if (i == 2) {
+      EXPECT_EQ(str(occ[i], "outcome"), "skipped");
+      EXPECT_EQ(str(a->at("appointment"), "start_time"), starts[i]);
+      continue;
+    }
+    EXPECT_EQ(str(occ[i], "outcome"), "moved");
+    EXPECT_EQ(str(a->at("appointment"), "start_time"), pick->moved[i]);
+    EXPECT_EQ(str(a->at("appointment"), "local_start").substr(10), "T10:00");
+  }
+  // One "rescheduled" event per moved occurrence, none for the skipped one.
+  ASSERT_TRUE(wait_until([&] { return events_for(ids[3]).size() == 2; }, 10s));
+  for (std::size_t i : {0u, 1u, 3u}) {
+    auto events = events_for(ids[i]);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1].type(), "rescheduled");
+    EXPECT_EQ(events[1].previous_start_time(), starts[i]);
+    EXPECT_EQ(events[1].version(), 2);
+  }
+  EXPECT_EQ(events_for(ids[2]).size(), 1u);
+}
+
 }  // namespace
 }  // namespace alliance::testing
