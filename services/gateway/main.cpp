@@ -37,6 +37,8 @@ int main(int argc, char** argv) try {
   http.ws_idle_timeout = config.duration("ws_idle_timeout", std::chrono::seconds(60));
   http.ws_ping_interval = config.duration("ws_ping_interval", std::chrono::seconds(20));
   auto ready_file = config.output_path("ready_file", "");
+  auto identity_name = config.string("identity_name", "identity");
+  auto scheduling_name = config.string("scheduling_name", "scheduling");
   config.reject_unknown();
 
   asio::io_context io(1);
@@ -44,9 +46,9 @@ int main(int argc, char** argv) try {
   SSL_CTX_set_mode(public_tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle sockets hold no TLS buffers
   auto rpc_tls = net::make_rpc_client_context(rpc_files);
   net::RpcClient identity(io.get_executor(), rpc_tls,
-                          {identity_at.host, identity_at.port, config.string("identity_name", "identity")});
+                          {identity_at.host, identity_at.port, identity_name});
   net::RpcClient scheduling(io.get_executor(), rpc_tls,
-                            {scheduling_at.host, scheduling_at.port, config.string("scheduling_name", "scheduling")});
+                            {scheduling_at.host, scheduling_at.port, scheduling_name});
   redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
   gateway::Gateway gw(io.get_executor(), options, {{"identity", &identity}, {"scheduling", &scheduling}}, redis);
   redis::Subscriber subscriber(

@@ -120,5 +120,22 @@ TEST(GatewayBinary, BadConfigurationStopsItNamingTheKey) {
   }
 }
 
+TEST(GatewayBinary, ShippedExampleConfigIsAccepted) {
+  // deploy/config/gateway.conf sets every key; only machine-specific paths are overridden.
+  TempDir dir;
+  const auto& c = dev_certs();
+  auto ready = dir.path() / "gw.ready";
+  auto p = Process::start(Process::Options{
+      binary("services/gateway/alliance-gateway"),
+      {"--config", std::string(ALLIANCE_SOURCE_DIR) + "/deploy/config/gateway.conf", "--listen", "127.0.0.1:0",
+       "--tls_cert", c.public_cert().string(), "--tls_key", c.public_key().string(), "--rpc_ca", c.ca().string(),
+       "--rpc_cert", c.cert("gateway").string(), "--rpc_key", c.key("gateway").string(), "--ready_file",
+       ready.string()},
+      {},
+      dir.path() / "gw.log",
+      {}});
+  EXPECT_NO_THROW(wait_for_ready_file(ready, 10s, &p)) << p.log();
+}
+
 }  // namespace
 }  // namespace alliance::testing
