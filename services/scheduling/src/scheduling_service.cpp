@@ -538,42 +538,35 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::cancel_appoi
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::complete_appointment(
     const pb::CompleteAppointmentRequest& req, const Ctx& ctx) {
-  auto caller = require_user(ctx);
-  if (!caller) co_return caller.error();
-  auto seen = co_await visible_appointment(*caller, req.appointment_id());
-  if (!seen) co_return seen.error();
-  if (auto s = may_change(*caller, *seen, "complete"); !s) co_return s.error();
-  const auto t = now();
-  const std::int64_t expected = req.expected_version();
-  Decide decide = [t, expected](const Appointment& a) -> Result<Change> {
-    if (auto s = expect_version(a, expected); !s) return s.error();
-    if (auto s = must_hold_time(a, "completed"); !s) return s.error();
-    if (t < a.start) return precondition("status", "status: the appointment has not started yet");
-    Change c{a, "completed", std::nullopt};
-    c.next.status = AppointmentStatus::kCompleted;
-    return c;
-  };
-  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+  // Named outside the co_await (g++ 12 double-frees temporaries with strings built inside one).
+  Closing closing{"complete", "completed", "completed", AppointmentStatus::kCompleted};
+  co_return co_await close_after_start(ctx, req.appointment_id(), req.expected_version(), std::move(closing));
 }
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::mark_no_show(const pb::MarkNoShowRequest& req,
                                                                                 const Ctx& ctx) {
+  Closing closing{"no_show", "no_show", "marked no-show", AppointmentStatus::kNoShow};
+  co_return co_await close_after_start(ctx, req.appointment_id(), req.expected_version(), std::move(closing));
+}
+
+// Completed and no-show share their rules: staff only, a held time, and only once it has started.
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::close_after_start(
+    const Ctx& ctx, const std::string& appointment_id, std::int64_t expected, Closing closing) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
-  auto seen = co_await visible_appointment(*caller, req.appointment_id());
+  auto seen = co_await visible_appointment(*caller, appointment_id);
   if (!seen) co_return seen.error();
-  if (auto s = may_change(*caller, *seen, "no_show"); !s) co_return s.error();
+  if (auto s = may_change(*caller, *seen, closing.permission); !s) co_return s.error();
   const auto t = now();
-  const std::int64_t expected = req.expected_version();
-  Decide decide = [t, expected](const Appointment& a) -> Result<Change> {
+  Decide decide = [t, expected, closing](const Appointment& a) -> Result<Change> {
     if (auto s = expect_version(a, expected); !s) return s.error();
-    if (auto s = must_hold_time(a, "marked no-show"); !s) return s.error();
+    if (auto s = must_hold_time(a, closing.verb); !s) return s.error();
     if (t < a.start) return precondition("status", "status: the appointment has not started yet");
-    Change c{a, "no_show", std::nullopt};
-    c.next.status = AppointmentStatus::kNoShow;
+    Change c{a, closing.history_action, std::nullopt};
+    c.next.status = closing.status;
     return c;
   };
-  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+  co_return co_await transition(*caller, appointment_id, std::move(decide));
 }
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_appointment(

@@ -86,6 +86,14 @@ class SchedulingService {
   // The appointment if the caller may see it, else kNotFound.
   asio::awaitable<Result<Appointment>> visible_appointment(const Caller& caller, const std::string& id);
   // `saved` (optional) receives the appointment as committed.
+  struct Closing {
+    std::string permission;      // what may_change() is asked
+    std::string history_action;  // recorded in the history and the event
+    std::string verb;            // for "cannot be <verb>" messages
+    AppointmentStatus status;
+  };
+  asio::awaitable<Result<pb::AppointmentResponse>> close_after_start(const Ctx& ctx, const std::string& appointment_id,
+                                                                     std::int64_t expected_version, Closing closing);
   asio::awaitable<Result<pb::AppointmentResponse>> transition(const Caller& caller, const std::string& id,
                                                               Decide decide, Appointment* saved = nullptr);
   void slot_freed(const Appointment& a);
