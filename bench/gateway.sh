@@ -24,8 +24,8 @@ ws_connections="${BENCH_WS_CONNECTIONS:-10000}"
 threads="${BENCH_LOADGEN_THREADS:-1}"
 loadgen="$build/tools/loadgen/alliance-loadgen"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 # Open files: the gateway (started from this shell) and the load generator each hold
 # one descriptor per WebSocket. The hard limit here is 20000.
@@ -39,51 +39,8 @@ ulimit -n "$want_nofile"
 log "building (scripts/build into $build)"
 "$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliance-scheduling alliancectl >/dev/null
 
-# A port nothing listens on or connects from now, below the ephemeral range so the
-# load generator's own sockets never take it. Sets $port (not called in a subshell,
-# so the ports already picked are remembered and never handed out twice).
-taken_ports=()
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    [[ " ${taken_ports[*]} " == *" $p "* ]] && continue
-    if ! ss -Htan "( sport = :$p )" | grep -q .; then taken_ports+=("$p"); port="$p"; return 0; fi
-  done
-  die "no free port found"
-}
-free_port; gateway_port="$port"
-free_port; identity_port="$port"
-free_port; scheduling_port="$port"
-free_port; redis_port="$port"
-export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
-  ALLIANCE_SCHEDULING_PORT="$scheduling_port" ALLIANCE_REDIS_PORT="$redis_port"
-state="$(mktemp -d /tmp/alliance-bench.XXXXXX)"
-export ALLIANCE_RUN_DIR="$state"
-loadgen_pid=""
-
-cleanup() {
-  local rc=$?
-  [[ -n "$loadgen_pid" ]] && kill -TERM "$loadgen_pid" 2>/dev/null && wait "$loadgen_pid" 2>/dev/null
-  "$root/scripts/run" stop >/dev/null 2>&1 || true
-  if [[ "${BENCH_KEEP_STATE:-0}" == 1 || $rc -ne 0 ]]; then
-    log "state and logs kept in $state"
-  else
-    rm -rf "$state"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log "starting redis, identity, scheduling and gateway (state $state; gateway port $gateway_port)"
-"$root/scripts/run" start >"$state/run.out" 2>&1 || { tail -n 30 "$state/run.out" >&2; die "scripts/run start failed"; }
-# A port collision with someone else's server would let scripts/run talk to the wrong
-# process: insist that the four processes it started are the ones alive.
-run_status="$("$root/scripts/run" status)"
-[[ "$(grep -c ': running' <<<"$run_status")" == 4 ]] || { echo "$run_status" >&2; die "a service is not running"; }
+start_system
 gateway_pid="$(cat "$state/gateway.pid")"
-gateway="https://127.0.0.1:$gateway_port"
-ca="$state/certs/ca.pem"
 
 # --- bootstrap through the public API: a practice, its admin, one client user -------
 # Secrets go through 0600 files (curl -d @file, -H @file), never the command line.
@@ -146,6 +103,7 @@ rm -f "$state/ws.ready"
   --threads "$threads" --hold 15 --source-ips 127.0.0.1-127.0.0.20 --connect-budget 180 \
   --ready-file "$state/ws.ready" >"$state/ws.out" 2>&1 &
 loadgen_pid=$!
+bench_pids+=("$loadgen_pid")
 deadline=$(( SECONDS + 200 ))
 while [[ ! -s "$state/ws.ready" ]] && kill -0 "$loadgen_pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
 [[ -s "$state/ws.ready" ]] || { cat "$state/ws.out" >&2; die "the WebSocket connect phase did not finish"; }
@@ -153,7 +111,7 @@ sleep 2  # let the last sessions' first writes settle
 rss_held="$(rss_kib)"
 gateway_connections="$(ss -Htn state established "( sport = :$gateway_port )" | wc -l)"
 wait "$loadgen_pid" || true
-loadgen_pid=""
+bench_pids=()
 cat "$state/ws.out" >&2
 sleep 2
 gateway_alive || die "the gateway died or stopped answering /readyz after the WebSocket run"

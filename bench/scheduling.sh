@@ -30,56 +30,14 @@ race_rounds="${BENCH_RACE_ROUNDS:-20}"
 racers="${BENCH_RACERS:-100}"
 bench="$build/bench/scheduling/alliance-scheduling-bench"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 log "building (scripts/build into $build)"
 "$root/scripts/build" --target alliance-scheduling-bench alliance-gateway alliance-identity alliance-scheduling \
   alliancectl >/dev/null
 
-# A port nothing listens on or connects from now, below the ephemeral range. Sets
-# $port (not called in a subshell, so no port is handed out twice).
-taken_ports=()
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    [[ " ${taken_ports[*]} " == *" $p "* ]] && continue
-    if ! ss -Htan "( sport = :$p )" | grep -q .; then taken_ports+=("$p"); port="$p"; return 0; fi
-  done
-  die "no free port found"
-}
-free_port; gateway_port="$port"
-free_port; identity_port="$port"
-free_port; scheduling_port="$port"
-free_port; redis_port="$port"
-export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
-  ALLIANCE_SCHEDULING_PORT="$scheduling_port" ALLIANCE_REDIS_PORT="$redis_port"
-state="$(mktemp -d /tmp/alliance-bench.XXXXXX)"
-export ALLIANCE_RUN_DIR="$state"
-
-sampler_pid=""
-cleanup() {
-  local rc=$?
-  [[ -n "$sampler_pid" ]] && kill -TERM "$sampler_pid" 2>/dev/null && wait "$sampler_pid" 2>/dev/null
-  "$root/scripts/run" stop >/dev/null 2>&1 || true
-  if [[ "${BENCH_KEEP_STATE:-0}" == 1 || $rc -ne 0 ]]; then
-    log "state and logs kept in $state"
-  else
-    rm -rf "$state"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log "starting redis, identity, scheduling and gateway (state $state; gateway port $gateway_port)"
-"$root/scripts/run" start >"$state/run.out" 2>&1 || { tail -n 30 "$state/run.out" >&2; die "scripts/run start failed"; }
-# A port collision with someone else's server would let scripts/run talk to the wrong
-# process: insist that the four processes it started are the ones alive.
-run_status="$("$root/scripts/run" status)"
-[[ "$(grep -c ': running' <<<"$run_status")" == 4 ]] || { echo "$run_status" >&2; die "a service is not running"; }
-gateway="https://127.0.0.1:$gateway_port"
-ca="$state/certs/ca.pem"
+start_system
 
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -91,6 +49,7 @@ started=$SECONDS
 # The 1-minute load average every 2 s while the benchmark runs (other work shares the CPUs).
 ( while :; do cut -d' ' -f1 /proc/loadavg; sleep 2; done ) >"$state/load.samples" &
 sampler_pid=$!
+bench_pids+=("$sampler_pid")
 
 log "running alliance-scheduling-bench (bootstrap, search, bookings, same-slot rounds)"
 bench_rc=0
@@ -101,7 +60,7 @@ timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/c
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true
-sampler_pid=""
+bench_pids=()
 load_during="$(sort -g "$state/load.samples" | sed -n '1p;$p' | paste -sd' ' | awk '{ print $1 " to " $NF }')"
 cpu_line=""
 for s in "${names[@]}"; do

@@ -1,0 +1,61 @@
+# Shared by the bench scripts (source it): logging, free ports, and a private
+# Alliance system (redis, identity, scheduling, gateway) started with
+# scripts/run in a temporary state folder and stopped on exit.
+# Expects $root to be set. Sets gateway_port, identity_port, scheduling_port,
+# redis_port, state, gateway (URL) and ca (CA file).
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+# A port nothing listens on or connects from now, below the ephemeral range so
+# load generators' own sockets never take it. Sets $port (not called in a
+# subshell, so the ports already picked are remembered and never handed out twice).
+taken_ports=()
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 12000 ))
+    [[ " ${taken_ports[*]} " == *" $p "* ]] && continue
+    if ! ss -Htan "( sport = :$p )" | grep -q .; then taken_ports+=("$p"); port="$p"; return 0; fi
+  done
+  die "no free port found"
+}
+
+# Background helpers a script starts (load generators, samplers): stopped on exit.
+bench_pids=()
+
+bench_cleanup() {
+  local rc=$? pid
+  for pid in "${bench_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  "$root/scripts/run" stop >/dev/null 2>&1 || true
+  if [[ "${BENCH_KEEP_STATE:-0}" == 1 || $rc -ne 0 ]]; then
+    log "state and logs kept in $state"
+  else
+    rm -rf "$state"
+  fi
+}
+
+start_system() {
+  free_port; gateway_port="$port"
+  free_port; identity_port="$port"
+  free_port; scheduling_port="$port"
+  free_port; redis_port="$port"
+  export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
+    ALLIANCE_SCHEDULING_PORT="$scheduling_port" ALLIANCE_REDIS_PORT="$redis_port"
+  state="$(mktemp -d /tmp/alliance-bench.XXXXXX)"
+  export ALLIANCE_RUN_DIR="$state"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+
+  log "starting redis, identity, scheduling and gateway (state $state; gateway port $gateway_port)"
+  "$root/scripts/run" start >"$state/run.out" 2>&1 || { tail -n 30 "$state/run.out" >&2; die "scripts/run start failed"; }
+  # A port collision with someone else's server would let scripts/run talk to the
+  # wrong process: insist that the four processes it started are the ones alive.
+  local run_status
+  run_status="$("$root/scripts/run" status)"
+  [[ "$(grep -c ': running' <<<"$run_status")" == 4 ]] || { echo "$run_status" >&2; die "a service is not running"; }
+  gateway="https://127.0.0.1:$gateway_port"
+  ca="$state/certs/ca.pem"
+}
