@@ -6,12 +6,10 @@
 // every date below is hand-checkable: New York is UTC-5 in January.
 #include <gtest/gtest.h>
 
-#include <map>
-#include <set>
-
 #include "alliance/core/ids.hpp"
 #include "alliance/redis/client.hpp"
 #include "event_publisher.hpp"
+#include "io_test_support.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 #include "scheduling_service.hpp"
@@ -19,31 +17,7 @@
 namespace alliance::scheduling {
 namespace {
 
-using namespace std::chrono_literals;
-
-// identity's facts, in memory.
-class FakeDirectory final : public UserDirectory {
- public:
-  void add(const std::string& id, const std::string& practice, Role role) { users_[id] = {id, practice, role}; }
-  void link(const std::string& client, const std::string& therapist) { team_.insert({client, therapist}); }
-
-  asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string id) override {
-    auto it = users_.find(id);
-    if (it == users_.end()) co_return std::optional<UserFacts>();
-    co_return std::optional<UserFacts>(it->second);
-  }
-  asio::awaitable<Result<bool>> on_care_team(std::string client, std::string therapist) override {
-    co_return team_.contains({client, therapist});
-  }
-
- private:
-  std::map<std::string, UserFacts> users_;
-  std::set<std::pair<std::string, std::string>> team_;
-};
-
-Instant at(const char* rfc3339) { return *parse_instant(rfc3339, "t"); }
-
-class SchedulingServiceTest : public ::testing::Test {
+class SchedulingServiceTest : public IoTest {
  protected:
   static void SetUpTestSuite() { redis_server_ = new testing::RedisServer(); }
   static void TearDownTestSuite() {
@@ -96,39 +70,6 @@ class SchedulingServiceTest : public ::testing::Test {
     io_.poll();
     publisher_.reset();
     store_.reset();
-  }
-
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    std::optional<T> out;
-    bool done = false;
-    std::exception_ptr ep;
-    asio::co_spawn(
-        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(a)); },
-        [&](std::exception_ptr e) {
-          ep = e;
-          done = true;
-        });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(50ms);
-    if (ep) std::rethrow_exception(ep);
-    if (!done) throw std::runtime_error("operation did not finish within 10 s");
-    return std::move(*out);
-  }
-
-  bool pump_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) io_.run_one_for(20ms);
-    return pred();
-  }
-
-  static net::CallContext as(const std::string& user, Role role, const std::string& practice = kPractice) {
-    net::CallContext ctx;
-    ctx.caller.set_user_id(user);
-    ctx.caller.set_practice_id(practice);
-    ctx.caller.set_role(std::string(role_name(role)));
-    ctx.peer_name = "gateway";
-    return ctx;
   }
 
   void hours(const std::string& therapist) {
@@ -233,7 +174,6 @@ class SchedulingServiceTest : public ::testing::Test {
 
   static inline testing::RedisServer* redis_server_ = nullptr;
   testing::TempDir dir_;
-  asio::io_context io_;
   Instant now_{};
   std::unique_ptr<SchedulingStore> store_;
   std::unique_ptr<redis::Client> redis_;

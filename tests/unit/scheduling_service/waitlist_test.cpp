@@ -5,14 +5,12 @@
 // the expiry tests use holds of a fraction of a second and wait on conditions.
 #include <gtest/gtest.h>
 
-#include <map>
-#include <set>
-
 #include "alliance/core/ids.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
 #include "alliance/redis/subscriber.hpp"
 #include "calendar_feed.hpp"
+#include "io_test_support.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 #include "scheduling_service.hpp"
@@ -20,26 +18,6 @@
 
 namespace alliance::scheduling {
 namespace {
-
-using namespace std::chrono_literals;
-
-class Directory final : public UserDirectory {
- public:
-  void add(const std::string& id, const std::string& practice, Role role) { users_[id] = {id, practice, role}; }
-  void link(const std::string& client, const std::string& therapist) { team_.insert({client, therapist}); }
-  asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string id) override {
-    auto it = users_.find(id);
-    if (it == users_.end()) co_return std::optional<UserFacts>();
-    co_return std::optional<UserFacts>(it->second);
-  }
-  asio::awaitable<Result<bool>> on_care_team(std::string client, std::string therapist) override {
-    co_return team_.contains({client, therapist});
-  }
-
- private:
-  std::map<std::string, UserFacts> users_;
-  std::set<std::pair<std::string, std::string>> team_;
-};
 
 constexpr const char* kPractice = "practice-1";
 constexpr const char* kAdmin = "admin-1";
@@ -53,7 +31,7 @@ constexpr const char* kDan = "client-dan";  // holds the appointment that gets c
 // Tuesday 2030-01-08 09:00 in New York.
 constexpr const char* kSlot = "2030-01-08T14:00:00Z";
 
-class WaitlistTest : public ::testing::Test {
+class WaitlistTest : public IoTest {
  protected:
   static void SetUpTestSuite() { redis_server_ = new testing::RedisServer(); }
   static void TearDownTestSuite() {
@@ -137,38 +115,6 @@ class WaitlistTest : public ::testing::Test {
     store_.reset();
   }
 
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    std::optional<T> out;
-    bool done = false;
-    std::exception_ptr ep;
-    asio::co_spawn(
-        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(a)); },
-        [&](std::exception_ptr e) {
-          ep = e;
-          done = true;
-        });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(50ms);
-    if (ep) std::rethrow_exception(ep);
-    if (!done) throw std::runtime_error("operation did not finish within 10 s");
-    return std::move(*out);
-  }
-
-  bool pump_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) io_.run_one_for(20ms);
-    return pred();
-  }
-
-  static net::CallContext as(const std::string& user, Role role) {
-    net::CallContext ctx;
-    ctx.caller.set_user_id(user);
-    ctx.caller.set_practice_id(kPractice);
-    ctx.caller.set_role(std::string(role_name(role)));
-    ctx.peer_name = "gateway";
-    return ctx;
-  }
   static net::CallContext client(const std::string& id) { return as(id, Role::kClient); }
 
   // The client joins for Tuesday..Friday of that week; `weekdays` empty = any day.
@@ -239,9 +185,8 @@ class WaitlistTest : public ::testing::Test {
 
   static inline testing::RedisServer* redis_server_ = nullptr;
   testing::TempDir dir_;
-  asio::io_context io_;
   Instant now_ = *parse_instant("2030-01-07T12:00:00Z", "t");
-  Directory directory_;
+  FakeDirectory directory_;
   std::unique_ptr<redis::Client> redis_;
   std::unique_ptr<SchedulingStore> store_;
   std::unique_ptr<Waitlist> waitlist_;
