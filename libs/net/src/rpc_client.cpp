@@ -242,6 +242,7 @@ void RpcClient::Impl::on_response(pb::Frame&& frame) {
     error.message = std::move(*frame.mutable_error_message());
     error.field = std::move(*frame.mutable_error_field());
     error.retry_after = std::chrono::milliseconds(frame.retry_after_ms());
+    error.detail = std::move(*frame.mutable_payload());
     p->result.emplace(std::move(error));
   }
   p->timer.cancel();

@@ -30,6 +30,7 @@ void send_error(FrameConnection& conn, std::uint64_t call_id, const Error& error
   frame.set_error_field(error.field);
   if (error.retry_after.count() > 0)
     frame.set_retry_after_ms(static_cast<std::uint32_t>(error.retry_after.count()));
+  if (!error.detail.empty()) frame.set_payload(error.detail);
   conn.send(encode_frame(frame));
 }
 

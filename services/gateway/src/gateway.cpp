@@ -228,7 +228,13 @@ asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
                                                     options_.rpc_timeout);
   metrics_.observe_rpc(route.service, route.rpc_method, result ? Code::kOk : result.error().code,
                        seconds_since(rpc_t0));
-  if (!result) co_return finish(error_reply(result.error()));
+  if (!result) {
+    // A detail is a message of the route's response type; anything else is dropped.
+    std::string detail_json;
+    if (!result.error().detail.empty() && response->ParseFromString(result.error().detail))
+      detail_json = message_to_json(*response);
+    co_return finish(error_reply(result.error(), detail_json));
+  }
   if (!response->ParseFromString(*result)) {
     log::error("upstream sent an unparsable response", {{"method", route.rpc_method}});
     co_return finish(error_reply(Error{Code::kInternal, "internal error", {}}));

@@ -32,7 +32,7 @@ HttpReply error_reply(int status, std::string_view code, std::string_view messag
   return r;
 }
 
-HttpReply error_reply(const Error& error) {
+HttpReply error_reply(const Error& error, std::string_view detail_json) {
   HttpReply r;
   r.status = http_status(error.code);
   // Internal details never reach a client.
@@ -44,6 +44,10 @@ HttpReply error_reply(const Error& error) {
   if (!error.field.empty()) {
     r.body += ",\"field\":";
     log::append_json_string(r.body, error.field);
+  }
+  if (!detail_json.empty() && error.code != Code::kInternal) {
+    r.body += ",\"detail\":";
+    r.body += detail_json;
   }
   r.body += "}}";
   if (error.code == Code::kResourceExhausted && error.retry_after.count() > 0) {

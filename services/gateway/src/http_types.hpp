@@ -28,7 +28,8 @@ struct HttpReply {
 // The one place an Error becomes an HTTP status and body:
 // {"error":{"code":"invalid_argument","message":"...","field":"..."}}.
 int http_status(Code code);
-HttpReply error_reply(const Error& error);
+// `detail_json`, if not empty, is added as the error's "detail" (a JSON object).
+HttpReply error_reply(const Error& error, std::string_view detail_json = {});
 HttpReply error_reply(int status, std::string_view code, std::string_view message);
 
 // Splits "/path?query" into its parts.

@@ -43,7 +43,14 @@ TEST(HttpTypes, ErrorsMapToStatusAndJsonBody) {
   EXPECT_EQ(l.status, 429);
   ASSERT_EQ(l.headers.size(), 1u);
   EXPECT_EQ(l.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
-  auto internal = error_reply(Error{Code::kInternal, "sqlite said: no such table users", {}});
+  auto stale = error_reply(Error{Code::kFailedPrecondition, "keys: the device list changed", "keys"},
+                           R"({"recipients":{"devices":[]}})");
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(stale.body,
+            R"({"error":{"code":"failed_precondition","message":"keys: the device list changed","field":"keys",)"
+            R"("detail":{"recipients":{"devices":[]}}}})");
+  auto internal = error_reply(Error{Code::kInternal, "sqlite said: no such table users", {}}, R"({"x":1})");
+  EXPECT_EQ(internal.body.find("detail"), std::string::npos);
   EXPECT_EQ(internal.status, 500);
   EXPECT_EQ(internal.body.find("sqlite"), std::string::npos);
   EXPECT_EQ(http_status(Code::kNotFound), 404);

@@ -104,7 +104,10 @@ class RpcTest : public ::testing::Test {
         });
     server_->handle<Notice, Notice>(
         std::string(kFail), [](const Notice&, const CallContext&) -> asio::awaitable<Result<Notice>> {
-          Error e{Code::kResourceExhausted, "too many bookings, slow down", "start_time", 1500ms};
+          Notice detail;
+          detail.set_text("try 10:30 instead");
+          Error e{Code::kResourceExhausted, "too many bookings, slow down", "start_time", 1500ms,
+                  detail.SerializeAsString()};
           co_return e;
         });
     server_->handle<Notice, Notice>(
@@ -210,7 +213,7 @@ TEST_F(RpcTest, FiveHundredConcurrentCallsShareOneConnection) {
   EXPECT_EQ(client->stats().errors, 0u);
 }
 
-TEST_F(RpcTest, HandlerErrorArrivesWithCodeMessageFieldAndRetryAfter) {
+TEST_F(RpcTest, HandlerErrorArrivesWithCodeMessageFieldRetryAfterAndDetail) {
   auto client = make_client(client_tls_);
   auto r = echo(*client, "x", 2s, kFail);
   ASSERT_FALSE(r.ok());
@@ -218,6 +221,9 @@ TEST_F(RpcTest, HandlerErrorArrivesWithCodeMessageFieldAndRetryAfter) {
   EXPECT_EQ(r.error().message, "too many bookings, slow down");
   EXPECT_EQ(r.error().field, "start_time");
   EXPECT_EQ(r.error().retry_after, 1500ms);
+  Notice detail;
+  ASSERT_TRUE(detail.ParseFromString(r.error().detail));
+  EXPECT_EQ(detail.text(), "try 10:30 instead");
   EXPECT_EQ(client->stats().errors, 1u);
 }
 

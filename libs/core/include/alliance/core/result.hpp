@@ -34,6 +34,10 @@ struct Error {
   std::string message;
   std::string field;
   std::chrono::milliseconds retry_after{0};  // with kResourceExhausted
+  // More about the failure as a serialized protobuf of the call's response type
+  // (e.g. the current recipients when a send's device list is stale). Carried in
+  // the RPC error frame's payload; the gateway shows it as the error's "detail".
+  std::string detail;
 };
 
 inline Error invalid_argument(std::string field, std::string message) {
