@@ -19,6 +19,7 @@ int main(int argc, char** argv) try {
   auto listen = config.host_port("listen", "127.0.0.1:8443");
   auto identity_at = config.host_port("identity", "127.0.0.1:7101");
   auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
+  auto messaging_at = config.host_port("messaging", "127.0.0.1:7102");
   auto redis_at = config.host_port("redis", "127.0.0.1:6379");
   net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
   auto public_cert = config.file("tls_cert");
@@ -30,7 +31,7 @@ int main(int argc, char** argv) try {
   gateway::HttpServerOptions http;
   http.host = listen.host;
   http.port = listen.port;
-  http.body_limit = config.integer("body_limit", 64 * 1024, 1024, 16 << 20);
+  http.body_limit = config.integer("body_limit", 256 * 1024, 1024, 16 << 20);  // a 64 KiB message in base64 plus its keys
   http.header_limit = config.integer("header_limit", 8 * 1024, 1024, 1 << 20);
   http.read_timeout = config.duration("read_timeout", std::chrono::seconds(10));
   http.keepalive_timeout = config.duration("keepalive_timeout", std::chrono::seconds(30));
@@ -39,6 +40,7 @@ int main(int argc, char** argv) try {
   auto ready_file = config.output_path("ready_file", "");
   auto identity_name = config.string("identity_name", "identity");
   auto scheduling_name = config.string("scheduling_name", "scheduling");
+  auto messaging_name = config.string("messaging_name", "messaging");
   config.reject_unknown();
 
   asio::io_context io(1);
@@ -49,8 +51,10 @@ int main(int argc, char** argv) try {
                           {identity_at.host, identity_at.port, identity_name});
   net::RpcClient scheduling(io.get_executor(), rpc_tls,
                             {scheduling_at.host, scheduling_at.port, scheduling_name});
+  net::RpcClient messaging(io.get_executor(), rpc_tls, {messaging_at.host, messaging_at.port, messaging_name});
   redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
-  gateway::Gateway gw(io.get_executor(), options, {{"identity", &identity}, {"scheduling", &scheduling}}, redis);
+  gateway::Gateway gw(io.get_executor(), options,
+                      {{"identity", &identity}, {"scheduling", &scheduling}, {"messaging", &messaging}}, redis);
   redis::Subscriber subscriber(
       io.get_executor(), redis::parse_options(redis_at),
       [&gw](std::string_view channel, std::string_view payload) { gw.hub().on_message(channel, payload); },

@@ -1,6 +1,7 @@
 #include "routes.hpp"
 
 #include "alliance/identity/v1/identity.pb.h"
+#include "alliance/messaging/v1/messaging.pb.h"
 #include "alliance/scheduling/v1/scheduling.pb.h"
 
 namespace alliance::gateway {
@@ -10,7 +11,8 @@ const std::vector<Route>& public_routes() {
   // generated code linked (a static library drops objects nobody references) and so
   // registered in the descriptor pool the JSON mapping looks names up in.
   [[maybe_unused]] static const bool linked = alliance::identity::v1::LoginRequest::descriptor() != nullptr &&
-                                              alliance::scheduling::v1::BookAppointmentRequest::descriptor() != nullptr;
+                                              alliance::scheduling::v1::BookAppointmentRequest::descriptor() != nullptr &&
+                                              alliance::messaging::v1::SendMessageRequest::descriptor() != nullptr;
   static const std::vector<Route> routes = {
       {"POST", "/v1/practices", "identity", "alliance.identity.v1.Identity/CreatePractice",
        "alliance.identity.v1.CreatePracticeRequest", "alliance.identity.v1.CreatePracticeResponse", false,
@@ -32,6 +34,16 @@ const std::vector<Route>& public_routes() {
        201},
       {"GET", "/v1/care-team", "identity", "alliance.identity.v1.Identity/ListCareTeam",
        "alliance.identity.v1.ListCareTeamRequest", "alliance.identity.v1.ListCareTeamResponse", true, 200},
+      {"POST", "/v1/devices", "identity", "alliance.identity.v1.Identity/RegisterDevice",
+       "alliance.identity.v1.RegisterDeviceRequest", "alliance.identity.v1.DeviceResponse", true, 201},
+      {"GET", "/v1/devices", "identity", "alliance.identity.v1.Identity/ListDevices",
+       "alliance.identity.v1.ListDevicesRequest", "alliance.identity.v1.ListDevicesResponse", true, 200},
+      {"POST", "/v1/devices/{device_id}/revoke", "identity", "alliance.identity.v1.Identity/RevokeDevice",
+       "alliance.identity.v1.RevokeDeviceRequest", "alliance.identity.v1.DeviceResponse", true, 200},
+      {"PUT", "/v1/practice/archive-key", "identity", "alliance.identity.v1.Identity/SetArchiveKey",
+       "alliance.identity.v1.SetArchiveKeyRequest", "alliance.identity.v1.ArchiveKeyResponse", true, 200},
+      {"GET", "/v1/practice/archive-key", "identity", "alliance.identity.v1.Identity/GetArchiveKey",
+       "alliance.identity.v1.GetArchiveKeyRequest", "alliance.identity.v1.ArchiveKeyResponse", true, 200},
       // scheduling
       {"POST", "/v1/appointment-types", "scheduling", "alliance.scheduling.v1.Scheduling/CreateAppointmentType",
        "alliance.scheduling.v1.CreateAppointmentTypeRequest", "alliance.scheduling.v1.CreateAppointmentTypeResponse", true, 201},
@@ -83,6 +95,39 @@ const std::vector<Route>& public_routes() {
        "alliance.scheduling.v1.RotateCalendarFeedRequest", "alliance.scheduling.v1.RotateCalendarFeedResponse", true, 200},
       {"GET", "/v1/calendars/{feed_token}.ics", "scheduling", "alliance.scheduling.v1.Scheduling/GetCalendarFeed",
        "alliance.scheduling.v1.GetCalendarFeedRequest", "alliance.scheduling.v1.CalendarFeedResponse", false, 200, true},
+      // messaging
+      {"POST", "/v1/conversations", "messaging", "alliance.messaging.v1.Messaging/OpenConversation",
+       "alliance.messaging.v1.OpenConversationRequest", "alliance.messaging.v1.ConversationResponse", true, 200},
+      {"GET", "/v1/conversations", "messaging", "alliance.messaging.v1.Messaging/ListConversations",
+       "alliance.messaging.v1.ListConversationsRequest", "alliance.messaging.v1.ListConversationsResponse", true, 200},
+      {"GET", "/v1/conversations/{conversation_id}", "messaging", "alliance.messaging.v1.Messaging/GetConversation",
+       "alliance.messaging.v1.GetConversationRequest", "alliance.messaging.v1.ConversationResponse", true, 200},
+      {"GET", "/v1/conversations/{conversation_id}/devices", "messaging", "alliance.messaging.v1.Messaging/ListRecipients",
+       "alliance.messaging.v1.ListRecipientsRequest", "alliance.messaging.v1.ListRecipientsResponse", true, 200},
+      {"POST", "/v1/conversations/{conversation_id}/messages", "messaging", "alliance.messaging.v1.Messaging/SendMessage",
+       "alliance.messaging.v1.SendMessageRequest", "alliance.messaging.v1.SendMessageResponse", true, 201},
+      {"GET", "/v1/conversations/{conversation_id}/messages", "messaging", "alliance.messaging.v1.Messaging/SyncMessages",
+       "alliance.messaging.v1.SyncMessagesRequest", "alliance.messaging.v1.SyncMessagesResponse", true, 200},
+      {"POST", "/v1/conversations/{conversation_id}/delivered", "messaging", "alliance.messaging.v1.Messaging/AckDelivered",
+       "alliance.messaging.v1.AckDeliveredRequest", "alliance.messaging.v1.ReceiptResponse", true, 200},
+      {"POST", "/v1/conversations/{conversation_id}/read", "messaging", "alliance.messaging.v1.Messaging/MarkRead",
+       "alliance.messaging.v1.MarkReadRequest", "alliance.messaging.v1.ReceiptResponse", true, 200},
+      {"GET", "/v1/conversations/{conversation_id}/receipts", "messaging", "alliance.messaging.v1.Messaging/ListReceipts",
+       "alliance.messaging.v1.ListReceiptsRequest", "alliance.messaging.v1.ListReceiptsResponse", true, 200},
+      {"POST", "/v1/conversations/{conversation_id}/typing", "messaging", "alliance.messaging.v1.Messaging/SetTyping",
+       "alliance.messaging.v1.TypingRequest", "alliance.messaging.v1.TypingResponse", true, 200},
+      {"POST", "/v1/conversations/{conversation_id}/erase", "messaging", "alliance.messaging.v1.Messaging/EraseConversation",
+       "alliance.messaging.v1.EraseConversationRequest", "alliance.messaging.v1.EraseConversationResponse", true, 200},
+      {"PUT", "/v1/therapists/{therapist_id}/messaging-hours", "messaging", "alliance.messaging.v1.Messaging/SetMessagingHours",
+       "alliance.messaging.v1.SetMessagingHoursRequest", "alliance.messaging.v1.MessagingHoursResponse", true, 200},
+      {"GET", "/v1/therapists/{therapist_id}/messaging-hours", "messaging", "alliance.messaging.v1.Messaging/GetMessagingHours",
+       "alliance.messaging.v1.GetMessagingHoursRequest", "alliance.messaging.v1.MessagingHoursResponse", true, 200},
+      {"PUT", "/v1/messaging/policy", "messaging", "alliance.messaging.v1.Messaging/SetMessagingPolicy",
+       "alliance.messaging.v1.SetMessagingPolicyRequest", "alliance.messaging.v1.MessagingPolicyResponse", true, 200},
+      {"GET", "/v1/messaging/policy", "messaging", "alliance.messaging.v1.Messaging/GetMessagingPolicy",
+       "alliance.messaging.v1.GetMessagingPolicyRequest", "alliance.messaging.v1.MessagingPolicyResponse", true, 200},
+      {"GET", "/v1/messaging/erasures", "messaging", "alliance.messaging.v1.Messaging/ListErasures",
+       "alliance.messaging.v1.ListErasuresRequest", "alliance.messaging.v1.ListErasuresResponse", true, 200},
   };
   return routes;
 }
