@@ -134,6 +134,9 @@ Error error_from_response(const HttpResponse& response) {
     if (auto code = code_from_name(string_field(*error_obj, "code")); code && *code != Code::kOk) err.code = *code;
     if (auto msg = string_field(*error_obj, "message"); !msg.empty()) err.message = std::move(msg);
     err.field = string_field(*error_obj, "field");
+    if (auto* detail = error_obj->if_contains("detail"); detail && detail->is_object()) {
+      err.detail = json::serialize(*detail);
+    }
   } else if (ec && !response.body.empty() && response.body.size() <= 200) {
     // A short plain-text answer (e.g. from a proxy or the HTTP layer) says more than the status alone.
     std::string_view text = response.body;

@@ -26,7 +26,8 @@ struct Tokens {
 
 // A non-2xx response as an Error: code from the body's {"error":{"code"}}
 // string (or from the status when the body has none), message and field from
-// the body, retry_after from the Retry-After header (seconds).
+// the body, retry_after from the Retry-After header (seconds), and detail the
+// body's "detail" object as JSON text (e.g. a stale-device refusal's current recipients).
 Error error_from_response(const HttpResponse& response);
 // The Code an HTTP status stands for (400 -> kInvalidArgument, 401 ->
 // kUnauthenticated, 404 -> kNotFound, 409 -> kAlreadyExists, 429 ->
