@@ -1,0 +1,169 @@
+#pragma once
+// End-to-end encrypted messaging for one user's device on top of the blocking
+// AllianceClient: seal and send, sync and open, live pushes, receipts, typing.
+// The server only ever sees ciphertext and wrapped keys; plaintext exists only in
+// this process.
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alliance/client/alliance_client.hpp"
+#include "alliance/client/device.hpp"
+#include "alliance/client/sequence_tracker.hpp"
+#include "alliance/client/wire.hpp"
+#include "alliance/crypto/message_seal.hpp"
+
+namespace alliance::client {
+
+// What the server accepted: the message's place in its conversation.
+struct SentMessage {
+  std::int64_t seq = 0;
+  std::string message_id;
+};
+
+// A message as this device reads it.
+struct ReceivedMessage {
+  std::string conversation_id;
+  std::int64_t seq = 0;
+  std::string message_id;
+  std::string sender_user_id;    // empty for system notices
+  std::string sender_device_id;
+  std::int64_t sent_unix_ms = 0;
+  std::string kind;              // "user" | "system"
+  std::string plaintext;         // "user" only: decrypted and signature-checked
+  // "system" only: a notice written by the practice's server (an after-hours
+  // notice), never by a person, and never end-to-end encrypted: show it as such.
+  std::string system_text;
+  bool expired = false;          // content removed by retention or erasure: nothing to show
+  // Non-empty when a "user" message could not be opened on this device (no key for
+  // it, unknown sender device, bad signature, tampering): plaintext is then empty.
+  std::string error;
+
+  bool is_system() const { return kind == "system"; }
+  bool readable() const { return kind == "user" && !expired && error.empty(); }
+};
+
+// What one push frame meant to this device.
+struct PushEvent {
+  std::string type;  // the frame's type ("message.new", "receipt.read", "typing", ...)
+  // "message.new": the new messages in seq order; more than one when a gap was filled
+  // by a sync first; empty for a duplicate of something already stored.
+  std::vector<ReceivedMessage> messages;
+  std::optional<Receipt> receipt;    // "receipt.delivered" | "receipt.read"
+  std::optional<TypingEvent> typing; // "typing"
+};
+
+// A sealed message ready to post. Keep it to retry: posting the same request again
+// is idempotent (same seq), while sealing the same text again under the same
+// message id gives another ciphertext, which the server refuses as a conflict.
+struct SealedRequest {
+  std::string conversation_id, message_id, sender_device_id;
+  std::string ciphertext;
+  std::vector<crypto::WrappedKey> keys;
+  std::string content_key;  // never sent: to re-wrap after a stale-device refusal
+
+  // The SendMessageRequest JSON (bytes as base64).
+  boost::json::value body() const;
+};
+
+// The recipients of a conversation after checking every device's keys.
+struct VerifiedRecipients {
+  std::vector<PeerDevice> devices;   // agreement key signed by the device's signing key
+  std::string archive_public;        // the practice archive key (32 bytes), empty if none
+  // Devices left out: a bad signature, or keys other than those first seen for that
+  // device id. Sending refuses while any are listed (the server would insist on them).
+  std::vector<std::string> rejected;
+
+  std::vector<crypto::Recipient> crypto_recipients() const;  // devices, then "archive"
+};
+
+// Opens one server message for device `me`. `sender` is the sender device's
+// verified public keys, or null if unknown. Never fails: problems land in
+// ReceivedMessage::error (a hostile sender must not stop a sync).
+ReceivedMessage open_wire_message(const WireMessage& message, const Device& me, const PeerDevice* sender);
+
+// A fresh message id: 16 random bytes, base64url (22 characters).
+std::string new_message_id();
+
+// One user's device in its conversations. Keeps in memory, per conversation, the
+// cursor up to which it holds every message, the recipients list, and the keys of
+// every device it has verified (pinned by device id). Blocking, one thread at a
+// time; `client` must outlive it and be logged in as the device's session.
+class Messenger {
+ public:
+  Messenger(AllianceClient& client, Device device);
+
+  const Device& device() const { return device_; }
+  AllianceClient& client() { return client_; }
+
+  // POST /v1/conversations: opens (or gets) the conversation of a client and a therapist.
+  Result<Conversation> open_conversation(std::string_view client_id, std::string_view therapist_id);
+  Result<Conversation> conversation(std::string_view conversation_id);
+  Result<std::vector<Conversation>> conversations();
+
+  // GET .../devices, verified; cached per conversation until `refresh` or a stale-device refusal.
+  Result<VerifiedRecipients> recipients(std::string_view conversation_id, bool refresh = false);
+
+  // Seals `plaintext` for the current recipients and sends it: a stale-device
+  // refusal re-wraps the same content key for the list the server returned and
+  // retries (at most 3 times). Returns the seq the server accepted. `message_id`
+  // defaults to new_message_id(). A recipient device whose keys fail verification
+  // makes it kFailedPrecondition with field "recipients" (nothing is sent).
+  Result<SentMessage> send(std::string_view conversation_id, std::string_view plaintext,
+                           std::optional<std::string> message_id = std::nullopt);
+  // The two halves of send(): seal once, then post (with the stale-device re-wrap;
+  // `request.keys` is updated in place). Retrying send_request with the same
+  // request after a transport error is safe: the server answers the original.
+  Result<SealedRequest> seal(std::string_view conversation_id, std::string_view plaintext,
+                             std::optional<std::string> message_id = std::nullopt);
+  Result<SentMessage> send_request(SealedRequest& request);
+  // One POST of exactly this request, no retry; the server's Error as is (its
+  // `detail` holds the error's JSON detail, e.g. the current recipients).
+  Result<SentMessage> send_sealed(const SealedRequest& request);
+
+  // Fetches every message after this device's cursor (paging), opens each, moves
+  // the cursor and acknowledges delivery up to it. Returns the new messages in order.
+  Result<std::vector<ReceivedMessage>> sync(std::string_view conversation_id);
+
+  // Handles one push frame from the WebSocket. "message.new": a duplicate (seq at or
+  // below the cursor) gives no message; the next seq is opened from the push itself;
+  // a gap is filled by sync() first. Receipts and typing are parsed and passed on.
+  // Unknown frame types give an event with only `type`.
+  Result<PushEvent> on_push(const boost::json::value& frame);
+  Result<PushEvent> on_push_text(std::string_view frame);
+  // Reads one frame from `socket` (waiting up to `timeout`) and handles it; nullopt
+  // when nothing arrived (check socket.closed()).
+  std::optional<Result<PushEvent>> poll(WebSocket& socket, std::chrono::milliseconds timeout);
+
+  // POST .../read: the user has read up to seq.
+  Result<Receipt> mark_read(std::string_view conversation_id, std::int64_t seq);
+  // POST .../typing: shown live to the other participant, never stored.
+  Status set_typing(std::string_view conversation_id, bool typing);
+  // GET .../receipts: every device's delivered cursor and each participant's read cursor.
+  Result<std::vector<Receipt>> receipts(std::string_view conversation_id);
+
+  // The cursor: every message up to it is held by this device (0 for none).
+  std::int64_t last_seq(std::string_view conversation_id) const { return tracker_.last(conversation_id); }
+  // Restores a cursor kept in the device's storage.
+  void set_last_seq(std::string_view conversation_id, std::int64_t seq) { tracker_.reset(conversation_id, seq); }
+
+ private:
+  // Checks the devices' keys, pins them, and caches the list for the conversation.
+  VerifiedRecipients verify(std::string_view conversation_id, const Recipients& recipients);
+  ReceivedMessage open(const WireMessage& message);
+  Status ack_delivered(std::string_view conversation_id, std::int64_t seq);
+  std::string conversation_path(std::string_view conversation_id) const;
+
+  AllianceClient& client_;
+  Device device_;
+  SequenceTracker tracker_;
+  std::map<std::string, VerifiedRecipients, std::less<>> recipients_;  // by conversation
+  std::map<std::string, PeerDevice, std::less<>> known_devices_;       // verified, by device id
+};
+
+}  // namespace alliance::client

@@ -1,0 +1,403 @@
+#include "alliance/client/messenger.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "alliance/crypto/encoding.hpp"
+#include "alliance/crypto/random.hpp"
+
+namespace alliance::client {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kMaxRewraps = 3;
+constexpr int kSyncPageSize = 100;
+constexpr std::string_view kArchiveDeviceId = "archive";
+
+Error malformed(std::string_view what, const Error& e) {
+  return make_error(Code::kInternal, std::string(what) + ": " + e.message);
+}
+
+const json::value* member(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return nullptr;
+  return json_field::find(v.as_object(), key);
+}
+
+}  // namespace
+
+json::value SealedRequest::body() const {
+  json::array wrapped;
+  for (const auto& k : keys) {
+    wrapped.push_back(json::object{{"device_id", k.device_id}, {"wrapped_key", base64_encode(k.wrapped_key)}});
+  }
+  json::object out;
+  out["conversation_id"] = conversation_id;
+  out["message_id"] = message_id;
+  out["sender_device_id"] = sender_device_id;
+  out["ciphertext"] = base64_encode(ciphertext);
+  out["keys"] = std::move(wrapped);
+  return out;
+}
+
+std::vector<crypto::Recipient> VerifiedRecipients::crypto_recipients() const {
+  std::vector<crypto::Recipient> out;
+  out.reserve(devices.size() + 1);
+  for (const auto& d : devices) out.push_back(crypto::Recipient{d.id, d.agreement_public});
+  if (!archive_public.empty()) out.push_back(crypto::Recipient{std::string(kArchiveDeviceId), archive_public});
+  return out;
+}
+
+std::string new_message_id() { return crypto::base64url_encode(crypto::random_bytes(16)); }
+
+ReceivedMessage open_wire_message(const WireMessage& m, const Device& me, const PeerDevice* sender) {
+  ReceivedMessage out;
+  out.conversation_id = m.conversation_id;
+  out.seq = m.seq;
+  out.message_id = m.message_id;
+  out.sender_user_id = m.sender_user_id;
+  out.sender_device_id = m.sender_device_id;
+  out.sent_unix_ms = m.sent_unix_ms;
+  out.kind = m.kind.empty() ? "user" : m.kind;
+  out.expired = m.expired;
+  if (out.kind == "system") {
+    out.system_text = m.system_text;
+    return out;
+  }
+  if (out.kind != "user") {
+    out.error = "unknown message kind";
+    return out;
+  }
+  if (m.expired) return out;
+  if (!sender) {
+    out.error = "unknown sender device";
+    return out;
+  }
+  if (sender->user_id != m.sender_user_id) {
+    out.error = "the sender device belongs to another user";
+    return out;
+  }
+  const WireKey* mine = nullptr;
+  for (const auto& k : m.keys) {
+    if (k.device_id == me.id) mine = &k;
+  }
+  if (!mine) {
+    out.error = "no key for this device";
+    return out;
+  }
+  crypto::MessageContext ctx{m.conversation_id, m.message_id, m.sender_device_id};
+  auto plain = crypto::open_message(ctx, m.ciphertext, mine->wrapped_key, me.id, me.keys.agreement_private,
+                                    sender->signing_public);
+  if (!plain) {
+    out.error = plain.error().message;
+    return out;
+  }
+  out.plaintext = std::move(*plain);
+  return out;
+}
+
+Messenger::Messenger(AllianceClient& client, Device device) : client_(client), device_(std::move(device)) {
+  // Our own keys need no server round trip to be trusted.
+  PeerDevice self;
+  self.id = device_.id;
+  self.user_id = device_.user_id;
+  self.name = device_.name;
+  self.signing_public = device_.keys.signing_public;
+  self.agreement_public = device_.keys.agreement_public;
+  self.agreement_signature = device_.keys.agreement_signature;
+  known_devices_.emplace(self.id, std::move(self));
+}
+
+std::string Messenger::conversation_path(std::string_view conversation_id) const {
+  return "/v1/conversations/" + url_encode(conversation_id);
+}
+
+Result<Conversation> Messenger::open_conversation(std::string_view client_id, std::string_view therapist_id) {
+  json::value body = json::object{{"client_id", client_id}, {"therapist_id", therapist_id}};
+  auto r = client_.post_json("/v1/conversations", body);
+  if (!r) return std::move(r).error();
+  const json::value* c = member(*r, "conversation");
+  if (!c) return make_error(Code::kInternal, "open conversation: the answer holds no conversation");
+  auto conv = conversation_from_json(*c);
+  if (!conv) return malformed("open conversation", conv.error());
+  return conv;
+}
+
+Result<Conversation> Messenger::conversation(std::string_view conversation_id) {
+  auto r = client_.get_json(conversation_path(conversation_id));
+  if (!r) return std::move(r).error();
+  const json::value* c = member(*r, "conversation");
+  if (!c) return make_error(Code::kInternal, "get conversation: the answer holds no conversation");
+  auto conv = conversation_from_json(*c);
+  if (!conv) return malformed("get conversation", conv.error());
+  return conv;
+}
+
+Result<std::vector<Conversation>> Messenger::conversations() {
+  auto r = client_.get_json("/v1/conversations");
+  if (!r) return std::move(r).error();
+  std::vector<Conversation> out;
+  const json::value* list = member(*r, "conversations");
+  if (!list || list->is_null()) return out;
+  if (!list->is_array()) return make_error(Code::kInternal, "list conversations: conversations is not an array");
+  for (const auto& c : list->as_array()) {
+    auto conv = conversation_from_json(c);
+    if (!conv) return malformed("list conversations", conv.error());
+    out.push_back(std::move(*conv));
+  }
+  return out;
+}
+
+VerifiedRecipients Messenger::verify(std::string_view conversation_id, const Recipients& recipients) {
+  VerifiedRecipients out;
+  out.archive_public = recipients.archive_public;
+  for (const auto& d : recipients.devices) {
+    bool signed_ok = crypto::verify_device_keys(d.signing_public, d.agreement_public, d.agreement_signature);
+    auto known = known_devices_.find(d.id);
+    // A device id keeps the keys it was first seen with: a server swapping in a key
+    // of its own under a known id is refused, not trusted.
+    bool same_keys = known == known_devices_.end() || (known->second.signing_public == d.signing_public &&
+                                                       known->second.agreement_public == d.agreement_public &&
+                                                       known->second.user_id == d.user_id);
+    if (!signed_ok || !same_keys || d.id == kArchiveDeviceId) {
+      out.rejected.push_back(d.id);
+      continue;
+    }
+    if (known == known_devices_.end()) known_devices_.emplace(d.id, d);
+    out.devices.push_back(d);
+  }
+  recipients_.insert_or_assign(std::string(conversation_id), out);
+  return out;
+}
+
+Result<VerifiedRecipients> Messenger::recipients(std::string_view conversation_id, bool refresh) {
+  if (!refresh) {
+    if (auto it = recipients_.find(conversation_id); it != recipients_.end()) return it->second;
+  }
+  auto r = client_.get_json(conversation_path(conversation_id) + "/devices");
+  if (!r) return std::move(r).error();
+  auto parsed = recipients_from_json(*r);
+  if (!parsed) return malformed("list recipients", parsed.error());
+  return verify(conversation_id, *parsed);
+}
+
+Result<SealedRequest> Messenger::seal(std::string_view conversation_id, std::string_view plaintext,
+                                      std::optional<std::string> message_id) {
+  auto list = recipients(conversation_id);
+  if (!list) return std::move(list).error();
+  if (!list->rejected.empty()) {
+    return Error{Code::kFailedPrecondition,
+                 "recipients: device " + list->rejected.front() + " has keys that fail verification",
+                 "recipients"};
+  }
+  SealedRequest req;
+  req.conversation_id = std::string(conversation_id);
+  req.message_id = message_id ? std::move(*message_id) : new_message_id();
+  req.sender_device_id = device_.id;
+  crypto::MessageContext ctx{req.conversation_id, req.message_id, req.sender_device_id};
+  auto sealed = crypto::seal_message(ctx, plaintext, device_.keys.signing_private, list->crypto_recipients());
+  if (!sealed) return std::move(sealed).error();
+  req.ciphertext = std::move(sealed->ciphertext);
+  req.content_key = std::move(sealed->content_key);
+  req.keys = std::move(sealed->keys);
+  return req;
+}
+
+Result<SentMessage> Messenger::send_sealed(const SealedRequest& request) {
+  auto r = client_.post_json(conversation_path(request.conversation_id) + "/messages", request.body());
+  if (!r) return std::move(r).error();
+  const json::value* m = member(*r, "message");
+  if (!m) return make_error(Code::kInternal, "send: the answer holds no message");
+  auto msg = wire_message_from_json(*m);
+  if (!msg) return malformed("send", msg.error());
+  if (msg->message_id != request.message_id || msg->conversation_id != request.conversation_id) {
+    return make_error(Code::kInternal, "send: the answer is about another message");
+  }
+  return SentMessage{msg->seq, msg->message_id};
+}
+
+Result<SentMessage> Messenger::send_request(SealedRequest& request) {
+  for (int attempt = 0;; ++attempt) {
+    auto sent = send_sealed(request);
+    if (sent) return sent;
+    const Error& e = sent.error();
+    bool stale = e.code == Code::kFailedPrecondition && e.field == "keys";
+    if (!stale || attempt >= kMaxRewraps) return sent;
+    // The server's list of who must get the key now; take it only after checking it.
+    boost::system::error_code ec;
+    json::value detail = json::parse(e.detail, ec);
+    const json::value* list = ec ? nullptr : member(detail, "recipients");
+    Result<VerifiedRecipients> fresh = make_error(Code::kInternal, "");
+    if (list) {
+      auto parsed = recipients_from_json(*list);
+      if (!parsed) return malformed("send: stale-device refusal", parsed.error());
+      fresh = verify(request.conversation_id, *parsed);
+    } else {
+      fresh = recipients(request.conversation_id, true);
+      if (!fresh) return std::move(fresh).error();
+    }
+    if (!fresh->rejected.empty()) {
+      return Error{Code::kFailedPrecondition,
+                   "recipients: device " + fresh->rejected.front() + " has keys that fail verification",
+                   "recipients"};
+    }
+    crypto::MessageContext ctx{request.conversation_id, request.message_id, request.sender_device_id};
+    auto keys = crypto::wrap_content_key(ctx, request.content_key, fresh->crypto_recipients());
+    if (!keys) return std::move(keys).error();
+    request.keys = std::move(*keys);
+  }
+}
+
+Result<SentMessage> Messenger::send(std::string_view conversation_id, std::string_view plaintext,
+                                    std::optional<std::string> message_id) {
+  auto req = seal(conversation_id, plaintext, std::move(message_id));
+  if (!req) return std::move(req).error();
+  return send_request(*req);
+}
+
+ReceivedMessage Messenger::open(const WireMessage& message) {
+  if (message.kind == "system" || message.expired) return open_wire_message(message, device_, nullptr);
+  auto known = known_devices_.find(message.sender_device_id);
+  if (known == known_devices_.end()) {
+    // A device we have not seen yet (registered since we last asked): ask again once.
+    (void)recipients(message.conversation_id, true);
+    known = known_devices_.find(message.sender_device_id);
+  }
+  return open_wire_message(message, device_, known == known_devices_.end() ? nullptr : &known->second);
+}
+
+Status Messenger::ack_delivered(std::string_view conversation_id, std::int64_t seq) {
+  json::value body = json::object{{"device_id", device_.id}, {"seq", seq}};
+  auto r = client_.post_json(conversation_path(conversation_id) + "/delivered", body);
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+Result<std::vector<ReceivedMessage>> Messenger::sync(std::string_view conversation_id) {
+  std::vector<ReceivedMessage> out;
+  std::int64_t start = tracker_.last(conversation_id);
+  for (;;) {
+    std::int64_t after = tracker_.last(conversation_id);
+    auto r = client_.get_json(conversation_path(conversation_id) + "/messages?device_id=" + url_encode(device_.id) +
+                              "&after_seq=" + std::to_string(after) + "&limit=" + std::to_string(kSyncPageSize));
+    if (!r) {
+      if (out.empty()) return std::move(r).error();
+      break;  // keep what was stored; the next sync continues from the cursor
+    }
+    if (!r->is_object()) return make_error(Code::kInternal, "sync: the answer is not a JSON object");
+    const json::value* list = member(*r, "messages");
+    if (list && !list->is_null() && !list->is_array()) {
+      return make_error(Code::kInternal, "sync: messages is not an array");
+    }
+    auto last = json_field::int64(r->as_object(), "last_seq");
+    if (!last) return malformed("sync", last.error());
+    bool progressed = false;
+    bool gap = false;
+    if (list && list->is_array()) {
+      for (const auto& v : list->as_array()) {
+        auto m = wire_message_from_json(v);
+        if (!m) return malformed("sync", m.error());
+        if (m->conversation_id != conversation_id) return make_error(Code::kInternal, "sync: a message of another conversation");
+        auto verdict = tracker_.classify(conversation_id, m->seq);
+        if (verdict == SequenceTracker::Verdict::kDuplicate) continue;
+        if (verdict == SequenceTracker::Verdict::kGap) {
+          // Seqs have no gaps; stop at one so the cursor only covers what we hold.
+          gap = true;
+          break;
+        }
+        out.push_back(open(*m));
+        tracker_.advance(conversation_id, m->seq);
+        progressed = true;
+      }
+    }
+    if (gap || !progressed || tracker_.last(conversation_id) >= *last) break;
+  }
+  std::int64_t now = tracker_.last(conversation_id);
+  // Delivery receipts are best effort: the messages are stored either way, and the
+  // next sync or push acknowledges a higher seq.
+  if (now > start) (void)ack_delivered(conversation_id, now);
+  return out;
+}
+
+Result<PushEvent> Messenger::on_push_text(std::string_view frame) {
+  boost::system::error_code ec;
+  json::value v = json::parse(frame, ec);
+  if (ec) return invalid_argument("frame", "frame: not JSON");
+  return on_push(v);
+}
+
+Result<PushEvent> Messenger::on_push(const json::value& frame) {
+  auto parsed = push_frame_from_json(frame);
+  if (!parsed) return std::move(parsed).error();
+  PushEvent event;
+  event.type = parsed->type;
+  if (event.type == "message.new") {
+    auto m = wire_message_from_json(parsed->body);
+    if (!m) return std::move(m).error();
+    switch (tracker_.classify(m->conversation_id, m->seq)) {
+      case SequenceTracker::Verdict::kDuplicate:
+        break;
+      case SequenceTracker::Verdict::kNext:
+        event.messages.push_back(open(*m));
+        tracker_.advance(m->conversation_id, m->seq);
+        (void)ack_delivered(m->conversation_id, m->seq);
+        break;
+      case SequenceTracker::Verdict::kGap: {
+        auto filled = sync(m->conversation_id);
+        if (!filled) return std::move(filled).error();
+        event.messages = std::move(*filled);
+        break;
+      }
+    }
+  } else if (event.type == "receipt.delivered" || event.type == "receipt.read") {
+    auto r = receipt_from_json(parsed->body);
+    if (!r) return std::move(r).error();
+    event.receipt = std::move(*r);
+  } else if (event.type == "typing") {
+    auto t = typing_from_json(parsed->body);
+    if (!t) return std::move(t).error();
+    event.typing = std::move(*t);
+  }
+  return event;
+}
+
+std::optional<Result<PushEvent>> Messenger::poll(WebSocket& socket, std::chrono::milliseconds timeout) {
+  auto text = socket.read_text(timeout);
+  if (!text) return std::nullopt;
+  return on_push_text(*text);
+}
+
+Result<Receipt> Messenger::mark_read(std::string_view conversation_id, std::int64_t seq) {
+  json::value body = json::object{{"seq", seq}};
+  auto r = client_.post_json(conversation_path(conversation_id) + "/read", body);
+  if (!r) return std::move(r).error();
+  const json::value* receipt = member(*r, "receipt");
+  if (!receipt) return make_error(Code::kInternal, "mark read: the answer holds no receipt");
+  auto out = receipt_from_json(*receipt);
+  if (!out) return malformed("mark read", out.error());
+  return out;
+}
+
+Status Messenger::set_typing(std::string_view conversation_id, bool typing) {
+  json::value body = json::object{{"typing", typing}};
+  auto r = client_.post_json(conversation_path(conversation_id) + "/typing", body);
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+Result<std::vector<Receipt>> Messenger::receipts(std::string_view conversation_id) {
+  auto r = client_.get_json(conversation_path(conversation_id) + "/receipts");
+  if (!r) return std::move(r).error();
+  std::vector<Receipt> out;
+  const json::value* list = member(*r, "receipts");
+  if (!list || list->is_null()) return out;
+  if (!list->is_array()) return make_error(Code::kInternal, "list receipts: receipts is not an array");
+  for (const auto& v : list->as_array()) {
+    auto receipt = receipt_from_json(v);
+    if (!receipt) return malformed("list receipts", receipt.error());
+    out.push_back(std::move(*receipt));
+  }
+  return out;
+}
+
+}  // namespace alliance::client
