@@ -154,7 +154,9 @@ std::unique_ptr<Connection> Connection::open(const std::filesystem::path& path, 
     }
   }
   // Per-connection settings: they must be on every connection, readers included.
-  conn->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  // secure_delete: deleted content (erased messages, revoked secrets) is overwritten
+  // with zeros in the file instead of lingering in free pages.
+  conn->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
   return conn;
 }
 

@@ -122,7 +122,8 @@ class Connection {
     std::chrono::milliseconds busy_timeout{5000};
   };
   // Opens (read-write opens create the file) and sets the pragmas every Alliance
-  // connection runs with: busy_timeout, foreign_keys=ON, synchronous=FULL, and on a
+  // connection runs with: busy_timeout, foreign_keys=ON, synchronous=FULL,
+  // secure_delete=ON (deleted content is zeroed in the file), and on a
   // read-write connection journal_mode=WAL. Throws StoreError naming the path.
   static std::unique_ptr<Connection> open(const std::filesystem::path& path, Options options);
 

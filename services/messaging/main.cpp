@@ -1,0 +1,76 @@
+// alliance-messaging: conversations, end-to-end encrypted messages (ciphertext
+// only), receipts, typing, messaging hours and notices, retention and erasure.
+// Wiring only: config -> logging -> store -> Redis -> identity client -> service
+// -> RPC, plus the retention sweep.
+#include "alliance/core/runtime.hpp"
+#include "alliance/net/rpc_client.hpp"
+#include "alliance/redis/client.hpp"
+#include "messaging_config.hpp"
+#include "messaging_rpc.hpp"
+
+int main(int argc, char** argv) {
+  using namespace alliance;
+  std::optional<messaging::MessagingConfig> cfg;
+  try {
+    cfg.emplace(messaging::load_messaging_config(Config::load("messaging", argc, argv)));
+  } catch (const ConfigError& e) {
+    log::init("messaging");
+    log::error(e.what(), {{"key", e.key()}});
+    return 1;
+  }
+  log::init("messaging", cfg->log_level);
+  try {
+    asio::io_context io(1);
+    auto store = messaging::MessagingStore::open(cfg->database);
+    if (!store) throw std::runtime_error("database: " + store.error().message);
+    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis.start();
+    auto client_tls = net::make_rpc_client_context(cfg->tls);
+    net::RpcClient identity(io.get_executor(), client_tls,
+                            {.host = cfg->identity.host, .port = cfg->identity.port,
+                             .server_name = cfg->identity_name});
+    messaging::IdentityMessagingDirectory directory(identity);
+    messaging::MessagingService service(io.get_executor(), **store, directory, &redis,
+                                        {.send_rate_per_minute = cfg->send_rate_per_minute});
+    auto server_tls = net::make_rpc_server_context(cfg->tls);
+    net::RpcServer server(io.get_executor(), server_tls,
+                          {.service_name = "messaging", .host = cfg->listen.host, .port = cfg->listen.port});
+    messaging::register_messaging_rpc(server, service, cfg->allowed_peers);
+    const auto port = server.listen();
+
+    asio::steady_timer sweep_timer(io);
+    auto sweep_loop = [&]() -> asio::awaitable<void> {
+      for (;;) {
+        auto swept = co_await service.sweep_retention();
+        if (!swept) log::warn("retention sweep failed", {{"reason", swept.error().message}});
+        sweep_timer.expires_after(cfg->retention_sweep);
+        auto [ec] = co_await sweep_timer.async_wait(use_tuple);
+        if (ec) co_return;
+      }
+    };
+    asio::co_spawn(io, sweep_loop, [](std::exception_ptr e) {
+      if (e) log::error("retention sweep stopped");
+    });
+    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    log::info("serving", {{"rpc_port", port}});
+    asio::steady_timer drain(io);
+    auto stopper = [&]() -> asio::awaitable<void> {
+      co_await wait_for_stop_signal();
+      log::info("stopping");
+      server.stop();  // in-flight handlers finish their writes
+      sweep_timer.cancel();
+      drain.expires_after(std::chrono::milliseconds(500));
+      co_await drain.async_wait(use_tuple);
+      redis.stop();
+      io.stop();
+    };
+    asio::co_spawn(io, stopper, [](std::exception_ptr e) {
+      if (e) log::error("stop failed");
+    });
+    io.run();
+  } catch (const std::exception& e) {
+    log::error("messaging failed to start", {{"reason", e.what()}});
+    return 1;
+  }
+  return 0;
+}

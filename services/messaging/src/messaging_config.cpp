@@ -1,0 +1,30 @@
+#include "messaging_config.hpp"
+
+namespace alliance::messaging {
+
+MessagingConfig load_messaging_config(const Config& config) {
+  MessagingConfig c;
+  c.listen = config.host_port("listen", "127.0.0.1:7102");
+  c.tls.ca = config.file("tls_ca");
+  c.tls.cert = config.file("tls_cert");
+  c.tls.key = config.file("tls_key");
+  c.database = config.output_path("database", "messaging.db");
+  c.redis = config.host_port("redis", "127.0.0.1:6379");
+  c.identity = config.host_port("identity", "127.0.0.1:7101");
+  c.identity_name = config.string("identity_name", "identity");
+  if (c.identity_name.empty())
+    throw ConfigError("identity_name", "config: key \"identity_name\": must not be empty");
+  c.send_rate_per_minute = static_cast<int>(config.integer("send_rate_per_minute", 120, 0, 1'000'000));
+  auto sweep = config.duration("retention_sweep", std::chrono::hours(1));
+  if (sweep < std::chrono::seconds(1) || sweep > std::chrono::hours(24))
+    throw ConfigError("retention_sweep", "config: key \"retention_sweep\": must be between 1s and 24h");
+  c.retention_sweep = std::chrono::duration_cast<std::chrono::milliseconds>(sweep);
+  c.allowed_peers = config.list("allowed_peers", "gateway");
+  c.log_level = config.log_level();
+  auto ready = config.string("ready_file", "");
+  if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");
+  config.reject_unknown();
+  return c;
+}
+
+}  // namespace alliance::messaging

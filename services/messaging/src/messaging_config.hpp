@@ -1,0 +1,33 @@
+#pragma once
+// messaging's configuration (service name "messaging"; every key also
+// ALLIANCE_MESSAGING_<KEY> or --key). Start-up code: every bad value throws
+// ConfigError naming the key.
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "alliance/core/config.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/net/tls.hpp"
+
+namespace alliance::messaging {
+
+struct MessagingConfig {
+  HostPort listen;                                   // listen (default 127.0.0.1:7102)
+  net::TlsFiles tls;                                 // tls_ca, tls_cert, tls_key
+  std::filesystem::path database;                    // database (default messaging.db)
+  HostPort redis;                                    // redis (default 127.0.0.1:6379)
+  HostPort identity;                                 // identity (default 127.0.0.1:7101)
+  std::string identity_name;                         // identity_name (default "identity")
+  int send_rate_per_minute = 120;                    // send_rate_per_minute (0 = no limit, max 1000000)
+  std::chrono::milliseconds retention_sweep{std::chrono::hours(1)};  // retention_sweep (1s..24h)
+  std::set<std::string, std::less<>> allowed_peers;  // allowed_peers (default "gateway")
+  log::Level log_level = log::Level::kInfo;          // log_level
+  std::filesystem::path ready_file;                  // ready_file (optional)
+};
+
+// Reads every key, then reject_unknown().
+MessagingConfig load_messaging_config(const Config& config);
+
+}  // namespace alliance::messaging

@@ -1,0 +1,662 @@
+#include "messaging_service.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/crypto/encoding.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/redis/client.hpp"
+#include "alliance/redis/push.hpp"
+
+namespace alliance::messaging {
+namespace {
+
+namespace idpb = ::alliance::identity::v1;
+
+constexpr std::string_view kArchiveDevice = "archive";
+constexpr std::size_t kWrappedKeySize = 32 + 48;      // HPKE enc || AES-256-GCM(32-byte key) + tag
+constexpr std::size_t kMinCiphertextSize = 12 + 16 + 64;  // nonce, tag, inner signature
+constexpr int kMaxKeys = 200;
+constexpr int kDefaultNoticePeriodMinutes = 720;
+
+Error not_found() { return Error{Code::kNotFound, "conversation not found", "conversation_id"}; }
+
+bool valid_message_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+           ch == '_';
+  });
+}
+
+bool plain_text(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char ch) {
+    return (static_cast<unsigned char>(ch) < 0x20 && ch != '\n') || ch == 0x7f;
+  });
+}
+
+bool is_participant(const ConversationRow& c, const rpc::v1::Caller& caller) {
+  return caller.practice_id() == c.practice_id &&
+         ((caller.role() == "client" && caller.user_id() == c.client_id) ||
+          (caller.role() == "therapist" && caller.user_id() == c.therapist_id));
+}
+
+void fill(pb::Conversation& out, const ConversationRow& c) {
+  out.set_id(c.id);
+  out.set_practice_id(c.practice_id);
+  out.set_client_id(c.client_id);
+  out.set_therapist_id(c.therapist_id);
+  out.set_created_unix_ms(c.created_ms);
+  out.set_last_seq(c.last_seq);
+  out.set_erased_unix_ms(c.erased_ms);
+}
+
+void fill(pb::Message& out, const StoredMessage& m) {
+  out.set_conversation_id(m.conversation_id);
+  out.set_seq(m.seq);
+  out.set_message_id(m.message_id);
+  out.set_sender_user_id(m.sender_user_id);
+  out.set_sender_device_id(m.sender_device_id);
+  out.set_ciphertext(m.ciphertext);
+  for (const auto& k : m.keys) {
+    auto* key = out.add_keys();
+    key->set_device_id(k.device_id);
+    key->set_wrapped_key(k.wrapped);
+  }
+  out.set_sent_unix_ms(m.sent_ms);
+  out.set_kind(m.kind);
+  out.set_system_text(m.system_text);
+  out.set_expired(m.expired);
+}
+
+void fill(pb::Receipt& out, const ReceiptRow& r) {
+  out.set_conversation_id(r.conversation_id);
+  out.set_user_id(r.user_id);
+  out.set_device_id(r.device_id);
+  out.set_kind(r.kind);
+  out.set_seq(r.seq);
+  out.set_at_unix_ms(r.at_ms);
+}
+
+void fill(pb::ErasureRecord& out, const ErasureRow& r) {
+  out.set_id(r.id);
+  out.set_practice_id(r.practice_id);
+  out.set_conversation_id(r.conversation_id);
+  out.set_kind(r.kind);
+  out.set_actor_user_id(r.actor_user_id);
+  out.set_reason(r.reason);
+  out.set_messages_affected(r.messages_affected);
+  out.set_at_unix_ms(r.at_ms);
+}
+
+void fill(pb::MessagingPolicy& out, const PolicyRow& p) {
+  out.set_practice_id(p.practice_id);
+  out.set_crisis_text(p.crisis_text);
+  out.set_notice_period_minutes(p.notice_period_minutes);
+  out.set_retention_days(p.retention_days);
+  out.set_updated_unix_ms(p.updated_ms);
+}
+
+std::string encode_windows(const std::vector<HoursWindow>& windows) {
+  std::string out;
+  for (const auto& w : windows) {
+    if (!out.empty()) out += ';';
+    out += std::to_string(w.weekday) + ',' + std::to_string(w.start_minute) + ',' + std::to_string(w.end_minute);
+  }
+  return out;
+}
+
+std::vector<HoursWindow> decode_windows(std::string_view text) {
+  std::vector<HoursWindow> out;
+  while (!text.empty()) {
+    auto end = text.find(';');
+    auto item = text.substr(0, end);
+    HoursWindow w;
+    if (std::sscanf(std::string(item).c_str(), "%d,%d,%d", &w.weekday, &w.start_minute, &w.end_minute) == 3)
+      out.push_back(w);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+  }
+  return out;
+}
+
+void fill(pb::MessagingHours& out, const HoursRow& row, const WeeklyHours& hours) {
+  out.set_therapist_id(row.therapist_id);
+  out.set_time_zone(hours.time_zone);
+  for (const auto& w : hours.windows) {
+    auto* pw = out.add_windows();
+    pw->set_weekday(w.weekday);
+    pw->set_start(format_hhmm(w.start_minute));
+    pw->set_end(format_hhmm(w.end_minute));
+  }
+  out.set_expected_reply_hours(hours.expected_reply_hours);
+  out.set_updated_unix_ms(row.updated_ms);
+}
+
+// What decides "same message" for a retry: everything the client sealed and sent.
+std::string content_hash(const pb::SendMessageRequest& req) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& k : req.keys()) keys.emplace_back(k.device_id(), k.wrapped_key());
+  std::sort(keys.begin(), keys.end());
+  std::string material;
+  auto add = [&material](std::string_view part) {
+    material += std::to_string(part.size());
+    material += ':';
+    material += part;
+  };
+  add(req.sender_device_id());
+  add(req.ciphertext());
+  for (const auto& [device, wrapped] : keys) {
+    add(device);
+    add(wrapped);
+  }
+  return crypto::sha256(material);
+}
+
+Status validate_send(const pb::SendMessageRequest& req, std::size_t max_ciphertext) {
+  if (req.conversation_id().empty()) return invalid_argument("conversation_id", "conversation_id: required");
+  if (!valid_message_id(req.message_id()))
+    return invalid_argument("message_id", "message_id: must be 1 to 64 of A-Z a-z 0-9 - _");
+  if (req.sender_device_id().empty()) return invalid_argument("sender_device_id", "sender_device_id: required");
+  if (req.ciphertext().size() > max_ciphertext)
+    return invalid_argument("ciphertext",
+                            "ciphertext: message is too large (at most " + std::to_string(max_ciphertext) + " bytes)");
+  if (req.ciphertext().size() < kMinCiphertextSize)
+    return invalid_argument("ciphertext", "ciphertext: too short to be a sealed message");
+  if (req.keys_size() == 0) return invalid_argument("keys", "keys: at least one wrapped key is required");
+  if (req.keys_size() > kMaxKeys) return invalid_argument("keys", "keys: at most 200 wrapped keys");
+  std::set<std::string_view> seen;
+  for (int i = 0; i < req.keys_size(); ++i) {
+    const auto& k = req.keys(i);
+    const std::string field = "keys[" + std::to_string(i) + "]";
+    if (k.device_id().empty() || k.device_id().size() > 64)
+      return invalid_argument(field + ".device_id", field + ".device_id: must be 1 to 64 characters");
+    if (k.wrapped_key().size() != kWrappedKeySize)
+      return invalid_argument(field + ".wrapped_key", field + ".wrapped_key: must be 80 bytes");
+    if (!seen.insert(k.device_id()).second)
+      return invalid_argument(field + ".device_id", field + ".device_id: listed twice");
+  }
+  return {};
+}
+
+pb::ListRecipientsResponse recipients_of(const ActiveDevices& devices) {
+  pb::ListRecipientsResponse out;
+  for (const auto& d : devices.devices) *out.add_devices() = d;
+  if (devices.archive_key) *out.mutable_archive_key() = *devices.archive_key;
+  return out;
+}
+
+}  // namespace
+
+MessagingService::MessagingService(asio::any_io_executor ex, MessagingStore& store, MessagingDirectory& directory,
+                                   redis::Client* redis, MessagingOptions options)
+    : ex_(std::move(ex)),
+      store_(store), directory_(directory), redis_(redis), options_(std::move(options)) {}
+
+std::int64_t MessagingService::now_ms() const { return options_.now_ms ? options_.now_ms() : now_unix_ms(); }
+
+asio::awaitable<Result<ConversationRow>> MessagingService::participant_conversation(const std::string& id,
+                                                                                    const rpc::v1::Caller& caller) {
+  if (id.empty()) co_return invalid_argument("conversation_id", "conversation_id: required");
+  if (auto it = conversations_.find(id); it != conversations_.end()) {
+    if (!is_participant(it->second, caller)) co_return not_found();
+    co_return it->second;
+  }
+  auto found = co_await store_.find_conversation(id);
+  if (!found) co_return found.error();
+  if (!*found || !is_participant(**found, caller)) co_return not_found();
+  conversations_.emplace(id, **found);
+  co_return **found;
+}
+
+asio::awaitable<Result<std::optional<WeeklyHours>>> MessagingService::hours_of(const std::string& therapist_id) {
+  if (auto it = hours_.find(therapist_id); it != hours_.end()) co_return it->second;
+  auto row = co_await store_.find_hours(therapist_id);
+  if (!row) co_return row.error();
+  std::optional<WeeklyHours> hours;
+  if (*row) hours = WeeklyHours{(*row)->time_zone, decode_windows((*row)->windows), (*row)->expected_reply_hours};
+  hours_.emplace(therapist_id, hours);
+  co_return hours;
+}
+
+asio::awaitable<Result<PolicyRow>> MessagingService::policy_of(const std::string& practice_id) {
+  if (auto it = policies_.find(practice_id); it != policies_.end()) co_return it->second;
+  auto row = co_await store_.find_policy(practice_id);
+  if (!row) co_return row.error();
+  PolicyRow policy = *row ? **row : PolicyRow{practice_id, "", kDefaultNoticePeriodMinutes, 0, 0};
+  policies_.emplace(practice_id, policy);
+  co_return policy;
+}
+
+asio::awaitable<Status> MessagingService::check_send_rate(const std::string& user_id) {
+  if (!redis_ || options_.send_rate_per_minute <= 0) co_return Status{};
+  const auto now = now_ms();
+  const auto minute = now / 60000;
+  std::string key = "messaging:rate:" + user_id + ":" + std::to_string(minute);
+  std::vector<std::vector<std::string>> commands{{"INCR", key}, {"EXPIRE", key, "120"}};
+  auto replies = co_await redis_->pipeline(std::move(commands));
+  // Redis is a cache here: when it is down, sending still works (unlimited).
+  if (!replies || replies->empty() || (*replies)[0].type != redis::Reply::Type::kInteger) co_return Status{};
+  if ((*replies)[0].integer > options_.send_rate_per_minute) {
+    Error e{Code::kResourceExhausted, "too many messages; wait a moment", "conversation_id"};
+    e.retry_after = std::chrono::milliseconds((minute + 1) * 60000 - now);
+    co_return e;
+  }
+  co_return Status{};
+}
+
+void MessagingService::push(std::string user_id, std::string type, const google::protobuf::Message& body) {
+  if (!redis_) return;
+  push::v1::PushFrame frame;
+  frame.set_id(new_id());
+  frame.set_type(std::move(type));
+  frame.set_sent_unix_ms(now_ms());
+  frame.mutable_body()->PackFrom(body);
+  auto* redis = redis_;
+  auto send = [redis, user_id = std::move(user_id), frame = std::move(frame)]() -> asio::awaitable<void> {
+    auto s = co_await redis::publish_push(*redis, user_id, frame);
+    if (!s) log::warn("push failed", {{"type", frame.type()}, {"reason", s.error().message}});
+  };
+  asio::co_spawn(ex_, send, [](std::exception_ptr e) {
+    if (e) log::error("push task failed");
+  });
+}
+
+// ------------------------------------------------------------------ conversations
+
+asio::awaitable<Result<pb::ConversationResponse>> MessagingService::open_conversation(
+    const pb::OpenConversationRequest& req, const Ctx& ctx) {
+  const auto& caller = ctx.caller;
+  if (req.client_id().empty()) co_return invalid_argument("client_id", "client_id: required");
+  if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: required");
+  const bool is_self = (caller.role() == "client" && caller.user_id() == req.client_id()) ||
+                       (caller.role() == "therapist" && caller.user_id() == req.therapist_id());
+  if (!is_self)
+    co_return Error{Code::kPermissionDenied, "only the client or the therapist may open their conversation", ""};
+  const std::string& peer_id = caller.role() == "client" ? req.therapist_id() : req.client_id();
+  const std::string peer_field = caller.role() == "client" ? "therapist_id" : "client_id";
+  auto peer = co_await directory_.find_user(peer_id);
+  if (!peer) co_return peer.error();
+  const std::string want_role = caller.role() == "client" ? "therapist" : "client";
+  if (!*peer || (*peer)->practice_id != caller.practice_id() || (*peer)->role != want_role)
+    co_return Error{Code::kNotFound, peer_field + ": no such " + want_role, peer_field};
+  auto member = co_await directory_.on_care_team(req.client_id(), req.therapist_id());
+  if (!member) co_return member.error();
+  if (!*member)
+    co_return Error{Code::kFailedPrecondition, "the client and therapist are not on the same care team", peer_field};
+  ConversationRow candidate{new_id(), caller.practice_id(), req.client_id(), req.therapist_id(), now_ms(), 0, 0};
+  auto row = co_await store_.open_conversation(std::move(candidate));
+  if (!row) co_return row.error();
+  pb::ConversationResponse out;
+  fill(*out.mutable_conversation(), *row);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ListConversationsResponse>> MessagingService::list_conversations(
+    const pb::ListConversationsRequest&, const Ctx& ctx) {
+  const auto& caller = ctx.caller;
+  std::string user_filter;
+  if (caller.role() == "client" || caller.role() == "therapist") {
+    user_filter = caller.user_id();
+  } else if (caller.role() != "admin") {
+    co_return Error{Code::kPermissionDenied, "messages are only for the client and their therapist", ""};
+  }
+  auto rows = co_await store_.list_conversations(caller.practice_id(), user_filter);
+  if (!rows) co_return rows.error();
+  pb::ListConversationsResponse out;
+  for (const auto& r : *rows) fill(*out.add_conversations(), r);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ConversationResponse>> MessagingService::get_conversation(
+    const pb::GetConversationRequest& req, const Ctx& ctx) {
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  auto fresh = co_await store_.find_conversation(conv->id);
+  if (!fresh) co_return fresh.error();
+  if (!*fresh) co_return not_found();
+  auto receipts = co_await store_.receipts(conv->id);
+  if (!receipts) co_return receipts.error();
+  pb::ConversationResponse out;
+  fill(*out.mutable_conversation(), **fresh);
+  for (const auto& r : *receipts) {
+    if (r.kind != "read") continue;
+    if (r.user_id == ctx.caller.user_id()) {
+      out.mutable_conversation()->set_read_seq(r.seq);
+    } else {
+      out.mutable_conversation()->set_peer_read_seq(r.seq);
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ListRecipientsResponse>> MessagingService::list_recipients(
+    const pb::ListRecipientsRequest& req, const Ctx& ctx) {
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  std::vector<std::string> users{conv->client_id, conv->therapist_id};
+  auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), "");
+  if (!devices) co_return devices.error();
+  co_return recipients_of(*devices);
+}
+
+// ------------------------------------------------------------------ messages
+
+asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(const pb::SendMessageRequest& req,
+                                                                                const Ctx& ctx) {
+  const auto& caller = ctx.caller;
+  if (auto valid = validate_send(req, options_.max_ciphertext_bytes); !valid) co_return valid.error();
+  auto conv = co_await participant_conversation(req.conversation_id(), caller);
+  if (!conv) co_return conv.error();
+  const std::string hash = content_hash(req);
+
+  // A retry of an accepted message answers the original, whatever changed since.
+  auto existing = co_await store_.find_message(conv->id, req.message_id());
+  if (!existing) co_return existing.error();
+  if (*existing && ((*existing)->content_hash != hash || (*existing)->sender_user_id != caller.user_id()))
+    co_return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
+
+  if (!*existing) {
+    if (auto rate = co_await check_send_rate(caller.user_id()); !rate) co_return rate.error();
+  }
+
+  std::vector<std::string> users{conv->client_id, conv->therapist_id};
+  auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), caller.session_id());
+  if (!devices) co_return devices.error();
+  if (!*existing) {
+    if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id())
+      co_return Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
+                      "sender_device_id"};
+    std::set<std::string> want;
+    for (const auto& d : devices->devices) want.insert(d.id());
+    if (devices->archive_key) want.insert(std::string(kArchiveDevice));
+    std::set<std::string> have;
+    for (const auto& k : req.keys()) have.insert(k.device_id());
+    if (want != have) {
+      pb::SendMessageResponse detail;
+      *detail.mutable_recipients() = recipients_of(*devices);
+      Error e{Code::kFailedPrecondition, "keys: the recipients' devices changed; wrap the key for the current list",
+              "keys"};
+      e.detail = detail.SerializeAsString();
+      co_return e;
+    }
+  }
+
+  StoredMessage message;
+  message.conversation_id = conv->id;
+  message.message_id = req.message_id();
+  message.sender_user_id = caller.user_id();
+  message.sender_device_id = req.sender_device_id();
+  message.kind = "user";
+  message.ciphertext = req.ciphertext();
+  message.content_hash = hash;
+  message.sent_ms = now_ms();
+  for (const auto& k : req.keys()) message.keys.push_back({k.device_id(), k.wrapped_key()});
+
+  std::optional<NoticeRequest> notice;
+  if (caller.role() == "client") {
+    auto hours = co_await hours_of(conv->therapist_id);
+    if (!hours) co_return hours.error();
+    const TimePoint at{std::chrono::milliseconds(message.sent_ms)};
+    if (*hours && !within_hours(**hours, at)) {
+      auto policy = co_await policy_of(conv->practice_id);
+      if (!policy) co_return policy.error();
+      notice = NoticeRequest{"notice-" + new_id(), after_hours_notice(**hours, at, policy->crisis_text),
+                             std::int64_t{policy->notice_period_minutes} * 60000};
+    }
+  }
+
+  auto appended = co_await store_.append(std::move(message), std::move(notice));
+  if (!appended) co_return appended.error();
+  if (auto it = conversations_.find(conv->id); it != conversations_.end())
+    it->second.last_seq = std::max(it->second.last_seq, appended->notice ? appended->notice->seq : appended->message.seq);
+
+  if (!appended->replayed) {
+    // Each participant's push carries only their own devices' keys.
+    std::map<std::string, std::string> owner;  // device id -> user id
+    for (const auto& d : devices->devices) owner[d.id()] = d.user_id();
+    for (const auto& user : {conv->client_id, conv->therapist_id}) {
+      pb::Message body;
+      StoredMessage view = appended->message;
+      view.keys.clear();
+      for (const auto& k : appended->message.keys)
+        if (owner.count(k.device_id) && owner[k.device_id] == user) view.keys.push_back(k);
+      fill(body, view);
+      push(user, "message.new", body);
+      if (appended->notice) {
+        pb::Message notice_body;
+        fill(notice_body, *appended->notice);
+        push(user, "message.new", notice_body);
+      }
+    }
+  }
+  pb::SendMessageResponse out;
+  StoredMessage answer = appended->message;
+  answer.keys.clear();  // the sender has them
+  fill(*out.mutable_message(), answer);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::SyncMessagesResponse>> MessagingService::sync_messages(const pb::SyncMessagesRequest& req,
+                                                                                  const Ctx& ctx) {
+  if (req.device_id().empty()) co_return invalid_argument("device_id", "device_id: required");
+  if (req.after_seq() < 0) co_return invalid_argument("after_seq", "after_seq: must not be negative");
+  int limit = req.limit() == 0 ? 100 : req.limit();
+  if (limit < 1 || limit > 500) co_return invalid_argument("limit", "limit: must be 1 to 500");
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  std::vector<std::string> users{ctx.caller.user_id()};
+  auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), ctx.caller.session_id());
+  if (!devices) co_return devices.error();
+  if (devices->session_device_id != req.device_id())
+    co_return Error{Code::kPermissionDenied, "device_id: not the device registered by this session", "device_id"};
+  auto messages = co_await store_.messages_after(conv->id, req.device_id(), req.after_seq(), limit);
+  if (!messages) co_return messages.error();
+  auto fresh = co_await store_.find_conversation(conv->id);
+  if (!fresh) co_return fresh.error();
+  pb::SyncMessagesResponse out;
+  for (const auto& m : *messages) fill(*out.add_messages(), m);
+  out.set_last_seq(*fresh ? (*fresh)->last_seq : 0);
+  co_return out;
+}
+
+// ------------------------------------------------------------------ receipts, typing
+
+asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::ack_delivered(const pb::AckDeliveredRequest& req,
+                                                                             const Ctx& ctx) {
+  if (req.device_id().empty()) co_return invalid_argument("device_id", "device_id: required");
+  if (req.seq() < 1) co_return invalid_argument("seq", "seq: must be at least 1");
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  auto fresh = co_await store_.find_conversation(conv->id);
+  if (!fresh) co_return fresh.error();
+  if (!*fresh || req.seq() > (*fresh)->last_seq)
+    co_return invalid_argument("seq", "seq: beyond the conversation's last message");
+  std::vector<std::string> users{ctx.caller.user_id()};
+  auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), ctx.caller.session_id());
+  if (!devices) co_return devices.error();
+  if (devices->session_device_id != req.device_id())
+    co_return Error{Code::kPermissionDenied, "device_id: not the device registered by this session", "device_id"};
+  auto row = co_await store_.ack_delivered(
+      ReceiptRow{conv->id, ctx.caller.user_id(), req.device_id(), "delivered", req.seq(), now_ms()});
+  if (!row) co_return row.error();
+  pb::ReceiptResponse out;
+  fill(*out.mutable_receipt(), *row);
+  const auto& peer = ctx.caller.user_id() == conv->client_id ? conv->therapist_id : conv->client_id;
+  push(peer, "receipt.delivered", out.receipt());
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::mark_read(const pb::MarkReadRequest& req,
+                                                                         const Ctx& ctx) {
+  if (req.seq() < 1) co_return invalid_argument("seq", "seq: must be at least 1");
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  auto fresh = co_await store_.find_conversation(conv->id);
+  if (!fresh) co_return fresh.error();
+  if (!*fresh || req.seq() > (*fresh)->last_seq)
+    co_return invalid_argument("seq", "seq: beyond the conversation's last message");
+  auto row = co_await store_.mark_read(ReceiptRow{conv->id, ctx.caller.user_id(), "", "read", req.seq(), now_ms()});
+  if (!row) co_return row.error();
+  pb::ReceiptResponse out;
+  fill(*out.mutable_receipt(), *row);
+  const auto& peer = ctx.caller.user_id() == conv->client_id ? conv->therapist_id : conv->client_id;
+  push(peer, "receipt.read", out.receipt());
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ListReceiptsResponse>> MessagingService::list_receipts(const pb::ListReceiptsRequest& req,
+                                                                                  const Ctx& ctx) {
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  auto rows = co_await store_.receipts(conv->id);
+  if (!rows) co_return rows.error();
+  pb::ListReceiptsResponse out;
+  for (const auto& r : *rows) fill(*out.add_receipts(), r);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::TypingResponse>> MessagingService::set_typing(const pb::TypingRequest& req,
+                                                                         const Ctx& ctx) {
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  if (!conv) co_return conv.error();
+  pb::Typing body;
+  body.set_conversation_id(conv->id);
+  body.set_user_id(ctx.caller.user_id());
+  body.set_typing(req.typing());
+  const auto& peer = ctx.caller.user_id() == conv->client_id ? conv->therapist_id : conv->client_id;
+  push(peer, "typing", body);  // live only: never stored
+  co_return pb::TypingResponse{};
+}
+
+// ------------------------------------------------------------------ boundaries
+
+asio::awaitable<Result<pb::MessagingHoursResponse>> MessagingService::set_messaging_hours(
+    const pb::SetMessagingHoursRequest& req, const Ctx& ctx) {
+  const auto& caller = ctx.caller;
+  if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: required");
+  const bool self = caller.role() == "therapist" && caller.user_id() == req.therapist_id();
+  if (!self && caller.role() != "admin")
+    co_return Error{Code::kPermissionDenied, "only the therapist or an admin may set messaging hours", ""};
+  auto therapist = co_await directory_.find_user(req.therapist_id());
+  if (!therapist) co_return therapist.error();
+  if (!*therapist || (*therapist)->practice_id != caller.practice_id() || (*therapist)->role != "therapist")
+    co_return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
+  std::vector<std::tuple<int, std::string, std::string>> windows;
+  for (const auto& w : req.windows()) windows.emplace_back(w.weekday(), w.start(), w.end());
+  auto hours = parse_weekly_hours(req.time_zone(), windows, req.expected_reply_hours());
+  if (!hours) co_return hours.error();
+  HoursRow row{req.therapist_id(), caller.practice_id(), hours->time_zone, encode_windows(hours->windows),
+               hours->expected_reply_hours, now_ms()};
+  auto saved = co_await store_.set_hours(row);
+  if (!saved) co_return saved.error();
+  hours_[req.therapist_id()] = *hours;
+  pb::MessagingHoursResponse out;
+  fill(*out.mutable_hours(), *saved, *hours);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::MessagingHoursResponse>> MessagingService::get_messaging_hours(
+    const pb::GetMessagingHoursRequest& req, const Ctx& ctx) {
+  if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: required");
+  auto row = co_await store_.find_hours(req.therapist_id());
+  if (!row) co_return row.error();
+  pb::MessagingHoursResponse out;
+  if (!*row || (*row)->practice_id != ctx.caller.practice_id()) {
+    // Unknown, not set, or another practice's: all look the same.
+    auto therapist = co_await directory_.find_user(req.therapist_id());
+    if (!therapist) co_return therapist.error();
+    if (!*therapist || (*therapist)->practice_id != ctx.caller.practice_id() || (*therapist)->role != "therapist")
+      co_return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
+    co_return out;
+  }
+  WeeklyHours hours{(*row)->time_zone, decode_windows((*row)->windows), (*row)->expected_reply_hours};
+  fill(*out.mutable_hours(), **row, hours);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::MessagingPolicyResponse>> MessagingService::set_messaging_policy(
+    const pb::SetMessagingPolicyRequest& req, const Ctx& ctx) {
+  if (ctx.caller.role() != "admin")
+    co_return Error{Code::kPermissionDenied, "only an admin may set the messaging policy", ""};
+  if (req.crisis_text().size() > 1000) co_return invalid_argument("crisis_text", "crisis_text: at most 1000 characters");
+  if (!plain_text(req.crisis_text()))
+    co_return invalid_argument("crisis_text", "crisis_text: must not contain control characters");
+  int period = req.notice_period_minutes() == 0 ? kDefaultNoticePeriodMinutes : req.notice_period_minutes();
+  if (period < 1 || period > 43200)
+    co_return invalid_argument("notice_period_minutes", "notice_period_minutes: must be 1 to 43200 (0 = 720)");
+  if (req.retention_days() < 0 || req.retention_days() > 3650)
+    co_return invalid_argument("retention_days", "retention_days: must be 0 (keep) to 3650");
+  PolicyRow row{ctx.caller.practice_id(), req.crisis_text(), period, req.retention_days(), now_ms()};
+  auto saved = co_await store_.set_policy(row);
+  if (!saved) co_return saved.error();
+  policies_[row.practice_id] = *saved;
+  pb::MessagingPolicyResponse out;
+  fill(*out.mutable_policy(), *saved);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::MessagingPolicyResponse>> MessagingService::get_messaging_policy(
+    const pb::GetMessagingPolicyRequest&, const Ctx& ctx) {
+  auto policy = co_await policy_of(ctx.caller.practice_id());
+  if (!policy) co_return policy.error();
+  pb::MessagingPolicyResponse out;
+  fill(*out.mutable_policy(), *policy);
+  co_return out;
+}
+
+// ------------------------------------------------------------------ retention, erasure
+
+asio::awaitable<Result<pb::EraseConversationResponse>> MessagingService::erase_conversation(
+    const pb::EraseConversationRequest& req, const Ctx& ctx) {
+  if (req.conversation_id().empty()) co_return invalid_argument("conversation_id", "conversation_id: required");
+  if (ctx.caller.role() != "admin") co_return not_found();
+  if (req.reason().empty() || req.reason().size() > 500)
+    co_return invalid_argument("reason", "reason: 1 to 500 characters");
+  if (!plain_text(req.reason())) co_return invalid_argument("reason", "reason: must not contain control characters");
+  auto conv = co_await store_.find_conversation(req.conversation_id());
+  if (!conv) co_return conv.error();
+  if (!*conv || (*conv)->practice_id != ctx.caller.practice_id()) co_return not_found();
+  ErasureRow record{new_id(), (*conv)->practice_id, (*conv)->id, "erasure", ctx.caller.user_id(), req.reason(), 0,
+                    now_ms()};
+  auto saved = co_await store_.erase_conversation(std::move(record));
+  if (!saved) co_return saved.error();
+  log::info("conversation erased",
+            {{"conversation_id", saved->conversation_id}, {"messages", saved->messages_affected}});
+  pb::EraseConversationResponse out;
+  fill(*out.mutable_record(), *saved);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ListErasuresResponse>> MessagingService::list_erasures(const pb::ListErasuresRequest&,
+                                                                                  const Ctx& ctx) {
+  if (ctx.caller.role() != "admin")
+    co_return Error{Code::kPermissionDenied, "only an admin may see erasure records", ""};
+  auto rows = co_await store_.list_erasures(ctx.caller.practice_id());
+  if (!rows) co_return rows.error();
+  pb::ListErasuresResponse out;
+  for (const auto& r : *rows) fill(*out.add_records(), r);
+  co_return out;
+}
+
+asio::awaitable<Result<std::int64_t>> MessagingService::sweep_retention() {
+  auto policies = co_await store_.list_policies();
+  if (!policies) co_return policies.error();
+  std::int64_t total = 0;
+  for (const auto& p : *policies) {
+    if (p.retention_days <= 0) continue;
+    const auto now = now_ms();
+    const auto cutoff = now - std::int64_t{p.retention_days} * 86'400'000;
+    auto record = co_await store_.apply_retention(p.practice_id, cutoff, now);
+    if (!record) co_return record.error();
+    if (*record) {
+      total += (*record)->messages_affected;
+      log::info("retention expired messages",
+                {{"practice_id", p.practice_id}, {"messages", (*record)->messages_affected}});
+    }
+  }
+  co_return total;
+}
+
+}  // namespace alliance::messaging

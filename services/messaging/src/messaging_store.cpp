@@ -1,0 +1,478 @@
+#include "messaging_store.hpp"
+
+#include "alliance/core/ids.hpp"
+
+namespace alliance::messaging {
+namespace {
+
+using store::Blob;
+using store::Connection;
+using store::Statement;
+
+// Messages keep their row after retention or erasure (content NULL, expired 1) so
+// sequence numbers never show a gap a device would try to fill.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE conversations(
+  id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  therapist_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  last_notice_ms INTEGER NOT NULL DEFAULT 0,
+  erased_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(client_id, therapist_id)
+);
+CREATE INDEX conversations_by_therapist ON conversations(therapist_id);
+CREATE INDEX conversations_by_practice ON conversations(practice_id);
+CREATE TABLE messages(
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  seq INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  sender_user_id TEXT NOT NULL,
+  sender_device_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('user', 'system')),
+  ciphertext BLOB,
+  system_text TEXT,
+  content_hash BLOB NOT NULL,
+  sent_ms INTEGER NOT NULL,
+  expired INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(conversation_id, seq),
+  UNIQUE(conversation_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX messages_by_time ON messages(sent_ms) WHERE expired = 0;
+CREATE TABLE wrapped_keys(
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  wrapped BLOB NOT NULL,
+  PRIMARY KEY(conversation_id, seq, device_id),
+  FOREIGN KEY(conversation_id, seq) REFERENCES messages(conversation_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE receipts(
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,  -- '' for the user's read cursor
+  kind TEXT NOT NULL CHECK(kind IN ('delivered', 'read')),
+  seq INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY(conversation_id, kind, user_id, device_id)
+) WITHOUT ROWID;
+CREATE TABLE messaging_hours(
+  therapist_id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  windows TEXT NOT NULL,
+  expected_reply_hours INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE policies(
+  practice_id TEXT PRIMARY KEY,
+  crisis_text TEXT NOT NULL,
+  notice_period_minutes INTEGER NOT NULL,
+  retention_days INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE erasures(
+  id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('erasure', 'retention')),
+  actor_user_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  messages_affected INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX erasures_by_practice ON erasures(practice_id, at_ms);
+)sql";
+
+constexpr std::string_view kConversationColumns =
+    "id, practice_id, client_id, therapist_id, created_ms, last_seq, erased_ms";
+
+ConversationRow read_conversation(const Statement& s) {
+  return ConversationRow{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+                         s.column_int(4),  s.column_int(5),  s.column_int(6)};
+}
+
+std::optional<ConversationRow> conversation_by_id(Connection& c, const std::string& id) {
+  auto& s = c.prepare(
+      "SELECT id, practice_id, client_id, therapist_id, created_ms, last_seq, erased_ms "
+      "FROM conversations WHERE id = ?");
+  s.bind_all(id);
+  if (!s.step()) return std::nullopt;
+  return read_conversation(s);
+}
+
+constexpr const char* kMessageSelect =
+    "SELECT conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, ciphertext, "
+    "system_text, content_hash, sent_ms, expired FROM messages ";
+
+StoredMessage read_message(const Statement& s) {
+  StoredMessage m;
+  m.conversation_id = s.column_text(0);
+  m.seq = s.column_int(1);
+  m.message_id = s.column_text(2);
+  m.sender_user_id = s.column_text(3);
+  m.sender_device_id = s.column_text(4);
+  m.kind = s.column_text(5);
+  m.ciphertext = s.column_blob(6);
+  m.system_text = s.column_text(7);
+  m.content_hash = s.column_blob(8);
+  m.sent_ms = s.column_int(9);
+  m.expired = s.column_int(10) != 0;
+  return m;
+}
+
+std::optional<StoredMessage> message_by_id(Connection& c, const std::string& conversation_id,
+                                           const std::string& message_id) {
+  auto& s = c.prepare(std::string(kMessageSelect) + "WHERE conversation_id = ? AND message_id = ?");
+  s.bind_all(conversation_id, message_id);
+  if (!s.step()) return std::nullopt;
+  return read_message(s);
+}
+
+std::vector<StoredKey> keys_of(Connection& c, const std::string& conversation_id, std::int64_t seq) {
+  auto& s = c.prepare("SELECT device_id, wrapped FROM wrapped_keys WHERE conversation_id = ? AND seq = ?");
+  s.bind_all(conversation_id, seq);
+  std::vector<StoredKey> out;
+  while (s.step()) out.push_back({s.column_text(0), s.column_blob(1)});
+  return out;
+}
+
+void insert_message(Connection& c, const StoredMessage& m) {
+  c.prepare(
+       "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, "
+       "ciphertext, system_text, content_hash, sent_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind,
+                m.kind == "user" ? std::optional<Blob>(Blob{m.ciphertext}) : std::nullopt,
+                m.kind == "system" ? std::optional<std::string_view>(m.system_text) : std::nullopt,
+                Blob{m.content_hash}, m.sent_ms)
+      .step();
+  auto& k = c.prepare("INSERT INTO wrapped_keys(conversation_id, seq, device_id, wrapped) VALUES(?, ?, ?, ?)");
+  for (const auto& key : m.keys) {
+    k.reset();
+    k.bind_all(m.conversation_id, m.seq, key.device_id, Blob{key.wrapped}).step();
+  }
+}
+
+ReceiptRow upsert_receipt(Connection& c, ReceiptRow r) {
+  // Cursors only move forward: keep the higher seq (and its time).
+  c.prepare(
+       "INSERT INTO receipts(conversation_id, user_id, device_id, kind, seq, at_ms) VALUES(?, ?, ?, ?, ?, ?) "
+       "ON CONFLICT(conversation_id, kind, user_id, device_id) DO UPDATE SET seq = excluded.seq, "
+       "at_ms = excluded.at_ms WHERE excluded.seq > receipts.seq")
+      .bind_all(r.conversation_id, r.user_id, r.device_id, r.kind, r.seq, r.at_ms)
+      .step();
+  auto& s = c.prepare(
+      "SELECT seq, at_ms FROM receipts WHERE conversation_id = ? AND kind = ? AND user_id = ? AND device_id = ?");
+  s.bind_all(r.conversation_id, r.kind, r.user_id, r.device_id);
+  if (s.step()) {
+    r.seq = s.column_int(0);
+    r.at_ms = s.column_int(1);
+  }
+  return r;
+}
+
+ErasureRow read_erasure(const Statement& s) {
+  return ErasureRow{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+                    s.column_text(4), s.column_text(5), s.column_int(6),  s.column_int(7)};
+}
+
+void insert_erasure(Connection& c, const ErasureRow& r) {
+  c.prepare(
+       "INSERT INTO erasures(id, practice_id, conversation_id, kind, actor_user_id, reason, messages_affected, "
+       "at_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(r.id, r.practice_id, r.conversation_id, r.kind, r.actor_user_id, r.reason, r.messages_affected,
+                r.at_ms)
+      .step();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MessagingStore>> MessagingStore::open(const std::filesystem::path& path) {
+  store::DatabaseOptions options;
+  options.path = path;
+  options.migrations = {store::Migration{1, kSchemaV1}};
+  auto db = store::Database::open(std::move(options));
+  if (!db) return std::move(db).error();
+  return std::make_unique<MessagingStore>(std::move(*db));
+}
+
+MessagingStore::MessagingStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+
+asio::awaitable<Result<ConversationRow>> MessagingStore::open_conversation(ConversationRow candidate) {
+  auto job = [candidate = std::move(candidate)](Connection& c) -> Result<ConversationRow> {
+    c.prepare(
+         "INSERT INTO conversations(id, practice_id, client_id, therapist_id, created_ms) VALUES(?, ?, ?, ?, ?) "
+         "ON CONFLICT(client_id, therapist_id) DO NOTHING")
+        .bind_all(candidate.id, candidate.practice_id, candidate.client_id, candidate.therapist_id,
+                  candidate.created_ms)
+        .step();
+    auto& s = c.prepare(
+        "SELECT id, practice_id, client_id, therapist_id, created_ms, last_seq, erased_ms "
+        "FROM conversations WHERE client_id = ? AND therapist_id = ?");
+    s.bind_all(candidate.client_id, candidate.therapist_id);
+    if (!s.step()) return make_error(Code::kInternal, "conversation vanished");
+    return read_conversation(s);
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<ConversationRow>>> MessagingStore::find_conversation(std::string id) {
+  auto job = [id = std::move(id)](Connection& c) -> Result<std::optional<ConversationRow>> {
+    return conversation_by_id(c, id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<ConversationRow>>> MessagingStore::list_conversations(std::string practice_id,
+                                                                                         std::string user_id) {
+  auto job = [practice_id = std::move(practice_id),
+              user_id = std::move(user_id)](Connection& c) -> Result<std::vector<ConversationRow>> {
+    std::string sql = "SELECT " + std::string(kConversationColumns) + " FROM conversations WHERE practice_id = ?";
+    if (!user_id.empty()) sql += " AND (client_id = ? OR therapist_id = ?)";
+    sql += " ORDER BY created_ms, id LIMIT 1000";
+    auto& s = c.prepare(sql);
+    if (user_id.empty()) {
+      s.bind_all(practice_id);
+    } else {
+      s.bind_all(practice_id, user_id, user_id);
+    }
+    std::vector<ConversationRow> out;
+    while (s.step()) out.push_back(read_conversation(s));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<StoredMessage>>> MessagingStore::find_message(std::string conversation_id,
+                                                                                   std::string message_id) {
+  auto job = [conversation_id = std::move(conversation_id),
+              message_id = std::move(message_id)](Connection& c) -> Result<std::optional<StoredMessage>> {
+    return message_by_id(c, conversation_id, message_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<AppendResult>> MessagingStore::append(StoredMessage message,
+                                                             std::optional<NoticeRequest> notice) {
+  auto job = [message = std::move(message), notice = std::move(notice)](Connection& c) -> Result<AppendResult> {
+    AppendResult out;
+    if (auto existing = message_by_id(c, message.conversation_id, message.message_id)) {
+      if (existing->content_hash != message.content_hash || existing->sender_device_id != message.sender_device_id)
+        return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
+      existing->keys = keys_of(c, existing->conversation_id, existing->seq);
+      out.message = std::move(*existing);
+      out.replayed = true;
+      return out;
+    }
+    auto& conv = c.prepare("SELECT last_seq, last_notice_ms FROM conversations WHERE id = ?");
+    conv.bind_all(message.conversation_id);
+    if (!conv.step()) return Error{Code::kNotFound, "conversation not found", "conversation_id"};
+    std::int64_t seq = conv.column_int(0);
+    const std::int64_t last_notice = conv.column_int(1);
+    out.message = std::move(message);
+    out.message.seq = ++seq;
+    insert_message(c, out.message);
+    std::int64_t notice_ms = last_notice;
+    if (notice && (last_notice == 0 || last_notice + notice->period_ms <= out.message.sent_ms)) {
+      StoredMessage n;
+      n.conversation_id = out.message.conversation_id;
+      n.seq = ++seq;
+      n.message_id = notice->message_id;
+      n.kind = "system";
+      n.system_text = notice->text;
+      n.content_hash = "system";
+      n.sent_ms = out.message.sent_ms;
+      insert_message(c, n);
+      notice_ms = n.sent_ms;
+      out.notice = std::move(n);
+    }
+    c.prepare("UPDATE conversations SET last_seq = ?, last_notice_ms = ? WHERE id = ?")
+        .bind_all(seq, notice_ms, out.message.conversation_id)
+        .step();
+    return out;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<StoredMessage>>> MessagingStore::messages_after(std::string conversation_id,
+                                                                                   std::string device_id,
+                                                                                   std::int64_t after_seq,
+                                                                                   int limit) {
+  auto job = [conversation_id = std::move(conversation_id), device_id = std::move(device_id), after_seq,
+              limit](Connection& c) -> Result<std::vector<StoredMessage>> {
+    auto& s = c.prepare(
+        "SELECT m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind, "
+        "m.ciphertext, m.system_text, m.content_hash, m.sent_ms, m.expired, k.wrapped FROM messages m "
+        "LEFT JOIN wrapped_keys k ON k.conversation_id = m.conversation_id AND k.seq = m.seq AND k.device_id = ? "
+        "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+    s.bind_all(device_id, conversation_id, after_seq, limit);
+    std::vector<StoredMessage> out;
+    while (s.step()) {
+      auto m = read_message(s);
+      if (!s.column_is_null(11)) m.keys.push_back({device_id, s.column_blob(11)});
+      out.push_back(std::move(m));
+    }
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<ReceiptRow>> MessagingStore::ack_delivered(ReceiptRow receipt) {
+  receipt.kind = "delivered";
+  auto job = [receipt = std::move(receipt)](Connection& c) -> Result<ReceiptRow> { return upsert_receipt(c, receipt); };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<ReceiptRow>> MessagingStore::mark_read(ReceiptRow receipt) {
+  receipt.kind = "read";
+  receipt.device_id.clear();
+  auto job = [receipt = std::move(receipt)](Connection& c) -> Result<ReceiptRow> { return upsert_receipt(c, receipt); };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<ReceiptRow>>> MessagingStore::receipts(std::string conversation_id) {
+  auto job = [conversation_id = std::move(conversation_id)](Connection& c) -> Result<std::vector<ReceiptRow>> {
+    auto& s = c.prepare(
+        "SELECT conversation_id, user_id, device_id, kind, seq, at_ms FROM receipts WHERE conversation_id = ? "
+        "ORDER BY kind, user_id, device_id");
+    s.bind_all(conversation_id);
+    std::vector<ReceiptRow> out;
+    while (s.step())
+      out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_int(4),
+                     s.column_int(5)});
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<HoursRow>> MessagingStore::set_hours(HoursRow hours) {
+  auto job = [hours = std::move(hours)](Connection& c) -> Result<HoursRow> {
+    c.prepare(
+         "INSERT INTO messaging_hours(therapist_id, practice_id, time_zone, windows, expected_reply_hours, "
+         "updated_ms) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(therapist_id) DO UPDATE SET time_zone = "
+         "excluded.time_zone, windows = excluded.windows, expected_reply_hours = excluded.expected_reply_hours, "
+         "updated_ms = excluded.updated_ms")
+        .bind_all(hours.therapist_id, hours.practice_id, hours.time_zone, hours.windows, hours.expected_reply_hours,
+                  hours.updated_ms)
+        .step();
+    return hours;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<HoursRow>>> MessagingStore::find_hours(std::string therapist_id) {
+  auto job = [therapist_id = std::move(therapist_id)](Connection& c) -> Result<std::optional<HoursRow>> {
+    auto& s = c.prepare(
+        "SELECT therapist_id, practice_id, time_zone, windows, expected_reply_hours, updated_ms "
+        "FROM messaging_hours WHERE therapist_id = ?");
+    s.bind_all(therapist_id);
+    if (!s.step()) return std::optional<HoursRow>();
+    return std::optional<HoursRow>(HoursRow{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+                                            static_cast<int>(s.column_int(4)), s.column_int(5)});
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<PolicyRow>> MessagingStore::set_policy(PolicyRow policy) {
+  auto job = [policy = std::move(policy)](Connection& c) -> Result<PolicyRow> {
+    c.prepare(
+         "INSERT INTO policies(practice_id, crisis_text, notice_period_minutes, retention_days, updated_ms) "
+         "VALUES(?, ?, ?, ?, ?) ON CONFLICT(practice_id) DO UPDATE SET crisis_text = excluded.crisis_text, "
+         "notice_period_minutes = excluded.notice_period_minutes, retention_days = excluded.retention_days, "
+         "updated_ms = excluded.updated_ms")
+        .bind_all(policy.practice_id, policy.crisis_text, policy.notice_period_minutes, policy.retention_days,
+                  policy.updated_ms)
+        .step();
+    return policy;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+namespace {
+PolicyRow read_policy(const Statement& s) {
+  return PolicyRow{s.column_text(0), s.column_text(1), static_cast<int>(s.column_int(2)),
+                   static_cast<int>(s.column_int(3)), s.column_int(4)};
+}
+}  // namespace
+
+asio::awaitable<Result<std::optional<PolicyRow>>> MessagingStore::find_policy(std::string practice_id) {
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<PolicyRow>> {
+    auto& s = c.prepare(
+        "SELECT practice_id, crisis_text, notice_period_minutes, retention_days, updated_ms FROM policies "
+        "WHERE practice_id = ?");
+    s.bind_all(practice_id);
+    if (!s.step()) return std::optional<PolicyRow>();
+    return std::optional<PolicyRow>(read_policy(s));
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<PolicyRow>>> MessagingStore::list_policies() {
+  auto job = [](Connection& c) -> Result<std::vector<PolicyRow>> {
+    auto& s = c.prepare(
+        "SELECT practice_id, crisis_text, notice_period_minutes, retention_days, updated_ms FROM policies "
+        "ORDER BY practice_id");
+    std::vector<PolicyRow> out;
+    while (s.step()) out.push_back(read_policy(s));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<ErasureRow>> MessagingStore::erase_conversation(ErasureRow record) {
+  auto job = [record = std::move(record)](Connection& c) mutable -> Result<ErasureRow> {
+    c.prepare("DELETE FROM wrapped_keys WHERE conversation_id = ?").bind_all(record.conversation_id).step();
+    c.prepare(
+         "UPDATE messages SET ciphertext = NULL, system_text = NULL, expired = 1 WHERE conversation_id = ? "
+         "AND expired = 0")
+        .bind_all(record.conversation_id)
+        .step();
+    record.messages_affected = c.changes();
+    c.prepare("UPDATE conversations SET erased_ms = ? WHERE id = ?").bind_all(record.at_ms, record.conversation_id).step();
+    insert_erasure(c, record);
+    return record;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<ErasureRow>>> MessagingStore::apply_retention(std::string practice_id,
+                                                                                   std::int64_t cutoff_ms,
+                                                                                   std::int64_t now_ms) {
+  auto job = [practice_id = std::move(practice_id), cutoff_ms,
+              now_ms](Connection& c) -> Result<std::optional<ErasureRow>> {
+    c.prepare(
+         "DELETE FROM wrapped_keys WHERE (conversation_id, seq) IN (SELECT m.conversation_id, m.seq FROM messages m "
+         "JOIN conversations v ON v.id = m.conversation_id WHERE v.practice_id = ? AND m.sent_ms < ? AND "
+         "m.expired = 0)")
+        .bind_all(practice_id, cutoff_ms)
+        .step();
+    c.prepare(
+         "UPDATE messages SET ciphertext = NULL, system_text = NULL, expired = 1 WHERE expired = 0 AND sent_ms < ? "
+         "AND conversation_id IN (SELECT id FROM conversations WHERE practice_id = ?)")
+        .bind_all(cutoff_ms, practice_id)
+        .step();
+    const auto affected = c.changes();
+    if (affected == 0) return std::optional<ErasureRow>();
+    ErasureRow r{new_id(), practice_id, "", "retention", "", "retention period", affected, now_ms};
+    insert_erasure(c, r);
+    return std::optional<ErasureRow>(std::move(r));
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<ErasureRow>>> MessagingStore::list_erasures(std::string practice_id) {
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::vector<ErasureRow>> {
+    auto& s = c.prepare(
+        "SELECT id, practice_id, conversation_id, kind, actor_user_id, reason, messages_affected, at_ms "
+        "FROM erasures WHERE practice_id = ? ORDER BY at_ms, id LIMIT 1000");
+    s.bind_all(practice_id);
+    std::vector<ErasureRow> out;
+    while (s.step()) out.push_back(read_erasure(s));
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+}  // namespace alliance::messaging
