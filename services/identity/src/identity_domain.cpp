@@ -1,6 +1,7 @@
 #include "identity_domain.hpp"
 
 #include "alliance/core/ids.hpp"
+#include "alliance/crypto/ed25519.hpp"
 #include "alliance/crypto/encoding.hpp"
 
 namespace alliance::identity {
@@ -91,6 +92,40 @@ Result<Role> parse_role_field(std::string_view role, std::string_view field) {
   if (role.empty()) return bad(field, "is required");
   if (auto r = parse_role(role)) return *r;
   return bad(field, "must be one of client, therapist, front_desk, admin");
+}
+
+Status validate_device_name(std::string_view name, std::string_view field) {
+  if (name.empty()) return bad(field, "is required");
+  std::size_t chars = 0;
+  unsigned char previous = 0;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return bad(field, "must not contain control characters");
+    // U+0080..U+009F (C1 controls) are encoded C2 80..C2 9F.
+    if (previous == 0xc2 && c >= 0x80 && c <= 0x9f) return bad(field, "must not contain control characters");
+    if ((c & 0xc0) != 0x80) ++chars;  // count lead bytes: one per code point
+    previous = c;
+  }
+  if (chars > 100) return bad(field, "must be at most 100 characters");
+  return {};
+}
+
+Status validate_device_keys(std::string_view signing_public_key, std::string_view agreement_public_key,
+                            std::string_view agreement_key_signature) {
+  if (signing_public_key.size() != 32) return bad("signing_public_key", "must be 32 bytes");
+  if (agreement_public_key.size() != 32) return bad("agreement_public_key", "must be 32 bytes");
+  if (agreement_key_signature.size() != 64) return bad("agreement_key_signature", "must be 64 bytes");
+  std::string signed_text(kDeviceAgreementContext);
+  signed_text += agreement_public_key;
+  if (!crypto::ed25519_verify(signing_public_key, signed_text, agreement_key_signature))
+    return bad("agreement_key_signature",
+               "is not a valid signature of the agreement key by the signing key");
+  return {};
+}
+
+Status validate_archive_key(std::string_view agreement_public_key, std::string_view field) {
+  if (!agreement_public_key.empty() && agreement_public_key.size() != 32)
+    return bad(field, "must be 32 bytes, or empty to remove the archive key");
+  return {};
 }
 
 std::string login_account_key(std::string_view practice_slug, std::string_view email) {

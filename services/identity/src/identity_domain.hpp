@@ -1,7 +1,9 @@
 #pragma once
 // Identity's domain vocabulary (practices, users, roles, care-team links,
-// sessions) and the validation rules for everything a request can carry.
+// sessions, devices, archive keys) and the validation rules for everything a
+// request can carry.
 // Pure functions and plain structs: no I/O, any thread.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,6 +52,32 @@ struct Session {
   std::string revoke_reason;
 };
 
+// A signed-in device's public keys, bound to the session it registered on: it is
+// active while that session lives and it is not revoked.
+struct Device {
+  std::string id;
+  std::string user_id;
+  std::string practice_id;
+  std::string session_id;
+  std::string name;
+  std::string signing_public_key;       // Ed25519, 32 raw bytes
+  std::string agreement_public_key;     // X25519, 32 raw bytes
+  std::string agreement_key_signature;  // Ed25519 over kDeviceAgreementContext || agreement key
+  std::int64_t created_unix_ms = 0;
+  // When it stopped being active: revoked itself, or its session revoked or expired.
+  std::optional<std::int64_t> revoked_unix_ms;
+};
+
+// A practice's archive key: an X25519 public key every new message is also wrapped for.
+struct ArchiveKey {
+  std::string practice_id;
+  std::string agreement_public_key;  // 32 raw bytes
+  std::int64_t set_unix_ms = 0;
+};
+
+inline constexpr std::string_view kDeviceAgreementContext = "alliance-device-agreement-key-v1";
+inline constexpr std::size_t kMaxActiveDevicesPerUser = 20;
+
 // Each returns invalid_argument(field, "<field>: ...") on failure.
 Status validate_practice_name(std::string_view name, std::string_view field = "name");
 Status validate_slug(std::string_view slug, std::string_view field = "slug");
@@ -59,6 +87,16 @@ Result<std::string> normalize_email(std::string_view email, std::string_view fie
 Status validate_password(std::string_view password, std::string_view field = "password");
 Status validate_display_name(std::string_view name, std::string_view field = "display_name");
 Result<Role> parse_role_field(std::string_view role, std::string_view field = "role");
+// 1..100 characters (UTF-8 code points), no control characters (C0, DEL, C1).
+Status validate_device_name(std::string_view name, std::string_view field = "name");
+// Sizes 32/32/64 and the signature: Ed25519 by `signing_public_key` over
+// kDeviceAgreementContext || agreement_public_key. Errors name signing_public_key,
+// agreement_public_key or agreement_key_signature.
+Status validate_device_keys(std::string_view signing_public_key, std::string_view agreement_public_key,
+                            std::string_view agreement_key_signature);
+// 32 bytes, or empty (no key).
+Status validate_archive_key(std::string_view agreement_public_key,
+                            std::string_view field = "agreement_public_key");
 
 // ASCII lower case (emails and slugs are compared in this form).
 std::string ascii_lower(std::string_view s);
