@@ -58,6 +58,78 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
 )sql";
 
+// Devices and the practice archive key.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  practice_id TEXT NOT NULL REFERENCES practices(id),
+  session_id TEXT NOT NULL UNIQUE REFERENCES sessions(id),
+  name TEXT NOT NULL,
+  signing_public_key BLOB NOT NULL,
+  agreement_public_key BLOB NOT NULL,
+  agreement_key_signature BLOB NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  revoked_unix_ms INTEGER
+);
+CREATE INDEX devices_user ON devices(user_id, created_unix_ms);
+ALTER TABLE practices ADD COLUMN archive_key BLOB;
+ALTER TABLE practices ADD COLUMN archive_key_set_unix_ms INTEGER;
+)sql";
+
+// A device row and when it stopped being active: its own revocation, else its
+// session's, else its session's expiry if that has passed (?1 is now). Append the
+// WHERE clause; further parameters start at ?2.
+#define DEVICE_SELECT                                                                                   \
+  "SELECT d.id, d.user_id, d.practice_id, d.session_id, d.name, d.signing_public_key, "               \
+  "d.agreement_public_key, d.agreement_key_signature, d.created_unix_ms, "                             \
+  "COALESCE(d.revoked_unix_ms, s.revoked_unix_ms, "                                                   \
+  "CASE WHEN s.expires_unix_ms <= ?1 THEN s.expires_unix_ms END) AS stopped "                         \
+  "FROM devices d JOIN sessions s ON s.id = d.session_id "
+
+// A device is active when nothing stopped it (same ?1).
+#define DEVICE_ACTIVE "d.revoked_unix_ms IS NULL AND s.revoked_unix_ms IS NULL AND s.expires_unix_ms > ?1"
+
+Device read_device(const Statement& st) {
+  Device d;
+  d.id = st.column_text(0);
+  d.user_id = st.column_text(1);
+  d.practice_id = st.column_text(2);
+  d.session_id = st.column_text(3);
+  d.name = st.column_text(4);
+  d.signing_public_key = st.column_blob(5);
+  d.agreement_public_key = st.column_blob(6);
+  d.agreement_key_signature = st.column_blob(7);
+  d.created_unix_ms = st.column_int(8);
+  if (!st.column_is_null(9)) d.revoked_unix_ms = st.column_int(9);
+  return d;
+}
+
+std::optional<Device> device_by_id(Connection& c, const std::string& device_id, std::int64_t now) {
+  auto& st = c.prepare(DEVICE_SELECT "WHERE d.id = ?2");
+  st.bind(1, now);
+  st.bind(2, std::string_view(device_id));
+  if (!st.step()) return std::nullopt;
+  return read_device(st);
+}
+
+std::optional<Device> device_of_session(Connection& c, const std::string& session_id, std::int64_t now) {
+  auto& st = c.prepare(DEVICE_SELECT "WHERE d.session_id = ?2");
+  st.bind(1, now);
+  st.bind(2, std::string_view(session_id));
+  if (!st.step()) return std::nullopt;
+  return read_device(st);
+}
+
+std::optional<ArchiveKey> archive_key_of(Connection& c, const std::string& practice_id) {
+  auto& st = c.prepare(
+      "SELECT archive_key, archive_key_set_unix_ms FROM practices "
+      "WHERE id = ?1 AND archive_key IS NOT NULL");
+  st.bind(1, std::string_view(practice_id));
+  if (!st.step()) return std::nullopt;
+  return ArchiveKey{practice_id, st.column_blob(0), st.column_int(1)};
+}
+
 User read_user(const Statement& st, int first = 0) {
   User u;
   u.id = st.column_text(first + 0);
@@ -108,7 +180,7 @@ Error refresh_invalid() {
 Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -338,6 +410,172 @@ asio::awaitable<Result<bool>> IdentityStore::revoke_session(std::string session_
     return c.changes() > 0;
   };
   co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<DeviceRegistration>> IdentityStore::register_device(Device device, std::int64_t now) {
+  auto job = [device = std::move(device), now](Connection& c) -> Result<DeviceRegistration> {
+    if (auto existing = device_of_session(c, device.session_id, now)) {
+      if (existing->signing_public_key == device.signing_public_key &&
+          existing->agreement_public_key == device.agreement_public_key)
+        return DeviceRegistration{std::move(*existing), false};
+      return make_error(Code::kAlreadyExists,
+                        "this session already has a device with other keys; sign in again to register "
+                        "another");
+    }
+    auto& session = c.prepare(
+        "SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_unix_ms IS NULL "
+        "AND expires_unix_ms > ?3");
+    session.bind(1, std::string_view(device.session_id));
+    session.bind(2, std::string_view(device.user_id));
+    session.bind(3, now);
+    if (!session.step()) return make_error(Code::kUnauthenticated, "sign in first");
+    session.reset();
+
+    auto& count = c.prepare(
+        "SELECT COUNT(*) FROM devices d JOIN sessions s ON s.id = d.session_id "
+        "WHERE d.user_id = ?2 AND " DEVICE_ACTIVE);
+    count.bind(1, now);
+    count.bind(2, std::string_view(device.user_id));
+    count.step();
+    if (static_cast<std::size_t>(count.column_int(0)) >= kMaxActiveDevicesPerUser)
+      return make_error(Code::kResourceExhausted,
+                        "at most " + std::to_string(kMaxActiveDevicesPerUser) +
+                            " active devices per user; revoke one first");
+    count.reset();
+
+    auto& ins = c.prepare(
+        "INSERT INTO devices (id, user_id, practice_id, session_id, name, signing_public_key, "
+        "agreement_public_key, agreement_key_signature, created_unix_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    ins.bind(1, std::string_view(device.id));
+    ins.bind(2, std::string_view(device.user_id));
+    ins.bind(3, std::string_view(device.practice_id));
+    ins.bind(4, std::string_view(device.session_id));
+    ins.bind(5, std::string_view(device.name));
+    ins.bind_blob(6, device.signing_public_key);
+    ins.bind_blob(7, device.agreement_public_key);
+    ins.bind_blob(8, device.agreement_key_signature);
+    ins.bind(9, static_cast<std::int64_t>(device.created_unix_ms));
+    ins.step();
+    DeviceRegistration r{device, true};
+    r.device.revoked_unix_ms.reset();
+    return r;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<Device>>> IdentityStore::list_devices(std::string user_id,
+                                                                         std::int64_t now) {
+  auto job = [user_id = std::move(user_id), now](Connection& c) -> Result<std::vector<Device>> {
+    std::vector<Device> out;
+    auto& st = c.prepare(DEVICE_SELECT
+                         "WHERE d.user_id = ?2 "
+                         "ORDER BY stopped IS NOT NULL, stopped DESC, d.created_unix_ms, d.rowid");
+    st.bind(1, now);
+    st.bind(2, std::string_view(user_id));
+    std::size_t revoked = 0;
+    while (st.step()) {
+      Device d = read_device(st);
+      if (d.revoked_unix_ms && ++revoked > kMaxListedRevokedDevices) break;
+      out.push_back(std::move(d));
+    }
+    st.reset();
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<DeviceRevocation>> IdentityStore::revoke_device(std::string device_id, DeviceRevoker by,
+                                                                       std::int64_t now) {
+  auto job = [device_id = std::move(device_id), by = std::move(by),
+              now](Connection& c) -> Result<DeviceRevocation> {
+    auto device = device_by_id(c, device_id, now);
+    const bool allowed =
+        device && (device->user_id == by.user_id || (by.admin && device->practice_id == by.practice_id));
+    // Someone else's device is indistinguishable from no device.
+    if (!allowed) return Error{Code::kNotFound, "device_id: no such device", "device_id"};
+    DeviceRevocation r{std::move(*device), false};
+    if (r.device.revoked_unix_ms) return r;  // already inactive: nothing more to end
+
+    auto& dev = c.prepare("UPDATE devices SET revoked_unix_ms = ?2 WHERE id = ?1 AND revoked_unix_ms IS NULL");
+    dev.bind(1, std::string_view(r.device.id));
+    dev.bind(2, now);
+    dev.step();
+    auto& ses = c.prepare(
+        "UPDATE sessions SET revoked_unix_ms = ?2, revoke_reason = 'device_revoked' "
+        "WHERE id = ?1 AND revoked_unix_ms IS NULL");
+    ses.bind(1, std::string_view(r.device.session_id));
+    ses.bind(2, now);
+    ses.step();
+    r.session_revoked = c.changes() > 0;
+    r.device.revoked_unix_ms = now;
+    return r;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::string practice_id,
+                                                                          std::vector<std::string> user_ids,
+                                                                          std::string session_id,
+                                                                          std::int64_t now) {
+  // By user id, each user once: the answer does not depend on the request's order.
+  std::sort(user_ids.begin(), user_ids.end());
+  user_ids.erase(std::unique(user_ids.begin(), user_ids.end()), user_ids.end());
+  auto job = [practice_id = std::move(practice_id), user_ids = std::move(user_ids),
+              session_id = std::move(session_id), now](Connection& c) -> Result<ActiveDevices> {
+    ActiveDevices out;
+    auto& st = c.prepare(DEVICE_SELECT "WHERE d.user_id = ?2 AND d.practice_id = ?3 AND " DEVICE_ACTIVE
+                                       " ORDER BY d.created_unix_ms, d.rowid");
+    for (const auto& user_id : user_ids) {
+      if (user_id.empty()) continue;
+      st.reset();
+      st.bind(1, now);
+      st.bind(2, std::string_view(user_id));
+      st.bind(3, std::string_view(practice_id));
+      while (st.step()) out.devices.push_back(read_device(st));
+    }
+    st.reset();
+    if (!session_id.empty()) {
+      auto& own = c.prepare("SELECT d.id FROM devices d JOIN sessions s ON s.id = d.session_id "
+                            "WHERE d.session_id = ?2 AND d.practice_id = ?3 AND " DEVICE_ACTIVE);
+      own.bind(1, now);
+      own.bind(2, std::string_view(session_id));
+      own.bind(3, std::string_view(practice_id));
+      if (own.step()) out.session_device_id = own.column_text(0);
+      own.reset();
+    }
+    out.archive_key = archive_key_of(c, practice_id);
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<ArchiveKey>>> IdentityStore::set_archive_key(
+    std::string practice_id, std::string agreement_public_key, std::int64_t now) {
+  auto job = [practice_id = std::move(practice_id), key = std::move(agreement_public_key),
+              now](Connection& c) -> Result<std::optional<ArchiveKey>> {
+    auto& st = c.prepare("UPDATE practices SET archive_key = ?2, archive_key_set_unix_ms = ?3 WHERE id = ?1");
+    st.bind(1, std::string_view(practice_id));
+    if (key.empty()) {
+      st.bind_null(2);
+      st.bind_null(3);
+    } else {
+      st.bind_blob(2, key);
+      st.bind(3, now);
+    }
+    st.step();
+    if (c.changes() == 0) return Error{Code::kNotFound, "practice not found", ""};
+    if (key.empty()) return std::optional<ArchiveKey>();
+    return std::optional<ArchiveKey>(ArchiveKey{practice_id, key, now});
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<ArchiveKey>>> IdentityStore::find_archive_key(std::string practice_id) {
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<ArchiveKey>> {
+    return archive_key_of(c, practice_id);
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<std::string>>> IdentityStore::revoked_since(std::int64_t since) {

@@ -1,6 +1,6 @@
 #pragma once
 // IdentityStore: identity's SQLite database (practices, users, care teams,
-// sessions, refresh tokens) behind awaitable calls. Reads run on the store's
+// sessions, refresh tokens, devices, archive keys) behind awaitable calls. Reads run on the store's
 // reader threads, writes on its single writer thread (group commit); every call
 // resumes on the awaiting coroutine's executor, only after COMMIT for writes.
 #include <filesystem>
@@ -28,6 +28,36 @@ struct Rotation {
   Session session;
   User user;
 };
+
+// What RegisterDevice found: a new device, or the session's existing one with the same keys.
+struct DeviceRegistration {
+  Device device;
+  bool created = false;
+};
+
+// Who asks to revoke a device: its owner, or an admin of its practice.
+struct DeviceRevoker {
+  std::string user_id;
+  std::string practice_id;
+  bool admin = false;
+};
+
+// What RevokeDevice did: the device as it now stands, and whether this call ended
+// its session (so the revocation must be published).
+struct DeviceRevocation {
+  Device device;
+  bool session_revoked = false;
+};
+
+// The answer to ListActiveDevices.
+struct ActiveDevices {
+  std::vector<Device> devices;            // by user id, then creation
+  std::optional<ArchiveKey> archive_key;
+  std::string session_device_id;          // "" if none (or not active)
+};
+
+// At most this many revoked devices are listed (most recently revoked first).
+inline constexpr std::size_t kMaxListedRevokedDevices = 50;
 
 class IdentityStore {
  public:
@@ -63,6 +93,36 @@ class IdentityStore {
   // this call revoked it.
   asio::awaitable<Result<bool>> revoke_session(std::string session_id, std::string user_id,
                                                std::string reason, std::int64_t now_unix_ms);
+  // Devices. "Active" at `now_unix_ms`: not revoked and its session neither revoked
+  // nor expired; every Device returned carries revoked_unix_ms otherwise.
+  //
+  // Binds `device` (id, user, practice, session, name, keys, created) to its session.
+  // The session already has a device: same keys -> that device (created false),
+  // other keys -> kAlreadyExists. Session unknown, not the user's, revoked or expired
+  // -> kUnauthenticated. The user already has kMaxActiveDevicesPerUser active
+  // devices -> kResourceExhausted.
+  asio::awaitable<Result<DeviceRegistration>> register_device(Device device, std::int64_t now_unix_ms);
+  // The user's active devices (by creation), then up to kMaxListedRevokedDevices
+  // revoked ones (most recently revoked first).
+  asio::awaitable<Result<std::vector<Device>>> list_devices(std::string user_id, std::int64_t now_unix_ms);
+  // Revokes the device and its session in one transaction. A device `by` may not
+  // revoke (another user's, unless `by` is an admin of its practice) or that does
+  // not exist -> kNotFound field device_id. Already inactive -> answered as it is.
+  asio::awaitable<Result<DeviceRevocation>> revoke_device(std::string device_id, DeviceRevoker by,
+                                                          std::int64_t now_unix_ms);
+  // Active devices of `user_ids` that belong to `practice_id`, the practice's archive
+  // key, and the active device `session_id` registered ("" when none or empty).
+  asio::awaitable<Result<ActiveDevices>> list_active_devices(std::string practice_id,
+                                                             std::vector<std::string> user_ids,
+                                                             std::string session_id, std::int64_t now_unix_ms);
+
+  // Sets (32 bytes) or, with an empty key, removes the practice's archive key;
+  // answers the key now in force. Unknown practice -> kNotFound.
+  asio::awaitable<Result<std::optional<ArchiveKey>>> set_archive_key(std::string practice_id,
+                                                                     std::string agreement_public_key,
+                                                                     std::int64_t now_unix_ms);
+  asio::awaitable<Result<std::optional<ArchiveKey>>> find_archive_key(std::string practice_id);
+
   // Ids of sessions revoked at or after `since_unix_ms`.
   asio::awaitable<Result<std::vector<std::string>>> revoked_since(std::int64_t since_unix_ms);
 
