@@ -47,6 +47,12 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   add(server, service, peers, "ListRevokedSessions", &S::list_revoked_sessions);
   add(server, service, peers, "LookupUsers", &S::lookup_users);
   add(server, service, peers, "CheckCareTeam", &S::check_care_team);
+  add(server, service, peers, "RegisterDevice", &S::register_device);
+  add(server, service, peers, "ListDevices", &S::list_devices);
+  add(server, service, peers, "RevokeDevice", &S::revoke_device);
+  add(server, service, peers, "SetArchiveKey", &S::set_archive_key);
+  add(server, service, peers, "GetArchiveKey", &S::get_archive_key);
+  add(server, service, peers, "ListActiveDevices", &S::list_active_devices);
 }
 
 }  // namespace alliance::identity

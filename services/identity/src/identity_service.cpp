@@ -68,6 +68,31 @@ void fill(pb::CareTeamLink& out, const CareTeamLink& l) {
   out.set_created_unix_ms(l.created_unix_ms);
 }
 
+// `current`: the device is the one the calling session registered.
+void fill(pb::Device& out, const Device& d, bool current) {
+  out.set_id(d.id);
+  out.set_user_id(d.user_id);
+  out.set_name(d.name);
+  out.set_signing_public_key(d.signing_public_key);
+  out.set_agreement_public_key(d.agreement_public_key);
+  out.set_agreement_key_signature(d.agreement_key_signature);
+  out.set_created_unix_ms(d.created_unix_ms);
+  out.set_revoked_unix_ms(d.revoked_unix_ms.value_or(0));
+  out.set_current(current);
+}
+
+void fill(pb::ArchiveKey& out, const ArchiveKey& k) {
+  out.set_practice_id(k.practice_id);
+  out.set_agreement_public_key(k.agreement_public_key);
+  out.set_set_unix_ms(k.set_unix_ms);
+}
+
+pb::ArchiveKeyResponse archive_key_response(const std::optional<ArchiveKey>& key) {
+  pb::ArchiveKeyResponse resp;
+  if (key) fill(*resp.mutable_archive_key(), *key);
+  return resp;
+}
+
 crypto::ScryptParams scrypt_params(int log2_n) {
   crypto::ScryptParams p;
   p.n = std::uint64_t{1} << log2_n;
@@ -337,6 +362,114 @@ asio::awaitable<Result<pb::ListCareTeamResponse>> IdentityService::list_care_tea
   }
   pb::ListCareTeamResponse resp;
   for (const auto& l : *links) fill(*resp.add_links(), l);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::DeviceResponse>> IdentityService::register_device(
+    const pb::RegisterDeviceRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->session_id.empty()) co_return make_error(Code::kUnauthenticated, "sign in first");
+  if (auto s = validate_device_name(req.name(), "name"); !s) co_return s.error();
+  if (auto s = validate_device_keys(req.signing_public_key(), req.agreement_public_key(),
+                                    req.agreement_key_signature());
+      !s)
+    co_return s.error();
+
+  const auto now = now_unix_ms();
+  Device device{new_id(),
+                caller->user_id,
+                caller->practice_id,
+                caller->session_id,
+                req.name(),
+                req.signing_public_key(),
+                req.agreement_public_key(),
+                req.agreement_key_signature(),
+                now,
+                std::nullopt};
+  auto saved = co_await store_.register_device(std::move(device), now);
+  if (!saved) co_return saved.error();
+  if (saved->created)
+    log::info("device registered", {{"device_id", saved->device.id},
+                                    {"user_id", caller->user_id},
+                                    {"session_id", caller->session_id}});
+  pb::DeviceResponse resp;
+  fill(*resp.mutable_device(), saved->device, /*current=*/true);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListDevicesResponse>> IdentityService::list_devices(const pb::ListDevicesRequest&,
+                                                                               const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto devices = co_await store_.list_devices(caller->user_id, now_unix_ms());
+  if (!devices) co_return devices.error();
+  pb::ListDevicesResponse resp;
+  for (const auto& d : *devices)
+    fill(*resp.add_devices(), d, !caller->session_id.empty() && d.session_id == caller->session_id);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::DeviceResponse>> IdentityService::revoke_device(const pb::RevokeDeviceRequest& req,
+                                                                           const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (req.device_id().empty()) co_return invalid_argument("device_id", "device_id: is required");
+  if (req.device_id().size() > 64) co_return not_found("device_id", "device_id: no such device");
+  DeviceRevoker by{caller->user_id, caller->practice_id, caller->role == Role::kAdmin};
+  const auto now = now_unix_ms();
+  auto revoked = co_await store_.revoke_device(req.device_id(), std::move(by), now);
+  if (!revoked) co_return revoked.error();
+  if (revoked->session_revoked) {
+    log::info("device revoked", {{"device_id", revoked->device.id},
+                                 {"user_id", revoked->device.user_id},
+                                 {"session_id", revoked->device.session_id},
+                                 {"by", caller->user_id}});
+    // The same path as a logout: gateways close the session's sockets.
+    co_await publish_revocation(revoked->device.session_id, now);
+  }
+  pb::DeviceResponse resp;
+  fill(*resp.mutable_device(), revoked->device,
+       !caller->session_id.empty() && revoked->device.session_id == caller->session_id);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ArchiveKeyResponse>> IdentityService::set_archive_key(
+    const pb::SetArchiveKeyRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role != Role::kAdmin)
+    co_return make_error(Code::kPermissionDenied, "only an admin can set the archive key");
+  if (auto s = validate_archive_key(req.agreement_public_key()); !s) co_return s.error();
+  auto key = co_await store_.set_archive_key(caller->practice_id, req.agreement_public_key(), now_unix_ms());
+  if (!key) co_return key.error();
+  log::info(*key ? "archive key set" : "archive key removed",
+            {{"practice_id", caller->practice_id}, {"by", caller->user_id}});
+  co_return archive_key_response(*key);
+}
+
+asio::awaitable<Result<pb::ArchiveKeyResponse>> IdentityService::get_archive_key(
+    const pb::GetArchiveKeyRequest&, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto key = co_await store_.find_archive_key(caller->practice_id);
+  if (!key) co_return key.error();
+  co_return archive_key_response(*key);
+}
+
+asio::awaitable<Result<pb::ListActiveDevicesResponse>> IdentityService::list_active_devices(
+    const pb::ListActiveDevicesRequest& req, const Ctx& ctx) {
+  if (auto s = require_internal(ctx); !s) co_return s.error();
+  if (req.practice_id().empty()) co_return invalid_argument("practice_id", "practice_id: is required");
+  if (req.user_ids_size() > 100) co_return invalid_argument("user_ids", "user_ids: at most 100");
+  std::vector<std::string> user_ids(req.user_ids().begin(), req.user_ids().end());
+  auto found = co_await store_.list_active_devices(req.practice_id(), std::move(user_ids), req.session_id(),
+                                                   now_unix_ms());
+  if (!found) co_return found.error();
+  pb::ListActiveDevicesResponse resp;
+  for (const auto& d : found->devices) fill(*resp.add_devices(), d, /*current=*/false);
+  if (found->archive_key) fill(*resp.mutable_archive_key(), *found->archive_key);
+  resp.set_session_device_id(found->session_device_id);
   co_return resp;
 }
 

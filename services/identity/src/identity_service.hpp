@@ -59,6 +59,14 @@ class IdentityService {
       const pb::AddCareTeamMemberRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListCareTeamResponse>> list_care_team(const pb::ListCareTeamRequest&,
                                                                    const Ctx&);
+  // The calling session's device (idempotent for the same keys), the caller's
+  // devices, and revoking one (its session too, published like a logout).
+  asio::awaitable<Result<pb::DeviceResponse>> register_device(const pb::RegisterDeviceRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ListDevicesResponse>> list_devices(const pb::ListDevicesRequest&, const Ctx&);
+  asio::awaitable<Result<pb::DeviceResponse>> revoke_device(const pb::RevokeDeviceRequest&, const Ctx&);
+  // The practice's archive key: an admin sets or removes it, anyone in the practice reads it.
+  asio::awaitable<Result<pb::ArchiveKeyResponse>> set_archive_key(const pb::SetArchiveKeyRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ArchiveKeyResponse>> get_archive_key(const pb::GetArchiveKeyRequest&, const Ctx&);
   // Internal methods: refused (kPermissionDenied) when a user Caller is present.
   asio::awaitable<Result<pb::GetVerificationKeysResponse>> get_verification_keys(
       const pb::GetVerificationKeysRequest&, const Ctx&);
@@ -69,6 +77,11 @@ class IdentityService {
   // Whether client_id has therapist_id on their care team.
   asio::awaitable<Result<pb::CheckCareTeamResponse>> check_care_team(const pb::CheckCareTeamRequest&,
                                                                      const Ctx&);
+
+  // Active devices of up to 100 users of one practice, its archive key, and the
+  // calling session's device, for messaging.
+  asio::awaitable<Result<pb::ListActiveDevicesResponse>> list_active_devices(
+      const pb::ListActiveDevicesRequest&, const Ctx&);
 
   const TokenIssuer& tokens() const { return tokens_; }
 
