@@ -93,20 +93,17 @@ TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
   const auto port = static_cast<std::uint16_t>(ready["rpc_port"]);
 
   asio::io_context io;
-  auto call_as = [&](const std::string& peer) {
+  auto call = [&](const std::string& peer, const std::string& method, const auto& req, auto response_type) {
+    using Resp = decltype(response_type);
     auto tls = net::make_rpc_client_context(
         {certs() / "ca.pem", certs() / (peer + ".pem"), certs() / (peer + ".key")});
     net::RpcClient client(io.get_executor(), tls,
                           {.host = "127.0.0.1", .port = port, .server_name = "identity"});
-    pb::LoginRequest req;
-    req.set_practice("nosuch");
-    req.set_email("someone@example.org");
-    req.set_password("a password that is wrong");
-    std::optional<Result<pb::TokenResponse>> out;
+    std::optional<Result<Resp>> out;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          out.emplace(co_await client.call<pb::TokenResponse>("alliance.identity.v1.Identity/Login", req));
+          out.emplace(co_await client.call<Resp>("alliance.identity.v1.Identity/" + method, req));
         },
         [](std::exception_ptr e) {
           if (e) std::rethrow_exception(e);
@@ -115,6 +112,13 @@ TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
     while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
     if (!out) throw std::runtime_error("no answer");
     return std::move(*out);
+  };
+  auto call_as = [&](const std::string& peer) {
+    pb::LoginRequest req;
+    req.set_practice("nosuch");
+    req.set_email("someone@example.org");
+    req.set_password("a password that is wrong");
+    return call(peer, "Login", req, pb::TokenResponse{});
   };
 
   auto from_gateway = call_as("gateway");
@@ -125,6 +129,13 @@ TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
   auto from_messaging = call_as("messaging");  // a valid certificate, but not on allowed_peers
   ASSERT_FALSE(from_messaging.ok());
   EXPECT_EQ(from_messaging.error().code, Code::kPermissionDenied);
+
+  // The device directory's internal method is served (its own validation answers).
+  auto devices = call("gateway", "ListActiveDevices", pb::ListActiveDevicesRequest{},
+                      pb::ListActiveDevicesResponse{});
+  ASSERT_FALSE(devices.ok());
+  EXPECT_EQ(devices.error().code, Code::kInvalidArgument) << devices.error().message;
+  EXPECT_EQ(devices.error().field, "practice_id");
 
   p.terminate();
   EXPECT_EQ(p.exit_code(), 0) << p.log();
