@@ -53,11 +53,43 @@ System::System(SystemOptions options) {
       {}});
   scheduling_port_ =
       static_cast<std::uint16_t>(wait_for_ready_file(scheduling_ready, 20s, &*scheduling_).at("rpc_port"));
+  messaging_flags_ = options.messaging_flags;
+  start_messaging(0);
   start_gateway();
+}
+
+void System::start_messaging(std::uint16_t port) {
+  const auto& certs = dev_certs();
+  ++messaging_starts_;
+  auto ready = dir_.path() / ("messaging" + std::to_string(messaging_starts_) + ".ready");
+  std::vector<std::string> args = {
+      "--listen", "127.0.0.1:" + std::to_string(port), "--tls_ca", certs.ca().string(), "--tls_cert",
+      certs.cert("messaging").string(), "--tls_key", certs.key("messaging").string(), "--database",
+      (dir_.path() / "messaging.db").string(), "--redis", redis_.host_port(), "--identity",
+      "127.0.0.1:" + std::to_string(identity_port_), "--ready_file", ready.string()};
+  for (const auto& [k, v] : messaging_flags_) {
+    args.push_back("--" + k);
+    args.push_back(v);
+  }
+  // Each start writes its own log file (messaging1.log, messaging2.log, ...).
+  messaging_ = Process::start(Process::Options{binary("services/messaging/alliance-messaging"), args, {},
+                                               dir_.path() / ("messaging" + std::to_string(messaging_starts_) + ".log"),
+                                               {}});
+  messaging_port_ = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*messaging_).at("rpc_port"));
+}
+
+void System::kill_messaging() {
+  if (messaging_) messaging_->kill9();
+}
+
+void System::restart_messaging() {
+  if (messaging_ && messaging_->running()) messaging_->terminate();
+  start_messaging(messaging_port_);
 }
 
 System::~System() {
   for (auto& g : gateways_) g.terminate();
+  if (messaging_) messaging_->terminate();
   if (scheduling_) scheduling_->terminate();
   if (identity_) identity_->terminate();
 }
@@ -74,7 +106,8 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
       "--listen", "127.0.0.1:0", "--tls_cert", certs.public_cert().string(), "--tls_key",
       certs.public_key().string(), "--rpc_ca", certs.ca().string(), "--rpc_cert", cert, "--rpc_key", key,
       "--identity", "127.0.0.1:" + std::to_string(identity_port_),
-      "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_), "--redis", redis_.host_port(),
+      "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
+      "--messaging", "127.0.0.1:" + std::to_string(messaging_port_), "--redis", redis_.host_port(),
       "--ready_file", ready.string()};
   for (auto& [k, v] : flags.flags) {
     args.push_back("--" + k);

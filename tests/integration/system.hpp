@@ -1,6 +1,6 @@
 #pragma once
 // The whole Alliance system started for a test: a real redis-server, the real
-// alliance-identity, alliance-scheduling and alliance-gateway binaries as separate processes on free
+// alliance-identity, alliance-messaging, alliance-scheduling and alliance-gateway binaries as separate processes on free
 // loopback ports, with development certificates and real TLS. Blocking; use
 // from the test's main thread.
 #include <filesystem>
@@ -24,6 +24,8 @@ struct GatewayFlags {
 struct SystemOptions {
   // Extra --key value flags for alliance-scheduling (e.g. {"waitlist_hold", "2s"}).
   std::map<std::string, std::string> scheduling_flags;
+  // Extra --key value flags for alliance-messaging (e.g. {"send_rate_per_minute", "0"}).
+  std::map<std::string, std::string> messaging_flags;
 };
 
 class System {
@@ -40,6 +42,11 @@ class System {
   RedisServer& redis() { return redis_; }
   Process& identity() { return *identity_; }
   Process& scheduling() { return *scheduling_; }
+  Process& messaging() { return *messaging_; }
+  // SIGKILL of the messaging process (no chance to flush anything), and a start of
+  // a new one on the same port and database; returns once it is ready.
+  void kill_messaging();
+  void restart_messaging();
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::string operator_token() const;
 
@@ -63,6 +70,11 @@ class System {
   std::uint16_t identity_port_ = 0;
   std::optional<Process> scheduling_;
   std::uint16_t scheduling_port_ = 0;
+  void start_messaging(std::uint16_t port);
+  std::optional<Process> messaging_;
+  std::uint16_t messaging_port_ = 0;
+  std::map<std::string, std::string> messaging_flags_;
+  int messaging_starts_ = 0;
   std::vector<Process> gateways_;
   std::vector<std::uint16_t> gateway_ports_;
 };

@@ -1,6 +1,7 @@
 #include "messaging_service.hpp"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "alliance/core/ids.hpp"
@@ -416,7 +417,8 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
     // Each participant's push carries only their own devices' keys.
     std::map<std::string, std::string> owner;  // device id -> user id
     for (const auto& d : devices->devices) owner[d.id()] = d.user_id();
-    for (const auto& user : {conv->client_id, conv->therapist_id}) {
+    const std::array<std::string, 2> participants = {conv->client_id, conv->therapist_id};
+    for (const auto& user : participants) {
       pb::Message body;
       StoredMessage view = appended->message;
       view.keys.clear();
@@ -478,8 +480,8 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::ack_delivered(con
   if (!devices) co_return devices.error();
   if (devices->session_device_id != req.device_id())
     co_return Error{Code::kPermissionDenied, "device_id: not the device registered by this session", "device_id"};
-  auto row = co_await store_.ack_delivered(
-      ReceiptRow{conv->id, ctx.caller.user_id(), req.device_id(), "delivered", req.seq(), now_ms()});
+  ReceiptRow receipt{conv->id, ctx.caller.user_id(), req.device_id(), "delivered", req.seq(), now_ms()};
+  auto row = co_await store_.ack_delivered(std::move(receipt));
   if (!row) co_return row.error();
   pb::ReceiptResponse out;
   fill(*out.mutable_receipt(), *row);
@@ -497,7 +499,8 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::mark_read(const p
   if (!fresh) co_return fresh.error();
   if (!*fresh || req.seq() > (*fresh)->last_seq)
     co_return invalid_argument("seq", "seq: beyond the conversation's last message");
-  auto row = co_await store_.mark_read(ReceiptRow{conv->id, ctx.caller.user_id(), "", "read", req.seq(), now_ms()});
+  ReceiptRow receipt{conv->id, ctx.caller.user_id(), "", "read", req.seq(), now_ms()};
+  auto row = co_await store_.mark_read(std::move(receipt));
   if (!row) co_return row.error();
   pb::ReceiptResponse out;
   fill(*out.mutable_receipt(), *row);
