@@ -355,33 +355,34 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   // A retry of an accepted message answers the original, whatever changed since.
   auto existing = co_await store_.find_message(conv->id, req.message_id());
   if (!existing) co_return existing.error();
-  if (*existing && ((*existing)->content_hash != hash || (*existing)->sender_user_id != caller.user_id()))
-    co_return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
-
-  if (!*existing) {
-    if (auto rate = co_await check_send_rate(caller.user_id()); !rate) co_return rate.error();
+  if (*existing) {
+    if ((*existing)->content_hash != hash || (*existing)->sender_user_id != caller.user_id())
+      co_return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
+    pb::SendMessageResponse out;
+    fill(*out.mutable_message(), **existing);
+    co_return out;
   }
+
+  if (auto rate = co_await check_send_rate(caller.user_id()); !rate) co_return rate.error();
 
   std::vector<std::string> users{conv->client_id, conv->therapist_id};
   auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), caller.session_id());
   if (!devices) co_return devices.error();
-  if (!*existing) {
-    if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id())
-      co_return Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
-                      "sender_device_id"};
-    std::set<std::string> want;
-    for (const auto& d : devices->devices) want.insert(d.id());
-    if (devices->archive_key) want.insert(std::string(kArchiveDevice));
-    std::set<std::string> have;
-    for (const auto& k : req.keys()) have.insert(k.device_id());
-    if (want != have) {
-      pb::SendMessageResponse detail;
-      *detail.mutable_recipients() = recipients_of(*devices);
-      Error e{Code::kFailedPrecondition, "keys: the recipients' devices changed; wrap the key for the current list",
-              "keys"};
-      e.detail = detail.SerializeAsString();
-      co_return e;
-    }
+  if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id())
+    co_return Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
+                    "sender_device_id"};
+  std::set<std::string> want;
+  for (const auto& d : devices->devices) want.insert(d.id());
+  if (devices->archive_key) want.insert(std::string(kArchiveDevice));
+  std::set<std::string> have;
+  for (const auto& k : req.keys()) have.insert(k.device_id());
+  if (want != have) {
+    pb::SendMessageResponse detail;
+    *detail.mutable_recipients() = recipients_of(*devices);
+    Error e{Code::kFailedPrecondition, "keys: the recipients' devices changed; wrap the key for the current list",
+            "keys"};
+    e.detail = detail.SerializeAsString();
+    co_return e;
   }
 
   StoredMessage message;
