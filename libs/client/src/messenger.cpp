@@ -292,25 +292,22 @@ Result<std::vector<ReceivedMessage>> Messenger::sync(std::string_view conversati
     auto last = json_field::int64(r->as_object(), "last_seq");
     if (!last) return malformed("sync", last.error());
     bool progressed = false;
-    bool gap = false;
     if (list && list->is_array()) {
       for (const auto& v : list->as_array()) {
         auto m = wire_message_from_json(v);
         if (!m) return malformed("sync", m.error());
-        if (m->conversation_id != conversation_id) return make_error(Code::kInternal, "sync: a message of another conversation");
-        auto verdict = tracker_.classify(conversation_id, m->seq);
-        if (verdict == SequenceTracker::Verdict::kDuplicate) continue;
-        if (verdict == SequenceTracker::Verdict::kGap) {
-          // Seqs have no gaps; stop at one so the cursor only covers what we hold.
-          gap = true;
-          break;
+        if (m->conversation_id != conversation_id) {
+          return make_error(Code::kInternal, "sync: a message of another conversation");
         }
+        if (tracker_.classify(conversation_id, m->seq) == SequenceTracker::Verdict::kDuplicate) continue;
+        // A seq the server skipped in a sync answer is one it will never return to
+        // this device; stopping there would stall the conversation forever.
         out.push_back(open(*m));
         tracker_.advance(conversation_id, m->seq);
         progressed = true;
       }
     }
-    if (gap || !progressed || tracker_.last(conversation_id) >= *last) break;
+    if (!progressed || tracker_.last(conversation_id) >= *last) break;
   }
   std::int64_t now = tracker_.last(conversation_id);
   // Delivery receipts are best effort: the messages are stored either way, and the

@@ -128,6 +128,7 @@ class Messenger {
 
   // Fetches every message after this device's cursor (paging), opens each, moves
   // the cursor and acknowledges delivery up to it. Returns the new messages in order.
+  // The server's answer is the whole truth for the device: a seq it leaves out is skipped.
   Result<std::vector<ReceivedMessage>> sync(std::string_view conversation_id);
 
   // Handles one push frame from the WebSocket. "message.new": a duplicate (seq at or
