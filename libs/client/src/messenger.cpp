@@ -148,24 +148,29 @@ Result<std::vector<Conversation>> Messenger::conversations() {
   return out;
 }
 
-VerifiedRecipients Messenger::verify(std::string_view conversation_id, const Recipients& recipients) {
+VerifiedRecipients verify_recipients(const Recipients& recipients, KnownDevices& known) {
   VerifiedRecipients out;
   out.archive_public = recipients.archive_public;
   for (const auto& d : recipients.devices) {
     bool signed_ok = crypto::verify_device_keys(d.signing_public, d.agreement_public, d.agreement_signature);
-    auto known = known_devices_.find(d.id);
+    auto seen = known.find(d.id);
     // A device id keeps the keys it was first seen with: a server swapping in a key
     // of its own under a known id is refused, not trusted.
-    bool same_keys = known == known_devices_.end() || (known->second.signing_public == d.signing_public &&
-                                                       known->second.agreement_public == d.agreement_public &&
-                                                       known->second.user_id == d.user_id);
+    bool same_keys = seen == known.end() || (seen->second.signing_public == d.signing_public &&
+                                             seen->second.agreement_public == d.agreement_public &&
+                                             seen->second.user_id == d.user_id);
     if (!signed_ok || !same_keys || d.id == kArchiveDeviceId) {
       out.rejected.push_back(d.id);
       continue;
     }
-    if (known == known_devices_.end()) known_devices_.emplace(d.id, d);
+    if (seen == known.end()) known.emplace(d.id, d);
     out.devices.push_back(d);
   }
+  return out;
+}
+
+VerifiedRecipients Messenger::verify(std::string_view conversation_id, const Recipients& recipients) {
+  VerifiedRecipients out = verify_recipients(recipients, known_devices_);
   recipients_.insert_or_assign(std::string(conversation_id), out);
   return out;
 }

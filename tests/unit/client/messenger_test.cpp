@@ -140,6 +140,43 @@ TEST(OpenWireMessage, SystemNoticesAndExpiredMessagesPassThroughFlagged) {
   EXPECT_FALSE(e.readable());
 }
 
+TEST(VerifyRecipients, KeepsSignedDevicesAndRejectsForgedOrSwappedKeys) {
+  Device alice = make_device("da", "ua"), bob = make_device("db", "ub"), mallory = make_device("dm", "um");
+  KnownDevices known;
+  Recipients list;
+  list.devices = {public_part(alice), public_part(bob)};
+  list.archive_public = std::string(32, 'a');
+  auto first = verify_recipients(list, known);
+  ASSERT_EQ(first.devices.size(), 2u);
+  EXPECT_TRUE(first.rejected.empty());
+  EXPECT_EQ(known.size(), 2u);
+  auto wrap = first.crypto_recipients();
+  ASSERT_EQ(wrap.size(), 3u);
+  EXPECT_EQ(wrap[2].device_id, "archive");
+
+  // An agreement key the device's signing key never signed (a server's own key).
+  auto forged = public_part(bob);
+  forged.id = "db-new";
+  forged.agreement_public = mallory.keys.agreement_public;
+  // Bob's id again, but with keys that sign correctly yet are not the pinned ones.
+  auto swapped = public_part(mallory);
+  swapped.id = "db";
+  swapped.user_id = "ub";
+  // Alice's keys moved to another owner.
+  auto moved = public_part(alice);
+  moved.user_id = "um";
+  // The reserved id of the archive key.
+  auto archive = public_part(mallory);
+  archive.id = "archive";
+  Recipients bad;
+  bad.devices = {forged, swapped, moved, archive, public_part(alice)};
+  auto second = verify_recipients(bad, known);
+  ASSERT_EQ(second.devices.size(), 1u);
+  EXPECT_EQ(second.devices[0].id, "da");
+  EXPECT_EQ(second.rejected, (std::vector<std::string>{"db-new", "db", "da", "archive"}));
+  EXPECT_EQ(known.at("db").agreement_public, bob.keys.agreement_public) << "the pinned key stays";
+}
+
 TEST(NewMessageId, IsTwentyTwoUrlSafeCharactersAndFresh) {
   auto a = new_message_id(), b = new_message_id();
   EXPECT_EQ(a.size(), 22u);

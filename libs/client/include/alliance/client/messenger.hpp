@@ -82,6 +82,14 @@ struct VerifiedRecipients {
   std::vector<crypto::Recipient> crypto_recipients() const;  // devices, then "archive"
 };
 
+// Public keys this device has accepted, by device id.
+using KnownDevices = std::map<std::string, PeerDevice, std::less<>>;
+
+// Checks each device's agreement-key signature and pins its keys in `known`: a
+// device id seen before with other keys (or owner), a bad signature, or the
+// reserved id "archive" puts the device in `rejected` instead of `devices`.
+VerifiedRecipients verify_recipients(const Recipients& recipients, KnownDevices& known);
+
 // Opens one server message for device `me`. `sender` is the sender device's
 // verified public keys, or null if unknown. Never fails: problems land in
 // ReceivedMessage::error (a hostile sender must not stop a sync).
@@ -164,7 +172,7 @@ class Messenger {
   Device device_;
   SequenceTracker tracker_;
   std::map<std::string, VerifiedRecipients, std::less<>> recipients_;  // by conversation
-  std::map<std::string, PeerDevice, std::less<>> known_devices_;       // verified, by device id
+  KnownDevices known_devices_;                                         // verified, pinned
 };
 
 }  // namespace alliance::client
