@@ -15,6 +15,7 @@
 #include "alliance/client/device.hpp"
 #include "alliance/client/messenger.hpp"
 #include "alliance/core/ids.hpp"
+#include "alliance/crypto/x25519.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -366,6 +367,45 @@ TEST_F(Messaging, ARetryWithTheSameBodyIsIdempotentAndAConflictingOneIsRefused) 
   EXPECT_EQ((*synced)[0].message_id, req->message_id);
   EXPECT_EQ((*synced)[0].plaintext, "sent twice, stored once");
   EXPECT_EQ((*synced)[1].message_id, next_id);
+}
+
+TEST_F(Messaging, APracticeArchiveKeyGetsEveryNewMessage) {
+  // The practice registers an archive key for its records: every message sent
+  // afterwards is wrapped for it too, and the archive's private key opens it.
+  auto archive = crypto::x25519_generate();
+  json::value body = {{"agreement_public_key", client::base64_encode(archive.public_key)}};
+  auto set = admin_->call_json("PUT", "/v1/practice/archive-key", &body);
+  ASSERT_TRUE(set) << set.error().message;
+
+  auto jo = device("jo");
+  auto kim = device("kim");
+  std::string conv = open(*jo);
+  auto req = jo->messenger->seal(conv, "kept for the record");
+  ASSERT_TRUE(req) << req.error().message;
+  auto sent = jo->messenger->send_request(*req);
+  ASSERT_TRUE(sent) << sent.error().message;
+  const crypto::WrappedKey* for_archive = nullptr;
+  for (const auto& k : req->keys) {
+    if (k.device_id == "archive") for_archive = &k;
+  }
+  ASSERT_NE(for_archive, nullptr) << "not wrapped for the archive";
+  auto opened = crypto::open_message({conv, req->message_id, jo->device_id()}, req->ciphertext,
+                                     for_archive->wrapped_key, "archive", archive.private_key,
+                                     jo->messenger->device().keys.signing_public);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(*opened, "kept for the record");
+
+  // The therapist still reads it; a message missing the archive's key is refused as stale.
+  auto synced = kim->messenger->sync(conv);
+  ASSERT_TRUE(synced) << synced.error().message;
+  ASSERT_EQ(synced->size(), 1u);
+  EXPECT_EQ((*synced)[0].plaintext, "kept for the record");
+  auto partial = jo->messenger->seal(conv, "without the archive");
+  ASSERT_TRUE(partial);
+  std::erase_if(partial->keys, [](const crypto::WrappedKey& k) { return k.device_id == "archive"; });
+  auto refused = jo->messenger->send_sealed(*partial);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "keys") << refused.error().message;
 }
 
 TEST_F(Messaging, OutsidersCanNeitherReadNorSend) {
