@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Messaging benchmark: durable messages accepted per second and the acknowledgement
+# latency with N concurrent senders, then send -> recipient-socket latency at a
+# steady rate, and the messaging service's and gateway's memory. Everything goes
+# through the gateway over TLS with the client SDK (bench/messaging/,
+# alliance-messaging-bench): every message is really sealed on its sending device.
+# Starts its own redis + identity + messaging + scheduling + gateway (scripts/run via
+# bench/lib.sh) in a temporary state directory on free loopback ports, measures,
+# prints a summary, and stops everything it started.
+# Exits non-zero if a message failed, went missing or did not open on its recipient.
+#
+#   bench/messaging.sh
+#
+# Knobs (environment):
+#   ALLIANCE_BUILD_DIR      build folder (default: build/)
+#   BENCH_SENDERS           concurrent senders per run, comma-separated (1,8,32,64)
+#   BENCH_PAIRS             client-therapist pairs the senders are spread over (16)
+#   BENCH_SECONDS           measured seconds per sender count, after 1 s warm-up (5)
+#   BENCH_MESSAGE_BYTES     plaintext bytes per message (200)
+#   BENCH_PUSH_RATE         offered messages/s for the send -> socket run (200)
+#   BENCH_PUSH_SECONDS      measured seconds of that run, after 1 s warm-up (10)
+#   BENCH_PUSH_PAIRS        senders (and online recipients) in that run (8)
+#   BENCH_SCRYPT_LOG2_N     identity's password hashing cost for this private system (12;
+#                           only the set-up logs in, nothing measured hashes a password)
+#   BENCH_KEEP_STATE=1      keep the temporary state directory (logs, databases)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
+build="$ALLIANCE_BUILD_DIR"
+senders="${BENCH_SENDERS:-1,8,32,64}"
+pairs="${BENCH_PAIRS:-16}"
+seconds="${BENCH_SECONDS:-5}"
+message_bytes="${BENCH_MESSAGE_BYTES:-200}"
+push_rate="${BENCH_PUSH_RATE:-200}"
+push_seconds="${BENCH_PUSH_SECONDS:-10}"
+push_pairs="${BENCH_PUSH_PAIRS:-8}"
+export ALLIANCE_IDENTITY_SCRYPT_LOG2_N="${BENCH_SCRYPT_LOG2_N:-12}"
+# The bench's senders are few users sending far more than a person would: no per-user limit.
+export ALLIANCE_MESSAGING_SEND_RATE_PER_MINUTE=0
+bench="$build/bench/messaging/alliance-messaging-bench"
+
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+
+log "building (scripts/build into $build)"
+"$root/scripts/build" --target alliance-messaging-bench alliance-gateway alliance-identity alliance-scheduling \
+  alliance-messaging alliancectl >/dev/null
+
+start_system
+
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+mem_of() { awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {printf "VmRSS %s KiB (peak VmHWM %s KiB)", r, h}' "/proc/$1/status"; }
+names=(gateway messaging identity scheduling redis)
+declare -A pid cpu_before mem_before
+for s in "${names[@]}"; do
+  pid[$s]="$(cat "$state/$s.pid")"
+  cpu_before[$s]="$(cpu_s "${pid[$s]}")"
+  mem_before[$s]="$(mem_of "${pid[$s]}")"
+done
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+started=$SECONDS
+( while :; do cut -d' ' -f1 /proc/loadavg; sleep 2; done ) >"$state/load.samples" &
+sampler_pid=$!
+bench_pids+=("$sampler_pid")
+
+log "running alliance-messaging-bench (set-up, accepted messages for N = $senders, pushes at $push_rate msg/s)"
+bench_rc=0
+timeout 600 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
+  --senders "$senders" --pairs "$pairs" --seconds "$seconds" --message-bytes "$message_bytes" \
+  --push-rate "$push_rate" --push-seconds "$push_seconds" --push-pairs "$push_pairs" \
+  --watch "gateway=${pid[gateway]}" --watch "messaging=${pid[messaging]}" --watch "identity=${pid[identity]}" \
+  --watch "redis=${pid[redis]}" >"$state/bench.out" || bench_rc=$?
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+kill -TERM "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true
+bench_pids=()
+load_during="$(sort -g "$state/load.samples" | sed -n '1p;$p' | paste -sd' ' | awk '{ print $1 " to " $NF }')"
+cpu_line=""
+declare -A mem_after
+for s in "${names[@]}"; do
+  if kill -0 "${pid[$s]}" 2>/dev/null; then
+    cpu_line+="$s $(awk -v a="$(cpu_s "${pid[$s]}")" -v b="${cpu_before[$s]}" 'BEGIN { printf "%.1f", a - b }') s, "
+    mem_after[$s]="$(mem_of "${pid[$s]}")"
+  else
+    cpu_line+="$s DIED, "
+    mem_after[$s]="gone"
+    bench_rc=1
+  fi
+done
+curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null || { log "the gateway is not ready after the run"; bench_rc=1; }
+
+# Verdicts against DESIGN.md's budgets, from the RESULT line.
+result="$(grep '^RESULT ' "$state/bench.out" || true)"
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$result"; }
+best_rps=0 best_n="" peak_rps=0 peak_n=""
+for n in ${senders//,/ }; do
+  rps="$(field "n${n}_rps")"; p99="$(field "n${n}_p99_ms")"
+  [[ -n "$rps" ]] || continue
+  (( rps > peak_rps )) && { peak_rps=$rps; peak_n=$n; }
+  if awk -v p="$p99" 'BEGIN { exit !(p <= 5) }' && (( rps > best_rps )); then best_rps=$rps; best_n=$n; fi
+done
+accept_verdict="MISSES"; (( best_rps >= 20000 )) && accept_verdict="meets"
+push_p99="$(field push_p99_ms)"
+push_verdict="$(awk -v p="${push_p99:-999999}" 'BEGIN { print (p <= 20) ? "meets" : "MISSES" }')"
+
+mem_total="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git -C "$root" diff --quiet HEAD -- services libs 2>/dev/null || commit="$commit (+ uncommitted changes in services/ or libs/)"
+fs="$(df -T "$state" | awk 'NR == 2 { print $2 " on " $1 }')"
+
+cat <<SUMMARY
+
+================ Alliance messaging benchmark ================
+machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
+load avg:    $load_before before, $load_after after (1/5/15 min); 1-min $load_during during the run
+             (the benchmark itself keeps both CPUs busy; "before" above ~0.5 means other work shared them)
+build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
+conditions:  everything on loopback; one gateway, messaging, identity, scheduling (idle) and redis process and
+             the benchmark client (blocking SDK, one thread per connection, sealing included) share the same
+             CPUs; TLS 1.3 to the gateway, mutual TLS gateway -> messaging -> identity; messaging's SQLite in
+             WAL mode, synchronous=FULL, on $fs; send_rate_per_minute $ALLIANCE_MESSAGING_SEND_RATE_PER_MINUTE; identity scrypt log2 N $ALLIANCE_IDENTITY_SCRYPT_LOG2_N
+CPU used during the run ($(( SECONDS - started )) s, set-up included): ${cpu_line%, }
+memory before -> after the run:
+  messaging  ${mem_before[messaging]} -> ${mem_after[messaging]}
+  gateway    ${mem_before[gateway]} -> ${mem_after[gateway]}
+
+$(cat "$state/bench.out")
+
+budgets (DESIGN.md, 2 cores):
+  accepted >= 20k msg/s with p99 ack <= 5 ms: $accept_verdict (best with p99 <= 5 ms: ${best_rps} msg/s${best_n:+ at N=$best_n};
+    highest: ${peak_rps} msg/s${peak_n:+ at N=$peak_n})
+  pushed to an online recipient p99 <= 20 ms: $push_verdict (p99 ${push_p99:-?} ms at $push_rate msg/s)
+==============================================================
+SUMMARY
+[[ $bench_rc -eq 0 ]] || die "the benchmark failed (exit $bench_rc): see above"
