@@ -5,6 +5,7 @@
 #include "alliance/core/runtime.hpp"
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/client.hpp"
+#include "alliance/redis/subscriber.hpp"
 #include "messaging_config.hpp"
 #include "messaging_rpc.hpp"
 
@@ -29,7 +30,17 @@ int main(int argc, char** argv) {
     net::RpcClient identity(io.get_executor(), client_tls,
                             {.host = cfg->identity.host, .port = cfg->identity.port,
                              .server_name = cfg->identity_name});
-    messaging::IdentityMessagingDirectory directory(identity);
+    messaging::IdentityMessagingDirectory identity_directory(identity);
+    messaging::CachingDirectory cache(identity_directory, {.ttl = cfg->directory_cache});
+    messaging::MessagingDirectory& directory =
+        cfg->directory_cache.count() > 0 ? static_cast<messaging::MessagingDirectory&>(cache) : identity_directory;
+    // Device and session changes announced by identity empty the cache.
+    redis::Subscriber announcements(
+        io.get_executor(), redis::parse_options(cfg->redis),
+        [&cache](std::string_view, std::string_view) { cache.invalidate_all(); }, [&cache] { cache.invalidate_all(); });
+    announcements.subscribe(std::string(messaging::kDeviceChannel));
+    announcements.subscribe("identity:revocations");
+    announcements.start();
     messaging::MessagingService service(io.get_executor(), **store, directory, &redis,
                                         {.send_rate_per_minute = cfg->send_rate_per_minute});
     auto server_tls = net::make_rpc_server_context(cfg->tls);
@@ -61,6 +72,7 @@ int main(int argc, char** argv) {
       sweep_timer.cancel();
       drain.expires_after(std::chrono::milliseconds(500));
       co_await drain.async_wait(use_tuple);
+      announcements.stop();
       redis.stop();
       io.stop();
     };

@@ -144,6 +144,14 @@ asio::awaitable<void> IdentityService::publish_revocation(const std::string& ses
               {{"session_id", session_id}, {"reason", r.error().message}});
 }
 
+asio::awaitable<void> IdentityService::publish_device_change(const std::string& subject) {
+  if (!redis_) co_return;
+  std::vector<std::string> cmd{"PUBLISH", std::string(kDeviceChannel), subject};
+  auto r = co_await redis_->command(std::move(cmd));
+  // Caches of the device directory also expire on their own, so a lost publish only delays.
+  if (!r) log::warn("could not publish device change", {{"reason", r.error().message}});
+}
+
 asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_practice(
     const pb::CreatePracticeRequest& req, const Ctx&) {
   if (operator_digest_.empty() ||
@@ -389,10 +397,12 @@ asio::awaitable<Result<pb::DeviceResponse>> IdentityService::register_device(
                 std::nullopt};
   auto saved = co_await store_.register_device(std::move(device), now);
   if (!saved) co_return saved.error();
-  if (saved->created)
+  if (saved->created) {
     log::info("device registered", {{"device_id", saved->device.id},
                                     {"user_id", caller->user_id},
                                     {"session_id", caller->session_id}});
+    co_await publish_device_change(caller->user_id);
+  }
   pb::DeviceResponse resp;
   fill(*resp.mutable_device(), saved->device, /*current=*/true);
   co_return resp;
@@ -445,6 +455,7 @@ asio::awaitable<Result<pb::ArchiveKeyResponse>> IdentityService::set_archive_key
   if (!key) co_return key.error();
   log::info(*key ? "archive key set" : "archive key removed",
             {{"practice_id", caller->practice_id}, {"by", caller->user_id}});
+  co_await publish_device_change("practice:" + caller->practice_id);
   co_return archive_key_response(*key);
 }
 

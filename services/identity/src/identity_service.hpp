@@ -38,6 +38,9 @@ struct IdentityOptions {
 
 // Redis channel carrying serialized alliance.push.v1.SessionRevoked.
 inline constexpr std::string_view kRevocationChannel = "identity:revocations";
+// Redis channel announcing a device registration (payload: the user id) or an archive
+// key change ("practice:<id>"), so caches of the device directory can drop entries.
+inline constexpr std::string_view kDeviceChannel = "identity:devices";
 
 class IdentityService {
  public:
@@ -88,6 +91,7 @@ class IdentityService {
  private:
   asio::awaitable<Result<std::string>> hash_password(std::string password);
   asio::awaitable<void> publish_revocation(const std::string& session_id, std::int64_t now_unix_ms);
+  asio::awaitable<void> publish_device_change(const std::string& subject);
   asio::awaitable<Result<pb::TokenResponse>> start_session(const User& user);
 
   IdentityStore& store_;

@@ -19,6 +19,10 @@ MessagingConfig load_messaging_config(const Config& config) {
   if (sweep < std::chrono::seconds(1) || sweep > std::chrono::hours(24))
     throw ConfigError("retention_sweep", "config: key \"retention_sweep\": must be between 1s and 24h");
   c.retention_sweep = std::chrono::duration_cast<std::chrono::milliseconds>(sweep);
+  auto cache = config.duration("directory_cache", std::chrono::seconds(30));
+  if (cache < std::chrono::seconds(0) || cache > std::chrono::minutes(10))
+    throw ConfigError("directory_cache", "config: key \"directory_cache\": must be between 0 and 10m");
+  c.directory_cache = std::chrono::duration_cast<std::chrono::milliseconds>(cache);
   c.allowed_peers = config.list("allowed_peers", "gateway");
   c.log_level = config.log_level();
   auto ready = config.string("ready_file", "");

@@ -22,6 +22,7 @@ struct MessagingConfig {
   std::string identity_name;                         // identity_name (default "identity")
   int send_rate_per_minute = 120;                    // send_rate_per_minute (0 = no limit, max 1000000)
   std::chrono::milliseconds retention_sweep{std::chrono::hours(1)};  // retention_sweep (1s..24h)
+  std::chrono::milliseconds directory_cache{std::chrono::seconds(30)};  // directory_cache (0 = off, ..10m)
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers (default "gateway")
   log::Level log_level = log::Level::kInfo;          // log_level
   std::filesystem::path ready_file;                  // ready_file (optional)

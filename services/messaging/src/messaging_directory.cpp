@@ -1,5 +1,6 @@
 #include "messaging_directory.hpp"
 
+#include "alliance/core/ids.hpp"
 #include "alliance/net/rpc_client.hpp"
 
 namespace alliance::messaging {
@@ -48,6 +49,79 @@ asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::active_device
     out.archive_key = resp->archive_key();
   out.session_device_id = resp->session_device_id();
   co_return out;
+}
+
+// ------------------------------------------------------------------ cache
+
+CachingDirectory::CachingDirectory(MessagingDirectory& inner, Options options)
+    : inner_(inner), options_(std::move(options)) {}
+
+std::int64_t CachingDirectory::now() const { return options_.now_ms ? options_.now_ms() : now_unix_ms(); }
+
+void CachingDirectory::invalidate_all() {
+  ++generation_;
+  ++stats_.invalidations;
+  users_.clear();
+  care_team_.clear();
+  devices_.clear();
+}
+
+void CachingDirectory::make_room() {
+  if (users_.size() + care_team_.size() + devices_.size() < options_.max_entries) return;
+  users_.clear();
+  care_team_.clear();
+  devices_.clear();
+}
+
+asio::awaitable<Result<std::optional<UserFacts>>> CachingDirectory::find_user(std::string user_id) {
+  if (auto it = users_.find(user_id); it != users_.end() && it->second.expires_ms > now()) {
+    ++stats_.hits;
+    co_return std::optional<UserFacts>(it->second.value);
+  }
+  ++stats_.misses;
+  const auto generation = generation_;
+  auto found = co_await inner_.find_user(user_id);
+  if (found && *found && generation == generation_) {
+    make_room();
+    users_.insert_or_assign(user_id, Entry<UserFacts>{**found, now() + options_.ttl.count()});
+  }
+  co_return found;
+}
+
+asio::awaitable<Result<bool>> CachingDirectory::on_care_team(std::string client_id, std::string therapist_id) {
+  std::string key = client_id + '\n' + therapist_id;
+  if (auto it = care_team_.find(key); it != care_team_.end() && it->second.expires_ms > now()) {
+    ++stats_.hits;
+    co_return true;
+  }
+  ++stats_.misses;
+  const auto generation = generation_;
+  auto member = co_await inner_.on_care_team(std::move(client_id), std::move(therapist_id));
+  if (member && *member && generation == generation_) {
+    make_room();
+    care_team_.insert_or_assign(std::move(key), Entry<bool>{true, now() + options_.ttl.count()});
+  }
+  co_return member;
+}
+
+asio::awaitable<Result<ActiveDevices>> CachingDirectory::active_devices(std::string practice_id,
+                                                                        std::vector<std::string> user_ids,
+                                                                        std::string session_id) {
+  std::string key = practice_id + '\n' + session_id;
+  for (const auto& u : user_ids) key += '\n' + u;
+  if (auto it = devices_.find(key); it != devices_.end() && it->second.expires_ms > now()) {
+    ++stats_.hits;
+    co_return it->second.value;
+  }
+  ++stats_.misses;
+  const auto generation = generation_;
+  auto devices = co_await inner_.active_devices(std::move(practice_id), std::move(user_ids), std::move(session_id));
+  // An invalidation while the call was out means the answer may predate the change.
+  if (devices && generation == generation_) {
+    make_room();
+    devices_.insert_or_assign(std::move(key), Entry<ActiveDevices>{*devices, now() + options_.ttl.count()});
+  }
+  co_return devices;
 }
 
 }  // namespace alliance::messaging

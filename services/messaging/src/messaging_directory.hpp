@@ -3,6 +3,10 @@
 // the care team, and the active devices (with their public keys) a message must be
 // wrapped for. IdentityMessagingDirectory asks identity over RPC (internal methods
 // LookupUsers, CheckCareTeam, ListActiveDevices); it lives on its RpcClient's executor.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,5 +53,55 @@ class IdentityMessagingDirectory final : public MessagingDirectory {
  private:
   net::RpcClient& identity_;
 };
+
+// A cache in front of another directory, so a send does not cost identity a round
+// trip. Identity announces every device registration and archive-key change on
+// kDeviceChannel and every ended session on "identity:revocations"; main
+// subscribes both to invalidate_all() (and calls it after a Redis reconnect, when
+// announcements may have been missed). Entries also expire after `ttl`, which
+// bounds staleness while Redis is down and covers sessions that simply expire.
+// Only positive care-team answers are cached (a link is never removed). Runs on
+// the service's executor; not thread-safe.
+class CachingDirectory final : public MessagingDirectory {
+ public:
+  struct Options {
+    std::chrono::milliseconds ttl{std::chrono::seconds(30)};
+    std::size_t max_entries = 100'000;  // past this the cache starts over
+    std::function<std::int64_t()> now_ms;  // unset = the system clock
+  };
+  CachingDirectory(MessagingDirectory& inner, Options options);
+
+  asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string user_id) override;
+  asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
+  asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
+                                                        std::string session_id) override;
+
+  void invalidate_all();
+  struct Stats {
+    std::uint64_t hits = 0, misses = 0, invalidations = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  template <class T>
+  struct Entry {
+    T value;
+    std::int64_t expires_ms;
+  };
+  std::int64_t now() const;
+  void make_room();
+
+  MessagingDirectory& inner_;
+  Options options_;
+  std::uint64_t generation_ = 0;  // bumped by invalidate_all: answers fetched before it are not kept
+  std::map<std::string, Entry<UserFacts>, std::less<>> users_;
+  std::map<std::string, Entry<bool>, std::less<>> care_team_;
+  std::map<std::string, Entry<ActiveDevices>, std::less<>> devices_;
+  Stats stats_;
+};
+
+// Identity publishes on this channel whenever a device is registered or a
+// practice's archive key changes (payload: informational only).
+inline constexpr std::string_view kDeviceChannel = "identity:devices";
 
 }  // namespace alliance::messaging
