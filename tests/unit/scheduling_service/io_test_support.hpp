@@ -1,6 +1,6 @@
 #pragma once
 // What the scheduling service tests share: identity's facts in memory, and a
-// fixture base that drives coroutines on its own io_context from the test thread.
+// fixture base (tests/support io_test.hpp) that drives coroutines from the test thread.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,6 +8,7 @@
 
 #include "alliance/core/asio.hpp"
 #include "alliance/net/rpc_server.hpp"
+#include "io_test.hpp"
 #include "scheduling_model.hpp"
 #include "user_directory.hpp"
 
@@ -38,33 +39,9 @@ class FakeDirectory final : public UserDirectory {
 
 inline Instant at(const char* rfc3339) { return *parse_instant(rfc3339, "t"); }
 
-// Owns the io_context; derived fixtures declare what runs on it (destroyed first).
-class IoTest : public ::testing::Test {
+// The shared io_context driver, plus calls as the gateway forwards them.
+class IoTest : public testing::IoTest {
  protected:
-  template <class T>
-  T run(asio::awaitable<T> a) {
-    std::optional<T> out;
-    bool done = false;
-    std::exception_ptr ep;
-    asio::co_spawn(
-        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(a)); },
-        [&](std::exception_ptr e) {
-          ep = e;
-          done = true;
-        });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(50ms);
-    if (ep) std::rethrow_exception(ep);
-    if (!done) throw std::runtime_error("operation did not finish within 10 s");
-    return std::move(*out);
-  }
-
-  bool pump_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) io_.run_one_for(20ms);
-    return pred();
-  }
-
   // A call as the gateway forwards it for `user`.
   static net::CallContext as(const std::string& user, Role role, const std::string& practice = "practice-1") {
     net::CallContext ctx;
@@ -74,8 +51,6 @@ class IoTest : public ::testing::Test {
     ctx.peer_name = "gateway";
     return ctx;
   }
-
-  asio::io_context io_;
 };
 
 }  // namespace
