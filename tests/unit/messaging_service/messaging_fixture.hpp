@@ -1,0 +1,313 @@
+#pragma once
+// MessagingServiceTest: the fixture the messaging service tests share.
+// MessagingService built directly (no RPC) over a real SQLite file in a temp dir,
+// a real redis-server (pushes, send rate) and an in-memory directory standing in
+// for identity (users, care team, each user's devices and sessions, the practice
+// archive key). "Now" is a variable the service's clock reads: Monday 2030-01-07
+// 12:00Z, which is 07:00 in New York (UTC-5 in January), before any 09:00 opening.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/redis/client.hpp"
+#include "io_test.hpp"
+#include "messaging_directory.hpp"
+#include "messaging_service.hpp"
+#include "messaging_store.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+
+namespace alliance::messaging {
+namespace {
+
+using namespace std::chrono_literals;
+namespace idpb = ::alliance::identity::v1;
+
+constexpr std::int64_t kMinuteMs = 60'000;
+constexpr std::int64_t kHourMs = 60 * kMinuteMs;
+constexpr std::int64_t kDayMs = 24 * kHourMs;
+
+// Unix milliseconds of a UTC date and time.
+inline std::int64_t utc_ms(int y, unsigned m, unsigned d, int hour, int minute = 0) {
+  const std::chrono::sys_days day{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
+  return std::chrono::duration_cast<std::chrono::milliseconds>(day.time_since_epoch()).count() +
+         hour * kHourMs + minute * kMinuteMs;
+}
+
+// identity's facts, in memory: users, care-team pairs, each user's active devices
+// (registered by one session each) and each practice's archive key.
+class FakeDirectory final : public MessagingDirectory {
+ public:
+  void add_user(const std::string& id, const std::string& practice, const std::string& role) {
+    users_[id] = UserFacts{id, practice, role};
+  }
+  void link(const std::string& client, const std::string& therapist) { team_.insert({client, therapist}); }
+  // A device of `user` registered by `session`.
+  void add_device(const std::string& user, const std::string& device_id, const std::string& session) {
+    idpb::Device d;
+    d.set_id(device_id);
+    d.set_user_id(user);
+    d.set_name(device_id);
+    d.set_signing_public_key(random_bytes(32));
+    d.set_agreement_public_key(random_bytes(32));
+    d.set_agreement_key_signature(random_bytes(64));
+    d.set_created_unix_ms(1);
+    devices_[device_id] = d;
+    sessions_[session] = device_id;
+  }
+  void revoke_device(const std::string& device_id) { devices_.erase(device_id); }
+  void set_archive_key(const std::string& practice, std::string public_key) {
+    idpb::ArchiveKey k;
+    k.set_practice_id(practice);
+    k.set_agreement_public_key(std::move(public_key));
+    k.set_set_unix_ms(1);
+    archive_[practice] = k;
+  }
+
+  // The active device ids of `user`, sorted.
+  std::vector<std::string> devices_of(const std::string& user) const {
+    std::vector<std::string> out;
+    for (const auto& [id, d] : devices_)
+      if (d.user_id() == user) out.push_back(id);
+    return out;
+  }
+  bool has_archive_key(const std::string& practice) const { return archive_.count(practice) > 0; }
+
+  asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string id) override {
+    auto it = users_.find(id);
+    if (it == users_.end()) co_return std::optional<UserFacts>();
+    co_return std::optional<UserFacts>(it->second);
+  }
+  asio::awaitable<Result<bool>> on_care_team(std::string client, std::string therapist) override {
+    co_return team_.count({client, therapist}) > 0;
+  }
+  asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice, std::vector<std::string> user_ids,
+                                                        std::string session_id) override {
+    ActiveDevices out;
+    for (const auto& [id, d] : devices_) {
+      auto owner = users_.find(d.user_id());
+      if (owner == users_.end() || owner->second.practice_id != practice) continue;
+      if (std::find(user_ids.begin(), user_ids.end(), d.user_id()) != user_ids.end()) out.devices.push_back(d);
+    }
+    if (auto it = archive_.find(practice); it != archive_.end()) out.archive_key = it->second;
+    if (auto it = sessions_.find(session_id); !session_id.empty() && it != sessions_.end() &&
+                                              devices_.count(it->second)) {
+      out.session_device_id = it->second;
+    }
+    co_return out;
+  }
+
+ private:
+  std::map<std::string, UserFacts> users_;
+  std::set<std::pair<std::string, std::string>> team_;
+  std::map<std::string, idpb::Device> devices_;
+  std::map<std::string, std::string> sessions_;  // session id -> device id
+  std::map<std::string, idpb::ArchiveKey> archive_;
+};
+
+class MessagingServiceTest : public testing::IoTest {
+ protected:
+  static void SetUpTestSuite() { redis_server_ = new testing::RedisServer(); }
+  static void TearDownTestSuite() {
+    delete redis_server_;
+    redis_server_ = nullptr;
+  }
+
+  void SetUp() override {
+    now_ = utc_ms(2030, 1, 7, 12);
+    db_path_ = dir_.path() / "messaging.db";
+    auto store = MessagingStore::open(db_path_);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    auto ro = redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()});
+    redis_ = std::make_unique<redis::Client>(io_.get_executor(), ro);
+    redis_->start();
+    ASSERT_TRUE(run(redis_->wait_connected(2s)));
+    std::vector<std::string> flush{"FLUSHDB"};
+    ASSERT_TRUE(run(redis_->command(std::move(flush))).ok());  // no send-rate counters from earlier tests
+    MessagingOptions options;
+    options.send_rate_per_minute = 0;  // the rate-limit test turns it on
+    build_service(options);
+
+    directory_.add_user(kAdmin, kPractice, "admin");
+    directory_.add_user(kDesk, kPractice, "front_desk");
+    directory_.add_user(kTherapist, kPractice, "therapist");
+    directory_.add_user(kTherapist2, kPractice, "therapist");
+    directory_.add_user(kClient, kPractice, "client");
+    directory_.add_user(kClient2, kPractice, "client");
+    directory_.add_user(kOtherAdmin, kOtherPractice, "admin");
+    directory_.add_user(kOtherTherapist, kOtherPractice, "therapist");
+    directory_.link(kClient, kTherapist);
+    directory_.link(kClient2, kTherapist2);
+    directory_.add_device(kClient, "dev-client-phone", "sess-client");
+    directory_.add_device(kClient, "dev-client-laptop", "sess-client-laptop");
+    directory_.add_device(kTherapist, "dev-therapist", "sess-therapist");
+    directory_.add_device(kClient2, "dev-client2", "sess-client2");
+    directory_.add_device(kTherapist2, "dev-therapist2", "sess-therapist2");
+    directory_.add_device(kOtherTherapist, "dev-other-therapist", "sess-other-therapist");
+    directory_.add_device(kAdmin, "dev-admin", "sess-admin");
+    directory_.add_device(kDesk, "dev-desk", "sess-desk");
+  }
+
+  void TearDown() override {
+    io_.poll();  // pushes still queued
+    service_.reset();
+    if (redis_) redis_->stop();
+    io_.poll();
+    store_.reset();
+  }
+
+  // (Re)builds the service over the same store, directory and Redis; the clock reads now_.
+  void build_service(MessagingOptions options) {
+    options.now_ms = [this] { return now_; };
+    service_ = std::make_unique<MessagingService>(io_.get_executor(), *store_, directory_, redis_.get(), options);
+  }
+
+  // A call as the gateway forwards it.
+  static net::CallContext as(const std::string& user, const std::string& role, const std::string& session = "",
+                             const std::string& practice = kPractice) {
+    net::CallContext ctx;
+    ctx.caller.set_user_id(user);
+    ctx.caller.set_practice_id(practice);
+    ctx.caller.set_role(role);
+    ctx.caller.set_session_id(session);
+    ctx.peer_name = "gateway";
+    return ctx;
+  }
+  static net::CallContext client() { return as(kClient, "client", "sess-client"); }
+  static net::CallContext therapist() { return as(kTherapist, "therapist", "sess-therapist"); }
+  static net::CallContext admin() { return as(kAdmin, "admin", "sess-admin"); }
+
+  // The conversation of kClient and kTherapist (or the given pair), opened by the client.
+  std::string open(const std::string& client_id = kClient, const std::string& therapist_id = kTherapist,
+                   const std::string& session = "sess-client") {
+    pb::OpenConversationRequest req;
+    req.set_client_id(client_id);
+    req.set_therapist_id(therapist_id);
+    auto r = run(service_->open_conversation(req, as(client_id, "client", session)));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? r->conversation().id() : "";
+  }
+
+  // Every device a message in the conversation of (client, therapist) must be
+  // wrapped for right now, plus "archive" if the practice has an archive key.
+  std::vector<std::string> recipients(const std::string& client_id = kClient,
+                                      const std::string& therapist_id = kTherapist) const {
+    auto out = directory_.devices_of(client_id);
+    for (auto& d : directory_.devices_of(therapist_id)) out.push_back(d);
+    if (directory_.has_archive_key(kPractice)) out.push_back("archive");
+    return out;
+  }
+
+  // A sealed-looking send: `ciphertext` (random 200 bytes if empty) and one
+  // distinct random 80-byte wrapped key per device in `devices`.
+  static pb::SendMessageRequest sealed(const std::string& conversation_id, const std::string& message_id,
+                                       const std::string& sender_device, const std::vector<std::string>& devices,
+                                       std::string ciphertext = "") {
+    pb::SendMessageRequest req;
+    req.set_conversation_id(conversation_id);
+    req.set_message_id(message_id);
+    req.set_sender_device_id(sender_device);
+    req.set_ciphertext(ciphertext.empty() ? random_bytes(200) : std::move(ciphertext));
+    for (const auto& d : devices) {
+      auto* k = req.add_keys();
+      k->set_device_id(d);
+      k->set_wrapped_key(random_bytes(80));
+    }
+    return req;
+  }
+
+  // The wrapped key `req` carries for `device` ("" if none).
+  static std::string key_for(const pb::SendMessageRequest& req, const std::string& device) {
+    for (const auto& k : req.keys())
+      if (k.device_id() == device) return k.wrapped_key();
+    return "";
+  }
+
+  Result<pb::SendMessageResponse> send(const net::CallContext& who, const pb::SendMessageRequest& req) {
+    return run(service_->send_message(req, who));
+  }
+  // The client (phone) sends a fresh message to every current recipient.
+  Result<pb::SendMessageResponse> client_says(const std::string& conversation_id, const std::string& message_id) {
+    return send(client(), sealed(conversation_id, message_id, "dev-client-phone", recipients()));
+  }
+  Result<pb::SendMessageResponse> therapist_says(const std::string& conversation_id, const std::string& message_id) {
+    return send(therapist(), sealed(conversation_id, message_id, "dev-therapist", recipients()));
+  }
+
+  Result<pb::SyncMessagesResponse> sync(const net::CallContext& who, const std::string& conversation_id,
+                                        const std::string& device, std::int64_t after_seq = 0, int limit = 500) {
+    pb::SyncMessagesRequest req;
+    req.set_conversation_id(conversation_id);
+    req.set_device_id(device);
+    req.set_after_seq(after_seq);
+    req.set_limit(limit);
+    return run(service_->sync_messages(req, who));
+  }
+  // Everything in the conversation as the therapist's device sees it.
+  std::vector<pb::Message> messages(const std::string& conversation_id) {
+    auto r = sync(therapist(), conversation_id, "dev-therapist");
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    if (!r.ok()) return {};
+    return {r->messages().begin(), r->messages().end()};
+  }
+
+  void set_policy(const std::string& crisis_text, int notice_period_minutes, int retention_days) {
+    pb::SetMessagingPolicyRequest req;
+    req.set_crisis_text(crisis_text);
+    req.set_notice_period_minutes(notice_period_minutes);
+    req.set_retention_days(retention_days);
+    auto r = run(service_->set_messaging_policy(req, admin()));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+
+  // Monday to Friday 09:00-17:00 New York.
+  void set_office_hours(const std::string& therapist_id = kTherapist) {
+    pb::SetMessagingHoursRequest req;
+    req.set_therapist_id(therapist_id);
+    req.set_time_zone("America/New_York");
+    req.set_expected_reply_hours(24);
+    for (int d = 1; d <= 5; ++d) {
+      auto* w = req.add_windows();
+      w->set_weekday(d);
+      w->set_start("09:00");
+      w->set_end("17:00");
+    }
+    auto r = run(service_->set_messaging_hours(req, as(therapist_id, "therapist")));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+
+  std::vector<pb::ErasureRecord> erasures() {
+    auto r = run(service_->list_erasures(pb::ListErasuresRequest{}, admin()));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    if (!r.ok()) return {};
+    return {r->records().begin(), r->records().end()};
+  }
+
+  static constexpr const char* kPractice = "practice-1";
+  static constexpr const char* kOtherPractice = "practice-2";
+  static constexpr const char* kAdmin = "admin-1";
+  static constexpr const char* kDesk = "desk-1";
+  static constexpr const char* kTherapist = "therapist-1";
+  static constexpr const char* kTherapist2 = "therapist-2";
+  static constexpr const char* kClient = "client-1";
+  static constexpr const char* kClient2 = "client-2";
+  static constexpr const char* kOtherAdmin = "admin-9";
+  static constexpr const char* kOtherTherapist = "therapist-9";
+
+  static inline testing::RedisServer* redis_server_ = nullptr;
+  testing::TempDir dir_;
+  std::filesystem::path db_path_;
+  std::int64_t now_ = 0;
+  FakeDirectory directory_;
+  std::unique_ptr<MessagingStore> store_;
+  std::unique_ptr<redis::Client> redis_;
+  std::unique_ptr<MessagingService> service_;
+};
+
+}  // namespace
+}  // namespace alliance::messaging
