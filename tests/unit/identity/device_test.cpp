@@ -271,6 +271,37 @@ TEST_F(DeviceTest, RevokingOwnDeviceEndsItsSessionAndIsPublished) {
   EXPECT_GT(self->device().revoked_unix_ms(), 0);
 }
 
+TEST_F(DeviceTest, RegistrationsAndArchiveKeyChangesAreAnnouncedForCaches) {
+  // Messaging caches the device directory; it must hear of every new device and
+  // archive key at once, or a message could miss a recipient.
+  auto p = make_practice("announce");
+  auto admin = sign_in("announce", "admin@announce.example");
+  std::vector<std::string> received;
+  redis::Subscriber sub(io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+                        [&](std::string_view channel, std::string_view payload) {
+                          if (channel == kDeviceChannel) received.emplace_back(payload);
+                        });
+  sub.start();
+  sub.subscribe(std::string(kDeviceChannel));
+  ASSERT_TRUE(run(sub.wait_subscribed(std::string(kDeviceChannel), 3s)));
+  auto wait_for = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (received.size() < n && std::chrono::steady_clock::now() < deadline) io_.run_one_for(50ms);
+  };
+
+  DeviceKeys keys;
+  ASSERT_TRUE(register_device(admin, keys).ok());
+  wait_for(1);
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0], p.admin().id());
+  ASSERT_TRUE(register_device(admin, keys).ok());  // the same device again: nothing new to announce
+  ASSERT_TRUE(set_archive_key(admin.ctx, random_bytes(32)).ok());
+  wait_for(2);
+  sub.stop();
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[1], "practice:" + p.practice().id());
+}
+
 TEST_F(DeviceTest, OthersDevicesAreNotFoundUnlessTheCallerAdministersTheirPractice) {
   auto p = make_practice("owner");
   make_user(p.admin(), "alex@owner.example", "client");
