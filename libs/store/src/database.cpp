@@ -195,6 +195,18 @@ void Database::enqueue(std::unique_ptr<Job> job, bool write) {
   if (wake) cv.notify_one();
 }
 
+asio::awaitable<Status> Database::checkpoint() {
+  auto job = [](Connection& c) -> Status {
+    auto& s = c.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!s.step()) return make_error(Code::kInternal, "checkpoint gave no answer");
+    const bool busy = s.column_int(0) != 0;
+    s.reset();
+    if (busy) return make_error(Code::kUnavailable, "checkpoint: a reader still holds an older snapshot");
+    return {};
+  };
+  co_return co_await submit(std::move(job), /*write=*/true, /*bare=*/true);
+}
+
 Database::Stats Database::stats() const {
   Stats out;
   out.transactions = state_->transactions.load();
@@ -218,11 +230,26 @@ void Database::State::writer_loop() {
       write_cv.wait(lock, [&] { return !write_queue.empty() || write_stopping; });
       if (write_queue.empty()) return;  // stopping, and every submitted job is done
       while (!write_queue.empty() && batch.size() < static_cast<std::size_t>(options.max_batch)) {
+        if (write_queue.front()->bare && !batch.empty()) break;  // a bare job runs alone
         batch.push_back(std::move(write_queue.front()));
         write_queue.pop_front();
+        if (batch.back()->bare) break;
       }
     }
-    commit_group(batch);
+    if (batch.size() == 1 && batch.front()->bare) {
+      Connection& c = *writer;
+      batch.front()->run(c);
+      c.reset_statements();
+      if (c.in_transaction()) {
+        try {
+          c.exec("ROLLBACK");
+        } catch (const StoreError&) {
+        }
+      }
+      batch.front()->complete(nullptr);
+    } else {
+      commit_group(batch);
+    }
     batch.clear();
   }
 }

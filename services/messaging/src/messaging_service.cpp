@@ -363,8 +363,6 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
     co_return out;
   }
 
-  if (auto rate = co_await check_send_rate(caller.user_id()); !rate) co_return rate.error();
-
   std::vector<std::string> users{conv->client_id, conv->therapist_id};
   auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), caller.session_id());
   if (!devices) co_return devices.error();
@@ -384,6 +382,8 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
     e.detail = detail.SerializeAsString();
     co_return e;
   }
+  // Counted only for sends that would be stored: a refused, re-wrapped send costs one.
+  if (auto rate = co_await check_send_rate(caller.user_id()); !rate) co_return rate.error();
 
   StoredMessage message;
   message.conversation_id = conv->id;

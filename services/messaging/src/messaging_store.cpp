@@ -1,6 +1,7 @@
 #include "messaging_store.hpp"
 
 #include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
 
 namespace alliance::messaging {
 namespace {
@@ -199,6 +200,21 @@ Result<std::unique_ptr<MessagingStore>> MessagingStore::open(const std::filesyst
 }
 
 MessagingStore::MessagingStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+
+asio::awaitable<void> MessagingStore::remove_old_page_images() {
+  // The deleted content is zeroed in the file (secure_delete), but the WAL still
+  // holds the page images written when it was sent: checkpoint and truncate it. A
+  // busy reader can only postpone this; try again briefly, then leave it to the
+  // next erasure or sweep (and say so).
+  auto timer = asio::steady_timer(co_await asio::this_coro::executor);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto done = co_await db_->checkpoint();
+    if (done) co_return;
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(use_tuple);
+  }
+  log::warn("erased content may remain in the WAL until the next checkpoint");
+}
 
 asio::awaitable<Result<ConversationRow>> MessagingStore::open_conversation(ConversationRow candidate) {
   auto job = [candidate = std::move(candidate)](Connection& c) -> Result<ConversationRow> {
@@ -434,7 +450,9 @@ asio::awaitable<Result<ErasureRow>> MessagingStore::erase_conversation(ErasureRo
     insert_erasure(c, record);
     return record;
   };
-  co_return co_await db_->write(std::move(job));
+  auto erased = co_await db_->write(std::move(job));
+  if (erased) co_await remove_old_page_images();
+  co_return erased;
 }
 
 asio::awaitable<Result<std::optional<ErasureRow>>> MessagingStore::apply_retention(std::string practice_id,
@@ -459,7 +477,9 @@ asio::awaitable<Result<std::optional<ErasureRow>>> MessagingStore::apply_retenti
     insert_erasure(c, r);
     return std::optional<ErasureRow>(std::move(r));
   };
-  co_return co_await db_->write(std::move(job));
+  auto expired = co_await db_->write(std::move(job));
+  if (expired && *expired) co_await remove_old_page_images();
+  co_return expired;
 }
 
 asio::awaitable<Result<std::vector<ErasureRow>>> MessagingStore::list_erasures(std::string practice_id) {

@@ -136,6 +136,7 @@ class MessagingStore {
   store::Database& database() { return *db_; }
 
  private:
+  asio::awaitable<void> remove_old_page_images();
   std::unique_ptr<store::Database> db_;
 };
 

@@ -233,12 +233,9 @@ TEST_F(MessagingContentRemovalTest, ErasureRemovesEveryCiphertextAndKeyFromTheDa
   EXPECT_EQ(records[0].reason(), req.reason());
   EXPECT_EQ(records[0].actor_user_id(), kAdmin);
 
-  // Nowhere on disk any more: neither in the database file nor in its write-ahead log.
-  // KNOWN FAILURE (reported to the messaging owner, not to be weakened): secure_delete
-  // zeroes the database pages, but the -wal still holds the frames written by the
-  // sends (every ciphertext and wrapped key) until a checkpoint resets it. A
-  // `PRAGMA wal_checkpoint(TRUNCATE)` run after the erasure's COMMIT, outside any
-  // transaction, leaves both files clean; the store has no way to run one yet.
+  // Nowhere on disk any more: neither in the database file (secure_delete zeroes the
+  // freed pages) nor in its write-ahead log (the erasure checkpoints and truncates it,
+  // or the frames the sends wrote would still hold every ciphertext and wrapped key).
   const auto in_db = leaked(file_bytes(db_path_));
   const auto in_wal = leaked(file_bytes(wal_path));
   EXPECT_TRUE(in_db.empty()) << in_db.size() << " erased values still in " << db_path_.filename()

@@ -2,6 +2,8 @@
 // a real io_context, the way services use it.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -517,6 +519,42 @@ TEST(Database, DataSurvivesCloseAndReopen) {
   });
   ASSERT_TRUE(kept && *kept);
   EXPECT_EQ(**kept, 3);
+}
+
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+TEST(Database, DeletedContentLeavesNoTraceInTheFileOrTheWalAfterACheckpoint) {
+  // Erasing data must erase it: secure_delete zeroes freed space in the database file,
+  // and a checkpoint replaces the WAL's old page images (which still hold it).
+  TempDir dir;
+  auto path = dir.path() / "erase.db";
+  auto db = open_ok(path, {kNotes});
+  const std::string secret = "erase-me-" + new_id() + "-" + new_id();
+  std::optional<Status> deleted, checkpointed;
+  run([&]() -> asio::awaitable<void> {
+    auto id = co_await db->write([&](Connection& c) { return insert_note(c, secret, 1); });
+    EXPECT_TRUE(id);
+    auto erase = [&](Connection& c) -> Status {
+      c.prepare("DELETE FROM notes WHERE body = ?").bind_all(secret).step();
+      return {};
+    };
+    deleted.emplace(co_await db->write(erase));
+    checkpointed.emplace(co_await db->checkpoint());
+  });
+  ASSERT_TRUE(deleted && *deleted);
+  ASSERT_TRUE(checkpointed && *checkpointed) << checkpointed->error().message;
+  EXPECT_EQ(file_bytes(path).find(secret), std::string::npos) << "the database file still holds it";
+  EXPECT_EQ(file_bytes(path.string() + "-wal").find(secret), std::string::npos) << "the WAL still holds it";
+  EXPECT_EQ(std::filesystem::file_size(path.string() + "-wal"), 0u);
+  // The database keeps working after the checkpoint.
+  std::optional<Result<std::int64_t>> after;
+  run([&]() -> asio::awaitable<void> {
+    after.emplace(co_await db->write([](Connection& c) { return insert_note(c, "after", 2); }));
+  });
+  EXPECT_TRUE(after && *after);
 }
 
 TEST(Database, ClosingCommitsWritesStillQueuedAndAnswersTheirCallers) {

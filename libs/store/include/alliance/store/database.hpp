@@ -61,6 +61,8 @@ class Job {
   // Posts the result to the caller's executor; `replace`, if set, is delivered
   // instead (the group's commit failed, or the writer refused the job).
   virtual void complete(const Error* replace) noexcept = 0;
+  // Run by the writer alone, outside any transaction (e.g. a WAL checkpoint).
+  bool bare = false;
 };
 
 template <class F, class R, class Handler, class Executor>
@@ -153,6 +155,13 @@ class Database {
     return submit(std::move(f), /*write=*/true);
   }
 
+  // Copies every committed page from the WAL into the database file and truncates
+  // the WAL to zero bytes, on the writer thread between groups. After deleting
+  // content (with secure_delete on), this is what removes the old page images that
+  // the WAL still holds. Waits for readers up to busy_timeout; kUnavailable if a
+  // reader still holds an old snapshot then.
+  asio::awaitable<Status> checkpoint();
+
   Stats stats() const;
   // Highest migration version applied to the file.
   int schema_version() const;
@@ -163,16 +172,18 @@ class Database {
   explicit Database(std::unique_ptr<State> state);
 
   template <class F>
-  asio::awaitable<std::invoke_result_t<F&, Connection&>> submit(F f, bool write) {
+  asio::awaitable<std::invoke_result_t<F&, Connection&>> submit(F f, bool write, bool bare = false) {
     using R = std::invoke_result_t<F&, Connection&>;
     static_assert(std::is_constructible_v<R, Error>, "f must return a Result<T>");
     auto home = co_await asio::this_coro::executor;
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(
-        [this, home, write](auto handler, F fn) {
+        [this, home, write, bare](auto handler, F fn) {
           // Tracked: the caller's io_context keeps running until the result is posted.
           auto work = asio::prefer(home, asio::execution::outstanding_work.tracked);
           using Job = detail::JobFor<F, R, decltype(handler), decltype(work)>;
-          enqueue(std::make_unique<Job>(std::move(fn), std::move(handler), std::move(work)), write);
+          auto job = std::make_unique<Job>(std::move(fn), std::move(handler), std::move(work));
+          job->bare = bare;
+          enqueue(std::move(job), write);
         },
         asio::use_awaitable, std::move(f));
   }
