@@ -31,6 +31,8 @@ class IoTest : public ::testing::Test {
           ep = e;
           done = true;
         });
+    // An io_context that ran out of work stays stopped until restarted.
+    if (io_.stopped()) io_.restart();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(std::chrono::milliseconds(50));
     if (ep) std::rethrow_exception(ep);
