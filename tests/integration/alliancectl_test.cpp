@@ -1,7 +1,10 @@
 // The admin CLI bootstraps a practice through the public API of real processes.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
+#include <sstream>
 
 #include "system.hpp"
 
@@ -17,12 +20,18 @@ class AllianceCtl : public ::testing::Test {
     pw_ = sys_->dir() / "pw";
     std::ofstream(pw_) << System::kPassword;
   }
-  CommandOutput ctl(std::vector<std::string> args) {
+  CommandOutput ctl(std::vector<std::string> args) { return ctl_as("session.json", std::move(args)); }
+  // The same CLI with another session file (another person at another machine).
+  CommandOutput ctl_as(const std::string& session, std::vector<std::string> args) {
     std::vector<std::string> all = {"--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
-                                    "--ca", dev_certs().ca().string(), "--session",
-                                    (sys_->dir() / "session.json").string()};
+                                    "--ca", dev_certs().ca().string(), "--session", (sys_->dir() / session).string()};
     all.insert(all.end(), args.begin(), args.end());
     return run_command(binary("tools/alliancectl/alliancectl"), all, 20s);
+  }
+  static std::string file_text(const std::filesystem::path& p) {
+    std::stringstream ss;
+    ss << std::ifstream(p).rdbuf();
+    return ss.str();
   }
   static std::string id_after(const std::string& out, const std::string& marker) {
     auto at = out.find(marker);
@@ -65,6 +74,94 @@ TEST_F(AllianceCtl, AdminBootstrapsPracticeUsersAndCareTeam) {
   auto team = cleo->get_json("/v1/care-team");
   ASSERT_TRUE(team);
   EXPECT_EQ(team->at("links").as_array()[0].at("therapist_id").as_string(), therapist_id);
+}
+
+// A client and her therapist, each with their own session file, register devices
+// with the CLI; the client opens their conversation and sends a message; the
+// therapist's sync prints the same text, decrypted on their side, and a second
+// sync prints nothing new.
+TEST_F(AllianceCtl, ClientAndTherapistExchangeAnEncryptedMessage) {
+  ASSERT_EQ(ctl({"practice", "create", "--name", "Ash Therapy", "--slug", "ash", "--admin-email", "admin@ash.example",
+                 "--admin-name", "Ash", "--operator-token-file", dev_certs().operator_token_file().string(),
+                 "--admin-password-file", pw_.string()})
+                .exit_code,
+            0);
+  ASSERT_EQ(ctl({"login", "--practice", "ash", "--email", "admin@ash.example", "--password-file", pw_.string()})
+                .exit_code,
+            0);
+  auto therapist = ctl({"user", "create", "--role", "therapist", "--email", "kim@ash.example", "--name", "Dr Kim",
+                        "--password-file", pw_.string()});
+  auto client = ctl({"user", "create", "--role", "client", "--email", "ana@ash.example", "--name", "Ana",
+                     "--password-file", pw_.string()});
+  auto kim_id = id_after(therapist.out, "created therapist");
+  auto ana_id = id_after(client.out, "created client");
+  ASSERT_EQ(kim_id.size(), 32u) << therapist.out;
+  ASSERT_EQ(ana_id.size(), 32u) << client.out;
+  ASSERT_EQ(ctl({"care-team", "add", "--client", ana_id, "--therapist", kim_id}).exit_code, 0);
+
+  // Sending before a device exists says what to do.
+  ASSERT_EQ(ctl_as("ana.json", {"login", "--practice", "ash", "--email", "ana@ash.example", "--password-file",
+                                pw_.string()})
+                .exit_code,
+            0);
+  auto opened = ctl_as("ana.json", {"conversation", "open", "--client", ana_id, "--therapist", kim_id});
+  ASSERT_EQ(opened.exit_code, 0) << opened.out;
+  std::string conversation = opened.out.substr(0, opened.out.find('\n'));
+  ASSERT_FALSE(conversation.empty());
+  ASSERT_EQ(opened.out, conversation + "\n") << "only the id, for CONV=$(...)";
+
+  auto message = sys_->dir() / "message.txt";
+  const std::string text = "Could we move Thursday's session to Friday? \xe2\x80\x94 Ana";
+  std::ofstream(message) << text << "\n";
+  auto early = ctl_as("ana.json", {"message", "send", "--conversation", conversation, "--text-file", message.string()});
+  EXPECT_EQ(early.exit_code, 1) << early.out;
+
+  auto ana_device = ctl_as("ana.json", {"device", "register", "--name", "Ana's laptop"});
+  ASSERT_EQ(ana_device.exit_code, 0) << ana_device.out;
+  EXPECT_NE(ana_device.out.find("registered device "), std::string::npos) << ana_device.out;
+  ASSERT_EQ(ctl_as("kim.json", {"login", "--practice", "ash", "--email", "kim@ash.example", "--password-file",
+                                pw_.string()})
+                .exit_code,
+            0);
+  auto kim_device = ctl_as("kim.json", {"device", "register"});
+  ASSERT_EQ(kim_device.exit_code, 0) << kim_device.out;
+  auto devices = ctl_as("kim.json", {"device", "list"});
+  ASSERT_EQ(devices.exit_code, 0);
+  EXPECT_NE(devices.out.find("* "), std::string::npos) << "this session's device is marked: " << devices.out;
+
+  auto sent = ctl_as("ana.json", {"message", "send", "--conversation", conversation, "--text-file", message.string()});
+  ASSERT_EQ(sent.exit_code, 0) << sent.out;
+  EXPECT_EQ(sent.out.rfind("sent seq 1 message ", 0), 0u) << sent.out;
+
+  auto first = ctl_as("kim.json", {"message", "sync", "--conversation", conversation});
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_EQ(first.out.rfind("#1 ", 0), 0u) << first.out;
+  EXPECT_NE(first.out.find(ana_id + ": " + text + "\n"), std::string::npos) << first.out;
+  auto second = ctl_as("kim.json", {"message", "sync", "--conversation", conversation});
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  EXPECT_EQ(second.out, "") << "the cursor in the session file holds: nothing new";
+
+  // The sender's own device reads it too; read receipts go through.
+  auto own = ctl_as("ana.json", {"message", "sync", "--conversation", conversation});
+  EXPECT_NE(own.out.find("#1 "), std::string::npos) << own.out;
+  EXPECT_NE(own.out.find("you: " + text), std::string::npos) << own.out;
+  EXPECT_EQ(ctl_as("kim.json", {"message", "read", "--conversation", conversation, "--seq", "1"}).out,
+            "read up to seq 1\n");
+
+  // The keys stay in owner-only files; the message text is in none of them.
+  for (const char* name : {"ana.json", "kim.json"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((sys_->dir() / name).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+    auto content = file_text(sys_->dir() / name);
+    EXPECT_NE(content.find("\"agreement_private\""), std::string::npos) << name;
+    EXPECT_EQ(content.find("Thursday"), std::string::npos) << name;
+  }
+
+  // A conversation that is not theirs: the server's refusal, exit 1.
+  auto foreign = ctl_as("kim.json", {"message", "send", "--conversation", "0123456789abcdef0123456789abcdef",
+                                     "--text-file", message.string()});
+  EXPECT_EQ(foreign.exit_code, 1) << foreign.out;
 }
 
 TEST_F(AllianceCtl, BadInputExitsNonZeroNamingTheField) {

@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -11,6 +12,7 @@ struct CommandSpec {
   std::string_view name;
   std::vector<std::string_view> required;
   std::vector<std::string_view> optional;
+  std::vector<std::string_view> repeatable = {};  // may be given more than once (at least once if required)
 };
 
 const std::vector<CommandSpec>& commands() {
@@ -24,11 +26,27 @@ const std::vector<CommandSpec>& commands() {
       {"user list", {}, {"role"}},
       {"care-team add", {"client", "therapist"}, {}},
       {"care-team list", {"client"}, {}},
+      {"device register", {}, {"name"}},
+      {"device list", {}, {}},
+      {"device revoke", {"id"}, {}},
+      {"conversation open", {"client", "therapist"}, {}},
+      {"conversation list", {}, {}},
+      {"conversation erase", {"id", "reason"}, {}},
+      {"message send", {"conversation"}, {"text", "text-file"}},
+      {"message sync", {"conversation"}, {}},
+      {"message read", {"conversation", "seq"}, {}},
+      {"messaging hours set", {"therapist", "time-zone", "window"}, {"expected-reply-hours"}, {"window"}},
+      {"messaging hours show", {"therapist"}, {}},
+      {"messaging policy set", {}, {"crisis-text-file", "notice-period-minutes", "retention-days"}},
+      {"messaging policy show", {}, {}},
+      {"messaging erasures", {}, {}},
   };
   return kCommands;
 }
 
-const std::set<std::string, std::less<>> kGroups = {"practice", "user", "care-team"};
+// Options whose value must be a whole number (0 or more).
+const std::set<std::string, std::less<>> kNumbers = {"count", "seconds", "seq", "expected-reply-hours",
+                                                     "notice-period-minutes", "retention-days"};
 const std::set<std::string, std::less<>> kRoles = {"client", "therapist", "front_desk", "admin"};
 
 Error usage_error(std::string field, std::string message) { return invalid_argument(std::move(field), std::move(message)); }
@@ -37,12 +55,78 @@ bool contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+const CommandSpec* find_command(std::string_view name) {
+  auto it = std::find_if(commands().begin(), commands().end(), [&](const CommandSpec& c) { return c.name == name; });
+  return it == commands().end() ? nullptr : &*it;
+}
+
+// "messaging" and "messaging hours" are groups: the first words of longer commands.
+bool is_group(std::string_view words) {
+  return std::any_of(commands().begin(), commands().end(), [&](const CommandSpec& c) {
+    return c.name.size() > words.size() && c.name.compare(0, words.size(), words) == 0 && c.name[words.size()] == ' ';
+  });
+}
+
+bool whole_number(std::string_view s) {
+  if (s.empty() || s.size() > 9) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "HH:MM" with HH 00..23 (or exactly "24:00" when `end`).
+bool clock_time(std::string_view s, bool end) {
+  if (s.size() != 5 || s[2] != ':') return false;
+  if (end && s == "24:00") return true;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!digit(s[0]) || !digit(s[1]) || !digit(s[3]) || !digit(s[4])) return false;
+  int h = (s[0] - '0') * 10 + (s[1] - '0');
+  int m = (s[3] - '0') * 10 + (s[4] - '0');
+  return h < 24 && m < 60;
+}
+
 }  // namespace
 
 std::optional<std::string> process_env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   if (v == nullptr) return std::nullopt;
   return std::string(v);
+}
+
+Result<WindowArg> parse_window(std::string_view text) {
+  std::vector<std::string> parts;
+  std::string word;
+  for (char c : text) {
+    if (c == ' ' || c == '\t') {
+      if (!word.empty()) parts.push_back(std::move(word));
+      word.clear();
+    } else {
+      word.push_back(c);
+    }
+  }
+  if (!word.empty()) parts.push_back(std::move(word));
+  const std::string shape = "--window takes \"WEEKDAY HH:MM HH:MM\", e.g. \"1 09:00 17:00\"";
+  if (parts.size() != 3) return usage_error("window", shape);
+  static const std::vector<std::string_view> kDays = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  WindowArg w;
+  std::string day = parts[0];
+  std::transform(day.begin(), day.end(), day.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (day.size() == 1 && day[0] >= '0' && day[0] <= '6') {
+    w.weekday = day[0] - '0';
+  } else if (auto it = std::find(kDays.begin(), kDays.end(), day); it != kDays.end()) {
+    w.weekday = static_cast<int>(it - kDays.begin());
+  } else {
+    return usage_error("window", "--window: weekday must be 0 (Sunday) to 6 or sun..sat, not '" + parts[0] + "'");
+  }
+  if (!clock_time(parts[1], false)) {
+    return usage_error("window", "--window: start must be HH:MM, not '" + parts[1] + "'");
+  }
+  if (!clock_time(parts[2], true)) return usage_error("window", "--window: end must be HH:MM, not '" + parts[2] + "'");
+  if (parts[2] <= parts[1]) {
+    return usage_error("window", "--window: end " + parts[2] + " must be after start " + parts[1]);
+  }
+  w.start = parts[1];
+  w.end = parts[2];
+  return w;
 }
 
 std::string usage() {
@@ -62,6 +146,23 @@ commands:
   care-team add --client USER_ID --therapist USER_ID
   care-team list --client USER_ID
 
+  end-to-end encrypted messaging (keys are made and kept on this machine, in the session file):
+  device register [--name NAME]                         make this session's device keys and register them
+  device list                                           your devices (* = this session's)
+  device revoke --id DEVICE_ID
+  conversation open --client USER_ID --therapist USER_ID   prints the conversation id
+  conversation list
+  conversation erase --id CONVERSATION_ID --reason TEXT    admin: delete a conversation's content
+  message send --conversation ID (--text-file F | --text - | --text TEXT)   "-" reads stdin
+  message sync --conversation ID                        print (decrypted) messages new since the last sync
+  message read --conversation ID --seq N                tell the other participant you read up to N
+  messaging hours set --therapist USER_ID --time-zone ZONE --window "WEEKDAY HH:MM HH:MM" [--window ...]
+                      [--expected-reply-hours N]        weekday 0 = Sunday .. 6 (or sun..sat)
+  messaging hours show --therapist USER_ID
+  messaging policy set [--crisis-text-file F] [--notice-period-minutes N] [--retention-days N]
+  messaging policy show
+  messaging erasures                                    admin: erasure and retention records
+
 options:
   --gateway URL    gateway address (env ALLIANCE_GATEWAY; default: the one logged in to)
   --ca FILE        CA certificate that signed the gateway's certificate (env ALLIANCE_CA)
@@ -70,7 +171,8 @@ options:
   -h, --help       show this text
 
 Passwords are never taken on the command line: give a file (--password-file) or
-type them on stdin (not echoed on a terminal).
+type them on stdin (not echoed on a terminal). Message text given with --text is
+visible to other users of this machine (ps, shell history): prefer --text-file or stdin.
 Exit codes: 0 success, 1 the request failed, 2 usage error.
 )";
 }
@@ -79,7 +181,7 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
   Invocation inv;
   std::optional<std::string> gateway, ca, session;
   std::vector<std::string> words;
-  std::map<std::string, std::string> options;
+  std::map<std::string, std::vector<std::string>> given;  // every value of each command option, in order
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -112,8 +214,7 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
     } else if (name == "session") {
       session = *value;
     } else {
-      if (options.count(name) != 0) return usage_error(name, "--" + name + " given twice");
-      options[name] = *value;
+      given[name].push_back(*value);
     }
   }
 
@@ -144,33 +245,58 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
   }
   std::string command = words[0];
   std::size_t used = 1;
-  if (kGroups.count(words[0]) != 0) {
-    if (words.size() < 2) return usage_error("command", "'" + words[0] + "' needs a subcommand");
-    command += " " + words[1];
-    used = 2;
+  while (find_command(command) == nullptr && is_group(command)) {
+    if (words.size() <= used) return usage_error("command", "'" + command + "' needs a subcommand");
+    command += " " + words[used++];
   }
-  auto spec = std::find_if(commands().begin(), commands().end(),
-                           [&](const CommandSpec& c) { return c.name == command; });
-  if (spec == commands().end()) return usage_error("command", "unknown command '" + command + "'");
+  const CommandSpec* spec = find_command(command);
+  if (spec == nullptr) return usage_error("command", "unknown command '" + command + "'");
   if (words.size() > used) return usage_error("command", "unexpected argument '" + words[used] + "'");
   inv.command = command;
   if (inv.help) return inv;  // `alliancectl user create --help`: no further checks
 
-  for (const auto& [name, value] : options) {
-    if (!contains(spec->required, name) && !contains(spec->optional, name)) {
+  std::map<std::string, std::string> options;
+  std::map<std::string, std::vector<std::string>> lists;
+  for (const auto& [name, values] : given) {
+    if (!contains(spec->required, name) && !contains(spec->optional, name) && !contains(spec->repeatable, name)) {
       return usage_error(name, "unknown option --" + name + " for '" + command + "'");
     }
-    if (value.empty()) return usage_error(name, "--" + name + " must not be empty");
+    bool repeatable = contains(spec->repeatable, name);
+    if (!repeatable && values.size() > 1) return usage_error(name, "--" + name + " given twice");
+    for (const auto& value : values) {
+      if (value.empty()) return usage_error(name, "--" + name + " must not be empty");
+      if (kNumbers.count(name) != 0 && !whole_number(value)) {
+        return usage_error(name, "--" + name + " must be a whole number, not '" + value + "'");
+      }
+    }
+    if (repeatable) {
+      lists[name] = values;
+    } else {
+      options[name] = values.front();
+    }
   }
   for (auto name : spec->required) {
-    if (options.count(std::string(name)) == 0) {
+    if (options.count(std::string(name)) == 0 && lists.count(std::string(name)) == 0) {
       return usage_error(std::string(name), "--" + std::string(name) + " is required for '" + command + "'");
     }
   }
   if (auto role = options.find("role"); role != options.end() && kRoles.count(role->second) == 0) {
     return usage_error("role", "--role must be one of client, therapist, front_desk, admin");
   }
+  if (auto windows = lists.find("window"); windows != lists.end()) {
+    for (const auto& w : windows->second) {
+      if (auto parsed = parse_window(w); !parsed) return parsed.error();
+    }
+  }
+  if (command == "message send" && options.count("text") + options.count("text-file") != 1) {
+    return usage_error("text", "give exactly one of --text-file FILE, --text - (stdin) or --text TEXT");
+  }
+  if (command == "messaging policy set" && options.empty()) {
+    return usage_error("command",
+                       "give at least one of --crisis-text-file, --notice-period-minutes, --retention-days");
+  }
   inv.options = std::move(options);
+  inv.lists = std::move(lists);
   return inv;
 }
 

@@ -23,7 +23,18 @@ struct Invocation {
   bool help = false;                   // --help / -h / `help`: print usage, exit 0
   std::string command;                 // "practice create", "login", "user list", ...
   std::map<std::string, std::string> options;  // command options without "--": {"email": "a@b.c"}
+  // Options that may be given more than once, in order ("window" of `messaging hours set`).
+  std::map<std::string, std::vector<std::string>> lists;
 };
+
+// One --window of `messaging hours set`: "WEEKDAY HH:MM HH:MM", weekday 0 (Sunday)
+// to 6 or a three-letter English name ("mon"); the end may be "24:00".
+struct WindowArg {
+  int weekday = 0;
+  std::string start, end;
+};
+// kInvalidArgument with field "window" saying what is wrong.
+Result<WindowArg> parse_window(std::string_view text);
 
 // `args` excludes argv[0]. Errors are usage errors (exit code 2): kInvalidArgument
 // whose field names the offending option ("email") or "command".

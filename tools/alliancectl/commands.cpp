@@ -12,6 +12,10 @@
 #include <sstream>
 
 #include "alliance/client/alliance_client.hpp"
+#include "alliance/client/device.hpp"
+#include "alliance/client/messenger.hpp"
+#include "alliance/client/wire.hpp"
+#include "alliance/crypto/message_seal.hpp"
 #include "session.hpp"
 
 namespace alliance::ctl {
@@ -43,7 +47,23 @@ const json::value& sub(const json::value& v, std::string_view key) {
   return f ? *f : kNull;
 }
 
-// Proto3 JSON prints int64 as a string.
+// Proto3 JSON prints int64 as a string; a missing or malformed number reads 0.
+std::int64_t int64_of(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return 0;
+  auto n = client::json_field::int64(v.as_object(), key);
+  return n ? *n : 0;
+}
+
+std::string format_ms(std::int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%MZ", &tm);
+  return buf;
+}
+
 std::string format_ms(const json::value& v) {
   std::int64_t ms = 0;
   if (v.is_string()) {
@@ -57,12 +77,7 @@ std::string format_ms(const json::value& v) {
   } else {
     return "";
   }
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%MZ", &tm);
-  return buf;
+  return format_ms(ms);
 }
 
 // A secret from a file: the whole content without the trailing newline.
@@ -112,6 +127,7 @@ Result<std::string> password(const Invocation& inv, const std::string& file_opti
 struct Context {
   const Invocation& inv;
   std::ostream& out;
+  std::ostream& err;
   Session session;
   bool have_session = false;
 };
@@ -265,41 +281,6 @@ Outcome whoami(Context& ctx) {
   return {};
 }
 
-// Opens the user's push socket and prints each JSON frame on its own line until
-// --count frames arrived, --seconds passed, or the server closed the socket.
-Outcome watch(Context& ctx) {
-  const auto& o = ctx.inv.options;
-  long long count = 0, seconds = 0;
-  try {
-    if (o.count("count")) count = std::stoll(o.at("count"));
-    if (o.count("seconds")) seconds = std::stoll(o.at("seconds"));
-  } catch (const std::exception&) {
-    return failed(invalid_argument("count", "--count and --seconds take whole numbers"), kUsage);
-  }
-  if (count < 0 || seconds < 0) return failed(invalid_argument("count", "--count and --seconds must be positive"), kUsage);
-  auto c = logged_in_client(ctx);
-  if (!c) return failed(c.error());
-  auto socket = (*c)->open_push_socket();
-  if (!socket) return failed(socket.error());
-  if (!ctx.inv.json) std::cerr << "watching pushes (Ctrl-C to stop)\n";
-  auto until = seconds > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(seconds)
-                           : std::chrono::steady_clock::time_point::max();
-  long long seen = 0;
-  while ((count == 0 || seen < count) && std::chrono::steady_clock::now() < until) {
-    auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
-    if (frame) {
-      ctx.out << *frame << "\n" << std::flush;
-      ++seen;
-    } else if ((*socket)->closed()) {
-      return failed(Error{Code::kUnavailable,
-                          "the server closed the socket (" + std::to_string((*socket)->close_code()) + " " +
-                              (*socket)->close_reason() + ")",
-                          {}});
-    }
-  }
-  return {};
-}
-
 Outcome user_create(Context& ctx) {
   const auto& o = ctx.inv.options;
   auto c = logged_in_client(ctx);
@@ -388,6 +369,484 @@ Outcome care_team_list(Context& ctx) {
   return {};
 }
 
+
+// ---- end-to-end encrypted messaging ----
+
+Error no_device() {
+  return Error{Code::kFailedPrecondition,
+               "this session has no device: run 'alliancectl device register' first", "device"};
+}
+
+Status save(Context& ctx) { return save_session(ctx.inv.session, ctx.session); }
+
+std::string path_part(std::string_view id) { return client::url_encode(id); }
+
+// Message text from --text (a literal, or "-" for stdin) or --text-file (a path, or "-").
+// One trailing newline is dropped (what `echo` and editors add).
+Result<std::string> message_text(const Invocation& inv) {
+  std::string text;
+  std::string option = inv.options.count("text-file") ? "text-file" : "text";
+  const std::string& value = inv.options.at(option);
+  if (option == "text" && value != "-") {
+    text = value;
+  } else if (value == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    text = ss.str();
+  } else {
+    std::ifstream in(value, std::ios::binary);
+    if (!in) return invalid_argument(option, "--" + option + ": cannot read " + value);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) return invalid_argument(option, "--" + option + ": the message is empty");
+  return text;
+}
+
+Outcome device_register(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  if (ctx.session.device) {
+    // The same keys again answer the same device: this only confirms it is still active.
+    auto again = client::register_device(**c, ctx.session.device->name, ctx.session.device->keys);
+    if (!again) return failed(again.error());
+    if (ctx.inv.json) {
+      print_json(ctx.out, json::object{{"device", json::object{{"id", again->id}, {"name", again->name}}}});
+    } else {
+      ctx.out << "this session already has device " << again->id << " (" << terminal_safe(again->name) << ")\n";
+    }
+    return {};
+  }
+  std::string name = ctx.inv.options.count("name") ? ctx.inv.options.at("name") : "alliancectl";
+  auto device = client::register_device(**c, name, crypto::generate_device_keys());
+  if (!device) return failed(device.error());
+  ctx.session.device = *device;
+  if (auto st = save(ctx); !st) {
+    Error e = st.error();
+    e.message += " (device " + device->id + " was registered but its keys could not be kept: revoke it)";
+    return failed(e);
+  }
+  if (ctx.inv.json) {
+    print_json(ctx.out, json::object{{"device", json::object{{"id", device->id}, {"name", device->name}}}});
+  } else {
+    ctx.out << "registered device " << device->id << " (" << terminal_safe(device->name)
+            << "); its private keys are in " << ctx.inv.session.string() << " (mode 0600)\n";
+  }
+  return {};
+}
+
+Outcome device_list(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto r = (*c)->get_json("/v1/devices");
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+    return {};
+  }
+  const auto& devices = sub(*r, "devices");
+  if (!devices.is_array() || devices.as_array().empty()) {
+    ctx.out << "no devices\n";
+    return {};
+  }
+  ctx.out << std::left << "  " << std::setw(34) << "ID" << std::setw(26) << "NAME" << std::setw(20) << "CREATED"
+          << "STATE\n";
+  for (const auto& d : devices.as_array()) {
+    bool current = sub(d, "current").is_bool() && sub(d, "current").as_bool();
+    std::int64_t revoked = int64_of(d, "revoked_unix_ms");
+    ctx.out << std::left << (current ? "* " : "  ") << std::setw(34) << str(d, "id") << std::setw(26)
+            << terminal_safe(str(d, "name"), "") << std::setw(20) << format_ms(sub(d, "created_unix_ms"))
+            << (revoked > 0 ? "revoked " + format_ms(revoked) : std::string("active")) << "\n";
+  }
+  return {};
+}
+
+Outcome device_revoke(Context& ctx) {
+  const std::string& id = ctx.inv.options.at("id");
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  json::value body = json::object{};
+  auto r = (*c)->post_json("/v1/devices/" + path_part(id) + "/revoke", body);
+  if (!r) return failed(r.error());
+  bool own = ctx.session.device && ctx.session.device->id == id;
+  // Revoking this session's own device ends the session: its tokens and keys are useless now.
+  if (own) {
+    if (auto st = remove_session(ctx.inv.session); !st) return failed(st.error());
+  }
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    ctx.out << "revoked device " << id << "\n";
+    if (own) ctx.out << "that was this session's device: the session has ended; log in again\n";
+  }
+  return {};
+}
+
+Outcome conversation_open(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  json::value body = json::object{{"client_id", o.at("client")}, {"therapist_id", o.at("therapist")}};
+  auto r = (*c)->post_json("/v1/conversations", body);
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    // The id alone, so that CONV=$(alliancectl conversation open ...) works.
+    ctx.out << str(sub(*r, "conversation"), "id") << "\n";
+  }
+  return {};
+}
+
+Outcome conversation_list(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto r = (*c)->get_json("/v1/conversations");
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+    return {};
+  }
+  const auto& list = sub(*r, "conversations");
+  if (!list.is_array() || list.as_array().empty()) {
+    ctx.out << "no conversations\n";
+    return {};
+  }
+  ctx.out << std::left << std::setw(34) << "ID" << std::setw(34) << "CLIENT" << std::setw(34) << "THERAPIST"
+          << std::setw(7) << "LAST" << std::setw(7) << "READ" << "STATE\n";
+  for (const auto& v : list.as_array()) {
+    std::int64_t erased = int64_of(v, "erased_unix_ms");
+    ctx.out << std::left << std::setw(34) << str(v, "id") << std::setw(34) << str(v, "client_id") << std::setw(34)
+            << str(v, "therapist_id") << std::setw(7) << int64_of(v, "last_seq") << std::setw(7)
+            << int64_of(v, "read_seq") << (erased > 0 ? "erased " + format_ms(erased) : std::string("open")) << "\n";
+  }
+  return {};
+}
+
+Outcome conversation_erase(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  json::value body = json::object{{"reason", o.at("reason")}};
+  auto r = (*c)->post_json("/v1/conversations/" + path_part(o.at("id")) + "/erase", body);
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    const auto& rec = sub(*r, "record");
+    ctx.out << "erased conversation " << o.at("id") << ": content of " << int64_of(rec, "messages_affected")
+            << " message(s) deleted; record " << str(rec, "id") << "\n";
+  }
+  return {};
+}
+
+// A logged-in client and this session's device, ready to send and read.
+struct DeviceSession {
+  std::unique_ptr<AllianceClient> client;
+  std::unique_ptr<client::Messenger> messenger;
+};
+Result<DeviceSession> device_session(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return c.error();
+  if (!ctx.session.device) return no_device();
+  DeviceSession out;
+  out.client = std::move(*c);
+  out.messenger = std::make_unique<client::Messenger>(*out.client, *ctx.session.device);
+  for (const auto& [conversation, seq] : ctx.session.cursors) out.messenger->set_last_seq(conversation, seq);
+  return out;
+}
+
+// One message as a line (or lines): "#SEQ TIME WHO: TEXT".
+std::string message_line(const client::ReceivedMessage& m, std::string_view me) {
+  std::string head = "#" + std::to_string(m.seq) + " " + format_ms(m.sent_unix_ms) + " ";
+  if (m.is_system()) {
+    return head + "[system notice] " + (m.expired ? std::string("[expired]") : terminal_safe(m.system_text));
+  }
+  std::string who = m.sender_user_id == me ? std::string("you") : m.sender_user_id;
+  if (m.expired) return head + who + ": [expired]";
+  if (!m.error.empty()) return head + who + ": [cannot open: " + m.error + "]";
+  return head + who + ": " + terminal_safe(m.plaintext);
+}
+
+json::object message_json(const client::ReceivedMessage& m) {
+  json::object o;
+  o["conversation_id"] = m.conversation_id;
+  o["seq"] = m.seq;
+  o["message_id"] = m.message_id;
+  o["sender_user_id"] = m.sender_user_id;
+  o["sender_device_id"] = m.sender_device_id;
+  o["sent_unix_ms"] = m.sent_unix_ms;
+  o["kind"] = m.kind;
+  if (m.is_system()) o["system_text"] = m.system_text;
+  if (m.readable()) o["text"] = m.plaintext;
+  o["expired"] = m.expired;
+  if (!m.error.empty()) o["error"] = m.error;
+  return o;
+}
+
+Outcome message_send(Context& ctx) {
+  const std::string& conversation = ctx.inv.options.at("conversation");
+  auto text = message_text(ctx.inv);
+  if (!text) return failed(text.error());
+  auto ds = device_session(ctx);
+  if (!ds) return failed(ds.error());
+  auto sent = ds->messenger->send(conversation, *text);
+  if (!sent) return failed(sent.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, json::object{{"seq", sent->seq}, {"message_id", sent->message_id}});
+  } else {
+    ctx.out << "sent seq " << sent->seq << " message " << sent->message_id << "\n";
+  }
+  return {};
+}
+
+Outcome message_sync(Context& ctx) {
+  const std::string& conversation = ctx.inv.options.at("conversation");
+  auto ds = device_session(ctx);
+  if (!ds) return failed(ds.error());
+  auto messages = ds->messenger->sync(conversation);
+  if (!messages) return failed(messages.error());
+  std::int64_t cursor = ds->messenger->last_seq(conversation);
+  if (cursor != ctx.session.cursors[conversation]) {
+    ctx.session.cursors[conversation] = cursor;
+    if (auto st = save(ctx); !st) return failed(st.error());
+  }
+  if (ctx.inv.json) {
+    json::array list;
+    for (const auto& m : *messages) list.push_back(message_json(m));
+    print_json(ctx.out, json::object{{"messages", std::move(list)}, {"last_seq", cursor}});
+    return {};
+  }
+  for (const auto& m : *messages) ctx.out << message_line(m, ctx.session.tokens.user_id) << "\n";
+  if (messages->empty()) ctx.err << "no new messages\n";
+  return {};
+}
+
+Outcome message_read(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  json::value body = json::object{{"seq", std::stoll(o.at("seq"))}};
+  auto r = (*c)->post_json("/v1/conversations/" + path_part(o.at("conversation")) + "/read", body);
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    ctx.out << "read up to seq " << int64_of(sub(*r, "receipt"), "seq") << "\n";
+  }
+  return {};
+}
+
+const char* weekday_name(std::int64_t d) {
+  static const char* kNames[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  return d >= 0 && d < 7 ? kNames[d] : "?";
+}
+
+void print_hours(std::ostream& out, const json::value& hours) {
+  out << "messaging hours of " << str(hours, "therapist_id") << " (" << str(hours, "time_zone") << "):";
+  const auto& windows = sub(hours, "windows");
+  if (windows.is_array()) {
+    const char* sep = " ";
+    for (const auto& w : windows.as_array()) {
+      out << sep << weekday_name(int64_of(w, "weekday")) << " " << str(w, "start") << "-" << str(w, "end");
+      sep = ", ";
+    }
+  }
+  out << "\n";
+  if (auto h = int64_of(hours, "expected_reply_hours"); h > 0) out << "expected reply within " << h << " hours\n";
+}
+
+Outcome messaging_hours_set(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  json::array windows;
+  for (const auto& text : ctx.inv.lists.at("window")) {
+    auto w = parse_window(text);
+    if (!w) return failed(w.error(), kUsage);
+    windows.push_back(json::object{{"weekday", w->weekday}, {"start", w->start}, {"end", w->end}});
+  }
+  json::object body;
+  body["time_zone"] = o.at("time-zone");
+  body["windows"] = std::move(windows);
+  if (o.count("expected-reply-hours")) body["expected_reply_hours"] = std::stoll(o.at("expected-reply-hours"));
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  json::value v = body;
+  auto r = (*c)->call_json("PUT", "/v1/therapists/" + path_part(o.at("therapist")) + "/messaging-hours", &v);
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    print_hours(ctx.out, sub(*r, "hours"));
+  }
+  return {};
+}
+
+Outcome messaging_hours_show(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto r = (*c)->get_json("/v1/therapists/" + path_part(ctx.inv.options.at("therapist")) + "/messaging-hours");
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else if (sub(*r, "hours").is_object()) {
+    print_hours(ctx.out, sub(*r, "hours"));
+  } else {
+    ctx.out << "no messaging hours set: every message counts as within hours\n";
+  }
+  return {};
+}
+
+void print_policy(std::ostream& out, const json::value& p) {
+  std::int64_t notice = int64_of(p, "notice_period_minutes");
+  std::int64_t retention = int64_of(p, "retention_days");
+  out << "after-hours notice at most every " << (notice > 0 ? notice : 720) << " minutes per conversation\n"
+      << "message content kept " << (retention > 0 ? "for " + std::to_string(retention) + " days" : "forever")
+      << "\n";
+  std::string crisis = str(p, "crisis_text");
+  out << "crisis text: " << (crisis.empty() ? std::string("(none)") : terminal_safe(crisis, "  ")) << "\n";
+}
+
+Outcome messaging_policy_set(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  // The request sets every field: start from the current policy so an option left out keeps its value.
+  auto current = (*c)->get_json("/v1/messaging/policy");
+  if (!current) return failed(current.error());
+  const auto& p = sub(*current, "policy");
+  json::object body;
+  body["crisis_text"] = str(p, "crisis_text");
+  body["notice_period_minutes"] = int64_of(p, "notice_period_minutes");
+  body["retention_days"] = int64_of(p, "retention_days");
+  if (o.count("crisis-text-file")) {
+    const std::string& file = o.at("crisis-text-file");
+    std::stringstream ss;
+    if (file == "-") {
+      ss << std::cin.rdbuf();
+    } else {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) return failed(invalid_argument("crisis-text-file", "--crisis-text-file: cannot read " + file));
+      ss << in.rdbuf();
+    }
+    std::string text = ss.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    body["crisis_text"] = text;
+  }
+  if (o.count("notice-period-minutes")) body["notice_period_minutes"] = std::stoll(o.at("notice-period-minutes"));
+  if (o.count("retention-days")) body["retention_days"] = std::stoll(o.at("retention-days"));
+  json::value v = body;
+  auto r = (*c)->call_json("PUT", "/v1/messaging/policy", &v);
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    print_policy(ctx.out, sub(*r, "policy"));
+  }
+  return {};
+}
+
+Outcome messaging_policy_show(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto r = (*c)->get_json("/v1/messaging/policy");
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    print_policy(ctx.out, sub(*r, "policy"));
+  }
+  return {};
+}
+
+Outcome messaging_erasures(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto r = (*c)->get_json("/v1/messaging/erasures");
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+    return {};
+  }
+  const auto& records = sub(*r, "records");
+  if (!records.is_array() || records.as_array().empty()) {
+    ctx.out << "no erasures\n";
+    return {};
+  }
+  ctx.out << std::left << std::setw(20) << "AT" << std::setw(11) << "KIND" << std::setw(34) << "CONVERSATION"
+          << std::setw(10) << "MESSAGES" << "REASON\n";
+  for (const auto& rec : records.as_array()) {
+    ctx.out << std::left << std::setw(20) << format_ms(sub(rec, "at_unix_ms")) << std::setw(11) << str(rec, "kind")
+            << std::setw(34) << (str(rec, "conversation_id").empty() ? "-" : str(rec, "conversation_id"))
+            << std::setw(10) << int64_of(rec, "messages_affected") << terminal_safe(str(rec, "reason"), "  ")
+            << "\n";
+  }
+  return {};
+}
+
+// Opens the user's push socket and prints each JSON frame on its own line until
+// --count frames arrived, --seconds passed, or the server closed the socket. With a
+// device registered (and without --json), "message.new" frames are printed
+// decrypted instead, and the message cursors move as `message sync` would.
+Outcome watch(Context& ctx) {
+  const auto& o = ctx.inv.options;
+  long long count = 0, seconds = 0;
+  if (o.count("count")) count = std::stoll(o.at("count"));
+  if (o.count("seconds")) seconds = std::stoll(o.at("seconds"));
+  std::unique_ptr<AllianceClient> c;
+  std::unique_ptr<client::Messenger> messenger;
+  if (ctx.session.device && !ctx.inv.json) {
+    auto ds = device_session(ctx);
+    if (!ds) return failed(ds.error());
+    c = std::move(ds->client);
+    messenger = std::move(ds->messenger);
+  } else {
+    auto plain = logged_in_client(ctx);
+    if (!plain) return failed(plain.error());
+    c = std::move(*plain);
+  }
+  auto socket = c->open_push_socket();
+  if (!socket) return failed(socket.error());
+  if (!ctx.inv.json) ctx.err << "watching pushes (Ctrl-C to stop)\n";
+  auto until = seconds > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(seconds)
+                           : std::chrono::steady_clock::time_point::max();
+  long long seen = 0;
+  while ((count == 0 || seen < count) && std::chrono::steady_clock::now() < until) {
+    auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
+    if (frame) {
+      ++seen;
+      auto parsed = client::push_frame_from_text(*frame);
+      if (!messenger || !parsed || parsed->type != "message.new") {
+        ctx.out << *frame << "\n" << std::flush;
+        continue;
+      }
+      auto event = messenger->on_push_text(*frame);
+      if (!event) {
+        ctx.err << error_line(event.error()) << "\n";
+        ctx.out << *frame << "\n" << std::flush;
+        continue;
+      }
+      for (const auto& m : event->messages) {
+        ctx.out << "conversation " << m.conversation_id << " " << message_line(m, ctx.session.tokens.user_id)
+                << "\n";
+        ctx.session.cursors[m.conversation_id] = messenger->last_seq(m.conversation_id);
+      }
+      ctx.out << std::flush;
+      if (!event->messages.empty()) {
+        if (auto st = save(ctx); !st) ctx.err << error_line(st.error()) << "\n";
+      }
+    } else if ((*socket)->closed()) {
+      return failed(Error{Code::kUnavailable,
+                          "the server closed the socket (" + std::to_string((*socket)->close_code()) + " " +
+                              (*socket)->close_reason() + ")",
+                          {}});
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string error_line(const Error& e) {
@@ -399,6 +858,33 @@ std::string error_line(const Error& e) {
   return line;
 }
 
+std::string terminal_safe(std::string_view text, std::string_view indent) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b == '\n') {
+      out.push_back('\n');
+      out.append(indent);
+    } else if ((b < 0x20 && b != '\t') || b == 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 15]);
+    } else if (b == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      // U+0080..U+009F: C1 controls (a terminal may take U+009B as an escape sequence).
+      auto c1 = static_cast<unsigned char>(text[++i]);
+      out += "\\u00";
+      out.push_back(kHex[c1 >> 4]);
+      out.push_back(kHex[c1 & 15]);
+    } else {
+      out.push_back(static_cast<char>(b));
+    }
+  }
+  return out;
+}
+
 int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
   if (inv.help) {
     out << usage();
@@ -408,7 +894,7 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     err << error_line(invalid_argument("session", "no session file: pass --session FILE or set HOME")) << "\n";
     return kUsage;
   }
-  Context ctx{inv, out, {}, false};
+  Context ctx{inv, out, err, {}, false};
   if (auto s = load_session(inv.session); s) {
     ctx.session = std::move(*s);
     ctx.have_session = true;
@@ -437,6 +923,34 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = care_team_add(ctx);
   } else if (c == "care-team list") {
     result = care_team_list(ctx);
+  } else if (c == "device register") {
+    result = device_register(ctx);
+  } else if (c == "device list") {
+    result = device_list(ctx);
+  } else if (c == "device revoke") {
+    result = device_revoke(ctx);
+  } else if (c == "conversation open") {
+    result = conversation_open(ctx);
+  } else if (c == "conversation list") {
+    result = conversation_list(ctx);
+  } else if (c == "conversation erase") {
+    result = conversation_erase(ctx);
+  } else if (c == "message send") {
+    result = message_send(ctx);
+  } else if (c == "message sync") {
+    result = message_sync(ctx);
+  } else if (c == "message read") {
+    result = message_read(ctx);
+  } else if (c == "messaging hours set") {
+    result = messaging_hours_set(ctx);
+  } else if (c == "messaging hours show") {
+    result = messaging_hours_show(ctx);
+  } else if (c == "messaging policy set") {
+    result = messaging_policy_set(ctx);
+  } else if (c == "messaging policy show") {
+    result = messaging_policy_show(ctx);
+  } else if (c == "messaging erasures") {
+    result = messaging_erasures(ctx);
   } else {
     result = failed(invalid_argument("command", "unknown command '" + c + "'"), kUsage);
   }

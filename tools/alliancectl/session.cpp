@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "alliance/client/wire.hpp"
 #include "alliance/core/ids.hpp"
 
 namespace alliance::ctl {
@@ -28,6 +29,53 @@ Error io_error(const std::filesystem::path& path, std::string_view what) {
   return Error{Code::kFailedPrecondition, "session file " + path.string() + ": " + std::string(what) + ": " +
                                               std::strerror(errno),
                "session"};
+}
+
+Error not_a_session(const std::filesystem::path& path, std::string_view what) {
+  return invalid_argument("session", "session file " + path.string() + ": " + std::string(what));
+}
+
+// The device's keys as base64; the private ones never go anywhere but this file.
+json::object device_to_json(const client::Device& d) {
+  json::object o;
+  o["id"] = d.id;
+  o["user_id"] = d.user_id;
+  o["name"] = d.name;
+  o["signing_private"] = client::base64_encode(d.keys.signing_private);
+  o["signing_public"] = client::base64_encode(d.keys.signing_public);
+  o["agreement_private"] = client::base64_encode(d.keys.agreement_private);
+  o["agreement_public"] = client::base64_encode(d.keys.agreement_public);
+  o["agreement_signature"] = client::base64_encode(d.keys.agreement_signature);
+  return o;
+}
+
+Result<client::Device> device_from_json(const std::filesystem::path& path, const json::value& v) {
+  if (!v.is_object()) return not_a_session(path, "\"device\" is not an object");
+  const auto& o = v.as_object();
+  client::Device d;
+  d.id = str(o, "id");
+  d.user_id = str(o, "user_id");
+  d.name = str(o, "name");
+  if (d.id.empty()) return not_a_session(path, "\"device\" has no id");
+  struct Key {
+    std::string_view name;
+    std::string* into;
+    std::size_t size;
+  };
+  const Key keys[] = {{"signing_private", &d.keys.signing_private, 32},
+                      {"signing_public", &d.keys.signing_public, 32},
+                      {"agreement_private", &d.keys.agreement_private, 32},
+                      {"agreement_public", &d.keys.agreement_public, 32},
+                      {"agreement_signature", &d.keys.agreement_signature, 64}};
+  for (const auto& k : keys) {
+    auto bytes = client::base64_decode(str(o, k.name));
+    if (!bytes || bytes->size() != k.size) {
+      return not_a_session(path, "device." + std::string(k.name) + " is not " + std::to_string(k.size) +
+                                     " bytes of base64");
+    }
+    *k.into = std::move(*bytes);
+  }
+  return d;
 }
 
 }  // namespace
@@ -53,11 +101,22 @@ Result<Session> load_session(const std::filesystem::path& path) {
   s.tokens.practice_id = str(o, "practice_id");
   s.tokens.role = str(o, "role");
   if (auto* e = o.if_contains("expires_in"); e && e->is_int64()) s.tokens.expires_in = e->as_int64();
+  if (auto* d = o.if_contains("device"); d && !d->is_null()) {
+    auto device = device_from_json(path, *d);
+    if (!device) return device.error();
+    s.device = std::move(*device);
+  }
+  if (auto* c = o.if_contains("cursors"); c && c->is_object()) {
+    for (const auto& [conversation, seq] : c->as_object()) {
+      if (seq.is_int64() && seq.as_int64() >= 0) s.cursors[std::string(conversation)] = seq.as_int64();
+    }
+  }
   return s;
 }
 
 Status save_session(const std::filesystem::path& path, const Session& s) {
   json::object o;
+  o["comment"] = kSessionComment;
   o["gateway"] = s.gateway;
   o["ca_file"] = s.ca_file;
   o["access_token"] = s.tokens.access_token;
@@ -66,6 +125,12 @@ Status save_session(const std::filesystem::path& path, const Session& s) {
   o["user_id"] = s.tokens.user_id;
   o["practice_id"] = s.tokens.practice_id;
   o["role"] = s.tokens.role;
+  if (s.device) o["device"] = device_to_json(*s.device);
+  if (!s.cursors.empty()) {
+    json::object cursors;
+    for (const auto& [conversation, seq] : s.cursors) cursors[conversation] = seq;
+    o["cursors"] = std::move(cursors);
+  }
   std::string text = json::serialize(o) + "\n";
 
   auto parent = path.parent_path();

@@ -1,10 +1,15 @@
 #pragma once
-// alliancectl's session file: the gateway it logged in to and the tokens, as
-// JSON, mode 0600 (it holds secrets), replaced atomically.
+// alliancectl's session file: the gateway it logged in to, the tokens and, once
+// `device register` ran, this device's private keys and message cursors, as JSON,
+// mode 0600 (it holds secrets), replaced atomically.
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "alliance/client/alliance_client.hpp"
+#include "alliance/client/device.hpp"
 #include "alliance/core/result.hpp"
 
 namespace alliance::ctl {
@@ -13,9 +18,20 @@ struct Session {
   std::string gateway;   // "https://127.0.0.1:8443"
   std::string ca_file;   // absolute path, or "" for the system trust store
   client::Tokens tokens;
+  // The device this session registered (its private keys too), if any. A new login
+  // replaces the whole file: the device belonged to the old session.
+  std::optional<client::Device> device;
+  // Per conversation id, the seq up to which `message sync` has shown every message.
+  std::map<std::string, std::int64_t, std::less<>> cursors;
 };
 
-// kNotFound when the file does not exist; kInvalidArgument (field "session") when it is not a session file.
+// The "comment" every session file starts with: what it holds and that it is 0600.
+inline constexpr const char* kSessionComment =
+    "alliancectl session: access tokens and this device's private keys (base64). Created mode 0600; "
+    "keep it private, never copy it to another machine.";
+
+// kNotFound when the file does not exist; kInvalidArgument (field "session") when it is not a session file
+// (including a "device" entry whose keys are not valid base64 of the right sizes).
 Result<Session> load_session(const std::filesystem::path& path);
 // Creates the parent folder (0700) if needed; the file is written 0600 via temp file + rename.
 Status save_session(const std::filesystem::path& path, const Session& session);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "alliance/client/wire.hpp"
+#include "alliance/crypto/message_seal.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "process.hpp"
@@ -104,6 +106,33 @@ TEST(ParseArgs, UsageErrorsNameWhatIsWrong) {
       {{"login", "--practice", "p", "--practice", "q", "--email", "e"}, "practice", "given twice"},
       {{"login", "--practice=", "--email", "e"}, "practice", "must not be empty"},
       {{"-x", "whoami"}, "-x", "unknown option -x"},
+      {{"messaging"}, "command", "'messaging' needs a subcommand"},
+      {{"messaging", "hours"}, "command", "'messaging hours' needs a subcommand"},
+      {{"messaging", "hours", "delete"}, "command", "unknown command 'messaging hours delete'"},
+      {{"device", "revoke"}, "id", "--id is required"},
+      {{"device", "revoke", "--id", "a", "--id", "b"}, "id", "given twice"},
+      {{"conversation", "open", "--client", "c"}, "therapist", "--therapist is required"},
+      {{"message", "send", "--conversation", "c"}, "text", "exactly one of --text-file"},
+      {{"message", "send", "--conversation", "c", "--text", "hi", "--text-file", "/tmp/m"}, "text", "exactly one"},
+      {{"message", "send", "--text", "hi"}, "conversation", "--conversation is required"},
+      {{"message", "read", "--conversation", "c", "--seq", "three"}, "seq", "must be a whole number"},
+      {{"message", "read", "--conversation", "c", "--seq", "-1"}, "seq", "must be a whole number"},
+      {{"message", "sync", "--conversation", "c", "--seq", "1"}, "seq", "unknown option --seq"},
+      {{"messaging", "hours", "set", "--therapist", "t", "--time-zone", "Europe/Paris"},
+       "window",
+       "--window is required"},
+      {{"messaging", "hours", "set", "--therapist", "t", "--time-zone", "Z", "--window", "1 09:00 17:00", "--window",
+        "7 09:00 17:00"},
+       "window", "weekday must be 0 (Sunday) to 6"},
+      {{"messaging", "hours", "set", "--therapist", "t", "--time-zone", "Z", "--window", "1 17:00 09:00"}, "window",
+       "must be after start"},
+      {{"messaging", "hours", "set", "--therapist", "t", "--time-zone", "Z", "--window", "1 9:00 17:00"}, "window",
+       "start must be HH:MM"},
+      {{"messaging", "hours", "set", "--therapist", "t", "--time-zone", "Z", "--window", "1 09:00 17:00",
+        "--expected-reply-hours", "a day"},
+       "expected-reply-hours", "must be a whole number"},
+      {{"messaging", "policy", "set"}, "command", "give at least one of"},
+      {{"messaging", "policy", "set", "--retention-days", "30d"}, "retention-days", "must be a whole number"},
   };
   for (const auto& c : cases) {
     auto inv = parse_args(c.args, kHomeOnly);
@@ -116,6 +145,67 @@ TEST(ParseArgs, UsageErrorsNameWhatIsWrong) {
   }
 }
 
+TEST(ParseArgs, MessagingCommandsOfTwoAndThreeWords) {
+  auto reg = parse_args(Args{"device", "register"}, kHomeOnly);
+  ASSERT_TRUE(reg) << reg.error().message;
+  EXPECT_EQ(reg->command, "device register");
+
+  auto send = parse_args(Args{"message", "send", "--conversation", "c1", "--text", "-"}, kHomeOnly);
+  ASSERT_TRUE(send) << send.error().message;
+  EXPECT_EQ(send->command, "message send");
+  EXPECT_EQ(send->options.at("text"), "-") << "a lone '-' is a value (stdin), not an option";
+
+  auto from_file = parse_args(Args{"message", "send", "--conversation", "c1", "--text-file", "/tmp/m.txt"}, kHomeOnly);
+  ASSERT_TRUE(from_file) << from_file.error().message;
+  EXPECT_EQ(from_file->options.at("text-file"), "/tmp/m.txt");
+
+  auto hours = parse_args(Args{"messaging", "hours", "set", "--therapist", "t1", "--time-zone", "America/New_York",
+                               "--window", "1 09:00 17:00", "--window=wed 12:00 20:00", "--expected-reply-hours", "24"},
+                          kHomeOnly);
+  ASSERT_TRUE(hours) << hours.error().message;
+  EXPECT_EQ(hours->command, "messaging hours set");
+  EXPECT_EQ(hours->lists.at("window"), (std::vector<std::string>{"1 09:00 17:00", "wed 12:00 20:00"}));
+  EXPECT_EQ(hours->options.count("window"), 0u);
+  EXPECT_EQ(hours->options.at("expected-reply-hours"), "24");
+
+  auto policy = parse_args(Args{"messaging", "policy", "set", "--retention-days", "365"}, kHomeOnly);
+  ASSERT_TRUE(policy) << policy.error().message;
+  EXPECT_EQ(policy->command, "messaging policy set");
+  auto erasures = parse_args(Args{"messaging", "erasures"}, kHomeOnly);
+  ASSERT_TRUE(erasures) << erasures.error().message;
+}
+
+TEST(ParseWindow, AcceptsNumbersNamesAndMidnightEnd) {
+  auto w = parse_window("1 09:00 17:00");
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(w->weekday, 1);
+  EXPECT_EQ(w->start, "09:00");
+  EXPECT_EQ(w->end, "17:00");
+  auto sat = parse_window("  Sat  00:00   24:00 ");
+  ASSERT_TRUE(sat) << sat.error().message;
+  EXPECT_EQ(sat->weekday, 6);
+  EXPECT_EQ(sat->end, "24:00");
+  EXPECT_EQ(parse_window("sun 08:30 12:00")->weekday, 0);
+  for (const char* bad : {"", "1", "1 09:00", "1 09:00 17:00 x", "-1 09:00 17:00", "10 09:00 17:00",
+                          "monday 09:00 17:00", "1 24:00 24:00", "1 09:60 17:00", "1 09:00 17:5", "1 12:00 12:00",
+                          "1 0900 1700", "1 ab:cd 17:00"}) {
+    auto r = parse_window(bad);
+    ASSERT_FALSE(r) << "accepted: '" << bad << "'";
+    EXPECT_EQ(r.error().field, "window") << bad;
+  }
+}
+
+TEST(TerminalSafe, EscapesControlsKeepsTextAndIndentsLines) {
+  const std::string unicode = "See you Tuesday \xc3\xa0 10h \xf0\x9f\x99\x82";
+  EXPECT_EQ(terminal_safe(unicode), unicode);
+  EXPECT_EQ(terminal_safe("a\x1b[2Jb"), "a\\x1b[2Jb") << "no terminal escape reaches the screen";
+  EXPECT_EQ(terminal_safe("x\ry\x7f"), "x\\x0dy\\x7f");
+  EXPECT_EQ(terminal_safe("\xc2\x9b" "31m"), "\\u009b31m") << "C1 CSI";
+  EXPECT_EQ(terminal_safe("line one\nline two", "  "), "line one\n  line two");
+  EXPECT_EQ(terminal_safe("tab\tkept"), "tab\tkept");
+  EXPECT_EQ(terminal_safe("trailing \xc2"), "trailing \xc2") << "a cut UTF-8 sequence is left as is";
+}
+
 TEST(ParseArgs, HelpNeedsNoCommandAndSkipsOptionChecks) {
   for (const Args& a : {Args{"--help"}, Args{"-h"}, Args{"help"}, Args{"user", "create", "--help"}}) {
     auto inv = parse_args(a, kHomeOnly);
@@ -125,6 +215,7 @@ TEST(ParseArgs, HelpNeedsNoCommandAndSkipsOptionChecks) {
   std::ostringstream out, err;
   EXPECT_EQ(run(*parse_args(Args{"--help"}, kHomeOnly), out, err), 0);
   EXPECT_NE(out.str().find("care-team add --client USER_ID --therapist USER_ID"), std::string::npos);
+  EXPECT_NE(out.str().find("message sync --conversation ID"), std::string::npos);
   EXPECT_TRUE(err.str().empty());
 }
 
@@ -177,6 +268,100 @@ TEST_F(SessionFile, RoundTripsAndIsOwnerOnly) {
   ASSERT_TRUE(remove_session(path()));
   EXPECT_EQ(load_session(path()).error().code, Code::kNotFound);
   EXPECT_TRUE(remove_session(path())) << "removing twice is fine";
+}
+
+TEST_F(SessionFile, KeepsTheDeviceKeysAndCursorsOwnerOnlyAndSaysSo) {
+  Session s;
+  s.gateway = "https://127.0.0.1:8443";
+  s.tokens = client::Tokens{"access", "refresh", 900, "u1", "p1", "client"};
+  client::Device d;
+  d.id = "dev1";
+  d.user_id = "u1";
+  d.name = "laptop";
+  d.keys = crypto::generate_device_keys();
+  s.device = d;
+  s.cursors["conv-a"] = 7;
+  s.cursors["conv-b"] = 0;
+  ASSERT_TRUE(save_session(path(), s));
+
+  struct stat st {};
+  ASSERT_EQ(::stat(path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the file holds private keys";
+  std::stringstream text;
+  text << std::ifstream(path()).rdbuf();
+  EXPECT_NE(text.str().find("\"comment\""), std::string::npos);
+  EXPECT_NE(text.str().find("0600"), std::string::npos) << "the comment says the file is owner-only";
+  EXPECT_NE(text.str().find(client::base64_encode(d.keys.agreement_private)), std::string::npos) << "base64";
+
+  auto back = load_session(path());
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(back->device.has_value());
+  EXPECT_EQ(back->device->id, "dev1");
+  EXPECT_EQ(back->device->user_id, "u1");
+  EXPECT_EQ(back->device->name, "laptop");
+  EXPECT_EQ(back->device->keys.signing_private, d.keys.signing_private);
+  EXPECT_EQ(back->device->keys.signing_public, d.keys.signing_public);
+  EXPECT_EQ(back->device->keys.agreement_private, d.keys.agreement_private);
+  EXPECT_EQ(back->device->keys.agreement_public, d.keys.agreement_public);
+  EXPECT_EQ(back->device->keys.agreement_signature, d.keys.agreement_signature);
+  EXPECT_EQ(back->cursors, s.cursors);
+
+  // A session without a device stays without one.
+  Session plain;
+  plain.tokens.access_token = "a";
+  ASSERT_TRUE(save_session(path(), plain));
+  EXPECT_FALSE(load_session(path())->device.has_value());
+}
+
+TEST_F(SessionFile, DamagedDeviceKeysAreReportedNotUsed) {
+  std::filesystem::create_directories(path().parent_path());
+  std::string good = client::base64_encode(std::string(32, 'k'));
+  std::string sig = client::base64_encode(std::string(64, 's'));
+  auto file = [&](const std::string& agreement_private) {
+    return "{\"access_token\":\"a\",\"device\":{\"id\":\"d\",\"signing_private\":\"" + good +
+           "\",\"signing_public\":\"" + good + "\",\"agreement_private\":\"" + agreement_private +
+           "\",\"agreement_public\":\"" + good + "\",\"agreement_signature\":\"" + sig + "\"}}";
+  };
+  std::ofstream(path()) << file(good);
+  ASSERT_TRUE(load_session(path())) << "well-formed";
+  for (const std::string& bad : {std::string("not base64!"), client::base64_encode(std::string(31, 'k')),
+                                 std::string()}) {
+    std::ofstream(path(), std::ios::trunc) << file(bad);
+    auto s = load_session(path());
+    ASSERT_FALSE(s) << bad;
+    EXPECT_EQ(s.error().field, "session");
+    EXPECT_NE(s.error().message.find("device.agreement_private"), std::string::npos) << s.error().message;
+  }
+}
+
+TEST_F(SessionFile, MessagingWithoutADeviceSaysHowToRegisterOne) {
+  Session s;
+  s.gateway = "https://127.0.0.1:1";
+  s.tokens = client::Tokens{"access", "refresh", 900, "u1", "p1", "client"};
+  ASSERT_TRUE(save_session(path(), s));
+  auto text = dir_.path() / "msg.txt";
+  std::ofstream(text) << "hello\n";
+  for (const Args& a : {Args{"message", "send", "--conversation", "c1", "--text-file", text.string()},
+                        Args{"message", "sync", "--conversation", "c1"}}) {
+    std::ostringstream out, err;
+    Args all = {"--session", path().string()};
+    all.insert(all.end(), a.begin(), a.end());
+    auto inv = parse_args(all, kHomeOnly);
+    ASSERT_TRUE(inv) << inv.error().message;
+    EXPECT_EQ(run(*inv, out, err), 1) << a[1];
+    EXPECT_NE(err.str().find("run 'alliancectl device register' first (field: device)"), std::string::npos)
+        << err.str();
+    EXPECT_TRUE(out.str().empty());
+  }
+  // The text is read (and checked) before anything is sent.
+  std::ofstream(text, std::ios::trunc) << "\n";
+  std::ostringstream out, err;
+  auto empty = parse_args(
+      Args{"--session", path().string(), "message", "send", "--conversation", "c1", "--text-file", text.string()},
+      kHomeOnly);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(run(*empty, out, err), 1);
+  EXPECT_NE(err.str().find("the message is empty (field: text-file)"), std::string::npos) << err.str();
 }
 
 TEST_F(SessionFile, CorruptFileIsReportedNotIgnored) {
