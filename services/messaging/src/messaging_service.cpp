@@ -248,18 +248,30 @@ asio::awaitable<Status> MessagingService::check_send_rate(const std::string& use
 }
 
 void MessagingService::push(std::string user_id, std::string type, const google::protobuf::Message& body) {
-  if (!redis_) return;
-  push::v1::PushFrame frame;
-  frame.set_id(new_id());
-  frame.set_type(std::move(type));
-  frame.set_sent_unix_ms(now_ms());
-  frame.mutable_body()->PackFrom(body);
+  std::vector<Push> one;
+  one.push_back({std::move(user_id), std::move(type), &body});
+  push_all(one);
+}
+
+void MessagingService::push_all(const std::vector<Push>& pushes) {
+  if (!redis_ || pushes.empty()) return;
+  // One pipelined write for all of them: one round trip instead of one per push.
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(pushes.size());
+  for (const auto& p : pushes) {
+    push::v1::PushFrame frame;
+    frame.set_id(new_id());
+    frame.set_type(p.type);
+    frame.set_sent_unix_ms(now_ms());
+    frame.mutable_body()->PackFrom(*p.body);
+    commands.push_back({"PUBLISH", redis::push_channel(p.user_id), frame.SerializeAsString()});
+  }
   auto* redis = redis_;
-  auto send = [redis, user_id = std::move(user_id), frame = std::move(frame)]() -> asio::awaitable<void> {
-    auto s = co_await redis::publish_push(*redis, user_id, frame);
-    if (!s) log::warn("push failed", {{"type", frame.type()}, {"reason", s.error().message}});
+  auto send = [redis, commands = std::move(commands)]() mutable -> asio::awaitable<void> {
+    auto s = co_await redis->pipeline(std::move(commands));
+    if (!s) log::warn("push failed", {{"reason", s.error().message}});
   };
-  asio::co_spawn(ex_, send, [](std::exception_ptr e) {
+  asio::co_spawn(ex_, std::move(send), [](std::exception_ptr e) {
     if (e) log::error("push task failed");
   });
 }
@@ -352,38 +364,37 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   if (!conv) co_return conv.error();
   const std::string hash = content_hash(req);
 
-  // A retry of an accepted message answers the original, whatever changed since.
-  auto existing = co_await store_.find_message(conv->id, req.message_id());
-  if (!existing) co_return existing.error();
-  if (*existing) {
-    if ((*existing)->content_hash != hash || (*existing)->sender_user_id != caller.user_id())
-      co_return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
-    pb::SendMessageResponse out;
-    fill(*out.mutable_message(), **existing);
-    co_return out;
-  }
-
+  // The common path costs one store round trip (the append, which also answers an
+  // identical retry). Only before refusing does a send ask whether it is a retry of
+  // an accepted message, which is answered whatever changed since.
   std::vector<std::string> users{conv->client_id, conv->therapist_id};
   auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), caller.session_id());
   if (!devices) co_return devices.error();
-  if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id())
-    co_return Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
-                    "sender_device_id"};
+  std::optional<Error> refusal;
   std::set<std::string> want;
   for (const auto& d : devices->devices) want.insert(d.id());
   if (devices->archive_key) want.insert(std::string(kArchiveDevice));
   std::set<std::string> have;
   for (const auto& k : req.keys()) have.insert(k.device_id());
-  if (want != have) {
+  if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id()) {
+    refusal = Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
+                    "sender_device_id"};
+  } else if (want != have) {
     pb::SendMessageResponse detail;
     *detail.mutable_recipients() = recipients_of(*devices);
-    Error e{Code::kFailedPrecondition, "keys: the recipients' devices changed; wrap the key for the current list",
-            "keys"};
-    e.detail = detail.SerializeAsString();
-    co_return e;
+    refusal = Error{Code::kFailedPrecondition,
+                    "keys: the recipients' devices changed; wrap the key for the current list", "keys"};
+    refusal->detail = detail.SerializeAsString();
+  } else if (auto rate = co_await check_send_rate(caller.user_id()); !rate) {
+    // Counted only for sends that pass the device checks.
+    refusal = rate.error();
   }
-  // Counted only for sends that would be stored: a refused, re-wrapped send costs one.
-  if (auto rate = co_await check_send_rate(caller.user_id()); !rate) co_return rate.error();
+  if (refusal) {
+    auto retry = co_await answer_retry(conv->id, req.message_id(), hash, caller.user_id());
+    if (!retry) co_return retry.error();
+    if (*retry) co_return std::move(**retry);
+    co_return std::move(*refusal);
+  }
 
   StoredMessage message;
   message.conversation_id = conv->id;
@@ -419,26 +430,39 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
     std::map<std::string, std::string> owner;  // device id -> user id
     for (const auto& d : devices->devices) owner[d.id()] = d.user_id();
     const std::array<std::string, 2> participants = {conv->client_id, conv->therapist_id};
-    for (const auto& user : participants) {
-      pb::Message body;
+    std::array<pb::Message, 2> bodies;
+    pb::Message notice_body;
+    if (appended->notice) fill(notice_body, *appended->notice);
+    std::vector<Push> pushes;
+    for (std::size_t i = 0; i < participants.size(); ++i) {
       StoredMessage view = appended->message;
       view.keys.clear();
       for (const auto& k : appended->message.keys)
-        if (owner.count(k.device_id) && owner[k.device_id] == user) view.keys.push_back(k);
-      fill(body, view);
-      push(user, "message.new", body);
-      if (appended->notice) {
-        pb::Message notice_body;
-        fill(notice_body, *appended->notice);
-        push(user, "message.new", notice_body);
-      }
+        if (owner.count(k.device_id) && owner[k.device_id] == participants[i]) view.keys.push_back(k);
+      fill(bodies[i], view);
+      pushes.push_back({participants[i], "message.new", &bodies[i]});
+      if (appended->notice) pushes.push_back({participants[i], "message.new", &notice_body});
     }
+    push_all(pushes);
   }
   pb::SendMessageResponse out;
   StoredMessage answer = appended->message;
   answer.keys.clear();  // the sender has them
   fill(*out.mutable_message(), answer);
   co_return out;
+}
+
+asio::awaitable<Result<std::optional<pb::SendMessageResponse>>> MessagingService::answer_retry(
+    const std::string& conversation_id, const std::string& message_id, const std::string& hash,
+    const std::string& user_id) {
+  auto existing = co_await store_.find_message(conversation_id, message_id);
+  if (!existing) co_return existing.error();
+  if (!*existing) co_return std::optional<pb::SendMessageResponse>();
+  if ((*existing)->content_hash != hash || (*existing)->sender_user_id != user_id)
+    co_return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
+  pb::SendMessageResponse out;
+  fill(*out.mutable_message(), **existing);
+  co_return std::optional<pb::SendMessageResponse>(std::move(out));
 }
 
 asio::awaitable<Result<pb::SyncMessagesResponse>> MessagingService::sync_messages(const pb::SyncMessagesRequest& req,

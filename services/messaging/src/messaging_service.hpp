@@ -80,8 +80,19 @@ class MessagingService {
   asio::awaitable<Result<std::optional<WeeklyHours>>> hours_of(const std::string& therapist_id);
   asio::awaitable<Result<PolicyRow>> policy_of(const std::string& practice_id);
   asio::awaitable<Status> check_send_rate(const std::string& user_id);
+  // The stored message if this is a retry of it (same id, same content); kAlreadyExists
+  // if the id was used for other content; nullopt if the id is new.
+  asio::awaitable<Result<std::optional<pb::SendMessageResponse>>> answer_retry(const std::string& conversation_id,
+                                                                               const std::string& message_id,
+                                                                               const std::string& hash,
+                                                                               const std::string& user_id);
   // Fire-and-forget wake-ups: durable state is already committed.
+  struct Push {
+    std::string user_id, type;
+    const google::protobuf::Message* body;  // serialized before push_all returns
+  };
   void push(std::string user_id, std::string type, const google::protobuf::Message& body);
+  void push_all(const std::vector<Push>& pushes);
 
   asio::any_io_executor ex_;  // runs the push tasks
   MessagingStore& store_;
