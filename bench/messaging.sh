@@ -20,6 +20,9 @@
 #   BENCH_PUSH_RATE         offered messages/s for the send -> socket run (200)
 #   BENCH_PUSH_SECONDS      measured seconds of that run, after 1 s warm-up (10)
 #   BENCH_PUSH_PAIRS        senders (and online recipients) in that run (8)
+#   BENCH_SEAL_AHEAD        messages each sender seals before the accepted-rate phase (0: seal
+#                           each just before its request); e.g. 400 to measure the servers
+#                           without the client's ~1 ms of sealing per message on the same cores
 #   BENCH_SCRYPT_LOG2_N     identity's password hashing cost for this private system (12;
 #                           only the set-up logs in, nothing measured hashes a password)
 #   BENCH_KEEP_STATE=1      keep the temporary state directory (logs, databases)
@@ -34,6 +37,7 @@ message_bytes="${BENCH_MESSAGE_BYTES:-200}"
 push_rate="${BENCH_PUSH_RATE:-200}"
 push_seconds="${BENCH_PUSH_SECONDS:-10}"
 push_pairs="${BENCH_PUSH_PAIRS:-8}"
+seal_ahead="${BENCH_SEAL_AHEAD:-0}"
 export ALLIANCE_IDENTITY_SCRYPT_LOG2_N="${BENCH_SCRYPT_LOG2_N:-12}"
 # The bench's senders are few users sending far more than a person would: no per-user limit.
 export ALLIANCE_MESSAGING_SEND_RATE_PER_MINUTE=0
@@ -67,7 +71,7 @@ log "running alliance-messaging-bench (set-up, accepted messages for N = $sender
 bench_rc=0
 timeout 600 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
   --senders "$senders" --pairs "$pairs" --seconds "$seconds" --message-bytes "$message_bytes" \
-  --push-rate "$push_rate" --push-seconds "$push_seconds" --push-pairs "$push_pairs" \
+  --push-rate "$push_rate" --push-seconds "$push_seconds" --push-pairs "$push_pairs" --seal-ahead "$seal_ahead" \
   --watch "gateway=${pid[gateway]}" --watch "messaging=${pid[messaging]}" --watch "identity=${pid[identity]}" \
   --watch "redis=${pid[redis]}" >"$state/bench.out" || bench_rc=$?
 
