@@ -125,7 +125,11 @@ class Messaging : public ::testing::Test {
   }
 
   static std::int64_t send(Member& m, const std::string& conv, const std::string& text, std::string* id = nullptr) {
-    auto r = m.messenger->send(conv, text);
+    return send_with(*m.messenger, conv, text, id);
+  }
+  static std::int64_t send_with(Messenger& messenger, const std::string& conv, const std::string& text,
+                                std::string* id = nullptr) {
+    auto r = messenger.send(conv, text);
     EXPECT_TRUE(r) << r.error().message;
     if (!r) return 0;
     if (id) *id = r->message_id;
@@ -562,6 +566,74 @@ TEST_F(Messaging, ARevokedDeviceGetsNothingNew) {
   auto list = jo->messenger->recipients(conv, true);
   ASSERT_TRUE(list) << list.error().message;
   for (const auto& d : list->devices) EXPECT_NE(d.id, phone->device_id());
+}
+
+TEST_F(Messaging, HistoryFromARevokedOrLoggedOutDeviceStillOpensOnAFreshMessenger) {
+  // The therapist writes from a phone and from a tablet, then revokes the phone
+  // and logs out of the tablet. The client's app restarts (a new Messenger with
+  // the same device keys and id) and syncs from the start: both messages open and
+  // verify, while neither inactive device is a recipient of anything new.
+  auto jo = device("jo");
+  auto laptop = device("kim");
+  auto phone = device("kim");
+  auto tablet = device("kim");
+  std::string conv = open(*jo);
+  std::string from_phone, from_tablet;
+  send(*phone, conv, "sent from the phone", &from_phone);
+  send(*tablet, conv, "sent from the tablet", &from_tablet);
+
+  auto revoked = laptop->api->post_json("/v1/devices/" + phone->device_id() + "/revoke", json::object{});
+  ASSERT_TRUE(revoked) << revoked.error().message;
+  auto logged_out = tablet->api->logout();
+  ASSERT_TRUE(logged_out) << logged_out.error().message;
+
+  // The plain recipients list no longer has them; asked for, they are listed after
+  // the active devices and marked.
+  auto plain = jo->api->get_json("/v1/conversations/" + conv + "/devices");
+  ASSERT_TRUE(plain) << plain.error().message;
+  for (const auto& d : plain->at("devices").as_array()) {
+    EXPECT_NE(d.at("id").as_string(), phone->device_id());
+    EXPECT_NE(d.at("id").as_string(), tablet->device_id());
+  }
+  auto all = jo->api->get_json("/v1/conversations/" + conv + "/devices?include_inactive=true");
+  ASSERT_TRUE(all) << all.error().message;
+  std::set<std::string> inactive;
+  bool inactive_seen = false;
+  for (const auto& d : all->at("devices").as_array()) {
+    const auto* stopped = d.as_object().if_contains("revoked_unix_ms");
+    const bool is_inactive = stopped && stopped->is_string() && stopped->as_string() != "0";
+    EXPECT_TRUE(is_inactive || !inactive_seen) << "an active device after an inactive one";
+    inactive_seen |= is_inactive;
+    if (is_inactive) inactive.insert(std::string(d.at("id").as_string()));
+  }
+  EXPECT_EQ(inactive, (std::set<std::string>{phone->device_id(), tablet->device_id()}));
+
+  // The restarted app: same session, same device, nothing pinned yet.
+  Messenger fresh(*jo->api, jo->messenger->device());
+  auto history = fresh.sync(conv);
+  ASSERT_TRUE(history) << history.error().message;
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].message_id, from_phone);
+  EXPECT_EQ((*history)[0].sender_device_id, phone->device_id());
+  EXPECT_TRUE((*history)[0].readable()) << (*history)[0].error;
+  EXPECT_EQ((*history)[0].plaintext, "sent from the phone");
+  EXPECT_EQ((*history)[1].message_id, from_tablet);
+  EXPECT_TRUE((*history)[1].readable()) << (*history)[1].error;
+  EXPECT_EQ((*history)[1].plaintext, "sent from the tablet");
+
+  // What it sends next is wrapped for the active devices only, and the laptop reads it.
+  auto list = fresh.recipients(conv);
+  ASSERT_TRUE(list) << list.error().message;
+  std::set<std::string> recipients;
+  for (const auto& d : list->devices) recipients.insert(d.id);
+  EXPECT_EQ(recipients, (std::set<std::string>{jo->device_id(), laptop->device_id()}));
+  std::string reply;
+  send_with(fresh, conv, "a reply after the restart", &reply);
+  auto read = laptop->messenger->sync(conv);
+  ASSERT_TRUE(read) << read.error().message;
+  ASSERT_FALSE(read->empty());
+  EXPECT_EQ(read->back().message_id, reply);
+  EXPECT_EQ(read->back().plaintext, "a reply after the restart");
 }
 
 TEST_F(Messaging, TheCanaryPhraseIsNowhereOnTheServerSide) {

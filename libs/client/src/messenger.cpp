@@ -170,9 +170,33 @@ VerifiedRecipients verify_recipients(const Recipients& recipients, KnownDevices&
 }
 
 VerifiedRecipients Messenger::verify(std::string_view conversation_id, const Recipients& recipients) {
-  VerifiedRecipients out = verify_recipients(recipients, known_devices_);
+  // A device marked inactive is never wrapped for, whatever list it came in.
+  Recipients active;
+  active.archive_public = recipients.archive_public;
+  for (const auto& d : recipients.devices)
+    if (d.revoked_unix_ms == 0) active.devices.push_back(d);
+  VerifiedRecipients out = verify_recipients(active, known_devices_);
   recipients_.insert_or_assign(std::string(conversation_id), out);
   return out;
+}
+
+void Messenger::learn_devices(std::string_view conversation_id) {
+  auto r = client_.get_json(conversation_path(conversation_id) + "/devices?include_inactive=true");
+  if (!r && r.error().code == Code::kInvalidArgument) {
+    // A server from before include_inactive: at least the active devices.
+    (void)recipients(conversation_id, true);
+    return;
+  }
+  if (!r) return;
+  auto parsed = recipients_from_json(*r);
+  if (!parsed) return;
+  // The active ones are the conversation's recipients now; the inactive ones are
+  // checked and pinned the same way, to verify what they sent before they stopped.
+  verify(conversation_id, *parsed);
+  Recipients inactive;
+  for (auto& d : parsed->devices)
+    if (d.revoked_unix_ms != 0) inactive.devices.push_back(std::move(d));
+  (void)verify_recipients(inactive, known_devices_);
 }
 
 Result<VerifiedRecipients> Messenger::recipients(std::string_view conversation_id, bool refresh) {
@@ -264,8 +288,9 @@ ReceivedMessage Messenger::open(const WireMessage& message) {
   if (message.kind == "system" || message.expired) return open_wire_message(message, device_, nullptr);
   auto known = known_devices_.find(message.sender_device_id);
   if (known == known_devices_.end()) {
-    // A device we have not seen yet (registered since we last asked): ask again once.
-    (void)recipients(message.conversation_id, true);
+    // A device we have not seen yet (registered since we last asked, or revoked or
+    // logged out before we ever asked): ask again once, inactive devices included.
+    learn_devices(message.conversation_id);
     known = known_devices_.find(message.sender_device_id);
   }
   return open_wire_message(message, device_, known == known_devices_.end() ? nullptr : &known->second);

@@ -475,7 +475,7 @@ asio::awaitable<Result<pb::ListActiveDevicesResponse>> IdentityService::list_act
   if (req.user_ids_size() > 100) co_return invalid_argument("user_ids", "user_ids: at most 100");
   std::vector<std::string> user_ids(req.user_ids().begin(), req.user_ids().end());
   auto found = co_await store_.list_active_devices(req.practice_id(), std::move(user_ids), req.session_id(),
-                                                   now_unix_ms());
+                                                   now_unix_ms(), req.include_inactive());
   if (!found) co_return found.error();
   pb::ListActiveDevicesResponse resp;
   for (const auto& d : found->devices) fill(*resp.add_devices(), d, /*current=*/false);

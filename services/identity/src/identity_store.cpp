@@ -517,12 +517,13 @@ asio::awaitable<Result<DeviceRevocation>> IdentityStore::revoke_device(std::stri
 asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::string practice_id,
                                                                           std::vector<std::string> user_ids,
                                                                           std::string session_id,
-                                                                          std::int64_t now) {
+                                                                          std::int64_t now,
+                                                                          bool include_inactive) {
   // By user id, each user once: the answer does not depend on the request's order.
   std::sort(user_ids.begin(), user_ids.end());
   user_ids.erase(std::unique(user_ids.begin(), user_ids.end()), user_ids.end());
   auto job = [practice_id = std::move(practice_id), user_ids = std::move(user_ids),
-              session_id = std::move(session_id), now](Connection& c) -> Result<ActiveDevices> {
+              session_id = std::move(session_id), now, include_inactive](Connection& c) -> Result<ActiveDevices> {
     ActiveDevices out;
     auto& st = c.prepare(DEVICE_SELECT "WHERE d.user_id = ?2 AND d.practice_id = ?3 AND " DEVICE_ACTIVE
                                        " ORDER BY d.created_unix_ms, d.rowid");
@@ -535,6 +536,22 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
       while (st.step()) out.devices.push_back(read_device(st));
     }
     st.reset();
+    if (include_inactive) {
+      // After every active device, so a reader taking only the first ones (or
+      // skipping those with revoked_unix_ms) never mistakes one for a recipient.
+      auto& gone = c.prepare(DEVICE_SELECT "WHERE d.user_id = ?2 AND d.practice_id = ?3 AND NOT (" DEVICE_ACTIVE
+                                           ") ORDER BY stopped DESC, d.created_unix_ms, d.rowid LIMIT ?4");
+      for (const auto& user_id : user_ids) {
+        if (user_id.empty()) continue;
+        gone.reset();
+        gone.bind(1, now);
+        gone.bind(2, std::string_view(user_id));
+        gone.bind(3, std::string_view(practice_id));
+        gone.bind(4, static_cast<std::int64_t>(kMaxListedRevokedDevices));
+        while (gone.step()) out.devices.push_back(read_device(gone));
+      }
+      gone.reset();
+    }
     if (!session_id.empty()) {
       auto& own = c.prepare("SELECT d.id FROM devices d JOIN sessions s ON s.id = d.session_id "
                             "WHERE d.session_id = ?2 AND d.practice_id = ?3 AND " DEVICE_ACTIVE);

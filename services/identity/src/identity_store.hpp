@@ -51,7 +51,9 @@ struct DeviceRevocation {
 
 // The answer to ListActiveDevices.
 struct ActiveDevices {
-  std::vector<Device> devices;            // by user id, then creation
+  // Active ones by user id, then creation; then, when asked for, inactive ones by
+  // user id, then most recently stopped first (revoked_unix_ms set).
+  std::vector<Device> devices;
   std::optional<ArchiveKey> archive_key;
   std::string session_device_id;          // "" if none (or not active)
 };
@@ -112,9 +114,12 @@ class IdentityStore {
                                                           std::int64_t now_unix_ms);
   // Active devices of `user_ids` that belong to `practice_id`, the practice's archive
   // key, and the active device `session_id` registered ("" when none or empty).
+  // `include_inactive` appends each user's inactive devices (up to
+  // kMaxListedRevokedDevices per user), to verify messages they sent before.
   asio::awaitable<Result<ActiveDevices>> list_active_devices(std::string practice_id,
                                                              std::vector<std::string> user_ids,
-                                                             std::string session_id, std::int64_t now_unix_ms);
+                                                             std::string session_id, std::int64_t now_unix_ms,
+                                                             bool include_inactive = false);
 
   // Sets (32 bytes) or, with an empty key, removes the practice's archive key;
   // answers the key now in force. Unknown practice -> kNotFound.

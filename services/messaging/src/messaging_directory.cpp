@@ -35,10 +35,23 @@ asio::awaitable<Result<bool>> IdentityMessagingDirectory::on_care_team(std::stri
 asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::active_devices(std::string practice_id,
                                                                                   std::vector<std::string> user_ids,
                                                                                   std::string session_id) {
+  co_return co_await list_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false);
+}
+
+asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::devices_with_inactive(
+    std::string practice_id, std::vector<std::string> user_ids) {
+  co_return co_await list_devices(std::move(practice_id), std::move(user_ids), "", true);
+}
+
+asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::list_devices(std::string practice_id,
+                                                                                std::vector<std::string> user_ids,
+                                                                                std::string session_id,
+                                                                                bool include_inactive) {
   idpb::ListActiveDevicesRequest req;
   req.set_practice_id(practice_id);
   for (auto& u : user_ids) req.add_user_ids(std::move(u));
   req.set_session_id(session_id);
+  req.set_include_inactive(include_inactive);
   auto resp = co_await identity_.call<idpb::ListActiveDevicesResponse>(
       "alliance.identity.v1.Identity/ListActiveDevices", req);
   if (!resp) co_return identity_unavailable();
@@ -107,7 +120,20 @@ asio::awaitable<Result<bool>> CachingDirectory::on_care_team(std::string client_
 asio::awaitable<Result<ActiveDevices>> CachingDirectory::active_devices(std::string practice_id,
                                                                         std::vector<std::string> user_ids,
                                                                         std::string session_id) {
-  std::string key = practice_id + '\n' + session_id;
+  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false);
+}
+
+asio::awaitable<Result<ActiveDevices>> CachingDirectory::devices_with_inactive(std::string practice_id,
+                                                                               std::vector<std::string> user_ids) {
+  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), "", true);
+}
+
+asio::awaitable<Result<ActiveDevices>> CachingDirectory::cached_devices(std::string practice_id,
+                                                                        std::vector<std::string> user_ids,
+                                                                        std::string session_id,
+                                                                        bool include_inactive) {
+  // Which kind of list comes first, so the two kinds can never share an entry.
+  std::string key = std::string(include_inactive ? "all" : "active") + '\n' + practice_id + '\n' + session_id;
   for (const auto& u : user_ids) key += '\n' + u;
   if (auto it = devices_.find(key); it != devices_.end() && it->second.expires_ms > now()) {
     ++stats_.hits;
@@ -115,7 +141,12 @@ asio::awaitable<Result<ActiveDevices>> CachingDirectory::active_devices(std::str
   }
   ++stats_.misses;
   const auto generation = generation_;
-  auto devices = co_await inner_.active_devices(std::move(practice_id), std::move(user_ids), std::move(session_id));
+  Result<ActiveDevices> devices = ActiveDevices{};
+  if (include_inactive) {
+    devices = co_await inner_.devices_with_inactive(std::move(practice_id), std::move(user_ids));
+  } else {
+    devices = co_await inner_.active_devices(std::move(practice_id), std::move(user_ids), std::move(session_id));
+  }
   // An invalidation while the call was out means the answer may predate the change.
   if (devices && generation == generation_) {
     make_room();

@@ -40,6 +40,11 @@ class MessagingDirectory {
   virtual asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id,
                                                                 std::vector<std::string> user_ids,
                                                                 std::string session_id) = 0;
+  // The users' active devices, then their inactive (revoked, logged-out, expired)
+  // ones with revoked_unix_ms set, and the archive key; session_device_id is "".
+  // For readers verifying old messages only: never a list to wrap or check a send against.
+  virtual asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
+                                                                       std::vector<std::string> user_ids) = 0;
 };
 
 class IdentityMessagingDirectory final : public MessagingDirectory {
@@ -49,8 +54,13 @@ class IdentityMessagingDirectory final : public MessagingDirectory {
   asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
   asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                         std::string session_id) override;
+  asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
+                                                               std::vector<std::string> user_ids) override;
 
  private:
+  asio::awaitable<Result<ActiveDevices>> list_devices(std::string practice_id, std::vector<std::string> user_ids,
+                                                      std::string session_id, bool include_inactive);
+
   net::RpcClient& identity_;
 };
 
@@ -75,6 +85,10 @@ class CachingDirectory final : public MessagingDirectory {
   asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
   asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                         std::string session_id) override;
+  // Cached apart from active_devices (the key says which), so an answer holding
+  // inactive devices is never served as a recipient list.
+  asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
+                                                               std::vector<std::string> user_ids) override;
 
   void invalidate_all();
   struct Stats {
@@ -90,6 +104,8 @@ class CachingDirectory final : public MessagingDirectory {
   };
   std::int64_t now() const;
   void make_room();
+  asio::awaitable<Result<ActiveDevices>> cached_devices(std::string practice_id, std::vector<std::string> user_ids,
+                                                        std::string session_id, bool include_inactive);
 
   MessagingDirectory& inner_;
   Options options_;

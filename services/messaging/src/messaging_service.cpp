@@ -349,7 +349,14 @@ asio::awaitable<Result<pb::ListRecipientsResponse>> MessagingService::list_recip
   auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
   if (!conv) co_return conv.error();
   std::vector<std::string> users{conv->client_id, conv->therapist_id};
-  auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), "");
+  // Inactive devices come from their own lookup (and cache entry): the send path
+  // below asks only for active ones, so it never wraps for or accepts an inactive one.
+  Result<ActiveDevices> devices = ActiveDevices{};
+  if (req.include_inactive()) {
+    devices = co_await directory_.devices_with_inactive(conv->practice_id, std::move(users));
+  } else {
+    devices = co_await directory_.active_devices(conv->practice_id, std::move(users), "");
+  }
   if (!devices) co_return devices.error();
   co_return recipients_of(*devices);
 }

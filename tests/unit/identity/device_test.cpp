@@ -1,6 +1,8 @@
 // The device directory and the practice archive key, over a real SQLite file and a
 // real redis-server: what a user registering, listing and revoking devices, an admin
 // managing the archive key, and the messaging service looking recipients up would notice.
+#include <set>
+
 #include "identity_service_fixture.hpp"
 
 namespace alliance::identity {
@@ -63,11 +65,12 @@ class DeviceTest : public IdentityServiceTest {
 
   Result<pb::ListActiveDevicesResponse> active(const std::string& practice_id,
                                                const std::vector<std::string>& user_ids,
-                                               const std::string& session_id = "") {
+                                               const std::string& session_id = "", bool include_inactive = false) {
     pb::ListActiveDevicesRequest req;
     req.set_practice_id(practice_id);
     for (const auto& id : user_ids) req.add_user_ids(id);
     req.set_session_id(session_id);
+    req.set_include_inactive(include_inactive);
     net::CallContext internal;
     internal.peer_name = "messaging";
     return run(service_->list_active_devices(req, internal));
@@ -534,6 +537,73 @@ TEST_F(DeviceTest, ListActiveDevicesKeepsToThePracticeAndActiveDevices) {
   auto as_user = run(service_->list_active_devices(req, alex_phone.ctx));
   ASSERT_FALSE(as_user.ok());
   EXPECT_EQ(as_user.error().code, Code::kPermissionDenied);
+}
+
+TEST_F(DeviceTest, IncludeInactiveAddsRevokedAndLoggedOutDevicesAfterTheActiveOnesMarkedAsSuch) {
+  auto p = make_practice("history");
+  make_user(p.admin(), "alex@history.example", "client");
+  make_user(p.admin(), "tess@history.example", "therapist");
+  auto q = make_practice("history-elsewhere");
+
+  auto alex_phone = sign_in("history", "alex@history.example");
+  auto tess_desk = sign_in("history", "tess@history.example");
+  auto tess_old = sign_in("history", "tess@history.example");
+  auto tess_laptop = sign_in("history", "tess@history.example");
+  auto stranger = sign_in("history-elsewhere", "admin@history-elsewhere.example");
+  const auto phone_id = device_of(alex_phone, DeviceKeys{});
+  const auto desk_id = device_of(tess_desk, DeviceKeys{});
+  const auto old_id = device_of(tess_old, DeviceKeys{});
+  const auto laptop_id = device_of(tess_laptop, DeviceKeys{});
+  device_of(stranger, DeviceKeys{});
+  const std::string alex_id = alex_phone.tokens.user().id();
+  const std::string tess_id = tess_desk.tokens.user().id();
+  const std::string stranger_id = stranger.tokens.user().id();
+
+  // Tess revokes her old device, then logs out of the laptop (which ends its device too).
+  ASSERT_TRUE(revoke(tess_desk.ctx, old_id).ok());
+  ASSERT_TRUE(run(service_->logout({}, tess_laptop.ctx)).ok());
+
+  // Without the flag nothing changes: only active devices.
+  auto plain = active(p.practice().id(), {alex_id, tess_id});
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  std::vector<std::string> plain_ids = ids(plain->devices());
+  EXPECT_EQ(std::set<std::string>(plain_ids.begin(), plain_ids.end()), (std::set<std::string>{phone_id, desk_id}));
+
+  // With it, both inactive devices follow every active one, with when they stopped;
+  // the asking session's device is still only ever an active one.
+  auto all = active(p.practice().id(), {alex_id, tess_id, stranger_id}, tess_laptop.session_id, true);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->devices_size(), 4);
+  std::vector<std::string> first_two{all->devices(0).id(), all->devices(1).id()};
+  EXPECT_EQ(std::set<std::string>(first_two.begin(), first_two.end()), (std::set<std::string>{phone_id, desk_id}));
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(all->devices(i).revoked_unix_ms(), 0) << all->devices(i).id();
+  // Both of Tess's inactive devices, most recently stopped first.
+  std::vector<std::string> last_two{all->devices(2).id(), all->devices(3).id()};
+  EXPECT_EQ(std::set<std::string>(last_two.begin(), last_two.end()), (std::set<std::string>{laptop_id, old_id}));
+  for (int i = 2; i < 4; ++i) {
+    const auto& d = all->devices(i);
+    EXPECT_EQ(d.user_id(), tess_id);
+    EXPECT_NEAR(static_cast<double>(d.revoked_unix_ms()), static_cast<double>(now_unix_ms()), 5000) << d.id();
+    EXPECT_EQ(d.signing_public_key().size(), 32u);
+    EXPECT_EQ(d.agreement_key_signature().size(), 64u);
+  }
+  EXPECT_GE(all->devices(2).revoked_unix_ms(), all->devices(3).revoked_unix_ms());
+  EXPECT_EQ(all->session_device_id(), "");
+  EXPECT_EQ(active(p.practice().id(), {tess_id}, tess_desk.session_id, true)->session_device_id(), desk_id);
+
+  // Another practice's inactive devices stay out of it, and the other way round.
+  auto gone_stranger = sign_in("history-elsewhere", "admin@history-elsewhere.example");
+  const auto gone_id = device_of(gone_stranger, DeviceKeys{});
+  ASSERT_TRUE(run(service_->logout({}, gone_stranger.ctx)).ok());
+  auto mine = active(p.practice().id(), {alex_id, tess_id, stranger_id}, "", true);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(mine->devices_size(), 4);
+  auto theirs = active(q.practice().id(), {alex_id, tess_id, stranger_id}, "", true);
+  ASSERT_TRUE(theirs.ok());
+  ASSERT_EQ(theirs->devices_size(), 2);
+  EXPECT_EQ(theirs->devices(0).revoked_unix_ms(), 0);
+  EXPECT_EQ(theirs->devices(1).id(), gone_id);
+  EXPECT_NE(theirs->devices(1).revoked_unix_ms(), 0);
 }
 
 }  // namespace

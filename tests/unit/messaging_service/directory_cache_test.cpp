@@ -62,6 +62,25 @@ TEST_F(DirectoryCacheTest, EachSessionHasItsOwnEntrySoTheSenderDeviceIsRight) {
   EXPECT_EQ(devices("s-unknown").session_device_id, "");
 }
 
+TEST_F(DirectoryCacheTest, ListsWithInactiveDevicesAreKeptApartFromRecipientLists) {
+  inner_.revoke_device("phone");
+  inner_.add_device("c1", "tablet", "s-tablet");
+  auto all = run(cache_.devices_with_inactive("p1", {"c1", "t1"}));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(ids(*all), (std::vector<std::string>{"desk", "tablet", "phone"}));
+  EXPECT_EQ(all->session_device_id, "");
+  // Same practice, users and (empty) session: still only the active devices.
+  auto active = run(cache_.active_devices("p1", {"c1", "t1"}, ""));
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(ids(*active), (std::vector<std::string>{"desk", "tablet"}));
+  // Both are cached, each under its own entry.
+  EXPECT_EQ(ids(*run(cache_.devices_with_inactive("p1", {"c1", "t1"}))),
+            (std::vector<std::string>{"desk", "tablet", "phone"}));
+  EXPECT_EQ(ids(*run(cache_.active_devices("p1", {"c1", "t1"}, ""))), (std::vector<std::string>{"desk", "tablet"}));
+  EXPECT_EQ(cache_.stats().misses, 2u);
+  EXPECT_EQ(cache_.stats().hits, 2u);
+}
+
 TEST_F(DirectoryCacheTest, OnlyPositiveCareTeamAnswersAndKnownUsersAreKept) {
   EXPECT_FALSE(*run(cache_.on_care_team("c1", "t2")));
   inner_.link("c1", "t2");

@@ -38,8 +38,8 @@ inline std::int64_t utc_ms(int y, unsigned m, unsigned d, int hour, int minute =
          hour * kHourMs + minute * kMinuteMs;
 }
 
-// identity's facts, in memory: users, care-team pairs, each user's active devices
-// (registered by one session each) and each practice's archive key.
+// identity's facts, in memory: users, care-team pairs, each user's active and
+// revoked devices (registered by one session each) and each practice's archive key.
 class FakeDirectory final : public MessagingDirectory {
  public:
   void add_user(const std::string& id, const std::string& practice, const std::string& role) {
@@ -59,7 +59,14 @@ class FakeDirectory final : public MessagingDirectory {
     devices_[device_id] = d;
     sessions_[session] = device_id;
   }
-  void revoke_device(const std::string& device_id) { devices_.erase(device_id); }
+  // The device stops being active; it is still listed by devices_with_inactive.
+  void revoke_device(const std::string& device_id) {
+    auto it = devices_.find(device_id);
+    if (it == devices_.end()) return;
+    it->second.set_revoked_unix_ms(2);
+    inactive_[device_id] = it->second;
+    devices_.erase(it);
+  }
   void set_archive_key(const std::string& practice, std::string public_key) {
     idpb::ArchiveKey k;
     k.set_practice_id(practice);
@@ -100,11 +107,22 @@ class FakeDirectory final : public MessagingDirectory {
     }
     co_return out;
   }
+  asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice,
+                                                               std::vector<std::string> user_ids) override {
+    auto out = co_await active_devices(practice, user_ids, "");
+    for (const auto& [id, d] : inactive_) {
+      auto owner = users_.find(d.user_id());
+      if (owner == users_.end() || owner->second.practice_id != practice) continue;
+      if (std::find(user_ids.begin(), user_ids.end(), d.user_id()) != user_ids.end()) out->devices.push_back(d);
+    }
+    co_return out;
+  }
 
  private:
   std::map<std::string, UserFacts> users_;
   std::set<std::pair<std::string, std::string>> team_;
-  std::map<std::string, idpb::Device> devices_;
+  std::map<std::string, idpb::Device> devices_;   // active
+  std::map<std::string, idpb::Device> inactive_;  // revoked
   std::map<std::string, std::string> sessions_;  // session id -> device id
   std::map<std::string, idpb::ArchiveKey> archive_;
 };

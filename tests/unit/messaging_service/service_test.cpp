@@ -1,9 +1,11 @@
 // MessagingService built directly (no RPC) over a real SQLite file, a real
 // redis-server and an in-memory identity directory: sequence numbers under
 // concurrent sends, idempotent retries, the stale-device refusal, input
-// validation, who may see a conversation, the send rate, and receipts.
+// validation, who may see a conversation, the send rate, receipts, and inactive
+// devices listed for reading history but never accepted as recipients.
 #include <array>
 #include <cstdio>
+#include <set>
 
 #include "messaging_fixture.hpp"
 
@@ -191,6 +193,59 @@ TEST_F(MessagingServiceTest, StaleDeviceListIsRefusedWithTheCurrentRecipients) {
                                   {"dev-client-phone", "dev-client-laptop", "dev-therapist", "archive"}));
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->message().seq(), 1);  // none of the refusals took a sequence number
+}
+
+TEST_F(MessagingServiceTest, InactiveDevicesAreListedOnRequestButASendWrappedForOneIsStale) {
+  // Through the directory cache the service runs behind, so the two lists cannot share an entry.
+  CachingDirectory cache(directory_, {});
+  MessagingOptions options;
+  options.send_rate_per_minute = 0;
+  options.now_ms = [this] { return now_; };
+  MessagingService service(io_.get_executor(), *store_, cache, redis_.get(), options);
+  const auto conv = open();
+  auto list = [&](bool include_inactive) {
+    pb::ListRecipientsRequest req;
+    req.set_conversation_id(conv);
+    req.set_include_inactive(include_inactive);
+    auto r = run(service.list_recipients(req, therapist()));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    std::vector<std::pair<std::string, bool>> out;  // (device id, marked inactive)
+    if (r.ok())
+      for (const auto& d : r->devices()) out.emplace_back(d.id(), d.revoked_unix_ms() != 0);
+    return out;
+  };
+  auto sent = run(service.send_message(sealed(conv, "from-laptop-era", "dev-client-phone", recipients()), client()));
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+
+  directory_.revoke_device("dev-client-laptop");
+  cache.invalidate_all();  // identity's announcement
+  using Listed = std::vector<std::pair<std::string, bool>>;
+  EXPECT_EQ(list(false), (Listed{{"dev-client-phone", false}, {"dev-therapist", false}}));
+  // The revoked laptop is listed only on request, after the active devices, marked inactive...
+  EXPECT_EQ(list(true), (Listed{{"dev-client-phone", false}, {"dev-therapist", false}, {"dev-client-laptop", true}}));
+  // ...and that answer is not what the plain list (or a send) is checked against afterwards.
+  EXPECT_EQ(list(false), (Listed{{"dev-client-phone", false}, {"dev-therapist", false}}));
+
+  // A message wrapped for the revoked laptop too is refused as stale, with the active list.
+  auto stale = run(service.send_message(
+      sealed(conv, "to-revoked", "dev-therapist", {"dev-client-phone", "dev-client-laptop", "dev-therapist"}),
+      therapist()));
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(stale.error().field, "keys");
+  pb::SendMessageResponse detail;
+  ASSERT_TRUE(detail.ParseFromString(stale.error().detail));
+  std::set<std::string> offered;
+  for (const auto& d : detail.recipients().devices()) {
+    offered.insert(d.id());
+    EXPECT_EQ(d.revoked_unix_ms(), 0) << d.id();
+  }
+  EXPECT_EQ(offered, (std::set<std::string>{"dev-client-phone", "dev-therapist"}));
+  // Wrapped for the active devices only, it goes through.
+  auto ok = run(service.send_message(sealed(conv, "to-active", "dev-therapist", recipients()), therapist()));
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->message().seq(), 2);
+  EXPECT_EQ(messages(conv).size(), 2u);
 }
 
 TEST_F(MessagingServiceTest, SenderDeviceMustBeTheCallingSessionsDevice) {

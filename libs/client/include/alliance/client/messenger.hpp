@@ -115,6 +115,7 @@ class Messenger {
   Result<std::vector<Conversation>> conversations();
 
   // GET .../devices, verified; cached per conversation until `refresh` or a stale-device refusal.
+  // Only active devices: one the server marks inactive (revoked_unix_ms) is left out.
   Result<VerifiedRecipients> recipients(std::string_view conversation_id, bool refresh = false);
 
   // Seals `plaintext` for the current recipients and sends it: a stale-device
@@ -134,6 +135,12 @@ class Messenger {
   // `detail` holds the error's JSON detail, e.g. the current recipients).
   Result<SentMessage> send_sealed(const SealedRequest& request);
 
+  // Opening a message from a device not yet pinned asks the server once for the
+  // conversation's devices, inactive ones included (GET .../devices?include_inactive=true),
+  // checks each one's self-signature and pins it: so a message sent from a device
+  // since revoked or logged out still opens and verifies. An inactive device's keys
+  // only ever verify old messages; nothing new is wrapped for it.
+  //
   // Fetches every message after this device's cursor (paging), opens each, moves
   // the cursor and acknowledges delivery up to it. Returns the new messages in order.
   // The server's answer is the whole truth for the device: a seq it leaves out is skipped.
@@ -164,6 +171,9 @@ class Messenger {
  private:
   // Checks the devices' keys, pins them, and caches the list for the conversation.
   VerifiedRecipients verify(std::string_view conversation_id, const Recipients& recipients);
+  // Asks for the conversation's devices, inactive ones included, and pins every
+  // one that verifies; the active ones become the recipients list. Best effort.
+  void learn_devices(std::string_view conversation_id);
   ReceivedMessage open(const WireMessage& message);
   Status ack_delivered(std::string_view conversation_id, std::int64_t seq);
   std::string conversation_path(std::string_view conversation_id) const;
