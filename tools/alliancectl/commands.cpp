@@ -556,7 +556,17 @@ Result<DeviceSession> device_session(Context& ctx) {
   out.client = std::move(*c);
   out.messenger = std::make_unique<client::Messenger>(*out.client, *ctx.session.device);
   for (const auto& [conversation, seq] : ctx.session.cursors) out.messenger->set_last_seq(conversation, seq);
+  // Pins that no longer verify are dropped here and so from the file at the next save.
+  (void)out.messenger->pin_devices(ctx.session.pins);
   return out;
+}
+
+// Copies the Messenger's pins into the session; true when they changed (save the file).
+bool keep_pins(Context& ctx, const client::Messenger& messenger) {
+  auto pins = messenger.pinned_devices();
+  if (client::peer_devices_to_json(pins) == client::peer_devices_to_json(ctx.session.pins)) return false;
+  ctx.session.pins = std::move(pins);
+  return true;
 }
 
 // One message as a line (or lines): "#SEQ TIME WHO: TEXT".
@@ -594,6 +604,11 @@ Outcome message_send(Context& ctx) {
   auto ds = device_session(ctx);
   if (!ds) return failed(ds.error());
   auto sent = ds->messenger->send(conversation, *text);
+  // Whatever the send's outcome, the devices it verified stay pinned. A file that
+  // cannot be written does not make an accepted message look refused.
+  if (keep_pins(ctx, *ds->messenger)) {
+    if (auto st = save(ctx); !st) ctx.err << error_line(st.error()) << "\n";
+  }
   if (!sent) return failed(sent.error());
   if (ctx.inv.json) {
     print_json(ctx.out, json::object{{"seq", sent->seq}, {"message_id", sent->message_id}});
@@ -608,9 +623,13 @@ Outcome message_sync(Context& ctx) {
   auto ds = device_session(ctx);
   if (!ds) return failed(ds.error());
   auto messages = ds->messenger->sync(conversation);
-  if (!messages) return failed(messages.error());
+  if (!messages) {
+    if (keep_pins(ctx, *ds->messenger)) (void)save(ctx);
+    return failed(messages.error());
+  }
   std::int64_t cursor = ds->messenger->last_seq(conversation);
-  if (cursor != ctx.session.cursors[conversation]) {
+  const bool pins_changed = keep_pins(ctx, *ds->messenger);
+  if (cursor != ctx.session.cursors[conversation] || pins_changed) {
     ctx.session.cursors[conversation] = cursor;
     if (auto st = save(ctx); !st) return failed(st.error());
   }
@@ -834,7 +853,8 @@ Outcome watch(Context& ctx) {
         ctx.session.cursors[m.conversation_id] = messenger->last_seq(m.conversation_id);
       }
       ctx.out << std::flush;
-      if (!event->messages.empty()) {
+      const bool pins_changed = keep_pins(ctx, *messenger);
+      if (!event->messages.empty() || pins_changed) {
         if (auto st = save(ctx); !st) ctx.err << error_line(st.error()) << "\n";
       }
     } else if ((*socket)->closed()) {

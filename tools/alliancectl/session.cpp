@@ -111,6 +111,11 @@ Result<Session> load_session(const std::filesystem::path& path) {
       if (seq.is_int64() && seq.as_int64() >= 0) s.cursors[std::string(conversation)] = seq.as_int64();
     }
   }
+  if (auto* p = o.if_contains("pins"); p && !p->is_null()) {
+    auto pins = client::peer_devices_from_json(*p);
+    if (!pins) return not_a_session(path, "\"pins\": " + pins.error().message);
+    s.pins = std::move(*pins);
+  }
   return s;
 }
 
@@ -131,6 +136,7 @@ Status save_session(const std::filesystem::path& path, const Session& s) {
     for (const auto& [conversation, seq] : s.cursors) cursors[conversation] = seq;
     o["cursors"] = std::move(cursors);
   }
+  if (!s.pins.empty()) o["pins"] = client::peer_devices_to_json(s.pins);
   std::string text = json::serialize(o) + "\n";
 
   auto parent = path.parent_path();

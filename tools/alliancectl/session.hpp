@@ -7,9 +7,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "alliance/client/alliance_client.hpp"
 #include "alliance/client/device.hpp"
+#include "alliance/client/wire.hpp"
 #include "alliance/core/result.hpp"
 
 namespace alliance::ctl {
@@ -23,6 +25,10 @@ struct Session {
   std::optional<client::Device> device;
   // Per conversation id, the seq up to which `message sync` has shown every message.
   std::map<std::string, std::int64_t, std::less<>> cursors;
+  // Other devices' public keys the device has verified, pinned by id: loaded into
+  // the Messenger before each command and saved after, so a later command refuses
+  // other keys under a known id (client::Messenger::pinned_devices / pin_devices).
+  std::vector<client::PeerDevice> pins;
 };
 
 // The "comment" every session file starts with: what it holds and that it is 0600.
@@ -31,7 +37,8 @@ inline constexpr const char* kSessionComment =
     "keep it private, never copy it to another machine.";
 
 // kNotFound when the file does not exist; kInvalidArgument (field "session") when it is not a session file
-// (including a "device" entry whose keys are not valid base64 of the right sizes).
+// (including a "device" entry whose keys are not valid base64 of the right sizes, or a
+// "pins" entry that is not a list of devices).
 Result<Session> load_session(const std::filesystem::path& path);
 // Creates the parent folder (0700) if needed; the file is written 0600 via temp file + rename.
 Status save_session(const std::filesystem::path& path, const Session& session);

@@ -296,6 +296,22 @@ ReceivedMessage Messenger::open(const WireMessage& message) {
   return open_wire_message(message, device_, known == known_devices_.end() ? nullptr : &known->second);
 }
 
+std::vector<PeerDevice> Messenger::pinned_devices() const {
+  std::vector<PeerDevice> out;
+  out.reserve(known_devices_.size());
+  for (const auto& [id, d] : known_devices_)
+    if (id != device_.id) out.push_back(d);
+  return out;
+}
+
+std::vector<std::string> Messenger::pin_devices(std::vector<PeerDevice> devices) {
+  // The same checks a list from the server gets; the recipients cache is untouched.
+  Recipients kept;
+  kept.devices = std::move(devices);
+  for (auto& d : kept.devices) d.current = false;
+  return verify_recipients(kept, known_devices_).rejected;
+}
+
 Status Messenger::ack_delivered(std::string_view conversation_id, std::int64_t seq) {
   json::value body = json::object{{"device_id", device_.id}, {"seq", seq}};
   auto r = client_.post_json(conversation_path(conversation_id) + "/delivered", body);

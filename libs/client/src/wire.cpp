@@ -175,6 +175,38 @@ Result<PeerDevice> peer_device_from_json(const json::value& v) {
   return out;
 }
 
+json::value peer_device_to_json(const PeerDevice& d) {
+  json::object o;
+  o["id"] = d.id;
+  o["user_id"] = d.user_id;
+  o["name"] = d.name;
+  o["signing_public_key"] = base64_encode(d.signing_public);
+  o["agreement_public_key"] = base64_encode(d.agreement_public);
+  o["agreement_key_signature"] = base64_encode(d.agreement_signature);
+  o["revoked_unix_ms"] = std::to_string(d.revoked_unix_ms);
+  if (d.current) o["current"] = true;
+  return o;
+}
+
+json::value peer_devices_to_json(const std::vector<PeerDevice>& devices) {
+  json::array out;
+  out.reserve(devices.size());
+  for (const auto& d : devices) out.push_back(peer_device_to_json(d));
+  return out;
+}
+
+Result<std::vector<PeerDevice>> peer_devices_from_json(const json::value& v) {
+  if (!v.is_array()) return bad("devices", "expected an array");
+  std::vector<PeerDevice> out;
+  out.reserve(v.as_array().size());
+  for (const auto& d : v.as_array()) {
+    auto device = peer_device_from_json(d);
+    if (!device) return std::move(device).error();
+    out.push_back(std::move(*device));
+  }
+  return out;
+}
+
 Result<Recipients> recipients_from_json(const json::value& v) {
   auto obj = object_of(v, "recipients");
   if (!obj) return std::move(obj).error();

@@ -364,6 +364,73 @@ TEST_F(SessionFile, MessagingWithoutADeviceSaysHowToRegisterOne) {
   EXPECT_NE(err.str().find("the message is empty (field: text-file)"), std::string::npos) << err.str();
 }
 
+// A device's public part as the server lists it; `signed_ok` false gives an agreement
+// key its signing key never signed.
+client::PeerDevice peer(const std::string& id, const std::string& user, bool signed_ok = true) {
+  auto keys = crypto::generate_device_keys();
+  client::PeerDevice p;
+  p.id = id;
+  p.user_id = user;
+  p.name = id + "'s device";
+  p.signing_public = keys.signing_public;
+  p.agreement_public = signed_ok ? keys.agreement_public : crypto::generate_device_keys().agreement_public;
+  p.agreement_signature = keys.agreement_signature;
+  return p;
+}
+
+TEST_F(SessionFile, KeepsPinnedDevicesAndEachCommandLoadsAndSavesThem) {
+  Session s;
+  s.gateway = "https://127.0.0.1:1";  // nothing listens: the command fails after loading its pins
+  s.tokens = client::Tokens{"access", "refresh", 900, "u1", "p1", "client"};
+  client::Device d;
+  d.id = "dev1";
+  d.user_id = "u1";
+  d.name = "laptop";
+  d.keys = crypto::generate_device_keys();
+  s.device = d;
+  auto kim = peer("dev-kim", "u-kim");
+  kim.revoked_unix_ms = 1'700'000'000'000;  // an inactive device is kept to verify its old messages
+  auto forged = peer("dev-forged", "u-kim", false);
+  s.pins = {kim, forged};
+  ASSERT_TRUE(save_session(path(), s));
+
+  auto back = load_session(path());
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back->pins.size(), 2u);
+  EXPECT_EQ(back->pins[0].id, "dev-kim");
+  EXPECT_EQ(back->pins[0].user_id, "u-kim");
+  EXPECT_EQ(back->pins[0].signing_public, kim.signing_public);
+  EXPECT_EQ(back->pins[0].agreement_public, kim.agreement_public);
+  EXPECT_EQ(back->pins[0].agreement_signature, kim.agreement_signature);
+  EXPECT_EQ(back->pins[0].revoked_unix_ms, kim.revoked_unix_ms);
+  EXPECT_EQ(back->pins[1].id, "dev-forged");
+
+  // A command with the device loads the pins into its Messenger and saves what the
+  // Messenger holds afterwards: the pin that fails verification is gone, Kim's stays.
+  std::ostringstream out, err;
+  auto inv = parse_args(Args{"--session", path().string(), "message", "sync", "--conversation", "c1"}, kHomeOnly);
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(run(*inv, out, err), 1) << "the gateway is unreachable";
+  auto after = load_session(path());
+  ASSERT_TRUE(after) << after.error().message;
+  ASSERT_EQ(after->pins.size(), 1u);
+  EXPECT_EQ(after->pins[0].id, "dev-kim");
+  EXPECT_EQ(after->pins[0].signing_public, kim.signing_public);
+  EXPECT_EQ(after->tokens.access_token, "access") << "the rest of the session is kept";
+  ASSERT_TRUE(after->device.has_value());
+  EXPECT_EQ(after->device->keys.signing_private, d.keys.signing_private);
+
+  // A pins entry that is not a list of devices is a damaged file, not an empty list.
+  for (const std::string& bad : {std::string(R"("pins":{"id":"x"})"), std::string(R"("pins":[{"name":"no id"}])"),
+                                 std::string(R"("pins":[{"id":"x","signing_public_key":"%%"}])")}) {
+    std::ofstream(path(), std::ios::trunc) << "{\"access_token\":\"a\"," << bad << "}";
+    auto damaged = load_session(path());
+    ASSERT_FALSE(damaged) << bad;
+    EXPECT_EQ(damaged.error().field, "session");
+    EXPECT_NE(damaged.error().message.find("pins"), std::string::npos) << damaged.error().message;
+  }
+}
+
 TEST_F(SessionFile, CorruptFileIsReportedNotIgnored) {
   std::filesystem::create_directories(path().parent_path());
   std::ofstream(path()) << "{not json";

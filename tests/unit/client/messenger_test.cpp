@@ -268,5 +268,55 @@ TEST_F(PushHandling, AMessageFromAnUnknownDeviceIsFlaggedNotDropped) {
   EXPECT_EQ(messenger_.last_seq("conv1"), 1);
 }
 
+TEST_F(PushHandling, AnImportedPinOpensItsMessagesAndRefusesOtherKeysUnderItsId) {
+  Device kim = make_device("dkim", "ukim");
+  // The app before a restart: it verified Kim's device and keeps its pins.
+  EXPECT_TRUE(messenger_.pinned_devices().empty()) << "its own device is not exported";
+  EXPECT_TRUE(messenger_.pin_devices({public_part(kim)}).empty());
+  auto kept = json::serialize(peer_devices_to_json(messenger_.pinned_devices()));
+  EXPECT_EQ(kept.find("private"), std::string::npos);
+
+  // After the restart: a new Messenger, the pins read back from storage.
+  Messenger restarted(client_, me_);
+  auto read = peer_devices_from_json(json::parse(kept));
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_TRUE(restarted.pin_devices(*read).empty());
+  ASSERT_EQ(restarted.pinned_devices().size(), 1u);
+  EXPECT_EQ(restarted.pinned_devices()[0].signing_public, kim.keys.signing_public);
+
+  // Kim's message opens from the pin alone (the gateway here is unreachable).
+  auto hello = seal_for(kim, {&me_}, "hello from kim", "m1");
+  json::value f1 = json::object{{"id", "p1"}, {"type", "message.new"}, {"body", server_message(hello, 1, "ukim")}};
+  auto e1 = restarted.on_push(f1);
+  ASSERT_TRUE(e1) << e1.error().message;
+  ASSERT_EQ(e1->messages.size(), 1u);
+  EXPECT_TRUE(e1->messages[0].readable()) << e1->messages[0].error;
+  EXPECT_EQ(e1->messages[0].plaintext, "hello from kim");
+
+  // Later, other (validly self-signed) keys under Kim's device id are refused,
+  // both as a pin and as the signer of a message; the pin keeps Kim's keys.
+  Device impostor = make_device("dkim", "ukim");
+  EXPECT_EQ(restarted.pin_devices({public_part(impostor)}), (std::vector<std::string>{"dkim"}));
+  ASSERT_EQ(restarted.pinned_devices().size(), 1u);
+  EXPECT_EQ(restarted.pinned_devices()[0].signing_public, kim.keys.signing_public);
+  auto forged = seal_for(impostor, {&me_}, "it is me, kim", "m2");
+  json::value f2 = json::object{{"id", "p2"}, {"type", "message.new"}, {"body", server_message(forged, 2, "ukim")}};
+  auto e2 = restarted.on_push(f2);
+  ASSERT_TRUE(e2) << e2.error().message;
+  ASSERT_EQ(e2->messages.size(), 1u);
+  EXPECT_FALSE(e2->messages[0].readable());
+  EXPECT_FALSE(e2->messages[0].error.empty());
+  EXPECT_TRUE(e2->messages[0].plaintext.empty());
+
+  // Pins that do not verify, the reserved archive id, and other keys for this device's own id.
+  auto unsigned_keys = public_part(make_device("dother", "uother"));
+  unsigned_keys.agreement_public = impostor.keys.agreement_public;
+  auto archive = public_part(make_device("archive", "uother"));
+  auto self = public_part(make_device("dme", "ume"));
+  EXPECT_EQ(restarted.pin_devices({unsigned_keys, archive, self}),
+            (std::vector<std::string>{"dother", "archive", "dme"}));
+  EXPECT_EQ(restarted.pinned_devices().size(), 1u);
+}
+
 }  // namespace
 }  // namespace alliance::client

@@ -139,6 +139,47 @@ TEST(Recipients, NoArchiveKeyAndNoDevicesIsEmpty) {
   EXPECT_FALSE(recipients_from_json(parse(R"({"archive_key": []})")));
 }
 
+TEST(PeerDevices, RoundTripThroughJsonTextAndRefuseABadElement) {
+  PeerDevice a;
+  a.id = "d1";
+  a.user_id = "u1";
+  a.name = "Kim's \"phone\"";
+  a.signing_public = std::string("\x00\x01\xff sign", 8);
+  a.agreement_public = "agree";
+  a.agreement_signature = std::string(64, '\x7f');
+  a.revoked_unix_ms = 1'700'000'000'123;
+  PeerDevice b = a;
+  b.id = "d2";
+  b.revoked_unix_ms = 0;
+  b.current = true;
+  auto back = peer_devices_from_json(parse(json::serialize(peer_devices_to_json({a, b}))));
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back->size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const PeerDevice& want = i == 0 ? a : b;
+    const PeerDevice& got = (*back)[i];
+    EXPECT_EQ(got.id, want.id);
+    EXPECT_EQ(got.user_id, want.user_id);
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.signing_public, want.signing_public);
+    EXPECT_EQ(got.agreement_public, want.agreement_public);
+    EXPECT_EQ(got.agreement_signature, want.agreement_signature);
+    EXPECT_EQ(got.revoked_unix_ms, want.revoked_unix_ms);
+    EXPECT_EQ(got.current, want.current);
+  }
+  auto empty = peer_devices_from_json(parse("[]"));
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+
+  EXPECT_FALSE(peer_devices_from_json(parse(R"({"id": "d1"})")));
+  auto no_id = peer_devices_from_json(parse(R"([{"id": "d1"}, {"user_id": "u"}])"));
+  ASSERT_FALSE(no_id);
+  EXPECT_EQ(no_id.error().field, "device.id");
+  auto bad_key = peer_devices_from_json(parse(R"([{"id": "d1", "signing_public_key": "%%"}])"));
+  ASSERT_FALSE(bad_key);
+  EXPECT_EQ(bad_key.error().field, "signing_public_key");
+}
+
 TEST(PushFrame, ReadsTypeAndBody) {
   auto f = push_frame_from_text(R"({"id": "p1", "type": "receipt.read", "sent_unix_ms": "12",
     "body": {"@type": "type.googleapis.com/alliance.messaging.v1.Receipt", "conversation_id": "c",

@@ -163,6 +163,17 @@ class Messenger {
   // GET .../receipts: every device's delivered cursor and each participant's read cursor.
   Result<std::vector<Receipt>> receipts(std::string_view conversation_id);
 
+  // Every other device whose keys this Messenger has verified and pinned, by id:
+  // keep them in the device's storage (peer_devices_to_json) and give them to
+  // pin_devices() after a restart, so a server that later offers other keys under
+  // one of those ids is still refused. This device's own keys are not included.
+  std::vector<PeerDevice> pinned_devices() const;
+  // Pins devices kept from pinned_devices(), as if verified from the server: each
+  // one whose agreement key its signing key signed is pinned, unless its id is
+  // already pinned (a pin is never replaced) or is "archive". Answers the ids left
+  // out: bad signatures and ids pinned with other keys (or another owner).
+  std::vector<std::string> pin_devices(std::vector<PeerDevice> devices);
+
   // The cursor: every message up to it is held by this device (0 for none).
   std::int64_t last_seq(std::string_view conversation_id) const { return tracker_.last(conversation_id); }
   // Restores a cursor kept in the device's storage.

@@ -29,6 +29,13 @@ struct PeerDevice {
   bool current = false;  // in GET /v1/devices: the caller's own
 };
 Result<PeerDevice> peer_device_from_json(const boost::json::value& v);
+// The same JSON back (proto field names, bytes as base64, revoked_unix_ms as a
+// string), so a device's pinned peers can be kept in its storage and read again.
+boost::json::value peer_device_to_json(const PeerDevice& d);
+// A JSON array of devices, and back: any element peer_device_from_json refuses
+// makes the whole list an Error naming it.
+boost::json::value peer_devices_to_json(const std::vector<PeerDevice>& devices);
+Result<std::vector<PeerDevice>> peer_devices_from_json(const boost::json::value& v);
 
 // alliance.messaging.v1.ListRecipientsResponse: who a message must be wrapped for.
 struct Recipients {
