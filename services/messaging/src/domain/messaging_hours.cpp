@@ -74,7 +74,9 @@ std::pair<int, int> local_weekday_minute(const date::time_zone* zone, TimePoint 
 }
 
 bool within(const WeeklyHours& hours, const date::time_zone* zone, TimePoint at) {
-  const auto [weekday, minute] = local_weekday_minute(zone, at);
+  // Not a structured binding: clang 14 cannot capture those in a lambda.
+  const auto local = local_weekday_minute(zone, at);
+  const int weekday = local.first, minute = local.second;
   return std::any_of(hours.windows.begin(), hours.windows.end(), [&](const HoursWindow& w) {
     return w.weekday == weekday && w.start_minute <= minute && minute < w.end_minute;
   });
