@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     net::RpcClient identity(io.get_executor(), client_tls,
                             {.host = cfg->identity.host, .port = cfg->identity.port,
                              .server_name = cfg->identity_name});
-    scheduling::IdentityDirectory directory(identity);
+    scheduling::IdentityDirectory identity_directory(identity);
+    scheduling::CachingUserDirectory directory(identity_directory, {});
     scheduling::EventPublisher publisher(io.get_executor(), **store, redis, {});
     scheduling::Waitlist waitlist(io.get_executor(), **store, directory, &redis, {.hold = cfg->waitlist_hold},
                                   [&publisher] { publisher.notify(); });

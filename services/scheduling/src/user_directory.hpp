@@ -3,6 +3,10 @@
 // care team), behind an interface so the service can be tested without identity.
 // IdentityDirectory asks identity over RPC (internal methods LookupUsers and
 // CheckCareTeam); it lives on the executor of its RpcClient.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +46,32 @@ class IdentityDirectory final : public UserDirectory {
 
  private:
   net::RpcClient& identity_;
+};
+
+// Keeps identity's positive answers for a while so a booking or a slot search does
+// not cost identity a round trip each. Only positive answers are kept: identity
+// never deletes a user, changes a role or removes a care-team link, so a kept
+// answer cannot turn false; an unknown user or a missing link is asked again every
+// time (it may appear any moment). Runs on the service's executor; not thread-safe.
+class CachingUserDirectory final : public UserDirectory {
+ public:
+  struct Options {
+    std::chrono::milliseconds ttl{std::chrono::minutes(5)};
+    std::size_t max_entries = 100'000;     // past this the cache starts over
+    std::function<std::int64_t()> now_ms;  // unset = the system clock
+  };
+  CachingUserDirectory(UserDirectory& inner, Options options) : inner_(inner), options_(std::move(options)) {}
+  asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string user_id) override;
+  asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
+  std::uint64_t hits() const { return hits_; }
+
+ private:
+  std::int64_t now() const;
+  UserDirectory& inner_;
+  Options options_;
+  std::map<std::string, std::pair<UserFacts, std::int64_t>, std::less<>> users_;  // -> (facts, expires)
+  std::map<std::string, std::int64_t, std::less<>> links_;                         // -> expires
+  std::uint64_t hits_ = 0;
 };
 
 }  // namespace alliance::scheduling
