@@ -87,23 +87,23 @@ void CachingDirectory::make_room() {
 }
 
 asio::awaitable<Result<std::optional<UserFacts>>> CachingDirectory::find_user(std::string user_id) {
-  if (auto it = users_.find(user_id); it != users_.end() && it->second.expires_ms > now()) {
+  if (const auto* kept = users_.find(user_id, now())) {
     ++stats_.hits;
-    co_return std::optional<UserFacts>(it->second.value);
+    co_return std::optional<UserFacts>(*kept);
   }
   ++stats_.misses;
   const auto generation = generation_;
   auto found = co_await inner_.find_user(user_id);
   if (found && *found && generation == generation_) {
     make_room();
-    users_.insert_or_assign(user_id, Entry<UserFacts>{**found, now() + options_.ttl.count()});
+    users_.put(user_id, **found, now() + options_.ttl.count());
   }
   co_return found;
 }
 
 asio::awaitable<Result<bool>> CachingDirectory::on_care_team(std::string client_id, std::string therapist_id) {
   std::string key = client_id + '\n' + therapist_id;
-  if (auto it = care_team_.find(key); it != care_team_.end() && it->second.expires_ms > now()) {
+  if (care_team_.find(key, now())) {
     ++stats_.hits;
     co_return true;
   }
@@ -112,7 +112,7 @@ asio::awaitable<Result<bool>> CachingDirectory::on_care_team(std::string client_
   auto member = co_await inner_.on_care_team(std::move(client_id), std::move(therapist_id));
   if (member && *member && generation == generation_) {
     make_room();
-    care_team_.insert_or_assign(std::move(key), Entry<bool>{true, now() + options_.ttl.count()});
+    care_team_.put(std::move(key), true, now() + options_.ttl.count());
   }
   co_return member;
 }
@@ -135,9 +135,9 @@ asio::awaitable<Result<ActiveDevices>> CachingDirectory::cached_devices(std::str
   // Which kind of list comes first, so the two kinds can never share an entry.
   std::string key = std::string(include_inactive ? "all" : "active") + '\n' + practice_id + '\n' + session_id;
   for (const auto& u : user_ids) key += '\n' + u;
-  if (auto it = devices_.find(key); it != devices_.end() && it->second.expires_ms > now()) {
+  if (const auto* kept = devices_.find(key, now())) {
     ++stats_.hits;
-    co_return it->second.value;
+    co_return *kept;
   }
   ++stats_.misses;
   const auto generation = generation_;
@@ -150,7 +150,7 @@ asio::awaitable<Result<ActiveDevices>> CachingDirectory::cached_devices(std::str
   // An invalidation while the call was out means the answer may predate the change.
   if (devices && generation == generation_) {
     make_room();
-    devices_.insert_or_assign(std::move(key), Entry<ActiveDevices>{*devices, now() + options_.ttl.count()});
+    devices_.put(std::move(key), *devices, now() + options_.ttl.count());
   }
   co_return devices;
 }

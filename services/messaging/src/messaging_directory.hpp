@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "alliance/core/asio.hpp"
+#include "alliance/core/expiring_map.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/identity/v1/identity.pb.h"
 
@@ -97,11 +98,6 @@ class CachingDirectory final : public MessagingDirectory {
   const Stats& stats() const { return stats_; }
 
  private:
-  template <class T>
-  struct Entry {
-    T value;
-    std::int64_t expires_ms;
-  };
   std::int64_t now() const;
   void make_room();
   asio::awaitable<Result<ActiveDevices>> cached_devices(std::string practice_id, std::vector<std::string> user_ids,
@@ -110,9 +106,9 @@ class CachingDirectory final : public MessagingDirectory {
   MessagingDirectory& inner_;
   Options options_;
   std::uint64_t generation_ = 0;  // bumped by invalidate_all: answers fetched before it are not kept
-  std::map<std::string, Entry<UserFacts>, std::less<>> users_;
-  std::map<std::string, Entry<bool>, std::less<>> care_team_;
-  std::map<std::string, Entry<ActiveDevices>, std::less<>> devices_;
+  ExpiringMap<UserFacts> users_;
+  ExpiringMap<bool> care_team_;  // positive answers only
+  ExpiringMap<ActiveDevices> devices_;
   Stats stats_;
 };
 

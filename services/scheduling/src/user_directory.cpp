@@ -30,37 +30,37 @@ asio::awaitable<Result<bool>> IdentityDirectory::on_care_team(std::string client
   co_return resp->member();
 }
 
+void CachingUserDirectory::make_room() {
+  if (users_.size() + links_.size() < options_.max_entries) return;
+  users_.clear();
+  links_.clear();
+}
+
 std::int64_t CachingUserDirectory::now() const { return options_.now_ms ? options_.now_ms() : now_unix_ms(); }
 
 asio::awaitable<Result<std::optional<UserFacts>>> CachingUserDirectory::find_user(std::string user_id) {
-  if (auto it = users_.find(user_id); it != users_.end() && it->second.second > now()) {
+  if (const auto* kept = users_.find(user_id, now())) {
     ++hits_;
-    co_return std::optional<UserFacts>(it->second.first);
+    co_return std::optional<UserFacts>(*kept);
   }
   auto found = co_await inner_.find_user(user_id);
   if (found && *found) {
-    if (users_.size() + links_.size() >= options_.max_entries) {
-      users_.clear();
-      links_.clear();
-    }
-    users_.insert_or_assign(user_id, std::make_pair(**found, now() + options_.ttl.count()));
+    make_room();
+    users_.put(user_id, **found, now() + options_.ttl.count());
   }
   co_return found;
 }
 
 asio::awaitable<Result<bool>> CachingUserDirectory::on_care_team(std::string client_id, std::string therapist_id) {
   std::string key = client_id + '\n' + therapist_id;
-  if (auto it = links_.find(key); it != links_.end() && it->second > now()) {
+  if (links_.find(key, now())) {
     ++hits_;
     co_return true;
   }
   auto member = co_await inner_.on_care_team(std::move(client_id), std::move(therapist_id));
   if (member && *member) {
-    if (users_.size() + links_.size() >= options_.max_entries) {
-      users_.clear();
-      links_.clear();
-    }
-    links_.insert_or_assign(std::move(key), now() + options_.ttl.count());
+    make_room();
+    links_.put(std::move(key), true, now() + options_.ttl.count());
   }
   co_return member;
 }

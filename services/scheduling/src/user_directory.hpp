@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "alliance/core/asio.hpp"
+#include "alliance/core/expiring_map.hpp"
 #include "alliance/core/result.hpp"
 #include "scheduling_model.hpp"
 
@@ -69,8 +70,9 @@ class CachingUserDirectory final : public UserDirectory {
   std::int64_t now() const;
   UserDirectory& inner_;
   Options options_;
-  std::map<std::string, std::pair<UserFacts, std::int64_t>, std::less<>> users_;  // -> (facts, expires)
-  std::map<std::string, std::int64_t, std::less<>> links_;                         // -> expires
+  void make_room();
+  ExpiringMap<UserFacts> users_;
+  ExpiringMap<bool> links_;  // positive answers only
   std::uint64_t hits_ = 0;
 };
 
