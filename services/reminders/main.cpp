@@ -1,0 +1,115 @@
+// alliance-reminders: turns appointment events into reminder plans, fires them on
+// time as pushes to the client's sockets, and keeps what happened to each.
+// Wiring only: config -> logging -> store -> Redis -> identity and scheduling
+// clients -> event feed -> dispatcher -> service -> RPC.
+#include "alliance/core/runtime.hpp"
+#include "alliance/net/rpc_client.hpp"
+#include "alliance/redis/client.hpp"
+#include "alliance/redis/subscriber.hpp"
+#include "dispatcher.hpp"
+#include "event_feed.hpp"
+#include "reminders_config.hpp"
+#include "reminders_rpc.hpp"
+
+int main(int argc, char** argv) {
+  using namespace alliance;
+  std::optional<reminders::RemindersConfig> cfg;
+  try {
+    cfg.emplace(reminders::load_reminders_config(Config::load("reminders", argc, argv)));
+  } catch (const ConfigError& e) {
+    log::init("reminders");
+    log::error(e.what(), {{"key", e.key()}});
+    return 1;
+  }
+  log::init("reminders", cfg->log_level);
+  auto log_escape = [](const char* what) {
+    return [what](std::exception_ptr e) {
+      try {
+        if (e) std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        log::error(what, {{"reason", x.what()}});
+      }
+    };
+  };
+  try {
+    asio::io_context io(1);
+    auto store = reminders::ReminderStore::open(cfg->database);
+    if (!store) throw std::runtime_error("database: " + store.error().message);
+    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis.start();
+    auto stream_options = redis::parse_options(cfg->redis);
+    stream_options.name = "reminders-stream";
+    redis::Client stream_redis(io.get_executor(), stream_options);  // blocked in XREAD most of the time
+    stream_redis.start();
+    auto client_tls = net::make_rpc_client_context(cfg->tls);
+    net::RpcClient identity(io.get_executor(), client_tls,
+                            {.host = cfg->identity.host, .port = cfg->identity.port,
+                             .server_name = cfg->identity_name, .default_timeout = std::chrono::milliseconds(1000)});
+    net::RpcClient scheduling(io.get_executor(), client_tls,
+                              {.host = cfg->scheduling.host, .port = cfg->scheduling.port,
+                               .server_name = cfg->scheduling_name});
+    reminders::IdentityPeople identity_people(identity);
+    reminders::CachingPeople people(identity_people, {.ttl = cfg->directory_cache});
+    reminders::Dispatcher dispatcher(io.get_executor(), **store, people, redis,
+                                     {.instance = cfg->instance, .lease = cfg->lease, .lookahead = cfg->lookahead,
+                                      .rescan = cfg->rescan});
+    // Other instances sharing the database say when they planned something.
+    const std::string wake_channel(reminders::kWakeChannel);
+    auto tell_others = [&] {
+      auto publish = [](redis::Client& r, std::string channel, std::string from) -> asio::awaitable<void> {
+        std::vector<std::string> args{"PUBLISH", std::move(channel), std::move(from)};
+        co_await r.command(std::move(args));
+      };
+      asio::co_spawn(io, publish(redis, wake_channel, cfg->instance), asio::detached);
+    };
+    redis::Subscriber wakes(
+        io.get_executor(), redis::parse_options(cfg->redis),
+        [&](std::string_view, std::string_view from) {
+          if (from != cfg->instance) dispatcher.wake();
+        },
+        [&] { dispatcher.wake(); });
+    wakes.subscribe(wake_channel);
+    wakes.start();
+    reminders::SchedulingEvents events(scheduling);
+    reminders::EventFeed feed(io.get_executor(), **store, events, people, {.poll = cfg->event_poll}, [&] {
+      dispatcher.wake();
+      tell_others();
+    });
+    reminders::RemindersService service(**store, people, cfg->instance, {.plans_changed = [&] {
+                                                                           dispatcher.wake();
+                                                                           tell_others();
+                                                                         }});
+    auto server_tls = net::make_rpc_server_context(cfg->tls);
+    net::RpcServer server(io.get_executor(), server_tls,
+                          {.service_name = "reminders", .host = cfg->listen.host, .port = cfg->listen.port});
+    reminders::register_reminders_rpc(server, service, cfg->allowed_peers);
+    const auto port = server.listen();
+    asio::co_spawn(io, dispatcher.run(), log_escape("dispatcher failed"));
+    asio::co_spawn(io, feed.run(), log_escape("event feed failed"));
+    asio::co_spawn(io, feed.watch_stream(stream_redis), log_escape("event stream watch failed"));
+    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    log::info("serving", {{"rpc_port", port}, {"instance", cfg->instance}});
+    asio::steady_timer drain(io);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await wait_for_stop_signal();
+          log::info("stopping");
+          server.stop();
+          dispatcher.stop();
+          feed.stop();
+          drain.expires_after(std::chrono::milliseconds(500));
+          co_await drain.async_wait(use_tuple);
+          wakes.stop();
+          stream_redis.stop();
+          redis.stop();
+          io.stop();
+        },
+        log_escape("stop failed"));
+    io.run();
+  } catch (const std::exception& e) {
+    log::error("reminders failed to start", {{"reason", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,161 @@
+#include "dispatcher.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "alliance/redis/client.hpp"
+#include "alliance/redis/push.hpp"
+#include "reminder_render.hpp"
+
+namespace alliance::reminders {
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void spawn_logged(asio::any_io_executor ex, asio::awaitable<void> work, const char* what) {
+  asio::co_spawn(ex, std::move(work), [what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log::error(what, {{"reason", x.what()}});
+    }
+  });
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(asio::any_io_executor ex, ReminderStore& store, PeopleDirectory& people, redis::Client& redis,
+                       Options options)
+    : ex_(ex), store_(store), people_(people), redis_(redis), options_(std::move(options)), timer_(ex) {}
+
+void Dispatcher::wake() {
+  scan_now_ = true;
+  timer_.cancel();
+}
+
+void Dispatcher::stop() {
+  stopping_ = true;
+  timer_.cancel();
+}
+
+asio::awaitable<void> Dispatcher::run() {
+  while (!stopping_) {
+    if (scan_now_ || now_unix_ms() >= next_scan_ms_) {
+      scan_now_ = false;
+      co_await scan();
+    }
+    co_await fire_due();
+    if (stopping_ || scan_now_) continue;
+    // Sleep until the earliest armed reminder or the next scan, to the microsecond.
+    std::int64_t until_ms = next_scan_ms_;
+    if (!armed_.empty()) until_ms = std::min(until_ms, armed_.begin()->first);
+    const auto wait_us = until_ms * 1000 - now_us();
+    if (wait_us <= 0) continue;
+    timer_.expires_after(std::chrono::microseconds(wait_us));
+    co_await timer_.async_wait(use_tuple);
+  }
+}
+
+asio::awaitable<void> Dispatcher::scan() {
+  const auto now = now_unix_ms();
+  if (now >= next_expiry_ms_) {
+    next_expiry_ms_ = now + options_.expiry_sweep.count();
+    auto expired = co_await store_.expire_started(now);
+    if (!expired) log::warn("cannot expire reminders of started appointments", {{"reason", expired.error().message}});
+  }
+  auto claims = co_await store_.claim_due(options_.instance, now, now + options_.lookahead.count(),
+                                          options_.lease.count(), options_.claim_limit);
+  if (!claims) {
+    log::warn("cannot lease due reminders", {{"reason", claims.error().message}});
+    next_scan_ms_ = now + 200;
+    co_return;
+  }
+  std::vector<std::string> people;
+  for (auto& c : *claims) {
+    if (!armed_ids_.insert(c.reminder.id).second) continue;
+    people.push_back(c.reminder.client_id);
+    people.push_back(c.reminder.therapist_id);
+    const auto due = c.resend ? now : c.reminder.due_ms;
+    armed_.emplace(due, Armed{c.fence, std::move(c.reminder)});
+    ++stats_.claimed;
+  }
+  if (static_cast<int>(claims->size()) >= options_.claim_limit) scan_now_ = true;
+  // Ask identity now, so the names are at hand when the reminders fire.
+  if (!people.empty()) {
+    auto prefetch = [](PeopleDirectory& d, std::vector<std::string> ids) -> asio::awaitable<void> {
+      co_await d.lookup(std::move(ids));
+    };
+    spawn_logged(ex_, prefetch(people_, std::move(people)), "directory prefetch failed");
+  }
+  auto next = co_await store_.next_wake(options_.instance, now_unix_ms(), options_.lookahead.count());
+  next_scan_ms_ = now_unix_ms() + options_.rescan.count();
+  if (next && *next) next_scan_ms_ = std::min(next_scan_ms_, **next);
+}
+
+asio::awaitable<void> Dispatcher::fire_due() {
+  const auto now = now_unix_ms();
+  std::map<std::string, ReminderRow, std::less<>> due;
+  std::vector<std::pair<std::string, std::int64_t>> claims;
+  while (!armed_.empty() && armed_.begin()->first <= now) {
+    auto node = armed_.extract(armed_.begin());
+    armed_ids_.erase(node.mapped().reminder.id);
+    claims.emplace_back(node.mapped().reminder.id, node.mapped().fence);
+    due.emplace(node.mapped().reminder.id, std::move(node.mapped().reminder));
+  }
+  if (claims.empty()) co_return;
+  auto fired = co_await store_.fire(options_.instance, std::move(claims), now_unix_ms(), options_.lease.count());
+  if (!fired) {
+    // Still leased to us under the same fence: try again shortly.
+    log::warn("cannot mark reminders sent; retrying", {{"reason", fired.error().message}});
+    co_return;
+  }
+  std::vector<std::string> ids;
+  for (const auto& f : *fired) {
+    switch (f.outcome) {
+      case Fired::Outcome::kSent: ++stats_.sent; break;
+      case Fired::Outcome::kResend: ++stats_.resent; break;
+      case Fired::Outcome::kExpired: ++stats_.expired; continue;
+      case Fired::Outcome::kOptedOut: ++stats_.opted_out; continue;
+      case Fired::Outcome::kLost: ++stats_.lost; continue;
+    }
+    ids.push_back(f.appointment.client_id);
+    ids.push_back(f.appointment.therapist_id);
+  }
+  if (ids.empty()) co_return;
+  auto people = co_await people_.lookup(ids);
+  const People none;
+  const auto sent_at = now_unix_ms();
+  std::vector<std::vector<std::string>> publishes;
+  std::vector<std::string> pushed;
+  for (const auto& f : *fired) {
+    if (f.outcome != Fired::Outcome::kSent && f.outcome != Fired::Outcome::kResend) continue;
+    auto it = due.find(f.reminder_id);
+    if (it == due.end()) continue;
+    auto rendered = render_due(it->second, f.appointment, f.show_therapist_name, people ? *people : none, sent_at);
+    publishes.push_back({"PUBLISH", redis::push_channel(f.appointment.client_id),
+                         due_frame(rendered, sent_at).SerializeAsString()});
+    pushed.push_back(f.reminder_id);
+  }
+  auto replies = co_await redis_.pipeline(std::move(publishes));
+  if (!replies) {
+    // They stay sent-but-not-pushed and are pushed again once the lease runs out.
+    stats_.push_failures += pushed.size();
+    log::warn("cannot publish reminders; will retry", {{"count", static_cast<std::int64_t>(pushed.size())},
+                                                       {"reason", replies.error().message}});
+    co_return;
+  }
+  spawn_logged(ex_, record(std::move(pushed), sent_at), "recording deliveries failed");
+}
+
+asio::awaitable<void> Dispatcher::record(std::vector<std::string> ids, std::int64_t at_ms) {
+  auto done = co_await store_.record_deliveries(std::move(ids), "live", options_.instance, at_ms);
+  if (!done) log::warn("cannot record reminder deliveries", {{"reason", done.error().message}});
+}
+
+}  // namespace alliance::reminders
