@@ -41,8 +41,9 @@ int main(int argc, char** argv) {
                              .server_name = cfg->identity_name});
     scheduling::IdentityDirectory identity_directory(identity);
     scheduling::CachingUserDirectory directory(identity_directory, {});
-    scheduling::EventPublisher publisher(io.get_executor(), **store, redis, {});
-    scheduling::Waitlist waitlist(io.get_executor(), **store, directory, &redis, {.hold = cfg->waitlist_hold},
+    scheduling::EventPublisher publisher(io.get_executor(), **store, redis, {.retention = cfg->event_retention});
+    scheduling::Waitlist waitlist(io.get_executor(), **store, directory, &redis,
+                                  {.hold = cfg->waitlist_hold, .cancellation_window = cfg->cancellation_window},
                                   [&publisher] { publisher.notify(); });
     scheduling::CalendarFeed feed(**store, directory);
     scheduling::SchedulingService service(

@@ -22,6 +22,11 @@ void EventPublisher::stop() {
 
 asio::awaitable<void> EventPublisher::run() {
   while (!stopping_) {
+    if (std::chrono::steady_clock::now() >= next_prune_) {
+      co_await prune();
+      next_prune_ = std::chrono::steady_clock::now() + options_.prune_interval;
+      if (stopping_) break;
+    }
     if (pending_) {
       pending_ = false;
       bool more = co_await publish_batch();
@@ -39,6 +44,23 @@ asio::awaitable<void> EventPublisher::run() {
     auto [ec] = co_await wake_.async_wait(use_tuple);
     if (!ec) pending_ = true;  // the poll: also picks up anything a notify missed
   }
+}
+
+asio::awaitable<void> EventPublisher::prune() {
+  const std::int64_t now = options_.now_ms ? options_.now_ms() : now_unix_ms();
+  const std::int64_t before = now - options_.retention.count();
+  std::int64_t total = 0;
+  while (!stopping_) {
+    auto deleted = co_await store_.prune_events(before, options_.prune_batch);
+    if (!deleted) {
+      log::warn("outbox prune failed; will retry", {{"reason", deleted.error().message}});
+      break;
+    }
+    total += *deleted;
+    if (*deleted < options_.prune_batch) break;
+  }
+  pruned_ += static_cast<std::uint64_t>(total);
+  if (total > 0) log::info("pruned published appointment events past the retention", {{"deleted", total}});
 }
 
 asio::awaitable<bool> EventPublisher::publish_batch() {

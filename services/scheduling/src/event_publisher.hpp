@@ -5,10 +5,15 @@
 // transaction of their change, so an event is published only after its commit
 // and is never lost: if Redis is down the loop retries with backoff while the
 // service keeps serving. At-least-once (a crash between XADD and marking sent
-// repeats an event): consumers dedupe by event_id. Runs on one executor (the
-// service's io_context); notify() and stop() are called from that executor.
+// repeats an event): consumers dedupe by event_id. The stream is only a wake-up:
+// the outbox rows are the durable feed (ListEventsSince), so the same loop prunes
+// them every prune_interval, deleting published rows older than the retention and
+// never an unpublished one. Runs on one executor (the service's io_context);
+// notify() and stop() are called from that executor.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include <boost/asio/steady_timer.hpp>
@@ -33,6 +38,10 @@ class EventPublisher {
     std::chrono::milliseconds retry_max{2000};
     int batch = 256;                                 // events per pipeline
     std::size_t max_len_approx = 1000000;            // XADD MAXLEN ~
+    std::chrono::milliseconds retention{std::chrono::hours(24 * 30)};  // config key event_retention
+    std::chrono::milliseconds prune_interval{std::chrono::minutes(10)};
+    int prune_batch = 2000;  // rows per delete transaction: a big backlog never holds the writer long
+    std::function<std::int64_t()> now_ms;  // the wall clock the retention counts on; unset = the system clock
   };
 
   // `store` and `redis` must outlive the loop (until run() has returned).
@@ -45,9 +54,11 @@ class EventPublisher {
   void stop();
 
   std::uint64_t published() const { return published_; }
+  std::uint64_t pruned() const { return pruned_; }
 
  private:
   asio::awaitable<bool> publish_batch();  // true if it published a full batch (more may wait)
+  asio::awaitable<void> prune();
 
   SchedulingStore& store_;
   redis::Client& redis_;
@@ -57,7 +68,9 @@ class EventPublisher {
   bool stopping_ = false;
   bool failing_ = false;
   std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point next_prune_{};  // the first pass of run() prunes
   std::uint64_t published_ = 0;
+  std::uint64_t pruned_ = 0;
 };
 
 }  // namespace alliance::scheduling

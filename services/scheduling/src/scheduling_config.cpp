@@ -22,7 +22,11 @@ SchedulingConfig load_scheduling_config(const Config& config) {
   if (hold < std::chrono::seconds(1) || hold > std::chrono::hours(24))
     throw ConfigError("waitlist_hold", "config: key \"waitlist_hold\": must be between 1s and 24h");
   c.waitlist_hold = std::chrono::duration_cast<std::chrono::milliseconds>(hold);
-  c.allowed_peers = config.list("allowed_peers", "gateway,reminders");
+  auto retention = config.duration("event_retention", std::chrono::hours(24 * 30));
+  if (retention < std::chrono::hours(1) || retention > std::chrono::hours(24 * 365))
+    throw ConfigError("event_retention", "config: key \"event_retention\": must be between 1h and 365d");
+  c.event_retention = retention;
+  c.allowed_peers = config.list("allowed_peers", "gateway");
   c.log_level = config.log_level();
   auto ready = config.string("ready_file", "");
   if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");

@@ -22,7 +22,13 @@ struct SchedulingConfig {
   std::string identity_name;                          // identity_name (default "identity")
   std::chrono::minutes cancellation_window{24 * 60};  // cancellation_window (default 24h)
   std::chrono::milliseconds waitlist_hold{15 * 60 * 1000};  // waitlist_hold (default 15m, 1s..24h)
-  std::set<std::string, std::less<>> allowed_peers;   // allowed_peers (default "gateway,reminders")
+  // event_retention (default 30d, 1h..365d): how long published events stay in the
+  // outbox for ListEventsSince; unpublished ones are kept until they are published.
+  std::chrono::milliseconds event_retention{std::chrono::hours(24 * 30)};
+  // allowed_peers (default "gateway"): the peers that call for end users (assert a
+  // Caller). Services calling as themselves are granted their methods in code
+  // (scheduling_rpc.cpp), never here.
+  std::set<std::string, std::less<>> allowed_peers;
   log::Level log_level = log::Level::kInfo;           // log_level
   std::filesystem::path ready_file;                   // ready_file (optional)
 };

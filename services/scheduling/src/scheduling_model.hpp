@@ -95,6 +95,15 @@ struct Appointment {
   }
 };
 
+// What an appointment's answers and events show beside its stored row (the
+// Appointment fields client_time_zone .. late_cancellation_from). Not stored: the
+// client's zone is identity's, read when answering or writing the event, so a
+// changed zone shows on the next answer.
+struct ClientTimes {
+  std::string client_time_zone;  // the client's IANA zone; "" = none set (the therapist's stands in)
+  std::chrono::minutes cancellation_window{24 * 60};  // late_cancellation_from = start - this
+};
+
 // One line of an appointment's history: who did what, when.
 struct HistoryEntry {
   std::string appointment_id;

@@ -44,7 +44,7 @@ void fill(pb::Availability& out, const TherapistAvailability& a) {
   out.set_updated_unix_ms(a.updated_unix_ms);
 }
 
-void fill(pb::Appointment& out, const Appointment& a) {
+void fill(pb::Appointment& out, const Appointment& a, const ClientTimes& times) {
   out.set_id(a.id);
   out.set_practice_id(a.practice_id);
   out.set_therapist_id(a.therapist_id);
@@ -72,6 +72,20 @@ void fill(pb::Appointment& out, const Appointment& a) {
   out.set_buffer_after_minutes(a.buffer_after_minutes);
   out.set_cancelled_by(a.cancelled_by);
   out.set_cancelled_unix_ms(a.cancelled_unix_ms);
+  // The client's own zone; the therapist's stands in when the client has none, or
+  // one this machine's tz database does not know (the fields always agree).
+  std::string client_zone = times.client_time_zone;
+  auto zone = client_zone.empty() ? find_time_zone(a.time_zone) : find_time_zone(client_zone);
+  if (!zone && !client_zone.empty()) {
+    client_zone.clear();
+    zone = find_time_zone(a.time_zone);
+  }
+  out.set_client_time_zone(client_zone.empty() ? a.time_zone : client_zone);
+  if (zone) {
+    out.set_client_local_start(format_local_minutes(*zone, a.start));
+    out.set_client_utc_offset_minutes(utc_offset_minutes(*zone, a.start));
+  }
+  out.set_late_cancellation_from(format_instant(a.start - times.cancellation_window));
 }
 
 void fill(pb::Slot& out, const Slot& s) {
@@ -81,12 +95,13 @@ void fill(pb::Slot& out, const Slot& s) {
   out.set_utc_offset_minutes(s.utc_offset_minutes);
 }
 
-EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, std::string_view actor_user_id,
-                          std::int64_t occurred_unix_ms, std::optional<Instant> previous_start) {
+EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, const ClientTimes& times,
+                          std::string_view actor_user_id, std::int64_t occurred_unix_ms,
+                          std::optional<Instant> previous_start) {
   pb::AppointmentEvent ev;
   ev.set_event_id(new_id());
   ev.set_type(std::string(type));
-  fill(*ev.mutable_appointment(), snapshot);
+  fill(*ev.mutable_appointment(), snapshot, times);
   ev.set_version(snapshot.version);
   ev.set_occurred_unix_ms(occurred_unix_ms);
   ev.set_actor_user_id(std::string(actor_user_id));

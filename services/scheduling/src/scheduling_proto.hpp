@@ -15,16 +15,21 @@ namespace pb = ::alliance::scheduling::v1;
 
 void fill(pb::AppointmentType& out, const AppointmentType& t);
 void fill(pb::Availability& out, const TherapistAvailability& a);
-// Includes local_start/utc_offset_minutes in the appointment's time zone.
-void fill(pb::Appointment& out, const Appointment& a);
+// Includes local_start/utc_offset_minutes in the appointment's (the therapist's)
+// zone, client_local_start/client_utc_offset_minutes in `times.client_time_zone`
+// (the therapist's zone when the client has none or it is not a known zone) and
+// late_cancellation_from = start - times.cancellation_window.
+void fill(pb::Appointment& out, const Appointment& a, const ClientTimes& times);
 void fill(pb::Slot& out, const Slot& s);
 
-// A serialized AppointmentEvent with a fresh event_id; `previous_start` for "rescheduled".
+// A serialized AppointmentEvent with a fresh event_id; the snapshot is filled as
+// answers are (fill above, with `times`); `previous_start` for "rescheduled".
 struct EncodedEvent {
   std::string event_id;
   std::string payload;
 };
-EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, std::string_view actor_user_id,
-                          std::int64_t occurred_unix_ms, std::optional<Instant> previous_start);
+EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, const ClientTimes& times,
+                          std::string_view actor_user_id, std::int64_t occurred_unix_ms,
+                          std::optional<Instant> previous_start);
 
 }  // namespace alliance::scheduling

@@ -24,6 +24,8 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
   t.add("BookSeries", &S::book_series);
   t.add("CancelSeries", &S::cancel_series);
   t.add("RescheduleSeries", &S::reschedule_series);
+  // Services calling as themselves: only what each needs.
+  t.add("ListEventsSince", &S::list_events_since, net::PeerSet{"reminders"});
 }
 
 void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,

@@ -1,8 +1,11 @@
 #pragma once
 // Registers SchedulingService's methods on an RpcServer under
-// "alliance.scheduling.v1.Scheduling/<Name>", each behind the peer allow-list: only
-// peers whose client-certificate CN is listed may call (else kPermissionDenied).
-// Call on the server's executor before listen(); `service` must outlive the server.
+// "alliance.scheduling.v1.Scheduling/<Name>", each behind its peer set (else
+// kPermissionDenied). `allowed_peers` (config allowed_peers) are the peers that call
+// for end users (the gateway) and get every user-facing method; a service calling
+// as itself gets only the methods named for it here: the reminders service
+// ListEventsSince, nothing else. Call on the server's executor before listen();
+// `service` must outlive the server.
 #include <set>
 #include <string>
 #include <string_view>

@@ -1,6 +1,7 @@
 #include "scheduling_service.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
@@ -14,6 +15,8 @@ using std::chrono::minutes;
 
 constexpr days kMaxListRange{366};
 constexpr int kMaxListed = 1000;
+constexpr int kDefaultEventPage = 500;
+constexpr int kMaxEventPage = 1000;
 
 Result<Caller> require_user(const net::CallContext& ctx) {
   const auto& c = ctx.caller;
@@ -121,6 +124,7 @@ struct SchedulingService::BookingPlan {
   std::string client_id;
   AppointmentType type;
   TherapistAvailability availability;
+  ClientTimes times;  // the client's, for the answer and the events
 };
 
 SchedulingService::SchedulingService(SchedulingStore& store, UserDirectory& directory, SchedulingOptions options,
@@ -128,6 +132,13 @@ SchedulingService::SchedulingService(SchedulingStore& store, UserDirectory& dire
     : store_(store), directory_(directory), options_(std::move(options)), changed_(std::move(changed)) {}
 
 Instant SchedulingService::now() const { return options_.clock ? options_.clock() : now_instant(); }
+
+asio::awaitable<ClientTimes> SchedulingService::client_times(std::string client_id) {
+  ClientTimes times;
+  times.client_time_zone = co_await client_time_zone(directory_, std::move(client_id));
+  times.cancellation_window = options_.cancellation_window;
+  co_return times;
+}
 
 void SchedulingService::changed() {
   if (changed_) changed_();
@@ -353,6 +364,8 @@ asio::awaitable<Result<SchedulingService::BookingPlan>> SchedulingService::plan_
   if (!*a || (*a)->practice_id != caller.practice_id)
     co_return not_found("therapist_id", "therapist_id: no such therapist, or no availability set");
 
+  ClientTimes times;
+  times.cancellation_window = options_.cancellation_window;
   if (caller.role == Role::kClient) {
     if (!(*type)->client_self_booking)
       co_return denied("type_id: clients cannot book this appointment type themselves; ask the front desk",
@@ -360,13 +373,15 @@ asio::awaitable<Result<SchedulingService::BookingPlan>> SchedulingService::plan_
     auto member = co_await directory_.on_care_team(*client_id, therapist_id);
     if (!member) co_return member.error();
     if (!*member) co_return denied("therapist_id: this therapist is not on your care team", "therapist_id");
+    times = co_await client_times(*client_id);
   } else {
     auto client = co_await directory_.find_user(*client_id);
     if (!client) co_return client.error();
     if (!*client || (*client)->practice_id != caller.practice_id || (*client)->role != Role::kClient)
       co_return not_found("client_id", "client_id: no such client");
+    times.client_time_zone = (*client)->time_zone;
   }
-  co_return BookingPlan{std::move(*client_id), std::move(**type), std::move(**a)};
+  co_return BookingPlan{std::move(*client_id), std::move(**type), std::move(**a), std::move(times)};
 }
 
 asio::awaitable<Result<Appointment>> SchedulingService::visible_appointment(const Caller& caller,
@@ -425,6 +440,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     request.candidates.push_back(a);
     request.idempotency = IdempotencyRecord{caller->user_id, req.idempotency_key(), hash, a.id, "", ""};
     request.all_or_nothing = true;
+    request.times = plan->times;
     auto outcome = co_await store_.book(std::move(request), caller->user_id);
     if (!outcome) co_return outcome.error();
     if (!outcome->replay) {
@@ -432,7 +448,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
       log::info("appointment booked", {{"appointment_id", a.id}, {"therapist_id", a.therapist_id},
                                        {"by", caller->user_id}});
       pb::AppointmentResponse resp;
-      fill(*resp.mutable_appointment(), *outcome->booked.at(0));
+      fill(*resp.mutable_appointment(), *outcome->booked.at(0), plan->times);
       co_return resp;
     }
     replay = std::move(outcome->replay);  // a concurrent retry with the same key won
@@ -446,8 +462,9 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
   auto existing = co_await store_.find_appointment(replay->appointment_id);
   if (!existing) co_return existing.error();
   if (!*existing) co_return make_error(Code::kInternal, "idempotency record without its appointment");
+  const auto times = co_await client_times((*existing)->client_id);
   pb::AppointmentResponse resp;
-  fill(*resp.mutable_appointment(), **existing);
+  fill(*resp.mutable_appointment(), **existing, times);
   resp.set_replayed(true);
   co_return resp;
 }
@@ -458,8 +475,9 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::get_appointm
   if (!caller) co_return caller.error();
   auto a = co_await visible_appointment(*caller, req.appointment_id());
   if (!a) co_return a.error();
+  const auto times = co_await client_times(a->client_id);
   pb::AppointmentResponse resp;
-  fill(*resp.mutable_appointment(), *a);
+  fill(*resp.mutable_appointment(), *a, times);
   co_return resp;
 }
 
@@ -468,14 +486,15 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::transition(c
                                                                                Decide decide, Appointment* saved) {
   auto seen = co_await visible_appointment(caller, id);
   if (!seen) co_return seen.error();
-  auto next = co_await store_.modify(id, caller.user_id, std::move(decide));
+  const auto times = co_await client_times(seen->client_id);
+  auto next = co_await store_.modify(id, caller.user_id, std::move(decide), times);
   if (!next) co_return next.error();
   changed();
   if (saved) *saved = *next;
   log::info("appointment changed", {{"appointment_id", id}, {"status", status_name(next->status)},
                                     {"version", next->version}, {"by", caller.user_id}});
   pb::AppointmentResponse resp;
-  fill(*resp.mutable_appointment(), *next);
+  fill(*resp.mutable_appointment(), *next, times);
   co_return resp;
 }
 
@@ -613,7 +632,8 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
     c.next.status = AppointmentStatus::kBooked;  // a new time needs a new confirmation
     return c;
   };
-  auto next = co_await store_.modify(seen->id, caller->user_id, std::move(decide));
+  const auto times = co_await client_times(seen->client_id);
+  auto next = co_await store_.modify(seen->id, caller->user_id, std::move(decide), times);
   if (!next) {
     Error e = std::move(next).error();
     if (e.field == "start_time") {
@@ -627,7 +647,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
   log::info("appointment rescheduled", {{"appointment_id", next->id}, {"version", next->version},
                                         {"by", caller->user_id}});
   pb::AppointmentResponse resp;
-  fill(*resp.mutable_appointment(), *next);
+  fill(*resp.mutable_appointment(), *next, times);
   co_return resp;
 }
 
@@ -674,8 +694,17 @@ asio::awaitable<Result<pb::ListAppointmentsResponse>> SchedulingService::list_ap
   }
   auto rows = co_await store_.list_appointments(std::move(q));
   if (!rows) co_return rows.error();
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(kMaxListed); ++i)
-    fill(*resp.add_appointments(), (*rows)[i]);
+  // One directory question per distinct client (mostly cache hits), not per row.
+  std::map<std::string, ClientTimes, std::less<>> times;
+  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(kMaxListed); ++i) {
+    const auto& a = (*rows)[i];
+    auto known = times.find(a.client_id);
+    if (known == times.end()) {
+      auto fetched = co_await client_times(a.client_id);
+      known = times.emplace(a.client_id, std::move(fetched)).first;
+    }
+    fill(*resp.add_appointments(), a, known->second);
+  }
   resp.set_truncated(rows->size() > static_cast<std::size_t>(kMaxListed));
   co_return resp;
 }
@@ -715,6 +744,7 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   auto plan = co_await plan_booking(*caller, req.therapist_id(), req.client_id(), req.type_id());
   if (!plan) co_return plan.error();
   const auto& avail = plan->availability.availability;
+  const ClientTimes times = plan->times;
   auto starts = series_starts(avail.time_zone, *first, req.interval_weeks(), req.count());
   if (!starts) co_return starts.error();
   auto booked = co_await store_.blocking(req.therapist_id(), starts->front() - days(2), starts->back() + days(2));
@@ -769,8 +799,8 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
 
   // Builds the answer (stored with the idempotency key) from the transaction's outcome.
   auto all_starts = *starts;
-  auto encode = [series_id, all_starts, reasons, candidate_index,
-                 z = *zone](const std::vector<std::optional<Appointment>>& saved) -> std::string {
+  auto encode = [series_id, all_starts, reasons, candidate_index, z = *zone,
+                 times](const std::vector<std::optional<Appointment>>& saved) -> std::string {
     pb::BookSeriesResponse resp;
     resp.set_series_id(series_id);
     std::vector<const Appointment*> by_index(all_starts.size(), nullptr);
@@ -784,7 +814,7 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
       o->set_local_start(format_local_minutes(z, all_starts[i]));
       if (by_index[i]) {
         o->set_outcome("booked");
-        fill(*o->mutable_appointment(), *by_index[i]);
+        fill(*o->mutable_appointment(), *by_index[i], times);
         ++booked_count;
       } else {
         o->set_outcome("skipped");
@@ -800,6 +830,7 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   request.idempotency = IdempotencyRecord{caller->user_id, req.idempotency_key(), hash, "", series_id, ""};
   request.all_or_nothing = on_conflict == "reject";
   request.encode_response = std::move(encode);
+  request.times = times;
   auto outcome = co_await store_.book(std::move(request), caller->user_id);
   if (!outcome) {
     Error e = std::move(outcome).error();
@@ -839,7 +870,10 @@ asio::awaitable<Result<pb::CancelSeriesResponse>> SchedulingService::cancel_seri
     from = it->start;
   }
   Decide decide = cancel_rule(*caller, req.reason(), t, options_.cancellation_window, 0);
-  auto cancelled = co_await store_.modify_series(req.series_id(), from, caller->user_id, std::move(decide));
+  // Every occurrence of a series has the same client.
+  const auto times = co_await client_times(rows->front().client_id);
+  auto cancelled =
+      co_await store_.modify_series(req.series_id(), from, caller->user_id, std::move(decide), times);
   if (!cancelled) co_return cancelled.error();
   if (!cancelled->empty()) changed();
   for (const auto& a : *cancelled) slot_freed(a);
@@ -848,7 +882,7 @@ asio::awaitable<Result<pb::CancelSeriesResponse>> SchedulingService::cancel_seri
                                  {"by", caller->user_id}});
   pb::CancelSeriesResponse resp;
   resp.set_series_id(req.series_id());
-  for (const auto& a : *cancelled) fill(*resp.add_cancelled(), a);
+  for (const auto& a : *cancelled) fill(*resp.add_cancelled(), a, times);
   co_return resp;
 }
 
@@ -985,7 +1019,8 @@ asio::awaitable<Result<pb::RescheduleSeriesResponse>> SchedulingService::resched
                     "new_start_time: no occurrence of the series can be moved (first: " + reasons.front() + ")",
                     "new_start_time"};
 
-  auto saved = co_await store_.move_appointments(std::move(moves), caller->user_id);
+  const auto times = co_await client_times(from->client_id);
+  auto saved = co_await store_.move_appointments(std::move(moves), caller->user_id, times);
   if (!saved) co_return about_new_start(std::move(saved).error());
   changed();
   for (std::size_t i = 0; i < movers.size(); ++i)
@@ -1003,10 +1038,10 @@ asio::awaitable<Result<pb::RescheduleSeriesResponse>> SchedulingService::resched
     if (skipped[i]) {
       o->set_outcome("skipped");
       o->set_reason(reasons[i]);
-      fill(*o->mutable_appointment(), movers[i]);
+      fill(*o->mutable_appointment(), movers[i], times);
     } else {
       o->set_outcome("moved");
-      fill(*o->mutable_appointment(), (*saved)[next_saved++]);
+      fill(*o->mutable_appointment(), (*saved)[next_saved++], times);
     }
   }
   resp.set_moved(static_cast<int>(next_saved));
@@ -1014,6 +1049,32 @@ asio::awaitable<Result<pb::RescheduleSeriesResponse>> SchedulingService::resched
   log::info("series rescheduled", {{"series_id", req.series_id()},
                                    {"moved", static_cast<std::int64_t>(next_saved)},
                                    {"by", caller->user_id}});
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ event feed
+
+asio::awaitable<Result<pb::ListEventsSinceResponse>> SchedulingService::list_events_since(
+    const pb::ListEventsSinceRequest& req, const Ctx&) {
+  // Services call this as themselves (no Caller); which may is the RPC table's rule.
+  if (req.after_seq() < 0) co_return invalid_argument("after_seq", "after_seq: must be 0 or more");
+  const int limit = req.limit() == 0 ? kDefaultEventPage : req.limit();
+  if (limit < 1 || limit > kMaxEventPage)
+    co_return invalid_argument("limit", "limit: must be between 1 and " + std::to_string(kMaxEventPage) +
+                                            " (0 = " + std::to_string(kDefaultEventPage) + ")");
+  auto page = co_await store_.events_since(req.after_seq(), limit);
+  if (!page) co_return page.error();
+  pb::ListEventsSinceResponse resp;
+  resp.set_last_seq(page->last_seq);
+  resp.set_oldest_seq(page->oldest_seq);
+  for (const auto& e : page->events) {
+    auto* out = resp.add_events();
+    out->set_seq(e.seq);
+    if (!out->mutable_event()->ParseFromString(e.payload)) {
+      log::error("outbox event unreadable", {{"seq", e.seq}, {"event_id", e.event_id}});
+      co_return make_error(Code::kInternal, "an event in the outbox could not be read");
+    }
+  }
   co_return resp;
 }
 

@@ -19,6 +19,12 @@
 //                  inside the cancellation window is flagged late_cancellation
 //   reschedule     like cancel; a client only for self-bookable types (one occurrence
 //                  or, reschedule_series, all future ones of a series)
+//   event feed     list_events_since: services calling as themselves (no Caller);
+//                  the RPC table allows it to the reminders service only
+//
+// Every Appointment answered (and every event snapshot) carries the client's local
+// start in the client's own zone from the UserDirectory (the therapist's when the
+// client has none) and late_cancellation_from (start - cancellation_window).
 #include <chrono>
 #include <functional>
 #include <string>
@@ -78,6 +84,10 @@ class SchedulingService {
   // series' local-time rhythm; one transaction, one "rescheduled" event per moved one.
   asio::awaitable<Result<pb::RescheduleSeriesResponse>> reschedule_series(const pb::RescheduleSeriesRequest&,
                                                                           const Ctx&);
+  // The outbox in seq order: events with seq > after_seq, at most limit (1..1000,
+  // 0 = 500), with last_seq and oldest_seq (ListEventsSince).
+  asio::awaitable<Result<pb::ListEventsSinceResponse>> list_events_since(const pb::ListEventsSinceRequest&,
+                                                                         const Ctx&);
 
  private:
   struct BookingPlan;  // what book and book_series share after validation
@@ -97,6 +107,8 @@ class SchedulingService {
   asio::awaitable<Result<pb::AppointmentResponse>> transition(const Caller& caller, const std::string& id,
                                                               Decide decide, Appointment* saved = nullptr);
   void slot_freed(const Appointment& a);
+  // What answers and events show beside an appointment of this client.
+  asio::awaitable<ClientTimes> client_times(std::string client_id);
   Instant now() const;
   void changed();
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "alliance/core/ids.hpp"
+#include "alliance/store/query.hpp"
 #include "scheduling_proto.hpp"
 
 // Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
@@ -14,6 +15,8 @@ namespace alliance::scheduling {
 namespace {
 
 using store::Connection;
+using store::execute;
+using store::query_all;
 using store::Statement;
 
 // Times are unix seconds. An appointment blocks [start - buffer_before, end +
@@ -257,6 +260,12 @@ CREATE TABLE feed_tokens (
 CREATE INDEX feed_tokens_therapist ON feed_tokens(therapist_id) WHERE revoked = 0;
 )sql";
 
+// Migration 3: the outbox is the durable event feed (events_since), so published
+// rows stay until they are older than the retention; this index finds those.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE INDEX outbox_published_created ON outbox(created_unix_ms) WHERE sent_unix_ms IS NOT NULL;
+)sql";
+
 constexpr std::string_view kAppointmentColumns =
     "id, practice_id, therapist_id, client_id, type_id, start_unix, end_unix, buffer_before_s, buffer_after_s, "
     "status, version, series_id, cancel_reason, late_cancellation, created_by, created_unix_ms, updated_by, "
@@ -391,13 +400,13 @@ void update_appointment(Connection& c, const Appointment& a) {
 
 // History line + outbox event for a change already written, same transaction.
 void record_change(Connection& c, const Appointment& a, std::string_view action, const std::string& actor,
-                   std::int64_t now_ms, std::optional<Instant> previous_start) {
+                   std::int64_t now_ms, std::optional<Instant> previous_start, const ClientTimes& times) {
   auto& h = c.prepare(
       "INSERT INTO appointment_history (appointment_id, version, action, actor_user_id, at_unix_ms, start_unix, "
       "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   h.bind_all(a.id, a.version, action, actor, now_ms, to_unix(a.start), status_name(a.status));
   h.step();
-  auto event = encode_event(action, a, actor, now_ms, previous_start);
+  auto event = encode_event(action, a, times, actor, now_ms, previous_start);
   auto& o = c.prepare(
       "INSERT INTO outbox (event_id, appointment_id, payload, created_unix_ms) VALUES (?1, ?2, ?3, ?4)");
   o.bind_all(event.event_id, a.id, store::Blob{event.payload}, now_ms);
@@ -447,7 +456,8 @@ date::year_month_day date_column(const Statement& st, int i) {
 Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+                        store::Migration{3, kSchemaV3}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<SchedulingStore>(std::move(*db));
@@ -666,7 +676,7 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
           continue;
         }
         insert_appointment(c, candidate);
-        record_change(c, candidate, "booked", actor, now_ms, std::nullopt);
+        record_change(c, candidate, "booked", actor, now_ms, std::nullopt, request.times);
         out.booked.emplace_back(candidate);
       }
       std::string response = request.encode_response ? request.encode_response(out.booked) : std::string();
@@ -691,7 +701,7 @@ namespace {
 
 // Applies `decide` to `current` and writes the result; shared by modify and modify_series.
 Result<Appointment> apply_change(Connection& c, const Appointment& current, const std::string& actor,
-                                 const Decide& decide, std::int64_t now_ms) {
+                                 const Decide& decide, std::int64_t now_ms, const ClientTimes& times) {
   auto change = decide(current);
   if (!change) return std::move(change).error();
   Appointment next = std::move(change->next);
@@ -704,29 +714,30 @@ Result<Appointment> apply_change(Connection& c, const Appointment& current, cons
     if (held_by_other(c, next)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
   }
   update_appointment(c, next);
-  record_change(c, next, change->action, actor, now_ms, change->previous_start);
+  record_change(c, next, change->action, actor, now_ms, change->previous_start, times);
   return next;
 }
 
 }  // namespace
 
 asio::awaitable<Result<Appointment>> SchedulingStore::modify(std::string appointment_id, std::string actor,
-                                                             Decide decide) {
-  auto job = [appointment_id = std::move(appointment_id), actor = std::move(actor),
-              decide = std::move(decide)](Connection& c) -> Result<Appointment> {
+                                                             Decide decide, ClientTimes times) {
+  auto job = [appointment_id = std::move(appointment_id), actor = std::move(actor), decide = std::move(decide),
+              times = std::move(times)](Connection& c) -> Result<Appointment> {
     return overlap_guard([&]() -> Result<Appointment> {
       auto current = load_appointment(c, appointment_id);
       if (!current) return Error{Code::kNotFound, "appointment_id: no such appointment", "appointment_id"};
-      return apply_change(c, *current, actor, decide, now_unix_ms());
+      return apply_change(c, *current, actor, decide, now_unix_ms(), times);
     });
   };
   co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series(std::string series_id, Instant from,
-                                                                                 std::string actor, Decide decide) {
-  auto job = [series_id = std::move(series_id), from, actor = std::move(actor),
-              decide = std::move(decide)](Connection& c) -> Result<std::vector<Appointment>> {
+                                                                                 std::string actor, Decide decide,
+                                                                                 ClientTimes times) {
+  auto job = [series_id = std::move(series_id), from, actor = std::move(actor), decide = std::move(decide),
+              times = std::move(times)](Connection& c) -> Result<std::vector<Appointment>> {
     return overlap_guard([&]() -> Result<std::vector<Appointment>> {
       static const std::string sql = select_appointments(
           "WHERE series_id = ?1 AND start_unix >= ?2 AND status IN ('booked', 'confirmed') ORDER BY start_unix");
@@ -739,7 +750,7 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series
       const auto now_ms = now_unix_ms();
       std::vector<Appointment> out;
       for (const auto& row : rows) {
-        auto next = apply_change(c, row, actor, decide, now_ms);
+        auto next = apply_change(c, row, actor, decide, now_ms, times);
         if (next) out.push_back(std::move(*next));
       }
       return out;
@@ -749,8 +760,10 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series
 }
 
 asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::move_appointments(std::vector<Move> moves,
-                                                                                     std::string actor) {
-  auto job = [moves = std::move(moves), actor = std::move(actor)](Connection& c) -> Result<std::vector<Appointment>> {
+                                                                                     std::string actor,
+                                                                                     ClientTimes times) {
+  auto job = [moves = std::move(moves), actor = std::move(actor),
+              times = std::move(times)](Connection& c) -> Result<std::vector<Appointment>> {
     return overlap_guard([&]() -> Result<std::vector<Appointment>> {
       std::vector<Appointment> current;
       current.reserve(moves.size());
@@ -786,7 +799,7 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::move_appointm
         if (overlaps_stored(c, next)) return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
         if (held_by_other(c, next)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
         update_appointment(c, next);
-        record_change(c, next, "rescheduled", actor, now_ms, cur.start);
+        record_change(c, next, "rescheduled", actor, now_ms, cur.start, times);
         out.push_back(std::move(next));
       }
       return out;
@@ -795,25 +808,68 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::move_appointm
   co_return co_await db_->write(std::move(job));
 }
 
+namespace {
+
+OutboxEntry read_outbox_entry(const Statement& st, int first) {
+  return OutboxEntry{st.column_int(first), st.column_text(first + 1), st.column_blob(first + 2)};
+}
+
+}  // namespace
+
 asio::awaitable<Result<std::vector<OutboxEntry>>> SchedulingStore::unsent_events(int limit) {
   auto job = [limit](Connection& c) -> Result<std::vector<OutboxEntry>> {
-    auto& st = c.prepare(
-        "SELECT seq, event_id, payload FROM outbox WHERE sent_unix_ms IS NULL ORDER BY seq LIMIT ?1");
-    st.bind(1, std::int64_t{limit});
-    std::vector<OutboxEntry> out;
-    while (st.step()) out.push_back(OutboxEntry{st.column_int(0), st.column_text(1), st.column_blob(2)});
-    return out;
+    return query_all(
+        c, "SELECT seq, event_id, payload FROM outbox WHERE sent_unix_ms IS NULL ORDER BY seq LIMIT ?1",
+        [](const Statement& st) { return read_outbox_entry(st, 0); }, std::int64_t{limit});
   };
   co_return co_await db_->read(std::move(job));
 }
 
+asio::awaitable<Result<EventPage>> SchedulingStore::events_since(std::int64_t after_seq, int limit) {
+  auto job = [after_seq, limit](Connection& c) -> Result<EventPage> {
+    // One statement, so the page and its bounds come from one snapshot. last_seq
+    // comes from sqlite_sequence (AUTOINCREMENT's high-water mark), which pruning
+    // does not lower; the page is LEFT JOINed so an empty page still has one row.
+    struct Row {
+      std::int64_t last_seq, oldest_seq;
+      std::optional<OutboxEntry> entry;
+    };
+    auto rows = query_all(
+        c,
+        "SELECT m.last_seq, m.oldest_seq, o.seq, o.event_id, o.payload FROM (SELECT MAX(COALESCE((SELECT seq FROM "
+        "sqlite_sequence WHERE name = 'outbox'), 0), COALESCE((SELECT MAX(seq) FROM outbox), 0)) AS last_seq, "
+        "COALESCE((SELECT MIN(seq) FROM outbox), 0) AS oldest_seq) AS m LEFT JOIN (SELECT seq, event_id, payload "
+        "FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2) AS o ON 1 ORDER BY o.seq",
+        [](const Statement& st) {
+          Row r{st.column_int(0), st.column_int(1), std::nullopt};
+          if (!st.column_is_null(2)) r.entry = read_outbox_entry(st, 2);
+          return r;
+        },
+        after_seq, std::int64_t{limit});
+    EventPage page;
+    if (rows.empty()) return page;
+    page.last_seq = rows.front().last_seq;
+    page.oldest_seq = rows.front().oldest_seq;
+    for (auto& r : rows)
+      if (r.entry) page.events.push_back(std::move(*r.entry));
+    return page;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::int64_t>> SchedulingStore::prune_events(std::int64_t before_unix_ms, int batch) {
+  auto job = [before_unix_ms, batch](Connection& c) -> Result<std::int64_t> {
+    return std::int64_t{execute(c,
+                                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_unix_ms IS NOT "
+                                "NULL AND created_unix_ms < ?1 ORDER BY created_unix_ms LIMIT ?2)",
+                                before_unix_ms, std::int64_t{batch})};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
 asio::awaitable<Status> SchedulingStore::mark_sent(std::vector<std::int64_t> seqs, std::int64_t now_ms) {
   auto job = [seqs = std::move(seqs), now_ms](Connection& c) -> Status {
-    for (auto seq : seqs) {
-      auto& st = c.prepare("UPDATE outbox SET sent_unix_ms = ?2 WHERE seq = ?1");
-      st.bind_all(seq, now_ms);
-      st.step();
-    }
+    for (auto seq : seqs) execute(c, "UPDATE outbox SET sent_unix_ms = ?2 WHERE seq = ?1", seq, now_ms);
     return {};
   };
   co_return co_await db_->write(std::move(job));
@@ -1073,9 +1129,10 @@ asio::awaitable<Result<std::vector<WaitlistOffer>>> SchedulingStore::list_offers
 
 asio::awaitable<Result<SchedulingStore::Accepted>> SchedulingStore::accept_offer(std::string offer_id,
                                                                                  Appointment candidate,
-                                                                                 std::string actor) {
-  auto job = [offer_id = std::move(offer_id), candidate = std::move(candidate),
-              actor = std::move(actor)](Connection& c) -> Result<Accepted> {
+                                                                                 std::string actor,
+                                                                                 ClientTimes times) {
+  auto job = [offer_id = std::move(offer_id), candidate = std::move(candidate), actor = std::move(actor),
+              times = std::move(times)](Connection& c) -> Result<Accepted> {
     return overlap_guard([&]() -> Result<Accepted> {
       auto offer = load_offer(c, offer_id);
       if (!offer) return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"};
@@ -1090,7 +1147,7 @@ asio::awaitable<Result<SchedulingStore::Accepted>> SchedulingStore::accept_offer
         return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
       if (held_by_other(c, candidate)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
       insert_appointment(c, candidate);
-      record_change(c, candidate, "booked", actor, now_ms, std::nullopt);
+      record_change(c, candidate, "booked", actor, now_ms, std::nullopt, times);
       offer->appointment_id = candidate.id;
       close_offer(c, *offer, "accepted", "booked", now_ms);
       return Accepted{std::move(candidate), std::move(*offer), false};

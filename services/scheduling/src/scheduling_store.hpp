@@ -13,6 +13,11 @@
 // `appointment_history` and writes its AppointmentEvent to `outbox` in the same
 // transaction; EventPublisher sends the outbox to Redis after the commit.
 //
+// The outbox is the durable event feed: rows keep their increasing `seq` (commit
+// order: one writer) after they are published, until prune_events removes
+// published rows older than the retention; events_since serves them in seq order.
+// seq is AUTOINCREMENT, so a pruned number is never handed out again.
+//
 // Waitlist holds (migration 2): a held offer's row in `slot_holds` blocks its time,
 // with its buffers, for every client but its holder until it expires. The code
 // checks inside book/modify and BEFORE INSERT/UPDATE triggers refuse it with
@@ -59,6 +64,7 @@ struct BookingRequest {
   // Series only: builds the response stored with the key from the outcome (called
   // inside the transaction, on the writer thread).
   std::function<std::string(const std::vector<std::optional<Appointment>>&)> encode_response;
+  ClientTimes times;  // what the events show beside each booked row
 };
 struct BookingOutcome {
   // Set when the key was seen before with the same request: nothing was written.
@@ -94,11 +100,18 @@ struct AppointmentQuery {
   int limit = 1000;
 };
 
-// An event waiting in the outbox.
+// An event in the outbox.
 struct OutboxEntry {
   std::int64_t seq = 0;
   std::string event_id;
   std::string payload;  // serialized AppointmentEvent
+};
+
+// One page of the outbox in seq order, read in one snapshot.
+struct EventPage {
+  std::vector<OutboxEntry> events;  // seq > after_seq, ascending
+  std::int64_t last_seq = 0;        // the highest seq ever written (pruned ones included); 0 if none
+  std::int64_t oldest_seq = 0;      // the lowest seq still kept; 0 if none
 };
 
 class SchedulingStore {
@@ -139,13 +152,15 @@ class SchedulingStore {
 
   // Applies `decide` to the appointment inside one transaction: bumps version, sets
   // updated_by/at, re-checks overlap if it moved (the trigger backs it), appends
-  // history and the outbox event. Unknown id -> kNotFound field appointment_id.
+  // history and the outbox event (showing `times`). Unknown id -> kNotFound field
+  // appointment_id.
   asio::awaitable<Result<Appointment>> modify(std::string appointment_id, std::string actor_user_id,
-                                              Decide decide);
+                                              Decide decide, ClientTimes times);
   // Applies `decide` to every booked/confirmed appointment of the series starting at
   // or after `from`, in one transaction; appointments `decide` refuses are left alone.
   asio::awaitable<Result<std::vector<Appointment>>> modify_series(std::string series_id, Instant from,
-                                                                  std::string actor_user_id, Decide decide);
+                                                                  std::string actor_user_id, Decide decide,
+                                                                  ClientTimes times);
 
   // Moves every appointment of `moves` in one transaction, all or nothing: each must
   // still be booked/confirmed at `expected_version` (else kFailedPrecondition field
@@ -154,11 +169,18 @@ class SchedulingStore {
   // status booked, version + 1, with history and a "rescheduled" event (previous
   // start). A conflict at a new time -> kAlreadyExists field start_time, nothing moved.
   asio::awaitable<Result<std::vector<Appointment>>> move_appointments(std::vector<Move> moves,
-                                                                      std::string actor_user_id);
+                                                                      std::string actor_user_id, ClientTimes times);
 
   // Oldest unsent events first.
   asio::awaitable<Result<std::vector<OutboxEntry>>> unsent_events(int limit);
   asio::awaitable<Status> mark_sent(std::vector<std::int64_t> seqs, std::int64_t now_unix_ms);
+  // At most `limit` events with seq > after_seq, published or not, ascending, with
+  // last_seq and oldest_seq from the same snapshot (one read).
+  asio::awaitable<Result<EventPage>> events_since(std::int64_t after_seq, int limit);
+  // Deletes up to `batch` events written before `before_unix_ms` that were already
+  // published, oldest first; an unpublished event is never deleted. The number deleted
+  // (less than `batch`: nothing more is due).
+  asio::awaitable<Result<std::int64_t>> prune_events(std::int64_t before_unix_ms, int batch);
 
   // ---- waitlist (holds expire by the wall clock, now_unix_ms())
 
@@ -191,7 +213,8 @@ class SchedulingStore {
   // "booked", hold removed), in one transaction with the usual history and event.
   // Already accepted -> that appointment, replayed. Not held or expired ->
   // kFailedPrecondition field offer_id.
-  asio::awaitable<Result<Accepted>> accept_offer(std::string offer_id, Appointment candidate, std::string actor);
+  asio::awaitable<Result<Accepted>> accept_offer(std::string offer_id, Appointment candidate, std::string actor,
+                                                 ClientTimes times);
   // A held offer -> "declined" (entry back to waiting, hold removed); else kFailedPrecondition.
   asio::awaitable<Result<WaitlistOffer>> decline_offer(std::string offer_id);
   // Held offers whose hold ran out by `now_ms` -> "expired" (entries back to waiting).

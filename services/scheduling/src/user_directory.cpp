@@ -1,6 +1,7 @@
 #include "user_directory.hpp"
 
 #include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
 #include "alliance/identity/v1/identity.pb.h"
 #include "alliance/net/rpc_client.hpp"
 
@@ -15,7 +16,8 @@ asio::awaitable<Result<std::optional<UserFacts>>> IdentityDirectory::find_user(s
   if (!resp) co_return make_error(Code::kUnavailable, "identity is not reachable; try again");
   for (const auto& u : resp->users()) {
     auto role = parse_role(u.role());
-    if (u.id() == user_id && role) co_return std::optional<UserFacts>(UserFacts{u.id(), u.practice_id(), *role});
+    if (u.id() == user_id && role)
+      co_return std::optional<UserFacts>(UserFacts{u.id(), u.practice_id(), *role, u.time_zone()});
   }
   co_return std::optional<UserFacts>();
 }
@@ -63,6 +65,16 @@ asio::awaitable<Result<bool>> CachingUserDirectory::on_care_team(std::string cli
     links_.put(std::move(key), true, now() + options_.ttl.count());
   }
   co_return member;
+}
+
+asio::awaitable<std::string> client_time_zone(UserDirectory& directory, std::string client_id) {
+  auto facts = co_await directory.find_user(client_id);
+  if (!facts) {
+    log::warn("client time zone unknown: identity not reachable; showing the therapist's",
+              {{"client_id", client_id}, {"reason", facts.error().message}});
+    co_return std::string();
+  }
+  co_return *facts ? (*facts)->time_zone : std::string();
 }
 
 }  // namespace alliance::scheduling

@@ -1,6 +1,7 @@
 #pragma once
 // UserDirectory: the facts about users that only identity knows (practice, role,
-// care team), behind an interface so the service can be tested without identity.
+// time zone, care team), behind an interface so the service can be tested without
+// identity.
 // IdentityDirectory asks identity over RPC (internal methods LookupUsers and
 // CheckCareTeam); it lives on the executor of its RpcClient.
 #include <chrono>
@@ -26,6 +27,7 @@ struct UserFacts {
   std::string id;
   std::string practice_id;
   Role role = Role::kClient;
+  std::string time_zone;  // the user's own IANA zone; "" = not set
 };
 
 class UserDirectory {
@@ -53,7 +55,9 @@ class IdentityDirectory final : public UserDirectory {
 // not cost identity a round trip each. Only positive answers are kept: identity
 // never deletes a user, changes a role or removes a care-team link, so a kept
 // answer cannot turn false; an unknown user or a missing link is asked again every
-// time (it may appear any moment). Runs on the service's executor; not thread-safe.
+// time (it may appear any moment). A user's time zone can change: answers and
+// events show a changed zone within the ttl (5 minutes by default), not at once.
+// Runs on the service's executor; not thread-safe.
 class CachingUserDirectory final : public UserDirectory {
  public:
   struct Options {
@@ -75,5 +79,10 @@ class CachingUserDirectory final : public UserDirectory {
   ExpiringMap<bool> links_;  // positive answers only
   std::uint64_t hits_ = 0;
 };
+
+// The client's own zone as `directory` knows it, for ClientTimes: "" when the client
+// has none, is unknown, or identity cannot be asked right now (logged), so the
+// therapist's zone stands in rather than an answer or a change failing.
+asio::awaitable<std::string> client_time_zone(UserDirectory& directory, std::string client_id);
 
 }  // namespace alliance::scheduling

@@ -314,7 +314,10 @@ asio::awaitable<Result<pb::WaitlistOfferResponse>> Waitlist::accept_offer(const 
     a.type_name = offer.type_name;
     a.modality = (*type)->modality;
   }
-  auto accepted = co_await store_.accept_offer(offer.id, std::move(a), caller->user_id);
+  ClientTimes times;
+  times.client_time_zone = co_await client_time_zone(directory_, offer.client_id);
+  times.cancellation_window = options_.cancellation_window;
+  auto accepted = co_await store_.accept_offer(offer.id, std::move(a), caller->user_id, times);
   if (!accepted) co_return accepted.error();
   if (!accepted->replayed) {
     wake();
@@ -324,7 +327,7 @@ asio::awaitable<Result<pb::WaitlistOfferResponse>> Waitlist::accept_offer(const 
   }
   pb::WaitlistOfferResponse resp;
   fill(*resp.mutable_offer(), accepted->offer);
-  fill(*resp.mutable_appointment(), accepted->appointment);
+  fill(*resp.mutable_appointment(), accepted->appointment, times);
   resp.set_replayed(accepted->replayed);
   co_return resp;
 }

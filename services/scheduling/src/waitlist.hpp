@@ -37,6 +37,8 @@ inline constexpr std::string_view kWaitlistOfferPush = "waitlist.offer";
 
 struct WaitlistOptions {
   std::chrono::milliseconds hold{std::chrono::minutes(15)};  // config key waitlist_hold
+  // late_cancellation_from of an accepted offer's appointment (config key cancellation_window).
+  std::chrono::minutes cancellation_window{24 * 60};
   // "now" for the booking rules (tests pin it; holds always expire by the wall clock).
   std::function<Instant()> clock;
 };

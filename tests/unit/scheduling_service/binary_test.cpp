@@ -1,7 +1,10 @@
 // The real alliance-scheduling binary: a bad config value stops it with a message
 // that names the key; a good config serves RPC on the port its ready file reports,
-// to allowed peers only, and exits 0 on SIGTERM.
+// to allowed peers only (the reminders service: the event feed and nothing else),
+// and exits 0 on SIGTERM.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "alliance/core/asio.hpp"
 #include "alliance/net/rpc_client.hpp"
@@ -45,6 +48,30 @@ class SchedulingBinaryTest : public ::testing::Test {
     return testing::Process::start({.exe = kExe, .args = std::move(a), .log_file = dir_.path() / "scheduling.log"});
   }
 
+  // One call to the binary on `port`, presenting `peer`'s certificate, as an admin.
+  template <class Resp, class Req>
+  Result<Resp> call_as(std::uint16_t port, const std::string& peer, const std::string& method, const Req& req) {
+    asio::io_context io;
+    auto tls = net::make_rpc_client_context(
+        {certs() / "ca.pem", certs() / (peer + ".pem"), certs() / (peer + ".key")});
+    net::RpcClient client(io.get_executor(), tls, {.host = "127.0.0.1", .port = port, .server_name = "scheduling"});
+    rpc::v1::Caller caller;
+    caller.set_user_id("admin-1");
+    caller.set_practice_id("practice-1");
+    caller.set_role("admin");
+    const std::string full = "alliance.scheduling.v1.Scheduling/" + method;
+    std::optional<Result<Resp>> out;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { out.emplace(co_await client.call<Resp>(full, req, caller)); },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
+    if (!out) throw std::runtime_error("no answer");
+    return std::move(*out);
+  }
+
   static inline testing::TempDir* certs_dir_ = nullptr;
   testing::TempDir dir_;
 };
@@ -73,38 +100,53 @@ TEST_F(SchedulingBinaryTest, ServesAllowedPeersOnTheReadyPortAndStopsCleanly) {
   ASSERT_GT(ready["rpc_port"], 0);
   const auto port = static_cast<std::uint16_t>(ready["rpc_port"]);
 
-  asio::io_context io;
-  auto call_as = [&](const std::string& peer) {
-    auto tls = net::make_rpc_client_context(
-        {certs() / "ca.pem", certs() / (peer + ".pem"), certs() / (peer + ".key")});
-    net::RpcClient client(io.get_executor(), tls, {.host = "127.0.0.1", .port = port, .server_name = "scheduling"});
-    rpc::v1::Caller caller;
-    caller.set_user_id("admin-1");
-    caller.set_practice_id("practice-1");
-    caller.set_role("admin");
-    std::optional<Result<pb::ListAppointmentTypesResponse>> out;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          pb::ListAppointmentTypesRequest req;
-          out.emplace(co_await client.call<pb::ListAppointmentTypesResponse>(
-              "alliance.scheduling.v1.Scheduling/ListAppointmentTypes", req, caller));
-        },
-        [](std::exception_ptr e) {
-          if (e) std::rethrow_exception(e);
-        });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
-    if (!out) throw std::runtime_error("no answer");
-    return std::move(*out);
-  };
-
-  auto from_gateway = call_as("gateway");
+  pb::ListAppointmentTypesRequest types;
+  auto from_gateway = call_as<pb::ListAppointmentTypesResponse>(port, "gateway", "ListAppointmentTypes", types);
   ASSERT_TRUE(from_gateway.ok()) << from_gateway.error().message;
   EXPECT_EQ(from_gateway->types_size(), 0);
-  auto from_messaging = call_as("messaging");  // a valid certificate, but not on allowed_peers
+  // A valid certificate, but not on allowed_peers.
+  auto from_messaging = call_as<pb::ListAppointmentTypesResponse>(port, "messaging", "ListAppointmentTypes", types);
   ASSERT_FALSE(from_messaging.ok());
   EXPECT_EQ(from_messaging.error().code, Code::kPermissionDenied);
+
+  p.terminate();
+  EXPECT_EQ(p.exit_code(), 0) << p.log();
+}
+
+TEST_F(SchedulingBinaryTest, EventRetentionOutsideOneHourToAYearExitsOneNamingTheKey) {
+  for (const char* retention : {"30m", "400d"}) {
+    auto a = args("127.0.0.1:1");
+    a.insert(a.end(), {"--event_retention", retention});
+    auto p = start(a);
+    ASSERT_TRUE(p.wait_exit(10s)) << p.log();
+    EXPECT_EQ(p.exit_code(), 1) << retention;
+    EXPECT_NE(p.log().find("event_retention"), std::string::npos) << p.log();
+  }
+}
+
+TEST_F(SchedulingBinaryTest, ByDefaultTheGatewayCallsForUsersAndRemindersReadsOnlyTheEventFeed) {
+  testing::RedisServer redis;
+  auto a = args(redis.host_port());
+  auto flag = std::find(a.begin(), a.end(), "--allowed_peers");
+  ASSERT_NE(flag, a.end());
+  a.erase(flag, flag + 2);  // the default allowed_peers
+  auto p = start(a);
+  auto ready = testing::wait_for_ready_file(dir_.path() / "ready.json", 10s, &p);
+  const auto port = static_cast<std::uint16_t>(ready["rpc_port"]);
+
+  pb::ListAppointmentTypesRequest types;
+  pb::ListEventsSinceRequest events;
+  auto gateway_types = call_as<pb::ListAppointmentTypesResponse>(port, "gateway", "ListAppointmentTypes", types);
+  EXPECT_TRUE(gateway_types.ok()) << gateway_types.error().message;
+  auto gateway_events = call_as<pb::ListEventsSinceResponse>(port, "gateway", "ListEventsSince", events);
+  ASSERT_FALSE(gateway_events.ok());
+  EXPECT_EQ(gateway_events.error().code, Code::kPermissionDenied);
+  auto reminders_events = call_as<pb::ListEventsSinceResponse>(port, "reminders", "ListEventsSince", events);
+  ASSERT_TRUE(reminders_events.ok()) << reminders_events.error().message;
+  EXPECT_EQ(reminders_events->last_seq(), 0);
+  auto reminders_types = call_as<pb::ListAppointmentTypesResponse>(port, "reminders", "ListAppointmentTypes", types);
+  ASSERT_FALSE(reminders_types.ok());
+  EXPECT_EQ(reminders_types.error().code, Code::kPermissionDenied);
 
   p.terminate();
   EXPECT_EQ(p.exit_code(), 0) << p.log();

@@ -54,5 +54,32 @@ TEST_F(UserDirectoryCacheTest, KnownUsersAndLinksAreKeptUntilTheTtlUnknownOnesAr
   EXPECT_EQ(inner_.calls, 6);
 }
 
+TEST_F(UserDirectoryCacheTest, AChangedTimeZoneShowsOnceTheKeptAnswerExpires) {
+  inner_.facts.add("c1", "p1", Role::kClient, "Europe/Berlin");
+  EXPECT_EQ(run(client_time_zone(cache_, "c1")), "Europe/Berlin");
+  inner_.facts.set_time_zone("c1", "Asia/Tokyo");  // the client moved
+  now_ += 59'000;
+  EXPECT_EQ(run(client_time_zone(cache_, "c1")), "Europe/Berlin") << "kept for the ttl";
+  now_ += 2'000;
+  EXPECT_EQ(run(client_time_zone(cache_, "c1")), "Asia/Tokyo");
+  EXPECT_EQ(run(client_time_zone(cache_, "nobody")), "") << "an unknown client has no zone";
+}
+
+// identity down: every question fails.
+class UnreachableDirectory final : public UserDirectory {
+ public:
+  asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string) override {
+    co_return make_error(Code::kUnavailable, "identity is not reachable; try again");
+  }
+  asio::awaitable<Result<bool>> on_care_team(std::string, std::string) override {
+    co_return make_error(Code::kUnavailable, "identity is not reachable; try again");
+  }
+};
+
+TEST_F(UserDirectoryCacheTest, WithIdentityDownAClientHasNoZoneRatherThanAFailure) {
+  UnreachableDirectory down;
+  EXPECT_EQ(run(client_time_zone(down, "c1")), "");
+}
+
 }  // namespace
 }  // namespace alliance::scheduling

@@ -20,7 +20,10 @@ using namespace std::chrono_literals;
 // identity's facts, in memory.
 class FakeDirectory final : public UserDirectory {
  public:
-  void add(const std::string& id, const std::string& practice, Role role) { users_[id] = {id, practice, role}; }
+  void add(const std::string& id, const std::string& practice, Role role, const std::string& time_zone = "") {
+    users_[id] = UserFacts{id, practice, role, time_zone};
+  }
+  void set_time_zone(const std::string& id, const std::string& time_zone) { users_.at(id).time_zone = time_zone; }
   void link(const std::string& client, const std::string& therapist) { team_.insert({client, therapist}); }
 
   asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string id) override {

@@ -244,12 +244,26 @@ TEST_F(WaitlistTest, FreedSlotIsOfferedToTheFirstMatchingClientPushedLiveAndHeld
   ASSERT_GT(open->slots_size(), 0);
   EXPECT_NE(open->slots(0).start_time(), kSlot);
 
-  // Accepting books it for Bob; accepting again answers the same appointment.
+  // Accepting books it for Bob; accepting again answers the same appointment. Bob
+  // lives in Berlin: the appointment and its event show his own local start too.
+  directory_.set_time_zone(kBob, "Europe/Berlin");
   auto accepted = accept(kBob, offer->id());
   ASSERT_TRUE(accepted.ok()) << accepted.error().message;
   EXPECT_EQ(accepted->appointment().client_id(), kBob);
   EXPECT_EQ(accepted->appointment().start_time(), kSlot);
   EXPECT_EQ(accepted->appointment().status(), "booked");
+  EXPECT_EQ(accepted->appointment().local_start(), "2030-01-08T09:00");
+  EXPECT_EQ(accepted->appointment().client_time_zone(), "Europe/Berlin");
+  EXPECT_EQ(accepted->appointment().client_local_start(), "2030-01-08T15:00");
+  EXPECT_EQ(accepted->appointment().late_cancellation_from(), "2030-01-07T14:00:00Z");
+  auto feed = run(service_->list_events_since(pb::ListEventsSinceRequest(), client(kBob)));
+  ASSERT_TRUE(feed.ok()) << feed.error().message;
+  ASSERT_GT(feed->events_size(), 0);
+  const auto& booked_event = feed->events(feed->events_size() - 1).event();
+  EXPECT_EQ(booked_event.type(), "booked");
+  EXPECT_EQ(booked_event.appointment().id(), accepted->appointment().id());
+  EXPECT_EQ(booked_event.appointment().client_local_start(), "2030-01-08T15:00");
+  EXPECT_EQ(booked_event.appointment().late_cancellation_from(), "2030-01-07T14:00:00Z");
   EXPECT_EQ(accepted->offer().status(), "accepted");
   EXPECT_FALSE(accepted->replayed());
   auto again = accept(kBob, offer->id());
