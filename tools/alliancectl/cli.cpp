@@ -8,12 +8,25 @@
 namespace alliance::ctl {
 namespace {
 
+// An argument after the command's words (`reminders ack ID`).
+struct ArgumentSpec {
+  std::string_view field;  // what an error names: "id"
+  std::string_view shown;  // how usage shows it: "ID"
+  bool required = true;
+};
+
 struct CommandSpec {
   std::string_view name;
   std::vector<std::string_view> required;
   std::vector<std::string_view> optional;
   std::vector<std::string_view> repeatable = {};  // may be given more than once (at least once if required)
+  std::vector<ArgumentSpec> arguments = {};       // in order; optional ones last
 };
+
+constexpr int kMinOffsetMinutes = 5;
+constexpr int kMaxOffsetMinutes = 14 * 24 * 60;
+constexpr std::size_t kMaxOffsets = 5;
+constexpr std::size_t kMaxTypeOverrides = 50;
 
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> kCommands = {
@@ -24,6 +37,7 @@ const std::vector<CommandSpec>& commands() {
       {"watch", {}, {"count", "seconds"}},
       {"user create", {"role", "email", "name"}, {"password-file"}},
       {"user list", {}, {"role"}},
+      {"user set-time-zone", {}, {"user"}, {}, {{"zone", "ZONE"}}},
       {"care-team add", {"client", "therapist"}, {}},
       {"care-team list", {"client"}, {}},
       {"device register", {}, {"name"}},
@@ -40,6 +54,11 @@ const std::vector<CommandSpec>& commands() {
       {"messaging policy set", {}, {"crisis-text-file", "notice-period-minutes", "retention-days"}},
       {"messaging policy show", {}, {}},
       {"messaging erasures", {}, {}},
+      {"reminders list", {}, {"appointment"}},
+      {"reminders ack", {}, {}, {}, {{"id", "ID"}}},
+      {"reminders policy show", {}, {}},
+      {"reminders policy set", {"offsets"}, {"quiet", "show-therapist"}, {"type"}},
+      {"reminders preference", {}, {}, {}, {{"setting", "on|off", false}}},
   };
   return kCommands;
 }
@@ -83,7 +102,108 @@ bool clock_time(std::string_view s, bool end) {
   return h < 24 && m < 60;
 }
 
+// An IANA zone name's shape ("America/Argentina/Buenos_Aires", "Etc/GMT+5", "UTC");
+// whether the database knows it is the server's to say.
+bool zone_name(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s.front() == '/' || s.back() == '/') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+           c == '-' || c == '+';
+  });
+}
+
+// Checks the words after the command against its argument list.
+Status check_arguments(const CommandSpec& spec, const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < spec.arguments.size(); ++i) {
+    const ArgumentSpec& a = spec.arguments[i];
+    std::string field(a.field);
+    if (i >= args.size()) {
+      if (!a.required) return {};
+      return usage_error(field, "'" + std::string(spec.name) + "' needs " + std::string(a.shown));
+    }
+    const std::string& value = args[i];
+    if (value.empty()) return usage_error(field, std::string(a.shown) + " must not be empty");
+    if (a.field == "setting" && value != "on" && value != "off") {
+      return usage_error(field, "'" + std::string(spec.name) + "' takes on or off, not '" + value + "'");
+    }
+    if (a.field == "zone" && !zone_name(value)) {
+      return usage_error(field, "'" + value + "' is not a time-zone name such as Europe/Berlin or America/New_York");
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<std::vector<int>> parse_offsets(std::string_view text, std::string_view option) {
+  const std::string field(option);
+  const std::string head = "--" + field + ": ";
+  std::vector<int> out;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t comma = text.find(',', start);
+    std::size_t end = comma == std::string_view::npos ? text.size() : comma;
+    std::string_view part = text.substr(start, end - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (part.empty()) return usage_error(field, head + "expected minutes before the start such as 1440,120");
+    std::string_view digits = part;
+    bool negative = !digits.empty() && digits.front() == '-';
+    if (negative) digits.remove_prefix(1);
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return usage_error(field, head + "'" + std::string(part) + "' is not a whole number of minutes");
+    }
+    long long minutes = digits.size() > 9 ? kMaxOffsetMinutes + 1LL : std::stoll(std::string(digits));
+    if (negative || minutes < kMinOffsetMinutes || minutes > kMaxOffsetMinutes) {
+      return usage_error(field, head + std::string(part) + " is not between " + std::to_string(kMinOffsetMinutes) +
+                                    " and " + std::to_string(kMaxOffsetMinutes));
+    }
+    if (std::find(out.begin(), out.end(), minutes) != out.end()) {
+      return usage_error(field, head + std::to_string(minutes) + " is given twice");
+    }
+    out.push_back(static_cast<int>(minutes));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > kMaxOffsets) {
+    return usage_error(field, head + "at most " + std::to_string(kMaxOffsets) + " offsets, not " +
+                                  std::to_string(out.size()));
+  }
+  return out;
+}
+
+Result<TypeOffsetsArg> parse_type_offsets(std::string_view text) {
+  auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return usage_error("type",
+                       "--type: expected TYPE_ID=MINUTES,... such as t1=60,30, not '" + std::string(text) + "'");
+  }
+  TypeOffsetsArg out;
+  out.type_id = std::string(text.substr(0, eq));
+  auto offsets = parse_offsets(text.substr(eq + 1), "type");
+  if (!offsets) {
+    Error e = offsets.error();
+    // "--type: 0 is not ..." -> "--type t1: 0 is not ...": say which type.
+    e.message.insert(std::string("--type").size(), " " + out.type_id);
+    return e;
+  }
+  out.offsets = std::move(*offsets);
+  return out;
+}
+
+Result<QuietArg> parse_quiet(std::string_view text) {
+  if (text == "none") return QuietArg{};
+  const std::string shape = "--quiet: expected HH:MM-HH:MM such as 21:00-08:00, or none";
+  if (text.size() != 11 || text[5] != '-') return usage_error("quiet", shape + ", not '" + std::string(text) + "'");
+  QuietArg out{std::string(text.substr(0, 5)), std::string(text.substr(6))};
+  if (!clock_time(out.start, false) || !clock_time(out.end, false)) {
+    return usage_error("quiet", shape + ", not '" + std::string(text) + "'");
+  }
+  if (out.start == out.end) {
+    return usage_error("quiet", "--quiet: start and end must differ (none for no quiet hours)");
+  }
+  return out;
+}
 
 std::optional<std::string> process_env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
@@ -140,9 +260,12 @@ commands:
   login --practice SLUG --email E [--password-file F]   store the tokens in the session file
   logout                                                end the session, forget the tokens
   whoami                                                show the logged-in user and practice
-  watch [--count N] [--seconds S]                       print live pushes for the logged-in user
+  watch [--count N] [--seconds S]                       print live pushes for the logged-in user (N: pushes
+                                                        shown); each reminder is shown once and acknowledged
   user create --role client|therapist|front_desk|admin --email E --name NAME [--password-file F]
   user list [--role R]
+  user set-time-zone [--user USER_ID] ZONE              the IANA zone ("Europe/Berlin") your reminders (or
+                                                        that user's) are worded in; default: yourself
   care-team add --client USER_ID --therapist USER_ID
   care-team list --client USER_ID
 
@@ -162,6 +285,18 @@ commands:
   messaging policy set [--crisis-text-file F] [--notice-period-minutes N] [--retention-days N]
   messaging policy show
   messaging erasures                                    admin: erasure and retention records
+
+  appointment reminders:
+  reminders list [--appointment ID]                     your pending reminders; with --appointment: each
+                                                        reminder of that appointment, its state and times
+  reminders ack ID                                      acknowledge a reminder: it is not pushed again
+  reminders policy show
+  reminders policy set --offsets MIN,... [--type TYPE_ID=MIN,... ...] [--quiet HH:MM-HH:MM|none]
+                       [--show-therapist yes|no]        admin: 1 to 5 offsets, each 5..20160 minutes before
+                                                        the start; --type per appointment type (--type none:
+                                                        no overrides); quiet hours on each client's clock;
+                                                        options left out keep their current value
+  reminders preference [on|off]                         show, or turn your own reminders on or off
 
 options:
   --gateway URL    gateway address (env ALLIANCE_GATEWAY; default: the one logged in to)
@@ -251,8 +386,11 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
   }
   const CommandSpec* spec = find_command(command);
   if (spec == nullptr) return usage_error("command", "unknown command '" + command + "'");
-  if (words.size() > used) return usage_error("command", "unexpected argument '" + words[used] + "'");
+  if (words.size() > used + spec->arguments.size()) {
+    return usage_error("command", "unexpected argument '" + words[used + spec->arguments.size()] + "'");
+  }
   inv.command = command;
+  inv.args.assign(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
   if (inv.help) return inv;  // `alliancectl user create --help`: no further checks
 
   std::map<std::string, std::string> options;
@@ -280,6 +418,7 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
       return usage_error(std::string(name), "--" + std::string(name) + " is required for '" + command + "'");
     }
   }
+  if (auto st = check_arguments(*spec, inv.args); !st) return st.error();
   if (auto role = options.find("role"); role != options.end() && kRoles.count(role->second) == 0) {
     return usage_error("role", "--role must be one of client, therapist, front_desk, admin");
   }
@@ -287,6 +426,32 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
     for (const auto& w : windows->second) {
       if (auto parsed = parse_window(w); !parsed) return parsed.error();
     }
+  }
+  if (auto offsets = options.find("offsets"); offsets != options.end()) {
+    if (auto parsed = parse_offsets(offsets->second); !parsed) return parsed.error();
+  }
+  if (auto types = lists.find("type"); types != lists.end()) {
+    const auto& values = types->second;
+    bool none = std::find(values.begin(), values.end(), "none") != values.end();
+    if (none && values.size() > 1) return usage_error("type", "--type none clears the overrides: give it alone");
+    if (values.size() > kMaxTypeOverrides) {
+      return usage_error("type", "--type: at most " + std::to_string(kMaxTypeOverrides) + " appointment types");
+    }
+    std::set<std::string, std::less<>> seen;
+    for (std::size_t i = 0; !none && i < values.size(); ++i) {
+      auto parsed = parse_type_offsets(values[i]);
+      if (!parsed) return parsed.error();
+      if (!seen.insert(parsed->type_id).second) {
+        return usage_error("type", "--type: " + parsed->type_id + " is given twice");
+      }
+    }
+  }
+  if (auto quiet = options.find("quiet"); quiet != options.end()) {
+    if (auto parsed = parse_quiet(quiet->second); !parsed) return parsed.error();
+  }
+  if (auto show = options.find("show-therapist"); show != options.end() && show->second != "yes" &&
+                                                  show->second != "no") {
+    return usage_error("show-therapist", "--show-therapist takes yes or no, not '" + show->second + "'");
   }
   if (command == "message send" && options.count("text") + options.count("text-file") != 1) {
     return usage_error("text", "give exactly one of --text-file FILE, --text - (stdin) or --text TEXT");

@@ -25,6 +25,8 @@ struct Invocation {
   std::map<std::string, std::string> options;  // command options without "--": {"email": "a@b.c"}
   // Options that may be given more than once, in order ("window" of `messaging hours set`).
   std::map<std::string, std::vector<std::string>> lists;
+  // Arguments after the command's words, in order: `reminders ack ID` -> {"ID"}.
+  std::vector<std::string> args;
 };
 
 // One --window of `messaging hours set`: "WEEKDAY HH:MM HH:MM", weekday 0 (Sunday)
@@ -35,6 +37,24 @@ struct WindowArg {
 };
 // kInvalidArgument with field "window" saying what is wrong.
 Result<WindowArg> parse_window(std::string_view text);
+
+// `reminders policy set` options. --offsets "1440,120" (and each --type's list):
+// 1 to 5 distinct whole numbers of minutes, each 5 to 20160 (14 days), the
+// practice's rule. kInvalidArgument with field `option` whose message starts with
+// "--<option>: ", e.g. "--offsets: 0 is not between 5 and 20160".
+Result<std::vector<int>> parse_offsets(std::string_view text, std::string_view option = "offsets");
+// --type "TYPE_ID=60,30": offsets for one appointment type (field "type").
+struct TypeOffsetsArg {
+  std::string type_id;
+  std::vector<int> offsets;
+};
+Result<TypeOffsetsArg> parse_type_offsets(std::string_view text);
+// --quiet "21:00-08:00" (HH:MM-HH:MM, on each client's clock; the end may be earlier:
+// it spans midnight) or "none" (start and end then ""). Field "quiet".
+struct QuietArg {
+  std::string start, end;
+};
+Result<QuietArg> parse_quiet(std::string_view text);
 
 // `args` excludes argv[0]. Errors are usage errors (exit code 2): kInvalidArgument
 // whose field names the offending option ("email") or "command".

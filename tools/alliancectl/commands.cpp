@@ -3,11 +3,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <ctime>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <sstream>
 
@@ -16,69 +13,16 @@
 #include "alliance/client/messenger.hpp"
 #include "alliance/client/wire.hpp"
 #include "alliance/crypto/message_seal.hpp"
+#include "command_context.hpp"
+#include "reminders_commands.hpp"
 #include "session.hpp"
+#include "table.hpp"
 
 namespace alliance::ctl {
 namespace {
 
 namespace json = boost::json;
 using client::AllianceClient;
-
-constexpr int kOk = 0;
-constexpr int kFailed = 1;
-constexpr int kUsage = 2;
-
-// What a command returns: an exit code, or the Error to print.
-struct Outcome {
-  int code = kOk;
-  std::optional<Error> error;
-};
-Outcome failed(Error e, int code = kFailed) { return Outcome{code, std::move(e)}; }
-
-std::string str(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return {};
-  auto* f = v.as_object().if_contains(key);
-  return f && f->is_string() ? std::string(f->as_string()) : std::string();
-}
-const json::value& sub(const json::value& v, std::string_view key) {
-  static const json::value kNull;
-  if (!v.is_object()) return kNull;
-  auto* f = v.as_object().if_contains(key);
-  return f ? *f : kNull;
-}
-
-// Proto3 JSON prints int64 as a string; a missing or malformed number reads 0.
-std::int64_t int64_of(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return 0;
-  auto n = client::json_field::int64(v.as_object(), key);
-  return n ? *n : 0;
-}
-
-std::string format_ms(std::int64_t ms) {
-  if (ms <= 0) return "";
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%MZ", &tm);
-  return buf;
-}
-
-std::string format_ms(const json::value& v) {
-  std::int64_t ms = 0;
-  if (v.is_string()) {
-    try {
-      ms = std::stoll(std::string(v.as_string()));
-    } catch (...) {
-      return "";
-    }
-  } else if (v.is_int64()) {
-    ms = v.as_int64();
-  } else {
-    return "";
-  }
-  return format_ms(ms);
-}
 
 // A secret from a file: the whole content without the trailing newline.
 Result<std::string> read_secret_file(const std::string& path, const std::string& option) {
@@ -121,55 +65,6 @@ Result<std::string> password(const Invocation& inv, const std::string& file_opti
                              const std::string& field) {
   if (auto it = inv.options.find(file_option); it != inv.options.end()) return read_secret_file(it->second, file_option);
   return read_secret_stdin(prompt, field);
-}
-
-// Everything a command needs to reach the gateway.
-struct Context {
-  const Invocation& inv;
-  std::ostream& out;
-  std::ostream& err;
-  Session session;
-  bool have_session = false;
-};
-
-Result<client::Endpoint> endpoint(const Context& ctx) {
-  std::string gateway = !ctx.inv.gateway.empty() ? ctx.inv.gateway : ctx.session.gateway;
-  if (gateway.empty()) {
-    return invalid_argument("gateway", "no gateway: pass --gateway https://HOST:PORT or set ALLIANCE_GATEWAY");
-  }
-  std::string ca = !ctx.inv.ca.empty() ? ctx.inv.ca : ctx.session.ca_file;
-  if (!ca.empty()) {
-    std::error_code ec;
-    auto abs = std::filesystem::absolute(ca, ec);
-    if (!ec) ca = abs.string();
-  }
-  return client::parse_gateway_url(gateway, ca);
-}
-
-std::string gateway_text(const Context& ctx) {
-  return !ctx.inv.gateway.empty() ? ctx.inv.gateway : ctx.session.gateway;
-}
-
-void print_json(std::ostream& out, const json::value& v) { out << json::serialize(v) << "\n"; }
-
-// A client logged in from the session file, refreshing (and saving) tokens as needed.
-Result<std::unique_ptr<AllianceClient>> logged_in_client(Context& ctx) {
-  if (!ctx.have_session || ctx.session.tokens.access_token.empty()) {
-    return Error{Code::kUnauthenticated, "not logged in: run 'alliancectl login' first", ""};
-  }
-  auto ep = endpoint(ctx);
-  if (!ep) return ep.error();
-  auto c = std::make_unique<AllianceClient>(*ep);
-  c->set_tokens(ctx.session.tokens);
-  const auto& path = ctx.inv.session;
-  Session* session = &ctx.session;
-  c->set_auto_refresh(true, [path, session](const client::Tokens& t) {
-    session->tokens = t;
-    if (auto st = save_session(path, *session); !st) {
-      std::cerr << error_line(st.error()) << "\n";
-    }
-  });
-  return c;
 }
 
 Outcome practice_create(Context& ctx) {
@@ -322,11 +217,11 @@ Outcome user_list(Context& ctx) {
     ctx.out << "no users\n";
     return {};
   }
-  ctx.out << std::left << std::setw(34) << "ID" << std::setw(12) << "ROLE" << std::setw(32) << "EMAIL" << "NAME\n";
+  Table table({{"ID", 34}, {"ROLE", 12}, {"EMAIL", 32}, {"NAME", 0}});
   for (const auto& u : users.as_array()) {
-    ctx.out << std::left << std::setw(34) << str(u, "id") << std::setw(12) << str(u, "role") << std::setw(32)
-            << str(u, "email") << str(u, "display_name") << "\n";
+    table.add({str(u, "id"), str(u, "role"), str(u, "email"), str(u, "display_name")});
   }
+  table.print(ctx.out);
   return {};
 }
 
@@ -362,10 +257,9 @@ Outcome care_team_list(Context& ctx) {
     ctx.out << "no therapists on this client's care team\n";
     return {};
   }
-  ctx.out << std::left << std::setw(34) << "THERAPIST" << "SINCE\n";
-  for (const auto& l : links.as_array()) {
-    ctx.out << std::left << std::setw(34) << str(l, "therapist_id") << format_ms(sub(l, "created_unix_ms")) << "\n";
-  }
+  Table table({{"THERAPIST", 34}, {"SINCE", 0}});
+  for (const auto& l : links.as_array()) table.add({str(l, "therapist_id"), format_ms(sub(l, "created_unix_ms"))});
+  table.print(ctx.out);
   return {};
 }
 
@@ -379,7 +273,6 @@ Error no_device() {
 
 Status save(Context& ctx) { return save_session(ctx.inv.session, ctx.session); }
 
-std::string path_part(std::string_view id) { return client::url_encode(id); }
 
 // Message text from --text (a literal, or "-" for stdin) or --text-file (a path, or "-").
 // One trailing newline is dropped (what `echo` and editors add).
@@ -452,15 +345,14 @@ Outcome device_list(Context& ctx) {
     ctx.out << "no devices\n";
     return {};
   }
-  ctx.out << std::left << "  " << std::setw(34) << "ID" << std::setw(26) << "NAME" << std::setw(20) << "CREATED"
-          << "STATE\n";
+  Table table({{"", 2}, {"ID", 34}, {"NAME", 26}, {"CREATED", 20}, {"STATE", 0}});
   for (const auto& d : devices.as_array()) {
     bool current = sub(d, "current").is_bool() && sub(d, "current").as_bool();
     std::int64_t revoked = int64_of(d, "revoked_unix_ms");
-    ctx.out << std::left << (current ? "* " : "  ") << std::setw(34) << str(d, "id") << std::setw(26)
-            << terminal_safe(str(d, "name"), "") << std::setw(20) << format_ms(sub(d, "created_unix_ms"))
-            << (revoked > 0 ? "revoked " + format_ms(revoked) : std::string("active")) << "\n";
+    table.add({current ? "*" : "", str(d, "id"), str(d, "name"), format_ms(sub(d, "created_unix_ms")),
+               revoked > 0 ? "revoked " + format_ms(revoked) : std::string("active")});
   }
+  table.print(ctx.out);
   return {};
 }
 
@@ -515,14 +407,14 @@ Outcome conversation_list(Context& ctx) {
     ctx.out << "no conversations\n";
     return {};
   }
-  ctx.out << std::left << std::setw(34) << "ID" << std::setw(34) << "CLIENT" << std::setw(34) << "THERAPIST"
-          << std::setw(7) << "LAST" << std::setw(7) << "READ" << "STATE\n";
+  Table table({{"ID", 34}, {"CLIENT", 34}, {"THERAPIST", 34}, {"LAST", 7}, {"READ", 7}, {"STATE", 0}});
   for (const auto& v : list.as_array()) {
     std::int64_t erased = int64_of(v, "erased_unix_ms");
-    ctx.out << std::left << std::setw(34) << str(v, "id") << std::setw(34) << str(v, "client_id") << std::setw(34)
-            << str(v, "therapist_id") << std::setw(7) << int64_of(v, "last_seq") << std::setw(7)
-            << int64_of(v, "read_seq") << (erased > 0 ? "erased " + format_ms(erased) : std::string("open")) << "\n";
+    table.add({str(v, "id"), str(v, "client_id"), str(v, "therapist_id"), std::to_string(int64_of(v, "last_seq")),
+               std::to_string(int64_of(v, "read_seq")),
+               erased > 0 ? "erased " + format_ms(erased) : std::string("open")});
   }
+  table.print(ctx.out);
   return {};
 }
 
@@ -693,7 +585,7 @@ Outcome messaging_hours_set(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
   json::value v = body;
-  auto r = (*c)->call_json("PUT", "/v1/therapists/" + path_part(o.at("therapist")) + "/messaging-hours", &v);
+  auto r = (*c)->put_json("/v1/therapists/" + path_part(o.at("therapist")) + "/messaging-hours", v);
   if (!r) return failed(r.error());
   if (ctx.inv.json) {
     print_json(ctx.out, *r);
@@ -757,7 +649,7 @@ Outcome messaging_policy_set(Context& ctx) {
   if (o.count("notice-period-minutes")) body["notice_period_minutes"] = std::stoll(o.at("notice-period-minutes"));
   if (o.count("retention-days")) body["retention_days"] = std::stoll(o.at("retention-days"));
   json::value v = body;
-  auto r = (*c)->call_json("PUT", "/v1/messaging/policy", &v);
+  auto r = (*c)->put_json("/v1/messaging/policy", v);
   if (!r) return failed(r.error());
   if (ctx.inv.json) {
     print_json(ctx.out, *r);
@@ -794,21 +686,22 @@ Outcome messaging_erasures(Context& ctx) {
     ctx.out << "no erasures\n";
     return {};
   }
-  ctx.out << std::left << std::setw(20) << "AT" << std::setw(11) << "KIND" << std::setw(34) << "CONVERSATION"
-          << std::setw(10) << "MESSAGES" << "REASON\n";
+  Table table({{"AT", 20}, {"KIND", 11}, {"CONVERSATION", 34}, {"MESSAGES", 10}, {"REASON", 0}});
   for (const auto& rec : records.as_array()) {
-    ctx.out << std::left << std::setw(20) << format_ms(sub(rec, "at_unix_ms")) << std::setw(11) << str(rec, "kind")
-            << std::setw(34) << (str(rec, "conversation_id").empty() ? "-" : str(rec, "conversation_id"))
-            << std::setw(10) << int64_of(rec, "messages_affected") << terminal_safe(str(rec, "reason"), "  ")
-            << "\n";
+    table.add({format_ms(sub(rec, "at_unix_ms")), str(rec, "kind"),
+               str(rec, "conversation_id").empty() ? "-" : str(rec, "conversation_id"),
+               std::to_string(int64_of(rec, "messages_affected")), str(rec, "reason")});
   }
+  table.print(ctx.out);
   return {};
 }
 
 // Opens the user's push socket and prints each JSON frame on its own line until
-// --count frames arrived, --seconds passed, or the server closed the socket. With a
+// --count pushes were shown, --seconds passed, or the server closed the socket. With a
 // device registered (and without --json), "message.new" frames are printed
 // decrypted instead, and the message cursors move as `message sync` would.
+// "reminder.due" frames are shown once per reminder (decoded without --json) and
+// acknowledged on the socket (ReminderWatch); repeats and ack answers are not counted.
 Outcome watch(Context& ctx) {
   const auto& o = ctx.inv.options;
   long long count = 0, seconds = 0;
@@ -831,10 +724,17 @@ Outcome watch(Context& ctx) {
   if (!ctx.inv.json) ctx.err << "watching pushes (Ctrl-C to stop)\n";
   auto until = seconds > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(seconds)
                            : std::chrono::steady_clock::time_point::max();
+  ReminderWatch reminders(ctx.out, ctx.err, ctx.inv.json);
   long long seen = 0;
   while ((count == 0 || seen < count) && std::chrono::steady_clock::now() < until) {
     auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
     if (frame) {
+      if (auto handled = reminders.handle(*frame)) {
+        ctx.out << std::flush;
+        if (!handled->reply.empty()) (*socket)->send_text(handled->reply);
+        if (handled->shown) ++seen;
+        continue;
+      }
       ++seen;
       auto parsed = client::push_frame_from_text(*frame);
       if (!messenger || !parsed || parsed->type != "message.new") {
@@ -939,6 +839,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = user_create(ctx);
   } else if (c == "user list") {
     result = user_list(ctx);
+  } else if (c == "user set-time-zone") {
+    result = user_set_time_zone(ctx);
   } else if (c == "care-team add") {
     result = care_team_add(ctx);
   } else if (c == "care-team list") {
@@ -971,6 +873,16 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = messaging_policy_show(ctx);
   } else if (c == "messaging erasures") {
     result = messaging_erasures(ctx);
+  } else if (c == "reminders list") {
+    result = reminders_list(ctx);
+  } else if (c == "reminders ack") {
+    result = reminders_ack(ctx);
+  } else if (c == "reminders policy show") {
+    result = reminders_policy_show(ctx);
+  } else if (c == "reminders policy set") {
+    result = reminders_policy_set(ctx);
+  } else if (c == "reminders preference") {
+    result = reminders_preference(ctx);
   } else {
     result = failed(invalid_argument("command", "unknown command '" + c + "'"), kUsage);
   }

@@ -228,6 +228,10 @@ Result<json::value> AllianceClient::post_json(std::string_view target, const jso
   return call_json("POST", target, &body, true);
 }
 
+Result<json::value> AllianceClient::put_json(std::string_view target, const json::value& body) {
+  return call_json("PUT", target, &body, true);
+}
+
 Result<json::value> AllianceClient::me() { return get_json("/v1/me"); }
 
 Result<Tokens> AllianceClient::token_call(std::string_view target, const json::value& body) {

@@ -68,6 +68,7 @@ class AllianceClient {
   // parsed body ({} for an empty body); other statuses -> error_from_response.
   Result<boost::json::value> get_json(std::string_view target);
   Result<boost::json::value> post_json(std::string_view target, const boost::json::value& body);
+  Result<boost::json::value> put_json(std::string_view target, const boost::json::value& body);
   // Any method; `bearer` false sends no Authorization header (e.g. /v1/practices).
   Result<boost::json::value> call_json(std::string_view method, std::string_view target,
                                        const boost::json::value* body, bool bearer = true);

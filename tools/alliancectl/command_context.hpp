@@ -1,0 +1,59 @@
+#pragma once
+// What every alliancectl command shares (commands.cpp, reminders_commands.cpp):
+// its exit code or error, the parsed command line and session, a logged-in
+// client, and small readers for the server's JSON. Internal to alliancectl.
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "alliance/client/alliance_client.hpp"
+#include "alliance/core/result.hpp"
+#include "cli.hpp"
+#include "session.hpp"
+
+namespace alliance::ctl {
+
+inline constexpr int kOk = 0;
+inline constexpr int kFailed = 1;
+inline constexpr int kUsage = 2;
+
+// What a command returns: an exit code, or the Error to print.
+struct Outcome {
+  int code = kOk;
+  std::optional<Error> error;
+};
+inline Outcome failed(Error e, int code = kFailed) { return Outcome{code, std::move(e)}; }
+
+// Everything a command needs to reach the gateway.
+struct Context {
+  const Invocation& inv;
+  std::ostream& out;
+  std::ostream& err;
+  Session session;
+  bool have_session = false;
+};
+
+// The gateway from --gateway/ALLIANCE_GATEWAY, else the session's; kInvalidArgument "gateway" if none.
+Result<client::Endpoint> endpoint(const Context& ctx);
+std::string gateway_text(const Context& ctx);
+// A client logged in from the session file, refreshing (and saving) tokens as needed.
+Result<std::unique_ptr<client::AllianceClient>> logged_in_client(Context& ctx);
+
+void print_json(std::ostream& out, const boost::json::value& v);
+// An id as one URL path segment.
+std::string path_part(std::string_view id);
+
+// Readers of the server's JSON that never fail: a missing or ill-typed field reads "" / null / 0.
+std::string str(const boost::json::value& v, std::string_view key);
+const boost::json::value& sub(const boost::json::value& v, std::string_view key);
+std::int64_t int64_of(const boost::json::value& v, std::string_view key);  // int64 as a string or a number
+
+// "2026-12-07 14:00Z" for Unix milliseconds (as a number or its JSON); "" for 0 or garbage.
+std::string format_ms(std::int64_t ms);
+std::string format_ms(const boost::json::value& v);
+
+}  // namespace alliance::ctl
