@@ -44,6 +44,8 @@ const std::vector<Route>& public_routes() {
        "alliance.identity.v1.SetArchiveKeyRequest", "alliance.identity.v1.ArchiveKeyResponse", true, 200},
       {"GET", "/v1/practice/archive-key", "identity", "alliance.identity.v1.Identity/GetArchiveKey",
        "alliance.identity.v1.GetArchiveKeyRequest", "alliance.identity.v1.ArchiveKeyResponse", true, 200},
+      {"PUT", "/v1/users/{user_id}/time-zone", "identity", "alliance.identity.v1.Identity/SetTimeZone",
+       "alliance.identity.v1.SetTimeZoneRequest", "alliance.identity.v1.SetTimeZoneResponse", true, 200},
       // scheduling
       {"POST", "/v1/appointment-types", "scheduling", "alliance.scheduling.v1.Scheduling/CreateAppointmentType",
        "alliance.scheduling.v1.CreateAppointmentTypeRequest", "alliance.scheduling.v1.CreateAppointmentTypeResponse", true, 201},

@@ -62,7 +62,8 @@ IdentityConfig load_identity_config(const Config& config) {
   s.login_backoff_after = static_cast<int>(config.integer("login_backoff_after", 5, 1, 1000));
   s.login_backoff_max = config.duration("login_backoff_max", 15min);
 
-  c.allowed_peers = config.list("allowed_peers", "gateway,messaging,scheduling,reminders");
+  // Only the peers that assert end users; services reach their methods by name (identity_rpc.cpp).
+  c.allowed_peers = config.list("allowed_peers", "gateway");
   c.log_level = config.log_level();
   auto ready = config.string("ready_file", "");
   if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");

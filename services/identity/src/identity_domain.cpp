@@ -1,5 +1,9 @@
 #include "identity_domain.hpp"
 
+#include <date/tz.h>
+
+#include <stdexcept>
+
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/crypto/encoding.hpp"
@@ -126,6 +130,39 @@ Status validate_archive_key(std::string_view agreement_public_key, std::string_v
   if (!agreement_public_key.empty() && agreement_public_key.size() != 32)
     return bad(field, "must be 32 bytes, or empty to remove the archive key");
   return {};
+}
+
+Status validate_time_zone(std::string_view name, std::string_view field) {
+  if (name.empty()) return {};
+  auto unknown = [&] {
+    std::string shown(name.substr(0, 64));
+    for (char& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f || c == '"')
+        c = '?';  // keep the message one printable line
+    return bad(field, "unknown time zone \"" + shown + "\"");
+  };
+  // IANA names are short ASCII paths; refuse anything else before the database
+  // (which reads files under its own directory by these names) sees it.
+  if (name.size() > 64 || name.front() == '/' || name.find("..") != std::string_view::npos) return unknown();
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
+              c == '_' || c == '-' || c == '+';
+    if (!ok) return unknown();
+  }
+  try {
+    date::locate_zone(name);
+  } catch (const std::runtime_error&) {
+    return unknown();
+  }
+  return {};
+}
+
+bool may_set_time_zone(std::string_view actor_id, std::string_view actor_practice_id, Role actor_role,
+                       const User& target) {
+  if (target.id == actor_id) return true;
+  if (target.practice_id != actor_practice_id) return false;
+  if (actor_role == Role::kAdmin) return true;
+  return actor_role == Role::kFrontDesk && target.role == Role::kClient;
 }
 
 std::string login_account_key(std::string_view practice_slug, std::string_view email) {

@@ -33,6 +33,7 @@ struct User {
   std::string display_name;
   Role role = Role::kClient;
   std::int64_t created_unix_ms = 0;
+  std::string time_zone;  // IANA name the user reads times in; "" = not set
 };
 
 struct CareTeamLink {
@@ -97,6 +98,15 @@ Status validate_device_keys(std::string_view signing_public_key, std::string_vie
 // 32 bytes, or empty (no key).
 Status validate_archive_key(std::string_view agreement_public_key,
                             std::string_view field = "agreement_public_key");
+// An IANA zone name the OS time-zone database knows ("Europe/Berlin"), or "" (no
+// zone). Otherwise `<field>: unknown time zone "<name>"`. The first call loads the
+// database (tens of milliseconds); later calls only read it, from any thread.
+Status validate_time_zone(std::string_view name, std::string_view field = "time_zone");
+
+// Who may set a user's time zone: the user; front desk and admins for a client of
+// their own practice; admins for anyone in it.
+bool may_set_time_zone(std::string_view actor_id, std::string_view actor_practice_id, Role actor_role,
+                       const User& target);
 
 // ASCII lower case (emails and slugs are compared in this form).
 std::string ascii_lower(std::string_view s);

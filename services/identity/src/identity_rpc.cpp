@@ -8,6 +8,7 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
                            std::set<std::string, std::less<>> allowed_peers) {
   using S = IdentityService;
   net::MethodTable<S> t(server, service, std::string(kMethodPrefix), std::move(allowed_peers));
+  // What end users do, through the peers that call on their behalf (the gateway).
   t.add("CreatePractice", &S::create_practice);
   t.add("Login", &S::login);
   t.add("Refresh", &S::refresh);
@@ -15,18 +16,24 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("GetMe", &S::get_me);
   t.add("CreateUser", &S::create_user);
   t.add("ListUsers", &S::list_users);
+  t.add("SetTimeZone", &S::set_time_zone);
   t.add("AddCareTeamMember", &S::add_care_team_member);
   t.add("ListCareTeam", &S::list_care_team);
-  t.add("GetVerificationKeys", &S::get_verification_keys);
-  t.add("ListRevokedSessions", &S::list_revoked_sessions);
-  t.add("LookupUsers", &S::lookup_users);
-  t.add("CheckCareTeam", &S::check_care_team);
   t.add("RegisterDevice", &S::register_device);
   t.add("ListDevices", &S::list_devices);
   t.add("RevokeDevice", &S::revoke_device);
   t.add("SetArchiveKey", &S::set_archive_key);
   t.add("GetArchiveKey", &S::get_archive_key);
-  t.add("ListActiveDevices", &S::list_active_devices);
+
+  // What services ask as themselves, each only by the peers that need it.
+  // The gateway verifies tokens locally and drops revoked sessions' sockets.
+  t.add("GetVerificationKeys", &S::get_verification_keys, net::PeerSet{"gateway"});
+  t.add("ListRevokedSessions", &S::list_revoked_sessions, net::PeerSet{"gateway"});
+  // Access checks (messaging, scheduling); names and time zones for reminders' texts.
+  t.add("LookupUsers", &S::lookup_users, net::PeerSet{"messaging", "scheduling", "reminders"});
+  t.add("CheckCareTeam", &S::check_care_team, net::PeerSet{"messaging", "scheduling"});
+  // The device directory end-to-end encryption wraps message keys for.
+  t.add("ListActiveDevices", &S::list_active_devices, net::PeerSet{"messaging"});
 }
 
 }  // namespace alliance::identity

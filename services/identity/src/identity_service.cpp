@@ -53,6 +53,7 @@ void fill(pb::User& out, const User& u) {
   out.set_display_name(u.display_name);
   out.set_role(std::string(role_name(u.role)));
   out.set_created_unix_ms(u.created_unix_ms);
+  out.set_time_zone(u.time_zone);
 }
 
 void fill(pb::Practice& out, const Practice& p) {
@@ -116,6 +117,8 @@ IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asi
   options_.operator_token.clear();
   // Same parameters as real hashes, so an unknown user costs what a known one does.
   dummy_hash_ = crypto::hash_password(random_bytes(16), scrypt_params(options_.scrypt_log2_n));
+  // Loads the time-zone database now rather than inside the first SetTimeZone.
+  if (!validate_time_zone("UTC")) throw std::runtime_error("the time-zone database has no UTC zone");
 }
 
 asio::awaitable<Result<std::string>> IdentityService::hash_password(std::string password) {
@@ -325,6 +328,29 @@ asio::awaitable<Result<pb::ListUsersResponse>> IdentityService::list_users(const
   co_return resp;
 }
 
+asio::awaitable<Result<pb::SetTimeZoneResponse>> IdentityService::set_time_zone(const pb::SetTimeZoneRequest& req,
+                                                                                const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (auto s = validate_time_zone(req.time_zone(), "time_zone"); !s) co_return s.error();
+  const std::string target_id =
+      req.user_id().empty() || req.user_id() == "me" ? caller->user_id : req.user_id();
+  // Someone the caller may not change is indistinguishable from no one.
+  const Error hidden = not_found("user_id", "user_id: no such user");
+  if (target_id.size() > 64) co_return hidden;
+  auto target = co_await store_.find_user(target_id);
+  if (!target) co_return target.error();
+  if (!*target || !may_set_time_zone(caller->user_id, caller->practice_id, *caller->role, **target))
+    co_return hidden;
+  auto saved = co_await store_.set_time_zone(target_id, req.time_zone());
+  if (!saved) co_return saved.error();
+  if (!*saved) co_return hidden;
+  log::info("time zone set", {{"user_id", target_id}, {"by", caller->user_id}});
+  pb::SetTimeZoneResponse resp;
+  fill(*resp.mutable_user(), **saved);
+  co_return resp;
+}
+
 asio::awaitable<Result<pb::AddCareTeamMemberResponse>> IdentityService::add_care_team_member(
     const pb::AddCareTeamMemberRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
@@ -510,17 +536,19 @@ asio::awaitable<Result<pb::LookupUsersResponse>> IdentityService::lookup_users(c
                                                                                const Ctx& ctx) {
   if (auto s = require_internal(ctx); !s) co_return s.error();
   if (req.user_ids_size() > 100) co_return invalid_argument("user_ids", "user_ids: at most 100");
+  std::vector<std::string> ids(req.user_ids().begin(), req.user_ids().end());
+  auto found = co_await store_.lookup_users(std::move(ids));
+  if (!found) co_return found.error();
   pb::LookupUsersResponse resp;
-  for (const auto& id : req.user_ids()) {
-    if (id.empty()) continue;
-    auto user = co_await store_.find_user(id);
-    if (!user) co_return user.error();
-    if (!*user) continue;
+  for (const auto& u : found->users) {
     auto* out = resp.add_users();
-    out->set_id((*user)->id);
-    out->set_practice_id((*user)->practice_id);
-    out->set_role(std::string(role_name((*user)->role)));
+    out->set_id(u.id);
+    out->set_practice_id(u.practice_id);
+    out->set_role(std::string(role_name(u.role)));
+    out->set_display_name(u.display_name);
+    out->set_time_zone(u.time_zone);
   }
+  for (const auto& p : found->practices) fill(*resp.add_practices(), p);
   co_return resp;
 }
 

@@ -58,6 +58,9 @@ class IdentityService {
   asio::awaitable<Result<pb::GetMeResponse>> get_me(const pb::GetMeRequest&, const Ctx&);
   asio::awaitable<Result<pb::CreateUserResponse>> create_user(const pb::CreateUserRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListUsersResponse>> list_users(const pb::ListUsersRequest&, const Ctx&);
+  // A user's IANA time zone ("" clears it): their own ("me"), a client's by the
+  // front desk or an admin of the practice, anyone's in it by an admin.
+  asio::awaitable<Result<pb::SetTimeZoneResponse>> set_time_zone(const pb::SetTimeZoneRequest&, const Ctx&);
   asio::awaitable<Result<pb::AddCareTeamMemberResponse>> add_care_team_member(
       const pb::AddCareTeamMemberRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListCareTeamResponse>> list_care_team(const pb::ListCareTeamRequest&,
@@ -75,7 +78,8 @@ class IdentityService {
       const pb::GetVerificationKeysRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListRevokedSessionsResponse>> list_revoked_sessions(
       const pb::ListRevokedSessionsRequest&, const Ctx&);
-  // Practice and role of up to 100 users (unknown ids left out), for scheduling's access checks.
+  // Practice, role, name and time zone of up to 100 users (unknown ids left out) and
+  // their practices, for services' access checks and the words they show users.
   asio::awaitable<Result<pb::LookupUsersResponse>> lookup_users(const pb::LookupUsersRequest&, const Ctx&);
   // Whether client_id has therapist_id on their care team.
   asio::awaitable<Result<pb::CheckCareTeamResponse>> check_care_team(const pb::CheckCareTeamRequest&,

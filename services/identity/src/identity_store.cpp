@@ -1,6 +1,7 @@
 #include "identity_store.hpp"
 
 #include <algorithm>
+#include <utility>
 
 // Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
 // non-trivial captures built inside a co_await expression (freed twice).
@@ -77,6 +78,34 @@ ALTER TABLE practices ADD COLUMN archive_key BLOB;
 ALTER TABLE practices ADD COLUMN archive_key_set_unix_ms INTEGER;
 )sql";
 
+// Each user's IANA time zone ('' = not set).
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Runs `sql` with `args` bound to ?1..?N; the first row mapped by `read`, if any.
+template <class Read, class... Args>
+auto query_one(Connection& c, std::string_view sql, Read read, const Args&... args)
+    -> std::optional<decltype(read(std::declval<const Statement&>()))> {
+  auto& st = c.prepare(sql);
+  st.bind_all(args...);
+  if (!st.step()) return std::nullopt;
+  auto row = read(st);
+  st.reset();
+  return row;
+}
+
+// The same, every row.
+template <class Read, class... Args>
+auto query_all(Connection& c, std::string_view sql, Read read, const Args&... args)
+    -> std::vector<decltype(read(std::declval<const Statement&>()))> {
+  std::vector<decltype(read(std::declval<const Statement&>()))> rows;
+  auto& st = c.prepare(sql);
+  st.bind_all(args...);
+  while (st.step()) rows.push_back(read(st));
+  return rows;
+}
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -106,19 +135,11 @@ Device read_device(const Statement& st) {
 }
 
 std::optional<Device> device_by_id(Connection& c, const std::string& device_id, std::int64_t now) {
-  auto& st = c.prepare(DEVICE_SELECT "WHERE d.id = ?2");
-  st.bind(1, now);
-  st.bind(2, std::string_view(device_id));
-  if (!st.step()) return std::nullopt;
-  return read_device(st);
+  return query_one(c, DEVICE_SELECT "WHERE d.id = ?2", read_device, now, device_id);
 }
 
 std::optional<Device> device_of_session(Connection& c, const std::string& session_id, std::int64_t now) {
-  auto& st = c.prepare(DEVICE_SELECT "WHERE d.session_id = ?2");
-  st.bind(1, now);
-  st.bind(2, std::string_view(session_id));
-  if (!st.step()) return std::nullopt;
-  return read_device(st);
+  return query_one(c, DEVICE_SELECT "WHERE d.session_id = ?2", read_device, now, session_id);
 }
 
 std::optional<ArchiveKey> archive_key_of(Connection& c, const std::string& practice_id) {
@@ -130,28 +151,37 @@ std::optional<ArchiveKey> archive_key_of(Connection& c, const std::string& pract
   return ArchiveKey{practice_id, st.column_blob(0), st.column_int(1)};
 }
 
-User read_user(const Statement& st, int first = 0) {
+// A user row, in the order read_user maps (table alias u). Append FROM/WHERE.
+#define USER_SELECT \
+  "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.time_zone "
+
+User read_user(const Statement& st) {
   User u;
-  u.id = st.column_text(first + 0);
-  u.practice_id = st.column_text(first + 1);
-  u.email = st.column_text(first + 2);
-  u.display_name = st.column_text(first + 3);
-  u.role = parse_role(st.column_text(first + 4)).value_or(Role::kClient);
-  u.created_unix_ms = st.column_int(first + 5);
+  u.id = st.column_text(0);
+  u.practice_id = st.column_text(1);
+  u.email = st.column_text(2);
+  u.display_name = st.column_text(3);
+  u.role = parse_role(st.column_text(4)).value_or(Role::kClient);
+  u.created_unix_ms = st.column_int(5);
+  u.time_zone = st.column_text(6);
   return u;
+}
+
+Practice read_practice(const Statement& st) {
+  return Practice{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+}
+
+std::optional<Practice> practice_in(Connection& c, const std::string& practice_id) {
+  return query_one(c, "SELECT id, name, slug, created_unix_ms FROM practices WHERE id = ?1", read_practice,
+                   practice_id);
 }
 
 void insert_user(Connection& c, const User& u, const std::string& password_hash) {
   auto& st = c.prepare(
-      "INSERT INTO users (id, practice_id, email, display_name, role, password_hash, created_unix_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  st.bind(1, std::string_view(u.id));
-  st.bind(2, std::string_view(u.practice_id));
-  st.bind(3, std::string_view(u.email));
-  st.bind(4, std::string_view(u.display_name));
-  st.bind(5, role_name(u.role));
-  st.bind(6, std::string_view(password_hash));
-  st.bind(7, static_cast<std::int64_t>(u.created_unix_ms));
+      "INSERT INTO users (id, practice_id, email, display_name, role, password_hash, created_unix_ms, "
+      "time_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  st.bind_all(u.id, u.practice_id, u.email, u.display_name, role_name(u.role), password_hash, u.created_unix_ms,
+              u.time_zone);
   st.step();
 }
 
@@ -163,12 +193,7 @@ bool email_taken(Connection& c, const std::string& practice_id, const std::strin
 }
 
 std::optional<User> user_in(Connection& c, const std::string& user_id) {
-  auto& st = c.prepare(
-      "SELECT id, practice_id, email, display_name, role, created_unix_ms "
-      "FROM users WHERE id = ?1");
-  st.bind(1, std::string_view(user_id));
-  if (!st.step()) return std::nullopt;
-  return read_user(st);
+  return query_one(c, USER_SELECT "FROM users u WHERE u.id = ?1", read_user, user_id);
 }
 
 Error refresh_invalid() {
@@ -180,7 +205,8 @@ Error refresh_invalid() {
 Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+                        store::Migration{3, kSchemaV3}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -222,14 +248,11 @@ asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(st
                                                                               std::string email) {
   auto job = [slug = std::move(slug),
               email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
-    auto& st = c.prepare(
-        "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.password_hash "
-        "FROM users u JOIN practices p ON p.id = u.practice_id WHERE p.slug = ?1 AND u.email = ?2");
-    st.bind(1, std::string_view(slug));
-    st.bind(2, std::string_view(email));
-    if (!st.step()) return std::optional<LoginRecord>();
-    LoginRecord r{read_user(st), st.column_text(6)};
-    return std::optional<LoginRecord>(std::move(r));
+    auto read_login = [](const Statement& st) { return LoginRecord{read_user(st), st.column_text(7)}; };
+    return query_one(c,
+                     USER_SELECT ", u.password_hash FROM users u JOIN practices p ON p.id = u.practice_id "
+                                 "WHERE p.slug = ?1 AND u.email = ?2",
+                     read_login, slug, email);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -243,11 +266,7 @@ asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::strin
 
 asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(std::string practice_id) {
   auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
-    auto& st = c.prepare("SELECT id, name, slug, created_unix_ms FROM practices WHERE id = ?1");
-    st.bind(1, std::string_view(practice_id));
-    if (!st.step()) return std::optional<Practice>();
-    Practice p{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
-    return std::optional<Practice>(std::move(p));
+    return practice_in(c, practice_id);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -255,19 +274,46 @@ asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(st
 asio::awaitable<Result<std::vector<User>>> IdentityStore::list_users(std::string practice_id,
                                                                      std::optional<Role> role) {
   auto job = [practice_id = std::move(practice_id), role](Connection& c) -> Result<std::vector<User>> {
-    std::vector<User> out;
-    auto& st = c.prepare(
-        "SELECT id, practice_id, email, display_name, role, created_unix_ms FROM users "
-        "WHERE practice_id = ?1 AND (?2 IS NULL OR role = ?2) ORDER BY created_unix_ms, id");
-    st.bind(1, std::string_view(practice_id));
-    if (role)
-      st.bind(2, role_name(*role));
-    else
-      st.bind_null(2);
-    while (st.step()) out.push_back(read_user(st));
+    std::optional<std::string_view> role_filter;
+    if (role) role_filter = role_name(*role);
+    return query_all(c,
+                     USER_SELECT "FROM users u WHERE u.practice_id = ?1 AND (?2 IS NULL OR u.role = ?2) "
+                                 "ORDER BY u.created_unix_ms, u.id",
+                     read_user, practice_id, role_filter);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<UserDirectory>> IdentityStore::lookup_users(std::vector<std::string> user_ids) {
+  auto job = [user_ids = std::move(user_ids)](Connection& c) -> Result<UserDirectory> {
+    UserDirectory out;
+    for (const auto& id : user_ids) {
+      if (id.empty()) continue;
+      auto user = user_in(c, id);
+      if (!user) continue;
+      const bool known = std::any_of(out.practices.begin(), out.practices.end(),
+                                     [&](const Practice& p) { return p.id == user->practice_id; });
+      if (!known) {
+        if (auto practice = practice_in(c, user->practice_id)) out.practices.push_back(std::move(*practice));
+      }
+      out.users.push_back(std::move(*user));
+    }
     return out;
   };
   co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<User>>> IdentityStore::set_time_zone(std::string user_id,
+                                                                          std::string time_zone) {
+  auto job = [user_id = std::move(user_id),
+              time_zone = std::move(time_zone)](Connection& c) -> Result<std::optional<User>> {
+    auto& st = c.prepare("UPDATE users SET time_zone = ?2 WHERE id = ?1");
+    st.bind_all(user_id, time_zone);
+    st.step();
+    if (c.changes() == 0) return std::optional<User>();
+    return user_in(c, user_id);
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Status> IdentityStore::add_care_team_link(std::string practice_id, CareTeamLink link) {

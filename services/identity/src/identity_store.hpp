@@ -58,6 +58,13 @@ struct ActiveDevices {
   std::string session_device_id;          // "" if none (or not active)
 };
 
+// The answer to LookupUsers: the users found (in the order asked, unknown ids left
+// out) and the practice of each, once each.
+struct UserDirectory {
+  std::vector<User> users;
+  std::vector<Practice> practices;
+};
+
 // At most this many revoked devices are listed (most recently revoked first).
 inline constexpr std::size_t kMaxListedRevokedDevices = 50;
 
@@ -76,6 +83,11 @@ class IdentityStore {
   asio::awaitable<Result<std::optional<User>>> find_user(std::string user_id);
   asio::awaitable<Result<std::optional<Practice>>> find_practice(std::string practice_id);
   asio::awaitable<Result<std::vector<User>>> list_users(std::string practice_id, std::optional<Role> role);
+  // One read for all of `user_ids` (empty and unknown ids left out).
+  asio::awaitable<Result<UserDirectory>> lookup_users(std::vector<std::string> user_ids);
+  // Sets the user's time zone ("" clears it; validated by the caller) and answers the
+  // user as now stored; std::nullopt when there is no such user.
+  asio::awaitable<Result<std::optional<User>>> set_time_zone(std::string user_id, std::string time_zone);
 
   // The client must be a client and the therapist a therapist of `practice_id`
   // (otherwise kNotFound naming client_id / therapist_id); a duplicate link -> kAlreadyExists.

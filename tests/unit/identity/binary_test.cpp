@@ -1,6 +1,6 @@
 // The real alliance-identity binary: a bad config value stops it with a message that
-// names the key; a good config serves RPC on the port its ready file reports, to
-// allowed peers only.
+// names the key; a good config serves RPC on the port its ready file reports, each
+// method to its peers only.
 #include <gtest/gtest.h>
 
 #include "alliance/core/asio.hpp"
@@ -130,12 +130,16 @@ TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
   ASSERT_FALSE(from_messaging.ok());
   EXPECT_EQ(from_messaging.error().code, Code::kPermissionDenied);
 
-  // The device directory's internal method is served (its own validation answers).
-  auto devices = call("gateway", "ListActiveDevices", pb::ListActiveDevicesRequest{},
+  // The device directory is messaging's: served to it (its own validation answers),
+  // refused to the gateway although the gateway may call the user-facing methods.
+  auto devices = call("messaging", "ListActiveDevices", pb::ListActiveDevicesRequest{},
                       pb::ListActiveDevicesResponse{});
   ASSERT_FALSE(devices.ok());
   EXPECT_EQ(devices.error().code, Code::kInvalidArgument) << devices.error().message;
   EXPECT_EQ(devices.error().field, "practice_id");
+  devices = call("gateway", "ListActiveDevices", pb::ListActiveDevicesRequest{}, pb::ListActiveDevicesResponse{});
+  ASSERT_FALSE(devices.ok());
+  EXPECT_EQ(devices.error().code, Code::kPermissionDenied) << devices.error().message;
 
   p.terminate();
   EXPECT_EQ(p.exit_code(), 0) << p.log();

@@ -85,6 +85,43 @@ TEST(IdentityDomain, AccountKeyIgnoresEmailCaseAndSeparatesPractices) {
   EXPECT_NE(a, login_account_key("other", "ada@example.org"));
 }
 
+TEST(IdentityDomain, TimeZoneMustBeKnownToTheDatabaseOrEmpty) {
+  for (auto name : {"America/New_York", "Europe/Berlin", "UTC", "Etc/GMT+5", "America/Argentina/Buenos_Aires", ""})
+    EXPECT_TRUE(validate_time_zone(name).ok()) << name;
+  auto mars = validate_time_zone("Mars/Base");
+  expect_invalid(mars, "time_zone");
+  EXPECT_EQ(mars.error().message, "time_zone: unknown time zone \"Mars/Base\"");
+  // Names are case-sensitive, and nothing but a short name reaches the database.
+  expect_invalid(validate_time_zone("america/new_york"), "time_zone");
+  expect_invalid(validate_time_zone("../../../etc/passwd"), "time_zone");
+  expect_invalid(validate_time_zone("/usr/share/zoneinfo/UTC"), "time_zone");
+  expect_invalid(validate_time_zone("America/New York"), "time_zone");
+  expect_invalid(validate_time_zone(std::string(65, 'A')), "time_zone");
+  auto odd = validate_time_zone("Bad\n\"Zone\"");
+  expect_invalid(odd, "time_zone");
+  EXPECT_EQ(odd.error().message, "time_zone: unknown time zone \"Bad??Zone?\"");  // one printable line
+}
+
+TEST(IdentityDomain, WhoMaySetWhoseTimeZone) {
+  const User client{"c1", "p1", "c@x", "C", Role::kClient, 0, ""};
+  const User therapist{"t1", "p1", "t@x", "T", Role::kTherapist, 0, ""};
+  const User elsewhere{"c2", "p2", "c2@x", "C2", Role::kClient, 0, ""};
+  // Everyone sets their own.
+  EXPECT_TRUE(may_set_time_zone("c1", "p1", Role::kClient, client));
+  EXPECT_TRUE(may_set_time_zone("t1", "p1", Role::kTherapist, therapist));
+  // Front desk: clients of the practice only.
+  EXPECT_TRUE(may_set_time_zone("f1", "p1", Role::kFrontDesk, client));
+  EXPECT_FALSE(may_set_time_zone("f1", "p1", Role::kFrontDesk, therapist));
+  EXPECT_FALSE(may_set_time_zone("f1", "p1", Role::kFrontDesk, elsewhere));
+  // Admin: anyone in the practice.
+  EXPECT_TRUE(may_set_time_zone("a1", "p1", Role::kAdmin, client));
+  EXPECT_TRUE(may_set_time_zone("a1", "p1", Role::kAdmin, therapist));
+  EXPECT_FALSE(may_set_time_zone("a1", "p1", Role::kAdmin, elsewhere));
+  // Nobody else.
+  EXPECT_FALSE(may_set_time_zone("t1", "p1", Role::kTherapist, client));
+  EXPECT_FALSE(may_set_time_zone("c3", "p1", Role::kClient, client));
+}
+
 TEST(LoginThrottleRule, LockDoublesFromOneSecondUpToTheMaximum) {
   using std::chrono::milliseconds;
   const milliseconds max(15 * 60 * 1000);

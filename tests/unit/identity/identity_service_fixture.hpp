@@ -83,7 +83,12 @@ class IdentityServiceTest : public ::testing::Test {
           done = true;
         });
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(50ms);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      // A client or store torn down (rebuild()) may have released io_'s last work,
+      // which stops it; a stopped io_context runs nothing until restarted.
+      if (io_.stopped()) io_.restart();
+      io_.run_one_for(50ms);
+    }
     if (ep) std::rethrow_exception(ep);
     if (!done) throw std::runtime_error("operation did not finish within 10 s");
     return std::move(*out);

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "alliance/net/rpc_client.hpp"
+#include "alliance/net/rpc_methods.hpp"
 #include "alliance/net/rpc_server.hpp"
 #include "alliance/net/tls.hpp"
 #include "alliance/push/v1/push.pb.h"
@@ -462,6 +463,66 @@ TEST_F(RpcTest, ClientReconnectsAfterServerRestart) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->text(), "again|gateway|u-42");
   EXPECT_TRUE(client->connected());
+}
+
+// A service class registered through MethodTable: one method for the table's own
+// peers (those calling for end users), one for named services only.
+class TableService {
+ public:
+  asio::awaitable<Result<Notice>> for_users(const Notice& req, const CallContext& ctx) {
+    Notice resp;
+    resp.set_text("users:" + req.text() + "|" + ctx.peer_name + "|" + ctx.caller.user_id());
+    co_return resp;
+  }
+  asio::awaitable<Result<Notice>> for_services(const Notice& req, const CallContext& ctx) {
+    Notice resp;
+    resp.set_text("services:" + req.text() + "|" + ctx.peer_name);
+    co_return resp;
+  }
+};
+
+TEST_F(RpcTest, MethodTableAnswersEachMethodsPeersAndRefusesTheRest) {
+  TableService service;
+  RpcServer::Options opts;
+  opts.service_name = "identity";
+  RpcServer table_server(ioc_.get_executor(), server_tls_, opts);
+  MethodTable<TableService> table(table_server, service, "alliance.test.v1.Table/", PeerSet{"gateway"});
+  table.add("ForUsers", &TableService::for_users);
+  table.add("ForServices", &TableService::for_services, PeerSet{"messaging", "scheduling"});
+  port_ = table_server.listen();
+  ASSERT_NE(port_, 0);
+
+  auto messaging_tls = client_context("messaging");
+  auto reminders_tls = client_context("reminders");
+  auto gateway = make_client(client_tls_);
+  auto messaging = make_client(messaging_tls);
+  auto reminders = make_client(reminders_tls);
+  constexpr std::string_view kForUsers = "alliance.test.v1.Table/ForUsers";
+  constexpr std::string_view kForServices = "alliance.test.v1.Table/ForServices";
+  auto expect_refused = [](const Result<Notice>& r, const char* what) {
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.error().code, Code::kPermissionDenied) << what;
+    EXPECT_EQ(r.error().message, "this peer may not call this method") << what;
+  };
+
+  // add(name, method): the table's peers only.
+  auto r = echo(*gateway, "a", 2s, kForUsers);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->text(), "users:a|gateway|u-42");
+  expect_refused(echo(*messaging, "b", 2s, kForUsers), "messaging -> ForUsers");
+  expect_refused(echo(*reminders, "c", 2s, kForUsers), "reminders -> ForUsers");
+
+  // add(name, method, peers): those peers only, not the table's.
+  r = echo(*messaging, "d", 2s, kForServices);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->text(), "services:d|messaging");
+  expect_refused(echo(*gateway, "e", 2s, kForServices), "gateway -> ForServices");
+  expect_refused(echo(*reminders, "f", 2s, kForServices), "reminders -> ForServices");
+  EXPECT_TRUE(logs_contain("rpc refused: peer not allowed"));
+  EXPECT_TRUE(logs_contain("alliance.test.v1.Table/ForServices"));
+
+  table_server.stop();
+  EXPECT_TRUE(run_until([&] { return table_server.open_connections() == 0; }));
 }
 
 TEST(TlsFiles, MissingFileThrowsNamingTheFile) {
