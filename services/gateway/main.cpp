@@ -20,6 +20,7 @@ int main(int argc, char** argv) try {
   auto identity_at = config.host_port("identity", "127.0.0.1:7101");
   auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
   auto messaging_at = config.host_port("messaging", "127.0.0.1:7102");
+  auto reminders_at = config.host_port("reminders", "127.0.0.1:7104");
   auto redis_at = config.host_port("redis", "127.0.0.1:6379");
   net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
   auto public_cert = config.file("tls_cert");
@@ -41,6 +42,7 @@ int main(int argc, char** argv) try {
   auto identity_name = config.string("identity_name", "identity");
   auto scheduling_name = config.string("scheduling_name", "scheduling");
   auto messaging_name = config.string("messaging_name", "messaging");
+  auto reminders_name = config.string("reminders_name", "reminders");
   config.reject_unknown();
 
   asio::io_context io(1);
@@ -52,9 +54,11 @@ int main(int argc, char** argv) try {
   net::RpcClient scheduling(io.get_executor(), rpc_tls,
                             {scheduling_at.host, scheduling_at.port, scheduling_name});
   net::RpcClient messaging(io.get_executor(), rpc_tls, {messaging_at.host, messaging_at.port, messaging_name});
+  net::RpcClient reminders(io.get_executor(), rpc_tls, {reminders_at.host, reminders_at.port, reminders_name});
   redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
   gateway::Gateway gw(io.get_executor(), options,
-                      {{"identity", &identity}, {"scheduling", &scheduling}, {"messaging", &messaging}}, redis);
+                      {{"identity", &identity}, {"scheduling", &scheduling}, {"messaging", &messaging},
+                       {"reminders", &reminders}}, redis);
   redis::Subscriber subscriber(
       io.get_executor(), redis::parse_options(redis_at),
       [&gw](std::string_view channel, std::string_view payload) { gw.hub().on_message(channel, payload); },

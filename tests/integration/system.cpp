@@ -55,7 +55,41 @@ System::System(SystemOptions options) {
       static_cast<std::uint16_t>(wait_for_ready_file(scheduling_ready, 20s, &*scheduling_).at("rpc_port"));
   messaging_flags_ = options.messaging_flags;
   start_messaging(0);
+  for (auto& flags : options.reminders) reminders_.push_back(RemindersInstance{flags, std::nullopt, 0, 0});
+  for (std::size_t i = 0; i < reminders_.size(); ++i) start_reminders(i);
+  gateway_reminders_ = options.gateway_reminders;
   start_gateway();
+}
+
+void System::start_reminders(std::size_t i) {
+  const auto& certs = dev_certs();
+  auto& r = reminders_.at(i);
+  ++r.starts;
+  const std::string name = "reminders" + std::to_string(i) + "-" + std::to_string(r.starts);
+  auto ready = dir_.path() / (name + ".ready");
+  std::vector<std::string> args = {
+      "--listen", "127.0.0.1:" + std::to_string(r.port), "--tls_ca", certs.ca().string(), "--tls_cert",
+      certs.cert("reminders").string(), "--tls_key", certs.key("reminders").string(), "--database",
+      reminders_database().string(), "--redis", redis_.host_port(), "--identity",
+      "127.0.0.1:" + std::to_string(identity_port_), "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
+      "--instance", "reminders-" + std::to_string(i), "--ready_file", ready.string()};
+  for (const auto& [k, v] : r.flags) {
+    args.push_back("--" + k);
+    args.push_back(v);
+  }
+  r.process = Process::start(Process::Options{binary("services/reminders/alliance-reminders"), args, {},
+                                              dir_.path() / (name + ".log"), {}});
+  r.port = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*r.process).at("rpc_port"));
+}
+
+void System::kill_reminders(std::size_t i) {
+  auto& r = reminders_.at(i);
+  if (r.process) r.process->kill9();
+}
+
+void System::stop_reminders(std::size_t i) {
+  auto& r = reminders_.at(i);
+  if (r.process && r.process->running()) r.process->terminate();
 }
 
 void System::start_messaging(std::uint16_t port) {
@@ -89,6 +123,8 @@ void System::restart_messaging() {
 
 System::~System() {
   for (auto& g : gateways_) g.terminate();
+  for (auto& r : reminders_)
+    if (r.process) r.process->terminate();
   if (messaging_) messaging_->terminate();
   if (scheduling_) scheduling_->terminate();
   if (identity_) identity_->terminate();
@@ -108,6 +144,8 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
       "--identity", "127.0.0.1:" + std::to_string(identity_port_),
       "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
       "--messaging", "127.0.0.1:" + std::to_string(messaging_port_), "--redis", redis_.host_port(),
+      "--reminders",
+      "127.0.0.1:" + std::to_string(reminders_.empty() ? 1 : reminders_.at(gateway_reminders_).port),
       "--ready_file", ready.string()};
   for (auto& [k, v] : flags.flags) {
     args.push_back("--" + k);

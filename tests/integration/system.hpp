@@ -1,6 +1,6 @@
 #pragma once
 // The whole Alliance system started for a test: a real redis-server, the real
-// alliance-identity, alliance-messaging, alliance-scheduling and alliance-gateway binaries as separate processes on free
+// alliance-identity, alliance-messaging, alliance-scheduling, alliance-reminders and alliance-gateway binaries as separate processes on free
 // loopback ports, with development certificates and real TLS. Blocking; use
 // from the test's main thread.
 #include <filesystem>
@@ -26,6 +26,11 @@ struct SystemOptions {
   std::map<std::string, std::string> scheduling_flags;
   // Extra --key value flags for alliance-messaging (e.g. {"send_rate_per_minute", "0"}).
   std::map<std::string, std::string> messaging_flags;
+  // One alliance-reminders process per entry (sharing one database), each with its
+  // extra --key value flags; the gateway talks to the first one unless
+  // gateway_reminders says otherwise.
+  std::vector<std::map<std::string, std::string>> reminders = {{}};
+  std::size_t gateway_reminders = 0;
 };
 
 class System {
@@ -43,6 +48,12 @@ class System {
   Process& identity() { return *identity_; }
   Process& scheduling() { return *scheduling_; }
   Process& messaging() { return *messaging_; }
+  Process& reminders(std::size_t i = 0) { return *reminders_.at(i).process; }
+  // SIGKILL of reminders instance i; stop (SIGTERM) and start again on the same port.
+  void kill_reminders(std::size_t i = 0);
+  void stop_reminders(std::size_t i = 0);
+  void start_reminders(std::size_t i = 0);
+  const std::filesystem::path reminders_database() const { return dir_.path() / "reminders.db"; }
   // SIGKILL of the messaging process (no chance to flush anything), and a start of
   // a new one on the same port and database; returns once it is ready.
   void kill_messaging();
@@ -75,6 +86,14 @@ class System {
   std::uint16_t messaging_port_ = 0;
   std::map<std::string, std::string> messaging_flags_;
   int messaging_starts_ = 0;
+  struct RemindersInstance {
+    std::map<std::string, std::string> flags;
+    std::optional<Process> process;
+    std::uint16_t port = 0;
+    int starts = 0;
+  };
+  std::vector<RemindersInstance> reminders_;
+  std::size_t gateway_reminders_ = 0;
   std::vector<Process> gateways_;
   std::vector<std::uint16_t> gateway_ports_;
 };

@@ -1,10 +1,13 @@
 #include "gateway.hpp"
 
+#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/identity/v1/identity.pb.h"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/reminders/v1/reminders.pb.h"
 #include "alliance/redis/push.hpp"
 #include "alliance/rpc/v1/rpc.pb.h"
 #include "json_mapping.hpp"
@@ -15,6 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kIdentity = "identity";
+constexpr std::string_view kReminders = "reminders";
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -151,6 +155,74 @@ asio::awaitable<bool> Gateway::ready() {
     if (!resp || !resp->ready()) co_return false;
   }
   co_return true;
+}
+
+namespace {
+
+std::string socket_error(std::string_view type, std::string_view id, std::string_view code, std::string_view message) {
+  boost::json::object frame{{"type", type}};
+  if (!id.empty()) frame["id"] = id;
+  frame["error"] = boost::json::object{{"code", code}, {"message", message}};
+  return boost::json::serialize(frame);
+}
+
+}  // namespace
+
+void Gateway::on_socket_frame(rpc::v1::Caller caller, std::string text, std::function<void(std::string)> reply) {
+  metrics_.count("ws_frames_received");
+  boost::json::error_code ec;
+  auto parsed = boost::json::parse(text, ec);
+  const auto* frame = !ec ? parsed.if_object() : nullptr;
+  if (!frame) return reply(socket_error("error", "", "invalid_argument", "frame: expected a JSON object"));
+  const auto* type = frame->if_contains("type");
+  if (!type || !type->is_string())
+    return reply(socket_error("error", "", "invalid_argument", "type: required, a string"));
+  if (type->as_string() != "ack")
+    return reply(socket_error("error", "", "invalid_argument", "type: unknown frame type (known: \"ack\")"));
+  const auto* id = frame->if_contains("id");
+  if (!id || !id->is_string() || id->as_string().empty() || id->as_string().size() > 64)
+    return reply(socket_error("ack.error", "", "invalid_argument", "id: required, a reminder id"));
+  std::string reminder_id(id->as_string());
+  auto upstream = upstreams_.find(kReminders);
+  if (upstream == upstreams_.end())
+    return reply(socket_error("ack.error", reminder_id, "unavailable", "reminders are not available"));
+  auto call = [](net::RpcClient& reminders, rpc::v1::Caller caller, std::string reminder_id,
+                 std::function<void(std::string)> reply, std::chrono::milliseconds timeout) -> asio::awaitable<void> {
+    reminders::v1::AckReminderRequest req;
+    req.set_reminder_id(reminder_id);
+    auto resp = co_await reminders.call<reminders::v1::AckReminderResponse>(
+        "alliance.reminders.v1.Reminders/AckReminder", req, caller, timeout);
+    if (!resp) {
+      reply(socket_error("ack.error", reminder_id, std::string(code_name(resp.error().code)), resp.error().message));
+      co_return;
+    }
+    reply(boost::json::serialize(boost::json::object{{"type", "ack.ok"}, {"id", reminder_id}}));
+  };
+  spawn(ex_, call(*upstream->second, std::move(caller), std::move(reminder_id), std::move(reply), options_.rpc_timeout),
+        "socket ack");
+}
+
+asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::v1::Caller caller) {
+  std::vector<std::string> frames;
+  auto upstream = upstreams_.find(kReminders);
+  if (upstream == upstreams_.end()) co_return frames;
+  reminders::v1::ListPendingRemindersRequest req;
+  auto resp = co_await upstream->second->call<reminders::v1::ListPendingRemindersResponse>(
+      "alliance.reminders.v1.Reminders/DeliverPendingReminders", req, caller, options_.rpc_timeout);
+  if (!resp) {
+    log::warn("cannot fetch pending reminders for a new socket", {{"error", resp.error().message}});
+    co_return frames;
+  }
+  const auto now = now_unix_ms();
+  for (const auto& due : resp->reminders()) {
+    push::v1::PushFrame frame;
+    frame.set_id(due.reminder_id());
+    frame.set_type("reminder.due");
+    frame.set_sent_unix_ms(now);
+    frame.mutable_body()->PackFrom(due);
+    frames.push_back(message_to_json(frame));
+  }
+  co_return frames;
 }
 
 HttpReply Gateway::metrics_reply() {

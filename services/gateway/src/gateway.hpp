@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "alliance/core/asio.hpp"
 #include "alliance/net/rpc_client.hpp"
@@ -51,6 +53,17 @@ class Gateway {
   asio::awaitable<bool> wait_push_ready(const std::string& user_id, std::chrono::milliseconds timeout);
 
   asio::awaitable<bool> ready();
+
+  // A text frame a client sent on its WebSocket. Understood: {"type":"ack","id":
+  // "<reminder_id>"}, acknowledged with the reminders service as the socket's user;
+  // the answer frame ({"type":"ack.ok","id":...} or {"type":"ack.error","id":...,
+  // "error":{"code","message"}}, or {"type":"error",...} for a frame it cannot read)
+  // goes to `reply`, which the caller makes safe to call after the socket is gone.
+  void on_socket_frame(rpc::v1::Caller caller, std::string text, std::function<void(std::string)> reply);
+  // The "reminder.due" frames a new socket gets right after session.ready: the
+  // user's reminders that are sent and not acknowledged (empty if reminders is not
+  // configured or does not answer).
+  asio::awaitable<std::vector<std::string>> pending_reminder_frames(rpc::v1::Caller caller);
 
   PushHub& hub() { return hub_; }
   TokenVerifier& tokens() { return tokens_; }

@@ -65,18 +65,37 @@ http::response<http::string_body> to_response(const HttpReply& reply, unsigned v
 // completion calls pump() again. Lives on the server's executor.
 class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, std::string user_id,
-            std::string session_id, std::function<void(WsSession*)> on_end)
+  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, crypto::AccessClaims claims,
+            std::function<void(WsSession*)> on_end)
       : ws_(std::move(tls)),
         wake_(ws_.get_executor()),
         options_(options),
         gateway_(gateway),
-        user_id_(std::move(user_id)),
-        session_id_(std::move(session_id)),
+        user_id_(std::move(claims.subject)),
+        session_id_(std::move(claims.session_id)),
+        practice_id_(std::move(claims.practice_id)),
+        role_(std::move(claims.role)),
         on_end_(std::move(on_end)) {}
 
   WsStream& stream() { return ws_; }
   const std::string& user_id() const { return user_id_; }
+
+  // The socket's user as the caller of an RPC made on its behalf.
+  rpc::v1::Caller caller() const {
+    rpc::v1::Caller c;
+    c.set_user_id(user_id_);
+    c.set_practice_id(practice_id_);
+    c.set_role(role_);
+    c.set_session_id(session_id_);
+    return c;
+  }
+
+  // Queues `frames` unless the socket has gone meanwhile.
+  static void deliver_to(const std::weak_ptr<WsSession>& weak, std::vector<std::string> frames) {
+    auto self = weak.lock();
+    if (!self) return;
+    for (auto& f : frames) self->deliver(std::make_shared<const std::string>(std::move(f)));
+  }
 
   void deliver(std::shared_ptr<const std::string> json) override {
     if (closing_ || dead_) return;
@@ -120,9 +139,30 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
         return;
       }
       self->last_heard_ = Clock::now();
-      self->read_buffer_.consume(n);  // clients have nothing to say on this socket yet
-      self->read_buffer_.shrink_to_fit();
+      if (self->ws_.got_text() && n > 0) self->on_frame(beast::buffers_to_string(self->read_buffer_.data()));
+      self->read_buffer_.consume(n);
+      self->read_buffer_.shrink_to_fit();  // an idle socket keeps no read buffer
       self->read();
+    });
+  }
+
+  // A client frame (an acknowledgement): answered on this socket. At most
+  // kMaxFramesInFlight are handled at once per socket; beyond that the frame is
+  // refused, so one socket cannot queue unbounded work.
+  void on_frame(std::string text) {
+    static constexpr int kMaxFramesInFlight = 16;
+    if (frames_in_flight_ >= kMaxFramesInFlight) {
+      deliver(std::make_shared<const std::string>(
+          R"({"type":"error","error":{"code":"resource_exhausted","message":"too many frames in flight; wait for answers"}})"));
+      return;
+    }
+    ++frames_in_flight_;
+    std::weak_ptr<WsSession> weak = weak_from_this();
+    gateway_.on_socket_frame(caller(), std::move(text), [weak](std::string answer) {
+      auto self = weak.lock();
+      if (!self) return;
+      --self->frames_in_flight_;
+      self->deliver(std::make_shared<const std::string>(std::move(answer)));
     });
   }
 
@@ -192,7 +232,10 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   Gateway& gateway_;
   std::string user_id_;
   std::string session_id_;
+  std::string practice_id_;
+  std::string role_;
   std::function<void(WsSession*)> on_end_;
+  int frames_in_flight_ = 0;
   beast::flat_buffer read_buffer_;  // empty (no allocation) until a client sends a frame
   std::vector<std::shared_ptr<const std::string>> queue_;  // [head_, end) waiting to be written
   std::size_t head_ = 0;
@@ -430,8 +473,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         self->sessions.erase(s);
         --self->connections;
       };
-      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(claims->subject),
-                                            std::move(claims->session_id), std::move(on_end));
+      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(*claims),
+                                            std::move(on_end));
     }
     auto& ws = session->stream();
     beast::get_lowest_layer(ws).expires_never();
@@ -459,7 +502,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     } else {
       session->close_with(1011, "push service unavailable");
     }
+    const bool push_ready = ready_frame != nullptr;
     session->start_writer(std::move(ready_frame));
+    if (push_ready) {
+      // Reminders sent while this device was away (unacknowledged) follow session.ready.
+      std::weak_ptr<WsSession> weak = session;
+      auto caller = session->caller();
+      session.reset();
+      auto frames = co_await gateway.pending_reminder_frames(std::move(caller));
+      WsSession::deliver_to(weak, std::move(frames));
+    }
     co_return true;
   }
 };

@@ -2,6 +2,7 @@
 
 #include "alliance/identity/v1/identity.pb.h"
 #include "alliance/messaging/v1/messaging.pb.h"
+#include "alliance/reminders/v1/reminders.pb.h"
 #include "alliance/scheduling/v1/scheduling.pb.h"
 
 namespace alliance::gateway {
@@ -12,7 +13,8 @@ const std::vector<Route>& public_routes() {
   // registered in the descriptor pool the JSON mapping looks names up in.
   [[maybe_unused]] static const bool linked = alliance::identity::v1::LoginRequest::descriptor() != nullptr &&
                                               alliance::scheduling::v1::BookAppointmentRequest::descriptor() != nullptr &&
-                                              alliance::messaging::v1::SendMessageRequest::descriptor() != nullptr;
+                                              alliance::messaging::v1::SendMessageRequest::descriptor() != nullptr &&
+                                              alliance::reminders::v1::ReminderDue::descriptor() != nullptr;
   static const std::vector<Route> routes = {
       {"POST", "/v1/practices", "identity", "alliance.identity.v1.Identity/CreatePractice",
        "alliance.identity.v1.CreatePracticeRequest", "alliance.identity.v1.CreatePracticeResponse", false,
@@ -130,6 +132,21 @@ const std::vector<Route>& public_routes() {
        "alliance.messaging.v1.GetMessagingPolicyRequest", "alliance.messaging.v1.MessagingPolicyResponse", true, 200},
       {"GET", "/v1/messaging/erasures", "messaging", "alliance.messaging.v1.Messaging/ListErasures",
        "alliance.messaging.v1.ListErasuresRequest", "alliance.messaging.v1.ListErasuresResponse", true, 200},
+      // reminders
+      {"GET", "/v1/reminders", "reminders", "alliance.reminders.v1.Reminders/ListPendingReminders",
+       "alliance.reminders.v1.ListPendingRemindersRequest", "alliance.reminders.v1.ListPendingRemindersResponse", true, 200},
+      {"POST", "/v1/reminders/{reminder_id}/ack", "reminders", "alliance.reminders.v1.Reminders/AckReminder",
+       "alliance.reminders.v1.AckReminderRequest", "alliance.reminders.v1.AckReminderResponse", true, 200},
+      {"GET", "/v1/appointments/{appointment_id}/reminders", "reminders", "alliance.reminders.v1.Reminders/ListAppointmentReminders",
+       "alliance.reminders.v1.ListAppointmentRemindersRequest", "alliance.reminders.v1.ListAppointmentRemindersResponse", true, 200},
+      {"GET", "/v1/reminders/policy", "reminders", "alliance.reminders.v1.Reminders/GetReminderPolicy",
+       "alliance.reminders.v1.GetReminderPolicyRequest", "alliance.reminders.v1.ReminderPolicyResponse", true, 200},
+      {"PUT", "/v1/reminders/policy", "reminders", "alliance.reminders.v1.Reminders/SetReminderPolicy",
+       "alliance.reminders.v1.SetReminderPolicyRequest", "alliance.reminders.v1.ReminderPolicyResponse", true, 200},
+      {"GET", "/v1/reminders/preference", "reminders", "alliance.reminders.v1.Reminders/GetReminderPreference",
+       "alliance.reminders.v1.GetReminderPreferenceRequest", "alliance.reminders.v1.ReminderPreferenceResponse", true, 200},
+      {"PUT", "/v1/reminders/preference", "reminders", "alliance.reminders.v1.Reminders/SetReminderPreference",
+       "alliance.reminders.v1.SetReminderPreferenceRequest", "alliance.reminders.v1.ReminderPreferenceResponse", true, 200},
   };
   return routes;
 }
