@@ -1,9 +1,9 @@
 # Shared by the bench scripts (source it): logging, free ports, and a private
-# Alliance system (redis, identity, messaging, scheduling, gateway) started with
+# Alliance system (redis, identity, messaging, scheduling, reminders, gateway) started with
 # scripts/run in a temporary state folder and stopped on exit. A script changes a
 # service's settings for its run through the environment before start_system,
 # e.g. ALLIANCE_MESSAGING_SEND_RATE_PER_MINUTE=0 (every config key can be).
-# Expects $root to be set. Sets gateway_port, identity_port, messaging_port,
+# Expects $root to be set. Sets gateway_port, identity_port, messaging_port, reminders_port,
 # scheduling_port, redis_port, state, gateway (URL) and ca (CA file).
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -44,22 +44,24 @@ start_system() {
   free_port; identity_port="$port"
   free_port; messaging_port="$port"
   free_port; scheduling_port="$port"
+  free_port; reminders_port="$port"
   free_port; redis_port="$port"
   export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
     ALLIANCE_MESSAGING_PORT="$messaging_port" ALLIANCE_SCHEDULING_PORT="$scheduling_port" \
+    ALLIANCE_REMINDERS_PORT="$reminders_port" \
     ALLIANCE_REDIS_PORT="$redis_port"
   state="$(mktemp -d /tmp/alliance-bench.XXXXXX)"
   export ALLIANCE_RUN_DIR="$state"
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 
-  log "starting redis, identity, messaging, scheduling and gateway (state $state; gateway port $gateway_port)"
+  log "starting redis, identity, messaging, scheduling, reminders and gateway (state $state; gateway port $gateway_port)"
   "$root/scripts/run" start >"$state/run.out" 2>&1 || { tail -n 30 "$state/run.out" >&2; die "scripts/run start failed"; }
   # A port collision with someone else's server would let scripts/run talk to the
   # wrong process: insist that the processes it started are the ones alive.
   local run_status s
   run_status="$("$root/scripts/run" status)"
-  for s in redis identity messaging scheduling gateway; do
+  for s in redis identity messaging scheduling reminders gateway; do
     grep -q "^$s: running" <<<"$run_status" || { echo "$run_status" >&2; die "$s is not running"; }
   done
   gateway="https://127.0.0.1:$gateway_port"
