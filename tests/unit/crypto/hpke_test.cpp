@@ -64,8 +64,8 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-// The directory holding hpke/...: $ALLIANCE_TESTDATA_DIR if set, else the shared/
-// directory beside the source tree as CMake saw it.
+// The directory holding hpke/...: $ALLIANCE_TESTDATA_DIR if set, else tests/data in
+// the source tree as CMake saw it.
 std::filesystem::path testdata_dir() {
   const char* env = std::getenv("ALLIANCE_TESTDATA_DIR");
   if (env != nullptr && *env != '\0') return env;
@@ -180,11 +180,11 @@ void check_suite(const Suite& suite) {
   }
 }
 
-TEST(HpkeVectors, AllSuitesInTheSharedFile) {
+TEST(HpkeVectors, AllSuitesInTheKnownAnswerFile) {
   const auto path = testdata_dir() / "hpke" / "x25519-hkdf-sha256-base.txt";
   std::ifstream in(path);
   ASSERT_TRUE(in.good()) << "HPKE test vectors not found at " << path.string()
-                         << " (set ALLIANCE_TESTDATA_DIR to the shared/testdata directory)";
+                         << " (tests/data/hpke in the repository, or set ALLIANCE_TESTDATA_DIR)";
   std::vector<Suite> suites;
   try {
     suites = parse_vectors(in);
