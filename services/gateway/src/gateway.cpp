@@ -207,8 +207,11 @@ asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::
   auto upstream = upstreams_.find(kReminders);
   if (upstream == upstreams_.end()) co_return frames;
   reminders::v1::ListPendingRemindersRequest req;
+  // Bounded tighter than other calls: a new socket's coroutine waits on it, and with
+  // reminders down every connection would otherwise hold it for the full rpc_timeout.
+  const auto timeout = std::min(options_.rpc_timeout, std::chrono::milliseconds(2000));
   auto resp = co_await upstream->second->call<reminders::v1::ListPendingRemindersResponse>(
-      "alliance.reminders.v1.Reminders/DeliverPendingReminders", req, caller, options_.rpc_timeout);
+      "alliance.reminders.v1.Reminders/DeliverPendingReminders", req, caller, timeout);
   if (!resp) {
     log::warn("cannot fetch pending reminders for a new socket", {{"error", resp.error().message}});
     co_return frames;

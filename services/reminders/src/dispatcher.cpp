@@ -109,10 +109,17 @@ asio::awaitable<void> Dispatcher::fire_due() {
     due.emplace(node.mapped().reminder.id, std::move(node.mapped().reminder));
   }
   if (claims.empty()) co_return;
-  auto fired = co_await store_.fire(options_.instance, std::move(claims), now_unix_ms(), options_.lease.count());
+  auto fired = co_await store_.fire(options_.instance, claims, now_unix_ms(), options_.lease.count());
   if (!fired) {
-    // Still leased to us under the same fence: try again shortly.
+    // Still leased to us under the same fence (unless the lease runs out first, and
+    // then the fence says so): try again shortly.
     log::warn("cannot mark reminders sent; retrying", {{"reason", fired.error().message}});
+    const auto retry_at = now_unix_ms() + 100;
+    for (auto& [id, fence] : claims) {
+      auto it = due.find(id);
+      if (it == due.end() || !armed_ids_.insert(id).second) continue;
+      armed_.emplace(retry_at, Armed{fence, std::move(it->second)});
+    }
     co_return;
   }
   std::vector<std::string> ids;
