@@ -702,6 +702,7 @@ Outcome messaging_erasures(Context& ctx) {
 // decrypted instead, and the message cursors move as `message sync` would.
 // "reminder.due" frames are shown once per reminder (decoded without --json) and
 // acknowledged on the socket (ReminderWatch); repeats and ack answers are not counted.
+// Before returning it waits (at most 2 s) for the answers to the acks it sent.
 Outcome watch(Context& ctx) {
   const auto& o = ctx.inv.options;
   long long count = 0, seconds = 0;
@@ -726,12 +727,17 @@ Outcome watch(Context& ctx) {
                            : std::chrono::steady_clock::time_point::max();
   ReminderWatch reminders(ctx.out, ctx.err, ctx.inv.json);
   long long seen = 0;
+  std::size_t unanswered = 0;  // acks sent whose answer has not come yet
   while ((count == 0 || seen < count) && std::chrono::steady_clock::now() < until) {
     auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
     if (frame) {
       if (auto handled = reminders.handle(*frame)) {
         ctx.out << std::flush;
-        if (!handled->reply.empty()) (*socket)->send_text(handled->reply);
+        if (!handled->reply.empty()) {
+          (*socket)->send_text(handled->reply);
+          ++unanswered;
+        }
+        if (handled->answer && unanswered > 0) --unanswered;
         if (handled->shown) ++seen;
         continue;
       }
@@ -763,6 +769,15 @@ Outcome watch(Context& ctx) {
                               (*socket)->close_reason() + ")",
                           {}});
     }
+  }
+  // Leaving right after the last ack would drop the server's answer: a refused ack
+  // would go unreported and the reminder taken for acknowledged. Wait up to 2 s more
+  // for the answers only.
+  const auto answers_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (unanswered > 0 && !(*socket)->closed() && std::chrono::steady_clock::now() < answers_until) {
+    auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
+    if (!frame) continue;
+    if (auto handled = reminders.handle_answer(*frame); handled && handled->answer) --unanswered;
   }
   return {};
 }

@@ -1,6 +1,7 @@
 #include "reminders_commands.hpp"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstdio>
 #include <ostream>
@@ -184,17 +185,27 @@ std::optional<ReminderWatch::Handled> ReminderWatch::handle(std::string_view fra
       return Handled{false, client::ack_frame(event->reminder_id)};
     case client::InboxFrame::kAckOk:
       if (!json_) err_ << terminal_safe("acknowledged reminder " + event->reminder_id, "") << "\n";
-      return Handled{};
+      return Handled{false, {}, true};
     case client::InboxFrame::kAckError: {
       Error e = *event->ack_error;
       e.message = "reminder " + event->reminder_id + " was not acknowledged: " + e.message;
       err_ << terminal_safe(error_line(e), "") << "\n";
-      return Handled{};
+      return Handled{false, {}, true};
     }
     case client::InboxFrame::kOther:
       break;
   }
   return std::nullopt;
+}
+
+std::optional<ReminderWatch::Handled> ReminderWatch::handle_answer(std::string_view frame) {
+  boost::system::error_code ec;
+  const auto parsed = json::parse(frame, ec);
+  const auto* object = ec ? nullptr : parsed.if_object();
+  const auto* type = object ? object->if_contains("type") : nullptr;
+  if (!type || !type->is_string() || (type->as_string() != "ack.ok" && type->as_string() != "ack.error"))
+    return std::nullopt;
+  return handle(frame);
 }
 
 bool policy_set_needs_current(const Invocation& inv) {

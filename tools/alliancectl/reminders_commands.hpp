@@ -48,8 +48,9 @@ std::string reminder_due_text(const client::ReminderDue& r);
 class ReminderWatch {
  public:
   struct Handled {
-    bool shown = false;  // something was printed on `out` (counts towards --count)
-    std::string reply;   // the text frame to send back (an ack), or ""
+    bool shown = false;   // something was printed on `out` (counts towards --count)
+    std::string reply;    // the text frame to send back (an ack), or ""
+    bool answer = false;  // the server's answer to an ack (ack.ok or ack.error)
   };
 
   ReminderWatch(std::ostream& out, std::ostream& err, bool json);
@@ -58,6 +59,9 @@ class ReminderWatch {
 
   // nullopt when the frame is neither a reminder.due nor an ack answer: the caller shows it.
   std::optional<Handled> handle(std::string_view frame);
+  // Only an answer to an ack, reported as handle() does; any other frame is left
+  // alone (nullopt): once --count is reached nothing more is shown or acknowledged.
+  std::optional<Handled> handle_answer(std::string_view frame);
 
  private:
   std::ostream& out_;

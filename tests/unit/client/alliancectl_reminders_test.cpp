@@ -391,6 +391,28 @@ TEST(WatchReminders, EachReminderIsShownOnceAndEveryCopyAcknowledged) {
   EXPECT_FALSE(watch.handle("not json"));
 }
 
+TEST(WatchReminders, AfterTheCountOnlyAckAnswersAreTakenAndReported) {
+  // watch --count N waits for the answers to its acks; what else arrives then is
+  // neither shown nor acknowledged (it is pushed again on the next connection).
+  std::ostringstream out, err;
+  ReminderWatch watch(out, err, false);
+  EXPECT_FALSE(watch.handle_answer(frame("rem-2")));
+  EXPECT_FALSE(watch.handle_answer(R"({"id":"p","type":"message.new","body":{}})"));
+  EXPECT_FALSE(watch.handle_answer("not json"));
+  EXPECT_TRUE(out.str().empty()) << out.str();
+  auto refused =
+      watch.handle_answer(R"({"type":"ack.error","id":"rem-1","error":{"code":"unavailable","message":"try later"}})");
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(refused->answer);
+  EXPECT_FALSE(refused->shown);
+  EXPECT_EQ(err.str(), "error: reminder rem-1 was not acknowledged: try later\n");
+  auto ok = watch.handle_answer(R"({"type":"ack.ok","id":"rem-1"})");
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(ok->answer);
+  EXPECT_NE(err.str().find("acknowledged reminder rem-1\n"), std::string::npos) << err.str();
+  EXPECT_FALSE(watch.handle(frame("rem-3"))->answer) << "a reminder is not an answer";
+}
+
 TEST(WatchReminders, WithJsonTheFrameIsPrintedOnceAsItCame) {
   std::ostringstream out, err;
   ReminderWatch watch(out, err, true);
