@@ -22,15 +22,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   log::init("reminders", cfg->log_level);
-  auto log_escape = [](const char* what) {
-    return [what](std::exception_ptr e) {
-      try {
-        if (e) std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        log::error(what, {{"reason", x.what()}});
-      }
-    };
-  };
+
   try {
     asio::io_context io(1);
     auto store = reminders::ReminderStore::open(cfg->database);
@@ -84,9 +76,9 @@ int main(int argc, char** argv) {
                           {.service_name = "reminders", .host = cfg->listen.host, .port = cfg->listen.port});
     reminders::register_reminders_rpc(server, service, cfg->allowed_peers);
     const auto port = server.listen();
-    asio::co_spawn(io, dispatcher.run(), log_escape("dispatcher failed"));
-    asio::co_spawn(io, feed.run(), log_escape("event feed failed"));
-    asio::co_spawn(io, feed.watch_stream(stream_redis), log_escape("event stream watch failed"));
+    asio::co_spawn(io, dispatcher.run(), log_escaped("dispatcher failed"));
+    asio::co_spawn(io, feed.run(), log_escaped("event feed failed"));
+    asio::co_spawn(io, feed.watch_stream(stream_redis), log_escaped("event stream watch failed"));
     write_ready_file(cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}, {"instance", cfg->instance}});
     asio::steady_timer drain(io);
@@ -105,7 +97,7 @@ int main(int argc, char** argv) {
           redis.stop();
           io.stop();
         },
-        log_escape("stop failed"));
+        log_escaped("stop failed"));
     io.run();
   } catch (const std::exception& e) {
     log::error("reminders failed to start", {{"reason", e.what()}});

@@ -20,15 +20,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   log::init("scheduling", cfg->log_level);
-  auto log_escape = [](const char* what) {
-    return [what](std::exception_ptr e) {
-      try {
-        if (e) std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        log::error(what, {{"reason", x.what()}});
-      }
-    };
-  };
+
   try {
     asio::io_context io(1);
     auto store = scheduling::SchedulingStore::open(cfg->database);
@@ -57,8 +49,8 @@ int main(int argc, char** argv) {
     scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers);
     scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers);
     const auto port = server.listen();
-    asio::co_spawn(io, publisher.run(), log_escape("event publisher failed"));
-    asio::co_spawn(io, waitlist.run(), log_escape("waitlist loop failed"));
+    asio::co_spawn(io, publisher.run(), log_escaped("event publisher failed"));
+    asio::co_spawn(io, waitlist.run(), log_escaped("waitlist loop failed"));
     write_ready_file(cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}});
     asio::steady_timer drain(io);
@@ -77,7 +69,7 @@ int main(int argc, char** argv) {
           redis.stop();
           io.stop();
         },
-        log_escape("stop failed"));
+        log_escaped("stop failed"));
     io.run();
   } catch (const std::exception& e) {
     log::error("scheduling failed to start", {{"reason", e.what()}});

@@ -4,6 +4,8 @@
 #include <csignal>
 #include <fstream>
 
+#include "alliance/core/log.hpp"
+
 namespace alliance {
 
 asio::awaitable<void> wait_for_stop_signal() {
@@ -26,6 +28,19 @@ void write_ready_file(const std::filesystem::path& path, const std::map<std::str
     out << "}\n";
   }
   std::filesystem::rename(tmp, path);
+}
+
+std::function<void(std::exception_ptr)> log_escaped(std::string what) {
+  return [what = std::move(what)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log::error(what, {{"reason", x.what()}});
+    } catch (...) {
+      log::error(what, {{"reason", "unknown exception"}});
+    }
+  };
 }
 
 }  // namespace alliance

@@ -5,6 +5,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/core/runtime.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
 #include "reminder_render.hpp"
@@ -15,17 +16,6 @@ namespace {
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-void spawn_logged(asio::any_io_executor ex, asio::awaitable<void> work, const char* what) {
-  asio::co_spawn(ex, std::move(work), [what](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      log::error(what, {{"reason", x.what()}});
-    }
-  });
 }
 
 }  // namespace
@@ -91,7 +81,7 @@ asio::awaitable<void> Dispatcher::scan() {
     auto prefetch = [](PeopleDirectory& d, std::vector<std::string> ids) -> asio::awaitable<void> {
       co_await d.lookup(std::move(ids));
     };
-    spawn_logged(ex_, prefetch(people_, std::move(people)), "directory prefetch failed");
+    asio::co_spawn(ex_, prefetch(people_, std::move(people)), log_escaped("directory prefetch failed"));
   }
   auto next = co_await store_.next_wake(options_.instance, now_unix_ms(), options_.lookahead.count());
   next_scan_ms_ = now_unix_ms() + options_.rescan.count();
@@ -157,7 +147,7 @@ asio::awaitable<void> Dispatcher::fire_due() {
                                                        {"reason", replies.error().message}});
     co_return;
   }
-  spawn_logged(ex_, record(std::move(pushed), sent_at), "recording deliveries failed");
+  asio::co_spawn(ex_, record(std::move(pushed), sent_at), log_escaped("recording deliveries failed"));
 }
 
 asio::awaitable<void> Dispatcher::record(std::vector<std::string> ids, std::int64_t at_ms) {

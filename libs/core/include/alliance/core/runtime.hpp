@@ -1,7 +1,9 @@
 #pragma once
 // What every service main() shares: waiting for SIGINT/SIGTERM and telling a
 // launcher it is ready.
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -11,6 +13,11 @@ namespace alliance {
 
 // Completes when the process receives SIGINT or SIGTERM.
 asio::awaitable<void> wait_for_stop_signal();
+
+// The completion handler for co_spawn of a long-running loop: an exception that
+// escapes it is logged at error as `what` with its reason (nothing is logged on a
+// normal return).
+std::function<void(std::exception_ptr)> log_escaped(std::string what);
 
 // Writes `{"key": value, ...}` to `path` atomically (temp file + rename), so a
 // launcher polling for it never reads half a file. Does nothing for an empty path.
