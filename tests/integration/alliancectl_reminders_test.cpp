@@ -17,6 +17,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
+#include "reminders_support.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -24,22 +25,6 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-std::string rfc3339(std::int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// The first 5-minute boundary at least `ahead` from now, in ms.
-std::int64_t slot_after(std::chrono::milliseconds ahead) {
-  const std::int64_t five = 5 * 60 * 1000;
-  auto t = now_unix_ms() + ahead.count();
-  return (t + five - 1) / five * five;
-}
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -97,17 +82,8 @@ class AlliancectlReminders : public ::testing::Test {
     ASSERT_EQ(link.exit_code, 0) << link.out;
 
     admin_ = sys_->login(slug_, email("admin"));
-    json::array weekly;
-    for (int d = 0; d <= 6; ++d) weekly.push_back(json::value{{"weekday", d}, {"start", "00:00"}, {"end", "24:00"}});
-    json::value hours = {{"time_zone", "UTC"}, {"weekly", weekly}};
-    auto h = admin_->call_json("PUT", "/v1/therapists/" + therapist_id_ + "/availability", &hours);
-    ASSERT_TRUE(h) << h.error().message;
-    json::value type = {{"name", "Individual therapy"}, {"duration_minutes", 30}, {"modality", "telehealth"},
-                        {"step_minutes", 5},          {"min_notice_minutes", 0}, {"booking_horizon_days", 30},
-                        {"client_self_booking", true}};
-    auto t = admin_->post_json("/v1/appointment-types", type);
-    ASSERT_TRUE(t) << t.error().message;
-    type_id_ = std::string(t->at("type").at("id").as_string());
+    open_around_the_clock(*admin_, therapist_id_);
+    type_id_ = quick_type(*admin_, "Individual therapy");
   }
 
   std::string email(const std::string& who) const { return who + "@" + slug_ + ".example"; }
@@ -159,12 +135,7 @@ class AlliancectlReminders : public ::testing::Test {
 
   // Moves a planned reminder's due instant in the service's database and wakes it.
   void make_due(const std::string& reminder_id, std::int64_t due_ms) {
-    auto c = store::Connection::open(sys_->reminders_database(), {});
-    ASSERT_EQ(store::execute(*c, "UPDATE reminders SET due_ms = ?2 WHERE id = ?1 AND state = 'planned'", reminder_id,
-                             due_ms),
-              1);
-    c.reset();
-    sys_->redis().cli({"PUBLISH", "reminders:wake", "test"});
+    ASSERT_EQ(testing::make_due(*sys_, {reminder_id}, due_ms), 1);
   }
 
   static System* sys_;

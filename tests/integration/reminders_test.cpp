@@ -18,6 +18,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
+#include "reminders_support.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -31,23 +32,6 @@ std::string str(const json::value& v, std::string_view key) { return std::string
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
-}
-
-// RFC 3339 UTC for an instant given in ms.
-std::string rfc3339(std::int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// The first 5-minute boundary at least `ahead` from now, in ms.
-std::int64_t slot_after(std::chrono::milliseconds ahead) {
-  const std::int64_t five = 5 * 60 * 1000;
-  auto t = now_ms() + ahead.count();
-  return (t + five - 1) / five * five;
 }
 
 // A practice with an admin, a front desk, two therapists and two clients (both on
@@ -76,19 +60,9 @@ struct Practice {
     therapist2 = sys.login(slug, "lee@" + slug + ".example");
     client = sys.login(slug, "jo@" + slug + ".example");
     client2 = sys.login(slug, "sam@" + slug + ".example");
-    json::array weekly;
-    for (int d = 0; d <= 6; ++d) weekly.push_back(json::value{{"weekday", d}, {"start", "00:00"}, {"end", "24:00"}});
-    for (const auto& t : std::array<std::string, 2>{therapist_id, therapist2_id}) {
-      json::value body = {{"time_zone", "UTC"}, {"weekly", weekly}};
-      auto r = admin->call_json("PUT", "/v1/therapists/" + t + "/availability", &body);
-      if (!r) throw std::runtime_error("availability: " + r.error().message);
-    }
-    json::value type = {{"name", "Couples therapy"}, {"duration_minutes", 30}, {"modality", "telehealth"},
-                        {"step_minutes", 5},         {"min_notice_minutes", 0}, {"booking_horizon_days", 30},
-                        {"client_self_booking", true}};
-    auto t = admin->post_json("/v1/appointment-types", type);
-    if (!t) throw std::runtime_error("type: " + t.error().message);
-    type_id = str(t->at("type"), "id");
+    open_around_the_clock(*admin, therapist_id);
+    open_around_the_clock(*admin, therapist2_id);
+    type_id = quick_type(*admin, "Couples therapy");
   }
 
   std::string book(const std::string& client, std::int64_t start_ms, const std::string& therapist = "") {
@@ -137,16 +111,6 @@ std::vector<std::string> ids_in(const json::array& reminders, const std::string&
   for (const auto& r : reminders)
     if (str(r, "state") == state) out.push_back(str(r, "id"));
   return out;
-}
-
-// Moves planned reminders' due instant to `due_ms` in the service's database and
-// wakes every instance.
-void make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int64_t due_ms) {
-  auto c = store::Connection::open(sys.reminders_database(), {});
-  for (const auto& id : reminder_ids)
-    store::execute(*c, "UPDATE reminders SET due_ms = ?2 WHERE id = ?1", id, due_ms);
-  c.reset();
-  sys.redis().cli({"PUBLISH", "reminders:wake", "test"});
 }
 
 struct Received {

@@ -1,0 +1,56 @@
+#include "reminders_support.hpp"
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "alliance/core/ids.hpp"
+#include "alliance/store/connection.hpp"
+#include "alliance/store/query.hpp"
+
+namespace alliance::testing {
+
+namespace json = boost::json;
+
+std::string rfc3339(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::int64_t slot_after(std::chrono::milliseconds ahead) {
+  const std::int64_t five = 5 * 60 * 1000;
+  auto t = now_unix_ms() + ahead.count();
+  return (t + five - 1) / five * five;
+}
+
+void open_around_the_clock(client::AllianceClient& admin, const std::string& therapist_id) {
+  json::array weekly;
+  for (int d = 0; d <= 6; ++d) weekly.push_back(json::value{{"weekday", d}, {"start", "00:00"}, {"end", "24:00"}});
+  json::value body = {{"time_zone", "UTC"}, {"weekly", weekly}};
+  auto r = admin.call_json("PUT", "/v1/therapists/" + therapist_id + "/availability", &body);
+  if (!r) throw std::runtime_error("availability: " + r.error().message);
+}
+
+std::string quick_type(client::AllianceClient& admin, const std::string& name) {
+  json::value type = {{"name", name},         {"duration_minutes", 30},     {"modality", "telehealth"},
+                      {"step_minutes", 5},    {"min_notice_minutes", 0},    {"booking_horizon_days", 30},
+                      {"client_self_booking", true}};
+  auto t = admin.post_json("/v1/appointment-types", type);
+  if (!t) throw std::runtime_error("type: " + t.error().message);
+  return std::string(t->at("type").at("id").as_string());
+}
+
+int make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int64_t due_ms) {
+  auto c = store::Connection::open(sys.reminders_database(), {});
+  int moved = 0;
+  for (const auto& id : reminder_ids)
+    moved += store::execute(*c, "UPDATE reminders SET due_ms = ?2 WHERE id = ?1", id, due_ms);
+  c.reset();
+  sys.redis().cli({"PUBLISH", "reminders:wake", "test"});
+  return moved;
+}
+
+}  // namespace alliance::testing

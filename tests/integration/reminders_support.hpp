@@ -1,0 +1,33 @@
+#pragma once
+// What reminder tests share: instants on the scheduling grid, a practice's
+// around-the-clock hours and a quick appointment type, and making planned
+// reminders due now. Reminders are planned hours ahead; to see one fire without
+// waiting hours a test moves its due instant in the reminders database (the file
+// the service uses) and wakes every instance, which then fire it through their
+// normal path. Blocking; use from the test's main thread.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "alliance/client/alliance_client.hpp"
+#include "system.hpp"
+
+namespace alliance::testing {
+
+// "2026-12-07T14:00:00Z" for an instant in ms since the epoch.
+std::string rfc3339(std::int64_t ms);
+// The first 5-minute boundary (scheduling's grid) at least `ahead` from now, in ms.
+std::int64_t slot_after(std::chrono::milliseconds ahead);
+
+// The therapist works every day 00:00-24:00 UTC (as `admin`); throws on failure.
+void open_around_the_clock(client::AllianceClient& admin, const std::string& therapist_id);
+// A 30-minute type on a 5-minute grid that can be booked at any notice, 30 days
+// ahead, by clients too; its id. Throws on failure.
+std::string quick_type(client::AllianceClient& admin, const std::string& name);
+
+// Moves the reminders' due instant to `due_ms` (whatever their state: a cancelled
+// one must still never fire) and wakes the reminders instances; how many it moved.
+int make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int64_t due_ms);
+
+}  // namespace alliance::testing
