@@ -1,0 +1,294 @@
+// The only file of the reminders benchmark that instantiates Beast and TLS stream
+// types: the held WebSockets (as in tools/loadgen/load.cpp, one io_context thread).
+#include "sockets.hpp"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+
+#include "alliance/core/asio.hpp"
+
+namespace alliance::bench {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using WsStream = websocket::stream<ssl::stream<beast::tcp_stream>>;
+
+constexpr std::chrono::milliseconds kCloseTimeout{3000};
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string error_kind(std::string_view step, const error_code& ec) {
+  std::string what;
+  if (ec == beast::error::timeout) {
+    what = "timeout";
+  } else if (ec == asio::error::connection_refused) {
+    what = "refused";
+  } else if (ec == asio::error::eof || ec == ssl::error::stream_truncated || ec == websocket::error::closed) {
+    what = "closed";
+  } else if (ec == asio::error::no_descriptors) {
+    what = "too_many_open_files";
+  } else {
+    what = ec.message();
+    for (auto& ch : what) ch = (ch == ' ' || ch == ':') ? '_' : static_cast<char>(std::tolower(ch));
+  }
+  return std::string(step) + ":" + what;
+}
+
+// The value of a frame's leading "id" ({"id":"...", as the gateway prints PushFrame), or "".
+std::string_view leading_id(std::string_view text) {
+  constexpr std::string_view prefix = R"({"id":")";
+  if (text.substr(0, prefix.size()) != prefix) return {};
+  auto end = text.find('"', prefix.size());
+  if (end == std::string_view::npos) return {};
+  return text.substr(prefix.size(), end - prefix.size());
+}
+
+}  // namespace
+
+struct SocketFleet::Impl {
+  struct Socket {
+    Socket(asio::io_context& ctx, ssl::context& tls) : ws(ctx, tls) {}
+    WsStream ws;
+    beast::flat_buffer buffer;
+    std::uint32_t index = 0;
+    bool ended = false;
+  };
+
+  explicit Impl(client::Endpoint ep) : endpoint(std::move(ep)), tls(ssl::context::tls_client) {
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    error_code ec;
+    tls.load_verify_file(endpoint.ca_file.string(), ec);
+    if (ec) throw std::runtime_error("--ca: cannot load '" + endpoint.ca_file.string() + "': " + ec.message());
+    tls.set_verify_mode(ssl::verify_peer);
+    SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    remote = tcp::endpoint(asio::ip::make_address(endpoint.host), endpoint.port);
+    thread = std::thread([this] { ctx.run(); });
+  }
+
+  void spawn(asio::awaitable<void> work) {
+    asio::co_spawn(ctx, std::move(work), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        std::fprintf(stderr, "[reminders-bench] a socket coroutine failed: %s\n", x.what());
+      }
+    });
+  }
+
+  // TCP + TLS + upgrade with the bearer token + session.ready, within `timeout`.
+  asio::awaitable<bool> open_one(Socket& s, std::string token, std::chrono::milliseconds timeout) {
+    auto& lowest = beast::get_lowest_layer(s.ws);
+    lowest.expires_after(timeout);
+    auto [cec] = co_await lowest.async_connect(remote, use_tuple);
+    if (cec) co_return fail("connect", cec);
+    error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
+    s.ws.next_layer().set_verify_callback(ssl::host_name_verification(endpoint.host));
+    auto [hec] = co_await s.ws.next_layer().async_handshake(ssl::stream_base::client, use_tuple);
+    if (hec) co_return fail("tls", hec);
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = timeout;
+    timeouts.idle_timeout = websocket::stream_base::none();  // the gateway pings; Beast answers
+    timeouts.keep_alive_pings = false;
+    s.ws.set_option(timeouts);
+    std::string authorization = "Bearer " + token;
+    s.ws.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
+      req.set(http::field::authorization, authorization);
+      req.set(http::field::user_agent, "alliance-reminders-bench");
+    }));
+    websocket::response_type res;
+    const std::string host = endpoint.host + ":" + std::to_string(endpoint.port);
+    auto [uec] = co_await s.ws.async_handshake(res, host, "/v1/ws", use_tuple);
+    if (uec) {
+      if (res.result_int() != 0 && res.result() != http::status::switching_protocols) {
+        ++report.failed;
+        ++report.errors["upgrade:status_" + std::to_string(res.result_int())];
+        co_return false;
+      }
+      co_return fail("upgrade", uec);
+    }
+    auto [rec, n] = co_await s.ws.async_read(s.buffer, use_tuple);
+    if (rec) co_return fail("first_frame", rec);
+    error_code jec;
+    auto frame = boost::json::parse(beast::buffers_to_string(s.buffer.data()), jec);
+    s.buffer.consume(n);
+    const auto* type = (!jec && frame.is_object()) ? frame.as_object().if_contains("type") : nullptr;
+    if (!type || !type->is_string() || type->as_string() != "session.ready") {
+      ++report.failed;
+      ++report.errors["first_frame:not_session_ready"];
+      co_return false;
+    }
+    lowest.expires_never();
+    ++report.ready;
+    co_return true;
+  }
+
+  bool fail(std::string_view step, const error_code& ec) {
+    ++report.failed;
+    ++report.errors[error_kind(step, ec)];
+    return false;
+  }
+
+  asio::awaitable<void> opener(const std::vector<std::string>& tokens, std::chrono::milliseconds timeout) {
+    while (next < tokens.size()) {
+      const std::size_t i = next++;
+      auto s = std::make_unique<Socket>(ctx, tls);
+      s->index = static_cast<std::uint32_t>(i);
+      const bool ok = co_await open_one(*s, tokens[i], timeout);
+      if (ok) {
+        sockets.push_back(std::move(s));
+        spawn(hold(*sockets.back()));
+      }
+      if (++finished == tokens.size()) open_done.set_value();
+    }
+  }
+
+  // Keeps a read pending and records each frame; the receive instant is taken first.
+  asio::awaitable<void> hold(Socket& s) {
+    ++held;
+    for (;;) {
+      auto [ec, n] = co_await s.ws.async_read(s.buffer, use_tuple);
+      const auto at = now_us();
+      if (ec) {
+        if (!closing) ended_count.fetch_add(1);
+        break;
+      }
+      std::string text = beast::buffers_to_string(s.buffer.data());
+      s.buffer.consume(n);
+      if (auto id = leading_id(text); !id.empty() && ids.emplace(id).second) distinct.fetch_add(1);
+      std::lock_guard lock(mutex);
+      frames.push_back(Frame{at, s.index, std::move(text)});
+    }
+    s.ended = true;
+    if (--held == 0 && stop_timer) stop_timer->cancel();
+  }
+
+  asio::awaitable<void> close_one(Socket& s) {
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = kCloseTimeout;
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
+    s.ws.set_option(timeouts);
+    co_await s.ws.async_close(websocket::close_code::normal, use_tuple);
+  }
+
+  client::Endpoint endpoint;
+  ssl::context tls;
+  tcp::endpoint remote;
+  asio::io_context ctx{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard{ctx.get_executor()};
+  std::thread thread;
+
+  // Socket thread only.
+  std::vector<std::unique_ptr<Socket>> sockets;
+  std::size_t next = 0, finished = 0;
+  OpenReport report;
+  std::promise<void> open_done;
+  std::unordered_set<std::string> ids;
+  bool closing = false;
+  int held = 0;  // sockets with a hold() read loop running
+  std::vector<std::unique_ptr<asio::steady_timer>> timers;
+  std::optional<asio::steady_timer> stop_timer;
+
+  // Shared with the calling thread.
+  std::mutex mutex;
+  std::vector<Frame> frames;
+  std::atomic<std::uint64_t> distinct{0};
+  std::atomic<int> ended_count{0};
+  bool closed = false;
+};
+
+SocketFleet::SocketFleet(client::Endpoint gateway) : impl_(std::make_unique<Impl>(std::move(gateway))) {}
+
+SocketFleet::~SocketFleet() { close(); }
+
+OpenReport SocketFleet::open(const std::vector<std::string>& tokens, int concurrency,
+                             std::chrono::milliseconds timeout) {
+  auto done = impl_->open_done.get_future();
+  const auto t0 = std::chrono::steady_clock::now();
+  if (tokens.empty()) return {};
+  asio::post(impl_->ctx, [this, &tokens, concurrency, timeout] {
+    const auto openers = std::min<std::size_t>(static_cast<std::size_t>(std::max(concurrency, 1)), tokens.size());
+    for (std::size_t i = 0; i < openers; ++i) impl_->spawn(impl_->opener(tokens, timeout));
+  });
+  done.wait();
+  std::promise<OpenReport> p;
+  auto f = p.get_future();
+  asio::post(impl_->ctx, [this, &p] { p.set_value(impl_->report); });
+  auto report = f.get();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+std::vector<Frame> SocketFleet::take() {
+  std::vector<Frame> out;
+  std::lock_guard lock(impl_->mutex);
+  out.swap(impl_->frames);
+  return out;
+}
+
+std::uint64_t SocketFleet::distinct_ids() const { return impl_->distinct.load(); }
+
+int SocketFleet::ended() const { return impl_->ended_count.load(); }
+
+void SocketFleet::at(std::chrono::system_clock::time_point when, std::function<void()> f) {
+  asio::post(impl_->ctx, [this, when, f = std::move(f)]() mutable {
+    // A steady deadline from the wall-clock instant (the clocks do not jump during a run).
+    const auto delay = when - std::chrono::system_clock::now();
+    auto timer = std::make_unique<asio::steady_timer>(impl_->ctx);
+    timer->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+    timer->async_wait([f = std::move(f)](error_code ec) {
+      if (!ec) f();
+    });
+    impl_->timers.push_back(std::move(timer));
+  });
+}
+
+void SocketFleet::close() {
+  if (impl_->closed) return;
+  impl_->closed = true;
+  asio::post(impl_->ctx, [this] {
+    impl_->closing = true;
+    for (auto& t : impl_->timers) t->cancel();
+    for (auto& s : impl_->sockets)
+      if (!s->ended) impl_->spawn(impl_->close_one(*s));
+    impl_->guard.reset();
+    if (impl_->held == 0) return;
+    // Stops once every read loop has ended; whatever has not closed by then is dropped.
+    impl_->stop_timer.emplace(impl_->ctx, kCloseTimeout);
+    impl_->stop_timer->async_wait([this](error_code) { impl_->ctx.stop(); });
+  });
+  impl_->thread.join();
+}
+
+}  // namespace alliance::bench
