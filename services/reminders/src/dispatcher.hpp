@@ -3,9 +3,9 @@
 // within `lookahead` (ReminderStore::claim_due), keeps them in memory ordered by due
 // instant, and sleeps on one timer until the earliest (to the millisecond, no
 // polling). At the instant it marks them sent under its fence in one transaction
-// (so a reminder cancelled or taken over meanwhile is never pushed), then publishes
-// their "reminder.due" frames to each client's push channel in one pipelined write
-// and records the deliveries. A reminder marked sent whose push was never recorded
+// per 500 (so a reminder cancelled or taken over meanwhile is never pushed), then
+// publishes their "reminder.due" frames to each client's push channel in one
+// pipelined write and records the deliveries. A reminder marked sent whose push was never recorded
 // (the process died in between) is pushed again by whoever holds it next: pushes
 // are at-least-once and carry the reminder id, by which clients de-duplicate.
 // Besides its own timer it scans when woken (new plans, another instance's wake-up)
