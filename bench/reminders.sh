@@ -93,7 +93,8 @@ stop_second() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
 }
-trap 'rc=$?; stop_second; (exit $rc); bench_cleanup' EXIT
+# set +e first: under errexit the (exit $rc) that hands bench_cleanup the status would end the trap.
+trap 'rc=$?; set +e; stop_second; (exit $rc); bench_cleanup' EXIT
 
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 names=(gateway reminders redis identity scheduling messaging)
