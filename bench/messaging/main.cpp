@@ -46,6 +46,7 @@
 #include "alliance/client/device.hpp"
 #include "alliance/client/messenger.hpp"
 #include "alliance/core/ids.hpp"
+#include "bench_support.hpp"
 
 namespace alliance::bench {
 namespace {
@@ -56,11 +57,6 @@ using namespace std::chrono_literals;
 
 constexpr auto kRequestTimeout = 30s;  // per request; a slower answer counts as an error
 constexpr auto kPushGrace = 5s;        // how long to wait for the last pushes after sending stops
-
-struct Watched {
-  std::string name;
-  int pid = 0;
-};
 
 struct Options {
   std::string url;
@@ -88,20 +84,6 @@ std::string usage() {
          "         [--message-bytes 200] [--push-rate 200] [--push-seconds 10] [--push-pairs 8]\n"
          "         [--seal-ahead K] [--watch name=PID]...\n"
          "Loopback gateways only. The operator token is read from the file, never from the command line.\n";
-}
-
-Result<int> parse_int(const std::string& key, const std::string& value, int min, int max) {
-  int v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stoi(value, &used);
-    if (used != value.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    return invalid_argument(key, key + ": not a number");
-  }
-  if (v < min || v > max)
-    return invalid_argument(key, key + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
-  return v;
 }
 
 Result<Options> parse_options(int argc, char** argv) {
@@ -165,10 +147,6 @@ Result<Options> parse_options(int argc, char** argv) {
   return o;
 }
 
-bool is_loopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
-}
-
 // ------------------------------------------------------------------ statistics
 
 // Latencies in microseconds; percentiles by nearest rank over every sample.
@@ -202,46 +180,6 @@ std::string line_of(const Latencies& l) {
 }
 
 // ------------------------------------------------------------------ watched processes
-
-// CPU seconds (user + system) a process has used so far; -1 if it is gone.
-double cpu_seconds(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(f, stat)) return -1;
-  auto close = stat.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based)
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double self_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-// "VmRSS 1234 KiB, VmHWM 2345 KiB" from /proc/PID/status.
-std::string memory_of(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line, rss = "?", hwm = "?";
-  while (std::getline(f, line)) {
-    auto value = [&] {
-      auto v = line.substr(6);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    };
-    if (line.rfind("VmRSS:", 0) == 0) rss = value();
-    if (line.rfind("VmHWM:", 0) == 0) hwm = value();
-  }
-  return "VmRSS " + rss + ", VmHWM " + hwm;
-}
 
 // CPU used by each watched process (and this one) between two snapshots.
 struct CpuSnapshot {

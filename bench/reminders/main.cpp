@@ -58,6 +58,7 @@
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
 #include "sockets.hpp"
+#include "bench_support.hpp"
 
 namespace alliance::bench {
 namespace {
@@ -72,12 +73,6 @@ constexpr int kSetupThreads = 8;
 constexpr int kFirstDay = 15;  // appointments start after the largest offset (14 days)
 constexpr std::array<int, 5> kOffsets = {20160, 10080, 4320, 1440, 120};
 constexpr std::int64_t kLeadMs = 3000;  // a phase's first due instant after its reminders were moved
-
-struct Watched {
-  std::string name;
-  int pid = 0;
-  bool rest = false;  // counted with the rest of the system, not shown on its own
-};
 
 struct Options {
   std::string url;
@@ -111,28 +106,6 @@ std::string usage() {
          "--instance names a running alliance-reminders by its lease name (its `instance` setting) and pid;\n"
          "--start-second runs COMMAND (sh -c) before phase c; it must start another instance on the same\n"
          "database and print NAME=PID on its last line. --failover-burst 0 skips phase c.\n";
-}
-
-Result<int> parse_int(const std::string& key, const std::string& value, int min, int max) {
-  int v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stoi(value, &used);
-    if (used != value.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    return invalid_argument(key, key + ": not a number");
-  }
-  if (v < min || v > max)
-    return invalid_argument(key, key + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
-  return v;
-}
-
-Result<Watched> parse_watched(const std::string& key, const std::string& value) {
-  auto eq = value.rfind('=');
-  if (eq == std::string::npos || eq == 0) return invalid_argument(key, key + ": expected NAME=PID");
-  auto pid = parse_int(key, value.substr(eq + 1), 1, 1 << 30);
-  if (!pid) return pid.error();
-  return Watched{value.substr(0, eq), *pid};
 }
 
 Result<Options> parse_options(int argc, char** argv) {
@@ -200,10 +173,6 @@ Result<Options> parse_options(int argc, char** argv) {
   return o;
 }
 
-bool is_loopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
-}
-
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SysClock::now().time_since_epoch()).count();
 }
@@ -239,49 +208,6 @@ std::string line_of(const Latencies& l) {
   std::snprintf(buf, sizeof buf, "p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (min %.2f ms)",
                 l.percentile_ms(50), l.percentile_ms(90), l.percentile_ms(99), l.percentile_ms(100), l.min_ms());
   return buf;
-}
-
-// CPU seconds (user + system) a process has used so far; -1 if it is gone.
-double cpu_seconds(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(f, stat)) return -1;
-  auto close = stat.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field, state;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based)
-    if (i == 3) state = field;
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  if (state == "Z" || state == "X") return -1;
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double self_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-// "VmRSS 1234 kB (VmHWM 2345 kB)" from /proc/PID/status; "gone" if it is.
-std::string memory_of(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line, rss, hwm;
-  while (std::getline(f, line)) {
-    auto value = [&] {
-      auto v = line.substr(6);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    };
-    if (line.rfind("VmRSS:", 0) == 0) rss = value();
-    if (line.rfind("VmHWM:", 0) == 0) hwm = value();
-  }
-  if (rss.empty()) return "gone";
-  return "VmRSS " + rss + " (VmHWM " + hwm + ")";
 }
 
 double load1() {

@@ -31,6 +31,7 @@
 
 #include "alliance/client/client.hpp"
 #include "alliance/core/ids.hpp"
+#include "bench_support.hpp"
 
 namespace alliance::bench {
 namespace {
@@ -116,10 +117,6 @@ Result<Options> parse_options(int argc, char** argv) {
   if (o.operator_token_file.empty())
     return invalid_argument("--operator-token-file", "--operator-token-file is required");
   return o;
-}
-
-bool is_loopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
 }
 
 // ------------------------------------------------------------------ time

@@ -1,0 +1,79 @@
+#include "bench_support.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace alliance::bench {
+
+Result<int> parse_int(const std::string& key, const std::string& value, int min, int max) {
+  int v = 0;
+  try {
+    std::size_t used = 0;
+    v = std::stoi(value, &used);
+    if (used != value.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    return invalid_argument(key, key + ": not a number");
+  }
+  if (v < min || v > max)
+    return invalid_argument(key, key + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+  return v;
+}
+
+Result<Watched> parse_watched(const std::string& key, const std::string& value) {
+  auto eq = value.rfind('=');
+  if (eq == std::string::npos || eq == 0) return invalid_argument(key, key + ": expected NAME=PID");
+  auto pid = parse_int(key, value.substr(eq + 1), 1, 1 << 30);
+  if (!pid) return pid.error();
+  return Watched{value.substr(0, eq), *pid};
+}
+
+bool is_loopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
+}
+
+double cpu_seconds(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(f, stat)) return -1;
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field, state;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based)
+    if (i == 3) state = field;
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  if (state == "Z" || state == "X") return -1;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+std::string memory_of(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line, rss, hwm;
+  while (std::getline(f, line)) {
+    auto value = [&] {
+      auto v = line.substr(6);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    };
+    if (line.rfind("VmRSS:", 0) == 0) rss = value();
+    if (line.rfind("VmHWM:", 0) == 0) hwm = value();
+  }
+  if (rss.empty()) return "gone";
+  return "VmRSS " + rss + " (VmHWM " + hwm + ")";
+}
+
+}  // namespace alliance::bench

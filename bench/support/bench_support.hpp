@@ -1,0 +1,32 @@
+#pragma once
+// What the benchmark tools share: argument parsing, loopback checks, and reading a
+// process's CPU time and memory from /proc. Plain functions, any thread.
+#include <string>
+
+#include "alliance/core/result.hpp"
+
+namespace alliance::bench {
+
+// A process whose CPU time and memory a benchmark reports ("gateway=1234").
+struct Watched {
+  std::string name;
+  int pid = 0;
+  bool rest = false;  // counted with the rest of the system, not shown on its own
+};
+
+// `value` as an int in [min, max]; an Error naming `key` otherwise.
+Result<int> parse_int(const std::string& key, const std::string& value, int min, int max);
+// "NAME=PID"; an Error naming `key` otherwise.
+Result<Watched> parse_watched(const std::string& key, const std::string& value);
+
+// Benchmarks only ever load this machine: 127.x, ::1 or localhost.
+bool is_loopback(const std::string& host);
+
+// CPU seconds (user + system) a process has used so far; -1 if it is gone (or a zombie).
+double cpu_seconds(int pid);
+// CPU seconds this process has used so far.
+double self_cpu_seconds();
+// "VmRSS 1234 kB (VmHWM 2345 kB)" from /proc/PID/status; "gone" if it is.
+std::string memory_of(int pid);
+
+}  // namespace alliance::bench
