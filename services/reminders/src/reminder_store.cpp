@@ -138,7 +138,6 @@ AppointmentRow read_appointment(Statement& s, int at = 0) {
   a.late_cancel_ms = s.column_int(at + 9);
   return a;
 }
-constexpr int kAppointmentColumnCount = 10;
 
 std::string sql(std::string_view a, std::string_view b = {}, std::string_view c = {}, std::string_view d = {}) {
   std::string out(a);
