@@ -160,15 +160,23 @@ std::string join_offsets(const std::vector<int>& v) {
   return out;
 }
 
+// The non-empty parts of `s` between `separator`s.
+std::vector<std::string_view> split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  while (!s.empty()) {
+    auto at = s.find(separator);
+    if (at != 0) parts.push_back(s.substr(0, at));
+    s = at == std::string_view::npos ? std::string_view() : s.substr(at + 1);
+  }
+  return parts;
+}
+
 std::vector<int> split_offsets(std::string_view s) {
   std::vector<int> out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    auto part = s.substr(0, comma);
+  for (auto part : split(s, ',')) {
     int v = 0;
     std::from_chars(part.data(), part.data() + part.size(), v);
     out.push_back(v);
-    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
   }
   return out;
 }
@@ -177,16 +185,11 @@ PolicyRow read_policy(Statement& s) {
   PolicyRow row;
   row.practice_id = s.column_text(0);
   std::vector<TypeOffsetsInput> types;
-  std::string_view overrides_text;
   const std::string overrides = s.column_text(2);
-  overrides_text = overrides;
-  while (!overrides_text.empty()) {
-    auto semi = overrides_text.find(';');
-    auto item = overrides_text.substr(0, semi);
+  for (auto item : split(overrides, ';')) {
     auto colon = item.find(':');
     if (colon != std::string_view::npos)
       types.push_back({std::string(item.substr(0, colon)), split_offsets(item.substr(colon + 1))});
-    overrides_text = semi == std::string_view::npos ? std::string_view() : overrides_text.substr(semi + 1);
   }
   // Stored only after parse_policy accepted it, so it parses again.
   auto parsed = parse_policy(split_offsets(s.column_text(1)), types, s.column_text(3), s.column_text(4),
