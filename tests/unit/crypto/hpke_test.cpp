@@ -20,7 +20,7 @@
 namespace alliance::crypto::hpke {
 namespace {
 
-// ---- The known-answer file (shared/testdata/README.md describes its format) ----
+// ---- The known-answer file (tests/data/README.md describes its format) ----
 
 struct Encryption {
   std::string aad, ct, pt;
