@@ -80,7 +80,7 @@ asio::awaitable<void> Dispatcher::scan() {
     people.push_back(c.reminder.client_id);
     people.push_back(c.reminder.therapist_id);
     const auto due = c.resend ? now : c.reminder.due_ms;
-    armed_.emplace(due, Armed{c.fence, std::move(c.reminder)});
+    armed_.emplace(due, std::move(c));
     ++stats_.claimed;
   }
   if (static_cast<int>(claims->size()) >= options_.claim_limit) scan_now_ = true;
@@ -105,25 +105,28 @@ asio::awaitable<void> Dispatcher::scan() {
 
 asio::awaitable<void> Dispatcher::fire_due() {
   const auto now = now_unix_ms();
-  std::map<std::string, ReminderRow, std::less<>> due;
-  std::vector<std::pair<std::string, std::int64_t>> claims;
+  std::vector<Claim> claims;
   while (!armed_.empty() && armed_.begin()->first <= now && claims.size() < kFireBatch) {
     auto node = armed_.extract(armed_.begin());
     armed_ids_.erase(node.mapped().reminder.id);
-    claims.emplace_back(node.mapped().reminder.id, node.mapped().fence);
-    due.emplace(node.mapped().reminder.id, std::move(node.mapped().reminder));
+    claims.push_back(std::move(node.mapped()));
   }
   if (claims.empty()) co_return;
-  auto fired = co_await store_.fire(options_.instance, claims, now_unix_ms(), options_.lease.count());
+  // The pushes of earlier batches are recorded in this batch's transaction.
+  auto delivered = std::exchange(published_, {});
+  firing_ = true;
+  auto fired = co_await store_.fire(options_.instance, claims, now_unix_ms(), options_.lease.count(), delivered);
+  firing_ = false;
   if (!fired) {
     // Still leased to us under the same fence (unless the lease runs out first, and
     // then the fence says so): try again shortly.
     log::warn("cannot mark reminders sent; retrying", {{"reason", fired.error().message}});
+    published_.insert(published_.end(), std::make_move_iterator(delivered.begin()),
+                      std::make_move_iterator(delivered.end()));
     const auto retry_at = now_unix_ms() + 100;
-    for (auto& [id, fence] : claims) {
-      auto it = due.find(id);
-      if (it == due.end() || !armed_ids_.insert(id).second) continue;
-      armed_.emplace(retry_at, Armed{fence, std::move(it->second)});
+    for (auto& c : claims) {
+      if (!armed_ids_.insert(c.reminder.id).second) continue;
+      armed_.emplace(retry_at, std::move(c));
     }
     co_return;
   }
@@ -139,21 +142,30 @@ asio::awaitable<void> Dispatcher::fire_due() {
     ids.push_back(f.appointment.client_id);
     ids.push_back(f.appointment.therapist_id);
   }
-  if (ids.empty()) co_return;
+  if (ids.empty()) {
+    flush_deliveries();
+    co_return;
+  }
   auto people = co_await people_.lookup(ids);
   const People none;
   const auto sent_at = now_unix_ms();
   std::vector<std::vector<std::string>> publishes;
   std::vector<std::string> pushed;
-  for (const auto& f : *fired) {
+  for (std::size_t i = 0; i < fired->size() && i < claims.size(); ++i) {
+    const auto& f = (*fired)[i];
     if (f.outcome != Fired::Outcome::kSent && f.outcome != Fired::Outcome::kResend) continue;
-    auto it = due.find(f.reminder_id);
-    if (it == due.end()) continue;
-    auto rendered = render_due(it->second, f.appointment, f.show_therapist_name, people ? *people : none, sent_at);
+    auto rendered = render_due(claims[i].reminder, f.appointment, f.show_therapist_name, people ? *people : none, sent_at);
     publishes.push_back({"PUBLISH", redis::push_channel(f.appointment.client_id),
                          due_frame(rendered, sent_at).SerializeAsString()});
     pushed.push_back(f.reminder_id);
   }
+  // Not awaited: the next batch is marked sent while this one is on its way (the
+  // Redis connection keeps the pipelines in order).
+  asio::co_spawn(ex_, publish(std::move(publishes), std::move(pushed), sent_at), log_escaped("publishing reminders failed"));
+}
+
+asio::awaitable<void> Dispatcher::publish(std::vector<std::vector<std::string>> publishes,
+                                          std::vector<std::string> pushed, std::int64_t sent_at) {
   auto replies = co_await redis_.pipeline(std::move(publishes));
   if (!replies) {
     // They stay sent-but-not-pushed and are pushed again once the lease runs out.
@@ -162,11 +174,19 @@ asio::awaitable<void> Dispatcher::fire_due() {
                                                        {"reason", replies.error().message}});
     co_return;
   }
-  asio::co_spawn(ex_, record(std::move(pushed), sent_at), log_escaped("recording deliveries failed"));
+  for (auto& id : pushed) published_.push_back(Delivery{std::move(id), sent_at});
+  flush_deliveries();
 }
 
-asio::awaitable<void> Dispatcher::record(std::vector<std::string> ids, std::int64_t at_ms) {
-  auto done = co_await store_.record_deliveries(std::move(ids), "live", options_.instance, at_ms);
+void Dispatcher::flush_deliveries() {
+  // While a burst goes out, the next batch's transaction records these.
+  if (firing_ || published_.empty()) return;
+  if (!armed_.empty() && armed_.begin()->first <= now_unix_ms()) return;
+  asio::co_spawn(ex_, record(std::exchange(published_, {})), log_escaped("recording deliveries failed"));
+}
+
+asio::awaitable<void> Dispatcher::record(std::vector<Delivery> delivered) {
+  auto done = co_await store_.record_deliveries(std::move(delivered), "live", options_.instance);
   if (!done) log::warn("cannot record reminder deliveries", {{"reason", done.error().message}});
 }
 

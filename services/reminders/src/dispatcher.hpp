@@ -5,7 +5,8 @@
 // polling). At the instant it marks them sent under its fence in one transaction
 // per 500 (so a reminder cancelled or taken over meanwhile is never pushed), then
 // publishes their "reminder.due" frames to each client's push channel in one
-// pipelined write and records the deliveries. A reminder marked sent whose push was never recorded
+// pipelined write while the next 500 are marked sent, whose transaction also records
+// these deliveries (the last batch's get their own). A reminder marked sent whose push was never recorded
 // (the process died in between) is pushed again by whoever holds it next: pushes
 // are at-least-once and carry the reminder id, by which clients de-duplicate.
 // Besides its own timer it scans when woken (new plans, another instance's wake-up)
@@ -63,13 +64,14 @@ class Dispatcher {
   std::size_t armed() const { return armed_.size(); }
 
  private:
-  struct Armed {
-    std::int64_t fence = 0;
-    ReminderRow reminder;
-  };
   asio::awaitable<void> scan();
   asio::awaitable<void> fire_due();
-  asio::awaitable<void> record(std::vector<std::string> ids, std::int64_t at_ms);
+  asio::awaitable<void> publish(std::vector<std::vector<std::string>> publishes, std::vector<std::string> pushed,
+                                std::int64_t sent_at);
+  // Records the pushes not recorded yet unless a batch is being (or about to be)
+  // marked sent, whose transaction records them instead.
+  void flush_deliveries();
+  asio::awaitable<void> record(std::vector<Delivery> delivered);
 
   asio::any_io_executor ex_;
   ReminderStore& store_;
@@ -77,10 +79,12 @@ class Dispatcher {
   redis::Client& redis_;
   Options options_;
   asio::steady_timer timer_;
-  std::multimap<std::int64_t, Armed> armed_;  // by due instant (ms)
+  std::multimap<std::int64_t, Claim> armed_;  // by due instant (ms)
   std::set<std::string, std::less<>> armed_ids_;
   std::int64_t next_scan_ms_ = 0;
   std::int64_t next_expiry_ms_ = 0;
+  std::vector<Delivery> published_;           // pushed, not recorded yet
+  bool firing_ = false;                       // a fire transaction is under way
   bool scan_now_ = true;
   bool stopping_ = false;
   Stats stats_;

@@ -92,6 +92,13 @@ CREATE TABLE preferences (
 );
 )sql";
 
+// A client's reminders are few: the index need not hold their state, and firing or
+// acknowledging one (a change of state) no longer rewrites its entry.
+constexpr std::string_view kSchemaV2 = R"sql(
+DROP INDEX reminders_by_client;
+CREATE INDEX reminders_by_client ON reminders(client_id);
+)sql";
+
 constexpr std::string_view kReminderColumns =
     "r.id, r.appointment_id, r.practice_id, r.client_id, r.therapist_id, r.state, r.cancel_reason, "
     "r.offset_minutes, r.moved, r.appointment_version, r.start_ms, r.planned_ms, r.due_ms, r.sent_ms, "
@@ -257,12 +264,26 @@ void upsert_appointment(Connection& c, const AppointmentRow& a, std::int64_t now
           a.late_cancel_ms, now_ms);
 }
 
+// One delivery per reminder: counted on the reminder (its first push time kept) and
+// listed in deliveries.
+void record_in(Connection& c, const std::vector<Delivery>& delivered, std::string_view kind,
+               std::string_view instance) {
+  for (const auto& d : delivered) {
+    execute(c,
+            "UPDATE reminders SET deliveries = deliveries + 1, "
+            "pushed_ms = CASE WHEN pushed_ms = 0 THEN ?2 ELSE pushed_ms END WHERE id = ?1",
+            d.reminder_id, d.at_ms);
+    execute(c, "INSERT INTO deliveries (reminder_id, at_ms, kind, instance) VALUES (?1, ?2, ?3, ?4)", d.reminder_id,
+            d.at_ms, kind, instance);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ReminderStore>> ReminderStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<ReminderStore>(std::move(*db));
@@ -340,7 +361,11 @@ asio::awaitable<Result<std::vector<Claim>>> ReminderStore::claim_due(std::string
     ids.insert(ids.end(), resend.begin(), resend.end());
     std::vector<Claim> out;
     out.reserve(ids.size());
-    const std::string select = sql("SELECT ", kReminderColumns, ", r.fence, r.lease_until_ms FROM reminders r WHERE r.id = ?");
+    const std::string select =
+        sql("SELECT ", kReminderColumns, ", r.fence, r.lease_until_ms, COALESCE(p.show_therapist, 0), ",
+            sql(kAppointmentColumns,
+                " FROM reminders r JOIN appointments a ON a.id = r.appointment_id "
+                "LEFT JOIN policies p ON p.practice_id = r.practice_id WHERE r.id = ?"));
     for (const auto& [id, is_resend] : ids) {
       execute(c,
               "UPDATE reminders SET lease_owner = ?2, lease_until_ms = MAX(due_ms, ?3) + ?4, fence = fence + 1 "
@@ -353,6 +378,8 @@ asio::awaitable<Result<std::vector<Claim>>> ReminderStore::claim_due(std::string
             cl.reminder = read_reminder(s);
             cl.fence = s.column_int(kReminderColumnCount);
             cl.lease_until_ms = s.column_int(kReminderColumnCount + 1);
+            cl.show_therapist_name = s.column_int(kReminderColumnCount + 2) != 0;
+            cl.appointment = read_appointment(s, kReminderColumnCount + 3);
             return cl;
           },
           id);
@@ -399,13 +426,25 @@ asio::awaitable<Result<std::optional<std::int64_t>>> ReminderStore::next_wake(st
   co_return co_await db_->read(std::move(job));
 }
 
-asio::awaitable<Result<std::vector<Fired>>> ReminderStore::fire(std::string owner,
-                                                                std::vector<std::pair<std::string, std::int64_t>> claims,
-                                                                std::int64_t now_ms, std::int64_t lease_ms) {
-  auto job = [owner = std::move(owner), claims = std::move(claims), now_ms, lease_ms](Connection& c)
-      -> Result<std::vector<Fired>> {
+asio::awaitable<Result<std::vector<Fired>>> ReminderStore::fire(std::string owner, const std::vector<Claim>& claims,
+                                                                std::int64_t now_ms, std::int64_t lease_ms,
+                                                                std::vector<Delivery> delivered) {
+  auto job = [owner = std::move(owner), &claims, now_ms, lease_ms,
+              delivered = std::move(delivered)](Connection& c) -> Result<std::vector<Fired>> {
+    record_in(c, delivered, "live", owner);
     std::vector<Fired> out;
     out.reserve(claims.size());
+    // The common case in one statement: still ours and planned, the appointment as it
+    // was when claimed (same version, upcoming), the client has not opted out and the
+    // practice still shows (or hides) the therapist as then: sent, rendered from the
+    // claim. Anything else is looked at row by row below.
+    constexpr std::string_view kSendAsClaimed =
+        "UPDATE reminders SET state = 'sent', sent_ms = ?4, lease_until_ms = ?5 "
+        "WHERE id = ?1 AND fence = ?2 AND lease_owner = ?3 AND state = 'planned' "
+        "AND EXISTS (SELECT 1 FROM appointments a WHERE a.id = reminders.appointment_id AND a.version = ?6 "
+        "AND a.start_ms > ?4 AND a.status IN ('booked', 'confirmed')) "
+        "AND NOT EXISTS (SELECT 1 FROM preferences p WHERE p.user_id = reminders.client_id AND p.enabled = 0) "
+        "AND (SELECT COALESCE(MAX(show_therapist), 0) FROM policies p WHERE p.practice_id = reminders.practice_id) = ?7";
     const std::string select =
         sql("SELECT r.state, r.fence, r.lease_owner, r.pushed_ms, COALESCE(pref.enabled, 1), "
             "COALESCE(p.show_therapist, 0), ",
@@ -413,9 +452,19 @@ asio::awaitable<Result<std::vector<Fired>>> ReminderStore::fire(std::string owne
             " FROM reminders r JOIN appointments a ON a.id = r.appointment_id "
             "LEFT JOIN preferences pref ON pref.user_id = r.client_id "
             "LEFT JOIN policies p ON p.practice_id = r.practice_id WHERE r.id = ?");
-    for (const auto& [id, fence] : claims) {
+    for (const auto& claim : claims) {
+      const auto& id = claim.reminder.id;
+      const auto fence = claim.fence;
       Fired f;
       f.reminder_id = id;
+      if (!claim.resend && execute(c, kSendAsClaimed, id, fence, owner, now_ms, now_ms + lease_ms,
+                                   claim.appointment.version, claim.show_therapist_name ? 1 : 0) == 1) {
+        f.outcome = Fired::Outcome::kSent;
+        f.appointment = claim.appointment;
+        f.show_therapist_name = claim.show_therapist_name;
+        out.push_back(std::move(f));
+        continue;
+      }
       auto row = query_one(
           c, select,
           [&](Statement& s) {
@@ -456,18 +505,11 @@ asio::awaitable<Result<std::vector<Fired>>> ReminderStore::fire(std::string owne
   co_return co_await db_->write(std::move(job));
 }
 
-asio::awaitable<Status> ReminderStore::record_deliveries(std::vector<std::string> reminder_ids, std::string kind,
-                                                         std::string instance, std::int64_t now_ms) {
-  auto job = [ids = std::move(reminder_ids), kind = std::move(kind), instance = std::move(instance),
-              now_ms](Connection& c) -> Status {
-    for (const auto& id : ids) {
-      execute(c,
-              "UPDATE reminders SET deliveries = deliveries + 1, "
-              "pushed_ms = CASE WHEN pushed_ms = 0 THEN ?2 ELSE pushed_ms END WHERE id = ?1",
-              id, now_ms);
-      execute(c, "INSERT INTO deliveries (reminder_id, at_ms, kind, instance) VALUES (?1, ?2, ?3, ?4)", id, now_ms,
-              kind, instance);
-    }
+asio::awaitable<Status> ReminderStore::record_deliveries(std::vector<Delivery> delivered, std::string kind,
+                                                         std::string instance) {
+  auto job = [delivered = std::move(delivered), kind = std::move(kind), instance = std::move(instance)](
+                 Connection& c) -> Status {
+    record_in(c, delivered, kind, instance);
     return {};
   };
   co_return co_await db_->write(std::move(job));

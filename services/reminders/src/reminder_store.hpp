@@ -65,12 +65,15 @@ struct PolicyRow {
   std::int64_t updated_ms = 0;   // 0: never set (the defaults)
 };
 
-// A reminder this instance holds the lease of, with what rendering it needs.
+// A reminder this instance holds the lease of, with what rendering it needs as it
+// was when claimed.
 struct Claim {
   ReminderRow reminder;
   std::int64_t fence = 0;
   std::int64_t lease_until_ms = 0;
   bool resend = false;           // already marked sent by an instance that died before its push was recorded
+  AppointmentRow appointment;
+  bool show_therapist_name = false;
 };
 
 // What fire() did with one claimed reminder.
@@ -80,6 +83,12 @@ struct Fired {
   Outcome outcome = Outcome::kLost;  // kLost: the lease or the state moved on (another instance, a cancellation)
   AppointmentRow appointment;        // as it is now (status decides "confirmed")
   bool show_therapist_name = false;
+};
+
+// One push of a reminder that reached Redis, to record.
+struct Delivery {
+  std::string reminder_id;
+  std::int64_t at_ms = 0;
 };
 
 // A sent reminder not acknowledged yet, with what rendering it needs.
@@ -119,14 +128,18 @@ class ReminderStore {
   // a planned reminder's due - lookahead_ms, or another holder's lease expiry.
   asio::awaitable<Result<std::optional<std::int64_t>>> next_wake(std::string owner, std::int64_t now_ms,
                                                                  std::int64_t lookahead_ms);
-  // For each (id, fence) this owner claimed: still planned under that fence ->
-  // sent now (or expired if the appointment started, cancelled "opted_out" if the
-  // client turned reminders off); a resend claim -> kResend; anything else kLost.
-  asio::awaitable<Result<std::vector<Fired>>> fire(std::string owner, std::vector<std::pair<std::string, std::int64_t>> claims,
-                                                   std::int64_t now_ms, std::int64_t lease_ms);
+  // One Fired per claim, in order. A claim this owner still holds under its fence
+  // and still planned -> sent now (or expired if the appointment started, cancelled
+  // "opted_out" if the client turned reminders off); a resend claim -> kResend;
+  // anything else kLost. Fired::appointment is the appointment as it is now.
+  // In the same transaction, records `delivered` as "live" deliveries by `owner`
+  // (the pushes of earlier batches, so a burst costs one transaction per batch).
+  // `claims` is read on the store's thread: keep it alive until this completes.
+  asio::awaitable<Result<std::vector<Fired>>> fire(std::string owner, const std::vector<Claim>& claims,
+                                                   std::int64_t now_ms, std::int64_t lease_ms,
+                                                   std::vector<Delivery> delivered = {});
   // Records one delivery of each reminder ("live" or "reconnect") by `instance`.
-  asio::awaitable<Status> record_deliveries(std::vector<std::string> reminder_ids, std::string kind,
-                                            std::string instance, std::int64_t now_ms);
+  asio::awaitable<Status> record_deliveries(std::vector<Delivery> delivered, std::string kind, std::string instance);
   // Marks open reminders of appointments that have started as expired; how many.
   asio::awaitable<Result<int>> expire_started(std::int64_t now_ms);
 

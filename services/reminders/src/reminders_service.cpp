@@ -39,13 +39,13 @@ asio::awaitable<Result<v1::ListPendingRemindersResponse>> RemindersService::pend
   }
   auto people = co_await people_.lookup(std::move(ids));
   const People none;
-  std::vector<std::string> delivered;
+  std::vector<Delivery> delivered;
   for (const auto& p : *rows) {
     *out.add_reminders() = render_due(p.reminder, p.appointment, p.show_therapist_name, people ? *people : none, now);
-    delivered.push_back(p.reminder.id);
+    delivered.push_back(Delivery{p.reminder.id, now});
   }
   if (record) {
-    auto done = co_await store_.record_deliveries(std::move(delivered), "reconnect", instance_, now);
+    auto done = co_await store_.record_deliveries(std::move(delivered), "reconnect", instance_);
     if (!done) log::warn("cannot record reminder deliveries", {{"reason", done.error().message}});
   }
   co_return out;

@@ -177,9 +177,7 @@ class ReminderStoreTest : public testing::IoTest {
   }
   std::vector<Fired> fire(ReminderStore& s, const std::string& owner, const std::vector<Claim>& claims,
                           std::int64_t now_ms, std::int64_t lease_ms = 1000) {
-    std::vector<std::pair<std::string, std::int64_t>> ids;
-    for (const auto& c : claims) ids.emplace_back(c.reminder.id, c.fence);
-    auto r = run(s.fire(owner, std::move(ids), now_ms, lease_ms));
+    auto r = run(s.fire(owner, claims, now_ms, lease_ms));
     EXPECT_TRUE(r.ok()) << r.error().message;
     return r.ok() ? *r : std::vector<Fired>{};
   }

@@ -144,11 +144,11 @@ TEST_F(ReminderLeaseTest, SentButNeverPushedIsReclaimedAsAResendAfterTheLease) {
   EXPECT_EQ(reminder(held[0].reminder.id).sent_ms, kDue24h) << "a resend is the same sending";
 
   // Once its push is recorded it is done: no further resends, however late.
-  ASSERT_TRUE(run(b().record_deliveries({held[0].reminder.id}, "live", "b", kDue24h + kLease + 3)).ok());
+  ASSERT_TRUE(run(b().record_deliveries({{held[0].reminder.id, kDue24h + kLease + 3}}, "live", "b")).ok());
   EXPECT_TRUE(claim(a(), "a", window, window, kLease).empty());
   EXPECT_EQ(reminder(held[0].reminder.id).deliveries, 1);
   // Each delivery counts (the client's next socket gets it again).
-  ASSERT_TRUE(run(a().record_deliveries({held[0].reminder.id}, "reconnect", "a", window)).ok());
+  ASSERT_TRUE(run(a().record_deliveries({{held[0].reminder.id, window}}, "reconnect", "a")).ok());
   EXPECT_EQ(reminder(held[0].reminder.id).deliveries, 2);
 }
 
