@@ -94,6 +94,33 @@ TEST_F(ReminderLeaseTest, AReminderCancelledBetweenClaimAndFireIsNeverSent) {
   EXPECT_TRUE(claim(b(), "b", kDue24h + 10 * kLease, kStart, kLease).empty());
 }
 
+TEST_F(ReminderLeaseTest, AConfirmationBetweenClaimAndFireIsWhatTheReminderSays) {
+  auto held = claim(a(), "a", kDue24h - 500, kDue24h, kLease);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].appointment.status, "booked");
+  apply_one(appointment("appt-1", 2, "confirmed", kStart), kDue24h - 200);
+  auto fired = fire(a(), "a", held, kDue24h);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].outcome, Fired::Outcome::kSent);
+  EXPECT_EQ(fired[0].appointment.status, "confirmed");
+  EXPECT_EQ(fired[0].appointment.version, 2);
+  EXPECT_EQ(reminder(held[0].reminder.id).state, "sent");
+}
+
+TEST_F(ReminderLeaseTest, APolicyChangeBetweenClaimAndFireIsWhatTheReminderSays) {
+  auto held = claim(a(), "a", kDue24h - 500, kDue24h, kLease);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_FALSE(held[0].show_therapist_name);
+  // The practice starts naming therapists (same offsets: the plan stands).
+  ASSERT_TRUE(run(a().set_policy(PolicyRow{kPractice, policy({1440, 120}, "", "", true), "admin", kDue24h - 100},
+                                 kDue24h - 100))
+                  .ok());
+  auto fired = fire(a(), "a", held, kDue24h);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].outcome, Fired::Outcome::kSent);
+  EXPECT_TRUE(fired[0].show_therapist_name);
+}
+
 TEST_F(ReminderLeaseTest, FiringForAnAppointmentThatStartedExpiresTheReminder) {
   auto held = claim(a(), "a", kNow, kStart, kLease);
   ASSERT_EQ(held.size(), 2u);
