@@ -7,6 +7,8 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "json_print.hpp"
+
 namespace alliance::gateway {
 namespace pb = google::protobuf;
 namespace json = boost::json;
@@ -192,13 +194,6 @@ Status path_params_to_message(const std::vector<std::pair<std::string, std::stri
   return {};
 }
 
-std::string message_to_json(const pb::Message& message) {
-  pb::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string out;
-  (void)pb::util::MessageToJsonString(message, &out, options);
-  return out;
-}
+std::string message_to_json(const pb::Message& message) { return print_json(message); }
 
 }  // namespace alliance::gateway

@@ -1,0 +1,425 @@
+// The gateway's JSON printer against protobuf's own converter: every message type
+// in proto/alliance filled with seeded random contents must print the same bytes
+// as MessageToJsonString (preserve_proto_field_names, always_print_primitive_fields).
+#include <google/protobuf/any.pb.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor_database.h>
+#include <google/protobuf/stubs/logging.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "alliance/identity/v1/identity.pb.h"
+#include "alliance/messaging/v1/messaging.pb.h"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/reminders/v1/reminders.pb.h"
+#include "alliance/rpc/v1/rpc.pb.h"
+#include "alliance/scheduling/v1/scheduling.pb.h"
+#include "src/json_print.hpp"
+
+namespace alliance::gateway {
+namespace {
+
+namespace pb = google::protobuf;
+using FD = pb::FieldDescriptor;
+
+constexpr int kInstancesPerType = 300;
+constexpr int kMaxFillDepth = 3;
+
+std::string fast_json(const pb::Message& m, bool* handled = nullptr) {
+  std::string out;
+  const bool ok = append_json(m, out);
+  if (handled) *handled = ok;
+  return out;
+}
+
+// Protobuf logs each invalid UTF-8 string it serialises; these tests make plenty.
+class QuietProtobufLog {
+ public:
+  QuietProtobufLog() : previous_(pb::SetLogHandler(&discard)) {}
+  ~QuietProtobufLog() { pb::SetLogHandler(previous_); }
+
+ private:
+  static void discard(pb::LogLevel, const char*, int, const std::string&) {}
+  pb::LogHandler* previous_;
+};
+
+void add_with_nested(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& out) {
+  out.push_back(d);
+  for (int i = 0; i < d->nested_type_count(); ++i) add_with_nested(d->nested_type(i), out);
+}
+
+// Every message type of every alliance/*.proto linked into this test. The types
+// named here pull each generated file in; the generated database then lists
+// them, and any file added later that something links.
+std::vector<const pb::Descriptor*> alliance_message_types() {
+  const pb::Descriptor* linked[] = {
+      rpc::v1::Frame::descriptor(),         push::v1::PushFrame::descriptor(),
+      identity::v1::Practice::descriptor(), scheduling::v1::AppointmentType::descriptor(),
+      messaging::v1::Conversation::descriptor(), reminders::v1::ReminderDue::descriptor()};
+  std::set<std::string> names;
+  for (const auto* d : linked) names.insert(d->file()->name());
+  std::vector<std::string> all;
+  pb::DescriptorPool::internal_generated_database()->FindAllFileNames(&all);
+  for (const auto& name : all)
+    if (name.rfind("alliance/", 0) == 0) names.insert(name);
+  std::vector<const pb::Descriptor*> out;
+  for (const auto& name : names) {
+    const pb::FileDescriptor* file = pb::DescriptorPool::generated_pool()->FindFileByName(name);
+    if (!file) continue;
+    for (int i = 0; i < file->message_type_count(); ++i) add_with_nested(file->message_type(i), out);
+  }
+  return out;
+}
+
+// Seeded random contents for any message of these protos: strings with escapes,
+// control characters, non-ASCII and (outside Any values) invalid UTF-8, extreme
+// integers, unknown enum numbers, bytes of every value, empty and full repeated
+// fields, sub-messages to depth 3 and Anys packing real messages.
+class RandomFiller {
+ public:
+  RandomFiller(uint64_t seed, const std::vector<const pb::Descriptor*>& types) : rng_(seed), types_(types) {}
+
+  void fill(pb::Message& m, int depth, bool valid_utf8) {
+    const pb::Descriptor* d = m.GetDescriptor();
+    const pb::Reflection* r = m.GetReflection();
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FD* f = d->field(i);
+      if (f->is_repeated()) {
+        const int count = chance(30) ? 0 : pick(1, 3);
+        for (int j = 0; j < count; ++j) put(m, r, f, depth, valid_utf8);
+      } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
+        if (chance(depth < kMaxFillDepth ? 70 : 20)) put(m, r, f, depth, valid_utf8);  // unset otherwise
+      } else if (chance(75)) {
+        put(m, r, f, depth, valid_utf8);
+      }
+    }
+  }
+
+ private:
+  bool chance(int percent) { return pick(0, 99) < percent; }
+  int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  template <typename T>
+  T any_of(std::initializer_list<T> values) {
+    return *(values.begin() + pick(0, static_cast<int>(values.size()) - 1));
+  }
+
+  void fill_message(pb::Message& m, int depth, bool valid_utf8) {
+    if (m.GetDescriptor()->well_known_type() == pb::Descriptor::WELLKNOWNTYPE_ANY) {
+      fill_any(static_cast<pb::Any&>(m), depth);
+    } else if (!chance(10)) {
+      fill(m, depth, valid_utf8);
+    }
+  }
+
+  void fill_any(pb::Any& any, int depth) {
+    switch (pick(0, 4)) {
+      case 0:  // empty
+        return;
+      case 1:  // a type and no value
+        any.set_type_url(any_of<std::string>({"type.googleapis.com/alliance.push.v1.Notice", "example.org/some.Type"}));
+        return;
+      case 2:  // a real message with all fields default
+        any.PackFrom(push::v1::SessionRevoked());
+        return;
+      default: {  // a real message of any type, random contents
+        const pb::Descriptor* d = types_[pick(0, static_cast<int>(types_.size()) - 1)];
+        std::unique_ptr<pb::Message> inner(pb::MessageFactory::generated_factory()->GetPrototype(d)->New());
+        fill(*inner, depth, true);
+        any.PackFrom(*inner);
+      }
+    }
+  }
+
+  std::string text(bool valid_utf8) {
+    static const std::vector<std::string> kValid = {
+        "a", "Hello", " ", "0", "\"", "\\", "/", "<", ">", "&", "'", std::string(1, '\0'), "\x01", "\x1f", "\b",
+        "\t", "\n", "\f", "\r", "\x0b", "\x7f", "\u00e9", "\u00ad", "\u0085", "\u009f", "\u00a0", "\u2028", "\u2029",
+        "\u200b", "\u202e", "\ufeff", "\ufffb", "\u65e5\u672c", "\U0001F600", "\U000E0041", "\U0001D173"};
+    static const std::vector<std::string> kInvalid = {
+        "\xff", "\xc3", "\xc3(", "\xe2\x82", "\xe2\x82(", "\xed\xa0\x80", "\xc0\x80", "\xc0\xbc", "\xc1\xbc",
+        "\xf4\x90\x80\x80", "\x80", "\xbf\xbf", "\xf8\x88\x80\x80\x80", "\xf0\x9f\x98"};
+    std::string s;
+    const int pieces = chance(15) ? 0 : pick(1, 8);
+    for (int i = 0; i < pieces; ++i) {
+      if (!valid_utf8 && chance(20)) {
+        s += kInvalid[pick(0, static_cast<int>(kInvalid.size()) - 1)];
+      } else {
+        s += kValid[pick(0, static_cast<int>(kValid.size()) - 1)];
+      }
+    }
+    return s;
+  }
+
+  std::string bytes() {
+    std::string b;
+    if (chance(20)) {
+      for (int v = 0; v < 256; ++v) b += static_cast<char>(v);
+      return b;
+    }
+    const int n = any_of({0, 1, 2, 3, 4, 5, pick(6, 40)});
+    for (int i = 0; i < n; ++i) b += static_cast<char>(pick(0, 255));
+    return b;
+  }
+
+  int32_t int32() {
+    return any_of<int32_t>({0, 1, -1, -123456, std::numeric_limits<int32_t>::min(),
+                            std::numeric_limits<int32_t>::max(), static_cast<int32_t>(rng_())});
+  }
+  int64_t int64() {
+    return any_of<int64_t>({0, 1, -1, 1700000000123, std::numeric_limits<int64_t>::min(),
+                            std::numeric_limits<int64_t>::max(), static_cast<int64_t>(rng_())});
+  }
+  uint32_t uint32() {
+    return any_of<uint32_t>({0, 1, 1000, std::numeric_limits<uint32_t>::max(), static_cast<uint32_t>(rng_())});
+  }
+  uint64_t uint64() { return any_of<uint64_t>({0, 1, 1000, std::numeric_limits<uint64_t>::max(), rng_()}); }
+  int enum_number(const FD* f) {
+    if (chance(20)) return any_of({77, -5, std::numeric_limits<int32_t>::max()});
+    return f->enum_type()->value(pick(0, f->enum_type()->value_count() - 1))->number();
+  }
+
+  // Sets a singular field, or adds one element to a repeated one.
+  void put(pb::Message& m, const pb::Reflection* r, const FD* f, int depth, bool valid_utf8) {
+    const bool add = f->is_repeated();
+    switch (f->cpp_type()) {
+      case FD::CPPTYPE_INT32: add ? r->AddInt32(&m, f, int32()) : r->SetInt32(&m, f, int32()); break;
+      case FD::CPPTYPE_INT64: add ? r->AddInt64(&m, f, int64()) : r->SetInt64(&m, f, int64()); break;
+      case FD::CPPTYPE_UINT32: add ? r->AddUInt32(&m, f, uint32()) : r->SetUInt32(&m, f, uint32()); break;
+      case FD::CPPTYPE_UINT64: add ? r->AddUInt64(&m, f, uint64()) : r->SetUInt64(&m, f, uint64()); break;
+      case FD::CPPTYPE_BOOL: add ? r->AddBool(&m, f, chance(50)) : r->SetBool(&m, f, chance(50)); break;
+      case FD::CPPTYPE_ENUM:
+        add ? r->AddEnumValue(&m, f, enum_number(f)) : r->SetEnumValue(&m, f, enum_number(f));
+        break;
+      case FD::CPPTYPE_STRING: {
+        std::string v = f->type() == FD::TYPE_BYTES ? bytes() : text(valid_utf8);
+        add ? r->AddString(&m, f, std::move(v)) : r->SetString(&m, f, std::move(v));
+        break;
+      }
+      case FD::CPPTYPE_MESSAGE: {
+        pb::Message* item = add ? r->AddMessage(&m, f) : r->MutableMessage(&m, f);
+        if (depth < kMaxFillDepth) fill_message(*item, depth + 1, valid_utf8);
+        break;
+      }
+      default: FAIL() << f->full_name() << ": the filler does not know this field type";
+    }
+  }
+
+  std::mt19937_64 rng_;
+  const std::vector<const pb::Descriptor*>& types_;
+};
+
+TEST(JsonPrint, CoversEveryAllianceProto) {
+  auto types = alliance_message_types();
+  std::set<std::string> files;
+  for (const auto* d : types) files.insert(d->file()->name());
+  EXPECT_GE(files.size(), 6u);  // rpc, push, identity, scheduling, messaging, reminders
+  EXPECT_GT(types.size(), 150u);
+  // Each file's imports from alliance/ are covered too.
+  for (const auto* d : types) {
+    for (int i = 0; i < d->file()->dependency_count(); ++i) {
+      const auto& dep = d->file()->dependency(i)->name();
+      if (dep.rfind("alliance/", 0) == 0) {
+        EXPECT_TRUE(files.count(dep)) << dep;
+      }
+    }
+  }
+}
+
+TEST(JsonPrint, MatchesProtobufForRandomInstancesOfEveryType) {
+  QuietProtobufLog quiet;
+  const auto types = alliance_message_types();
+  int compared = 0;
+  int mismatches = 0;
+  for (const pb::Descriptor* d : types) {
+    const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(d);
+    ASSERT_NE(prototype, nullptr) << d->full_name();
+    const uint64_t seed = std::hash<std::string>{}(d->full_name());
+    RandomFiller filler(seed, types);
+    for (int n = 0; n <= kInstancesPerType; ++n) {
+      std::unique_ptr<pb::Message> m(prototype->New());
+      if (n > 0) filler.fill(*m, 0, false);  // instance 0 is all defaults
+      bool handled = false;
+      const std::string fast = fast_json(*m, &handled);
+      const std::string expected = protobuf_json(*m);
+      ++compared;
+      if (handled && fast == expected && print_json(*m) == expected) continue;
+      ++mismatches;
+      ADD_FAILURE() << d->full_name() << " instance " << n << " (seed " << seed << ")"
+                    << (handled ? "" : ": the fast path declined it") << "\n  protobuf: " << expected
+                    << "\n  printer:  " << fast;
+      if (mismatches >= 5) return;
+    }
+  }
+  EXPECT_GT(compared, 150 * kInstancesPerType);
+}
+
+TEST(JsonPrint, PushFrameWithANoticeBody) {
+  push::v1::Notice notice;
+  notice.set_text("Ann's <b>\"5 min\"</b> & co\\\n\u2028\u00e9");
+  push::v1::PushFrame frame;
+  frame.set_id("p-1");
+  frame.set_type("notice");
+  frame.set_sent_unix_ms(1700000000123);
+  frame.mutable_body()->PackFrom(notice);
+  const std::string expected =
+      R"({"id":"p-1","type":"notice","sent_unix_ms":"1700000000123","body":)"
+      R"({"@type":"type.googleapis.com/alliance.push.v1.Notice",)"
+      R"("text":"Ann's \u003cb\u003e\"5 min\"\u003c/b\u003e & co\\\n\u2028)"
+      "\u00e9\"}}";
+  EXPECT_EQ(print_json(frame), expected);
+  EXPECT_EQ(protobuf_json(frame), expected);
+}
+
+TEST(JsonPrint, DefaultsIntegersEnumsAndBytes) {
+  rpc::v1::Frame frame;
+  EXPECT_EQ(print_json(frame),
+            R"({"call_id":"0","method":"","timeout_ms":0,"status":"OK","error_message":"","error_field":"",)"
+            R"("retry_after_ms":0,"payload":""})");
+  frame.set_call_id(std::numeric_limits<uint64_t>::max());
+  frame.set_timeout_ms(std::numeric_limits<uint32_t>::max());
+  frame.mutable_caller()->set_user_id("u1");
+  frame.set_status(static_cast<rpc::v1::StatusCode>(42));
+  frame.set_payload(std::string("\0\xff\xfe", 3));
+  frame.set_retry_after_ms(5);
+  EXPECT_EQ(print_json(frame),
+            R"({"call_id":"18446744073709551615","method":"","timeout_ms":4294967295,)"
+            R"("caller":{"user_id":"u1","practice_id":"","role":"","session_id":"","source_address":""},)"
+            R"("status":42,"error_message":"","error_field":"","retry_after_ms":5,"payload":"AP/+"})");
+  frame.set_status(rpc::v1::NOT_FOUND);
+  frame.set_payload("ab");
+  EXPECT_NE(print_json(frame).find(R"("status":"NOT_FOUND")"), std::string::npos);
+  EXPECT_NE(print_json(frame).find(R"("payload":"YWI=")"), std::string::npos);
+
+  identity::v1::ListUsersResponse empty_list;
+  EXPECT_EQ(print_json(empty_list), R"({"users":[]})");
+}
+
+TEST(JsonPrint, AnyWithoutValuePrintsNoFields) {
+  QuietProtobufLog quiet;  // protobuf warns that it cannot resolve example.org/not.Known
+  push::v1::PushFrame frame;
+  frame.mutable_body();
+  EXPECT_EQ(print_json(frame), R"({"id":"","type":"","sent_unix_ms":"0","body":{}})");
+  frame.mutable_body()->PackFrom(push::v1::Notice());
+  EXPECT_EQ(print_json(frame),
+            R"({"id":"","type":"","sent_unix_ms":"0","body":{"@type":"type.googleapis.com/alliance.push.v1.Notice"}})");
+  frame.mutable_body()->set_type_url("example.org/not.Known");
+  EXPECT_EQ(print_json(frame), R"({"id":"","type":"","sent_unix_ms":"0","body":{"@type":"example.org/not.Known"}})");
+  EXPECT_EQ(protobuf_json(frame), print_json(frame));
+}
+
+TEST(JsonPrint, WhatTheFastPathDeclinesStillPrintsAsProtobufDoes) {
+  QuietProtobufLog quiet;
+  push::v1::Notice invalid_utf8;
+  invalid_utf8.set_text("bad \xc3( byte");
+  push::v1::PushFrame frame;
+  std::vector<std::pair<std::string, std::string>> anys = {
+      {"type.googleapis.com/alliance.push.v1.NoSuchType", "\x0a\x01x"},
+      {"example.org/alliance.push.v1.Notice", "\x0a\x01x"},
+      {"", "\x0a\x01x"},
+      {"type.googleapis.com/alliance.push.v1.Notice", invalid_utf8.SerializeAsString()},
+      {"type.googleapis.com/alliance.push.v1.Notice", "\x10\x05"},  // only an unknown field
+      {"type.googleapis.com/alliance.push.v1.Notice", "\x0a\x05x"},  // truncated
+  };
+  for (const auto& [url, value] : anys) {
+    frame.mutable_body()->set_type_url(url);
+    frame.mutable_body()->set_value(value);
+    bool handled = true;
+    fast_json(frame, &handled);
+    EXPECT_FALSE(handled) << url;
+    EXPECT_EQ(print_json(frame), protobuf_json(frame)) << url;
+  }
+
+  // Deeper than the printer follows: each frame packed in the next one's body.
+  push::v1::PushFrame deep;
+  deep.set_id("innermost");
+  for (int i = 0; i < 40; ++i) {
+    push::v1::PushFrame outer;
+    outer.set_id("level " + std::to_string(i));
+    outer.mutable_body()->PackFrom(deep);
+    deep = outer;
+  }
+  bool handled = true;
+  fast_json(deep, &handled);
+  EXPECT_FALSE(handled);
+  EXPECT_EQ(print_json(deep), protobuf_json(deep));
+
+  pb::Any top;  // a well-known type at the top prints as protobuf does too
+  top.PackFrom(invalid_utf8);
+  EXPECT_EQ(print_json(top), protobuf_json(top));
+}
+
+std::string utf8(uint32_t cp) {
+  std::string s;
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    s += static_cast<char>(0xc0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    s += static_cast<char>(0xe0 | (cp >> 12));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    s += static_cast<char>(0xf0 | (cp >> 18));
+    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+  return s;
+}
+
+void expect_same_string_rendering(const std::string& text) {
+  push::v1::Notice notice;
+  notice.set_text(text);
+  bool handled = false;
+  const std::string fast = fast_json(notice, &handled);
+  const std::string expected = protobuf_json(notice);
+  EXPECT_TRUE(handled);
+  if (fast == expected) return;
+  size_t at = 0;
+  while (at < fast.size() && at < expected.size() && fast[at] == expected[at]) ++at;
+  const size_t from = at < 40 ? 0 : at - 40;
+  ADD_FAILURE() << "first difference at byte " << at << "\n  protobuf: " << expected.substr(from, 80)
+                << "\n  printer:  " << fast.substr(from, 80);
+}
+
+TEST(JsonPrint, EscapesEveryCodePointAsProtobufDoes) {
+  QuietProtobufLog quiet;
+  std::string all;
+  for (uint32_t cp = 0; cp <= 0x10ffff; ++cp) all += utf8(cp);  // surrogates too: those are invalid UTF-8
+  for (uint32_t cp = 0x110000; cp < 0x200000; cp += 0x1001) all += utf8(cp);
+  expect_same_string_rendering(all);
+}
+
+TEST(JsonPrint, MalformedUtf8IsDroppedAsProtobufDropsIt) {
+  QuietProtobufLog quiet;
+  std::string pairs;  // every two bytes, then a lead and a continuation before every byte
+  for (int a = 0; a < 256; ++a)
+    for (int b = 0; b < 256; ++b) {
+      pairs += static_cast<char>(a);
+      pairs += static_cast<char>(b);
+    }
+  expect_same_string_rendering(pairs);
+  std::string triples;
+  for (int lead = 0xe0; lead < 0x100; lead += 3)
+    for (int cont = 0x80; cont < 0xc0; cont += 7)
+      for (int c = 0; c < 256; ++c) {
+        triples += static_cast<char>(lead);
+        triples += static_cast<char>(cont);
+        triples += static_cast<char>(c);
+      }
+  expect_same_string_rendering(triples);
+  for (const char* text : {"end \xe2\x82", "end \xc3", "end \xf0\x9f\x98", "\xc0\x80\xc0\xa2\xc1\x9c\xc1\xbf"})
+    expect_same_string_rendering(text);
+}
+
+}  // namespace
+}  // namespace alliance::gateway
