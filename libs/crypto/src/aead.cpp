@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <stdexcept>
 
+#include "alliance/crypto/wipe.hpp"
 #include "evp_aead.hpp"
 
 namespace alliance::crypto {
@@ -108,6 +109,7 @@ std::string random_bytes(std::size_t n) {
   while (done < n) {
     std::size_t chunk = std::min<std::size_t>(n - done, INT_MAX);
     if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()) + done, static_cast<int>(chunk)) != 1) {
+      wipe(out);  // the caller may have meant the bytes as a key
       ERR_clear_error();
       throw std::runtime_error("random_bytes: OpenSSL RAND_bytes failed");
     }

@@ -1,17 +1,17 @@
 #include "alliance/crypto/ed25519.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
 #include <openssl/bio.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdexcept>
 #include <system_error>
+#include <unistd.h>
+
+#include "alliance/crypto/wipe.hpp"
 
 namespace alliance::crypto {
 namespace {
@@ -56,19 +56,35 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::from_pem_file(const std::filesystem
   if (ec) return key_error(Code::kPermissionDenied, path, "cannot read file size");
   if (size > kMaxPemFileSize) return key_error(Code::kInvalidArgument, path, "file too large for a key");
 
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Read with read(2) straight into a buffer of the file's size, wiped on the way out: a
+  // stream's buffer or a string that grows would leave copies of the key unwiped.
+  std::string pem(static_cast<std::size_t>(size), '\0');
+  WipeOnExit wipe_pem(pem);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     int err = errno;
     return key_error(err == EACCES ? Code::kPermissionDenied : Code::kUnavailable, path,
                      std::string("cannot open: ") + std::strerror(err));
   }
-  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
+  std::size_t got = 0;
+  int read_error = 0;
+  while (got < pem.size()) {
+    const ssize_t n = ::read(fd, pem.data() + got, pem.size() - got);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_error = errno;
+    break;  // 0: end of file, the file shrank since its size was read
+  }
+  ::close(fd);
+  if (read_error != 0)
+    return key_error(Code::kUnavailable, path, std::string("cannot read: ") + std::strerror(read_error));
 
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(got)));
   EVP_PKEY* raw = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr;
   bio.reset();
-  if (!pem.empty()) OPENSSL_cleanse(pem.data(), pem.size());
   ERR_clear_error();
   std::unique_ptr<EVP_PKEY, PkeyFree> key(raw);
   if (!key)

@@ -1,13 +1,12 @@
 #pragma once
 // Private to libs/crypto: one AEAD seal/open over an OpenSSL EVP_CIPHER (AES-GCM or
-// ChaCha20-Poly1305, 12-byte nonce, 16-byte tag appended), and wiping of secrets held in
-// temporaries.
-#include <openssl/crypto.h>
+// ChaCha20-Poly1305, 12-byte nonce, 16-byte tag appended).
 #include <openssl/types.h>
 #include <string>
 #include <string_view>
 
 #include "alliance/core/result.hpp"
+#include "alliance/crypto/wipe.hpp"
 
 namespace alliance::crypto::detail {
 
@@ -20,21 +19,9 @@ Result<std::string> evp_aead_open(const EVP_CIPHER* cipher, std::string_view key
                                   std::string_view nonce, std::string_view aad,
                                   std::string_view ciphertext);
 
-inline void wipe(std::string& secret) noexcept {
-  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
-}
-
-// Wipes a string holding secret bytes when it goes out of scope. Reserve the final size
-// up front when appending to it, so no reallocation leaves an unwiped copy behind.
-class WipeOnExit {
- public:
-  explicit WipeOnExit(std::string& secret) : secret_(secret) {}
-  ~WipeOnExit() { wipe(secret_); }
-  WipeOnExit(const WipeOnExit&) = delete;
-  WipeOnExit& operator=(const WipeOnExit&) = delete;
-
- private:
-  std::string& secret_;
-};
+// The library's one wiping helper (alliance/crypto/wipe.hpp), also under its older
+// detail:: names.
+using crypto::wipe;
+using crypto::WipeOnExit;
 
 }  // namespace alliance::crypto::detail

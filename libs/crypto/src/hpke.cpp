@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "alliance/crypto/aead.hpp"
+#include "alliance/crypto/wipe.hpp"
 #include "alliance/crypto/x25519.hpp"
 #include "evp_aead.hpp"
 
@@ -29,9 +30,9 @@ struct ContextState {
   ContextState(const ContextState&) = delete;
   ContextState& operator=(const ContextState&) = delete;
   ~ContextState() {
-    crypto::detail::wipe(key);
-    crypto::detail::wipe(base_nonce);
-    crypto::detail::wipe(exporter_secret);
+    crypto::wipe(key);
+    crypto::wipe(base_nonce);
+    crypto::wipe(exporter_secret);
   }
 };
 
@@ -41,8 +42,8 @@ void ContextStateFree::operator()(ContextState* state) const noexcept { delete s
 
 namespace {
 
-using crypto::detail::WipeOnExit;
-using crypto::detail::wipe;
+using crypto::WipeOnExit;
+using crypto::wipe;
 
 constexpr std::size_t kHashSize = 32;   // Nh, HKDF-SHA256
 constexpr std::size_t kNonceSize = 12;  // Nn, all three AEADs
@@ -106,6 +107,7 @@ std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_
   std::size_t len = 0;
   if (!ok || EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1 ||
       len != kHashSize) {
+    wipe(out);
     ERR_clear_error();
     throw std::runtime_error("hpke: HMAC-SHA256 failed");
   }
@@ -130,13 +132,18 @@ std::string labeled_expand(std::string_view prk, std::string_view suite_id, std:
   out.reserve(length + kHashSize);
   std::string block;  // T(i)
   WipeOnExit wipe_block(block);
-  for (std::size_t i = 1; out.size() < length; ++i) {
-    const char counter = static_cast<char>(i);
-    std::string next = hmac_sha256(prk, {block, length_prefix, kVersionLabel, suite_id, label, info,
-                                         std::string_view(&counter, 1)});
-    wipe(block);
-    block = std::move(next);  // the old buffer was wiped above before it is freed
-    out.append(block, 0, std::min(kHashSize, length - out.size()));
+  try {
+    for (std::size_t i = 1; out.size() < length; ++i) {
+      const char counter = static_cast<char>(i);
+      std::string next = hmac_sha256(prk, {block, length_prefix, kVersionLabel, suite_id, label, info,
+                                           std::string_view(&counter, 1)});
+      wipe(block);
+      block = std::move(next);  // the old buffer was wiped above before it is freed
+      out.append(block, 0, std::min(kHashSize, length - out.size()));
+    }
+  } catch (...) {
+    wipe(out);  // `out` is returned, so no WipeOnExit: a partial key is wiped here
+    throw;
   }
   return out;
 }

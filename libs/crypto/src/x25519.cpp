@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <stdexcept>
 
+#include "alliance/crypto/wipe.hpp"
+
 namespace alliance::crypto {
 namespace {
 
@@ -42,7 +44,7 @@ X25519KeyPair x25519_generate() {
   Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
   X25519KeyPair pair;
   if (!key || !raw_key(key.get(), true, pair.private_key) || !raw_key(key.get(), false, pair.public_key)) {
-    OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
+    wipe(pair.private_key);
     ERR_clear_error();
     throw std::runtime_error("x25519: key generation failed");
   }
@@ -82,7 +84,7 @@ Result<std::string> x25519_shared(std::string_view private_key, std::string_view
   ERR_clear_error();
   static constexpr unsigned char kZero[kX25519KeySize] = {};
   if (!ok || CRYPTO_memcmp(secret.data(), kZero, kX25519KeySize) == 0) {
-    OPENSSL_cleanse(secret.data(), secret.size());
+    wipe(secret);
     return invalid_argument("peer_public", "not a usable X25519 public key");
   }
   return secret;
