@@ -1,22 +1,33 @@
 #include "alliance/crypto/message_seal.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "alliance/crypto/aead.hpp"
 #include "alliance/crypto/ed25519.hpp"
+#include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/hpke.hpp"
+#include "alliance/crypto/wipe.hpp"
 #include "alliance/crypto/x25519.hpp"
-#include "evp_aead.hpp"
 
 namespace alliance::crypto {
 namespace {
 
-using detail::WipeOnExit;
-
-constexpr std::string_view kAadLabel = "alliance-message-v1";
-constexpr std::string_view kWrapInfo = "alliance-message-key-v1";
 constexpr std::string_view kStatementLabel = "alliance-device-agreement-key-v1";
+constexpr std::string_view kMessageHashLabelV2 = "alliance-message-hash-v2";
+
+// What tells the two formats' shared construction apart.
+struct Format {
+  std::string_view aad_label;
+  std::string_view wrap_info;
+  std::size_t min_ciphertext_size;
+};
+constexpr Format kV1{"alliance-message-v1", "alliance-message-key-v1", kMinMessageCiphertextSize};
+constexpr Format kV2{"alliance-message-v2", "alliance-message-key-v2", kMinMessageCiphertextSizeV2};
+constexpr std::size_t kMaxRecipientsV2 = 0xffff;
 
 Status check_id(std::string_view field, std::string_view id) {
   if (id.empty()) return invalid_argument(std::string(field), "must not be empty");
@@ -50,13 +61,14 @@ Status check_recipients(const std::vector<Recipient>& recipients) {
   return {};
 }
 
-Result<std::vector<WrappedKey>> wrap_checked(std::string_view aad, std::string_view content_key,
+Result<std::vector<WrappedKey>> wrap_checked(std::string_view info, std::string_view aad,
+                                             std::string_view content_key,
                                              const std::vector<Recipient>& recipients) {
   std::vector<WrappedKey> keys;
   keys.reserve(recipients.size());
   for (std::size_t i = 0; i < recipients.size(); ++i) {
     const auto& r = recipients[i];
-    auto wrapped = hpke::seal(r.agreement_public, kWrapInfo, wrap_aad(aad, r.device_id), content_key);
+    auto wrapped = hpke::seal(r.agreement_public, info, wrap_aad(aad, r.device_id), content_key);
     if (!wrapped) {
       if (wrapped.error().field == "pk_r")
         return invalid_argument("recipients[" + std::to_string(i) + "].agreement_public",
@@ -69,6 +81,234 @@ Result<std::vector<WrappedKey>> wrap_checked(std::string_view aad, std::string_v
 }
 
 Error cannot_open() { return invalid_argument("ciphertext", "message cannot be opened"); }
+
+// label || len16(conversation_id) || len16(message_id) || len16(sender_device_id)
+Result<std::string> context_aad(const Format& format, const MessageContext& ctx) {
+  if (auto s = check_id("conversation_id", ctx.conversation_id); !s) return s.error();
+  if (auto s = check_id("message_id", ctx.message_id); !s) return s.error();
+  if (auto s = check_id("sender_device_id", ctx.sender_device_id); !s) return s.error();
+  std::string aad(format.aad_label);
+  aad.reserve(aad.size() + 6 + ctx.conversation_id.size() + ctx.message_id.size() +
+              ctx.sender_device_id.size());
+  append_len16(aad, ctx.conversation_id);
+  append_len16(aad, ctx.message_id);
+  append_len16(aad, ctx.sender_device_id);
+  return aad;
+}
+
+// The checks seal_message and seal_message_v2 share, after those of the context.
+Status check_seal_inputs(std::string_view plaintext, std::string_view signing_private,
+                         const std::vector<Recipient>& recipients) {
+  if (plaintext.size() > kMaxAeadInputSize - kMessageSignatureSize)
+    return invalid_argument("plaintext", "too large");
+  if (signing_private.size() != 32) return invalid_argument("signing_private", "must be 32 bytes");
+  if (recipients.empty()) return invalid_argument("recipients", "must not be empty");
+  return check_recipients(recipients);
+}
+
+// What seal_message and seal_message_v2 share: signature = Ed25519(aad || content),
+// ciphertext = nonce || AES-256-GCM(content_key, nonce, aad, signature || content), the
+// content key wrapped under the format's info for each recipient. The caller checked
+// every input, and owns (and wipes) the content key; `message.content_key` is left empty.
+struct SealedContent {
+  SealedMessage message;
+  std::string signature;
+};
+Result<SealedContent> seal_content(const Format& format, std::string_view aad, std::string_view content,
+                                   std::string_view content_key, std::string_view signing_private,
+                                   const std::vector<Recipient>& recipients) {
+  auto signer = Ed25519PrivateKey::from_raw_seed(signing_private);
+  if (!signer) return invalid_argument("signing_private", "not a usable Ed25519 seed");
+  std::string signed_bytes;
+  WipeOnExit wipe_signed(signed_bytes);
+  signed_bytes.reserve(aad.size() + content.size());
+  signed_bytes += aad;
+  signed_bytes += content;
+  SealedContent sealed;
+  sealed.signature = signer->sign(signed_bytes);
+  wipe(signed_bytes);
+  // signature || content: the signature travels inside the ciphertext, so the server
+  // never learns who signed, only which device id the sender claimed.
+  std::string aead_input;
+  WipeOnExit wipe_input(aead_input);
+  aead_input.reserve(kMessageSignatureSize + content.size());
+  aead_input += sealed.signature;
+  aead_input += content;
+
+  SealedMessage& message = sealed.message;
+  std::string nonce = random_bytes(kMessageNonceSize);
+  auto body = aes256gcm_seal(content_key, nonce, aad, aead_input);
+  if (!body) return body.error();
+  message.ciphertext = nonce + *body;
+  auto keys = wrap_checked(format.wrap_info, aad, content_key, recipients);
+  if (!keys) return keys.error();
+  message.keys = std::move(*keys);
+  return sealed;
+}
+
+// What open_message and open_message_v2 share: checks the inputs, unwraps the content
+// key, decrypts, and verifies the signature over aad || content. Returns signature(64) ||
+// content; the caller wipes it.
+Result<std::string> open_content(const Format& format, const MessageContext& ctx, std::string_view ciphertext,
+                                 std::string_view wrapped_key, std::string_view recipient_device_id,
+                                 std::string_view agreement_private, std::string_view sender_signing_public) {
+  auto aad_or_error = context_aad(format, ctx);
+  if (!aad_or_error) return aad_or_error.error();
+  const std::string& aad = *aad_or_error;
+  if (auto s = check_id("recipient_device_id", recipient_device_id); !s) return s.error();
+  if (ciphertext.size() < format.min_ciphertext_size) return invalid_argument("ciphertext", "too short");
+  if (ciphertext.size() > kMaxAeadInputSize + kMessageNonceSize + kAeadTagSize)
+    return invalid_argument("ciphertext", "too large");
+  if (wrapped_key.size() != kWrappedKeySize) return invalid_argument("wrapped_key", "must be 80 bytes");
+  if (agreement_private.size() != kX25519KeySize)
+    return invalid_argument("agreement_private", "must be 32 bytes");
+  if (sender_signing_public.size() != 32) return invalid_argument("sender_signing_public", "must be 32 bytes");
+
+  auto content_key = hpke::open(agreement_private, format.wrap_info, wrap_aad(aad, recipient_device_id), wrapped_key);
+  if (!content_key) return cannot_open();
+  WipeOnExit wipe_key(*content_key);
+  if (content_key->size() != kContentKeySize) return cannot_open();
+
+  auto decrypted = aes256gcm_open(*content_key, ciphertext.substr(0, kMessageNonceSize), aad,
+                                  ciphertext.substr(kMessageNonceSize));
+  if (!decrypted) return cannot_open();
+  std::string_view signature = std::string_view(*decrypted).substr(0, kMessageSignatureSize);
+  std::string_view content = std::string_view(*decrypted).substr(kMessageSignatureSize);
+  std::string signed_bytes;
+  WipeOnExit wipe_signed(signed_bytes);
+  signed_bytes.reserve(aad.size() + content.size());
+  signed_bytes += aad;
+  signed_bytes += content;
+  if (!ed25519_verify(sender_signing_public, signed_bytes, signature)) {
+    wipe(*decrypted);
+    return cannot_open();
+  }
+  return std::move(*decrypted);
+}
+
+void append_be(std::string& out, std::uint64_t value, int bytes) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out += static_cast<char>(value >> shift & 0xff);
+}
+
+bool all_zero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
+}
+
+Status check_header_v2(const MessageHeaderV2& header) {
+  if (auto s = check_id("header.sender_user_id", header.sender_user_id); !s) return s;
+  if (header.counter == 0) return invalid_argument("header.counter", "must be at least 1");
+  if (!header.prev_hash.empty()) {
+    if (header.prev_hash.size() != kMessageHashSize)
+      return invalid_argument("header.prev_hash", "must be 32 bytes or empty");
+    if (all_zero(header.prev_hash))
+      return invalid_argument("header.prev_hash", "all zero means none: leave it empty");
+  }
+  return {};
+}
+
+// The device ids of `recipients`, sorted ascending by bytes (std::string compares as
+// unsigned char), as they are signed.
+std::vector<std::string> sorted_device_ids(const std::vector<Recipient>& recipients) {
+  std::vector<std::string> ids;
+  ids.reserve(recipients.size());
+  for (const auto& r : recipients) ids.push_back(r.device_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::size_t unpadded_inner_size_v2(const MessageHeaderV2& header, std::size_t plaintext_size) {
+  std::size_t size = 2 + 2 + header.sender_user_id.size() + 8 + kMessageHashSize + 8 + 2;
+  for (const auto& id : header.recipient_device_ids) size += 2 + id.size();
+  return size + 4 + plaintext_size;
+}
+
+// Appends the v2 inner of `header` (recipient ids already sorted) and `plaintext`, padded
+// to `padded_size`, to `out` (which has room reserved, so it is never reallocated).
+void append_inner_v2(std::string& out, const MessageHeaderV2& header, std::string_view plaintext,
+                     std::size_t padded_size) {
+  std::size_t start = out.size();
+  append_be(out, kMessageFormatV2, 2);
+  append_len16(out, header.sender_user_id);
+  append_be(out, header.counter, 8);
+  if (header.prev_hash.empty())
+    out.append(kMessageHashSize, '\0');
+  else
+    out += header.prev_hash;
+  append_be(out, static_cast<std::uint64_t>(header.sent_unix_ms), 8);
+  append_be(out, header.recipient_device_ids.size(), 2);
+  for (const auto& id : header.recipient_device_ids) append_len16(out, id);
+  append_be(out, plaintext.size(), 4);
+  out += plaintext;
+  out.append(padded_size - (out.size() - start), '\0');
+}
+
+// Reads big-endian integers and byte runs from bytes that may be hostile: every read
+// checks what is left first; after a short read the reader stays failed and reads give
+// 0 or empty.
+class InnerReader {
+ public:
+  explicit InnerReader(std::string_view bytes) : rest_(bytes) {}
+  bool ok() const { return ok_; }
+  std::string_view rest() const { return rest_; }
+
+  std::string_view bytes(std::size_t n) {
+    if (!ok_ || rest_.size() < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view out = rest_.substr(0, n);
+    rest_.remove_prefix(n);
+    return out;
+  }
+  std::uint64_t be(std::size_t n) {  // n <= 8
+    std::uint64_t value = 0;
+    for (unsigned char c : bytes(n)) value = value << 8 | c;
+    return value;
+  }
+  std::string_view len16() { return bytes(be(2)); }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+struct ParsedInnerV2 {
+  MessageHeaderV2 header;
+  std::string_view plaintext;  // into the parsed bytes
+};
+
+// The inner exactly as append_inner_v2 writes it, or nullopt. Runs only on signed bytes
+// today, but assumes nothing about them.
+std::optional<ParsedInnerV2> parse_inner_v2(std::string_view inner) {
+  InnerReader in(inner);
+  ParsedInnerV2 parsed;
+  MessageHeaderV2& header = parsed.header;
+  if (in.be(2) != kMessageFormatV2) return std::nullopt;
+  header.sender_user_id = in.len16();
+  header.counter = in.be(8);
+  std::string_view prev_hash = in.bytes(kMessageHashSize);
+  header.sent_unix_ms = static_cast<std::int64_t>(in.be(8));
+  std::uint64_t count = in.be(2);
+  for (std::uint64_t i = 0; i < count && in.ok(); ++i) {
+    std::string_view id = in.len16();
+    // Strictly ascending: sorted and unique in one comparison.
+    if (id.empty() || (i > 0 && !(header.recipient_device_ids.back() < id))) return std::nullopt;
+    header.recipient_device_ids.emplace_back(id);
+  }
+  parsed.plaintext = in.bytes(in.be(4));
+  if (!in.ok() || header.sender_user_id.empty() || header.counter == 0 || count == 0) return std::nullopt;
+  std::string_view padding = in.rest();
+  if (!all_zero(padding)) return std::nullopt;
+  if (inner.size() != padded_inner_size_v2(inner.size() - padding.size())) return std::nullopt;
+  if (!all_zero(prev_hash)) header.prev_hash = prev_hash;
+  return parsed;
+}
+
+std::string message_hash_v2(std::string_view signature) {
+  std::string input(kMessageHashLabelV2);
+  input += signature;
+  return sha256(input);
+}
 
 }  // namespace
 
@@ -97,55 +337,20 @@ bool verify_device_keys(std::string_view signing_public, std::string_view agreem
   return ed25519_verify(signing_public, device_key_statement(agreement_public), signature);
 }
 
-Result<std::string> message_aad(const MessageContext& ctx) {
-  if (auto s = check_id("conversation_id", ctx.conversation_id); !s) return s.error();
-  if (auto s = check_id("message_id", ctx.message_id); !s) return s.error();
-  if (auto s = check_id("sender_device_id", ctx.sender_device_id); !s) return s.error();
-  std::string aad(kAadLabel);
-  aad.reserve(aad.size() + 6 + ctx.conversation_id.size() + ctx.message_id.size() +
-              ctx.sender_device_id.size());
-  append_len16(aad, ctx.conversation_id);
-  append_len16(aad, ctx.message_id);
-  append_len16(aad, ctx.sender_device_id);
-  return aad;
-}
+Result<std::string> message_aad(const MessageContext& ctx) { return context_aad(kV1, ctx); }
 
 Result<SealedMessage> seal_message(const MessageContext& ctx, std::string_view plaintext,
                                    std::string_view signing_private,
                                    const std::vector<Recipient>& recipients) {
   auto aad = message_aad(ctx);
   if (!aad) return aad.error();
-  if (plaintext.size() > kMaxAeadInputSize - kMessageSignatureSize)
-    return invalid_argument("plaintext", "too large");
-  if (signing_private.size() != 32) return invalid_argument("signing_private", "must be 32 bytes");
-  if (recipients.empty()) return invalid_argument("recipients", "must not be empty");
-  if (auto s = check_recipients(recipients); !s) return s.error();
-  auto signer = Ed25519PrivateKey::from_raw_seed(signing_private);
-  if (!signer) return invalid_argument("signing_private", "not a usable Ed25519 seed");
-
-  std::string signed_bytes;
-  signed_bytes.reserve(aad->size() + plaintext.size());
-  signed_bytes += *aad;
-  signed_bytes += plaintext;
-  // signature || plaintext: the signature travels inside the ciphertext, so the server
-  // never learns who signed, only which device id the sender claimed.
-  std::string inner;
-  WipeOnExit wipe_inner(inner);
-  inner.reserve(kMessageSignatureSize + plaintext.size());
-  inner += signer->sign(signed_bytes);
-  detail::wipe(signed_bytes);
-  inner += plaintext;
-
-  SealedMessage sealed;
-  sealed.content_key = random_bytes(kContentKeySize);
-  std::string nonce = random_bytes(kMessageNonceSize);
-  auto body = aes256gcm_seal(sealed.content_key, nonce, *aad, inner);
-  if (!body) return body.error();
-  sealed.ciphertext = nonce + *body;
-  auto keys = wrap_checked(*aad, sealed.content_key, recipients);
-  if (!keys) return keys.error();
-  sealed.keys = std::move(*keys);
-  return sealed;
+  if (auto s = check_seal_inputs(plaintext, signing_private, recipients); !s) return s.error();
+  std::string content_key = random_bytes(kContentKeySize);
+  WipeOnExit wipe_key(content_key);
+  auto sealed = seal_content(kV1, *aad, plaintext, content_key, signing_private, recipients);
+  if (!sealed) return sealed.error();
+  sealed->message.content_key = content_key;  // v1 hands it back, for wrap_content_key
+  return std::move(sealed->message);
 }
 
 Result<std::vector<WrappedKey>> wrap_content_key(const MessageContext& ctx, std::string_view content_key,
@@ -154,42 +359,75 @@ Result<std::vector<WrappedKey>> wrap_content_key(const MessageContext& ctx, std:
   if (!aad) return aad.error();
   if (content_key.size() != kContentKeySize) return invalid_argument("content_key", "must be 32 bytes");
   if (auto s = check_recipients(recipients); !s) return s.error();
-  return wrap_checked(*aad, content_key, recipients);
+  return wrap_checked(kV1.wrap_info, *aad, content_key, recipients);
 }
 
 Result<std::string> open_message(const MessageContext& ctx, std::string_view ciphertext,
                                  std::string_view wrapped_key, std::string_view recipient_device_id,
                                  std::string_view agreement_private,
                                  std::string_view sender_signing_public) {
-  auto aad = message_aad(ctx);
-  if (!aad) return aad.error();
-  if (auto s = check_id("recipient_device_id", recipient_device_id); !s) return s.error();
-  if (ciphertext.size() < kMinMessageCiphertextSize) return invalid_argument("ciphertext", "too short");
-  if (ciphertext.size() > kMaxAeadInputSize + kMessageNonceSize + kAeadTagSize)
-    return invalid_argument("ciphertext", "too large");
-  if (wrapped_key.size() != kWrappedKeySize) return invalid_argument("wrapped_key", "must be 80 bytes");
-  if (agreement_private.size() != kX25519KeySize)
-    return invalid_argument("agreement_private", "must be 32 bytes");
-  if (sender_signing_public.size() != 32) return invalid_argument("sender_signing_public", "must be 32 bytes");
-
-  auto content_key = hpke::open(agreement_private, kWrapInfo, wrap_aad(*aad, recipient_device_id), wrapped_key);
-  if (!content_key) return cannot_open();
-  WipeOnExit wipe_key(*content_key);
-  if (content_key->size() != kContentKeySize) return cannot_open();
-
-  auto inner = aes256gcm_open(*content_key, ciphertext.substr(0, kMessageNonceSize), *aad,
-                              ciphertext.substr(kMessageNonceSize));
-  if (!inner) return cannot_open();
+  auto inner = open_content(kV1, ctx, ciphertext, wrapped_key, recipient_device_id, agreement_private,
+                            sender_signing_public);
+  if (!inner) return inner.error();
   WipeOnExit wipe_inner(*inner);
-  std::string_view signature = std::string_view(*inner).substr(0, kMessageSignatureSize);
-  std::string_view plaintext = std::string_view(*inner).substr(kMessageSignatureSize);
-  std::string signed_bytes;
-  WipeOnExit wipe_signed(signed_bytes);
-  signed_bytes.reserve(aad->size() + plaintext.size());
-  signed_bytes += *aad;
-  signed_bytes += plaintext;
-  if (!ed25519_verify(sender_signing_public, signed_bytes, signature)) return cannot_open();
-  return std::string(plaintext);
+  return inner->substr(kMessageSignatureSize);
+}
+
+Result<std::string> message_aad_v2(const MessageContext& ctx) { return context_aad(kV2, ctx); }
+
+std::size_t padded_inner_size_v2(std::size_t unpadded) {
+  if (unpadded <= kMinPaddedInnerSize) return kMinPaddedInnerSize;
+  if (unpadded <= kInnerPaddingStep) return std::bit_ceil(unpadded);
+  return (unpadded + kInnerPaddingStep - 1) / kInnerPaddingStep * kInnerPaddingStep;
+}
+
+Result<SealedMessage> seal_message_v2(const MessageContext& ctx, const MessageHeaderV2& header,
+                                      std::string_view plaintext, std::string_view signing_private,
+                                      const std::vector<Recipient>& recipients) {
+  auto aad = message_aad_v2(ctx);
+  if (!aad) return aad.error();
+  if (auto s = check_header_v2(header); !s) return s.error();
+  if (auto s = check_seal_inputs(plaintext, signing_private, recipients); !s) return s.error();
+  if (recipients.size() > kMaxRecipientsV2) return invalid_argument("recipients", "more than 65535 devices");
+
+  MessageHeaderV2 signed_header = header;
+  signed_header.recipient_device_ids = sorted_device_ids(recipients);
+  std::size_t padded = padded_inner_size_v2(unpadded_inner_size_v2(signed_header, plaintext.size()));
+  if (padded > kMaxAeadInputSize - kMessageSignatureSize)
+    return invalid_argument("plaintext", "too large with the message header and padding");
+  std::string inner;
+  WipeOnExit wipe_inner(inner);
+  inner.reserve(padded);
+  append_inner_v2(inner, signed_header, plaintext, padded);
+
+  // Nothing re-wraps a v2 content key (the recipient set is signed), so it dies here.
+  std::string content_key = random_bytes(kContentKeySize);
+  WipeOnExit wipe_key(content_key);
+  auto sealed = seal_content(kV2, *aad, inner, content_key, signing_private, recipients);
+  if (!sealed) return sealed.error();
+  SealedMessage& message = sealed->message;
+  message.message_hash = message_hash_v2(sealed->signature);
+  return std::move(message);
+}
+
+Result<OpenedMessageV2> open_message_v2(const MessageContext& ctx, std::string_view ciphertext,
+                                        std::string_view wrapped_key, std::string_view recipient_device_id,
+                                        std::string_view agreement_private,
+                                        std::string_view sender_signing_public) {
+  auto body = open_content(kV2, ctx, ciphertext, wrapped_key, recipient_device_id, agreement_private,
+                           sender_signing_public);
+  if (!body) return body.error();
+  WipeOnExit wipe_body(*body);
+  auto parsed = parse_inner_v2(std::string_view(*body).substr(kMessageSignatureSize));
+  if (!parsed) return cannot_open();
+  const auto& ids = parsed->header.recipient_device_ids;
+  // A key the server wrapped for a device the sender did not address is refused.
+  if (!std::binary_search(ids.begin(), ids.end(), recipient_device_id)) return cannot_open();
+  OpenedMessageV2 opened;
+  opened.header = std::move(parsed->header);
+  opened.plaintext = std::string(parsed->plaintext);
+  opened.message_hash = message_hash_v2(std::string_view(*body).substr(0, kMessageSignatureSize));
+  return opened;
 }
 
 }  // namespace alliance::crypto
