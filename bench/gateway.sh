@@ -13,6 +13,8 @@
 #   BENCH_WS_CONNECTIONS     idle WebSockets for the memory figure (10000)
 #   BENCH_LOADGEN_THREADS    load generator threads (1; the machine has 2 cores and
 #                            the gateway, identity and redis need them too)
+#   BENCH_SCRYPT_LOG2_N      identity's password hashing cost for this private system (10;
+#                            only the set-up logs in, nothing measured hashes a password)
 #   BENCH_KEEP_STATE=1       keep the temporary state directory (logs) afterwards
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -49,7 +49,7 @@ kill_at_ms="${BENCH_KILL_AT_MS:--1}"
 idle_seconds="${BENCH_IDLE_SECONDS:-3}"
 settle_load="${BENCH_SETTLE_LOAD:-0.7}"
 settle_max="${BENCH_SETTLE_MAX:-45}"
-export ALLIANCE_IDENTITY_SCRYPT_LOG2_N="${BENCH_SCRYPT_LOG2_N:-10}"
+bench_scrypt_log2_n=10  # identity's cost unless BENCH_SCRYPT_LOG2_N is set (start_system, bench/lib.sh)
 bench="$build/bench/reminders/alliance-reminders-bench"
 
 # shellcheck source=bench/lib.sh
@@ -178,7 +178,7 @@ build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' 
 conditions:  everything on loopback; one gateway, one reminders (two in c), identity, scheduling, messaging
              (idle), redis and the benchmark client (one socket thread) share the same CPUs; TLS 1.3 to the
              gateway; reminders' SQLite in WAL mode, synchronous=FULL, on $fs; lease ${ALLIANCE_REMINDERS_LEASE:-1s} (default
-             lookahead 2s, rescan 5s unless set); identity scrypt log2 N $ALLIANCE_IDENTITY_SCRYPT_LOG2_N
+             lookahead 2s, rescan 5s unless set); identity scrypt log2 N $scrypt_log2_n
 CPU used during the run ($(( SECONDS - started )) s, set-up included): ${cpu_line%, }
 
 $(cat "$state/bench.out")

@@ -17,6 +17,8 @@
 #   BENCH_BOOK_SECONDS         measured seconds of bookings, after 1 s warm-up (10)
 #   BENCH_RACE_ROUNDS          same-slot rounds (20)
 #   BENCH_RACERS               concurrent bookings of the slot per round (100)
+#   BENCH_SCRYPT_LOG2_N        identity's password hashing cost for this private system (10;
+#                              only the bootstrap hashes passwords, nothing measured does)
 #   BENCH_KEEP_STATE=1         keep the temporary state directory (logs, databases)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -29,7 +29,7 @@ System::System(SystemOptions options) {
       {"--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("identity").string(),
        "--tls_key", certs.key("identity").string(), "--database", (dir_.path() / "identity.db").string(),
        "--redis", redis_.host_port(), "--token_signing_key", certs.token_key().string(),
-       "--operator_token_file", certs.operator_token_file().string(), "--scrypt_log2_n", "12",
+       "--operator_token_file", certs.operator_token_file().string(), "--insecure_scrypt_log2_n_for_tests", "12",
        "--ready_file", ready.string()},
       {},
       dir_.path() / "identity.log",

@@ -2,7 +2,6 @@
 
 #include <bit>
 #include <charconv>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <optional>
@@ -10,6 +9,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/encoding.hpp"
+#include "alliance/crypto/wipe.hpp"
 
 namespace alliance::crypto {
 namespace {
@@ -19,12 +19,6 @@ constexpr std::size_t kHashSize = 32;
 constexpr std::size_t kMaxKdfLength = 1024;
 constexpr std::uint32_t kMaxKdfP = 64;
 constexpr std::string_view kPrefix = "$scrypt$";
-
-// Clears a secret held in a std::string when it goes out of scope.
-struct Wipe {
-  std::string& s;
-  ~Wipe() { if (!s.empty()) OPENSSL_cleanse(s.data(), s.size()); }
-};
 
 struct Parsed {
   ScryptParams params;
@@ -120,6 +114,7 @@ Result<std::string> scrypt_kdf(std::string_view password, std::string_view salt,
                      reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), params.n,
                      params.r, params.p, maxmem, reinterpret_cast<unsigned char*>(out.data()),
                      out.size()) != 1) {
+    wipe(out);
     ERR_clear_error();
     return make_error(Code::kInternal, "scrypt failed");
   }
@@ -129,19 +124,22 @@ Result<std::string> scrypt_kdf(std::string_view password, std::string_view salt,
 std::string hash_password(std::string_view password, const ScryptParams& params) {
   if (!scrypt_params_allowed(params))
     throw std::invalid_argument("hash_password: scrypt parameters outside the allowed limits");
+  if (password.find('\0') != std::string_view::npos)
+    throw std::invalid_argument("hash_password: password: must not contain NUL bytes");
   std::string salt = random_bytes(kSaltSize);
   auto hash = scrypt_kdf(password, salt, params, kHashSize);
   if (!hash) throw std::runtime_error("hash_password: " + hash.error().message);
-  Wipe wipe{*hash};
+  WipeOnExit wipe_hash(*hash);
   return encode(params, salt, *hash);
 }
 
 bool verify_password(std::string_view password, std::string_view encoded) {
+  if (password.find('\0') != std::string_view::npos) return false;
   auto parsed = parse_encoded(encoded);
   if (!parsed) return false;
   auto hash = scrypt_kdf(password, parsed->salt, parsed->params, parsed->hash.size());
   if (!hash) return false;
-  Wipe wipe{*hash};
+  WipeOnExit wipe_hash(*hash);
   return constant_time_equal(*hash, parsed->hash);
 }
 

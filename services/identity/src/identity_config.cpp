@@ -58,7 +58,16 @@ IdentityConfig load_identity_config(const Config& config) {
   if (s.operator_token.size() < 16)
     throw ConfigError("operator_token_file",
                       "config: key \"operator_token_file\": the token must be at least 16 characters");
-  s.scrypt_log2_n = static_cast<int>(config.integer("scrypt_log2_n", 15, 10, 20));
+  s.scrypt_log2_n =
+      static_cast<int>(config.integer("scrypt_log2_n", kDefaultScryptLog2N, kMinScryptLog2N, kMaxScryptLog2N));
+  // Test suites and benchmarks make hundreds of users; this key alone takes the cost
+  // below the floor, replaces scrypt_log2_n, and the service warns about it at start.
+  const auto test_log2_n =
+      config.integer("insecure_scrypt_log2_n_for_tests", 0, kMinTestScryptLog2N, kMinScryptLog2N - 1);
+  if (test_log2_n != 0) {
+    s.scrypt_log2_n = static_cast<int>(test_log2_n);
+    s.insecure_scrypt_for_tests = true;
+  }
   s.login_backoff_after = static_cast<int>(config.integer("login_backoff_after", 5, 1, 1000));
   s.login_backoff_max = config.duration("login_backoff_max", 15min);
 

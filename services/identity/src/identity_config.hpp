@@ -21,7 +21,7 @@ struct IdentityConfig {
   std::filesystem::path database;                        // database
   HostPort redis;                                        // redis
   std::optional<crypto::Ed25519PrivateKey> signing_key;  // token_signing_key (PEM file)
-  IdentityOptions service;                           // token_*, *_ttl, operator_token_file, scrypt, backoff
+  IdentityOptions service;                           // token_*, *_ttl, operator_token_file, scrypt*, backoff
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers: call for end users (default "gateway")
   log::Level log_level = log::Level::kInfo;          // log_level
   std::filesystem::path ready_file;                  // ready_file (optional)

@@ -79,6 +79,8 @@ Result<std::string> normalize_email(std::string_view email, std::string_view fie
 
 Status validate_password(std::string_view password, std::string_view field) {
   if (password.empty()) return bad(field, "is required");
+  // scrypt would hash "pw" and "pw\0" alike, and C clients cut a password at its NUL.
+  if (password.find('\0') != std::string_view::npos) return bad(field, "must not contain NUL characters");
   if (password.size() < 12) return bad(field, "must be at least 12 characters");
   if (password.size() > 1024) return bad(field, "must be at most 1024 bytes");
   return {};

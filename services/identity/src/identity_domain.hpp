@@ -85,6 +85,7 @@ Status validate_slug(std::string_view slug, std::string_view field = "slug");
 // Checks the shape (one '@', 3..254 chars) and returns the lower-cased form used
 // for storage and uniqueness.
 Result<std::string> normalize_email(std::string_view email, std::string_view field = "email");
+// 12 to 1024 bytes, and no NUL byte.
 Status validate_password(std::string_view password, std::string_view field = "password");
 Status validate_display_name(std::string_view name, std::string_view field = "display_name");
 Result<Role> parse_role_field(std::string_view role, std::string_view field = "role");

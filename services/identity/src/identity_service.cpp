@@ -5,6 +5,7 @@
 #include "alliance/core/log.hpp"
 #include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/password.hpp"
+#include "alliance/crypto/wipe.hpp"
 #include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/client.hpp"
 
@@ -100,6 +101,13 @@ crypto::ScryptParams scrypt_params(int log2_n) {
   return p;
 }
 
+// What the hash pool found for one login: whether the password matched, and the hash
+// to store instead when the stored one was made at another cost ("" if none).
+struct PasswordCheck {
+  bool ok = false;
+  std::string new_hash;
+};
+
 }  // namespace
 
 IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asio::any_io_executor hash_pool,
@@ -111,12 +119,19 @@ IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asi
               TokenIssuer::Options{options.token_issuer, options.token_audience, options.access_token_ttl}),
       options_(std::move(options)),
       throttle_(redis, LoginThrottle::Options{options_.login_backoff_after, options_.login_backoff_max}) {
-  if (options_.scrypt_log2_n < 10 || options_.scrypt_log2_n > 20)
-    throw std::invalid_argument("scrypt_log2_n must be between 10 and 20");
+  const int min_log2_n = options_.insecure_scrypt_for_tests ? kMinTestScryptLog2N : kMinScryptLog2N;
+  if (options_.scrypt_log2_n < min_log2_n || options_.scrypt_log2_n > kMaxScryptLog2N)
+    throw std::invalid_argument("scrypt_log2_n must be between " + std::to_string(min_log2_n) + " and " +
+                                std::to_string(kMaxScryptLog2N));
+  if (options_.insecure_scrypt_for_tests)
+    log::warn("INSECURE: insecure_scrypt_log2_n_for_tests is set; passwords are hashed at a cost meant for "
+              "tests and benchmarks only and are cheap to guess. Never set it where real people sign in.",
+              {{"scrypt_log2_n", options_.scrypt_log2_n}, {"secure_minimum", kMinScryptLog2N}});
   if (!options_.operator_token.empty()) operator_digest_ = crypto::sha256(options_.operator_token);
   options_.operator_token.clear();
   // Same parameters as real hashes, so an unknown user costs what a known one does.
-  dummy_hash_ = crypto::hash_password(random_bytes(16), scrypt_params(options_.scrypt_log2_n));
+  dummy_hash_ = crypto::hash_password(crypto::base64url_encode(random_bytes(16)),
+                                      scrypt_params(options_.scrypt_log2_n));
   // Loads the time-zone database now rather than inside the first SetTimeZone.
   if (!validate_time_zone("UTC")) throw std::runtime_error("the time-zone database has no UTC zone");
 }
@@ -124,7 +139,8 @@ IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asi
 asio::awaitable<Result<std::string>> IdentityService::hash_password(std::string password) {
   // Named before the co_await (g++ 12 frees a lambda temporary in a co_await twice).
   auto job = [password = std::move(password),
-              params = scrypt_params(options_.scrypt_log2_n)]() noexcept -> Result<std::string> {
+              params = scrypt_params(options_.scrypt_log2_n)]() mutable noexcept -> Result<std::string> {
+    crypto::WipeOnExit wipe_password(password);
     try {
       return crypto::hash_password(password, params);
     } catch (const std::exception&) {
@@ -186,6 +202,8 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   if (req.practice().empty()) co_return invalid_argument("practice", "practice: is required");
   if (req.email().empty()) co_return invalid_argument("email", "email: is required");
   if (req.password().empty()) co_return invalid_argument("password", "password: is required");
+  if (req.password().find('\0') != std::string::npos)
+    co_return invalid_argument("password", "password: must not contain NUL characters");
   if (req.password().size() > 1024) co_return invalid_credentials();
   const std::string slug = ascii_lower(req.practice());
   const std::string email = ascii_lower(req.email());
@@ -199,16 +217,37 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   auto record = co_await store_.find_login(slug, email);
   if (!record) co_return record.error();
   std::string hash = *record ? (*record)->password_hash : dummy_hash_;
-  auto verify = [password = req.password(), hash = std::move(hash)]() noexcept {
-    return crypto::verify_password(password, hash);
+  // A hash stored at another cost (an older default, or a changed scrypt_log2_n) is
+  // replaced on the first login that proves the password, while it is at hand.
+  auto verify = [password = req.password(), hash = std::move(hash), params = scrypt_params(options_.scrypt_log2_n),
+                 known = record->has_value()]() mutable noexcept {
+    crypto::WipeOnExit wipe_password(password);
+    PasswordCheck check;
+    check.ok = crypto::verify_password(password, hash);
+    if (check.ok && known && crypto::password_needs_rehash(hash, params)) {
+      try {
+        check.new_hash = crypto::hash_password(password, params);
+      } catch (const std::exception&) {
+        // Keeps the old hash; the next login tries again.
+      }
+    }
+    return check;
   };
-  bool ok = co_await run_blocking(hash_pool_, std::move(verify));
-  if (!ok || !*record) {
+  PasswordCheck check = co_await run_blocking(hash_pool_, std::move(verify));
+  if (!check.ok || !*record) {
     co_await throttle_.record_failure(account, address);
     co_return invalid_credentials();
   }
   co_await throttle_.record_success(account);
   const User user = (*record)->user;
+  if (!check.new_hash.empty()) {
+    auto stored = co_await store_.replace_password_hash(user.id, (*record)->password_hash, check.new_hash);
+    if (!stored)
+      log::warn("could not store the re-hashed password", {{"user_id", user.id}, {"reason", stored.error().message}});
+    else if (*stored)
+      log::info("password re-hashed at the configured cost",
+                {{"user_id", user.id}, {"scrypt_log2_n", options_.scrypt_log2_n}});
+  }
   co_return co_await start_session(user);
 }
 

@@ -25,13 +25,25 @@ namespace alliance::identity {
 
 namespace pb = ::alliance::identity::v1;
 
+// Password hashing cost, N = 2^scrypt_log2_n with r = 8, p = 1 (128 MiB per hash at 17,
+// and the service hashes on two threads). Below kMinScryptLog2N only for tests and
+// benchmarks, which make hundreds of users: see IdentityOptions::insecure_scrypt_for_tests.
+inline constexpr int kDefaultScryptLog2N = 17;
+inline constexpr int kMinScryptLog2N = 15;
+inline constexpr int kMaxScryptLog2N = 18;  // 256 MiB, crypto::kScryptMaxMemory
+inline constexpr int kMinTestScryptLog2N = 10;
+
 struct IdentityOptions {
   std::string token_issuer = "alliance";
   std::string token_audience = "alliance-api";
   std::chrono::milliseconds access_token_ttl = std::chrono::minutes(15);
   std::chrono::milliseconds refresh_token_ttl = std::chrono::hours(24 * 30);
   std::string operator_token;  // trimmed content of operator_token_file; only its sha256 is kept
-  int scrypt_log2_n = 15;      // 10..20
+  int scrypt_log2_n = kDefaultScryptLog2N;  // kMinScryptLog2N..kMaxScryptLog2N
+  // Lets scrypt_log2_n go down to kMinTestScryptLog2N, where a password is cheap to
+  // guess. Set only by the config key insecure_scrypt_log2_n_for_tests; the service logs
+  // a warning at start whenever it is on.
+  bool insecure_scrypt_for_tests = false;
   int login_backoff_after = 5;
   std::chrono::milliseconds login_backoff_max = std::chrono::minutes(15);
 };

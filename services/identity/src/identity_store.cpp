@@ -257,6 +257,18 @@ asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(st
   co_return co_await db_->read(std::move(job));
 }
 
+asio::awaitable<Result<bool>> IdentityStore::replace_password_hash(std::string user_id, std::string old_hash,
+                                                                   std::string new_hash) {
+  auto job = [user_id = std::move(user_id), old_hash = std::move(old_hash),
+              new_hash = std::move(new_hash)](Connection& c) -> Result<bool> {
+    auto& st = c.prepare("UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2");
+    st.bind_all(user_id, old_hash, new_hash);
+    st.step();
+    return c.changes() > 0;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
 asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::string user_id) {
   auto job = [user_id = std::move(user_id)](Connection& c) -> Result<std::optional<User>> {
     return user_in(c, user_id);

@@ -80,6 +80,10 @@ class IdentityStore {
   asio::awaitable<Status> create_user(User user, std::string password_hash);
 
   asio::awaitable<Result<std::optional<LoginRecord>>> find_login(std::string slug, std::string email);
+  // Stores `new_hash` for the user only if the stored hash is still `old_hash` (a
+  // re-hash at login never overwrites a change made meanwhile); true if it did.
+  asio::awaitable<Result<bool>> replace_password_hash(std::string user_id, std::string old_hash,
+                                                      std::string new_hash);
   asio::awaitable<Result<std::optional<User>>> find_user(std::string user_id);
   asio::awaitable<Result<std::optional<Practice>>> find_practice(std::string practice_id);
   asio::awaitable<Result<std::vector<User>>> list_users(std::string practice_id, std::optional<Role> role);

@@ -33,7 +33,10 @@ class IdentityBinaryTest : public ::testing::Test {
   }
   static fs::path certs() { return certs_dir_->path() / "certs"; }
 
-  std::vector<std::string> args(const std::string& redis, const std::string& scrypt_log2_n = "10") const {
+  // Tests hash at a cost below the production floor, through the test-only key.
+  std::vector<std::string> args(const std::string& redis,
+                                const std::string& cost_key = "insecure_scrypt_log2_n_for_tests",
+                                const std::string& scrypt_log2_n = "10") const {
     const auto c = certs();
     return {"--listen",
             "127.0.0.1:0",
@@ -51,7 +54,7 @@ class IdentityBinaryTest : public ::testing::Test {
             (c / "token-signing.pem").string(),
             "--operator_token_file",
             (c / "operator.token").string(),
-            "--scrypt_log2_n",
+            "--" + cost_key,
             scrypt_log2_n,
             "--allowed_peers",
             "gateway",
@@ -69,10 +72,20 @@ class IdentityBinaryTest : public ::testing::Test {
 };
 
 TEST_F(IdentityBinaryTest, BadConfigValueExitsOneNamingTheKey) {
-  auto p = start(args("127.0.0.1:1", "99"));
+  auto p = start(args("127.0.0.1:1", "scrypt_log2_n", "99"));
   ASSERT_TRUE(p.wait_exit(10s)) << p.log();
   EXPECT_EQ(p.exit_code(), 1);
   EXPECT_NE(p.log().find("scrypt_log2_n"), std::string::npos) << p.log();
+  EXPECT_FALSE(fs::exists(dir_.path() / "ready.json"));
+}
+
+// The password hashing cost has a floor of 2^15; only the test-only key goes below it.
+TEST_F(IdentityBinaryTest, ScryptCostBelowTheFloorIsRefusedNamingTheKey) {
+  auto p = start(args("127.0.0.1:1", "scrypt_log2_n", "14"));
+  ASSERT_TRUE(p.wait_exit(10s)) << p.log();
+  EXPECT_EQ(p.exit_code(), 1);
+  EXPECT_NE(p.log().find("\"key\":\"scrypt_log2_n\""), std::string::npos) << p.log();
+  EXPECT_NE(p.log().find("between 15 and 18"), std::string::npos) << p.log();
   EXPECT_FALSE(fs::exists(dir_.path() / "ready.json"));
 }
 
@@ -90,6 +103,8 @@ TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
   auto p = start(args(redis.host_port()));
   auto ready = testing::wait_for_ready_file(dir_.path() / "ready.json", 10s, &p);
   ASSERT_GT(ready["rpc_port"], 0);
+  // The test-only scrypt cost never goes unnoticed.
+  EXPECT_NE(p.log().find("INSECURE: insecure_scrypt_log2_n_for_tests is set"), std::string::npos) << p.log();
   const auto port = static_cast<std::uint16_t>(ready["rpc_port"]);
 
   asio::io_context io;

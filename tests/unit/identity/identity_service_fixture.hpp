@@ -45,7 +45,9 @@ class IdentityServiceTest : public ::testing::Test {
     store_ = std::move(*store);
     IdentityOptions o;
     o.operator_token = kOperatorToken;
-    o.scrypt_log2_n = 10;
+    // Tests make many users: a cost below the production floor, allowed for tests only.
+    o.scrypt_log2_n = scrypt_log2_n_;
+    o.insecure_scrypt_for_tests = true;
     o.login_backoff_after = 3;
     o.access_token_ttl = 5min;
     o.refresh_token_ttl = refresh_token_ttl_;
@@ -53,7 +55,8 @@ class IdentityServiceTest : public ::testing::Test {
                                                  crypto::Ed25519PrivateKey::generate(), o);
   }
 
-  // A fresh service over the same database file, e.g. after changing refresh_token_ttl_.
+  // A fresh service over the same database file, e.g. after changing refresh_token_ttl_
+  // or scrypt_log2_n_.
   void rebuild() {
     service_.reset();
     redis_->stop();
@@ -111,7 +114,7 @@ class IdentityServiceTest : public ::testing::Test {
     return ctx;
   }
 
-  pb::CreatePracticeResponse make_practice(const std::string& slug) {
+  static pb::CreatePracticeRequest practice_request(const std::string& slug) {
     pb::CreatePracticeRequest req;
     req.set_operator_token(kOperatorToken);
     req.set_name("Practice " + slug);
@@ -119,7 +122,11 @@ class IdentityServiceTest : public ::testing::Test {
     req.set_admin_email("admin@" + slug + ".example");
     req.set_admin_password(kPassword);
     req.set_admin_display_name("Admin");
-    auto r = run(service_->create_practice(req, {}));
+    return req;
+  }
+
+  pb::CreatePracticeResponse make_practice(const std::string& slug) {
+    auto r = run(service_->create_practice(practice_request(slug), {}));
     EXPECT_TRUE(r.ok()) << r.error().message;
     return r.ok() ? *r : pb::CreatePracticeResponse{};
   }
@@ -166,6 +173,7 @@ class IdentityServiceTest : public ::testing::Test {
 
   static inline testing::RedisServer* redis_server_ = nullptr;
   std::chrono::milliseconds refresh_token_ttl_ = std::chrono::hours(24 * 30);
+  int scrypt_log2_n_ = kMinTestScryptLog2N;
   testing::TempDir dir_;
   asio::io_context io_;
   asio::thread_pool pool_{1};
