@@ -112,8 +112,13 @@ asio::awaitable<void> Dispatcher::fire_due() {
     claims.push_back(std::move(node.mapped()));
   }
   if (claims.empty()) co_return;
-  // The pushes of earlier batches are recorded in this batch's transaction.
-  auto delivered = std::exchange(published_, {});
+  // Pushes of earlier batches are recorded in this batch's transaction once they are
+  // a third of a lease old: while a burst goes out the writer keeps to marking
+  // reminders sent, and a push is still recorded well before the reminder's lease runs
+  // out (after which it would count as never pushed and go out again).
+  std::vector<Delivery> delivered;
+  if (!published_.empty() && published_.front().at_ms <= now - options_.lease.count() / 3)
+    delivered = std::exchange(published_, {});
   firing_ = true;
   auto fired = co_await store_.fire(options_.instance, claims, now_unix_ms(), options_.lease.count(), delivered);
   firing_ = false;
