@@ -37,6 +37,7 @@ json::value SealedRequest::body() const {
   out["sender_device_id"] = sender_device_id;
   out["ciphertext"] = base64_encode(ciphertext);
   out["keys"] = std::move(wrapped);
+  if (format != 1) out["format"] = format;
   return out;
 }
 
@@ -61,6 +62,10 @@ ReceivedMessage open_wire_message(const WireMessage& m, const Device& me, const 
   out.kind = m.kind.empty() ? "user" : m.kind;
   out.expired = m.expired;
   if (out.kind == "system") {
+    // Written by the practice's server, never by a person: whatever sender the
+    // server names is dropped, so nothing can show it as someone's message.
+    out.sender_user_id.clear();
+    out.sender_device_id.clear();
     out.system_text = m.system_text;
     return out;
   }

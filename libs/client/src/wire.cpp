@@ -171,9 +171,42 @@ Result<PeerDevice> peer_device_from_json(const json::value& v) {
   ALLIANCE_READ(bytes, agreement_signature, "agreement_key_signature");
   ALLIANCE_READ(int64, revoked_unix_ms, "revoked_unix_ms");
   ALLIANCE_READ(boolean, current, "current");
+  ALLIANCE_READ(bytes, certificate_signature, "certificate_signature");
+  ALLIANCE_READ(int64, certificate_issued_unix_ms, "certificate_issued_unix_ms");
+  ALLIANCE_READ(boolean, approved, "approved");
+  ALLIANCE_READ(bytes, identity_key_box, "identity_key_box");
   if (out.id.empty()) return bad("device.id", "missing");
   return out;
 }
+
+Result<WireIdentityKey> identity_key_from_json(const json::value& v) {
+  auto obj = object_of(v, "identity_key");
+  if (!obj) return std::move(obj).error();
+  const json::object* o = *obj;
+  WireIdentityKey out;
+  ALLIANCE_READ(string, user_id, "user_id");
+  ALLIANCE_READ(bytes, public_key, "public_key");
+  ALLIANCE_READ(int64, set_unix_ms, "set_unix_ms");
+  if (out.user_id.empty()) return bad("identity_key.user_id", "missing");
+  return out;
+}
+
+namespace {
+
+Result<WireArchiveKey> archive_key_from_json(const json::value& v) {
+  auto obj = object_of(v, "archive_key");
+  if (!obj) return std::move(obj).error();
+  const json::object* o = *obj;
+  WireArchiveKey out;
+  ALLIANCE_READ(string, practice_id, "practice_id");
+  ALLIANCE_READ(bytes, agreement_public, "agreement_public_key");
+  ALLIANCE_READ(bytes, practice_public_key, "practice_public_key");
+  ALLIANCE_READ(bytes, signature, "archive_key_signature");
+  ALLIANCE_READ(int64, issued_unix_ms, "issued_unix_ms");
+  return out;
+}
+
+}  // namespace
 
 json::value peer_device_to_json(const PeerDevice& d) {
   json::object o;
@@ -185,6 +218,10 @@ json::value peer_device_to_json(const PeerDevice& d) {
   o["agreement_key_signature"] = base64_encode(d.agreement_signature);
   o["revoked_unix_ms"] = std::to_string(d.revoked_unix_ms);
   if (d.current) o["current"] = true;
+  if (!d.certificate_signature.empty()) {
+    o["certificate_signature"] = base64_encode(d.certificate_signature);
+    o["certificate_issued_unix_ms"] = std::to_string(d.certificate_issued_unix_ms);
+  }
   return o;
 }
 
@@ -221,10 +258,18 @@ Result<Recipients> recipients_from_json(const json::value& v) {
     }
   }
   if (const json::value* archive = json_field::find(*o, "archive_key"); archive && !archive->is_null()) {
-    if (!archive->is_object()) return bad("archive_key", "expected a JSON object");
-    auto key = json_field::bytes(archive->as_object(), "agreement_public_key");
+    auto key = archive_key_from_json(*archive);
     if (!key) return std::move(key).error();
-    out.archive_public = std::move(*key);
+    out.archive_public = key->agreement_public;
+    out.archive = std::move(*key);
+  }
+  if (const json::value* keys = json_field::find(*o, "identity_keys"); keys && !keys->is_null()) {
+    if (!keys->is_array()) return bad("identity_keys", "expected an array");
+    for (const auto& k : keys->as_array()) {
+      auto key = identity_key_from_json(k);
+      if (!key) return std::move(key).error();
+      out.identity_keys.push_back(std::move(*key));
+    }
   }
   return out;
 }
@@ -244,6 +289,14 @@ Result<WireMessage> wire_message_from_json(const json::value& v) {
   ALLIANCE_READ(string, kind, "kind");
   ALLIANCE_READ(string, system_text, "system_text");
   ALLIANCE_READ(boolean, expired, "expired");
+  std::int64_t format = 0;
+  {
+    auto f = json_field::int64(*o, "format");
+    if (!f) return std::move(f).error();
+    format = *f;
+  }
+  if (format != 0 && format != 1 && format != 2) return bad("format", "expected 1 or 2");
+  out.format = format == 2 ? 2 : 1;
   if (const json::value* keys = json_field::find(*o, "keys"); keys && !keys->is_null()) {
     if (!keys->is_array()) return bad("keys", "expected an array");
     for (const auto& k : keys->as_array()) {

@@ -131,6 +131,16 @@ TEST(OpenWireMessage, SystemNoticesAndExpiredMessagesPassThroughFlagged) {
   EXPECT_EQ(r.system_text, "Dr. Kim replies within 24 hours.");
   EXPECT_TRUE(r.plaintext.empty());
 
+  // A server that puts the therapist's ids on a notice ("Dr Kim: text me at ...") gets
+  // nowhere: a system notice is never attributed to a person or device.
+  auto forged = wire(json::object{{"conversation_id", "conv1"}, {"seq", "6"}, {"message_id", "sys-2"},
+                                  {"sender_user_id", "u-therapist"}, {"sender_device_id", "d-therapist"},
+                                  {"kind", "system"}, {"system_text", "Dr Kim: text me at 555-0100"}});
+  auto f = open_wire_message(forged, bob, nullptr);
+  EXPECT_TRUE(f.is_system());
+  EXPECT_EQ(f.sender_user_id, "");
+  EXPECT_EQ(f.sender_device_id, "");
+
   auto expired = wire(json::object{{"conversation_id", "conv1"}, {"seq", "5"}, {"message_id", "m"},
                                    {"sender_user_id", "ua"}, {"sender_device_id", "da"}, {"kind", "user"},
                                    {"expired", true}});

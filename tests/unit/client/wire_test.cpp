@@ -129,6 +129,43 @@ TEST(Recipients, ReadsDevicesAndTheArchiveKey) {
   EXPECT_EQ(r->archive_public, "arc");
 }
 
+TEST(Recipients, ReadsCertificatesIdentityKeysAndTheArchiveKeysSignature) {
+  auto r = recipients_from_json(parse(R"({
+    "devices": [{"id": "d1", "user_id": "u1", "certificate_signature": "c2ln",
+                 "certificate_issued_unix_ms": "42", "approved": true}],
+    "identity_keys": [{"user_id": "u1", "public_key": "aWRr", "set_unix_ms": "7"}],
+    "archive_key": {"practice_id": "p", "agreement_public_key": "YXJj", "practice_public_key": "cGs=",
+                    "archive_key_signature": "YXM=", "issued_unix_ms": "3"}})"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->devices.at(0).certificate_signature, "sig");
+  EXPECT_EQ(r->devices.at(0).certificate_issued_unix_ms, 42);
+  EXPECT_TRUE(r->devices.at(0).approved);
+  ASSERT_EQ(r->identity_keys.size(), 1u);
+  EXPECT_EQ(r->identity_keys[0].user_id, "u1");
+  EXPECT_EQ(r->identity_keys[0].public_key, "idk");
+  EXPECT_EQ(r->identity_keys[0].set_unix_ms, 7);
+  EXPECT_EQ(r->archive.practice_id, "p");
+  EXPECT_EQ(r->archive.agreement_public, "arc");
+  EXPECT_EQ(r->archive.practice_public_key, "pk");
+  EXPECT_EQ(r->archive.signature, "as");
+  EXPECT_EQ(r->archive.issued_unix_ms, 3);
+  EXPECT_EQ(recipients_from_json(parse(R"({"identity_keys": [{"public_key": "aWRr"}]})")).error().field,
+            "identity_key.user_id");
+  EXPECT_EQ(recipients_from_json(parse(R"({"identity_keys": {}})")).error().field, "identity_keys");
+}
+
+TEST(WireMessage, FormatIsOneOrTwo) {
+  auto v1 = wire_message_from_json(parse(R"({"conversation_id": "c", "seq": "1"})"));
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(v1->format, 1);
+  auto v2 = wire_message_from_json(parse(R"({"conversation_id": "c", "seq": "1", "format": 2})"));
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->format, 2);
+  auto bad = wire_message_from_json(parse(R"({"conversation_id": "c", "seq": "1", "format": 3})"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "format");
+}
+
 TEST(Recipients, NoArchiveKeyAndNoDevicesIsEmpty) {
   auto r = recipients_from_json(parse(R"({"devices": []})"));
   ASSERT_TRUE(r);

@@ -66,6 +66,7 @@ struct SealedRequest {
   std::string ciphertext;
   std::vector<crypto::WrappedKey> keys;
   std::string content_key;  // never sent: to re-wrap after a stale-device refusal
+  int format = 1;           // 1 | 2 (the signed header of crypto::seal_message_v2)
 
   // The SendMessageRequest JSON (bytes as base64).
   boost::json::value body() const;

@@ -27,6 +27,14 @@ struct PeerDevice {
   std::string signing_public, agreement_public, agreement_signature;  // raw bytes
   std::int64_t revoked_unix_ms = 0;
   bool current = false;  // in GET /v1/devices: the caller's own
+  // The user's identity key's certificate of this device (crypto::DeviceCertificate),
+  // and whether the server found it valid (the SDK checks it itself).
+  std::string certificate_signature;  // raw bytes, 64 or empty
+  std::int64_t certificate_issued_unix_ms = 0;
+  bool approved = false;
+  // Only in GET /v1/devices, for the caller's own device once approved: the user's
+  // identity key sealed for it by the approving device.
+  std::string identity_key_box;
 };
 Result<PeerDevice> peer_device_from_json(const boost::json::value& v);
 // The same JSON back (proto field names, bytes as base64, revoked_unix_ms as a
@@ -37,10 +45,29 @@ boost::json::value peer_device_to_json(const PeerDevice& d);
 boost::json::value peer_devices_to_json(const std::vector<PeerDevice>& devices);
 Result<std::vector<PeerDevice>> peer_devices_from_json(const boost::json::value& v);
 
+// alliance.identity.v1.IdentityKey: a user's identity key as the server claims it.
+struct WireIdentityKey {
+  std::string user_id;
+  std::string public_key;  // raw bytes, 32
+  std::int64_t set_unix_ms = 0;
+};
+Result<WireIdentityKey> identity_key_from_json(const boost::json::value& v);
+
+// alliance.identity.v1.ArchiveKey: the practice's archive key, signed by its practice key.
+struct WireArchiveKey {
+  std::string practice_id;
+  std::string agreement_public;       // raw bytes, 32; empty when the practice has none
+  std::string practice_public_key;    // raw bytes, 32; empty for an unsigned key
+  std::string signature;              // raw bytes, 64; empty for an unsigned key
+  std::int64_t issued_unix_ms = 0;
+};
+
 // alliance.messaging.v1.ListRecipientsResponse: who a message must be wrapped for.
 struct Recipients {
   std::vector<PeerDevice> devices;
   std::string archive_public;  // the practice archive key (32 bytes), empty if none
+  WireArchiveKey archive;      // the same key with its practice signature
+  std::vector<WireIdentityKey> identity_keys;  // of the participants that have one
 };
 Result<Recipients> recipients_from_json(const boost::json::value& v);
 
@@ -61,6 +88,7 @@ struct WireMessage {
   std::string kind;  // "user" | "system"
   std::string system_text;
   bool expired = false;
+  int format = 1;  // 1 | 2 (crypto::seal_message / seal_message_v2); 0 on the wire reads as 1
 };
 // Requires conversation_id and seq >= 1.
 Result<WireMessage> wire_message_from_json(const boost::json::value& v);
