@@ -7,6 +7,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/crypto/encoding.hpp"
+#include "alliance/crypto/identity_keys.hpp"
 
 namespace alliance::identity {
 namespace {
@@ -134,6 +135,78 @@ Status validate_archive_key(std::string_view agreement_public_key, std::string_v
   return {};
 }
 
+Status validate_public_key(std::string_view key, std::string_view field) {
+  if (key.size() != crypto::kIdentityKeySize) return bad(field, "must be 32 bytes");
+  return {};
+}
+
+Status validate_device_certificate(std::string_view identity_public, const Device& device,
+                                   const CertificateSignature& certificate) {
+  if (certificate.signature.size() != crypto::kIdentitySignatureSize)
+    return bad("certificate_signature", "must be 64 bytes");
+  crypto::DeviceCertificate statement{device.user_id, device.id, device.signing_public_key,
+                                      device.agreement_public_key, certificate.issued_unix_ms};
+  if (!crypto::verify_device_certificate(identity_public, statement, certificate.signature))
+    return bad("certificate_signature",
+               "is not the identity key's signature over this device's certificate (user id, device id, "
+               "its keys and certificate_issued_unix_ms)");
+  return {};
+}
+
+Status validate_archive_key_signature(const ArchiveKey& key) {
+  if (key.practice_public_key.empty()) {
+    if (!key.archive_key_signature.empty())
+      return bad("practice_public_key", "is required with archive_key_signature");
+    return {};
+  }
+  if (auto s = validate_public_key(key.practice_public_key, "practice_public_key"); !s) return s;
+  if (key.agreement_public_key.empty())
+    return bad("agreement_public_key", "is required with practice_public_key");
+  if (key.archive_key_signature.size() != crypto::kIdentitySignatureSize)
+    return bad("archive_key_signature", "must be 64 bytes");
+  crypto::ArchiveKeyStatement statement{key.practice_id, key.agreement_public_key, key.issued_unix_ms};
+  if (!crypto::verify_archive_key(key.practice_public_key, statement, key.archive_key_signature))
+    return bad("archive_key_signature",
+               "is not the practice key's signature over this practice's archive key and issued_unix_ms");
+  return {};
+}
+
+Status check_own_device(std::string_view user_id, const std::optional<Device>& own) {
+  if (!own || own->revoked_unix_ms || own->user_id != user_id)
+    return make_error(Code::kFailedPrecondition,
+                      "this session has no active device; register it first (POST /v1/devices)");
+  return {};
+}
+
+Status check_approval(std::string_view user_id, const std::optional<Device>& approver,
+                      const std::optional<Device>& target, const std::optional<IdentityKey>& identity_key) {
+  // Someone else's device is indistinguishable from no device.
+  if (!target || target->user_id != user_id)
+    return Error{Code::kNotFound, "device_id: no such device", "device_id"};
+  if (auto s = check_own_device(user_id, approver); !s) return s;
+  if (!identity_key)
+    return make_error(Code::kFailedPrecondition, "set your identity key first (PUT /v1/me/identity-key)");
+  if (!approver->approved())
+    return make_error(Code::kFailedPrecondition,
+                      "this session's device is not approved; only an approved device may approve another");
+  if (target->revoked_unix_ms)
+    return Error{Code::kFailedPrecondition, "device_id: the device is no longer active", "device_id"};
+  if (target->approved())
+    return Error{Code::kFailedPrecondition, "device_id: the device is already approved", "device_id"};
+  return {};
+}
+
+Result<IdentityKeyChange> identity_key_change(const std::optional<IdentityKey>& current,
+                                              std::string_view public_key, bool reset) {
+  if (!current) return IdentityKeyChange::kFirst;
+  if (current->public_key == public_key) return IdentityKeyChange::kSame;
+  if (reset) return IdentityKeyChange::kReplace;
+  return Error{Code::kAlreadyExists,
+               "public_key: this user already has another identity key; set reset to replace it (every other "
+               "device then needs approving again, and the user's contacts see an identity change)",
+               "public_key"};
+}
+
 Status validate_time_zone(std::string_view name, std::string_view field) {
   if (name.empty()) return {};
   auto unknown = [&] {
@@ -165,6 +238,22 @@ bool may_set_time_zone(std::string_view actor_id, std::string_view actor_practic
   if (target.practice_id != actor_practice_id) return false;
   if (actor_role == Role::kAdmin) return true;
   return actor_role == Role::kFrontDesk && target.role == Role::kClient;
+}
+
+bool may_see_user(std::string_view actor_id, std::string_view actor_practice_id, Role actor_role,
+                  const User& target, bool care_team_link) {
+  if (target.id == actor_id) return true;
+  if (target.practice_id != actor_practice_id) return false;
+  switch (actor_role) {
+    case Role::kAdmin:
+    case Role::kFrontDesk:
+      return true;
+    case Role::kClient:
+      return target.role == Role::kTherapist && care_team_link;
+    case Role::kTherapist:
+      return target.role == Role::kClient && care_team_link;
+  }
+  return false;
 }
 
 std::string login_account_key(std::string_view practice_slug, std::string_view email) {

@@ -67,17 +67,43 @@ struct Device {
   std::int64_t created_unix_ms = 0;
   // When it stopped being active: revoked itself, or its session revoked or expired.
   std::optional<std::int64_t> revoked_unix_ms;
+  // The user's identity key's signature over this device's certificate ("" while
+  // pending). Stored only after it verified under the key then in force, and cleared
+  // whenever that key is replaced, so a stored certificate is an approval.
+  std::string certificate_signature;
+  std::int64_t certificate_issued_unix_ms = 0;
+  std::string identity_key_box;  // opaque; for this device's own session only
+
+  bool approved() const { return !certificate_signature.empty(); }
 };
 
-// A practice's archive key: an X25519 public key every new message is also wrapped for.
+// A user's Ed25519 identity key, which signs the certificates of the user's devices.
+struct IdentityKey {
+  std::string user_id;
+  std::string public_key;  // 32 raw bytes
+  std::int64_t set_unix_ms = 0;
+};
+
+// A device certificate as sent: the identity key's signature and the issued time.
+struct CertificateSignature {
+  std::string signature;  // 64 bytes
+  std::int64_t issued_unix_ms = 0;
+};
+
+// A practice's archive key: an X25519 public key every new message is also wrapped for,
+// optionally signed by the practice key (empty practice_public_key: unsigned).
 struct ArchiveKey {
   std::string practice_id;
   std::string agreement_public_key;  // 32 raw bytes
   std::int64_t set_unix_ms = 0;
+  std::string practice_public_key;    // Ed25519, 32 raw bytes, or ""
+  std::string archive_key_signature;  // 64 bytes, or ""
+  std::int64_t issued_unix_ms = 0;
 };
 
 inline constexpr std::string_view kDeviceAgreementContext = "alliance-device-agreement-key-v1";
 inline constexpr std::size_t kMaxActiveDevicesPerUser = 20;
+inline constexpr std::size_t kMaxIdentityKeyBox = 512;
 
 // Each returns invalid_argument(field, "<field>: ...") on failure.
 Status validate_practice_name(std::string_view name, std::string_view field = "name");
@@ -99,6 +125,38 @@ Status validate_device_keys(std::string_view signing_public_key, std::string_vie
 // 32 bytes, or empty (no key).
 Status validate_archive_key(std::string_view agreement_public_key,
                             std::string_view field = "agreement_public_key");
+// An Ed25519 public key of 32 bytes: "<field>: must be 32 bytes".
+Status validate_public_key(std::string_view key, std::string_view field);
+// 64 bytes, and `identity_public`'s signature over `device`'s certificate (its user
+// id, id and keys as stored) issued at `certificate.issued_unix_ms`; errors name
+// certificate_signature.
+Status validate_device_certificate(std::string_view identity_public, const Device& device,
+                                   const CertificateSignature& certificate);
+// An unsigned archive key (no practice_public_key and no signature), or a signed one:
+// practice_public_key 32 bytes and archive_key_signature the practice key's signature
+// over (practice id, agreement key, issued_unix_ms). Errors name practice_public_key or
+// archive_key_signature.
+Status validate_archive_key_signature(const ArchiveKey& key);
+
+// The calling session's device, for SetIdentityKey and ApproveDevice: it must exist,
+// be `user_id`'s and be active (else kFailedPrecondition).
+Status check_own_device(std::string_view user_id, const std::optional<Device>& own);
+
+// What an approval of `target` by the caller's device `approver` needs, checked before
+// the certificate and again in the transaction that stores it: a target the caller
+// owns (else kNotFound on device_id, as for no device at all), an approver that is an
+// approved device of the same user, an identity key, a target that is active and not
+// yet approved (else kFailedPrecondition).
+Status check_approval(std::string_view user_id, const std::optional<Device>& approver,
+                      const std::optional<Device>& target, const std::optional<IdentityKey>& identity_key);
+
+// What SetIdentityKey does given the user's current key.
+enum class IdentityKeyChange { kFirst, kSame, kReplace };
+// No key: kFirst; the same key: kSame; another with reset: kReplace; another without:
+// kAlreadyExists on public_key.
+Result<IdentityKeyChange> identity_key_change(const std::optional<IdentityKey>& current,
+                                              std::string_view public_key, bool reset);
+
 // An IANA zone name the OS time-zone database knows ("Europe/Berlin"), or "" (no
 // zone). Otherwise `<field>: unknown time zone "<name>"`. The first call loads the
 // database (tens of milliseconds); later calls only read it, from any thread.
@@ -108,6 +166,13 @@ Status validate_time_zone(std::string_view name, std::string_view field = "time_
 // their own practice; admins for anyone in it.
 bool may_set_time_zone(std::string_view actor_id, std::string_view actor_practice_id, Role actor_role,
                        const User& target);
+
+// Who may see a user (and so read their identity key): the user; admins and the front
+// desk, anyone in their practice; a client, a therapist on their care team; a therapist,
+// a client who has them on theirs (`care_team_link`: the target and the actor are
+// linked on a care team, either way round).
+bool may_see_user(std::string_view actor_id, std::string_view actor_practice_id, Role actor_role,
+                  const User& target, bool care_team_link);
 
 // ASCII lower case (emails and slugs are compared in this form).
 std::string ascii_lower(std::string_view s);

@@ -22,6 +22,9 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("RegisterDevice", &S::register_device);
   t.add("ListDevices", &S::list_devices);
   t.add("RevokeDevice", &S::revoke_device);
+  t.add("SetIdentityKey", &S::set_identity_key);
+  t.add("ApproveDevice", &S::approve_device);
+  t.add("GetIdentityKey", &S::get_identity_key);
   t.add("SetArchiveKey", &S::set_archive_key);
   t.add("GetArchiveKey", &S::get_archive_key);
 

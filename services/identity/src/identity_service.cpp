@@ -4,6 +4,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/crypto/encoding.hpp"
+#include "alliance/crypto/identity_keys.hpp"
 #include "alliance/crypto/password.hpp"
 #include "alliance/crypto/wipe.hpp"
 #include "alliance/push/v1/push.pb.h"
@@ -47,6 +48,20 @@ Error not_found(std::string field, std::string what) {
   return Error{Code::kNotFound, std::move(what), std::move(field)};
 }
 
+// Someone the caller may not see (or change) is indistinguishable from no one.
+Error no_such_user() { return not_found("user_id", "user_id: no such user"); }
+
+// The user a request names in user_id ("me" or "" for the caller); no_such_user() when
+// there is none. Whether the caller may see or change them is the caller's next check.
+asio::awaitable<Result<User>> named_user(IdentityStore& store, const Caller& caller, const std::string& user_id) {
+  const std::string target_id = user_id.empty() || user_id == "me" ? caller.user_id : user_id;
+  if (target_id.size() > 64) co_return no_such_user();
+  auto target = co_await store.find_user(target_id);
+  if (!target) co_return target.error();
+  if (!*target) co_return no_such_user();
+  co_return std::move(**target);
+}
+
 void fill(pb::User& out, const User& u) {
   out.set_id(u.id);
   out.set_practice_id(u.practice_id);
@@ -81,12 +96,26 @@ void fill(pb::Device& out, const Device& d, bool current) {
   out.set_created_unix_ms(d.created_unix_ms);
   out.set_revoked_unix_ms(d.revoked_unix_ms.value_or(0));
   out.set_current(current);
+  out.set_certificate_signature(d.certificate_signature);
+  out.set_certificate_issued_unix_ms(d.certificate_issued_unix_ms);
+  out.set_approved(d.approved());
+  // identity_key_box is set by ListDevices alone, on the caller's own device.
+}
+
+void fill(pb::IdentityKey& out, const IdentityKey& k) {
+  out.set_user_id(k.user_id);
+  out.set_public_key(k.public_key);
+  out.set_set_unix_ms(k.set_unix_ms);
 }
 
 void fill(pb::ArchiveKey& out, const ArchiveKey& k) {
   out.set_practice_id(k.practice_id);
   out.set_agreement_public_key(k.agreement_public_key);
   out.set_set_unix_ms(k.set_unix_ms);
+  out.set_practice_public_key(k.practice_public_key);
+  out.set_archive_key_signature(k.archive_key_signature);
+  out.set_issued_unix_ms(k.issued_unix_ms);
+  if (!k.practice_public_key.empty()) out.set_practice_key_fingerprint(crypto::key_fingerprint(k.practice_public_key));
 }
 
 pb::ArchiveKeyResponse archive_key_response(const std::optional<ArchiveKey>& key) {
@@ -372,19 +401,13 @@ asio::awaitable<Result<pb::SetTimeZoneResponse>> IdentityService::set_time_zone(
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (auto s = validate_time_zone(req.time_zone(), "time_zone"); !s) co_return s.error();
-  const std::string target_id =
-      req.user_id().empty() || req.user_id() == "me" ? caller->user_id : req.user_id();
-  // Someone the caller may not change is indistinguishable from no one.
-  const Error hidden = not_found("user_id", "user_id: no such user");
-  if (target_id.size() > 64) co_return hidden;
-  auto target = co_await store_.find_user(target_id);
+  auto target = co_await named_user(store_, *caller, req.user_id());
   if (!target) co_return target.error();
-  if (!*target || !may_set_time_zone(caller->user_id, caller->practice_id, *caller->role, **target))
-    co_return hidden;
-  auto saved = co_await store_.set_time_zone(target_id, req.time_zone());
+  if (!may_set_time_zone(caller->user_id, caller->practice_id, *caller->role, *target)) co_return no_such_user();
+  auto saved = co_await store_.set_time_zone(target->id, req.time_zone());
   if (!saved) co_return saved.error();
-  if (!*saved) co_return hidden;
-  log::info("time zone set", {{"user_id", target_id}, {"by", caller->user_id}});
+  if (!*saved) co_return no_such_user();
+  log::info("time zone set", {{"user_id", target->id}, {"by", caller->user_id}});
   pb::SetTimeZoneResponse resp;
   fill(*resp.mutable_user(), **saved);
   co_return resp;
@@ -480,8 +503,13 @@ asio::awaitable<Result<pb::ListDevicesResponse>> IdentityService::list_devices(c
   auto devices = co_await store_.list_devices(caller->user_id, now_unix_ms());
   if (!devices) co_return devices.error();
   pb::ListDevicesResponse resp;
-  for (const auto& d : *devices)
-    fill(*resp.add_devices(), d, !caller->session_id.empty() && d.session_id == caller->session_id);
+  for (const auto& d : *devices) {
+    const bool current = !caller->session_id.empty() && d.session_id == caller->session_id;
+    auto& out = *resp.add_devices();
+    fill(out, d, current);
+    // The identity key sealed for this device is for this device alone.
+    if (current) out.set_identity_key_box(d.identity_key_box);
+  }
   co_return resp;
 }
 
@@ -509,6 +537,91 @@ asio::awaitable<Result<pb::DeviceResponse>> IdentityService::revoke_device(const
   co_return resp;
 }
 
+asio::awaitable<Result<pb::IdentityKeyResponse>> IdentityService::set_identity_key(
+    const pb::SetIdentityKeyRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->session_id.empty()) co_return make_error(Code::kUnauthenticated, "sign in first");
+  if (auto s = validate_public_key(req.public_key(), "public_key"); !s) co_return s.error();
+  const auto now = now_unix_ms();
+  auto trust = co_await store_.find_device_trust(caller->user_id, caller->session_id, "", now);
+  if (!trust) co_return trust.error();
+  if (auto s = check_own_device(caller->user_id, trust->own); !s) co_return s.error();
+  CertificateSignature certificate{req.certificate_signature(), req.certificate_issued_unix_ms()};
+  if (auto s = validate_device_certificate(req.public_key(), *trust->own, certificate); !s) co_return s.error();
+  // Named before the co_await (g++ 12 destroys an aggregate temporary in a co_await twice).
+  IdentityKey key{caller->user_id, req.public_key(), now};
+  auto saved = co_await store_.set_identity_key(std::move(key), caller->session_id, trust->own->id,
+                                                std::move(certificate), req.reset(), now);
+  if (!saved) co_return saved.error();
+  log::info(saved->change == IdentityKeyChange::kFirst  ? "identity key set"
+            : saved->change == IdentityKeyChange::kSame ? "identity key confirmed"
+                                                        : "identity key replaced",
+            {{"user_id", caller->user_id}, {"device_id", saved->device.id}});
+  // The user's recipients changed (this device now counts; after a reset, only it does).
+  co_await publish_device_change(caller->user_id);
+  pb::IdentityKeyResponse resp;
+  fill(*resp.mutable_identity_key(), saved->key);
+  fill(*resp.mutable_device(), saved->device, /*current=*/true);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::DeviceResponse>> IdentityService::approve_device(const pb::ApproveDeviceRequest& req,
+                                                                            const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->session_id.empty()) co_return make_error(Code::kUnauthenticated, "sign in first");
+  if (req.device_id().empty()) co_return invalid_argument("device_id", "device_id: is required");
+  if (req.device_id().size() > 64) co_return not_found("device_id", "device_id: no such device");
+  if (req.identity_key_box().size() > kMaxIdentityKeyBox)
+    co_return invalid_argument("identity_key_box",
+                               "identity_key_box: must be at most " + std::to_string(kMaxIdentityKeyBox) + " bytes");
+  const auto now = now_unix_ms();
+  auto trust = co_await store_.find_device_trust(caller->user_id, caller->session_id, req.device_id(), now);
+  if (!trust) co_return trust.error();
+  if (auto s = check_approval(caller->user_id, trust->own, trust->target, trust->identity_key); !s)
+    co_return s.error();
+  CertificateSignature certificate{req.certificate_signature(), req.certificate_issued_unix_ms()};
+  if (auto s = validate_device_certificate(trust->identity_key->public_key, *trust->target, certificate); !s)
+    co_return s.error();
+  DeviceApproval approval{caller->user_id,  caller->session_id,    req.device_id(), trust->identity_key->public_key,
+                          std::move(certificate), req.identity_key_box()};
+  auto approved = co_await store_.approve_device(std::move(approval), now);
+  if (!approved) co_return approved.error();
+  log::info("device approved",
+            {{"device_id", approved->id}, {"user_id", caller->user_id}, {"by_device_id", trust->own->id}});
+  co_await publish_device_change(caller->user_id);
+  pb::DeviceResponse resp;
+  fill(*resp.mutable_device(), *approved, /*current=*/false);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::IdentityKeyResponse>> IdentityService::get_identity_key(
+    const pb::GetIdentityKeyRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto target = co_await named_user(store_, *caller, req.user_id());
+  if (!target) co_return target.error();
+  const User& user = *target;
+  bool linked = false;
+  if (user.practice_id == caller->practice_id) {
+    const bool client_asks = caller->role == Role::kClient && user.role == Role::kTherapist;
+    const bool therapist_asks = caller->role == Role::kTherapist && user.role == Role::kClient;
+    if (client_asks || therapist_asks) {
+      auto member = co_await on_care_team(client_asks ? caller->user_id : user.id,
+                                          client_asks ? user.id : caller->user_id);
+      if (!member) co_return member.error();
+      linked = *member;
+    }
+  }
+  if (!may_see_user(caller->user_id, caller->practice_id, *caller->role, user, linked)) co_return no_such_user();
+  auto key = co_await store_.find_identity_key(user.id);
+  if (!key) co_return key.error();
+  pb::IdentityKeyResponse resp;
+  if (*key) fill(*resp.mutable_identity_key(), **key);
+  co_return resp;
+}
+
 asio::awaitable<Result<pb::ArchiveKeyResponse>> IdentityService::set_archive_key(
     const pb::SetArchiveKeyRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
@@ -516,10 +629,15 @@ asio::awaitable<Result<pb::ArchiveKeyResponse>> IdentityService::set_archive_key
   if (caller->role != Role::kAdmin)
     co_return make_error(Code::kPermissionDenied, "only an admin can set the archive key");
   if (auto s = validate_archive_key(req.agreement_public_key()); !s) co_return s.error();
-  auto key = co_await store_.set_archive_key(caller->practice_id, req.agreement_public_key(), now_unix_ms());
+  ArchiveKey wanted{caller->practice_id,        req.agreement_public_key(),   now_unix_ms(),
+                    req.practice_public_key(),  req.archive_key_signature(), req.issued_unix_ms()};
+  if (auto s = validate_archive_key_signature(wanted); !s) co_return s.error();
+  auto key = co_await store_.set_archive_key(std::move(wanted));
   if (!key) co_return key.error();
   log::info(*key ? "archive key set" : "archive key removed",
-            {{"practice_id", caller->practice_id}, {"by", caller->user_id}});
+            {{"practice_id", caller->practice_id},
+             {"signed", *key && !(*key)->practice_public_key.empty()},
+             {"by", caller->user_id}});
   co_await publish_device_change("practice:" + caller->practice_id);
   co_return archive_key_response(*key);
 }
@@ -546,6 +664,7 @@ asio::awaitable<Result<pb::ListActiveDevicesResponse>> IdentityService::list_act
   for (const auto& d : found->devices) fill(*resp.add_devices(), d, /*current=*/false);
   if (found->archive_key) fill(*resp.mutable_archive_key(), *found->archive_key);
   resp.set_session_device_id(found->session_device_id);
+  for (const auto& k : found->identity_keys) fill(*resp.add_identity_keys(), k);
   co_return resp;
 }
 
@@ -596,12 +715,18 @@ asio::awaitable<Result<pb::CheckCareTeamResponse>> IdentityService::check_care_t
   if (auto s = require_internal(ctx); !s) co_return s.error();
   if (req.client_id().empty()) co_return invalid_argument("client_id", "client_id: is required");
   if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: is required");
-  auto links = co_await store_.list_care_team(req.client_id());
-  if (!links) co_return links.error();
+  auto member = co_await on_care_team(req.client_id(), req.therapist_id());
+  if (!member) co_return member.error();
   pb::CheckCareTeamResponse resp;
-  resp.set_member(std::any_of(links->begin(), links->end(),
-                              [&](const CareTeamLink& l) { return l.therapist_id == req.therapist_id(); }));
+  resp.set_member(*member);
   co_return resp;
+}
+
+asio::awaitable<Result<bool>> IdentityService::on_care_team(std::string client_id, std::string therapist_id) {
+  auto links = co_await store_.list_care_team(std::move(client_id));
+  if (!links) co_return links.error();
+  co_return std::any_of(links->begin(), links->end(),
+                        [&](const CareTeamLink& l) { return l.therapist_id == therapist_id; });
 }
 
 }  // namespace alliance::identity

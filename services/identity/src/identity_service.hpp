@@ -82,7 +82,15 @@ class IdentityService {
   asio::awaitable<Result<pb::DeviceResponse>> register_device(const pb::RegisterDeviceRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListDevicesResponse>> list_devices(const pb::ListDevicesRequest&, const Ctx&);
   asio::awaitable<Result<pb::DeviceResponse>> revoke_device(const pb::RevokeDeviceRequest&, const Ctx&);
-  // The practice's archive key: an admin sets or removes it, anyone in the practice reads it.
+  // The caller's identity key, set with the calling session's device's certificate
+  // (the first time, again with the same key, or replacing it with reset); another
+  // device of the caller approved by an approved one; a user's identity key, for
+  // whoever may see that user.
+  asio::awaitable<Result<pb::IdentityKeyResponse>> set_identity_key(const pb::SetIdentityKeyRequest&, const Ctx&);
+  asio::awaitable<Result<pb::DeviceResponse>> approve_device(const pb::ApproveDeviceRequest&, const Ctx&);
+  asio::awaitable<Result<pb::IdentityKeyResponse>> get_identity_key(const pb::GetIdentityKeyRequest&, const Ctx&);
+  // The practice's archive key: an admin sets or removes it (signed by the practice key,
+  // or unsigned for older clients), anyone in the practice reads it.
   asio::awaitable<Result<pb::ArchiveKeyResponse>> set_archive_key(const pb::SetArchiveKeyRequest&, const Ctx&);
   asio::awaitable<Result<pb::ArchiveKeyResponse>> get_archive_key(const pb::GetArchiveKeyRequest&, const Ctx&);
   // Internal methods: refused (kPermissionDenied) when a user Caller is present.
@@ -97,7 +105,8 @@ class IdentityService {
   asio::awaitable<Result<pb::CheckCareTeamResponse>> check_care_team(const pb::CheckCareTeamRequest&,
                                                                      const Ctx&);
 
-  // Active devices of up to 100 users of one practice, its archive key, and the
+  // Active devices of up to 100 users of one practice (only approved ones for a user
+  // with an identity key), their identity keys, the practice's archive key, and the
   // calling session's device, for messaging.
   asio::awaitable<Result<pb::ListActiveDevicesResponse>> list_active_devices(
       const pb::ListActiveDevicesRequest&, const Ctx&);
@@ -109,6 +118,7 @@ class IdentityService {
   asio::awaitable<void> publish_revocation(const std::string& session_id, std::int64_t now_unix_ms);
   asio::awaitable<void> publish_device_change(const std::string& subject);
   asio::awaitable<Result<pb::TokenResponse>> start_session(const User& user);
+  asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id);
 
   IdentityStore& store_;
   redis::Client* redis_;

@@ -3,13 +3,19 @@
 #include <algorithm>
 #include <utility>
 
+#include "alliance/store/query.hpp"
+
 // Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
 // non-trivial captures built inside a co_await expression (freed twice).
 
 namespace alliance::identity {
 namespace {
 
+using store::Blob;
 using store::Connection;
+using store::execute;
+using store::query_all;
+using store::query_one;
 using store::Statement;
 
 constexpr std::string_view kSchemaV1 = R"sql(
@@ -83,28 +89,22 @@ constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
 )sql";
 
-// Runs `sql` with `args` bound to ?1..?N; the first row mapped by `read`, if any.
-template <class Read, class... Args>
-auto query_one(Connection& c, std::string_view sql, Read read, const Args&... args)
-    -> std::optional<decltype(read(std::declval<const Statement&>()))> {
-  auto& st = c.prepare(sql);
-  st.bind_all(args...);
-  if (!st.step()) return std::nullopt;
-  auto row = read(st);
-  st.reset();
-  return row;
-}
-
-// The same, every row.
-template <class Read, class... Args>
-auto query_all(Connection& c, std::string_view sql, Read read, const Args&... args)
-    -> std::vector<decltype(read(std::declval<const Statement&>()))> {
-  std::vector<decltype(read(std::declval<const Statement&>()))> rows;
-  auto& st = c.prepare(sql);
-  st.bind_all(args...);
-  while (st.step()) rows.push_back(read(st));
-  return rows;
-}
+// Users' identity keys; each device's certificate under its user's key (NULL while
+// pending) and the identity key sealed for it; the practice key's signature over the
+// archive key (NULL when unsigned).
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE identity_keys (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  public_key BLOB NOT NULL,
+  set_unix_ms INTEGER NOT NULL
+);
+ALTER TABLE devices ADD COLUMN certificate_signature BLOB;
+ALTER TABLE devices ADD COLUMN certificate_issued_unix_ms INTEGER;
+ALTER TABLE devices ADD COLUMN identity_key_box BLOB;
+ALTER TABLE practices ADD COLUMN practice_public_key BLOB;
+ALTER TABLE practices ADD COLUMN archive_key_signature BLOB;
+ALTER TABLE practices ADD COLUMN archive_key_issued_unix_ms INTEGER;
+)sql";
 
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
@@ -113,11 +113,21 @@ auto query_all(Connection& c, std::string_view sql, Read read, const Args&... ar
   "SELECT d.id, d.user_id, d.practice_id, d.session_id, d.name, d.signing_public_key, "               \
   "d.agreement_public_key, d.agreement_key_signature, d.created_unix_ms, "                             \
   "COALESCE(d.revoked_unix_ms, s.revoked_unix_ms, "                                                   \
-  "CASE WHEN s.expires_unix_ms <= ?1 THEN s.expires_unix_ms END) AS stopped "                         \
+  "CASE WHEN s.expires_unix_ms <= ?1 THEN s.expires_unix_ms END) AS stopped, "                        \
+  "d.certificate_signature, d.certificate_issued_unix_ms, d.identity_key_box "                         \
   "FROM devices d JOIN sessions s ON s.id = d.session_id "
 
 // A device is active when nothing stopped it (same ?1).
 #define DEVICE_ACTIVE "d.revoked_unix_ms IS NULL AND s.revoked_unix_ms IS NULL AND s.expires_unix_ms > ?1"
+
+// A device counts for its user's correspondents: approved (it has a certificate), or
+// its user has no identity key (older clients: every device counts).
+#define DEVICE_TRUSTED \
+  "(d.certificate_signature IS NOT NULL OR NOT EXISTS (SELECT 1 FROM identity_keys k WHERE k.user_id = d.user_id))"
+
+// Drops a device's approval: its certificate and the identity key sealed for it.
+#define DEVICE_CLEAR_CERTIFICATE \
+  "certificate_signature = NULL, certificate_issued_unix_ms = NULL, identity_key_box = NULL"
 
 Device read_device(const Statement& st) {
   Device d;
@@ -131,6 +141,9 @@ Device read_device(const Statement& st) {
   d.agreement_key_signature = st.column_blob(7);
   d.created_unix_ms = st.column_int(8);
   if (!st.column_is_null(9)) d.revoked_unix_ms = st.column_int(9);
+  d.certificate_signature = st.column_blob(10);
+  d.certificate_issued_unix_ms = st.column_int(11);
+  d.identity_key_box = st.column_blob(12);
   return d;
 }
 
@@ -142,13 +155,29 @@ std::optional<Device> device_of_session(Connection& c, const std::string& sessio
   return query_one(c, DEVICE_SELECT "WHERE d.session_id = ?2", read_device, now, session_id);
 }
 
+IdentityKey read_identity_key(const Statement& st) {
+  return IdentityKey{st.column_text(0), st.column_blob(1), st.column_int(2)};
+}
+
+std::optional<IdentityKey> identity_key_of(Connection& c, const std::string& user_id) {
+  return query_one(c, "SELECT user_id, public_key, set_unix_ms FROM identity_keys WHERE user_id = ?1",
+                   read_identity_key, user_id);
+}
+
+void store_certificate(Connection& c, const std::string& device_id, const CertificateSignature& certificate) {
+  execute(c, "UPDATE devices SET certificate_signature = ?2, certificate_issued_unix_ms = ?3 WHERE id = ?1",
+          device_id, Blob{certificate.signature}, certificate.issued_unix_ms);
+}
+
 std::optional<ArchiveKey> archive_key_of(Connection& c, const std::string& practice_id) {
-  auto& st = c.prepare(
-      "SELECT archive_key, archive_key_set_unix_ms FROM practices "
-      "WHERE id = ?1 AND archive_key IS NOT NULL");
-  st.bind(1, std::string_view(practice_id));
-  if (!st.step()) return std::nullopt;
-  return ArchiveKey{practice_id, st.column_blob(0), st.column_int(1)};
+  auto read = [&](const Statement& st) {
+    return ArchiveKey{practice_id,       st.column_blob(0), st.column_int(1),
+                      st.column_blob(2), st.column_blob(3), st.column_int(4)};
+  };
+  return query_one(c,
+                   "SELECT archive_key, archive_key_set_unix_ms, practice_public_key, archive_key_signature, "
+                   "archive_key_issued_unix_ms FROM practices WHERE id = ?1 AND archive_key IS NOT NULL",
+                   read, practice_id);
 }
 
 // A user row, in the order read_user maps (table alias u). Append FROM/WHERE.
@@ -206,7 +235,7 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
   store::DatabaseOptions options;
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, kSchemaV3}};
+                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -584,7 +613,7 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
               session_id = std::move(session_id), now, include_inactive](Connection& c) -> Result<ActiveDevices> {
     ActiveDevices out;
     auto& st = c.prepare(DEVICE_SELECT "WHERE d.user_id = ?2 AND d.practice_id = ?3 AND " DEVICE_ACTIVE
-                                       " ORDER BY d.created_unix_ms, d.rowid");
+                                       " AND " DEVICE_TRUSTED " ORDER BY d.created_unix_ms, d.rowid");
     for (const auto& user_id : user_ids) {
       if (user_id.empty()) continue;
       st.reset();
@@ -598,7 +627,8 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
       // After every active device, so a reader taking only the first ones (or
       // skipping those with revoked_unix_ms) never mistakes one for a recipient.
       auto& gone = c.prepare(DEVICE_SELECT "WHERE d.user_id = ?2 AND d.practice_id = ?3 AND NOT (" DEVICE_ACTIVE
-                                           ") ORDER BY stopped DESC, d.created_unix_ms, d.rowid LIMIT ?4");
+                                           ") AND " DEVICE_TRUSTED
+                                           " ORDER BY stopped DESC, d.created_unix_ms, d.rowid LIMIT ?4");
       for (const auto& user_id : user_ids) {
         if (user_id.empty()) continue;
         gone.reset();
@@ -619,29 +649,112 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
       if (own.step()) out.session_device_id = own.column_text(0);
       own.reset();
     }
+    for (const auto& user_id : user_ids) {
+      auto key = query_one(c,
+                           "SELECT k.user_id, k.public_key, k.set_unix_ms FROM identity_keys k "
+                           "JOIN users u ON u.id = k.user_id WHERE k.user_id = ?1 AND u.practice_id = ?2",
+                           read_identity_key, user_id, practice_id);
+      if (key) out.identity_keys.push_back(std::move(*key));
+    }
     out.archive_key = archive_key_of(c, practice_id);
     return out;
   };
   co_return co_await db_->read(std::move(job));
 }
 
-asio::awaitable<Result<std::optional<ArchiveKey>>> IdentityStore::set_archive_key(
-    std::string practice_id, std::string agreement_public_key, std::int64_t now) {
-  auto job = [practice_id = std::move(practice_id), key = std::move(agreement_public_key),
-              now](Connection& c) -> Result<std::optional<ArchiveKey>> {
-    auto& st = c.prepare("UPDATE practices SET archive_key = ?2, archive_key_set_unix_ms = ?3 WHERE id = ?1");
-    st.bind(1, std::string_view(practice_id));
-    if (key.empty()) {
-      st.bind_null(2);
-      st.bind_null(3);
-    } else {
-      st.bind_blob(2, key);
-      st.bind(3, now);
+asio::awaitable<Result<DeviceTrust>> IdentityStore::find_device_trust(std::string user_id, std::string session_id,
+                                                                      std::string device_id, std::int64_t now) {
+  auto job = [user_id = std::move(user_id), session_id = std::move(session_id), device_id = std::move(device_id),
+              now](Connection& c) -> Result<DeviceTrust> {
+    DeviceTrust out;
+    out.own = device_of_session(c, session_id, now);
+    if (!device_id.empty()) out.target = device_by_id(c, device_id, now);
+    out.identity_key = identity_key_of(c, user_id);
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<IdentityKey>>> IdentityStore::find_identity_key(std::string user_id) {
+  auto job = [user_id = std::move(user_id)](Connection& c) -> Result<std::optional<IdentityKey>> {
+    return identity_key_of(c, user_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<IdentityKeySet>> IdentityStore::set_identity_key(IdentityKey key, std::string session_id,
+                                                                        std::string device_id,
+                                                                        CertificateSignature certificate,
+                                                                        bool reset, std::int64_t now) {
+  auto job = [key = std::move(key), session_id = std::move(session_id), device_id = std::move(device_id),
+              certificate = std::move(certificate), reset, now](Connection& c) -> Result<IdentityKeySet> {
+    // The certificate was checked against this device: it must still be the session's, and active.
+    auto own = device_of_session(c, session_id, now);
+    if (auto s = check_own_device(key.user_id, own); !s) return s.error();
+    if (own->id != device_id) return make_error(Code::kFailedPrecondition, "this session's device changed");
+    auto current = identity_key_of(c, key.user_id);
+    auto change = identity_key_change(current, key.public_key, reset);
+    if (!change) return std::move(change).error();
+    IdentityKeySet out{*change, current && *change == IdentityKeyChange::kSame ? *current : key, {}};
+    switch (*change) {
+      case IdentityKeyChange::kFirst:
+        execute(c, "INSERT INTO identity_keys (user_id, public_key, set_unix_ms) VALUES (?1, ?2, ?3)", key.user_id,
+                Blob{key.public_key}, key.set_unix_ms);
+        break;
+      case IdentityKeyChange::kSame:
+        break;
+      case IdentityKeyChange::kReplace:
+        execute(c, "UPDATE identity_keys SET public_key = ?2, set_unix_ms = ?3 WHERE user_id = ?1", key.user_id,
+                Blob{key.public_key}, key.set_unix_ms);
+        // Certificates under the old key no longer approve anything, and the boxes hold the old private key.
+        execute(c, "UPDATE devices SET " DEVICE_CLEAR_CERTIFICATE " WHERE user_id = ?1", key.user_id);
+        break;
     }
-    st.step();
-    if (c.changes() == 0) return Error{Code::kNotFound, "practice not found", ""};
-    if (key.empty()) return std::optional<ArchiveKey>();
-    return std::optional<ArchiveKey>(ArchiveKey{practice_id, key, now});
+    store_certificate(c, device_id, certificate);
+    out.device = *device_by_id(c, device_id, now);
+    return out;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<Device>> IdentityStore::approve_device(DeviceApproval approval, std::int64_t now) {
+  auto job = [approval = std::move(approval), now](Connection& c) -> Result<Device> {
+    auto approver = device_of_session(c, approval.session_id, now);
+    auto target = device_by_id(c, approval.device_id, now);
+    auto key = identity_key_of(c, approval.user_id);
+    if (auto s = check_approval(approval.user_id, approver, target, key); !s) return s.error();
+    // The certificate was verified under this key; a reset since then voids it.
+    if (key->public_key != approval.identity_public_key)
+      return make_error(Code::kFailedPrecondition, "the identity key changed meanwhile; approve again");
+    store_certificate(c, approval.device_id, approval.certificate);
+    std::optional<Blob> box;
+    if (!approval.identity_key_box.empty()) box = Blob{approval.identity_key_box};
+    execute(c, "UPDATE devices SET identity_key_box = ?2 WHERE id = ?1", approval.device_id, box);
+    return *device_by_id(c, approval.device_id, now);
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<ArchiveKey>>> IdentityStore::set_archive_key(ArchiveKey key) {
+  auto job = [key = std::move(key)](Connection& c) -> Result<std::optional<ArchiveKey>> {
+    // An empty agreement key removes the archive key and whatever signed it; an unsigned
+    // one keeps no signature fields.
+    const bool remove = key.agreement_public_key.empty();
+    const bool is_signed = !remove && !key.practice_public_key.empty();
+    auto blob_if = [](bool keep, const std::string& bytes) {
+      return keep ? std::optional<Blob>(Blob{bytes}) : std::nullopt;
+    };
+    auto int_if = [](bool keep, std::int64_t v) { return keep ? std::optional<std::int64_t>(v) : std::nullopt; };
+    const int changed = execute(c,
+                                "UPDATE practices SET archive_key = ?2, archive_key_set_unix_ms = ?3, "
+                                "practice_public_key = ?4, archive_key_signature = ?5, "
+                                "archive_key_issued_unix_ms = ?6 WHERE id = ?1",
+                                key.practice_id, blob_if(!remove, key.agreement_public_key),
+                                int_if(!remove, key.set_unix_ms), blob_if(is_signed, key.practice_public_key),
+                                blob_if(is_signed, key.archive_key_signature), int_if(is_signed, key.issued_unix_ms));
+    if (changed == 0) return Error{Code::kNotFound, "practice not found", ""};
+    if (remove) return std::optional<ArchiveKey>();
+    return archive_key_of(c, key.practice_id);
   };
   co_return co_await db_->write(std::move(job));
 }

@@ -1,6 +1,6 @@
 #pragma once
 // IdentityStore: identity's SQLite database (practices, users, care teams,
-// sessions, refresh tokens, devices, archive keys) behind awaitable calls. Reads run on the store's
+// sessions, refresh tokens, devices, identity keys, archive keys) behind awaitable calls. Reads run on the store's
 // reader threads, writes on its single writer thread (group commit); every call
 // resumes on the awaiting coroutine's executor, only after COMMIT for writes.
 #include <filesystem>
@@ -56,6 +56,33 @@ struct ActiveDevices {
   std::vector<Device> devices;
   std::optional<ArchiveKey> archive_key;
   std::string session_device_id;          // "" if none (or not active)
+  std::vector<IdentityKey> identity_keys;  // of the users asked that have one, by user id
+};
+
+// What SetIdentityKey and ApproveDevice are checked against: the calling session's
+// device (active or not), the device asked about (if any), and the user's identity key.
+struct DeviceTrust {
+  std::optional<Device> own;
+  std::optional<Device> target;
+  std::optional<IdentityKey> identity_key;
+};
+
+// What SetIdentityKey did: the key now in force and the calling session's device.
+struct IdentityKeySet {
+  IdentityKeyChange change = IdentityKeyChange::kFirst;
+  IdentityKey key;
+  Device device;
+};
+
+// An approval as ApproveDevice checked it: the certificate verified for `device_id`
+// under `identity_public_key`, asked by `session_id` of `user_id`.
+struct DeviceApproval {
+  std::string user_id;
+  std::string session_id;
+  std::string device_id;
+  std::string identity_public_key;
+  CertificateSignature certificate;
+  std::string identity_key_box;  // "" for none
 };
 
 // The answer to LookupUsers: the users found (in the order asked, unknown ids left
@@ -132,16 +159,38 @@ class IdentityStore {
   // key, and the active device `session_id` registered ("" when none or empty).
   // `include_inactive` appends each user's inactive devices (up to
   // kMaxListedRevokedDevices per user), to verify messages they sent before.
+  // For a user with an identity key only approved devices are listed (either way); for
+  // one without, every device. `identity_keys`: the keys of those users that have one.
   asio::awaitable<Result<ActiveDevices>> list_active_devices(std::string practice_id,
                                                              std::vector<std::string> user_ids,
                                                              std::string session_id, std::int64_t now_unix_ms,
                                                              bool include_inactive = false);
 
-  // Sets (32 bytes) or, with an empty key, removes the practice's archive key;
-  // answers the key now in force. Unknown practice -> kNotFound.
-  asio::awaitable<Result<std::optional<ArchiveKey>>> set_archive_key(std::string practice_id,
-                                                                     std::string agreement_public_key,
-                                                                     std::int64_t now_unix_ms);
+  // Identity keys and device certificates. Certificates are verified by the caller
+  // (the service) before these store them; each write re-checks in its transaction
+  // what the verification assumed.
+  //
+  // The session's device, `device_id`'s ("" for none) and the user's identity key.
+  asio::awaitable<Result<DeviceTrust>> find_device_trust(std::string user_id, std::string session_id,
+                                                         std::string device_id, std::int64_t now_unix_ms);
+  asio::awaitable<Result<std::optional<IdentityKey>>> find_identity_key(std::string user_id);
+  // Sets `key` (user, public key, set time) as identity_key_change() decides and stores
+  // `certificate` for `device_id`, which must still be `session_id`'s active device
+  // (else kFailedPrecondition). kReplace clears every device's certificate and identity
+  // key box first; kSame keeps the key's set time.
+  asio::awaitable<Result<IdentityKeySet>> set_identity_key(IdentityKey key, std::string session_id,
+                                                           std::string device_id,
+                                                           CertificateSignature certificate, bool reset,
+                                                           std::int64_t now_unix_ms);
+  // Stores the certificate (and box) of the approved device if check_approval() still
+  // holds and the user's key is still the one it was verified under (else
+  // kFailedPrecondition); answers the device as now stored.
+  asio::awaitable<Result<Device>> approve_device(DeviceApproval approval, std::int64_t now_unix_ms);
+
+  // Sets (32 bytes, with its signature fields as given) or, with an empty agreement
+  // key, removes the practice's archive key; answers the key now in force. Unknown
+  // practice -> kNotFound.
+  asio::awaitable<Result<std::optional<ArchiveKey>>> set_archive_key(ArchiveKey key);
   asio::awaitable<Result<std::optional<ArchiveKey>>> find_archive_key(std::string practice_id);
 
   // Ids of sessions revoked at or after `since_unix_ms`.

@@ -3,91 +3,10 @@
 // managing the archive key, and the messaging service looking recipients up would notice.
 #include <set>
 
-#include "identity_service_fixture.hpp"
+#include "device_fixture.hpp"
 
 namespace alliance::identity {
 namespace {
-
-// A device's key pair as a client app would make it: the agreement key signed by the
-// signing key over the context string.
-struct DeviceKeys {
-  crypto::Ed25519PrivateKey signing = crypto::Ed25519PrivateKey::generate();
-  std::string agreement = random_bytes(32);
-  std::string signature() const { return signing.sign("alliance-device-agreement-key-v1" + agreement); }
-};
-
-// One signed-in session of a user, as the gateway would pass it on.
-struct SignedIn {
-  pb::TokenResponse tokens;
-  std::string session_id;
-  net::CallContext ctx;
-};
-
-class DeviceTest : public IdentityServiceTest {
- protected:
-  SignedIn sign_in(const std::string& slug, const std::string& email) {
-    auto t = login(slug, email, kPassword);
-    EXPECT_TRUE(t.ok()) << t.error().message;
-    if (!t.ok()) return {};
-    auto claims = verify(t->access_token());
-    EXPECT_TRUE(claims.ok());
-    SignedIn s{*t, claims.ok() ? claims->session_id : "", {}};
-    s.ctx = as(t->user(), s.session_id);
-    return s;
-  }
-
-  Result<pb::DeviceResponse> register_device(const SignedIn& who, const DeviceKeys& keys,
-                                             const std::string& name = "Alex's phone") {
-    pb::RegisterDeviceRequest req;
-    req.set_name(name);
-    req.set_signing_public_key(keys.signing.public_key_raw());
-    req.set_agreement_public_key(keys.agreement);
-    req.set_agreement_key_signature(keys.signature());
-    return run(service_->register_device(req, who.ctx));
-  }
-
-  // Registers and returns the device id ("" on failure, which the test also reports).
-  std::string device_of(const SignedIn& who, const DeviceKeys& keys) {
-    auto r = register_device(who, keys);
-    EXPECT_TRUE(r.ok()) << r.error().message;
-    return r.ok() ? r->device().id() : "";
-  }
-
-  Result<pb::ListDevicesResponse> list(const SignedIn& who) {
-    return run(service_->list_devices({}, who.ctx));
-  }
-
-  Result<pb::DeviceResponse> revoke(const net::CallContext& by, const std::string& device_id) {
-    pb::RevokeDeviceRequest req;
-    req.set_device_id(device_id);
-    return run(service_->revoke_device(req, by));
-  }
-
-  Result<pb::ListActiveDevicesResponse> active(const std::string& practice_id,
-                                               const std::vector<std::string>& user_ids,
-                                               const std::string& session_id = "", bool include_inactive = false) {
-    pb::ListActiveDevicesRequest req;
-    req.set_practice_id(practice_id);
-    for (const auto& id : user_ids) req.add_user_ids(id);
-    req.set_session_id(session_id);
-    req.set_include_inactive(include_inactive);
-    net::CallContext internal;
-    internal.peer_name = "messaging";
-    return run(service_->list_active_devices(req, internal));
-  }
-
-  static std::vector<std::string> ids(const google::protobuf::RepeatedPtrField<pb::Device>& devices) {
-    std::vector<std::string> out;
-    for (const auto& d : devices) out.push_back(d.id());
-    return out;
-  }
-
-  Result<pb::ArchiveKeyResponse> set_archive_key(const net::CallContext& by, const std::string& key) {
-    pb::SetArchiveKeyRequest req;
-    req.set_agreement_public_key(key);
-    return run(service_->set_archive_key(req, by));
-  }
-};
 
 TEST_F(DeviceTest, RegisterIsIdempotentPerSessionAndRefusesOtherKeys) {
   auto p = make_practice("devices");
