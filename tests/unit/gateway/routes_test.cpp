@@ -33,6 +33,37 @@ TEST(Routes, LookupDistinguishesMissingPathFromWrongMethod) {
   EXPECT_EQ(find_route("GET", "/v1/nothing").match, RouteMatch::kNoSuchPath);
 }
 
+TEST(Routes, IdentityKeyAndDeviceApprovalRoutesReachIdentity) {
+  struct Expected {
+    std::string_view method, path, rpc, request;
+    std::pair<std::string, std::string> param;
+  };
+  const Expected expected[] = {
+      {"PUT", "/v1/me/identity-key", "alliance.identity.v1.Identity/SetIdentityKey",
+       "alliance.identity.v1.SetIdentityKeyRequest", {}},
+      {"POST", "/v1/devices/d1/approve", "alliance.identity.v1.Identity/ApproveDevice",
+       "alliance.identity.v1.ApproveDeviceRequest", {"device_id", "d1"}},
+      {"GET", "/v1/users/me/identity-key", "alliance.identity.v1.Identity/GetIdentityKey",
+       "alliance.identity.v1.GetIdentityKeyRequest", {"user_id", "me"}},
+  };
+  for (const auto& e : expected) {
+    auto found = find_route(e.method, e.path);
+    ASSERT_EQ(found.match, RouteMatch::kFound) << e.path;
+    EXPECT_EQ(found.route->service, "identity") << e.path;
+    EXPECT_EQ(found.route->rpc_method, e.rpc) << e.path;
+    EXPECT_EQ(found.route->request_type, e.request) << e.path;
+    EXPECT_TRUE(found.route->requires_token) << e.path;
+    if (e.param.first.empty()) {
+      EXPECT_TRUE(found.path_params.empty()) << e.path;
+    } else {
+      ASSERT_EQ(found.path_params.size(), 1u) << e.path;
+      EXPECT_EQ(found.path_params[0], e.param) << e.path;
+    }
+  }
+  EXPECT_EQ(find_route("GET", "/v1/me/identity-key").allowed_methods, "PUT");
+  EXPECT_EQ(find_route("GET", "/v1/devices/d1/approve").allowed_methods, "POST");
+}
+
 TEST(HttpTypes, ErrorsMapToStatusAndJsonBody) {
   auto r = error_reply(invalid_argument("email", "email: must be an email address"));
   EXPECT_EQ(r.status, 400);
