@@ -19,6 +19,17 @@ Error malformed(std::string_view what, const Error& e) {
   return make_error(Code::kInternal, std::string(what) + ": " + e.message);
 }
 
+// Sending refuses while any device (or the archive key) failed verification.
+Status refuse_rejected(const VerifiedRecipients& list) {
+  if (list.rejected.empty()) return {};
+  if (list.reasons.empty()) {
+    return Error{Code::kFailedPrecondition,
+                 "recipients: device " + list.rejected.front() + " has keys that fail verification", "recipients"};
+  }
+  return Error{Code::kFailedPrecondition, "recipients: " + list.rejected.front() + ": " + list.reasons.front(),
+               "recipients"};
+}
+
 const json::value* member(const json::value& v, std::string_view key) {
   if (!v.is_object()) return nullptr;
   return json_field::find(v.as_object(), key);
@@ -175,6 +186,13 @@ VerifiedRecipients verify_recipients(const Recipients& recipients, KnownDevices&
 }
 
 VerifiedRecipients Messenger::verify(std::string_view conversation_id, const Recipients& recipients) {
+  remember_devices(recipients);
+  if (identity_) {
+    // Inactive devices are checked and pinned too (to verify what they sent), never wrapped for.
+    VerifiedRecipients out = verify_certified(recipients);
+    recipients_.insert_or_assign(std::string(conversation_id), out);
+    return out;
+  }
   // A device marked inactive is never wrapped for, whatever list it came in.
   Recipients active;
   active.archive_public = recipients.archive_public;
@@ -198,6 +216,7 @@ void Messenger::learn_devices(std::string_view conversation_id) {
   // The active ones are the conversation's recipients now; the inactive ones are
   // checked and pinned the same way, to verify what they sent before they stopped.
   verify(conversation_id, *parsed);
+  if (identity_) return;
   Recipients inactive;
   for (auto& d : parsed->devices)
     if (d.revoked_unix_ms != 0) inactive.devices.push_back(std::move(d));
@@ -219,15 +238,15 @@ Result<SealedRequest> Messenger::seal(std::string_view conversation_id, std::str
                                       std::optional<std::string> message_id) {
   auto list = recipients(conversation_id);
   if (!list) return std::move(list).error();
-  if (!list->rejected.empty()) {
-    return Error{Code::kFailedPrecondition,
-                 "recipients: device " + list->rejected.front() + " has keys that fail verification",
-                 "recipients"};
-  }
+  if (auto refused = refuse_rejected(*list); !refused) return std::move(refused).error();
   SealedRequest req;
   req.conversation_id = std::string(conversation_id);
   req.message_id = message_id ? std::move(*message_id) : new_message_id();
   req.sender_device_id = device_.id;
+  if (identity_) {
+    req.plaintext = std::string(plaintext);
+    return seal_v2(std::move(req), *list);
+  }
   crypto::MessageContext ctx{req.conversation_id, req.message_id, req.sender_device_id};
   auto sealed = crypto::seal_message(ctx, plaintext, device_.keys.signing_private, list->crypto_recipients());
   if (!sealed) return std::move(sealed).error();
@@ -253,6 +272,11 @@ Result<SentMessage> Messenger::send_sealed(const SealedRequest& request) {
 Result<SentMessage> Messenger::send_request(SealedRequest& request) {
   for (int attempt = 0;; ++attempt) {
     auto sent = send_sealed(request);
+    if (sent && request.format == 2) {
+      // Our own message is part of the history the next one chains to.
+      (void)integrity(request.conversation_id)
+          .record_own(sent->seq, request.message_id, device_.id, request.header, request.message_hash);
+    }
     if (sent) return sent;
     const Error& e = sent.error();
     bool stale = e.code == Code::kFailedPrecondition && e.field == "keys";
@@ -270,10 +294,13 @@ Result<SentMessage> Messenger::send_request(SealedRequest& request) {
       fresh = recipients(request.conversation_id, true);
       if (!fresh) return std::move(fresh).error();
     }
-    if (!fresh->rejected.empty()) {
-      return Error{Code::kFailedPrecondition,
-                   "recipients: device " + fresh->rejected.front() + " has keys that fail verification",
-                   "recipients"};
+    if (auto refused = refuse_rejected(*fresh); !refused) return std::move(refused).error();
+    if (request.format == 2) {
+      // The recipient set is signed: seal again (same id, counter and previous hash).
+      auto resealed = seal_v2(std::move(request), *fresh);
+      if (!resealed) return std::move(resealed).error();
+      request = std::move(*resealed);
+      continue;
     }
     crypto::MessageContext ctx{request.conversation_id, request.message_id, request.sender_device_id};
     auto keys = crypto::wrap_content_key(ctx, request.content_key, fresh->crypto_recipients());
@@ -291,6 +318,7 @@ Result<SentMessage> Messenger::send(std::string_view conversation_id, std::strin
 
 ReceivedMessage Messenger::open(const WireMessage& message) {
   if (message.kind == "system" || message.expired) return open_wire_message(message, device_, nullptr);
+  if (message.format == 2) return open_v2(message);
   auto known = known_devices_.find(message.sender_device_id);
   if (known == known_devices_.end()) {
     // A device we have not seen yet (registered since we last asked, or revoked or

@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "alliance/client/alliance_client.hpp"
+#include "alliance/client/conversation_integrity.hpp"
 #include "alliance/client/device.hpp"
 #include "alliance/client/sequence_tracker.hpp"
+#include "alliance/client/trust.hpp"
+#include "alliance/client/user_identity.hpp"
 #include "alliance/client/wire.hpp"
 #include "alliance/crypto/message_seal.hpp"
 
@@ -41,11 +44,19 @@ struct ReceivedMessage {
   std::string system_text;
   bool expired = false;          // content removed by retention or erasure: nothing to show
   // Non-empty when a "user" message could not be opened on this device (no key for
-  // it, unknown sender device, bad signature, tampering): plaintext is then empty.
+  // it, unknown sender device, bad signature, tampering), or a format 2 message was
+  // refused (sent after its device's revocation, its id reused for other content):
+  // plaintext is then empty.
   std::string error;
+  int format = 1;
+  // Format 2: what this message showed about the conversation's history (a message
+  // missing before it, a replay, a reordering, an unexpected recipient), one line each;
+  // Messenger::integrity() keeps the whole list until acknowledged.
+  std::vector<std::string> integrity;
+  bool duplicate = false;  // format 2: an earlier message again (same id): do not show it twice
 
   bool is_system() const { return kind == "system"; }
-  bool readable() const { return kind == "user" && !expired && error.empty(); }
+  bool readable() const { return kind == "user" && !expired && error.empty() && !duplicate; }
 };
 
 // What one push frame meant to this device.
@@ -67,6 +78,11 @@ struct SealedRequest {
   std::vector<crypto::WrappedKey> keys;
   std::string content_key;  // never sent: to re-wrap after a stale-device refusal
   int format = 1;           // 1 | 2 (the signed header of crypto::seal_message_v2)
+  // Format 2 only, never sent: the signed header and hash (recorded once accepted) and
+  // the text, to seal again for a new device list (the recipient set is signed).
+  crypto::MessageHeaderV2 header;
+  std::string message_hash;
+  std::string plaintext;
 
   // The SendMessageRequest JSON (bytes as base64).
   boost::json::value body() const;
@@ -77,8 +93,15 @@ struct VerifiedRecipients {
   std::vector<PeerDevice> devices;   // agreement key signed by the device's signing key
   std::string archive_public;        // the practice archive key (32 bytes), empty if none
   // Devices left out: a bad signature, or keys other than those first seen for that
-  // device id. Sending refuses while any are listed (the server would insist on them).
+  // device id; with a user identity (format 2) also any device its user's pinned
+  // identity key did not certify, every device of a user whose identity key changed
+  // (until accepted), and users with no identity key. Sending refuses while any are
+  // listed (the server would insist on them).
   std::vector<std::string> rejected;
+  std::vector<std::string> reasons;  // one per rejected id, or about the archive key
+  // Set when the archive key is accepted: "messages in this conversation are also
+  // readable by <practice>'s record archive".
+  std::string archive_notice;
 
   std::vector<crypto::Recipient> crypto_recipients() const;  // devices, then "archive"
 };
@@ -106,6 +129,11 @@ std::string new_message_id();
 class Messenger {
  public:
   Messenger(AllianceClient& client, Device device);
+  // With the user's identity key on this device (set_up_identity): messages are sent
+  // in format 2, and recipients are trusted only through the TrustStore (the peer's
+  // identity key pinned per user, devices by its certificates, the archive key by the
+  // practice key). Without it, format 1 and per-device trust on first use.
+  Messenger(AllianceClient& client, Device device, UserIdentity identity);
 
   const Device& device() const { return device_; }
   AllianceClient& client() { return client_; }
@@ -175,6 +203,16 @@ class Messenger {
   // out: bad signatures and ids pinned with other keys (or another owner).
   std::vector<std::string> pin_devices(std::vector<PeerDevice> devices);
 
+  // What this device trusts (pins, verified peers, the practice key): accept an
+  // identity change, mark a peer verified, keep it in storage with to_json().
+  TrustStore& trust() { return trust_; }
+  void set_trust(TrustStore trust) { trust_ = std::move(trust); }
+  // The safety number of this user and the conversation's other participant, from
+  // the identity keys pinned for both (kFailedPrecondition without a user identity).
+  Result<std::string> safety_number(std::string_view conversation_id);
+  // What format 2 messages have shown about a conversation's history so far.
+  ConversationIntegrity& integrity(std::string_view conversation_id);
+
   // The cursor: every message up to it is held by this device (0 for none).
   std::int64_t last_seq(std::string_view conversation_id) const { return tracker_.last(conversation_id); }
   // Restores a cursor kept in the device's storage.
@@ -183,6 +221,12 @@ class Messenger {
  private:
   // Checks the devices' keys, pins them, and caches the list for the conversation.
   VerifiedRecipients verify(std::string_view conversation_id, const Recipients& recipients);
+  // The same with the user identity: through the TrustStore (messenger_trust.cpp).
+  VerifiedRecipients verify_certified(const Recipients& recipients);
+  Result<SealedRequest> seal_v2(SealedRequest request, const VerifiedRecipients& recipients);
+  ReceivedMessage open_v2(const WireMessage& message);
+  // The devices (inactive ones included) and their revocation times, as last listed.
+  void remember_devices(const Recipients& recipients);
   // Asks for the conversation's devices, inactive ones included, and pins every
   // one that verifies; the active ones become the recipients list. Best effort.
   void learn_devices(std::string_view conversation_id);
@@ -195,6 +239,11 @@ class Messenger {
   SequenceTracker tracker_;
   std::map<std::string, VerifiedRecipients, std::less<>> recipients_;  // by conversation
   KnownDevices known_devices_;                                         // verified, pinned
+  std::optional<UserIdentity> identity_;
+  TrustStore trust_;
+  std::map<std::string, ConversationIntegrity, std::less<>> integrity_;  // by conversation
+  std::map<std::string, PeerDevice, std::less<>> listed_devices_;         // by id, as last listed
+  std::map<std::string, std::string, std::less<>> participants_;          // conversation -> other user
 };
 
 }  // namespace alliance::client

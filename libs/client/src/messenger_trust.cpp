@@ -1,0 +1,194 @@
+// The Messenger's format 2 half: recipients trusted through the TrustStore (identity
+// keys pinned per user, devices by their certificates, the archive key by the
+// practice key), messages sealed with the signed header (counter, previous hash,
+// time, recipient set) and every opened one checked by the conversation's
+// ConversationIntegrity.
+#include <algorithm>
+#include <chrono>
+
+#include "alliance/client/messenger.hpp"
+
+namespace alliance::client {
+namespace {
+
+constexpr std::string_view kArchive = "archive";
+
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string join(const std::vector<IntegrityIssue>& issues, std::vector<std::string>& lines) {
+  for (const auto& i : issues) lines.push_back(i.text);
+  return lines.empty() ? std::string() : lines.front();
+}
+
+}  // namespace
+
+Messenger::Messenger(AllianceClient& client, Device device, UserIdentity identity) : Messenger(client, std::move(device)) {
+  // Our own user's key is known, not learned: a server claiming another one for us
+  // is a change like any other.
+  (void)trust_.check_identity(WireIdentityKey{identity.user_id, identity.key.public_key, 0});
+  identity_ = std::move(identity);
+}
+
+ConversationIntegrity& Messenger::integrity(std::string_view conversation_id) {
+  auto it = integrity_.find(conversation_id);
+  if (it == integrity_.end()) {
+    // Each device's first counter seen is its baseline: this device may have joined
+    // after the conversation began, and its history holds only what was wrapped for it.
+    it = integrity_
+             .emplace(std::string(conversation_id),
+                      ConversationIntegrity(std::string(conversation_id), ReaderStart::kJoinedLater))
+             .first;
+  }
+  return it->second;
+}
+
+Result<std::string> Messenger::safety_number(std::string_view conversation_id) {
+  if (!identity_) {
+    return Error{Code::kFailedPrecondition, "identity: this device holds no user identity key", "identity"};
+  }
+  auto conv = conversation(conversation_id);
+  if (!conv) return std::move(conv).error();
+  const std::string& peer = conv->client_id == identity_->user_id ? conv->therapist_id : conv->client_id;
+  if (!trust_.identity(peer)) (void)recipients(conversation_id, true);  // learn the peer's key
+  return trust_.safety_number(identity_->user_id, identity_->key.public_key, peer);
+}
+
+void Messenger::remember_devices(const Recipients& recipients) {
+  for (const auto& d : recipients.devices) listed_devices_.insert_or_assign(d.id, d);
+}
+
+VerifiedRecipients Messenger::verify_certified(const Recipients& recipients) {
+  VerifiedRecipients out;
+  auto verdict = trust_.verify_devices(recipients.identity_keys, recipients.devices);
+  for (auto& d : verdict.accepted) {
+    known_devices_.try_emplace(d.id, d);  // so format 1 history from it opens too
+    if (d.revoked_unix_ms == 0) out.devices.push_back(std::move(d));
+  }
+  for (const auto& d : verdict.legacy) {
+    if (d.revoked_unix_ms != 0) continue;
+    out.rejected.push_back(d.id);
+    out.reasons.push_back("user " + d.user_id + " has no identity key: their app cannot be verified");
+  }
+  for (const auto& r : verdict.rejected) {
+    out.rejected.push_back(r.id);
+    out.reasons.push_back(r.reason);
+  }
+  if (!recipients.archive_public.empty()) {
+    auto archive = trust_.check_archive_key(recipients.archive);
+    if (archive.accepted()) {
+      out.archive_public = archive.agreement_public;
+      out.archive_notice = archive.notice;
+    } else {
+      out.rejected.emplace_back(kArchive);
+      out.reasons.push_back("archive key: " + archive.reason);
+    }
+  }
+  return out;
+}
+
+Result<SealedRequest> Messenger::seal_v2(SealedRequest request, const VerifiedRecipients& recipients) {
+  auto& history = integrity(request.conversation_id);
+  crypto::MessageHeaderV2 header;
+  header.sender_user_id = device_.user_id;
+  header.counter = history.next_counter(device_.id);
+  header.prev_hash = history.last_hash();
+  header.sent_unix_ms = now_unix_ms();
+  const auto to = recipients.crypto_recipients();
+  for (const auto& r : to) header.recipient_device_ids.push_back(r.device_id);
+  std::sort(header.recipient_device_ids.begin(), header.recipient_device_ids.end());
+  crypto::MessageContext ctx{request.conversation_id, request.message_id, request.sender_device_id};
+  auto sealed = crypto::seal_message_v2(ctx, header, request.plaintext, device_.keys.signing_private, to);
+  if (!sealed) return std::move(sealed).error();
+  request.format = 2;
+  request.ciphertext = std::move(sealed->ciphertext);
+  request.keys = std::move(sealed->keys);
+  request.message_hash = std::move(sealed->message_hash);
+  request.header = std::move(header);
+  return request;
+}
+
+ReceivedMessage Messenger::open_v2(const WireMessage& m) {
+  ReceivedMessage out;
+  out.conversation_id = m.conversation_id;
+  out.seq = m.seq;
+  out.message_id = m.message_id;
+  out.sender_user_id = m.sender_user_id;
+  out.sender_device_id = m.sender_device_id;
+  out.sent_unix_ms = m.sent_unix_ms;
+  out.kind = "user";
+  out.expired = m.expired;
+  out.format = 2;
+  if (m.expired) return out;
+  // The revocation time must be current: ask once per message (the answer also pins
+  // a sender device not seen yet).
+  learn_devices(m.conversation_id);
+  std::string signer, signer_user;
+  if (const DevicePin* pin = trust_.device(m.sender_device_id)) {
+    signer = pin->signing_public;
+    signer_user = pin->user_id;
+  } else if (!identity_) {
+    // Without a user identity of our own, devices are trusted on first use.
+    if (auto known = known_devices_.find(m.sender_device_id); known != known_devices_.end()) {
+      signer = known->second.signing_public;
+      signer_user = known->second.user_id;
+    }
+  }
+  if (signer.empty()) {
+    out.error = "unknown sender device (not certified by its user's identity key)";
+    return out;
+  }
+  if (signer_user != m.sender_user_id) {
+    out.error = "the sender device belongs to another user";
+    return out;
+  }
+  const WireKey* mine = nullptr;
+  for (const auto& k : m.keys)
+    if (k.device_id == device_.id) mine = &k;
+  if (!mine) {
+    out.error = "no key for this device";
+    return out;
+  }
+  crypto::MessageContext ctx{m.conversation_id, m.message_id, m.sender_device_id};
+  auto opened = crypto::open_message_v2(ctx, m.ciphertext, mine->wrapped_key, device_.id, device_.keys.agreement_private,
+                                        signer);
+  if (!opened) {
+    out.error = opened.error().message;
+    return out;
+  }
+  if (opened->header.sender_user_id != signer_user) {
+    out.error = "the signed sender is another user";
+    return out;
+  }
+  DeliveredMessage delivered;
+  delivered.seq = m.seq;
+  delivered.message_id = m.message_id;
+  delivered.sender_device_id = m.sender_device_id;
+  delivered.header = opened->header;
+  delivered.message_hash = opened->message_hash;
+  if (auto listed = listed_devices_.find(m.sender_device_id); listed != listed_devices_.end())
+    delivered.sender_revoked_unix_ms = listed->second.revoked_unix_ms;
+  auto verdict = integrity(m.conversation_id).observe(delivered);
+  if (!verdict) {
+    out.error = verdict.error().message;
+    return out;
+  }
+  const auto first = join(verdict->issues, out.integrity);
+  switch (verdict->display) {
+    case IntegrityVerdict::Display::kShow:
+      out.sent_unix_ms = opened->header.sent_unix_ms;  // the signed time, not the server's
+      out.plaintext = std::move(opened->plaintext);
+      break;
+    case IntegrityVerdict::Display::kDuplicate:
+      out.duplicate = true;
+      break;
+    case IntegrityVerdict::Display::kRefused:
+      out.error = first.empty() ? "refused by the conversation's integrity checks" : first;
+      break;
+  }
+  return out;
+}
+
+}  // namespace alliance::client
