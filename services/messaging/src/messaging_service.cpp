@@ -6,7 +6,9 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/crypto/aead.hpp"
 #include "alliance/crypto/encoding.hpp"
+#include "alliance/crypto/message_seal.hpp"
 #include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
@@ -17,8 +19,9 @@ namespace {
 namespace idpb = ::alliance::identity::v1;
 
 constexpr std::string_view kArchiveDevice = "archive";
-constexpr std::size_t kWrappedKeySize = 32 + 48;      // HPKE enc || AES-256-GCM(32-byte key) + tag
-constexpr std::size_t kMinCiphertextSize = 12 + 16 + 64;  // nonce, tag, inner signature
+constexpr std::size_t kWrappedKeySize = crypto::kWrappedKeySize;  // HPKE enc || AES-256-GCM(32-byte key) + tag
+// What a sealed ciphertext adds around its content: nonce, signature, tag.
+constexpr std::size_t kSealOverhead = crypto::kMessageNonceSize + crypto::kMessageSignatureSize + crypto::kAeadTagSize;
 constexpr int kMaxKeys = 200;
 constexpr int kDefaultNoticePeriodMinutes = 720;
 
@@ -70,6 +73,7 @@ void fill(pb::Message& out, const StoredMessage& m) {
   out.set_kind(m.kind);
   out.set_system_text(m.system_text);
   out.set_expired(m.expired);
+  out.set_format(m.format == 2 ? 2 : 1);
 }
 
 void fill(pb::Receipt& out, const ReceiptRow& r) {
@@ -135,7 +139,12 @@ void fill(pb::MessagingHours& out, const HoursRow& row, const WeeklyHours& hours
   out.set_updated_unix_ms(row.updated_ms);
 }
 
+// The request's sealed format: 0 (unset) and 1 are format 1.
+int format_of(const pb::SendMessageRequest& req) { return req.format() == 0 ? 1 : req.format(); }
+
 // What decides "same message" for a retry: everything the client sealed and sent.
+// The format enters only when it is 2, so format 1 hashes stay what they were
+// before formats were recorded and a retry of such a message still matches.
 std::string content_hash(const pb::SendMessageRequest& req) {
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& k : req.keys()) keys.emplace_back(k.device_id(), k.wrapped_key());
@@ -152,6 +161,7 @@ std::string content_hash(const pb::SendMessageRequest& req) {
     add(device);
     add(wrapped);
   }
+  if (format_of(req) != 1) add("format " + std::to_string(format_of(req)));
   return crypto::sha256(material);
 }
 
@@ -160,11 +170,18 @@ Status validate_send(const pb::SendMessageRequest& req, std::size_t max_cipherte
   if (!valid_message_id(req.message_id()))
     return invalid_argument("message_id", "message_id: must be 1 to 64 of A-Z a-z 0-9 - _");
   if (req.sender_device_id().empty()) return invalid_argument("sender_device_id", "sender_device_id: required");
-  if (req.ciphertext().size() > max_ciphertext)
-    return invalid_argument("ciphertext",
-                            "ciphertext: message is too large (at most " + std::to_string(max_ciphertext) + " bytes)");
-  if (req.ciphertext().size() < kMinCiphertextSize)
-    return invalid_argument("ciphertext", "ciphertext: too short to be a sealed message");
+  const int format = format_of(req);
+  if (format != 1 && format != 2) return invalid_argument("format", "format: must be 1 or 2 (0 = 1)");
+  // Format 2 pads its content to buckets up to 64 KiB: the limit bounds the content,
+  // so a message that fit in format 1 still fits in its bucket.
+  const std::size_t most = format == 2 ? max_ciphertext + kSealOverhead : max_ciphertext;
+  const std::size_t least = format == 2 ? crypto::kMinMessageCiphertextSizeV2 : crypto::kMinMessageCiphertextSize;
+  if (req.ciphertext().size() > most)
+    return invalid_argument("ciphertext", "ciphertext: message is too large (at most " + std::to_string(most) +
+                                              " bytes in format " + std::to_string(format) + ")");
+  if (req.ciphertext().size() < least)
+    return invalid_argument("ciphertext", "ciphertext: too short to be a sealed message in format " +
+                                              std::to_string(format));
   if (req.keys_size() == 0) return invalid_argument("keys", "keys: at least one wrapped key is required");
   if (req.keys_size() > kMaxKeys) return invalid_argument("keys", "keys: at most 200 wrapped keys");
   std::set<std::string_view> seen;
@@ -409,6 +426,7 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   message.sender_user_id = caller.user_id();
   message.sender_device_id = req.sender_device_id();
   message.kind = "user";
+  message.format = format_of(req);
   message.ciphertext = req.ciphertext();
   message.content_hash = hash;
   message.sent_ms = now_ms();

@@ -33,6 +33,8 @@ namespace pb = ::alliance::messaging::v1;
 
 struct MessagingOptions {
   int send_rate_per_minute = 120;           // per user; 0 = no limit
+  // Format 1's ciphertext; format 2's padded content (its ciphertext adds the
+  // nonce, signature and tag), so the largest bucket still fits.
   std::size_t max_ciphertext_bytes = 65536;
   std::function<std::int64_t()> now_ms;     // unset = the system clock
 };

@@ -87,6 +87,12 @@ CREATE TABLE erasures(
 CREATE INDEX erasures_by_practice ON erasures(practice_id, at_ms);
 )sql";
 
+// The sealed format each message is in (1: seal_message, 2: seal_message_v2).
+// Rows stored before it was recorded were all format 1; notices are 1 too.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE messages ADD COLUMN format INTEGER NOT NULL DEFAULT 1 CHECK(format IN (1, 2));
+)sql";
+
 constexpr std::string_view kConversationColumns =
     "id, practice_id, client_id, therapist_id, created_ms, last_seq, erased_ms";
 
@@ -104,9 +110,11 @@ std::optional<ConversationRow> conversation_by_id(Connection& c, const std::stri
   return read_conversation(s);
 }
 
-constexpr const char* kMessageSelect =
-    "SELECT conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, ciphertext, "
-    "system_text, content_hash, sent_ms, expired FROM messages ";
+// A message row as read_message maps it; queries name the table "m".
+constexpr std::string_view kMessageColumns =
+    "m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind, m.ciphertext, "
+    "m.system_text, m.content_hash, m.sent_ms, m.expired, m.format";
+constexpr int kMessageColumnCount = 12;
 
 StoredMessage read_message(const Statement& s) {
   StoredMessage m;
@@ -121,12 +129,15 @@ StoredMessage read_message(const Statement& s) {
   m.content_hash = s.column_blob(8);
   m.sent_ms = s.column_int(9);
   m.expired = s.column_int(10) != 0;
+  m.format = static_cast<int>(s.column_int(11));
   return m;
 }
 
 std::optional<StoredMessage> message_by_id(Connection& c, const std::string& conversation_id,
                                            const std::string& message_id) {
-  auto& s = c.prepare(std::string(kMessageSelect) + "WHERE conversation_id = ? AND message_id = ?");
+  static const std::string sql =
+      "SELECT " + std::string(kMessageColumns) + " FROM messages m WHERE m.conversation_id = ? AND m.message_id = ?";
+  auto& s = c.prepare(sql);
   s.bind_all(conversation_id, message_id);
   if (!s.step()) return std::nullopt;
   return read_message(s);
@@ -143,11 +154,11 @@ std::vector<StoredKey> keys_of(Connection& c, const std::string& conversation_id
 void insert_message(Connection& c, const StoredMessage& m) {
   c.prepare(
        "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, "
-       "ciphertext, system_text, content_hash, sent_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+       "ciphertext, system_text, content_hash, sent_ms, format) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind_all(m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind,
                 m.kind == "user" ? std::optional<Blob>(Blob{m.ciphertext}) : std::nullopt,
                 m.kind == "system" ? std::optional<std::string_view>(m.system_text) : std::nullopt,
-                Blob{m.content_hash}, m.sent_ms)
+                Blob{m.content_hash}, m.sent_ms, m.format)
       .step();
   auto& k = c.prepare("INSERT INTO wrapped_keys(conversation_id, seq, device_id, wrapped) VALUES(?, ?, ?, ?)");
   for (const auto& key : m.keys) {
@@ -193,7 +204,7 @@ void insert_erasure(Connection& c, const ErasureRow& r) {
 Result<std::unique_ptr<MessagingStore>> MessagingStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<MessagingStore>(std::move(*db));
@@ -318,16 +329,17 @@ asio::awaitable<Result<std::vector<StoredMessage>>> MessagingStore::messages_aft
                                                                                    int limit) {
   auto job = [conversation_id = std::move(conversation_id), device_id = std::move(device_id), after_seq,
               limit](Connection& c) -> Result<std::vector<StoredMessage>> {
-    auto& s = c.prepare(
-        "SELECT m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind, "
-        "m.ciphertext, m.system_text, m.content_hash, m.sent_ms, m.expired, k.wrapped FROM messages m "
+    static const std::string sql =
+        "SELECT " + std::string(kMessageColumns) +
+        ", k.wrapped FROM messages m "
         "LEFT JOIN wrapped_keys k ON k.conversation_id = m.conversation_id AND k.seq = m.seq AND k.device_id = ? "
-        "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+        "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
+    auto& s = c.prepare(sql);
     s.bind_all(device_id, conversation_id, after_seq, limit);
     std::vector<StoredMessage> out;
     while (s.step()) {
       auto m = read_message(s);
-      if (!s.column_is_null(11)) m.keys.push_back({device_id, s.column_blob(11)});
+      if (!s.column_is_null(kMessageColumnCount)) m.keys.push_back({device_id, s.column_blob(kMessageColumnCount)});
       out.push_back(std::move(m));
     }
     return out;

@@ -36,6 +36,7 @@ struct StoredMessage {
   std::string sender_user_id;    // empty for system messages
   std::string sender_device_id;
   std::string kind;              // "user" | "system"
+  int format = 1;                // sealed format 1 | 2; 1 for system messages
   std::string ciphertext;        // empty for system messages and once expired
   std::string system_text;
   std::string content_hash;      // sha256 over the sealed request; decides retry vs conflict

@@ -4,9 +4,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "alliance/push/v1/push.pb.h"
-#include "alliance/redis/push.hpp"
-#include "alliance/redis/subscriber.hpp"
 #include "messaging_fixture.hpp"
 
 namespace alliance::messaging {
@@ -255,21 +252,8 @@ TEST_F(MessagingContentRemovalTest, ErasureRemovesEveryCiphertextAndKeyFromTheDa
 TEST_F(MessagingPushTest, EachParticipantIsPushedTheMessageWithOnlyTheirOwnDevicesKeys) {
   directory_.set_archive_key(kPractice, random_bytes(32));
   const auto conv = open();
-  std::map<std::string, std::vector<alliance::push::v1::PushFrame>> frames;  // by user
-  const std::string client_channel = redis::push_channel(kClient);
-  const std::string therapist_channel = redis::push_channel(kTherapist);
-  redis::Subscriber sub(io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
-                        [&](std::string_view channel, std::string_view payload) {
-                          alliance::push::v1::PushFrame f;
-                          EXPECT_TRUE(f.ParseFromString(std::string(payload)));
-                          frames[channel == client_channel ? kClient : kTherapist].push_back(std::move(f));
-                        });
-  sub.start();
-  sub.subscribe(client_channel);
-  sub.subscribe(therapist_channel);
-  ASSERT_TRUE(run(sub.wait_subscribed(client_channel, 3s)));
-  ASSERT_TRUE(run(sub.wait_subscribed(therapist_channel, 3s)));
-  EXPECT_EQ(client_channel, "push:user:client-1");
+  EXPECT_EQ(redis::push_channel(kClient), "push:user:client-1");
+  record_pushes({kClient, kTherapist});
 
   auto req = sealed(conv, "pushed-1", "dev-client-phone", recipients());
   auto sent = send(client(), req);
@@ -285,28 +269,21 @@ TEST_F(MessagingPushTest, EachParticipantIsPushedTheMessageWithOnlyTheirOwnDevic
   ASSERT_TRUE(run(service_->set_typing(typing, therapist())).ok());
   ASSERT_TRUE(run(service_->set_typing(typing, client())).ok());
 
-  auto count = [&](const std::string& user, const std::string& type) {
-    return std::count_if(frames[user].begin(), frames[user].end(),
-                         [&](const auto& f) { return f.type() == type; });
-  };
   auto all_arrived = [&] {
-    return count(kClient, "message.new") >= 1 && count(kTherapist, "message.new") >= 1 &&
-           count(kClient, "receipt.read") >= 1 && count(kClient, "typing") >= 1 && count(kTherapist, "typing") >= 1;
+    return pushed(kClient, "message.new") >= 1 && pushed(kTherapist, "message.new") >= 1 &&
+           pushed(kClient, "receipt.read") >= 1 && pushed(kClient, "typing") >= 1 &&
+           pushed(kTherapist, "typing") >= 1;
   };
   ASSERT_TRUE(pump_until(all_arrived, 5s))
-      << "client frames " << frames[kClient].size() << ", therapist frames " << frames[kTherapist].size();
-  sub.stop();
+      << "client frames " << frames_[kClient].size() << ", therapist frames " << frames_[kTherapist].size();
 
   const std::map<std::string, std::set<std::string>> own_devices = {
       {kClient, {"dev-client-laptop", "dev-client-phone"}}, {kTherapist, {"dev-therapist"}}};
   for (const auto& [user, devices] : own_devices) {
     SCOPED_TRACE(user);
-    ASSERT_EQ(count(user, "message.new"), 1);
-    const auto& frame = *std::find_if(frames[user].begin(), frames[user].end(),
-                                      [](const auto& f) { return f.type() == "message.new"; });
-    EXPECT_FALSE(frame.id().empty());
-    pb::Message m;
-    ASSERT_TRUE(frame.body().UnpackTo(&m));
+    const auto bodies = pushed_messages(user);
+    ASSERT_EQ(bodies.size(), 1u);
+    const auto& m = bodies[0];
     EXPECT_EQ(m.conversation_id(), conv);
     EXPECT_EQ(m.seq(), 1);
     EXPECT_EQ(m.message_id(), "pushed-1");
@@ -320,17 +297,17 @@ TEST_F(MessagingPushTest, EachParticipantIsPushedTheMessageWithOnlyTheirOwnDevic
     EXPECT_EQ(keyed, devices);  // neither the other participant's devices nor the archive key
   }
   // The read receipt went to the client only; typing to the other side only.
-  ASSERT_EQ(count(kClient, "receipt.read"), 1);
-  EXPECT_EQ(count(kTherapist, "receipt.read"), 0);
+  ASSERT_EQ(pushed(kClient, "receipt.read"), 1u);
+  EXPECT_EQ(pushed(kTherapist, "receipt.read"), 0u);
   pb::Receipt receipt;
-  for (const auto& f : frames[kClient])
+  for (const auto& f : frames_[kClient])
     if (f.type() == "receipt.read") {
       ASSERT_TRUE(f.body().UnpackTo(&receipt));
     }
   EXPECT_EQ(receipt.user_id(), kTherapist);
   EXPECT_EQ(receipt.seq(), 1);
   pb::Typing typed;
-  for (const auto& f : frames[kClient])
+  for (const auto& f : frames_[kClient])
     if (f.type() == "typing") {
       ASSERT_TRUE(f.body().UnpackTo(&typed));
     }

@@ -13,7 +13,10 @@
 #include <set>
 
 #include "alliance/core/ids.hpp"
+#include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/client.hpp"
+#include "alliance/redis/push.hpp"
+#include "alliance/redis/subscriber.hpp"
 #include "io_test.hpp"
 #include "messaging_directory.hpp"
 #include "messaging_service.hpp"
@@ -173,6 +176,8 @@ class MessagingServiceTest : public testing::IoTest {
 
   void TearDown() override {
     io_.poll();  // pushes still queued
+    if (push_sub_) push_sub_->stop();
+    push_sub_.reset();
     service_.reset();
     if (redis_) redis_->stop();
     io_.poll();
@@ -180,9 +185,24 @@ class MessagingServiceTest : public testing::IoTest {
   }
 
   // (Re)builds the service over the same store, directory and Redis; the clock reads now_.
-  void build_service(MessagingOptions options) {
+  void build_service(MessagingOptions options) { service_ = service_over(directory_, std::move(options)); }
+  // Another service over the same store and Redis that asks `directory` (a cache in
+  // front of directory_, say), which must outlive it; the clock reads now_.
+  std::unique_ptr<MessagingService> service_over(MessagingDirectory& directory,
+                                                 MessagingOptions options = {.send_rate_per_minute = 0}) {
     options.now_ms = [this] { return now_; };
-    service_ = std::make_unique<MessagingService>(io_.get_executor(), *store_, directory_, redis_.get(), options);
+    return std::make_unique<MessagingService>(io_.get_executor(), *store_, directory, redis_.get(), options);
+  }
+
+  // Closes the store and opens the same file again (migrations run), as a restart
+  // would, with the service rebuilt over it.
+  void reopen_store() {
+    service_.reset();
+    store_.reset();
+    auto reopened = MessagingStore::open(db_path_);
+    ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+    store_ = std::move(*reopened);
+    build_service(MessagingOptions{.send_rate_per_minute = 0});
   }
 
   // A call as the gateway forwards it.
@@ -299,6 +319,37 @@ class MessagingServiceTest : public testing::IoTest {
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
 
+  // From now on, records every push frame to `users` through a real Redis
+  // subscriber; frames_ fills while the io_context runs (run, pump_until).
+  void record_pushes(const std::vector<std::string>& users) {
+    std::map<std::string, std::string> user_of;  // channel -> user
+    for (const auto& u : users) user_of[redis::push_channel(u)] = u;
+    push_sub_ = std::make_unique<redis::Subscriber>(
+        io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+        [this, user_of](std::string_view channel, std::string_view payload) {
+          alliance::push::v1::PushFrame f;
+          EXPECT_TRUE(f.ParseFromString(std::string(payload)));
+          frames_[user_of.at(std::string(channel))].push_back(std::move(f));
+        });
+    push_sub_->start();
+    for (const auto& [channel, user] : user_of) push_sub_->subscribe(channel);
+    for (const auto& [channel, user] : user_of) ASSERT_TRUE(run(push_sub_->wait_subscribed(channel, 3s))) << channel;
+  }
+  // How many frames of `type` `user` has been pushed so far.
+  std::size_t pushed(const std::string& user, const std::string& type) {
+    return std::count_if(frames_[user].begin(), frames_[user].end(), [&](const auto& f) { return f.type() == type; });
+  }
+  // The "message.new" bodies pushed to `user`, in order.
+  std::vector<pb::Message> pushed_messages(const std::string& user) {
+    std::vector<pb::Message> out;
+    for (const auto& f : frames_[user]) {
+      if (f.type() != "message.new") continue;
+      EXPECT_FALSE(f.id().empty());
+      EXPECT_TRUE(f.body().UnpackTo(&out.emplace_back()));
+    }
+    return out;
+  }
+
   std::vector<pb::ErasureRecord> erasures() {
     auto r = run(service_->list_erasures(pb::ListErasuresRequest{}, admin()));
     EXPECT_TRUE(r.ok()) << r.error().message;
@@ -325,6 +376,8 @@ class MessagingServiceTest : public testing::IoTest {
   std::unique_ptr<MessagingStore> store_;
   std::unique_ptr<redis::Client> redis_;
   std::unique_ptr<MessagingService> service_;
+  std::unique_ptr<redis::Subscriber> push_sub_;
+  std::map<std::string, std::vector<alliance::push::v1::PushFrame>> frames_;  // by user
 };
 
 }  // namespace

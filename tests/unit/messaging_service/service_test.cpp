@@ -198,10 +198,8 @@ TEST_F(MessagingServiceTest, StaleDeviceListIsRefusedWithTheCurrentRecipients) {
 TEST_F(MessagingServiceTest, InactiveDevicesAreListedOnRequestButASendWrappedForOneIsStale) {
   // Through the directory cache the service runs behind, so the two lists cannot share an entry.
   CachingDirectory cache(directory_, {});
-  MessagingOptions options;
-  options.send_rate_per_minute = 0;
-  options.now_ms = [this] { return now_; };
-  MessagingService service(io_.get_executor(), *store_, cache, redis_.get(), options);
+  auto owned = service_over(cache);
+  auto& service = *owned;
   const auto conv = open();
   auto list = [&](bool include_inactive) {
     pb::ListRecipientsRequest req;
@@ -604,12 +602,7 @@ TEST_F(MessagingServiceTest, SequenceContinuesAfterTheStoreIsReopened) {
   auto req = sealed(conv, "before-restart-3", "dev-client-phone", recipients());
   ASSERT_TRUE(send(client(), req).ok());
 
-  service_.reset();
-  store_.reset();
-  auto reopened = MessagingStore::open(db_path_);
-  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
-  store_ = std::move(*reopened);
-  build_service(MessagingOptions{.send_rate_per_minute = 0});
+  ASSERT_NO_FATAL_FAILURE(reopen_store());
 
   auto retry = send(client(), req);
   ASSERT_TRUE(retry.ok()) << retry.error().message;
