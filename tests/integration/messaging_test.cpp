@@ -7,7 +7,9 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -471,28 +473,51 @@ TEST_F(Messaging, OutsidersCanNeitherReadNorSend) {
   EXPECT_EQ((*synced)[0].message_id, id);
 }
 
+// The first "message.new" frame read raw from `socket` whose body `wanted` accepts,
+// as the gateway rendered it (the SDK would interpret it); nullopt after 10 s.
+std::optional<json::value> next_message_push(client::WebSocket& socket,
+                                             const std::function<bool(const json::value&)>& wanted) {
+  std::optional<json::value> found;
+  wait_until(
+      [&] {
+        auto text = socket.read_text(100ms);
+        if (!text) return false;
+        json::value v = json::parse(*text);
+        if (v.at("type").as_string() != "message.new" || !wanted(v.at("body"))) return false;
+        found = std::move(v);
+        return true;
+      },
+      10s);
+  return found;
+}
+
 // Today's weekday in UTC, 0 = Sunday.
 int utc_weekday_today() {
   auto days = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   return static_cast<int>(std::chrono::weekday(days).c_encoding());
 }
 
-TEST_F(Messaging, AnAfterHoursNoticeAppearsOncePerPeriod) {
-  // The therapist's messaging hours are a single minute on another weekday, so it
-  // is after hours now: two client messages in a row bring exactly one system
-  // notice from the practice, flagged as such, seen by both participants.
+// The practice's crisis text and a one-hour notice period; the therapist's
+// messaging hours a single minute on another weekday, so it is after hours now.
+void close_messaging_hours(client::AllianceClient& admin, Member& therapist, const std::string& therapist_id) {
   json::value policy = {{"crisis_text", "If you are in crisis, call 988."}, {"notice_period_minutes", 60}};
-  auto set_policy = admin_->call_json("PUT", "/v1/messaging/policy", &policy);
+  auto set_policy = admin.call_json("PUT", "/v1/messaging/policy", &policy);
   ASSERT_TRUE(set_policy) << set_policy.error().message;
-
-  auto jo = device("jo");
-  auto kim = device("kim");
   json::value hours = {
       {"time_zone", "UTC"},
       {"windows", json::array{json::value{{"weekday", (utc_weekday_today() + 3) % 7}, {"start", "09:00"}, {"end", "09:01"}}}},
       {"expected_reply_hours", 24}};
-  auto set_hours = kim->api->call_json("PUT", "/v1/therapists/" + therapist_id_ + "/messaging-hours", &hours);
+  auto set_hours = therapist.api->call_json("PUT", "/v1/therapists/" + therapist_id + "/messaging-hours", &hours);
   ASSERT_TRUE(set_hours) << set_hours.error().message;
+}
+
+TEST_F(Messaging, AnAfterHoursNoticeAppearsOncePerPeriod) {
+  // The therapist's messaging hours are a single minute on another weekday, so it
+  // is after hours now: two client messages in a row bring exactly one system
+  // notice from the practice, flagged as such, seen by both participants.
+  auto jo = device("jo");
+  auto kim = device("kim");
+  close_messaging_hours(*admin_, *kim, therapist_id_);
 
   std::string conv = open(*jo);
   std::string a, b;
@@ -522,6 +547,43 @@ TEST_F(Messaging, AnAfterHoursNoticeAppearsOncePerPeriod) {
   }
 }
 
+TEST_F(Messaging, AnAfterHoursNoticeNamesNoSenderInTheJsonOfEveryPath) {
+  // A client writes after hours. The notice the practice's server adds is read
+  // as the gateway renders it, not through the SDK (which would hide what the
+  // server said): in the therapist's live push and in both participants' sync,
+  // it is kind "system" with empty sender_user_id and sender_device_id, so no
+  // app can show it as written by the therapist (or anyone).
+  auto jo = device("jo");
+  auto kim = device("kim");
+  close_messaging_hours(*admin_, *kim, therapist_id_);
+  std::string conv = open(*jo);
+  auto raw = kim->api->open_push_socket();
+  ASSERT_TRUE(raw) << raw.error().message;
+
+  std::string id;
+  send(*jo, conv, "Are you around tonight?", &id);
+  auto pushed = next_message_push(**raw, [](const json::value& body) { return body.at("kind").as_string() == "system"; });
+  ASSERT_TRUE(pushed) << "no notice pushed";
+  auto expect_no_sender = [](const json::value& m, const std::string& where) {
+    EXPECT_EQ(m.at("kind").as_string(), "system") << where;
+    EXPECT_EQ(m.at("sender_user_id").as_string(), "") << where;
+    EXPECT_EQ(m.at("sender_device_id").as_string(), "") << where;
+    EXPECT_EQ(m.at("ciphertext").as_string(), "") << where;
+    EXPECT_TRUE(m.at("keys").as_array().empty()) << where;
+  };
+  expect_no_sender(pushed->at("body"), "push");
+
+  for (auto* m : {jo.get(), kim.get()}) {
+    auto synced = m->api->get_json("/v1/conversations/" + conv + "/messages?device_id=" + m->device_id());
+    ASSERT_TRUE(synced) << synced.error().message;
+    const auto& list = synced->at("messages").as_array();
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].at("message_id").as_string(), id);
+    EXPECT_EQ(list[0].at("sender_user_id").as_string(), client_id_);
+    expect_no_sender(list[1], "sync by " + m->user_id);
+  }
+}
+
 TEST_F(Messaging, ARevokedDeviceGetsNothingNew) {
   // The therapist revokes a lost phone from the laptop: the phone's socket closes,
   // its session is gone, and the next message carries no key for it.
@@ -544,21 +606,10 @@ TEST_F(Messaging, ARevokedDeviceGetsNothingNew) {
   ASSERT_TRUE(raw) << raw.error().message;
   std::string id;
   send(*jo, conv, "after the phone was revoked", &id);
-  json::value pushed;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto text = (*raw)->read_text(100ms);
-        if (!text) return false;
-        json::value v = json::parse(*text);
-        if (v.at("type").as_string() != "message.new" || v.at("body").at("message_id").as_string() != id) {
-          return false;
-        }
-        pushed = v;
-        return true;
-      },
-      10s));
+  auto pushed = next_message_push(**raw, [&](const json::value& body) { return body.at("message_id").as_string() == id; });
+  ASSERT_TRUE(pushed);
   bool for_laptop = false;
-  for (const auto& k : pushed.at("body").at("keys").as_array()) {
+  for (const auto& k : pushed->at("body").at("keys").as_array()) {
     EXPECT_NE(k.at("device_id").as_string(), phone->device_id());
     for_laptop |= k.at("device_id").as_string() == laptop->device_id();
   }

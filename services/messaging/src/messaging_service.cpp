@@ -61,8 +61,12 @@ void fill(pb::Message& out, const StoredMessage& m) {
   out.set_conversation_id(m.conversation_id);
   out.set_seq(m.seq);
   out.set_message_id(m.message_id);
-  out.set_sender_user_id(m.sender_user_id);
-  out.set_sender_device_id(m.sender_device_id);
+  // Every answer and push is made here: a system notice is the practice server's
+  // and names no person or device, whatever a row says.
+  if (m.kind != "system") {
+    out.set_sender_user_id(m.sender_user_id);
+    out.set_sender_device_id(m.sender_device_id);
+  }
   out.set_ciphertext(m.ciphertext);
   for (const auto& k : m.keys) {
     auto* key = out.add_keys();

@@ -34,7 +34,7 @@ struct StoredMessage {
   std::int64_t seq = 0;
   std::string message_id;
   std::string sender_user_id;    // empty for system messages
-  std::string sender_device_id;
+  std::string sender_device_id;  // empty for system messages
   std::string kind;              // "user" | "system"
   int format = 1;                // sealed format 1 | 2; 1 for system messages
   std::string ciphertext;        // empty for system messages and once expired
@@ -104,9 +104,9 @@ class MessagingStore {
   asio::awaitable<Result<std::optional<StoredMessage>>> find_message(std::string conversation_id,
                                                                      std::string message_id);
   // Appends with the next sequence number, all in one transaction: the message, its
-  // wrapped keys and (if due) the notice. Same message_id with the same content_hash
-  // answers the stored message (replayed); another hash is kAlreadyExists field
-  // message_id. Returns after COMMIT.
+  // wrapped keys and (if due) the notice, which has no sender. Same message_id with
+  // the same content_hash answers the stored message (replayed); another hash is
+  // kAlreadyExists field message_id. Returns after COMMIT.
   asio::awaitable<Result<AppendResult>> append(StoredMessage message, std::optional<NoticeRequest> notice);
   // Messages with seq > after_seq in order, each with `device_id`'s key only.
   asio::awaitable<Result<std::vector<StoredMessage>>> messages_after(std::string conversation_id,

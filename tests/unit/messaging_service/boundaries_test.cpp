@@ -112,6 +112,95 @@ TEST_F(MessagingNoticeTest, NoHoursSetMeansNoNotice) {
   for (const auto& m : r->messages()) EXPECT_EQ(m.kind(), "user");
 }
 
+// `m` is an after-hours notice as every reader must see it: the practice server's,
+// naming no user and no device, not sealed (format 1, no ciphertext, no keys).
+void expect_practice_notice(const pb::Message& m, const std::string& where) {
+  SCOPED_TRACE(where);
+  EXPECT_EQ(m.kind(), "system");
+  EXPECT_EQ(m.sender_user_id(), "");
+  EXPECT_EQ(m.sender_device_id(), "");
+  EXPECT_TRUE(m.ciphertext().empty());
+  EXPECT_EQ(m.keys_size(), 0);
+  EXPECT_EQ(m.format(), 1);
+  EXPECT_FALSE(m.system_text().empty());
+}
+
+TEST_F(MessagingNoticeTest, ANoticeNamesNoSenderInTheStoreInPushesOrInAnySync) {
+  // The client writes after hours. In the stored row, in both participants' pushes
+  // and in every device's sync the notice has no user and no device as its sender,
+  // while the client's message before it keeps theirs.
+  set_office_hours();
+  set_policy(kCrisis, 30, 0);
+  const auto conv = open();
+  record_pushes({kClient, kTherapist});
+  auto sent = client_says(conv, "night-1");
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->message().kind(), "user");  // the answer is the client's own message
+  EXPECT_EQ(sent->message().sender_user_id(), kClient);
+
+  ASSERT_TRUE(pump_until([&] { return pushed(kClient, "message.new") >= 2 && pushed(kTherapist, "message.new") >= 2; },
+                         5s));
+  for (const std::string user : {kClient, kTherapist}) {
+    const auto bodies = pushed_messages(user);
+    ASSERT_EQ(bodies.size(), 2u) << user;
+    EXPECT_EQ(bodies[0].sender_user_id(), kClient);
+    EXPECT_EQ(bodies[0].sender_device_id(), "dev-client-phone");
+    expect_practice_notice(bodies[1], "push to " + user);
+  }
+
+  const std::vector<std::pair<net::CallContext, std::string>> readers = {
+      {client(), "dev-client-phone"},
+      {as(kClient, "client", "sess-client-laptop"), "dev-client-laptop"},
+      {therapist(), "dev-therapist"}};
+  for (const auto& [who, device] : readers) {
+    auto r = sync(who, conv, device);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->messages_size(), 2) << device;
+    EXPECT_EQ(r->messages(0).sender_user_id(), kClient);
+    expect_practice_notice(r->messages(1), "sync by " + device);
+  }
+
+  auto row = run(store_->database().read([](store::Connection& c) -> Result<std::vector<std::string>> {
+    auto& s = c.prepare("SELECT sender_user_id, sender_device_id FROM messages WHERE kind = 'system'");
+    std::vector<std::string> out;
+    while (s.step()) {
+      out.push_back(s.column_text(0));
+      out.push_back(s.column_text(1));
+    }
+    return out;
+  }));
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ(*row, (std::vector<std::string>{"", ""}));
+}
+
+TEST_F(MessagingNoticeTest, ASystemRowNamingASenderIsStillAnsweredAsThePracticesNotice) {
+  // However a notice row came to name the therapist (an older build, a hand edit
+  // of the database), no answer attributes it to them: "Dr Kim: text me at ..."
+  // must not read as the therapist's words.
+  const auto conv = open();
+  ASSERT_TRUE(client_says(conv, "hello").ok());
+  auto forged = run(store_->database().write([conv, at = now_](store::Connection& c) -> Result<bool> {
+    c.prepare(
+         "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, "
+         "system_text, content_hash, sent_ms) VALUES(?, 2, 'notice-forged', ?, ?, 'system', ?, X'00', ?)")
+        .bind_all(conv, std::string(kTherapist), std::string("dev-therapist"),
+                  std::string("Dr Kim: text me at 555-0100"), at)
+        .step();
+    c.prepare("UPDATE conversations SET last_seq = 2 WHERE id = ?").bind_all(conv).step();
+    return true;
+  }));
+  ASSERT_TRUE(forged.ok()) << forged.error().message;
+
+  for (const auto& [who, device] :
+       std::vector<std::pair<net::CallContext, std::string>>{{client(), "dev-client-phone"},
+                                                             {therapist(), "dev-therapist"}}) {
+    auto r = sync(who, conv, device);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->messages_size(), 2);
+    expect_practice_notice(r->messages(1), "sync by " + device);
+  }
+}
+
 // Retention and erasure (a fixture of its own: test suites cannot span files).
 class MessagingContentRemovalTest : public MessagingServiceTest {};
 
