@@ -120,22 +120,29 @@ asio::awaitable<Result<bool>> CachingDirectory::on_care_team(std::string client_
 asio::awaitable<Result<ActiveDevices>> CachingDirectory::active_devices(std::string practice_id,
                                                                         std::vector<std::string> user_ids,
                                                                         std::string session_id) {
-  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false);
+  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false,
+                                    false);
+}
+
+asio::awaitable<Result<ActiveDevices>> CachingDirectory::current_active_devices(std::string practice_id,
+                                                                                std::vector<std::string> user_ids,
+                                                                                std::string session_id) {
+  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false, true);
 }
 
 asio::awaitable<Result<ActiveDevices>> CachingDirectory::devices_with_inactive(std::string practice_id,
                                                                                std::vector<std::string> user_ids) {
-  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), "", true);
+  co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), "", true, false);
 }
 
 asio::awaitable<Result<ActiveDevices>> CachingDirectory::cached_devices(std::string practice_id,
                                                                         std::vector<std::string> user_ids,
                                                                         std::string session_id,
-                                                                        bool include_inactive) {
+                                                                        bool include_inactive, bool ask_through) {
   // Which kind of list comes first, so the two kinds can never share an entry.
   std::string key = std::string(include_inactive ? "all" : "active") + '\n' + practice_id + '\n' + session_id;
   for (const auto& u : user_ids) key += '\n' + u;
-  if (const auto* kept = devices_.find(key, now())) {
+  if (const auto* kept = ask_through ? nullptr : devices_.find(key, now())) {
     ++stats_.hits;
     co_return *kept;
   }

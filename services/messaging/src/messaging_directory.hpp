@@ -41,6 +41,13 @@ class MessagingDirectory {
   virtual asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id,
                                                                 std::vector<std::string> user_ids,
                                                                 std::string session_id) = 0;
+  // active_devices as identity answers it now, for a check about to refuse: a
+  // cache in between asks through and keeps the answer (here: no cache, the same).
+  virtual asio::awaitable<Result<ActiveDevices>> current_active_devices(std::string practice_id,
+                                                                        std::vector<std::string> user_ids,
+                                                                        std::string session_id) {
+    co_return co_await active_devices(std::move(practice_id), std::move(user_ids), std::move(session_id));
+  }
   // The users' active devices, then their inactive (revoked, logged-out, expired)
   // ones with revoked_unix_ms set, and the archive key; session_device_id is "".
   // For readers verifying old messages only: never a list to wrap or check a send against.
@@ -71,6 +78,8 @@ class IdentityMessagingDirectory final : public MessagingDirectory {
 // subscribes both to invalidate_all() (and calls it after a Redis reconnect, when
 // announcements may have been missed). Entries also expire after `ttl`, which
 // bounds staleness while Redis is down and covers sessions that simply expire.
+// current_active_devices always asks through, so a send is never refused as
+// stale on a kept list.
 // Only positive care-team answers are cached (a link is never removed). Runs on
 // the service's executor; not thread-safe.
 class CachingDirectory final : public MessagingDirectory {
@@ -86,6 +95,10 @@ class CachingDirectory final : public MessagingDirectory {
   asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
   asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                         std::string session_id) override;
+  // Asks the inner directory and replaces active_devices' entry with its answer.
+  asio::awaitable<Result<ActiveDevices>> current_active_devices(std::string practice_id,
+                                                                std::vector<std::string> user_ids,
+                                                                std::string session_id) override;
   // Cached apart from active_devices (the key says which), so an answer holding
   // inactive devices is never served as a recipient list.
   asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
@@ -101,7 +114,8 @@ class CachingDirectory final : public MessagingDirectory {
   std::int64_t now() const;
   void make_room();
   asio::awaitable<Result<ActiveDevices>> cached_devices(std::string practice_id, std::vector<std::string> user_ids,
-                                                        std::string session_id, bool include_inactive);
+                                                        std::string session_id, bool include_inactive,
+                                                        bool ask_through);
 
   MessagingDirectory& inner_;
   Options options_;

@@ -395,19 +395,28 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   // The common path costs one store round trip (the append, which also answers an
   // identical retry). Only before refusing does a send ask whether it is a retry of
   // an accepted message, which is answered whatever changed since.
-  std::vector<std::string> users{conv->client_id, conv->therapist_id};
-  auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), caller.session_id());
+  const std::vector<std::string> users{conv->client_id, conv->therapist_id};
+  auto devices = co_await directory_.active_devices(conv->practice_id, users, caller.session_id());
   if (!devices) co_return devices.error();
-  std::optional<Error> refusal;
-  std::set<std::string> want;
-  for (const auto& d : devices->devices) want.insert(d.id());
-  if (devices->archive_key) want.insert(std::string(kArchiveDevice));
   std::set<std::string> have;
   for (const auto& k : req.keys()) have.insert(k.device_id());
+  auto wanted = [](const ActiveDevices& current) {
+    std::set<std::string> want;
+    for (const auto& d : current.devices) want.insert(d.id());
+    if (current.archive_key) want.insert(std::string(kArchiveDevice));
+    return want;
+  };
+  if (wanted(*devices) != have) {
+    // The list may be a cached one that outlived a device change (an approval, a
+    // revocation) whose announcement was missed: refuse only on identity's answer.
+    devices = co_await directory_.current_active_devices(conv->practice_id, users, caller.session_id());
+    if (!devices) co_return devices.error();
+  }
+  std::optional<Error> refusal;
   if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id()) {
     refusal = Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
                     "sender_device_id"};
-  } else if (want != have) {
+  } else if (wanted(*devices) != have) {
     pb::SendMessageResponse detail;
     *detail.mutable_recipients() = recipients_of(*devices);
     refusal = Error{Code::kFailedPrecondition,

@@ -246,6 +246,40 @@ TEST_F(MessagingServiceTest, InactiveDevicesAreListedOnRequestButASendWrappedFor
   EXPECT_EQ(messages(conv).size(), 2u);
 }
 
+TEST_F(MessagingServiceTest, NoSendIsRefusedAsStaleOnACachedList) {
+  // Identity's announcements were missed (Redis down), so the directory cache keeps
+  // its list for up to its TTL. A send wrapped for the devices identity lists now
+  // (a therapist's new device, without a client's revoked one) still goes through,
+  // and a send stale by identity's own answer is refused with that answer.
+  CachingDirectory cache(directory_, {.ttl = 30s, .now_ms = [this] { return now_; }});
+  auto service = service_over(cache);
+  const auto conv = open();
+  auto send_via_cache = [&](const std::string& id, const std::vector<std::string>& keys) {
+    return run(service->send_message(sealed(conv, id, "dev-client-phone", keys), client()));
+  };
+  ASSERT_TRUE(send_via_cache("while-cached", recipients()).ok());
+  directory_.add_device(kTherapist, "dev-therapist-tablet", "sess-therapist-tablet");
+  directory_.revoke_device("dev-client-laptop");
+
+  auto current = send_via_cache("for-the-current-list", recipients());
+  ASSERT_TRUE(current.ok()) << current.error().message;
+  EXPECT_EQ(current->message().seq(), 2);
+
+  auto stale = send_via_cache("for-the-old-list", {"dev-client-phone", "dev-client-laptop", "dev-therapist"});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, Code::kFailedPrecondition);
+  pb::SendMessageResponse detail;
+  ASSERT_TRUE(detail.ParseFromString(stale.error().detail));
+  std::set<std::string> offered;
+  for (const auto& d : detail.recipients().devices()) offered.insert(d.id());
+  EXPECT_EQ(offered, (std::set<std::string>{"dev-client-phone", "dev-therapist", "dev-therapist-tablet"}));
+
+  // The cache keeps identity's answer: the next send is checked without asking again.
+  const auto misses = cache.stats().misses;
+  ASSERT_TRUE(send_via_cache("cached-again", recipients()).ok());
+  EXPECT_EQ(cache.stats().misses, misses);
+}
+
 TEST_F(MessagingServiceTest, SenderDeviceMustBeTheCallingSessionsDevice) {
   const auto conv = open();
   // The laptop's id sent from the phone's session; a device nobody has.
