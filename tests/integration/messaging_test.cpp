@@ -16,6 +16,8 @@
 
 #include "alliance/client/device.hpp"
 #include "alliance/client/messenger.hpp"
+#include "alliance/client/user_identity.hpp"
+#include "alliance/client/wire.hpp"
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/x25519.hpp"
 #include "system.hpp"
@@ -582,6 +584,30 @@ TEST_F(Messaging, AnAfterHoursNoticeNamesNoSenderInTheJsonOfEveryPath) {
     EXPECT_EQ(list[0].at("sender_user_id").as_string(), client_id_);
     expect_no_sender(list[1], "sync by " + m->user_id);
   }
+}
+
+TEST_F(Messaging, TheDevicesAnswerCarriesTheIdentityKeyOfEachParticipantWhoHasOne) {
+  // The client makes a user identity key on their device; the therapist has none.
+  // The conversation's devices answer, as the gateway renders it, lists the
+  // client's key as identity holds it, and still both participants' devices.
+  auto jo = device("jo");
+  auto kim = device("kim");
+  std::string conv = open(*jo);
+  auto setup = client::set_up_identity(*jo->api, jo->messenger->device(), now_unix_ms());
+  ASSERT_TRUE(setup) << setup.error().message;
+  ASSERT_TRUE(setup->identity) << "a first device holds the new key";
+
+  auto answer = kim->api->get_json("/v1/conversations/" + conv + "/devices");
+  ASSERT_TRUE(answer) << answer.error().message;
+  auto recipients = client::recipients_from_json(*answer);
+  ASSERT_TRUE(recipients) << recipients.error().message;
+  ASSERT_EQ(recipients->identity_keys.size(), 1u);
+  EXPECT_EQ(recipients->identity_keys[0].user_id, client_id_);
+  EXPECT_EQ(recipients->identity_keys[0].public_key, setup->identity->key.public_key);
+  EXPECT_GT(recipients->identity_keys[0].set_unix_ms, 0);
+  std::set<std::string> listed;
+  for (const auto& d : recipients->devices) listed.insert(d.id);
+  EXPECT_EQ(listed, (std::set<std::string>{jo->device_id(), kim->device_id()}));
 }
 
 TEST_F(Messaging, ARevokedDeviceGetsNothingNew) {

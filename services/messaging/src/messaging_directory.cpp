@@ -61,6 +61,8 @@ asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::list_devices(
   if (resp->has_archive_key() && !resp->archive_key().agreement_public_key().empty())
     out.archive_key = resp->archive_key();
   out.session_device_id = resp->session_device_id();
+  out.identity_keys.assign(std::make_move_iterator(resp->mutable_identity_keys()->begin()),
+                           std::make_move_iterator(resp->mutable_identity_keys()->end()));
   co_return out;
 }
 

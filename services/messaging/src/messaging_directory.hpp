@@ -30,6 +30,7 @@ struct ActiveDevices {
   std::vector<alliance::identity::v1::Device> devices;  // of the users asked about
   std::optional<alliance::identity::v1::ArchiveKey> archive_key;
   std::string session_device_id;  // the asking session's device, "" if none
+  std::vector<alliance::identity::v1::IdentityKey> identity_keys;  // of the users asked that have one
 };
 
 class MessagingDirectory {

@@ -206,6 +206,7 @@ pb::ListRecipientsResponse recipients_of(const ActiveDevices& devices) {
   pb::ListRecipientsResponse out;
   for (const auto& d : devices.devices) *out.add_devices() = d;
   if (devices.archive_key) *out.mutable_archive_key() = *devices.archive_key;
+  for (const auto& k : devices.identity_keys) *out.add_identity_keys() = k;
   return out;
 }
 

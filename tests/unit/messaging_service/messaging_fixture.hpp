@@ -42,7 +42,8 @@ inline std::int64_t utc_ms(int y, unsigned m, unsigned d, int hour, int minute =
 }
 
 // identity's facts, in memory: users, care-team pairs, each user's active and
-// revoked devices (registered by one session each) and each practice's archive key.
+// revoked devices (registered by one session each), each practice's archive key
+// and users' identity keys.
 class FakeDirectory final : public MessagingDirectory {
  public:
   void add_user(const std::string& id, const std::string& practice, const std::string& role) {
@@ -78,6 +79,14 @@ class FakeDirectory final : public MessagingDirectory {
     archive_[practice] = k;
   }
 
+  void set_identity_key(const std::string& user, std::string public_key) {
+    idpb::IdentityKey k;
+    k.set_user_id(user);
+    k.set_public_key(std::move(public_key));
+    k.set_set_unix_ms(3);
+    identity_keys_[user] = k;
+  }
+
   // The active device ids of `user`, sorted.
   std::vector<std::string> devices_of(const std::string& user) const {
     std::vector<std::string> out;
@@ -104,6 +113,11 @@ class FakeDirectory final : public MessagingDirectory {
       if (std::find(user_ids.begin(), user_ids.end(), d.user_id()) != user_ids.end()) out.devices.push_back(d);
     }
     if (auto it = archive_.find(practice); it != archive_.end()) out.archive_key = it->second;
+    for (const auto& [user, key] : identity_keys_) {
+      auto owner = users_.find(user);
+      if (owner == users_.end() || owner->second.practice_id != practice) continue;
+      if (std::find(user_ids.begin(), user_ids.end(), user) != user_ids.end()) out.identity_keys.push_back(key);
+    }
     if (auto it = sessions_.find(session_id); !session_id.empty() && it != sessions_.end() &&
                                               devices_.count(it->second)) {
       out.session_device_id = it->second;
@@ -128,6 +142,7 @@ class FakeDirectory final : public MessagingDirectory {
   std::map<std::string, idpb::Device> inactive_;  // revoked
   std::map<std::string, std::string> sessions_;  // session id -> device id
   std::map<std::string, idpb::ArchiveKey> archive_;
+  std::map<std::string, idpb::IdentityKey> identity_keys_;  // by user
 };
 
 class MessagingServiceTest : public testing::IoTest {

@@ -246,6 +246,45 @@ TEST_F(MessagingServiceTest, InactiveDevicesAreListedOnRequestButASendWrappedFor
   EXPECT_EQ(messages(conv).size(), 2u);
 }
 
+TEST_F(MessagingServiceTest, TheDevicesAnswerCarriesTheParticipantsIdentityKeysAsIdentityGivesThem) {
+  // The client has an identity key, the therapist none yet; another client of the
+  // practice has one too, which is not this conversation's business.
+  const std::string client_key = random_bytes(32);
+  const std::string therapist_key = random_bytes(32);
+  directory_.set_identity_key(kClient, client_key);
+  directory_.set_identity_key(kClient2, random_bytes(32));
+  const auto conv = open();
+  using Keys = std::vector<std::pair<std::string, std::string>>;  // (user id, public key)
+  auto keys_of = [](const pb::ListRecipientsResponse& r) {
+    Keys out;
+    for (const auto& k : r.identity_keys()) {
+      EXPECT_EQ(k.set_unix_ms(), 3) << k.user_id();
+      out.emplace_back(k.user_id(), k.public_key());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto listed = [&](bool include_inactive) {
+    pb::ListRecipientsRequest req;
+    req.set_conversation_id(conv);
+    req.set_include_inactive(include_inactive);
+    auto r = run(service_->list_recipients(req, therapist()));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? keys_of(*r) : Keys{};
+  };
+  EXPECT_EQ(listed(false), (Keys{{kClient, client_key}}));
+  EXPECT_EQ(listed(true), (Keys{{kClient, client_key}}));
+
+  directory_.set_identity_key(kTherapist, therapist_key);
+  EXPECT_EQ(listed(false), (Keys{{kClient, client_key}, {kTherapist, therapist_key}}));
+  // A stale send's refusal carries them with the current list.
+  auto stale = send(client(), sealed(conv, "stale", "dev-client-phone", {"dev-client-phone", "dev-therapist"}));
+  ASSERT_FALSE(stale.ok());
+  pb::SendMessageResponse detail;
+  ASSERT_TRUE(detail.ParseFromString(stale.error().detail));
+  EXPECT_EQ(keys_of(detail.recipients()), (Keys{{kClient, client_key}, {kTherapist, therapist_key}}));
+}
+
 TEST_F(MessagingServiceTest, NoSendIsRefusedAsStaleOnACachedList) {
   // Identity's announcements were missed (Redis down), so the directory cache keeps
   // its list for up to its TTL. A send wrapped for the devices identity lists now
