@@ -3,15 +3,23 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
+#include "alliance/client/device.hpp"
+#include "alliance/client/user_identity.hpp"
+#include "alliance/client/wire.hpp"
+#include "alliance/crypto/identity_keys.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
 namespace {
 
 using namespace std::chrono_literals;
+namespace json = boost::json;
 
 class AllianceCtl : public ::testing::Test {
  protected:
@@ -141,10 +149,11 @@ TEST_F(AllianceCtl, ClientAndTherapistExchangeAnEncryptedMessage) {
   ASSERT_EQ(second.exit_code, 0) << second.out;
   EXPECT_EQ(second.out, "") << "the cursor in the session file holds: nothing new";
 
-  // The sender's own device reads it too; read receipts go through.
+  // The sender's own device lists it in its place (format 2: its text is not kept
+  // after sending); read receipts go through.
   auto own = ctl_as("ana.json", {"message", "sync", "--conversation", conversation});
-  EXPECT_NE(own.out.find("#1 "), std::string::npos) << own.out;
-  EXPECT_NE(own.out.find("you: " + text), std::string::npos) << own.out;
+  EXPECT_EQ(own.out.rfind("#1 ", 0), 0u) << own.out;
+  EXPECT_NE(own.out.find(" you: [sent from this device]\n"), std::string::npos) << own.out;
   EXPECT_EQ(ctl_as("kim.json", {"message", "read", "--conversation", conversation, "--seq", "1"}).out,
             "read up to seq 1\n");
 
@@ -162,6 +171,186 @@ TEST_F(AllianceCtl, ClientAndTherapistExchangeAnEncryptedMessage) {
   auto foreign = ctl_as("kim.json", {"message", "send", "--conversation", "0123456789abcdef0123456789abcdef",
                                      "--text-file", message.string()});
   EXPECT_EQ(foreign.exit_code, 1) << foreign.out;
+}
+
+// A client and her therapist register devices with the CLI, each their user's first
+// device, so each makes the user's identity key. Both run `conversation verify` and
+// read the same safety number; the client marks it verified and a message she sends
+// reaches the therapist in format 2. Her second device waits for approval until her
+// first approves it (a wrong code is refused) and then picks up the key. When the
+// therapist's identity key is replaced, her verify is an error saying how to accept
+// it, sending is refused with the SDK's reason, and she accepts only with --unverify.
+TEST_F(AllianceCtl, SafetyNumbersDeviceApprovalAndAnIdentityChange) {
+  const std::string practice_id = sys_->create_practice("fir");
+  const std::string kim_id = sys_->create_user("fir", "kim@fir.example", "therapist");
+  const std::string ana_id = sys_->create_user("fir", "ana@fir.example", "client");
+  auto admin = sys_->login("fir", "admin@fir.example");
+  ASSERT_TRUE(admin->post_json("/v1/care-team", json::value{{"client_id", ana_id}, {"therapist_id", kim_id}}));
+  // The practice's archive key, signed by the practice key: verify shows it.
+  const auto practice_key = crypto::generate_practice_key();
+  const std::string archive_public = crypto::generate_device_keys().agreement_public;
+  const std::int64_t issued = 1'764'000'000'000;
+  auto archive_signature = crypto::sign_archive_key(practice_key.private_seed,
+                                                    crypto::ArchiveKeyStatement{practice_id, archive_public, issued});
+  ASSERT_TRUE(archive_signature);
+  ASSERT_TRUE(admin->put_json("/v1/practice/archive-key",
+                              json::value{{"agreement_public_key", client::base64_encode(archive_public)},
+                                          {"practice_public_key", client::base64_encode(practice_key.public_key)},
+                                          {"archive_key_signature", client::base64_encode(*archive_signature)},
+                                          {"issued_unix_ms", std::to_string(issued)}}));
+
+  // stdout and stderr together: errors are checked too.
+  auto run = [&](const std::string& session, std::vector<std::string> args) {
+    std::vector<std::string> all = {"-c", "exec \"$0\" \"$@\" 2>&1", binary("tools/alliancectl/alliancectl").string(),
+                                    "--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
+                                    "--ca", dev_certs().ca().string(), "--session", (sys_->dir() / session).string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_command("/bin/sh", all, 20s);
+  };
+  auto login = [&](const std::string& session, const std::string& email) {
+    auto r = run(session, {"login", "--practice", "fir", "--email", email, "--password-file", pw_.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+  };
+  // The 12 groups of 5 digits after "safety number: ".
+  auto number_in = [](const std::string& out) {
+    std::smatch m;
+    static const std::regex kNumber("safety number: ((\\d{5} ){11}\\d{5})\n");
+    return std::regex_search(out, m, kNumber) ? m[1].str() : std::string();
+  };
+
+  login("ana.json", "ana@fir.example");
+  login("kim.json", "kim@fir.example");
+  for (const char* session : {"ana.json", "kim.json"}) {
+    auto reg = run(session, {"device", "register"});
+    ASSERT_EQ(reg.exit_code, 0) << reg.out;
+    EXPECT_NE(reg.out.find("identity key ready (this is the user's first device)\n"), std::string::npos) << reg.out;
+    EXPECT_NE(file_text(sys_->dir() / session).find("\"private_seed\""), std::string::npos) << "kept in " << session;
+  }
+  auto opened = run("ana.json", {"conversation", "open", "--client", ana_id, "--therapist", kim_id});
+  ASSERT_EQ(opened.exit_code, 0) << opened.out;
+  const std::string conv = opened.out.substr(0, opened.out.find('\n'));
+
+  auto ana_sees = run("ana.json", {"conversation", "verify", "--id", conv});
+  auto kim_sees = run("kim.json", {"conversation", "verify", "--id", conv});
+  ASSERT_EQ(ana_sees.exit_code, 0) << ana_sees.out;
+  ASSERT_EQ(kim_sees.exit_code, 0) << kim_sees.out;
+  const std::string number = number_in(ana_sees.out);
+  ASSERT_FALSE(number.empty()) << ana_sees.out;
+  EXPECT_EQ(number_in(kim_sees.out), number) << "both screens show the same 60 digits";
+  EXPECT_NE(ana_sees.out.find("compare in person or by reading it aloud; both screens must show the same 60 digits"),
+            std::string::npos);
+  EXPECT_NE(ana_sees.out.find("identity key of " + kim_id + ": new"), std::string::npos) << ana_sees.out;
+  EXPECT_NE(kim_sees.out.find("identity key of " + ana_id + ": new"), std::string::npos) << kim_sees.out;
+  EXPECT_NE(ana_sees.out.find("messages in this conversation are also readable by " + practice_id +
+                              "'s record archive\npractice key fingerprint: " +
+                              crypto::key_fingerprint(practice_key.public_key) + "\n"),
+            std::string::npos)
+      << ana_sees.out;
+
+  auto marked = run("ana.json", {"conversation", "verify", "--id", conv, "--mark-verified", "--qr"});
+  ASSERT_EQ(marked.exit_code, 0) << marked.out;
+  EXPECT_EQ(number_in(marked.out), number);
+  EXPECT_NE(marked.out.find("identity key of " + kim_id + ": verified"), std::string::npos) << marked.out;
+  std::string digits = number;
+  digits.erase(std::remove(digits.begin(), digits.end(), ' '), digits.end());
+  EXPECT_NE(marked.out.find("QR text: alliance-safety-v1:" + digits + "\n"), std::string::npos) << marked.out;
+
+  auto text = sys_->dir() / "msg.txt";
+  std::ofstream(text) << "Running ten minutes late.\n";
+  auto sent = run("ana.json", {"message", "send", "--conversation", conv, "--text-file", text.string()});
+  ASSERT_EQ(sent.exit_code, 0) << sent.out;
+  auto synced = run("kim.json", {"--json", "message", "sync", "--conversation", conv});
+  ASSERT_EQ(synced.exit_code, 0) << synced.out;
+  auto messages = json::parse(synced.out).at("messages").as_array();
+  ASSERT_EQ(messages.size(), 1u) << synced.out;
+  EXPECT_EQ(messages[0].at("text").as_string(), "Running ten minutes late.");
+  EXPECT_EQ(messages[0].at("format").as_int64(), 2) << "sent with the identity key: format 2";
+  EXPECT_EQ(messages[0].as_object().count("integrity"), 0u) << synced.out;
+
+  // Ana's second device: awaiting approval, with a code to compare.
+  login("ana2.json", "ana@fir.example");
+  auto second = run("ana2.json", {"device", "register", "--name", "Ana's phone"});
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  std::smatch awaiting;
+  ASSERT_TRUE(std::regex_search(second.out, awaiting,
+                                std::regex("this device awaits approval: on a device you already use, run "
+                                           "`alliancectl device approve --id (\\w+) --code (\\d{6})` after checking "
+                                           "this code: (\\d{6})\n")))
+      << second.out;
+  const std::string phone = awaiting[1], code = awaiting[2];
+  EXPECT_EQ(awaiting[3].str(), code);
+  auto pending = run("ana.json", {"device", "pending"});
+  ASSERT_EQ(pending.exit_code, 0) << pending.out;
+  EXPECT_NE(pending.out.find(phone), std::string::npos) << pending.out;
+  EXPECT_NE(pending.out.find("Ana's phone"), std::string::npos) << pending.out;
+  const std::string wrong = code == "000000" ? "000001" : "000000";
+  auto refused = run("ana.json", {"device", "approve", "--id", phone, "--code", wrong});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_NE(refused.out.find("(field: code)"), std::string::npos) << refused.out;
+  EXPECT_NE(run("ana2.json", {"device", "identity"}).out.find("this device awaits approval"), std::string::npos)
+      << "a refused approval approves nothing";
+  auto approved = run("ana.json", {"device", "approve", "--id", phone, "--code", code});
+  ASSERT_EQ(approved.exit_code, 0) << approved.out;
+  EXPECT_EQ(run("ana.json", {"device", "pending"}).out, "no devices awaiting approval\n");
+  auto received = run("ana2.json", {"device", "identity"});
+  ASSERT_EQ(received.exit_code, 0) << received.out;
+  EXPECT_EQ(received.out, "identity key received: this device is approved\n");
+  auto from_phone = run("ana2.json", {"conversation", "verify", "--id", conv});
+  ASSERT_EQ(from_phone.exit_code, 0) << from_phone.out;
+  EXPECT_EQ(number_in(from_phone.out), number) << "the same user key on her second device";
+
+  // Kim's identity key is replaced (a new device resets it): Ana verified the old one.
+  auto kim_new = sys_->login("fir", "kim@fir.example");
+  auto kim_phone = client::register_device(*kim_new, "Kim's new phone");
+  ASSERT_TRUE(kim_phone) << kim_phone.error().message;
+  client::UserIdentity fresh{kim_id, crypto::generate_identity_key()};
+  const std::int64_t now = 1'765'000'000'000;
+  auto certificate = crypto::sign_device_certificate(
+      fresh.key.private_seed, crypto::DeviceCertificate{kim_id, kim_phone->id, kim_phone->keys.signing_public,
+                                                        kim_phone->keys.agreement_public, now});
+  ASSERT_TRUE(certificate);
+  ASSERT_TRUE(kim_new->put_json("/v1/me/identity-key",
+                                json::value{{"public_key", client::base64_encode(fresh.key.public_key)},
+                                            {"certificate_signature", client::base64_encode(*certificate)},
+                                            {"certificate_issued_unix_ms", std::to_string(now)},
+                                            {"reset", true}}));
+
+  auto changed = run("ana.json", {"conversation", "verify", "--id", conv});
+  EXPECT_EQ(changed.exit_code, 1) << changed.out;
+  EXPECT_NE(changed.out.find("identity key of " + kim_id + ": CHANGED (you had verified the old one in person)"),
+            std::string::npos)
+      << changed.out;
+  EXPECT_NE(changed.out.find("error: " + kim_id + "'s identity key has CHANGED"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("`alliancectl conversation accept-identity --id " + conv + " --unverify`"),
+            std::string::npos)
+      << changed.out;
+  const std::string new_number = [&] {
+    std::smatch m;
+    return std::regex_search(changed.out, m, std::regex("safety number with the new key: ((\\d{5} ){11}\\d{5})\n"))
+               ? m[1].str()
+               : std::string();
+  }();
+  EXPECT_FALSE(new_number.empty()) << changed.out;
+  EXPECT_NE(new_number, number);
+
+  auto blocked = run("ana.json", {"message", "send", "--conversation", conv, "--text-file", text.string()});
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.out;
+  EXPECT_NE(blocked.out.find(": identity key changed; see why with `alliancectl conversation verify --id " + conv +
+                             "` (field: recipients)"),
+            std::string::npos)
+      << blocked.out;
+
+  auto not_yet = run("ana.json", {"conversation", "accept-identity", "--id", conv});
+  EXPECT_EQ(not_yet.exit_code, 1) << not_yet.out;
+  EXPECT_NE(not_yet.out.find("(field: unverify)"), std::string::npos) << not_yet.out;
+  auto accepted = run("ana.json", {"conversation", "accept-identity", "--id", conv, "--unverify"});
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.out;
+  EXPECT_NE(accepted.out.find("accepted the new identity key of " + kim_id), std::string::npos) << accepted.out;
+  EXPECT_EQ(number_in(accepted.out), new_number) << accepted.out;
+  auto after = run("ana.json", {"conversation", "verify", "--id", conv});
+  ASSERT_EQ(after.exit_code, 0) << after.out;
+  EXPECT_EQ(number_in(after.out), new_number);
+  EXPECT_NE(after.out.find("identity key of " + kim_id + ": pinned"), std::string::npos) << after.out;
 }
 
 TEST_F(AllianceCtl, BadInputExitsNonZeroNamingTheField) {

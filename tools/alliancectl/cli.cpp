@@ -21,6 +21,7 @@ struct CommandSpec {
   std::vector<std::string_view> optional;
   std::vector<std::string_view> repeatable = {};  // may be given more than once (at least once if required)
   std::vector<ArgumentSpec> arguments = {};       // in order; optional ones last
+  std::vector<std::string_view> flags = {};       // options that take no value (--qr)
 };
 
 constexpr int kMinOffsetMinutes = 5;
@@ -43,9 +44,14 @@ const std::vector<CommandSpec>& commands() {
       {"device register", {}, {"name"}},
       {"device list", {}, {}},
       {"device revoke", {"id"}, {}},
+      {"device identity", {}, {}},
+      {"device pending", {}, {}},
+      {"device approve", {"id", "code"}, {}},
       {"conversation open", {"client", "therapist"}, {}},
       {"conversation list", {}, {}},
       {"conversation erase", {"id", "reason"}, {}},
+      {"conversation verify", {"id"}, {}, {}, {}, {"mark-verified", "qr"}},
+      {"conversation accept-identity", {"id"}, {}, {}, {}, {"unverify"}},
       {"message send", {"conversation"}, {"text", "text-file"}},
       {"message sync", {"conversation"}, {}},
       {"message read", {"conversation", "seq"}, {}},
@@ -74,6 +80,12 @@ bool contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// Whether some command takes `--name` as a flag: it then never takes the next word as its value.
+bool is_flag(std::string_view name) {
+  return std::any_of(commands().begin(), commands().end(),
+                     [&](const CommandSpec& c) { return contains(c.flags, name); });
+}
+
 const CommandSpec* find_command(std::string_view name) {
   auto it = std::find_if(commands().begin(), commands().end(), [&](const CommandSpec& c) { return c.name == name; });
   return it == commands().end() ? nullptr : &*it;
@@ -89,6 +101,10 @@ bool is_group(std::string_view words) {
 bool whole_number(std::string_view s) {
   if (s.empty() || s.size() > 9) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool six_digits(std::string_view s) {
+  return s.size() == 6 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // "HH:MM" with HH 00..23 (or exactly "24:00" when `end`).
@@ -270,14 +286,29 @@ commands:
   care-team list --client USER_ID
 
   end-to-end encrypted messaging (keys are made and kept on this machine, in the session file):
-  device register [--name NAME]                         make this session's device keys and register them
+  device register [--name NAME]                         make this session's device keys and register them, then
+                                                        set up your identity key: made here on your first device,
+                                                        else this device shows a code and awaits approval
+  device identity                                       this device's identity key: picks it up once approved
+  device pending                                        your devices awaiting approval
+  device approve --id DEVICE_ID --code CODE             on a device you already use: approve a new one, after
+                                                        checking CODE is the code the new device shows
   device list                                           your devices (* = this session's)
   device revoke --id DEVICE_ID
   conversation open --client USER_ID --therapist USER_ID   prints the conversation id
   conversation list
   conversation erase --id CONVERSATION_ID --reason TEXT    admin: delete a conversation's content
+  conversation verify --id CONVERSATION_ID [--mark-verified] [--qr]
+                                                        the safety number of you and the other participant, to
+                                                        compare in person; --mark-verified once both match (a
+                                                        later change is then an error); --qr: the QR code's text
+  conversation accept-identity --id CONVERSATION_ID [--unverify]
+                                                        accept the other participant's changed identity key
+                                                        (one you had verified: only with --unverify)
   message send --conversation ID (--text-file F | --text - | --text TEXT)   "-" reads stdin
-  message sync --conversation ID                        print (decrypted) messages new since the last sync
+  message sync --conversation ID                        print (decrypted) messages new since the last sync,
+                                                        each "! ..." line under one a problem in the history
+                                                        (a message missing, replayed or out of order)
   message read --conversation ID --seq N                tell the other participant you read up to N
   messaging hours set --therapist USER_ID --time-zone ZONE --window "WEEKDAY HH:MM HH:MM" [--window ...]
                       [--expected-reply-hours N]        weekday 0 = Sunday .. 6 (or sun..sat)
@@ -317,6 +348,7 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
   std::optional<std::string> gateway, ca, session;
   std::vector<std::string> words;
   std::map<std::string, std::vector<std::string>> given;  // every value of each command option, in order
+  std::set<std::string, std::less<>> flags;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -335,6 +367,10 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
     }
     std::string name = arg.substr(2);
     std::optional<std::string> value;
+    if (is_flag(name)) {
+      flags.insert(name);
+      continue;
+    }
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);
@@ -342,6 +378,7 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
       value = args[++i];
     }
     if (!value) return usage_error(name, "--" + name + " needs a value");
+    if (is_flag(name)) return usage_error(name, "--" + name + " takes no value");
     if (name == "gateway") {
       gateway = *value;
     } else if (name == "ca") {
@@ -393,6 +430,9 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
   inv.args.assign(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
   if (inv.help) return inv;  // `alliancectl user create --help`: no further checks
 
+  for (const auto& name : flags) {
+    if (!contains(spec->flags, name)) return usage_error(name, "unknown option --" + name + " for '" + command + "'");
+  }
   std::map<std::string, std::string> options;
   std::map<std::string, std::vector<std::string>> lists;
   for (const auto& [name, values] : given) {
@@ -453,6 +493,9 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
                                                   show->second != "no") {
     return usage_error("show-therapist", "--show-therapist takes yes or no, not '" + show->second + "'");
   }
+  if (auto code = options.find("code"); code != options.end() && !six_digits(code->second)) {
+    return usage_error("code", "--code takes the 6 digits the new device shows, not '" + code->second + "'");
+  }
   if (command == "message send" && options.count("text") + options.count("text-file") != 1) {
     return usage_error("text", "give exactly one of --text-file FILE, --text - (stdin) or --text TEXT");
   }
@@ -462,6 +505,7 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
   }
   inv.options = std::move(options);
   inv.lists = std::move(lists);
+  inv.flags = std::move(flags);
   return inv;
 }
 

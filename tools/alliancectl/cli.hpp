@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct Invocation {
   std::map<std::string, std::vector<std::string>> lists;
   // Arguments after the command's words, in order: `reminders ack ID` -> {"ID"}.
   std::vector<std::string> args;
+  // Options that take no value, without "--": `conversation verify --qr` -> {"qr"}.
+  std::set<std::string, std::less<>> flags;
+
+  bool flag(std::string_view name) const { return flags.count(name) != 0; }
 };
 
 // One --window of `messaging hours set`: "WEEKDAY HH:MM HH:MM", weekday 0 (Sunday)

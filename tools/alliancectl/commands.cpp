@@ -14,6 +14,8 @@
 #include "alliance/client/wire.hpp"
 #include "alliance/crypto/message_seal.hpp"
 #include "command_context.hpp"
+#include "device_session.hpp"
+#include "identity_commands.hpp"
 #include "reminders_commands.hpp"
 #include "session.hpp"
 #include "table.hpp"
@@ -266,14 +268,6 @@ Outcome care_team_list(Context& ctx) {
 
 // ---- end-to-end encrypted messaging ----
 
-Error no_device() {
-  return Error{Code::kFailedPrecondition,
-               "this session has no device: run 'alliancectl device register' first", "device"};
-}
-
-Status save(Context& ctx) { return save_session(ctx.inv.session, ctx.session); }
-
-
 // Message text from --text (a literal, or "-" for stdin) or --text-file (a path, or "-").
 // One trailing newline is dropped (what `echo` and editors add).
 Result<std::string> message_text(const Invocation& inv) {
@@ -299,36 +293,42 @@ Result<std::string> message_text(const Invocation& inv) {
   return text;
 }
 
+// Registers this session's device (or confirms the one it has), then sets up the
+// user's identity key on it as `device identity` does.
 Outcome device_register(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
+  std::optional<client::Device> device;
   if (ctx.session.device) {
     // The same keys again answer the same device: this only confirms it is still active.
     auto again = client::register_device(**c, ctx.session.device->name, ctx.session.device->keys);
     if (!again) return failed(again.error());
-    if (ctx.inv.json) {
-      print_json(ctx.out, json::object{{"device", json::object{{"id", again->id}, {"name", again->name}}}});
-    } else {
+    if (!ctx.inv.json) {
       ctx.out << "this session already has device " << again->id << " (" << terminal_safe(again->name) << ")\n";
     }
-    return {};
-  }
-  std::string name = ctx.inv.options.count("name") ? ctx.inv.options.at("name") : "alliancectl";
-  auto device = client::register_device(**c, name, crypto::generate_device_keys());
-  if (!device) return failed(device.error());
-  ctx.session.device = *device;
-  if (auto st = save(ctx); !st) {
-    Error e = st.error();
-    e.message += " (device " + device->id + " was registered but its keys could not be kept: revoke it)";
-    return failed(e);
-  }
-  if (ctx.inv.json) {
-    print_json(ctx.out, json::object{{"device", json::object{{"id", device->id}, {"name", device->name}}}});
+    device = std::move(*again);
   } else {
-    ctx.out << "registered device " << device->id << " (" << terminal_safe(device->name)
-            << "); its private keys are in " << ctx.inv.session.string() << " (mode 0600)\n";
+    std::string name = ctx.inv.options.count("name") ? ctx.inv.options.at("name") : "alliancectl";
+    auto registered = client::register_device(**c, name, crypto::generate_device_keys());
+    if (!registered) return failed(registered.error());
+    ctx.session.device = *registered;
+    if (auto st = save(ctx); !st) {
+      Error e = st.error();
+      e.message += " (device " + registered->id + " was registered but its keys could not be kept: revoke it)";
+      return failed(e);
+    }
+    if (!ctx.inv.json) {
+      ctx.out << "registered device " << registered->id << " (" << terminal_safe(registered->name)
+              << "); its private keys are in " << ctx.inv.session.string() << " (mode 0600)\n";
+    }
+    device = std::move(*registered);
   }
-  return {};
+  Outcome identity = set_up_device_identity(ctx, **c, json::object{{"id", device->id}, {"name", device->name}});
+  if (identity.error) {
+    identity.error->message +=
+        " (device " + device->id + " is registered: run 'alliancectl device identity' to try again)";
+  }
+  return identity;
 }
 
 Outcome device_list(Context& ctx) {
@@ -435,44 +435,6 @@ Outcome conversation_erase(Context& ctx) {
   return {};
 }
 
-// A logged-in client and this session's device, ready to send and read.
-struct DeviceSession {
-  std::unique_ptr<AllianceClient> client;
-  std::unique_ptr<client::Messenger> messenger;
-};
-Result<DeviceSession> device_session(Context& ctx) {
-  auto c = logged_in_client(ctx);
-  if (!c) return c.error();
-  if (!ctx.session.device) return no_device();
-  DeviceSession out;
-  out.client = std::move(*c);
-  out.messenger = std::make_unique<client::Messenger>(*out.client, *ctx.session.device);
-  for (const auto& [conversation, seq] : ctx.session.cursors) out.messenger->set_last_seq(conversation, seq);
-  // Pins that no longer verify are dropped here and so from the file at the next save.
-  (void)out.messenger->pin_devices(ctx.session.pins);
-  return out;
-}
-
-// Copies the Messenger's pins into the session; true when they changed (save the file).
-bool keep_pins(Context& ctx, const client::Messenger& messenger) {
-  auto pins = messenger.pinned_devices();
-  if (client::peer_devices_to_json(pins) == client::peer_devices_to_json(ctx.session.pins)) return false;
-  ctx.session.pins = std::move(pins);
-  return true;
-}
-
-// One message as a line (or lines): "#SEQ TIME WHO: TEXT".
-std::string message_line(const client::ReceivedMessage& m, std::string_view me) {
-  std::string head = "#" + std::to_string(m.seq) + " " + format_ms(m.sent_unix_ms) + " ";
-  if (m.is_system()) {
-    return head + "[system notice] " + (m.expired ? std::string("[expired]") : terminal_safe(m.system_text));
-  }
-  std::string who = m.sender_user_id == me ? std::string("you") : m.sender_user_id;
-  if (m.expired) return head + who + ": [expired]";
-  if (!m.error.empty()) return head + who + ": [cannot open: " + m.error + "]";
-  return head + who + ": " + terminal_safe(m.plaintext);
-}
-
 json::object message_json(const client::ReceivedMessage& m) {
   json::object o;
   o["conversation_id"] = m.conversation_id;
@@ -482,10 +444,17 @@ json::object message_json(const client::ReceivedMessage& m) {
   o["sender_device_id"] = m.sender_device_id;
   o["sent_unix_ms"] = m.sent_unix_ms;
   o["kind"] = m.kind;
+  o["format"] = m.format;
   if (m.is_system()) o["system_text"] = m.system_text;
   if (m.readable()) o["text"] = m.plaintext;
   o["expired"] = m.expired;
+  if (m.duplicate) o["duplicate"] = true;
   if (!m.error.empty()) o["error"] = m.error;
+  if (!m.integrity.empty()) {
+    json::array lines;
+    for (const auto& line : m.integrity) lines.emplace_back(line);
+    o["integrity"] = std::move(lines);
+  }
   return o;
 }
 
@@ -496,12 +465,20 @@ Outcome message_send(Context& ctx) {
   auto ds = device_session(ctx);
   if (!ds) return failed(ds.error());
   auto sent = ds->messenger->send(conversation, *text);
-  // Whatever the send's outcome, the devices it verified stay pinned. A file that
-  // cannot be written does not make an accepted message look refused.
-  if (keep_pins(ctx, *ds->messenger)) {
+  // Whatever the send's outcome, the devices it verified stay pinned (and a sent
+  // message's counter stays used). A file that cannot be written does not make an
+  // accepted message look refused.
+  if (keep_state(ctx, *ds->messenger, {conversation})) {
     if (auto st = save(ctx); !st) ctx.err << error_line(st.error()) << "\n";
   }
-  if (!sent) return failed(sent.error());
+  if (!sent) {
+    Error e = sent.error();
+    // The SDK's reason names the device or key it would not trust; say where to look.
+    if (e.field == "recipients" && ctx.session.identity) {
+      e.message += "; see why with `alliancectl conversation verify --id " + conversation + "`";
+    }
+    return failed(e);
+  }
   if (ctx.inv.json) {
     print_json(ctx.out, json::object{{"seq", sent->seq}, {"message_id", sent->message_id}});
   } else {
@@ -516,23 +493,30 @@ Outcome message_sync(Context& ctx) {
   if (!ds) return failed(ds.error());
   auto messages = ds->messenger->sync(conversation);
   if (!messages) {
-    if (keep_pins(ctx, *ds->messenger)) (void)save(ctx);
+    if (keep_state(ctx, *ds->messenger, {conversation})) (void)save(ctx);
     return failed(messages.error());
   }
   std::int64_t cursor = ds->messenger->last_seq(conversation);
-  const bool pins_changed = keep_pins(ctx, *ds->messenger);
-  if (cursor != ctx.session.cursors[conversation] || pins_changed) {
+  const bool state_changed = keep_state(ctx, *ds->messenger, {conversation});
+  if (cursor != ctx.session.cursors[conversation] || state_changed) {
     ctx.session.cursors[conversation] = cursor;
     if (auto st = save(ctx); !st) return failed(st.error());
   }
+  const Reader reader{ctx.session.tokens.user_id, ctx.session.device->id};
   if (ctx.inv.json) {
     json::array list;
-    for (const auto& m : *messages) list.push_back(message_json(m));
+    for (const auto& m : *messages)
+      if (shown(m, reader)) list.push_back(message_json(m));
     print_json(ctx.out, json::object{{"messages", std::move(list)}, {"last_seq", cursor}});
     return {};
   }
-  for (const auto& m : *messages) ctx.out << message_line(m, ctx.session.tokens.user_id) << "\n";
-  if (messages->empty()) ctx.err << "no new messages\n";
+  bool shown = false;
+  for (const auto& m : *messages) {
+    auto lines = message_lines(m, reader);
+    shown = shown || !lines.empty();
+    ctx.out << lines;
+  }
+  if (!shown) ctx.err << "no new messages\n";
   return {};
 }
 
@@ -753,14 +737,16 @@ Outcome watch(Context& ctx) {
         ctx.out << *frame << "\n" << std::flush;
         continue;
       }
+      std::vector<std::string> conversations;
       for (const auto& m : event->messages) {
-        ctx.out << "conversation " << m.conversation_id << " " << message_line(m, ctx.session.tokens.user_id)
-                << "\n";
+        const Reader reader{ctx.session.tokens.user_id, ctx.session.device->id};
+        ctx.out << message_lines(m, reader, "conversation " + m.conversation_id + " ");
         ctx.session.cursors[m.conversation_id] = messenger->last_seq(m.conversation_id);
+        conversations.push_back(m.conversation_id);
       }
       ctx.out << std::flush;
-      const bool pins_changed = keep_pins(ctx, *messenger);
-      if (!event->messages.empty() || pins_changed) {
+      const bool state_changed = keep_state(ctx, *messenger, conversations);
+      if (!event->messages.empty() || state_changed) {
         if (auto st = save(ctx); !st) ctx.err << error_line(st.error()) << "\n";
       }
     } else if ((*socket)->closed()) {
@@ -820,6 +806,34 @@ std::string terminal_safe(std::string_view text, std::string_view indent) {
   return out;
 }
 
+bool shown(const client::ReceivedMessage& m, const Reader& reader) {
+  return !m.duplicate || !m.integrity.empty() || m.sender_device_id == reader.device_id;
+}
+
+std::string message_lines(const client::ReceivedMessage& m, const Reader& reader, std::string_view prefix) {
+  if (!shown(m, reader)) return {};
+  std::string lines;
+  if (!m.duplicate || m.integrity.empty()) {
+    lines += prefix;
+    lines += "#" + std::to_string(m.seq) + " " + format_ms(m.sent_unix_ms) + " ";
+    std::string who = m.sender_user_id == reader.user_id ? std::string("you") : terminal_safe(m.sender_user_id);
+    if (m.is_system()) {
+      lines += "[system notice] " + (m.expired ? std::string("[expired]") : terminal_safe(m.system_text));
+    } else if (m.expired) {
+      lines += who + ": [expired]";
+    } else if (!m.error.empty()) {
+      lines += who + ": [cannot open: " + terminal_safe(m.error) + "]";
+    } else if (m.duplicate) {
+      lines += who + ": [sent from this device]";
+    } else {
+      lines += who + ": " + terminal_safe(m.plaintext);
+    }
+    lines += "\n";
+  }
+  for (const auto& issue : m.integrity) lines += "    ! " + terminal_safe(issue, "      ") + "\n";
+  return lines;
+}
+
 int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
   if (inv.help) {
     out << usage();
@@ -866,6 +880,16 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = device_list(ctx);
   } else if (c == "device revoke") {
     result = device_revoke(ctx);
+  } else if (c == "device identity") {
+    result = device_identity(ctx);
+  } else if (c == "device pending") {
+    result = device_pending(ctx);
+  } else if (c == "device approve") {
+    result = device_approve(ctx);
+  } else if (c == "conversation verify") {
+    result = conversation_verify(ctx);
+  } else if (c == "conversation accept-identity") {
+    result = conversation_accept_identity(ctx);
   } else if (c == "conversation open") {
     result = conversation_open(ctx);
   } else if (c == "conversation list") {

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "alliance/client/messenger.hpp"
 #include "cli.hpp"
 
 namespace alliance::ctl {
@@ -20,5 +21,24 @@ std::string error_line(const Error& e);
 // terminal: control characters (C0 but tab and newline, DEL, C1) become visible
 // escapes such as "\x1b", and each newline is followed by `indent`.
 std::string terminal_safe(std::string_view text, std::string_view indent = "    ");
+
+// Who reads: the session's user and device.
+struct Reader {
+  std::string_view user_id, device_id;
+};
+
+// Whether `message sync` and `watch` show `m` at all: not a duplicate (a message the
+// SDK has seen before under its id), unless the duplicate carries integrity lines
+// (a replay: the lines are shown) or is this device's own message (the SDK counts
+// what it sent as seen, but sync has not shown it yet).
+bool shown(const client::ReceivedMessage& m, const Reader& reader);
+
+// A message as `message sync` and `watch` print it: "<prefix>#SEQ TIME WHO: TEXT" (WHO
+// is "you" for the reader's user), then one "    ! <line>" per integrity line the SDK
+// found on it (a message missing before it, a replay, ...), each line ending in "\n".
+// "" when not shown(); only the "! " lines for a replayed duplicate; "you: [sent from
+// this device]" for this device's own message (its text is not kept after sending).
+// Text from others is made terminal-safe.
+std::string message_lines(const client::ReceivedMessage& m, const Reader& reader, std::string_view prefix = "");
 
 }  // namespace alliance::ctl

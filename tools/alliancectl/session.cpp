@@ -14,6 +14,8 @@
 
 #include "alliance/client/wire.hpp"
 #include "alliance/core/ids.hpp"
+#include "alliance/crypto/ed25519.hpp"
+#include "alliance/crypto/wipe.hpp"
 
 namespace alliance::ctl {
 namespace {
@@ -49,6 +51,17 @@ json::object device_to_json(const client::Device& d) {
   return o;
 }
 
+// `object`.`key`: exactly `size` bytes as base64.
+Result<std::string> key_bytes(const std::filesystem::path& path, const json::object& o, std::string_view object,
+                              std::string_view key, std::size_t size) {
+  auto bytes = client::base64_decode(str(o, key));
+  if (!bytes || bytes->size() != size) {
+    return not_a_session(path, std::string(object) + "." + std::string(key) + " is not " + std::to_string(size) +
+                                   " bytes of base64");
+  }
+  return std::move(*bytes);
+}
+
 Result<client::Device> device_from_json(const std::filesystem::path& path, const json::value& v) {
   if (!v.is_object()) return not_a_session(path, "\"device\" is not an object");
   const auto& o = v.as_object();
@@ -68,14 +81,79 @@ Result<client::Device> device_from_json(const std::filesystem::path& path, const
                       {"agreement_public", &d.keys.agreement_public, 32},
                       {"agreement_signature", &d.keys.agreement_signature, 64}};
   for (const auto& k : keys) {
-    auto bytes = client::base64_decode(str(o, k.name));
-    if (!bytes || bytes->size() != k.size) {
-      return not_a_session(path, "device." + std::string(k.name) + " is not " + std::to_string(k.size) +
-                                     " bytes of base64");
-    }
+    auto bytes = key_bytes(path, o, "device", k.name, k.size);
+    if (!bytes) return bytes.error();
     *k.into = std::move(*bytes);
   }
   return d;
+}
+
+// The user's identity key: the private seed never goes anywhere but this file.
+json::object identity_to_json(const client::UserIdentity& identity) {
+  json::object o;
+  o["user_id"] = identity.user_id;
+  o["private_seed"] = client::base64_encode(identity.key.private_seed);
+  o["public_key"] = client::base64_encode(identity.key.public_key);
+  return o;
+}
+
+Result<client::UserIdentity> identity_from_json(const std::filesystem::path& path, const json::value& v) {
+  if (!v.is_object()) return not_a_session(path, "\"identity\" is not an object");
+  const auto& o = v.as_object();
+  client::UserIdentity identity;
+  identity.user_id = str(o, "user_id");
+  if (identity.user_id.empty()) return not_a_session(path, "\"identity\" has no user_id");
+  auto seed = key_bytes(path, o, "identity", "private_seed", crypto::kIdentityKeySize);
+  if (!seed) return seed.error();
+  identity.key.private_seed = std::move(*seed);
+  auto public_key = key_bytes(path, o, "identity", "public_key", crypto::kIdentityKeySize);
+  if (!public_key) return public_key.error();
+  // A public key that is not the seed's would sign certificates peers then refuse.
+  auto key = crypto::Ed25519PrivateKey::from_raw_seed(identity.key.private_seed);
+  if (!key || key->public_key_raw() != *public_key) {
+    return not_a_session(path, "identity.public_key is not the public key of identity.private_seed");
+  }
+  identity.key.public_key = std::move(*public_key);
+  return identity;
+}
+
+json::object integrity_to_json(const std::map<std::string, client::ConversationIntegrity, std::less<>>& all) {
+  json::object o;
+  for (const auto& [conversation, integrity] : all) o[conversation] = integrity.to_json();
+  return o;
+}
+
+Result<std::map<std::string, client::ConversationIntegrity, std::less<>>> integrity_from_json(
+    const std::filesystem::path& path, const json::value& v) {
+  if (!v.is_object()) return not_a_session(path, "\"integrity\" is not an object");
+  std::map<std::string, client::ConversationIntegrity, std::less<>> out;
+  for (const auto& [conversation, state] : v.as_object()) {
+    const std::string where = "integrity." + std::string(conversation);
+    auto integrity = client::ConversationIntegrity::from_json(state);
+    if (!integrity) return not_a_session(path, "\"" + where + "\": " + integrity.error().message);
+    if (integrity->conversation_id() != conversation) {
+      return not_a_session(path, "\"" + where + "\" is the state of conversation " + integrity->conversation_id());
+    }
+    out.emplace(std::string(conversation), std::move(*integrity));
+  }
+  return out;
+}
+
+// Reads the entry `key` of `o` with `read` (a Result<T> from a JSON value) into `into`;
+// a missing or null entry leaves `into` as it is (files from before it existed). An error
+// not already about the session file is made one, naming the entry.
+template <typename T, typename Read>
+Status read_entry(const std::filesystem::path& path, const json::object& o, std::string_view key, T& into,
+                  Read read) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  auto parsed = read(*v);
+  if (!parsed) {
+    if (parsed.error().field == "session") return parsed.error();
+    return not_a_session(path, "\"" + std::string(key) + "\": " + parsed.error().message);
+  }
+  into = std::move(*parsed);
+  return {};
 }
 
 }  // namespace
@@ -101,21 +179,20 @@ Result<Session> load_session(const std::filesystem::path& path) {
   s.tokens.practice_id = str(o, "practice_id");
   s.tokens.role = str(o, "role");
   if (auto* e = o.if_contains("expires_in"); e && e->is_int64()) s.tokens.expires_in = e->as_int64();
-  if (auto* d = o.if_contains("device"); d && !d->is_null()) {
-    auto device = device_from_json(path, *d);
-    if (!device) return device.error();
-    s.device = std::move(*device);
-  }
+  auto entry = [&](std::string_view key, auto& into, auto read) { return read_entry(path, o, key, into, read); };
+  auto in_file = [&path](auto read) { return [&path, read](const json::value& v) { return read(path, v); }; };
+  if (auto st = entry("device", s.device, in_file(device_from_json)); !st) return st.error();
   if (auto* c = o.if_contains("cursors"); c && c->is_object()) {
     for (const auto& [conversation, seq] : c->as_object()) {
       if (seq.is_int64() && seq.as_int64() >= 0) s.cursors[std::string(conversation)] = seq.as_int64();
     }
   }
-  if (auto* p = o.if_contains("pins"); p && !p->is_null()) {
-    auto pins = client::peer_devices_from_json(*p);
-    if (!pins) return not_a_session(path, "\"pins\": " + pins.error().message);
-    s.pins = std::move(*pins);
+  if (auto st = entry("pins", s.pins, [](const json::value& v) { return client::peer_devices_from_json(v); }); !st) {
+    return st.error();
   }
+  if (auto st = entry("identity", s.identity, in_file(identity_from_json)); !st) return st.error();
+  if (auto st = entry("trust", s.trust, client::TrustStore::from_json); !st) return st.error();
+  if (auto st = entry("integrity", s.integrity, in_file(integrity_from_json)); !st) return st.error();
   return s;
 }
 
@@ -137,7 +214,11 @@ Status save_session(const std::filesystem::path& path, const Session& s) {
     o["cursors"] = std::move(cursors);
   }
   if (!s.pins.empty()) o["pins"] = client::peer_devices_to_json(s.pins);
+  if (s.identity) o["identity"] = identity_to_json(*s.identity);
+  if (auto trust = s.trust.to_json(); trust != client::TrustStore().to_json()) o["trust"] = std::move(trust);
+  if (!s.integrity.empty()) o["integrity"] = integrity_to_json(s.integrity);
   std::string text = json::serialize(o) + "\n";
+  crypto::WipeOnExit wipe_text(text);  // it holds the private keys in base64
 
   auto parent = path.parent_path();
   if (!parent.empty() && !std::filesystem::exists(parent)) {

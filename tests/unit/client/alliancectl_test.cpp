@@ -1,15 +1,21 @@
-// alliancectl's command line, session file and the failures it reports before
-// (or without) reaching a gateway.
+// alliancectl's command line, session file (with the user's identity key, trust store
+// and integrity state) and the failures it reports before (or without) reaching a
+// gateway, and what the identity and message commands print.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "alliance/client/wire.hpp"
+#include "alliance/crypto/identity_keys.hpp"
 #include "alliance/crypto/message_seal.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "identity_commands.hpp"
 #include "process.hpp"
 #include "session.hpp"
 
@@ -84,13 +90,26 @@ TEST(ParseArgs, TwoWordCommandsWithRequiredAndOptionalOptions) {
 }
 
 // Each bad command line is refused with the option or "command" it is about.
+// Each command line is refused as a usage error naming `field`, with `says` in its message.
+struct UsageCase {
+  Args args;
+  std::string field;
+  std::string says;
+};
+void expect_usage_errors(const std::vector<UsageCase>& cases) {
+  for (const auto& c : cases) {
+    auto inv = parse_args(c.args, kHomeOnly);
+    std::string line;
+    for (const auto& a : c.args) line += a + " ";
+    ASSERT_FALSE(inv) << "accepted: " << line;
+    EXPECT_EQ(inv.error().code, Code::kInvalidArgument) << line;
+    EXPECT_EQ(inv.error().field, c.field) << line;
+    EXPECT_NE(inv.error().message.find(c.says), std::string::npos) << line << "-> " << inv.error().message;
+  }
+}
+
 TEST(ParseArgs, UsageErrorsNameWhatIsWrong) {
-  struct Case {
-    Args args;
-    std::string field;
-    std::string says;
-  };
-  const std::vector<Case> cases = {
+  expect_usage_errors({
       {{}, "command", "no command"},
       {{"frobnicate"}, "command", "unknown command 'frobnicate'"},
       {{"user"}, "command", "needs a subcommand"},
@@ -133,16 +152,7 @@ TEST(ParseArgs, UsageErrorsNameWhatIsWrong) {
        "expected-reply-hours", "must be a whole number"},
       {{"messaging", "policy", "set"}, "command", "give at least one of"},
       {{"messaging", "policy", "set", "--retention-days", "30d"}, "retention-days", "must be a whole number"},
-  };
-  for (const auto& c : cases) {
-    auto inv = parse_args(c.args, kHomeOnly);
-    std::string line;
-    for (const auto& a : c.args) line += a + " ";
-    ASSERT_FALSE(inv) << "accepted: " << line;
-    EXPECT_EQ(inv.error().code, Code::kInvalidArgument) << line;
-    EXPECT_EQ(inv.error().field, c.field) << line;
-    EXPECT_NE(inv.error().message.find(c.says), std::string::npos) << line << "-> " << inv.error().message;
-  }
+  });
 }
 
 TEST(ParseArgs, MessagingCommandsOfTwoAndThreeWords) {
@@ -227,10 +237,77 @@ TEST(ErrorLine, IsOneLineWithTheFieldWhenThereIsOne) {
   EXPECT_EQ(error_line(limited), "error: too many attempts (retry after 3 s)");
 }
 
+// What the session file holds, for the tests below.
+std::string file_text(const std::filesystem::path& p) {
+  std::stringstream ss;
+  ss << std::ifstream(p).rdbuf();
+  return ss.str();
+}
+
+client::Device device_of(const std::string& user) {
+  client::Device d;
+  d.id = "dev1";
+  d.user_id = user;
+  d.name = "laptop";
+  d.keys = crypto::generate_device_keys();
+  return d;
+}
+
+// Kim's identity key pinned and verified, and a practice key fingerprint pinned at intake.
+client::TrustStore kims_trust(const std::string& kim_key) {
+  client::TrustStore trust;
+  EXPECT_TRUE(trust.accept_identity("u-kim", kim_key));
+  EXPECT_TRUE(trust.mark_verified("u-kim", kim_key));
+  EXPECT_TRUE(trust.pin_practice_fingerprint("p1", crypto::key_fingerprint(std::string(32, 'p'))));
+  return trust;
+}
+
+// A conversation in which this device sent one format 2 message (counter 1).
+client::ConversationIntegrity one_sent(const std::string& conversation) {
+  client::ConversationIntegrity integrity(conversation, client::ReaderStart::kFromFirstMessage);
+  crypto::MessageHeaderV2 header;
+  header.sender_user_id = "u1";
+  header.counter = 1;
+  header.sent_unix_ms = 1'700'000'000'000;
+  header.recipient_device_ids = {"dev1", "dev-kim"};
+  EXPECT_TRUE(integrity.record_own(1, "m1", "dev1", header, std::string(32, 'h')));
+  return integrity;
+}
+
 class SessionFile : public ::testing::Test {
  protected:
   alliance::testing::TempDir dir_;
   std::filesystem::path path() const { return dir_.path() / "cfg" / "alliance" / "session.json"; }
+
+  // Runs alliancectl with this session file (its gateway is the session's).
+  int run_ctl(const Args& args, std::string* out_text = nullptr, std::string* err_text = nullptr) {
+    Args all = {"--session", path().string()};
+    all.insert(all.end(), args.begin(), args.end());
+    auto inv = parse_args(all, kHomeOnly);
+    EXPECT_TRUE(inv) << inv.error().message;
+    if (!inv) return -1;
+    std::ostringstream out, err;
+    int code = run(*inv, out, err);
+    if (out_text) *out_text = out.str();
+    if (err_text) *err_text = err.str();
+    return code;
+  }
+  // Logged in with a device; nothing listens at the gateway: commands fail after loading the session.
+  static Session logged_in() {
+    Session s;
+    s.gateway = "https://127.0.0.1:1";
+    s.tokens = client::Tokens{"access", "refresh", 900, "u1", "p1", "client"};
+    s.device = device_of("u1");
+    return s;
+  }
+  // ... holding the user's identity key, Kim's verified key and conversation c1's state.
+  static Session with_identity() {
+    Session s = logged_in();
+    s.identity = client::UserIdentity{"u1", crypto::generate_identity_key()};
+    s.trust = kims_trust(crypto::generate_identity_key().public_key);
+    s.integrity.emplace("c1", one_sent("c1"));
+    return s;
+  }
 };
 
 TEST_F(SessionFile, RoundTripsAndIsOwnerOnly) {
@@ -489,6 +566,287 @@ TEST_F(SessionFile, UnreadablePasswordFileNamesTheOption) {
   ASSERT_TRUE(inv);
   EXPECT_EQ(run(*inv, out, err), 1);
   EXPECT_NE(err.str().find("(field: password-file)"), std::string::npos) << err.str();
+}
+
+TEST_F(SessionFile, KeepsTheIdentityKeyTrustAndIntegrityOwnerOnly) {
+  const Session s = with_identity();
+  const std::string kim_key = s.trust.identity("u-kim")->public_key;
+  ASSERT_TRUE(save_session(path(), s));
+
+  struct stat st {};
+  ASSERT_EQ(::stat(path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the file holds the identity key";
+  const auto text = file_text(path());
+  EXPECT_NE(text.find(client::base64_encode(s.identity->key.private_seed)), std::string::npos) << "base64";
+  EXPECT_NE(text.find("identity key"), std::string::npos) << "the comment says it holds the identity key";
+
+  auto back = load_session(path());
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(back->identity.has_value());
+  EXPECT_EQ(back->identity->user_id, "u1");
+  EXPECT_EQ(back->identity->key.private_seed, s.identity->key.private_seed);
+  EXPECT_EQ(back->identity->key.public_key, s.identity->key.public_key);
+  EXPECT_EQ(back->trust.identity_status("u-kim"), client::IdentityStatus::kVerified);
+  ASSERT_NE(back->trust.identity("u-kim"), nullptr);
+  EXPECT_EQ(back->trust.identity("u-kim")->public_key, kim_key);
+  EXPECT_EQ(back->trust.practice_fingerprint("p1"), crypto::key_fingerprint(std::string(32, 'p')));
+  ASSERT_EQ(back->integrity.size(), 1u);
+  const auto& integrity = back->integrity.at("c1");
+  EXPECT_EQ(integrity.next_counter("dev1"), 2u) << "the next message goes on from counter 1";
+  EXPECT_EQ(integrity.last_hash(), std::string(32, 'h'));
+  EXPECT_EQ(integrity.reader_start(), client::ReaderStart::kFromFirstMessage);
+  EXPECT_EQ(integrity.to_json(), s.integrity.at("c1").to_json());
+}
+
+TEST_F(SessionFile, OldFilesWithoutThemLoadAndStayWithout) {
+  // A file as alliancectl wrote it before identity keys: a device and pins only.
+  const client::Device d = device_of("u1");
+  const client::PeerDevice kim = peer("dev-kim", "u-kim");
+  auto b64 = [](const std::string& s) { return client::base64_encode(s); };
+  std::filesystem::create_directories(path().parent_path());
+  std::ofstream(path()) << R"({"comment":"alliancectl session","gateway":"https://127.0.0.1:1","access_token":"a",)"
+                        << R"("user_id":"u1","device":{"id":"dev1","user_id":"u1","name":"laptop","signing_private":")"
+                        << b64(d.keys.signing_private) << R"(","signing_public":")" << b64(d.keys.signing_public)
+                        << R"(","agreement_private":")" << b64(d.keys.agreement_private)
+                        << R"(","agreement_public":")" << b64(d.keys.agreement_public)
+                        << R"(","agreement_signature":")" << b64(d.keys.agreement_signature)
+                        << R"("},"cursors":{"c1":3},"pins":)"
+                        << boost::json::serialize(client::peer_devices_to_json({kim})) << "}";
+  auto old = load_session(path());
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_FALSE(old->identity.has_value());
+  EXPECT_EQ(old->trust.to_json(), client::TrustStore().to_json());
+  EXPECT_TRUE(old->integrity.empty());
+  ASSERT_TRUE(old->device.has_value());
+  EXPECT_EQ(old->device->keys.signing_private, d.keys.signing_private);
+  ASSERT_EQ(old->pins.size(), 1u);
+  EXPECT_EQ(old->cursors.at("c1"), 3);
+
+  // Saved again (and after a command on it), it gains none of them: a device without
+  // the identity key sends format 1 and keeps no trust store or integrity state.
+  ASSERT_TRUE(save_session(path(), *old));
+  EXPECT_EQ(run_ctl({"message", "sync", "--conversation", "c1"}), 1) << "the gateway is unreachable";
+  const auto text = file_text(path());
+  for (const char* key : {"\"identity\"", "\"trust\"", "\"integrity\""}) {
+    EXPECT_EQ(text.find(key), std::string::npos) << key << " in " << text;
+  }
+  auto again = load_session(path());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->pins.size(), 1u);
+  EXPECT_EQ(again->cursors.at("c1"), 3);
+}
+
+TEST_F(SessionFile, EachCommandLoadsTheStateIntoItsMessengerAndSavesIt) {
+  const Session s = with_identity();
+  ASSERT_TRUE(save_session(path(), s));
+  ASSERT_EQ(s.trust.identity("u1"), nullptr) << "the user's own key is not pinned yet";
+
+  std::string out, err;
+  EXPECT_EQ(run_ctl({"message", "sync", "--conversation", "c1"}, &out, &err), 1) << "the gateway is unreachable";
+  auto after = load_session(path());
+  ASSERT_TRUE(after) << after.error().message;
+  // What the Messenger held was saved: the user's own key pinned by it, Kim's verified
+  // pin loaded from the file (a fresh trust store would have lost it) ...
+  ASSERT_NE(after->trust.identity("u1"), nullptr) << "the Messenger's trust store was not saved";
+  EXPECT_EQ(after->trust.identity("u1")->public_key, s.identity->key.public_key);
+  EXPECT_EQ(after->trust.identity_status("u-kim"), client::IdentityStatus::kVerified);
+  // ... and the conversation's integrity state, which a Messenger that had not loaded
+  // it would have handed back empty.
+  ASSERT_EQ(after->integrity.count("c1"), 1u);
+  EXPECT_EQ(after->integrity.at("c1").to_json(), s.integrity.at("c1").to_json());
+  ASSERT_TRUE(after->identity.has_value());
+  EXPECT_EQ(after->identity->key.private_seed, s.identity->key.private_seed);
+}
+
+TEST_F(SessionFile, DamagedIdentityTrustOrIntegrityIsReportedNotUsed) {
+  ASSERT_TRUE(save_session(path(), with_identity()));
+  auto good = boost::json::parse(file_text(path())).as_object();
+
+  struct Case {
+    std::string name;
+    std::function<void(boost::json::object&)> damage;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"another public key",
+       [](auto& o) {
+         o["identity"].as_object()["public_key"] =
+             client::base64_encode(crypto::generate_identity_key().public_key);
+       },
+       "identity.public_key is not the public key of identity.private_seed"},
+      {"short seed",
+       [](auto& o) { o["identity"].as_object()["private_seed"] = client::base64_encode(std::string(31, 's')); },
+       "identity.private_seed"},
+      {"no user", [](auto& o) { o["identity"].as_object().erase("user_id"); }, "\"identity\" has no user_id"},
+      {"trust version", [](auto& o) { o["trust"].as_object()["version"] = 99; }, "\"trust\""},
+      {"trust key",
+       [](auto& o) { o["trust"].as_object()["identities"].as_array()[0].as_object()["public_key"] = "%%"; },
+       "\"trust\""},
+      {"integrity under another id",
+       [](auto& o) {
+         auto state = o["integrity"].as_object()["c1"];
+         o["integrity"].as_object()["c2"] = state;
+       },
+       "\"integrity.c2\" is the state of conversation c1"},
+      {"integrity not an object", [](auto& o) { o["integrity"] = boost::json::array{}; }, "\"integrity\""},
+  };
+  for (const auto& c : cases) {
+    auto o = good;
+    c.damage(o);
+    std::ofstream(path(), std::ios::trunc) << boost::json::serialize(o);
+    auto damaged = load_session(path());
+    ASSERT_FALSE(damaged) << c.name;
+    EXPECT_EQ(damaged.error().field, "session") << c.name;
+    EXPECT_NE(damaged.error().message.find(c.says), std::string::npos) << c.name << ": " << damaged.error().message;
+  }
+}
+
+TEST_F(SessionFile, ApprovingAndVerifyingNeedTheIdentityKeyAndSaySoBeforeAnyRequest) {
+  ASSERT_TRUE(save_session(path(), logged_in()));  // a device, no identity key (awaiting approval)
+  for (const Args& a : {Args{"device", "approve", "--id", "dev2", "--code", "123456"},
+                        Args{"conversation", "verify", "--id", "c1"},
+                        Args{"conversation", "accept-identity", "--id", "c1", "--unverify"}}) {
+    std::string out, err;
+    EXPECT_EQ(run_ctl(a, &out, &err), 1) << a[1];
+    EXPECT_NE(err.find("this device holds no identity key: run 'alliancectl device identity'"), std::string::npos)
+        << err;
+    EXPECT_NE(err.find("(field: identity)"), std::string::npos) << err;
+    EXPECT_TRUE(out.empty()) << out;
+  }
+  Session no_device = logged_in();
+  no_device.device.reset();
+  ASSERT_TRUE(save_session(path(), no_device));
+  for (const Args& a : {Args{"device", "identity"}, Args{"device", "approve", "--id", "d", "--code", "000000"},
+                        Args{"conversation", "verify", "--id", "c1"}}) {
+    std::string err;
+    EXPECT_EQ(run_ctl(a, nullptr, &err), 1) << a[1];
+    EXPECT_NE(err.find("run 'alliancectl device register' first (field: device)"), std::string::npos) << err;
+  }
+}
+
+TEST(ParseArgs, DeviceApprovalAndSafetyNumberCommands) {
+  auto approve = parse_args(Args{"device", "approve", "--id", "dev2", "--code", "012345"}, kHomeOnly);
+  ASSERT_TRUE(approve) << approve.error().message;
+  EXPECT_EQ(approve->command, "device approve");
+  EXPECT_EQ(approve->options.at("id"), "dev2");
+  EXPECT_EQ(approve->options.at("code"), "012345") << "a leading zero is kept";
+  for (const char* cmd : {"identity", "pending"}) {
+    auto inv = parse_args(Args{"device", cmd}, kHomeOnly);
+    ASSERT_TRUE(inv) << cmd << ": " << inv.error().message;
+    EXPECT_EQ(inv->command, std::string("device ") + cmd);
+  }
+
+  // Flags take no value, wherever they stand: --qr does not swallow --id.
+  auto verify = parse_args(Args{"conversation", "verify", "--qr", "--id", "c1", "--mark-verified"}, kHomeOnly);
+  ASSERT_TRUE(verify) << verify.error().message;
+  EXPECT_EQ(verify->command, "conversation verify");
+  EXPECT_EQ(verify->options.at("id"), "c1");
+  EXPECT_TRUE(verify->flag("qr"));
+  EXPECT_TRUE(verify->flag("mark-verified"));
+  auto plain = parse_args(Args{"conversation", "verify", "--id", "c1"}, kHomeOnly);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->flag("qr"));
+  EXPECT_FALSE(plain->flag("mark-verified"));
+  auto accept = parse_args(Args{"conversation", "accept-identity", "--unverify", "--id", "c1"}, kHomeOnly);
+  ASSERT_TRUE(accept) << accept.error().message;
+  EXPECT_TRUE(accept->flag("unverify"));
+  EXPECT_EQ(accept->options.at("id"), "c1");
+}
+
+TEST(ParseArgs, DeviceApprovalAndSafetyNumberUsageErrorsNameTheOption) {
+  expect_usage_errors({
+      {{"device", "approve", "--code", "123456"}, "id", "--id is required for 'device approve'"},
+      {{"device", "approve", "--id", "dev2"}, "code", "--code is required for 'device approve'"},
+      {{"device", "approve", "--id", "dev2", "--code", "12345"}, "code", "6 digits the new device shows"},
+      {{"device", "approve", "--id", "dev2", "--code", "12345a"}, "code", "not '12345a'"},
+      {{"device", "approve", "--id", "dev2", "--code", "123 456"}, "code", "6 digits"},
+      {{"device", "pending", "--id", "x"}, "id", "unknown option --id for 'device pending'"},
+      {{"conversation", "verify"}, "id", "--id is required for 'conversation verify'"},
+      {{"conversation", "verify", "--qr"}, "id", "--id is required"},
+      {{"conversation", "verify", "--id", "c1", "--qr=yes"}, "qr", "--qr takes no value"},
+      {{"conversation", "verify", "--id", "c1", "--unverify"}, "unverify",
+       "unknown option --unverify for 'conversation verify'"},
+      {{"conversation", "accept-identity"}, "id", "--id is required for 'conversation accept-identity'"},
+      {{"conversation", "accept-identity", "--id", "c1", "--mark-verified"}, "mark-verified", "unknown option"},
+      {{"message", "sync", "--conversation", "c1", "--qr"}, "qr", "unknown option --qr for 'message sync'"},
+  });
+}
+
+TEST(Usage, ListsTheIdentityCommands) {
+  const std::string text = usage();
+  for (const char* line : {"device identity", "device pending", "device approve --id DEVICE_ID --code CODE",
+                           "conversation verify --id CONVERSATION_ID [--mark-verified] [--qr]",
+                           "conversation accept-identity --id CONVERSATION_ID [--unverify]"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+TEST(IdentityText, SaysWhereTheDeviceStandsAndHowToApproveIt) {
+  EXPECT_EQ(identity_state_line(IdentityState::kFirstDevice, "d1", ""),
+            "identity key ready (this is the user's first device)\n");
+  EXPECT_EQ(identity_state_line(IdentityState::kReceived, "d1", ""),
+            "identity key received: this device is approved\n");
+  EXPECT_EQ(identity_state_line(IdentityState::kAwaitingApproval, "d1", "012345"),
+            "this device awaits approval: on a device you already use, run `alliancectl device approve --id d1 "
+            "--code 012345` after checking this code: 012345\n");
+  EXPECT_EQ(identity_state_name(IdentityState::kAwaitingApproval), "awaiting_approval");
+
+  using S = client::IdentityStatus;
+  EXPECT_EQ(peer_status_word(S::kNew, false), "new");
+  EXPECT_EQ(peer_status_word(S::kPinned, false), "new") << "pinned by this very command";
+  EXPECT_EQ(peer_status_word(S::kPinned, true), "pinned");
+  EXPECT_EQ(peer_status_word(S::kVerified, true), "verified");
+  EXPECT_EQ(peer_status_word(S::kChanged, true), "CHANGED");
+  EXPECT_EQ(peer_status_word(S::kVerifiedChanged, true), "CHANGED");
+}
+
+TEST(MessageLines, ShowIntegrityLinesUnderAMessageAndHideDuplicates) {
+  const Reader ana{"u1", "dev1"};
+  client::ReceivedMessage m;
+  m.conversation_id = "c1";
+  m.seq = 8;
+  m.message_id = "m8";
+  m.sender_user_id = "u-kim";
+  m.sender_device_id = "dev-kim";
+  m.sent_unix_ms = 1'764'124'680'000;  // 2025-11-26 02:38Z
+  m.kind = "user";
+  m.format = 2;
+  m.plaintext = "See you Friday.";
+  m.integrity = {"a message from device dev-kim is missing (counter 7)", "forged\x1b[2J line"};
+  EXPECT_EQ(message_lines(m, ana),
+            "#8 2025-11-26 02:38Z u-kim: See you Friday.\n"
+            "    ! a message from device dev-kim is missing (counter 7)\n"
+            "    ! forged\\x1b[2J line\n");
+  EXPECT_EQ(message_lines(m, Reader{"u-kim", "dev-kim2"}, "conversation c1 ")
+                .rfind("conversation c1 #8 2025-11-26 02:38Z you: See you Friday.\n", 0),
+            0u);
+
+  // A message seen before under its id: not shown again ...
+  client::ReceivedMessage again = m;
+  again.duplicate = true;
+  again.plaintext.clear();
+  again.integrity.clear();
+  EXPECT_FALSE(shown(again, ana));
+  EXPECT_EQ(message_lines(again, ana), "") << "a message shown before under its id is not shown again";
+  // ... but a replay says so, without the message ...
+  again.integrity = {"message m8 from device dev-kim was delivered again at seq 9"};
+  EXPECT_TRUE(shown(again, ana));
+  EXPECT_EQ(message_lines(again, ana), "    ! message m8 from device dev-kim was delivered again at seq 9\n");
+  // ... and this device's own message, counted as seen when sent, keeps its place.
+  client::ReceivedMessage own = again;
+  own.integrity.clear();
+  own.sender_user_id = "u1";
+  own.sender_device_id = "dev1";
+  EXPECT_TRUE(shown(own, ana));
+  EXPECT_EQ(message_lines(own, ana), "#8 2025-11-26 02:38Z you: [sent from this device]\n");
+
+  client::ReceivedMessage refused = m;
+  refused.plaintext.clear();
+  refused.error = "signed after its device was revoked";
+  refused.integrity = {"a message from device dev-kim was signed after its revocation"};
+  EXPECT_EQ(message_lines(refused, ana),
+            "#8 2025-11-26 02:38Z u-kim: [cannot open: signed after its device was revoked]\n"
+            "    ! a message from device dev-kim was signed after its revocation\n");
 }
 
 }  // namespace
