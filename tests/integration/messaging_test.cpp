@@ -20,6 +20,7 @@
 #include "alliance/client/wire.hpp"
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/x25519.hpp"
+#include "messaging_support.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -36,51 +37,6 @@ std::string read_file(const std::filesystem::path& p) {
   ss << f.rdbuf();
   return ss.str();
 }
-
-// One signed-in device: its session, its registered keys, its Messenger and
-// (when online) its push socket, plus everything it has received.
-struct Member {
-  std::string user_id;
-  std::unique_ptr<client::AllianceClient> api;
-  std::unique_ptr<Messenger> messenger;
-  std::unique_ptr<client::WebSocket> socket;
-  std::vector<ReceivedMessage> inbox;
-  std::vector<client::Receipt> receipts;
-  std::vector<client::TypingEvent> typing;
-
-  const std::string& device_id() const { return messenger->device().id; }
-
-  void go_online() {
-    auto s = api->open_push_socket();
-    ASSERT_TRUE(s) << s.error().message;
-    socket = std::move(*s);
-  }
-
-  // Handles pushes until `done()` holds or `timeout` passes; true if it held.
-  bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !socket || socket->closed()) return done();
-      auto event = messenger->poll(*socket, left);
-      if (!event) continue;
-      EXPECT_TRUE(*event) << event->error().message;
-      if (!*event) continue;
-      for (auto& m : (*event)->messages) inbox.push_back(std::move(m));
-      if ((*event)->receipt) receipts.push_back(*(*event)->receipt);
-      if ((*event)->typing) typing.push_back(*(*event)->typing);
-    }
-    return true;
-  }
-
-  const ReceivedMessage* find(const std::string& message_id) const {
-    for (const auto& m : inbox) {
-      if (m.message_id == message_id) return &m;
-    }
-    return nullptr;
-  }
-  bool has(const std::string& message_id) const { return find(message_id) != nullptr; }
-};
 
 class Messaging : public ::testing::Test {
  protected:

@@ -238,6 +238,9 @@ Result<SealedRequest> Messenger::seal(std::string_view conversation_id, std::str
                                       std::optional<std::string> message_id) {
   auto list = recipients(conversation_id);
   if (!list) return std::move(list).error();
+  // A cached refusal is looked at again: the user may have accepted a change since.
+  if (!list->rejected.empty()) list = recipients(conversation_id, true);
+  if (!list) return std::move(list).error();
   if (auto refused = refuse_rejected(*list); !refused) return std::move(refused).error();
   SealedRequest req;
   req.conversation_id = std::string(conversation_id);

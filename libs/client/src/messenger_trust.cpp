@@ -67,11 +67,16 @@ VerifiedRecipients Messenger::verify_certified(const Recipients& recipients) {
     known_devices_.try_emplace(d.id, d);  // so format 1 history from it opens too
     if (d.revoked_unix_ms == 0) out.devices.push_back(std::move(d));
   }
+  Recipients legacy;
   for (const auto& d : verdict.legacy) {
+    legacy.devices.push_back(d);
     if (d.revoked_unix_ms != 0) continue;
     out.rejected.push_back(d.id);
     out.reasons.push_back("user " + d.user_id + " has no identity key: their app cannot be verified");
   }
+  // Never wrapped for, but their format 1 history still opens (trusted per device on
+  // first use, as before identity keys).
+  (void)verify_recipients(legacy, known_devices_);
   for (const auto& r : verdict.rejected) {
     out.rejected.push_back(r.id);
     out.reasons.push_back(r.reason);
@@ -182,7 +187,13 @@ ReceivedMessage Messenger::open_v2(const WireMessage& m) {
       out.plaintext = std::move(opened->plaintext);
       break;
     case IntegrityVerdict::Display::kDuplicate:
-      out.duplicate = true;
+      // This device's own message, as sent, is no news but still its text.
+      if (verdict->issues.empty() && m.sender_device_id == device_.id) {
+        out.sent_unix_ms = opened->header.sent_unix_ms;
+        out.plaintext = std::move(opened->plaintext);
+      } else {
+        out.duplicate = true;
+      }
       break;
     case IntegrityVerdict::Display::kRefused:
       out.error = first.empty() ? "refused by the conversation's integrity checks" : first;
