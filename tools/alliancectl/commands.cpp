@@ -807,13 +807,14 @@ std::string terminal_safe(std::string_view text, std::string_view indent) {
 }
 
 bool shown(const client::ReceivedMessage& m, const Reader& reader) {
-  return !m.duplicate || !m.integrity.empty() || m.sender_device_id == reader.device_id;
+  (void)reader;
+  return !m.duplicate || !m.integrity.empty();
 }
 
 std::string message_lines(const client::ReceivedMessage& m, const Reader& reader, std::string_view prefix) {
   if (!shown(m, reader)) return {};
   std::string lines;
-  if (!m.duplicate || m.integrity.empty()) {
+  if (!m.duplicate) {
     lines += prefix;
     lines += "#" + std::to_string(m.seq) + " " + format_ms(m.sent_unix_ms) + " ";
     std::string who = m.sender_user_id == reader.user_id ? std::string("you") : terminal_safe(m.sender_user_id);
@@ -823,8 +824,6 @@ std::string message_lines(const client::ReceivedMessage& m, const Reader& reader
       lines += who + ": [expired]";
     } else if (!m.error.empty()) {
       lines += who + ": [cannot open: " + terminal_safe(m.error) + "]";
-    } else if (m.duplicate) {
-      lines += who + ": [sent from this device]";
     } else {
       lines += who + ": " + terminal_safe(m.plaintext);
     }

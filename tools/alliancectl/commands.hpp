@@ -29,16 +29,14 @@ struct Reader {
 
 // Whether `message sync` and `watch` show `m` at all: not a duplicate (a message the
 // SDK has seen before under its id), unless the duplicate carries integrity lines
-// (a replay: the lines are shown) or is this device's own message (the SDK counts
-// what it sent as seen, but sync has not shown it yet).
+// (a replay: the lines are shown). This device's own messages come back readable.
 bool shown(const client::ReceivedMessage& m, const Reader& reader);
 
 // A message as `message sync` and `watch` print it: "<prefix>#SEQ TIME WHO: TEXT" (WHO
 // is "you" for the reader's user), then one "    ! <line>" per integrity line the SDK
 // found on it (a message missing before it, a replay, ...), each line ending in "\n".
-// "" when not shown(); only the "! " lines for a replayed duplicate; "you: [sent from
-// this device]" for this device's own message (its text is not kept after sending).
-// Text from others is made terminal-safe.
+// "" when not shown(); only the "! " lines for a replayed duplicate. Text from others
+// is made terminal-safe.
 std::string message_lines(const client::ReceivedMessage& m, const Reader& reader, std::string_view prefix = "");
 
 }  // namespace alliance::ctl

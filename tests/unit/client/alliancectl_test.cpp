@@ -832,13 +832,10 @@ TEST(MessageLines, ShowIntegrityLinesUnderAMessageAndHideDuplicates) {
   again.integrity = {"message m8 from device dev-kim was delivered again at seq 9"};
   EXPECT_TRUE(shown(again, ana));
   EXPECT_EQ(message_lines(again, ana), "    ! message m8 from device dev-kim was delivered again at seq 9\n");
-  // ... and this device's own message, counted as seen when sent, keeps its place.
-  client::ReceivedMessage own = again;
-  own.integrity.clear();
-  own.sender_user_id = "u1";
-  own.sender_device_id = "dev1";
-  EXPECT_TRUE(shown(own, ana));
-  EXPECT_EQ(message_lines(own, ana), "#8 2025-11-26 02:38Z you: [sent from this device]\n");
+  // ... and a plain redelivery prints nothing at all.
+  client::ReceivedMessage redelivered = again;
+  redelivered.integrity.clear();
+  EXPECT_EQ(message_lines(redelivered, ana), "");
 
   client::ReceivedMessage refused = m;
   refused.plaintext.clear();
