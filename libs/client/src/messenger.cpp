@@ -4,6 +4,7 @@
 
 #include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/random.hpp"
+#include "alliance/crypto/wipe.hpp"
 
 namespace alliance::client {
 
@@ -316,7 +317,11 @@ Result<SentMessage> Messenger::send(std::string_view conversation_id, std::strin
                                     std::optional<std::string> message_id) {
   auto req = seal(conversation_id, plaintext, std::move(message_id));
   if (!req) return std::move(req).error();
-  return send_request(*req);
+  auto sent = send_request(*req);
+  // The copies of the text and the content key this call made go with it.
+  crypto::wipe(req->plaintext);
+  crypto::wipe(req->content_key);
+  return sent;
 }
 
 ReceivedMessage Messenger::open(const WireMessage& message) {
