@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alliance/core/asio.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/jwt.hpp"
@@ -41,6 +45,53 @@ class BadInput : public ::testing::Test {
   static System* sys_;
 };
 System* BadInput::sys_ = nullptr;
+
+// Sends `pieces` over one TLS connection to the gateway, each in its own write (so
+// its own TLS record) and `pace` apart, as a slow client would, then reads. Everything
+// the gateway answered before it closed the connection, or nullopt if the connection
+// was still open after `timeout`.
+std::optional<std::string> answers_until_close(std::uint16_t port, const std::vector<std::string>& pieces,
+                                               std::chrono::milliseconds timeout,
+                                               std::chrono::milliseconds pace = {}) {
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);  // the gateway's identity is not what is tested here
+  asio::ssl::stream<asio::ip::tcp::socket> tls(ioc, ctx);
+  std::string got;
+  bool closed = false;
+  auto exchange = [&]() -> asio::awaitable<void> {
+    auto [cec] = co_await tls.next_layer().async_connect({asio::ip::address_v4::loopback(), port}, use_tuple);
+    if (cec) co_return;
+    auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec) co_return;
+    for (const auto& piece : pieces) {
+      auto [wec, n] = co_await asio::async_write(tls, asio::buffer(piece), use_tuple);
+      if (wec) break;  // the gateway may refuse before it has read everything
+      if (pace.count() == 0) continue;
+      asio::steady_timer gap(ioc, pace);
+      co_await gap.async_wait(use_tuple);
+    }
+    std::array<char, 4096> buf;
+    for (;;) {
+      auto [rec, n] = co_await tls.async_read_some(asio::buffer(buf), use_tuple);
+      got.append(buf.data(), n);
+      if (rec) break;
+    }
+    closed = true;
+  };
+  asio::co_spawn(ioc, exchange(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  ioc.run_for(timeout);
+  if (!closed) return std::nullopt;
+  return got;
+}
+
+std::size_t responses_in(const std::string& bytes) {
+  std::size_t count = 0;
+  for (auto at = bytes.find("HTTP/1.1 "); at != std::string::npos; at = bytes.find("HTTP/1.1 ", at + 1)) ++count;
+  return count;
+}
 
 TEST_F(BadInput, MalformedJsonIsA400NamingTheBody) {
   client::HttpsClient http(sys_->endpoint());
@@ -96,6 +147,61 @@ TEST_F(BadInput, HundredKilobyteHeaderIsRefusedWith431) {
   auto r = http.raw(req, 5s);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 431);
+}
+
+TEST_F(BadInput, TenThousandSmallHeaderLinesAre431AndTheConnectionCloses) {
+  // A header sent slowly, a few short lines per TLS record: each line is tiny, the
+  // block is 80 KB. It is refused once the whole block passes the limit, not routed
+  // (Beast alone counted only what one read brought).
+  std::vector<std::string> pieces{"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"};
+  for (int i = 0; i < 10000; i += 50) {
+    std::string piece;
+    for (int j = 0; j < 50; ++j) piece += "X-A: b\r\n";
+    pieces.push_back(std::move(piece));
+  }
+  pieces.push_back("\r\n");
+  auto got = answers_until_close(sys_->gateway_port(), pieces, 5s, 1ms);
+  ASSERT_TRUE(got) << "the connection stayed open";
+  EXPECT_EQ(got->rfind("HTTP/1.1 431", 0), 0u) << got->substr(0, 200);
+  EXPECT_EQ(responses_in(*got), 1u);
+}
+
+TEST_F(BadInput, MoreThanAHundredHeaderFieldsAre431FewerAreServed) {
+  // 150 fields of 8 bytes are far under the byte limit but over the field count.
+  auto request = [](int fields) {
+    std::string req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    for (int i = 0; i < fields; ++i) req += "X-A: b\r\n";
+    return req + "\r\n";
+  };
+  auto many = answers_until_close(sys_->gateway_port(), {request(150)}, 5s);
+  ASSERT_TRUE(many) << "the connection stayed open";
+  EXPECT_EQ(many->rfind("HTTP/1.1 431", 0), 0u) << many->substr(0, 200);
+  auto fewer = answers_until_close(sys_->gateway_port(), {request(90)}, 5s);
+  ASSERT_TRUE(fewer) << "the connection stayed open";
+  EXPECT_EQ(fewer->rfind("HTTP/1.1 200", 0), 0u) << fewer->substr(0, 200);
+}
+
+TEST_F(BadInput, TransferEncodingOtherThanChunkedOrWithContentLengthIs400AndCloses) {
+  // RFC 9112 section 6.3: such a body's end is ambiguous, so whatever follows must
+  // not be read as the next request (request smuggling).
+  for (std::string te : {"xchunked", "identity", "chunked, identity", "chunked"}) {
+    SCOPED_TRACE(te);
+    std::string req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: " + te +
+                      "\r\nContent-Length: 2\r\n\r\n{}"
+                      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    auto got = answers_until_close(sys_->gateway_port(), {req}, 5s);
+    ASSERT_TRUE(got) << "the connection stayed open";
+    EXPECT_EQ(got->rfind("HTTP/1.1 400", 0), 0u) << got->substr(0, 200);
+    EXPECT_EQ(responses_in(*got), 1u) << *got;
+  }
+  // Without a Content-Length the rest would be read as the next request just the same.
+  auto alone = answers_until_close(sys_->gateway_port(),
+                                   {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n"
+                                    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+                                   5s);
+  ASSERT_TRUE(alone) << "the connection stayed open";
+  EXPECT_EQ(alone->rfind("HTTP/1.1 400", 0), 0u) << alone->substr(0, 200);
+  EXPECT_EQ(responses_in(*alone), 1u) << *alone;
 }
 
 TEST_F(BadInput, PlainHttpToThePublicPortIsRefused) {

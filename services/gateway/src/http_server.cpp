@@ -7,6 +7,7 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <unordered_set>
 #include <vector>
@@ -370,7 +371,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         beast::get_lowest_layer(tls_stream).expires_after(options.read_timeout);
       }
       first = false;
-      auto [rec, n] = co_await http::async_read(tls_stream, buffer, parser, use_tuple);
+      auto rec = co_await read_request(tls_stream, buffer, parser);
       if (rec == http::error::end_of_stream) break;
       if (rec == http::error::header_limit) {
         co_await send(tls_stream, error_reply(431, "invalid_argument", "request headers are too large"), 11, false);
@@ -390,9 +391,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         gateway.metrics().count("request_timeouts");
         break;
       }
+      if (rec == http::error::bad_transfer_encoding) {
+        // The body's end is ambiguous, so nothing after this header can be trusted.
+        unread_input = true;
+        co_await send(tls_stream,
+                      error_reply(400, "invalid_argument",
+                                  "transfer-encoding: only \"chunked\" is accepted, and not with content-length"),
+                      11, false);
+        break;
+      }
       if (rec) {
-        if (rec.category() == http::make_error_code(http::error::bad_method).category())
+        if (rec.category() == http::make_error_code(http::error::bad_method).category()) {
+          unread_input = true;
           co_await send(tls_stream, error_reply(400, "invalid_argument", "malformed HTTP request"), 11, false);
+        }
         break;
       }
       auto& req = parser.get();
@@ -433,6 +445,39 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     uncount();
     --connections;
+  }
+
+  // Reads one request. Beast applies header_limit to the bytes it has not parsed yet
+  // and drops fields it has parsed from the buffer, so a header sent a few lines at a
+  // time never reaches it: each step here gets only what is left of the budget for the
+  // whole block. Too large or too many fields -> http::error::header_limit; a framing
+  // RFC 9112 section 6.3 calls ambiguous -> http::error::bad_transfer_encoding.
+  asio::awaitable<beast::error_code> read_request(TlsStream& tls_stream, beast::flat_buffer& buffer,
+                                                  http::request_parser<http::string_body>& parser) {
+    std::size_t header_bytes = 0;  // parsed so far (a step stops at the header's end)
+    while (!parser.is_header_done()) {
+      if (header_bytes >= options.header_limit) co_return http::error::header_limit;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit - header_bytes));
+      auto [ec, n] = co_await http::async_read_some(tls_stream, buffer, parser, use_tuple);
+      if (ec) co_return ec;
+      header_bytes += n;
+    }
+    const auto& req = parser.get();
+    // A step that parses the request line gives the fields a fresh header_limit, so
+    // look at the total once more. The byte budget bounds memory; the field count
+    // bounds the work per request.
+    if (header_bytes > options.header_limit ||
+        static_cast<std::size_t>(std::distance(req.begin(), req.end())) > options.header_fields_limit)
+      co_return http::error::header_limit;
+    // Beast only knows chunked and lets any other coding, or one after chunked, fall
+    // back to Content-Length or to no body at all; the gateway decodes nothing else.
+    if (req.count(http::field::transfer_encoding) != 0 &&
+        (req.count(http::field::transfer_encoding) != 1 || req.count(http::field::content_length) != 0 ||
+         !beast::iequals(req[http::field::transfer_encoding], "chunked")))
+      co_return http::error::bad_transfer_encoding;
+    if (parser.is_done()) co_return beast::error_code{};
+    auto [ec, n] = co_await http::async_read(tls_stream, buffer, parser, use_tuple);
+    co_return ec;
   }
 
   static asio::awaitable<void> drain_and_close(TlsStream& tls_stream) {

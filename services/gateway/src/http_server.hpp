@@ -19,7 +19,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::size_t body_limit = 64 * 1024;
-  std::size_t header_limit = 8 * 1024;
+  std::size_t header_limit = 8 * 1024;                 // the whole header block: request line and fields
+  std::size_t header_fields_limit = 100;               // fields in one request; more -> 431
   std::chrono::milliseconds handshake_timeout{5000};   // TLS handshake and WebSocket upgrade
   std::chrono::milliseconds read_timeout{10000};       // a whole request, headers and body
   std::chrono::milliseconds keepalive_timeout{30000};  // between requests on one connection
