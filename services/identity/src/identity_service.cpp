@@ -239,18 +239,23 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   const std::string account = login_account_key(slug, email);
   const std::string address = ctx.caller.source_address();
 
-  // Locked: the same answer whether the account exists or not, and no password check.
-  auto locked = co_await throttle_.locked_for(account, address);
-  if (locked.count() > 0) co_return locked_out(locked);
+  // Locked, or as many attempts in flight as would lock it: the same answer whether
+  // the account exists or not, and no password check.
+  const auto reservation = co_await throttle_.reserve(account, address);
+  if (!reservation) co_return locked_out(reservation.refused_for);
 
   auto record = co_await store_.find_login(slug, email);
-  if (!record) co_return record.error();
+  if (!record) {
+    co_await throttle_.release(reservation);
+    co_return record.error();
+  }
   std::string hash = *record ? (*record)->password_hash : dummy_hash_;
   // A hash stored at another cost (an older default, or a changed scrypt_log2_n) is
   // replaced on the first login that proves the password, while it is at hand.
   auto verify = [password = req.password(), hash = std::move(hash), params = scrypt_params(options_.scrypt_log2_n),
-                 known = record->has_value()]() mutable noexcept {
+                 known = record->has_value(), checks = &password_checks_]() mutable noexcept {
     crypto::WipeOnExit wipe_password(password);
+    checks->fetch_add(1);
     PasswordCheck check;
     check.ok = crypto::verify_password(password, hash);
     if (check.ok && known && crypto::password_needs_rehash(hash, params)) {
@@ -262,12 +267,17 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
     }
     return check;
   };
-  PasswordCheck check = co_await run_blocking(hash_pool_, std::move(verify));
+  PasswordCheck check;
+  {
+    // One source's burst holds at most HashSlots::kPerSource places in the pool's queue.
+    auto slot = co_await hash_slots_.acquire(address);
+    check = co_await run_blocking(hash_pool_, std::move(verify));
+  }
   if (!check.ok || !*record) {
-    co_await throttle_.record_failure(account, address);
+    co_await throttle_.record_failure(reservation);
     co_return invalid_credentials();
   }
-  co_await throttle_.record_success(account);
+  co_await throttle_.record_success(reservation);
   const User user = (*record)->user;
   if (!check.new_hash.empty()) {
     auto stored = co_await store_.replace_password_hash(user.id, (*record)->password_hash, check.new_hash);

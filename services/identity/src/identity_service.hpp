@@ -4,7 +4,9 @@
 // gateway established from a verified token) and returns a Result; the RPC layer
 // (identity_rpc.hpp) owns the wire. Runs on one I/O executor; scrypt runs on the
 // hash pool, SQLite on the store's threads, so no handler blocks the I/O thread.
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -112,6 +114,8 @@ class IdentityService {
       const pb::ListActiveDevicesRequest&, const Ctx&);
 
   const TokenIssuer& tokens() const { return tokens_; }
+  // Password checks run so far (logins that reached scrypt), for tests.
+  std::uint64_t password_checks() const { return password_checks_.load(); }
 
  private:
   asio::awaitable<Result<std::string>> hash_password(std::string password);
@@ -128,6 +132,8 @@ class IdentityService {
   std::string operator_digest_;
   std::string dummy_hash_;  // verified against when the user does not exist, so timing matches
   LoginThrottle throttle_;
+  HashSlots hash_slots_;
+  std::atomic<std::uint64_t> password_checks_{0};
 };
 
 }  // namespace alliance::identity

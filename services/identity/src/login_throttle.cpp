@@ -84,33 +84,132 @@ void LoginThrottle::memory_failure(const std::string& key, std::int64_t threshol
   }
 }
 
-asio::awaitable<milliseconds> LoginThrottle::locked_for(std::string account, std::string address) {
-  const auto now = now_unix_ms();
-  const auto akey = account_key(account);
-  const auto dkey = address_key(address);
-  std::int64_t until = 0;
-  bool from_redis = false;
-  if (redis_) {
-    std::vector<std::vector<std::string>> cmds;
-    cmds.push_back({"HGET", akey, "until"});
-    if (!address.empty()) cmds.push_back({"HGET", dkey, "until"});
-    auto replies = co_await redis_->pipeline(std::move(cmds));
-    if (replies) {
-      redis_ok();
-      from_redis = true;
-      for (auto& r : *replies) until = std::max(until, reply_int(r));
-    } else {
-      redis_failed(replies.error());
+std::string LoginThrottle::pending_key(const std::string& key) { return key + ":inflight"; }
+
+namespace {
+
+// KEYS: account counter, its in-flight set, address counter, its in-flight set (the
+// address pair only when ARGV[7] = 1). ARGV: now ms, attempt id, its deadline ms,
+// account threshold, address threshold, account in-flight cap, address given.
+// Returns 0 (reserved) or how long to wait in ms. One script, so no other login
+// reads the counters between this one's check and its reservation.
+constexpr char kReserveScript[] = R"lua(
+local now = tonumber(ARGV[1])
+local function wait(h, z, threshold, cap)
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
+  local p = redis.call('ZCARD', z)
+  local n = tonumber(redis.call('HGET', h, 'n') or '0')
+  local u = tonumber(redis.call('HGET', h, 'until') or '0')
+  if u > now then return u - now end
+  if (cap > 0 and p >= cap) or (p > 0 and n + p >= threshold) then return 1000 end
+  return 0
+end
+local w = wait(KEYS[1], KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[6]))
+if w == 0 and ARGV[7] == '1' then w = wait(KEYS[3], KEYS[4], tonumber(ARGV[5]), 0) end
+if w > 0 then return w end
+local ttl = tonumber(ARGV[3]) - now + 1000
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ttl)
+if ARGV[7] == '1' then
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+  redis.call('PEXPIRE', KEYS[4], ttl)
+end
+return 0
+)lua";
+
+// A refusal because attempts are in flight: their verdicts come within about this.
+constexpr milliseconds kInFlightWait{1000};
+
+}  // namespace
+
+milliseconds LoginThrottle::memory_reserve(const Reservation& r, std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  auto wait = [&](const std::string& key, std::int64_t threshold, int cap) {
+    std::int64_t failures = 0;
+    if (auto it = memory_.find(key); it != memory_.end() && it->second.expires_ms > now) {
+      if (it->second.locked_until_ms > now) return milliseconds(it->second.locked_until_ms - now);
+      failures = it->second.failures;
     }
-  }
-  if (!from_redis) {
-    until = memory_locked_until(akey, now);
-    if (!address.empty()) until = std::max(until, memory_locked_until(dkey, now));
-  }
-  co_return milliseconds(std::max<std::int64_t>(0, until - now));
+    const int pending = memory_pending_.count(key) ? memory_pending_[key] : 0;
+    if ((cap > 0 && pending >= cap) || (pending > 0 && failures + pending >= threshold)) return kInFlightWait;
+    return milliseconds(0);
+  };
+  const auto akey = account_key(r.account);
+  const auto dkey = address_key(r.address);
+  auto w = wait(akey, options_.backoff_after, kAccountInFlight);
+  if (w.count() == 0 && !r.address.empty()) w = wait(dkey, 4 * std::int64_t{options_.backoff_after}, 0);
+  if (w.count() > 0) return w;
+  ++memory_pending_[akey];
+  if (!r.address.empty()) ++memory_pending_[dkey];
+  return milliseconds(0);
 }
 
-asio::awaitable<void> LoginThrottle::record_failure(std::string account, std::string address) {
+void LoginThrottle::memory_unreserve(const Reservation& r) {
+  if (r.in_redis) return;
+  std::lock_guard lock(mutex_);
+  for (const auto& key : {account_key(r.account), address_key(r.address)}) {
+    auto it = memory_pending_.find(key);
+    if (it != memory_pending_.end() && --it->second <= 0) memory_pending_.erase(it);
+  }
+}
+
+asio::awaitable<void> LoginThrottle::redis_unreserve(const Reservation& r) {
+  if (!redis_ || !r.in_redis) co_return;
+  std::vector<std::vector<std::string>> cmds;
+  cmds.push_back({"ZREM", pending_key(account_key(r.account)), r.id});
+  if (!r.address.empty()) cmds.push_back({"ZREM", pending_key(address_key(r.address)), r.id});
+  auto done = co_await redis_->pipeline(std::move(cmds));
+  // Not removed: it stops counting at its deadline (kReservationLifetime).
+  if (!done) redis_failed(done.error());
+}
+
+asio::awaitable<LoginThrottle::Reservation> LoginThrottle::reserve(std::string account, std::string address) {
+  const auto now = now_unix_ms();
+  Reservation r{std::move(account), std::move(address), new_id()};
+  if (redis_) {
+    const auto akey = account_key(r.account);
+    const auto dkey = address_key(r.address);
+    std::vector<std::string> cmd{"EVAL",
+                                 kReserveScript,
+                                 "4",
+                                 akey,
+                                 pending_key(akey),
+                                 dkey,
+                                 pending_key(dkey),
+                                 std::to_string(now),
+                                 r.id,
+                                 std::to_string(now + kReservationLifetime.count()),
+                                 std::to_string(options_.backoff_after),
+                                 std::to_string(4 * std::int64_t{options_.backoff_after}),
+                                 std::to_string(kAccountInFlight),
+                                 r.address.empty() ? "0" : "1"};
+    auto reply = co_await redis_->command(std::move(cmd));
+    if (reply && reply->type == redis::Reply::Type::kInteger) {
+      redis_ok();
+      r.in_redis = true;
+      r.refused_for = milliseconds(std::max<std::int64_t>(0, reply->integer));
+      co_return r;
+    }
+    redis_failed(!reply ? reply.error() : make_error(Code::kInternal, "unexpected script reply: " + reply->str));
+  }
+  r.refused_for = memory_reserve(r, now);
+  co_return r;
+}
+
+asio::awaitable<void> LoginThrottle::release(const Reservation& r) {
+  memory_unreserve(r);
+  co_await redis_unreserve(r);
+}
+
+asio::awaitable<void> LoginThrottle::record_failure(const Reservation& r) {
+  const std::string& account = r.account;
+  const std::string& address = r.address;
+  // Counted before the reservation goes, so the attempt never stops counting between.
+  co_await count_failure(account, address);
+  co_await release(r);
+}
+
+asio::awaitable<void> LoginThrottle::count_failure(const std::string& account, const std::string& address) {
   const auto now = now_unix_ms();
   const auto akey = account_key(account);
   const auto dkey = address_key(address);
@@ -158,16 +257,44 @@ asio::awaitable<void> LoginThrottle::record_failure(std::string account, std::st
   if (!address.empty()) memory_failure(dkey, address_threshold, options_.address_window, false, now);
 }
 
-asio::awaitable<void> LoginThrottle::record_success(std::string account) {
-  const auto akey = account_key(account);
+asio::awaitable<void> LoginThrottle::record_success(const Reservation& r) {
+  co_await release(r);
+  const auto akey = account_key(r.account);
   {
     std::lock_guard lock(mutex_);
     memory_.erase(akey);
   }
   if (!redis_) co_return;
   std::vector<std::string> cmd{"DEL", akey};
-  auto r = co_await redis_->command(std::move(cmd));
-  if (!r) redis_failed(r.error());
+  auto deleted = co_await redis_->command(std::move(cmd));
+  if (!deleted) redis_failed(deleted.error());
+}
+
+asio::awaitable<HashSlots::Slot> HashSlots::acquire(std::string source) {
+  auto& s = sources_[source];
+  if (s.holders < kPerSource) {
+    ++s.holders;
+    co_return Slot(this, std::move(source));
+  }
+  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                    asio::steady_timer::time_point::max());
+  s.waiters.push_back(timer);
+  // Woken by cancel() from release(), which hands this waiter its place.
+  auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;
+  co_return Slot(this, std::move(source));
+}
+
+void HashSlots::release(const std::string& source) {
+  auto it = sources_.find(source);
+  if (it == sources_.end()) return;
+  auto& s = it->second;
+  if (!s.waiters.empty()) {
+    s.waiters.front()->cancel();
+    s.waiters.pop_front();
+    return;
+  }
+  if (--s.holders <= 0) sources_.erase(it);
 }
 
 }  // namespace alliance::identity
