@@ -36,9 +36,11 @@ class LoginThrottle {
   // `redis` may be null (in-process counters only); it must outlive the throttle.
   LoginThrottle(redis::Client* redis, Options options);
 
-  // At most this many password checks of one account are in flight at once (a
-  // double-submitted form still works); more are refused, not queued.
-  static constexpr int kAccountInFlight = 2;
+  // A cap on the password checks of one account in flight at once besides the
+  // threshold (0: none). Checks in flight count as failures until their verdict, so
+  // at most `backoff_after` run at once for an account; a user signing in on several
+  // devices at the same moment (up to that many) is not refused.
+  static constexpr int kAccountInFlight = 0;
   // An attempt whose instance died before its verdict stops counting after this.
   static constexpr std::chrono::milliseconds kReservationLifetime = std::chrono::seconds(30);
 
@@ -52,7 +54,7 @@ class LoginThrottle {
     explicit operator bool() const { return refused_for.count() == 0; }
   };
   // Refused while the account or the address is locked, or while attempts in flight
-  // plus failures reach its threshold (kAccountInFlight more for an account).
+  // plus failures reach its threshold.
   asio::awaitable<Reservation> reserve(std::string account, std::string address);
   // Each accepted reservation ends with exactly one of these three.
   asio::awaitable<void> record_failure(const Reservation& r);
