@@ -63,7 +63,7 @@ std::vector<crypto::Recipient> VerifiedRecipients::crypto_recipients() const {
 
 std::string new_message_id() { return crypto::base64url_encode(crypto::random_bytes(16)); }
 
-ReceivedMessage open_wire_message(const WireMessage& m, const Device& me, const PeerDevice* sender) {
+ReceivedMessage envelope_of(const WireMessage& m) {
   ReceivedMessage out;
   out.conversation_id = m.conversation_id;
   out.seq = m.seq;
@@ -73,6 +73,12 @@ ReceivedMessage open_wire_message(const WireMessage& m, const Device& me, const 
   out.sent_unix_ms = m.sent_unix_ms;
   out.kind = m.kind.empty() ? "user" : m.kind;
   out.expired = m.expired;
+  out.format = m.format;
+  return out;
+}
+
+ReceivedMessage open_wire_message(const WireMessage& m, const Device& me, const PeerDevice* sender) {
+  ReceivedMessage out = envelope_of(m);
   if (out.kind == "system") {
     // Written by the practice's server, never by a person: whatever sender the
     // server names is dropped, so nothing can show it as someone's message.

@@ -116,16 +116,7 @@ Result<SealedRequest> Messenger::seal_v2(SealedRequest request, const VerifiedRe
 }
 
 ReceivedMessage Messenger::open_v2(const WireMessage& m) {
-  ReceivedMessage out;
-  out.conversation_id = m.conversation_id;
-  out.seq = m.seq;
-  out.message_id = m.message_id;
-  out.sender_user_id = m.sender_user_id;
-  out.sender_device_id = m.sender_device_id;
-  out.sent_unix_ms = m.sent_unix_ms;
-  out.kind = "user";
-  out.expired = m.expired;
-  out.format = 2;
+  ReceivedMessage out = envelope_of(m);
   if (m.expired) return out;
   // The revocation time must be current: ask once per message (the answer also pins
   // a sender device not seen yet).

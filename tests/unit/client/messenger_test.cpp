@@ -8,29 +8,13 @@
 #include <boost/json/serialize.hpp>
 
 #include "alliance/client/messenger.hpp"
+#include "test_devices.hpp"
 
 namespace alliance::client {
 namespace {
 
 namespace json = boost::json;
 
-Device make_device(std::string id, std::string user) {
-  Device d;
-  d.id = std::move(id);
-  d.user_id = std::move(user);
-  d.keys = crypto::generate_device_keys();
-  return d;
-}
-
-PeerDevice public_part(const Device& d) {
-  PeerDevice p;
-  p.id = d.id;
-  p.user_id = d.user_id;
-  p.signing_public = d.keys.signing_public;
-  p.agreement_public = d.keys.agreement_public;
-  p.agreement_signature = d.keys.agreement_signature;
-  return p;
-}
 
 // What the server stores from a SendMessageRequest and hands back, as JSON.
 json::object server_message(const SealedRequest& req, std::int64_t seq, const std::string& sender_user) {

@@ -4,27 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "alliance/client/user_identity.hpp"
+#include "test_devices.hpp"
 
 namespace alliance::client {
 namespace {
-
-Device make_device(std::string id, std::string user) {
-  Device d;
-  d.id = std::move(id);
-  d.user_id = std::move(user);
-  d.keys = crypto::generate_device_keys();
-  return d;
-}
-
-PeerDevice public_part(const Device& d) {
-  PeerDevice p;
-  p.id = d.id;
-  p.user_id = d.user_id;
-  p.signing_public = d.keys.signing_public;
-  p.agreement_public = d.keys.agreement_public;
-  p.agreement_signature = d.keys.agreement_signature;
-  return p;
-}
 
 TEST(ApprovalCode, SixDigitsThatChangeWithAnyKeyOrId) {
   const Device d = make_device("d2", "u1");

@@ -114,6 +114,9 @@ using KnownDevices = std::map<std::string, PeerDevice, std::less<>>;
 // reserved id "archive" puts the device in `rejected` instead of `devices`.
 VerifiedRecipients verify_recipients(const Recipients& recipients, KnownDevices& known);
 
+// What the server says about a message (ids, seq, time, kind, format), nothing opened.
+ReceivedMessage envelope_of(const WireMessage& message);
+
 // Opens one server message for device `me`. `sender` is the sender device's
 // verified public keys, or null if unknown. Never fails: problems land in
 // ReceivedMessage::error (a hostile sender must not stop a sync).
