@@ -115,11 +115,35 @@ TEST_F(LoginBurstTest, AnotherPracticesLoginIsNotQueuedBehindABurst) {
   std::vector<std::uint64_t> checks_at_answer;
   auto results = login_all(reqs, addresses, &checks_at_answer);
   ASSERT_TRUE(results.back().ok()) << results.back().error().message;
-  // Its own check, the source's HashSlots::kPerSource queued ahead of it, and
-  // one the pool may start before its answer is read.
-  EXPECT_LE(checks_at_answer.back() - before, 1u + HashSlots::kPerSource + 1u);
+  // Its own check, the source's HashSlots::kPerSource queued ahead of it, and a few
+  // the pool may start before its answer is read on a busy machine (5 on CI's two
+  // cores; 10 with two CPU hogs beside the test); without the per-source queue the
+  // source's whole in-flight allowance (4 x 3 = 12) is ahead of it (13 measured).
+  // The queue's order itself is checked exactly in HashSlotsTest below.
+  EXPECT_LE(checks_at_answer.back() - before, 1u + HashSlots::kPerSource + 8u);
   for (std::size_t i = 0; i + 1 < results.size(); ++i)
     ASSERT_FALSE(results[i].ok());
+}
+
+// The per-source queue on its own: a source's third check waits for one of its
+// first two to finish, while another source's goes straight through.
+TEST(HashSlotsTest, ASourceHoldsAtMostItsShareAndOthersPassIt) {
+  asio::io_context io;
+  HashSlots slots;
+  std::vector<std::string> got;
+  std::vector<std::optional<HashSlots::Slot>> held;
+  auto take = [&](std::string source, std::string name) -> asio::awaitable<void> {
+    auto slot = co_await slots.acquire(source);
+    got.push_back(name);
+    held.emplace_back(std::move(slot));
+  };
+  for (const char* name : {"a1", "a2", "a3"}) asio::co_spawn(io, take("198.51.100.66", name), asio::detached);
+  asio::co_spawn(io, take("203.0.113.50", "b1"), asio::detached);
+  io.poll();
+  EXPECT_EQ(got, (std::vector<std::string>{"a1", "a2", "b1"}));
+  held.front().reset();  // a1's check is over: a3 gets its place
+  io.poll();
+  EXPECT_EQ(got, (std::vector<std::string>{"a1", "a2", "b1", "a3"}));
 }
 
 } // namespace
