@@ -36,6 +36,29 @@ class AllianceCtl : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     return run_command(binary("tools/alliancectl/alliancectl"), all, 20s);
   }
+  // ctl_as with stdout and stderr together: errors are checked too.
+  CommandOutput run_merged(const std::string& session, std::vector<std::string> args) {
+    std::vector<std::string> all = {"-c", "exec \"$0\" \"$@\" 2>&1", binary("tools/alliancectl/alliancectl").string(),
+                                    "--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
+                                    "--ca", dev_certs().ca().string(), "--session", (sys_->dir() / session).string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_command("/bin/sh", all, 20s);
+  }
+  // An admin sets a new archive key of `practice_id`, signed by `practice_key`.
+  static void set_archive_key(client::AllianceClient& admin, const std::string& practice_id,
+                              const crypto::IdentityKeyPair& practice_key) {
+    const std::string archive_public = crypto::generate_device_keys().agreement_public;
+    const std::int64_t issued = 1'764'000'000'000;
+    auto signature = crypto::sign_archive_key(practice_key.private_seed,
+                                              crypto::ArchiveKeyStatement{practice_id, archive_public, issued});
+    ASSERT_TRUE(signature);
+    auto r = admin.put_json("/v1/practice/archive-key",
+                            json::value{{"agreement_public_key", client::base64_encode(archive_public)},
+                                        {"practice_public_key", client::base64_encode(practice_key.public_key)},
+                                        {"archive_key_signature", client::base64_encode(*signature)},
+                                        {"issued_unix_ms", std::to_string(issued)}});
+    ASSERT_TRUE(r) << r.error().message;
+  }
   static std::string file_text(const std::filesystem::path& p) {
     std::stringstream ss;
     ss << std::ifstream(p).rdbuf();
@@ -188,25 +211,8 @@ TEST_F(AllianceCtl, SafetyNumbersDeviceApprovalAndAnIdentityChange) {
   ASSERT_TRUE(admin->post_json("/v1/care-team", json::value{{"client_id", ana_id}, {"therapist_id", kim_id}}));
   // The practice's archive key, signed by the practice key: verify shows it.
   const auto practice_key = crypto::generate_practice_key();
-  const std::string archive_public = crypto::generate_device_keys().agreement_public;
-  const std::int64_t issued = 1'764'000'000'000;
-  auto archive_signature = crypto::sign_archive_key(practice_key.private_seed,
-                                                    crypto::ArchiveKeyStatement{practice_id, archive_public, issued});
-  ASSERT_TRUE(archive_signature);
-  ASSERT_TRUE(admin->put_json("/v1/practice/archive-key",
-                              json::value{{"agreement_public_key", client::base64_encode(archive_public)},
-                                          {"practice_public_key", client::base64_encode(practice_key.public_key)},
-                                          {"archive_key_signature", client::base64_encode(*archive_signature)},
-                                          {"issued_unix_ms", std::to_string(issued)}}));
-
-  // stdout and stderr together: errors are checked too.
-  auto run = [&](const std::string& session, std::vector<std::string> args) {
-    std::vector<std::string> all = {"-c", "exec \"$0\" \"$@\" 2>&1", binary("tools/alliancectl/alliancectl").string(),
-                                    "--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
-                                    "--ca", dev_certs().ca().string(), "--session", (sys_->dir() / session).string()};
-    all.insert(all.end(), args.begin(), args.end());
-    return run_command("/bin/sh", all, 20s);
-  };
+  set_archive_key(*admin, practice_id, practice_key);
+  auto run = [&](const std::string& session, std::vector<std::string> args) { return run_merged(session, args); };
   auto login = [&](const std::string& session, const std::string& email) {
     auto r = run(session, {"login", "--practice", "fir", "--email", email, "--password-file", pw_.string()});
     EXPECT_EQ(r.exit_code, 0) << r.out;
@@ -241,8 +247,8 @@ TEST_F(AllianceCtl, SafetyNumbersDeviceApprovalAndAnIdentityChange) {
             std::string::npos);
   EXPECT_NE(ana_sees.out.find("identity key of " + kim_id + ": new"), std::string::npos) << ana_sees.out;
   EXPECT_NE(kim_sees.out.find("identity key of " + ana_id + ": new"), std::string::npos) << kim_sees.out;
-  EXPECT_NE(ana_sees.out.find("messages in this conversation are also readable by " + practice_id +
-                              "'s record archive\npractice key fingerprint: " +
+  EXPECT_NE(ana_sees.out.find("messages in this conversation are also readable by Practice fir's record "
+                              "archive\npractice key fingerprint: " +
                               crypto::key_fingerprint(practice_key.public_key) + "\n"),
             std::string::npos)
       << ana_sees.out;
@@ -351,6 +357,84 @@ TEST_F(AllianceCtl, SafetyNumbersDeviceApprovalAndAnIdentityChange) {
   ASSERT_EQ(after.exit_code, 0) << after.out;
   EXPECT_EQ(number_in(after.out), new_number);
   EXPECT_NE(after.out.find("identity key of " + kim_id + ": pinned"), std::string::npos) << after.out;
+}
+
+// The practice publishes its key's fingerprint at intake; a client pins it before any
+// archive key is seen, a change is accepted only by naming the new fingerprint, and
+// signing in again on the same machine keeps the user's identity key.
+TEST_F(AllianceCtl, PracticeKeyPinnedAtIntakeAndASecondSignInKeepsTheIdentity) {
+  const std::string practice_id = sys_->create_practice("elm");
+  const std::string kim_id = sys_->create_user("elm", "kim@elm.example", "therapist");
+  const std::string ana_id = sys_->create_user("elm", "ana@elm.example", "client");
+  auto admin = sys_->login("elm", "admin@elm.example");
+  ASSERT_TRUE(admin->post_json("/v1/care-team", json::value{{"client_id", ana_id}, {"therapist_id", kim_id}}));
+  const auto practice_key = crypto::generate_practice_key();
+  const auto other_key = crypto::generate_practice_key();
+  set_archive_key(*admin, practice_id, practice_key);
+  auto run = [&](const std::string& session, std::vector<std::string> args) { return run_merged(session, args); };
+  const std::vector<std::string> ana_login = {"login", "--practice", "elm", "--email", "ana@elm.example",
+                                              "--password-file", pw_.string()};
+  ASSERT_EQ(run("ana.json", ana_login).exit_code, 0);
+  ASSERT_EQ(run("kim.json", {"login", "--practice", "elm", "--email", "kim@elm.example", "--password-file",
+                             pw_.string()})
+                .exit_code,
+            0);
+
+  // At intake Ana's practice gave her a fingerprint (a printed sheet may show it in capitals).
+  std::string printed = crypto::key_fingerprint(practice_key.public_key);
+  std::transform(printed.begin(), printed.end(), printed.begin(), [](char c) { return std::toupper(c); });
+  auto pinned = run("ana.json", {"practice", "trust-key", "--fingerprint", printed});
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.out;
+  EXPECT_NE(pinned.out.find("pinned the practice key " + crypto::key_fingerprint(practice_key.public_key)),
+            std::string::npos)
+      << pinned.out;
+  for (const char* session : {"ana.json", "kim.json"}) ASSERT_EQ(run(session, {"device", "register"}).exit_code, 0);
+  auto opened = run("ana.json", {"conversation", "open", "--client", ana_id, "--therapist", kim_id});
+  ASSERT_EQ(opened.exit_code, 0) << opened.out;
+  const std::string conv = opened.out.substr(0, opened.out.find('\n'));
+  ASSERT_EQ(run("ana.json", {"message", "send", "--conversation", conv, "--text", "first"}).exit_code, 0);
+
+  // The server now offers an archive key under another practice key: Ana's app refuses it.
+  set_archive_key(*admin, practice_id, other_key);
+  auto refused = run("ana.json", {"message", "send", "--conversation", conv, "--text", "second"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_NE(refused.out.find("(field: recipients)"), std::string::npos) << refused.out;
+  auto over = run("ana.json", {"practice", "trust-key", "--fingerprint", crypto::key_fingerprint(other_key.public_key)});
+  EXPECT_EQ(over.exit_code, 1) << over.out;
+  EXPECT_NE(over.out.find("add --replace"), std::string::npos) << over.out;
+  auto wrong = run("ana.json", {"practice", "trust-key", "--replace", "--fingerprint",
+                                crypto::key_fingerprint(crypto::generate_practice_key().public_key)});
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("another fingerprint; do not accept it (field: fingerprint)"), std::string::npos)
+      << wrong.out;
+  EXPECT_EQ(run("ana.json", {"message", "send", "--conversation", conv, "--text", "second"}).exit_code, 1);
+  // The practice confirms the change and its new fingerprint: Ana accepts that key.
+  auto replaced = run("ana.json", {"practice", "trust-key", "--replace", "--fingerprint",
+                                   crypto::key_fingerprint(other_key.public_key)});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.out;
+  ASSERT_EQ(run("ana.json", {"message", "send", "--conversation", conv, "--text", "second"}).exit_code, 0);
+
+  // Ana signs in again on this machine: her identity key stays, the new session's
+  // device is certified with it at once, and Kim sees no identity change.
+  auto again = run("ana.json", ana_login);
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_NE(again.out.find("kept your identity key"), std::string::npos) << again.out;
+  auto reg = run("ana.json", {"device", "register"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.out;
+  EXPECT_NE(reg.out.find("identity key held: this device is approved\n"), std::string::npos) << reg.out;
+  ASSERT_EQ(run("ana.json", {"message", "send", "--conversation", conv, "--text", "from the new session"}).exit_code,
+            0);
+  auto synced = run("kim.json", {"--json", "message", "sync", "--conversation", conv});
+  ASSERT_EQ(synced.exit_code, 0) << synced.out;
+  auto messages = json::parse(synced.out).at("messages").as_array();
+  ASSERT_EQ(messages.size(), 3u) << synced.out;
+  EXPECT_EQ(messages[2].at("text").as_string(), "from the new session") << synced.out;
+  auto kim_sees = run("kim.json", {"conversation", "verify", "--id", conv});
+  EXPECT_EQ(kim_sees.exit_code, 0) << kim_sees.out;
+  EXPECT_EQ(kim_sees.out.find("CHANGED"), std::string::npos) << kim_sees.out;
+  EXPECT_NE(kim_sees.out.find("messages in this conversation are also readable by Practice elm's record archive"),
+            std::string::npos)
+      << kim_sees.out;
 }
 
 TEST_F(AllianceCtl, BadInputExitsNonZeroNamingTheField) {

@@ -227,6 +227,40 @@ TEST_F(E2eTrust, ADeviceTheServerAddsForAUserIsNeverWrappedFor) {
   EXPECT_EQ(with_text(got, "the rogue device must not read this"), nullptr);
 }
 
+TEST_F(E2eTrust, ADeviceTheServerHidesFromTheSenderIsReportedByItsUsersOtherDevice) {
+  auto kim = device("kim");
+  auto phone = device("jo");
+  ASSERT_TRUE(kim && phone);
+  std::string code;
+  auto tablet = device("jo", &code);
+  ASSERT_TRUE(tablet);
+  // Approved a while ago (the certificate's time is the approving device's clock).
+  const auto& identity = identities_.at(phone->device_id());
+  ASSERT_TRUE(client::approve_device(*phone->api, identity, tablet->device_id(), code, now_ms() - 3'600'000));
+  take_identity(*tablet);
+  const auto conv = open(*kim);
+  ASSERT_TRUE(kim->messenger->send(conv, "to both of Jo's devices"));
+  auto first = sync(*phone, conv);
+  ASSERT_NE(with_text(first, "to both of Jo's devices"), nullptr);
+  EXPECT_TRUE(phone->messenger->integrity(conv).ok()) << phone->messenger->integrity(conv).issues().front().text;
+
+  // The operator hides the tablet from everyone (its certificate dropped in identity.db):
+  // Kim's app is told the tablet is gone and seals the next message without it.
+  {
+    auto db = operator_db(sys_->dir() / "identity.db");
+    store::execute(*db, "UPDATE devices SET certificate_signature = NULL WHERE id = ?1", tablet->device_id());
+  }
+  sys_->redis().cli({"PUBLISH", "identity:devices", phone->user_id});  // messaging's device cache is dropped
+  ASSERT_TRUE(kim->messenger->send(conv, "the tablet never gets this"));
+  auto after = sync(*phone, conv);
+  const ReceivedMessage* hidden = with_text(after, "the tablet never gets this");
+  ASSERT_NE(hidden, nullptr);
+  ASSERT_FALSE(hidden->integrity.empty()) << "the phone must say the tablet was left out";
+  EXPECT_NE(hidden->integrity.front().find(tablet->device_id()), std::string::npos) << hidden->integrity.front();
+  EXPECT_FALSE(phone->messenger->integrity(conv).ok());
+  EXPECT_EQ(phone->messenger->integrity(conv).issues().back().kind, client::IntegrityKind::kMissingRecipient);
+}
+
 TEST_F(E2eTrust, AnArchiveKeyUnderAnotherPracticeKeyIsNotUsedUntilAccepted) {
   auto kim = device("kim");
   ASSERT_TRUE(kim);
@@ -239,7 +273,7 @@ TEST_F(E2eTrust, AnArchiveKeyUnderAnotherPracticeKeyIsNotUsedUntilAccepted) {
   ASSERT_TRUE(list) << list.error().message;
   EXPECT_EQ(list->archive_public, archive.agreement_public);
   EXPECT_EQ(list->archive_notice,
-            "messages in this conversation are also readable by " + practice_id_ + "'s record archive");
+            "messages in this conversation are also readable by Practice " + slug_ + "'s record archive");
 
   // An admin (or the operator) puts in an archive key of its own under another practice key.
   const auto other_key = crypto::generate_practice_key();

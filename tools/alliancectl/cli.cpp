@@ -32,6 +32,7 @@ constexpr std::size_t kMaxTypeOverrides = 50;
 const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> kCommands = {
       {"practice create", {"name", "slug", "admin-email", "admin-name", "operator-token-file"}, {"admin-password-file"}},
+      {"practice trust-key", {"fingerprint"}, {}, {}, {}, {"replace"}},
       {"login", {"practice", "email"}, {"password-file"}},
       {"logout", {}, {}},
       {"whoami", {}, {}},
@@ -286,6 +287,10 @@ commands:
   care-team list --client USER_ID
 
   end-to-end encrypted messaging (keys are made and kept on this machine, in the session file):
+  practice trust-key --fingerprint HEX [--replace]      pin the practice key fingerprint your practice gave you
+                                                        at intake: archive keys it did not sign are refused;
+                                                        --replace: accept the key the server offers now, if it
+                                                        has this fingerprint (after the practice changed it)
   device register [--name NAME]                         make this session's device keys and register them, then
                                                         set up your identity key: made here on your first device,
                                                         else this device shows a code and awaits approval

@@ -122,6 +122,11 @@ Outcome login(Context& ctx) {
   s.gateway = gateway_text(ctx);
   s.ca_file = ep->ca_file.string();
   s.tokens = *tokens;
+  // The same user again: keep the identity key and what this user trusts (peers'
+  // keys, verified safety numbers, the practice key), so the next `device register`
+  // is certified at once and no peer sees an identity change. The old session's
+  // device, cursors and history checks went with it.
+  const bool kept = carry_over_identity(ctx.inv.session, s);
   if (auto st = save_session(ctx.inv.session, s); !st) return failed(st.error());
   if (ctx.inv.json) {
     // The server's JSON minus the tokens: they belong in the 0600 session file, not on a terminal.
@@ -133,6 +138,7 @@ Outcome login(Context& ctx) {
     const auto& u = sub(*r, "user");
     ctx.out << "logged in to " << o.at("practice") << " as " << str(u, "email") << " (" << str(u, "role")
             << "); session saved to " << ctx.inv.session.string() << "\n";
+    if (kept) ctx.out << "kept your identity key: `alliancectl device register` certifies this session's device with it\n";
   }
   return {};
 }
@@ -885,6 +891,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = device_pending(ctx);
   } else if (c == "device approve") {
     result = device_approve(ctx);
+  } else if (c == "practice trust-key") {
+    result = practice_trust_key(ctx);
   } else if (c == "conversation verify") {
     result = conversation_verify(ctx);
   } else if (c == "conversation accept-identity") {

@@ -1,6 +1,7 @@
 #include "identity_commands.hpp"
 
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <ostream>
@@ -277,7 +278,18 @@ Outcome set_up_device_identity(Context& ctx, client::AllianceClient& c, json::ob
   const client::Device& d = *ctx.session.device;
   IdentityState state = IdentityState::kHeld;
   std::string code;
-  if (!ctx.session.identity) {
+  if (ctx.session.identity) {
+    // Kept from an earlier sign-in of this user: it certifies this device, unless the
+    // user's key was replaced since (then this device awaits approval like any other).
+    auto setup = client::set_up_identity(c, d, now_unix_ms(), ctx.session.identity);
+    if (!setup) return failed(setup.error());
+    if (!setup->identity) {
+      ctx.session.identity.reset();
+      state = IdentityState::kAwaitingApproval;
+      code = setup->approval_code;
+      if (auto st = save(ctx); !st) return failed(st.error());
+    }
+  } else {
     auto had = user_has_identity_key(c);
     if (!had) return failed(had.error());
     auto setup = client::set_up_identity(c, d, now_unix_ms());
@@ -370,6 +382,64 @@ Outcome conversation_verify(Context& ctx) {
 Outcome conversation_accept_identity(Context& ctx) {
   const std::string& id = ctx.inv.options.at("id");
   return with_trust(ctx, id, [&](client::Messenger& m) { return accept_identity(ctx, m, id); });
+}
+
+namespace {
+
+std::string bare_hex(std::string_view fingerprint) {
+  std::string out;
+  for (char ch : fingerprint)
+    if (ch != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// --replace: the practice key the server offers now, accepted only if it has `fingerprint`.
+Status accept_offered_practice_key(Context& ctx, const std::string& practice_id, const std::string& fingerprint) {
+  auto c = logged_in_client(ctx);
+  if (!c) return std::move(c).error();
+  auto r = (*c)->get_json("/v1/practice/archive-key");
+  if (!r) return std::move(r).error();
+  const json::value* offered = r->is_object() ? r->as_object().if_contains("archive_key") : nullptr;
+  if (!offered || offered->is_null())
+    return Error{Code::kNotFound, "fingerprint: the practice has no signed archive key to accept", "fingerprint"};
+  auto key = client::archive_key_from_json(*offered);
+  if (!key) return std::move(key).error();
+  if (key->practice_public_key.empty() ||
+      bare_hex(crypto::key_fingerprint(key->practice_public_key)) != bare_hex(fingerprint)) {
+    return Error{Code::kFailedPrecondition,
+                 "fingerprint: the practice key the server offers has another fingerprint; do not accept it", "fingerprint"};
+  }
+  return ctx.session.trust.accept_practice_key(practice_id, key->practice_public_key);
+}
+
+}  // namespace
+
+Outcome practice_trust_key(Context& ctx) {
+  if (!ctx.have_session) return failed(Error{Code::kUnauthenticated, "not logged in: run 'alliancectl login' first", ""});
+  const std::string& practice_id = ctx.session.tokens.practice_id;
+  const std::string& fingerprint = ctx.inv.options.at("fingerprint");
+  const auto before = ctx.session.trust.practice_fingerprint(practice_id);
+  Status st = ctx.inv.flag("replace") && before && bare_hex(*before) != bare_hex(fingerprint)
+                  ? accept_offered_practice_key(ctx, practice_id, fingerprint)
+                  : ctx.session.trust.pin_practice_fingerprint(practice_id, fingerprint);
+  if (!st) {
+    Error e = st.error();
+    if (e.field == "practice_id" && e.code == Code::kFailedPrecondition) {
+      e.message = "fingerprint: another practice key is pinned (" + before.value_or("") +
+                  "); to change it on your practice's word, add --replace";
+      e.field = "fingerprint";
+    }
+    return failed(e);
+  }
+  if (auto saved = save(ctx); !saved) return failed(saved.error());
+  const std::string pinned = ctx.session.trust.practice_fingerprint(practice_id).value_or("");
+  if (ctx.inv.json) {
+    print_json(ctx.out, json::object{{"practice_id", practice_id}, {"practice_key_fingerprint", pinned}});
+  } else {
+    ctx.out << "pinned the practice key " << pinned
+            << ": an archive key it did not sign is refused, and messages are not sent to it\n";
+  }
+  return {};
 }
 
 }  // namespace alliance::ctl

@@ -21,6 +21,7 @@ Outcome device_pending(Context& ctx);                 // device pending
 Outcome device_approve(Context& ctx);                 // device approve --id ID --code CODE
 Outcome conversation_verify(Context& ctx);            // conversation verify --id ID [--mark-verified] [--qr]
 Outcome conversation_accept_identity(Context& ctx);  // conversation accept-identity --id ID [--unverify]
+Outcome practice_trust_key(Context& ctx);            // practice trust-key --fingerprint HEX [--replace]
 
 // Sets up the user's identity key on this session's device unless it holds it already
 // (client::set_up_identity), keeps it in the session file and prints where the device

@@ -272,4 +272,17 @@ Status remove_session(const std::filesystem::path& path) {
   return {};
 }
 
+bool carry_over_identity(const std::filesystem::path& path, Session& fresh) {
+  auto old = load_session(path);
+  if (!old) return false;
+  const bool same_user = old->gateway == fresh.gateway && old->tokens.user_id == fresh.tokens.user_id &&
+                         old->tokens.practice_id == fresh.tokens.practice_id && !fresh.tokens.user_id.empty();
+  if (!same_user) return false;
+  fresh.trust = std::move(old->trust);
+  fresh.pins = std::move(old->pins);
+  if (!old->identity || old->identity->user_id != fresh.tokens.user_id) return false;
+  fresh.identity = std::move(old->identity);
+  return true;
+}
+
 }  // namespace alliance::ctl

@@ -60,4 +60,10 @@ Status save_session(const std::filesystem::path& path, const Session& session);
 // Removing a missing file is fine.
 Status remove_session(const std::filesystem::path& path);
 
+// A new login of the same user at the same gateway (as `fresh` holds): copies the
+// identity key, the trust store and the device pins of the session file at `path`
+// into `fresh`. Anything else (no file, another user, gateway or practice, a file it
+// cannot read) copies nothing. True when an identity key was kept.
+bool carry_over_identity(const std::filesystem::path& path, Session& fresh);
+
 }  // namespace alliance::ctl

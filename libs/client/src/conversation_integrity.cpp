@@ -333,12 +333,13 @@ void ConversationIntegrity::check_chain(const DeliveredMessage& m, const Sender*
 }
 
 void ConversationIntegrity::check_recipients(const DeliveredMessage& m, std::vector<IntegrityIssue>& out) const {
-  if (m.trusted_device_ids.empty()) return;
   std::set<std::string> trusted(m.trusted_device_ids.begin(), m.trusted_device_ids.end());
+  std::set<std::string> expected(m.expected_device_ids.begin(), m.expected_device_ids.end());
   std::set<std::string> sealed_for(m.header.recipient_device_ids.begin(), m.header.recipient_device_ids.end());
   std::vector<std::string> extra, missing;
-  std::set_difference(sealed_for.begin(), sealed_for.end(), trusted.begin(), trusted.end(), std::back_inserter(extra));
-  std::set_difference(trusted.begin(), trusted.end(), sealed_for.begin(), sealed_for.end(),
+  if (!trusted.empty())
+    std::set_difference(sealed_for.begin(), sealed_for.end(), trusted.begin(), trusted.end(), std::back_inserter(extra));
+  std::set_difference(expected.begin(), expected.end(), sealed_for.begin(), sealed_for.end(),
                       std::back_inserter(missing));
   std::string who = "message " + m.message_id + " from device " + m.sender_device_id;
   if (!extra.empty()) {

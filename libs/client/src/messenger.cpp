@@ -196,7 +196,7 @@ VerifiedRecipients Messenger::verify(std::string_view conversation_id, const Rec
   remember_devices(recipients);
   if (identity_) {
     // Inactive devices are checked and pinned too (to verify what they sent), never wrapped for.
-    VerifiedRecipients out = verify_certified(recipients);
+    VerifiedRecipients out = verify_certified(conversation_id, recipients);
     recipients_.insert_or_assign(std::string(conversation_id), out);
     return out;
   }
@@ -220,6 +220,7 @@ void Messenger::learn_devices(std::string_view conversation_id) {
   if (!r) return;
   auto parsed = recipients_from_json(*r);
   if (!parsed) return;
+  devices_listed_at_.insert_or_assign(std::string(conversation_id), std::chrono::steady_clock::now());
   // The active ones are the conversation's recipients now; the inactive ones are
   // checked and pinned the same way, to verify what they sent before they stopped.
   verify(conversation_id, *parsed);

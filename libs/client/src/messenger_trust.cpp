@@ -11,6 +11,8 @@
 namespace alliance::client {
 namespace {
 
+namespace json = boost::json;
+
 constexpr std::string_view kArchive = "archive";
 
 std::int64_t now_unix_ms() {
@@ -21,6 +23,19 @@ std::int64_t now_unix_ms() {
 std::string join(const std::vector<IntegrityIssue>& issues, std::vector<std::string>& lines) {
   for (const auto& i : issues) lines.push_back(i.text);
   return lines.empty() ? std::string() : lines.front();
+}
+
+bool contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// A signed recipient set that leaves out an expected device or names an untrusted one.
+bool surprising(const DeliveredMessage& m) {
+  const auto& sealed_for = m.header.recipient_device_ids;
+  return std::any_of(m.expected_device_ids.begin(), m.expected_device_ids.end(),
+                     [&](const std::string& id) { return !contains(sealed_for, id); }) ||
+         std::any_of(sealed_for.begin(), sealed_for.end(),
+                     [&](const std::string& id) { return !contains(m.trusted_device_ids, id); });
 }
 
 }  // namespace
@@ -60,11 +75,31 @@ void Messenger::remember_devices(const Recipients& recipients) {
   for (const auto& d : recipients.devices) listed_devices_.insert_or_assign(d.id, d);
 }
 
-VerifiedRecipients Messenger::verify_certified(const Recipients& recipients) {
+std::string Messenger::practice_name(std::string_view practice_id) {
+  if (practice_id_.empty()) {
+    auto me = client_.me();
+    const json::object* practice = nullptr;
+    if (me && me->is_object()) {
+      if (const auto* p = me->as_object().if_contains("practice"); p && p->is_object()) practice = &p->as_object();
+    }
+    const auto* id = practice ? practice->if_contains("id") : nullptr;
+    const auto* name = practice ? practice->if_contains("name") : nullptr;
+    if (!id || !id->is_string() || !name || !name->is_string()) return {};  // asked again next time
+    practice_id_ = std::string(id->as_string());
+    practice_name_ = std::string(name->as_string());
+  }
+  return practice_id_ == practice_id ? practice_name_ : std::string();
+}
+
+VerifiedRecipients Messenger::verify_certified(std::string_view conversation_id, const Recipients& recipients) {
   VerifiedRecipients out;
   auto verdict = trust_.verify_devices(recipients.identity_keys, recipients.devices);
+  auto& certified = certified_[std::string(conversation_id)];
   for (auto& d : verdict.accepted) {
     known_devices_.try_emplace(d.id, d);  // so format 1 history from it opens too
+    // Kept when the server later leaves a device out: a certified device that vanishes
+    // from the list is still one messages must be encrypted to.
+    certified.insert_or_assign(d.id, CertifiedTimes{d.certificate_issued_unix_ms, d.revoked_unix_ms});
     if (d.revoked_unix_ms == 0) out.devices.push_back(std::move(d));
   }
   Recipients legacy;
@@ -82,7 +117,7 @@ VerifiedRecipients Messenger::verify_certified(const Recipients& recipients) {
     out.reasons.push_back(r.reason);
   }
   if (!recipients.archive_public.empty()) {
-    auto archive = trust_.check_archive_key(recipients.archive);
+    auto archive = trust_.check_archive_key(recipients.archive, practice_name(recipients.archive.practice_id));
     if (archive.accepted()) {
       out.archive_public = archive.agreement_public;
       out.archive_notice = archive.notice;
@@ -115,12 +150,36 @@ Result<SealedRequest> Messenger::seal_v2(SealedRequest request, const VerifiedRe
   return request;
 }
 
+bool Messenger::refresh_devices(std::string_view conversation_id, std::string_view device_id) {
+  auto listed = devices_listed_at_.find(conversation_id);
+  const bool fresh = listed != devices_listed_at_.end() &&
+                     std::chrono::steady_clock::now() - listed->second < device_list_max_age_;
+  if (fresh && listed_devices_.contains(device_id)) return false;
+  learn_devices(conversation_id);
+  return true;
+}
+
+void Messenger::expect_recipients(std::string_view conversation_id, DeliveredMessage& message) const {
+  auto certified = certified_.find(conversation_id);
+  if (certified == certified_.end()) return;
+  const std::int64_t sent = message.header.sent_unix_ms;
+  for (const auto& [id, times] : certified->second) {
+    message.trusted_device_ids.push_back(id);
+    // A device approved or revoked around the time the message was signed may or may
+    // not have been on the sender's list: only the settled ones are expected.
+    const bool settled_before = times.issued_unix_ms <= sent - kIntegrityClockToleranceMs;
+    const bool active_after = times.revoked_unix_ms == 0 || times.revoked_unix_ms > sent + kIntegrityClockToleranceMs;
+    if (settled_before && active_after) message.expected_device_ids.push_back(id);
+  }
+  if (auto list = recipients_.find(conversation_id); list != recipients_.end() && !list->second.archive_public.empty())
+    message.trusted_device_ids.emplace_back(kArchive);
+}
+
 ReceivedMessage Messenger::open_v2(const WireMessage& m) {
   ReceivedMessage out = envelope_of(m);
   if (m.expired) return out;
-  // The revocation time must be current: ask once per message (the answer also pins
-  // a sender device not seen yet).
-  learn_devices(m.conversation_id);
+  // Revocation times must be current (the answer also pins a sender device not seen yet).
+  const bool asked = refresh_devices(m.conversation_id, m.sender_device_id);
   std::string signer, signer_user;
   if (const DevicePin* pin = trust_.device(m.sender_device_id)) {
     signer = pin->signing_public;
@@ -164,6 +223,16 @@ ReceivedMessage Messenger::open_v2(const WireMessage& m) {
   delivered.sender_device_id = m.sender_device_id;
   delivered.header = opened->header;
   delivered.message_hash = opened->message_hash;
+  if (identity_) {
+    expect_recipients(m.conversation_id, delivered);
+    // A device may have been approved or revoked since the list was read: ask before saying so.
+    if (!asked && surprising(delivered)) {
+      learn_devices(m.conversation_id);
+      delivered.trusted_device_ids.clear();
+      delivered.expected_device_ids.clear();
+      expect_recipients(m.conversation_id, delivered);
+    }
+  }
   if (auto listed = listed_devices_.find(m.sender_device_id); listed != listed_devices_.end())
     delivered.sender_revoked_unix_ms = listed->second.revoked_unix_ms;
   auto verdict = integrity(m.conversation_id).observe(delivered);

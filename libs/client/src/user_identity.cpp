@@ -116,19 +116,43 @@ Result<crypto::IdentityKeyPair> open_identity_box(const Device& device, std::str
   return key_from_seed(std::move(*seed));
 }
 
-Result<IdentitySetup> set_up_identity(AllianceClient& client, const Device& device, std::int64_t now_unix_ms) {
+namespace {
+
+// PUT /v1/me/identity-key: `identity` is the user's key (the first, or the one the
+// server already lists) and certifies `device`, this session's device.
+Status put_identity_key(AllianceClient& client, const UserIdentity& identity, const Device& device,
+                        std::int64_t now_unix_ms) {
+  auto signature = certify_device(identity, as_peer(device), now_unix_ms);
+  if (!signature) return std::move(signature).error();
+  json::object body;
+  body["public_key"] = base64_encode(identity.key.public_key);
+  body["certificate_signature"] = base64_encode(*signature);
+  body["certificate_issued_unix_ms"] = std::to_string(now_unix_ms);
+  auto r = client.put_json("/v1/me/identity-key", body);
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+}  // namespace
+
+Result<IdentitySetup> set_up_identity(AllianceClient& client, const Device& device, std::int64_t now_unix_ms,
+                                      const std::optional<UserIdentity>& held) {
   auto existing = my_identity_key(client);
   if (!existing) return std::move(existing).error();
+  const bool still_held = held && held->user_id == device.user_id &&
+                          (!*existing || crypto::constant_time_equal((*existing)->public_key, held->key.public_key));
+  if (still_held) {
+    auto devices = my_devices(client);
+    if (!devices) return std::move(devices).error();
+    for (const auto& d : *devices)
+      if (d.id == device.id && d.approved) return IdentitySetup{*held, ""};  // certified already
+    if (auto put = put_identity_key(client, *held, device, now_unix_ms); !put) return std::move(put).error();
+    return IdentitySetup{*held, ""};
+  }
   if (!*existing) {
     // The user's first device: make the key and certify ourselves with it.
     UserIdentity identity{device.user_id, crypto::generate_identity_key()};
-    auto signature = certify_device(identity, as_peer(device), now_unix_ms);
-    if (!signature) return std::move(signature).error();
-    json::object body;
-    body["public_key"] = base64_encode(identity.key.public_key);
-    body["certificate_signature"] = base64_encode(*signature);
-    body["certificate_issued_unix_ms"] = std::to_string(now_unix_ms);
-    auto r = client.put_json("/v1/me/identity-key", body);
+    auto r = put_identity_key(client, identity, device, now_unix_ms);
     if (r) return IdentitySetup{std::move(identity), ""};
     if (r.error().code != Code::kAlreadyExists) return std::move(r).error();
     // Another device of the user made one first: approval by it is needed.

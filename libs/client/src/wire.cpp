@@ -191,8 +191,6 @@ Result<WireIdentityKey> identity_key_from_json(const json::value& v) {
   return out;
 }
 
-namespace {
-
 Result<WireArchiveKey> archive_key_from_json(const json::value& v) {
   auto obj = object_of(v, "archive_key");
   if (!obj) return std::move(obj).error();
@@ -205,8 +203,6 @@ Result<WireArchiveKey> archive_key_from_json(const json::value& v) {
   ALLIANCE_READ(int64, issued_unix_ms, "issued_unix_ms");
   return out;
 }
-
-}  // namespace
 
 json::value peer_device_to_json(const PeerDevice& d) {
   json::object o;

@@ -53,6 +53,7 @@ class SealedConversation : public ::testing::Test {
   Party therapist_{"user-therapist", "dev-therapist"};
   Party eve_{"user-eve", "dev-eve"};  // a device the server slips in
   std::vector<std::string> trusted_{"dev-client", "dev-therapist"};
+  std::vector<std::string> expected_{"dev-client", "dev-therapist"};
   int next_id_ = 1;
 
   // Seals from `from`'s current view (next counter, last hash) for the two parties (and
@@ -88,7 +89,7 @@ class SealedConversation : public ::testing::Test {
                                           reader.device_id, reader.keys.agreement_private, p.signing_public);
     EXPECT_TRUE(opened.ok()) << "opening " << p.message_id;
     if (!opened) return {};
-    DeliveredMessage m{seq, p.message_id, p.sender_device_id, opened->header, opened->message_hash, revoked, trusted_};
+    DeliveredMessage m{seq, p.message_id, p.sender_device_id, opened->header, opened->message_hash, revoked, trusted_, expected_};
     auto verdict = reader.integrity.observe(m);
     EXPECT_TRUE(verdict.ok());
     return verdict.ok() ? *verdict : IntegrityVerdict{};
@@ -198,11 +199,21 @@ TEST_F(SealedConversation, RecipientSetWithAnExtraUntrustedDeviceIsShownWithAWar
 
 TEST_F(SealedConversation, RecipientSetLeavingOutATrustedDeviceIsAWarning) {
   trusted_.push_back("dev-therapist-laptop");  // the therapist's approved second device
+  expected_.push_back("dev-therapist-laptop");
   Posted m1 = send(client_, 1, kT0);
   IntegrityVerdict v = deliver(therapist_, m1, 1);
   EXPECT_TRUE(v.show());
   ASSERT_EQ(kinds_of(v.issues), std::vector{IntegrityKind::kMissingRecipient});
   EXPECT_EQ(v.issues[0].device_ids, std::vector<std::string>{"dev-therapist-laptop"});
+}
+
+TEST_F(SealedConversation, ATrustedDeviceNotYetExpectedWhenTheMessageWasSignedIsNoWarning) {
+  trusted_.push_back("dev-therapist-laptop");  // approved around the time the message was signed
+  Posted m1 = send(client_, 1, kT0);
+  IntegrityVerdict v = deliver(therapist_, m1, 1);
+  EXPECT_TRUE(v.show());
+  EXPECT_TRUE(v.issues.empty());
+  EXPECT_TRUE(therapist_.integrity.ok());
 }
 
 TEST_F(SealedConversation, OwnMessagesRecordedMakeTheNextCounterAndPrevHashRight) {
@@ -251,6 +262,7 @@ class HandBuiltHeaders : public ::testing::Test {
     m.header = {"user-" + device, counter, prev_id.empty() ? "" : hash_of(prev_id), sent, {"dev-a", "dev-b"}};
     m.message_hash = hash_of(id);
     m.trusted_device_ids = {"dev-b", "dev-a"};
+    m.expected_device_ids = {"dev-b", "dev-a"};
     return m;
   }
   IntegrityVerdict feed(const DeliveredMessage& m) {

@@ -37,8 +37,9 @@
 //   message seen from a device when the reader joined later (it may follow history the
 //   reader cannot open). A message whose prev_hash is one the reader saw at a higher
 //   seq, or a message arriving after one that followed it: kReordered.
-// - Recipients: signed ids not in `trusted_device_ids`: kUntrustedRecipient; trusted
-//   ids not signed: kMissingRecipient (the sender was shown another device list).
+// - Recipients: signed ids not in `trusted_device_ids`: kUntrustedRecipient; ids in
+//   `expected_device_ids` not signed: kMissingRecipient (the sender was shown another
+//   device list).
 // Every issue except a harmless redelivery makes ok() false until acknowledge(); all
 // messages but kDuplicate and refused ones are shown, with their issues as a warning.
 //
@@ -123,11 +124,14 @@ struct DeliveredMessage {
   crypto::MessageHeaderV2 header;           // signed
   std::string message_hash;                 // OpenedMessageV2::message_hash, 32 bytes
   std::int64_t sender_revoked_unix_ms = 0;  // as the server lists the sender device; 0 = active
-  // Device ids this reader trusts in the conversation (both participants' devices,
-  // the sender's included, and "archive" when the archive key is accepted), in any
-  // order: as of when the message was sent if the trust layer knows, else now. Empty:
-  // the recipient set is not checked.
+  // Device ids this reader trusts in the conversation (both participants' devices
+  // certified by their users' identity keys, revoked ones included, the sender's too,
+  // and "archive" when the archive key is accepted), in any order. A signed recipient
+  // outside it is kUntrustedRecipient. Empty: not checked.
   std::vector<std::string> trusted_device_ids;
+  // Of those, the ones the message must have been encrypted to: certified well before
+  // it was signed and not revoked then. One left out is kMissingRecipient. Empty: not checked.
+  std::vector<std::string> expected_device_ids;
 };
 
 class ConversationIntegrity {

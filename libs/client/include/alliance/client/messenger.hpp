@@ -215,6 +215,10 @@ class Messenger {
   Result<std::string> safety_number(std::string_view conversation_id);
   // What format 2 messages have shown about a conversation's history so far.
   ConversationIntegrity& integrity(std::string_view conversation_id);
+  // How old the conversation's device list (with revocation times) may be when a
+  // format 2 message is opened: older, it is asked for again first. 0 asks for every
+  // message. A device revoked less than this ago may still get a message through.
+  void set_device_list_max_age(std::chrono::milliseconds age) { device_list_max_age_ = age; }
 
   // The cursor: every message up to it is held by this device (0 for none).
   std::int64_t last_seq(std::string_view conversation_id) const { return tracker_.last(conversation_id); }
@@ -224,8 +228,16 @@ class Messenger {
  private:
   // Checks the devices' keys, pins them, and caches the list for the conversation.
   VerifiedRecipients verify(std::string_view conversation_id, const Recipients& recipients);
+  // The name of the caller's practice if it is `practice_id` (GET /v1/me, asked once), else "".
+  std::string practice_name(std::string_view practice_id);
   // The same with the user identity: through the TrustStore (messenger_trust.cpp).
-  VerifiedRecipients verify_certified(const Recipients& recipients);
+  VerifiedRecipients verify_certified(std::string_view conversation_id, const Recipients& recipients);
+  // Which devices a format 2 message signed at `sent_unix_ms` may and must have been
+  // encrypted to, from the certified devices seen in the conversation.
+  void expect_recipients(std::string_view conversation_id, DeliveredMessage& message) const;
+  // learn_devices() unless the list is younger than device_list_max_age_ and holds
+  // `device_id`; true if it asked.
+  bool refresh_devices(std::string_view conversation_id, std::string_view device_id);
   Result<SealedRequest> seal_v2(SealedRequest request, const VerifiedRecipients& recipients);
   ReceivedMessage open_v2(const WireMessage& message);
   // The devices (inactive ones included) and their revocation times, as last listed.
@@ -247,6 +259,14 @@ class Messenger {
   std::map<std::string, ConversationIntegrity, std::less<>> integrity_;  // by conversation
   std::map<std::string, PeerDevice, std::less<>> listed_devices_;         // by id, as last listed
   std::map<std::string, std::string, std::less<>> participants_;          // conversation -> other user
+  // Every device seen certified in a conversation (revoked ones included), by id.
+  struct CertifiedTimes {
+    std::int64_t issued_unix_ms = 0, revoked_unix_ms = 0;
+  };
+  std::map<std::string, std::map<std::string, CertifiedTimes, std::less<>>, std::less<>> certified_;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> devices_listed_at_;
+  std::chrono::milliseconds device_list_max_age_{10'000};
+  std::string practice_id_, practice_name_;  // the caller's, once asked
 };
 
 }  // namespace alliance::client

@@ -37,7 +37,14 @@ struct IdentitySetup {
 // checked against the public key the server lists and the certificate; otherwise the
 // device is awaiting approval and `approval_code` says what to compare.
 // `now_unix_ms` is the certificate's issue time.
-Result<IdentitySetup> set_up_identity(AllianceClient& client, const Device& device, std::int64_t now_unix_ms);
+//
+// `held`: the user's identity key this app kept from an earlier device of the same
+// user (a new sign-in on the same machine). If it is still the key the server lists
+// (or the server lists none), this device is certified with it at once, no approval
+// needed; a key the server has since replaced (a reset on another device) is ignored
+// and this device awaits approval like any other.
+Result<IdentitySetup> set_up_identity(AllianceClient& client, const Device& device, std::int64_t now_unix_ms,
+                                      const std::optional<UserIdentity>& held = std::nullopt);
 
 // The code compared on both screens before approving a device: 6 digits from the
 // user id, the device id and both its public keys, so a device the server put in its

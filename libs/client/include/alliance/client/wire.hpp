@@ -61,6 +61,8 @@ struct WireArchiveKey {
   std::string signature;              // raw bytes, 64; empty for an unsigned key
   std::int64_t issued_unix_ms = 0;
 };
+// Errors name the field under "archive_key", e.g. "archive_key.practice_public_key".
+Result<WireArchiveKey> archive_key_from_json(const boost::json::value& v);
 
 // alliance.messaging.v1.ListRecipientsResponse: who a message must be wrapped for.
 struct Recipients {
