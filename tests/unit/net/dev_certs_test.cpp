@@ -2,8 +2,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include <ctime>
 
 #include <cstdio>
 #include <fstream>
@@ -74,6 +78,58 @@ TEST(DevCerts, CreatesEveryFileWithPrivateModes) {
   EXPECT_TRUE(signed_by(c.cert("identity"), c.ca()));
   EXPECT_TRUE(signed_by(c.public_cert(), c.ca()));
   EXPECT_FALSE(signed_by(c.rogue_cert(), c.ca()));
+}
+
+// Runs a TLS handshake between the real RPC server and client contexts over a memory
+// pipe, both sides checking certificates as if their clock read `clock`. Returns ""
+// when both sides accept, else what OpenSSL said.
+std::string handshake_at(const alliance::testing::DevCerts& c, std::time_t clock) {
+  auto server_ctx = make_rpc_server_context(TlsFiles{c.ca(), c.cert("identity"), c.key("identity")});
+  auto client_ctx = make_rpc_client_context(TlsFiles{c.ca(), c.cert("gateway"), c.key("gateway")});
+  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(server_ctx.native_handle()), clock);
+  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(client_ctx.native_handle()), clock);
+  SSL* server = SSL_new(server_ctx.native_handle());
+  SSL* client = SSL_new(client_ctx.native_handle());
+  BIO* server_end = nullptr;
+  BIO* client_end = nullptr;
+  BIO_new_bio_pair(&server_end, 0, &client_end, 0);
+  SSL_set_bio(server, server_end, server_end);
+  SSL_set_bio(client, client_end, client_end);
+  SSL_set_accept_state(server);
+  SSL_set_connect_state(client);
+  std::string failure;
+  bool server_done = false, client_done = false;
+  for (int round = 0; round < 20 && failure.empty() && !(server_done && client_done); ++round) {
+    for (auto [ssl, done] : {std::pair{client, &client_done}, std::pair{server, &server_done}}) {
+      if (*done) continue;
+      int rc = SSL_do_handshake(ssl);
+      if (rc == 1) {
+        *done = true;
+      } else if (int err = SSL_get_error(ssl, rc); err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        long verify = SSL_get_verify_result(ssl);
+        failure = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
+                                      : ERR_reason_error_string(ERR_peek_last_error());
+        break;
+      }
+    }
+  }
+  if (failure.empty() && !(server_done && client_done)) failure = "handshake did not finish";
+  ERR_clear_error();
+  SSL_free(server);
+  SSL_free(client);
+  return failure;
+}
+
+// A host whose clock is an hour behind the one that made the certificates still
+// accepts them (they are valid from a day before they were made), in both directions
+// of mutual TLS; a clock two days behind does not, so the check is a real one.
+TEST(DevCerts, AcceptedByPeersWhoseClockIsBehind) {
+  auto& c = alliance::testing::dev_certs();
+  const std::time_t now = std::time(nullptr);
+  EXPECT_EQ(handshake_at(c, now), "");
+  EXPECT_EQ(handshake_at(c, now - 3600), "");
+  EXPECT_EQ(handshake_at(c, now - 20 * 3600), "");
+  EXPECT_EQ(handshake_at(c, now - 2 * 86400), "certificate is not yet valid");
 }
 
 TEST(DevCerts, RunningTwiceChangesNothingAndRefillsWhatIsMissing) {
