@@ -14,6 +14,7 @@
 using namespace alliance;
 
 int main(int argc, char** argv) try {
+  keep_new_files_private();
   auto config = Config::load("gateway", argc, argv);
   log::init("gateway", config.log_level());
   auto listen = config.host_port("listen", "127.0.0.1:8443");

@@ -9,6 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace alliance;
+  keep_new_files_private();
   std::optional<identity::IdentityConfig> cfg;
   try {
     cfg.emplace(identity::load_identity_config(Config::load("identity", argc, argv)));

@@ -11,6 +11,7 @@
 
 int main(int argc, char** argv) {
   using namespace alliance;
+  keep_new_files_private();
   std::optional<messaging::MessagingConfig> cfg;
   try {
     cfg.emplace(messaging::load_messaging_config(Config::load("messaging", argc, argv)));

@@ -13,6 +13,7 @@
 
 int main(int argc, char** argv) {
   using namespace alliance;
+  keep_new_files_private();
   std::optional<reminders::RemindersConfig> cfg;
   try {
     cfg.emplace(reminders::load_reminders_config(Config::load("reminders", argc, argv)));

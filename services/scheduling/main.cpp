@@ -11,6 +11,7 @@
 
 int main(int argc, char** argv) {
   using namespace alliance;
+  keep_new_files_private();
   std::optional<scheduling::SchedulingConfig> cfg;
   try {
     cfg.emplace(scheduling::load_scheduling_config(Config::load("scheduling", argc, argv)));

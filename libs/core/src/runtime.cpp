@@ -1,5 +1,7 @@
 #include "alliance/core/runtime.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <fstream>
@@ -7,6 +9,8 @@
 #include "alliance/core/log.hpp"
 
 namespace alliance {
+
+void keep_new_files_private() { ::umask(077); }
 
 asio::awaitable<void> wait_for_stop_signal() {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);

@@ -1,6 +1,7 @@
 #include "alliance/store/connection.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <utility>
 
@@ -19,6 +20,18 @@ std::string with_context(std::string_view what, sqlite3* db, int rc) {
 std::string_view after_colon(std::string_view message) {
   auto pos = message.rfind(": ");
   return pos == std::string_view::npos ? std::string_view{} : message.substr(pos + 2);
+}
+
+// Removes group and other access from the database and its -wal/-shm files, so a file
+// made before the service set its umask (or copied in with 0644) holds no readable
+// records. Files that do not exist (yet) are skipped; a new one inherits the mode.
+void keep_private(const std::filesystem::path& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = db.string() + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
+      ::chmod(file.c_str(), st.st_mode & 0700);
+  }
 }
 
 }  // namespace
@@ -152,6 +165,7 @@ std::unique_ptr<Connection> Connection::open(const std::filesystem::path& path, 
     if (got != "wal") {
       throw StoreError(SQLITE_ERROR, "cannot switch " + path.string() + " to WAL (journal_mode is " + got + ")");
     }
+    keep_private(path);
   }
   // Per-connection settings: they must be on every connection, readers included.
   // secure_delete: deleted content (erased messages, revoked secrets) is overwritten

@@ -2,6 +2,7 @@
 // names the key; a good config serves RPC on the port its ready file reports, each
 // method to its peers only.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "alliance/core/asio.hpp"
 #include "alliance/identity/v1/identity.pb.h"
@@ -96,6 +97,23 @@ TEST_F(IdentityBinaryTest, UnknownKeyIsRefused) {
   ASSERT_TRUE(p.wait_exit(10s)) << p.log();
   EXPECT_EQ(p.exit_code(), 1);
   EXPECT_NE(p.log().find("acess_token_ttl"), std::string::npos) << p.log();
+}
+
+// Started with the usual umask of 022, the service still keeps what it writes to its
+// own user: the database, its -wal and -shm (the newest records live there) and the
+// ready file are 0600.
+TEST_F(IdentityBinaryTest, FilesItCreatesAreReadableByItsUserOnly) {
+  const mode_t before = ::umask(022);
+  auto p = start(args("127.0.0.1:1"));
+  ::umask(before);
+  testing::wait_for_ready_file(dir_.path() / "ready.json", 10s, &p);
+  for (const char* name : {"identity.db", "identity.db-wal", "identity.db-shm", "ready.json"}) {
+    const auto file = dir_.path() / name;
+    ASSERT_TRUE(fs::exists(file)) << file;
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms(0600)) << file;
+  }
+  p.terminate();
+  EXPECT_EQ(p.exit_code(), 0) << p.log();
 }
 
 TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {

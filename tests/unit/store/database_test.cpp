@@ -521,6 +521,27 @@ TEST(Database, DataSurvivesCloseAndReopen) {
   EXPECT_EQ(**kept, 3);
 }
 
+// A database left readable by others (made before services set their umask, or copied
+// in) is private again once a service opens it, and so are the -wal and -shm files
+// that hold its newest records.
+TEST(Database, FilesReadableByOthersArePrivateOnceOpened) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  auto path = dir.path() / "p.db";
+  open_ok(path, {kNotes}).reset();
+  fs::permissions(path, fs::perms(0644));
+  auto db = open_ok(path, {kNotes});
+  run([&]() -> asio::awaitable<void> {
+    auto id = co_await db->write([](Connection& c) { return insert_note(c, "private", 1); });
+    EXPECT_TRUE(id);
+  });
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::path file = path.string() + suffix;
+    ASSERT_TRUE(fs::exists(file)) << file;
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms(0600)) << file;
+  }
+}
+
 std::string file_bytes(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());

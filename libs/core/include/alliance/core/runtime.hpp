@@ -1,6 +1,6 @@
 #pragma once
-// What every service main() shares: waiting for SIGINT/SIGTERM and telling a
-// launcher it is ready.
+// What every service main() shares: private file modes, waiting for SIGINT/SIGTERM
+// and telling a launcher it is ready.
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -10,6 +10,11 @@
 #include "alliance/core/asio.hpp"
 
 namespace alliance {
+
+// Sets the process umask to 077, so every file and folder the service creates (its
+// database and the database's -wal/-shm, ready files) is readable by its own user only,
+// whatever umask it was started with. Call first in main().
+void keep_new_files_private();
 
 // Completes when the process receives SIGINT or SIGTERM.
 asio::awaitable<void> wait_for_stop_signal();
