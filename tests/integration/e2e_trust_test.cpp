@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include "alliance/client/client.hpp"
 #include "alliance/core/ids.hpp"
@@ -279,8 +280,13 @@ TEST_F(E2eTrust, AnArchiveKeyUnderAnotherPracticeKeyIsNotUsedUntilAccepted) {
   const auto other_key = crypto::generate_practice_key();
   const auto other_archive = crypto::generate_device_keys();
   set_archive_key(other_key, other_archive.agreement_public);
-  // Kim's app looks at the conversation's recipients again (as it does from time to time).
+  // Kim's app looks at the conversation's recipients again (as it does from time to
+  // time), until messaging's cache has heard of the change (announced over Redis).
   auto changed = kim->messenger->recipients(conv, true);
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       changed && changed->archive_public == archive.agreement_public && std::chrono::steady_clock::now() < until;
+       changed = kim->messenger->recipients(conv, true))
+    std::this_thread::sleep_for(20ms);
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_TRUE(changed->archive_public.empty());
   ASSERT_FALSE(changed->rejected.empty());
@@ -361,6 +367,52 @@ TEST_F(E2eTrust, AReplayedOrDroppedMessageIsReportedNotHidden) {
   ASSERT_FALSE(after[1].integrity.empty()) << "the missing message must be reported";
   EXPECT_NE(after[1].integrity.front().find("missing"), std::string::npos) << after[1].integrity.front();
   EXPECT_FALSE(jo->messenger->integrity(conv).ok());
+}
+
+TEST_F(E2eTrust, AUserWithoutAnIdentityKeyIsReachedInFormatOneAndNeverDowngradedOnceSeenWithOne) {
+  auto kim = device("kim");
+  ASSERT_TRUE(kim);
+  // Jo's app is from before identity keys: a device, no identity key.
+  auto jo = std::make_unique<Member>();
+  jo->api = sys_->login(slug_, email("jo"));
+  jo->user_id = jo->api->tokens().user_id;
+  auto jd = client::register_device(*jo->api, "jo's old phone");
+  ASSERT_TRUE(jd) << jd.error().message;
+  jo->messenger = std::make_unique<Messenger>(*jo->api, *jd);
+  const auto conv = open(*kim);
+  ASSERT_TRUE(kim->messenger->send(conv, "hello from the new app"));
+  auto list = kim->messenger->recipients(conv);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->unverified_users, std::vector<std::string>{jo->user_id}) << "shown as a warning";
+  auto got = sync(*jo, conv);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].plaintext, "hello from the new app");
+  EXPECT_EQ(got[0].format, 1) << "what an older app reads";
+
+  // Jo's app sets up an identity key: Kim's next message is format 2.
+  auto setup = client::set_up_identity(*jo->api, jo->messenger->device(), now_ms());
+  ASSERT_TRUE(setup && setup->identity);
+  jo->messenger = std::make_unique<Messenger>(*jo->api, jo->messenger->device(), std::move(*setup->identity));
+  jo->messenger->set_last_seq(conv, 1);
+  ASSERT_TRUE(kim->messenger->send(conv, "now with keys"));
+  got = sync(*jo, conv);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].plaintext, "now with keys");
+  EXPECT_EQ(got[0].format, 2);
+
+  // The operator makes Jo look like an older app again (key and certificates gone):
+  // Kim's app, having seen Jo's key, refuses instead of falling back.
+  {
+    auto db = operator_db(sys_->dir() / "identity.db");
+    store::execute(*db, "DELETE FROM identity_keys WHERE user_id = ?1", jo->user_id);
+    store::execute(*db, "UPDATE devices SET certificate_signature = NULL WHERE user_id = ?1", jo->user_id);
+  }
+  sys_->redis().cli({"PUBLISH", "identity:devices", jo->user_id});
+  ASSERT_TRUE(kim->messenger->recipients(conv, true));
+  auto refused = kim->messenger->send(conv, "not without Jo's key");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "recipients");
+  EXPECT_NE(refused.error().message.find(jo->messenger->device().id), std::string::npos) << refused.error().message;
 }
 
 TEST_F(E2eTrust, FormatOneHistoryStillOpensOnDevicesThatTookIdentityKeys) {

@@ -490,6 +490,13 @@ Outcome message_send(Context& ctx) {
   } else {
     ctx.out << "sent seq " << sent->seq << " message " << sent->message_id << "\n";
   }
+  if (auto list = ds->messenger->recipients(conversation); list && ctx.session.identity) {
+    for (const auto& user : list->unverified_users) {
+      ctx.err << "warning: " << user
+              << " has no identity key yet (an older app): their devices are trusted on the server's word, and "
+                 "messages go out in format 1 until they set one up\n";
+    }
+  }
   return {};
 }
 

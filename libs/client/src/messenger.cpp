@@ -246,15 +246,16 @@ Result<SealedRequest> Messenger::seal(std::string_view conversation_id, std::str
                                       std::optional<std::string> message_id) {
   auto list = recipients(conversation_id);
   if (!list) return std::move(list).error();
-  // A cached refusal is looked at again: the user may have accepted a change since.
-  if (!list->rejected.empty()) list = recipients(conversation_id, true);
+  // A cached refusal is looked at again (the user may have accepted a change since), and
+  // so is a participant without an identity key (who may have set one up since).
+  if (!list->rejected.empty() || !list->unverified_users.empty()) list = recipients(conversation_id, true);
   if (!list) return std::move(list).error();
   if (auto refused = refuse_rejected(*list); !refused) return std::move(refused).error();
   SealedRequest req;
   req.conversation_id = std::string(conversation_id);
   req.message_id = message_id ? std::move(*message_id) : new_message_id();
   req.sender_device_id = device_.id;
-  if (identity_) {
+  if (identity_ && list->unverified_users.empty()) {
     req.plaintext = std::string(plaintext);
     return seal_v2(std::move(req), *list);
   }

@@ -102,16 +102,23 @@ VerifiedRecipients Messenger::verify_certified(std::string_view conversation_id,
     certified.insert_or_assign(d.id, CertifiedTimes{d.certificate_issued_unix_ms, d.revoked_unix_ms});
     if (d.revoked_unix_ms == 0) out.devices.push_back(std::move(d));
   }
+  // Users never seen with an identity key (older apps): their devices are trusted per
+  // device on first use, as before identity keys. One seen with a key is never legacy
+  // again (verify_devices refuses its uncertified devices): no downgrade.
   Recipients legacy;
-  for (const auto& d : verdict.legacy) {
-    legacy.devices.push_back(d);
+  legacy.devices = verdict.legacy;
+  VerifiedRecipients per_device = verify_recipients(legacy, known_devices_);
+  for (auto& d : per_device.devices) {
+    certified.insert_or_assign(d.id, CertifiedTimes{0, d.revoked_unix_ms, false});
     if (d.revoked_unix_ms != 0) continue;
-    out.rejected.push_back(d.id);
-    out.reasons.push_back("user " + d.user_id + " has no identity key: their app cannot be verified");
+    if (std::find(out.unverified_users.begin(), out.unverified_users.end(), d.user_id) == out.unverified_users.end())
+      out.unverified_users.push_back(d.user_id);
+    out.devices.push_back(std::move(d));
   }
-  // Never wrapped for, but their format 1 history still opens (trusted per device on
-  // first use, as before identity keys).
-  (void)verify_recipients(legacy, known_devices_);
+  for (const auto& id : per_device.rejected) {
+    out.rejected.push_back(id);
+    out.reasons.push_back("keys other than those first seen for this device, or not self-signed");
+  }
   for (const auto& r : verdict.rejected) {
     out.rejected.push_back(r.id);
     out.reasons.push_back(r.reason);
@@ -167,7 +174,7 @@ void Messenger::expect_recipients(std::string_view conversation_id, DeliveredMes
     message.trusted_device_ids.push_back(id);
     // A device approved or revoked around the time the message was signed may or may
     // not have been on the sender's list: only the settled ones are expected.
-    const bool settled_before = times.issued_unix_ms <= sent - kIntegrityClockToleranceMs;
+    const bool settled_before = times.certified && times.issued_unix_ms <= sent - kIntegrityClockToleranceMs;
     const bool active_after = times.revoked_unix_ms == 0 || times.revoked_unix_ms > sent + kIntegrityClockToleranceMs;
     if (settled_before && active_after) message.expected_device_ids.push_back(id);
   }

@@ -94,10 +94,15 @@ struct VerifiedRecipients {
   std::string archive_public;        // the practice archive key (32 bytes), empty if none
   // Devices left out: a bad signature, or keys other than those first seen for that
   // device id; with a user identity (format 2) also any device its user's pinned
-  // identity key did not certify, every device of a user whose identity key changed
-  // (until accepted), and users with no identity key. Sending refuses while any are
-  // listed (the server would insist on them).
+  // identity key did not certify, and every device of a user whose identity key changed
+  // (until accepted) or who had one pinned and is now said to have none. Sending
+  // refuses while any are listed (the server would insist on them).
   std::vector<std::string> rejected;
+  // With a user identity: participants whose app has no identity key yet (never seen
+  // with one). Their devices are trusted per device on first use, on the server's word
+  // for whose they are, as before identity keys, and messages go out in format 1 (which
+  // older apps read) until every participant has a key. Show it as a warning.
+  std::vector<std::string> unverified_users;
   std::vector<std::string> reasons;  // one per rejected id, or about the archive key
   // Set when the archive key is accepted: "messages in this conversation are also
   // readable by <practice>'s record archive".
@@ -133,7 +138,8 @@ class Messenger {
  public:
   Messenger(AllianceClient& client, Device device);
   // With the user's identity key on this device (set_up_identity): messages are sent
-  // in format 2, and recipients are trusted only through the TrustStore (the peer's
+  // in format 2 (format 1 while a participant has no identity key yet: see
+  // VerifiedRecipients::unverified_users), and recipients are trusted only through the TrustStore (the peer's
   // identity key pinned per user, devices by its certificates, the archive key by the
   // practice key). Without it, format 1 and per-device trust on first use.
   Messenger(AllianceClient& client, Device device, UserIdentity identity);
@@ -262,6 +268,7 @@ class Messenger {
   // Every device seen certified in a conversation (revoked ones included), by id.
   struct CertifiedTimes {
     std::int64_t issued_unix_ms = 0, revoked_unix_ms = 0;
+    bool certified = true;  // false: a device of a user without an identity key (never expected)
   };
   std::map<std::string, std::map<std::string, CertifiedTimes, std::less<>>, std::less<>> certified_;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> devices_listed_at_;
