@@ -18,6 +18,7 @@
 #include "alliance/push/v1/push.pb.h"
 #include "gateway.hpp"
 #include "json_mapping.hpp"
+#include "request_limits.hpp"
 
 namespace alliance::gateway {
 
@@ -447,34 +448,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     --connections;
   }
 
-  // Reads one request. Beast applies header_limit to the bytes it has not parsed yet
-  // and drops fields it has parsed from the buffer, so a header sent a few lines at a
-  // time never reaches it: each step here gets only what is left of the budget for the
-  // whole block. Too large or too many fields -> http::error::header_limit; a framing
-  // RFC 9112 section 6.3 calls ambiguous -> http::error::bad_transfer_encoding.
+  // Reads one request, its header under HeaderBudget (request_limits.hpp).
   asio::awaitable<beast::error_code> read_request(TlsStream& tls_stream, beast::flat_buffer& buffer,
                                                   http::request_parser<http::string_body>& parser) {
-    std::size_t header_bytes = 0;  // parsed so far (a step stops at the header's end)
+    HeaderBudget budget(RequestLimits{options.header_limit, options.header_fields_limit});
     while (!parser.is_header_done()) {
-      if (header_bytes >= options.header_limit) co_return http::error::header_limit;
-      parser.header_limit(static_cast<std::uint32_t>(options.header_limit - header_bytes));
+      if (auto ec = budget.before_step(parser)) co_return ec;
       auto [ec, n] = co_await http::async_read_some(tls_stream, buffer, parser, use_tuple);
       if (ec) co_return ec;
-      header_bytes += n;
+      budget.consumed(n);
     }
-    const auto& req = parser.get();
-    // A step that parses the request line gives the fields a fresh header_limit, so
-    // look at the total once more. The byte budget bounds memory; the field count
-    // bounds the work per request.
-    if (header_bytes > options.header_limit ||
-        static_cast<std::size_t>(std::distance(req.begin(), req.end())) > options.header_fields_limit)
-      co_return http::error::header_limit;
-    // Beast only knows chunked and lets any other coding, or one after chunked, fall
-    // back to Content-Length or to no body at all; the gateway decodes nothing else.
-    if (req.count(http::field::transfer_encoding) != 0 &&
-        (req.count(http::field::transfer_encoding) != 1 || req.count(http::field::content_length) != 0 ||
-         !beast::iequals(req[http::field::transfer_encoding], "chunked")))
-      co_return http::error::bad_transfer_encoding;
+    if (auto ec = budget.check_header(parser.get())) co_return ec;
     if (parser.is_done()) co_return beast::error_code{};
     auto [ec, n] = co_await http::async_read(tls_stream, buffer, parser, use_tuple);
     co_return ec;
