@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "alliance/crypto/encoding.hpp"
+
 namespace alliance::client {
 namespace {
 
@@ -179,6 +181,22 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+std::int64_t access_token_expires_at(std::string_view access_token) {
+  auto first = access_token.find('.');
+  auto second = first == std::string_view::npos ? first : access_token.find('.', first + 1);
+  if (second == std::string_view::npos) return 0;
+  auto payload = crypto::base64url_decode(access_token.substr(first + 1, second - first - 1));
+  if (!payload) return 0;
+  boost::system::error_code ec;
+  json::value v = json::parse(*payload, ec);
+  if (ec || !v.is_object()) return 0;
+  return int64_field(v.as_object(), "exp").value_or(0);
+}
+
+std::string auth_frame(std::string_view access_token) {
+  return json::serialize(json::object{{"type", "auth"}, {"access_token", access_token}});
+}
+
 AllianceClient::AllianceClient(Endpoint ep) : ep_(ep), http_(std::move(ep)) {}
 
 void AllianceClient::set_tokens(Tokens t) { tokens_ = std::move(t); }
@@ -272,6 +290,15 @@ Status AllianceClient::logout() {
   if (!r) return std::move(r).error();
   tokens_ = Tokens{};
   return {};
+}
+
+Result<Tokens> AllianceClient::refresh_push_socket(WebSocket& socket) {
+  auto fresh = refresh();
+  if (!fresh) return fresh;
+  if (on_refresh_) on_refresh_(*fresh);
+  socket.send_text(auth_frame(fresh->access_token));
+  if (socket.closed()) return make_error(Code::kUnavailable, "push socket closed before the fresh token was sent");
+  return fresh;
 }
 
 Result<std::unique_ptr<WebSocket>> AllianceClient::open_push_socket(std::chrono::milliseconds timeout) {

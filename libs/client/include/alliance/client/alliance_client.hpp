@@ -39,6 +39,12 @@ std::optional<Code> code_from_name(std::string_view name);
 Result<Tokens> tokens_from_json(const boost::json::value& v);
 // Percent-encodes a query parameter value.
 std::string url_encode(std::string_view s);
+// The "exp" of an access token (seconds since the Unix epoch), read without
+// verifying the token (the gateway does that); 0 if it cannot be read. A push socket
+// is closed with 4401 at this moment unless it was given a fresh token.
+std::int64_t access_token_expires_at(std::string_view access_token);
+// The frame that hands a push socket a fresh access token: {"type":"auth","access_token":...}.
+std::string auth_frame(std::string_view access_token);
 
 // One user's session against one gateway: one keep-alive HTTPS connection plus
 // the current tokens. Blocking, one thread at a time (like HttpsClient).
@@ -78,6 +84,11 @@ class AllianceClient {
   // A refused upgrade -> its Error; closed before ready -> kUnauthenticated for
   // 4401 else kUnavailable; no ready frame in time -> kDeadlineExceeded.
   Result<std::unique_ptr<WebSocket>> open_push_socket(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // refresh() (on_refresh sees the new tokens too), then the new access token sent
+  // over `socket` (auth_frame), so the gateway keeps the socket open past the old
+  // token's expiry. The gateway answers on the socket {"type":"auth.ok",
+  // "expires_unix_ms":...} or {"type":"auth.error","error":{...}}.
+  Result<Tokens> refresh_push_socket(WebSocket& socket);
 
   HttpsClient& http();
   const Endpoint& endpoint() const;
