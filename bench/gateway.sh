@@ -41,6 +41,9 @@ ulimit -n "$want_nofile"
 log "building (scripts/build into $build)"
 "$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliance-scheduling alliancectl >/dev/null
 
+# Every WebSocket below is opened with the one client's token: lift the per-session and
+# per-user socket caps (5 and 20 by default) for this private system.
+export ALLIANCE_GATEWAY_WS_MAX_PER_SESSION="$ws_connections" ALLIANCE_GATEWAY_WS_MAX_PER_USER="$ws_connections"
 start_system
 gateway_pid="$(cat "$state/gateway.pid")"
 

@@ -4,7 +4,7 @@
 # service's settings for its run through the environment before start_system,
 # e.g. ALLIANCE_MESSAGING_SEND_RATE_PER_MINUTE=0 (every config key can be).
 # Expects $root to be set, and reads $bench_scrypt_log2_n if the script sets it. Sets
-# gateway_port, identity_port, messaging_port, reminders_port, scheduling_port, redis_port,
+# gateway_port, metrics_port, identity_port, messaging_port, reminders_port, scheduling_port, redis_port,
 # scrypt_log2_n, state, gateway (URL) and ca (CA file).
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -42,12 +42,13 @@ bench_cleanup() {
 
 start_system() {
   free_port; gateway_port="$port"
+  free_port; metrics_port="$port"
   free_port; identity_port="$port"
   free_port; messaging_port="$port"
   free_port; scheduling_port="$port"
   free_port; reminders_port="$port"
   free_port; redis_port="$port"
-  export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
+  export ALLIANCE_GATEWAY_PORT="$gateway_port" ALLIANCE_METRICS_PORT="$metrics_port" ALLIANCE_IDENTITY_PORT="$identity_port" \
     ALLIANCE_MESSAGING_PORT="$messaging_port" ALLIANCE_SCHEDULING_PORT="$scheduling_port" \
     ALLIANCE_REMINDERS_PORT="$reminders_port" \
     ALLIANCE_REDIS_PORT="$redis_port"

@@ -18,6 +18,7 @@ int main(int argc, char** argv) try {
   auto config = Config::load("gateway", argc, argv);
   log::init("gateway", config.log_level());
   auto listen = config.host_port("listen", "127.0.0.1:8443");
+  auto metrics_listen = config.host_port("metrics_listen", "127.0.0.1:9443");
   auto identity_at = config.host_port("identity", "127.0.0.1:7101");
   auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
   auto messaging_at = config.host_port("messaging", "127.0.0.1:7102");
@@ -30,6 +31,8 @@ int main(int argc, char** argv) try {
   options.token_issuer = config.string("token_issuer", "alliance");
   options.token_audience = config.string("token_audience", "alliance-api");
   options.rpc_timeout = config.duration("rpc_timeout", std::chrono::seconds(5));
+  options.ws_limits.per_session = config.integer("ws_max_per_session", 5, 1, 1'000'000);
+  options.ws_limits.per_user = config.integer("ws_max_per_user", 20, 1, 1'000'000);
   gateway::HttpServerOptions http;
   http.host = listen.host;
   http.port = listen.port;
@@ -39,6 +42,11 @@ int main(int argc, char** argv) try {
   http.keepalive_timeout = config.duration("keepalive_timeout", std::chrono::seconds(30));
   http.ws_idle_timeout = config.duration("ws_idle_timeout", std::chrono::seconds(60));
   http.ws_ping_interval = config.duration("ws_ping_interval", std::chrono::seconds(20));
+  gateway::HttpServerOptions operator_http = http;
+  operator_http.host = metrics_listen.host;
+  operator_http.port = metrics_listen.port;
+  operator_http.operator_endpoints = true;
+  operator_http.max_connections = 64;
   auto ready_file = config.output_path("ready_file", "");
   auto identity_name = config.string("identity_name", "identity");
   auto scheduling_name = config.string("scheduling_name", "scheduling");
@@ -69,13 +77,17 @@ int main(int argc, char** argv) try {
   subscriber.start();
   gateway::HttpServer server(io.get_executor(), public_tls, gw, http);
   auto port = server.listen();
+  gateway::HttpServer operator_server(io.get_executor(), public_tls, gw, operator_http);
+  auto metrics_port = operator_server.listen();
   asio::co_spawn(io, gw.run(), asio::detached);
-  log::info("listening", {{"url", "https://" + listen.host + ":" + std::to_string(port)}});
-  write_ready_file(ready_file, {{"https_port", port}});
+  log::info("listening", {{"url", "https://" + listen.host + ":" + std::to_string(port)},
+                          {"metrics", "https://" + metrics_listen.host + ":" + std::to_string(metrics_port) + "/metrics"}});
+  write_ready_file(ready_file, {{"https_port", port}, {"metrics_port", metrics_port}});
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     co_await wait_for_stop_signal();
     log::info("stopping");
     server.stop();
+    operator_server.stop();
     subscriber.stop();
     redis.stop();
     io.stop();

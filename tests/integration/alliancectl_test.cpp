@@ -464,7 +464,7 @@ TEST(GatewayBinary, BadConfigurationStopsItNamingTheKey) {
   TempDir dir;
   const auto& c = dev_certs();
   std::map<std::string, std::string> good = {
-      {"listen", "127.0.0.1:0"},           {"tls_cert", c.public_cert().string()},
+      {"listen", "127.0.0.1:0"},           {"metrics_listen", "127.0.0.1:0"}, {"tls_cert", c.public_cert().string()},
       {"tls_key", c.public_key().string()}, {"rpc_ca", c.ca().string()},
       {"rpc_cert", c.cert("gateway").string()}, {"rpc_key", c.key("gateway").string()}};
   struct Case {
@@ -498,7 +498,7 @@ TEST(GatewayBinary, ShippedExampleConfigIsAccepted) {
   auto p = Process::start(Process::Options{
       binary("services/gateway/alliance-gateway"),
       {"--config", std::string(ALLIANCE_SOURCE_DIR) + "/deploy/config/gateway.conf", "--listen", "127.0.0.1:0",
-       "--tls_cert", c.public_cert().string(), "--tls_key", c.public_key().string(), "--rpc_ca", c.ca().string(),
+       "--metrics_listen", "127.0.0.1:0", "--tls_cert", c.public_cert().string(), "--tls_key", c.public_key().string(), "--rpc_ca", c.ca().string(),
        "--rpc_cert", c.cert("gateway").string(), "--rpc_key", c.key("gateway").string(), "--ready_file",
        ready.string()},
       {},

@@ -219,7 +219,8 @@ TEST_F(Foundation, HealthReadinessAndMetrics) {
   auto ivy = sys_->login("riverside", "ivy@example.org");
   auto socket = ivy->open_push_socket();
   ASSERT_TRUE(socket);
-  auto metrics = http.request("GET", "/metrics");
+  client::HttpsClient operator_http(sys_->operator_endpoint());
+  auto metrics = operator_http.request("GET", "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("alliance_http_requests_total{route=\"/v1/auth/login\",status=\"200\"}"),

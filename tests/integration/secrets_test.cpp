@@ -37,9 +37,10 @@ TEST(Secrets, NoPasswordTokenOrEmailInLogsRedisOrMetrics) {
   ASSERT_TRUE(c->logout());
   ASSERT_TRUE((*socket)->wait_closed(2s));
 
-  client::HttpsClient http(sys.endpoint());
+  client::HttpsClient http(sys.operator_endpoint());
   auto metrics = http.request("GET", "/metrics");
   ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
   ASSERT_EQ(sys.redis().cli({"SAVE"}), "OK\n");
   std::string redis_dump = read_file(sys.redis().dir() / "dump.rdb");
   ASSERT_FALSE(redis_dump.empty());

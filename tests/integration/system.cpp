@@ -17,6 +17,18 @@ namespace alliance::testing {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
+namespace {
+
+// Adds "--key value" for each entry.
+void append_flags(std::vector<std::string>& args, const std::map<std::string, std::string>& flags) {
+  for (const auto& [k, v] : flags) {
+    args.push_back("--" + k);
+    args.push_back(v);
+  }
+}
+
+}  // namespace
+
 std::filesystem::path binary(const std::string& relative) {
   return std::filesystem::path(ALLIANCE_BINARY_DIR) / relative;
 }
@@ -24,16 +36,15 @@ std::filesystem::path binary(const std::string& relative) {
 System::System(SystemOptions options) {
   const auto& certs = dev_certs();
   auto ready = dir_.path() / "identity.ready";
-  identity_ = Process::start(Process::Options{
-      binary("services/identity/alliance-identity"),
-      {"--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("identity").string(),
+  std::vector<std::string> identity_args = {
+      "--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("identity").string(),
        "--tls_key", certs.key("identity").string(), "--database", (dir_.path() / "identity.db").string(),
        "--redis", redis_.host_port(), "--token_signing_key", certs.token_key().string(),
        "--operator_token_file", certs.operator_token_file().string(), "--insecure_scrypt_log2_n_for_tests", "12",
-       "--ready_file", ready.string()},
-      {},
-      dir_.path() / "identity.log",
-      {}});
+       "--ready_file", ready.string()};
+  append_flags(identity_args, options.identity_flags);
+  identity_ = Process::start(Process::Options{binary("services/identity/alliance-identity"), identity_args, {},
+                                              dir_.path() / "identity.log", {}});
   identity_port_ = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*identity_).at("rpc_port"));
   auto scheduling_ready = dir_.path() / "scheduling.ready";
   std::vector<std::string> scheduling_args = {
@@ -41,10 +52,7 @@ System::System(SystemOptions options) {
       "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
       "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
       "--ready_file", scheduling_ready.string()};
-  for (const auto& [k, v] : options.scheduling_flags) {
-    scheduling_args.push_back("--" + k);
-    scheduling_args.push_back(v);
-  }
+  append_flags(scheduling_args, options.scheduling_flags);
   scheduling_ = Process::start(Process::Options{
       binary("services/scheduling/alliance-scheduling"),
       scheduling_args,
@@ -73,10 +81,7 @@ void System::start_reminders(std::size_t i) {
       reminders_database().string(), "--redis", redis_.host_port(), "--identity",
       "127.0.0.1:" + std::to_string(identity_port_), "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
       "--instance", "reminders-" + std::to_string(i), "--ready_file", ready.string()};
-  for (const auto& [k, v] : r.flags) {
-    args.push_back("--" + k);
-    args.push_back(v);
-  }
+  append_flags(args, r.flags);
   r.process = Process::start(Process::Options{binary("services/reminders/alliance-reminders"), args, {},
                                               dir_.path() / (name + ".log"), {}});
   r.port = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*r.process).at("rpc_port"));
@@ -101,10 +106,7 @@ void System::start_messaging(std::uint16_t port) {
       certs.cert("messaging").string(), "--tls_key", certs.key("messaging").string(), "--database",
       (dir_.path() / "messaging.db").string(), "--redis", redis_.host_port(), "--identity",
       "127.0.0.1:" + std::to_string(identity_port_), "--ready_file", ready.string()};
-  for (const auto& [k, v] : messaging_flags_) {
-    args.push_back("--" + k);
-    args.push_back(v);
-  }
+  append_flags(args, messaging_flags_);
   // Each start writes its own log file (messaging1.log, messaging2.log, ...).
   messaging_ = Process::start(Process::Options{binary("services/messaging/alliance-messaging"), args, {},
                                                dir_.path() / ("messaging" + std::to_string(messaging_starts_) + ".log"),
@@ -146,16 +148,15 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
       "--messaging", "127.0.0.1:" + std::to_string(messaging_port_), "--redis", redis_.host_port(),
       "--reminders",
       "127.0.0.1:" + std::to_string(reminders_.empty() ? 1 : reminders_.at(gateway_reminders_).port),
-      "--ready_file", ready.string()};
-  for (auto& [k, v] : flags.flags) {
-    args.push_back("--" + k);
-    args.push_back(v);
-  }
+      "--metrics_listen", "127.0.0.1:0", "--ready_file", ready.string()};
+  append_flags(args, flags.flags);
   gateways_.push_back(Process::start(
       Process::Options{binary("services/gateway/alliance-gateway"), args, {},
                        dir_.path() / ("gateway" + std::to_string(n) + ".log"), {}}));
-  auto port = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &gateways_.back()).at("https_port"));
+  auto ports = wait_for_ready_file(ready, 20s, &gateways_.back());
+  auto port = static_cast<std::uint16_t>(ports.at("https_port"));
   gateway_ports_.push_back(port);
+  operator_ports_.push_back(static_cast<std::uint16_t>(ports.at("metrics_port")));
   // Ready means Redis, identity and scheduling answer and token keys are loaded.
   if (flags.rpc_identity == "gateway") {
     client::HttpsClient http(endpoint(n));
@@ -172,6 +173,10 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
 
 client::Endpoint System::endpoint(std::size_t gateway) const {
   return client::Endpoint{"127.0.0.1", gateway_ports_.at(gateway), dev_certs().ca()};
+}
+
+client::Endpoint System::operator_endpoint(std::size_t gateway) const {
+  return client::Endpoint{"127.0.0.1", operator_ports_.at(gateway), dev_certs().ca()};
 }
 
 std::string System::operator_token() const {

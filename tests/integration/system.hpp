@@ -22,6 +22,8 @@ struct GatewayFlags {
 };
 
 struct SystemOptions {
+  // Extra --key value flags for alliance-identity (e.g. {"access_token_ttl", "4s"}).
+  std::map<std::string, std::string> identity_flags;
   // Extra --key value flags for alliance-scheduling (e.g. {"waitlist_hold", "2s"}).
   std::map<std::string, std::string> scheduling_flags;
   // Extra --key value flags for alliance-messaging (e.g. {"send_rate_per_minute", "0"}).
@@ -43,6 +45,8 @@ class System {
   Process& gateway_process(std::size_t i) { return gateways_.at(i); }
   std::uint16_t gateway_port(std::size_t i = 0) const { return gateway_ports_.at(i); }
   client::Endpoint endpoint(std::size_t gateway = 0) const;
+  // The gateway's operator listener (metrics_listen, on a free loopback port): /metrics.
+  client::Endpoint operator_endpoint(std::size_t gateway = 0) const;
 
   RedisServer& redis() { return redis_; }
   Process& identity() { return *identity_; }
@@ -96,6 +100,7 @@ class System {
   std::size_t gateway_reminders_ = 0;
   std::vector<Process> gateways_;
   std::vector<std::uint16_t> gateway_ports_;
+  std::vector<std::uint16_t> operator_ports_;
 };
 
 std::filesystem::path binary(const std::string& relative);  // under the build folder

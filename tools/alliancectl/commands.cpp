@@ -3,6 +3,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <fstream>
 #include <iostream>
@@ -693,13 +694,39 @@ Outcome messaging_erasures(Context& ctx) {
   return {};
 }
 
+// When to hand a push socket opened with `access_token` a fresh one: after three
+// quarters of the token's remaining life (at least 1 s from now), so the gateway
+// does not close it (4401) when the token expires.
+std::chrono::steady_clock::time_point socket_refresh_at(std::string_view access_token) {
+  const auto expires_ms = client::access_token_expires_at(access_token) * 1000;
+  if (expires_ms <= 0) return std::chrono::steady_clock::time_point::max();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto wait = std::max<std::int64_t>((expires_ms - now_ms) * 3 / 4, 1000);
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+}
+
+// The gateway's answer to a fresh token sent over the socket ("auth.ok" is not
+// shown; "auth.error" goes to `err`); false for any other frame.
+bool auth_answer(std::string_view frame, std::ostream& err) {
+  boost::system::error_code ec;
+  auto v = json::parse(frame, ec);
+  if (ec) return false;
+  const auto type = str(v, "type");
+  if (type == "auth.error") err << "error: the gateway refused the refreshed token: " << str(sub(v, "error"), "message") << "\n";
+  return type == "auth.ok" || type == "auth.error";
+}
+
 // Opens the user's push socket and prints each JSON frame on its own line until
 // --count pushes were shown, --seconds passed, or the server closed the socket. With a
 // device registered (and without --json), "message.new" frames are printed
 // decrypted instead, and the message cursors move as `message sync` would.
 // "reminder.due" frames are shown once per reminder (decoded without --json) and
 // acknowledged on the socket (ReminderWatch); repeats and ack answers are not counted.
-// Before returning it waits (at most 2 s) for the answers to the acks it sent.
+// Before returning it waits (at most 2 s) for the answers to the acks it sent. The
+// socket is handed a fresh access token before the current one expires (the session
+// file keeps the refreshed tokens).
 Outcome watch(Context& ctx) {
   const auto& o = ctx.inv.options;
   long long count = 0, seconds = 0;
@@ -725,9 +752,15 @@ Outcome watch(Context& ctx) {
   ReminderWatch reminders(ctx.out, ctx.err, ctx.inv.json);
   long long seen = 0;
   std::size_t unanswered = 0;  // acks sent whose answer has not come yet
+  auto refresh_at = socket_refresh_at(c->tokens().access_token);
   while ((count == 0 || seen < count) && std::chrono::steady_clock::now() < until) {
+    if (std::chrono::steady_clock::now() >= refresh_at) {
+      if (auto fresh = c->refresh_push_socket(**socket); !fresh) ctx.err << error_line(fresh.error()) << "\n";
+      refresh_at = socket_refresh_at(c->tokens().access_token);
+    }
     auto frame = (*socket)->read_text(std::chrono::milliseconds(250));
     if (frame) {
+      if (auth_answer(*frame, ctx.err)) continue;
       if (auto handled = reminders.handle(*frame)) {
         ctx.out << std::flush;
         if (!handled->reply.empty()) {

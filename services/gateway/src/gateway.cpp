@@ -65,7 +65,8 @@ Gateway::Gateway(asio::any_io_executor ex, GatewayOptions options, Upstreams ups
           },
           [this](const std::string& sid, std::int64_t expires) {
             tokens_.revoke_session(sid, expires, now_unix_ms());
-          }}) {}
+          }},
+          options_.ws_limits) {}
 
 void Gateway::attach_subscriber(redis::Subscriber& subscriber) {
   subscriber_ = &subscriber;
@@ -168,24 +169,30 @@ std::string socket_error(std::string_view type, std::string_view id, std::string
 
 }  // namespace
 
-void Gateway::on_socket_frame(rpc::v1::Caller caller, std::string text, std::function<void(std::string)> reply) {
+std::optional<crypto::AccessClaims> Gateway::on_socket_frame(rpc::v1::Caller caller, std::string text,
+                                                             std::function<void(std::string)> reply) {
   metrics_.count("ws_frames_received");
+  auto refuse = [&reply](std::string_view type, std::string_view id, std::string_view message) {
+    reply(socket_error(type, id, "invalid_argument", message));
+    return std::nullopt;
+  };
   boost::json::error_code ec;
   auto parsed = boost::json::parse(text, ec);
   const auto* frame = !ec ? parsed.if_object() : nullptr;
-  if (!frame) return reply(socket_error("error", "", "invalid_argument", "frame: expected a JSON object"));
+  if (!frame) return refuse("error", "", "frame: expected a JSON object");
   const auto* type = frame->if_contains("type");
-  if (!type || !type->is_string())
-    return reply(socket_error("error", "", "invalid_argument", "type: required, a string"));
-  if (type->as_string() != "ack")
-    return reply(socket_error("error", "", "invalid_argument", "type: unknown frame type (known: \"ack\")"));
+  if (!type || !type->is_string()) return refuse("error", "", "type: required, a string");
+  if (type->as_string() == "auth") return socket_auth(caller, *frame, reply);
+  if (type->as_string() != "ack") return refuse("error", "", "type: unknown frame type (known: \"ack\", \"auth\")");
   const auto* id = frame->if_contains("id");
   if (!id || !id->is_string() || id->as_string().empty() || id->as_string().size() > 64)
-    return reply(socket_error("ack.error", "", "invalid_argument", "id: required, a reminder id"));
+    return refuse("ack.error", "", "id: required, a reminder id");
   std::string reminder_id(id->as_string());
   auto upstream = upstreams_.find(kReminders);
-  if (upstream == upstreams_.end())
-    return reply(socket_error("ack.error", reminder_id, "unavailable", "reminders are not available"));
+  if (upstream == upstreams_.end()) {
+    reply(socket_error("ack.error", reminder_id, "unavailable", "reminders are not available"));
+    return std::nullopt;
+  }
   auto call = [](net::RpcClient& reminders, rpc::v1::Caller caller, std::string reminder_id,
                  std::function<void(std::string)> reply, std::chrono::milliseconds timeout) -> asio::awaitable<void> {
     reminders::v1::AckReminderRequest req;
@@ -200,6 +207,31 @@ void Gateway::on_socket_frame(rpc::v1::Caller caller, std::string text, std::fun
   };
   spawn(ex_, call(*upstream->second, std::move(caller), std::move(reminder_id), std::move(reply), options_.rpc_timeout),
         "socket ack");
+  return std::nullopt;
+}
+
+std::optional<crypto::AccessClaims> Gateway::socket_auth(const rpc::v1::Caller& caller,
+                                                         const boost::json::object& frame,
+                                                         const std::function<void(std::string)>& reply) {
+  const auto* token = frame.if_contains("access_token");
+  if (!token || !token->is_string() || token->as_string().empty()) {
+    reply(socket_error("auth.error", "", "invalid_argument", "access_token: required, a string"));
+    return std::nullopt;
+  }
+  // Exactly a request's check: signature, issuer, audience, expiry, revoked session.
+  auto claims = tokens_.verify(token->as_string(), now_unix_ms() / 1000);
+  if (!claims) {
+    reply(socket_error("auth.error", "", code_name(claims.error().code), "access_token: " + claims.error().message));
+    return std::nullopt;
+  }
+  if (claims->subject != caller.user_id() || claims->session_id != caller.session_id()) {
+    metrics_.count("ws_auth_refused");
+    reply(socket_error("auth.error", "", "permission_denied",
+                       "access_token: issued to another user or session than this socket's"));
+    return std::nullopt;
+  }
+  reply(boost::json::serialize(boost::json::object{{"type", "auth.ok"}, {"expires_unix_ms", claims->expires_at * 1000}}));
+  return std::move(*claims);
 }
 
 asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::v1::Caller caller) {
@@ -241,15 +273,26 @@ HttpReply Gateway::metrics_reply() {
   return r;
 }
 
-asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
-  auto t0 = Clock::now();
-  auto [path, query] = split_target(request.target);
-  if (path == "/healthz") co_return HttpReply{200, "text/plain", "ok\n", {}};
+asio::awaitable<HttpReply> Gateway::operations_reply(std::string_view path) {
   if (path == "/metrics") co_return metrics_reply();
   if (path == "/readyz") {
     bool ok = co_await ready();
     co_return HttpReply{ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready\n", {}};
   }
+  co_return HttpReply{200, "text/plain", "ok\n", {}};
+}
+
+asio::awaitable<HttpReply> Gateway::handle_operator(const HttpRequestView& request) {
+  auto path = split_target(request.target).first;
+  if (path == "/metrics" || path == "/healthz" || path == "/readyz") co_return co_await operations_reply(path);
+  co_return error_reply(404, "not_found", "no such endpoint (this listener serves /metrics, /healthz and /readyz)");
+}
+
+asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
+  auto t0 = Clock::now();
+  auto [path, query] = split_target(request.target);
+  // Internal figures are for operators only: /metrics is served on metrics_listen.
+  if (path == "/healthz" || path == "/readyz") co_return co_await operations_reply(path);
 
   auto lookup = find_route(request.method, path);
   if (lookup.match == RouteMatch::kNoSuchPath) {

@@ -7,8 +7,11 @@
 #include <map>
 #include <memory>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "alliance/core/asio.hpp"
 #include "alliance/net/rpc_client.hpp"
@@ -26,6 +29,7 @@ struct GatewayOptions {
   std::string token_audience = "alliance-api";
   std::chrono::milliseconds rpc_timeout{5000};
   std::chrono::milliseconds key_refresh_interval{std::chrono::minutes(5)};
+  SocketLimits ws_limits;
 };
 
 class Gateway {
@@ -44,7 +48,11 @@ class Gateway {
   // revocations published meanwhile may have been missed).
   void resync_revocations();
 
+  // A request on the public port: the API routes, /healthz and /readyz.
   asio::awaitable<HttpReply> handle(const HttpRequestView& request);
+  // A request on the operator listener (metrics_listen): /metrics, /healthz and
+  // /readyz; anything else is 404.
+  asio::awaitable<HttpReply> handle_operator(const HttpRequestView& request);
 
   // For a WebSocket upgrade: the token from the Authorization header or the
   // access_token query parameter.
@@ -54,12 +62,19 @@ class Gateway {
 
   asio::awaitable<bool> ready();
 
-  // A text frame a client sent on its WebSocket. Understood: {"type":"ack","id":
-  // "<reminder_id>"}, acknowledged with the reminders service as the socket's user;
-  // the answer frame ({"type":"ack.ok","id":...} or {"type":"ack.error","id":...,
-  // "error":{"code","message"}}, or {"type":"error",...} for a frame it cannot read)
-  // goes to `reply`, which the caller makes safe to call after the socket is gone.
-  void on_socket_frame(rpc::v1::Caller caller, std::string text, std::function<void(std::string)> reply);
+  // A text frame a client sent on its WebSocket. Understood:
+  // - {"type":"ack","id":"<reminder_id>"}, acknowledged with the reminders service as
+  //   the socket's user, answered {"type":"ack.ok","id":...} or {"type":"ack.error",
+  //   "id":...,"error":{"code","message"}};
+  // - {"type":"auth","access_token":"..."}, a fresh access token for the socket's own
+  //   user and session, verified as a request's bearer token is: answered
+  //   {"type":"auth.ok","expires_unix_ms":...} and its claims returned (the socket then
+  //   stays open until that token expires), or {"type":"auth.error","error":{...}}
+  //   (the socket keeps its old expiry).
+  // A frame it cannot read is answered {"type":"error",...}. Answers go to `reply`,
+  // which the caller makes safe to call after the socket is gone.
+  std::optional<crypto::AccessClaims> on_socket_frame(rpc::v1::Caller caller, std::string text,
+                                                      std::function<void(std::string)> reply);
   // The "reminder.due" frames a new socket gets right after session.ready: the
   // user's reminders that are sent and not acknowledged (empty if reminders is not
   // configured or does not answer).
@@ -73,7 +88,11 @@ class Gateway {
  private:
   asio::awaitable<bool> load_keys();
   asio::awaitable<void> load_revocations();
+  // "/metrics", "/readyz", else /healthz's answer.
+  asio::awaitable<HttpReply> operations_reply(std::string_view path);
   HttpReply metrics_reply();
+  std::optional<crypto::AccessClaims> socket_auth(const rpc::v1::Caller& caller, const boost::json::object& frame,
+                                                  const std::function<void(std::string)>& reply);
 
   asio::any_io_executor ex_;
   GatewayOptions options_;

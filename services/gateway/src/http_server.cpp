@@ -45,6 +45,11 @@ void spawn(asio::any_io_executor ex, asio::awaitable<void> work) {
   });
 }
 
+// The steady-clock moment a token expiring at `unix_seconds` expires.
+Clock::time_point steady_deadline(std::int64_t unix_seconds) {
+  return Clock::now() + std::chrono::milliseconds(unix_seconds * 1000 - now_unix_ms());
+}
+
 http::response<http::string_body> to_response(const HttpReply& reply, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
   res.set(http::field::server, "alliance");
@@ -64,7 +69,9 @@ http::response<http::string_body> to_response(const HttpReply& reply, unsigned v
 // one timer wait (a few hundred bytes) instead of two coroutine stacks, which matters
 // at tens of thousands of idle sockets. The writer side is `pump()`: exactly one of
 // a timer wait, a write, a ping or the close is in flight at a time, and each one's
-// completion calls pump() again. Lives on the server's executor.
+// completion calls pump() again. The socket lives until its access token expires
+// (close 4401) unless the client hands it a fresh one ({"type":"auth",...}).
+// Lives on the server's executor.
 class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, crypto::AccessClaims claims,
@@ -77,10 +84,12 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
         session_id_(std::move(claims.session_id)),
         practice_id_(std::move(claims.practice_id)),
         role_(std::move(claims.role)),
+        expires_(steady_deadline(claims.expires_at)),
         on_end_(std::move(on_end)) {}
 
   WsStream& stream() { return ws_; }
   const std::string& user_id() const { return user_id_; }
+  const std::string& session_id() const { return session_id_; }
 
   // The socket's user as the caller of an RPC made on its behalf.
   rpc::v1::Caller caller() const {
@@ -112,14 +121,14 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   void close_with(int code, std::string reason) override {
     if (closing_ || dead_) return;
     closing_ = true;
+    gateway_.hub().remove(user_id_, session_id_, this);  // a closing socket holds no place under the caps
     close_code_ = code;
     close_reason_ = std::move(reason);
     if (waiting_) wake_.cancel();
   }
 
-  // After the upgrade: registers for pushes and starts reading (pongs, close).
+  // After the upgrade (the hub admitted it before): starts reading (pongs, close).
   void start() {
-    gateway_.hub().add(user_id_, session_id_, this);
     last_heard_ = Clock::now();
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = Clock::now(); });
     read();
@@ -148,7 +157,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     });
   }
 
-  // A client frame (an acknowledgement): answered on this socket. At most
+  // A client frame (an acknowledgement, a fresh token): answered on this socket. At most
   // kMaxFramesInFlight are handled at once per socket; beyond that the frame is
   // refused, so one socket cannot queue unbounded work.
   void on_frame(std::string text) {
@@ -160,12 +169,18 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     }
     ++frames_in_flight_;
     std::weak_ptr<WsSession> weak = weak_from_this();
-    gateway_.on_socket_frame(caller(), std::move(text), [weak](std::string answer) {
+    auto fresh = gateway_.on_socket_frame(caller(), std::move(text), [weak](std::string answer) {
       auto self = weak.lock();
       if (!self) return;
       --self->frames_in_flight_;
       self->deliver(std::make_shared<const std::string>(std::move(answer)));
     });
+    // The pending wake-up may be for the old expiry; pump() then looks again.
+    if (!fresh) return;
+    if (auto until = steady_deadline(fresh->expires_at); until > expires_) {
+      expires_ = until;
+      role_ = std::move(fresh->role);
+    }
   }
 
   void pump() {
@@ -198,6 +213,11 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
       return;
     }
     auto now = Clock::now();
+    if (now >= expires_) {
+      gateway_.metrics().count("ws_closed_token_expired");
+      close_with(kCloseSessionRevoked, "access token expired");
+      return pump();
+    }
     if (now >= next_ping_) {
       if (now - last_heard_ > options_.ws_idle_timeout) {
         close_with(kCloseIdle, "idle timeout");
@@ -213,7 +233,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     }
     lowest.expires_never();
     waiting_ = true;
-    wake_.expires_at(next_ping_);
+    wake_.expires_at(std::min(next_ping_, expires_));
     wake_.async_wait([self = shared_from_this()](beast::error_code) { self->pump(); });
   }
 
@@ -236,6 +256,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   std::string session_id_;
   std::string practice_id_;
   std::string role_;
+  Clock::time_point expires_;  // the access token's expiry: close 4401 then
   std::function<void(WsSession*)> on_end_;
   int frames_in_flight_ = 0;
   beast::flat_buffer read_buffer_;  // empty (no allocation) until a client sends a frame
@@ -411,7 +432,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto& req = parser.get();
       auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
       if (websocket::is_upgrade(req)) {
-        if (path != "/v1/ws") {
+        if (path != "/v1/ws" || options.operator_endpoints) {
           co_await send(tls_stream, error_reply(404, "not_found", "no such endpoint"), req.version(), false);
           break;
         }
@@ -428,7 +449,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       view.authorization = std::string_view(auth.data(), auth.size());
       view.body = req.body();
       view.remote_address = remote_address;
-      HttpReply reply = co_await gateway.handle(view);
+      HttpReply reply;
+      if (options.operator_endpoints)
+        reply = co_await gateway.handle_operator(view);
+      else
+        reply = co_await gateway.handle(view);
       bool keep_alive = req.keep_alive() && !stopping;
       auto res = to_response(reply, req.version(), keep_alive);
       beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
@@ -506,6 +531,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                             std::move(on_end));
     }
     auto& ws = session->stream();
+    // Counted under the caps from here on, so upgrades racing each other cannot all pass.
+    if (auto admitted = gateway.hub().add(session->user_id(), session->session_id(), session.get()); !admitted) {
+      gateway.metrics().count("ws_upgrades_over_limit");
+      co_await send(ws.next_layer(), error_reply(admitted.error()), req.version(), false);
+      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(1));
+      co_await ws.next_layer().async_shutdown(use_tuple);
+      co_return false;
+    }
     beast::get_lowest_layer(ws).expires_never();
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = options.handshake_timeout;
@@ -516,7 +549,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "alliance"); }));
     auto [aec] = co_await ws.async_accept(req, use_tuple);
-    if (aec) co_return false;
+    if (aec) {
+      gateway.hub().remove(session->user_id(), session->session_id(), session.get());
+      co_return false;
+    }
     req = {};  // the session keeps nothing of the upgrade request
     sessions.insert(session.get());
     session->start();

@@ -29,6 +29,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds ws_ping_interval{20000};
   std::size_t ws_max_queued = 1024;                    // pushes waiting on one slow socket before it is closed
   std::size_t max_connections = 100000;
+  // The operator listener (metrics_listen): serves Gateway::handle_operator, no WebSockets.
+  bool operator_endpoints = false;
 };
 
 class HttpServer {

@@ -9,15 +9,31 @@
 
 namespace alliance::gateway {
 
-PushHub::PushHub(Hooks hooks) : hooks_(std::move(hooks)) {}
+PushHub::PushHub(Hooks hooks, SocketLimits limits) : hooks_(std::move(hooks)), limits_(limits) {}
 
-void PushHub::add(const std::string& user_id, const std::string& session_id, PushSink* sink) {
+Status PushHub::add(const std::string& user_id, const std::string& session_id, PushSink* sink) {
+  PushSink* replaced = nullptr;
+  if (auto it = by_session_.find(session_id); it != by_session_.end() && it->second.size() >= limits_.per_session)
+    replaced = it->second.front();
   auto& list = by_user_[user_id];
+  // With a socket to replace, the user's count does not grow.
+  if (!replaced && list.size() >= limits_.per_user)
+    return Error{Code::kResourceExhausted,
+                 "ws_max_per_user: this user already has " + std::to_string(limits_.per_user) +
+                     " open WebSockets on this gateway; close one before opening another",
+                 {}};
   bool first = list.empty();
   list.push_back(Entry{session_id, sink});
   by_session_[session_id].push_back(sink);
   ++sockets_;
   if (first && hooks_.subscribe) hooks_.subscribe(redis::push_channel(user_id));
+  if (replaced) {
+    // Added first, so the user's channel stays subscribed throughout.
+    replaced->close_with(kCloseReplaced, "replaced by a newer socket of this session (ws_max_per_session = " +
+                                             std::to_string(limits_.per_session) + ")");
+    remove(user_id, session_id, replaced);  // close_with may have done it already
+  }
+  return {};
 }
 
 void PushHub::remove(const std::string& user_id, const std::string& session_id, PushSink* sink) {

@@ -1,9 +1,9 @@
 #pragma once
 // Routes live pushes from Redis pub/sub to every socket the addressed user has
-// open on this gateway, and closes a revoked session's sockets. Subscribes to a
-// user's channel when their first socket arrives and unsubscribes after the
-// last one leaves. Owned by the gateway's I/O thread; sockets are PushSinks so
-// this logic is free of Beast.
+// open on this gateway, closes a revoked session's sockets, and caps how many
+// sockets one session and one user may hold. Subscribes to a user's channel when
+// their first socket arrives and unsubscribes after the last one leaves. Owned by
+// the gateway's I/O thread; sockets are PushSinks so this logic is free of Beast.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,11 +12,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alliance/core/result.hpp"
+
 namespace alliance::gateway {
 
 inline constexpr std::string_view kRevocationChannel = "identity:revocations";
-inline constexpr int kCloseSessionRevoked = 4401;
+inline constexpr int kCloseSessionRevoked = 4401;  // also: the access token expired
 inline constexpr int kCloseIdle = 4408;
+inline constexpr int kCloseReplaced = 4409;  // a newer socket of the same session took its place
 
 class PushSink {
  public:
@@ -24,6 +27,12 @@ class PushSink {
   // Queues one JSON text frame; the same string is shared by every socket of the user.
   virtual void deliver(std::shared_ptr<const std::string> json) = 0;
   virtual void close_with(int code, std::string reason) = 0;
+};
+
+// WebSockets one gateway holds at once (config ws_max_per_session, ws_max_per_user).
+struct SocketLimits {
+  std::size_t per_session = 5;
+  std::size_t per_user = 20;
 };
 
 class PushHub {
@@ -34,9 +43,16 @@ class PushHub {
     // Called for each SessionRevoked seen on the revocation channel.
     std::function<void(const std::string& session_id, std::int64_t expires_unix_ms)> revoked;
   };
-  explicit PushHub(Hooks hooks);
+  explicit PushHub(Hooks hooks, SocketLimits limits = {});
 
-  void add(const std::string& user_id, const std::string& session_id, PushSink* sink);
+  // Registers a socket that is about to be accepted. A session already holding
+  // per_session sockets makes room by closing its oldest (kCloseReplaced): a phone
+  // that changed networks reconnects before the server notices its old socket is
+  // dead. A user already holding per_user sockets across their sessions is refused
+  // (kResourceExhausted naming ws_max_per_user) and nothing is registered.
+  Status add(const std::string& user_id, const std::string& session_id, PushSink* sink);
+  // Unregisters a socket; removing one that is not registered does nothing (a
+  // socket leaves as soon as it starts closing, and again when it ends).
   void remove(const std::string& user_id, const std::string& session_id, PushSink* sink);
 
   // A Redis pub/sub message: a PushFrame on "push:user:<id>" or a SessionRevoked.
@@ -55,8 +71,9 @@ class PushHub {
     PushSink* sink;
   };
   Hooks hooks_;
+  SocketLimits limits_;
   std::unordered_map<std::string, std::vector<Entry>> by_user_;
-  std::unordered_map<std::string, std::vector<PushSink*>> by_session_;
+  std::unordered_map<std::string, std::vector<PushSink*>> by_session_;  // oldest first
   std::size_t sockets_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t dropped_ = 0;

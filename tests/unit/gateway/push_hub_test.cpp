@@ -34,9 +34,9 @@ struct HubFixture : ::testing::Test {
 
 TEST_F(HubFixture, DeliversToEverySocketOfTheUserAndNoOneElse) {
   FakeSocket phone, laptop, other;
-  hub.add("u1", "s1", &phone);
-  hub.add("u1", "s2", &laptop);
-  hub.add("u2", "s3", &other);
+  ASSERT_TRUE(hub.add("u1", "s1", &phone));
+  ASSERT_TRUE(hub.add("u1", "s2", &laptop));
+  ASSERT_TRUE(hub.add("u2", "s3", &other));
   EXPECT_EQ(subscribed, (std::vector<std::string>{redis::push_channel("u1"), redis::push_channel("u2")}));
   hub.on_message(redis::push_channel("u1"), frame_for("hello"));
   ASSERT_EQ(phone.frames.size(), 1u);
@@ -49,8 +49,8 @@ TEST_F(HubFixture, DeliversToEverySocketOfTheUserAndNoOneElse) {
 
 TEST_F(HubFixture, UnsubscribesWhenLastSocketLeaves) {
   FakeSocket a, b;
-  hub.add("u1", "s1", &a);
-  hub.add("u1", "s2", &b);
+  ASSERT_TRUE(hub.add("u1", "s1", &a));
+  ASSERT_TRUE(hub.add("u1", "s2", &b));
   hub.remove("u1", "s1", &a);
   EXPECT_TRUE(unsubscribed.empty());
   hub.remove("u1", "s2", &b);
@@ -62,9 +62,9 @@ TEST_F(HubFixture, UnsubscribesWhenLastSocketLeaves) {
 
 TEST_F(HubFixture, RevocationClosesOnlyThatSessionsSockets) {
   FakeSocket s1a, s1b, s2;
-  hub.add("u1", "s1", &s1a);
-  hub.add("u1", "s1", &s1b);
-  hub.add("u1", "s2", &s2);
+  ASSERT_TRUE(hub.add("u1", "s1", &s1a));
+  ASSERT_TRUE(hub.add("u1", "s1", &s1b));
+  ASSERT_TRUE(hub.add("u1", "s2", &s2));
   push::v1::SessionRevoked r;
   r.set_session_id("s1");
   hub.on_message(kRevocationChannel, r.SerializeAsString());
@@ -74,9 +74,63 @@ TEST_F(HubFixture, RevocationClosesOnlyThatSessionsSockets) {
   EXPECT_EQ(revoked, (std::vector<std::string>{"s1"}));
 }
 
+TEST(PushHubLimits, ASessionOverItsCapClosesItsOldestSocket) {
+  // A phone reconnecting after a network change: the newest socket wins.
+  PushHub hub({}, SocketLimits{2, 10});
+  FakeSocket first, second, third, other_session;
+  ASSERT_TRUE(hub.add("u1", "s1", &first));
+  ASSERT_TRUE(hub.add("u1", "s1", &second));
+  ASSERT_TRUE(hub.add("u1", "s2", &other_session));
+  ASSERT_TRUE(hub.add("u1", "s1", &third));
+  EXPECT_EQ(first.closed_code, kCloseReplaced);
+  EXPECT_EQ(second.closed_code, 0);
+  EXPECT_EQ(other_session.closed_code, 0);
+  EXPECT_EQ(hub.sockets(), 3u);
+  hub.on_message(redis::push_channel("u1"), frame_for("hello"));
+  EXPECT_TRUE(first.frames.empty());
+  EXPECT_EQ(third.frames.size(), 1u);
+  hub.remove("u1", "s1", &first);  // the replaced socket ending later changes nothing
+  EXPECT_EQ(hub.sockets(), 3u);
+}
+
+TEST(PushHubLimits, AUserOverTheirCapIsRefusedNamingTheLimit) {
+  PushHub hub({}, SocketLimits{2, 3});
+  FakeSocket a, b, c, d, e, someone_else;
+  ASSERT_TRUE(hub.add("u1", "s1", &a));
+  ASSERT_TRUE(hub.add("u1", "s1", &b));
+  ASSERT_TRUE(hub.add("u1", "s2", &c));
+  auto refused = hub.add("u1", "s3", &d);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Code::kResourceExhausted);
+  EXPECT_NE(refused.error().message.find("ws_max_per_user"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(a.closed_code + b.closed_code + c.closed_code, 0);
+  EXPECT_EQ(hub.sockets(), 3u);
+  hub.on_message(redis::push_channel("u1"), frame_for("hello"));
+  EXPECT_TRUE(d.frames.empty());
+  EXPECT_TRUE(hub.add("u2", "s9", &someone_else));  // another user is not affected
+  // A session at its own cap replaces its oldest even when the user is full.
+  ASSERT_TRUE(hub.add("u1", "s1", &e));
+  EXPECT_EQ(a.closed_code, kCloseReplaced);
+  EXPECT_EQ(hub.sockets(), 4u);
+}
+
+TEST(PushHubLimits, ClosedSocketsGiveTheirPlaceBack) {
+  PushHub hub({}, SocketLimits{1, 2});
+  std::vector<FakeSocket> sockets(200);
+  for (std::size_t i = 0; i < sockets.size(); i += 2) {
+    ASSERT_TRUE(hub.add("u1", "s" + std::to_string(i), &sockets[i])) << i;
+    ASSERT_TRUE(hub.add("u1", "s" + std::to_string(i + 1), &sockets[i + 1])) << i;
+    hub.remove("u1", "s" + std::to_string(i), &sockets[i]);
+    hub.remove("u1", "s" + std::to_string(i + 1), &sockets[i + 1]);
+    hub.remove("u1", "s" + std::to_string(i + 1), &sockets[i + 1]);  // twice: closing, then ended
+  }
+  EXPECT_EQ(hub.sockets(), 0u);
+  EXPECT_EQ(hub.users(), 0u);
+}
+
 TEST_F(HubFixture, MalformedFramesAreDroppedNotDelivered) {
   FakeSocket a;
-  hub.add("u1", "s1", &a);
+  ASSERT_TRUE(hub.add("u1", "s1", &a));
   hub.on_message(redis::push_channel("u1"), std::string("\xff\xff\xff garbage", 12));
   EXPECT_TRUE(a.frames.empty());
   EXPECT_EQ(hub.dropped(), 1u);
