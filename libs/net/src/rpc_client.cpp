@@ -61,7 +61,7 @@ class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
   };
 
   Impl(asio::any_io_executor ex, asio::ssl::context& tls, Options opts)
-      : ex_(std::move(ex)), tls_(tls), opts_(std::move(opts)), backoff_timer_(ex_) {
+      : ex_(std::move(ex)), tls_(tls), opts_(std::move(opts)), backoff_timer_(ex_), breaker_(opts_.breaker) {
     if (opts_.server_name.empty()) opts_.server_name = opts_.host;
   }
 
@@ -73,6 +73,10 @@ class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
   void on_response(pb::Frame&& frame);
   void fail_pending(const std::string& reason);
   void wake_waiters();
+  // A transport failure for the breaker; calls waiting for a connection fail once it opens.
+  void transport_failed();
+  // Why a call cannot go now (full detail, for logs; the gateway shows none of it).
+  Error unavailable(std::chrono::milliseconds retry_after) const;
   void stop();
   bool is_connected() const { return conn_ && !conn_->closed(); }
   std::string target() const { return opts_.server_name + " (" + opts_.host + ":" + std::to_string(opts_.port) + ")"; }
@@ -90,7 +94,8 @@ class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
   bool connector_running_ = false;
   bool stopped_ = false;
   bool failing_ = false;  // in a streak of failed connects (log the first only)
-  Stats stats_{0, 0};
+  CircuitBreaker breaker_;
+  Stats stats_{0, 0, 0, 0};
 };
 
 asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl> self, std::string method,
@@ -111,12 +116,20 @@ asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl>
     co_return make_error(Code::kInvalidArgument,
                          "request too large: " + std::to_string(bytes.size() - kFrameHeaderSize) + " bytes");
 
+  auto admission = self->breaker_.admit(std::chrono::steady_clock::now());
+  if (!admission.allowed) {
+    ++self->stats_.refused;
+    co_return self->unavailable(admission.retry_after);
+  }
   if (!self->is_connected()) {
     if (!self->connector_running_) {
       self->connector_running_ = true;
       asio::co_spawn(self->ex_, connect_loop(self), LogEscaped{"rpc connect"});
+    } else if (admission.probe) {
+      self->backoff_timer_.cancel();  // the probe tries now, not at the end of the backoff
     }
-    while (!self->is_connected() && !self->stopped_ && std::chrono::steady_clock::now() < deadline) {
+    while (!self->is_connected() && !self->stopped_ && std::chrono::steady_clock::now() < deadline &&
+           self->breaker_.state() != CircuitBreaker::State::kOpen) {
       asio::steady_timer wait(self->ex_, deadline);
       self->waiters_.insert(&wait);
       co_await wait.async_wait(use_tuple);
@@ -124,7 +137,7 @@ asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl>
     }
     if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
     if (!self->is_connected())
-      co_return make_error(Code::kUnavailable, self->target() + " unavailable: " + self->last_error_);
+      co_return self->unavailable(self->breaker_.retry_after(std::chrono::steady_clock::now()));
   }
 
   Pending pending(self->ex_);
@@ -135,6 +148,9 @@ asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl>
   co_await pending.timer.async_wait(use_tuple);
   self->pending_.erase(call_id);
   if (pending.result) co_return std::move(*pending.result);
+  if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
+  self->last_error_ = "no answer within " + std::to_string(timeout.count()) + " ms";
+  self->transport_failed();
   co_return make_error(Code::kDeadlineExceeded, "deadline exceeded: no answer from " + self->opts_.server_name +
                                                     " within " + std::to_string(timeout.count()) + " ms");
 }
@@ -192,6 +208,7 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
     if (!failure.empty()) {
       conn->close();
       self->last_error_ = failure;
+      self->transport_failed();
       if (!self->failing_) {
         log::warn("rpc connect failed", {{"server", self->opts_.server_name},
                                          {"host", self->opts_.host},
@@ -212,6 +229,7 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
                                   {"port", self->opts_.port}});
     self->failing_ = false;
     backoff = kMinBackoff;
+    self->breaker_.on_success();
     self->conn_ = conn;
     self->wake_waiters();
     auto end = co_await conn->run([&self](pb::Frame&& frame) { self->on_response(std::move(frame)); });
@@ -219,6 +237,7 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
     self->last_error_ = "connection lost: " + end.reason;
     self->fail_pending(self->opts_.server_name + " connection lost: " + end.reason);
     if (self->stopped_) break;
+    self->transport_failed();
     log::warn("rpc connection lost", {{"server", self->opts_.server_name},
                                       {"host", self->opts_.host},
                                       {"port", self->opts_.port},
@@ -231,6 +250,7 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
 
 void RpcClient::Impl::on_response(pb::Frame&& frame) {
   auto it = pending_.find(frame.call_id());
+  breaker_.on_success();  // the upstream answers, whatever it says
   if (it == pending_.end()) return;  // answered after the caller gave up
   Pending* p = it->second;
   pending_.erase(it);
@@ -259,6 +279,21 @@ void RpcClient::Impl::fail_pending(const std::string& reason) {
 
 void RpcClient::Impl::wake_waiters() {
   for (auto* t : waiters_) t->cancel();
+}
+
+void RpcClient::Impl::transport_failed() {
+  const auto opened_before = breaker_.times_opened();
+  breaker_.on_failure(std::chrono::steady_clock::now());
+  if (breaker_.times_opened() == opened_before) return;
+  log::warn("rpc circuit open: failing calls fast",
+            {{"server", opts_.server_name}, {"reason", last_error_}, {"cool_down_ms", opts_.breaker.cool_down.count()}});
+  wake_waiters();
+}
+
+Error RpcClient::Impl::unavailable(std::chrono::milliseconds retry_after) const {
+  Error e = make_error(Code::kUnavailable, target() + " unavailable: " + last_error_);
+  e.retry_after = retry_after;
+  return e;
 }
 
 void RpcClient::Impl::stop() {
@@ -292,6 +327,10 @@ bool RpcClient::connected() const { return impl_->is_connected(); }
 
 std::chrono::milliseconds RpcClient::default_timeout() const { return impl_->opts_.default_timeout; }
 
-RpcClient::Stats RpcClient::stats() const { return impl_->stats_; }
+RpcClient::Stats RpcClient::stats() const {
+  Stats s = impl_->stats_;
+  s.breaker_opened = impl_->breaker_.times_opened();
+  return s;
+}
 
 }  // namespace alliance::net

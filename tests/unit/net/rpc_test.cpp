@@ -459,10 +459,54 @@ TEST_F(RpcTest, ClientReconnectsAfterServerRestart) {
 
   start_server(port);
   ASSERT_EQ(port_, port);
+  // The client keeps reconnecting on its own (at most 2 s apart); once it has, calls go.
+  ASSERT_TRUE(run_until([&] { return client->connected(); }, 5s));
   auto r = echo(*client, "again", 5s);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->text(), "again|gateway|u-42");
   EXPECT_TRUE(client->connected());
+}
+
+TEST_F(RpcTest, CallsFailFastWhileTheServerIsKnownDownAndGoAgainOnceItIsBack) {
+  auto client = make_client(client_tls_);
+  ASSERT_TRUE(echo(*client, "first").ok());
+  const auto port = port_;
+  server_->stop();
+  server_.reset();
+
+  // The first calls may wait while the client finds out; none waits its whole 5 s.
+  for (int i = 0; i < 5 && client->stats().breaker_opened == 0; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto early = echo(*client, "anyone?", 5s);
+    ASSERT_FALSE(early.ok());
+    EXPECT_EQ(early.error().code, Code::kUnavailable);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+  }
+  ASSERT_EQ(client->stats().breaker_opened, 1u);
+
+  // Known down: every call is refused at once, saying when to try again.
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = echo(*client, "still nobody?", 5s);
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Code::kUnavailable);
+    EXPECT_LT(took, 100ms);
+    EXPECT_GT(r.error().retry_after.count(), 0);
+  }
+  EXPECT_GE(client->stats().refused, 4u) << "at most one probe goes per cool-down";
+
+  start_server(port);
+  ASSERT_EQ(port_, port);
+  // Back without restarting the client: a probe or the reconnect loop finds it.
+  std::optional<Result<Notice>> back;
+  ASSERT_TRUE(run_until(
+      [&] {
+        back = echo(*client, "back?", 2s);
+        return back->ok();
+      },
+      10s));
+  EXPECT_EQ((*back)->text(), "back?|gateway|u-42");
 }
 
 // A service class registered through MethodTable: one method for the table's own

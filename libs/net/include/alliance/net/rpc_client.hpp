@@ -11,6 +11,7 @@
 
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
+#include "alliance/net/circuit_breaker.hpp"
 #include "alliance/net/frame.hpp"
 #include "alliance/rpc/v1/rpc.pb.h"
 
@@ -24,7 +25,12 @@ namespace alliance::net {
 // and re-established with exponential backoff (50 ms .. 2 s) when it drops.
 // call() waits for a connection up to its deadline; calls pending on a connection
 // that drops fail kUnavailable; a call with no answer by its deadline fails
-// kDeadlineExceeded. The server's name is verified against Options::server_name
+// kDeadlineExceeded. A circuit breaker (circuit_breaker.hpp) counts transport
+// failures (failed connects, lost connections, calls with no answer): once it is
+// open, calls fail kUnavailable at once, with Error::retry_after saying when the
+// next probe may go, instead of each waiting out its deadline; calls already
+// waiting for a connection fail when it opens. A new connection or any answer
+// closes it. The server's name is verified against Options::server_name
 // (certificate SAN/CN, RFC 2818). Thread: the executor given; call from
 // coroutines running on it, and co_await each call at once (arguments are read
 // when the coroutine starts).
@@ -38,6 +44,7 @@ class RpcClient {
     // max_frame, or the server closes the connection (and every call on it).
     std::size_t max_frame = kDefaultMaxFrame;
     std::chrono::milliseconds default_timeout{2000};  // when call() gets no timeout
+    CircuitBreaker::Options breaker;
   };
 
   // `tls` (from make_rpc_client_context) must outlive the client.
@@ -70,8 +77,10 @@ class RpcClient {
   std::chrono::milliseconds default_timeout() const;
 
   struct Stats {
-    std::uint64_t calls;   // calls started
-    std::uint64_t errors;  // calls that ended in an Error (any code)
+    std::uint64_t calls;          // calls started
+    std::uint64_t errors;         // calls that ended in an Error (any code)
+    std::uint64_t refused;        // calls refused at once by the open breaker
+    std::uint64_t breaker_opened; // times the breaker opened
   };
   Stats stats() const;
 
