@@ -31,6 +31,9 @@ int main(int argc, char** argv) try {
   options.token_issuer = config.string("token_issuer", "alliance");
   options.token_audience = config.string("token_audience", "alliance-api");
   options.rpc_timeout = config.duration("rpc_timeout", std::chrono::seconds(5));
+  net::CircuitBreaker::Options breaker;
+  breaker.failure_threshold = static_cast<int>(config.integer("rpc_breaker_failures", 3, 1, 1000));
+  breaker.cool_down = config.duration("rpc_breaker_cool_down", std::chrono::seconds(1));
   options.ws_limits.per_session = config.integer("ws_max_per_session", 5, 1, 1'000'000);
   options.ws_limits.per_user = config.integer("ws_max_per_user", 20, 1, 1'000'000);
   gateway::HttpServerOptions http;
@@ -58,12 +61,15 @@ int main(int argc, char** argv) try {
   auto public_tls = net::make_public_server_context(public_cert, public_key);
   SSL_CTX_set_mode(public_tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle sockets hold no TLS buffers
   auto rpc_tls = net::make_rpc_client_context(rpc_files);
-  net::RpcClient identity(io.get_executor(), rpc_tls,
-                          {identity_at.host, identity_at.port, identity_name});
-  net::RpcClient scheduling(io.get_executor(), rpc_tls,
-                            {scheduling_at.host, scheduling_at.port, scheduling_name});
-  net::RpcClient messaging(io.get_executor(), rpc_tls, {messaging_at.host, messaging_at.port, messaging_name});
-  net::RpcClient reminders(io.get_executor(), rpc_tls, {reminders_at.host, reminders_at.port, reminders_name});
+  auto upstream = [&breaker](const HostPort& at, const std::string& name) {
+    net::RpcClient::Options o{at.host, at.port, name};
+    o.breaker = breaker;
+    return o;
+  };
+  net::RpcClient identity(io.get_executor(), rpc_tls, upstream(identity_at, identity_name));
+  net::RpcClient scheduling(io.get_executor(), rpc_tls, upstream(scheduling_at, scheduling_name));
+  net::RpcClient messaging(io.get_executor(), rpc_tls, upstream(messaging_at, messaging_name));
+  net::RpcClient reminders(io.get_executor(), rpc_tls, upstream(reminders_at, reminders_name));
   redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
   gateway::Gateway gw(io.get_executor(), options,
                       {{"identity", &identity}, {"scheduling", &scheduling}, {"messaging", &messaging},

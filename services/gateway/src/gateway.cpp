@@ -200,7 +200,13 @@ std::optional<crypto::AccessClaims> Gateway::on_socket_frame(rpc::v1::Caller cal
     auto resp = co_await reminders.call<reminders::v1::AckReminderResponse>(
         "alliance.reminders.v1.Reminders/AckReminder", req, caller, timeout);
     if (!resp) {
-      reply(socket_error("ack.error", reminder_id, std::string(code_name(resp.error().code)), resp.error().message));
+      if (hides_detail(resp.error().code))
+        log::warn("upstream call failed", {{"service", "reminders"},
+                                           {"method", "AckReminder"},
+                                           {"code", code_name(resp.error().code)},
+                                           {"error", resp.error().message}});
+      reply(socket_error("ack.error", reminder_id, std::string(code_name(resp.error().code)),
+                         public_message(resp.error())));
       co_return;
     }
     reply(boost::json::serialize(boost::json::object{{"type", "ack.ok"}, {"id", reminder_id}}));
@@ -289,6 +295,13 @@ asio::awaitable<HttpReply> Gateway::handle_operator(const HttpRequestView& reque
 }
 
 asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
+  const std::string request_id = request.request_id.empty() ? new_request_id() : request.request_id;
+  HttpReply reply = co_await dispatch(request, request_id);
+  stamp_request_id(reply, request_id);
+  co_return reply;
+}
+
+asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, const std::string& request_id) {
   auto t0 = Clock::now();
   auto [path, query] = split_target(request.target);
   // Internal figures are for operators only: /metrics is served on metrics_listen.
@@ -347,6 +360,12 @@ asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
   metrics_.observe_rpc(route.service, route.rpc_method, result ? Code::kOk : result.error().code,
                        seconds_since(rpc_t0));
   if (!result) {
+    if (hides_detail(result.error().code))
+      log::warn("upstream call failed", {{"request_id", request_id},
+                                         {"service", route.service},
+                                         {"method", route.rpc_method},
+                                         {"code", code_name(result.error().code)},
+                                         {"error", result.error().message}});
     // A detail is a message of the route's response type; anything else is dropped.
     std::string detail_json;
     if (!result.error().detail.empty() && response->ParseFromString(result.error().detail))

@@ -48,7 +48,9 @@ class Gateway {
   // revocations published meanwhile may have been missed).
   void resync_revocations();
 
-  // A request on the public port: the API routes, /healthz and /readyz.
+  // A request on the public port: the API routes, /healthz and /readyz. Every answer
+  // carries X-Request-Id (request.request_id, or a new one), and so does an error
+  // body; a failure whose detail is hidden is logged with the detail under it.
   asio::awaitable<HttpReply> handle(const HttpRequestView& request);
   // A request on the operator listener (metrics_listen): /metrics, /healthz and
   // /readyz; anything else is 404.
@@ -86,6 +88,7 @@ class Gateway {
   std::uint64_t http_connections_open = 0;  // maintained by the HTTP server
 
  private:
+  asio::awaitable<HttpReply> dispatch(const HttpRequestView& request, const std::string& request_id);
   asio::awaitable<bool> load_keys();
   asio::awaitable<void> load_revocations();
   // "/metrics", "/readyz", else /healthz's answer.

@@ -319,7 +319,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
-  asio::awaitable<void> send(TlsStream& tls_stream, const HttpReply& reply, unsigned version, bool keep_alive) {
+  // For answers made here, before a request reaches the gateway's logic.
+  asio::awaitable<void> send(TlsStream& tls_stream, HttpReply reply, unsigned version, bool keep_alive) {
+    stamp_request_id(reply, new_request_id());
     auto res = to_response(reply, version, keep_alive);
     beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
     co_await http::async_write(tls_stream, res, use_tuple);
@@ -449,11 +451,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       view.authorization = std::string_view(auth.data(), auth.size());
       view.body = req.body();
       view.remote_address = remote_address;
+      view.request_id = new_request_id();
       HttpReply reply;
       if (options.operator_endpoints)
         reply = co_await gateway.handle_operator(view);
       else
         reply = co_await gateway.handle(view);
+      stamp_request_id(reply, view.request_id);  // the operator listener's answers too
       bool keep_alive = req.keep_alive() && !stopping;
       auto res = to_response(reply, req.version(), keep_alive);
       beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
@@ -546,8 +550,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);
     ws.read_message_max(4096);
-    ws.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "alliance"); }));
+    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, "alliance");
+      res.set("X-Request-Id", new_request_id());
+    }));
     auto [aec] = co_await ws.async_accept(req, use_tuple);
     if (aec) {
       gateway.hub().remove(session->user_id(), session->session_id(), session.get());

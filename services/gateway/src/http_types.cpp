@@ -1,5 +1,8 @@
 #include "http_types.hpp"
 
+#include <algorithm>
+
+#include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 
 namespace alliance::gateway {
@@ -32,30 +35,56 @@ HttpReply error_reply(int status, std::string_view code, std::string_view messag
   return r;
 }
 
+bool hides_detail(Code code) {
+  return code == Code::kInternal || code == Code::kUnavailable || code == Code::kDeadlineExceeded;
+}
+
+std::string_view public_message(const Error& error) {
+  if (error.code == Code::kInternal) return "internal error";
+  if (hides_detail(error.code)) return "temporarily unavailable";
+  return error.message;
+}
+
 HttpReply error_reply(const Error& error, std::string_view detail_json) {
   HttpReply r;
   r.status = http_status(error.code);
-  // Internal details never reach a client.
-  std::string_view message = error.code == Code::kInternal ? "internal error" : std::string_view(error.message);
+  const bool hidden = hides_detail(error.code);
   r.body = "{\"error\":{\"code\":";
   log::append_json_string(r.body, code_name(error.code));
   r.body += ",\"message\":";
-  log::append_json_string(r.body, message);
-  if (!error.field.empty()) {
+  log::append_json_string(r.body, public_message(error));
+  if (!error.field.empty() && !hidden) {
     r.body += ",\"field\":";
     log::append_json_string(r.body, error.field);
   }
-  if (!detail_json.empty() && error.code != Code::kInternal) {
+  if (!detail_json.empty() && !hidden) {
     r.body += ",\"detail\":";
     r.body += detail_json;
   }
   r.body += "}}";
-  if (error.code == Code::kResourceExhausted && error.retry_after.count() > 0) {
-    auto secs = (error.retry_after.count() + 999) / 1000;
+  const bool says_when = error.code == Code::kResourceExhausted ? error.retry_after.count() > 0
+                                                                 : r.status == 503 || r.status == 504;
+  if (says_when) {
+    auto secs = std::max<std::int64_t>(1, (error.retry_after.count() + 999) / 1000);
     r.headers.emplace_back("Retry-After", std::to_string(secs));
   }
   if (error.code == Code::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+std::string new_request_id() { return new_id(); }
+
+void stamp_request_id(HttpReply& reply, std::string_view request_id) {
+  constexpr std::string_view kHeader = "X-Request-Id";
+  for (const auto& [name, value] : reply.headers)
+    if (name == kHeader) return;
+  reply.headers.emplace_back(std::string(kHeader), std::string(request_id));
+  constexpr std::string_view kErrorStart = "{\"error\":{";
+  const std::string_view body = reply.body;
+  if (reply.status < 400 || !body.starts_with(kErrorStart) || !body.ends_with("}}")) return;
+  std::string field = ",\"request_id\":";
+  log::append_json_string(field, request_id);
+  reply.body.insert(reply.body.size() - 2, field);
 }
 
 std::pair<std::string_view, std::string_view> split_target(std::string_view target) {

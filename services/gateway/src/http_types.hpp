@@ -16,6 +16,7 @@ struct HttpRequestView {
   std::string_view authorization;   // the Authorization header, if any
   std::string_view body;
   std::string remote_address;       // the client's IP address
+  std::string request_id;           // X-Request-Id of the answer (new_request_id()); made if empty
 };
 
 struct HttpReply {
@@ -28,9 +29,22 @@ struct HttpReply {
 // The one place an Error becomes an HTTP status and body:
 // {"error":{"code":"invalid_argument","message":"...","field":"..."}}.
 int http_status(Code code);
+// What a client is told about `error`. Unavailable, deadline exceeded and internal
+// errors carry internal detail (hosts, ports, OS and TLS library text, SQL): their
+// public message is fixed, and the detail belongs in the log under the request id.
+std::string_view public_message(const Error& error);
+// True for the errors public_message() hides.
+bool hides_detail(Code code);
 // `detail_json`, if not empty, is added as the error's "detail" (a JSON object).
+// 429, 503 and 504 carry Retry-After (whole seconds, at least 1).
 HttpReply error_reply(const Error& error, std::string_view detail_json = {});
 HttpReply error_reply(int status, std::string_view code, std::string_view message);
+
+// 128 random bits as 32 lower-case hex digits: names one request in answers and logs.
+std::string new_request_id();
+// Gives `reply` its X-Request-Id header and, when its body is an error object,
+// "request_id" inside "error". Does nothing if the reply already has one.
+void stamp_request_id(HttpReply& reply, std::string_view request_id);
 
 // Splits "/path?query" into its parts.
 std::pair<std::string_view, std::string_view> split_target(std::string_view target);

@@ -89,6 +89,52 @@ TEST(HttpTypes, ErrorsMapToStatusAndJsonBody) {
   EXPECT_EQ(http_status(Code::kUnavailable), 503);
 }
 
+TEST(HttpTypes, UnavailableAndTimeoutsSayOnlyTemporarilyUnavailableWithRetryAfter) {
+  Error down{Code::kUnavailable,
+             "messaging (127.0.0.1:12102) unavailable: connect: Connection refused", "conversation_id",
+             std::chrono::milliseconds(2300), "detail bytes"};
+  auto r = error_reply(down, R"({"x":1})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, R"({"error":{"code":"unavailable","message":"temporarily unavailable"}})");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Retry-After", "3"}));
+  auto tls = error_reply(make_error(Code::kUnavailable, "tls handshake: sslv3 alert handshake failure"));
+  EXPECT_EQ(tls.body.find("alert"), std::string::npos) << tls.body;
+  ASSERT_EQ(tls.headers.size(), 1u);
+  EXPECT_EQ(tls.headers[0].second, "1") << "a 503 always says when to retry";
+  auto late = error_reply(make_error(Code::kDeadlineExceeded, "deadline exceeded: no answer from scheduling within 5000 ms"));
+  EXPECT_EQ(late.status, 504);
+  EXPECT_EQ(late.body, R"({"error":{"code":"deadline_exceeded","message":"temporarily unavailable"}})");
+  EXPECT_EQ(public_message(make_error(Code::kNotFound, "appointment not found")), "appointment not found");
+}
+
+TEST(HttpTypes, RequestIdGoesInTheHeaderAndInsideAnErrorBody) {
+  auto id = new_request_id();
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_NE(id, new_request_id());
+
+  auto err = error_reply(make_error(Code::kUnavailable, "redis: not connected"));
+  stamp_request_id(err, id);
+  EXPECT_EQ(err.body, R"({"error":{"code":"unavailable","message":"temporarily unavailable","request_id":")" + id +
+                          R"("}})");
+  stamp_request_id(err, "another");  // already stamped: unchanged
+  EXPECT_EQ(err.body.find("another"), std::string::npos);
+  int headers = 0;
+  for (const auto& [k, v] : err.headers)
+    if (k == "X-Request-Id") {
+      ++headers;
+      EXPECT_EQ(v, id);
+    }
+  EXPECT_EQ(headers, 1);
+
+  HttpReply ok{200, "application/json", R"({"error":{"a":1}})", {}};  // a success body is never touched
+  stamp_request_id(ok, id);
+  EXPECT_EQ(ok.body, R"({"error":{"a":1}})");
+  ASSERT_EQ(ok.headers.size(), 1u);
+  EXPECT_EQ(ok.headers[0], (std::pair<std::string, std::string>{"X-Request-Id", id}));
+}
+
 TEST(HttpTypes, BearerTokenAndTargetSplitting) {
   EXPECT_EQ(bearer_token("Bearer abc.def"), "abc.def");
   EXPECT_EQ(bearer_token("bearer  abc "), "abc");
