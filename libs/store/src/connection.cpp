@@ -48,20 +48,25 @@ Error to_error(const StoreError& e) {
         auto dot = columns.find('.');
         field = std::string(dot == std::string_view::npos ? columns : columns.substr(dot + 1));
       }
-      return Error{Code::kAlreadyExists, "already exists: " + std::string(columns), field};
+      // Clients see the field, never table names or SQL.
+      return Error{Code::kAlreadyExists, field.empty() ? "already exists" : field + ": already exists", field};
     }
     case SQLITE_CONSTRAINT_FOREIGNKEY:
       return make_error(Code::kFailedPrecondition, "refers to a row that does not exist, or is still referred to");
     case SQLITE_CONSTRAINT_CHECK:
-      return make_error(Code::kFailedPrecondition, "check failed: " + std::string(after_colon(message)));
-    case SQLITE_CONSTRAINT_NOTNULL:
-      return make_error(Code::kFailedPrecondition, "missing value: " + std::string(after_colon(message)));
+      return make_error(Code::kFailedPrecondition, "a value is not allowed");
+    case SQLITE_CONSTRAINT_NOTNULL: {
+      std::string_view column = after_colon(message);
+      auto dot = column.find('.');
+      std::string field(dot == std::string_view::npos ? column : column.substr(dot + 1));
+      return Error{Code::kFailedPrecondition, field + ": is required", field};
+    }
     default:
       break;
   }
   switch (e.code() & 0xff) {
     case SQLITE_CONSTRAINT:
-      return make_error(Code::kFailedPrecondition, "constraint failed: " + std::string(message));
+      return make_error(Code::kFailedPrecondition, "conflicts with stored data");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_FULL:

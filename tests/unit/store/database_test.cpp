@@ -474,9 +474,11 @@ TEST(Database, UniqueViolationIsAlreadyExistsWithTheColumn) {
   ASSERT_TRUE(second && !*second);
   EXPECT_EQ(second->error().code, Code::kAlreadyExists);
   EXPECT_EQ(second->error().field, "body");
+  EXPECT_EQ(second->error().message, "body: already exists") << "no table name reaches a client";
   ASSERT_TRUE(same_email_other_practice && *same_email_other_practice);
   ASSERT_TRUE(duplicate_pair && !*duplicate_pair);
   EXPECT_EQ(duplicate_pair->error().code, Code::kAlreadyExists);
+  EXPECT_EQ(duplicate_pair->error().message, "already exists");
 }
 
 TEST(Database, ForeignKeyAndCheckViolationsAreRefused) {
@@ -495,6 +497,7 @@ TEST(Database, ForeignKeyAndCheckViolationsAreRefused) {
   EXPECT_EQ(orphan->error().code, Code::kFailedPrecondition);
   ASSERT_TRUE(negative && !*negative);
   EXPECT_EQ(negative->error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(negative->error().message, "a value is not allowed") << "no SQL reaches a client";
   ASSERT_TRUE(users && *users);
   EXPECT_EQ(**users, 0);
 }
