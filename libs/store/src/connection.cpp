@@ -53,6 +53,12 @@ Error to_error(const StoreError& e) {
     }
     case SQLITE_CONSTRAINT_FOREIGNKEY:
       return make_error(Code::kFailedPrecondition, "refers to a row that does not exist, or is still referred to");
+    case SQLITE_CONSTRAINT_TRIGGER: {
+      // RAISE(ABORT, '...') text is written for clients by the schema; drop our "step: " prefix.
+      auto pos = message.find(": ");
+      return make_error(Code::kFailedPrecondition,
+                        pos == std::string_view::npos ? "conflicts with stored data" : std::string(message.substr(pos + 2)));
+    }
     case SQLITE_CONSTRAINT_CHECK:
       return make_error(Code::kFailedPrecondition, "a value is not allowed");
     case SQLITE_CONSTRAINT_NOTNULL: {
