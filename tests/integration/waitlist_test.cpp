@@ -107,6 +107,32 @@ class Waitlist : public ::testing::Test {
   std::unique_ptr<client::AllianceClient> admin_, desk_;
 };
 
+TEST_F(Waitlist, AJoinRetriedWithTheSameKeyGetsTheSameEntryAndJoinsOnce) {
+  // Jo's app joins, loses the answer and sends the same request again.
+  auto jo = login("jo");
+  json::value join = {{"idempotency_key", "join-" + new_id()}, {"therapist_id", therapist_id_},
+                      {"type_id", type_id_}, {"from_date", utc_day(0, false)}, {"to_date", utc_day(10, false)}};
+  const std::string body = json::serialize(join);
+  auto first = jo->http().request("POST", "/v1/waitlist", body, jo->tokens().access_token);
+  auto retry = jo->http().request("POST", "/v1/waitlist", body, jo->tokens().access_token);
+  ASSERT_TRUE(first && retry);
+  ASSERT_EQ(first->status, 201) << first->body;
+  ASSERT_EQ(retry->status, 201) << retry->body;
+  auto entry = json::parse(first->body).at("entry");
+  auto again = json::parse(retry->body);
+  EXPECT_EQ(str(again.at("entry"), "id"), str(entry, "id"));
+  EXPECT_TRUE(again.at("replayed").as_bool());
+  auto listed = jo->get_json("/v1/waitlist");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(listed->at("entries").as_array().size(), 1u) << "the retry joined a second time";
+
+  join.as_object()["to_date"] = utc_day(11, false);  // the same key for another request
+  auto reused = jo->http().request("POST", "/v1/waitlist", json::serialize(join), jo->tokens().access_token);
+  ASSERT_TRUE(reused);
+  EXPECT_EQ(reused->status, 409) << reused->body;
+  EXPECT_EQ(str(json::parse(reused->body).at("error"), "field"), "idempotency_key");
+}
+
 TEST_F(Waitlist, OfferIsPushedLiveTheHoldBlocksOthersAndAnExpiredHoldPassesToTheNextClient) {
   const auto slot = a_slot();
   ASSERT_FALSE(slot.empty());

@@ -181,6 +181,10 @@ bool waitlist_matches(const WaitlistEntry& entry, const date::time_zone* zone, I
 // "2026-03-09T13:00:00Z" or with an offset ("...T09:00:00-04:00", fraction allowed and
 // dropped); years 1970..9999.
 Result<Instant> parse_instant(std::string_view text, std::string_view field);
+// An idempotency key: 8..128 printable ASCII characters without spaces.
+Status validate_idempotency_key(const std::string& key);
+// The answer to a key already used for a different request.
+Error idempotency_key_reused();
 std::string format_instant(Instant t);  // always UTC, "2026-03-09T13:00:00Z"
 // "HH:MM" -> minutes after midnight, 0..1440 ("24:00" allowed).
 Result<int> parse_local_time(std::string_view text, std::string_view field);

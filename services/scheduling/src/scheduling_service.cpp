@@ -50,15 +50,6 @@ Status check_range(int value, int min, int max, std::string_view field, std::str
   return {};
 }
 
-Status validate_idempotency_key(const std::string& key) {
-  if (key.empty()) return invalid_argument("idempotency_key", "idempotency_key: is required");
-  if (key.size() < 8 || key.size() > 128)
-    return invalid_argument("idempotency_key", "idempotency_key: must be 8 to 128 characters");
-  for (unsigned char ch : key)
-    if (ch < 0x21 || ch > 0x7e)
-      return invalid_argument("idempotency_key", "idempotency_key: printable ASCII without spaces only");
-  return {};
-}
 
 Status validate_reason(const std::string& reason) {
   if (reason.empty()) return invalid_argument("reason", "reason: is required");
@@ -454,11 +445,9 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     replay = std::move(outcome->replay);  // a concurrent retry with the same key won
   }
   if (replay->request_hash != hash)
-    co_return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
-                    "idempotency_key"};
+    co_return idempotency_key_reused();
   if (replay->appointment_id.empty())
-    co_return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
-                    "idempotency_key"};
+    co_return idempotency_key_reused();
   auto existing = co_await store_.find_appointment(replay->appointment_id);
   if (!existing) co_return existing.error();
   if (!*existing) co_return make_error(Code::kInternal, "idempotency record without its appointment");
@@ -730,8 +719,7 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
                                              req.interval_weeks(), req.count(), on_conflict);
   auto replay_of = [&](const IdempotencyRecord& r) -> Result<pb::BookSeriesResponse> {
     if (r.request_hash != hash || r.series_id.empty())
-      return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
-                   "idempotency_key"};
+      return idempotency_key_reused();
     pb::BookSeriesResponse resp;
     if (!resp.ParseFromString(r.response)) return make_error(Code::kInternal, "stored series answer unreadable");
     resp.set_replayed(true);

@@ -424,6 +424,26 @@ std::optional<IdempotencyRecord> load_idempotency(Connection& c, const std::stri
                            st.column_blob(3)};
 }
 
+// The record of `idem`'s key if it was used before with the same request; nullopt if
+// it is new; kAlreadyExists if it was used for another request.
+Result<std::optional<IdempotencyRecord>> seen_before(Connection& c, const IdempotencyRecord& idem) {
+  auto seen = load_idempotency(c, idem.caller_id, idem.key);
+  if (seen && seen->request_hash != idem.request_hash)
+    return idempotency_key_reused();
+  return seen;
+}
+
+// Binds `idem`'s key to what the request produced, in the caller's transaction.
+void save_key(Connection& c, const IdempotencyRecord& idem, std::optional<std::string_view> appointment_id,
+              std::optional<std::string_view> series_id, std::string_view response, std::int64_t now_ms) {
+  auto& st = c.prepare(
+      "INSERT INTO idempotency_keys (caller_id, key, request_hash, appointment_id, series_id, response, "
+      "created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind_all(idem.caller_id, idem.key, store::Blob{idem.request_hash}, appointment_id, series_id,
+              store::Blob{response}, now_ms);
+  st.step();
+}
+
 AppointmentType read_type(const Statement& st) {
   AppointmentType t;
   t.id = st.column_text(0);
@@ -658,11 +678,9 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
     return overlap_guard([&]() -> Result<BookingOutcome> {
       const auto& idem = request.idempotency;
       BookingOutcome out;
-      if (auto seen = load_idempotency(c, idem.caller_id, idem.key)) {
-        if (seen->request_hash != idem.request_hash)
-          return Error{Code::kAlreadyExists,
-                       "idempotency_key: already used for a different request; use a new key",
-                       "idempotency_key"};
+      auto seen = seen_before(c, idem);
+      if (!seen) return seen.error();
+      if (*seen) {
         out.replay = std::move(*seen);
         return out;
       }
@@ -685,12 +703,7 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
         appointment_id = out.booked[0]->id;
       if (!request.candidates.empty() && !request.candidates[0].series_id.empty())
         series_id = request.candidates[0].series_id;
-      auto& st = c.prepare(
-          "INSERT INTO idempotency_keys (caller_id, key, request_hash, appointment_id, series_id, response, "
-          "created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      st.bind_all(idem.caller_id, idem.key, store::Blob{idem.request_hash}, appointment_id, series_id,
-                  store::Blob{response}, now_ms);
-      st.step();
+      save_key(c, idem, appointment_id, series_id, response, now_ms);
       return out;
     });
   };
@@ -988,15 +1001,21 @@ Error offer_not_open(const WaitlistOffer& o) {
 
 }  // namespace
 
-asio::awaitable<Status> SchedulingStore::insert_waitlist_entry(WaitlistEntry e) {
-  auto job = [e = std::move(e)](Connection& c) -> Status {
+asio::awaitable<Result<std::optional<IdempotencyRecord>>> SchedulingStore::insert_waitlist_entry(
+    WaitlistEntry e, IdempotencyRecord idem) {
+  auto job = [e = std::move(e), idem = std::move(idem)](Connection& c) -> Result<std::optional<IdempotencyRecord>> {
+    if (!idem.key.empty()) {
+      auto seen = seen_before(c, idem);
+      if (!seen || *seen) return seen;
+    }
     static const std::string sql = "INSERT INTO waitlist_entries (" + std::string(kEntryColumns) +
                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     auto& st = c.prepare(sql);
     st.bind_all(e.id, e.practice_id, e.therapist_id, e.client_id, e.type_id, format_date(e.first_date),
                 format_date(e.last_date), encode_windows(e.preferred), e.status, e.created_by, e.created_unix_ms);
     st.step();
-    return {};
+    if (!idem.key.empty()) save_key(c, idem, std::nullopt, std::nullopt, idem.response, e.created_unix_ms);
+    return std::optional<IdempotencyRecord>();
   };
   co_return co_await db_->write(std::move(job));
 }

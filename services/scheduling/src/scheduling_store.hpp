@@ -184,7 +184,12 @@ class SchedulingStore {
 
   // ---- waitlist (holds expire by the wall clock, now_unix_ms())
 
-  asio::awaitable<Status> insert_waitlist_entry(WaitlistEntry entry);
+  // With an idempotency key (idempotency.key not empty) the key and idempotency.response
+  // are stored in the same transaction; a key seen before with the same request_hash
+  // answers its record and writes nothing, with another -> kAlreadyExists field
+  // idempotency_key. Without a key: nullopt once inserted.
+  asio::awaitable<Result<std::optional<IdempotencyRecord>>> insert_waitlist_entry(WaitlistEntry entry,
+                                                                                  IdempotencyRecord idempotency);
   asio::awaitable<Result<std::optional<WaitlistEntry>>> find_waitlist_entry(std::string entry_id);
   // Active entries (waiting/offered) of the practice, optionally one therapist's or one
   // client's, in join order (at most 1000).

@@ -5,6 +5,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/crypto/encoding.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
 
@@ -27,6 +28,24 @@ Result<Caller> require_user(const net::CallContext& ctx) {
 
 Error entry_not_found() { return Error{Code::kNotFound, "entry_id: no such waitlist entry", "entry_id"}; }
 Error offer_not_found() { return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"}; }
+
+// What a join's idempotency key is bound to: the request as the caller meant it
+// (the client resolved), without the key. The message has no maps, so its bytes
+// are the same for the same request.
+std::string join_request_hash(pb::JoinWaitlistRequest req, const std::string& client_id) {
+  req.clear_idempotency_key();
+  req.set_client_id(client_id);
+  return crypto::sha256("join\n" + req.SerializeAsString());
+}
+
+// The answer stored with a join's key, marked as a replay.
+Result<pb::WaitlistEntryResponse> replay_of(const IdempotencyRecord& seen) {
+  pb::WaitlistEntryResponse resp;
+  if (!resp.ParseFromString(seen.response))
+    return idempotency_key_reused();
+  resp.set_replayed(true);
+  return resp;
+}
 
 bool may_see_entry(const Caller& caller, const WaitlistEntry& e) {
   if (caller.practice_id != e.practice_id) return false;
@@ -117,6 +136,19 @@ asio::awaitable<Result<pb::WaitlistEntryResponse>> Waitlist::join(const pb::Join
   } else if (client_id.empty()) {
     co_return invalid_argument("client_id", "client_id: is required");
   }
+  const bool keyed = !req.idempotency_key().empty();
+  const std::string hash = keyed ? join_request_hash(req, client_id) : std::string();
+  if (keyed) {
+    if (auto s = validate_idempotency_key(req.idempotency_key()); !s) co_return s.error();
+    // A retry is answered from its key before anything is checked again.
+    auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
+    if (!seen) co_return seen.error();
+    if (*seen) {
+      if ((*seen)->request_hash != hash)
+        co_return idempotency_key_reused();
+      co_return replay_of(**seen);
+    }
+  }
   using Field = std::pair<const std::string*, const char*>;
   for (auto [value, field] : {Field{&req.therapist_id(), "therapist_id"}, Field{&req.type_id(), "type_id"},
                               Field{&client_id, "client_id"}}) {
@@ -187,10 +219,14 @@ asio::awaitable<Result<pb::WaitlistEntryResponse>> Waitlist::join(const pb::Join
   e.status = "waiting";
   e.created_by = caller->user_id;
   e.created_unix_ms = now_unix_ms();
-  if (auto s = co_await store_.insert_waitlist_entry(e); !s) co_return s.error();
-  log::info("waitlist joined", {{"entry_id", e.id}, {"therapist_id", e.therapist_id}, {"by", caller->user_id}});
   pb::WaitlistEntryResponse resp;
   fill(*resp.mutable_entry(), e);
+  IdempotencyRecord idem;
+  if (keyed) idem = IdempotencyRecord{caller->user_id, req.idempotency_key(), hash, "", "", resp.SerializeAsString()};
+  auto saved = co_await store_.insert_waitlist_entry(e, std::move(idem));
+  if (!saved) co_return saved.error();
+  if (*saved) co_return replay_of(**saved);  // a concurrent retry with the same key won
+  log::info("waitlist joined", {{"entry_id", e.id}, {"therapist_id", e.therapist_id}, {"by", caller->user_id}});
   co_return resp;
 }
 

@@ -347,6 +347,36 @@ TEST_F(WaitlistTest, AfterARestartTheHoldStillBlocksAndItsExpiryStillHandsOver) 
   EXPECT_EQ(offers(kAnn, true).at(0).status(), "expired");
 }
 
+TEST_F(WaitlistTest, AJoinRetriedWithItsKeyAnswersTheSameEntryAndAddsNoOther) {
+  pb::JoinWaitlistRequest req;
+  req.set_idempotency_key("join-ann-0001");
+  req.set_therapist_id(kTherapist);
+  req.set_type_id(type_);
+  req.set_from_date("2030-01-08");
+  req.set_to_date("2030-01-11");
+  auto first = run(waitlist_->join(req, client(kAnn)));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->replayed());
+  auto retry = run(waitlist_->join(req, client(kAnn)));
+  ASSERT_TRUE(retry.ok()) << retry.error().message;
+  EXPECT_TRUE(retry->replayed());
+  EXPECT_EQ(retry->entry().id(), first->entry().id());
+  pb::ListWaitlistRequest list;
+  EXPECT_EQ(run(waitlist_->list(list, client(kAnn)))->entries_size(), 1) << "the retry joined again";
+
+  auto other = req;
+  other.set_to_date("2030-01-12");
+  auto reused = run(waitlist_->join(other, client(kAnn)));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(reused.error().field, "idempotency_key");
+  other.set_idempotency_key("short");
+  auto bad = run(waitlist_->join(other, client(kAnn)));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "idempotency_key");
+  EXPECT_EQ(run(waitlist_->list(list, client(kAnn)))->entries_size(), 1);
+}
+
 TEST_F(WaitlistTest, ClientsOnlyJoinForThemselvesAndBadInputNamesTheField) {
   pb::JoinWaitlistRequest req;
   req.set_therapist_id(kTherapist);
