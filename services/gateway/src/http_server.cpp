@@ -512,6 +512,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     socket.close(ec);
   }
 
+  // Answers an upgrade with an HTTP error and closes the connection.
+  asio::awaitable<void> refuse_upgrade(TlsStream& tls_stream, const HttpReply& reply, unsigned version) {
+    co_await send(tls_stream, reply, version, false);
+    beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
+    co_await tls_stream.async_shutdown(use_tuple);
+  }
+
   // Authenticates the upgrade and starts the session; true if it started (it then
   // owns the connection count).
   asio::awaitable<bool> serve_websocket(TlsStream tls_stream, http::request<http::string_body> req) {
@@ -522,9 +529,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto claims = gateway.authenticate(std::string_view(auth.data(), auth.size()), query);
       if (!claims) {
         gateway.metrics().count("ws_upgrades_rejected");
-        co_await send(tls_stream, error_reply(claims.error()), req.version(), false);
-        beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(1));
-        co_await tls_stream.async_shutdown(use_tuple);
+        co_await refuse_upgrade(tls_stream, error_reply(claims.error()), req.version());
         co_return false;
       }
       auto on_end = [self = shared_from_this()](WsSession* s) {
@@ -538,9 +543,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     // Counted under the caps from here on, so upgrades racing each other cannot all pass.
     if (auto admitted = gateway.hub().add(session->user_id(), session->session_id(), session.get()); !admitted) {
       gateway.metrics().count("ws_upgrades_over_limit");
-      co_await send(ws.next_layer(), error_reply(admitted.error()), req.version(), false);
-      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(1));
-      co_await ws.next_layer().async_shutdown(use_tuple);
+      co_await refuse_upgrade(ws.next_layer(), error_reply(admitted.error()), req.version());
       co_return false;
     }
     beast::get_lowest_layer(ws).expires_never();
