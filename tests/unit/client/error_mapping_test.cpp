@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include "alliance/client/alliance_client.hpp"
+#include "alliance/crypto/jwt.hpp"
 
 namespace alliance::client {
 namespace {
@@ -118,6 +119,27 @@ TEST(TokensFromJson, ReadsTheTokenResponseWithInt64AsStringOrNumber) {
 TEST(UrlEncode, EscapesEverythingButUnreservedCharacters) {
   EXPECT_EQ(url_encode("front_desk"), "front_desk");
   EXPECT_EQ(url_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+}
+
+TEST(AccessTokenExpiresAt, ReadsExpOfAnIssuedTokenAndZeroForAnythingElse) {
+  crypto::AccessClaims claims;
+  claims.issuer = "alliance";
+  claims.audience = "alliance-api";
+  claims.subject = "u1";
+  claims.session_id = "s1";
+  claims.issued_at = 1'800'000'000;
+  claims.expires_at = 1'800'000'900;
+  auto token = crypto::sign_access_token(claims, crypto::Ed25519PrivateKey::generate(), "k1");
+  EXPECT_EQ(access_token_expires_at(token), 1'800'000'900);
+  for (std::string bad : {"", "abc", "a.b", "a.!!!.c", "a.e30.c" /* {} */, "a.WzFd.c" /* [1] */}) {
+    EXPECT_EQ(access_token_expires_at(bad), 0) << bad;
+  }
+}
+
+TEST(AuthFrame, CarriesTheTokenAsAJsonString) {
+  auto v = boost::json::parse(auth_frame("a.b\"c"));
+  EXPECT_EQ(v.at("type").as_string(), "auth");
+  EXPECT_EQ(v.at("access_token").as_string(), "a.b\"c");
 }
 
 }  // namespace
