@@ -12,9 +12,16 @@
 #include "alliance/crypto/hpke.hpp"
 #include "alliance/crypto/wipe.hpp"
 #include "alliance/crypto/x25519.hpp"
+#include "message_inner_v2.hpp"
 
 namespace alliance::crypto {
 namespace {
+
+using detail::all_zero;
+using detail::append_inner_v2;
+using detail::append_len16;
+using detail::parse_inner_v2;
+using detail::unpadded_inner_size_v2;
 
 constexpr std::string_view kStatementLabel = "alliance-device-agreement-key-v1";
 constexpr std::string_view kMessageHashLabelV2 = "alliance-message-hash-v2";
@@ -33,12 +40,6 @@ Status check_id(std::string_view field, std::string_view id) {
   if (id.empty()) return invalid_argument(std::string(field), "must not be empty");
   if (id.size() > kMaxMessageIdSize) return invalid_argument(std::string(field), "longer than 65535 bytes");
   return {};
-}
-
-void append_len16(std::string& out, std::string_view bytes) {
-  out += static_cast<char>(bytes.size() >> 8 & 0xff);
-  out += static_cast<char>(bytes.size() & 0xff);
-  out += bytes;
 }
 
 // The HPKE aad of one wrapped key: the message aad bound to the recipient device.
@@ -186,14 +187,6 @@ Result<std::string> open_content(const Format& format, const MessageContext& ctx
   return std::move(*decrypted);
 }
 
-void append_be(std::string& out, std::uint64_t value, int bytes) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out += static_cast<char>(value >> shift & 0xff);
-}
-
-bool all_zero(std::string_view bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
-}
-
 Status check_header_v2(const MessageHeaderV2& header) {
   if (auto s = check_id("header.sender_user_id", header.sender_user_id); !s) return s;
   if (header.counter == 0) return invalid_argument("header.counter", "must be at least 1");
@@ -214,94 +207,6 @@ std::vector<std::string> sorted_device_ids(const std::vector<Recipient>& recipie
   for (const auto& r : recipients) ids.push_back(r.device_id);
   std::sort(ids.begin(), ids.end());
   return ids;
-}
-
-std::size_t unpadded_inner_size_v2(const MessageHeaderV2& header, std::size_t plaintext_size) {
-  std::size_t size = 2 + 2 + header.sender_user_id.size() + 8 + kMessageHashSize + 8 + 2;
-  for (const auto& id : header.recipient_device_ids) size += 2 + id.size();
-  return size + 4 + plaintext_size;
-}
-
-// Appends the v2 inner of `header` (recipient ids already sorted) and `plaintext`, padded
-// to `padded_size`, to `out` (which has room reserved, so it is never reallocated).
-void append_inner_v2(std::string& out, const MessageHeaderV2& header, std::string_view plaintext,
-                     std::size_t padded_size) {
-  std::size_t start = out.size();
-  append_be(out, kMessageFormatV2, 2);
-  append_len16(out, header.sender_user_id);
-  append_be(out, header.counter, 8);
-  if (header.prev_hash.empty())
-    out.append(kMessageHashSize, '\0');
-  else
-    out += header.prev_hash;
-  append_be(out, static_cast<std::uint64_t>(header.sent_unix_ms), 8);
-  append_be(out, header.recipient_device_ids.size(), 2);
-  for (const auto& id : header.recipient_device_ids) append_len16(out, id);
-  append_be(out, plaintext.size(), 4);
-  out += plaintext;
-  out.append(padded_size - (out.size() - start), '\0');
-}
-
-// Reads big-endian integers and byte runs from bytes that may be hostile: every read
-// checks what is left first; after a short read the reader stays failed and reads give
-// 0 or empty.
-class InnerReader {
- public:
-  explicit InnerReader(std::string_view bytes) : rest_(bytes) {}
-  bool ok() const { return ok_; }
-  std::string_view rest() const { return rest_; }
-
-  std::string_view bytes(std::size_t n) {
-    if (!ok_ || rest_.size() < n) {
-      ok_ = false;
-      return {};
-    }
-    std::string_view out = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return out;
-  }
-  std::uint64_t be(std::size_t n) {  // n <= 8
-    std::uint64_t value = 0;
-    for (unsigned char c : bytes(n)) value = value << 8 | c;
-    return value;
-  }
-  std::string_view len16() { return bytes(be(2)); }
-
- private:
-  std::string_view rest_;
-  bool ok_ = true;
-};
-
-struct ParsedInnerV2 {
-  MessageHeaderV2 header;
-  std::string_view plaintext;  // into the parsed bytes
-};
-
-// The inner exactly as append_inner_v2 writes it, or nullopt. Runs only on signed bytes
-// today, but assumes nothing about them.
-std::optional<ParsedInnerV2> parse_inner_v2(std::string_view inner) {
-  InnerReader in(inner);
-  ParsedInnerV2 parsed;
-  MessageHeaderV2& header = parsed.header;
-  if (in.be(2) != kMessageFormatV2) return std::nullopt;
-  header.sender_user_id = in.len16();
-  header.counter = in.be(8);
-  std::string_view prev_hash = in.bytes(kMessageHashSize);
-  header.sent_unix_ms = static_cast<std::int64_t>(in.be(8));
-  std::uint64_t count = in.be(2);
-  for (std::uint64_t i = 0; i < count && in.ok(); ++i) {
-    std::string_view id = in.len16();
-    // Strictly ascending: sorted and unique in one comparison.
-    if (id.empty() || (i > 0 && !(header.recipient_device_ids.back() < id))) return std::nullopt;
-    header.recipient_device_ids.emplace_back(id);
-  }
-  parsed.plaintext = in.bytes(in.be(4));
-  if (!in.ok() || header.sender_user_id.empty() || header.counter == 0 || count == 0) return std::nullopt;
-  std::string_view padding = in.rest();
-  if (!all_zero(padding)) return std::nullopt;
-  if (inner.size() != padded_inner_size_v2(inner.size() - padding.size())) return std::nullopt;
-  if (!all_zero(prev_hash)) header.prev_hash = prev_hash;
-  return parsed;
 }
 
 std::string message_hash_v2(std::string_view signature) {
