@@ -129,6 +129,37 @@ TEST(IcsFeed, LineBreaksInTextCannotAddProperties) {
   EXPECT_EQ(icalcomponent_get_first_property(p.root.get(), ICAL_ATTENDEE_PROPERTY), nullptr);
 }
 
+// Every line ends in CRLF, holds no other CR or LF and is at most 75 octets.
+void expect_well_formed_lines(const std::string& text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = text.find("\r\n", pos);
+    ASSERT_NE(end, std::string::npos) << "not ended by CRLF: " << text.substr(pos);
+    const std::string line = text.substr(pos, end - pos);
+    EXPECT_LE(line.size(), 75u) << line;
+    EXPECT_EQ(line.find_first_of("\r\n"), std::string::npos) << line;
+    pos = end + 2;
+  }
+}
+
+TEST(IcsFeed, ACarriageReturnOrMalformedUtf8NeverBreaksALine) {
+  // libical writes a lone CR as it is and folds by UTF-8 lead bytes: both would put a
+  // line break where a calendar app may read a property of its own.
+  const std::string malformed = std::string("Supervision \xf0\x9f\x82\xc8\xc9:") + std::string(60, '\xff');
+  const std::vector<FeedEvent> events = {
+      FeedEvent{"apt-9", utc(2026, 3, 6, 14, 0), utc(2026, 3, 6, 15, 0), "Intake\rATTENDEE:mailto:a@example.com",
+                "booked", 1},
+      FeedEvent{"apt-10", utc(2026, 3, 7, 14, 0), utc(2026, 3, 7, 15, 0), malformed, "booked", 1}};
+  const std::string text = build_ics_feed("Terapia \xe2\x80\x94 " + malformed, events, utc(2026, 3, 1));
+  expect_well_formed_lines(text);
+  Parsed p = parse(text);
+  ASSERT_NE(p.root, nullptr);
+  auto parsed = events_of(p.root.get());
+  ASSERT_EQ(parsed.size(), 2u);
+  EXPECT_EQ(icalcomponent_get_first_property(parsed[0], ICAL_ATTENDEE_PROPERTY), nullptr);
+  EXPECT_EQ(std::string(icalcomponent_get_description(parsed[0])), "Intake ATTENDEE:mailto:a@example.com");
+}
+
 TEST(IcsFeed, EmptyFeedIsAValidCalendar) {
   const std::string text = build_ics_feed("Calendar", {}, utc(2026, 3, 1));
   EXPECT_EQ(text.rfind("BEGIN:VCALENDAR", 0), 0u) << text;

@@ -1,0 +1,28 @@
+#include "alliance/core/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+namespace alliance {
+namespace {
+
+TEST(Utf8, WellFormedSequencesOfEveryLengthAreKept) {
+  const std::string text = "a\xc3\xa9\xe2\x80\x94\xf0\x9f\x99\x82";  // a, é, em dash, 🙂
+  EXPECT_TRUE(is_valid_utf8(text));
+  EXPECT_EQ(valid_utf8(text), text);
+  EXPECT_EQ(utf8_sequence_length("\xf4\x8f\xbf\xbf"), 4u);  // U+10FFFF, the last code point
+}
+
+TEST(Utf8, OverlongSurrogateOutOfRangeAndTruncatedAreReplaced) {
+  for (const char* bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",  // overlong "/"
+                          "\xed\xa0\x80",                                  // a surrogate
+                          "\xf4\x90\x80\x80", "\xff", "\x80",              // above U+10FFFF, never a lead
+                          "\xe2\x80"}) {                                   // cut short
+    EXPECT_FALSE(is_valid_utf8(bad)) << bad;
+    EXPECT_TRUE(is_valid_utf8(valid_utf8(bad)));
+  }
+  EXPECT_EQ(valid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(valid_utf8("\xe2\x80"), "\xef\xbf\xbd\xef\xbf\xbd");  // each byte of a cut sequence
+}
+
+}  // namespace
+}  // namespace alliance
