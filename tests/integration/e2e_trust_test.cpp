@@ -6,8 +6,10 @@
 // deleted and the rest renumbered) or through the admin API (another archive key).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -121,6 +123,17 @@ class E2eTrust : public ::testing::Test {
                         {"issued_unix_ms", std::to_string(issued)}};
     auto r = admin_->put_json("/v1/practice/archive-key", body);
     ASSERT_TRUE(r) << r.error().message;
+  }
+
+  // The conversation's recipients asked for again until `done` holds of them (or 10 s
+  // passed): messaging's device cache hears of an operator's change over Redis.
+  static Result<client::VerifiedRecipients> refreshed_until(
+      Messenger& m, const std::string& conv, const std::function<bool(const client::VerifiedRecipients&)>& done) {
+    auto list = m.recipients(conv, true);
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         list && !done(*list) && std::chrono::steady_clock::now() < until; list = m.recipients(conv, true))
+      std::this_thread::sleep_for(20ms);
+    return list;
   }
 
   // As the operator: message `from` of the conversation now sits at seq `to` (the
@@ -252,6 +265,10 @@ TEST_F(E2eTrust, ADeviceTheServerHidesFromTheSenderIsReportedByItsUsersOtherDevi
     store::execute(*db, "UPDATE devices SET certificate_signature = NULL WHERE id = ?1", tablet->device_id());
   }
   sys_->redis().cli({"PUBLISH", "identity:devices", phone->user_id});  // messaging's device cache is dropped
+  auto hidden_list = refreshed_until(*kim->messenger, conv, [&](const client::VerifiedRecipients& r) {
+    return std::none_of(r.devices.begin(), r.devices.end(), [&](const auto& d) { return d.id == tablet->device_id(); });
+  });
+  ASSERT_TRUE(hidden_list) << hidden_list.error().message;
   ASSERT_TRUE(kim->messenger->send(conv, "the tablet never gets this"));
   auto after = sync(*phone, conv);
   const ReceivedMessage* hidden = with_text(after, "the tablet never gets this");
@@ -282,11 +299,9 @@ TEST_F(E2eTrust, AnArchiveKeyUnderAnotherPracticeKeyIsNotUsedUntilAccepted) {
   set_archive_key(other_key, other_archive.agreement_public);
   // Kim's app looks at the conversation's recipients again (as it does from time to
   // time), until messaging's cache has heard of the change (announced over Redis).
-  auto changed = kim->messenger->recipients(conv, true);
-  for (auto until = std::chrono::steady_clock::now() + 10s;
-       changed && changed->archive_public == archive.agreement_public && std::chrono::steady_clock::now() < until;
-       changed = kim->messenger->recipients(conv, true))
-    std::this_thread::sleep_for(20ms);
+  auto changed = refreshed_until(*kim->messenger, conv, [&](const client::VerifiedRecipients& r) {
+    return r.archive_public != archive.agreement_public;
+  });
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_TRUE(changed->archive_public.empty());
   ASSERT_FALSE(changed->rejected.empty());
@@ -394,6 +409,9 @@ TEST_F(E2eTrust, AUserWithoutAnIdentityKeyIsReachedInFormatOneAndNeverDowngraded
   ASSERT_TRUE(setup && setup->identity);
   jo->messenger = std::make_unique<Messenger>(*jo->api, jo->messenger->device(), std::move(*setup->identity));
   jo->messenger->set_last_seq(conv, 1);
+  auto keyed = refreshed_until(*kim->messenger, conv,
+                               [](const client::VerifiedRecipients& r) { return r.unverified_users.empty(); });
+  ASSERT_TRUE(keyed && keyed->unverified_users.empty()) << "Kim's app learns Jo's key";
   ASSERT_TRUE(kim->messenger->send(conv, "now with keys"));
   got = sync(*jo, conv);
   ASSERT_EQ(got.size(), 1u);
@@ -408,7 +426,13 @@ TEST_F(E2eTrust, AUserWithoutAnIdentityKeyIsReachedInFormatOneAndNeverDowngraded
     store::execute(*db, "UPDATE devices SET certificate_signature = NULL WHERE user_id = ?1", jo->user_id);
   }
   sys_->redis().cli({"PUBLISH", "identity:devices", jo->user_id});
-  ASSERT_TRUE(kim->messenger->recipients(conv, true));
+  // Until messaging's cache has dropped the old answer Kim still sees Jo's key (and only
+  // certified devices): wait for the new one.
+  auto list_now = refreshed_until(*kim->messenger, conv,
+                                  [](const client::VerifiedRecipients& r) { return !r.rejected.empty(); });
+  ASSERT_TRUE(list_now) << list_now.error().message;
+  ASSERT_FALSE(list_now->rejected.empty()) << "Jo's uncertified device is never trusted again";
+  EXPECT_TRUE(list_now->unverified_users.empty());
   auto refused = kim->messenger->send(conv, "not without Jo's key");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().field, "recipients");

@@ -78,6 +78,19 @@ class Messaging : public ::testing::Test {
     return m;
   }
 
+  // Asks as `observer` (not the sender, whose cached list must stay stale) until the
+  // conversation's devices include `device_id`, at most 10 s.
+  static void wait_until_listed(Member& observer, const std::string& conv, const std::string& device_id) {
+    for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(20ms)) {
+      auto list = observer.messenger->recipients(conv, true);
+      if (!list) continue;
+      for (const auto& d : list->devices)
+        if (d.id == device_id) return;
+    }
+    ADD_FAILURE() << "device " << device_id << " never listed";
+  }
+
   std::string open(Member& m) {
     auto c = m.messenger->open_conversation(client_id_, therapist_id_);
     EXPECT_TRUE(c) << c.error().message;
@@ -258,6 +271,9 @@ TEST_F(Messaging, AStaleDeviceListIsRefusedThenReWrappedAndAccepted) {
   std::string conv = open(*jo);
   send(*jo, conv, "cached the recipients now");
   auto kim_new = device("kim");
+  // Messaging learns of a new device from identity's announcement over Redis (a send
+  // that races it is accepted on the list it had): wait until it lists the device.
+  wait_until_listed(*kim, conv, kim_new->device_id());
 
   auto stale = jo->messenger->seal(conv, "this one needs a re-wrap");
   ASSERT_TRUE(stale) << stale.error().message;
@@ -292,6 +308,7 @@ TEST_F(Messaging, AStaleDeviceListIsRefusedThenReWrappedAndAccepted) {
 
   // And the plain send() does all of it in one call after yet another new device.
   auto kim_third = device("kim");
+  wait_until_listed(*kim, conv, kim_third->device_id());
   std::string id;
   EXPECT_EQ(send(*jo, conv, "third device too", &id), 3);
   auto third = kim_third->messenger->sync(conv);
