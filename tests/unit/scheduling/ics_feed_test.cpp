@@ -160,6 +160,26 @@ TEST(IcsFeed, ACarriageReturnOrMalformedUtf8NeverBreaksALine) {
   EXPECT_EQ(std::string(icalcomponent_get_description(parsed[0])), "Intake ATTENDEE:mailto:a@example.com");
 }
 
+TEST(IcsFeed, NamesOfAnyLengthFoldIntoLinesOfAtMost75OctetsAndReadBackWhole) {
+  // libical alone splits a line's own CRLF when the line is 74 octets long.
+  for (const std::string unit : {"a", "\xc3\xa9", "\xe2\x80\x94", "\xf0\x9f\x99\x82"}) {
+    std::string name;
+    for (int n = 1; n <= 160; ++n) {
+      name += unit;
+      const std::vector<FeedEvent> events = {
+          FeedEvent{"apt-1", utc(2026, 3, 6, 14, 0), utc(2026, 3, 6, 15, 0), name, "booked", 1}};
+      const std::string text = build_ics_feed(name, events, utc(2026, 3, 1));
+      SCOPED_TRACE(name);
+      expect_well_formed_lines(text);
+      Parsed p = parse(text);
+      ASSERT_NE(p.root, nullptr);
+      auto parsed = events_of(p.root.get());
+      ASSERT_EQ(parsed.size(), 1u);
+      EXPECT_EQ(std::string(icalcomponent_get_description(parsed[0])), name);
+    }
+  }
+}
+
 TEST(IcsFeed, EmptyFeedIsAValidCalendar) {
   const std::string text = build_ics_feed("Calendar", {}, utc(2026, 3, 1));
   EXPECT_EQ(text.rfind("BEGIN:VCALENDAR", 0), 0u) << text;

@@ -48,6 +48,49 @@ std::string ical_text(std::string_view text) {
   return out;
 }
 
+// libical's lines folded again. libical counts a line's own CRLF when it folds at 75
+// octets, so a line of 74 octets is written "...\r" CRLF " \n": a bare CR ending one
+// line and a bare LF on the next. Its folds are removed (CRLF and a space: a value
+// holds no CR, see ical_text), which also mends that split, and each line is folded
+// at 75 octets (RFC 5545 3.1) without splitting a UTF-8 sequence.
+std::string refold(std::string_view folded) {
+  std::string unfolded;
+  unfolded.reserve(folded.size());
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    if (folded.compare(i, 3, "\r\n ") == 0) {
+      i += 2;
+      continue;
+    }
+    unfolded += folded[i];
+  }
+  constexpr std::size_t kMaxLine = 75;
+  std::string out;
+  out.reserve(unfolded.size() + unfolded.size() / 64 * 3);
+  std::string_view rest(unfolded);
+  while (!rest.empty()) {
+    std::size_t end = rest.find("\r\n");
+    std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 2);
+    bool first = true;
+    do {
+      std::size_t room = first ? kMaxLine : kMaxLine - 1;  // a continuation starts with a space
+      std::size_t take = 0;
+      while (take < line.size()) {
+        std::size_t n = utf8_sequence_length(line.substr(take));
+        if (n == 0) n = 1;  // not expected here: never split, never stall
+        if (take + n > room) break;
+        take += n;
+      }
+      if (!first) out += ' ';
+      out.append(line.substr(0, take));
+      out += "\r\n";
+      line.remove_prefix(take);
+      first = false;
+    } while (!line.empty());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string build_ics_feed(std::string_view calendar_name, const std::vector<FeedEvent>& events,
@@ -75,7 +118,7 @@ std::string build_ics_feed(std::string_view calendar_name, const std::vector<Fee
     icalcomponent_add_component(calendar.get(), event);  // calendar now owns event
   }
   std::unique_ptr<char, BufferFree> text(icalcomponent_as_ical_string_r(calendar.get()));
-  return text ? std::string(text.get()) : std::string();
+  return text ? refold(text.get()) : std::string();
 }
 
 }  // namespace alliance::scheduling
