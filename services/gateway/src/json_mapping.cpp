@@ -7,6 +7,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "alliance/core/utf8.hpp"
 #include "json_print.hpp"
 
 namespace alliance::gateway {
@@ -138,13 +139,17 @@ Status query_to_message(std::string_view query, pb::Message& out) {
   const pb::Descriptor* d = out.GetDescriptor();
   const pb::Reflection* r = out.GetReflection();
   for (auto param : ref->params()) {
-    std::string key = param.key;
+    // Percent-decoded: any bytes at all. Only valid UTF-8 goes into a string field or
+    // back to the client in an error.
+    std::string key = valid_utf8(param.key);
     std::string value = param.value;
     const FD* f = find_field(d, key);
     if (!f || f->is_repeated() || f->cpp_type() == FD::CPPTYPE_MESSAGE)
       return invalid_argument(key, key + ": unknown query parameter");
     switch (f->cpp_type()) {
       case FD::CPPTYPE_STRING:
+        if (f->type() == FD::TYPE_STRING && !is_valid_utf8(value))
+          return invalid_argument(key, key + ": must be valid UTF-8");
         r->SetString(&out, f, value);
         break;
       case FD::CPPTYPE_BOOL:
@@ -186,6 +191,7 @@ Status path_params_to_message(const std::vector<std::pair<std::string, std::stri
     if (!decoded) return invalid_argument(name, name + ": malformed percent-encoding in the path");
     value = decoded->decode();
     if (value.empty() || value.size() > 256) return invalid_argument(name, name + ": must be 1 to 256 characters");
+    if (!is_valid_utf8(value)) return invalid_argument(name, name + ": must be valid UTF-8");
     const std::string& body_value = r->GetString(out, f);
     if (!body_value.empty() && body_value != value)
       return invalid_argument(name, name + ": differs between the path and the body");

@@ -75,6 +75,21 @@ TEST(JsonMapping, QueryParametersFillScalarFields) {
   EXPECT_EQ(unknown.error().field, "clientid");
 }
 
+TEST(JsonMapping, PercentDecodedBytesThatAreNotUtf8AreRefusedNamingTheField) {
+  // A string field must hold UTF-8 (protobuf would refuse to parse the message the
+  // gateway then sends on): "%cc" alone is not.
+  idv1::ListCareTeamRequest req;
+  auto bad = query_to_message("client_id=abc%cc", req);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "client_id");
+  EXPECT_EQ(bad.error().message, "client_id: must be valid UTF-8");
+  ASSERT_TRUE(query_to_message("client_id=%C3%A9", req));
+  EXPECT_EQ(req.client_id(), "\xc3\xa9");
+  auto path = path_params_to_message({{"client_id", "x%ff"}}, req);
+  ASSERT_FALSE(path);
+  EXPECT_EQ(path.error().field, "client_id");
+}
+
 TEST(JsonMapping, OutputUsesSnakeCaseAndPrintsDefaults) {
   idv1::TokenResponse resp;
   resp.set_access_token("t");
