@@ -12,6 +12,7 @@
 #include "alliance/rpc/v1/rpc.pb.h"
 #include "json_mapping.hpp"
 #include "routes.hpp"
+#include "socket_frames.hpp"
 
 namespace alliance::gateway {
 namespace {
@@ -172,22 +173,13 @@ std::string socket_error(std::string_view type, std::string_view id, std::string
 std::optional<crypto::AccessClaims> Gateway::on_socket_frame(rpc::v1::Caller caller, std::string text,
                                                              std::function<void(std::string)> reply) {
   metrics_.count("ws_frames_received");
-  auto refuse = [&reply](std::string_view type, std::string_view id, std::string_view message) {
-    reply(socket_error(type, id, "invalid_argument", message));
+  auto parsed = parse_socket_frame(text);
+  if (!parsed.frame) {
+    reply(socket_error(parsed.refusal.reply_type, "", "invalid_argument", parsed.refusal.message));
     return std::nullopt;
-  };
-  boost::json::error_code ec;
-  auto parsed = boost::json::parse(text, ec);
-  const auto* frame = !ec ? parsed.if_object() : nullptr;
-  if (!frame) return refuse("error", "", "frame: expected a JSON object");
-  const auto* type = frame->if_contains("type");
-  if (!type || !type->is_string()) return refuse("error", "", "type: required, a string");
-  if (type->as_string() == "auth") return socket_auth(caller, *frame, reply);
-  if (type->as_string() != "ack") return refuse("error", "", "type: unknown frame type (known: \"ack\", \"auth\")");
-  const auto* id = frame->if_contains("id");
-  if (!id || !id->is_string() || id->as_string().empty() || id->as_string().size() > 64)
-    return refuse("ack.error", "", "id: required, a reminder id");
-  std::string reminder_id(id->as_string());
+  }
+  if (parsed.frame->kind == SocketFrame::Kind::kAuth) return socket_auth(caller, parsed.frame->access_token, reply);
+  std::string reminder_id = std::move(parsed.frame->id);
   auto upstream = upstreams_.find(kReminders);
   if (upstream == upstreams_.end()) {
     reply(socket_error("ack.error", reminder_id, "unavailable", "reminders are not available"));
@@ -216,16 +208,10 @@ std::optional<crypto::AccessClaims> Gateway::on_socket_frame(rpc::v1::Caller cal
   return std::nullopt;
 }
 
-std::optional<crypto::AccessClaims> Gateway::socket_auth(const rpc::v1::Caller& caller,
-                                                         const boost::json::object& frame,
+std::optional<crypto::AccessClaims> Gateway::socket_auth(const rpc::v1::Caller& caller, const std::string& token,
                                                          const std::function<void(std::string)>& reply) {
-  const auto* token = frame.if_contains("access_token");
-  if (!token || !token->is_string() || token->as_string().empty()) {
-    reply(socket_error("auth.error", "", "invalid_argument", "access_token: required, a string"));
-    return std::nullopt;
-  }
   // Exactly a request's check: signature, issuer, audience, expiry, revoked session.
-  auto claims = tokens_.verify(token->as_string(), now_unix_ms() / 1000);
+  auto claims = tokens_.verify(token, now_unix_ms() / 1000);
   if (!claims) {
     reply(socket_error("auth.error", "", code_name(claims.error().code), "access_token: " + claims.error().message));
     return std::nullopt;

@@ -94,7 +94,7 @@ class Gateway {
   // "/metrics", "/readyz", else /healthz's answer.
   asio::awaitable<HttpReply> operations_reply(std::string_view path);
   HttpReply metrics_reply();
-  std::optional<crypto::AccessClaims> socket_auth(const rpc::v1::Caller& caller, const boost::json::object& frame,
+  std::optional<crypto::AccessClaims> socket_auth(const rpc::v1::Caller& caller, const std::string& token,
                                                   const std::function<void(std::string)>& reply);
 
   asio::any_io_executor ex_;
