@@ -23,7 +23,7 @@ int main(int argc, char** argv) try {
   auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
   auto messaging_at = config.host_port("messaging", "127.0.0.1:7102");
   auto reminders_at = config.host_port("reminders", "127.0.0.1:7104");
-  auto redis_at = config.host_port("redis", "127.0.0.1:6379");
+  auto redis_options = redis::load_options(config, "gateway");
   net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
   auto public_cert = config.file("tls_cert");
   auto public_key = config.file("tls_key");
@@ -70,12 +70,12 @@ int main(int argc, char** argv) try {
   net::RpcClient scheduling(io.get_executor(), rpc_tls, upstream(scheduling_at, scheduling_name));
   net::RpcClient messaging(io.get_executor(), rpc_tls, upstream(messaging_at, messaging_name));
   net::RpcClient reminders(io.get_executor(), rpc_tls, upstream(reminders_at, reminders_name));
-  redis::Client redis(io.get_executor(), redis::parse_options(redis_at));
+  redis::Client redis(io.get_executor(), redis_options);
   gateway::Gateway gw(io.get_executor(), options,
                       {{"identity", &identity}, {"scheduling", &scheduling}, {"messaging", &messaging},
                        {"reminders", &reminders}}, redis);
   redis::Subscriber subscriber(
-      io.get_executor(), redis::parse_options(redis_at),
+      io.get_executor(), redis_options,
       [&gw](std::string_view channel, std::string_view payload) { gw.hub().on_message(channel, payload); },
       [&gw] { gw.resync_revocations(); });
   gw.attach_subscriber(subscriber);

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     auto store = identity::IdentityStore::open(cfg->database);
     if (!store) throw std::runtime_error("database: " + store.error().message);
-    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
     asio::thread_pool hash_pool(2);
     identity::IdentityService service(**store, &redis, hash_pool.get_executor(), std::move(*cfg->signing_key),

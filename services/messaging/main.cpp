@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     auto store = messaging::MessagingStore::open(cfg->database);
     if (!store) throw std::runtime_error("database: " + store.error().message);
-    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
     auto client_tls = net::make_rpc_client_context(cfg->tls);
     net::RpcClient identity(io.get_executor(), client_tls,
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
         cfg->directory_cache.count() > 0 ? static_cast<messaging::MessagingDirectory&>(cache) : identity_directory;
     // Device and session changes announced by identity empty the cache.
     redis::Subscriber announcements(
-        io.get_executor(), redis::parse_options(cfg->redis),
+        io.get_executor(), cfg->redis,
         [&cache](std::string_view, std::string_view) { cache.invalidate_all(); }, [&cache] { cache.invalidate_all(); });
     announcements.subscribe(std::string(messaging::kDeviceChannel));
     announcements.subscribe("identity:revocations");

@@ -28,9 +28,9 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     auto store = reminders::ReminderStore::open(cfg->database);
     if (!store) throw std::runtime_error("database: " + store.error().message);
-    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
-    auto stream_options = redis::parse_options(cfg->redis);
+    auto stream_options = cfg->redis;
     stream_options.name = "reminders-stream";
     redis::Client stream_redis(io.get_executor(), stream_options);  // blocked in XREAD most of the time
     stream_redis.start();
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       asio::co_spawn(io, publish(redis, wake_channel, cfg->instance), asio::detached);
     };
     redis::Subscriber wakes(
-        io.get_executor(), redis::parse_options(cfg->redis),
+        io.get_executor(), cfg->redis,
         [&](std::string_view, std::string_view from) {
           if (from != cfg->instance) dispatcher.wake();
         },

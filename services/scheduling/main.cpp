@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     auto store = scheduling::SchedulingStore::open(cfg->database);
     if (!store) throw std::runtime_error("database: " + store.error().message);
-    redis::Client redis(io.get_executor(), redis::parse_options(cfg->redis));
+    redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
     auto client_tls = net::make_rpc_client_context(cfg->tls);
     net::RpcClient identity(io.get_executor(), client_tls,

@@ -500,7 +500,7 @@ TEST(GatewayBinary, ShippedExampleConfigIsAccepted) {
       {"--config", std::string(ALLIANCE_SOURCE_DIR) + "/deploy/config/gateway.conf", "--listen", "127.0.0.1:0",
        "--metrics_listen", "127.0.0.1:0", "--tls_cert", c.public_cert().string(), "--tls_key", c.public_key().string(), "--rpc_ca", c.ca().string(),
        "--rpc_cert", c.cert("gateway").string(), "--rpc_key", c.key("gateway").string(), "--ready_file",
-       ready.string()},
+       ready.string(), "--redis_password_file", RedisServer::password_file("gateway").string()},
       {},
       dir.path() / "gw.log",
       {}});

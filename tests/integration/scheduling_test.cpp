@@ -12,6 +12,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/scheduling/v1/scheduling.pb.h"
+#include "redis_login.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -112,7 +113,7 @@ class Scheduling : public ::testing::Test {
   // Every AppointmentEvent on the stream for `appointment_id`, in stream order.
   std::vector<scheduling::v1::AppointmentEvent> events_for(const std::string& appointment_id) {
     asio::io_context io;
-    redis::Client redis(io.get_executor(), redis::parse_options(HostPort{"127.0.0.1", sys_->redis().port()}));
+    redis::Client redis(io.get_executor(), alliance::testing::redis_login(sys_->redis(), "admin"));
     redis.start();
     std::vector<scheduling::v1::AppointmentEvent> out;
     asio::co_spawn(

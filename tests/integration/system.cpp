@@ -11,6 +11,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
+#include "redis_login.hpp"
 
 namespace alliance::testing {
 
@@ -33,6 +34,10 @@ std::filesystem::path binary(const std::string& relative) {
   return std::filesystem::path(ALLIANCE_BINARY_DIR) / relative;
 }
 
+void System::add_redis_login(std::vector<std::string>& args, const std::string& user) const {
+  args.insert(args.end(), {"--redis_user", user, "--redis_password_file", RedisServer::password_file(user).string()});
+}
+
 System::System(SystemOptions options) {
   const auto& certs = dev_certs();
   auto ready = dir_.path() / "identity.ready";
@@ -42,6 +47,7 @@ System::System(SystemOptions options) {
        "--redis", redis_.host_port(), "--token_signing_key", certs.token_key().string(),
        "--operator_token_file", certs.operator_token_file().string(), "--insecure_scrypt_log2_n_for_tests", "12",
        "--ready_file", ready.string()};
+  add_redis_login(identity_args, "identity");
   append_flags(identity_args, options.identity_flags);
   identity_ = Process::start(Process::Options{binary("services/identity/alliance-identity"), identity_args, {},
                                               dir_.path() / "identity.log", {}});
@@ -52,6 +58,7 @@ System::System(SystemOptions options) {
       "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
       "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
       "--ready_file", scheduling_ready.string()};
+  add_redis_login(scheduling_args, "scheduling");
   append_flags(scheduling_args, options.scheduling_flags);
   scheduling_ = Process::start(Process::Options{
       binary("services/scheduling/alliance-scheduling"),
@@ -81,6 +88,7 @@ void System::start_reminders(std::size_t i) {
       reminders_database().string(), "--redis", redis_.host_port(), "--identity",
       "127.0.0.1:" + std::to_string(identity_port_), "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
       "--instance", "reminders-" + std::to_string(i), "--ready_file", ready.string()};
+  add_redis_login(args, "reminders");
   append_flags(args, r.flags);
   r.process = Process::start(Process::Options{binary("services/reminders/alliance-reminders"), args, {},
                                               dir_.path() / (name + ".log"), {}});
@@ -106,6 +114,7 @@ void System::start_messaging(std::uint16_t port) {
       certs.cert("messaging").string(), "--tls_key", certs.key("messaging").string(), "--database",
       (dir_.path() / "messaging.db").string(), "--redis", redis_.host_port(), "--identity",
       "127.0.0.1:" + std::to_string(identity_port_), "--ready_file", ready.string()};
+  add_redis_login(args, "messaging");
   append_flags(args, messaging_flags_);
   // Each start writes its own log file (messaging1.log, messaging2.log, ...).
   messaging_ = Process::start(Process::Options{binary("services/messaging/alliance-messaging"), args, {},
@@ -149,6 +158,7 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
       "--reminders",
       "127.0.0.1:" + std::to_string(reminders_.empty() ? 1 : reminders_.at(gateway_reminders_).port),
       "--metrics_listen", "127.0.0.1:0", "--ready_file", ready.string()};
+  add_redis_login(args, "gateway");
   append_flags(args, flags.flags);
   gateways_.push_back(Process::start(
       Process::Options{binary("services/gateway/alliance-gateway"), args, {},
@@ -225,7 +235,8 @@ void System::publish_push(const std::string& user_id, const std::string& type, c
   frame.mutable_body()->PackFrom(notice);
 
   asio::io_context io;
-  redis::Client client(io.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_.port()}));
+  // As a service that publishes pushes does (the gateway's user may not publish).
+  redis::Client client(io.get_executor(), redis_login(redis_, "messaging"));
   client.start();
   Status result = make_error(Code::kUnavailable, "not run");
   asio::co_spawn(

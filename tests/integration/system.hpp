@@ -79,6 +79,8 @@ class System {
   static constexpr const char* kPassword = "correct horse battery staple";
 
  private:
+  // Adds the flags that log a service in to redis_ as its ACL user `user`.
+  void add_redis_login(std::vector<std::string>& args, const std::string& user) const;
   TempDir dir_;
   RedisServer redis_;
   std::optional<Process> identity_;

@@ -285,11 +285,11 @@ std::string Process::log() const { return read_file(log_file_); }
 // ---- run_command ----------------------------------------------------------
 
 CommandOutput run_command(const fs::path& exe_name, const std::vector<std::string>& args,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, const std::map<std::string, std::string>& env_extra) {
   fs::path exe = find_executable(exe_name.string());
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2: " + errno_text(errno));
-  ExecPlan plan(exe, args, {});
+  ExecPlan plan(exe, args, env_extra);
   pid_t pid;
   try {
     pid = spawn(plan, out[1], -1, {});

@@ -84,14 +84,16 @@ class Process {
   std::filesystem::path log_file_;
 };
 
-// Runs `exe args...` to completion and returns its stdout (stderr goes to ours).
+// Runs `exe args...` (with `env_extra` added to our environment) to completion and
+// returns its stdout (stderr goes to ours).
 // Throws std::runtime_error if it cannot start or runs longer than `timeout` (it is killed).
 struct CommandOutput {
   int exit_code = 0;
   std::string out;
 };
 CommandOutput run_command(const std::filesystem::path& exe, const std::vector<std::string>& args,
-                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                          const std::map<std::string, std::string>& env_extra = {});
 
 // Polls pred() every 10 ms until it is true or `timeout` passes; returns pred()'s last value.
 bool wait_until(std::function<bool()> pred, std::chrono::milliseconds timeout);

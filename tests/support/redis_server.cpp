@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -13,7 +15,47 @@ namespace alliance::testing {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-bool redis_ping(std::uint16_t port) {
+namespace {
+
+std::string resp_command(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+// The users scripts/redis-users makes, in a folder that lives as long as the process.
+struct UsersFolder {
+  TempDir dir;
+  UsersFolder() {
+    auto r = run_command(ALLIANCE_SOURCE_DIR "/scripts/redis-users", {dir.path().string()}, std::chrono::seconds(30));
+    if (r.exit_code != 0 || !fs::exists(acl_file()))
+      throw std::runtime_error("scripts/redis-users " + dir.path().string() + " failed");
+  }
+  fs::path acl_file() const { return dir.path() / "redis-users.acl"; }
+};
+
+const UsersFolder& users() {
+  static UsersFolder folder;
+  return folder;
+}
+
+}  // namespace
+
+fs::path RedisServer::password_file(const std::string& user) {
+  return users().dir.path() / ("redis-" + user + ".password");
+}
+
+std::string RedisServer::password(const std::string& user) {
+  std::ifstream in(password_file(user));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  if (s.empty()) throw std::runtime_error("no redis password for user " + user);
+  return s;
+}
+
+bool redis_ping(std::uint16_t port, const std::string& user, const std::string& password) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
@@ -22,18 +64,25 @@ bool redis_ping(std::uint16_t port) {
   addr.sin_port = htons(port);
   bool ok = false;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    static constexpr char kPing[] = "*1\r\n$4\r\nPING\r\n";
-    if (send(fd, kPing, sizeof kPing - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof kPing - 1)) {
+    std::string request;
+    std::string expect;
+    if (!password.empty()) {
+      request = resp_command({"AUTH", user, password});
+      expect = "+OK\r\n";
+    }
+    request += resp_command({"PING"});
+    expect += "+PONG\r\n";
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
       std::string got;
       char buf[64];
       pollfd p{fd, POLLIN, 0};
-      // A loading or busy server answers with an error; only +PONG means ready.
-      while (got.find("\r\n") == std::string::npos && poll(&p, 1, 500) > 0) {
+      // A loading or busy server answers with an error; only +PONG (after +OK) means ready.
+      while (got.size() < expect.size() && poll(&p, 1, 500) > 0) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) break;
         got.append(buf, static_cast<std::size_t>(n));
       }
-      ok = got.rfind("+PONG\r\n", 0) == 0;
+      ok = got == expect;
     }
   }
   close(fd);
@@ -63,7 +112,8 @@ bool RedisServer::launch(std::chrono::milliseconds ready_timeout) {
   Process::Options opts;
   opts.exe = "redis-server";
   opts.args = {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path().string(),
-               "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no"};
+               "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no",
+               "--aclfile", users().acl_file().string()};
   opts.log_file = log_file();
   opts.cwd = dir_.path();
   process_.emplace(Process::start(std::move(opts)));
@@ -74,7 +124,7 @@ bool RedisServer::launch(std::chrono::milliseconds ready_timeout) {
           exited = true;
           return true;
         }
-        return redis_ping(port_);
+        return redis_ping(port_, "admin", password("admin"));
       },
       ready_timeout);
   if (exited) {
@@ -106,9 +156,10 @@ void RedisServer::restart() {
 }
 
 std::string RedisServer::cli(std::vector<std::string> args) {
-  std::vector<std::string> full = {"-h", "127.0.0.1", "-p", std::to_string(port_)};
+  // The password goes through the environment, not the command line others can read.
+  std::vector<std::string> full = {"-h", "127.0.0.1", "-p", std::to_string(port_), "--user", "admin"};
   full.insert(full.end(), args.begin(), args.end());
-  return run_command("redis-cli", full).out;
+  return run_command("redis-cli", full, std::chrono::seconds(10), {{"REDISCLI_AUTH", password("admin")}}).out;
 }
 
 }  // namespace alliance::testing

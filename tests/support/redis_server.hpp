@@ -1,6 +1,8 @@
 #pragma once
 // A real redis-server for tests: loopback only, on a free port, in its own temp dir,
-// no persistence. Blocking; use it from the test's main thread.
+// no persistence, with the ACL users scripts/redis-users makes (`default` off: every
+// client logs in as a service's user or `admin`). Blocking; use it from the test's
+// main thread.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -13,8 +15,8 @@ namespace alliance::testing {
 
 class RedisServer {
  public:
-  // Starts `redis-server --port P --bind 127.0.0.1 --dir <tmp> --save "" --appendonly no`
-  // (found on $PATH) and returns once it answers PING. Retries on another port if the
+  // Starts `redis-server --port P --bind 127.0.0.1 --dir <tmp> --save "" --appendonly no
+  // --aclfile <users>` (found on $PATH) and returns once it answers PING as admin. Retries on another port if the
   // chosen one was taken meanwhile; throws std::runtime_error (with its log) otherwise.
   RedisServer();
   ~RedisServer();
@@ -31,8 +33,13 @@ class RedisServer {
   void restart();   // start again on the SAME port (empty data), wait until it answers PING
   bool running();
 
-  // Runs `redis-cli -p P args...` and returns its stdout (raw format, e.g. "PONG\n").
+  // Runs `redis-cli -p P args...` as admin and returns its stdout (raw format, e.g. "PONG\n").
   std::string cli(std::vector<std::string> args);
+
+  // The ACL users' password files and passwords ("admin", "gateway", "identity",
+  // "messaging", "scheduling", "reminders"), made once per test process.
+  static std::filesystem::path password_file(const std::string& user);
+  static std::string password(const std::string& user);
 
  private:
   bool launch(std::chrono::milliseconds ready_timeout);  // false if it exited before ready
@@ -42,7 +49,8 @@ class RedisServer {
   std::optional<Process> process_;
 };
 
-// True if something on 127.0.0.1:port answers a RESP PING with +PONG.
-bool redis_ping(std::uint16_t port);
+// True if something on 127.0.0.1:port accepts AUTH user password (when a password is
+// given) and answers a RESP PING with +PONG.
+bool redis_ping(std::uint16_t port, const std::string& user = "", const std::string& password = "");
 
 }  // namespace alliance::testing

@@ -35,13 +35,6 @@ class ClientImpl : public Connection {
 
 }  // namespace detail
 
-Options parse_options(const HostPort& address) {
-  Options o;
-  if (!address.host.empty()) o.host = address.host;
-  o.port = address.port;
-  return o;
-}
-
 Client::Client(asio::any_io_executor ex, Options opts)
     : impl_(std::make_shared<detail::ClientImpl>(std::move(ex), std::move(opts))) {}
 

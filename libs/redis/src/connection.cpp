@@ -47,11 +47,12 @@ Link::Link(asio::any_io_executor ex) : fd_(std::move(ex)) {}
 
 Link::~Link() { close(); }
 
-std::optional<std::string> Link::open(const std::string& host, std::uint16_t port, Listener listener,
-                                      PushListener push_listener) {
+std::optional<std::string> Link::open(const Options& opts, Listener listener, PushListener push_listener) {
   listener_ = std::move(listener);
   push_listener_ = std::move(push_listener);
-  redisAsyncContext* ac = redisAsyncConnect(host.c_str(), port);
+  user_ = opts.user;
+  password_ = opts.password;
+  redisAsyncContext* ac = redisAsyncConnect(opts.host.c_str(), opts.port);
   if (ac == nullptr) return std::string("out of memory");
   if (ac->err != 0) {
     std::string why = ac->errstr;
@@ -137,7 +138,13 @@ void Link::notify(LinkEvent e, std::string why) {
 
 void Link::on_connect(const redisAsyncContext* ac, int status) {
   auto* self = static_cast<Link*>(ac->data);
-  if (status == REDIS_OK) {
+  if (status == REDIS_OK && !self->password_.empty()) {
+    // AUTH goes first; the link is up only once Redis accepts it (on_auth).
+    const char* argv[] = {"AUTH", self->user_.c_str(), self->password_.c_str()};
+    const std::size_t lens[] = {4, self->user_.size(), self->password_.size()};
+    if (redisAsyncCommandArgv(self->ac_, &Link::on_auth, nullptr, 3, argv, lens) != REDIS_OK)
+      self->notify(LinkEvent::kConnectFailed, "could not send AUTH");
+  } else if (status == REDIS_OK) {
     self->notify(LinkEvent::kConnected, {});
   } else {
     // hiredis frees the context right after this returns.
@@ -165,6 +172,20 @@ void Link::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
   if (!b->done && (b->error || b->answered == b->replies.size())) b->finish();
   // Last use of b: hiredis owes it no more callbacks.
   if (b->answered == b->registered) link->inflight_.erase(b);
+}
+
+void Link::on_auth(redisAsyncContext* ac, void* reply, void*) {
+  auto* self = static_cast<Link*>(ac->data);
+  if (reply == nullptr) return;  // the context is being freed: on_disconnect reports it
+  const auto* r = static_cast<redisReply*>(reply);
+  if (r->type == REDIS_REPLY_STATUS) {
+    self->notify(LinkEvent::kConnected, {});
+  } else {
+    // Redis's refusal ("WRONGPASS invalid username-password pair ...") names no secret.
+    std::string why = "AUTH as user \"" + self->user_ + "\" refused";
+    if (r->type == REDIS_REPLY_ERROR) why += ": " + std::string(r->str, r->len);
+    self->notify(LinkEvent::kConnectFailed, std::move(why));
+  }
 }
 
 void Link::on_push(redisAsyncContext* ac, void* reply, void*) {
@@ -279,7 +300,7 @@ void Connection::attempt() {
       });
     };
   }
-  if (auto err = link->open(opts_.host, opts_.port, std::move(listener), std::move(push_listener))) {
+  if (auto err = link->open(opts_, std::move(listener), std::move(push_listener))) {
     failed(*err);
     return;
   }
@@ -323,6 +344,7 @@ void Connection::on_event(const std::shared_ptr<Link>& link, LinkEvent e, const 
       bool was_up = connected_;
       connected_ = false;
       link_.reset();
+      link->close();  // a refused AUTH leaves the connection open: close it (no-op if hiredis freed it)
       connect_timer_.cancel();
       if (was_up) on_down();
       failed(why);

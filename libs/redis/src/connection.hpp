@@ -68,9 +68,10 @@ class Link : public std::enable_shared_from_this<Link> {
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
-  // Starts a non-blocking connect. Returns an error text if it could not even start.
-  std::optional<std::string> open(const std::string& host, std::uint16_t port, Listener listener,
-                                  PushListener push_listener = {});
+  // Starts a non-blocking connect to opts.host:opts.port. With a password, the link
+  // reports kConnected only once Redis accepted AUTH opts.user opts.password (a refusal
+  // is kConnectFailed). Returns an error text if it could not even start.
+  std::optional<std::string> open(const Options& opts, Listener listener, PushListener push_listener = {});
   // Frees the context now: pending commands complete with kUnavailable; no listener call.
   void close();
   bool alive() const { return ac_ != nullptr; }
@@ -86,6 +87,7 @@ class Link : public std::enable_shared_from_this<Link> {
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_push(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_auth(redisAsyncContext* ac, void* reply, void* privdata);
   static void add_read(void* p);
   static void del_read(void* p);
   static void add_write(void* p);
@@ -103,6 +105,7 @@ class Link : public std::enable_shared_from_this<Link> {
   bool closing_ = false;             // we freed it: no listener calls
   Listener listener_;
   PushListener push_listener_;
+  std::string user_, password_;      // for AUTH on connect; empty password: no AUTH
   std::unordered_map<Batch*, std::shared_ptr<Batch>> inflight_;
 };
 

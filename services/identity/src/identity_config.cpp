@@ -32,7 +32,7 @@ IdentityConfig load_identity_config(const Config& config) {
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
   c.database = config.output_path("database", "identity.db");
-  c.redis = config.host_port("redis", "127.0.0.1:6379");
+  c.redis = redis::load_options(config, "identity");
 
   auto key_path = config.file("token_signing_key");
   auto key = crypto::Ed25519PrivateKey::from_pem_file(key_path);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "alliance/core/config.hpp"
+#include "alliance/redis/types.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/net/tls.hpp"
@@ -19,7 +20,7 @@ struct IdentityConfig {
   HostPort listen;                                       // listen (default 127.0.0.1:7101)
   net::TlsFiles tls;                                     // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                        // database
-  HostPort redis;                                        // redis
+  redis::Options redis;                                  // redis, redis_user, redis_password_file
   std::optional<crypto::Ed25519PrivateKey> signing_key;  // token_signing_key (PEM file)
   IdentityOptions service;                           // token_*, *_ttl, operator_token_file, scrypt*, backoff
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers: call for end users (default "gateway")

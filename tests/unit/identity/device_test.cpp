@@ -147,7 +147,7 @@ TEST_F(DeviceTest, RevokingOwnDeviceEndsItsSessionAndIsPublished) {
   const auto phone_id = device_of(phone, DeviceKeys{});
 
   std::vector<std::string> received;
-  redis::Subscriber sub(io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+  redis::Subscriber sub(io_.get_executor(), testing::redis_login(*redis_server_, "admin"),
                         [&](std::string_view channel, std::string_view payload) {
                           if (channel == kRevocationChannel) received.emplace_back(payload);
                         });
@@ -199,7 +199,7 @@ TEST_F(DeviceTest, RegistrationsAndArchiveKeyChangesAreAnnouncedForCaches) {
   auto p = make_practice("announce");
   auto admin = sign_in("announce", "admin@announce.example");
   std::vector<std::string> received;
-  redis::Subscriber sub(io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+  redis::Subscriber sub(io_.get_executor(), testing::redis_login(*redis_server_, "admin"),
                         [&](std::string_view channel, std::string_view payload) {
                           if (channel == kDeviceChannel) received.emplace_back(payload);
                         });

@@ -14,6 +14,7 @@
 #include "alliance/redis/subscriber.hpp"
 #include "identity_service.hpp"
 #include "process.hpp"
+#include "redis_login.hpp"
 #include "redis_server.hpp"
 
 namespace alliance::identity {
@@ -31,7 +32,7 @@ class IdentityServiceTest : public ::testing::Test {
     redis_server_ = nullptr;
   }
 
-  void SetUp() override { build(redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()})); }
+  void SetUp() override { build(testing::redis_login(*redis_server_, "admin")); }
 
   void build(redis::Options redis_options, bool redis_up = true) {
     redis_options.command_timeout = 500ms;
@@ -63,7 +64,7 @@ class IdentityServiceTest : public ::testing::Test {
     io_.poll();
     io_.restart();  // poll() may have run out of work, which stops io_
     store_.reset();
-    build(redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}));
+    build(testing::redis_login(*redis_server_, "admin"));
   }
 
   void TearDown() override {

@@ -231,7 +231,7 @@ TEST_F(IdentityServiceTest, LogoutRevokesAndPublishesTheRevocation) {
 
   std::vector<std::string> received;
   redis::Subscriber sub(io_.get_executor(),
-                        redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+                        testing::redis_login(*redis_server_, "admin"),
                         [&](std::string_view channel, std::string_view payload) {
                           if (channel == kRevocationChannel) received.emplace_back(payload);
                         });

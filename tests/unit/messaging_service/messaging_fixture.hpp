@@ -22,6 +22,7 @@
 #include "messaging_service.hpp"
 #include "messaging_store.hpp"
 #include "process.hpp"
+#include "redis_login.hpp"
 #include "redis_server.hpp"
 
 namespace alliance::messaging {
@@ -159,7 +160,7 @@ class MessagingServiceTest : public testing::IoTest {
     auto store = MessagingStore::open(db_path_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
-    auto ro = redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()});
+    auto ro = testing::redis_login(*redis_server_, "admin");
     redis_ = std::make_unique<redis::Client>(io_.get_executor(), ro);
     redis_->start();
     ASSERT_TRUE(run(redis_->wait_connected(2s)));
@@ -340,7 +341,7 @@ class MessagingServiceTest : public testing::IoTest {
     std::map<std::string, std::string> user_of;  // channel -> user
     for (const auto& u : users) user_of[redis::push_channel(u)] = u;
     push_sub_ = std::make_unique<redis::Subscriber>(
-        io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+        io_.get_executor(), testing::redis_login(*redis_server_, "admin"),
         [this, user_of](std::string_view channel, std::string_view payload) {
           alliance::push::v1::PushFrame f;
           EXPECT_TRUE(f.ParseFromString(std::string(payload)));

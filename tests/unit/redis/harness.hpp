@@ -10,6 +10,7 @@
 
 #include "alliance/core/asio.hpp"
 #include "alliance/redis/client.hpp"
+#include "redis_login.hpp"
 #include "redis_server.hpp"
 
 namespace alliance::redis::test {
@@ -67,10 +68,9 @@ T run(asio::io_context& io, asio::awaitable<T> aw, std::chrono::milliseconds tim
   return std::move(*result);
 }
 
-inline Options options_for(const alliance::testing::RedisServer& server) {
-  Options o;
-  o.host = "127.0.0.1";
-  o.port = server.port();
+// Logs in as `user` (one of the ACL users the test server has; admin may do anything).
+inline Options options_for(const alliance::testing::RedisServer& server, const std::string& user = "admin") {
+  Options o = alliance::testing::redis_login(server, user);
   o.name = "test";
   return o;
 }

@@ -8,6 +8,7 @@
 #include "alliance/redis/push.hpp"
 #include "alliance/redis/subscriber.hpp"
 #include "dispatcher.hpp"
+#include "redis_login.hpp"
 #include "redis_server.hpp"
 #include "reminder_render.hpp"
 #include "reminders_fixture.hpp"
@@ -33,7 +34,7 @@ class DispatcherTest : public ReminderStoreTest {
     people_.add(kClient, kPractice, "Jo", "UTC");
     people_.add(kTherapist, kPractice, "Dr Kim");
     people_.name_practice(kPractice, "Riverside Therapy");
-    const auto ro = redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()});
+    const auto ro = testing::redis_login(*redis_server_, "admin");
     redis_ = std::make_unique<redis::Client>(io_.get_executor(), ro);
     redis_->start();
     ASSERT_TRUE(run(redis_->wait_connected(2s)));

@@ -11,6 +11,7 @@
 #include "event_publisher.hpp"
 #include "io_test_support.hpp"
 #include "process.hpp"
+#include "redis_login.hpp"
 #include "redis_server.hpp"
 #include "scheduling_service.hpp"
 
@@ -30,7 +31,7 @@ class SchedulingServiceTest : public IoTest {
     auto store = SchedulingStore::open(dir_.path() / "scheduling.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
-    auto ro = redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()});
+    auto ro = testing::redis_login(*redis_server_, "admin");
     redis_ = std::make_unique<redis::Client>(io_.get_executor(), ro);
     redis_->start();
     ASSERT_TRUE(run(redis_->wait_connected(2s)));

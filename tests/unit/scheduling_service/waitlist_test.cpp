@@ -12,6 +12,7 @@
 #include "calendar_feed.hpp"
 #include "io_test_support.hpp"
 #include "process.hpp"
+#include "redis_login.hpp"
 #include "redis_server.hpp"
 #include "scheduling_service.hpp"
 #include "waitlist.hpp"
@@ -49,7 +50,7 @@ class WaitlistTest : public IoTest {
     directory_.add(kTherapist, kPractice, Role::kTherapist);
     directory_.add(kTherapist2, kPractice, Role::kTherapist);
     redis_ = std::make_unique<redis::Client>(io_.get_executor(),
-                                             redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}));
+                                             testing::redis_login(*redis_server_, "admin"));
     redis_->start();
     ASSERT_TRUE(run(redis_->wait_connected(2s)));
     start(15min);
@@ -198,7 +199,7 @@ class WaitlistTest : public IoTest {
 };
 
 TEST_F(WaitlistTest, FreedSlotIsOfferedToTheFirstMatchingClientPushedLiveAndHeldAgainstEveryoneElse) {
-  redis::Subscriber sub(io_.get_executor(), redis::parse_options(HostPort{"127.0.0.1", redis_server_->port()}),
+  redis::Subscriber sub(io_.get_executor(), testing::redis_login(*redis_server_, "admin"),
                         [&](std::string_view, std::string_view payload) { pushes_.emplace_back(payload); });
   sub.start();
   sub.subscribe(redis::push_channel(kBob));

@@ -29,9 +29,19 @@ struct Options {
   std::chrono::milliseconds reconnect_min{50};      // first retry delay; doubles per failure
   std::chrono::milliseconds reconnect_max{2000};    // cap on the retry delay
   std::string name;                                 // shows in logs ("gateway-push", ...)
+  // ACL user and password sent with AUTH before anything else on every connection;
+  // no AUTH when the password is empty. The password never appears in logs or errors.
+  std::string user;
+  std::string password;
 };
 
-// Options for host:port with every other field at its default.
+// Options for host:port with every other field at its default (no AUTH).
 Options parse_options(const HostPort& address);
+
+// A service's Redis settings: `redis` (host:port, default 127.0.0.1:6379), `redis_user`
+// (its ACL user, default `default_user`) and `redis_password_file` (a file holding the
+// password; optional, without it no AUTH is sent). Throws ConfigError naming the key
+// for a password file that is missing, empty, or readable by group or others.
+Options load_options(const Config& config, std::string_view default_user);
 
 }  // namespace alliance::redis
