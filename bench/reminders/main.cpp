@@ -78,6 +78,7 @@ struct Options {
   std::string url;
   std::filesystem::path ca, operator_token_file, database;
   std::string redis = "127.0.0.1:6379";
+  std::filesystem::path redis_password_file;  // logs in as the reminders ACL user when set
   std::string slug;
   int clients = 1000;
   int therapists = 20;
@@ -97,7 +98,8 @@ struct Options {
 
 std::string usage() {
   return "usage: alliance-reminders-bench --url https://127.0.0.1:PORT --ca CA.pem --operator-token-file FILE\n"
-         "         --database REMINDERS.db --redis HOST:PORT --instance NAME=PID [--watch name=PID]...\n"
+         "         --database REMINDERS.db --redis HOST:PORT [--redis-password-file FILE]\n"
+         "         --instance NAME=PID [--watch name=PID]...\n"
          "         [--watch-rest name=PID]...\n"
          "         [--start-second COMMAND] [--clients 1000] [--therapists 20] [--spread 5000]\n"
          "         [--spread-seconds 10] [--burst 10000] [--failover-burst 10000] [--kill-at-ms N]\n"
@@ -136,6 +138,8 @@ Result<Options> parse_options(int argc, char** argv) {
       o.database = value;
     } else if (key == "--redis") {
       o.redis = value;
+    } else if (key == "--redis-password-file") {
+      o.redis_password_file = value;
     } else if (key == "--slug") {
       o.slug = value;
     } else if (key == "--settle-load") {
@@ -600,13 +604,24 @@ void move_due(const Options& o, const std::vector<Planned>& reminders, const std
 
 class Redis {
  public:
-  explicit Redis(const std::string& host_port) {
+  // Publishes as the reminders service does: logged in as its ACL user when
+  // `password_file` is given (the password never goes on a command line).
+  Redis(const std::string& host_port, const std::filesystem::path& password_file) {
     auto colon = host_port.rfind(':');
     const std::string host = host_port.substr(0, colon);
     const int port = colon == std::string::npos ? 6379 : std::stoi(host_port.substr(colon + 1));
     timeval tv{2, 0};
     c_ = redisConnectWithTimeout(host.c_str(), port, tv);
     if (!c_ || c_->err) throw std::runtime_error("--redis: cannot connect to " + host_port);
+    if (password_file.empty()) return;
+    std::ifstream in(password_file);
+    std::string password;
+    if (!std::getline(in, password) || password.empty())
+      throw std::runtime_error("--redis-password-file: cannot read " + password_file.string());
+    auto* r = static_cast<redisReply*>(redisCommand(c_, "AUTH %s %s", "reminders", password.c_str()));
+    const bool ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r) freeReplyObject(r);
+    if (!ok) throw std::runtime_error("--redis-password-file: AUTH as reminders refused");
   }
   ~Redis() { redisFree(c_); }
   Redis(const Redis&) = delete;
@@ -863,7 +878,7 @@ int run(const Options& o) {
   std::fflush(stdout);
   if (opened.failed > 0) setup_failed("open sockets", make_error(Code::kUnavailable, "some sockets failed"));
 
-  Redis redis(o.redis);
+  Redis redis(o.redis, o.redis_password_file);
   Devices devices(p.client_ids.size());
   Run run{o, fleet, redis, devices, {o.instances.front()}};
   std::string result;
