@@ -324,7 +324,7 @@ void Connection::on_event(const std::shared_ptr<Link>& link, LinkEvent e, const 
       if (!link->alive()) return;  // it died before we got here; kLost follows
       connect_timer_.cancel();
       connected_ = true;
-      backoff_ = opts_.reconnect_min;
+      up_since_ = std::chrono::steady_clock::now();
       if (in_outage_) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                         outage_start_);
@@ -346,6 +346,10 @@ void Connection::on_event(const std::shared_ptr<Link>& link, LinkEvent e, const 
       link_.reset();
       link->close();  // a refused AUTH leaves the connection open: close it (no-op if hiredis freed it)
       connect_timer_.cancel();
+      // The retry delay starts over only after a connection that lasted: one Redis drops
+      // right away (a SUBSCRIBE the ACL refuses) keeps backing off instead of looping.
+      if (was_up && std::chrono::steady_clock::now() - up_since_ >= opts_.reconnect_max)
+        backoff_ = opts_.reconnect_min;
       if (was_up) on_down();
       failed(why);
       break;

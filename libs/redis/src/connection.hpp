@@ -151,6 +151,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool connected_ = false;
   bool in_outage_ = false;
   std::chrono::steady_clock::time_point outage_start_{};
+  std::chrono::steady_clock::time_point up_since_{};  // when the current connection came up
   std::vector<std::shared_ptr<asio::steady_timer>> connect_waiters_;
 };
 

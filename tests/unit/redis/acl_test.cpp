@@ -155,5 +155,29 @@ TEST_F(AclTest, EachServiceRunsItsOwnCommandsOnly) {
   EXPECT_TRUE(refused(send(*identity, {"FLUSHALL"})));
 }
 
+// A service whose ACL lacks a channel it subscribes to (rules older than the code):
+// Redis refuses the SUBSCRIBE and hiredis drops the connection. The subscriber keeps
+// backing off instead of reconnecting in a tight loop, so Redis and the logs see a few
+// attempts, not dozens a second.
+TEST_F(AclTest, ASubscriptionTheAclRefusesBacksOffInsteadOfReconnectingInALoop) {
+  auto connections = [&] {
+    const std::string info = server_.cli({"INFO", "stats"});
+    const std::string key = "total_connections_received:";
+    auto at = info.find(key);
+    return at == std::string::npos ? -1 : std::stoll(info.substr(at + key.size()));
+  };
+  const long long before = connections();
+  ASSERT_GE(before, 0);
+  Subscriber listener(io_.get_executor(), options_for(server_, "messaging"), [](std::string_view, std::string_view) {});
+  listener.start();
+  listener.subscribe("identity:devices");
+  listener.subscribe("push:user:u1");  // messaging may publish pushes, not listen to them
+  EXPECT_FALSE(run(io_, listener.wait_subscribed("push:user:u1", 2s)));
+  // Backing off from 50 ms, doubling, makes about 6 attempts in 2 s; a loop makes ~40.
+  // (The cli calls themselves are 2 of the connections counted.)
+  EXPECT_LT(connections() - before, 15);
+}
+
 }  // namespace
 }  // namespace alliance::redis::test
+

@@ -31,6 +31,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Connects in the background and reconnects with backoff (reconnect_min doubling to
+  // reconnect_max; back to reconnect_min only after a connection that stayed up for
   // reconnect_max) forever; an outage is logged once when it starts and once when it ends.
   void start();
   // Closes the connection and stops reconnecting; pending commands get kUnavailable.
