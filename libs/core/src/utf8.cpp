@@ -53,4 +53,26 @@ std::string valid_utf8(std::string_view text) {
   return out;
 }
 
+std::size_t utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  while (!text.empty()) {
+    const std::size_t n = utf8_sequence_length(text);
+    text.remove_prefix(n == 0 ? 1 : n);
+    ++count;
+  }
+  return count;
+}
+
+bool has_control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    // U+0080-009F are 0xC2 0x80..0x9F in UTF-8.
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
+        static_cast<unsigned char>(text[i + 1]) >= 0x80)
+      return true;
+  }
+  return false;
+}
+
 }  // namespace alliance

@@ -76,7 +76,8 @@ asio::awaitable<Result<pb::CalendarFeedResponse>> CalendarFeed::get(const pb::Ge
   events.reserve(rows->size());
   // Only what FeedEvent can carry: never the client, reasons or who changed what.
   for (const auto& a : *rows)
-    events.push_back(FeedEvent{a.id, a.start, a.end, a.type_name, std::string(status_name(a.status)), a.version});
+    events.push_back(FeedEvent{a.id, a.start, a.end, a.type_name, std::string(status_name(a.status)), a.version,
+                               Instant(std::chrono::seconds(a.updated_unix_ms / 1000))});
   pb::CalendarFeedResponse resp;
   resp.set_content_type("text/calendar; charset=utf-8");
   resp.set_body(build_ics_feed("Alliance appointments", events, now));

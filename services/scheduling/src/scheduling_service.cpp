@@ -5,6 +5,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/core/utf8.hpp"
 #include "alliance/crypto/encoding.hpp"
 
 namespace alliance::scheduling {
@@ -51,11 +52,17 @@ Status check_range(int value, int min, int max, std::string_view field, std::str
 }
 
 
-Status validate_reason(const std::string& reason) {
-  if (reason.empty()) return invalid_argument("reason", "reason: is required");
-  if (reason.size() > 500) return invalid_argument("reason", "reason: at most 500 characters");
+// Text people type and read (names, reasons): required, at most `max` characters
+// (code points, not bytes), no control characters.
+Status validate_text(std::string_view field, const std::string& value, std::size_t max) {
+  const std::string f(field);
+  if (value.empty()) return invalid_argument(f, f + ": is required");
+  if (utf8_length(value) > max) return invalid_argument(f, f + ": at most " + std::to_string(max) + " characters");
+  if (has_control_character(value)) return invalid_argument(f, f + ": must not contain control characters");
   return {};
 }
+
+Status validate_reason(const std::string& reason) { return validate_text("reason", reason, 500); }
 
 // The caller's own id where a client books for themself.
 Result<std::string> resolve_client(const Caller& caller, const std::string& client_id) {
@@ -147,8 +154,7 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
   if (!caller) co_return caller.error();
   if (caller->role != Role::kAdmin && caller->role != Role::kTherapist)
     co_return denied("only an admin or a therapist can define appointment types");
-  if (req.name().empty()) co_return invalid_argument("name", "name: is required");
-  if (req.name().size() > 100) co_return invalid_argument("name", "name: at most 100 characters");
+  if (auto s = validate_text("name", req.name(), 100); !s) co_return s.error();
   if (auto s = check_range(req.duration_minutes(), 5, 480, "duration_minutes", "minutes"); !s) co_return s.error();
   if (req.modality() != "in_person" && req.modality() != "telehealth")
     co_return invalid_argument("modality", "modality: must be \"in_person\" or \"telehealth\"");

@@ -24,5 +24,22 @@ TEST(Utf8, OverlongSurrogateOutOfRangeAndTruncatedAreReplaced) {
   EXPECT_EQ(valid_utf8("\xe2\x80"), "\xef\xbf\xbd\xef\xbf\xbd");  // each byte of a cut sequence
 }
 
+TEST(Utf8, LengthCountsCharactersNotBytes) {
+  std::string sixty_e_acute;
+  for (int i = 0; i < 60; ++i) sixty_e_acute += "\xc3\xa9";
+  EXPECT_EQ(sixty_e_acute.size(), 120u);
+  EXPECT_EQ(utf8_length(sixty_e_acute), 60u);
+  EXPECT_EQ(utf8_length(""), 0u);
+  EXPECT_EQ(utf8_length("a\xf0\x9f\x99\x82" "b"), 3u);
+  EXPECT_EQ(utf8_length("\xff\xfe"), 2u);
+}
+
+TEST(Utf8, ControlCharactersC0C1AndDelAreFound) {
+  EXPECT_FALSE(has_control_character("Intake \xc3\xa9 \xe2\x80\x94"));
+  for (const char* bad : {"a\tb", "a\rb", "a\x7f", "a\xc2\x85" "b", "\xc2\x9f"})
+    EXPECT_TRUE(has_control_character(bad)) << bad;
+  EXPECT_FALSE(has_control_character("\xc2\xa0"));  // no-break space is text
+}
+
 }  // namespace
 }  // namespace alliance

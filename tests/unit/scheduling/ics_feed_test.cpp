@@ -86,6 +86,27 @@ TEST(IcsFeed, ParsesBackToTheSameAppointments) {
   EXPECT_NE(text.find("DTSTART:20260306T140000Z"), std::string::npos) << text;
 }
 
+TEST(IcsFeed, DtstampIsEachEventsLastChangeSoPollingSeesOnlyRealChanges) {
+  auto events = sample_events();
+  events[0].changed = utc(2026, 2, 20, 9, 30);
+  events[1].changed = utc(2026, 2, 27, 16, 5);
+  const std::string first = build_ics_feed("Cal", events, utc(2026, 3, 1, 12, 0));
+  const std::string later = build_ics_feed("Cal", events, utc(2026, 3, 2, 8, 0));
+  Parsed a = parse(first);
+  ASSERT_NE(a.root, nullptr);
+  const auto parsed = events_of(a.root.get());
+  ASSERT_EQ(parsed.size(), events.size());
+  EXPECT_EQ(iso(as_instant(icalcomponent_get_dtstamp(parsed[0]))), "2026-02-20T09:30Z");
+  EXPECT_EQ(iso(as_instant(icalcomponent_get_dtstamp(parsed[1]))), "2026-02-27T16:05Z");
+  // The same appointments fetched a day later: their VEVENTs are byte for byte the same.
+  auto vevent = [](const std::string& text, const std::string& uid) {
+    const auto at = text.find("UID:" + uid);
+    return text.substr(text.rfind("BEGIN:VEVENT", at), text.find("END:VEVENT", at) - text.rfind("BEGIN:VEVENT", at));
+  };
+  EXPECT_EQ(vevent(first, "apt-1@alliance"), vevent(later, "apt-1@alliance"));
+  EXPECT_EQ(vevent(first, "apt-2@alliance"), vevent(later, "apt-2@alliance"));
+}
+
 TEST(IcsFeed, EventsCarryNoOtherText) {
   const auto events = sample_events();
   Parsed p = parse(build_ics_feed("Calendar", events, utc(2026, 3, 1)));

@@ -390,5 +390,25 @@ TEST_F(SchedulingServiceTest, BadInputNamesTheField) {
             Code::kPermissionDenied);
 }
 
+TEST_F(SchedulingServiceTest, NamesAndReasonsCountCharactersNotBytesAndRefuseControlCharacters) {
+  const auto admin = as(kAdmin, Role::kAdmin);
+  auto named = [&](const std::string& name) {
+    pb::CreateAppointmentTypeRequest type;
+    type.set_name(name);
+    type.set_duration_minutes(50);
+    type.set_modality("in_person");
+    return run(service_->create_appointment_type(type, admin));
+  };
+  std::string e_acute;
+  for (int i = 0; i < 100; ++i) e_acute += "\xc3\xa9";  // 100 characters, 200 bytes
+  EXPECT_TRUE(named(e_acute).ok()) << named(e_acute).error().message;
+  auto long_name = named(e_acute + "\xc3\xa9");
+  ASSERT_FALSE(long_name.ok());
+  EXPECT_EQ(long_name.error().message, "name: at most 100 characters");
+  auto control = named("Intake\rATTENDEE:x");
+  ASSERT_FALSE(control.ok());
+  EXPECT_EQ(control.error().message, "name: must not contain control characters");
+}
+
 }  // namespace
 }  // namespace alliance::scheduling

@@ -103,11 +103,10 @@ std::string build_ics_feed(std::string_view calendar_name, const std::vector<Fee
   icalproperty_set_x_name(name, "X-WR-CALNAME");
   icalcomponent_add_property(calendar.get(), name);
 
-  const icaltimetype stamp = utc_time(now);
   for (const FeedEvent& e : events) {
     icalcomponent* event = icalcomponent_new_vevent();
     icalcomponent_add_property(event, icalproperty_new_uid(ical_text(e.appointment_id + "@alliance").c_str()));
-    icalcomponent_add_property(event, icalproperty_new_dtstamp(stamp));
+    icalcomponent_add_property(event, icalproperty_new_dtstamp(utc_time(e.changed == Instant{} ? now : e.changed)));
     icalcomponent_add_property(event, icalproperty_new_dtstart(utc_time(e.start)));
     icalcomponent_add_property(event, icalproperty_new_dtend(utc_time(e.end)));
     icalcomponent_add_property(event, icalproperty_new_summary("Appointment"));

@@ -20,10 +20,12 @@ struct FeedEvent {
   std::string type_name;       // DESCRIPTION (SUMMARY is always "Appointment")
   std::string status;          // booked|confirmed|cancelled|completed|no_show
   std::int64_t version = 0;    // SEQUENCE, so calendar apps pick up changes
+  Instant changed{};           // DTSTAMP: the appointment's last change (the epoch: unknown, `now`)
 };
 
 // VCALENDAR (PRODID "-//Alliance//Scheduling//EN", VERSION 2.0, CALSCALE GREGORIAN,
-// X-WR-CALNAME `calendar_name`) with one VEVENT per event; DTSTAMP = now.
+// X-WR-CALNAME `calendar_name`) with one VEVENT per event; DTSTAMP = the event's last
+// change, so a calendar app polling the feed sees only events that changed as changed.
 // STATUS: booked -> TENTATIVE, cancelled -> CANCELLED, confirmed/completed/no_show ->
 // CONFIRMED (the time was held). `calendar_name` is shown by calendar apps: pass the
 // therapist's own label, never a client detail.
