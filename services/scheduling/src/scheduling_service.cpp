@@ -52,17 +52,22 @@ Status check_range(int value, int min, int max, std::string_view field, std::str
 }
 
 
-// Text people type and read (names, reasons): required, at most `max` characters
-// (code points, not bytes), no control characters.
-Status validate_text(std::string_view field, const std::string& value, std::size_t max) {
+enum class Lines { kOne, kMany };
+
+// Text people type and read: required, at most `max` characters (code points, not
+// bytes), no control characters; kMany allows line breaks and tabs (a reason), kOne
+// none (a name, which also reaches calendar feeds and lock screens).
+Status validate_text(std::string_view field, const std::string& value, std::size_t max, Lines lines) {
   const std::string f(field);
   if (value.empty()) return invalid_argument(f, f + ": is required");
   if (utf8_length(value) > max) return invalid_argument(f, f + ": at most " + std::to_string(max) + " characters");
-  if (has_control_character(value)) return invalid_argument(f, f + ": must not contain control characters");
+  std::string probe = value;
+  if (lines == Lines::kMany) std::replace_if(probe.begin(), probe.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+  if (has_control_character(probe)) return invalid_argument(f, f + ": must not contain control characters");
   return {};
 }
 
-Status validate_reason(const std::string& reason) { return validate_text("reason", reason, 500); }
+Status validate_reason(const std::string& reason) { return validate_text("reason", reason, 500, Lines::kMany); }
 
 // The caller's own id where a client books for themself.
 Result<std::string> resolve_client(const Caller& caller, const std::string& client_id) {
@@ -154,7 +159,7 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
   if (!caller) co_return caller.error();
   if (caller->role != Role::kAdmin && caller->role != Role::kTherapist)
     co_return denied("only an admin or a therapist can define appointment types");
-  if (auto s = validate_text("name", req.name(), 100); !s) co_return s.error();
+  if (auto s = validate_text("name", req.name(), 100, Lines::kOne); !s) co_return s.error();
   if (auto s = check_range(req.duration_minutes(), 5, 480, "duration_minutes", "minutes"); !s) co_return s.error();
   if (req.modality() != "in_person" && req.modality() != "telehealth")
     co_return invalid_argument("modality", "modality: must be \"in_person\" or \"telehealth\"");
