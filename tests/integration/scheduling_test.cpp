@@ -248,6 +248,26 @@ TEST_F(Scheduling, IdempotentRetryReturnsTheSameAppointment) {
   EXPECT_NE(reused.body.find("idempotency_key"), std::string::npos);
 }
 
+TEST_F(Scheduling, ACancellationRetriedWithItsKeyAnswersTheSameCancellation) {
+  // The front desk cancels, the answer is lost (a 503), and the app sends it again.
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 1u);
+  auto booked = post(*desk_, "/v1/appointments", booking(open[0], client_id_));
+  ASSERT_EQ(booked.status, 201) << booked.body;
+  const std::string id = str(json::parse(booked.body).at("appointment"), "id");
+  json::value cancel = {{"idempotency_key", "cancel-" + new_id()}, {"reason", "the client moved away"}};
+  auto first = post(*desk_, "/v1/appointments/" + id + "/cancel", cancel);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto retry = post(*desk_, "/v1/appointments/" + id + "/cancel", cancel);
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  auto again = json::parse(retry.body);
+  EXPECT_TRUE(again.at("replayed").as_bool());
+  EXPECT_EQ(str(again.at("appointment"), "status"), "cancelled");
+  auto now = desk_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(now) << now.error().message;
+  EXPECT_EQ(str(now->at("appointment"), "version"), "2") << "cancelled once, not twice";  // int64 is a JSON string
+}
+
 TEST_F(Scheduling, RescheduleMovesAtomically) {
   auto open = slots(therapist_id_);
   ASSERT_GE(open.size(), 3u);

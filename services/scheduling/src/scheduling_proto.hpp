@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "alliance/crypto/encoding.hpp"
 #include "alliance/scheduling/v1/scheduling.pb.h"
 #include "scheduling_model.hpp"
 
@@ -21,6 +22,14 @@ void fill(pb::Availability& out, const TherapistAvailability& a);
 // late_cancellation_from = start - times.cancellation_window.
 void fill(pb::Appointment& out, const Appointment& a, const ClientTimes& times);
 void fill(pb::Slot& out, const Slot& s);
+
+// What an idempotency key is bound to: `kind` and the request without its key.
+// These requests have no maps, so equal requests serialize to equal bytes.
+template <class Request>
+std::string request_digest(std::string_view kind, Request req) {
+  req.clear_idempotency_key();
+  return crypto::sha256(std::string(kind) + "\n" + req.SerializeAsString());
+}
 
 // A serialized AppointmentEvent with a fresh event_id; the snapshot is filled as
 // answers are (fill above, with `times`); `previous_start` for "rescheduled".

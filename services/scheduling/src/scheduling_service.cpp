@@ -455,11 +455,13 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     }
     replay = std::move(outcome->replay);  // a concurrent retry with the same key won
   }
-  if (replay->request_hash != hash)
-    co_return idempotency_key_reused();
-  if (replay->appointment_id.empty())
-    co_return idempotency_key_reused();
-  auto existing = co_await store_.find_appointment(replay->appointment_id);
+  co_return co_await answer_replay(*replay, hash);
+}
+
+asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::answer_replay(const IdempotencyRecord& seen,
+                                                                                  const std::string& request_hash) {
+  if (seen.request_hash != request_hash || seen.appointment_id.empty()) co_return idempotency_key_reused();
+  auto existing = co_await store_.find_appointment(seen.appointment_id);
   if (!existing) co_return existing.error();
   if (!*existing) co_return make_error(Code::kInternal, "idempotency record without its appointment");
   const auto times = co_await client_times((*existing)->client_id);
@@ -483,20 +485,38 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::get_appointm
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::transition(const Caller& caller,
                                                                                const std::string& id,
-                                                                               Decide decide, Appointment* saved) {
+                                                                               Decide decide, Appointment* saved,
+                                                                               const IdempotencyRecord* key) {
   auto seen = co_await visible_appointment(caller, id);
   if (!seen) co_return seen.error();
   const auto times = co_await client_times(seen->client_id);
-  auto next = co_await store_.modify(id, caller.user_id, std::move(decide), times);
+  IdempotencyRecord idem = key ? *key : IdempotencyRecord();
+  auto next = co_await store_.modify(id, caller.user_id, std::move(decide), times, std::move(idem));
   if (!next) co_return next.error();
-  changed();
-  if (saved) *saved = *next;
-  log::info("appointment changed", {{"appointment_id", id}, {"status", status_name(next->status)},
-                                    {"version", next->version}, {"by", caller.user_id}});
   pb::AppointmentResponse resp;
-  fill(*resp.mutable_appointment(), *next, times);
+  fill(*resp.mutable_appointment(), next->appointment, times);
+  if (next->replayed) {
+    resp.set_replayed(true);
+    co_return resp;
+  }
+  changed();
+  if (saved) *saved = next->appointment;
+  log::info("appointment changed", {{"appointment_id", id}, {"status", status_name(next->appointment.status)},
+                                    {"version", next->appointment.version}, {"by", caller.user_id}});
   co_return resp;
 }
+
+namespace {
+
+// The idempotency record of a keyed change request; an empty record when it has no key.
+template <class Request>
+Result<IdempotencyRecord> change_key(const Caller& caller, std::string_view kind, const Request& req) {
+  if (req.idempotency_key().empty()) return IdempotencyRecord();
+  if (auto s = validate_idempotency_key(req.idempotency_key()); !s) return s.error();
+  return IdempotencyRecord{caller.user_id, req.idempotency_key(), request_digest(kind, req), "", "", ""};
+}
+
+}  // namespace
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::confirm_appointment(
     const pb::ConfirmAppointmentRequest& req, const Ctx& ctx) {
@@ -548,10 +568,12 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::cancel_appoi
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (auto s = validate_reason(req.reason()); !s) co_return s.error();
+  auto key = change_key(*caller, "cancel", req);
+  if (!key) co_return key.error();
   Decide decide = cancel_rule(*caller, req.reason(), now(), options_.cancellation_window, req.expected_version());
   Appointment cancelled;
-  auto resp = co_await transition(*caller, req.appointment_id(), std::move(decide), &cancelled);
-  if (resp) slot_freed(cancelled);
+  auto resp = co_await transition(*caller, req.appointment_id(), std::move(decide), &cancelled, &*key);
+  if (resp && !resp->replayed()) slot_freed(cancelled);
   co_return resp;
 }
 
@@ -592,6 +614,15 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
     const pb::RescheduleAppointmentRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
+  auto key = change_key(*caller, "reschedule", req);
+  if (!key) co_return key.error();
+  if (!key->key.empty()) {
+    // A retry is answered from its key before the move is checked again: the
+    // appointment is at its new time already.
+    auto seen_key = co_await store_.find_idempotency(key->caller_id, key->key);
+    if (!seen_key) co_return seen_key.error();
+    if (*seen_key) co_return co_await answer_replay(**seen_key, key->request_hash);
+  }
   auto seen = co_await visible_appointment(*caller, req.appointment_id());
   if (!seen) co_return seen.error();
   auto start = parse_instant(req.new_start_time(), "new_start_time");
@@ -633,7 +664,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
     return c;
   };
   const auto times = co_await client_times(seen->client_id);
-  auto next = co_await store_.modify(seen->id, caller->user_id, std::move(decide), times);
+  auto next = co_await store_.modify(seen->id, caller->user_id, std::move(decide), times, std::move(*key));
   if (!next) {
     Error e = std::move(next).error();
     if (e.field == "start_time") {
@@ -642,12 +673,16 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
     }
     co_return e;
   }
+  pb::AppointmentResponse resp;
+  fill(*resp.mutable_appointment(), next->appointment, times);
+  if (next->replayed) {  // a concurrent retry with the same key won
+    resp.set_replayed(true);
+    co_return resp;
+  }
   changed();
   slot_freed(*seen);  // the old time (the version check above pinned it)
-  log::info("appointment rescheduled", {{"appointment_id", next->id}, {"version", next->version},
-                                        {"by", caller->user_id}});
-  pb::AppointmentResponse resp;
-  fill(*resp.mutable_appointment(), *next, times);
+  log::info("appointment rescheduled", {{"appointment_id", next->appointment.id},
+                                        {"version", next->appointment.version}, {"by", caller->user_id}});
   co_return resp;
 }
 

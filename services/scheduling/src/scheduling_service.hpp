@@ -104,8 +104,14 @@ class SchedulingService {
   };
   asio::awaitable<Result<pb::AppointmentResponse>> close_after_start(const Ctx& ctx, const std::string& appointment_id,
                                                                      std::int64_t expected_version, Closing closing);
+  // Applies `decide` to the appointment; `saved` gets the result of a change that
+  // happened (not of a replay). `key`: the request's idempotency record, if it has one.
   asio::awaitable<Result<pb::AppointmentResponse>> transition(const Caller& caller, const std::string& id,
-                                                              Decide decide, Appointment* saved = nullptr);
+                                                              Decide decide, Appointment* saved = nullptr,
+                                                              const IdempotencyRecord* key = nullptr);
+  // The answer to a retry whose key was seen: the appointment as it is now, replayed.
+  asio::awaitable<Result<pb::AppointmentResponse>> answer_replay(const IdempotencyRecord& seen,
+                                                                 const std::string& request_hash);
   void slot_freed(const Appointment& a);
   // What answers and events show beside an appointment of this client.
   asio::awaitable<ClientTimes> client_times(std::string client_id);

@@ -733,14 +733,27 @@ Result<Appointment> apply_change(Connection& c, const Appointment& current, cons
 
 }  // namespace
 
-asio::awaitable<Result<Appointment>> SchedulingStore::modify(std::string appointment_id, std::string actor,
-                                                             Decide decide, ClientTimes times) {
+asio::awaitable<Result<Modified>> SchedulingStore::modify(std::string appointment_id, std::string actor,
+                                                          Decide decide, ClientTimes times, IdempotencyRecord idem) {
   auto job = [appointment_id = std::move(appointment_id), actor = std::move(actor), decide = std::move(decide),
-              times = std::move(times)](Connection& c) -> Result<Appointment> {
-    return overlap_guard([&]() -> Result<Appointment> {
+              times = std::move(times), idem = std::move(idem)](Connection& c) -> Result<Modified> {
+    return overlap_guard([&]() -> Result<Modified> {
+      if (!idem.key.empty()) {
+        auto seen = seen_before(c, idem);
+        if (!seen) return seen.error();
+        if (*seen) {
+          auto as_now = load_appointment(c, (*seen)->appointment_id);
+          if (!as_now) return idempotency_key_reused();
+          return Modified{std::move(*as_now), true};
+        }
+      }
       auto current = load_appointment(c, appointment_id);
       if (!current) return Error{Code::kNotFound, "appointment_id: no such appointment", "appointment_id"};
-      return apply_change(c, *current, actor, decide, now_unix_ms(), times);
+      const auto now_ms = now_unix_ms();
+      auto next = apply_change(c, *current, actor, decide, now_ms, times);
+      if (!next) return next.error();
+      if (!idem.key.empty()) save_key(c, idem, next->id, std::nullopt, {}, now_ms);
+      return Modified{std::move(*next), false};
     });
   };
   co_return co_await db_->write(std::move(job));

@@ -66,6 +66,12 @@ struct BookingRequest {
   std::function<std::string(const std::vector<std::optional<Appointment>>&)> encode_response;
   ClientTimes times;  // what the events show beside each booked row
 };
+// What modify() did: the appointment after the change, or as it is now when the
+// change's idempotency key was seen before (replayed: nothing was changed).
+struct Modified {
+  Appointment appointment;
+  bool replayed = false;
+};
 struct BookingOutcome {
   // Set when the key was seen before with the same request: nothing was written.
   std::optional<IdempotencyRecord> replay;
@@ -153,9 +159,12 @@ class SchedulingStore {
   // Applies `decide` to the appointment inside one transaction: bumps version, sets
   // updated_by/at, re-checks overlap if it moved (the trigger backs it), appends
   // history and the outbox event (showing `times`). Unknown id -> kNotFound field
-  // appointment_id.
-  asio::awaitable<Result<Appointment>> modify(std::string appointment_id, std::string actor_user_id,
-                                              Decide decide, ClientTimes times);
+  // appointment_id. With an idempotency key (idempotency.key not empty) the key is
+  // stored with the appointment id in the same transaction; a key seen before with
+  // the same request_hash changes nothing (replayed), with another -> kAlreadyExists
+  // field idempotency_key.
+  asio::awaitable<Result<Modified>> modify(std::string appointment_id, std::string actor_user_id, Decide decide,
+                                           ClientTimes times, IdempotencyRecord idempotency);
   // Applies `decide` to every booked/confirmed appointment of the series starting at
   // or after `from`, in one transaction; appointments `decide` refuses are left alone.
   asio::awaitable<Result<std::vector<Appointment>>> modify_series(std::string series_id, Instant from,

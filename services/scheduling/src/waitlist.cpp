@@ -5,7 +5,6 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
-#include "alliance/crypto/encoding.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
 
@@ -28,15 +27,6 @@ Result<Caller> require_user(const net::CallContext& ctx) {
 
 Error entry_not_found() { return Error{Code::kNotFound, "entry_id: no such waitlist entry", "entry_id"}; }
 Error offer_not_found() { return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"}; }
-
-// What a join's idempotency key is bound to: the request as the caller meant it
-// (the client resolved), without the key. The message has no maps, so its bytes
-// are the same for the same request.
-std::string join_request_hash(pb::JoinWaitlistRequest req, const std::string& client_id) {
-  req.clear_idempotency_key();
-  req.set_client_id(client_id);
-  return crypto::sha256("join\n" + req.SerializeAsString());
-}
 
 // The answer stored with a join's key, marked as a replay.
 Result<pb::WaitlistEntryResponse> replay_of(const IdempotencyRecord& seen) {
@@ -137,7 +127,9 @@ asio::awaitable<Result<pb::WaitlistEntryResponse>> Waitlist::join(const pb::Join
     co_return invalid_argument("client_id", "client_id: is required");
   }
   const bool keyed = !req.idempotency_key().empty();
-  const std::string hash = keyed ? join_request_hash(req, client_id) : std::string();
+  pb::JoinWaitlistRequest as_meant = req;  // the key is bound to the client resolved
+  as_meant.set_client_id(client_id);
+  const std::string hash = keyed ? request_digest("join", std::move(as_meant)) : std::string();
   if (keyed) {
     if (auto s = validate_idempotency_key(req.idempotency_key()); !s) co_return s.error();
     // A retry is answered from its key before anything is checked again.

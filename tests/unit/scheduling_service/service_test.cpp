@@ -202,6 +202,61 @@ TEST_F(SchedulingServiceTest, ClientCancellationInsideThePolicyWindowIsLateStaff
   EXPECT_TRUE(book(desk, "2030-01-07T20:00:00Z", kClient2).ok());
 }
 
+TEST_F(SchedulingServiceTest, ACancelOrRescheduleRetriedWithItsKeyChangesNothingMore) {
+  const auto desk = as(kDesk, Role::kFrontDesk);
+  auto a = book(desk, "2030-01-08T14:00:00Z");
+  auto b = book(desk, "2030-01-08T16:00:00Z", kClient2);
+  ASSERT_TRUE(a.ok() && b.ok());
+
+  // Sends a request whose answer is lost, then the same again: the second answer.
+  auto sent_twice = [](const auto& send) -> Result<pb::AppointmentResponse> {
+    auto first = send();
+    if (!first.ok()) return first;
+    EXPECT_FALSE(first->replayed());
+    return send();
+  };
+
+  // The front desk moves A, loses the answer and sends the same request again.
+  pb::RescheduleAppointmentRequest move;
+  move.set_idempotency_key("move-a-0001");
+  move.set_appointment_id(a->appointment().id());
+  move.set_new_start_time("2030-01-08T18:00:00Z");
+  auto moved_again = sent_twice([&] { return run(service_->reschedule_appointment(move, desk)); });
+  ASSERT_TRUE(moved_again.ok()) << moved_again.error().message;
+  EXPECT_TRUE(moved_again->replayed());
+  EXPECT_EQ(moved_again->appointment().start_time(), "2030-01-08T18:00:00Z");
+  EXPECT_EQ(moved_again->appointment().version(), 2) << "the retry moved it again";
+
+  // The same for cancelling B: one cancellation, the retry answers it.
+  pb::CancelAppointmentRequest cancel;
+  cancel.set_idempotency_key("cancel-b-0001");
+  cancel.set_appointment_id(b->appointment().id());
+  cancel.set_reason("moving away");
+  auto cancelled_again = sent_twice([&] { return run(service_->cancel_appointment(cancel, desk)); });
+  ASSERT_TRUE(cancelled_again.ok()) << "a lost answer's retry must not be an error: "
+                                    << cancelled_again.error().message;
+  EXPECT_TRUE(cancelled_again->replayed());
+  EXPECT_EQ(cancelled_again->appointment().status(), "cancelled");
+  EXPECT_EQ(cancelled_again->appointment().version(), 2);
+
+  for (const auto& id : {a->appointment().id(), b->appointment().id()}) {
+    auto history = run(store_->history(id));
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->size(), 2u) << "booked, then one change: " << id;
+  }
+
+  // The same key for another request is refused and changes nothing.
+  cancel.set_reason("another reason");
+  auto reused = run(service_->cancel_appointment(cancel, desk));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(reused.error().field, "idempotency_key");
+  move.set_idempotency_key("bad key");
+  auto bad = run(service_->reschedule_appointment(move, desk));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "idempotency_key");
+}
+
 TEST_F(SchedulingServiceTest, LifeCycleRulesAndHistoryRecordWhoDidWhat) {
   const auto desk = as(kDesk, Role::kFrontDesk);
   const auto client = as(kClient, Role::kClient);
