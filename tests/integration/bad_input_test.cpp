@@ -147,6 +147,10 @@ TEST_F(BadInput, HundredKilobyteHeaderIsRefusedWith431) {
   auto r = http.raw(req, 5s);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 431);
+  // Answers made before a request is routed carry a request id too.
+  const auto id = r->header("x-request-id");
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_NE(r->body.find("\"request_id\":\"" + id + "\""), std::string::npos) << r->body;
 }
 
 TEST_F(BadInput, TenThousandSmallHeaderLinesAre431AndTheConnectionCloses) {
@@ -224,6 +228,8 @@ TEST_F(BadInput, PlainHttpToThePublicPortIsRefused) {
   EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
   EXPECT_NE(got.find("only accepts HTTPS"), std::string::npos);
   EXPECT_EQ(got.find("\"ok\""), std::string::npos);
+  EXPECT_NE(got.find("\r\nX-Request-Id: "), std::string::npos) << got;
+  EXPECT_NE(got.find("\"request_id\":\""), std::string::npos) << got;
 }
 
 TEST_F(BadInput, WebSocketUpgradeWithoutTokenIs401) {

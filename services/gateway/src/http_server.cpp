@@ -307,14 +307,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   asio::awaitable<void> write_plain_refusal(beast::tcp_stream& stream) {
-    static const std::string kRefusal = [] {
-      std::string body =
-          "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"this port only accepts HTTPS (TLS)\"}}";
-      return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
-             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    }();
+    HttpReply reply = error_reply(400, "invalid_argument", "this port only accepts HTTPS (TLS)");
+    stamp_request_id(reply, new_request_id());
+    std::string refusal = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n";
+    for (const auto& [name, value] : reply.headers) refusal += name + ": " + value + "\r\n";
+    refusal += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body;
     stream.expires_after(options.write_timeout);
-    co_await asio::async_write(stream, asio::buffer(kRefusal), use_tuple);
+    co_await asio::async_write(stream, asio::buffer(refusal), use_tuple);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
