@@ -508,12 +508,12 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::transition(c
 
 namespace {
 
-// The idempotency record of a keyed change request; an empty record when it has no key.
-template <class Request>
-Result<IdempotencyRecord> change_key(const Caller& caller, std::string_view kind, const Request& req) {
-  if (req.idempotency_key().empty()) return IdempotencyRecord();
-  if (auto s = validate_idempotency_key(req.idempotency_key()); !s) return s.error();
-  return IdempotencyRecord{caller.user_id, req.idempotency_key(), request_digest(kind, req), "", "", ""};
+// The idempotency record of a change request with `key` (request_digest()); an
+// empty record when it has no key.
+Result<IdempotencyRecord> change_key(const Caller& caller, const std::string& key, std::string request_hash) {
+  if (key.empty()) return IdempotencyRecord();
+  if (auto s = validate_idempotency_key(key); !s) return s.error();
+  return IdempotencyRecord{caller.user_id, key, std::move(request_hash), "", "", ""};
 }
 
 }  // namespace
@@ -522,6 +522,8 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::confirm_appo
     const pb::ConfirmAppointmentRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
+  auto key = change_key(*caller, req.idempotency_key(), request_digest("confirm", req));
+  if (!key) co_return key.error();
   const std::int64_t expected = req.expected_version();
   Decide decide = [expected](const Appointment& a) -> Result<Change> {
     if (auto s = expect_version(a, expected); !s) return s.error();
@@ -532,7 +534,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::confirm_appo
     c.next.status = AppointmentStatus::kConfirmed;
     return c;
   };
-  co_return co_await transition(*caller, req.appointment_id(), std::move(decide));
+  co_return co_await transition(*caller, req.appointment_id(), std::move(decide), nullptr, &*key);
 }
 
 namespace {
@@ -568,7 +570,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::cancel_appoi
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (auto s = validate_reason(req.reason()); !s) co_return s.error();
-  auto key = change_key(*caller, "cancel", req);
+  auto key = change_key(*caller, req.idempotency_key(), request_digest("cancel", req));
   if (!key) co_return key.error();
   Decide decide = cancel_rule(*caller, req.reason(), now(), options_.cancellation_window, req.expected_version());
   Appointment cancelled;
@@ -580,13 +582,15 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::cancel_appoi
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::complete_appointment(
     const pb::CompleteAppointmentRequest& req, const Ctx& ctx) {
   // Named outside the co_await (g++ 12 double-frees temporaries with strings built inside one).
-  Closing closing{"complete", "completed", "completed", AppointmentStatus::kCompleted};
+  Closing closing{"complete", "completed", "completed", AppointmentStatus::kCompleted,
+                  req.idempotency_key(), request_digest("complete", req)};
   co_return co_await close_after_start(ctx, req.appointment_id(), req.expected_version(), std::move(closing));
 }
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::mark_no_show(const pb::MarkNoShowRequest& req,
                                                                                 const Ctx& ctx) {
-  Closing closing{"no_show", "no_show", "marked no-show", AppointmentStatus::kNoShow};
+  Closing closing{"no_show", "no_show", "marked no-show", AppointmentStatus::kNoShow, req.idempotency_key(),
+                  request_digest("no_show", req)};
   co_return co_await close_after_start(ctx, req.appointment_id(), req.expected_version(), std::move(closing));
 }
 
@@ -595,6 +599,8 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::close_after_
     const Ctx& ctx, const std::string& appointment_id, std::int64_t expected, Closing closing) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
+  auto key = change_key(*caller, closing.idempotency_key, closing.request_hash);
+  if (!key) co_return key.error();
   auto seen = co_await visible_appointment(*caller, appointment_id);
   if (!seen) co_return seen.error();
   if (auto s = may_change(*caller, *seen, closing.permission); !s) co_return s.error();
@@ -607,14 +613,14 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::close_after_
     c.next.status = closing.status;
     return c;
   };
-  co_return co_await transition(*caller, appointment_id, std::move(decide));
+  co_return co_await transition(*caller, appointment_id, std::move(decide), nullptr, &*key);
 }
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_appointment(
     const pb::RescheduleAppointmentRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
-  auto key = change_key(*caller, "reschedule", req);
+  auto key = change_key(*caller, req.idempotency_key(), request_digest("reschedule", req));
   if (!key) co_return key.error();
   if (!key->key.empty()) {
     // A retry is answered from its key before the move is checked again: the

@@ -101,6 +101,8 @@ class SchedulingService {
     std::string history_action;  // recorded in the history and the event
     std::string verb;            // for "cannot be <verb>" messages
     AppointmentStatus status;
+    std::string idempotency_key;  // the request's, if any
+    std::string request_hash;     // request_digest() of the request
   };
   asio::awaitable<Result<pb::AppointmentResponse>> close_after_start(const Ctx& ctx, const std::string& appointment_id,
                                                                      std::int64_t expected_version, Closing closing);

@@ -202,7 +202,7 @@ TEST_F(SchedulingServiceTest, ClientCancellationInsideThePolicyWindowIsLateStaff
   EXPECT_TRUE(book(desk, "2030-01-07T20:00:00Z", kClient2).ok());
 }
 
-TEST_F(SchedulingServiceTest, ACancelOrRescheduleRetriedWithItsKeyChangesNothingMore) {
+TEST_F(SchedulingServiceTest, AChangeRetriedWithItsKeyChangesNothingMore) {
   const auto desk = as(kDesk, Role::kFrontDesk);
   auto a = book(desk, "2030-01-08T14:00:00Z");
   auto b = book(desk, "2030-01-08T16:00:00Z", kClient2);
@@ -227,6 +227,15 @@ TEST_F(SchedulingServiceTest, ACancelOrRescheduleRetriedWithItsKeyChangesNothing
   EXPECT_EQ(moved_again->appointment().start_time(), "2030-01-08T18:00:00Z");
   EXPECT_EQ(moved_again->appointment().version(), 2) << "the retry moved it again";
 
+  // Confirming it (and so completing or marking a no-show) is answered the same way.
+  pb::ConfirmAppointmentRequest confirm;
+  confirm.set_idempotency_key("confirm-a-0001");
+  confirm.set_appointment_id(a->appointment().id());
+  auto confirmed_again = sent_twice([&] { return run(service_->confirm_appointment(confirm, desk)); });
+  ASSERT_TRUE(confirmed_again.ok()) << confirmed_again.error().message;
+  EXPECT_TRUE(confirmed_again->replayed());
+  EXPECT_EQ(confirmed_again->appointment().status(), "confirmed");
+
   // The same for cancelling B: one cancellation, the retry answers it.
   pb::CancelAppointmentRequest cancel;
   cancel.set_idempotency_key("cancel-b-0001");
@@ -239,11 +248,11 @@ TEST_F(SchedulingServiceTest, ACancelOrRescheduleRetriedWithItsKeyChangesNothing
   EXPECT_EQ(cancelled_again->appointment().status(), "cancelled");
   EXPECT_EQ(cancelled_again->appointment().version(), 2);
 
-  for (const auto& id : {a->appointment().id(), b->appointment().id()}) {
-    auto history = run(store_->history(id));
-    ASSERT_TRUE(history.ok());
-    EXPECT_EQ(history->size(), 2u) << "booked, then one change: " << id;
-  }
+  auto a_history = run(store_->history(a->appointment().id()));
+  auto b_history = run(store_->history(b->appointment().id()));
+  ASSERT_TRUE(a_history.ok() && b_history.ok());
+  EXPECT_EQ(a_history->size(), 3u) << "booked, rescheduled, confirmed: each once";
+  EXPECT_EQ(b_history->size(), 2u) << "booked, cancelled once";
 
   // The same key for another request is refused and changes nothing.
   cancel.set_reason("another reason");
