@@ -129,5 +129,28 @@ TEST(EdgeErrors, ATlsFailureWithAServiceShowsNoLibraryText) {
   EXPECT_NE(line.find("identity"), std::string::npos) << line;
 }
 
+TEST(EdgeErrors, AnAckOnASocketWhileRemindersIsDownSaysOnlyTemporarilyUnavailable) {
+  // A client acknowledges a reminder on its WebSocket while the reminders process is dead.
+  System sys;
+  sys.create_practice("bay");
+  sys.create_user("bay", "lee@example.org", "client");
+  auto lee = sys.login("bay", "lee@example.org");
+  sys.kill_reminders();
+  auto socket = lee->open_push_socket();
+  ASSERT_TRUE(socket) << socket.error().message;
+  (*socket)->send_text(R"({"type":"ack","id":"a-reminder-id"})");
+  std::optional<json::value> answer;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto frame = (*socket)->read_text(500ms);
+        if (frame && frame->find("ack.") != std::string::npos) answer = json::parse(*frame);
+        return answer.has_value();
+      },
+      20s));
+  EXPECT_EQ(answer->at("type").as_string(), "ack.error");
+  EXPECT_EQ(answer->at("error").at("code").as_string(), "unavailable");
+  EXPECT_EQ(answer->at("error").at("message").as_string(), "temporarily unavailable") << json::serialize(*answer);
+}
+
 }  // namespace
 }  // namespace alliance::testing
