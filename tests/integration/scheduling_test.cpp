@@ -189,6 +189,37 @@ TEST_F(Scheduling, ClientSelfBooksAndIsRefusedWhereNotAllowed) {
   EXPECT_EQ(for_other.status, 403) << for_other.body;
 }
 
+TEST_F(Scheduling, ATherapistBooksOnlyClientsOfTheirCareTeam) {
+  // Kim books Jo, whose care team Kim is on; booking Sam, who is not Kim's client, is
+  // answered as if Sam did not exist, alone or as a series, and books nothing.
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 3u);
+  auto mine = post(*kim, "/v1/appointments", booking(open[0], client_id_));
+  ASSERT_EQ(mine.status, 201) << mine.body;
+
+  auto not_mine = post(*kim, "/v1/appointments", booking(open[1], client2_id_));
+  EXPECT_EQ(not_mine.status, 404) << not_mine.body;
+  auto nobody = post(*kim, "/v1/appointments", booking(open[1], new_id()));
+  EXPECT_EQ(nobody.status, 404) << nobody.body;
+  // The same answer but for the request's own id.
+  auto error_of = [](const std::string& body) {
+    auto e = json::parse(body).at("error").as_object();
+    e.erase("request_id");
+    return e;
+  };
+  EXPECT_EQ(error_of(not_mine.body), error_of(nobody.body));
+  json::value series = {{"idempotency_key", new_id()}, {"therapist_id", therapist_id_}, {"client_id", client2_id_},
+                        {"type_id", type_id_},         {"first_start_time", open[2]}, {"interval_weeks", 1},
+                        {"count", 2},                  {"on_conflict", "reject"}};
+  auto not_mine_series = post(*kim, "/v1/appointment-series", series);
+  EXPECT_EQ(not_mine_series.status, 404) << not_mine_series.body;
+  auto sams = desk_->get_json("/v1/appointments?client_id=" + client2_id_ +
+                              "&from=" + client::url_encode(day_from_now(0)) + "&to=" + client::url_encode(day_from_now(30)));
+  ASSERT_TRUE(sams) << sams.error().message;
+  EXPECT_EQ(sams->at("appointments").as_array().size(), 0u);
+}
+
 TEST_F(Scheduling, HundredConcurrentBookingsOfOneSlotExactlyOneSucceeds) {
   auto open = slots(therapist_id_);
   ASSERT_FALSE(open.empty());

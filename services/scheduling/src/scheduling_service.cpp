@@ -381,6 +381,13 @@ asio::awaitable<Result<SchedulingService::BookingPlan>> SchedulingService::plan_
     if (!client) co_return client.error();
     if (!*client || (*client)->practice_id != caller.practice_id || (*client)->role != Role::kClient)
       co_return not_found("client_id", "client_id: no such client");
+    // The care team decides whom a therapist books: another client is answered as if
+    // there were none, unless the practice lets therapists book any of its clients.
+    if (caller.role == Role::kTherapist && !options_.therapists_book_any_client) {
+      auto member = co_await directory_.on_care_team(*client_id, caller.user_id);
+      if (!member) co_return member.error();
+      if (!*member) co_return not_found("client_id", "client_id: no such client");
+    }
     times.client_time_zone = (*client)->time_zone;
   }
   co_return BookingPlan{std::move(*client_id), std::move(**type), std::move(**a), std::move(times)};

@@ -114,6 +114,21 @@ class SchedulingServiceTest : public IoTest {
     return run(service_->book_appointment(req, who));
   }
 
+  // A weekly series with kTherapist, refused whole on a conflict.
+  pb::BookSeriesRequest series_request(const std::string& key, const std::string& client, const std::string& first,
+                                       int count) {
+    pb::BookSeriesRequest req;
+    req.set_idempotency_key(key);
+    req.set_therapist_id(kTherapist);
+    req.set_client_id(client);
+    req.set_type_id(type_);
+    req.set_first_start_time(first);
+    req.set_interval_weeks(1);
+    req.set_count(count);
+    req.set_on_conflict("reject");
+    return req;
+  }
+
   Result<pb::AppointmentResponse> get(const net::CallContext& who, const std::string& id) {
     pb::GetAppointmentRequest req;
     req.set_appointment_id(id);

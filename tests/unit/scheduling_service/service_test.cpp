@@ -81,6 +81,52 @@ TEST_F(SchedulingServiceTest, ClientSelfBookingOnlyWithCareTeamTherapistAndSelfB
   EXPECT_EQ(foreign.error().field, "client_id");
 }
 
+TEST_F(SchedulingServiceTest, ATherapistBooksOnlyClientsOfTheirCareTeamUnlessThePracticeAllowsAny) {
+  const auto therapist = as(kTherapist, Role::kTherapist);
+  // kClient has kTherapist on their care team; kClient2 does not.
+  auto mine = book(therapist, "2030-01-08T14:00:00Z", kClient);
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  EXPECT_EQ(mine->appointment().client_id(), kClient);
+
+  // Another client of the practice looks like no client at all, for one booking and a series.
+  auto other = book(therapist, "2030-01-08T16:00:00Z", kClient2);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, Code::kNotFound);
+  EXPECT_EQ(other.error().field, "client_id");
+  EXPECT_EQ(other.error().message, book(therapist, "2030-01-08T16:00:00Z", "no-such-client").error().message);
+  auto refused_series =
+      run(service_->book_series(series_request("series-not-my-client", kClient2, "2030-01-09T14:00:00Z", 2), therapist));
+  ASSERT_FALSE(refused_series.ok());
+  EXPECT_EQ(refused_series.error().code, Code::kNotFound);
+  EXPECT_EQ(refused_series.error().field, "client_id");
+  pb::ListAppointmentsRequest list;
+  list.set_from("2030-01-07T00:00:00Z");
+  list.set_client_id(kClient2);
+  EXPECT_EQ(run(service_->list_appointments(list, as(kDesk, Role::kFrontDesk)))->appointments_size(), 0);
+
+  // The front desk still books anyone in the practice.
+  EXPECT_TRUE(book(as(kDesk, Role::kFrontDesk), "2030-01-08T16:00:00Z", kClient2).ok());
+
+  // A practice that lets therapists book any of its clients.
+  SchedulingOptions open;
+  open.clock = [this] { return now_; };
+  open.therapists_book_any_client = true;
+  SchedulingService any_client(*store_, directory_, open);
+  pb::BookAppointmentRequest req;
+  req.set_idempotency_key(new_id());
+  req.set_therapist_id(kTherapist);
+  req.set_client_id(kClient2);
+  req.set_type_id(type_);
+  req.set_start_time("2030-01-08T18:00:00Z");
+  auto allowed = run(any_client.book_appointment(req, therapist));
+  ASSERT_TRUE(allowed.ok()) << allowed.error().message;
+  EXPECT_EQ(allowed->appointment().client_id(), kClient2);
+  // Still only on their own calendar.
+  req.set_idempotency_key(new_id());
+  req.set_therapist_id(kTherapist2);
+  EXPECT_EQ(run(any_client.book_appointment(req, therapist)).error().code, Code::kPermissionDenied);
+}
+
 TEST_F(SchedulingServiceTest, IdempotentRetryReturnsTheSameAppointmentAndAReusedKeyIsRefused) {
   const auto desk = as(kDesk, Role::kFrontDesk);
   auto first = book(desk, "2030-01-08T14:00:00Z", kClient, kTherapist, "key-0001-abcdef");
@@ -309,15 +355,7 @@ TEST_F(SchedulingServiceTest, SeriesSkipsConflictingOccurrencesOrRejectsTheWhole
   const auto desk = as(kDesk, Role::kFrontDesk);
   // Week 3 of a weekly Tuesday 09:00 series is already taken.
   ASSERT_TRUE(book(desk, "2030-01-22T14:00:00Z", kClient2).ok());
-  pb::BookSeriesRequest req;
-  req.set_idempotency_key("series-key-0001");
-  req.set_therapist_id(kTherapist);
-  req.set_client_id(kClient);
-  req.set_type_id(type_);
-  req.set_first_start_time("2030-01-08T14:00:00Z");
-  req.set_interval_weeks(1);
-  req.set_count(4);
-  req.set_on_conflict("reject");
+  pb::BookSeriesRequest req = series_request("series-key-0001", kClient, "2030-01-08T14:00:00Z", 4);
   auto rejected = run(service_->book_series(req, desk));
   ASSERT_FALSE(rejected.ok());
   EXPECT_EQ(rejected.error().code, Code::kAlreadyExists);
