@@ -270,7 +270,7 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
   const std::string domain = "@" + o.slug + ".example";
   auto password_of = [&](const std::string& email) -> const std::string& {
     auto& pw = p.passwords[email];
-    if (pw.empty()) pw = new_id();
+    if (pw.empty()) pw = bench::random_password();
     return pw;
   };
 

@@ -407,7 +407,7 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
   Practice p;
   p.slug = o.slug;
   const std::string domain = "@" + o.slug + ".example";
-  const std::string password = new_id() + new_id();  // every user's; in memory only
+  const std::string password = bench::random_password();  // every user's; in memory only
   client::AllianceClient anonymous(ep);
   json::value practice = {{"operator_token", operator_token}, {"name", "Reminders Benchmark Practice"},
                           {"slug", o.slug},                   {"admin_email", "admin" + domain},

@@ -208,7 +208,7 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
   std::map<std::string, std::string> passwords;
   auto password_of = [&](const std::string& email) -> const std::string& {
     auto& p = passwords[email];
-    if (p.empty()) p = new_id();
+    if (p.empty()) p = bench::random_password();
     return p;
   };
 

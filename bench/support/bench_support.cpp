@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "alliance/core/ids.hpp"
+
 namespace alliance::bench {
 
 Result<int> parse_int(const std::string& key, const std::string& value, int min, int max) {
@@ -29,6 +31,16 @@ Result<Watched> parse_watched(const std::string& key, const std::string& value) 
   auto pid = parse_int(key, value.substr(eq + 1), 1, 1 << 30);
   if (!pid) return pid.error();
   return Watched{value.substr(0, eq), *pid};
+}
+
+std::string random_password() {
+  const std::string hex = new_id();
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); ++i) {
+    if (i > 0 && i % 3 == 0) out += '-';
+    out += hex[i];
+  }
+  return out;
 }
 
 bool is_loopback(const std::string& host) {

@@ -1,6 +1,6 @@
 #pragma once
-// What the benchmark tools share: argument parsing, loopback checks, and reading a
-// process's CPU time and memory from /proc. Plain functions, any thread.
+// What the benchmark tools share: argument parsing, loopback checks, reading a
+// process's CPU time and memory from /proc, and passwords for the users they make. Plain functions, any thread.
 #include <string>
 
 #include "alliance/core/result.hpp"
@@ -21,6 +21,11 @@ Result<Watched> parse_watched(const std::string& key, const std::string& value);
 
 // Benchmarks only ever load this machine: 127.x, ::1 or localhost.
 bool is_loopback(const std::string& host);
+
+// A fresh random password identity accepts: 128 random bits in hex, in groups of
+// three ("3fa-9c0-..."), so it never holds a run like "abcd" or "0000" that the
+// password policy refuses. Kept in memory only.
+std::string random_password();
 
 // CPU seconds (user + system) a process has used so far; -1 if it is gone (or a zombie).
 double cpu_seconds(int pid);

@@ -34,6 +34,9 @@ struct User {
   Role role = Role::kClient;
   std::int64_t created_unix_ms = 0;
   std::string time_zone;  // IANA name the user reads times in; "" = not set
+  std::optional<std::int64_t> deactivated_unix_ms;  // set while an admin has deactivated them
+
+  bool active() const { return !deactivated_unix_ms; }
 };
 
 struct CareTeamLink {
@@ -111,11 +114,16 @@ Status validate_slug(std::string_view slug, std::string_view field = "slug");
 // Checks the shape (one '@', 3..254 chars) and returns the lower-cased form used
 // for storage and uniqueness.
 Result<std::string> normalize_email(std::string_view email, std::string_view field = "email");
-// 12 to 1024 bytes, and no NUL byte.
+// 12 to 1024 bytes, and no NUL byte. (A new password is also checked for strength:
+// PasswordPolicy.)
 Status validate_password(std::string_view password, std::string_view field = "password");
+// 1..200 characters (UTF-8 code points, valid UTF-8), not only spaces, no control
+// characters (C0, DEL, C1) and no bidirectional embeddings, overrides or isolates
+// (U+202A..U+202E, U+2066..U+2069), which can make a name read as someone else's.
 Status validate_display_name(std::string_view name, std::string_view field = "display_name");
 Result<Role> parse_role_field(std::string_view role, std::string_view field = "role");
-// 1..100 characters (UTF-8 code points), no control characters (C0, DEL, C1).
+// 1..100 characters (UTF-8 code points, valid UTF-8), no control characters (C0, DEL,
+// C1) and no bidirectional embeddings, overrides or isolates.
 Status validate_device_name(std::string_view name, std::string_view field = "name");
 // Sizes 32/32/64 and the signature: Ed25519 by `signing_public_key` over
 // kDeviceAgreementContext || agreement_public_key. Errors name signing_public_key,

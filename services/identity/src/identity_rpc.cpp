@@ -27,6 +27,12 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("GetIdentityKey", &S::get_identity_key);
   t.add("SetArchiveKey", &S::set_archive_key);
   t.add("GetArchiveKey", &S::get_archive_key);
+  t.add("DeactivateUser", &S::deactivate_user);
+  t.add("ReactivateUser", &S::reactivate_user);
+  t.add("SetRole", &S::set_role);
+  t.add("UpdateUser", &S::update_user);
+  t.add("StartPasswordReset", &S::start_password_reset);
+  t.add("RedeemPasswordReset", &S::redeem_password_reset);
 
   // What services ask as themselves, each only by the peers that need it.
   // The gateway verifies tokens locally and drops revoked sessions' sockets.

@@ -9,19 +9,10 @@
 #include "alliance/crypto/wipe.hpp"
 #include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/client.hpp"
+#include "handler_common.hpp"
 
 namespace alliance::identity {
-namespace {
 
-// The caller as the gateway established it, in domain terms.
-struct Caller {
-  std::string user_id;
-  std::string practice_id;
-  std::string session_id;
-  std::optional<Role> role;
-};
-
-// Every user-facing method but CreatePractice/Login/Refresh needs a signed-in caller.
 Result<Caller> require_user(const net::CallContext& ctx) {
   const auto& c = ctx.caller;
   auto role = parse_role(c.role());
@@ -29,6 +20,21 @@ Result<Caller> require_user(const net::CallContext& ctx) {
     return make_error(Code::kUnauthenticated, "sign in first");
   return Caller{c.user_id(), c.practice_id(), c.session_id(), role};
 }
+
+Error no_such_user() { return Error{Code::kNotFound, "user_id: no such user", "user_id"}; }
+
+void fill(pb::User& out, const User& u) {
+  out.set_id(u.id);
+  out.set_practice_id(u.practice_id);
+  out.set_email(u.email);
+  out.set_display_name(u.display_name);
+  out.set_role(std::string(role_name(u.role)));
+  out.set_created_unix_ms(u.created_unix_ms);
+  out.set_time_zone(u.time_zone);
+  out.set_deactivated_unix_ms(u.deactivated_unix_ms.value_or(0));
+}
+
+namespace {
 
 Status require_internal(const net::CallContext& ctx) {
   if (!ctx.caller.user_id().empty())
@@ -48,9 +54,6 @@ Error not_found(std::string field, std::string what) {
   return Error{Code::kNotFound, std::move(what), std::move(field)};
 }
 
-// Someone the caller may not see (or change) is indistinguishable from no one.
-Error no_such_user() { return not_found("user_id", "user_id: no such user"); }
-
 // The user a request names in user_id ("me" or "" for the caller); no_such_user() when
 // there is none. Whether the caller may see or change them is the caller's next check.
 asio::awaitable<Result<User>> named_user(IdentityStore& store, const Caller& caller, const std::string& user_id) {
@@ -60,16 +63,6 @@ asio::awaitable<Result<User>> named_user(IdentityStore& store, const Caller& cal
   if (!target) co_return target.error();
   if (!*target) co_return no_such_user();
   co_return std::move(**target);
-}
-
-void fill(pb::User& out, const User& u) {
-  out.set_id(u.id);
-  out.set_practice_id(u.practice_id);
-  out.set_email(u.email);
-  out.set_display_name(u.display_name);
-  out.set_role(std::string(role_name(u.role)));
-  out.set_created_unix_ms(u.created_unix_ms);
-  out.set_time_zone(u.time_zone);
 }
 
 void fill(pb::Practice& out, const Practice& p) {
@@ -165,12 +158,15 @@ IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asi
   if (!validate_time_zone("UTC")) throw std::runtime_error("the time-zone database has no UTC zone");
 }
 
-asio::awaitable<Result<std::string>> IdentityService::hash_password(std::string password) {
+asio::awaitable<Result<std::string>> IdentityService::hash_new_password(std::string password, PasswordOwner owner,
+                                                                         std::string field) {
   // Named before the co_await (g++ 12 frees a lambda temporary in a co_await twice).
-  auto job = [password = std::move(password),
-              params = scrypt_params(options_.scrypt_log2_n)]() mutable noexcept -> Result<std::string> {
+  auto job = [password = std::move(password), owner = std::move(owner), field = std::move(field),
+              params = scrypt_params(options_.scrypt_log2_n), policy = &passwords_]() mutable noexcept
+      -> Result<std::string> {
     crypto::WipeOnExit wipe_password(password);
     try {
+      if (auto s = policy->check(password, owner, field); !s) return s.error();
       return crypto::hash_password(password, params);
     } catch (const std::exception&) {
       return make_error(Code::kInternal, "could not hash the password");
@@ -215,7 +211,9 @@ asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_prac
   const auto now = now_unix_ms();
   Practice practice{new_id(), req.name(), req.slug(), now};
   User admin{new_id(), practice.id, *email, req.admin_display_name(), Role::kAdmin, now};
-  auto hash = co_await hash_password(req.admin_password());
+  // Named before the co_await (g++ 12 destroys an aggregate temporary in a co_await twice).
+  PasswordOwner owner{*email, req.admin_display_name()};
+  auto hash = co_await hash_new_password(req.admin_password(), std::move(owner), "admin_password");
   if (!hash) co_return hash.error();
   if (auto s = co_await store_.create_practice(practice, admin, std::move(*hash)); !s) co_return s.error();
   log::info("practice created", {{"practice_id", practice.id}, {"admin_id", admin.id}});
@@ -249,11 +247,13 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
     co_await throttle_.release(reservation);
     co_return record.error();
   }
-  std::string hash = *record ? (*record)->password_hash : dummy_hash_;
+  // No user, or a password made unusable by a reset: the dummy, so the time is the same.
+  const bool usable = *record && !(*record)->password_hash.empty();
+  std::string hash = usable ? (*record)->password_hash : dummy_hash_;
   // A hash stored at another cost (an older default, or a changed scrypt_log2_n) is
   // replaced on the first login that proves the password, while it is at hand.
   auto verify = [password = req.password(), hash = std::move(hash), params = scrypt_params(options_.scrypt_log2_n),
-                 known = record->has_value(), checks = &password_checks_]() mutable noexcept {
+                 known = usable, checks = &password_checks_]() mutable noexcept {
     crypto::WipeOnExit wipe_password(password);
     checks->fetch_add(1);
     PasswordCheck check;
@@ -273,12 +273,14 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
     auto slot = co_await hash_slots_.acquire(address);
     check = co_await run_blocking(hash_pool_, std::move(verify));
   }
-  if (!check.ok || !*record) {
+  if (!check.ok || !usable) {
     co_await throttle_.record_failure(reservation);
     co_return invalid_credentials();
   }
   co_await throttle_.record_success(reservation);
   const User user = (*record)->user;
+  // Only someone who knows the password learns the account is deactivated.
+  if (!user.active()) co_return make_error(Code::kPermissionDenied, "this account is deactivated; ask your practice's admin");
   if (!check.new_hash.empty()) {
     auto stored = co_await store_.replace_password_hash(user.id, (*record)->password_hash, check.new_hash);
     if (!stored)
@@ -378,7 +380,8 @@ asio::awaitable<Result<pb::CreateUserResponse>> IdentityService::create_user(con
   if (!role) co_return role.error();
 
   User user{new_id(), caller->practice_id, *email, req.display_name(), *role, now_unix_ms()};
-  auto hash = co_await hash_password(req.password());
+  PasswordOwner owner{*email, req.display_name()};  // named: see create_practice
+  auto hash = co_await hash_new_password(req.password(), std::move(owner), "password");
   if (!hash) co_return hash.error();
   if (auto s = co_await store_.create_user(user, std::move(*hash)); !s) co_return s.error();
   log::info("user created", {{"user_id", user.id}, {"role", role_name(user.role)}, {"by", caller->user_id}});

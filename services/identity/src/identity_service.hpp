@@ -17,6 +17,7 @@
 #include "alliance/net/rpc_server.hpp"
 #include "identity_store.hpp"
 #include "login_throttle.hpp"
+#include "password_policy.hpp"
 #include "token_issuer.hpp"
 
 namespace alliance::redis {
@@ -46,6 +47,7 @@ struct IdentityOptions {
   // guess. Set only by the config key insecure_scrypt_log2_n_for_tests; the service logs
   // a warning at start whenever it is on.
   bool insecure_scrypt_for_tests = false;
+  std::chrono::milliseconds password_reset_ttl = std::chrono::minutes(30);
   int login_backoff_after = 5;
   std::chrono::milliseconds login_backoff_max = std::chrono::minutes(15);
 };
@@ -95,6 +97,19 @@ class IdentityService {
   // or unsigned for older clients), anyone in the practice reads it.
   asio::awaitable<Result<pb::ArchiveKeyResponse>> set_archive_key(const pb::SetArchiveKeyRequest&, const Ctx&);
   asio::awaitable<Result<pb::ArchiveKeyResponse>> get_archive_key(const pb::GetArchiveKeyRequest&, const Ctx&);
+  // People who join, change and leave (user_admin.cpp): an admin deactivates,
+  // reactivates, changes the role of, renames or re-addresses a user of their practice,
+  // or starts a password reset; the user redeems the reset token with a new password.
+  // Every change that ends sessions publishes them as revocations (sockets close).
+  asio::awaitable<Result<pb::UserResponse>> deactivate_user(const pb::DeactivateUserRequest&, const Ctx&);
+  asio::awaitable<Result<pb::UserResponse>> reactivate_user(const pb::ReactivateUserRequest&, const Ctx&);
+  asio::awaitable<Result<pb::UserResponse>> set_role(const pb::SetRoleRequest&, const Ctx&);
+  asio::awaitable<Result<pb::UserResponse>> update_user(const pb::UpdateUserRequest&, const Ctx&);
+  asio::awaitable<Result<pb::StartPasswordResetResponse>> start_password_reset(const pb::StartPasswordResetRequest&,
+                                                                               const Ctx&);
+  asio::awaitable<Result<pb::RedeemPasswordResetResponse>> redeem_password_reset(
+      const pb::RedeemPasswordResetRequest&, const Ctx&);
+
   // Internal methods: refused (kPermissionDenied) when a user Caller is present.
   asio::awaitable<Result<pb::GetVerificationKeysResponse>> get_verification_keys(
       const pb::GetVerificationKeysRequest&, const Ctx&);
@@ -118,7 +133,12 @@ class IdentityService {
   std::uint64_t password_checks() const { return password_checks_.load(); }
 
  private:
-  asio::awaitable<Result<std::string>> hash_password(std::string password);
+  // Checks a new password with the policy (for `owner`, errors on `field`), then hashes it.
+  asio::awaitable<Result<std::string>> hash_new_password(std::string password, PasswordOwner owner,
+                                                         std::string field);
+  // An admin's change to a user of their practice, its sessions published as revoked.
+  // `done` names the change in the log line; `by` is the admin.
+  asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, std::string by, std::string_view done);
   asio::awaitable<void> publish_revocation(const std::string& session_id, std::int64_t now_unix_ms);
   asio::awaitable<void> publish_device_change(const std::string& subject);
   asio::awaitable<Result<pb::TokenResponse>> start_session(const User& user);
@@ -130,6 +150,7 @@ class IdentityService {
   TokenIssuer tokens_;
   IdentityOptions options_;
   std::string operator_digest_;
+  PasswordPolicy passwords_;
   std::string dummy_hash_;  // verified against when the user does not exist, so timing matches
   LoginThrottle throttle_;
   HashSlots hash_slots_;

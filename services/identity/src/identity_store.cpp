@@ -106,6 +106,20 @@ ALTER TABLE practices ADD COLUMN archive_key_signature BLOB;
 ALTER TABLE practices ADD COLUMN archive_key_issued_unix_ms INTEGER;
 )sql";
 
+// Users an admin deactivated, and password-reset tokens (sha256 only; used_unix_ms
+// once redeemed or replaced).
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE users ADD COLUMN deactivated_unix_ms INTEGER;
+CREATE TABLE password_resets (
+  token_hash BLOB PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  created_unix_ms INTEGER NOT NULL,
+  expires_unix_ms INTEGER NOT NULL,
+  used_unix_ms INTEGER
+);
+CREATE INDEX password_resets_user ON password_resets(user_id);
+)sql";
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -181,8 +195,9 @@ std::optional<ArchiveKey> archive_key_of(Connection& c, const std::string& pract
 }
 
 // A user row, in the order read_user maps (table alias u). Append FROM/WHERE.
-#define USER_SELECT \
-  "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.time_zone "
+#define USER_SELECT                                                                           \
+  "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.time_zone, " \
+  "u.deactivated_unix_ms "
 
 User read_user(const Statement& st) {
   User u;
@@ -193,6 +208,7 @@ User read_user(const Statement& st) {
   u.role = parse_role(st.column_text(4)).value_or(Role::kClient);
   u.created_unix_ms = st.column_int(5);
   u.time_zone = st.column_text(6);
+  if (!st.column_is_null(7)) u.deactivated_unix_ms = st.column_int(7);
   return u;
 }
 
@@ -225,6 +241,113 @@ std::optional<User> user_in(Connection& c, const std::string& user_id) {
   return query_one(c, USER_SELECT "FROM users u WHERE u.id = ?1", read_user, user_id);
 }
 
+// Revokes every live session of the user; answers their ids.
+std::vector<std::string> end_sessions(Connection& c, const std::string& user_id, std::string_view reason,
+                                      std::int64_t now) {
+  auto ids = query_all(
+      c, "SELECT id FROM sessions WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2",
+      [](const Statement& st) { return st.column_text(0); }, user_id, now);
+  execute(c,
+          "UPDATE sessions SET revoked_unix_ms = ?2, revoke_reason = ?3 "
+          "WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2",
+          user_id, now, reason);
+  return ids;
+}
+
+// Whether another active admin of the practice remains besides `user_id`.
+bool another_admin(Connection& c, const std::string& practice_id, const std::string& user_id) {
+  return query_one(c,
+                   "SELECT 1 FROM users WHERE practice_id = ?1 AND role = 'admin' AND "
+                   "deactivated_unix_ms IS NULL AND id != ?2 LIMIT 1",
+                   [](const Statement&) { return true; }, practice_id, user_id)
+      .has_value();
+}
+
+bool on_a_care_team(Connection& c, const std::string& user_id, std::string_view column) {
+  const std::string sql = "SELECT 1 FROM care_team WHERE " + std::string(column) + " = ?1 LIMIT 1";
+  return query_one(c, sql, [](const Statement&) { return true; }, user_id).has_value();
+}
+
+Error last_admin() {
+  return Error{Code::kFailedPrecondition,
+               "user_id: this is the practice's last active admin; make another admin first", "user_id"};
+}
+
+// Applies `edit` to `user` (read in the same transaction); the sessions it ends go to `ended`.
+Status apply_edit(Connection& c, const AccountEdit& edit, User& user, std::vector<std::string>& ended,
+                  std::int64_t now) {
+  using Kind = AccountEdit::Kind;
+  switch (edit.kind) {
+    case Kind::kDeactivate:
+      if (!user.active()) return {};
+      if (user.role == Role::kAdmin && !another_admin(c, user.practice_id, user.id)) return last_admin();
+      execute(c, "UPDATE users SET deactivated_unix_ms = ?2 WHERE id = ?1", user.id, now);
+      ended = end_sessions(c, user.id, "deactivated", now);
+      return {};
+    case Kind::kReactivate:
+      execute(c, "UPDATE users SET deactivated_unix_ms = NULL WHERE id = ?1", user.id);
+      return {};
+    case Kind::kSetRole:
+      if (edit.role == user.role) return {};
+      if (user.role == Role::kAdmin && user.active() && !another_admin(c, user.practice_id, user.id))
+        return last_admin();
+      if (user.role == Role::kClient && on_a_care_team(c, user.id, "client_id"))
+        return Error{Code::kFailedPrecondition, "role: this client has a care team; a client stays a client",
+                     "role"};
+      if (user.role == Role::kTherapist && on_a_care_team(c, user.id, "therapist_id"))
+        return Error{Code::kFailedPrecondition,
+                     "role: this therapist is on clients' care teams; a therapist stays a therapist", "role"};
+      execute(c, "UPDATE users SET role = ?2 WHERE id = ?1", user.id, role_name(edit.role));
+      ended = end_sessions(c, user.id, "role_changed", now);
+      return {};
+    case Kind::kUpdate:
+      if (edit.email && *edit.email != user.email && email_taken(c, user.practice_id, *edit.email))
+        return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
+      execute(c, "UPDATE users SET display_name = ?2, email = ?3 WHERE id = ?1", user.id,
+              edit.display_name.value_or(user.display_name), edit.email.value_or(user.email));
+      return {};
+    case Kind::kStartReset:
+      if (!user.active())
+        return Error{Code::kFailedPrecondition, "user_id: the user is deactivated; reactivate them first",
+                     "user_id"};
+      execute(c, "UPDATE password_resets SET used_unix_ms = ?2 WHERE user_id = ?1 AND used_unix_ms IS NULL",
+              user.id, now);
+      execute(c,
+              "INSERT INTO password_resets (token_hash, user_id, created_unix_ms, expires_unix_ms) "
+              "VALUES (?1, ?2, ?3, ?4)",
+              Blob{edit.reset_token_hash}, user.id, now, edit.reset_expires_unix_ms);
+      // The old password stops working now, not when the new one is set.
+      execute(c, "UPDATE users SET password_hash = '' WHERE id = ?1", user.id);
+      ended = end_sessions(c, user.id, "password_reset", now);
+      return {};
+  }
+  return {};
+}
+
+// The reset token's user and practice slug, if the token is unused, unexpired and its user active.
+std::optional<PasswordReset> live_reset(Connection& c, const std::string& token_hash, std::int64_t now) {
+  auto user_id = query_one(
+      c, "SELECT user_id FROM password_resets WHERE token_hash = ?1 AND used_unix_ms IS NULL AND expires_unix_ms > ?2",
+      [](const Statement& st) { return st.column_text(0); }, Blob{token_hash}, now);
+  if (!user_id) return std::nullopt;
+  auto user = user_in(c, *user_id);
+  if (!user || !user->active()) return std::nullopt;
+  auto practice = practice_in(c, user->practice_id);
+  if (!practice) return std::nullopt;
+  return PasswordReset{std::move(*user), practice->slug};
+}
+
+Error reset_invalid() {
+  return Error{Code::kUnauthenticated,
+               "reset_token: is not valid (unknown, used, replaced or expired); ask your practice's admin for a "
+               "new one",
+               "reset_token"};
+}
+
+Error account_deactivated() {
+  return Error{Code::kPermissionDenied, "this account is deactivated; ask your practice's admin", {}};
+}
+
 Error refresh_invalid() {
   return Error{Code::kUnauthenticated, "refresh token is not valid", "refresh_token"};
 }
@@ -235,7 +358,8 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
   store::DatabaseOptions options;
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4}};
+                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
+                        store::Migration{5, kSchemaV5}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -277,7 +401,7 @@ asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(st
                                                                               std::string email) {
   auto job = [slug = std::move(slug),
               email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
-    auto read_login = [](const Statement& st) { return LoginRecord{read_user(st), st.column_text(7)}; };
+    auto read_login = [](const Statement& st) { return LoginRecord{read_user(st), st.column_text(8)}; };
     return query_one(c,
                      USER_SELECT ", u.password_hash FROM users u JOIN practices p ON p.id = u.practice_id "
                                  "WHERE p.slug = ?1 AND u.email = ?2",
@@ -401,6 +525,9 @@ asio::awaitable<Status> IdentityStore::create_session(Session session, std::stri
                                                       std::int64_t refresh_expires_unix_ms) {
   auto job = [session = std::move(session), refresh_hash = std::move(refresh_hash),
               refresh_expires_unix_ms](Connection& c) -> Status {
+    // Checked here, not only at login: a deactivation may commit while the password is checked.
+    auto user = user_in(c, session.user_id);
+    if (!user || !user->active()) return account_deactivated();
     auto& st = c.prepare(
         "INSERT INTO sessions (id, user_id, practice_id, created_unix_ms, expires_unix_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -460,7 +587,7 @@ asio::awaitable<Result<Rotation>> IdentityStore::rotate_refresh(std::string old_
     }
     if (token_expires <= now) return refresh_invalid();
     auto user = user_in(c, r.session.user_id);
-    if (!user) return refresh_invalid();
+    if (!user || !user->active()) return refresh_invalid();
     r.user = std::move(*user);
 
     auto& mark = c.prepare("UPDATE refresh_tokens SET used_unix_ms = ?2 WHERE token_hash = ?1");
@@ -777,6 +904,43 @@ asio::awaitable<Result<std::vector<std::string>>> IdentityStore::revoked_since(s
     return out;
   };
   co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<AccountChange>> IdentityStore::edit_account(AccountEdit edit, std::int64_t now) {
+  auto job = [edit = std::move(edit), now](Connection& c) -> Result<AccountChange> {
+    auto user = user_in(c, edit.user_id);
+    if (!user || user->practice_id != edit.practice_id)
+      return Error{Code::kNotFound, "user_id: no such user", "user_id"};
+    AccountChange change;
+    if (auto s = apply_edit(c, edit, *user, change.ended_sessions, now); !s) return s.error();
+    change.user = *user_in(c, edit.user_id);
+    return change;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<PasswordReset>> IdentityStore::find_password_reset(std::string token_hash,
+                                                                          std::int64_t now) {
+  auto job = [token_hash = std::move(token_hash), now](Connection& c) -> Result<PasswordReset> {
+    auto reset = live_reset(c, token_hash, now);
+    if (!reset) return reset_invalid();
+    return std::move(*reset);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<PasswordReset>> IdentityStore::redeem_password_reset(std::string token_hash,
+                                                                            std::string password_hash,
+                                                                            std::int64_t now) {
+  auto job = [token_hash = std::move(token_hash), password_hash = std::move(password_hash),
+              now](Connection& c) -> Result<PasswordReset> {
+    auto reset = live_reset(c, token_hash, now);
+    if (!reset) return reset_invalid();
+    execute(c, "UPDATE password_resets SET used_unix_ms = ?2 WHERE token_hash = ?1", Blob{token_hash}, now);
+    execute(c, "UPDATE users SET password_hash = ?2 WHERE id = ?1", reset->user.id, password_hash);
+    return std::move(*reset);
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 }  // namespace alliance::identity

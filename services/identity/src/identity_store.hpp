@@ -92,6 +92,31 @@ struct UserDirectory {
   std::vector<Practice> practices;
 };
 
+// What an admin's change to a user did: the user as now stored and the sessions it
+// ended (to publish as revocations).
+struct AccountChange {
+  User user;
+  std::vector<std::string> ended_sessions;
+};
+
+// An admin's change to a user of their practice, applied in one transaction.
+struct AccountEdit {
+  enum class Kind { kDeactivate, kReactivate, kSetRole, kUpdate, kStartReset } kind = Kind::kUpdate;
+  std::string practice_id;  // the admin's: a user of another practice is kNotFound
+  std::string user_id;
+  Role role = Role::kClient;              // kSetRole
+  std::optional<std::string> display_name;  // kUpdate: validated, or unchanged
+  std::optional<std::string> email;         // kUpdate: normalized, or unchanged
+  std::string reset_token_hash;           // kStartReset: sha256 of the token
+  std::int64_t reset_expires_unix_ms = 0;  // kStartReset
+};
+
+// A password-reset token as it stands, for checking the new password against its user.
+struct PasswordReset {
+  User user;
+  std::string practice_slug;
+};
+
 // At most this many revoked devices are listed (most recently revoked first).
 inline constexpr std::size_t kMaxListedRevokedDevices = 50;
 
@@ -125,7 +150,8 @@ class IdentityStore {
   asio::awaitable<Status> add_care_team_link(std::string practice_id, CareTeamLink link);
   asio::awaitable<Result<std::vector<CareTeamLink>>> list_care_team(std::string client_id);
 
-  // A new session and its first refresh token (stored as its sha256 only), one transaction.
+  // A new session and its first refresh token (stored as its sha256 only), one
+  // transaction. A user deactivated meanwhile -> kPermissionDenied.
   asio::awaitable<Status> create_session(Session session, std::string refresh_hash,
                                          std::int64_t refresh_expires_unix_ms);
   // Rotates the refresh token whose sha256 is `old_hash`: unknown, expired, or of a
@@ -192,6 +218,27 @@ class IdentityStore {
   // practice -> kNotFound.
   asio::awaitable<Result<std::optional<ArchiveKey>>> set_archive_key(ArchiveKey key);
   asio::awaitable<Result<std::optional<ArchiveKey>>> find_archive_key(std::string practice_id);
+
+  // People who join, change and leave (AccountEdit::Kind):
+  //   kDeactivate  marks the user deactivated and revokes every live session of theirs
+  //                (already deactivated: nothing changes)
+  //   kReactivate  clears the mark
+  //   kSetRole     a new role; revokes the sessions when it changes. A client on a care
+  //                team cannot stop being a client, nor a therapist on one a therapist
+  //                (kFailedPrecondition on role)
+  //   kUpdate      display name and/or email (taken in the practice -> kAlreadyExists on email)
+  //   kStartReset  stores the reset token's hash (replacing unused ones), makes the old
+  //                password unusable and revokes the sessions; a deactivated user ->
+  //                kFailedPrecondition
+  // Deactivating or demoting the practice's last active admin -> kFailedPrecondition
+  // on user_id. No such user in the practice -> kNotFound on user_id.
+  asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, std::int64_t now_unix_ms);
+  // The user of an unused, unexpired reset token of an active user; otherwise
+  // kUnauthenticated on reset_token.
+  asio::awaitable<Result<PasswordReset>> find_password_reset(std::string token_hash, std::int64_t now_unix_ms);
+  // Uses the token (the same checks, in the write) and stores `password_hash`.
+  asio::awaitable<Result<PasswordReset>> redeem_password_reset(std::string token_hash, std::string password_hash,
+                                                               std::int64_t now_unix_ms);
 
   // Ids of sessions revoked at or after `since_unix_ms`.
   asio::awaitable<Result<std::vector<std::string>>> revoked_since(std::int64_t since_unix_ms);

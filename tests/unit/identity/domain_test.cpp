@@ -49,6 +49,34 @@ TEST(IdentityDomain, DisplayNameRefusesControlCharacters) {
   EXPECT_TRUE(validate_display_name(std::string(200, 'n')).ok());
 }
 
+TEST(IdentityDomain, DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters) {
+  // Right-to-left override (U+202E): "Dr. Ann" followed by reversed text.
+  expect_invalid(validate_display_name("Dr. Ann\u202Eeoj"), "display_name");
+  EXPECT_NE(validate_display_name("Ann\u202E").error().message.find("bidirectional"), std::string::npos);
+  for (const char* bidi : {"\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067",
+                           "\u2068", "\u2069"})
+    expect_invalid(validate_display_name(std::string("Ann ") + bidi + "Lee"), "display_name");
+  // Neighbours of the refused ranges are ordinary text.
+  EXPECT_TRUE(validate_display_name("Ann\u2065Lee").ok());
+  EXPECT_TRUE(validate_display_name("\u05D3\u05E0\u05D4 \u05DB\u05D4\u05DF").ok());  // Hebrew reads right to left on its own
+  // C1 controls (U+0080..U+009F), DEL and tab.
+  expect_invalid(validate_display_name("Ann\u0085Lee"), "display_name");
+  expect_invalid(validate_display_name("Ann\u009BLee"), "display_name");
+  expect_invalid(validate_display_name("Ann\x7fLee"), "display_name");
+  expect_invalid(validate_display_name("Ann\tLee"), "display_name");
+  // Not UTF-8: a lone continuation byte, a cut sequence, an overlong '/', a surrogate.
+  for (std::string bad : {std::string("Ann\x80"), std::string("Ann\xc3"), std::string("\xc0\xaf"),
+                          std::string("\xed\xa0\x80")})
+    expect_invalid(validate_display_name(bad), "display_name");
+  expect_invalid(validate_display_name("   "), "display_name");
+  // 200 characters of two bytes each are fine; 201 are not.
+  std::string zoe200;
+  for (int i = 0; i < 200; ++i) zoe200 += "\u00eb";
+  EXPECT_TRUE(validate_display_name(zoe200).ok());
+  expect_invalid(validate_display_name(zoe200 + "\u00eb"), "display_name");
+  expect_invalid(validate_device_name("phone\u202E"), "name");
+}
+
 TEST(IdentityDomain, RoleIsOneOfFour) {
   for (auto name : {"client", "therapist", "front_desk", "admin"}) {
     auto r = parse_role_field(name);

@@ -52,6 +52,7 @@ class IdentityServiceTest : public ::testing::Test {
     o.login_backoff_after = 3;
     o.access_token_ttl = 5min;
     o.refresh_token_ttl = refresh_token_ttl_;
+    o.password_reset_ttl = password_reset_ttl_;
     service_ = std::make_unique<IdentityService>(*store_, redis_.get(), pool_.get_executor(),
                                                  crypto::Ed25519PrivateKey::generate(), o);
   }
@@ -174,6 +175,7 @@ class IdentityServiceTest : public ::testing::Test {
 
   static inline testing::RedisServer* redis_server_ = nullptr;
   std::chrono::milliseconds refresh_token_ttl_ = std::chrono::hours(24 * 30);
+  std::chrono::milliseconds password_reset_ttl_ = std::chrono::minutes(30);
   int scrypt_log2_n_ = kMinTestScryptLog2N;
   testing::TempDir dir_;
   asio::io_context io_;

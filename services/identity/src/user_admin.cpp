@@ -1,0 +1,140 @@
+// IdentityService's handlers for people who join, change and leave a practice: an
+// admin's changes to a user of their practice, and the password reset a user redeems.
+#include "alliance/core/ids.hpp"
+#include "alliance/core/log.hpp"
+#include "handler_common.hpp"
+#include "identity_service.hpp"
+
+namespace alliance::identity {
+namespace {
+
+// The admin's edit of `user_id` in their own practice; permission first, then the id.
+Result<AccountEdit> admin_edit(const net::CallContext& ctx, AccountEdit::Kind kind, const std::string& user_id) {
+  auto caller = require_user(ctx);
+  if (!caller) return caller.error();
+  if (caller->role != Role::kAdmin) return make_error(Code::kPermissionDenied, "only an admin can change users");
+  if (user_id.empty()) return invalid_argument("user_id", "user_id: is required");
+  if (user_id.size() > 64) return no_such_user();
+  AccountEdit edit;
+  edit.kind = kind;
+  edit.practice_id = caller->practice_id;
+  edit.user_id = user_id;
+  return edit;
+}
+
+pb::UserResponse user_response(const AccountChange& change) {
+  pb::UserResponse resp;
+  fill(*resp.mutable_user(), change.user);
+  resp.set_sessions_ended(static_cast<std::int32_t>(change.ended_sessions.size()));
+  return resp;
+}
+
+Error reset_token_invalid() {
+  return Error{Code::kUnauthenticated, "reset_token: is not valid", "reset_token"};
+}
+
+}  // namespace
+
+asio::awaitable<Result<AccountChange>> IdentityService::edit_account(AccountEdit edit, std::string by,
+                                                                     std::string_view done) {
+  const auto now = now_unix_ms();
+  auto change = co_await store_.edit_account(std::move(edit), now);
+  if (!change) co_return change.error();
+  // The same path as a logout: gateways refuse the sessions' tokens and close their sockets.
+  for (const auto& session_id : change->ended_sessions) co_await publish_revocation(session_id, now);
+  log::info(done, {{"user_id", change->user.id},
+                   {"by", by},
+                   {"sessions_ended", static_cast<std::int64_t>(change->ended_sessions.size())}});
+  co_return std::move(*change);
+}
+
+asio::awaitable<Result<pb::UserResponse>> IdentityService::deactivate_user(const pb::DeactivateUserRequest& req,
+                                                                           const Ctx& ctx) {
+  auto edit = admin_edit(ctx, AccountEdit::Kind::kDeactivate, req.user_id());
+  if (!edit) co_return edit.error();
+  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user deactivated");
+  if (!change) co_return change.error();
+  co_return user_response(*change);
+}
+
+asio::awaitable<Result<pb::UserResponse>> IdentityService::reactivate_user(const pb::ReactivateUserRequest& req,
+                                                                           const Ctx& ctx) {
+  auto edit = admin_edit(ctx, AccountEdit::Kind::kReactivate, req.user_id());
+  if (!edit) co_return edit.error();
+  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user reactivated");
+  if (!change) co_return change.error();
+  co_return user_response(*change);
+}
+
+asio::awaitable<Result<pb::UserResponse>> IdentityService::set_role(const pb::SetRoleRequest& req, const Ctx& ctx) {
+  auto edit = admin_edit(ctx, AccountEdit::Kind::kSetRole, req.user_id());
+  if (!edit) co_return edit.error();
+  auto role = parse_role_field(req.role(), "role");
+  if (!role) co_return role.error();
+  edit->role = *role;
+  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user role set");
+  if (!change) co_return change.error();
+  co_return user_response(*change);
+}
+
+asio::awaitable<Result<pb::UserResponse>> IdentityService::update_user(const pb::UpdateUserRequest& req,
+                                                                       const Ctx& ctx) {
+  auto edit = admin_edit(ctx, AccountEdit::Kind::kUpdate, req.user_id());
+  if (!edit) co_return edit.error();
+  if (req.display_name().empty() && req.email().empty())
+    co_return invalid_argument("display_name", "display_name: give a new display_name or email");
+  if (!req.display_name().empty()) {
+    if (auto s = validate_display_name(req.display_name(), "display_name"); !s) co_return s.error();
+    edit->display_name = req.display_name();
+  }
+  if (!req.email().empty()) {
+    auto email = normalize_email(req.email(), "email");
+    if (!email) co_return email.error();
+    edit->email = std::move(*email);
+  }
+  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user updated");
+  if (!change) co_return change.error();
+  co_return user_response(*change);
+}
+
+asio::awaitable<Result<pb::StartPasswordResetResponse>> IdentityService::start_password_reset(
+    const pb::StartPasswordResetRequest& req, const Ctx& ctx) {
+  auto edit = admin_edit(ctx, AccountEdit::Kind::kStartReset, req.user_id());
+  if (!edit) co_return edit.error();
+  // Shown once to the admin; only its sha256 is kept.
+  const std::string token = new_refresh_token();
+  edit->reset_token_hash = refresh_token_digest(token);
+  edit->reset_expires_unix_ms = now_unix_ms() + options_.password_reset_ttl.count();
+  const auto expires = edit->reset_expires_unix_ms;
+  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "password reset started");
+  if (!change) co_return change.error();
+  pb::StartPasswordResetResponse resp;
+  resp.set_reset_token(token);
+  resp.set_expires_unix_ms(expires);
+  fill(*resp.mutable_user(), change->user);
+  resp.set_sessions_ended(static_cast<std::int32_t>(change->ended_sessions.size()));
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::RedeemPasswordResetResponse>> IdentityService::redeem_password_reset(
+    const pb::RedeemPasswordResetRequest& req, const Ctx&) {
+  if (req.reset_token().empty() || req.reset_token().size() > 256) co_return reset_token_invalid();
+  if (auto s = validate_password(req.new_password(), "new_password"); !s) co_return s.error();
+  const std::string digest = refresh_token_digest(req.reset_token());
+  auto reset = co_await store_.find_password_reset(digest, now_unix_ms());
+  if (!reset) co_return reset.error();
+  // Checked against the person before the token is used up, so a refused password can be retried.
+  // Named before the co_await (g++ 12 destroys an aggregate temporary in a co_await twice).
+  PasswordOwner owner{reset->user.email, reset->user.display_name};
+  auto hash = co_await hash_new_password(req.new_password(), std::move(owner), "new_password");
+  if (!hash) co_return hash.error();
+  auto redeemed = co_await store_.redeem_password_reset(digest, std::move(*hash), now_unix_ms());
+  if (!redeemed) co_return redeemed.error();
+  log::info("password reset", {{"user_id", redeemed->user.id}});
+  pb::RedeemPasswordResetResponse resp;
+  fill(*resp.mutable_user(), redeemed->user);
+  resp.set_practice_slug(redeemed->practice_slug);
+  co_return resp;
+}
+
+}  // namespace alliance::identity
