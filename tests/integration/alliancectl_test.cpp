@@ -111,6 +111,52 @@ TEST_F(AllianceCtl, AdminBootstrapsPracticeUsersAndCareTeam) {
 // with the CLI; the client opens their conversation and sends a message; the
 // therapist's sync prints the same text, decrypted on their side, and a second
 // sync prints nothing new.
+TEST_F(AllianceCtl, AdminDeactivatesRenamesChangesTheRoleOfAndResetsThePasswordOfAUser) {
+  // An admin manages a therapist who leaves and comes back with alliancectl; the
+  // therapist's own alliancectl session ends and they cannot sign in meanwhile.
+  auto practice = ctl({"practice", "create", "--name", "Pine", "--slug", "pine", "--admin-email", "admin@pine.example",
+                       "--admin-name", "Pat", "--operator-token-file", dev_certs().operator_token_file().string(),
+                       "--admin-password-file", pw_.string()});
+  ASSERT_EQ(practice.exit_code, 0) << practice.out;
+  const auto admin = id_after(practice.out, "admin Pat");
+  ASSERT_EQ(ctl({"login", "--practice", "pine", "--email", "admin@pine.example", "--password-file", pw_.string()})
+                .exit_code,
+            0);
+  auto created = ctl({"user", "create", "--role", "therapist", "--email", "tess@pine.example", "--name", "Tess",
+                      "--password-file", pw_.string()});
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  const auto tess = id_after(created.out, "created therapist");
+  auto tess_login = [&] {
+    return ctl_as("tess.json", {"login", "--practice", "pine", "--email", "tess@pine.example", "--password-file",
+                                pw_.string()});
+  };
+  ASSERT_EQ(tess_login().exit_code, 0);
+
+  auto off = ctl({"user", "deactivate", "--user", tess});
+  ASSERT_EQ(off.exit_code, 0) << off.out;
+  EXPECT_EQ(off.out, "deactivated therapist Tess <tess@pine.example> (id " + tess +
+                         "); 1 session ended (their sockets closed); deactivated\n");
+  EXPECT_NE(ctl_as("tess.json", {"whoami"}).exit_code, 0);
+  auto refused = tess_login();
+  EXPECT_NE(refused.exit_code, 0);
+  auto listed = ctl({"user", "list", "--role", "therapist"});
+  EXPECT_NE(listed.out.find("deactivated"), std::string::npos) << listed.out;
+
+  ASSERT_EQ(ctl({"user", "reactivate", "--user", tess}).exit_code, 0);
+  auto renamed = ctl({"user", "update", "--user", tess, "--name", "Dr Tess Lund"});
+  EXPECT_EQ(renamed.out, "updated therapist Dr Tess Lund <tess@pine.example> (id " + tess + ")\n");
+  auto role = ctl({"user", "set-role", "--user", tess, "--role", "front_desk"});
+  EXPECT_EQ(role.out, "role set: front_desk Dr Tess Lund <tess@pine.example> (id " + tess + ")\n");
+  auto last_admin = ctl({"user", "set-role", "--user", admin, "--role", "client"});
+  EXPECT_NE(last_admin.exit_code, 0);
+
+  auto reset = ctl({"user", "reset-password", "--user", tess});
+  ASSERT_EQ(reset.exit_code, 0) << reset.out;
+  EXPECT_NE(reset.out.find("reset token (shown once"), std::string::npos) << reset.out;
+  auto old_password = tess_login();
+  EXPECT_NE(old_password.exit_code, 0);
+}
+
 TEST_F(AllianceCtl, ClientAndTherapistExchangeAnEncryptedMessage) {
   ASSERT_EQ(ctl({"practice", "create", "--name", "Ash Therapy", "--slug", "ash", "--admin-email", "admin@ash.example",
                  "--admin-name", "Ash", "--operator-token-file", dev_certs().operator_token_file().string(),

@@ -40,6 +40,11 @@ const std::vector<CommandSpec>& commands() {
       {"user create", {"role", "email", "name"}, {"password-file"}},
       {"user list", {}, {"role"}},
       {"user set-time-zone", {}, {"user"}, {}, {{"zone", "ZONE"}}},
+      {"user deactivate", {"user"}, {}},
+      {"user reactivate", {"user"}, {}},
+      {"user set-role", {"user", "role"}, {}},
+      {"user update", {"user"}, {"name", "email"}},
+      {"user reset-password", {"user"}, {}},
       {"care-team add", {"client", "therapist"}, {}},
       {"care-team list", {"client"}, {}},
       {"device register", {}, {"name"}},
@@ -283,6 +288,15 @@ commands:
   user list [--role R]
   user set-time-zone [--user USER_ID] ZONE              the IANA zone ("Europe/Berlin") your reminders (or
                                                         that user's) are worded in; default: yourself
+  user deactivate --user USER_ID                        admin: the user can no longer sign in; their sessions
+                                                        end and sockets close; their history stays
+  user reactivate --user USER_ID                        admin: the user may sign in again
+  user set-role --user USER_ID --role R                 admin: a new role (their sessions end; the last
+                                                        active admin cannot be demoted)
+  user update --user USER_ID [--name NAME] [--email E]  admin: a new display name and/or email
+  user reset-password --user USER_ID                    admin: prints a one-time reset token (30 minutes) the
+                                                        user redeems with a new password; their old password
+                                                        and sessions end now
   care-team add --client USER_ID --therapist USER_ID
   care-team list --client USER_ID
 

@@ -18,6 +18,7 @@
 #include "device_session.hpp"
 #include "identity_commands.hpp"
 #include "reminders_commands.hpp"
+#include "user_commands.hpp"
 #include "session.hpp"
 #include "table.hpp"
 
@@ -226,9 +227,10 @@ Outcome user_list(Context& ctx) {
     ctx.out << "no users\n";
     return {};
   }
-  Table table({{"ID", 34}, {"ROLE", 12}, {"EMAIL", 32}, {"NAME", 0}});
+  Table table({{"ID", 34}, {"ROLE", 12}, {"STATE", 12}, {"EMAIL", 32}, {"NAME", 0}});
   for (const auto& u : users.as_array()) {
-    table.add({str(u, "id"), str(u, "role"), str(u, "email"), str(u, "display_name")});
+    const bool active = int64_of(u, "deactivated_unix_ms") == 0;
+    table.add({str(u, "id"), str(u, "role"), active ? "active" : "deactivated", str(u, "email"), str(u, "display_name")});
   }
   table.print(ctx.out);
   return {};
@@ -915,6 +917,16 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = user_list(ctx);
   } else if (c == "user set-time-zone") {
     result = user_set_time_zone(ctx);
+  } else if (c == "user deactivate") {
+    result = user_deactivate(ctx);
+  } else if (c == "user reactivate") {
+    result = user_reactivate(ctx);
+  } else if (c == "user set-role") {
+    result = user_set_role(ctx);
+  } else if (c == "user update") {
+    result = user_update(ctx);
+  } else if (c == "user reset-password") {
+    result = user_reset_password(ctx);
   } else if (c == "care-team add") {
     result = care_team_add(ctx);
   } else if (c == "care-team list") {
