@@ -53,10 +53,12 @@ class IdentityDirectory final : public UserDirectory {
 
 // Keeps identity's positive answers for a while so a booking or a slot search does
 // not cost identity a round trip each. Only positive answers are kept: identity
-// never deletes a user, changes a role or removes a care-team link, so a kept
-// answer cannot turn false; an unknown user or a missing link is asked again every
-// time (it may appear any moment). A user's time zone can change: answers and
-// events show a changed zone within the ttl (5 minutes by default), not at once.
+// never deletes a user or removes a care-team link, so a kept link cannot turn
+// false; an unknown user or a missing link is asked again every time (it may appear
+// any moment). An admin may change a user's role (never a client's or a therapist's
+// on a care team) and time zone: answers and events show the change within the ttl
+// (5 minutes by default), not at once. The caller's own role comes from their token,
+// whose session the role change ended.
 // Runs on the service's executor; not thread-safe.
 class CachingUserDirectory final : public UserDirectory {
  public:
