@@ -42,7 +42,6 @@ int main(int argc, char** argv) {
     scheduling::SchedulingService service(
         **store, directory,
         {.cancellation_window = cfg->cancellation_window,
-         .therapists_book_any_client = cfg->therapists_book_any_client,
          .slot_freed = [&waitlist](scheduling::FreedSlot slot) { waitlist.slot_freed(std::move(slot)); }},
         [&publisher] { publisher.notify(); });
     auto server_tls = net::make_rpc_server_context(cfg->tls);

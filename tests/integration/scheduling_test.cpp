@@ -189,9 +189,10 @@ TEST_F(Scheduling, ClientSelfBooksAndIsRefusedWhereNotAllowed) {
   EXPECT_EQ(for_other.status, 403) << for_other.body;
 }
 
-TEST_F(Scheduling, ATherapistBooksOnlyClientsOfTheirCareTeam) {
+TEST_F(Scheduling, ATherapistBooksOnlyClientsOfTheirCareTeamUnlessThePracticeAllowsAny) {
   // Kim books Jo, whose care team Kim is on; booking Sam, who is not Kim's client, is
-  // answered as if Sam did not exist, alone or as a series, and books nothing.
+  // answered as if Sam did not exist, alone or as a series, and books nothing, until
+  // the practice's policy allows any of its clients.
   auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
   auto open = slots(therapist_id_);
   ASSERT_GE(open.size(), 3u);
@@ -218,6 +219,19 @@ TEST_F(Scheduling, ATherapistBooksOnlyClientsOfTheirCareTeam) {
                               "&from=" + client::url_encode(day_from_now(0)) + "&to=" + client::url_encode(day_from_now(30)));
   ASSERT_TRUE(sams) << sams.error().message;
   EXPECT_EQ(sams->at("appointments").as_array().size(), 0u);
+
+  // The practice's policy lets therapists book any of its clients: Kim books Max, a
+  // client on nobody's care team (asked about for the first time, so not cached).
+  json::value policy = {{"therapists_book_any_client", true}};
+  auto denied = kim->call_json("PUT", "/v1/practice/policy", &policy);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, Code::kPermissionDenied);
+  auto set = admin_->call_json("PUT", "/v1/practice/policy", &policy);
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_TRUE(set->at("practice").at("therapists_book_any_client").as_bool());
+  const auto max_id = sys_->create_user(slug_, "max@" + slug_ + ".example", "client");
+  auto any_client = post(*kim, "/v1/appointments", booking(open[1], max_id));
+  EXPECT_EQ(any_client.status, 201) << any_client.body;
 }
 
 TEST_F(Scheduling, HundredConcurrentBookingsOfOneSlotExactlyOneSucceeds) {

@@ -1,6 +1,7 @@
 #pragma once
 // What identity's handlers share (identity_service.cpp, user_admin.cpp): the caller
-// as the gateway established it, in domain terms, and the wire form of a user.
+// as the gateway established it, in domain terms, and the wire form of a user and a
+// practice.
 // Pure functions; any thread.
 #include <optional>
 #include <string>
@@ -27,5 +28,6 @@ Result<Caller> require_user(const net::CallContext& ctx);
 Error no_such_user();
 
 void fill(::alliance::identity::v1::User& out, const User& u);
+void fill(::alliance::identity::v1::Practice& out, const Practice& p);
 
 }  // namespace alliance::identity

@@ -24,6 +24,9 @@ struct Practice {
   std::string name;
   std::string slug;
   std::int64_t created_unix_ms = 0;
+  // Policy: a therapist may book any client of the practice, not only the clients
+  // whose care team they are on (scheduling reads it with each user's facts).
+  bool therapists_book_any_client = false;
 };
 
 struct User {

@@ -33,6 +33,7 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("UpdateUser", &S::update_user);
   t.add("StartPasswordReset", &S::start_password_reset);
   t.add("RedeemPasswordReset", &S::redeem_password_reset);
+  t.add("SetPracticePolicy", &S::set_practice_policy);
 
   // What services ask as themselves, each only by the peers that need it.
   // The gateway verifies tokens locally and drops revoked sessions' sockets.

@@ -34,6 +34,14 @@ void fill(pb::User& out, const User& u) {
   out.set_deactivated_unix_ms(u.deactivated_unix_ms.value_or(0));
 }
 
+void fill(pb::Practice& out, const Practice& p) {
+  out.set_id(p.id);
+  out.set_name(p.name);
+  out.set_slug(p.slug);
+  out.set_created_unix_ms(p.created_unix_ms);
+  out.set_therapists_book_any_client(p.therapists_book_any_client);
+}
+
 namespace {
 
 Status require_internal(const net::CallContext& ctx) {
@@ -63,13 +71,6 @@ asio::awaitable<Result<User>> named_user(IdentityStore& store, const Caller& cal
   if (!target) co_return target.error();
   if (!*target) co_return no_such_user();
   co_return std::move(**target);
-}
-
-void fill(pb::Practice& out, const Practice& p) {
-  out.set_id(p.id);
-  out.set_name(p.name);
-  out.set_slug(p.slug);
-  out.set_created_unix_ms(p.created_unix_ms);
 }
 
 void fill(pb::CareTeamLink& out, const CareTeamLink& l) {

@@ -97,6 +97,8 @@ class IdentityService {
   // or unsigned for older clients), anyone in the practice reads it.
   asio::awaitable<Result<pb::ArchiveKeyResponse>> set_archive_key(const pb::SetArchiveKeyRequest&, const Ctx&);
   asio::awaitable<Result<pb::ArchiveKeyResponse>> get_archive_key(const pb::GetArchiveKeyRequest&, const Ctx&);
+  // The practice's policies (an admin's; user_admin.cpp).
+  asio::awaitable<Result<pb::PracticeResponse>> set_practice_policy(const pb::SetPracticePolicyRequest&, const Ctx&);
   // People who join, change and leave (user_admin.cpp): an admin deactivates,
   // reactivates, changes the role of, renames or re-addresses a user of their practice,
   // or starts a password reset; the user redeems the reset token with a new password.

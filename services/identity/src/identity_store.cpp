@@ -106,10 +106,11 @@ ALTER TABLE practices ADD COLUMN archive_key_signature BLOB;
 ALTER TABLE practices ADD COLUMN archive_key_issued_unix_ms INTEGER;
 )sql";
 
-// Users an admin deactivated, and password-reset tokens (sha256 only; used_unix_ms
-// once redeemed or replaced).
+// Users an admin deactivated, password-reset tokens (sha256 only; used_unix_ms once
+// redeemed or replaced), and the practice's booking policy.
 constexpr std::string_view kSchemaV5 = R"sql(
 ALTER TABLE users ADD COLUMN deactivated_unix_ms INTEGER;
+ALTER TABLE practices ADD COLUMN therapists_book_any_client INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE password_resets (
   token_hash BLOB PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users(id),
@@ -213,11 +214,11 @@ User read_user(const Statement& st) {
 }
 
 Practice read_practice(const Statement& st) {
-  return Practice{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+  return Practice{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3), st.column_int(4) != 0};
 }
 
 std::optional<Practice> practice_in(Connection& c, const std::string& practice_id) {
-  return query_one(c, "SELECT id, name, slug, created_unix_ms FROM practices WHERE id = ?1", read_practice,
+  return query_one(c, "SELECT id, name, slug, created_unix_ms, therapists_book_any_client FROM practices WHERE id = ?1", read_practice,
                    practice_id);
 }
 
@@ -915,6 +916,17 @@ asio::awaitable<Result<AccountChange>> IdentityStore::edit_account(AccountEdit e
     if (auto s = apply_edit(c, edit, *user, change.ended_sessions, now); !s) return s.error();
     change.user = *user_in(c, edit.user_id);
     return change;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<Practice>>> IdentityStore::set_practice_policy(std::string practice_id,
+                                                                                 bool therapists_book_any_client) {
+  auto job = [practice_id = std::move(practice_id),
+              therapists_book_any_client](Connection& c) -> Result<std::optional<Practice>> {
+    execute(c, "UPDATE practices SET therapists_book_any_client = ?2 WHERE id = ?1", practice_id,
+            std::int64_t{therapists_book_any_client ? 1 : 0});
+    return practice_in(c, practice_id);
   };
   co_return co_await db_->write(std::move(job));
 }

@@ -233,6 +233,9 @@ class IdentityStore {
   // Deactivating or demoting the practice's last active admin -> kFailedPrecondition
   // on user_id. No such user in the practice -> kNotFound on user_id.
   asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, std::int64_t now_unix_ms);
+  // Sets the practice's booking policy; answers the practice as now stored (nullopt: none).
+  asio::awaitable<Result<std::optional<Practice>>> set_practice_policy(std::string practice_id,
+                                                                       bool therapists_book_any_client);
   // The user of an unused, unexpired reset token of an active user; otherwise
   // kUnauthenticated on reset_token.
   asio::awaitable<Result<PasswordReset>> find_password_reset(std::string token_hash, std::int64_t now_unix_ms);

@@ -1,5 +1,6 @@
 // IdentityService's handlers for people who join, change and leave a practice: an
-// admin's changes to a user of their practice, and the password reset a user redeems.
+// admin's changes to a user of their practice and to the practice's policies, and the
+// password reset a user redeems.
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 #include "handler_common.hpp"
@@ -113,6 +114,23 @@ asio::awaitable<Result<pb::StartPasswordResetResponse>> IdentityService::start_p
   resp.set_expires_unix_ms(expires);
   fill(*resp.mutable_user(), change->user);
   resp.set_sessions_ended(static_cast<std::int32_t>(change->ended_sessions.size()));
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::PracticeResponse>> IdentityService::set_practice_policy(
+    const pb::SetPracticePolicyRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role != Role::kAdmin)
+    co_return make_error(Code::kPermissionDenied, "only an admin can set the practice's policies");
+  auto practice = co_await store_.set_practice_policy(caller->practice_id, req.therapists_book_any_client());
+  if (!practice) co_return practice.error();
+  if (!*practice) co_return Error{Code::kNotFound, "practice not found", {}};
+  log::info("practice policy set", {{"practice_id", caller->practice_id},
+                                    {"therapists_book_any_client", req.therapists_book_any_client()},
+                                    {"by", caller->user_id}});
+  pb::PracticeResponse resp;
+  fill(*resp.mutable_practice(), **practice);
   co_return resp;
 }
 

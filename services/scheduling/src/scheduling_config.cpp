@@ -18,7 +18,6 @@ SchedulingConfig load_scheduling_config(const Config& config) {
   if (window < std::chrono::minutes(0) || window > std::chrono::hours(24 * 30))
     throw ConfigError("cancellation_window", "config: key \"cancellation_window\": must be between 0 and 30d");
   c.cancellation_window = std::chrono::duration_cast<std::chrono::minutes>(window);
-  c.therapists_book_any_client = config.boolean("therapists_book_any_client", false);
   auto hold = config.duration("waitlist_hold", std::chrono::minutes(15));
   if (hold < std::chrono::seconds(1) || hold > std::chrono::hours(24))
     throw ConfigError("waitlist_hold", "config: key \"waitlist_hold\": must be between 1s and 24h");

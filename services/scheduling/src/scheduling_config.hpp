@@ -22,9 +22,6 @@ struct SchedulingConfig {
   HostPort identity;                                  // identity (default 127.0.0.1:7101)
   std::string identity_name;                          // identity_name (default "identity")
   std::chrono::minutes cancellation_window{24 * 60};  // cancellation_window (default 24h)
-  // therapists_book_any_client (default false): the practice lets a therapist book any
-  // of its clients; otherwise only the clients whose care team they are on.
-  bool therapists_book_any_client = false;
   std::chrono::milliseconds waitlist_hold{15 * 60 * 1000};  // waitlist_hold (default 15m, 1s..24h)
   // event_retention (default 30d, 1h..365d): how long published events stay in the
   // outbox for ListEventsSince; unpublished ones are kept until they are published.

@@ -383,7 +383,7 @@ asio::awaitable<Result<SchedulingService::BookingPlan>> SchedulingService::plan_
       co_return not_found("client_id", "client_id: no such client");
     // The care team decides whom a therapist books: another client is answered as if
     // there were none, unless the practice lets therapists book any of its clients.
-    if (caller.role == Role::kTherapist && !options_.therapists_book_any_client) {
+    if (caller.role == Role::kTherapist && !(*client)->therapists_book_any_client) {
       auto member = co_await directory_.on_care_team(*client_id, caller.user_id);
       if (!member) co_return member.error();
       if (!*member) co_return not_found("client_id", "client_id: no such client");

@@ -11,8 +11,9 @@
 //   slots          everyone in the practice
 //   book           front desk/admin for any client of the practice; a therapist on
 //                  their own calendar, for a client whose care team they are on (any
-//                  client of the practice with therapists_book_any_client; another is
-//                  kNotFound on client_id, as for no such client); a client for
+//                  client of the practice when its policy therapists_book_any_client
+//                  says so; another is kNotFound on client_id, as for no such
+//                  client); a client for
 //                  themself, with a therapist on their care team, for a type that
 //                  allows self-booking (single bookings and series alike)
 //   see            client: own; therapist: own calendar; front desk/admin: the practice
@@ -44,9 +45,6 @@ namespace alliance::scheduling {
 struct SchedulingOptions {
   // A client's cancellation less than this before the start is a late cancellation.
   std::chrono::minutes cancellation_window{24 * 60};
-  // Practice policy (config key therapists_book_any_client): a therapist may book any
-  // client of the practice, not only the clients whose care team they are on.
-  bool therapists_book_any_client = false;
   // "now" for every rule (tests pin it); defaults to the system clock.
   std::function<Instant()> clock;
   // Called on the service's executor after a committed cancel or reschedule gave

@@ -16,8 +16,11 @@ asio::awaitable<Result<std::optional<UserFacts>>> IdentityDirectory::find_user(s
   if (!resp) co_return make_error(Code::kUnavailable, "identity is not reachable; try again");
   for (const auto& u : resp->users()) {
     auto role = parse_role(u.role());
-    if (u.id() == user_id && role)
-      co_return std::optional<UserFacts>(UserFacts{u.id(), u.practice_id(), *role, u.time_zone()});
+    if (u.id() != user_id || !role) continue;
+    UserFacts facts{u.id(), u.practice_id(), *role, u.time_zone()};
+    for (const auto& p : resp->practices())
+      if (p.id() == u.practice_id()) facts.therapists_book_any_client = p.therapists_book_any_client();
+    co_return std::optional<UserFacts>(std::move(facts));
   }
   co_return std::optional<UserFacts>();
 }

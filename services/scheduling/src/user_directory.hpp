@@ -28,6 +28,9 @@ struct UserFacts {
   std::string practice_id;
   Role role = Role::kClient;
   std::string time_zone;  // the user's own IANA zone; "" = not set
+  // Their practice's policy: a therapist may book any of its clients, not only the
+  // clients whose care team they are on.
+  bool therapists_book_any_client = false;
 };
 
 class UserDirectory {
@@ -56,8 +59,8 @@ class IdentityDirectory final : public UserDirectory {
 // never deletes a user or removes a care-team link, so a kept link cannot turn
 // false; an unknown user or a missing link is asked again every time (it may appear
 // any moment). An admin may change a user's role (never a client's or a therapist's
-// on a care team) and time zone: answers and events show the change within the ttl
-// (5 minutes by default), not at once. The caller's own role comes from their token,
+// on a care team), a time zone and the practice's booking policy: answers and events
+// show the change within the ttl (5 minutes by default), not at once. The caller's own role comes from their token,
 // whose session the role change ended.
 // Runs on the service's executor; not thread-safe.
 class CachingUserDirectory final : public UserDirectory {

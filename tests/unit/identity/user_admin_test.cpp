@@ -279,6 +279,28 @@ TEST_F(UserAdminTest, APasswordResetTokenIsOneTimeShortLivedStoredHashedAndEndsT
   EXPECT_EQ(redeem(expiring->reset_token(), "yet another quiet harbour").error().code, Code::kUnauthenticated);
 }
 
+TEST_F(UserAdminTest, AnAdminSetsThePracticesBookingPolicyThatServicesReadWithEachUser) {
+  pb::SetPracticePolicyRequest req;
+  req.set_therapists_book_any_client(true);
+  EXPECT_EQ(run(service_->set_practice_policy(req, as(therapist_))).error().code, Code::kPermissionDenied);
+  auto lookup = [&] {
+    pb::LookupUsersRequest users;
+    users.add_user_ids(therapist_.id());
+    auto r = run(service_->lookup_users(users, {}));
+    EXPECT_TRUE(r.ok() && r->practices_size() == 1);
+    return r.ok() && r->practices_size() == 1 && r->practices(0).therapists_book_any_client();
+  };
+  EXPECT_FALSE(lookup());
+  auto set = run(service_->set_practice_policy(req, as(admin_)));
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->practice().therapists_book_any_client());
+  EXPECT_TRUE(lookup());
+  EXPECT_TRUE(run(service_->get_me({}, as(therapist_)))->practice().therapists_book_any_client());
+  // Another practice keeps its own.
+  auto other = make_practice("elsewhere").admin();
+  EXPECT_FALSE(run(service_->get_me({}, as(other)))->practice().therapists_book_any_client());
+}
+
 TEST_F(UserAdminTest, NewPasswordsAreJudgedByLibpwqualityEverywhereOneIsSet) {
   pb::CreateUserRequest req;
   req.set_email("riley.morgan@leavers.example");

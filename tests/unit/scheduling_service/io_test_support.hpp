@@ -24,6 +24,11 @@ class FakeDirectory final : public UserDirectory {
     users_[id] = UserFacts{id, practice, role, time_zone};
   }
   void set_time_zone(const std::string& id, const std::string& time_zone) { users_.at(id).time_zone = time_zone; }
+  // The practice's policy, as identity reports it with each of its users.
+  void let_therapists_book_any_client(const std::string& practice) {
+    for (auto& [id, u] : users_)
+      if (u.practice_id == practice) u.therapists_book_any_client = true;
+  }
   void link(const std::string& client, const std::string& therapist) { team_.insert({client, therapist}); }
 
   asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string id) override {

@@ -107,24 +107,13 @@ TEST_F(SchedulingServiceTest, ATherapistBooksOnlyClientsOfTheirCareTeamUnlessThe
   // The front desk still books anyone in the practice.
   EXPECT_TRUE(book(as(kDesk, Role::kFrontDesk), "2030-01-08T16:00:00Z", kClient2).ok());
 
-  // A practice that lets therapists book any of its clients.
-  SchedulingOptions open;
-  open.clock = [this] { return now_; };
-  open.therapists_book_any_client = true;
-  SchedulingService any_client(*store_, directory_, open);
-  pb::BookAppointmentRequest req;
-  req.set_idempotency_key(new_id());
-  req.set_therapist_id(kTherapist);
-  req.set_client_id(kClient2);
-  req.set_type_id(type_);
-  req.set_start_time("2030-01-08T18:00:00Z");
-  auto allowed = run(any_client.book_appointment(req, therapist));
+  // A practice whose policy lets therapists book any of its clients.
+  directory_.let_therapists_book_any_client(kPractice);
+  auto allowed = book(therapist, "2030-01-08T18:00:00Z", kClient2);
   ASSERT_TRUE(allowed.ok()) << allowed.error().message;
   EXPECT_EQ(allowed->appointment().client_id(), kClient2);
   // Still only on their own calendar.
-  req.set_idempotency_key(new_id());
-  req.set_therapist_id(kTherapist2);
-  EXPECT_EQ(run(any_client.book_appointment(req, therapist)).error().code, Code::kPermissionDenied);
+  EXPECT_EQ(book(therapist, "2030-01-08T19:00:00Z", kClient2, kTherapist2).error().code, Code::kPermissionDenied);
 }
 
 TEST_F(SchedulingServiceTest, IdempotentRetryReturnsTheSameAppointmentAndAReusedKeyIsRefused) {
