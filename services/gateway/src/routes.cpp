@@ -58,6 +58,8 @@ const std::vector<Route>& public_routes() {
        "alliance.identity.v1.DeactivateUserRequest", "alliance.identity.v1.UserResponse", true, 200},
       {"POST", "/v1/users/{user_id}/reactivate", "identity", "alliance.identity.v1.Identity/ReactivateUser",
        "alliance.identity.v1.ReactivateUserRequest", "alliance.identity.v1.UserResponse", true, 200},
+      {"PUT", "/v1/me/password", "identity", "alliance.identity.v1.Identity/ChangePassword",
+       "alliance.identity.v1.ChangePasswordRequest", "alliance.identity.v1.ChangePasswordResponse", true, 200},
       {"PUT", "/v1/practice/policy", "identity", "alliance.identity.v1.Identity/SetPracticePolicy",
        "alliance.identity.v1.SetPracticePolicyRequest", "alliance.identity.v1.PracticeResponse", true, 200},
       {"PUT", "/v1/users/{user_id}/role", "identity", "alliance.identity.v1.Identity/SetRole",

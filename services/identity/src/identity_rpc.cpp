@@ -34,6 +34,7 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("StartPasswordReset", &S::start_password_reset);
   t.add("RedeemPasswordReset", &S::redeem_password_reset);
   t.add("SetPracticePolicy", &S::set_practice_policy);
+  t.add("ChangePassword", &S::change_password);
 
   // What services ask as themselves, each only by the peers that need it.
   // The gateway verifies tokens locally and drops revoked sessions' sockets.

@@ -124,13 +124,6 @@ crypto::ScryptParams scrypt_params(int log2_n) {
   return p;
 }
 
-// What the hash pool found for one login: whether the password matched, and the hash
-// to store instead when the stored one was made at another cost ("" if none).
-struct PasswordCheck {
-  bool ok = false;
-  std::string new_hash;
-};
-
 }  // namespace
 
 IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asio::any_io_executor hash_pool,
@@ -253,27 +246,7 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   std::string hash = usable ? (*record)->password_hash : dummy_hash_;
   // A hash stored at another cost (an older default, or a changed scrypt_log2_n) is
   // replaced on the first login that proves the password, while it is at hand.
-  auto verify = [password = req.password(), hash = std::move(hash), params = scrypt_params(options_.scrypt_log2_n),
-                 known = usable, checks = &password_checks_]() mutable noexcept {
-    crypto::WipeOnExit wipe_password(password);
-    checks->fetch_add(1);
-    PasswordCheck check;
-    check.ok = crypto::verify_password(password, hash);
-    if (check.ok && known && crypto::password_needs_rehash(hash, params)) {
-      try {
-        check.new_hash = crypto::hash_password(password, params);
-      } catch (const std::exception&) {
-        // Keeps the old hash; the next login tries again.
-      }
-    }
-    return check;
-  };
-  PasswordCheck check;
-  {
-    // One source's burst holds at most HashSlots::kPerSource places in the pool's queue.
-    auto slot = co_await hash_slots_.acquire(address);
-    check = co_await run_blocking(hash_pool_, std::move(verify));
-  }
+  const PasswordCheck check = co_await check_password(req.password(), std::move(hash), usable, address);
   if (!check.ok || !usable) {
     co_await throttle_.record_failure(reservation);
     co_return invalid_credentials();
@@ -291,6 +264,76 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
                 {{"user_id", user.id}, {"scrypt_log2_n", options_.scrypt_log2_n}});
   }
   co_return co_await start_session(user);
+}
+
+asio::awaitable<Result<pb::ChangePasswordResponse>> IdentityService::change_password(
+    const pb::ChangePasswordRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->session_id.empty()) co_return make_error(Code::kUnauthenticated, "sign in first");
+  if (req.current_password().empty())
+    co_return invalid_argument("current_password", "current_password: is required");
+  if (auto s = validate_password(req.new_password(), "new_password"); !s) co_return s.error();
+  auto user = co_await store_.find_user(caller->user_id);
+  if (!user) co_return user.error();
+  auto practice = co_await store_.find_practice(caller->practice_id);
+  if (!practice) co_return practice.error();
+  if (!*user || !*practice) co_return make_error(Code::kUnauthenticated, "sign in first");
+  // Guessing through a stolen session counts like guessing at sign-in.
+  const std::string address = ctx.caller.source_address();
+  const auto reservation =
+      co_await throttle_.reserve(login_account_key((*practice)->slug, (*user)->email), address);
+  if (!reservation) co_return locked_out(reservation.refused_for);
+  auto record = co_await store_.find_login((*practice)->slug, (*user)->email);
+  if (!record || !*record) {
+    co_await throttle_.release(reservation);
+    co_return record ? make_error(Code::kUnauthenticated, "sign in first") : record.error();
+  }
+  const std::string old_hash = (*record)->password_hash;
+  const PasswordCheck check = co_await check_password(req.current_password(), old_hash, false, address);
+  if (!check.ok) {
+    co_await throttle_.record_failure(reservation);
+    co_return Error{Code::kPermissionDenied, "current_password: is not correct", "current_password"};
+  }
+  co_await throttle_.record_success(reservation);
+  PasswordOwner owner{(*user)->email, (*user)->display_name};  // named: see create_practice
+  auto hash = co_await hash_new_password(req.new_password(), std::move(owner), "new_password");
+  if (!hash) co_return hash.error();
+  const auto now = now_unix_ms();
+  auto ended = co_await store_.change_password(caller->user_id, old_hash, std::move(*hash), caller->session_id, now);
+  if (!ended) co_return ended.error();
+  if (!*ended)
+    co_return Error{Code::kFailedPrecondition, "current_password: the password changed meanwhile; try again",
+                    "current_password"};
+  for (const auto& session_id : **ended) co_await publish_revocation(session_id, now);
+  log::info("password changed",
+            {{"user_id", caller->user_id}, {"sessions_ended", static_cast<std::int64_t>((*ended)->size())}});
+  pb::ChangePasswordResponse resp;
+  resp.set_sessions_ended(static_cast<std::int32_t>((*ended)->size()));
+  co_return resp;
+}
+
+asio::awaitable<IdentityService::PasswordCheck> IdentityService::check_password(std::string password,
+                                                                               std::string hash, bool rehash,
+                                                                               std::string address) {
+  auto verify = [password = std::move(password), hash = std::move(hash), params = scrypt_params(options_.scrypt_log2_n),
+                 rehash, checks = &password_checks_]() mutable noexcept {
+    crypto::WipeOnExit wipe_password(password);
+    checks->fetch_add(1);
+    PasswordCheck check;
+    check.ok = crypto::verify_password(password, hash);
+    if (check.ok && rehash && crypto::password_needs_rehash(hash, params)) {
+      try {
+        check.new_hash = crypto::hash_password(password, params);
+      } catch (const std::exception&) {
+        // Keeps the old hash; the next login tries again.
+      }
+    }
+    return check;
+  };
+  // One source's burst holds at most HashSlots::kPerSource places in the pool's queue.
+  auto slot = co_await hash_slots_.acquire(address);
+  co_return co_await run_blocking(hash_pool_, std::move(verify));
 }
 
 asio::awaitable<Result<pb::TokenResponse>> IdentityService::start_session(const User& user) {

@@ -97,6 +97,9 @@ class IdentityService {
   // or unsigned for older clients), anyone in the practice reads it.
   asio::awaitable<Result<pb::ArchiveKeyResponse>> set_archive_key(const pb::SetArchiveKeyRequest&, const Ctx&);
   asio::awaitable<Result<pb::ArchiveKeyResponse>> get_archive_key(const pb::GetArchiveKeyRequest&, const Ctx&);
+  // The caller's own password: the current one must be right (a wrong one counts as a
+  // failed sign-in), the new one passes the policy; the caller's other sessions end.
+  asio::awaitable<Result<pb::ChangePasswordResponse>> change_password(const pb::ChangePasswordRequest&, const Ctx&);
   // The practice's policies (an admin's; user_admin.cpp).
   asio::awaitable<Result<pb::PracticeResponse>> set_practice_policy(const pb::SetPracticePolicyRequest&, const Ctx&);
   // People who join, change and leave (user_admin.cpp): an admin deactivates,
@@ -135,6 +138,17 @@ class IdentityService {
   std::uint64_t password_checks() const { return password_checks_.load(); }
 
  private:
+  // What the hash pool found for one password check: whether it matched, and (asked
+  // with rehash) the hash to store instead when the stored one was made at another
+  // cost ("" if none).
+  struct PasswordCheck {
+    bool ok = false;
+    std::string new_hash;
+  };
+  // Verifies `password` against `hash` on the hash pool, queued behind at most
+  // HashSlots::kPerSource other checks from `address`.
+  asio::awaitable<PasswordCheck> check_password(std::string password, std::string hash, bool rehash,
+                                                std::string address);
   // Checks a new password with the policy (for `owner`, errors on `field`), then hashes it.
   asio::awaitable<Result<std::string>> hash_new_password(std::string password, PasswordOwner owner,
                                                          std::string field);

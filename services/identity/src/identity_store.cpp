@@ -242,16 +242,18 @@ std::optional<User> user_in(Connection& c, const std::string& user_id) {
   return query_one(c, USER_SELECT "FROM users u WHERE u.id = ?1", read_user, user_id);
 }
 
-// Revokes every live session of the user; answers their ids.
+// Revokes every live session of the user but `keep` ("" keeps none); answers their ids.
 std::vector<std::string> end_sessions(Connection& c, const std::string& user_id, std::string_view reason,
-                                      std::int64_t now) {
+                                      std::int64_t now, std::string_view keep = "") {
   auto ids = query_all(
-      c, "SELECT id FROM sessions WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2",
-      [](const Statement& st) { return st.column_text(0); }, user_id, now);
+      c,
+      "SELECT id FROM sessions WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2 "
+      "AND id != ?3",
+      [](const Statement& st) { return st.column_text(0); }, user_id, now, keep);
   execute(c,
           "UPDATE sessions SET revoked_unix_ms = ?2, revoke_reason = ?3 "
-          "WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2",
-          user_id, now, reason);
+          "WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2 AND id != ?4",
+          user_id, now, reason, keep);
   return ids;
 }
 
@@ -916,6 +918,18 @@ asio::awaitable<Result<AccountChange>> IdentityStore::edit_account(AccountEdit e
     if (auto s = apply_edit(c, edit, *user, change.ended_sessions, now); !s) return s.error();
     change.user = *user_in(c, edit.user_id);
     return change;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<std::vector<std::string>>>> IdentityStore::change_password(
+    std::string user_id, std::string old_hash, std::string new_hash, std::string keep_session_id, std::int64_t now) {
+  auto job = [user_id = std::move(user_id), old_hash = std::move(old_hash), new_hash = std::move(new_hash),
+              keep = std::move(keep_session_id), now](Connection& c) -> Result<std::optional<std::vector<std::string>>> {
+    if (execute(c, "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2", user_id, old_hash,
+                new_hash) == 0)
+      return std::optional<std::vector<std::string>>();
+    return std::optional(end_sessions(c, user_id, "password_changed", now, keep));
   };
   co_return co_await db_->write(std::move(job));
 }

@@ -233,6 +233,14 @@ class IdentityStore {
   // Deactivating or demoting the practice's last active admin -> kFailedPrecondition
   // on user_id. No such user in the practice -> kNotFound on user_id.
   asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, std::int64_t now_unix_ms);
+  // Stores `new_hash` if the stored hash is still `old_hash` and ends the user's other
+  // sessions (all but `keep_session_id`); answers their ids, or nullopt when the
+  // password changed meanwhile.
+  asio::awaitable<Result<std::optional<std::vector<std::string>>>> change_password(std::string user_id,
+                                                                                   std::string old_hash,
+                                                                                   std::string new_hash,
+                                                                                   std::string keep_session_id,
+                                                                                   std::int64_t now_unix_ms);
   // Sets the practice's booking policy; answers the practice as now stored (nullopt: none).
   asio::awaitable<Result<std::optional<Practice>>> set_practice_policy(std::string practice_id,
                                                                        bool therapists_book_any_client);

@@ -301,6 +301,42 @@ TEST_F(UserAdminTest, AnAdminSetsThePracticesBookingPolicyThatServicesReadWithEa
   EXPECT_FALSE(run(service_->get_me({}, as(other)))->practice().therapists_book_any_client());
 }
 
+TEST_F(UserAdminTest, AUserChangesTheirOwnPasswordWithTheCurrentOneAndTheirOtherSessionsEnd) {
+  auto here = login("leavers", "sam@leavers.example", kPassword);
+  auto elsewhere = login("leavers", "sam@leavers.example", kPassword);
+  ASSERT_TRUE(here.ok() && elsewhere.ok());
+  const auto ctx = as(therapist_, session_of(*here), "198.51.100.7");
+  auto change = [&](const std::string& current, const std::string& next) {
+    pb::ChangePasswordRequest req;
+    req.set_current_password(current);
+    req.set_new_password(next);
+    return run(service_->change_password(req, ctx));
+  };
+  auto weak = change(kPassword, "password1234");
+  ASSERT_FALSE(weak.ok());
+  EXPECT_EQ(weak.error().field, "new_password");
+  auto wrong = change("not my password at all", "lanterns over the quiet bay");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, Code::kPermissionDenied);
+  EXPECT_EQ(wrong.error().field, "current_password");
+
+  Result<pb::ChangePasswordResponse> changed = make_error(Code::kInternal, "not run");
+  auto published = revocations_during([&] { changed = change(kPassword, "lanterns over the quiet bay"); }, 1);
+  ASSERT_TRUE(changed.ok()) << changed.error().message;
+  EXPECT_EQ(changed->sessions_ended(), 1);
+  EXPECT_EQ(published, std::vector<std::string>{session_of(*elsewhere)});
+  EXPECT_EQ(refresh(elsewhere->refresh_token()).error().code, Code::kUnauthenticated);
+  EXPECT_TRUE(refresh(here->refresh_token()).ok());
+  EXPECT_FALSE(login("leavers", "sam@leavers.example", kPassword).ok());
+  EXPECT_TRUE(login("leavers", "sam@leavers.example", "lanterns over the quiet bay").ok());
+
+  // Wrong current passwords count as failed sign-ins: the account backs off (3 here).
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(change("still not my password", "another quiet harbour").ok());
+  auto locked = change("lanterns over the quiet bay", "another quiet harbour");
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.error().code, Code::kResourceExhausted);
+}
+
 TEST_F(UserAdminTest, NewPasswordsAreJudgedByLibpwqualityEverywhereOneIsSet) {
   pb::CreateUserRequest req;
   req.set_email("riley.morgan@leavers.example");
