@@ -762,6 +762,7 @@ asio::awaitable<Result<pb::LookupUsersResponse>> IdentityService::lookup_users(c
     out->set_role(std::string(role_name(u.role)));
     out->set_display_name(u.display_name);
     out->set_time_zone(u.time_zone);
+    out->set_deactivated(!u.active());
   }
   for (const auto& p : found->practices) fill(*resp.add_practices(), p);
   co_return resp;

@@ -388,6 +388,7 @@ asio::awaitable<Result<SchedulingService::BookingPlan>> SchedulingService::plan_
       if (!member) co_return member.error();
       if (!*member) co_return not_found("client_id", "client_id: no such client");
     }
+    if ((*client)->deactivated) co_return client_deactivated();
     times.client_time_zone = (*client)->time_zone;
   }
   co_return BookingPlan{std::move(*client_id), std::move(**type), std::move(**a), std::move(times)};

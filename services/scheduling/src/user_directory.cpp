@@ -18,6 +18,7 @@ asio::awaitable<Result<std::optional<UserFacts>>> IdentityDirectory::find_user(s
     auto role = parse_role(u.role());
     if (u.id() != user_id || !role) continue;
     UserFacts facts{u.id(), u.practice_id(), *role, u.time_zone()};
+    facts.deactivated = u.deactivated();
     for (const auto& p : resp->practices())
       if (p.id() == u.practice_id()) facts.therapists_book_any_client = p.therapists_book_any_client();
     co_return std::optional<UserFacts>(std::move(facts));
@@ -33,6 +34,10 @@ asio::awaitable<Result<bool>> IdentityDirectory::on_care_team(std::string client
       co_await identity_.call<idpb::CheckCareTeamResponse>("alliance.identity.v1.Identity/CheckCareTeam", req);
   if (!resp) co_return make_error(Code::kUnavailable, "identity is not reachable; try again");
   co_return resp->member();
+}
+
+Error client_deactivated() {
+  return Error{Code::kFailedPrecondition, "client_id: this client's account is deactivated", "client_id"};
 }
 
 void CachingUserDirectory::make_room() {

@@ -31,6 +31,7 @@ struct UserFacts {
   // Their practice's policy: a therapist may book any of its clients, not only the
   // clients whose care team they are on.
   bool therapists_book_any_client = false;
+  bool deactivated = false;  // an admin deactivated the user: nothing new is booked for them
 };
 
 class UserDirectory {
@@ -59,8 +60,9 @@ class IdentityDirectory final : public UserDirectory {
 // never deletes a user or removes a care-team link, so a kept link cannot turn
 // false; an unknown user or a missing link is asked again every time (it may appear
 // any moment). An admin may change a user's role (never a client's or a therapist's
-// on a care team), a time zone and the practice's booking policy: answers and events
-// show the change within the ttl (5 minutes by default), not at once. The caller's own role comes from their token,
+// on a care team), a time zone and the practice's booking policy, and deactivate or
+// reactivate a user: answers and events show the change within the ttl (5 minutes by
+// default), not at once. The caller's own role comes from their token,
 // whose session the role change ended.
 // Runs on the service's executor; not thread-safe.
 class CachingUserDirectory final : public UserDirectory {
@@ -84,6 +86,10 @@ class CachingUserDirectory final : public UserDirectory {
   ExpiringMap<bool> links_;  // positive answers only
   std::uint64_t hits_ = 0;
 };
+
+// kFailedPrecondition on client_id: nothing new is booked (or waited for) for a client
+// an admin deactivated; their appointments stay.
+Error client_deactivated();
 
 // The client's own zone as `directory` knows it, for ClientTimes: "" when the client
 // has none, is unknown, or identity cannot be asked right now (logged), so the

@@ -200,6 +200,7 @@ asio::awaitable<Result<pb::WaitlistEntryResponse>> Waitlist::join(const pb::Join
     if (!client) co_return client.error();
     if (!*client || (*client)->practice_id != caller->practice_id || (*client)->role != Role::kClient)
       co_return Error{Code::kNotFound, "client_id: no such client", "client_id"};
+    if ((*client)->deactivated) co_return client_deactivated();
   }
   e.id = new_id();
   e.practice_id = caller->practice_id;

@@ -117,6 +117,12 @@ TEST_F(UserAdminTest, ADeactivatedUserCannotSignInOrRefreshAndEverySessionEndsUn
   auto again = deactivate(admin_, therapist_.id());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->sessions_ended(), 0);
+  // Services that book or message ask identity and are told.
+  pb::LookupUsersRequest lookup;
+  lookup.add_user_ids(therapist_.id());
+  auto facts = run(service_->lookup_users(lookup, {}));
+  ASSERT_TRUE(facts.ok() && facts->users_size() == 1);
+  EXPECT_TRUE(facts->users(0).deactivated());
 
   auto back = reactivate(admin_, therapist_.id());
   ASSERT_TRUE(back.ok()) << back.error().message;

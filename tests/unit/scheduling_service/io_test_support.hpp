@@ -24,6 +24,7 @@ class FakeDirectory final : public UserDirectory {
     users_[id] = UserFacts{id, practice, role, time_zone};
   }
   void set_time_zone(const std::string& id, const std::string& time_zone) { users_.at(id).time_zone = time_zone; }
+  void deactivate(const std::string& id) { users_.at(id).deactivated = true; }
   // The practice's policy, as identity reports it with each of its users.
   void let_therapists_book_any_client(const std::string& practice) {
     for (auto& [id, u] : users_)

@@ -116,6 +116,21 @@ TEST_F(SchedulingServiceTest, ATherapistBooksOnlyClientsOfTheirCareTeamUnlessThe
   EXPECT_EQ(book(therapist, "2030-01-08T19:00:00Z", kClient2, kTherapist2).error().code, Code::kPermissionDenied);
 }
 
+TEST_F(SchedulingServiceTest, NothingNewIsBookedForADeactivatedClientAndTheirAppointmentsStay) {
+  const auto desk = as(kDesk, Role::kFrontDesk);
+  auto before = book(desk, "2030-01-08T14:00:00Z", kClient2);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  directory_.deactivate(kClient2);
+  auto refused = book(desk, "2030-01-09T14:00:00Z", kClient2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(refused.error().field, "client_id");
+  auto series = run(service_->book_series(series_request("series-gone", kClient2, "2030-01-10T14:00:00Z", 2), desk));
+  ASSERT_FALSE(series.ok());
+  EXPECT_EQ(series.error().field, "client_id");
+  EXPECT_EQ(get(desk, before->appointment().id())->appointment().status(), "booked");
+}
+
 TEST_F(SchedulingServiceTest, IdempotentRetryReturnsTheSameAppointmentAndAReusedKeyIsRefused) {
   const auto desk = as(kDesk, Role::kFrontDesk);
   auto first = book(desk, "2030-01-08T14:00:00Z", kClient, kTherapist, "key-0001-abcdef");

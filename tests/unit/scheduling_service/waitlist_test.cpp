@@ -280,6 +280,22 @@ TEST_F(WaitlistTest, FreedSlotIsOfferedToTheFirstMatchingClientPushedLiveAndHeld
   EXPECT_EQ(foreign.error().code, Code::kNotFound);
 }
 
+TEST_F(WaitlistTest, TheFrontDeskCannotPutADeactivatedClientOnAWaitlist) {
+  pb::JoinWaitlistRequest req;
+  req.set_therapist_id(kTherapist);
+  req.set_type_id(type_);
+  req.set_client_id(kAnn);
+  req.set_from_date("2030-01-08");
+  req.set_to_date("2030-01-11");
+  directory_.deactivate(kAnn);
+  auto refused = run(waitlist_->join(req, as(kDesk, Role::kFrontDesk)));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(refused.error().field, "client_id");
+  req.set_client_id(kBob);
+  EXPECT_TRUE(run(waitlist_->join(req, as(kDesk, Role::kFrontDesk))).ok());
+}
+
 TEST_F(WaitlistTest, DeclineAndAnExpiredHoldPassTheSlotToTheNextClientInJoinOrder) {
   shut_down();
   start(400ms);
