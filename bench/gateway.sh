@@ -52,8 +52,11 @@ gateway_pid="$(cat "$state/gateway.pid")"
 umask 077
 secrets="$state/secrets"
 mkdir -p "$secrets"
-admin_password="$(openssl rand -hex 16)"
-client_password="$(openssl rand -hex 16)"
+# Random hex in groups of three ("3fa-9c0-..."): never a run like "abcd" or "0000",
+# which identity's password policy refuses.
+random_password() { openssl rand -hex 16 | sed 's/.../&-/g; s/-$//'; }
+admin_password="$(random_password)"
+client_password="$(random_password)"
 api() {  # METHOD PATH BODY_FILE [HEADER_FILE] -> body on stdout; fails on non-2xx
   local out="$secrets/response" code
   local args=(-sS --cacert "$ca" -X "$1" "$gateway$2" -H 'content-type: application/json' -d "@$3" -o "$out"
