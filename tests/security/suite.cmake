@@ -15,15 +15,21 @@ set(ALLIANCE_SECURITY_TESTS_integration_test
   EdgeErrors.*
   Secrets.*
   E2eTrust.*
-  Foundation.RevokedSessionsSocketClosesWithinASecond)
+  Foundation.RevokedSessionsSocketClosesWithinASecond
+  People.*
+  Scheduling.ATherapistBooksOnlyClientsOfTheirCareTeamUnlessThePracticeAllowsAny
+  AllianceCtl.AdminDeactivatesRenamesChangesTheRoleOfAndResetsThePasswordOfAUser)
 set(ALLIANCE_SECURITY_TESTS_gateway_test HeaderBudget.* SocketFrames.* JsonMapping.PercentDecoded* PushHubLimits.*)
 set(ALLIANCE_SECURITY_TESTS_identity_test
   LoginBurstTest.* HashSlotsTest.* IdentityPeersTest.* IdentityServiceTest.Backoff*
   IdentityServiceTest.WrongPasswordAndUnknownUserAnswerTheSame IdentityBinaryTest.FilesItCreatesAreReadableByItsUserOnly
-  IdentityBinaryTest.ScryptCostBelowTheFloorIsRefusedNamingTheKey)
+  IdentityBinaryTest.ScryptCostBelowTheFloorIsRefusedNamingTheKey
+  UserAdminTest.* IdentityDomain.DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters)
 set(ALLIANCE_SECURITY_TESTS_net_test Breaker.* RpcTest.CallsFailFast* RpcTest.MethodTable* DevCerts.AcceptedByPeersWhoseClockIsBehind)
 set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.*)
-set(ALLIANCE_SECURITY_TESTS_scheduling_service_test EventFeedTest.RemindersMayReadOnlyTheFeed*)
+set(ALLIANCE_SECURITY_TESTS_scheduling_service_test
+  EventFeedTest.RemindersMayReadOnlyTheFeed* SchedulingServiceTest.ATherapistBooksOnlyClientsOfTheirCareTeam*
+  SchedulingServiceTest.NothingNewIsBookedForADeactivatedClient* WaitlistTest.TheFrontDeskCannotPutADeactivatedClient*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_domain_test IcsFeed.LineBreaks* IcsFeed.ACarriageReturn* IcsFeed.NamesOfAnyLength*)
 set(ALLIANCE_SECURITY_TESTS_client_test
   SealedConversation.* HandBuiltHeaders.* Trust*.* VerifyRecipients.* ApprovalCode.* CertifyDevice.* IdentityBox.*
