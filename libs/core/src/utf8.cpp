@@ -28,6 +28,17 @@ std::size_t utf8_sequence_length(std::string_view text) {
   return n;
 }
 
+std::optional<char32_t> next_code_point(std::string_view text, std::size_t& i) {
+  if (i >= text.size()) return std::nullopt;
+  const std::size_t n = utf8_sequence_length(text.substr(i));
+  if (n == 0) return std::nullopt;
+  static constexpr unsigned char kLeadBits[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+  char32_t c = static_cast<unsigned char>(text[i]) & kLeadBits[n];
+  for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+  i += n;
+  return c;
+}
+
 bool is_valid_utf8(std::string_view text) {
   while (!text.empty()) {
     const std::size_t n = utf8_sequence_length(text);
@@ -63,14 +74,15 @@ std::size_t utf8_length(std::string_view text) {
   return count;
 }
 
+bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7f && c <= 0x9f); }
+
 bool has_control_character(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) return true;
-    // U+0080-009F are 0xC2 0x80..0x9F in UTF-8.
-    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
-        static_cast<unsigned char>(text[i + 1]) >= 0x80)
-      return true;
+  for (std::size_t i = 0; i < text.size();) {
+    if (auto c = next_code_point(text, i)) {
+      if (is_control(*c)) return true;
+    } else {
+      ++i;
+    }
   }
   return false;
 }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "alliance/core/ids.hpp"
+#include "alliance/core/utf8.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/identity_keys.hpp"
@@ -19,25 +20,6 @@ Error bad(std::string_view field, std::string_view why) {
 // U+202A..U+202E (embeddings, overrides) and U+2066..U+2069 (isolates) reorder the
 // text around them: "Dr. Ann\u202Eeoj" shows as another name.
 bool bidi_control(char32_t c) { return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069); }
-bool control(char32_t c) { return c < 0x20 || (c >= 0x7f && c <= 0x9f); }
-
-// Decodes one UTF-8 code point at s[i], advancing i; nullopt for an invalid sequence
-// (bad lead or continuation byte, overlong form, surrogate, above U+10FFFF).
-std::optional<char32_t> next_code_point(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = b0 < 0x80 ? 1 : (b0 & 0xe0) == 0xc0 ? 2 : (b0 & 0xf0) == 0xe0 ? 3 : (b0 & 0xf8) == 0xf0 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return std::nullopt;
-  char32_t c = len == 1 ? b0 : len == 2 ? (b0 & 0x1f) : len == 3 ? (b0 & 0x0f) : (b0 & 0x07);
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return std::nullopt;
-    c = (c << 6) | (b & 0x3f);
-  }
-  static constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < kMinForLength[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return std::nullopt;
-  i += len;
-  return c;
-}
 
 // A name people read (a user's, a device's): valid UTF-8, 1..max_chars code points,
 // not only spaces, no control or bidirectional control characters.
@@ -48,7 +30,7 @@ Status validate_shown_name(std::string_view name, std::string_view field, std::s
   for (std::size_t i = 0; i < name.size();) {
     auto c = next_code_point(name, i);
     if (!c) return bad(field, "must be valid UTF-8");
-    if (control(*c)) return bad(field, "must not contain control characters");
+    if (is_control(*c)) return bad(field, "must not contain control characters");
     if (bidi_control(*c)) return bad(field, "must not contain bidirectional override or isolate characters");
     if (*c != ' ') only_spaces = false;
     ++chars;

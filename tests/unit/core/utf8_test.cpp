@@ -34,6 +34,20 @@ TEST(Utf8, LengthCountsCharactersNotBytes) {
   EXPECT_EQ(utf8_length("\xff\xfe"), 2u);
 }
 
+TEST(Utf8, NextCodePointDecodesAndStopsAtMalformedBytes) {
+  const std::string text = "a\xc3\xa9\xe2\x80\x94\xf0\x9f\x99\x82\xff";
+  std::size_t i = 0;
+  EXPECT_EQ(next_code_point(text, i), U'a');
+  EXPECT_EQ(next_code_point(text, i), U'\u00e9');
+  EXPECT_EQ(next_code_point(text, i), U'\u2014');
+  EXPECT_EQ(next_code_point(text, i), U'\U0001F642');
+  EXPECT_EQ(i, 10u);
+  EXPECT_EQ(next_code_point(text, i), std::nullopt);
+  EXPECT_EQ(i, 10u) << "not moved past a malformed byte";
+  ++i;
+  EXPECT_EQ(next_code_point(text, i), std::nullopt) << "at the end";
+}
+
 TEST(Utf8, ControlCharactersC0C1AndDelAreFound) {
   EXPECT_FALSE(has_control_character("Intake \xc3\xa9 \xe2\x80\x94"));
   for (const char* bad : {"a\tb", "a\rb", "a\x7f", "a\xc2\x85" "b", "\xc2\x9f"})
