@@ -29,10 +29,14 @@ std::string gateway_text(const Context& ctx) {
   return !ctx.inv.gateway.empty() ? ctx.inv.gateway : ctx.session.gateway;
 }
 
-Result<std::unique_ptr<client::AllianceClient>> logged_in_client(Context& ctx) {
-  if (!ctx.have_session || ctx.session.tokens.access_token.empty()) {
+Status require_session(const Context& ctx) {
+  if (!ctx.have_session || ctx.session.tokens.access_token.empty())
     return Error{Code::kUnauthenticated, "not logged in: run 'alliancectl login' first", ""};
-  }
+  return {};
+}
+
+Result<std::unique_ptr<client::AllianceClient>> logged_in_client(Context& ctx) {
+  if (auto st = require_session(ctx); !st) return st.error();
   auto ep = endpoint(ctx);
   if (!ep) return ep.error();
   auto c = std::make_unique<client::AllianceClient>(*ep);

@@ -41,6 +41,8 @@ struct Context {
 Result<client::Endpoint> endpoint(const Context& ctx);
 std::string gateway_text(const Context& ctx);
 // A client logged in from the session file, refreshing (and saving) tokens as needed.
+// kUnauthenticated "not logged in: run 'alliancectl login' first" without a session's tokens.
+Status require_session(const Context& ctx);
 Result<std::unique_ptr<client::AllianceClient>> logged_in_client(Context& ctx);
 
 void print_json(std::ostream& out, const boost::json::value& v);

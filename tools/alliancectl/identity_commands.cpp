@@ -415,7 +415,7 @@ Status accept_offered_practice_key(Context& ctx, const std::string& practice_id,
 }  // namespace
 
 Outcome practice_trust_key(Context& ctx) {
-  if (!ctx.have_session) return failed(Error{Code::kUnauthenticated, "not logged in: run 'alliancectl login' first", ""});
+  if (auto st = require_session(ctx); !st) return failed(st.error());
   const std::string& practice_id = ctx.session.tokens.practice_id;
   const std::string& fingerprint = ctx.inv.options.at("fingerprint");
   const auto before = ctx.session.trust.practice_fingerprint(practice_id);
