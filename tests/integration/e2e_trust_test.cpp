@@ -125,17 +125,6 @@ class E2eTrust : public ::testing::Test {
     ASSERT_TRUE(r) << r.error().message;
   }
 
-  // The conversation's recipients asked for again until `done` holds of them (or 10 s
-  // passed): messaging's device cache hears of an operator's change over Redis.
-  static Result<client::VerifiedRecipients> refreshed_until(
-      Messenger& m, const std::string& conv, const std::function<bool(const client::VerifiedRecipients&)>& done) {
-    auto list = m.recipients(conv, true);
-    for (auto until = std::chrono::steady_clock::now() + 10s;
-         list && !done(*list) && std::chrono::steady_clock::now() < until; list = m.recipients(conv, true))
-      std::this_thread::sleep_for(20ms);
-    return list;
-  }
-
   // As the operator: message `from` of the conversation now sits at seq `to` (the
   // last one), its wrapped keys with it.
   static void renumber(const std::string& conv, std::int64_t from, std::int64_t to) {
@@ -265,7 +254,7 @@ TEST_F(E2eTrust, ADeviceTheServerHidesFromTheSenderIsReportedByItsUsersOtherDevi
     store::execute(*db, "UPDATE devices SET certificate_signature = NULL WHERE id = ?1", tablet->device_id());
   }
   sys_->redis().cli({"PUBLISH", "identity:devices", phone->user_id});  // messaging's device cache is dropped
-  auto hidden_list = refreshed_until(*kim->messenger, conv, [&](const client::VerifiedRecipients& r) {
+  auto hidden_list = kim->recipients_once(conv, [&](const client::VerifiedRecipients& r) {
     return std::none_of(r.devices.begin(), r.devices.end(), [&](const auto& d) { return d.id == tablet->device_id(); });
   });
   ASSERT_TRUE(hidden_list) << hidden_list.error().message;
@@ -299,7 +288,7 @@ TEST_F(E2eTrust, AnArchiveKeyUnderAnotherPracticeKeyIsNotUsedUntilAccepted) {
   set_archive_key(other_key, other_archive.agreement_public);
   // Kim's app looks at the conversation's recipients again (as it does from time to
   // time), until messaging's cache has heard of the change (announced over Redis).
-  auto changed = refreshed_until(*kim->messenger, conv, [&](const client::VerifiedRecipients& r) {
+  auto changed = kim->recipients_once(conv, [&](const client::VerifiedRecipients& r) {
     return r.archive_public != archive.agreement_public;
   });
   ASSERT_TRUE(changed) << changed.error().message;
@@ -409,7 +398,7 @@ TEST_F(E2eTrust, AUserWithoutAnIdentityKeyIsReachedInFormatOneAndNeverDowngraded
   ASSERT_TRUE(setup && setup->identity);
   jo->messenger = std::make_unique<Messenger>(*jo->api, jo->messenger->device(), std::move(*setup->identity));
   jo->messenger->set_last_seq(conv, 1);
-  auto keyed = refreshed_until(*kim->messenger, conv,
+  auto keyed = kim->recipients_once(conv,
                                [](const client::VerifiedRecipients& r) { return r.unverified_users.empty(); });
   ASSERT_TRUE(keyed && keyed->unverified_users.empty()) << "Kim's app learns Jo's key";
   ASSERT_TRUE(kim->messenger->send(conv, "now with keys"));
@@ -428,7 +417,7 @@ TEST_F(E2eTrust, AUserWithoutAnIdentityKeyIsReachedInFormatOneAndNeverDowngraded
   sys_->redis().cli({"PUBLISH", "identity:devices", jo->user_id});
   // Until messaging's cache has dropped the old answer Kim still sees Jo's key (and only
   // certified devices): wait for the new one.
-  auto list_now = refreshed_until(*kim->messenger, conv,
+  auto list_now = kim->recipients_once(conv,
                                   [](const client::VerifiedRecipients& r) { return !r.rejected.empty(); });
   ASSERT_TRUE(list_now) << list_now.error().message;
   ASSERT_FALSE(list_now->rejected.empty()) << "Jo's uncertified device is never trusted again";

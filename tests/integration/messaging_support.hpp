@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alliance/client/client.hpp"
@@ -56,6 +57,17 @@ struct Member {
     return nullptr;
   }
   bool has(const std::string& message_id) const { return find(message_id) != nullptr; }
+
+  // The conversation's recipients asked for again until `done` holds of them (or 10 s
+  // passed): messaging's device cache hears of a device or key change over Redis.
+  Result<client::VerifiedRecipients> recipients_once(
+      const std::string& conv, const std::function<bool(const client::VerifiedRecipients&)>& done) {
+    auto list = messenger->recipients(conv, true);
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         list && !done(*list) && std::chrono::steady_clock::now() < until; list = messenger->recipients(conv, true))
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return list;
+  }
 };
 
 }  // namespace alliance::testing

@@ -4,6 +4,7 @@
 // sealed and opened on the "devices", i.e. in this test process).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <fstream>
@@ -81,14 +82,13 @@ class Messaging : public ::testing::Test {
   // Asks as `observer` (not the sender, whose cached list must stay stale) until the
   // conversation's devices include `device_id`, at most 10 s.
   static void wait_until_listed(Member& observer, const std::string& conv, const std::string& device_id) {
-    for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(20ms)) {
-      auto list = observer.messenger->recipients(conv, true);
-      if (!list) continue;
-      for (const auto& d : list->devices)
-        if (d.id == device_id) return;
-    }
-    ADD_FAILURE() << "device " << device_id << " never listed";
+    auto list = observer.recipients_once(conv, [&](const client::VerifiedRecipients& r) {
+      return std::any_of(r.devices.begin(), r.devices.end(), [&](const auto& d) { return d.id == device_id; });
+    });
+    ASSERT_TRUE(list) << list.error().message;
+    ASSERT_TRUE(std::any_of(list->devices.begin(), list->devices.end(),
+                            [&](const auto& d) { return d.id == device_id; }))
+        << "device " << device_id << " never listed";
   }
 
   std::string open(Member& m) {
