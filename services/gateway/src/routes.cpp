@@ -52,6 +52,8 @@ const std::vector<Route>& public_routes() {
        "alliance.identity.v1.SetArchiveKeyRequest", "alliance.identity.v1.ArchiveKeyResponse", true, 200},
       {"GET", "/v1/practice/archive-key", "identity", "alliance.identity.v1.Identity/GetArchiveKey",
        "alliance.identity.v1.GetArchiveKeyRequest", "alliance.identity.v1.ArchiveKeyResponse", true, 200},
+      {"GET", "/v1/practices/{practice_id}/clients", "identity", "alliance.identity.v1.Identity/SearchClients",
+       "alliance.identity.v1.SearchClientsRequest", "alliance.identity.v1.SearchClientsResponse", true, 200},
       {"PUT", "/v1/users/{user_id}/time-zone", "identity", "alliance.identity.v1.Identity/SetTimeZone",
        "alliance.identity.v1.SetTimeZoneRequest", "alliance.identity.v1.SetTimeZoneResponse", true, 200},
       {"POST", "/v1/users/{user_id}/deactivate", "identity", "alliance.identity.v1.Identity/DeactivateUser",

@@ -71,6 +71,19 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+Result<ClientSearch> parse_client_search(std::string_view q, int limit, std::string_view cursor) {
+  if (q.empty()) return bad("q", "is required");
+  if (!is_valid_utf8(q)) return bad("q", "must be valid UTF-8");
+  if (utf8_length(q) > 100) return bad("q", "must be at most 100 characters");
+  if (has_control_character(q)) return bad("q", "must not contain control characters");
+  if (limit < 0 || limit > kMaxSearchLimit) return bad("limit", "must be 1 to 100 (0 = 25)");
+  // A cursor is the id of a user (ids are printable ASCII); anything else was not ours.
+  if (cursor.size() > 64) return bad("cursor", "is not a cursor this search returned");
+  for (unsigned char c : cursor)
+    if (c <= 0x20 || c >= 0x7f) return bad("cursor", "is not a cursor this search returned");
+  return ClientSearch{std::string(q), limit == 0 ? kDefaultSearchLimit : limit, std::string(cursor)};
+}
+
 Status validate_practice_name(std::string_view name, std::string_view field) {
   if (name.empty()) return bad(field, "is required");
   if (name.size() > 200) return bad(field, "must be at most 200 characters");

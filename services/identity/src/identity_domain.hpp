@@ -185,6 +185,18 @@ bool may_set_time_zone(std::string_view actor_id, std::string_view actor_practic
 bool may_see_user(std::string_view actor_id, std::string_view actor_practice_id, Role actor_role,
                   const User& target, bool care_team_link);
 
+// A client search as asked (SearchClients): the prefix (1..100 characters, valid UTF-8,
+// no control characters), the page size (1..100; 0 = 25) and where the previous page
+// ended. Errors name q, limit or cursor.
+struct ClientSearch {
+  std::string prefix;
+  int limit = 25;
+  std::string after_id;  // the last client of the previous page; "" = from the start
+};
+inline constexpr int kDefaultSearchLimit = 25;
+inline constexpr int kMaxSearchLimit = 100;
+Result<ClientSearch> parse_client_search(std::string_view q, int limit, std::string_view cursor);
+
 // ASCII lower case (emails and slugs are compared in this form).
 std::string ascii_lower(std::string_view s);
 

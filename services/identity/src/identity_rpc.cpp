@@ -16,6 +16,7 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("GetMe", &S::get_me);
   t.add("CreateUser", &S::create_user);
   t.add("ListUsers", &S::list_users);
+  t.add("SearchClients", &S::search_clients);
   t.add("SetTimeZone", &S::set_time_zone);
   t.add("AddCareTeamMember", &S::add_care_team_member);
   t.add("ListCareTeam", &S::list_care_team);

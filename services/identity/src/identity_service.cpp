@@ -453,6 +453,27 @@ asio::awaitable<Result<pb::ListUsersResponse>> IdentityService::list_users(const
   co_return resp;
 }
 
+asio::awaitable<Result<pb::SearchClientsResponse>> IdentityService::search_clients(
+    const pb::SearchClientsRequest& req, const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role == Role::kClient) co_return make_error(Code::kPermissionDenied, "clients cannot search clients");
+  if (req.practice_id() != caller->practice_id) co_return not_found("practice_id", "practice_id: no such practice");
+  auto search = parse_client_search(req.q(), req.limit(), req.cursor());
+  if (!search) co_return search.error();
+  const int limit = search->limit;
+  std::optional<std::string> care_team_of;
+  if (caller->role == Role::kTherapist) care_team_of = caller->user_id;
+  auto found = co_await store_.search_clients(caller->practice_id, std::move(care_team_of), std::move(*search));
+  if (!found) co_return found.error();
+  pb::SearchClientsResponse resp;
+  const bool more = found->size() > static_cast<std::size_t>(limit);
+  if (more) found->resize(static_cast<std::size_t>(limit));
+  for (const auto& u : *found) fill(*resp.add_clients(), u);
+  if (more) resp.set_next_cursor(found->back().id);
+  co_return resp;
+}
+
 asio::awaitable<Result<pb::SetTimeZoneResponse>> IdentityService::set_time_zone(const pb::SetTimeZoneRequest& req,
                                                                                 const Ctx& ctx) {
   auto caller = require_user(ctx);

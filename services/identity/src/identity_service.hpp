@@ -74,6 +74,9 @@ class IdentityService {
   asio::awaitable<Result<pb::GetMeResponse>> get_me(const pb::GetMeRequest&, const Ctx&);
   asio::awaitable<Result<pb::CreateUserResponse>> create_user(const pb::CreateUserRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListUsersResponse>> list_users(const pb::ListUsersRequest&, const Ctx&);
+  // Clients of the practice by name or email prefix, a page at a time: front desk and
+  // admins all of them, a therapist those whose care team they are on.
+  asio::awaitable<Result<pb::SearchClientsResponse>> search_clients(const pb::SearchClientsRequest&, const Ctx&);
   // A user's IANA time zone ("" clears it): their own ("me"), a client's by the
   // front desk or an admin of the practice, anyone's in it by an admin.
   asio::awaitable<Result<pb::SetTimeZoneResponse>> set_time_zone(const pb::SetTimeZoneRequest&, const Ctx&);

@@ -452,6 +452,43 @@ asio::awaitable<Result<std::vector<User>>> IdentityStore::list_users(std::string
   co_return co_await db_->read(std::move(job));
 }
 
+asio::awaitable<Result<std::vector<User>>> IdentityStore::search_clients(std::string practice_id,
+                                                                         std::optional<std::string> therapist_id,
+                                                                         ClientSearch search) {
+  auto job = [practice_id = std::move(practice_id), therapist_id = std::move(therapist_id),
+              search = std::move(search)](Connection& c) -> Result<std::vector<User>> {
+    // Keyset paging: the page goes on after the cursor client's place in the order.
+    std::optional<std::string> after_name;
+    if (!search.after_id.empty()) {
+      after_name = query_one(
+          c, "SELECT lower(display_name) FROM users WHERE id = ?1 AND practice_id = ?2 AND role = 'client'",
+          [](const Statement& st) { return st.column_text(0); }, search.after_id, practice_id);
+      if (!after_name) return invalid_argument("cursor", "cursor: is not a cursor this search returned");
+    }
+    // LIKE with '\' escaping the prefix's own wildcards; it matches ASCII letters in
+    // either case, as lower() orders them.
+    std::string escaped;
+    for (char ch : search.prefix) {
+      if (ch == '%' || ch == '_' || ch == '\\') escaped += '\\';
+      escaped += ch;
+    }
+    const std::string starts = escaped + "%";
+    const std::string word_starts = "% " + escaped + "%";
+    return query_all(c,
+                     USER_SELECT
+                     "FROM users u WHERE u.practice_id = ?1 AND u.role = 'client' "
+                     "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM care_team ct "
+                     "WHERE ct.client_id = u.id AND ct.therapist_id = ?2)) "
+                     "AND (u.display_name LIKE ?3 ESCAPE '\\' OR u.display_name LIKE ?4 ESCAPE '\\' "
+                     "OR u.email LIKE ?3 ESCAPE '\\') "
+                     "AND (?5 IS NULL OR lower(u.display_name) > ?5 OR (lower(u.display_name) = ?5 AND u.id > ?6)) "
+                     "ORDER BY lower(u.display_name), u.id LIMIT ?7",
+                     read_user, practice_id, therapist_id, starts, word_starts, after_name, search.after_id,
+                     static_cast<std::int64_t>(search.limit) + 1);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
 asio::awaitable<Result<UserDirectory>> IdentityStore::lookup_users(std::vector<std::string> user_ids) {
   auto job = [user_ids = std::move(user_ids)](Connection& c) -> Result<UserDirectory> {
     UserDirectory out;

@@ -139,6 +139,13 @@ class IdentityStore {
   asio::awaitable<Result<std::optional<User>>> find_user(std::string user_id);
   asio::awaitable<Result<std::optional<Practice>>> find_practice(std::string practice_id);
   asio::awaitable<Result<std::vector<User>>> list_users(std::string practice_id, std::optional<Role> role);
+  // Clients of the practice (of `therapist_id`'s care team only, when set) whose name,
+  // a word of it, or email starts with search.prefix, by name then id, after
+  // search.after_id; at most search.limit + 1 (one more tells there is a next page).
+  // An after_id that is no client of the practice -> kInvalidArgument field cursor.
+  asio::awaitable<Result<std::vector<User>>> search_clients(std::string practice_id,
+                                                            std::optional<std::string> therapist_id,
+                                                            ClientSearch search);
   // One read for all of `user_ids` (empty and unknown ids left out).
   asio::awaitable<Result<UserDirectory>> lookup_users(std::vector<std::string> user_ids);
   // Sets the user's time zone ("" clears it; validated by the caller) and answers the

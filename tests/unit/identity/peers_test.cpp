@@ -29,6 +29,7 @@ const std::vector<std::pair<std::string, std::set<std::string>>> kExpectedTable 
     {"GetMe", {"gateway"}},
     {"CreateUser", {"gateway"}},
     {"ListUsers", {"gateway"}},
+    {"SearchClients", {"gateway"}},
     {"SetTimeZone", {"gateway"}},
     {"AddCareTeamMember", {"gateway"}},
     {"ListCareTeam", {"gateway"}},
