@@ -24,6 +24,36 @@ free_port() {
   die "no free port found"
 }
 
+# Builds the benchmark tool(s) named and every service start_system runs, with
+# scripts/build into $ALLIANCE_BUILD_DIR, unless BENCH_SKIP_BUILD=1.
+build_for_bench() {
+  [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]] && return 0
+  log "building (scripts/build into $ALLIANCE_BUILD_DIR)"
+  "$root/scripts/build" --target "$@" alliance-gateway alliance-identity alliance-scheduling alliance-messaging \
+    alliance-reminders alliancectl >/dev/null
+}
+
+# Raises this shell's open-files limit to 20000 (or the hard limit, if lower): the
+# gateway started from it and the benchmark's own sockets each hold one descriptor per
+# socket. Dies if $1 sockets (plus room for everything else) would not fit.
+raise_open_files() {
+  local hard want=20000
+  hard="$(ulimit -Hn)"
+  [[ "$hard" != unlimited && "$hard" -lt "$want" ]] && want="$hard"
+  ulimit -n "$want"
+  (( $1 + 200 <= want )) || die "$1 sockets need more than the $want open files allowed"
+}
+
+# verdict VALUE MAX LOAD: whether VALUE is within the budget MAX, judged only when the
+# phase ran with a 1-minute load (LOAD) below 1: a shared machine's figures are not.
+verdict() {
+  awk -v v="${1:-}" -v max="$2" -v load="${3:-9}" 'BEGIN {
+    if (v == "" || v < 0) { print "not measured"; exit }
+    r = (v + 0 <= max + 0) ? "meets" : "misses"
+    if (load + 0 >= 1) print "NOT JUDGED (load " load "; would " (r == "meets" ? "meet" : "miss") ")"
+    else print (r == "meets") ? "meets" : "MISSES" }'
+}
+
 # Background helpers a script starts (load generators, samplers): stopped on exit.
 bench_pids=()
 

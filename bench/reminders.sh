@@ -55,17 +55,10 @@ bench="$build/bench/reminders/alliance-reminders-bench"
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  log "building (scripts/build into $build)"
-  "$root/scripts/build" --target alliance-reminders-bench alliance-gateway alliance-identity alliance-scheduling \
-    alliance-messaging alliance-reminders alliancectl >/dev/null
-fi
+build_for_bench alliance-reminders-bench
 
-# 1,000 sockets on each side of the gateway, plus the services' own.
-hard="$(ulimit -Hn)"
-want=20000
-[[ "$hard" != unlimited && "$hard" -lt "$want" ]] && want="$hard"
-ulimit -n "$want"
+# The clients' sockets on each side of the gateway, plus the services' own.
+raise_open_files "$clients"
 
 start_system
 
@@ -148,14 +141,6 @@ curl -sf --cacert "$ca" "$gateway/healthz" >/dev/null || { log "the gateway is n
 # Verdicts against DESIGN.md's budgets, from the RESULT line.
 result="$(grep '^RESULT ' "$state/bench.out" || true)"
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$result"; }
-# verdict VALUE MAX LOAD: judged only when the phase's 1-minute load stayed below 1.
-verdict() {
-  awk -v v="${1:-}" -v max="$2" -v load="${3:-9}" 'BEGIN {
-    if (v == "" || v < 0) { print "not measured"; exit }
-    r = (v + 0 <= max + 0) ? "meets" : "misses"
-    if (load + 0 >= 1) print "NOT JUDGED (load " load "; would " (r == "meets" ? "meet" : "miss") ")"
-    else print (r == "meets") ? "meets" : "MISSES" }'
-}
 zero() { verdict "${1:-}" 0 "${2:-9}"; }
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$root" diff --quiet HEAD -- services libs 2>/dev/null ||

@@ -3,7 +3,7 @@
 // (open around the clock in UTC), C clients and a 30-minute appointment type on a
 // 5-minute grid, a reminder policy of five offsets without quiet hours, and books
 // appointments from day 15 on so that each gets five planned reminders. It opens one
-// authenticated WebSocket per client (all on one io_context thread, sockets.cpp) and
+// authenticated WebSocket per client (all on one io_context thread, bench/support/sockets.cpp) and
 // then, as tests/integration/reminders_test.cpp does, makes chosen planned reminders
 // due at chosen instants: one transaction in the reminders service's SQLite file
 // moves their due_ms, and a PUBLISH on reminders:wake wakes the service, which
@@ -112,59 +112,42 @@ std::string usage() {
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
-  struct IntOpt {
-    int* value;
-    int min, max;
-  };
-  std::map<std::string, IntOpt, std::less<>> ints = {
-      {"--clients", {&o.clients, 1, 5000}},          {"--therapists", {&o.therapists, 1, 200}},
-      {"--spread", {&o.spread, 0, 100000}},          {"--spread-seconds", {&o.spread_seconds, 1, 120}},
-      {"--burst", {&o.burst, 0, 100000}},            {"--failover-burst", {&o.failover_burst, 0, 100000}},
-      {"--kill-at-ms", {&o.kill_at_ms, -1, 60000}},  {"--lease-ms", {&o.lease_ms, 100, 60000}},
-      {"--idle-seconds", {&o.idle_seconds, 0, 60}},  {"--settle-max", {&o.settle_max_seconds, 0, 300}},
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string key = argv[i];
-    if (key == "--help" || key == "-h") return invalid_argument("", "help");
-    if (i + 1 >= argc) return invalid_argument(key, key + ": needs a value");
-    std::string value = argv[++i];
-    if (key == "--url") {
-      o.url = value;
-    } else if (key == "--ca") {
-      o.ca = value;
-    } else if (key == "--operator-token-file") {
-      o.operator_token_file = value;
-    } else if (key == "--database") {
-      o.database = value;
-    } else if (key == "--redis") {
-      o.redis = value;
-    } else if (key == "--redis-password-file") {
-      o.redis_password_file = value;
-    } else if (key == "--slug") {
-      o.slug = value;
-    } else if (key == "--settle-load") {
-      try {
-        std::size_t used = 0;
-        o.settle_load = std::stod(value, &used);
-        if (used != value.size() || o.settle_load < 0) throw std::invalid_argument("bad");
-      } catch (const std::exception&) {
-        return invalid_argument(key, key + ": expected a load average such as 0.8");
-      }
-    } else if (key == "--start-second") {
-      o.start_second = value;
-    } else if (key == "--instance" || key == "--watch" || key == "--watch-rest") {
-      auto w = parse_watched(key, value);
-      if (!w) return w.error();
-      w->rest = key == "--watch-rest";
-      (key == "--instance" ? o.instances : o.watch).push_back(*w);
-    } else if (auto it = ints.find(key); it != ints.end()) {
-      auto v = parse_int(key, value, it->second.min, it->second.max);
-      if (!v) return v.error();
-      *it->second.value = *v;
-    } else {
-      return invalid_argument(key, key + ": unknown option");
-    }
-  }
+  std::string ca, token_file, database, password_file;
+  auto parsed = parse_flags(
+      argc, argv,
+      {{"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--database", &database},
+       {"--redis", &o.redis}, {"--redis-password-file", &password_file}, {"--slug", &o.slug},
+       {"--start-second", &o.start_second}},
+      {{"--clients", {&o.clients, 1, 5000}}, {"--therapists", {&o.therapists, 1, 200}},
+       {"--spread", {&o.spread, 0, 100000}}, {"--spread-seconds", {&o.spread_seconds, 1, 120}},
+       {"--burst", {&o.burst, 0, 100000}}, {"--failover-burst", {&o.failover_burst, 0, 100000}},
+       {"--kill-at-ms", {&o.kill_at_ms, -1, 60000}}, {"--lease-ms", {&o.lease_ms, 100, 60000}},
+       {"--idle-seconds", {&o.idle_seconds, 0, 60}}, {"--settle-max", {&o.settle_max_seconds, 0, 300}}},
+      [&](const std::string& key, const std::string& value) -> Status {
+        if (key == "--settle-load") {
+          try {
+            std::size_t used = 0;
+            o.settle_load = std::stod(value, &used);
+            if (used != value.size() || o.settle_load < 0) throw std::invalid_argument("bad");
+          } catch (const std::exception&) {
+            return invalid_argument(key, key + ": expected a load average such as 0.8");
+          }
+          return {};
+        }
+        if (key == "--instance" || key == "--watch" || key == "--watch-rest") {
+          auto w = parse_watched(key, value);
+          if (!w) return w.error();
+          w->rest = key == "--watch-rest";
+          (key == "--instance" ? o.instances : o.watch).push_back(*w);
+          return {};
+        }
+        return invalid_argument(key, key + ": unknown option");
+      });
+  if (!parsed) return parsed.error();
+  o.ca = ca;
+  o.operator_token_file = token_file;
+  o.database = database;
+  o.redis_password_file = password_file;
   if (o.url.empty()) return invalid_argument("--url", "--url is required");
   if (o.ca.empty()) return invalid_argument("--ca", "--ca is required");
   if (o.operator_token_file.empty())
@@ -212,13 +195,6 @@ std::string line_of(const Latencies& l) {
   std::snprintf(buf, sizeof buf, "p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (min %.2f ms)",
                 l.percentile_ms(50), l.percentile_ms(90), l.percentile_ms(99), l.percentile_ms(100), l.min_ms());
   return buf;
-}
-
-double load1() {
-  std::ifstream f("/proc/loadavg");
-  double v = -1;
-  f >> v;
-  return v;
 }
 
 // Every process's CPU seconds by pid (with its name), and the CPU pressure stall time from
@@ -754,10 +730,10 @@ struct Run {
   void settle_load() {
     if (o.settle_load <= 0) return;
     const auto started = Clock::now();
-    double load = load1();
+    double load = load_1min();
     while (load > o.settle_load && Clock::now() - started < std::chrono::seconds(o.settle_max_seconds)) {
       std::this_thread::sleep_for(1s);
-      load = load1();
+      load = load_1min();
     }
     std::fprintf(stderr, "[reminders-bench] waited %.0f s for the 1-minute load to come down to %.2f: it is %.2f\n",
                  seconds_since(started), o.settle_load, load);
@@ -768,7 +744,7 @@ struct Run {
                     const std::function<void()>& during = {}, std::int64_t not_before_ms = 0) {
     PhaseResult r;
     const auto procs = watched_processes(o, instances);
-    r.load_start = load1();
+    r.load_start = load_1min();
     (void)fleet.take();  // anything before the phase is not ours
     const auto base = fleet.distinct_ids();
     const auto before = cpu_snapshot(procs);
@@ -781,7 +757,7 @@ struct Run {
     }
     std::this_thread::sleep_for(settle);
     const auto after = cpu_snapshot(procs);
-    r.load_end = load1();
+    r.load_end = load_1min();
     r.cpu = cpu_line(procs, before, after, reminders.size());
     r.memory = memory_line(procs);
     analyse(fleet.take(), reminders, due_ms, devices, r);
@@ -888,12 +864,12 @@ int run(const Options& o) {
   run.settle_load();
   if (o.idle_seconds > 0) {
     const auto procs = watched_processes(o, run.instances);
-    const double load = load1();
+    const double load = load_1min();
     const auto before = cpu_snapshot(procs);
     std::this_thread::sleep_for(std::chrono::seconds(o.idle_seconds));
     const auto after = cpu_snapshot(procs);
     std::printf("idle, %zu sockets open and nothing due, %d s (load %.2f -> %.2f): CPU per second:",
-                p.client_ids.size(), o.idle_seconds, load, load1());
+                p.client_ids.size(), o.idle_seconds, load, load_1min());
     for (std::size_t i = 0; i < procs.size(); ++i)
       std::printf("%s %s %.1f ms", i ? "," : "", procs[i].name.c_str(),
                   (after.watched[i] - before.watched[i]) * 1000.0 / o.idle_seconds);

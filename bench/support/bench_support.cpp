@@ -43,6 +43,29 @@ std::string random_password() {
   return out;
 }
 
+Status parse_flags(int argc, char** argv, const std::map<std::string, std::string*, std::less<>>& text,
+                   const std::map<std::string, IntFlag, std::less<>>& ints,
+                   const std::function<Status(const std::string& key, const std::string& value)>& other) {
+  for (int i = 1; i < argc; ++i) {
+    std::string key = argv[i];
+    if (key == "--help" || key == "-h") return invalid_argument("", "help");
+    if (i + 1 >= argc) return invalid_argument(key, key + ": needs a value");
+    std::string value = argv[++i];
+    if (auto t = text.find(key); t != text.end()) {
+      *t->second = value;
+    } else if (auto n = ints.find(key); n != ints.end()) {
+      auto v = parse_int(key, value, n->second.min, n->second.max);
+      if (!v) return v.error();
+      *n->second.value = *v;
+    } else if (other) {
+      if (auto st = other(key, value); !st) return st;
+    } else {
+      return invalid_argument(key, key + ": unknown option");
+    }
+  }
+  return {};
+}
+
 bool is_loopback(const std::string& host) {
   return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
 }
@@ -86,6 +109,30 @@ std::string memory_of(int pid) {
   }
   if (rss.empty()) return "gone";
   return "VmRSS " + rss + " (VmHWM " + hwm + ")";
+}
+
+namespace {
+
+// The number after `key` in a "Key:   1234 kB" file; -1 if absent.
+long kib_field(const std::string& file, std::string_view key) {
+  std::ifstream f(file);
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
+  return -1;
+}
+
+}  // namespace
+
+long rss_kib(int pid) { return kib_field("/proc/" + std::to_string(pid) + "/status", "VmRSS:"); }
+
+long mem_available_kib() { return kib_field("/proc/meminfo", "MemAvailable:"); }
+
+double load_1min() {
+  std::ifstream f("/proc/loadavg");
+  double load = -1;
+  f >> load;
+  return load;
 }
 
 }  // namespace alliance::bench

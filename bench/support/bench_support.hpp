@@ -1,6 +1,8 @@
 #pragma once
 // What the benchmark tools share: argument parsing, loopback checks, reading a
 // process's CPU time and memory from /proc, and passwords for the users they make. Plain functions, any thread.
+#include <functional>
+#include <map>
 #include <string>
 
 #include "alliance/core/result.hpp"
@@ -16,6 +18,19 @@ struct Watched {
 
 // `value` as an int in [min, max]; an Error naming `key` otherwise.
 Result<int> parse_int(const std::string& key, const std::string& value, int min, int max);
+// A bounded integer option ("--clients" into `value`, within [min, max]).
+struct IntFlag {
+  int* value;
+  int min, max;
+};
+// Parses "--key value" pairs: a key of `text` sets that string, a key of `ints` that
+// integer (checked with parse_int); any other key goes to `other`, which returns an
+// Error for one it does not know (without `other`: "--key: unknown option").
+// --help or -h is the Error "help".
+Status parse_flags(int argc, char** argv, const std::map<std::string, std::string*, std::less<>>& text,
+                   const std::map<std::string, IntFlag, std::less<>>& ints,
+                   const std::function<Status(const std::string& key, const std::string& value)>& other = {});
+
 // "NAME=PID"; an Error naming `key` otherwise.
 Result<Watched> parse_watched(const std::string& key, const std::string& value);
 
@@ -33,5 +48,12 @@ double cpu_seconds(int pid);
 double self_cpu_seconds();
 // "VmRSS 1234 kB (VmHWM 2345 kB)" from /proc/PID/status; "gone" if it is.
 std::string memory_of(int pid);
+// VmRSS of a process in KiB; -1 if it is gone.
+long rss_kib(int pid);
+// The machine's MemAvailable in KiB (/proc/meminfo): kernel memory such as socket
+// buffers counts here, not in any process's VmRSS.
+long mem_available_kib();
+// The 1-minute load average.
+double load_1min();
 
 }  // namespace alliance::bench

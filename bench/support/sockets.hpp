@@ -2,14 +2,16 @@
 // SocketFleet: many authenticated WebSockets to the gateway held by one thread and
 // one io_context (the SDK's blocking WebSocket needs a thread per socket). Each
 // socket keeps a read pending, so the gateway's pings are answered, and every text
-// frame is kept with the instant its read completed. All Beast/TLS code of the
-// reminders benchmark is in sockets.cpp; this header costs nothing to include.
+// frame is kept with the instant its read completed, or handed to a FrameHandler
+// without a copy. All Beast/TLS code of the benchmarks' held sockets is in
+// sockets.cpp (target bench_sockets); this header costs nothing to include.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alliance/client/endpoint.hpp"
@@ -32,7 +34,12 @@ struct OpenReport {
 
 class SocketFleet {
  public:
-  explicit SocketFleet(client::Endpoint gateway);
+  // Called on the socket thread for each text frame after session.ready, instead of
+  // keeping it (take() then returns nothing and distinct_ids() stays 0): `text` is
+  // valid during the call only, and nothing is allocated per frame.
+  using FrameHandler = std::function<void(std::uint32_t socket, std::int64_t at_us, std::string_view text)>;
+
+  explicit SocketFleet(client::Endpoint gateway, FrameHandler on_frame = {});
   ~SocketFleet();  // close()
   SocketFleet(const SocketFleet&) = delete;
   SocketFleet& operator=(const SocketFleet&) = delete;

@@ -1,5 +1,5 @@
-// The only file of the reminders benchmark that instantiates Beast and TLS stream
-// types: the held WebSockets (as in tools/loadgen/load.cpp, one io_context thread).
+// The only benchmark file that instantiates Beast and TLS stream types for held
+// WebSockets (as in tools/loadgen/load.cpp, one io_context thread).
 #include "sockets.hpp"
 
 #include <openssl/ssl.h>
@@ -82,7 +82,8 @@ struct SocketFleet::Impl {
     bool ended = false;
   };
 
-  explicit Impl(client::Endpoint ep) : endpoint(std::move(ep)), tls(ssl::context::tls_client) {
+  Impl(client::Endpoint ep, FrameHandler handler)
+      : endpoint(std::move(ep)), on_frame(std::move(handler)), tls(ssl::context::tls_client) {
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     error_code ec;
@@ -100,7 +101,7 @@ struct SocketFleet::Impl {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& x) {
-        std::fprintf(stderr, "[reminders-bench] a socket coroutine failed: %s\n", x.what());
+        std::fprintf(stderr, "[bench] a socket coroutine failed: %s\n", x.what());
       }
     });
   }
@@ -124,7 +125,7 @@ struct SocketFleet::Impl {
     std::string authorization = "Bearer " + token;
     s.ws.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
       req.set(http::field::authorization, authorization);
-      req.set(http::field::user_agent, "alliance-reminders-bench");
+      req.set(http::field::user_agent, "alliance-bench");
     }));
     websocket::response_type res;
     const std::string host = endpoint.host + ":" + std::to_string(endpoint.port);
@@ -183,6 +184,12 @@ struct SocketFleet::Impl {
         if (!closing) ended_count.fetch_add(1);
         break;
       }
+      if (on_frame) {
+        const auto data = s.buffer.cdata();  // one frame: a flat buffer is contiguous
+        on_frame(s.index, at, std::string_view(static_cast<const char*>(data.data()), data.size()));
+        s.buffer.consume(n);
+        continue;
+      }
       std::string text = beast::buffers_to_string(s.buffer.data());
       s.buffer.consume(n);
       if (auto id = leading_id(text); !id.empty() && ids.emplace(id).second) distinct.fetch_add(1);
@@ -203,6 +210,7 @@ struct SocketFleet::Impl {
   }
 
   client::Endpoint endpoint;
+  FrameHandler on_frame;
   ssl::context tls;
   tcp::endpoint remote;
   asio::io_context ctx{1};
@@ -228,7 +236,8 @@ struct SocketFleet::Impl {
   bool closed = false;
 };
 
-SocketFleet::SocketFleet(client::Endpoint gateway) : impl_(std::make_unique<Impl>(std::move(gateway))) {}
+SocketFleet::SocketFleet(client::Endpoint gateway, FrameHandler on_frame)
+    : impl_(std::make_unique<Impl>(std::move(gateway), std::move(on_frame))) {}
 
 SocketFleet::~SocketFleet() { close(); }
 

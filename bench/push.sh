@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Push fan-out benchmark: 10,000 authenticated WebSockets on a real gateway (real
+# identity, Redis and TLS), pushes published on Redis the way the services publish
+# them, and the gateway's CPU per delivered message as the headline figure.
+# alliance-push-bench (bench/push/) creates the users through the public API, holds
+# the sockets on one thread, publishes with alliance::redis::publish_push and prints:
+#   idle       gateway VmRSS per idle authenticated socket (and the machine's MemAvailable)
+#   fan-out    BENCH_PUSHES pushes, closed loop: delivered msg/s, gateway CPU per message
+#   rate       BENCH_RATE pushes/s for BENCH_RATE_SECONDS: publish -> socket p50/p99,
+#              gateway CPU per message
+# with the 1-minute load next to each. Starts its own system (scripts/run via
+# bench/lib.sh) in a temporary state directory on free loopback ports and stops it.
+#
+#   bench/push.sh                 # about 2 minutes, most of it signing 10k users in
+#
+# Knobs (environment):
+#   ALLIANCE_BUILD_DIR        build folder (default: build/)
+#   BENCH_SOCKETS             sockets (10000)
+#   BENCH_SOCKETS_PER_USER    sockets per user (1): each push reaches that many sockets
+#   BENCH_PUSHES              fan-out phase pushes (200000; 0 skips it)
+#   BENCH_WINDOW              fan-out: pushes published and not yet received (2000)
+#   BENCH_RATE                fixed-rate phase, pushes per second (5000; 0 skips it)
+#   BENCH_RATE_SECONDS        (10)
+#   BENCH_SCRYPT_LOG2_N       identity's password hashing cost for this private system (10)
+#   BENCH_SKIP_BUILD=1        use the binaries in the build folder as they are
+#   BENCH_KEEP_STATE=1        keep the temporary state directory (logs) afterwards
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
+build="$ALLIANCE_BUILD_DIR"
+sockets="${BENCH_SOCKETS:-10000}"
+per_user="${BENCH_SOCKETS_PER_USER:-1}"
+bench="$build/bench/push/alliance-push-bench"
+
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+
+build_for_bench alliance-push-bench
+
+raise_open_files "$sockets"
+
+# One sign-in per user opens all of that user's sockets: lift the caps to fit.
+if (( per_user > 5 )); then
+  export ALLIANCE_GATEWAY_WS_MAX_PER_SESSION="$per_user" ALLIANCE_GATEWAY_WS_MAX_PER_USER="$per_user"
+fi
+start_system
+gateway_pid="$(cat "$state/gateway.pid")"
+redis_pid="$(cat "$state/redis.pid")"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+log "running alliance-push-bench ($sockets sockets, $per_user per user)"
+bench_rc=0
+timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
+  --redis "127.0.0.1:$redis_port" --redis-password-file "$state/certs/redis-messaging.password" \
+  --gateway-pid "$gateway_pid" --redis-pid "$redis_pid" --sockets "$sockets" --sockets-per-user "$per_user" \
+  --pushes "${BENCH_PUSHES:-200000}" --window "${BENCH_WINDOW:-2000}" --rate "${BENCH_RATE:-5000}" \
+  --rate-seconds "${BENCH_RATE_SECONDS:-10}" >"$state/bench.out" || bench_rc=$?
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+kill -0 "$gateway_pid" 2>/dev/null || { log "the gateway died during the run"; bench_rc=1; }
+
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git -C "$root" diff --quiet HEAD -- services libs 2>/dev/null ||
+  commit="$commit (+ uncommitted changes in services/ or libs/)"
+mem_total="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+result="$(grep '^RESULT ' "$state/bench.out" || true)"
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$result"; }
+
+cat <<SUMMARY
+
+================ Alliance push fan-out benchmark ================
+machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
+load avg:    $load_before before, $load_after after (1/5/15 min)
+build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
+conditions:  everything on loopback; one gateway (one I/O thread), redis, identity (idle after the set-up)
+             and the benchmark (one socket thread, one publishing thread) share the same CPUs; TLS 1.3
+
+$(cat "$state/bench.out")
+
+budgets (DESIGN.md / issue 11, 2 cores), judged only with a 1-minute load below 1:
+  gateway CPU per delivered message <= 5 us:   $(verdict "$(field fanout_gateway_us)" 5 "$(field fanout_load)")
+  p99 publish -> socket <= 2 ms at ${BENCH_RATE:-5000}/s:    $(verdict "$(field rate_p99_us)" 2000 "$(field rate_load)")
+  idle authenticated WSS <= 6 KiB (gateway RSS): $(verdict "$(field rss_per_socket_kib)" 6 "0")
+==================================================================
+SUMMARY
+[[ $bench_rc -eq 0 ]] || die "the benchmark failed (exit $bench_rc): see above"
