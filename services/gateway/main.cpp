@@ -51,6 +51,11 @@ int main(int argc, char** argv) try {
   operator_http.operator_endpoints = true;
   operator_http.max_connections = 64;
   auto ready_file = config.output_path("ready_file", "");
+  if (auto console_dir = config.string("console_dir", ""); !console_dir.empty()) {
+    auto console = gateway::StaticFiles::load(console_dir);
+    if (!console) throw ConfigError("console_dir", console.error().message);
+    options.console = std::make_shared<const gateway::StaticFiles>(std::move(*console));
+  }
   auto identity_name = config.string("identity_name", "identity");
   auto scheduling_name = config.string("scheduling_name", "scheduling");
   auto messaging_name = config.string("messaging_name", "messaging");

@@ -8,6 +8,12 @@ std::string push_channel(std::string_view user_id) {
   return channel;
 }
 
+std::string staff_push_channel(std::string_view practice_id) {
+  std::string channel = "push:staff:";
+  channel += practice_id;
+  return channel;
+}
+
 asio::awaitable<Status> publish_push(Client& client, std::string_view user_id,
                                      const alliance::push::v1::PushFrame& frame) {
   if (user_id.empty()) co_return invalid_argument("user_id", "must not be empty");

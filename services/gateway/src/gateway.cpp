@@ -292,6 +292,11 @@ asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, con
   auto [path, query] = split_target(request.target);
   // Internal figures are for operators only: /metrics is served on metrics_listen.
   if (path == "/healthz" || path == "/readyz") co_return co_await operations_reply(path);
+  if (options_.console && StaticFiles::owns(path)) {
+    auto reply = options_.console->serve(request.method, path, request.if_none_match);
+    metrics_.observe_http("console", reply.status, seconds_since(t0));
+    co_return reply;
+  }
 
   auto lookup = find_route(request.method, path);
   if (lookup.match == RouteMatch::kNoSuchPath) {

@@ -20,6 +20,7 @@
 #include "http_types.hpp"
 #include "metrics.hpp"
 #include "push_hub.hpp"
+#include "static_files.hpp"
 #include "token_verifier.hpp"
 
 namespace alliance::gateway {
@@ -30,6 +31,8 @@ struct GatewayOptions {
   std::chrono::milliseconds rpc_timeout{5000};
   std::chrono::milliseconds key_refresh_interval{std::chrono::minutes(5)};
   SocketLimits ws_limits;
+  // The front desk console served under /console/ (config console_dir); none if null.
+  std::shared_ptr<const StaticFiles> console;
 };
 
 class Gateway {
@@ -48,7 +51,7 @@ class Gateway {
   // revocations published meanwhile may have been missed).
   void resync_revocations();
 
-  // A request on the public port: the API routes, /healthz and /readyz. Every answer
+  // A request on the public port: the API routes, /healthz, /readyz and the console. Every answer
   // carries X-Request-Id (request.request_id, or a new one), and so does an error
   // body; a failure whose detail is hidden is logged with the detail under it.
   asio::awaitable<HttpReply> handle(const HttpRequestView& request);

@@ -90,6 +90,10 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   WsStream& stream() { return ws_; }
   const std::string& user_id() const { return user_id_; }
   const std::string& session_id() const { return session_id_; }
+  // The practice whose staff channel this socket hears: a front desk's or an admin's.
+  std::string_view staff_practice() const {
+    return role_ == "front_desk" || role_ == "admin" ? std::string_view(practice_id_) : std::string_view();
+  }
 
   // The socket's user as the caller of an RPC made on its behalf.
   rpc::v1::Caller caller() const {
@@ -448,6 +452,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       view.target = std::string_view(req.target().data(), req.target().size());
       auto auth = req[http::field::authorization];
       view.authorization = std::string_view(auth.data(), auth.size());
+      auto validator = req[http::field::if_none_match];
+      view.if_none_match = std::string_view(validator.data(), validator.size());
       view.body = req.body();
       view.remote_address = remote_address;
       view.request_id = new_request_id();
@@ -540,7 +546,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     auto& ws = session->stream();
     // Counted under the caps from here on, so upgrades racing each other cannot all pass.
-    if (auto admitted = gateway.hub().add(session->user_id(), session->session_id(), session.get()); !admitted) {
+    if (auto admitted = gateway.hub().add(session->user_id(), session->session_id(), session.get(),
+                                             session->staff_practice());
+        !admitted) {
       gateway.metrics().count("ws_upgrades_over_limit");
       co_await refuse_upgrade(ws.next_layer(), error_reply(admitted.error()), req.version());
       co_return false;

@@ -14,6 +14,7 @@ struct HttpRequestView {
   std::string_view method;          // "GET"
   std::string_view target;          // "/v1/users?role=client"
   std::string_view authorization;   // the Authorization header, if any
+  std::string_view if_none_match;   // the If-None-Match header, if any
   std::string_view body;
   std::string remote_address;       // the client's IP address
   std::string request_id;           // X-Request-Id of the answer (new_request_id()); made if empty

@@ -11,7 +11,8 @@ namespace alliance::gateway {
 
 PushHub::PushHub(Hooks hooks, SocketLimits limits) : hooks_(std::move(hooks)), limits_(limits) {}
 
-Status PushHub::add(const std::string& user_id, const std::string& session_id, PushSink* sink) {
+Status PushHub::add(const std::string& user_id, const std::string& session_id, PushSink* sink,
+                    std::string_view staff_practice) {
   PushSink* replaced = nullptr;
   if (auto it = by_session_.find(session_id); it != by_session_.end() && it->second.size() >= limits_.per_session)
     replaced = it->second.front();
@@ -27,6 +28,12 @@ Status PushHub::add(const std::string& user_id, const std::string& session_id, P
   by_session_[session_id].push_back(sink);
   ++sockets_;
   if (first && hooks_.subscribe) hooks_.subscribe(redis::push_channel(user_id));
+  if (!staff_practice.empty()) {
+    auto& staff = by_practice_[std::string(staff_practice)];
+    if (staff.empty() && hooks_.subscribe) hooks_.subscribe(redis::staff_push_channel(staff_practice));
+    staff.push_back(sink);
+    staff_practice_of_.emplace(sink, staff_practice);
+  }
   if (replaced) {
     // Added first, so the user's channel stays subscribed throughout.
     replaced->close_with(kCloseReplaced, "replaced by a newer socket of this session (ws_max_per_session = " +
@@ -51,6 +58,16 @@ void PushHub::remove(const std::string& user_id, const std::string& session_id, 
     std::erase(it->second, sink);
     if (it->second.empty()) by_session_.erase(it);
   }
+  if (auto it = staff_practice_of_.find(sink); it != staff_practice_of_.end()) {
+    if (auto staff = by_practice_.find(it->second); staff != by_practice_.end()) {
+      std::erase(staff->second, sink);
+      if (staff->second.empty()) {
+        if (hooks_.unsubscribe) hooks_.unsubscribe(redis::staff_push_channel(it->second));
+        by_practice_.erase(staff);
+      }
+    }
+    staff_practice_of_.erase(it);
+  }
 }
 
 void PushHub::on_message(std::string_view channel, std::string_view payload) {
@@ -64,22 +81,33 @@ void PushHub::on_message(std::string_view channel, std::string_view payload) {
     close_session(revoked.session_id(), "session revoked");
     return;
   }
-  const std::string prefix = redis::push_channel("");
-  if (channel.substr(0, prefix.size()) != prefix) return;
-  std::string user_id(channel.substr(prefix.size()));
-  auto it = by_user_.find(user_id);
-  if (it == by_user_.end()) return;  // raced with the last socket leaving
+  static const std::string user_prefix = redis::push_channel("");
+  static const std::string staff_prefix = redis::staff_push_channel("");
+  if (channel.starts_with(user_prefix)) {
+    auto it = by_user_.find(std::string(channel.substr(user_prefix.size())));
+    if (it == by_user_.end()) return;  // raced with the last socket leaving
+    std::vector<PushSink*> sinks;
+    sinks.reserve(it->second.size());
+    for (const auto& e : it->second) sinks.push_back(e.sink);
+    deliver(std::move(sinks), channel, payload);
+  } else if (channel.starts_with(staff_prefix)) {
+    auto it = by_practice_.find(std::string(channel.substr(staff_prefix.size())));
+    if (it == by_practice_.end()) return;
+    deliver(it->second, channel, payload);
+  }
+}
+
+// `sinks` is a copy: a sink may close (and remove itself) while we deliver.
+void PushHub::deliver(std::vector<PushSink*> sinks, std::string_view channel, std::string_view payload) {
   push::v1::PushFrame frame;
   if (!frame.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     ++dropped_;
-    log::warn("malformed push frame", {{"user_id", user_id}, {"bytes", payload.size()}});
+    log::warn("malformed push frame", {{"channel", channel}, {"bytes", payload.size()}});
     return;
   }
   auto json = std::make_shared<const std::string>(message_to_json(frame));
-  // Copy: a sink may close (and remove itself) while we deliver.
-  auto entries = it->second;
-  for (auto& e : entries) {
-    e.sink->deliver(json);
+  for (auto* sink : sinks) {
+    sink->deliver(json);
     ++delivered_;
   }
 }

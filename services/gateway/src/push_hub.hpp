@@ -50,12 +50,16 @@ class PushHub {
   // that changed networks reconnects before the server notices its old socket is
   // dead. A user already holding per_user sockets across their sessions is refused
   // (kResourceExhausted naming ws_max_per_user) and nothing is registered.
-  Status add(const std::string& user_id, const std::string& session_id, PushSink* sink);
+  // A socket given a `staff_practice` (a front desk's or admin's) also gets what is
+  // published on that practice's staff channel (redis::staff_push_channel).
+  Status add(const std::string& user_id, const std::string& session_id, PushSink* sink,
+             std::string_view staff_practice = {});
   // Unregisters a socket; removing one that is not registered does nothing (a
   // socket leaves as soon as it starts closing, and again when it ends).
   void remove(const std::string& user_id, const std::string& session_id, PushSink* sink);
 
-  // A Redis pub/sub message: a PushFrame on "push:user:<id>" or a SessionRevoked.
+  // A Redis pub/sub message: a PushFrame on "push:user:<id>" or "push:staff:<practice>",
+  // or a SessionRevoked.
   void on_message(std::string_view channel, std::string_view payload);
   // Closes every socket of the session (code 4401).
   void close_session(const std::string& session_id, std::string_view reason);
@@ -74,9 +78,12 @@ class PushHub {
   SocketLimits limits_;
   std::unordered_map<std::string, std::vector<Entry>> by_user_;
   std::unordered_map<std::string, std::vector<PushSink*>> by_session_;  // oldest first
+  std::unordered_map<std::string, std::vector<PushSink*>> by_practice_;  // staff sockets only
+  std::unordered_map<PushSink*, std::string> staff_practice_of_;
   std::size_t sockets_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t dropped_ = 0;
+  void deliver(std::vector<PushSink*> sinks, std::string_view channel, std::string_view payload);
 };
 
 }  // namespace alliance::gateway

@@ -2,9 +2,44 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/client.hpp"
+#include "alliance/redis/push.hpp"
+#include "alliance/scheduling/v1/scheduling.pb.h"
 
 namespace alliance::scheduling {
+namespace {
+
+// The PUBLISH of an event to its practice's staff channel: which appointment changed
+// and how, enough for a front desk's screen to refresh (no client, reason or notes).
+// Empty if the event does not parse.
+std::vector<std::string> staff_push(const std::string& event_bytes, std::int64_t now_ms) {
+  v1::AppointmentEvent event;
+  if (!event.ParseFromString(event_bytes) || event.appointment().practice_id().empty()) return {};
+  const auto& full = event.appointment();
+  v1::AppointmentEvent brief;
+  brief.set_event_id(event.event_id());
+  brief.set_type(event.type());
+  brief.set_version(event.version());
+  brief.set_occurred_unix_ms(event.occurred_unix_ms());
+  brief.set_previous_start_time(event.previous_start_time());
+  auto* a = brief.mutable_appointment();
+  a->set_id(full.id());
+  a->set_practice_id(full.practice_id());
+  a->set_therapist_id(full.therapist_id());
+  a->set_start_time(full.start_time());
+  a->set_end_time(full.end_time());
+  a->set_status(full.status());
+  a->set_version(full.version());
+  push::v1::PushFrame frame;
+  frame.set_id(event.event_id());
+  frame.set_type("appointment.changed");
+  frame.set_sent_unix_ms(now_ms);
+  frame.mutable_body()->PackFrom(brief);
+  return {"PUBLISH", redis::staff_push_channel(full.practice_id()), frame.SerializeAsString()};
+}
+
+}  // namespace
 
 EventPublisher::EventPublisher(asio::any_io_executor ex, SchedulingStore& store, redis::Client& redis,
                                Options options)
@@ -77,6 +112,11 @@ asio::awaitable<bool> EventPublisher::publish_batch() {
   for (const auto& e : *entries)
     commands.push_back({"XADD", options_.stream, "MAXLEN", "~", std::to_string(options_.max_len_approx), "*",
                         "event", e.payload, "event_id", e.event_id});
+  // Then, as a wake-up for the practice's front desk screens, each event on its staff
+  // channel; their replies are not looked at (pub/sub is at-most-once anyway).
+  const auto now = now_unix_ms();
+  for (const auto& e : *entries)
+    if (auto publish = staff_push(e.payload, now); !publish.empty()) commands.push_back(std::move(publish));
   auto replies = co_await redis_.pipeline(std::move(commands));
   std::vector<std::int64_t> sent;
   std::string failure;

@@ -1,7 +1,9 @@
 #pragma once
 // EventPublisher: moves AppointmentEvents from the store's outbox to the Redis
 // stream "scheduling:events" (field "event" = serialized AppointmentEvent, field
-// "event_id"), oldest first, and marks them sent. Events reach the outbox in the
+// "event_id"), oldest first, and marks them sent. Each is also announced as an
+// "appointment.changed" push on its practice's staff channel (ids, times and status
+// only), which the front desk console listens to. Events reach the outbox in the
 // transaction of their change, so an event is published only after its commit
 // and is never lost: if Redis is down the loop retries with backoff while the
 // service keeps serving. At-least-once (a crash between XADD and marking sent

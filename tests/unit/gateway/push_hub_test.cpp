@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/push.hpp"
 #include "src/push_hub.hpp"
@@ -134,6 +136,30 @@ TEST_F(HubFixture, MalformedFramesAreDroppedNotDelivered) {
   hub.on_message(redis::push_channel("u1"), std::string("\xff\xff\xff garbage", 12));
   EXPECT_TRUE(a.frames.empty());
   EXPECT_EQ(hub.dropped(), 1u);
+}
+
+// A front desk's console hears appointment changes of its practice on the staff
+// channel; a client's or another practice's socket does not, and the channel is
+// dropped with the practice's last staff socket.
+TEST_F(HubFixture, StaffSocketsHearTheirPracticesStaffChannelAndNoOneElseDoes) {
+  FakeSocket desk, admin, client, other_practice;
+  ASSERT_TRUE(hub.add("desk", "s1", &desk, "p1"));
+  ASSERT_TRUE(hub.add("admin", "s2", &admin, "p1"));
+  ASSERT_TRUE(hub.add("client", "s3", &client));
+  ASSERT_TRUE(hub.add("desk2", "s4", &other_practice, "p2"));
+  EXPECT_EQ(std::count(subscribed.begin(), subscribed.end(), redis::staff_push_channel("p1")), 1);
+  hub.on_message(redis::staff_push_channel("p1"), frame_for("appointment moved"));
+  EXPECT_EQ(desk.frames.size(), 1u);
+  EXPECT_EQ(admin.frames.size(), 1u);
+  EXPECT_TRUE(client.frames.empty());
+  EXPECT_TRUE(other_practice.frames.empty());
+  hub.remove("desk", "s1", &desk);
+  EXPECT_EQ(unsubscribed, (std::vector<std::string>{redis::push_channel("desk")}));  // the channel stays
+  hub.remove("admin", "s2", &admin);
+  EXPECT_EQ(unsubscribed, (std::vector<std::string>{redis::push_channel("desk"), redis::push_channel("admin"),
+                                                     redis::staff_push_channel("p1")}));
+  hub.on_message(redis::staff_push_channel("p1"), frame_for("late"));
+  EXPECT_EQ(desk.frames.size(), 1u);
 }
 
 }  // namespace

@@ -93,6 +93,25 @@ TEST_F(AclTest, TheGatewayListensToPushesAndRevocationsButCannotPublishOrTouchCo
   EXPECT_EQ(received, (std::vector<std::string>{"push:user:u1", "identity:revocations"}));
 }
 
+// The front desk's live schedule: scheduling announces appointment changes on a
+// practice's staff channel and the gateway only listens to it; nobody else publishes
+// there, so a forged "changed" frame cannot reach a front desk's screen.
+TEST_F(AclTest, OnlySchedulingPublishesOnStaffChannelsAndTheGatewayListens) {
+  std::vector<std::string> received;
+  Subscriber listener(io_.get_executor(), options_for(server_, "gateway"),
+                      [&](std::string_view channel, std::string_view) { received.emplace_back(channel); });
+  listener.start();
+  listener.subscribe("push:staff:p1");
+  ASSERT_TRUE(run(io_, listener.wait_subscribed("push:staff:p1", 5s)));
+  auto scheduling = login("scheduling");
+  EXPECT_EQ(send(*scheduling, {"PUBLISH", "push:staff:p1", "frame"}).integer, 1);
+  ASSERT_TRUE(pump_until(io_, [&] { return received.size() == 1; }));
+  for (const char* user : {"gateway", "messaging", "identity", "reminders"}) {
+    auto c = login(user);
+    EXPECT_TRUE(refused(send(*c, {"PUBLISH", "push:staff:p1", "forged"}))) << user;
+  }
+}
+
 // The attack: another user's session closed by a forged revocation.
 TEST_F(AclTest, OnlyIdentityPublishesRevocationsAndDeviceChanges) {
   for (const char* user : kNotIdentity) {

@@ -8,6 +8,9 @@
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/net/rpc_methods.hpp"
 #include "alliance/net/tls.hpp"
+#include "alliance/push/v1/push.pb.h"
+#include "alliance/redis/push.hpp"
+#include "alliance/redis/subscriber.hpp"
 #include "dev_certs.hpp"
 #include "scheduling_rpc.hpp"
 #include "service_fixture.hpp"
@@ -175,6 +178,43 @@ TEST_F(EventFeedTest, RemindersMayReadOnlyTheFeedAndTheGatewayEverythingButIt) {
   auto messaging_feed = call_as<pb::ListEventsSinceResponse>("messaging", "ListEventsSince", all);
   ASSERT_FALSE(messaging_feed.ok());
   EXPECT_EQ(messaging_feed.error().code, Code::kPermissionDenied);
+}
+
+// A front desk's console hears each change of its practice at once on the staff
+// channel: which appointment, when and its status, but never who the client is or
+// why it was cancelled.
+TEST_F(EventFeedTest, EachChangeIsAnnouncedOnThePracticesStaffChannelWithoutClientOrReason) {
+  const std::string channel = redis::staff_push_channel(kPractice);
+  std::vector<push::v1::PushFrame> frames;
+  redis::Subscriber listener(io_.get_executor(), testing::redis_login(*redis_server_, "gateway"),
+                             [&](std::string_view, std::string_view payload) {
+                               push::v1::PushFrame f;
+                               if (f.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
+                                 frames.push_back(std::move(f));
+                             });
+  listener.start();
+  listener.subscribe(channel);
+  ASSERT_TRUE(run(listener.wait_subscribed(channel, 5s)));
+  auto booked = book(as(kDesk, Role::kFrontDesk), "2030-01-08T14:00:00Z");
+  ASSERT_TRUE(booked.ok()) << booked.error().message;
+  ASSERT_TRUE(cancel(as(kDesk, Role::kFrontDesk), booked->appointment().id()).ok());
+  ASSERT_TRUE(pump_until([&] { return frames.size() >= 2; }, 5s)) << frames.size() << " frames";
+  std::vector<std::string> types;
+  for (const auto& f : frames) {
+    EXPECT_EQ(f.type(), "appointment.changed");
+    pb::AppointmentEvent event;
+    ASSERT_TRUE(f.body().UnpackTo(&event));
+    EXPECT_EQ(f.id(), event.event_id());
+    EXPECT_EQ(event.appointment().id(), booked->appointment().id());
+    EXPECT_EQ(event.appointment().therapist_id(), kTherapist);
+    EXPECT_EQ(event.appointment().start_time(), "2030-01-08T14:00:00Z");
+    EXPECT_TRUE(event.appointment().client_id().empty());
+    EXPECT_TRUE(event.appointment().cancel_reason().empty());
+    EXPECT_EQ(f.SerializeAsString().find("schedule change"), std::string::npos);
+    types.push_back(event.type() + "/" + event.appointment().status());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"booked/booked", "cancelled/cancelled"}));
+  listener.stop();
 }
 
 TEST_F(EventFeedTest, EventsOutliveRedisLosingEverything) {

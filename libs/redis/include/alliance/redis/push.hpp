@@ -14,6 +14,9 @@ namespace alliance::redis {
 
 // "push:user:<user_id>"
 std::string push_channel(std::string_view user_id);
+// "push:staff:<practice_id>": what the practice's front desk and admins see live on
+// their sockets (appointment changes, never message content).
+std::string staff_push_channel(std::string_view practice_id);
 
 // PUBLISH push_channel(user_id) <frame serialized as protobuf bytes>. Success does not
 // mean anyone was listening.
