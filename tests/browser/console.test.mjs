@@ -1,0 +1,194 @@
+// The front desk console driven in headless Chromium (Debian's, through
+// playwright-core) against a real system: console_browser_test.cpp starts it and
+// passes where it is in the environment. Exits 0 when every step passed, 1 on the
+// first failure, 77 (skip) only when Chromium cannot start.
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) { console.error(`console.test: ${name} is not set`); process.exit(1); }
+  return v;
+};
+const url = env('CONSOLE_URL');
+const practice = env('CONSOLE_PRACTICE');
+const password = env('CONSOLE_PASSWORD');
+const screenshot = env('CONSOLE_SCREENSHOT');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let passed = 0;
+let failed = 0;
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    ++passed;
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    ++failed;
+    console.log(`not ok - ${name}: ${e.message}`);
+    throw e;
+  }
+}
+function expect(cond, message) { if (!cond) throw new Error(message); }
+
+let browser;
+try {
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+} catch (e) {
+  console.log(`SKIP: Chromium cannot start (${executablePath}): ${e.message.split('\n')[0]}`);
+  process.exit(77);
+}
+
+// One signed-in console per browser context (separate sessions, as two desks).
+async function openConsole(email) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, timezoneId: 'UTC', locale: 'en-GB',
+                                              viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(url);
+  await page.getByLabel('Practice').fill(practice);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.locator('#live-status', { hasText: 'Live' }).waitFor({ timeout: 10000 });
+  // Tomorrow: a whole day of open slots whatever the time now.
+  await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await page.locator('#grid table').waitFor();
+  return { page, problems };
+}
+
+const appt = (page, text) => page.locator('#grid .appt', { hasText: text });
+
+// Picks the slot labelled `time` in the panel's open slots.
+async function pickSlot(page, finder, time) {
+  await page.locator(finder).click();
+  await page.getByRole('radio', { name: time, exact: true }).check();
+}
+
+let desk;
+let other;
+try {
+  await step('a front desk signs in and sees the day grid with every therapist', async () => {
+    desk = await openConsole(env('CONSOLE_DESK_EMAIL'));
+    const headers = await desk.page.locator('#grid thead th').allTextContents();
+    expect(headers.includes('Dr Ana Rivera') && headers.includes('Dr Sam Okafor'), `grid headers: ${headers}`);
+  });
+  await step('a second session (the admin in another browser) is open on the same day', async () => {
+    other = await openConsole(env('CONSOLE_ADMIN_EMAIL'));
+  });
+
+  await step('searching a client, picking an open slot and booking; the other session shows it within 1 s',
+    async () => {
+      const { page } = desk;
+      await page.getByRole('button', { name: 'New booking', exact: true }).click();
+      await page.getByLabel('Client', { exact: true }).fill('kai');
+      await page.getByRole('radio', { name: /Kai Moreno/ }).check();
+      await page.getByLabel('Therapist', { exact: true }).selectOption({ label: 'Dr Ana Rivera' });
+      await pickSlot(page, '#book-find', '10:00');
+      const seen = appt(other.page, 'Kai Moreno').waitFor({ timeout: 5000 });
+      seen.catch(() => {});  // awaited below; a failure before then is reported there
+      const booked = page.waitForResponse((r) => r.url().endsWith('/v1/appointments') && r.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Book', exact: true }).click();
+      expect((await booked).status() === 201, 'booking was not created');
+      const t0 = Date.now();
+      await seen;
+      const ms = Date.now() - t0;
+      console.log(`# the booking appeared in the other session ${ms} ms after the answer`);
+      expect(ms <= 1000, `the booking took ${ms} ms to appear in the other session`);
+      await page.locator('#panel-status', { hasText: 'Booked Kai Moreno at 10:00' }).waitFor();
+      await appt(page, 'Kai Moreno').waitFor();
+      expect((await appt(page, 'Kai Moreno').textContent()).includes('10:00–10:50'), 'booked time not shown');
+    });
+
+  await step('rescheduling by picking another slot moves it in both sessions', async () => {
+    const { page } = desk;
+    await appt(page, 'Kai Moreno').click();
+    await pickSlot(page, '#move-find', '14:00');
+    await page.getByRole('button', { name: 'Move here', exact: true }).click();
+    await page.locator('#panel-status', { hasText: 'Moved to 14:00' }).waitFor();
+    await page.locator('#grid .appt', { hasText: '14:00–14:50 · Kai Moreno' }).waitFor();
+    await other.page.locator('#grid .appt', { hasText: '14:00–14:50 · Kai Moreno' }).waitFor({ timeout: 1000 });
+  });
+
+  await step('cancelling needs a reason, then shows as cancelled in both sessions', async () => {
+    const { page } = desk;
+    await page.getByRole('button', { name: 'Cancel appointment', exact: true }).click();
+    await page.locator('#panel-status', { hasText: 'reason' }).waitFor();
+    await page.getByLabel('Reason for cancelling').fill('Client is unwell');
+    await page.getByRole('button', { name: 'Cancel appointment', exact: true }).click();
+    await page.locator('#appointment-status', { hasText: 'Cancelled' }).waitFor();
+    await appt(page, 'Kai Moreno').filter({ hasText: 'Cancelled' }).waitFor();
+    await appt(other.page, 'Kai Moreno').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 1000 });
+  });
+
+  await step('a booking made with the keyboard only, in a sensible focus order', async () => {
+    const { page } = desk;
+    await page.keyboard.press('Escape');
+    const focused = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return a ? (a.name || a.id || a.tagName) : '';
+    });
+    const tabTo = async (want, max = 40) => {
+      const seen = [];
+      for (let i = 0; i < max; ++i) {
+        const now = await focused();
+        if (now === want) return seen;
+        seen.push(now);
+        await page.keyboard.press('Tab');
+      }
+      throw new Error(`Tab never reached ${want}; went through ${seen.join(' > ')}`);
+    };
+    await tabTo('new-booking');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await focused() === 'book-client-search', `after the panel opened, focus is on ${await focused()}`);
+    await page.keyboard.type('lee');
+    await page.keyboard.press('Tab');
+    expect(await focused() === 'client', `after the search, Tab went to ${await focused()}`);
+    await page.keyboard.press('Space');
+    const path = await tabTo('book-find');
+    // A date field takes a Tab per part (day, month, year): count each control once.
+    const order = [...new Set(path.filter((id) => ['book-therapist', 'book-type', 'book-date'].includes(id)))];
+    expect(order.join() === 'book-therapist,book-type,book-date', `focus order: ${path.join(' > ')}`);
+    await page.keyboard.press('Enter');
+    await page.locator('#book-slots input[name="slot"]').first().waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focused() === 'slot', `after finding slots, Tab went to ${await focused()}`);
+    await page.keyboard.press('Space');
+    await tabTo('book-submit');
+    await page.keyboard.press('Enter');
+    await page.locator('#panel-status', { hasText: 'Booked Lee Park at 08:00' }).waitFor();
+    await appt(page, 'Lee Park').waitFor();
+    await appt(other.page, 'Lee Park').waitFor({ timeout: 1000 });
+  });
+
+  await step('the waitlist view opens and the console has no messaging screen', async () => {
+    const { page } = desk;
+    await page.getByRole('button', { name: 'Waitlist', exact: true }).click();
+    await page.getByRole('heading', { name: 'Waitlist' }).waitFor();
+    await page.getByText('Nobody is waiting.').waitFor();
+    expect(await page.getByText(/message/i).count() === 0, 'the console mentions messages');
+    await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  });
+
+  await step('a screenshot of the day view is saved', async () => {
+    const { page } = desk;
+    await page.keyboard.press('Escape');
+    await appt(page, 'Lee Park').waitFor();
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`# screenshot: ${screenshot}`);
+  });
+
+  await step('no script error or policy violation in either session', async () => {
+    const all = [...desk.problems, ...other.problems];
+    expect(all.length === 0, all.join('\n'));
+  });
+} catch {
+  // reported by step()
+} finally {
+  await browser.close();
+  console.log(`${passed} passed, ${failed} failed`);
+}
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,121 @@
+// A front desk opens the console a gateway serves and works a day in a real browser:
+// signs in, books, sees the booking appear in a second browser session within a
+// second, reschedules, cancels, and books again with the keyboard only. Before that,
+// the console's files are checked over real HTTPS: their headers, and that nothing
+// outside the console folder can be reached through it.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "alliance/client/client.hpp"
+#include "system.hpp"
+
+namespace alliance::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+struct Practice {
+  std::string slug = "harbour";
+  std::string desk_email = "desk@harbour.example";
+};
+
+// Two therapists with open hours every day, one type, two clients: what a front
+// desk needs to book.
+void seed(System& sys, const Practice& p) {
+  sys.create_practice(p.slug);
+  auto admin = sys.login(p.slug, "admin@" + p.slug + ".example");
+  auto user = [&](const std::string& email, const std::string& name, const std::string& role) {
+    json::value body = {{"email", email}, {"password", System::kPassword}, {"display_name", name}, {"role", role}};
+    auto r = admin->post_json("/v1/users", body);
+    if (!r) throw std::runtime_error("create user: " + r.error().message);
+    return std::string(r->at("user").at("id").as_string());
+  };
+  user(p.desk_email, "Front Desk", "front_desk");
+  std::vector<std::string> therapists = {user("rivera@harbour.example", "Dr Ana Rivera", "therapist"),
+                                         user("okafor@harbour.example", "Dr Sam Okafor", "therapist")};
+  user("kai@harbour.example", "Kai Moreno", "client");
+  user("lee@harbour.example", "Lee Park", "client");
+  json::value type = {{"name", "Individual therapy"}, {"duration_minutes", 50}, {"modality", "in_person"},
+                      {"step_minutes", 60}, {"min_notice_minutes", 0}, {"booking_horizon_days", 30}};
+  if (auto r = admin->post_json("/v1/appointment-types", type); !r)
+    throw std::runtime_error("create type: " + r.error().message);
+  json::array weekly;
+  for (int day = 0; day < 7; ++day) weekly.push_back(json::object{{"weekday", day}, {"start", "08:00"}, {"end", "18:00"}});
+  for (const auto& id : therapists) {
+    json::value hours = {{"time_zone", "UTC"}, {"weekly", weekly}};
+    if (auto r = admin->put_json("/v1/therapists/" + id + "/availability", hours); !r)
+      throw std::runtime_error("set availability: " + r.error().message);
+  }
+}
+
+TEST(ConsoleInBrowser, FrontDeskBooksReschedulesCancelsAndSeesChangesLive) {
+  System sys;
+  // The console as the build made it, with a link to a database beside it planted in
+  // its folder: the gateway must serve neither the link nor anything outside.
+  const fs::path console = sys.dir() / "console";
+  fs::copy(binary("console"), console, fs::copy_options::recursive);
+  { std::ofstream(sys.dir() / "identity-copy.db") << "SQLite format 3"; }
+  fs::create_symlink(sys.dir() / "identity-copy.db", console / "leak.js");
+  auto port = sys.start_gateway(GatewayFlags{{{"console_dir", console.string()}}});
+
+  client::HttpsClient http(client::Endpoint{"127.0.0.1", port, dev_certs().ca()});
+  auto index = http.request("GET", "/console/");
+  ASSERT_TRUE(index) << index.error().message;
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(index->header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(index->header("cache-control"), "no-cache");
+  EXPECT_NE(index->header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(index->body.find("<script type=\"module\" src=\"app.js\"></script>"), std::string::npos);
+  auto script = http.request("GET", "/console/app.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->header("content-type"), "text/javascript; charset=utf-8");
+  auto again = http.request("GET", "/console/app.js", {}, {}, std::chrono::seconds(10),
+                            {{"If-None-Match", script->header("etag")}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  for (const char* target : {"/console/../identity-copy.db", "/console/%2e%2e/identity-copy.db",
+                             "/console/%2E%2E%2Fidentity-copy.db", "/console/..%2fidentity-copy.db",
+                             "/console/leak.js", "/console/../../etc/passwd", "/console/%2e%2e%2f%2e%2e%2fetc%2fpasswd"}) {
+    auto r = http.request("GET", target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 404) << target;
+    EXPECT_EQ(r->body.find("SQLite"), std::string::npos) << target;
+  }
+  // The API beside it answers as before.
+  auto api = http.request("GET", "/v1/me");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 401);
+
+  Practice practice;
+  seed(sys, practice);
+  const fs::path node_modules = fs::path(ALLIANCE_SOURCE_DIR) / "node_modules" / "playwright-core";
+  ASSERT_TRUE(fs::exists(node_modules)) << "playwright-core is not installed: run `npm ci` at the repository root "
+                                           "(scripts/install-deps does)";
+  const fs::path screenshot = fs::path(ALLIANCE_BINARY_DIR) / "console-day-view.png";
+  fs::remove(screenshot);
+  auto run = run_command(find_executable("node"),
+                         {std::string(ALLIANCE_SOURCE_DIR) + "/tests/browser/console.test.mjs"},
+                         std::chrono::seconds(240),
+                         {{"CONSOLE_URL", "https://127.0.0.1:" + std::to_string(port) + "/console/"},
+                          {"CONSOLE_PRACTICE", practice.slug},
+                          {"CONSOLE_DESK_EMAIL", practice.desk_email},
+                          {"CONSOLE_ADMIN_EMAIL", "admin@" + practice.slug + ".example"},
+                          {"CONSOLE_PASSWORD", System::kPassword},
+                          {"CONSOLE_SCREENSHOT", screenshot.string()}});
+  if (run.exit_code == 77) {
+    GTEST_SKIP() << run.out;
+  }
+  EXPECT_EQ(run.exit_code, 0) << run.out << "\ngateway log:\n" << sys.gateway_process(1).log();
+  std::cout << run.out;
+  if (run.exit_code == 0) {
+    EXPECT_GT(fs::file_size(screenshot), 10'000u) << screenshot;
+  }
+}
+
+}  // namespace
+}  // namespace alliance::testing

@@ -1,0 +1,174 @@
+// The front desk console: sign in, the practice's schedule (day or week), bookings
+// and their changes, the waitlist, kept current by the gateway's live pushes. It uses
+// only the public API and never reads messages.
+import { Api, ApiError } from './api.js';
+import { $, addDays, el, formatDay, isoDate, parseDate } from './dom.js';
+import { connectLive } from './live.js';
+import { closePanel, matchClients, openAppointment, openBooking } from './panel.js';
+import { rangeOf, rangeTitle, renderSchedule } from './schedule.js';
+
+const api = new Api();
+const state = { date: new Date(), kind: 'day', appointments: [], live: null, view: 'schedule' };
+
+// Who is who in the practice, loaded once after sign-in.
+const directory = {
+  clients: [], therapists: [], types: [],
+  byId: new Map(),
+  client(id) { return this.byId.get(id)?.display_name || 'Unknown client'; },
+  therapist(id) { return this.byId.get(id)?.display_name || 'Unknown therapist'; },
+  async searchClients(text) { return matchClients(this.clients, text); },
+  async load() {
+    const [clients, therapists, types] = await Promise.all([
+      api.get('/v1/users', { role: 'client' }), api.get('/v1/users', { role: 'therapist' }),
+      api.get('/v1/appointment-types')]);
+    const active = (u) => !Number(u.deactivated_unix_ms);
+    this.clients = (clients.users || []).filter(active);
+    this.therapists = (therapists.users || []).filter(active)
+      .sort((a, b) => a.display_name.localeCompare(b.display_name));
+    this.types = types.types || [];
+    this.byId = new Map([...(clients.users || []), ...(therapists.users || [])].map((u) => [u.id, u]));
+  },
+};
+
+function showError(id, e) {
+  $(id).textContent = e ? (e.field ? `${e.field}: ${e.message}` : e.message) : '';
+}
+
+async function loadSchedule() {
+  const range = rangeOf(state.date, state.kind);
+  $('schedule-date').value = isoDate(state.date);
+  $('schedule-view-kind').value = state.kind;
+  $('range-title').textContent = rangeTitle(range, state.kind);
+  try {
+    const res = await api.get('/v1/appointments', { from: range.from.toISOString(), to: range.to.toISOString() });
+    state.appointments = res.appointments || [];
+    showError('schedule-error', null);
+  } catch (e) {
+    showError('schedule-error', e);
+    return;
+  }
+  renderSchedule($('grid'), {
+    range, kind: state.kind, therapists: directory.therapists, appointments: state.appointments,
+    names: directory, onOpen: (appointment) => openAppointment({ api, directory, appointment, onDone: refreshSoon }),
+  });
+}
+
+async function loadWaitlist() {
+  try {
+    const res = await api.get('/v1/waitlist');
+    const entries = res.entries || [];
+    const type = (id) => directory.types.find((t) => t.id === id)?.name || '';
+    const dayNames = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+    const windows = (e) => (e.preferred || [])
+      .map((w) => `${(w.weekdays || []).map((d) => dayNames[d]).join('/')} ${w.start}–${w.end}`.trim()).join(', ');
+    $('waitlist').replaceChildren(entries.length === 0 ? el('p', {}, 'Nobody is waiting.') :
+      el('table', {}, el('caption', {}, 'Clients waiting for a slot'),
+        el('thead', {}, el('tr', {}, ['Client', 'Therapist', 'Type', 'From', 'To', 'Preferred times', 'Status']
+          .map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, entries.map((e) => el('tr', {},
+          el('td', {}, directory.client(e.client_id)), el('td', {}, directory.therapist(e.therapist_id)),
+          el('td', {}, type(e.type_id)), el('td', {}, e.from_date), el('td', {}, e.to_date),
+          el('td', {}, windows(e) || 'Any time'), el('td', {}, e.status))))));
+    showError('waitlist-error', null);
+  } catch (e) { showError('waitlist-error', e); }
+}
+
+// Live changes arrive in bursts (a series, a reschedule): one reload per burst.
+let refreshTimer = 0;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => (state.view === 'schedule' ? loadSchedule() : loadWaitlist()), 50);
+}
+
+function showView(view) {
+  state.view = view;
+  $('schedule-view').hidden = view !== 'schedule';
+  $('waitlist-view').hidden = view !== 'waitlist';
+  for (const [id, which] of [['nav-schedule', 'schedule'], ['nav-waitlist', 'waitlist']]) {
+    if (which === view) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  }
+  refreshSoon();
+}
+
+function step(days) {
+  state.date = addDays(state.date, state.kind === 'week' ? 7 * days : days);
+  loadSchedule();
+}
+
+async function enter() {
+  const user = api.user;
+  if (!user || (user.role !== 'front_desk' && user.role !== 'admin')) {
+    await api.logout();
+    showLogin('This console is for the front desk and practice admins.');
+    return;
+  }
+  $('login-view').hidden = true;
+  $('app-view').hidden = false;
+  $('user-name').textContent = user.display_name;
+  try {
+    const me = await api.get('/v1/me');
+    $('practice-name').textContent = me.practice?.name ? `· ${me.practice.name}` : '';
+    await directory.load();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return signOut();
+    showError('schedule-error', e);
+  }
+  state.live = connectLive(api, { onChange: refreshSoon, onStatus: (s) => { $('live-status').textContent = s; } });
+  await loadSchedule();
+  $('main').focus();
+}
+
+function showLogin(message = '') {
+  $('app-view').hidden = true;
+  $('login-view').hidden = false;
+  $('login-error').textContent = message;
+  $('login-practice').focus();
+}
+
+async function signOut() {
+  state.live?.close();
+  state.live = null;
+  closePanel();
+  try { await api.logout(); } catch { /* the session ends here either way */ }
+  showLogin();
+}
+
+function wire() {
+  $('login-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const practice = $('login-practice').value.trim();
+    const email = $('login-email').value.trim();
+    const password = $('login-password').value;
+    if (!practice || !email || !password) {
+      $('login-error').textContent = 'Practice, email and password are all needed.';
+      return;
+    }
+    try {
+      await api.login(practice, email, password);
+      $('login-password').value = '';
+      await enter();
+    } catch (err) {
+      $('login-error').textContent = err.message;
+    }
+  });
+  $('sign-out').addEventListener('click', signOut);
+  $('nav-schedule').addEventListener('click', () => showView('schedule'));
+  $('nav-waitlist').addEventListener('click', () => showView('waitlist'));
+  $('prev-range').addEventListener('click', () => step(-1));
+  $('next-range').addEventListener('click', () => step(1));
+  $('today').addEventListener('click', () => { state.date = new Date(); loadSchedule(); });
+  $('schedule-date').addEventListener('change', (e) => {
+    if (e.target.value) { state.date = parseDate(e.target.value); loadSchedule(); }
+  });
+  $('schedule-view-kind').addEventListener('change', (e) => { state.kind = e.target.value; loadSchedule(); });
+  $('new-booking').addEventListener('click', () => openBooking({ api, directory, date: state.date, onDone: refreshSoon }));
+  $('panel-close').addEventListener('click', () => { closePanel(); $('new-booking').focus(); });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !$('panel').hidden) { closePanel(); $('new-booking').focus(); }
+  });
+  document.title = `Alliance front desk · ${formatDay(new Date())}`;
+}
+
+wire();
+if (api.signedIn) enter(); else showLogin();

@@ -1,0 +1,169 @@
+// The side panel: a new booking, or one appointment with its changes (reschedule by
+// picking an open slot, cancel with a reason, no-show). Every control is a native,
+// labelled form control, so the whole flow works from the keyboard.
+import { idempotencyKey } from './api.js';
+import { $, addDays, el, formatDay, formatTime, isoDate, parseDate, statusLabel } from './dom.js';
+
+function say(text, isError = false) {
+  const status = $('panel-status');
+  status.textContent = text;
+  status.className = isError ? 'error' : '';
+}
+
+function failure(e) { say(e.field ? `${e.field}: ${e.message}` : e.message, true); }
+
+export function openPanel(title, ...content) {
+  $('panel-title').textContent = title;
+  $('panel-body').replaceChildren(...content);
+  say('');
+  $('panel').hidden = false;
+  $('panel-title').focus();
+}
+
+export function closePanel() {
+  $('panel').hidden = true;
+  $('panel-body').replaceChildren();
+}
+
+// A radio group of choices: [{value, label}]. The checked value is read by name.
+function choiceGroup(legend, name, choices) {
+  return el('fieldset', {}, el('legend', {}, legend),
+    el('div', { className: 'choices' }, choices.map((c, i) => {
+      const id = `${name}-${i}`;
+      return el('span', {}, el('input', { type: 'radio', name, id, value: c.value }), el('label', { for: id }, c.label));
+    })));
+}
+
+function checked(form, name) { return form.querySelector(`input[name="${name}"]:checked`)?.value || ''; }
+
+// Date + "Find open slots" + the slots found, as a radio group named "slot".
+function slotPicker(api, prefix, date, query) {
+  const dateInput = el('input', { id: `${prefix}-date`, type: 'date', value: isoDate(date), required: true });
+  const slots = el('div', { id: `${prefix}-slots` });
+  const find = async () => {
+    const q = query();
+    if (!q) return;
+    const from = parseDate(dateInput.value);
+    const to = addDays(from, 1);
+    try {
+      const res = await api.get(`/v1/therapists/${encodeURIComponent(q.therapist_id)}/slots`,
+                                { type_id: q.type_id, from: from.toISOString(), to: to.toISOString() });
+      const open = (res.slots || []).filter((s) => new Date(s.start_time) > new Date());
+      slots.replaceChildren(open.length === 0 ? el('p', {}, `No open slots on ${formatDay(from)}.`)
+        : choiceGroup(`Open slots on ${formatDay(from)}`, 'slot',
+                      open.map((s) => ({ value: s.start_time, label: formatTime(new Date(s.start_time)) }))));
+      say(`${open.length} open slot${open.length === 1 ? '' : 's'}`);
+    } catch (e) { failure(e); }
+  };
+  return {
+    nodes: [el('label', { for: `${prefix}-date` }, 'Day'), dateInput,
+            el('button', { type: 'button', id: `${prefix}-find`, onclick: find }, 'Find open slots'), slots],
+    find,
+  };
+}
+
+function select(id, label, options, value) {
+  return [el('label', { for: id }, label),
+          el('select', { id, required: true },
+             options.map((o) => el('option', { value: o.value, selected: o.value === value }, o.label)))];
+}
+
+// Clients matching `text` by a name's word or the email, from its start, case-insensitive.
+export function matchClients(clients, text) {
+  const q = text.trim().toLowerCase();
+  if (!q) return [];
+  return clients.filter((c) => c.email.toLowerCase().startsWith(q) ||
+                               c.display_name.toLowerCase().split(/\s+/).some((w) => w.startsWith(q)) ||
+                               c.display_name.toLowerCase().startsWith(q)).slice(0, 20);
+}
+
+export function openBooking({ api, directory, date, onDone }) {
+  const search = el('input', { id: 'book-client-search', type: 'search', autocomplete: 'off',
+                               'aria-describedby': 'book-client-hint' });
+  const results = el('div', { id: 'book-client-results' });
+  const runSearch = async () => {
+    const found = await directory.searchClients(search.value);
+    results.replaceChildren(found.length === 0 ? el('p', {}, search.value.trim() ? 'No client matches.' : '')
+      : choiceGroup('Matching clients', 'client',
+                    found.map((c) => ({ value: c.id, label: `${c.display_name} (${c.email})` }))));
+  };
+  search.addEventListener('input', runSearch);
+  search.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); runSearch(); } });
+  const therapists = directory.therapists.map((t) => ({ value: t.id, label: t.display_name }));
+  const types = directory.types.map((t) => ({ value: t.id, label: `${t.name} (${t.duration_minutes} min)` }));
+  const form = el('form', { className: 'form', id: 'book-form', novalidate: true });
+  const picker = slotPicker(api, 'book', date, () => {
+    const q = { therapist_id: form.querySelector('#book-therapist').value, type_id: form.querySelector('#book-type').value };
+    if (!q.therapist_id || !q.type_id) { say('Choose a therapist and an appointment type first.', true); return null; }
+    return q;
+  });
+  form.append(el('label', { for: 'book-client-search' }, 'Client'), search,
+              el('small', { id: 'book-client-hint' }, 'Type a name or the start of an email.'), results,
+              ...select('book-therapist', 'Therapist', therapists, therapists[0]?.value),
+              ...select('book-type', 'Appointment type', types, types[0]?.value),
+              ...picker.nodes, el('button', { type: 'submit', id: 'book-submit' }, 'Book'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const client_id = checked(form, 'client');
+    const start_time = checked(form, 'slot');
+    if (!client_id) return say('Choose a client.', true);
+    if (!start_time) return say('Choose an open slot.', true);
+    try {
+      const res = await api.post('/v1/appointments', {
+        idempotency_key: idempotencyKey('book'), client_id, start_time,
+        therapist_id: form.querySelector('#book-therapist').value, type_id: form.querySelector('#book-type').value,
+      });
+      const a = res.appointment;
+      say(`Booked ${directory.client(a.client_id)} at ${formatTime(new Date(a.start_time))} on ${formatDay(new Date(a.start_time))}.`);
+      form.querySelectorAll('input[name="slot"]').forEach((i) => { i.disabled = true; });
+      onDone(a);
+    } catch (err) { failure(err); }
+  });
+  openPanel('New booking', form);
+}
+
+export function openAppointment({ api, directory, appointment: a, onDone }) {
+  const start = new Date(a.start_time);
+  const live = a.status === 'booked' || a.status === 'confirmed';
+  const details = el('dl', { className: 'details' },
+    el('dt', {}, 'When'), el('dd', {}, `${formatDay(start)}, ${formatTime(start)}–${formatTime(new Date(a.end_time))}`),
+    el('dt', {}, 'Client'), el('dd', {}, directory.client(a.client_id)),
+    el('dt', {}, 'Therapist'), el('dd', {}, directory.therapist(a.therapist_id)),
+    el('dt', {}, 'Type'), el('dd', {}, a.type_name),
+    el('dt', {}, 'Status'), el('dd', { id: 'appointment-status' }, statusLabel(a.status)),
+    a.cancel_reason ? [el('dt', {}, 'Reason'), el('dd', {}, a.cancel_reason)] : []);
+  const change = async (path, body, done) => {
+    try {
+      const res = await api.post(`/v1/appointments/${encodeURIComponent(a.id)}/${path}`,
+                                 { expected_version: a.version, idempotency_key: idempotencyKey(path), ...body });
+      onDone(res.appointment);
+      openAppointment({ api, directory, appointment: res.appointment, onDone });
+      say(done);
+    } catch (e) { failure(e); }
+  };
+  const actions = [];
+  if (live) {
+    const picker = slotPicker(api, 'move', start, () => ({ therapist_id: a.therapist_id, type_id: a.type_id }));
+    const move = el('form', { className: 'form', id: 'reschedule-form', novalidate: true },
+      el('h3', {}, 'Reschedule'), ...picker.nodes, el('button', { type: 'submit', id: 'reschedule-submit' }, 'Move here'));
+    move.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const new_start_time = checked(move, 'slot');
+      if (!new_start_time) return say('Choose an open slot.', true);
+      change('reschedule', { new_start_time }, `Moved to ${formatTime(new Date(new_start_time))} on ${formatDay(new Date(new_start_time))}.`);
+    });
+    const reason = el('textarea', { id: 'cancel-reason', rows: 2, maxlength: 500, required: true });
+    const cancel = el('form', { className: 'form', id: 'cancel-form', novalidate: true },
+      el('h3', {}, 'Cancel'), el('label', { for: 'cancel-reason' }, 'Reason for cancelling'), reason,
+      el('button', { type: 'submit', id: 'cancel-submit' }, 'Cancel appointment'));
+    cancel.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!reason.value.trim()) return say('reason: say why the appointment is cancelled.', true);
+      change('cancel', { reason: reason.value.trim() }, 'Cancelled.');
+    });
+    const noShow = el('button', { type: 'button', id: 'no-show', onclick: () => change('no-show', {}, 'Marked as a no-show.') },
+                      'Mark no-show');
+    actions.push(move, cancel, noShow);
+  }
+  openPanel(`${directory.client(a.client_id)}, ${formatTime(start)}`, details, ...actions);
+}

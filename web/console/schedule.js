@@ -1,0 +1,73 @@
+// The schedule: the appointments of a day (one column per therapist, one row per
+// hour) or a week (one row per therapist, one column per day), in the browser's zone.
+import { addDays, el, formatDay, formatShortDay, formatTime, isoDate, statusLabel, weekStart } from './dom.js';
+
+// [from, to) of the range shown for `date` in `kind` ("day" | "week").
+export function rangeOf(date, kind) {
+  const from = kind === 'week' ? weekStart(date) : new Date(date.getFullYear(), date.getMonth(), date.getDate());
+  return { from, to: addDays(from, kind === 'week' ? 7 : 1) };
+}
+
+export function rangeTitle(range, kind) {
+  if (kind === 'day') return formatDay(range.from);
+  return `Week of ${formatDay(range.from)}`;
+}
+
+function appointmentButton(a, names, onOpen, withTherapist) {
+  const start = new Date(a.start_time);
+  const end = new Date(a.end_time);
+  const who = names.client(a.client_id);
+  const label = [`${formatTime(start)}–${formatTime(end)}`, who, a.type_name,
+                 withTherapist ? `with ${names.therapist(a.therapist_id)}` : '', statusLabel(a.status)]
+    .filter(Boolean).join(' · ');
+  return el('button', { type: 'button', className: `appt ${a.status}`, dataset: { appointmentId: a.id },
+                        onclick: () => onOpen(a) }, label);
+}
+
+function dayGrid(range, therapists, appointments, names, onOpen) {
+  const hours = new Set();
+  for (let h = 8; h < 18; ++h) hours.add(h);
+  for (const a of appointments) hours.add(new Date(a.start_time).getHours());
+  const table = el('table', { 'aria-label': 'Appointments by therapist and hour' },
+    el('caption', {}, formatDay(range.from)),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Time'),
+      therapists.map((t) => el('th', { scope: 'col' }, t.display_name)))));
+  const body = el('tbody');
+  for (const h of [...hours].sort((x, y) => x - y)) {
+    const row = el('tr', {}, el('th', { scope: 'row' }, `${String(h).padStart(2, '0')}:00`));
+    for (const t of therapists) {
+      const here = appointments.filter((a) => a.therapist_id === t.id && new Date(a.start_time).getHours() === h);
+      row.append(el('td', {}, here.map((a) => appointmentButton(a, names, onOpen, false))));
+    }
+    body.append(row);
+  }
+  table.append(body);
+  return table;
+}
+
+function weekGrid(range, therapists, appointments, names, onOpen) {
+  const days = [...Array(7).keys()].map((i) => addDays(range.from, i));
+  const table = el('table', { 'aria-label': 'Appointments by therapist and day' },
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Therapist'),
+      days.map((d) => el('th', { scope: 'col' }, formatShortDay(d))))));
+  const body = el('tbody');
+  for (const t of therapists) {
+    const row = el('tr', {}, el('th', { scope: 'row' }, t.display_name));
+    for (const d of days) {
+      const key = isoDate(d);
+      const here = appointments.filter((a) => a.therapist_id === t.id && isoDate(new Date(a.start_time)) === key);
+      row.append(el('td', {}, here.map((a) => appointmentButton(a, names, onOpen, false))));
+    }
+    body.append(row);
+  }
+  table.append(body);
+  return table;
+}
+
+export function renderSchedule(container, { range, kind, therapists, appointments, names, onOpen }) {
+  const sorted = [...appointments].sort((x, y) => x.start_time.localeCompare(y.start_time));
+  const grid = kind === 'week' ? weekGrid(range, therapists, sorted, names, onOpen)
+                               : dayGrid(range, therapists, sorted, names, onOpen);
+  const empty = sorted.length === 0 ? el('p', {}, 'No appointments.') : null;
+  container.replaceChildren(...[empty, grid].filter(Boolean));
+}
