@@ -145,6 +145,7 @@ try {
     await page.keyboard.press('Tab');
     expect(await focused() === 'book-client-search', `after the panel opened, focus is on ${await focused()}`);
     await page.keyboard.type('lee');
+    await page.getByRole('radio', { name: /Lee Park/ }).waitFor();  // the search answered
     await page.keyboard.press('Tab');
     expect(await focused() === 'client', `after the search, Tab went to ${await focused()}`);
     await page.keyboard.press('Space');
@@ -162,6 +163,18 @@ try {
     await page.locator('#panel-status', { hasText: 'Booked Lee Park at 08:00' }).waitFor();
     await appt(page, 'Lee Park').waitFor();
     await appt(other.page, 'Lee Park').waitFor({ timeout: 1000 });
+  });
+
+  await step('the week grid shows a row per therapist with the booking on its day', async () => {
+    const { page } = desk;
+    await page.keyboard.press('Escape');
+    await page.getByLabel('View', { exact: true }).selectOption('week');
+    const row = page.locator('#grid tbody tr', { hasText: 'Dr Ana Rivera' });
+    await row.locator('.appt', { hasText: 'Lee Park' }).waitFor();
+    expect(await page.locator('#grid tbody tr', { hasText: 'Dr Sam Okafor' }).locator('.appt').count() === 0,
+           'Dr Okafor has appointments he should not have');
+    await page.getByLabel('View', { exact: true }).selectOption('day');
+    await page.locator('#grid thead th', { hasText: 'Time' }).waitFor();
   });
 
   await step('the waitlist view opens and the console has no messaging screen', async () => {

@@ -4,7 +4,7 @@
 import { Api, ApiError } from './api.js';
 import { $, addDays, el, formatDay, isoDate, parseDate } from './dom.js';
 import { connectLive } from './live.js';
-import { closePanel, matchClients, openAppointment, openBooking } from './panel.js';
+import { closePanel, openAppointment, openBooking } from './panel.js';
 import { rangeOf, rangeTitle, renderSchedule } from './schedule.js';
 
 const api = new Api();
@@ -16,7 +16,13 @@ const directory = {
   byId: new Map(),
   client(id) { return this.byId.get(id)?.display_name || 'Unknown client'; },
   therapist(id) { return this.byId.get(id)?.display_name || 'Unknown therapist'; },
-  async searchClients(text) { return matchClients(this.clients, text); },
+  // The practice's client search: a name, a word of it, or the email, from its start.
+  async searchClients(text) {
+    const q = text.trim();
+    if (!q) return [];
+    const res = await api.get(`/v1/practices/${encodeURIComponent(api.user.practice_id)}/clients`, { q, limit: 20 });
+    return res.clients || [];
+  },
   async load() {
     const [clients, therapists, types] = await Promise.all([
       api.get('/v1/users', { role: 'client' }), api.get('/v1/users', { role: 'therapist' }),
@@ -29,6 +35,14 @@ const directory = {
     this.byId = new Map([...(clients.users || []), ...(therapists.users || [])].map((u) => [u.id, u]));
   },
 };
+
+// A 401 that a refresh could not cure: the session ended (signed out elsewhere,
+// deactivated, expired). Back to the sign-in form.
+function sessionEnded(e) {
+  if (!(e instanceof ApiError) || e.status !== 401) return false;
+  signOut('Your session ended; sign in again.');
+  return true;
+}
 
 function showError(id, e) {
   $(id).textContent = e ? (e.field ? `${e.field}: ${e.message}` : e.message) : '';
@@ -44,6 +58,7 @@ async function loadSchedule() {
     state.appointments = res.appointments || [];
     showError('schedule-error', null);
   } catch (e) {
+    if (sessionEnded(e)) return;
     showError('schedule-error', e);
     return;
   }
@@ -70,7 +85,9 @@ async function loadWaitlist() {
           el('td', {}, type(e.type_id)), el('td', {}, e.from_date), el('td', {}, e.to_date),
           el('td', {}, windows(e) || 'Any time'), el('td', {}, e.status))))));
     showError('waitlist-error', null);
-  } catch (e) { showError('waitlist-error', e); }
+  } catch (e) {
+    if (!sessionEnded(e)) showError('waitlist-error', e);
+  }
 }
 
 // Live changes arrive in bursts (a series, a reschedule): one reload per burst.
@@ -111,8 +128,7 @@ async function enter() {
     $('practice-name').textContent = me.practice?.name ? `· ${me.practice.name}` : '';
     await directory.load();
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return signOut();
-    showError('schedule-error', e);
+    if (!sessionEnded(e)) showError('schedule-error', e);
   }
   state.live = connectLive(api, { onChange: refreshSoon, onStatus: (s) => { $('live-status').textContent = s; } });
   await loadSchedule();
@@ -126,12 +142,12 @@ function showLogin(message = '') {
   $('login-practice').focus();
 }
 
-async function signOut() {
+async function signOut(message = '') {
   state.live?.close();
   state.live = null;
   closePanel();
   try { await api.logout(); } catch { /* the session ends here either way */ }
-  showLogin();
+  showLogin(message);
 }
 
 function wire() {
@@ -152,7 +168,7 @@ function wire() {
       $('login-error').textContent = err.message;
     }
   });
-  $('sign-out').addEventListener('click', signOut);
+  $('sign-out').addEventListener('click', () => signOut());
   $('nav-schedule').addEventListener('click', () => showView('schedule'));
   $('nav-waitlist').addEventListener('click', () => showView('waitlist'));
   $('prev-range').addEventListener('click', () => step(-1));

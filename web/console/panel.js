@@ -68,27 +68,23 @@ function select(id, label, options, value) {
              options.map((o) => el('option', { value: o.value, selected: o.value === value }, o.label)))];
 }
 
-// Clients matching `text` by a name's word or the email, from its start, case-insensitive.
-export function matchClients(clients, text) {
-  const q = text.trim().toLowerCase();
-  if (!q) return [];
-  return clients.filter((c) => c.email.toLowerCase().startsWith(q) ||
-                               c.display_name.toLowerCase().split(/\s+/).some((w) => w.startsWith(q)) ||
-                               c.display_name.toLowerCase().startsWith(q)).slice(0, 20);
-}
-
 export function openBooking({ api, directory, date, onDone }) {
   const search = el('input', { id: 'book-client-search', type: 'search', autocomplete: 'off',
                                'aria-describedby': 'book-client-hint' });
   const results = el('div', { id: 'book-client-results' });
+  let latest = 0;  // answers can arrive out of order while typing: show the last query's
   const runSearch = async () => {
-    const found = await directory.searchClients(search.value);
+    const mine = ++latest;
+    let found;
+    try { found = await directory.searchClients(search.value); } catch (e) { return failure(e); }
+    if (mine !== latest) return;
     results.replaceChildren(found.length === 0 ? el('p', {}, search.value.trim() ? 'No client matches.' : '')
       : choiceGroup('Matching clients', 'client',
                     found.map((c) => ({ value: c.id, label: `${c.display_name} (${c.email})` }))));
   };
-  search.addEventListener('input', runSearch);
-  search.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); runSearch(); } });
+  let typing = 0;  // one search per pause in typing, not per key
+  search.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(runSearch, 150); });
+  search.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); clearTimeout(typing); runSearch(); } });
   const therapists = directory.therapists.map((t) => ({ value: t.id, label: t.display_name }));
   const types = directory.types.map((t) => ({ value: t.id, label: `${t.name} (${t.duration_minutes} min)` }));
   const form = el('form', { className: 'form', id: 'book-form', novalidate: true });
