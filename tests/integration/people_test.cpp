@@ -86,6 +86,30 @@ TEST_F(People, ADeactivatedTherapistsSocketsCloseWithinASecondAndSignInIsRefused
   EXPECT_EQ(login_as("kim@harbor.example", System::kPassword).status, 200);
 }
 
+TEST_F(People, AnAdminWhoRetriesAnAddWithItsKeyGetsTheSameUserAndNoConflict) {
+  // The answer to an add was lost (a 503 or a dropped connection): the admin's app
+  // sends the same request with the same key and gets the user the first one made.
+  const json::value body{{"email", "lee@harbor.example"}, {"password", "a long and unusual passphrase 7"},
+                         {"display_name", "Lee"}, {"role", "therapist"}, {"idempotency_key", "add-lee-20261203"}};
+  auto first = post(*admin_, "/v1/users", body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = post(*admin_, "/v1/users", body);
+  ASSERT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(json::parse(again.body).at("user").at("id"), json::parse(first.body).at("user").at("id"));
+  EXPECT_EQ(json::parse(again.body).at("replayed"), json::value(true));
+
+  auto listed = admin_->http().request("GET", "/v1/users?role=therapist", "", admin_->tokens().access_token);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(json::parse(listed->body).at("users").as_array().size(), 1u) << listed->body;
+
+  // The same key for another person is refused, naming the key.
+  auto other = body.as_object();
+  other["email"] = "max@harbor.example";
+  auto refused = post(*admin_, "/v1/users", other);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(json::parse(refused.body).at("error").at("field"), "idempotency_key");
+}
+
 TEST_F(People, AnAdminResetsAPasswordWithAOneTimeTokenTheUserRedeems) {
   // An admin starts a reset for a client who forgot their password: the client's
   // socket closes, the old password stops working, the token sets a new password

@@ -21,7 +21,7 @@ set(ALLIANCE_SECURITY_TESTS_integration_test
   AllianceCtl.AdminDeactivatesRenamesChangesTheRoleOfAndResetsThePasswordOfAUser)
 set(ALLIANCE_SECURITY_TESTS_gateway_test HeaderBudget.* SocketFrames.* JsonMapping.PercentDecoded* PushHubLimits.*)
 set(ALLIANCE_SECURITY_TESTS_identity_test
-  LoginBurstTest.* HashSlotsTest.* IdentityPeersTest.* IdentityServiceTest.Backoff*
+  LoginBurstTest.* HashSlotsTest.* IdentityPeersTest.* RetryTest.* IdentityServiceTest.Backoff*
   IdentityServiceTest.WrongPasswordAndUnknownUserAnswerTheSame IdentityBinaryTest.FilesItCreatesAreReadableByItsUserOnly
   IdentityBinaryTest.ScryptCostBelowTheFloorIsRefusedNamingTheKey
   UserAdminTest.* IdentityDomain.DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters)
@@ -31,6 +31,7 @@ set(ALLIANCE_SECURITY_TESTS_scheduling_service_test
   EventFeedTest.RemindersMayReadOnlyTheFeed* SchedulingServiceTest.ATherapistBooksOnlyClientsOfTheirCareTeam*
   SchedulingServiceTest.NothingNewIsBookedForADeactivatedClient* WaitlistTest.TheFrontDeskCannotPutADeactivatedClient*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_domain_test IcsFeed.LineBreaks* IcsFeed.ACarriageReturn* IcsFeed.NamesOfAnyLength*)
+set(ALLIANCE_SECURITY_TESTS_messaging_service_test MessagingServiceTest.ARetriedErasureWithItsKey*)
 set(ALLIANCE_SECURITY_TESTS_client_test
   SealedConversation.* HandBuiltHeaders.* Trust*.* VerifyRecipients.* ApprovalCode.* CertifyDevice.* IdentityBox.*
   OpenWireMessage.* PushHandling.*)

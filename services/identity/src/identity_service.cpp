@@ -44,6 +44,20 @@ void fill(pb::Practice& out, const Practice& p) {
 
 namespace {
 
+using store::request_digest;
+
+// A create request as its idempotency key is bound to it: the password is left out (the
+// digest is stored, and an unsalted hash of a password must not be).
+pb::CreatePracticeRequest without_password(pb::CreatePracticeRequest req) {
+  req.clear_admin_password();
+  req.clear_operator_token();
+  return req;
+}
+pb::CreateUserRequest without_password(pb::CreateUserRequest req) {
+  req.clear_password();
+  return req;
+}
+
 Status require_internal(const net::CallContext& ctx) {
   if (!ctx.caller.user_id().empty())
     return make_error(Code::kPermissionDenied, "this method is for services only");
@@ -201,6 +215,7 @@ asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_prac
   if (!email) co_return email.error();
   if (auto s = validate_password(req.admin_password(), "admin_password"); !s) co_return s.error();
   if (auto s = validate_display_name(req.admin_display_name(), "admin_display_name"); !s) co_return s.error();
+  if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
 
   const auto now = now_unix_ms();
   Practice practice{new_id(), req.name(), req.slug(), now};
@@ -209,12 +224,16 @@ asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_prac
   PasswordOwner owner{*email, req.admin_display_name()};
   auto hash = co_await hash_new_password(req.admin_password(), std::move(owner), "admin_password");
   if (!hash) co_return hash.error();
-  if (auto s = co_await store_.create_practice(practice, admin, std::move(*hash)); !s) co_return s.error();
-  log::info("practice created", {{"practice_id", practice.id}, {"admin_id", admin.id}});
+  store::IdempotentWrite key{"operator", req.idempotency_key(), request_digest("create_practice", without_password(req))};
+  auto made = co_await store_.create_practice(practice, admin, std::move(*hash), std::move(key));
+  if (!made) co_return made.error();
+  if (!made->replayed)
+    log::info("practice created", {{"practice_id", practice.id}, {"admin_id", admin.id}});
 
   pb::CreatePracticeResponse resp;
-  fill(*resp.mutable_practice(), practice);
-  fill(*resp.mutable_admin(), admin);
+  fill(*resp.mutable_practice(), made->value.practice);
+  fill(*resp.mutable_admin(), made->value.admin);
+  resp.set_replayed(made->replayed);
   co_return resp;
 }
 
@@ -422,15 +441,20 @@ asio::awaitable<Result<pb::CreateUserResponse>> IdentityService::create_user(con
   if (auto s = validate_display_name(req.display_name(), "display_name"); !s) co_return s.error();
   auto role = parse_role_field(req.role(), "role");
   if (!role) co_return role.error();
+  if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
 
   User user{new_id(), caller->practice_id, *email, req.display_name(), *role, now_unix_ms()};
   PasswordOwner owner{*email, req.display_name()};  // named: see create_practice
   auto hash = co_await hash_new_password(req.password(), std::move(owner), "password");
   if (!hash) co_return hash.error();
-  if (auto s = co_await store_.create_user(user, std::move(*hash)); !s) co_return s.error();
-  log::info("user created", {{"user_id", user.id}, {"role", role_name(user.role)}, {"by", caller->user_id}});
+  store::IdempotentWrite key{caller->user_id, req.idempotency_key(), request_digest("create_user", without_password(req))};
+  auto made = co_await store_.create_user(user, std::move(*hash), std::move(key));
+  if (!made) co_return made.error();
+  if (!made->replayed)
+    log::info("user created", {{"user_id", user.id}, {"role", role_name(user.role)}, {"by", caller->user_id}});
   pb::CreateUserResponse resp;
-  fill(*resp.mutable_user(), user);
+  fill(*resp.mutable_user(), made->value);
+  resp.set_replayed(made->replayed);
   co_return resp;
 }
 
@@ -499,12 +523,17 @@ asio::awaitable<Result<pb::AddCareTeamMemberResponse>> IdentityService::add_care
     co_return make_error(Code::kPermissionDenied, "only an admin can change care teams");
   if (req.client_id().empty()) co_return invalid_argument("client_id", "client_id: is required");
   if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: is required");
+  if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
   CareTeamLink link{req.client_id(), req.therapist_id(), now_unix_ms()};
-  if (auto s = co_await store_.add_care_team_link(caller->practice_id, link); !s) co_return s.error();
-  log::info("care team link added",
-            {{"client_id", link.client_id}, {"therapist_id", link.therapist_id}, {"by", caller->user_id}});
+  store::IdempotentWrite key{caller->user_id, req.idempotency_key(), request_digest("add_care_team_member", req)};
+  auto made = co_await store_.add_care_team_link(caller->practice_id, link, std::move(key));
+  if (!made) co_return made.error();
+  if (!made->replayed)
+    log::info("care team link added",
+              {{"client_id", link.client_id}, {"therapist_id", link.therapist_id}, {"by", caller->user_id}});
   pb::AddCareTeamMemberResponse resp;
-  fill(*resp.mutable_link(), link);
+  fill(*resp.mutable_link(), made->value);
+  resp.set_replayed(made->replayed);
   co_return resp;
 }
 

@@ -121,6 +121,9 @@ CREATE TABLE password_resets (
 CREATE INDEX password_resets_user ON password_resets(user_id);
 )sql";
 
+// Idempotency keys of the creates (practices, users, care-team links): ids only.
+constexpr std::string_view kSchemaV6 = store::kIdempotentWritesSchema;
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -362,7 +365,7 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
-                        store::Migration{5, kSchemaV5}};
+                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -370,32 +373,49 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
 
 IdentityStore::IdentityStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
 
-asio::awaitable<Status> IdentityStore::create_practice(Practice practice, User admin,
-                                                       std::string password_hash) {
-  auto job = [practice = std::move(practice), admin = std::move(admin),
-              password_hash = std::move(password_hash)](Connection& c) -> Status {
+asio::awaitable<Result<Made<PracticeAndAdmin>>> IdentityStore::create_practice(Practice practice, User admin,
+                                                                               std::string password_hash,
+                                                                               store::IdempotentWrite key) {
+  auto job = [practice = std::move(practice), admin = std::move(admin), password_hash = std::move(password_hash),
+              key = std::move(key)](Connection& c) -> Result<Made<PracticeAndAdmin>> {
+    auto seen = store::recall(c, key);
+    if (!seen) return seen.error();
+    if (*seen) {
+      const auto space = (*seen)->find(' ');
+      auto made = practice_in(c, (*seen)->substr(0, space));
+      auto made_admin = user_in(c, (*seen)->substr(space + 1));
+      if (!made || !made_admin) return Error{Code::kNotFound, "the practice this key made no longer exists", ""};
+      return Made<PracticeAndAdmin>{{std::move(*made), std::move(*made_admin)}, true};
+    }
     auto& taken = c.prepare("SELECT 1 FROM practices WHERE slug = ?1");
     taken.bind(1, std::string_view(practice.slug));
     if (taken.step())
       return Error{Code::kAlreadyExists, "slug: a practice with this slug already exists", "slug"};
-    auto& st = c.prepare("INSERT INTO practices (id, name, slug, created_unix_ms) VALUES (?1, ?2, ?3, ?4)");
-    st.bind(1, std::string_view(practice.id));
-    st.bind(2, std::string_view(practice.name));
-    st.bind(3, std::string_view(practice.slug));
-    st.bind(4, static_cast<std::int64_t>(practice.created_unix_ms));
-    st.step();
+    execute(c, "INSERT INTO practices (id, name, slug, created_unix_ms) VALUES (?1, ?2, ?3, ?4)", practice.id,
+            practice.name, practice.slug, practice.created_unix_ms);
     insert_user(c, admin, password_hash);
-    return {};
+    store::remember(c, key, practice.id + " " + admin.id, practice.created_unix_ms);
+    return Made<PracticeAndAdmin>{{practice, admin}};
   };
   co_return co_await db_->write(std::move(job));
 }
 
-asio::awaitable<Status> IdentityStore::create_user(User user, std::string password_hash) {
-  auto job = [user = std::move(user), password_hash = std::move(password_hash)](Connection& c) -> Status {
+asio::awaitable<Result<Made<User>>> IdentityStore::create_user(User user, std::string password_hash,
+                                                               store::IdempotentWrite key) {
+  auto job = [user = std::move(user), password_hash = std::move(password_hash),
+              key = std::move(key)](Connection& c) -> Result<Made<User>> {
+    auto seen = store::recall(c, key);
+    if (!seen) return seen.error();
+    if (*seen) {
+      auto made = user_in(c, **seen);
+      if (!made) return Error{Code::kNotFound, "the user this key made no longer exists", ""};
+      return Made<User>{std::move(*made), true};
+    }
     if (email_taken(c, user.practice_id, user.email))
       return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
     insert_user(c, user, password_hash);
-    return {};
+    store::remember(c, key, user.id, user.created_unix_ms);
+    return Made<User>{user};
   };
   co_return co_await db_->write(std::move(job));
 }
@@ -521,29 +541,35 @@ asio::awaitable<Result<std::optional<User>>> IdentityStore::set_time_zone(std::s
   co_return co_await db_->write(std::move(job));
 }
 
-asio::awaitable<Status> IdentityStore::add_care_team_link(std::string practice_id, CareTeamLink link) {
-  auto job = [practice_id = std::move(practice_id), link = std::move(link)](Connection& c) -> Status {
+asio::awaitable<Result<Made<CareTeamLink>>> IdentityStore::add_care_team_link(std::string practice_id,
+                                                                             CareTeamLink link,
+                                                                             store::IdempotentWrite key) {
+  auto job = [practice_id = std::move(practice_id), link = std::move(link),
+              key = std::move(key)](Connection& c) -> Result<Made<CareTeamLink>> {
+    auto seen = store::recall(c, key);
+    if (!seen) return seen.error();
+    if (*seen) {
+      auto made = query_one(
+          c, "SELECT created_unix_ms FROM care_team WHERE client_id = ?1 AND therapist_id = ?2",
+          [](Statement& s) { return s.column_int(0); }, link.client_id, link.therapist_id);
+      if (!made) return Error{Code::kNotFound, "the care-team link this key made no longer exists", ""};
+      return Made<CareTeamLink>{CareTeamLink{link.client_id, link.therapist_id, *made}, true};
+    }
     auto client = user_in(c, link.client_id);
     if (!client || client->practice_id != practice_id || client->role != Role::kClient)
       return Error{Code::kNotFound, "client_id: no such client", "client_id"};
     auto therapist = user_in(c, link.therapist_id);
     if (!therapist || therapist->practice_id != practice_id || therapist->role != Role::kTherapist)
       return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
-    auto& dup = c.prepare("SELECT 1 FROM care_team WHERE client_id = ?1 AND therapist_id = ?2");
-    dup.bind(1, std::string_view(link.client_id));
-    dup.bind(2, std::string_view(link.therapist_id));
-    if (dup.step())
+    if (query_one(c, "SELECT 1 FROM care_team WHERE client_id = ?1 AND therapist_id = ?2",
+                  [](Statement&) { return true; }, link.client_id, link.therapist_id))
       return Error{Code::kAlreadyExists, "this therapist is already on the client's care team",
                    "therapist_id"};
-    auto& st = c.prepare(
-        "INSERT INTO care_team (client_id, therapist_id, practice_id, created_unix_ms) VALUES (?1, ?2, ?3, "
-        "?4)");
-    st.bind(1, std::string_view(link.client_id));
-    st.bind(2, std::string_view(link.therapist_id));
-    st.bind(3, std::string_view(practice_id));
-    st.bind(4, static_cast<std::int64_t>(link.created_unix_ms));
-    st.step();
-    return {};
+    execute(c,
+            "INSERT INTO care_team (client_id, therapist_id, practice_id, created_unix_ms) VALUES (?1, ?2, ?3, ?4)",
+            link.client_id, link.therapist_id, practice_id, link.created_unix_ms);
+    store::remember(c, key, link.client_id + " " + link.therapist_id, link.created_unix_ms);
+    return Made<CareTeamLink>{link};
   };
   co_return co_await db_->write(std::move(job));
 }

@@ -12,6 +12,7 @@
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
+#include "alliance/store/idempotency.hpp"
 #include "identity_domain.hpp"
 
 namespace alliance::identity {
@@ -120,6 +121,19 @@ struct PasswordReset {
 // At most this many revoked devices are listed (most recently revoked first).
 inline constexpr std::size_t kMaxListedRevokedDevices = 50;
 
+// What a keyed create made: the new thing, or for a key seen before (same request),
+// what that key made, read again as it is now (replayed).
+template <class T>
+struct Made {
+  T value;
+  bool replayed = false;
+};
+
+struct PracticeAndAdmin {
+  Practice practice;
+  User admin;
+};
+
 class IdentityStore {
  public:
   // Opens (creating) the database file and applies identity's migrations.
@@ -127,9 +141,14 @@ class IdentityStore {
   explicit IdentityStore(std::unique_ptr<store::Database> db);
 
   // Practice + its first admin in one transaction. Slug taken -> kAlreadyExists (field slug).
-  asio::awaitable<Status> create_practice(Practice practice, User admin, std::string password_hash);
-  // Email taken in the practice -> kAlreadyExists (field email).
-  asio::awaitable<Status> create_user(User user, std::string password_hash);
+  // With a key (store/idempotency.hpp), a retry of the same request answers what the
+  // first one made; the key with another request -> kAlreadyExists (idempotency_key).
+  asio::awaitable<Result<Made<PracticeAndAdmin>>> create_practice(Practice practice, User admin,
+                                                                  std::string password_hash,
+                                                                  store::IdempotentWrite key);
+  // Email taken in the practice -> kAlreadyExists (field email). Keyed as create_practice.
+  asio::awaitable<Result<Made<User>>> create_user(User user, std::string password_hash,
+                                                  store::IdempotentWrite key);
 
   asio::awaitable<Result<std::optional<LoginRecord>>> find_login(std::string slug, std::string email);
   // Stores `new_hash` for the user only if the stored hash is still `old_hash` (a
@@ -154,7 +173,9 @@ class IdentityStore {
 
   // The client must be a client and the therapist a therapist of `practice_id`
   // (otherwise kNotFound naming client_id / therapist_id); a duplicate link -> kAlreadyExists.
-  asio::awaitable<Status> add_care_team_link(std::string practice_id, CareTeamLink link);
+  // Keyed as create_practice (a link removed since the first answer -> kNotFound).
+  asio::awaitable<Result<Made<CareTeamLink>>> add_care_team_link(std::string practice_id, CareTeamLink link,
+                                                                 store::IdempotentWrite key);
   asio::awaitable<Result<std::vector<CareTeamLink>>> list_care_team(std::string client_id);
 
   // A new session and its first refresh token (stored as its sha256 only), one

@@ -682,17 +682,22 @@ asio::awaitable<Result<pb::EraseConversationResponse>> MessagingService::erase_c
   if (req.reason().empty() || req.reason().size() > 500)
     co_return invalid_argument("reason", "reason: 1 to 500 characters");
   if (!plain_text(req.reason())) co_return invalid_argument("reason", "reason: must not contain control characters");
+  if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
   auto conv = co_await store_.find_conversation(req.conversation_id());
   if (!conv) co_return conv.error();
   if (!*conv || (*conv)->practice_id != ctx.caller.practice_id()) co_return not_found();
   ErasureRow record{new_id(), (*conv)->practice_id, (*conv)->id, "erasure", ctx.caller.user_id(), req.reason(), 0,
                     now_ms()};
-  auto saved = co_await store_.erase_conversation(std::move(record));
+  store::IdempotentWrite key{ctx.caller.user_id(), req.idempotency_key(),
+                             store::request_digest("erase_conversation", req)};
+  auto saved = co_await store_.erase_conversation(std::move(record), std::move(key));
   if (!saved) co_return saved.error();
-  log::info("conversation erased",
-            {{"conversation_id", saved->conversation_id}, {"messages", saved->messages_affected}});
+  if (!saved->replayed)
+    log::info("conversation erased", {{"conversation_id", saved->record.conversation_id},
+                                      {"messages", saved->record.messages_affected}});
   pb::EraseConversationResponse out;
-  fill(*out.mutable_record(), *saved);
+  fill(*out.mutable_record(), saved->record);
+  out.set_replayed(saved->replayed);
   co_return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/store/query.hpp"
 
 namespace alliance::messaging {
 namespace {
@@ -204,7 +205,8 @@ void insert_erasure(Connection& c, const ErasureRow& r) {
 Result<std::unique_ptr<MessagingStore>> MessagingStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+                        store::Migration{3, store::kIdempotentWritesSchema}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<MessagingStore>(std::move(*db));
@@ -449,8 +451,20 @@ asio::awaitable<Result<std::vector<PolicyRow>>> MessagingStore::list_policies() 
   co_return co_await db_->read(std::move(job));
 }
 
-asio::awaitable<Result<ErasureRow>> MessagingStore::erase_conversation(ErasureRow record) {
-  auto job = [record = std::move(record)](Connection& c) mutable -> Result<ErasureRow> {
+asio::awaitable<Result<MessagingStore::Erasure>> MessagingStore::erase_conversation(ErasureRow record,
+                                                                                  store::IdempotentWrite key) {
+  auto job = [record = std::move(record), key = std::move(key)](Connection& c) mutable -> Result<Erasure> {
+    auto seen = store::recall(c, key);
+    if (!seen) return seen.error();
+    if (*seen) {
+      auto first = store::query_one(
+          c,
+          "SELECT id, practice_id, conversation_id, kind, actor_user_id, reason, messages_affected, at_ms "
+          "FROM erasures WHERE id = ?",
+          read_erasure, **seen);
+      if (!first) return Error{Code::kInternal, "idempotency record without its erasure", ""};
+      return Erasure{std::move(*first), true};
+    }
     c.prepare("DELETE FROM wrapped_keys WHERE conversation_id = ?").bind_all(record.conversation_id).step();
     c.prepare(
          "UPDATE messages SET ciphertext = NULL, system_text = NULL, expired = 1 WHERE conversation_id = ? "
@@ -460,10 +474,11 @@ asio::awaitable<Result<ErasureRow>> MessagingStore::erase_conversation(ErasureRo
     record.messages_affected = c.changes();
     c.prepare("UPDATE conversations SET erased_ms = ? WHERE id = ?").bind_all(record.at_ms, record.conversation_id).step();
     insert_erasure(c, record);
-    return record;
+    store::remember(c, key, record.id, record.at_ms);
+    return Erasure{std::move(record)};
   };
   auto erased = co_await db_->write(std::move(job));
-  if (erased) co_await remove_old_page_images();
+  if (erased && !erased->replayed) co_await remove_old_page_images();
   co_return erased;
 }
 

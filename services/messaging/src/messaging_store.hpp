@@ -14,6 +14,7 @@
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
+#include "alliance/store/idempotency.hpp"
 
 namespace alliance::messaging {
 
@@ -126,7 +127,13 @@ class MessagingStore {
 
   // Deletes the conversation's ciphertext and wrapped keys (rows stay as expired
   // tombstones so sequence numbers keep no gaps) and records it, one transaction.
-  asio::awaitable<Result<ErasureRow>> erase_conversation(ErasureRow record);
+  // With a key seen before (same request), nothing is erased again and the first
+  // erasure's record is answered with `replayed` set (store/idempotency.hpp).
+  struct Erasure {
+    ErasureRow record;
+    bool replayed = false;
+  };
+  asio::awaitable<Result<Erasure>> erase_conversation(ErasureRow record, store::IdempotentWrite key);
   // Deletes the content of the practice's messages sent before cutoff_ms; records it
   // when anything was deleted (nullopt otherwise).
   asio::awaitable<Result<std::optional<ErasureRow>>> apply_retention(std::string practice_id,

@@ -75,21 +75,6 @@ SlotRules AppointmentType::rules() const {
   return r;
 }
 
-Status validate_idempotency_key(const std::string& key) {
-  if (key.empty()) return invalid_argument("idempotency_key", "idempotency_key: is required");
-  if (key.size() < 8 || key.size() > 128)
-    return invalid_argument("idempotency_key", "idempotency_key: must be 8 to 128 characters");
-  for (unsigned char ch : key)
-    if (ch < 0x21 || ch > 0x7e)
-      return invalid_argument("idempotency_key", "idempotency_key: printable ASCII without spaces only");
-  return {};
-}
-
-Error idempotency_key_reused() {
-  return Error{Code::kAlreadyExists, "idempotency_key: already used for a different request; use a new key",
-               "idempotency_key"};
-}
-
 Result<Instant> parse_instant(std::string_view s, std::string_view field) {
   const char* expected = "expected an RFC 3339 time like \"2026-03-09T13:00:00Z\"";
   if (s.empty()) return bad(field, "is required");

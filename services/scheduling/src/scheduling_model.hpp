@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "alliance/core/result.hpp"
+#include "alliance/store/idempotency.hpp"
 #include "domain/availability.hpp"
 #include "domain/series.hpp"
 #include "domain/slots.hpp"
@@ -181,10 +182,9 @@ bool waitlist_matches(const WaitlistEntry& entry, const date::time_zone* zone, I
 // "2026-03-09T13:00:00Z" or with an offset ("...T09:00:00-04:00", fraction allowed and
 // dropped); years 1970..9999.
 Result<Instant> parse_instant(std::string_view text, std::string_view field);
-// An idempotency key: 8..128 printable ASCII characters without spaces.
-Status validate_idempotency_key(const std::string& key);
-// The answer to a key already used for a different request.
-Error idempotency_key_reused();
+// Idempotency keys are checked and refused as every store's are.
+using store::idempotency_key_reused;
+using store::validate_idempotency_key;
 std::string format_instant(Instant t);  // always UTC, "2026-03-09T13:00:00Z"
 // "HH:MM" -> minutes after midnight, 0..1440 ("24:00" allowed).
 Result<int> parse_local_time(std::string_view text, std::string_view field);

@@ -23,13 +23,7 @@ void fill(pb::Availability& out, const TherapistAvailability& a);
 void fill(pb::Appointment& out, const Appointment& a, const ClientTimes& times);
 void fill(pb::Slot& out, const Slot& s);
 
-// What an idempotency key is bound to: `kind` and the request without its key.
-// These requests have no maps, so equal requests serialize to equal bytes.
-template <class Request>
-std::string request_digest(std::string_view kind, Request req) {
-  req.clear_idempotency_key();
-  return crypto::sha256(std::string(kind) + "\n" + req.SerializeAsString());
-}
+using store::request_digest;  // these requests have no maps
 
 // A serialized AppointmentEvent with a fresh event_id; the snapshot is filled as
 // answers are (fill above, with `times`); `previous_start` for "rescheduled".

@@ -542,6 +542,38 @@ TEST_F(MessagingServiceTest, OutsidersFindNoConversationAndAdminsOnlyItsMetadata
   EXPECT_TRUE(messages(conv).at(0).expired());
 }
 
+TEST_F(MessagingServiceTest, ARetriedErasureWithItsKeyAnswersTheFirstRecordAndRecordsNoSecond) {
+  const auto conv = open();
+  ASSERT_TRUE(client_says(conv, "m-erase-1").ok());
+  pb::EraseConversationRequest erase;
+  erase.set_conversation_id(conv);
+  erase.set_reason("client request");
+  erase.set_idempotency_key("erase-conv-0001");
+  auto first = run(service_->erase_conversation(erase, admin()));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->replayed());
+  EXPECT_EQ(first->record().messages_affected(), 1);
+
+  auto again = run(service_->erase_conversation(erase, admin()));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(again->record().id(), first->record().id());
+  EXPECT_EQ(again->record().messages_affected(), 1);
+  auto records = run(service_->list_erasures({}, admin()));
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->records_size(), 1);
+
+  erase.set_reason("another reason");  // the same key with another request
+  auto reused = run(service_->erase_conversation(erase, admin()));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().field, "idempotency_key");
+  erase.set_idempotency_key("bad key");
+  auto bad = run(service_->erase_conversation(erase, admin()));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(bad.error().field, "idempotency_key");
+}
+
 TEST_F(MessagingServiceTest, OpeningAConversationNeedsTheCareTeam) {
   pb::OpenConversationRequest req;
   req.set_client_id(kClient);
