@@ -105,6 +105,7 @@ try {
   await step('rescheduling by picking another slot moves it in both sessions', async () => {
     const { page } = desk;
     await appt(page, 'Kai Moreno').click();
+    expect(await page.locator('#no-show').count() === 0, 'a no-show is offered before the appointment started');
     await pickSlot(page, '#move-find', '14:00');
     await page.getByRole('button', { name: 'Move here', exact: true }).click();
     await page.locator('#panel-status', { hasText: 'Moved to 14:00' }).waitFor();
@@ -155,6 +156,7 @@ try {
     expect(order.join() === 'book-therapist,book-type,book-date', `focus order: ${path.join(' > ')}`);
     await page.keyboard.press('Enter');
     await page.locator('#book-slots input[name="slot"]').first().waitFor();
+    await page.screenshot({ path: screenshot.replace(/day-view\.png$/, 'booking.png') });
     await page.keyboard.press('Tab');
     expect(await focused() === 'slot', `after finding slots, Tab went to ${await focused()}`);
     await page.keyboard.press('Space');
@@ -175,6 +177,15 @@ try {
            'Dr Okafor has appointments he should not have');
     await page.getByLabel('View', { exact: true }).selectOption('day');
     await page.locator('#grid thead th', { hasText: 'Time' }).waitFor();
+  });
+
+  await step('dragging an appointment to another hour of its therapist moves it, in both sessions', async () => {
+    const { page } = desk;
+    const eleven = page.locator('#grid tbody tr', { has: page.locator('th', { hasText: '11:00' }) }).locator('td').first();
+    await appt(page, 'Lee Park').dragTo(eleven);
+    await page.locator('#schedule-status', { hasText: 'Moved Lee Park to 11:00' }).waitFor();
+    await page.locator('#grid .appt', { hasText: '11:00–11:50 · Lee Park' }).waitFor();
+    await other.page.locator('#grid .appt', { hasText: '11:00–11:50 · Lee Park' }).waitFor({ timeout: 1000 });
   });
 
   await step('the waitlist view opens and the console has no messaging screen', async () => {

@@ -1,8 +1,8 @@
 // The front desk console: sign in, the practice's schedule (day or week), bookings
 // and their changes, the waitlist, kept current by the gateway's live pushes. It uses
 // only the public API and never reads messages.
-import { Api, ApiError } from './api.js';
-import { $, addDays, el, formatDay, isoDate, parseDate } from './dom.js';
+import { Api, ApiError, idempotencyKey } from './api.js';
+import { $, addDays, el, formatDay, formatTime, isoDate, parseDate } from './dom.js';
 import { connectLive } from './live.js';
 import { closePanel, openAppointment, openBooking } from './panel.js';
 import { rangeOf, rangeTitle, renderSchedule } from './schedule.js';
@@ -65,7 +65,22 @@ async function loadSchedule() {
   renderSchedule($('grid'), {
     range, kind: state.kind, therapists: directory.therapists, appointments: state.appointments,
     names: directory, onOpen: (appointment) => openAppointment({ api, directory, appointment, onDone: refreshSoon }),
+    onMove: moveAppointment,
   });
+}
+
+// A drop on the grid: the same change as Reschedule, to the time dropped on.
+async function moveAppointment(a, start) {
+  const who = directory.client(a.client_id);
+  try {
+    await api.post(`/v1/appointments/${encodeURIComponent(a.id)}/reschedule`, {
+      new_start_time: start.toISOString(), expected_version: a.version, idempotency_key: idempotencyKey('move') });
+    $('schedule-status').textContent = `Moved ${who} to ${formatTime(start)} on ${formatDay(start)}.`;
+    showError('schedule-error', null);
+    refreshSoon();
+  } catch (e) {
+    if (!sessionEnded(e)) showError('schedule-error', e);
+  }
 }
 
 async function loadWaitlist() {

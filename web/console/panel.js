@@ -157,9 +157,11 @@ export function openAppointment({ api, directory, appointment: a, onDone }) {
       if (!reason.value.trim()) return say('reason: say why the appointment is cancelled.', true);
       change('cancel', { reason: reason.value.trim() }, 'Cancelled.');
     });
-    const noShow = el('button', { type: 'button', id: 'no-show', onclick: () => change('no-show', {}, 'Marked as a no-show.') },
-                      'Mark no-show');
-    actions.push(move, cancel, noShow);
+    actions.push(move, cancel);
+    // Only once it has started, as scheduling allows.
+    if (start <= new Date())
+      actions.push(el('button', { type: 'button', id: 'no-show', onclick: () => change('no-show', {}, 'Marked as a no-show.') },
+                      'Mark no-show'));
   }
   openPanel(`${directory.client(a.client_id)}, ${formatTime(start)}`, details, ...actions);
 }
