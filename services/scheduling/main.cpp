@@ -1,7 +1,7 @@
 // alliance-scheduling: appointment types, availability, slots, bookings, series,
 // waitlist and calendar feeds.
 // Wiring only: config -> logging -> store -> Redis -> identity client -> event
-// publisher -> waitlist -> service -> RPC.
+// publisher -> waitlist -> service and calendar -> RPC.
 #include "alliance/core/runtime.hpp"
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/client.hpp"
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
                                   {.hold = cfg->waitlist_hold, .cancellation_window = cfg->cancellation_window},
                                   [&publisher] { publisher.notify(); });
     scheduling::CalendarFeed feed(**store, directory);
+    scheduling::Calendar calendar(**store, directory);
     scheduling::SchedulingService service(
         **store, directory,
         {.cancellation_window = cfg->cancellation_window,
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
                           {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
     scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers);
     scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers);
+    scheduling::register_calendar_rpc(server, calendar, cfg->allowed_peers);
     const auto port = server.listen();
     asio::co_spawn(io, publisher.run(), log_escaped("event publisher failed"));
     asio::co_spawn(io, waitlist.run(), log_escaped("waitlist loop failed"));

@@ -13,7 +13,7 @@
 #include "alliance/redis/client.hpp"
 #include "alliance/scheduling/v1/scheduling.pb.h"
 #include "redis_login.hpp"
-#include "system.hpp"
+#include "scheduling_practice.hpp"
 
 namespace alliance::testing {
 namespace {
@@ -21,95 +21,8 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::string str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
-
-// "2026-11-27T00:00:00Z" for now + days, at midnight UTC.
-std::string day_from_now(int days) {
-  auto t = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) + std::chrono::days(days);
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-class Scheduling : public ::testing::Test {
+class Scheduling : public SchedulingPractice {
  protected:
-  static void SetUpTestSuite() { sys_ = new System(); }
-  static void TearDownTestSuite() {
-    delete sys_;
-    sys_ = nullptr;
-  }
-
-  // A practice with an admin, a front desk, two therapists (open every day 08:00-20:00
-  // New York time), two clients (the first on the first therapist's care team) and a
-  // self-bookable 50-minute type on an hourly grid.
-  void SetUp() override {
-    slug_ = "p" + new_id().substr(0, 12);
-    sys_->create_practice(slug_);
-    admin_ = sys_->login(slug_, "admin@" + slug_ + ".example");
-    desk_id_ = sys_->create_user(slug_, "desk@" + slug_ + ".example", "front_desk");
-    therapist_id_ = sys_->create_user(slug_, "kim@" + slug_ + ".example", "therapist");
-    therapist2_id_ = sys_->create_user(slug_, "lee@" + slug_ + ".example", "therapist");
-    client_id_ = sys_->create_user(slug_, "jo@" + slug_ + ".example", "client");
-    client2_id_ = sys_->create_user(slug_, "sam@" + slug_ + ".example", "client");
-    auto link = admin_->post_json("/v1/care-team", json::value{{"client_id", client_id_}, {"therapist_id", therapist_id_}});
-    ASSERT_TRUE(link) << link.error().message;
-    desk_ = sys_->login(slug_, "desk@" + slug_ + ".example");
-    client_ = sys_->login(slug_, "jo@" + slug_ + ".example");
-    for (const auto& t : {therapist_id_, therapist2_id_}) {
-      json::array weekly;
-      for (int d = 0; d <= 6; ++d) weekly.push_back(json::value{{"weekday", d}, {"start", "08:00"}, {"end", "20:00"}});
-      json::value body = {{"time_zone", "America/New_York"}, {"weekly", weekly}};
-      auto r = admin_->call_json("PUT", "/v1/therapists/" + t + "/availability", &body);
-      ASSERT_TRUE(r) << r.error().message;
-    }
-    type_id_ = make_type("Individual therapy", true);
-  }
-
-  std::string make_type(const std::string& name, bool self_booking) {
-    json::value body = {{"name", name},
-                        {"duration_minutes", 50},
-                        {"modality", "telehealth"},
-                        {"buffer_after_minutes", 10},
-                        {"step_minutes", 60},
-                        {"booking_horizon_days", 700},
-                        {"client_self_booking", self_booking}};
-    auto r = admin_->post_json("/v1/appointment-types", body);
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? str(r->at("type"), "id") : "";
-  }
-
-  // Open slot start times of the therapist from tomorrow, for a week.
-  std::vector<std::string> slots(const std::string& therapist) {
-    auto r = client_->get_json("/v1/therapists/" + therapist + "/slots?type_id=" + type_id_ +
-                               "&from=" + client::url_encode(day_from_now(1)) +
-                               "&to=" + client::url_encode(day_from_now(8)));
-    EXPECT_TRUE(r) << r.error().message;
-    std::vector<std::string> out;
-    if (r)
-      for (const auto& s : r->at("slots").as_array()) out.push_back(str(s, "start_time"));
-    return out;
-  }
-
-  json::value booking(const std::string& start, const std::string& client, const std::string& key = new_id(),
-                      const std::string& therapist = "", const std::string& type = "") {
-    return json::value{{"idempotency_key", key},
-                       {"therapist_id", therapist.empty() ? therapist_id_ : therapist},
-                       {"client_id", client},
-                       {"type_id", type.empty() ? type_id_ : type},
-                       {"start_time", start}};
-  }
-
-  // POST with the client's token, returning the raw status and body.
-  client::HttpResponse post(client::AllianceClient& who, const std::string& target, const json::value& body) {
-    auto r = who.http().request("POST", target, json::serialize(body), who.tokens().access_token);
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? *r : client::HttpResponse{};
-  }
-
   // Every AppointmentEvent on the stream for `appointment_id`, in stream order.
   std::vector<scheduling::v1::AppointmentEvent> events_for(const std::string& appointment_id) {
     asio::io_context io;
@@ -141,9 +54,6 @@ class Scheduling : public ::testing::Test {
     return out;
   }
 
-  static inline System* sys_ = nullptr;
-  std::string slug_, desk_id_, therapist_id_, therapist2_id_, client_id_, client2_id_, type_id_;
-  std::unique_ptr<client::AllianceClient> admin_, desk_, client_;
 };
 
 TEST_F(Scheduling, FrontDeskBooksForAClientWhoSeesItAndAnotherClientDoesNot) {

@@ -14,6 +14,7 @@
 #include "domain/availability.hpp"
 #include "domain/series.hpp"
 #include "domain/slots.hpp"
+#include "domain/time_blocks.hpp"
 #include "domain/time_zone.hpp"
 
 namespace alliance::scheduling {
@@ -94,6 +95,17 @@ struct Appointment {
     return Booked{start, end, std::chrono::minutes(buffer_before_minutes),
                   std::chrono::minutes(buffer_after_minutes)};
   }
+};
+
+// A therapist's time block with its reason (shown to staff only) and who made it.
+struct TimeBlock {
+  std::string id;
+  std::string practice_id;
+  std::string therapist_id;
+  BlockTimes times;
+  std::string reason;  // may be ""
+  std::string created_by;
+  std::int64_t created_unix_ms = 0;
 };
 
 // What an appointment's answers and events show beside its stored row (the

@@ -95,6 +95,23 @@ void fill(pb::Slot& out, const Slot& s) {
   out.set_utc_offset_minutes(s.utc_offset_minutes);
 }
 
+void fill(pb::TimeBlock& out, const TimeBlock& b) {
+  out.set_id(b.id);
+  out.set_therapist_id(b.therapist_id);
+  out.set_start_time(format_instant(b.times.start));
+  out.set_end_time(format_instant(b.times.end));
+  out.set_repeat(b.times.weekly ? "weekly" : "none");
+  if (b.times.until) out.set_repeat_until(format_date(*b.times.until));
+  out.set_reason(b.reason);
+  out.set_time_zone(b.times.time_zone);
+  if (auto zone = find_time_zone(b.times.time_zone)) {
+    out.set_local_start(format_local_minutes(*zone, b.times.start));
+    out.set_utc_offset_minutes(utc_offset_minutes(*zone, b.times.start));
+  }
+  out.set_created_by(b.created_by);
+  out.set_created_unix_ms(b.created_unix_ms);
+}
+
 EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, const ClientTimes& times,
                           std::string_view actor_user_id, std::int64_t occurred_unix_ms,
                           std::optional<Instant> previous_start) {

@@ -42,4 +42,11 @@ void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarF
   f.add("GetCalendarFeed", &CalendarFeed::get);
 }
 
+void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers) {
+  net::MethodTable<Calendar> t(server, calendar, std::string(kMethodPrefix), std::move(allowed_peers));
+  t.add("CreateTimeBlock", &Calendar::create_time_block);
+  t.add("ListTimeBlocks", &Calendar::list_time_blocks);
+  t.add("DeleteTimeBlock", &Calendar::delete_time_block);
+}
+
 }  // namespace alliance::scheduling

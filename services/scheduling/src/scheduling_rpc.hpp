@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "alliance/net/rpc_server.hpp"
+#include "calendar.hpp"
 #include "calendar_feed.hpp"
 #include "scheduling_service.hpp"
 #include "waitlist.hpp"
@@ -26,5 +27,9 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
 // (RotateCalendarFeed, GetCalendarFeed), under the same prefix and allow-list.
 void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,
                            std::set<std::string, std::less<>> allowed_peers);
+
+// Time blocks (CreateTimeBlock, ListTimeBlocks, DeleteTimeBlock), under the same
+// prefix and allow-list.
+void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers);
 
 }  // namespace alliance::scheduling

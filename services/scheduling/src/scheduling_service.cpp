@@ -7,6 +7,7 @@
 #include "alliance/core/log.hpp"
 #include "alliance/core/utf8.hpp"
 #include "alliance/crypto/encoding.hpp"
+#include "handler_common.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -19,51 +20,12 @@ constexpr int kMaxListed = 1000;
 constexpr int kDefaultEventPage = 500;
 constexpr int kMaxEventPage = 1000;
 
-Result<Caller> require_user(const net::CallContext& ctx) {
-  const auto& c = ctx.caller;
-  auto role = parse_role(c.role());
-  if (c.user_id().empty() || c.practice_id().empty() || !role)
-    return make_error(Code::kUnauthenticated, "sign in first");
-  return Caller{c.user_id(), c.practice_id(), *role};
-}
-
-Error not_found(std::string field, std::string message) {
-  return Error{Code::kNotFound, std::move(message), std::move(field)};
-}
-Error denied(std::string message, std::string field = {}) {
-  return Error{Code::kPermissionDenied, std::move(message), std::move(field)};
-}
-Error precondition(std::string field, std::string message) {
-  return Error{Code::kFailedPrecondition, std::move(message), std::move(field)};
-}
 Error appointment_not_found() { return not_found("appointment_id", "appointment_id: no such appointment"); }
-
-Status require_id(const std::string& value, std::string_view field) {
-  if (value.empty()) return invalid_argument(std::string(field), std::string(field) + ": is required");
-  if (value.size() > 64) return invalid_argument(std::string(field), std::string(field) + ": too long");
-  return {};
-}
 
 Status check_range(int value, int min, int max, std::string_view field, std::string_view unit) {
   if (value < min || value > max)
     return invalid_argument(std::string(field), std::string(field) + ": must be between " + std::to_string(min) +
                                                     " and " + std::to_string(max) + " " + std::string(unit));
-  return {};
-}
-
-
-enum class Lines { kOne, kMany };
-
-// Text people type and read: required, at most `max` characters (code points, not
-// bytes), no control characters; kMany allows line breaks and tabs (a reason), kOne
-// none (a name, which also reaches calendar feeds and lock screens).
-Status validate_text(std::string_view field, const std::string& value, std::size_t max, Lines lines) {
-  const std::string f(field);
-  if (value.empty()) return invalid_argument(f, f + ": is required");
-  if (utf8_length(value) > max) return invalid_argument(f, f + ": at most " + std::to_string(max) + " characters");
-  std::string probe = value;
-  if (lines == Lines::kMany) std::replace_if(probe.begin(), probe.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
-  if (has_control_character(probe)) return invalid_argument(f, f + ": must not contain control characters");
   return {};
 }
 
@@ -220,11 +182,8 @@ asio::awaitable<Result<pb::SetAvailabilityResponse>> SchedulingService::set_avai
       co_return denied("therapist_id: a therapist can only set their own availability", "therapist_id");
   } else if (caller->role != Role::kAdmin) {
     co_return denied("only the therapist or an admin can set availability");
-  } else {
-    auto therapist = co_await directory_.find_user(req.therapist_id());
-    if (!therapist) co_return therapist.error();
-    if (!*therapist || (*therapist)->practice_id != caller->practice_id || (*therapist)->role != Role::kTherapist)
-      co_return not_found("therapist_id", "therapist_id: no such therapist");
+  } else if (auto s = co_await require_practice_therapist(directory_, *caller, req.therapist_id()); !s) {
+    co_return s.error();
   }
   if (req.weekly_size() > 200) co_return invalid_argument("weekly", "weekly: at most 200 intervals");
   if (req.extra_size() > 1000) co_return invalid_argument("extra", "extra: at most 1000 intervals");

@@ -266,6 +266,57 @@ constexpr std::string_view kSchemaV3 = R"sql(
 CREATE INDEX outbox_published_created ON outbox(created_unix_ms) WHERE sent_unix_ms IS NOT NULL;
 )sql";
 
+// Migration 4: time blocks. last_end_unix bounds every occurrence's end (NULL: a
+// weekly block without end), so overlap checks read only the blocks near a time.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE time_blocks (
+  id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  therapist_id TEXT NOT NULL,
+  start_unix INTEGER NOT NULL,
+  end_unix INTEGER NOT NULL,
+  time_zone TEXT NOT NULL,
+  weekly INTEGER NOT NULL CHECK (weekly IN (0, 1)),
+  repeat_until TEXT NOT NULL DEFAULT '',
+  last_end_unix INTEGER,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  CHECK (end_unix > start_unix AND end_unix - start_unix <= 86400)
+);
+CREATE INDEX time_blocks_therapist_start ON time_blocks(therapist_id, start_unix);
+)sql";
+
+constexpr std::string_view kBlockColumns =
+    "id, practice_id, therapist_id, start_unix, end_unix, time_zone, weekly, repeat_until, reason, created_by, "
+    "created_unix_ms";
+
+TimeBlock read_block(const Statement& st) {
+  TimeBlock b;
+  b.id = st.column_text(0);
+  b.practice_id = st.column_text(1);
+  b.therapist_id = st.column_text(2);
+  b.times.start = from_unix(st.column_int(3));
+  b.times.end = from_unix(st.column_int(4));
+  b.times.time_zone = st.column_text(5);
+  b.times.weekly = st.column_int(6) != 0;
+  if (auto until = st.column_text(7); !until.empty()) {
+    if (auto d = parse_date(until, "repeat_until")) b.times.until = *d;
+  }
+  b.reason = st.column_text(8);
+  b.created_by = st.column_text(9);
+  b.created_unix_ms = st.column_int(10);
+  return b;
+}
+
+// The therapist's blocks that may have an occurrence overlapping [from, to).
+std::vector<TimeBlock> blocks_between(Connection& c, const std::string& therapist_id, Instant from, Instant to) {
+  static const std::string sql = "SELECT " + std::string(kBlockColumns) +
+                                 " FROM time_blocks WHERE therapist_id = ?1 AND start_unix < ?3 "
+                                 "AND (last_end_unix IS NULL OR last_end_unix > ?2) ORDER BY start_unix, id";
+  return query_all(c, sql, read_block, therapist_id, to_unix(from), to_unix(to));
+}
+
 constexpr std::string_view kAppointmentColumns =
     "id, practice_id, therapist_id, client_id, type_id, start_unix, end_unix, buffer_before_s, buffer_after_s, "
     "status, version, series_id, cancel_reason, late_cancellation, created_by, created_unix_ms, updated_by, "
@@ -343,6 +394,12 @@ std::vector<Booked> blocking_near(Connection& c, const std::string& therapist_id
   while (st.step())
     out.push_back(Booked{from_unix(st.column_int(0)), from_unix(st.column_int(1)),
                          std::chrono::minutes(st.column_int(2) / 60), std::chrono::minutes(st.column_int(3) / 60)});
+  // Time blocks, over the same window as the appointments read above.
+  const Instant lo = start - std::chrono::days(3), hi = end + std::chrono::days(3);
+  for (const auto& block : blocks_between(c, therapist_id, lo, hi)) {
+    auto occurrences = block_occurrences(block.times, lo, hi);
+    out.insert(out.end(), occurrences.begin(), occurrences.end());
+  }
   return out;
 }
 
@@ -477,7 +534,7 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
   store::DatabaseOptions options;
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, kSchemaV3}};
+                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<SchedulingStore>(std::move(*db));
@@ -597,6 +654,43 @@ asio::awaitable<Result<std::optional<TherapistAvailability>>> SchedulingStore::f
     return std::optional<TherapistAvailability>(std::move(a));
   };
   co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Status> SchedulingStore::create_time_block(TimeBlock b) {
+  auto job = [b = std::move(b)](Connection& c) -> Status {
+    static const std::string sql = "INSERT INTO time_blocks (" + std::string(kBlockColumns) +
+                                   ", last_end_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    std::optional<std::int64_t> last_end;
+    if (auto last = block_last_end(b.times)) last_end = to_unix(*last);
+    execute(c, sql, b.id, b.practice_id, b.therapist_id, to_unix(b.times.start), to_unix(b.times.end),
+            b.times.time_zone, b.times.weekly ? 1 : 0, b.times.until ? format_date(*b.times.until) : std::string(),
+            b.reason, b.created_by, b.created_unix_ms, last_end);
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<TimeBlock>>> SchedulingStore::list_time_blocks(std::string therapist_id,
+                                                                                  Instant from, Instant to) {
+  auto job = [therapist_id = std::move(therapist_id), from, to](Connection& c) -> Result<std::vector<TimeBlock>> {
+    return blocks_between(c, therapist_id, from, to);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<TimeBlock>>> SchedulingStore::find_time_block(std::string block_id) {
+  auto job = [block_id = std::move(block_id)](Connection& c) -> Result<std::optional<TimeBlock>> {
+    static const std::string sql = "SELECT " + std::string(kBlockColumns) + " FROM time_blocks WHERE id = ?1";
+    return store::query_one(c, sql, read_block, block_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<bool>> SchedulingStore::delete_time_block(std::string block_id) {
+  auto job = [block_id = std::move(block_id)](Connection& c) -> Result<bool> {
+    return execute(c, "DELETE FROM time_blocks WHERE id = ?1", block_id) > 0;
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<Appointment>>> SchedulingStore::find_appointment(std::string id) {

@@ -135,9 +135,19 @@ class SchedulingStore {
   asio::awaitable<Status> set_availability(TherapistAvailability availability);
   asio::awaitable<Result<std::optional<TherapistAvailability>>> find_availability(std::string therapist_id);
 
+  // ---- time blocks: each occurrence blocks time like an appointment without buffers
+  // (in blocking() and in every in-transaction overlap re-check).
+
+  asio::awaitable<Status> create_time_block(TimeBlock block);
+  // The therapist's blocks with an occurrence that may overlap [from, to), by first start.
+  asio::awaitable<Result<std::vector<TimeBlock>>> list_time_blocks(std::string therapist_id, Instant from, Instant to);
+  asio::awaitable<Result<std::optional<TimeBlock>>> find_time_block(std::string block_id);
+  // Removes the block and every occurrence of it; false if there was none.
+  asio::awaitable<Result<bool>> delete_time_block(std::string block_id);
+
   asio::awaitable<Result<std::optional<Appointment>>> find_appointment(std::string appointment_id);
-  // Booked/confirmed appointments of the therapist that could block time in [from, to),
-  // except `exclude_id` (the appointment being moved).
+  // Booked/confirmed appointments and time-block occurrences of the therapist that
+  // could block time in [from, to), except `exclude_id` (the appointment being moved).
   // With `holds_except` set, active waitlist holds of every client but that one are
   // included too (empty string: every hold).
   asio::awaitable<Result<std::vector<Booked>>> blocking(std::string therapist_id, Instant from, Instant to,

@@ -7,6 +7,7 @@
 #include "alliance/core/log.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
+#include "handler_common.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -16,14 +17,6 @@ using std::chrono::minutes;
 
 constexpr int kMaxWindows = 20;
 constexpr days kMaxWaitRange{366};
-
-Result<Caller> require_user(const net::CallContext& ctx) {
-  const auto& c = ctx.caller;
-  auto role = parse_role(c.role());
-  if (c.user_id().empty() || c.practice_id().empty() || !role)
-    return make_error(Code::kUnauthenticated, "sign in first");
-  return Caller{c.user_id(), c.practice_id(), *role};
-}
 
 Error entry_not_found() { return Error{Code::kNotFound, "entry_id: no such waitlist entry", "entry_id"}; }
 Error offer_not_found() { return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"}; }
