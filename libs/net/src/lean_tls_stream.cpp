@@ -316,12 +316,11 @@ void LeanTlsStream::expires_at(clock::time_point t) {
 }
 
 void LeanTlsStream::expires_never() {
+  // A timer already armed is left to fire (on_timer sees no deadline and stops): a
+  // connection that sets a deadline around every write then costs no timer operation
+  // per write, only one wake-up per deadline period.
   core_->expiry = clock::time_point::max();
   core_->timed_out = false;
-  if (core_->timer_armed) {
-    core_->timer.cancel();
-    core_->timer_armed = false;
-  }
 }
 
 void LeanTlsStream::close() { lean_tls_detail::close_core(*core_); }

@@ -3,13 +3,13 @@
 namespace alliance::redis {
 
 std::string push_channel(std::string_view user_id) {
-  std::string channel = "push:user:";
+  std::string channel(kPushChannelPrefix);
   channel += user_id;
   return channel;
 }
 
 std::string staff_push_channel(std::string_view practice_id) {
-  std::string channel = "push:staff:";
+  std::string channel(kStaffPushChannelPrefix);
   channel += practice_id;
   return channel;
 }

@@ -1,8 +1,7 @@
 #include "alliance/redis/subscriber.hpp"
 
-#include <set>
-
 #include "alliance/core/log.hpp"
+#include "alliance/core/string_hash.hpp"
 #include "connection.hpp"
 
 namespace alliance::redis {
@@ -120,9 +119,10 @@ class SubscriberImpl : public Connection {
 
   Subscriber::MessageHandler on_message_;
   std::function<void()> on_reconnect_;
-  std::set<std::string> desired_;    // what the caller asked for
-  std::set<std::string> confirmed_;  // what Redis confirmed on this connection
-  std::set<std::string> restoring_;  // asked for on connect, not yet confirmed
+  // Hashed and searched by string_view: every message is looked up by its channel.
+  StringSet desired_;    // what the caller asked for
+  StringSet confirmed_;  // what Redis confirmed on this connection
+  StringSet restoring_;  // asked for on connect, not yet confirmed
   bool had_connection_ = false;
   bool reconnect_pending_ = false;
   std::vector<std::shared_ptr<asio::steady_timer>> waiters_;

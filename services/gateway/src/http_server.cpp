@@ -67,10 +67,13 @@ http::response<http::string_body> to_response(const HttpReply& reply, unsigned v
 // One authenticated WebSocket, driven by completion handlers rather than a reader
 // and a writer coroutine: an idle session then holds one pending websocket read and
 // one timer wait (a few hundred bytes) instead of two coroutine stacks, which matters
-// at tens of thousands of idle sockets. The writer side is `pump()`: exactly one of
-// a timer wait, a write, a ping or the close is in flight at a time, and each one's
-// completion calls pump() again. The socket lives until its access token expires
-// (close 4401) unless the client hands it a fresh one ({"type":"auth",...}).
+// at tens of thousands of idle sockets. The writer side is `pump()`: at most one of a
+// write, a ping or the close is in flight (`writing_`), and its completion calls pump()
+// again. The wake-up timer, for the next ping or the token's expiry, stays armed while
+// pushes are written: a push starts its write at once instead of cancelling the timer,
+// so a delivered message costs no timer operation and no allocation (the queue keeps a
+// small capacity). The socket lives until its access token expires (close 4401) unless
+// the client hands it a fresh one ({"type":"auth",...}).
 // Lives on the server's executor.
 class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
  public:
@@ -119,7 +122,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
       return;
     }
     queue_.push_back(std::move(json));
-    if (waiting_) wake_.cancel();
+    if (started_ && !writing_) pump();
   }
 
   void close_with(int code, std::string reason) override {
@@ -128,7 +131,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     gateway_.hub().remove(user_id_, session_id_, this);  // a closing socket holds no place under the caps
     close_code_ = code;
     close_reason_ = std::move(reason);
-    if (waiting_) wake_.cancel();
+    if (started_ && !writing_) pump();
   }
 
   // After the upgrade (the hub admitted it before): starts reading (pongs, close).
@@ -142,6 +145,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   void start_writer(std::shared_ptr<const std::string> ready) {
     if (ready) queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(head_), std::move(ready));
     next_ping_ = Clock::now() + options_.ws_ping_interval;
+    started_ = true;
     pump();
   }
 
@@ -150,7 +154,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       if (ec) {
         self->dead_ = true;
-        if (self->waiting_) self->wake_.cancel();
+        if (self->started_ && !self->writing_) self->pump();
         return;
       }
       self->last_heard_ = Clock::now();
@@ -187,14 +191,17 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     }
   }
 
+  // Starts the next write, ping or close, or (with nothing to send) makes sure the wake-up
+  // timer is armed for the next ping or the token's expiry. Never called while one is in flight.
   void pump() {
-    waiting_ = false;
     if (dead_) return finish();
     auto& lowest = beast::get_lowest_layer(ws_);
     if (closing_) {
+      writing_ = true;
       lowest.expires_after(options_.write_timeout);
       ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
                       [self = shared_from_this()](beast::error_code) {
+                        self->writing_ = false;
                         self->dead_ = true;
                         self->finish();
                       });
@@ -203,47 +210,63 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     if (head_ < queue_.size()) {
       auto msg = std::move(queue_[head_++]);
       if (head_ == queue_.size()) {
-        std::vector<std::shared_ptr<const std::string>>().swap(queue_);  // idle sockets keep no queue
+        queue_.clear();
         head_ = 0;
+        // Idle sockets keep no queue beyond a few slots (a burst's grown queue is freed).
+        if (queue_.capacity() > kKeptQueueSlots) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
       }
       ws_.text(true);
       lowest.expires_after(options_.write_timeout);
+      writing_ = true;
       const std::string& body = *msg;
       ws_.async_write(asio::buffer(body), [self = shared_from_this(), msg = std::move(msg)](beast::error_code ec,
                                                                                            std::size_t) {
-        if (ec) self->dead_ = true;
-        self->pump();
+        self->after_write(ec);
       });
       return;
     }
     auto now = Clock::now();
     if (now >= expires_) {
       gateway_.metrics().count("ws_closed_token_expired");
-      close_with(kCloseSessionRevoked, "access token expired");
-      return pump();
+      close_with(kCloseSessionRevoked, "access token expired");  // starts the close
+      return;
     }
     if (now >= next_ping_) {
       if (now - last_heard_ > options_.ws_idle_timeout) {
-        close_with(kCloseIdle, "idle timeout");
-        return pump();
+        close_with(kCloseIdle, "idle timeout");  // starts the close
+        return;
       }
       next_ping_ = now + options_.ws_ping_interval;
       lowest.expires_after(options_.write_timeout);
-      ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
-        if (ec) self->dead_ = true;
-        self->pump();
-      });
+      writing_ = true;
+      ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) { self->after_write(ec); });
       return;
     }
     lowest.expires_never();
+    // The wait already in flight stays unless it is for a later instant (a fresh token
+    // moves expires_ later, which it can wake up early for and then look again).
+    const auto wake_at = std::min(next_ping_, expires_);
+    if (waiting_ && wake_at_ <= wake_at) return;
     waiting_ = true;
-    wake_.expires_at(std::min(next_ping_, expires_));
-    wake_.async_wait([self = shared_from_this()](beast::error_code) { self->pump(); });
+    wake_at_ = wake_at;
+    wake_.expires_at(wake_at);  // cancels a wait in flight: its handler sees operation_aborted
+    wake_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;  // re-armed, or finish()
+      self->waiting_ = false;
+      if (!self->writing_) self->pump();  // else the write's completion looks at the time
+    });
+  }
+
+  void after_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) dead_ = true;
+    pump();
   }
 
   void finish() {
     if (finished_) return;
     finished_ = true;
+    wake_.cancel();  // its handler holds the session
     gateway_.hub().remove(user_id_, session_id_, this);
     auto& lowest = beast::get_lowest_layer(ws_);
     lowest.expires_never();
@@ -268,7 +291,11 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   std::size_t head_ = 0;
   Clock::time_point last_heard_;
   Clock::time_point next_ping_;
-  bool waiting_ = false;  // a wake_ wait is in flight (nothing else is)
+  static constexpr std::size_t kKeptQueueSlots = 4;
+  Clock::time_point wake_at_;  // what the wake_ wait in flight is for
+  bool started_ = false;  // start_writer ran: pushes may be written
+  bool writing_ = false;  // a write, ping or close is in flight
+  bool waiting_ = false;  // a wake_ wait is in flight
   bool closing_ = false;
   bool dead_ = false;
   bool finished_ = false;

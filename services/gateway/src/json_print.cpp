@@ -9,6 +9,8 @@
 #include <memory>
 #include <string_view>
 
+#include "alliance/core/string_hash.hpp"
+
 namespace alliance::gateway {
 namespace pb = google::protobuf;
 
@@ -294,13 +296,19 @@ class JsonPrinter {
       out_ += '}';
       return true;
     }
-    if (!std::string_view(url).starts_with(kTypeUrlPrefix)) return false;
-    const pb::Descriptor* packed =
-        pb::DescriptorPool::generated_pool()->FindMessageTypeByName(url.substr(kTypeUrlPrefix.size()));
-    if (packed == nullptr || !prints_as_fields(packed)) return false;
-    const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(packed);
-    if (prototype == nullptr) return false;
-    std::unique_ptr<pb::Message> inner(prototype->New());
+    Packed* packed = packed_message(url);
+    if (packed == nullptr) return false;
+    // A value nested in a value of the same type gets a message of its own.
+    std::unique_ptr<pb::Message> nested(packed->busy ? packed->message->New() : nullptr);
+    pb::Message* inner = nested ? nested.get() : packed->message.get();
+    if (!nested) packed->busy = true;
+    struct Release {
+      Packed* p;
+      bool owned;
+      ~Release() {
+        if (owned) p->busy = false;
+      }
+    } release{packed, !nested};
     // Left to protobuf: a value with invalid UTF-8, which it prints (dropping
     // the bad bytes) and ParseFromString refuses, and one with unknown fields,
     // which it skips, so that a value made only of them prints no fields.
@@ -311,6 +319,26 @@ class JsonPrinter {
     if (!fields(*inner, false, depth + 1)) return false;
     out_ += '}';
     return true;
+  }
+
+  // A message of the type `url` names, to parse an Any's value into: one per type and
+  // thread, reused (a push's body is parsed without allocating once its strings have
+  // grown). Null for a url that names no generated proto3 message. Only resolved types
+  // are kept, so the cache is bounded by the types compiled in.
+  struct Packed {
+    std::unique_ptr<pb::Message> message;
+    bool busy = false;  // being printed (an Any inside it may name the same type)
+  };
+  static Packed* packed_message(std::string_view url) {
+    thread_local StringMap<Packed> by_url;
+    if (auto it = by_url.find(url); it != by_url.end()) return &it->second;
+    if (!url.starts_with(kTypeUrlPrefix)) return nullptr;
+    const pb::Descriptor* packed =
+        pb::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(url.substr(kTypeUrlPrefix.size())));
+    if (packed == nullptr || !prints_as_fields(packed)) return nullptr;
+    const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(packed);
+    if (prototype == nullptr) return nullptr;
+    return &by_url.emplace(std::string(url), Packed{std::unique_ptr<pb::Message>(prototype->New())}).first->second;
   }
 
   std::string& out_;
@@ -332,6 +360,11 @@ bool append_json(const pb::Message& message, std::string& out) {
   // generated messages only.
   if (message.GetDescriptor()->file()->pool() != pb::DescriptorPool::generated_pool()) return false;
   return JsonPrinter(out).message(message, 0);
+}
+
+void print_json_into(const pb::Message& message, std::string& out) {
+  out.clear();
+  if (!append_json(message, out)) out = protobuf_json(message);
 }
 
 std::string print_json(const pb::Message& message) {

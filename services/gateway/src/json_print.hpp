@@ -20,6 +20,10 @@ bool append_json(const google::protobuf::Message& message, std::string& out);
 // declines. Safe to call from several threads at once.
 std::string print_json(const google::protobuf::Message& message);
 
+// Replaces `out` with print_json's bytes, reusing its capacity: no allocation once
+// `out` has grown to fit (a push's JSON, rendered into a reused buffer).
+void print_json_into(const google::protobuf::Message& message, std::string& out);
+
 // protobuf's own converter with those options: what print_json falls back to and
 // what its output must equal. Empty (or partial) where protobuf fails, such as
 // an Any of an unknown type.

@@ -3,9 +3,8 @@
 #include <algorithm>
 
 #include "alliance/core/log.hpp"
-#include "alliance/push/v1/push.pb.h"
 #include "alliance/redis/push.hpp"
-#include "json_mapping.hpp"
+#include "json_print.hpp"
 
 namespace alliance::gateway {
 
@@ -81,35 +80,50 @@ void PushHub::on_message(std::string_view channel, std::string_view payload) {
     close_session(revoked.session_id(), "session revoked");
     return;
   }
-  static const std::string user_prefix = redis::push_channel("");
-  static const std::string staff_prefix = redis::staff_push_channel("");
-  if (channel.starts_with(user_prefix)) {
-    auto it = by_user_.find(std::string(channel.substr(user_prefix.size())));
+  if (channel.starts_with(redis::kPushChannelPrefix)) {
+    auto it = by_user_.find(channel.substr(redis::kPushChannelPrefix.size()));
     if (it == by_user_.end()) return;  // raced with the last socket leaving
-    std::vector<PushSink*> sinks;
-    sinks.reserve(it->second.size());
-    for (const auto& e : it->second) sinks.push_back(e.sink);
-    deliver(std::move(sinks), channel, payload);
-  } else if (channel.starts_with(staff_prefix)) {
-    auto it = by_practice_.find(std::string(channel.substr(staff_prefix.size())));
+    targets_.clear();
+    for (const auto& e : it->second) targets_.push_back(e.sink);
+    deliver(channel, payload);
+  } else if (channel.starts_with(redis::kStaffPushChannelPrefix)) {
+    auto it = by_practice_.find(channel.substr(redis::kStaffPushChannelPrefix.size()));
     if (it == by_practice_.end()) return;
-    deliver(it->second, channel, payload);
+    targets_.assign(it->second.begin(), it->second.end());
+    deliver(channel, payload);
   }
 }
 
-// `sinks` is a copy: a sink may close (and remove itself) while we deliver.
-void PushHub::deliver(std::vector<PushSink*> sinks, std::string_view channel, std::string_view payload) {
-  push::v1::PushFrame frame;
-  if (!frame.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+void PushHub::deliver(std::string_view channel, std::string_view payload) {
+  if (!frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     ++dropped_;
     log::warn("malformed push frame", {{"channel", channel}, {"bytes", payload.size()}});
     return;
   }
-  auto json = std::make_shared<const std::string>(message_to_json(frame));
-  for (auto* sink : sinks) {
+  auto buffer = free_buffer();
+  print_json_into(frame_, *buffer);
+  std::shared_ptr<const std::string> json = std::move(buffer);
+  for (auto* sink : targets_) {
     sink->deliver(json);
     ++delivered_;
   }
+}
+
+std::shared_ptr<std::string> PushHub::free_buffer() {
+  // Writes finish in about the order they start, so the oldest buffers free up first:
+  // look at a few from where the last search stopped.
+  static constexpr std::size_t kPooled = 64, kLooks = 4, kKeptBytes = 16 * 1024;
+  for (std::size_t i = 0; i < std::min(kLooks, buffers_.size()); ++i) {
+    auto& b = buffers_[next_buffer_];
+    next_buffer_ = (next_buffer_ + 1) % buffers_.size();
+    if (b.use_count() == 1) {
+      if (b->capacity() > kKeptBytes) std::string().swap(*b);
+      return b;
+    }
+  }
+  auto fresh = std::make_shared<std::string>();
+  if (buffers_.size() < kPooled) buffers_.push_back(fresh);
+  return fresh;
 }
 
 void PushHub::close_session(const std::string& session_id, std::string_view reason) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "alliance/core/result.hpp"
+#include "alliance/core/string_hash.hpp"
+#include "alliance/push/v1/push.pb.h"
 
 namespace alliance::gateway {
 
@@ -74,16 +76,29 @@ class PushHub {
     std::string session_id;
     PushSink* sink;
   };
+  // Renders the push in `payload` once and hands it to every sink in targets_.
+  void deliver(std::string_view channel, std::string_view payload);
+  // A buffer to render a push into: one no socket still holds, else a fresh one.
+  std::shared_ptr<std::string> free_buffer();
+
   Hooks hooks_;
   SocketLimits limits_;
-  std::unordered_map<std::string, std::vector<Entry>> by_user_;
-  std::unordered_map<std::string, std::vector<PushSink*>> by_session_;  // oldest first
-  std::unordered_map<std::string, std::vector<PushSink*>> by_practice_;  // staff sockets only
+  // Searched by string_view: a message's channel names its user or practice without a copy.
+  StringMap<std::vector<Entry>> by_user_;
+  StringMap<std::vector<PushSink*>> by_session_;   // oldest first
+  StringMap<std::vector<PushSink*>> by_practice_;  // staff sockets only
   std::unordered_map<PushSink*, std::string> staff_practice_of_;
+  // The push path allocates nothing per message once these have grown: the frame is
+  // parsed into frame_, rendered into a pooled buffer that every addressed socket
+  // shares and that is reused once the last of them has written it, and the sinks are
+  // listed in targets_ (a sink may leave its list while we deliver).
+  push::v1::PushFrame frame_;
+  std::vector<std::shared_ptr<std::string>> buffers_;
+  std::size_t next_buffer_ = 0;
+  std::vector<PushSink*> targets_;
   std::size_t sockets_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t dropped_ = 0;
-  void deliver(std::vector<PushSink*> sinks, std::string_view channel, std::string_view payload);
 };
 
 }  // namespace alliance::gateway

@@ -278,6 +278,31 @@ TEST(JsonPrint, PushFrameWithANoticeBody) {
   EXPECT_EQ(protobuf_json(frame), expected);
 }
 
+// The printer parses an Any's value into one reused message per type: a value of the
+// same type inside it, and a shorter value after a longer one, must still print exactly.
+TEST(JsonPrint, AnyOfTheSameTypeInsideAnyAndOneAfterAnother) {
+  push::v1::Notice notice;
+  notice.set_text("innermost");
+  push::v1::PushFrame inner;
+  inner.set_id("inner");
+  inner.mutable_body()->PackFrom(notice);
+  push::v1::PushFrame middle;
+  middle.set_id("middle");
+  middle.mutable_body()->PackFrom(inner);
+  push::v1::PushFrame outer;
+  outer.set_id("outer");
+  outer.mutable_body()->PackFrom(middle);
+  EXPECT_EQ(print_json(outer), protobuf_json(outer));
+  EXPECT_NE(print_json(outer).find(R"("id":"inner")"), std::string::npos);
+
+  push::v1::PushFrame shorter;
+  shorter.set_type("t");
+  push::v1::PushFrame after;
+  after.mutable_body()->PackFrom(shorter);  // no id inside: "id":"" again, not "middle"
+  EXPECT_EQ(print_json(after), protobuf_json(after));
+  EXPECT_EQ(print_json(after).find("middle"), std::string::npos);
+}
+
 TEST(JsonPrint, DefaultsIntegersEnumsAndBytes) {
   rpc::v1::Frame frame;
   EXPECT_EQ(print_json(frame),

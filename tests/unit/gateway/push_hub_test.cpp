@@ -49,6 +49,37 @@ TEST_F(HubFixture, DeliversToEverySocketOfTheUserAndNoOneElse) {
   EXPECT_EQ(hub.delivered(), 2u);
 }
 
+// Every socket of the user is handed the one rendering of a push; the buffers are reused
+// from push to push, and a shorter push after a longer one carries nothing of it.
+struct SharingSocket : PushSink {
+  std::vector<std::shared_ptr<const std::string>> held;
+  void deliver(std::shared_ptr<const std::string> json) override { held.push_back(std::move(json)); }
+  void close_with(int, std::string) override {}
+};
+
+TEST_F(HubFixture, OneRenderingIsSharedByTheUsersSocketsAndBuffersAreReused) {
+  SharingSocket phone, laptop;
+  ASSERT_TRUE(hub.add("u1", "s1", &phone));
+  ASSERT_TRUE(hub.add("u1", "s2", &laptop));
+  hub.on_message(redis::push_channel("u1"), frame_for(std::string(500, 'a')));
+  ASSERT_EQ(phone.held.size(), 1u);
+  ASSERT_EQ(laptop.held.size(), 1u);
+  EXPECT_EQ(phone.held[0].get(), laptop.held[0].get());
+  const std::string* first = phone.held[0].get();
+  phone.held.clear();
+  laptop.held.clear();  // written: the buffer is free again
+  hub.on_message(redis::push_channel("u1"), frame_for("short"));
+  ASSERT_EQ(phone.held.size(), 1u);
+  EXPECT_EQ(phone.held[0].get(), first);
+  EXPECT_EQ(phone.held[0]->find("aaa"), std::string::npos) << *phone.held[0];
+  EXPECT_NE(phone.held[0]->find("\"text\":\"short\""), std::string::npos) << *phone.held[0];
+  // While a socket still holds it, the next push gets another buffer.
+  hub.on_message(redis::push_channel("u1"), frame_for("third"));
+  ASSERT_EQ(phone.held.size(), 2u);
+  EXPECT_NE(phone.held[1].get(), phone.held[0].get());
+  EXPECT_NE(phone.held[0]->find("\"text\":\"short\""), std::string::npos) << *phone.held[0];
+}
+
 TEST_F(HubFixture, UnsubscribesWhenLastSocketLeaves) {
   FakeSocket a, b;
   ASSERT_TRUE(hub.add("u1", "s1", &a));

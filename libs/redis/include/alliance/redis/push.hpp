@@ -12,6 +12,9 @@
 
 namespace alliance::redis {
 
+inline constexpr std::string_view kPushChannelPrefix = "push:user:";
+inline constexpr std::string_view kStaffPushChannelPrefix = "push:staff:";
+
 // "push:user:<user_id>"
 std::string push_channel(std::string_view user_id);
 // "push:staff:<practice_id>": what the practice's front desk and admins see live on
