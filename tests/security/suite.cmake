@@ -29,7 +29,8 @@ set(ALLIANCE_SECURITY_TESTS_net_test Breaker.* RpcTest.CallsFailFast* RpcTest.Me
 set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_service_test
   EventFeedTest.RemindersMayReadOnlyTheFeed* SchedulingServiceTest.ATherapistBooksOnlyClientsOfTheirCareTeam*
-  SchedulingServiceTest.NothingNewIsBookedForADeactivatedClient* WaitlistTest.TheFrontDeskCannotPutADeactivatedClient*)
+  SchedulingServiceTest.NothingNewIsBookedForADeactivatedClient* WaitlistTest.TheFrontDeskCannotPutADeactivatedClient*
+  SeriesMoveTest.ARetryWithItsKey* SchedulingServiceTest.ARetriedTypeCreate*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_domain_test IcsFeed.LineBreaks* IcsFeed.ACarriageReturn* IcsFeed.NamesOfAnyLength*)
 set(ALLIANCE_SECURITY_TESTS_messaging_service_test MessagingServiceTest.ARetriedErasureWithItsKey*)
 set(ALLIANCE_SECURITY_TESTS_client_test

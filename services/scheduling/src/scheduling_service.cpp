@@ -137,6 +137,7 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
     if (auto s = check_range(req.step_minutes(), 5, 480, "step_minutes", "minutes (or 0: the duration)"); !s)
       co_return s.error();
   }
+  if (auto s = validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
   AppointmentType t;
   t.id = new_id();
   t.practice_id = caller->practice_id;
@@ -152,10 +153,13 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
   t.created_by = caller->user_id;
   t.created_unix_ms = now_unix_ms();
   if (auto s = validate(t.rules()); !s) co_return s.error();
-  if (auto s = co_await store_.create_type(t); !s) co_return s.error();
-  log::info("appointment type created", {{"type_id", t.id}, {"by", caller->user_id}});
+  IdempotencyRecord idem{caller->user_id, req.idempotency_key(), request_digest("create_type", req), "", "", ""};
+  auto made = co_await store_.create_type(t, std::move(idem));
+  if (!made) co_return made.error();
+  if (!made->replayed) log::info("appointment type created", {{"type_id", t.id}, {"by", caller->user_id}});
   pb::CreateAppointmentTypeResponse resp;
-  fill(*resp.mutable_type(), t);
+  fill(*resp.mutable_type(), made->type);
+  resp.set_replayed(made->replayed);
   co_return resp;
 }
 
@@ -935,6 +939,20 @@ asio::awaitable<Result<pb::RescheduleSeriesResponse>> SchedulingService::resched
   const std::string on_conflict = req.on_conflict().empty() ? "reject" : req.on_conflict();
   if (on_conflict != "skip" && on_conflict != "reject")
     co_return invalid_argument("on_conflict", "on_conflict: must be \"reject\" or \"skip\"");
+  if (auto s = validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
+  const std::string hash = request_digest("reschedule_series", req);
+  auto replay_of = [&hash](const IdempotencyRecord& r) -> Result<pb::RescheduleSeriesResponse> {
+    if (r.request_hash != hash || r.series_id.empty()) return idempotency_key_reused();
+    pb::RescheduleSeriesResponse resp;
+    if (!resp.ParseFromString(r.response)) return make_error(Code::kInternal, "stored series answer unreadable");
+    resp.set_replayed(true);
+    return resp;
+  };
+  if (!req.idempotency_key().empty()) {
+    auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
+    if (!seen) co_return seen.error();
+    if (*seen) co_return replay_of(**seen);
+  }
 
   auto rows = co_await store_.series_appointments(req.series_id());
   if (!rows) co_return rows.error();
@@ -1027,34 +1045,44 @@ asio::awaitable<Result<pb::RescheduleSeriesResponse>> SchedulingService::resched
                     "new_start_time"};
 
   const auto times = co_await client_times(from->client_id);
-  auto saved = co_await store_.move_appointments(std::move(moves), caller->user_id, times);
+  // The answer, from the moved rows (earliest first, as `moves`); stored with the key.
+  auto answer = [series_id = req.series_id(), movers, targets, skipped, reasons, z = *zone,
+                 times](const std::vector<Appointment>& saved) {
+    pb::RescheduleSeriesResponse resp;
+    resp.set_series_id(series_id);
+    std::size_t next_saved = 0;
+    for (std::size_t i = 0; i < movers.size(); ++i) {
+      auto* o = resp.add_occurrences();
+      o->set_appointment_id(movers[i].id);
+      o->set_previous_start_time(format_instant(movers[i].start));
+      o->set_new_start_time(format_instant(targets[i]));
+      o->set_local_start(format_local_minutes(z, targets[i]));
+      if (skipped[i]) {
+        o->set_outcome("skipped");
+        o->set_reason(reasons[i]);
+        fill(*o->mutable_appointment(), movers[i], times);
+      } else {
+        o->set_outcome("moved");
+        fill(*o->mutable_appointment(), saved.at(next_saved++), times);
+      }
+    }
+    resp.set_moved(static_cast<int>(next_saved));
+    resp.set_skipped(static_cast<int>(movers.size() - next_saved));
+    return resp;
+  };
+  IdempotencyRecord idem{caller->user_id, req.idempotency_key(), hash, "", req.series_id(), ""};
+  auto encode = [answer](const std::vector<Appointment>& saved) { return answer(saved).SerializeAsString(); };
+  auto saved = co_await store_.move_appointments(std::move(moves), caller->user_id, times, std::move(idem),
+                                                 std::move(encode));
   if (!saved) co_return about_new_start(std::move(saved).error());
+  if (saved->replay) co_return replay_of(*saved->replay);
   changed();
   for (std::size_t i = 0; i < movers.size(); ++i)
     if (!skipped[i]) slot_freed(movers[i]);  // the old times (the version check pinned them)
 
-  pb::RescheduleSeriesResponse resp;
-  resp.set_series_id(req.series_id());
-  std::size_t next_saved = 0;
-  for (std::size_t i = 0; i < movers.size(); ++i) {
-    auto* o = resp.add_occurrences();
-    o->set_appointment_id(movers[i].id);
-    o->set_previous_start_time(format_instant(movers[i].start));
-    o->set_new_start_time(format_instant(targets[i]));
-    o->set_local_start(format_local_minutes(*zone, targets[i]));
-    if (skipped[i]) {
-      o->set_outcome("skipped");
-      o->set_reason(reasons[i]);
-      fill(*o->mutable_appointment(), movers[i], times);
-    } else {
-      o->set_outcome("moved");
-      fill(*o->mutable_appointment(), (*saved)[next_saved++], times);
-    }
-  }
-  resp.set_moved(static_cast<int>(next_saved));
-  resp.set_skipped(static_cast<int>(movers.size() - next_saved));
+  auto resp = answer(saved->moved);
   log::info("series rescheduled", {{"series_id", req.series_id()},
-                                   {"moved", static_cast<std::int64_t>(next_saved)},
+                                   {"moved", static_cast<std::int64_t>(resp.moved())},
                                    {"by", caller->user_id}});
   co_return resp;
 }

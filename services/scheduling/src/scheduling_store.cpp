@@ -17,6 +17,7 @@ namespace {
 using store::Connection;
 using store::execute;
 using store::query_all;
+using store::query_one;
 using store::Statement;
 
 // Times are unix seconds. An appointment blocks [start - buffer_before, end +
@@ -542,8 +543,20 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
 
 SchedulingStore::SchedulingStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
 
-asio::awaitable<Status> SchedulingStore::create_type(AppointmentType t) {
-  auto job = [t = std::move(t)](Connection& c) -> Status {
+asio::awaitable<Result<SchedulingStore::MadeType>> SchedulingStore::create_type(AppointmentType t,
+                                                                                IdempotencyRecord idem) {
+  auto job = [t = std::move(t), idem = std::move(idem)](Connection& c) -> Result<MadeType> {
+    if (!idem.key.empty()) {
+      auto seen = seen_before(c, idem);
+      if (!seen) return seen.error();
+      if (*seen) {
+        static const std::string sql =
+            "SELECT " + std::string(kTypeColumns) + " FROM appointment_types WHERE id = ?1";
+        auto made = query_one(c, sql, read_type, (*seen)->response);
+        if (!made) return Error{Code::kInternal, "idempotency record without its appointment type", ""};
+        return MadeType{std::move(*made), true};
+      }
+    }
     auto& taken = c.prepare("SELECT 1 FROM appointment_types WHERE practice_id = ?1 AND name = ?2");
     taken.bind_all(t.practice_id, t.name);
     if (taken.step())
@@ -556,7 +569,8 @@ asio::awaitable<Status> SchedulingStore::create_type(AppointmentType t) {
                 t.buffer_after_minutes, t.min_notice_minutes, t.booking_horizon_days, t.client_self_booking ? 1 : 0,
                 t.step_minutes, t.created_by, t.created_unix_ms);
     st.step();
-    return {};
+    if (!idem.key.empty()) save_key(c, idem, std::nullopt, std::nullopt, t.id, t.created_unix_ms);
+    return MadeType{t};
   };
   co_return co_await db_->write(std::move(job));
 }
@@ -879,12 +893,16 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series
   co_return co_await db_->write(std::move(job));
 }
 
-asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::move_appointments(std::vector<Move> moves,
-                                                                                     std::string actor,
-                                                                                     ClientTimes times) {
-  auto job = [moves = std::move(moves), actor = std::move(actor),
-              times = std::move(times)](Connection& c) -> Result<std::vector<Appointment>> {
-    return overlap_guard([&]() -> Result<std::vector<Appointment>> {
+asio::awaitable<Result<SchedulingStore::SeriesMove>> SchedulingStore::move_appointments(
+    std::vector<Move> moves, std::string actor, ClientTimes times, IdempotencyRecord idem, EncodeMoves encode_response) {
+  auto job = [moves = std::move(moves), actor = std::move(actor), times = std::move(times), idem = std::move(idem),
+              encode_response = std::move(encode_response)](Connection& c) -> Result<SeriesMove> {
+    return overlap_guard([&]() -> Result<SeriesMove> {
+      if (!idem.key.empty()) {
+        auto seen = seen_before(c, idem);
+        if (!seen) return seen.error();
+        if (*seen) return SeriesMove{{}, std::move(*seen)};
+      }
       std::vector<Appointment> current;
       current.reserve(moves.size());
       for (const auto& m : moves) {
@@ -922,7 +940,8 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::move_appointm
         record_change(c, next, "rescheduled", actor, now_ms, cur.start, times);
         out.push_back(std::move(next));
       }
-      return out;
+      if (!idem.key.empty()) save_key(c, idem, std::nullopt, idem.series_id, encode_response(out), now_ms);
+      return SeriesMove{std::move(out), std::nullopt};
     });
   };
   co_return co_await db_->write(std::move(job));

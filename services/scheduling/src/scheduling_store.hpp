@@ -126,8 +126,14 @@ class SchedulingStore {
   static Result<std::unique_ptr<SchedulingStore>> open(const std::filesystem::path& path);
   explicit SchedulingStore(std::unique_ptr<store::Database> db);
 
-  // Name taken in the practice -> kAlreadyExists field name.
-  asio::awaitable<Status> create_type(AppointmentType type);
+  // Name taken in the practice -> kAlreadyExists field name. With a key in `idem`
+  // seen before (same request), nothing is created and the type that key made is
+  // answered as it is now, with `replayed` set.
+  struct MadeType {
+    AppointmentType type;
+    bool replayed = false;
+  };
+  asio::awaitable<Result<MadeType>> create_type(AppointmentType type, IdempotencyRecord idem);
   asio::awaitable<Result<std::optional<AppointmentType>>> find_type(std::string type_id);
   asio::awaitable<Result<std::vector<AppointmentType>>> list_types(std::string practice_id);
 
@@ -187,8 +193,17 @@ class SchedulingStore {
   // another is leaving; then each lands at its new start (same duration and buffers),
   // status booked, version + 1, with history and a "rescheduled" event (previous
   // start). A conflict at a new time -> kAlreadyExists field start_time, nothing moved.
-  asio::awaitable<Result<std::vector<Appointment>>> move_appointments(std::vector<Move> moves,
-                                                                      std::string actor_user_id, ClientTimes times);
+  // With a key in `idem`, the answer encode_response(moved rows) is stored with it in
+  // the same transaction; a key already used (a racing retry) answers its record in
+  // `replay` and moves nothing.
+  struct SeriesMove {
+    std::vector<Appointment> moved;
+    std::optional<IdempotencyRecord> replay;
+  };
+  using EncodeMoves = std::function<std::string(const std::vector<Appointment>&)>;
+  asio::awaitable<Result<SeriesMove>> move_appointments(std::vector<Move> moves, std::string actor_user_id,
+                                                        ClientTimes times, IdempotencyRecord idem,
+                                                        EncodeMoves encode_response);
 
   // Oldest unsent events first.
   asio::awaitable<Result<std::vector<OutboxEntry>>> unsent_events(int limit);

@@ -171,6 +171,44 @@ TEST_F(SeriesMoveTest, ShiftingByAWeekMovesEachIntoTheTimeTheNextOneLeaves) {
   EXPECT_EQ(reload(s, 2).start_time(), "2030-01-29T14:00:00Z");
 }
 
+TEST_F(SeriesMoveTest, ARetryWithItsKeyAnswersTheFirstMoveAndMovesNothingAgain) {
+  auto s = series("2030-01-08T14:00:00Z", 3);
+  pb::RescheduleSeriesRequest req;
+  req.set_series_id(s.series_id());
+  req.set_from_appointment_id(s.occurrences(0).appointment().id());
+  req.set_new_start_time("2030-01-10T15:30:00Z");
+  req.set_idempotency_key("move-series-0001");
+  auto first = run(service_->reschedule_series(req, as(kDesk, Role::kFrontDesk)));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->replayed());
+  ASSERT_EQ(first->moved(), 3);
+  const auto moved_events = of_type(wait_events(6), "rescheduled").size();
+
+  // The answer was lost; the desk sends it again with the same key.
+  auto again = run(service_->reschedule_series(req, as(kDesk, Role::kFrontDesk)));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(again->moved(), 3);
+  ASSERT_EQ(again->occurrences_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(again->occurrences(i).appointment().start_time(), first->occurrences(i).appointment().start_time());
+    EXPECT_EQ(reload(s, i).version(), 2) << "moved once only";
+  }
+  EXPECT_EQ(of_type(events(), "rescheduled").size(), moved_events);
+
+  // The key with another request is refused, naming it; a bad key too.
+  req.set_new_start_time("2030-01-11T15:30:00Z");
+  auto reused = run(service_->reschedule_series(req, as(kDesk, Role::kFrontDesk)));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(reused.error().field, "idempotency_key");
+  req.set_idempotency_key("short");
+  auto bad = run(service_->reschedule_series(req, as(kDesk, Role::kFrontDesk)));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "idempotency_key");
+  EXPECT_EQ(reload(s, 0).start_time(), "2030-01-10T15:30:00Z");
+}
+
 TEST_F(SeriesMoveTest, PastAndCancelledOccurrencesAreNotMoved) {
   // Tuesdays Jan 8..Feb 12; Feb 5 is cancelled, then time passes to Wed Jan 16.
   auto s = series("2030-01-08T14:00:00Z", 6);

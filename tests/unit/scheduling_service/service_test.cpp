@@ -516,5 +516,29 @@ TEST_F(SchedulingServiceTest, NamesAndReasonsCountCharactersNotBytesAndRefuseCon
   EXPECT_EQ(control.error().message, "name: must not contain control characters");
 }
 
+TEST_F(SchedulingServiceTest, ARetriedTypeCreateWithItsKeyAnswersTheSameType) {
+  pb::CreateAppointmentTypeRequest req;
+  req.set_name("Couples intake");
+  req.set_duration_minutes(80);
+  req.set_modality("in_person");
+  req.set_idempotency_key("type-couples-01");
+  auto first = run(service_->create_appointment_type(req, as(kAdmin, Role::kAdmin)));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto again = run(service_->create_appointment_type(req, as(kAdmin, Role::kAdmin)));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(again->type().id(), first->type().id());
+  // Without the key the repeat is refused as a taken name; the key with another type too.
+  req.clear_idempotency_key();
+  auto unkeyed = run(service_->create_appointment_type(req, as(kAdmin, Role::kAdmin)));
+  ASSERT_FALSE(unkeyed.ok());
+  EXPECT_EQ(unkeyed.error().field, "name");
+  req.set_idempotency_key("type-couples-01");
+  req.set_duration_minutes(90);
+  auto reused = run(service_->create_appointment_type(req, as(kAdmin, Role::kAdmin)));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().field, "idempotency_key");
+}
+
 }  // namespace
 }  // namespace alliance::scheduling
