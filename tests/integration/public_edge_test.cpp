@@ -192,6 +192,43 @@ TEST_F(PublicEdge, OpenCloseCyclesGiveEveryPlaceBack) {
   EXPECT_EQ(gauge(*sys_, "alliance_ws_users", 1), 0);
 }
 
+TEST_F(PublicEdge, ASocketThatStopsReadingIsClosedAndOthersKeepTheirPushes) {
+  // A phone's app hangs without closing its socket while pushes keep coming for its user.
+  // The gateway queues a bounded number for it (ws_max_queued, 1024), then closes it with
+  // 1008, and meanwhile another user's socket gets every push at once.
+  auto stuck_user = sys_->create_user("edge", "hal@example.org", "client");
+  auto live_user = sys_->create_user("edge", "ivy@example.org", "client");
+  auto hal = sys_->login("edge", "hal@example.org");
+  auto ivy = sys_->login("edge", "ivy@example.org");
+  auto stuck = hal->open_push_socket();
+  auto live = ivy->open_push_socket();
+  ASSERT_TRUE(stuck);
+  ASSERT_TRUE(live);
+  // More than the kernel's socket buffers (a few MiB each way on loopback) plus 1024
+  // queued frames can hold: the socket is not read during this loop.
+  const std::string big(64 * 1024, 'x');
+  constexpr int kPushes = 1400;
+  for (int i = 0; i < kPushes; ++i) {
+    sys_->publish_push(stuck_user, "test.flood", big);
+    if (i % 200 == 0) {
+      sys_->publish_push(live_user, "test.notice", "still flowing " + std::to_string(i));
+      auto frame = next_frame(**live, "test.notice", 5s);
+      ASSERT_TRUE(frame) << "push " << i << " to the other user did not arrive";
+      EXPECT_EQ(frame->at("body").at("text").as_string(), "still flowing " + std::to_string(i));
+    }
+  }
+  // Reading now drains what the kernel buffered, then the close: fewer frames than sent.
+  int received = 0;
+  const auto deadline = Clock::now() + 60s;
+  while (!(*stuck)->closed() && Clock::now() < deadline)
+    if ((*stuck)->read_text(1s)) ++received;
+  ASSERT_TRUE((*stuck)->closed());
+  EXPECT_EQ((*stuck)->close_code(), 1008) << (*stuck)->close_reason();
+  EXPECT_EQ((*stuck)->close_reason(), "push queue overflow");
+  EXPECT_LT(received, kPushes);
+  EXPECT_FALSE((*live)->closed());
+}
+
 class SocketTokens : public ::testing::Test {
  protected:
   static constexpr auto kTokenLife = 4s;
