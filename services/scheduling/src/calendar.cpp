@@ -1,8 +1,13 @@
 #include "calendar.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "domain/calendar_view.hpp"
 #include "handler_common.hpp"
+#include "scheduling_service.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -12,6 +17,26 @@ using std::chrono::hours;
 
 constexpr std::size_t kMaxBlockReason = 200;
 constexpr days kMaxBlockListRange{3 * 366};
+constexpr std::size_t kMaxViewTherapists = 20;
+constexpr std::size_t kMaxPracticeTherapists = 100;
+constexpr int kMaxViewAppointments = 1000;
+constexpr std::size_t kMaxNote = 2000;
+
+pb::CalendarSpan span_in(const date::time_zone* zone, Instant start, Instant end) {
+  pb::CalendarSpan out;
+  out.set_start_time(format_instant(start));
+  out.set_end_time(format_instant(end));
+  out.set_local_start(format_local_minutes(zone, start));
+  out.set_local_end(format_local_minutes(zone, end));
+  return out;
+}
+
+void fill(pb::AppointmentNote& out, const AppointmentNote& n) {
+  out.set_appointment_id(n.appointment_id);
+  out.set_note(n.note);
+  out.set_updated_by(n.updated_by);
+  out.set_updated_unix_ms(n.updated_unix_ms);
+}
 
 Error block_not_found() { return not_found("block_id", "block_id: no such time block"); }
 
@@ -28,8 +53,9 @@ pb::TimeBlock shown_to(const Caller& caller, const TimeBlock& block) {
 
 }  // namespace
 
-Calendar::Calendar(SchedulingStore& store, UserDirectory& directory, std::function<Instant()> clock)
-    : store_(store), directory_(directory), clock_(std::move(clock)) {}
+Calendar::Calendar(SchedulingStore& store, UserDirectory& directory, std::chrono::minutes cancellation_window,
+                   std::function<Instant()> clock)
+    : store_(store), directory_(directory), cancellation_window_(cancellation_window), clock_(std::move(clock)) {}
 
 Instant Calendar::now() const { return clock_ ? clock_() : now_instant(); }
 
@@ -147,6 +173,184 @@ asio::awaitable<Result<pb::TimeBlockResponse>> Calendar::delete_time_block(const
   log::info("time block deleted", {{"block_id", req.block_id()}, {"by", caller->user_id}});
   pb::TimeBlockResponse resp;
   *resp.mutable_block() = shown_to(*caller, **block);
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ calendar view
+
+asio::awaitable<Result<std::vector<std::string>>> Calendar::view_therapists(const Caller& caller,
+                                                                          const std::string& ids) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at <= ids.size() && !ids.empty();) {
+    const auto comma = std::min(ids.find(',', at), ids.size());
+    std::string id = ids.substr(at, comma - at);
+    if (auto s = require_id(id, "therapist_ids"); !s) co_return s.error();
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+    if (out.size() > kMaxViewTherapists)
+      co_return invalid_argument("therapist_ids", "therapist_ids: at most 20 therapists");
+    at = comma + 1;
+  }
+  if (out.empty()) {
+    if (caller.role == Role::kTherapist) co_return std::vector<std::string>{caller.user_id};
+    auto all = co_await store_.therapists_with_availability(caller.practice_id);
+    if (!all) co_return all.error();
+    if (all->size() > kMaxPracticeTherapists) all->resize(kMaxPracticeTherapists);
+    co_return std::move(*all);
+  }
+  const Error unknown = not_found("therapist_ids", "therapist_ids: no such therapist");
+  for (const auto& id : out) {
+    if (caller.role == Role::kTherapist) {
+      if (id != caller.user_id) co_return unknown;
+      continue;
+    }
+    auto therapist = co_await directory_.find_user(id);
+    if (!therapist) co_return therapist.error();
+    if (!*therapist || (*therapist)->practice_id != caller.practice_id || (*therapist)->role != Role::kTherapist)
+      co_return unknown;
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<pb::TherapistCalendar>> Calendar::therapist_calendar(const Caller& caller,
+                                                                            const std::string& id, Instant from,
+                                                                            Instant to, const date::time_zone* zone) {
+  pb::TherapistCalendar out;
+  out.set_therapist_id(id);
+  auto availability = co_await store_.find_availability(id);
+  if (!availability) co_return availability.error();
+  if (*availability && (*availability)->practice_id == caller.practice_id) {
+    const auto& a = (*availability)->availability;
+    out.set_time_zone(a.time_zone);
+    for (const auto& s : working_spans(a, from, to)) *out.add_working_hours() = span_in(zone, s.start, s.end);
+    for (const auto& s : time_off_spans(a, from, to)) *out.add_time_off() = span_in(zone, s.start, s.end);
+  }
+  auto blocks = co_await store_.list_time_blocks(id, from, to);
+  if (!blocks) co_return blocks.error();
+  for (const auto& b : *blocks) {
+    for (const auto& occurrence : block_occurrences(b.times, from, to)) {
+      auto& shown = *out.add_blocks();
+      shown.set_block_id(b.id);
+      *shown.mutable_span() = span_in(zone, occurrence.start, occurrence.end);
+      shown.set_repeat(b.times.weekly ? "weekly" : "none");
+      shown.set_reason(b.reason);
+    }
+  }
+  std::sort(out.mutable_blocks()->begin(), out.mutable_blocks()->end(),
+            [](const pb::CalendarBlock& a, const pb::CalendarBlock& b) { return a.span().start_time() < b.span().start_time(); });
+  AppointmentQuery q;
+  q.practice_id = caller.practice_id;
+  q.therapist_id = id;
+  q.from = from;
+  q.to = to;
+  q.limit = kMaxViewAppointments;
+  auto rows = co_await store_.list_appointments(std::move(q));
+  if (!rows) co_return rows.error();
+  if (rows->size() > static_cast<std::size_t>(kMaxViewAppointments)) rows->resize(kMaxViewAppointments);
+  std::vector<std::string> ids;
+  for (const auto& a : *rows) ids.push_back(a.id);
+  auto notes = co_await store_.notes(std::move(ids));
+  if (!notes) co_return notes.error();
+  std::map<std::string, std::string, std::less<>> note_of;
+  for (auto& n : *notes) note_of.emplace(n.appointment_id, std::move(n.note));
+  // One directory question per distinct client (mostly cache hits), not per row.
+  std::map<std::string, ClientTimes, std::less<>> times;
+  for (const auto& a : *rows) {
+    auto known = times.find(a.client_id);
+    if (known == times.end()) {
+      ClientTimes t;
+      t.client_time_zone = co_await client_time_zone(directory_, a.client_id);
+      t.cancellation_window = cancellation_window_;
+      known = times.emplace(a.client_id, std::move(t)).first;
+    }
+    auto& shown = *out.add_appointments();
+    fill(*shown.mutable_appointment(), a, known->second);
+    *shown.mutable_span() = span_in(zone, a.start, a.end);
+    if (auto n = note_of.find(a.id); n != note_of.end()) shown.set_staff_note(n->second);
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<pb::GetCalendarResponse>> Calendar::get_calendar(const pb::GetCalendarRequest& req,
+                                                                        const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  if (caller->role == Role::kClient) co_return denied("the calendar view is for the practice's staff");
+  auto first_day = parse_date(req.date(), "date");
+  if (!first_day) co_return first_day.error();
+  const int length = req.days() == 0 ? 1 : req.days();
+  if (length != 1 && length != 7) co_return invalid_argument("days", "days: must be 1 (a day) or 7 (a week)");
+  auto therapists = co_await view_therapists(*caller, req.therapist_ids());
+  if (!therapists) co_return therapists.error();
+
+  std::string zone_name = req.time_zone();
+  if (zone_name.empty()) {
+    auto me = co_await directory_.find_user(caller->user_id);
+    if (me && *me) zone_name = (*me)->time_zone;
+  }
+  if (zone_name.empty() && !therapists->empty()) {
+    auto a = co_await store_.find_availability(therapists->front());
+    if (!a) co_return a.error();
+    if (*a) zone_name = (*a)->availability.time_zone;
+  }
+  if (zone_name.empty()) zone_name = "UTC";
+  auto zone = find_time_zone(zone_name);
+  if (!zone) co_return zone.error();
+  const date::local_days day{date::sys_days(*first_day).time_since_epoch()};
+  const Instant from = local_edge_to_utc(*zone, day);
+  const Instant to = local_edge_to_utc(*zone, day + date::days(length));
+
+  pb::GetCalendarResponse resp;
+  resp.set_time_zone(zone_name);
+  resp.set_from(format_instant(from));
+  resp.set_to(format_instant(to));
+  for (const auto& id : *therapists) {
+    auto one = co_await therapist_calendar(*caller, id, from, to, *zone);
+    if (!one) co_return one.error();
+    *resp.add_therapists() = std::move(*one);
+  }
+  co_return resp;
+}
+
+// ------------------------------------------------------------------ staff notes
+
+asio::awaitable<Result<Appointment>> Calendar::noted_appointment(const Caller& caller, const std::string& id) {
+  if (auto s = require_id(id, "appointment_id"); !s) co_return s.error();
+  if (caller.role == Role::kClient) co_return denied("notes are for the practice's staff only");
+  auto a = co_await store_.find_appointment(id);
+  if (!a) co_return a.error();
+  if (!*a || !may_see(caller, **a)) co_return not_found("appointment_id", "appointment_id: no such appointment");
+  co_return std::move(**a);
+}
+
+asio::awaitable<Result<pb::AppointmentNoteResponse>> Calendar::set_note(const pb::SetAppointmentNoteRequest& req,
+                                                                        const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto a = co_await noted_appointment(*caller, req.appointment_id());
+  if (!a) co_return a.error();
+  if (!req.note().empty()) {
+    if (auto s = validate_text("note", req.note(), kMaxNote, Lines::kMany); !s) co_return s.error();
+  }
+  AppointmentNote note{a->id, req.note(), caller->user_id, now_unix_ms()};
+  if (auto s = co_await store_.set_note(note); !s) co_return s.error();
+  log::info("appointment note set", {{"appointment_id", a->id}, {"by", caller->user_id}});
+  pb::AppointmentNoteResponse resp;
+  fill(*resp.mutable_note(), note);
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::AppointmentNoteResponse>> Calendar::get_note(const pb::GetAppointmentNoteRequest& req,
+                                                                        const Ctx& ctx) {
+  auto caller = require_user(ctx);
+  if (!caller) co_return caller.error();
+  auto a = co_await noted_appointment(*caller, req.appointment_id());
+  if (!a) co_return a.error();
+  std::vector<std::string> ids{a->id};
+  auto notes = co_await store_.notes(std::move(ids));
+  if (!notes) co_return notes.error();
+  pb::AppointmentNoteResponse resp;
+  resp.mutable_note()->set_appointment_id(a->id);
+  if (!notes->empty()) fill(*resp.mutable_note(), notes->front());
   co_return resp;
 }
 

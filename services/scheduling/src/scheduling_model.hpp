@@ -108,6 +108,15 @@ struct TimeBlock {
   std::int64_t created_unix_ms = 0;
 };
 
+// A note on an appointment for the practice's staff only; never part of Appointment,
+// so it cannot reach events, pushes, reminders or feeds.
+struct AppointmentNote {
+  std::string appointment_id;
+  std::string note;
+  std::string updated_by;
+  std::int64_t updated_unix_ms = 0;
+};
+
 // What an appointment's answers and events show beside its stored row (the
 // Appointment fields client_time_zone .. late_cancellation_from). Not stored: the
 // client's zone is identity's, read when answering or writing the event, so a

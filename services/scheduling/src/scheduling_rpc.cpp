@@ -47,6 +47,9 @@ void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<
   t.add("CreateTimeBlock", &Calendar::create_time_block);
   t.add("ListTimeBlocks", &Calendar::list_time_blocks);
   t.add("DeleteTimeBlock", &Calendar::delete_time_block);
+  t.add("GetCalendar", &Calendar::get_calendar);
+  t.add("SetAppointmentNote", &Calendar::set_note);
+  t.add("GetAppointmentNote", &Calendar::get_note);
 }
 
 }  // namespace alliance::scheduling

@@ -28,8 +28,9 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
 void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,
                            std::set<std::string, std::less<>> allowed_peers);
 
-// Time blocks (CreateTimeBlock, ListTimeBlocks, DeleteTimeBlock), under the same
-// prefix and allow-list.
+// Time blocks (CreateTimeBlock, ListTimeBlocks, DeleteTimeBlock), the calendar view
+// (GetCalendar) and staff notes (SetAppointmentNote, GetAppointmentNote), under the
+// same prefix and allow-list.
 void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers);
 
 }  // namespace alliance::scheduling

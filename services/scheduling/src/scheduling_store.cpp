@@ -288,6 +288,17 @@ CREATE TABLE time_blocks (
 CREATE INDEX time_blocks_therapist_start ON time_blocks(therapist_id, start_unix);
 )sql";
 
+// Migration 5: staff notes on appointments, kept apart from the appointment row (and
+// so from every event snapshot).
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE appointment_notes (
+  appointment_id TEXT PRIMARY KEY REFERENCES appointments(id),
+  note TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_unix_ms INTEGER NOT NULL
+);
+)sql";
+
 constexpr std::string_view kBlockColumns =
     "id, practice_id, therapist_id, start_unix, end_unix, time_zone, weekly, repeat_until, reason, created_by, "
     "created_unix_ms";
@@ -535,7 +546,8 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
   store::DatabaseOptions options;
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4}};
+                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
+                        store::Migration{5, kSchemaV5}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<SchedulingStore>(std::move(*db));
@@ -705,6 +717,47 @@ asio::awaitable<Result<bool>> SchedulingStore::delete_time_block(std::string blo
     return execute(c, "DELETE FROM time_blocks WHERE id = ?1", block_id) > 0;
   };
   co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<std::string>>> SchedulingStore::therapists_with_availability(
+    std::string practice_id) {
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::vector<std::string>> {
+    return query_all(c, "SELECT therapist_id FROM availability WHERE practice_id = ?1 ORDER BY therapist_id",
+                     [](const Statement& st) { return st.column_text(0); }, practice_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Status> SchedulingStore::set_note(AppointmentNote n) {
+  auto job = [n = std::move(n)](Connection& c) -> Status {
+    if (n.note.empty()) {
+      execute(c, "DELETE FROM appointment_notes WHERE appointment_id = ?1", n.appointment_id);
+      return {};
+    }
+    execute(c,
+            "INSERT INTO appointment_notes (appointment_id, note, updated_by, updated_unix_ms) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (appointment_id) DO UPDATE SET note = ?2, updated_by = ?3, updated_unix_ms = ?4",
+            n.appointment_id, n.note, n.updated_by, n.updated_unix_ms);
+    return {};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<AppointmentNote>>> SchedulingStore::notes(std::vector<std::string> appointment_ids) {
+  auto job = [ids = std::move(appointment_ids)](Connection& c) -> Result<std::vector<AppointmentNote>> {
+    std::vector<AppointmentNote> out;
+    for (const auto& id : ids) {
+      auto note = store::query_one(
+          c, "SELECT appointment_id, note, updated_by, updated_unix_ms FROM appointment_notes WHERE appointment_id = ?1",
+          [](const Statement& st) {
+            return AppointmentNote{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+          },
+          id);
+      if (note) out.push_back(std::move(*note));
+    }
+    return out;
+  };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<Appointment>>> SchedulingStore::find_appointment(std::string id) {

@@ -151,6 +151,14 @@ class SchedulingStore {
   // Removes the block and every occurrence of it; false if there was none.
   asio::awaitable<Result<bool>> delete_time_block(std::string block_id);
 
+  // Therapists of the practice who have availability, by id.
+  asio::awaitable<Result<std::vector<std::string>>> therapists_with_availability(std::string practice_id);
+
+  // ---- staff notes on appointments (one per appointment; an empty note removes it)
+  asio::awaitable<Status> set_note(AppointmentNote note);
+  // The notes of those of `appointment_ids` that have one.
+  asio::awaitable<Result<std::vector<AppointmentNote>>> notes(std::vector<std::string> appointment_ids);
+
   asio::awaitable<Result<std::optional<Appointment>>> find_appointment(std::string appointment_id);
   // Booked/confirmed appointments and time-block occurrences of the therapist that
   // could block time in [from, to), except `exclude_id` (the appointment being moved).
