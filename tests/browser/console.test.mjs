@@ -129,19 +129,21 @@ try {
     await page.keyboard.press('Escape');
     const focused = () => page.evaluate(() => {
       const a = document.activeElement;
-      return a ? (a.name || a.id || a.tagName) : '';
+      return a ? (a.name || a.id || (a.dataset.appointmentId ? 'appointment' : a.tagName)) : '';
     });
-    const tabTo = async (want, max = 40) => {
+    const tabTo = async (want, key = 'Tab', max = 40) => {
       const seen = [];
       for (let i = 0; i < max; ++i) {
         const now = await focused();
         if (now === want) return seen;
         seen.push(now);
-        await page.keyboard.press('Tab');
+        await page.keyboard.press(key);
       }
-      throw new Error(`Tab never reached ${want}; went through ${seen.join(' > ')}`);
+      throw new Error(`${key} never reached ${want}; went through ${seen.join(' > ')}`);
     };
-    await tabTo('new-booking');
+    // Closing the panel gives focus back to the appointment that opened it.
+    expect(await focused() === 'appointment', `after Escape, focus is on ${await focused()}`);
+    await tabTo('new-booking', 'Shift+Tab');
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
     expect(await focused() === 'book-client-search', `after the panel opened, focus is on ${await focused()}`);

@@ -194,9 +194,9 @@ function wire() {
   });
   $('schedule-view-kind').addEventListener('change', (e) => { state.kind = e.target.value; loadSchedule(); });
   $('new-booking').addEventListener('click', () => openBooking({ api, directory, date: state.date, onDone: refreshSoon }));
-  $('panel-close').addEventListener('click', () => { closePanel(); $('new-booking').focus(); });
+  $('panel-close').addEventListener('click', () => closePanel({ restoreFocus: true }));
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !$('panel').hidden) { closePanel(); $('new-booking').focus(); }
+    if (e.key === 'Escape' && !$('panel').hidden) closePanel({ restoreFocus: true });
   });
   document.title = `Alliance front desk · ${formatDay(new Date())}`;
 }

@@ -12,7 +12,12 @@ function say(text, isError = false) {
 
 function failure(e) { say(e.field ? `${e.field}: ${e.message}` : e.message, true); }
 
-export function openPanel(title, ...content) {
+// Where focus goes back to when the panel closes: the appointment it shows (its
+// button in the grid, however often live updates redrew it), else New booking.
+let returnTo = '';
+
+function openPanel(title, appointmentId, ...content) {
+  returnTo = appointmentId;
   $('panel-title').textContent = title;
   $('panel-body').replaceChildren(...content);
   say('');
@@ -20,9 +25,12 @@ export function openPanel(title, ...content) {
   $('panel-title').focus();
 }
 
-export function closePanel() {
+export function closePanel({ restoreFocus = false } = {}) {
   $('panel').hidden = true;
   $('panel-body').replaceChildren();
+  if (!restoreFocus) return;
+  const button = returnTo && document.querySelector(`#grid [data-appointment-id="${CSS.escape(returnTo)}"]`);
+  (button || $('new-booking')).focus();
 }
 
 // A radio group of choices: [{value, label}]. The checked value is read by name.
@@ -115,7 +123,7 @@ export function openBooking({ api, directory, date, onDone }) {
       onDone(a);
     } catch (err) { failure(err); }
   });
-  openPanel('New booking', form);
+  openPanel('New booking', '', form);
 }
 
 export function openAppointment({ api, directory, appointment: a, onDone }) {
@@ -163,5 +171,5 @@ export function openAppointment({ api, directory, appointment: a, onDone }) {
       actions.push(el('button', { type: 'button', id: 'no-show', onclick: () => change('no-show', {}, 'Marked as a no-show.') },
                       'Mark no-show'));
   }
-  openPanel(`${directory.client(a.client_id)}, ${formatTime(start)}`, details, ...actions);
+  openPanel(`${directory.client(a.client_id)}, ${formatTime(start)}`, a.id, details, ...actions);
 }

@@ -102,5 +102,8 @@ export function renderSchedule(container, { range, kind, therapists, appointment
   const grid = kind === 'week' ? weekGrid(range, therapists, sorted, names, onOpen, handlers)
                                : dayGrid(range, therapists, sorted, names, onOpen, handlers);
   const empty = sorted.length === 0 ? el('p', {}, 'No appointments.') : null;
+  // A live update must not take the keyboard's place: focus stays on the same appointment.
+  const focused = container.contains(document.activeElement) ? document.activeElement.dataset.appointmentId : '';
   container.replaceChildren(...[empty, grid].filter(Boolean));
+  if (focused) container.querySelector(`[data-appointment-id="${CSS.escape(focused)}"]`)?.focus();
 }
