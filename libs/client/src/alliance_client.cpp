@@ -155,7 +155,18 @@ Result<Tokens> tokens_from_json(const json::value& v) {
   Tokens t;
   t.access_token = string_field(o, "access_token");
   t.refresh_token = string_field(o, "refresh_token");
-  if (t.access_token.empty()) return make_error(Code::kInternal, "token response: no access_token");
+  if (auto* c = o.if_contains("two_factor"); c && c->is_object()) {
+    const auto& co = c->as_object();
+    TwoFactorChallenge challenge{string_field(co, "challenge"), int64_field(co, "expires_unix_ms").value_or(0), false};
+    if (auto* e = co.if_contains("enrolment_required"); e && e->is_bool()) challenge.enrolment_required = e->as_bool();
+    if (challenge.challenge.empty()) return make_error(Code::kInternal, "token response: a two_factor without challenge");
+    t.two_factor = std::move(challenge);
+  } else if (t.access_token.empty()) {
+    return make_error(Code::kInternal, "token response: no access_token");
+  }
+  if (auto* codes = o.if_contains("recovery_codes"); codes && codes->is_array())
+    for (const auto& c : codes->as_array())
+      if (c.is_string()) t.recovery_codes.emplace_back(c.as_string());
   t.expires_in = int64_field(o, "expires_in").value_or(0);
   if (auto* user = o.if_contains("user"); user && user->is_object()) {
     t.user_id = string_field(user->as_object(), "id");
@@ -263,8 +274,21 @@ Result<Tokens> AllianceClient::token_call(std::string_view target, const json::v
     t->practice_id = tokens_.practice_id;
     t->role = tokens_.role;
   }
-  tokens_ = *t;
+  // A challenge is not a session: the tokens held (none, at login) stay as they are.
+  if (!t->two_factor) tokens_ = *t;
   return t;
+}
+
+Result<Tokens> AllianceClient::complete_two_factor(std::string_view challenge, std::string_view code) {
+  json::object body;
+  body["challenge"] = challenge;
+  body["code"] = code;
+  return token_call("/v1/auth/two-factor", body);
+}
+
+Result<json::value> AllianceClient::enrol_with_challenge(std::string_view challenge) {
+  json::value body = json::object{{"challenge", challenge}};
+  return call_json("POST", "/v1/auth/two-factor/enroll", &body, false);
 }
 
 Result<Tokens> AllianceClient::login(std::string_view practice, std::string_view email, std::string_view password) {

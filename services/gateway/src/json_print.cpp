@@ -191,14 +191,15 @@ class JsonPrinter {
 
  private:
   // Every field in declaration order (protobuf's order when it prints defaults;
-  // without them it follows field numbers): unset sub-messages are left out,
+  // without them it follows field numbers): unset sub-messages and optionals are left out,
   // empty repeated fields are [], everything else prints its value.
   bool fields(const pb::Message& m, bool first, int depth) {
     const pb::Descriptor* d = m.GetDescriptor();
     const pb::Reflection* r = m.GetReflection();
     for (int i = 0; i < d->field_count(); ++i) {
       const FD* f = d->field(i);
-      if (f->containing_oneof() != nullptr || f->is_map()) return false;
+      // A proto3 `optional` field sits in a synthetic oneof: printed only when set, as protobuf does.
+      if (f->real_containing_oneof() != nullptr || f->is_map()) return false;
       if (f->is_repeated()) {
         key(f, first);
         out_ += '[';
@@ -208,7 +209,7 @@ class JsonPrinter {
           if (!value(m, r, f, j, depth)) return false;
         }
         out_ += ']';
-      } else if (f->cpp_type() != FD::CPPTYPE_MESSAGE || r->HasField(m, f)) {
+      } else if (!f->has_presence() || r->HasField(m, f)) {
         key(f, first);
         if (!value(m, r, f, -1, depth)) return false;
       }

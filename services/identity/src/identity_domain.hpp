@@ -27,6 +27,8 @@ struct Practice {
   // Policy: a therapist may book any client of the practice, not only the clients
   // whose care team they are on (scheduling reads it with each user's facts).
   bool therapists_book_any_client = false;
+  // Policy: staff (therapists, front desk, admins) sign in with a second factor.
+  bool require_two_factor_for_staff = false;
 };
 
 struct User {

@@ -36,6 +36,13 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("RedeemPasswordReset", &S::redeem_password_reset);
   t.add("SetPracticePolicy", &S::set_practice_policy);
   t.add("ChangePassword", &S::change_password);
+  t.add("CompleteTwoFactor", &S::complete_two_factor);
+  t.add("EnrolWithChallenge", &S::enrol_with_challenge);
+  t.add("StartTwoFactorEnrolment", &S::start_two_factor_enrolment);
+  t.add("ConfirmTwoFactor", &S::confirm_two_factor);
+  t.add("DisableTwoFactor", &S::disable_two_factor);
+  t.add("GetTwoFactorStatus", &S::get_two_factor_status);
+  t.add("ResetTwoFactor", &S::reset_two_factor);
 
   // What services ask as themselves, each only by the peers that need it.
   // The gateway verifies tokens locally and drops revoked sessions' sockets.

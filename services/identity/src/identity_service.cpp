@@ -40,6 +40,7 @@ void fill(pb::Practice& out, const Practice& p) {
   out.set_slug(p.slug);
   out.set_created_unix_ms(p.created_unix_ms);
   out.set_therapists_book_any_client(p.therapists_book_any_client);
+  out.set_require_two_factor_for_staff(p.require_two_factor_for_staff);
 }
 
 namespace {
@@ -148,7 +149,8 @@ IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asi
       tokens_(std::move(signing_key),
               TokenIssuer::Options{options.token_issuer, options.token_audience, options.access_token_ttl}),
       options_(std::move(options)),
-      throttle_(redis, LoginThrottle::Options{options_.login_backoff_after, options_.login_backoff_max}) {
+      throttle_(redis, LoginThrottle::Options{options_.login_backoff_after, options_.login_backoff_max}),
+      two_factor_seal_(tokens_.derive_key("alliance-two-factor-secrets-v1")) {
   const int min_log2_n = options_.insecure_scrypt_for_tests ? kMinTestScryptLog2N : kMinScryptLog2N;
   if (options_.scrypt_log2_n < min_log2_n || options_.scrypt_log2_n > kMaxScryptLog2N)
     throw std::invalid_argument("scrypt_log2_n must be between " + std::to_string(min_log2_n) + " and " +
@@ -270,8 +272,15 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
     co_await throttle_.record_failure(reservation);
     co_return invalid_credentials();
   }
-  co_await throttle_.record_success(reservation);
   const User user = (*record)->user;
+  const bool second_step =
+      (*record)->two_factor || ((*record)->staff_two_factor_required && user.role != Role::kClient);
+  // With a second step due, its code gives the verdict: a proven password alone does
+  // not clear the account's failures, so code guesses cannot be spread over fresh logins.
+  if (second_step)
+    co_await throttle_.release(reservation);
+  else
+    co_await throttle_.record_success(reservation);
   // Only someone who knows the password learns the account is deactivated.
   if (!user.active()) co_return make_error(Code::kPermissionDenied, "this account is deactivated; ask your practice's admin");
   if (!check.new_hash.empty()) {
@@ -282,6 +291,7 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
       log::info("password re-hashed at the configured cost",
                 {{"user_id", user.id}, {"scrypt_log2_n", options_.scrypt_log2_n}});
   }
+  if (second_step) co_return co_await start_challenge(user, !(*record)->two_factor);
   co_return co_await start_session(user);
 }
 

@@ -19,6 +19,7 @@
 #include "login_throttle.hpp"
 #include "password_policy.hpp"
 #include "token_issuer.hpp"
+#include "two_factor.hpp"
 
 namespace alliance::redis {
 class Client;
@@ -117,6 +118,23 @@ class IdentityService {
                                                                                const Ctx&);
   asio::awaitable<Result<pb::RedeemPasswordResetResponse>> redeem_password_reset(
       const pb::RedeemPasswordResetRequest&, const Ctx&);
+  // An admin removes a user's second factor (recorded; the user's sessions end).
+  asio::awaitable<Result<pb::UserResponse>> reset_two_factor(const pb::ResetTwoFactorRequest&, const Ctx&);
+
+  // Two-factor sign-in (two_factor_service.cpp). Login answers a challenge instead of
+  // tokens when a second step is due; these complete it (or enrol, when the practice
+  // requires it of staff) and let a signed-in user enrol, confirm, disable and look.
+  asio::awaitable<Result<pb::TokenResponse>> complete_two_factor(const pb::CompleteTwoFactorRequest&, const Ctx&);
+  asio::awaitable<Result<pb::TwoFactorEnrolmentResponse>> enrol_with_challenge(const pb::EnrolWithChallengeRequest&,
+                                                                               const Ctx&);
+  asio::awaitable<Result<pb::TwoFactorEnrolmentResponse>> start_two_factor_enrolment(
+      const pb::StartTwoFactorEnrolmentRequest&, const Ctx&);
+  asio::awaitable<Result<pb::ConfirmTwoFactorResponse>> confirm_two_factor(const pb::ConfirmTwoFactorRequest&,
+                                                                           const Ctx&);
+  asio::awaitable<Result<pb::TwoFactorStatusResponse>> disable_two_factor(const pb::DisableTwoFactorRequest&,
+                                                                          const Ctx&);
+  asio::awaitable<Result<pb::TwoFactorStatusResponse>> get_two_factor_status(const pb::GetTwoFactorStatusRequest&,
+                                                                             const Ctx&);
 
   // Internal methods: refused (kPermissionDenied) when a user Caller is present.
   asio::awaitable<Result<pb::GetVerificationKeysResponse>> get_verification_keys(
@@ -161,6 +179,20 @@ class IdentityService {
   asio::awaitable<void> publish_revocation(const std::string& session_id, std::int64_t now_unix_ms);
   asio::awaitable<void> publish_device_change(const std::string& subject);
   asio::awaitable<Result<pb::TokenResponse>> start_session(const User& user);
+  // Login's answer when a second step is due: a fresh challenge for `user`.
+  asio::awaitable<Result<pb::TokenResponse>> start_challenge(const User& user, bool enrolment);
+  // Whether `code` is the user's current TOTP code (then its step is used up) or an
+  // unused recovery code (then used up). With `pending`, the pending enrolment's code,
+  // which turns it on with fresh recovery codes (in `recovery_codes`).
+  asio::awaitable<Result<bool>> use_code(const std::string& user_id, const std::string& code, bool pending,
+                                         std::vector<std::string>* recovery_codes);
+  // A new pending secret for `user` and what the authenticator app needs of it.
+  asio::awaitable<Result<pb::TwoFactorEnrolmentResponse>> enrol(const User& user, const std::string& issuer);
+  // Runs a second-factor (or password) check of `account` under the login back-off:
+  // `check` answers whether the proof was right; a wrong one counts as a failed sign-in.
+  // RESOURCE_EXHAUSTED while the account or address backs off.
+  template <class Check>
+  asio::awaitable<Result<bool>> throttled(const std::string& account, const std::string& address, Check check);
   asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id);
 
   IdentityStore& store_;
@@ -172,6 +204,7 @@ class IdentityService {
   PasswordPolicy passwords_;
   std::string dummy_hash_;  // verified against when the user does not exist, so timing matches
   LoginThrottle throttle_;
+  TwoFactorSeal two_factor_seal_;
   HashSlots hash_slots_;
   std::atomic<std::uint64_t> password_checks_{0};
 };

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "alliance/store/query.hpp"
+#include "store_rows.hpp"
 
 // Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
 // non-trivial captures built inside a co_await expression (freed twice).
@@ -124,6 +125,44 @@ CREATE INDEX password_resets_user ON password_resets(user_id);
 // Idempotency keys of the creates (practices, users, care-team links): ids only.
 constexpr std::string_view kSchemaV6 = store::kIdempotentWritesSchema;
 
+// Two-factor sign-in: each user's TOTP secret, sealed (AES-256-GCM under a key identity
+// derives from its signing key; never returned after enrolment) and pending until
+// confirmed, with the last step used (a code is used once); recovery codes and sign-in
+// challenges by sha256 only; every enable, disable and reset recorded with who did it;
+// and the practice's policy for staff.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE two_factor (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  sealed_secret BLOB NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  enabled_unix_ms INTEGER,
+  last_step INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE recovery_codes (
+  code_hash BLOB PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  used_unix_ms INTEGER
+);
+CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
+CREATE TABLE two_factor_challenges (
+  challenge_hash BLOB PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  enrolment INTEGER NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  expires_unix_ms INTEGER NOT NULL,
+  used_unix_ms INTEGER
+);
+CREATE INDEX two_factor_challenges_expiry ON two_factor_challenges(expires_unix_ms);
+CREATE TABLE two_factor_changes (
+  user_id TEXT NOT NULL REFERENCES users(id),
+  change TEXT NOT NULL CHECK (change IN ('enabled', 'disabled', 'reset')),
+  by_user_id TEXT NOT NULL,
+  at_unix_ms INTEGER NOT NULL
+);
+CREATE INDEX two_factor_changes_user ON two_factor_changes(user_id, at_unix_ms);
+ALTER TABLE practices ADD COLUMN require_two_factor_for_staff INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -217,13 +256,20 @@ User read_user(const Statement& st) {
 }
 
 Practice read_practice(const Statement& st) {
-  return Practice{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3), st.column_int(4) != 0};
+  return Practice{st.column_text(0),     st.column_text(1),     st.column_text(2), st.column_int(3),
+                  st.column_int(4) != 0, st.column_int(5) != 0};
 }
 
+}  // namespace
+
 std::optional<Practice> practice_in(Connection& c, const std::string& practice_id) {
-  return query_one(c, "SELECT id, name, slug, created_unix_ms, therapists_book_any_client FROM practices WHERE id = ?1", read_practice,
-                   practice_id);
+  return query_one(c,
+                   "SELECT id, name, slug, created_unix_ms, therapists_book_any_client, require_two_factor_for_staff "
+                   "FROM practices WHERE id = ?1",
+                   read_practice, practice_id);
 }
+
+namespace {
 
 void insert_user(Connection& c, const User& u, const std::string& password_hash) {
   auto& st = c.prepare(
@@ -241,13 +287,14 @@ bool email_taken(Connection& c, const std::string& practice_id, const std::strin
   return st.step();
 }
 
+}  // namespace
+
 std::optional<User> user_in(Connection& c, const std::string& user_id) {
   return query_one(c, USER_SELECT "FROM users u WHERE u.id = ?1", read_user, user_id);
 }
 
-// Revokes every live session of the user but `keep` ("" keeps none); answers their ids.
 std::vector<std::string> end_sessions(Connection& c, const std::string& user_id, std::string_view reason,
-                                      std::int64_t now, std::string_view keep = "") {
+                                      std::int64_t now, std::string_view keep) {
   auto ids = query_all(
       c,
       "SELECT id FROM sessions WHERE user_id = ?1 AND revoked_unix_ms IS NULL AND expires_unix_ms > ?2 "
@@ -259,6 +306,8 @@ std::vector<std::string> end_sessions(Connection& c, const std::string& user_id,
           user_id, now, reason, keep);
   return ids;
 }
+
+namespace {
 
 // Whether another active admin of the practice remains besides `user_id`.
 bool another_admin(Connection& c, const std::string& practice_id, const std::string& user_id) {
@@ -326,6 +375,10 @@ Status apply_edit(Connection& c, const AccountEdit& edit, User& user, std::vecto
       execute(c, "UPDATE users SET password_hash = '' WHERE id = ?1", user.id);
       ended = end_sessions(c, user.id, "password_reset", now);
       return {};
+    case Kind::kResetTwoFactor:
+      remove_two_factor(c, user.id, "reset", edit.by_user_id, now);
+      ended = end_sessions(c, user.id, "two_factor_reset", now);
+      return {};
   }
   return {};
 }
@@ -365,7 +418,8 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
-                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6}};
+                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
+                        store::Migration{7, kSchemaV7}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -424,9 +478,14 @@ asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(st
                                                                               std::string email) {
   auto job = [slug = std::move(slug),
               email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
-    auto read_login = [](const Statement& st) { return LoginRecord{read_user(st), st.column_text(8)}; };
+    auto read_login = [](const Statement& st) {
+      return LoginRecord{read_user(st), st.column_text(8), st.column_int(9) != 0, st.column_int(10) != 0};
+    };
     return query_one(c,
-                     USER_SELECT ", u.password_hash FROM users u JOIN practices p ON p.id = u.practice_id "
+                     USER_SELECT ", u.password_hash, "
+                                 "EXISTS (SELECT 1 FROM two_factor t WHERE t.user_id = u.id AND "
+                                 "t.enabled_unix_ms IS NOT NULL), p.require_two_factor_for_staff "
+                                 "FROM users u JOIN practices p ON p.id = u.practice_id "
                                  "WHERE p.slug = ?1 AND u.email = ?2",
                      read_login, slug, email);
   };
@@ -998,11 +1057,16 @@ asio::awaitable<Result<std::optional<std::vector<std::string>>>> IdentityStore::
 }
 
 asio::awaitable<Result<std::optional<Practice>>> IdentityStore::set_practice_policy(std::string practice_id,
-                                                                                 bool therapists_book_any_client) {
-  auto job = [practice_id = std::move(practice_id),
-              therapists_book_any_client](Connection& c) -> Result<std::optional<Practice>> {
-    execute(c, "UPDATE practices SET therapists_book_any_client = ?2 WHERE id = ?1", practice_id,
-            std::int64_t{therapists_book_any_client ? 1 : 0});
+                                                                                 PracticePolicyChange change) {
+  auto job = [practice_id = std::move(practice_id), change](Connection& c) -> Result<std::optional<Practice>> {
+    auto flag = [](std::optional<bool> v) -> std::optional<std::int64_t> {
+      if (!v) return std::nullopt;
+      return *v ? 1 : 0;
+    };
+    execute(c,
+            "UPDATE practices SET therapists_book_any_client = COALESCE(?2, therapists_book_any_client), "
+            "require_two_factor_for_staff = COALESCE(?3, require_two_factor_for_staff) WHERE id = ?1",
+            practice_id, flag(change.therapists_book_any_client), flag(change.require_two_factor_for_staff));
     return practice_in(c, practice_id);
   };
   co_return co_await db_->write(std::move(job));

@@ -21,6 +21,8 @@ namespace alliance::identity {
 struct LoginRecord {
   User user;
   std::string password_hash;
+  bool two_factor = false;           // the user has two-factor sign-in on
+  bool staff_two_factor_required = false;  // the practice's require_two_factor_for_staff
 };
 
 // What a refresh-token rotation found.
@@ -102,7 +104,7 @@ struct AccountChange {
 
 // An admin's change to a user of their practice, applied in one transaction.
 struct AccountEdit {
-  enum class Kind { kDeactivate, kReactivate, kSetRole, kUpdate, kStartReset } kind = Kind::kUpdate;
+  enum class Kind { kDeactivate, kReactivate, kSetRole, kUpdate, kStartReset, kResetTwoFactor } kind = Kind::kUpdate;
   std::string practice_id;  // the admin's: a user of another practice is kNotFound
   std::string user_id;
   Role role = Role::kClient;              // kSetRole
@@ -110,6 +112,29 @@ struct AccountEdit {
   std::optional<std::string> email;         // kUpdate: normalized, or unchanged
   std::string reset_token_hash;           // kStartReset: sha256 of the token
   std::int64_t reset_expires_unix_ms = 0;  // kStartReset
+  std::string by_user_id;                 // the admin (kResetTwoFactor records it)
+};
+
+// The practice's policies an admin sets; a policy left unset stays as it is.
+struct PracticePolicyChange {
+  std::optional<bool> therapists_book_any_client;
+  std::optional<bool> require_two_factor_for_staff;
+};
+
+// A user's second factor as stored (two_factor_store.cpp).
+struct TwoFactorRecord {
+  std::string sealed_secret;                    // TwoFactorSeal's form; opened only to check a code
+  std::optional<std::int64_t> enabled_unix_ms;  // nullopt while the enrolment is pending
+  std::int64_t last_step = 0;                   // the last TOTP step used
+  int recovery_codes_left = 0;
+};
+
+// A sign-in challenge that is still open, with whom it is for.
+struct OpenChallenge {
+  User user;
+  std::string practice_slug;
+  std::string practice_name;
+  bool enrolment = false;  // the user must enrol first (the practice's policy)
 };
 
 // A password-reset token as it stands, for checking the new password against its user.
@@ -258,6 +283,8 @@ class IdentityStore {
   //   kStartReset  stores the reset token's hash (replacing unused ones), makes the old
   //                password unusable and revokes the sessions; a deactivated user ->
   //                kFailedPrecondition
+  //   kResetTwoFactor  removes the user's second factor (recorded as a reset by
+  //                by_user_id) and revokes the sessions
   // Deactivating or demoting the practice's last active admin -> kFailedPrecondition
   // on user_id. No such user in the practice -> kNotFound on user_id.
   asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, std::int64_t now_unix_ms);
@@ -269,9 +296,37 @@ class IdentityStore {
                                                                                    std::string new_hash,
                                                                                    std::string keep_session_id,
                                                                                    std::int64_t now_unix_ms);
-  // Sets the practice's booking policy; answers the practice as now stored (nullopt: none).
+  // Sets the practice's policies given; answers the practice as now stored (nullopt: none).
   asio::awaitable<Result<std::optional<Practice>>> set_practice_policy(std::string practice_id,
-                                                                       bool therapists_book_any_client);
+                                                                       PracticePolicyChange change);
+
+  // Two-factor sign-in (two_factor_store.cpp). The service checks codes; these keep
+  // each one single-use in the transaction that records it.
+  //
+  // The user's second factor (enabled or pending), nullopt if none.
+  asio::awaitable<Result<std::optional<TwoFactorRecord>>> find_two_factor(std::string user_id);
+  // A pending secret for the user (replacing a pending one); already enabled ->
+  // kFailedPrecondition.
+  asio::awaitable<Status> start_two_factor(std::string user_id, std::string sealed_secret, std::int64_t now_unix_ms);
+  // Turns the pending secret on with `step` as its last used step, stores the recovery
+  // codes' hashes (replacing any) and records it; false if nothing was pending any more.
+  asio::awaitable<Result<bool>> enable_two_factor(std::string user_id, std::int64_t step,
+                                                  std::vector<std::string> recovery_hashes, std::int64_t now_unix_ms);
+  // Records `step` as used if it is after the last used one; false if it is not (a replay).
+  asio::awaitable<Result<bool>> claim_totp_step(std::string user_id, std::int64_t step);
+  // Uses up an unused recovery code of the user's by its hash; false if there is none.
+  asio::awaitable<Result<bool>> use_recovery_code(std::string user_id, std::string code_hash,
+                                                  std::int64_t now_unix_ms);
+  // Turns the user's second factor off (recorded as disabled by the user); false if it was not on.
+  asio::awaitable<Result<bool>> disable_two_factor(std::string user_id, std::int64_t now_unix_ms);
+  // Stores a challenge (by its hash) for `user_id`, valid until `expires_unix_ms`.
+  asio::awaitable<Status> create_challenge(std::string challenge_hash, std::string user_id, bool enrolment,
+                                           std::int64_t now_unix_ms, std::int64_t expires_unix_ms);
+  // The open (unused, unexpired) challenge of an active user; otherwise
+  // kUnauthenticated on challenge.
+  asio::awaitable<Result<OpenChallenge>> find_challenge(std::string challenge_hash, std::int64_t now_unix_ms);
+  // Uses the challenge up if it is still open; false if it no longer was.
+  asio::awaitable<Result<bool>> use_challenge(std::string challenge_hash, std::int64_t now_unix_ms);
   // The user of an unused, unexpired reset token of an active user; otherwise
   // kUnauthenticated on reset_token.
   asio::awaitable<Result<PasswordReset>> find_password_reset(std::string token_hash, std::int64_t now_unix_ms);

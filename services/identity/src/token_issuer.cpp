@@ -3,6 +3,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/jwt.hpp"
+#include "alliance/crypto/wipe.hpp"
 
 namespace alliance::identity {
 
@@ -34,5 +35,12 @@ std::string TokenIssuer::issue_access_token(const User& user, std::string_view s
 std::string new_refresh_token() { return crypto::base64url_encode(random_bytes(32)); }
 
 std::string refresh_token_digest(std::string_view token) { return crypto::sha256(token); }
+
+std::string TokenIssuer::derive_key(std::string_view label) const {
+  std::string signature = key_.sign(label);
+  std::string key = crypto::sha256(std::string(label) + signature);
+  crypto::wipe(signature);
+  return key;
+}
 
 }  // namespace alliance::identity

@@ -24,6 +24,11 @@ class TokenIssuer {
   std::string issue_access_token(const User& user, std::string_view session_id,
                                  std::int64_t now_unix_ms) const;
 
+  // A 32-byte key only the holder of the signing key can compute, the same on every
+  // start: sha256(label || the Ed25519 signature over label), signatures being
+  // deterministic (RFC 8032). Replacing the signing key changes it.
+  std::string derive_key(std::string_view label) const;
+
   const std::string& kid() const { return kid_; }
   const std::string& public_key_raw() const { return public_key_; }  // 32 bytes
   const Options& options() const { return options_; }

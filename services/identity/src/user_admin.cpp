@@ -117,17 +117,34 @@ asio::awaitable<Result<pb::StartPasswordResetResponse>> IdentityService::start_p
   co_return resp;
 }
 
+asio::awaitable<Result<pb::UserResponse>> IdentityService::reset_two_factor(const pb::ResetTwoFactorRequest& req,
+                                                                            const Ctx& ctx) {
+  auto edit = admin_edit(ctx, AccountEdit::Kind::kResetTwoFactor, req.user_id());
+  if (!edit) co_return edit.error();
+  edit->by_user_id = ctx.caller.user_id();
+  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "two-factor sign-in reset");
+  if (!change) co_return change.error();
+  co_return user_response(*change);
+}
+
 asio::awaitable<Result<pb::PracticeResponse>> IdentityService::set_practice_policy(
     const pb::SetPracticePolicyRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (caller->role != Role::kAdmin)
     co_return make_error(Code::kPermissionDenied, "only an admin can set the practice's policies");
-  auto practice = co_await store_.set_practice_policy(caller->practice_id, req.therapists_book_any_client());
+  PracticePolicyChange change;
+  if (req.has_therapists_book_any_client()) change.therapists_book_any_client = req.therapists_book_any_client();
+  if (req.has_require_two_factor_for_staff()) change.require_two_factor_for_staff = req.require_two_factor_for_staff();
+  if (!change.therapists_book_any_client && !change.require_two_factor_for_staff)
+    co_return invalid_argument("therapists_book_any_client",
+                               "therapists_book_any_client: give a policy to set (or require_two_factor_for_staff)");
+  auto practice = co_await store_.set_practice_policy(caller->practice_id, change);
   if (!practice) co_return practice.error();
   if (!*practice) co_return Error{Code::kNotFound, "practice not found", {}};
   log::info("practice policy set", {{"practice_id", caller->practice_id},
-                                    {"therapists_book_any_client", req.therapists_book_any_client()},
+                                    {"therapists_book_any_client", (*practice)->therapists_book_any_client},
+                                    {"require_two_factor_for_staff", (*practice)->require_two_factor_for_staff},
                                     {"by", caller->user_id}});
   pb::PracticeResponse resp;
   fill(*resp.mutable_practice(), **practice);

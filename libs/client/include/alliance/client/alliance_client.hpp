@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alliance/client/endpoint.hpp"
 #include "alliance/client/https_client.hpp"
@@ -17,11 +18,24 @@
 
 namespace alliance::client {
 
+// A login whose password was right and whose second step is due (TwoFactorChallenge):
+// complete_two_factor() with a code, after enrol_with_challenge() when
+// enrolment_required. Secret like a password: never log it.
+struct TwoFactorChallenge {
+  std::string challenge;
+  std::int64_t expires_unix_ms = 0;
+  bool enrolment_required = false;
+};
+
 // What login and refresh return. Secrets: never log access_token or refresh_token.
 struct Tokens {
   std::string access_token, refresh_token;
   std::int64_t expires_in = 0;  // seconds, as the server said at issue time
   std::string user_id, practice_id, role;
+  // login() only: set, with the tokens empty, when a second step is due.
+  std::optional<TwoFactorChallenge> two_factor;
+  // Only when the second step completed an enrolment: the recovery codes, shown once.
+  std::vector<std::string> recovery_codes;
 };
 
 // A non-2xx response as an Error: code from the body's {"error":{"code"}}
@@ -52,8 +66,15 @@ class AllianceClient {
  public:
   explicit AllianceClient(Endpoint ep);
 
-  // POST /v1/auth/login; stores and returns the tokens.
+  // POST /v1/auth/login; stores and returns the tokens, or (stores nothing and)
+  // returns Tokens with only two_factor and the user set when a second step is due.
   Result<Tokens> login(std::string_view practice, std::string_view email, std::string_view password);
+  // POST /v1/auth/two-factor: the second step with a TOTP or recovery code; stores and
+  // returns the tokens (and, after an enrolment, the recovery codes).
+  Result<Tokens> complete_two_factor(std::string_view challenge, std::string_view code);
+  // POST /v1/auth/two-factor/enroll: a secret for a challenge that says
+  // enrolment_required -> TwoFactorEnrolmentResponse {enrolment: {otpauth_uri, qr_text, secret_base32}}.
+  Result<boost::json::value> enrol_with_challenge(std::string_view challenge);
   // POST /v1/auth/refresh with the stored refresh token; stores and returns the new pair.
   Result<Tokens> refresh();
   // POST /v1/auth/logout with the access token; the stored tokens are cleared on success.
