@@ -18,13 +18,17 @@ set(ALLIANCE_SECURITY_TESTS_integration_test
   Foundation.RevokedSessionsSocketClosesWithinASecond
   People.*
   Scheduling.ATherapistBooksOnlyClientsOfTheirCareTeamUnlessThePracticeAllowsAny
-  AllianceCtl.AdminDeactivatesRenamesChangesTheRoleOfAndResetsThePasswordOfAUser)
+  AllianceCtl.AdminDeactivatesRenamesChangesTheRoleOfAndResetsThePasswordOfAUser
+  TwoFactor.EnrolledUserSignsInWithACodeThatWorksOnceAndRecoveryCodesThatWorkOnce
+  TwoFactor.WrongCodesBackOffLikeWrongPasswordsAndAProvenPasswordDoesNotClearThem
+  TwoFactor.PracticePolicyMakesStaffEnrolAtSignInAndAnAdminResetEndsSessions)
 set(ALLIANCE_SECURITY_TESTS_gateway_test HeaderBudget.* SocketFrames.* JsonMapping.PercentDecoded* PushHubLimits.*)
 set(ALLIANCE_SECURITY_TESTS_identity_test
   LoginBurstTest.* HashSlotsTest.* IdentityPeersTest.* RetryTest.* IdentityServiceTest.Backoff*
   IdentityServiceTest.WrongPasswordAndUnknownUserAnswerTheSame IdentityBinaryTest.FilesItCreatesAreReadableByItsUserOnly
   IdentityBinaryTest.ScryptCostBelowTheFloorIsRefusedNamingTheKey
-  UserAdminTest.* IdentityDomain.DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters)
+  UserAdminTest.* IdentityDomain.DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters
+  TwoFactorSeal.*)
 set(ALLIANCE_SECURITY_TESTS_net_test Breaker.* RpcTest.CallsFailFast* RpcTest.MethodTable* DevCerts.AcceptedByPeersWhoseClockIsBehind)
 set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_service_test

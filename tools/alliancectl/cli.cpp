@@ -33,7 +33,7 @@ const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> kCommands = {
       {"practice create", {"name", "slug", "admin-email", "admin-name", "operator-token-file"}, {"admin-password-file"}},
       {"practice trust-key", {"fingerprint"}, {}, {}, {}, {"replace"}},
-      {"login", {"practice", "email"}, {"password-file"}},
+      {"login", {"practice", "email"}, {"password-file", "code"}},
       {"logout", {}, {}},
       {"whoami", {}, {}},
       {"watch", {}, {"count", "seconds"}},
@@ -45,6 +45,11 @@ const std::vector<CommandSpec>& commands() {
       {"user set-role", {"user", "role"}, {}},
       {"user update", {"user"}, {"name", "email"}},
       {"user reset-password", {"user"}, {}},
+      {"user reset-two-factor", {"user"}, {}},
+      {"two-factor enroll", {}, {}},
+      {"two-factor confirm", {"code"}, {}},
+      {"two-factor disable", {}, {"code", "password-file"}},
+      {"two-factor status", {}, {}},
       {"care-team add", {"client", "therapist"}, {}},
       {"care-team list", {"client"}, {}},
       {"device register", {}, {"name"}},
@@ -279,7 +284,11 @@ Administers an Alliance practice through the gateway's public API.
 commands:
   practice create --name NAME --slug SLUG --admin-email E --admin-name NAME
                   --operator-token-file F [--admin-password-file F]
-  login --practice SLUG --email E [--password-file F]   store the tokens in the session file
+  login --practice SLUG --email E [--password-file F] [--code CODE]
+                                                        store the tokens in the session file; with two-factor
+                                                        sign-in on, the code is asked for (or --code). When the
+                                                        practice requires enrolment, prints the QR code and
+                                                        waits for `two-factor confirm`
   logout                                                end the session, forget the tokens
   whoami                                                show the logged-in user and practice
   watch [--count N] [--seconds S]                       print live pushes for the logged-in user (N: pushes
@@ -297,6 +306,13 @@ commands:
   user reset-password --user USER_ID                    admin: prints a one-time reset token (30 minutes) the
                                                         user redeems with a new password; their old password
                                                         and sessions end now
+  user reset-two-factor --user USER_ID                  admin: removes the user's second factor (a lost phone);
+                                                        recorded, and their sessions end
+  two-factor enroll                                     a new authenticator secret: prints its QR code and URI
+  two-factor confirm --code CODE                        turns two-factor sign-in on (or finishes a sign-in that
+                                                        had to enrol) and prints 10 single-use recovery codes
+  two-factor disable [--code CODE | --password-file F]  turns it off (the password is asked for if no --code)
+  two-factor status                                     whether it is on, required, and recovery codes left
   care-team add --client USER_ID --therapist USER_ID
   care-team list --client USER_ID
 
@@ -512,7 +528,8 @@ Result<Invocation> parse_args(const std::vector<std::string>& args, const EnvLoo
                                                   show->second != "no") {
     return usage_error("show-therapist", "--show-therapist takes yes or no, not '" + show->second + "'");
   }
-  if (auto code = options.find("code"); code != options.end() && !six_digits(code->second)) {
+  if (auto code = options.find("code");
+      command == "device approve" && code != options.end() && !six_digits(code->second)) {
     return usage_error("code", "--code takes the 6 digits the new device shows, not '" + code->second + "'");
   }
   if (command == "message send" && options.count("text") + options.count("text-file") != 1) {

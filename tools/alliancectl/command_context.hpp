@@ -45,6 +45,14 @@ std::string gateway_text(const Context& ctx);
 Status require_session(const Context& ctx);
 Result<std::unique_ptr<client::AllianceClient>> logged_in_client(Context& ctx);
 
+// A password (or code) from --<file_option> (the file's content), else one line of
+// stdin, prompted on stderr and not echoed on a terminal; errors name `field`.
+Result<std::string> password(const Invocation& inv, const std::string& file_option, const std::string& prompt,
+                             const std::string& field);
+// Stores a login's (or second step's) TokenResponse in the session file, keeping the
+// identity key of the same user, and prints who signed in (and recovery codes, if any).
+Outcome save_signed_in(Context& ctx, const client::Endpoint& ep, const boost::json::value& token_response);
+
 void print_json(std::ostream& out, const boost::json::value& v);
 // An id as one URL path segment.
 std::string path_part(std::string_view id);

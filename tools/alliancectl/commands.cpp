@@ -18,6 +18,7 @@
 #include "device_session.hpp"
 #include "identity_commands.hpp"
 #include "reminders_commands.hpp"
+#include "two_factor_commands.hpp"
 #include "user_commands.hpp"
 #include "session.hpp"
 #include "table.hpp"
@@ -61,15 +62,20 @@ Result<std::string> read_secret_stdin(const std::string& prompt, const std::stri
     std::cerr << "\n";
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (!got || line.empty()) return invalid_argument(field, field + ": no password given on stdin");
+  if (!got || line.empty())
+    return invalid_argument(field, field + ": no " + (field == "code" ? "code" : "password") + " given on stdin");
   return line;
 }
+
+}  // namespace
 
 Result<std::string> password(const Invocation& inv, const std::string& file_option, const std::string& prompt,
                              const std::string& field) {
   if (auto it = inv.options.find(file_option); it != inv.options.end()) return read_secret_file(it->second, file_option);
   return read_secret_stdin(prompt, field);
 }
+
+namespace {
 
 Outcome practice_create(Context& ctx) {
   const auto& o = ctx.inv.options;
@@ -120,9 +126,26 @@ Outcome login(Context& ctx) {
   if (!r) return failed(r.error());
   auto tokens = client::tokens_from_json(*r);
   if (!tokens) return failed(tokens.error());
+  if (!tokens->two_factor) return save_signed_in(ctx, *ep, *r);
+  if (tokens->two_factor->enrolment_required) return enrol_at_sign_in(ctx, *ep, *tokens);
+  // --code for scripts; else asked for (read from stdin after the password).
+  Result<std::string> code = o.count("code") ? Result<std::string>(o.at("code"))
+                                             : password(ctx.inv, "", "Code from your authenticator app (or a recovery code): ", "code");
+  if (!code) return failed(code.error());
+  json::value second = json::object{{"challenge", tokens->two_factor->challenge}, {"code", *code}};
+  auto done = c.call_json("POST", "/v1/auth/two-factor", &second, false);
+  if (!done) return failed(done.error());
+  return save_signed_in(ctx, *ep, *done);
+}
+
+}  // namespace
+
+Outcome save_signed_in(Context& ctx, const client::Endpoint& ep, const json::value& response) {
+  auto tokens = client::tokens_from_json(response);
+  if (!tokens) return failed(tokens.error());
   Session s;
   s.gateway = gateway_text(ctx);
-  s.ca_file = ep->ca_file.string();
+  s.ca_file = ep.ca_file.string();
   s.tokens = *tokens;
   // The same user again: keep the identity key and what this user trusts (peers'
   // keys, verified safety numbers, the practice key), so the next `device register`
@@ -132,18 +155,23 @@ Outcome login(Context& ctx) {
   if (auto st = save_session(ctx.inv.session, s); !st) return failed(st.error());
   if (ctx.inv.json) {
     // The server's JSON minus the tokens: they belong in the 0600 session file, not on a terminal.
-    json::value shown = *r;
+    json::value shown = response;
     shown.as_object().erase("access_token");
     shown.as_object().erase("refresh_token");
     print_json(ctx.out, shown);
   } else {
-    const auto& u = sub(*r, "user");
-    ctx.out << "logged in to " << o.at("practice") << " as " << str(u, "email") << " (" << str(u, "role")
-            << "); session saved to " << ctx.inv.session.string() << "\n";
+    const auto& u = sub(response, "user");
+    ctx.out << "logged in";
+    if (auto it = ctx.inv.options.find("practice"); it != ctx.inv.options.end()) ctx.out << " to " << it->second;
+    ctx.out << " as " << str(u, "email") << " (" << str(u, "role") << "); session saved to "
+            << ctx.inv.session.string() << "\n";
     if (kept) ctx.out << "kept your identity key: `alliancectl device register` certifies this session's device with it\n";
+    if (!tokens->recovery_codes.empty()) ctx.out << recovery_codes_text(tokens->recovery_codes);
   }
   return {};
 }
+
+namespace {
 
 Outcome logout(Context& ctx) {
   if (!ctx.have_session) {
@@ -927,6 +955,16 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = user_update(ctx);
   } else if (c == "user reset-password") {
     result = user_reset_password(ctx);
+  } else if (c == "user reset-two-factor") {
+    result = user_reset_two_factor(ctx);
+  } else if (c == "two-factor enroll") {
+    result = two_factor_enroll(ctx);
+  } else if (c == "two-factor confirm") {
+    result = two_factor_confirm(ctx);
+  } else if (c == "two-factor disable") {
+    result = two_factor_disable(ctx);
+  } else if (c == "two-factor status") {
+    result = two_factor_status(ctx);
   } else if (c == "care-team add") {
     result = care_team_add(ctx);
   } else if (c == "care-team list") {

@@ -179,6 +179,9 @@ Result<Session> load_session(const std::filesystem::path& path) {
   s.tokens.practice_id = str(o, "practice_id");
   s.tokens.role = str(o, "role");
   if (auto* e = o.if_contains("expires_in"); e && e->is_int64()) s.tokens.expires_in = e->as_int64();
+  // A sign-in waiting for `two-factor confirm` (no tokens yet).
+  if (auto challenge = str(o, "two_factor_challenge"); !challenge.empty())
+    s.tokens.two_factor = client::TwoFactorChallenge{std::move(challenge), 0, true};
   auto entry = [&](std::string_view key, auto& into, auto read) { return read_entry(path, o, key, into, read); };
   auto in_file = [&path](auto read) { return [&path, read](const json::value& v) { return read(path, v); }; };
   if (auto st = entry("device", s.device, in_file(device_from_json)); !st) return st.error();
@@ -207,6 +210,7 @@ Status save_session(const std::filesystem::path& path, const Session& s) {
   o["user_id"] = s.tokens.user_id;
   o["practice_id"] = s.tokens.practice_id;
   o["role"] = s.tokens.role;
+  if (s.tokens.two_factor) o["two_factor_challenge"] = s.tokens.two_factor->challenge;
   if (s.device) o["device"] = device_to_json(*s.device);
   if (!s.cursors.empty()) {
     json::object cursors;

@@ -61,6 +61,10 @@ Outcome user_update(Context& ctx) {
   return change_user(ctx, "PATCH", "", std::move(body), "updated");
 }
 
+Outcome user_reset_two_factor(Context& ctx) {
+  return change_user(ctx, "POST", "two-factor/reset", json::object{}, "two-factor sign-in reset for");
+}
+
 Outcome user_reset_password(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());

@@ -17,6 +17,7 @@ Outcome user_reactivate(Context& ctx);      // user reactivate --user USER_ID
 Outcome user_set_role(Context& ctx);        // user set-role --user USER_ID --role ROLE
 Outcome user_update(Context& ctx);          // user update --user USER_ID [--name NAME] [--email E]
 Outcome user_reset_password(Context& ctx);  // user reset-password --user USER_ID
+Outcome user_reset_two_factor(Context& ctx);  // user reset-two-factor --user USER_ID
 
 // What a change did, from the server's UserResponse (or StartPasswordResetResponse):
 // "<verb> <role> <name> <email> (id <id>)", then "; N session(s) ended (their sockets
