@@ -24,8 +24,20 @@ export class Api {
   get user() { return this.session?.user; }
   get accessToken() { return this.session?.access_token || ''; }
 
-  async login(practice, email, password) {
-    const tokens = await this.send('POST', '/v1/auth/login', { body: { practice, email, password }, anonymous: true });
+  // With two-factor sign-in on, the password answers a challenge and `code` (the
+  // authenticator app's, or a recovery code) completes it; without a code the error's
+  // code is 'two_factor_required', so the form can ask for one.
+  async login(practice, email, password, code) {
+    let tokens = await this.send('POST', '/v1/auth/login', { body: { practice, email, password }, anonymous: true });
+    const second = tokens.two_factor;
+    if (second?.challenge) {
+      if (second.enrolment_required) {
+        throw new ApiError(403, { code: 'failed_precondition',
+          message: 'Your practice requires two-factor sign-in: enrol first (alliancectl login), then sign in here.' });
+      }
+      if (!code) throw new ApiError(401, { code: 'two_factor_required', message: 'Enter the code from your authenticator app.' });
+      tokens = await this.send('POST', '/v1/auth/two-factor', { body: { challenge: second.challenge, code }, anonymous: true });
+    }
     this.keep(tokens);
     return tokens.user;
   }

@@ -176,11 +176,16 @@ function wire() {
       return;
     }
     try {
-      await api.login(practice, email, password);
+      await api.login(practice, email, password, $('login-code').value.trim());
       $('login-password').value = '';
+      $('login-code').value = '';
       await enter();
     } catch (err) {
       $('login-error').textContent = err.message;
+      if (err.code === 'two_factor_required') {
+        $('login-code-row').hidden = false;
+        $('login-code').focus();
+      }
     }
   });
   $('sign-out').addEventListener('click', () => signOut());
