@@ -74,6 +74,10 @@ try {
     desk = await openConsole(env('CONSOLE_DESK_EMAIL'));
     const headers = await desk.page.locator('#grid thead th').allTextContents();
     expect(headers.includes('Dr Ana Rivera') && headers.includes('Dr Sam Okafor'), `grid headers: ${headers}`);
+    // From the calendar view: Dr Okafor's supervision block, and time outside hours greyed.
+    await desk.page.locator('#grid .block', { hasText: 'Blocked 13:00–15:00 · Supervision' }).waitFor();
+    const closed = await desk.page.locator('#grid td.closed').count();
+    expect(closed === 6, `${closed} hours greyed; Dr Okafor's 12:00 to 17:00 should be, and nothing else`);
   });
   await step('a second session (the admin in another browser) is open on the same day', async () => {
     other = await openConsole(env('CONSOLE_ADMIN_EMAIL'));
@@ -175,8 +179,9 @@ try {
     await page.getByLabel('View', { exact: true }).selectOption('week');
     const row = page.locator('#grid tbody tr', { hasText: 'Dr Ana Rivera' });
     await row.locator('.appt', { hasText: 'Lee Park' }).waitFor();
-    expect(await page.locator('#grid tbody tr', { hasText: 'Dr Sam Okafor' }).locator('.appt').count() === 0,
-           'Dr Okafor has appointments he should not have');
+    const okafor = page.locator('#grid tbody tr', { hasText: 'Dr Sam Okafor' });
+    expect(await okafor.locator('.appt').count() === 0, 'Dr Okafor has appointments he should not have');
+    await okafor.locator('.block', { hasText: 'Supervision' }).waitFor();
     await page.getByLabel('View', { exact: true }).selectOption('day');
     await page.locator('#grid thead th', { hasText: 'Time' }).waitFor();
   });

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -43,13 +45,26 @@ void seed(System& sys, const Practice& p) {
                       {"step_minutes", 60}, {"min_notice_minutes", 0}, {"booking_horizon_days", 30}};
   if (auto r = admin->post_json("/v1/appointment-types", type); !r)
     throw std::runtime_error("create type: " + r.error().message);
-  json::array weekly;
-  for (int day = 0; day < 7; ++day) weekly.push_back(json::object{{"weekday", day}, {"start", "08:00"}, {"end", "18:00"}});
-  for (const auto& id : therapists) {
+  // Dr Rivera works 08:00-18:00 every day, Dr Okafor mornings only (UTC).
+  for (std::size_t i = 0; i < therapists.size(); ++i) {
+    json::array weekly;
+    for (int day = 0; day < 7; ++day)
+      weekly.push_back(json::object{{"weekday", day}, {"start", "08:00"}, {"end", i == 0 ? "18:00" : "12:00"}});
     json::value hours = {{"time_zone", "UTC"}, {"weekly", weekly}};
-    if (auto r = admin->put_json("/v1/therapists/" + id + "/availability", hours); !r)
+    if (auto r = admin->put_json("/v1/therapists/" + therapists[i] + "/availability", hours); !r)
       throw std::runtime_error("set availability: " + r.error().message);
   }
+  // Dr Okafor has supervision tomorrow afternoon (the day the browser test works on).
+  const std::time_t tomorrow = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::days(1));
+  std::tm utc{};
+  gmtime_r(&tomorrow, &utc);
+  char day[16];
+  std::strftime(day, sizeof day, "%F", &utc);
+  json::value block = {{"start_time", std::string(day) + "T13:00:00Z"},
+                       {"end_time", std::string(day) + "T15:00:00Z"},
+                       {"reason", "Supervision"}};
+  if (auto r = admin->post_json("/v1/therapists/" + therapists[1] + "/time-blocks", block); !r)
+    throw std::runtime_error("create time block: " + r.error().message);
 }
 
 TEST(ConsoleInBrowser, FrontDeskBooksReschedulesCancelsAndSeesChangesLive) {

@@ -8,7 +8,7 @@ import { closePanel, openAppointment, openBooking } from './panel.js';
 import { rangeOf, rangeTitle, renderSchedule } from './schedule.js';
 
 const api = new Api();
-const state = { date: new Date(), kind: 'day', appointments: [], live: null, view: 'schedule' };
+const state = { date: new Date(), kind: 'day', therapists: [], appointments: [], live: null, view: 'schedule' };
 
 // Who is who in the practice, loaded once after sign-in.
 const directory = {
@@ -54,8 +54,15 @@ async function loadSchedule() {
   $('schedule-view-kind').value = state.kind;
   $('range-title').textContent = rangeTitle(range, state.kind);
   try {
-    const res = await api.get('/v1/appointments', { from: range.from.toISOString(), to: range.to.toISOString() });
-    state.appointments = res.appointments || [];
+    const res = await api.get('/v1/calendar', { date: isoDate(range.from), days: state.kind === 'week' ? 7 : 1,
+                                                time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+    // Every therapist with hours, in the practice's order of names; notes travel with
+    // their appointment to the details panel.
+    state.therapists = (res.therapists || []).map((cal) => ({
+      id: cal.therapist_id, display_name: directory.therapist(cal.therapist_id), cal }))
+      .sort((a, b) => a.display_name.localeCompare(b.display_name));
+    state.appointments = (res.therapists || []).flatMap((cal) => (cal.appointments || []).map(
+      (ca) => ({ ...ca.appointment, staff_note: ca.staff_note })));
     showError('schedule-error', null);
   } catch (e) {
     if (sessionEnded(e)) return;
@@ -63,7 +70,7 @@ async function loadSchedule() {
     return;
   }
   renderSchedule($('grid'), {
-    range, kind: state.kind, therapists: directory.therapists, appointments: state.appointments,
+    range, kind: state.kind, therapists: state.therapists, appointments: state.appointments,
     names: directory, onOpen: (appointment) => openAppointment({ api, directory, appointment, onDone: refreshSoon }),
     onMove: moveAppointment,
   });

@@ -135,7 +135,8 @@ export function openAppointment({ api, directory, appointment: a, onDone }) {
     el('dt', {}, 'Therapist'), el('dd', {}, directory.therapist(a.therapist_id)),
     el('dt', {}, 'Type'), el('dd', {}, a.type_name),
     el('dt', {}, 'Status'), el('dd', { id: 'appointment-status' }, statusLabel(a.status)),
-    a.cancel_reason ? [el('dt', {}, 'Reason'), el('dd', {}, a.cancel_reason)] : []);
+    a.cancel_reason ? [el('dt', {}, 'Reason'), el('dd', {}, a.cancel_reason)] : [],
+    a.staff_note ? [el('dt', {}, 'Staff note'), el('dd', { className: 'note' }, a.staff_note)] : []);
   const change = async (path, body, done) => {
     try {
       const res = await api.post(`/v1/appointments/${encodeURIComponent(a.id)}/${path}`,

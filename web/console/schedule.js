@@ -1,5 +1,6 @@
-// The schedule: the appointments of a day (one column per therapist, one row per
-// hour) or a week (one row per therapist, one column per day), in the browser's zone.
+// The schedule from the calendar view: a day (one column per therapist, one row per
+// hour) or a week (one row per therapist, one column per day) of appointments, time
+// blocks, days off and working hours (time outside them is greyed), in the browser's zone.
 import { addDays, el, formatDay, formatShortDay, formatTime, isoDate, statusLabel, weekStart } from './dom.js';
 
 // [from, to) of the range shown for `date` in `kind` ("day" | "week").
@@ -52,9 +53,46 @@ function appointmentButton(a, names, onOpen, withTherapist) {
   return button;
 }
 
+// What a therapist's calendar (the calendar view's TherapistCalendar) says of [from, to).
+const spanIn = (span, from, to) => new Date(span.start_time) < to && new Date(span.end_time) > from;
+const startsIn = (span, from, to) => new Date(span.start_time) >= from && new Date(span.start_time) < to;
+const isOpen = (t, from, to) => (t.cal?.working_hours || []).some((w) => spanIn(w, from, to));
+const isOff = (t, from, to) => (t.cal?.time_off || []).some((o) => spanIn(o, from, to));
+
+// A time block in the grid: staff see why the time is taken; it is not a button.
+function blockNotes(t, from, to) {
+  return (t.cal?.blocks || []).filter((b) => startsIn(b.span, from, to)).map((b) =>
+    el('p', { className: 'block' },
+       `Blocked ${formatTime(new Date(b.span.start_time))}–${formatTime(new Date(b.span.end_time))}`,
+       b.reason ? ` · ${b.reason}` : ''));
+}
+
+function cellFor(t, from, to, hour, appointments, names, onOpen, handlers) {
+  const cell = dropCell(t.id, from, hour, handlers);
+  if (isOff(t, from, to)) {
+    cell.classList.add('closed');
+    if (hour === undefined || !isOpen(t, from, to)) cell.append(el('p', { className: 'block' }, 'Day off'));
+  } else if (!isOpen(t, from, to)) {
+    cell.classList.add('closed');
+  }
+  const here = appointments.filter((a) => a.therapist_id === t.id && startsIn(a, from, to));
+  cell.append(...blockNotes(t, from, to), ...here.map((a) => appointmentButton(a, names, onOpen, false)));
+  return cell;
+}
+
 function dayGrid(range, therapists, appointments, names, onOpen, handlers) {
   const hours = new Set();
   for (let h = 8; h < 18; ++h) hours.add(h);
+  const addHours = (span) => {
+    const start = new Date(span.start_time);
+    const end = new Date(span.end_time);
+    if (start >= range.to || end <= range.from) return;
+    const first = start < range.from ? 0 : start.getHours();
+    const last = end >= range.to ? 23 : new Date(end - 1).getHours();
+    for (let h = first; h <= last; ++h) hours.add(h);
+  };
+  for (const t of therapists) (t.cal?.working_hours || []).forEach(addHours);
+  for (const t of therapists) (t.cal?.blocks || []).forEach((b) => addHours(b.span));
   for (const a of appointments) hours.add(new Date(a.start_time).getHours());
   const table = el('table', { 'aria-label': 'Appointments by therapist and hour' },
     el('caption', {}, formatDay(range.from)),
@@ -62,13 +100,10 @@ function dayGrid(range, therapists, appointments, names, onOpen, handlers) {
       therapists.map((t) => el('th', { scope: 'col' }, t.display_name)))));
   const body = el('tbody');
   for (const h of [...hours].sort((x, y) => x - y)) {
+    const from = new Date(range.from.getFullYear(), range.from.getMonth(), range.from.getDate(), h);
+    const to = new Date(from.getTime() + 3600 * 1000);
     const row = el('tr', {}, el('th', { scope: 'row' }, `${String(h).padStart(2, '0')}:00`));
-    for (const t of therapists) {
-      const here = appointments.filter((a) => a.therapist_id === t.id && new Date(a.start_time).getHours() === h);
-      const cell = dropCell(t.id, range.from, h, handlers);
-      cell.append(...here.map((a) => appointmentButton(a, names, onOpen, false)));
-      row.append(cell);
-    }
+    for (const t of therapists) row.append(cellFor(t, from, to, h, appointments, names, onOpen, handlers));
     body.append(row);
   }
   table.append(body);
@@ -83,13 +118,7 @@ function weekGrid(range, therapists, appointments, names, onOpen, handlers) {
   const body = el('tbody');
   for (const t of therapists) {
     const row = el('tr', {}, el('th', { scope: 'row' }, t.display_name));
-    for (const d of days) {
-      const key = isoDate(d);
-      const here = appointments.filter((a) => a.therapist_id === t.id && isoDate(new Date(a.start_time)) === key);
-      const cell = dropCell(t.id, d, undefined, handlers);
-      cell.append(...here.map((a) => appointmentButton(a, names, onOpen, false)));
-      row.append(cell);
-    }
+    for (const d of days) row.append(cellFor(t, d, addDays(d, 1), undefined, appointments, names, onOpen, handlers));
     body.append(row);
   }
   table.append(body);
