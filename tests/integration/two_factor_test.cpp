@@ -11,6 +11,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/totp.hpp"
+#include "base32.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -18,24 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-// RFC 4648 base32 (no padding) back to bytes, as an authenticator app reads the secret.
-std::string base32_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char ch : text) {
-    const int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= '2' && ch <= '7' ? ch - '2' + 26 : -1;
-    if (v < 0) continue;
-    buffer = (buffer << 5) | static_cast<std::uint32_t>(v);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 // The secret an otpauth:// URI carries.
 std::string secret_of(std::string_view uri) {
