@@ -76,13 +76,30 @@ const std::vector<CommandSpec>& commands() {
       {"reminders policy show", {}, {}},
       {"reminders policy set", {"offsets"}, {"quiet", "show-therapist"}, {"type"}},
       {"reminders preference", {}, {}, {}, {{"setting", "on|off", false}}},
+      {"types", {}, {}},
+      {"availability", {"therapist"}, {}},
+      {"blocks list", {"therapist"}, {"from", "to"}},
+      {"blocks add", {"therapist", "start", "end"}, {"weekly-until", "reason"}, {}, {}, {"weekly"}},
+      {"blocks delete", {"therapist", "id"}, {}},
+      {"slots", {"therapist", "type", "from", "to"}, {}},
+      {"book", {"therapist", "type", "start"}, {"client", "key"}},
+      {"reschedule", {"id", "start"}, {}},
+      {"cancel", {"id", "reason"}, {}},
+      {"confirm", {"id"}, {}},
+      {"no-show", {"id"}, {}},
+      {"appointments", {"date"}, {"days", "therapist", "zone"}},
+      {"series", {"therapist", "type", "start", "count"}, {"client", "key", "every", "on-conflict"}},
+      {"waitlist", {}, {"therapist", "client"}},
+      {"clients search", {"query"}, {"limit", "cursor"}},
+      {"calendar-feed rotate", {}, {"therapist"}},
   };
   return kCommands;
 }
 
 // Options whose value must be a whole number (0 or more).
 const std::set<std::string, std::less<>> kNumbers = {"count", "seconds", "seq", "expected-reply-hours",
-                                                     "notice-period-minutes", "retention-days"};
+                                                     "notice-period-minutes", "retention-days", "days", "every",
+                                                     "limit"};
 const std::set<std::string, std::less<>> kRoles = {"client", "therapist", "front_desk", "admin"};
 
 Error usage_error(std::string field, std::string message) { return invalid_argument(std::move(field), std::move(message)); }
@@ -363,6 +380,29 @@ commands:
                                                         no overrides); quiet hours on each client's clock;
                                                         options left out keep their current value
   reminders preference [on|off]                         show, or turn your own reminders on or off
+
+  scheduling (times are RFC 3339 such as 2026-12-07T14:00:00Z; tables show the therapist's wall clock):
+  types                                                 the practice's appointment types
+  availability --therapist ID                           weekly hours, time zone and days off
+  blocks list --therapist ID [--from T] [--to T]        time blocks (staff see the reason)
+  blocks add --therapist ID --start T --end T [--weekly | --weekly-until YYYY-MM-DD] [--reason R]
+                                                        block part of a day; booking over it is refused
+  blocks delete --therapist ID --id BLOCK_ID            every occurrence of the block
+  slots --therapist ID --type TYPE_ID --from T --to T   open start times (at most 42 days)
+  book --therapist ID --type TYPE_ID --start T [--client ID] [--key K]
+                                                        a retry with the same --key books once
+  reschedule --id ID --start T
+  cancel --id ID --reason R
+  confirm --id ID
+  no-show --id ID
+  appointments --date YYYY-MM-DD [--days 1|7] [--therapist ID,...] [--zone ZONE]
+                                                        a day or week table: appointments (with staff
+                                                        notes) and time blocks, in the view's zone
+  series --therapist ID --type TYPE_ID --start T --count N [--client ID] [--every 1|2]
+         [--on-conflict skip|reject] [--key K]          weekly at the same local time
+  waitlist [--therapist ID] [--client ID]               who is waiting
+  clients search --query Q [--limit N] [--cursor C]     clients by name, surname or email prefix
+  calendar-feed rotate [--therapist ID]                 a new private calendar URL (older ones stop)
 
 options:
   --gateway URL    gateway address (env ALLIANCE_GATEWAY; default: the one logged in to)

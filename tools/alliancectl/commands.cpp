@@ -18,6 +18,7 @@
 #include "device_session.hpp"
 #include "identity_commands.hpp"
 #include "reminders_commands.hpp"
+#include "scheduling_commands.hpp"
 #include "two_factor_commands.hpp"
 #include "user_commands.hpp"
 #include "session.hpp"
@@ -1019,6 +1020,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = reminders_policy_set(ctx);
   } else if (c == "reminders preference") {
     result = reminders_preference(ctx);
+  } else if (auto scheduling = scheduling_command(c)) {
+    result = scheduling(ctx);
   } else {
     result = failed(invalid_argument("command", "unknown command '" + c + "'"), kUsage);
   }

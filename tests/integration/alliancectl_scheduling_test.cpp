@@ -1,0 +1,153 @@
+// A front desk runs the day from the command line: alliancectl (the real binary) lists
+// types, hours and open slots, books, reschedules, confirms and cancels, blocks time,
+// prints the day's table, books a series, looks at the waitlist and finds a client,
+// and a therapist rotates their calendar feed; every command also prints the server's
+// JSON with --json.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <fstream>
+
+#include "dev_certs.hpp"
+#include "process.hpp"
+#include "scheduling_practice.hpp"
+
+namespace alliance::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+class AllianceCtlScheduling : public SchedulingPractice {
+ protected:
+  void SetUp() override {
+    SchedulingPractice::SetUp();
+    if (HasFatalFailure()) return;
+    pw_ = sys_->dir() / ("pw-" + slug_);
+    std::ofstream(pw_) << System::kPassword;
+    for (const auto& [who, email] : {std::pair<std::string, std::string>{"desk", "desk"}, {"kim", "kim"}}) {
+      auto login = ctl(who, {"login", "--practice", slug_, "--email", email + "@" + slug_ + ".example",
+                             "--password-file", pw_.string()});
+      ASSERT_EQ(login.exit_code, 0) << login.out;
+    }
+  }
+
+  // alliancectl as `who` (their own session file), stdout and stderr together.
+  CommandOutput ctl(const std::string& who, std::vector<std::string> args) {
+    std::vector<std::string> all = {"-c", "exec \"$0\" \"$@\" 2>&1", binary("tools/alliancectl/alliancectl").string(),
+                                    "--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
+                                    "--ca", dev_certs().ca().string(), "--session",
+                                    (sys_->dir() / (who + "-" + slug_ + ".json")).string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_command("/bin/sh", all, 20s);
+  }
+
+  CommandOutput desk(std::vector<std::string> args) { return ctl("desk", std::move(args)); }
+
+  // The appointment id a change line names: "... (id <ID>, version N)".
+  static std::string id_in(const std::string& out) {
+    auto at = out.find("(id ");
+    return at == std::string::npos ? std::string() : out.substr(at + 4, out.find(',', at) - at - 4);
+  }
+  static bool has(const std::string& out, const std::string& text) { return out.find(text) != std::string::npos; }
+
+  std::filesystem::path pw_;
+};
+
+TEST_F(AllianceCtlScheduling, AFrontDeskBooksMovesBlocksAndCancelsFromTheCommandLine) {
+  const std::string day = day_from_now(2), next = day_from_now(3), date = day.substr(0, 10);
+  auto open = slots(therapist_id_, day, next);
+  ASSERT_GE(open.size(), 6u);
+
+  auto types = desk({"types"});
+  EXPECT_EQ(types.exit_code, 0) << types.out;
+  EXPECT_TRUE(has(types.out, "Individual therapy")) << types.out;
+  EXPECT_TRUE(has(types.out, type_id_)) << types.out;
+  auto hours = desk({"availability", "--therapist", therapist_id_});
+  EXPECT_TRUE(has(hours.out, "America/New_York") && has(hours.out, "Mon") && has(hours.out, "08:00")) << hours.out;
+  auto free = desk({"slots", "--therapist", therapist_id_, "--type", type_id_, "--from", day, "--to", next});
+  EXPECT_EQ(free.exit_code, 0) << free.out;
+  EXPECT_TRUE(has(free.out, open[2])) << free.out;
+  EXPECT_TRUE(has(free.out, date + " 10:00")) << free.out;
+
+  const std::string key = "ctl-" + slug_;
+  auto booked = desk({"book", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                      open[2], "--key", key});
+  ASSERT_EQ(booked.exit_code, 0) << booked.out;
+  EXPECT_TRUE(has(booked.out, "booked booked " + date)) << booked.out;
+  const std::string id = id_in(booked.out);
+  ASSERT_EQ(id.size(), 32u) << booked.out;
+  auto again = desk({"book", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                     open[2], "--key", key});
+  EXPECT_TRUE(has(again.out, "already booked:") && id_in(again.out) == id) << again.out;
+
+  auto blocked = desk({"blocks", "add", "--therapist", therapist_id_, "--start", open[4], "--end", open[5], "--reason",
+                       "Supervision"});
+  ASSERT_EQ(blocked.exit_code, 0) << blocked.out;
+  EXPECT_TRUE(has(blocked.out, "added block")) << blocked.out;
+  auto refused = desk({"book", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                       open[4]});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_TRUE(has(refused.out, "field: start_time")) << refused.out;
+  auto blocks = desk({"blocks", "list", "--therapist", therapist_id_, "--from", day});
+  EXPECT_TRUE(has(blocks.out, "Supervision")) << blocks.out;
+
+  auto moved = desk({"reschedule", "--id", id, "--start", open[3]});
+  ASSERT_EQ(moved.exit_code, 0) << moved.out;
+  EXPECT_TRUE(has(moved.out, "rescheduled booked")) << moved.out;
+  auto confirmed = desk({"confirm", "--id", id});
+  EXPECT_TRUE(has(confirmed.out, "confirmed confirmed")) << confirmed.out;
+
+  // The day's table: the appointment where it moved to and the block, in time order.
+  auto table = desk({"appointments", "--date", date, "--therapist", therapist_id_});
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_TRUE(has(table.out, "times in America/New_York")) << table.out;
+  const auto appointment_row = table.out.find(id), block_row = table.out.find("Supervision");
+  ASSERT_NE(appointment_row, std::string::npos) << table.out;
+  ASSERT_NE(block_row, std::string::npos) << table.out;
+  EXPECT_LT(appointment_row, block_row) << table.out;
+  auto as_json = desk({"--json", "appointments", "--date", date, "--days", "7", "--therapist", therapist_id_});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.out;
+  auto parsed = json::parse(as_json.out);
+  EXPECT_EQ(parsed.at("therapists").at(0).at("working_hours").as_array().size(), 7u);
+
+  auto early = desk({"no-show", "--id", id});
+  EXPECT_EQ(early.exit_code, 1) << early.out;
+  EXPECT_TRUE(has(early.out, "error:")) << early.out;
+  auto cancelled = desk({"cancel", "--id", id, "--reason", "unwell"});
+  EXPECT_TRUE(has(cancelled.out, "cancelled cancelled")) << cancelled.out;
+
+  auto deleted = desk({"blocks", "delete", "--therapist", therapist_id_, "--id",
+                       std::string(json::parse(desk({"--json", "blocks", "list", "--therapist", therapist_id_, "--from", day}).out)
+                                       .at("blocks").at(0).at("id").as_string())});
+  EXPECT_TRUE(has(deleted.out, "deleted block")) << deleted.out;
+}
+
+TEST_F(AllianceCtlScheduling, SeriesWaitlistClientSearchAndTheCalendarFeed) {
+  auto open = slots(therapist_id_, day_from_now(2), day_from_now(3));
+  ASSERT_GE(open.size(), 2u);
+  auto series = desk({"series", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                      open[1], "--count", "3"});
+  ASSERT_EQ(series.exit_code, 0) << series.out;
+  EXPECT_TRUE(has(series.out, "3 booked, 0 skipped")) << series.out;
+
+  auto waiting = desk({"waitlist"});
+  EXPECT_EQ(waiting.exit_code, 0) << waiting.out;
+  EXPECT_TRUE(has(waiting.out, "no one waiting")) << waiting.out;
+
+  auto found = desk({"clients", "search", "--query", "jo"});
+  ASSERT_EQ(found.exit_code, 0) << found.out;
+  EXPECT_TRUE(has(found.out, client_id_) && has(found.out, "jo@" + slug_)) << found.out;
+  EXPECT_FALSE(has(found.out, client2_id_)) << found.out;
+  auto empty_query = desk({"clients", "search", "--query", ""});
+  EXPECT_NE(empty_query.exit_code, 0) << empty_query.out;
+
+  auto not_desk = desk({"calendar-feed", "rotate", "--therapist", therapist_id_});
+  EXPECT_EQ(not_desk.exit_code, 1) << not_desk.out;
+  auto rotated = ctl("kim", {"calendar-feed", "rotate"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.out;
+  EXPECT_TRUE(has(rotated.out, "/v1/calendars/")) << rotated.out;
+}
+
+}  // namespace
+}  // namespace alliance::testing
