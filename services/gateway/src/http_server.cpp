@@ -1,5 +1,6 @@
 #include "http_server.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +18,7 @@
 #include "alliance/net/lean_tls_stream.hpp"
 #include "alliance/push/v1/push.pb.h"
 #include "gateway.hpp"
+#include "handler_memory.hpp"
 #include "json_mapping.hpp"
 #include "request_limits.hpp"
 
@@ -72,8 +74,9 @@ http::response<http::string_body> to_response(const HttpReply& reply, unsigned v
 // again. The wake-up timer, for the next ping or the token's expiry, stays armed while
 // pushes are written: a push starts its write at once instead of cancelling the timer,
 // so a delivered message costs no timer operation and no allocation (the queue keeps a
-// small capacity). The socket lives until its access token expires (close 4401) unless
-// the client hands it a fresh one ({"type":"auth",...}).
+// small capacity; a write's operations take memory from handler_memory's free lists).
+// The socket lives until its access token expires (close 4401) unless the client hands
+// it a fresh one ({"type":"auth",...}).
 // Lives on the server's executor.
 class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
  public:
@@ -219,10 +222,12 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
       lowest.expires_after(options_.write_timeout);
       writing_ = true;
       const std::string& body = *msg;
-      ws_.async_write(asio::buffer(body), [self = shared_from_this(), msg = std::move(msg)](beast::error_code ec,
-                                                                                           std::size_t) {
-        self->after_write(ec);
-      });
+      ws_.async_write(asio::buffer(body),
+                      asio::bind_allocator(HandlerAllocator<void>{},
+                                           [self = shared_from_this(), msg = std::move(msg)](beast::error_code ec,
+                                                                                            std::size_t) {
+                                             self->after_write(ec);
+                                           }));
       return;
     }
     auto now = Clock::now();

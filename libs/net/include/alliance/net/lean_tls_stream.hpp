@@ -21,6 +21,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -210,7 +211,14 @@ struct LeanTlsStream::Op {
       state = kPosted;
       result = ec;
       result_n = n;
-      asio::post(std::move(self));
+      // Posted through the io_context's own executor when that is what the socket runs on:
+      // unlike any_io_executor it honours the handler's associated allocator, so a caller
+      // that binds a pooled one (the gateway's pushes) pays no malloc per operation.
+      auto ex = lean_tls_detail::core_socket(*core).get_executor();
+      if (const auto* io = ex.template target<asio::io_context::executor_type>())
+        asio::post(*io, std::move(self));
+      else
+        asio::post(std::move(self));
       return;
     }
     finish(self, ec, n);
