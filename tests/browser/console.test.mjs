@@ -39,8 +39,8 @@ try {
   process.exit(77);
 }
 
-// One signed-in console per browser context (separate sessions, as two desks).
-async function openConsole(email) {
+// A browser context (its own session) on the sign-in form, filled in and sent.
+async function signIn(email) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, timezoneId: 'UTC', locale: 'en-GB',
                                               viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
@@ -52,6 +52,12 @@ async function openConsole(email) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  return { page, problems };
+}
+
+// One signed-in console per browser context (separate sessions, as two desks).
+async function openConsole(email) {
+  const { page, problems } = await signIn(email);
   await page.locator('#live-status', { hasText: 'Live' }).waitFor({ timeout: 10000 });
   // Tomorrow: a whole day of open slots whatever the time now.
   await page.getByRole('button', { name: 'Next', exact: true }).click();
@@ -78,6 +84,12 @@ try {
     await desk.page.locator('#grid .block', { hasText: 'Blocked 13:00–15:00 · Supervision' }).waitFor();
     const closed = await desk.page.locator('#grid td.closed').count();
     expect(closed === 6, `${closed} hours greyed; Dr Okafor's 12:00 to 17:00 should be, and nothing else`);
+  });
+  await step('a therapist is told the console is not for them and stays signed out', async () => {
+    const { page } = await signIn(env('CONSOLE_THERAPIST_EMAIL'));
+    await page.locator('#login-error', { hasText: 'This console is for the front desk and practice admins.' }).waitFor();
+    expect(await page.locator('#app-view').isHidden(), 'the schedule is shown to a therapist');
+    await page.context().close();
   });
   await step('a second session (the admin in another browser) is open on the same day', async () => {
     other = await openConsole(env('CONSOLE_ADMIN_EMAIL'));

@@ -120,6 +120,7 @@ TEST(ConsoleInBrowser, FrontDeskBooksReschedulesCancelsAndSeesChangesLive) {
                           {"CONSOLE_PRACTICE", practice.slug},
                           {"CONSOLE_DESK_EMAIL", practice.desk_email},
                           {"CONSOLE_ADMIN_EMAIL", "admin@" + practice.slug + ".example"},
+                          {"CONSOLE_THERAPIST_EMAIL", "rivera@harbour.example"},
                           {"CONSOLE_PASSWORD", System::kPassword},
                           {"CONSOLE_SCREENSHOT", screenshot.string()}});
   if (run.exit_code == 77) {
