@@ -53,9 +53,10 @@ Result<std::string> read_regular_file(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return make_error(Code::kFailedPrecondition, path.string() + ": " + std::strerror(errno));
   struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  const bool fits = regular && static_cast<std::size_t>(st.st_size) <= StaticFiles::kMaxTotalBytes;
   std::string body;
-  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  if (regular && static_cast<std::size_t>(st.st_size) <= StaticFiles::kMaxTotalBytes) {
+  if (fits) {
     body.resize(static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
     while (done < body.size()) {
@@ -67,6 +68,9 @@ Result<std::string> read_regular_file(const fs::path& path) {
   }
   ::close(fd);
   if (!regular) return make_error(Code::kFailedPrecondition, path.string() + ": not a regular file");
+  if (!fits)
+    return make_error(Code::kFailedPrecondition,
+                      path.string() + " is larger than " + std::to_string(StaticFiles::kMaxTotalBytes) + " bytes");
   return body;
 }
 

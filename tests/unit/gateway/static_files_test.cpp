@@ -99,6 +99,14 @@ TEST_F(ConsoleFolder, OwnsOnlyItsMount) {
   EXPECT_FALSE(StaticFiles::owns("/v1/console"));
 }
 
+TEST_F(ConsoleFolder, RefusesAFileTooLargeToHoldInMemoryNamingTheKey) {
+  write(dir / "huge.js", std::string(StaticFiles::kMaxTotalBytes + 1, 'x'));
+  auto files = StaticFiles::load(dir);
+  ASSERT_FALSE(files);
+  EXPECT_EQ(files.error().field, "console_dir");
+  EXPECT_NE(files.error().message.find("huge.js is larger than"), std::string::npos) << files.error().message;
+}
+
 TEST_F(ConsoleFolder, RefusesAFolderWithoutAnIndexNamingTheKey) {
   fs::remove(dir / "index.html");
   auto files = StaticFiles::load(dir);
