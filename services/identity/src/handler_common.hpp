@@ -3,6 +3,7 @@
 // as the gateway established it, in domain terms, and the wire form of a user and a
 // practice.
 // Pure functions; any thread.
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,9 @@ Result<Caller> require_user(const net::CallContext& ctx);
 
 // Someone the caller may not see (or change) is indistinguishable from no one.
 Error no_such_user();
+
+// A sign-in (or a code, or a password re-checked) refused while the login back-off holds.
+Error locked_out(std::chrono::milliseconds retry_after);
 
 void fill(::alliance::identity::v1::User& out, const User& u);
 void fill(::alliance::identity::v1::Practice& out, const Practice& p);

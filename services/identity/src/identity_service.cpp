@@ -23,6 +23,12 @@ Result<Caller> require_user(const net::CallContext& ctx) {
 
 Error no_such_user() { return Error{Code::kNotFound, "user_id: no such user", "user_id"}; }
 
+Error locked_out(std::chrono::milliseconds retry_after) {
+  Error e = make_error(Code::kResourceExhausted, "too many failed sign-in attempts; try again later");
+  e.retry_after = retry_after;
+  return e;
+}
+
 void fill(pb::User& out, const User& u) {
   out.set_id(u.id);
   out.set_practice_id(u.practice_id);
@@ -66,12 +72,6 @@ Status require_internal(const net::CallContext& ctx) {
 }
 
 Error invalid_credentials() { return make_error(Code::kUnauthenticated, "invalid email or password"); }
-
-Error locked_out(std::chrono::milliseconds retry_after) {
-  Error e = make_error(Code::kResourceExhausted, "too many failed sign-in attempts; try again later");
-  e.retry_after = retry_after;
-  return e;
-}
 
 Error not_found(std::string field, std::string what) {
   return Error{Code::kNotFound, std::move(what), std::move(field)};

@@ -34,12 +34,6 @@ Status check_code_field(const std::string& code) {
 
 bool staff(Role role) { return role != Role::kClient; }
 
-Error locked_out(std::chrono::milliseconds retry_after) {
-  Error e = make_error(Code::kResourceExhausted, "too many failed sign-in attempts; try again later");
-  e.retry_after = retry_after;
-  return e;
-}
-
 // The signed-in caller as stored, with their practice: who a code or password is checked for.
 struct Account {
   User user;
