@@ -28,6 +28,11 @@ int main(int argc, char** argv) {
     asio::thread_pool hash_pool(2);
     identity::IdentityService service(**store, &redis, hash_pool.get_executor(), std::move(*cfg->signing_key),
                                       cfg->service);
+    auto audit_key = identity::load_or_create_audit_key(cfg->audit_signing_key);
+    if (!audit_key) throw std::runtime_error("audit_signing_key_file: " + audit_key.error().message);
+    auto audit = identity::AuditLog::open(io.get_executor(), cfg->audit, std::move(*audit_key));
+    if (!audit) throw std::runtime_error("audit_database: " + audit.error().message);
+    service.set_audit_log(audit->get());
     auto tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), tls,
                           {.service_name = "identity", .host = cfg->listen.host, .port = cfg->listen.port});
@@ -41,6 +46,8 @@ int main(int argc, char** argv) {
           co_await wait_for_stop_signal();
           log::info("stopping");
           server.stop();  // in-flight handlers finish their writes, then io.run() returns
+          co_await (*audit)->drain();
+          co_await (*audit)->seal();  // the tail of the log is signed before it stops
           redis.stop();
         },
         [](std::exception_ptr e) {

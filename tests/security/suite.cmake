@@ -28,7 +28,8 @@ set(ALLIANCE_SECURITY_TESTS_identity_test
   IdentityServiceTest.WrongPasswordAndUnknownUserAnswerTheSame IdentityBinaryTest.FilesItCreatesAreReadableByItsUserOnly
   IdentityBinaryTest.ScryptCostBelowTheFloorIsRefusedNamingTheKey
   UserAdminTest.* IdentityDomain.DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters
-  TwoFactorSeal.* TwoFactorServiceTest.*)
+  TwoFactorSeal.* TwoFactorServiceTest.*
+  AuditTamperTest.*)
 set(ALLIANCE_SECURITY_TESTS_net_test Breaker.* RpcTest.CallsFailFast* RpcTest.MethodTable* DevCerts.AcceptedByPeersWhoseClockIsBehind)
 set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_service_test

@@ -72,6 +72,7 @@ const std::vector<CommandSpec>& commands() {
       {"messaging policy show", {}, {}},
       {"messaging erasures", {}, {}},
       {"reminders list", {}, {"appointment"}},
+      {"audit verify", {"database", "public-key"}, {}},
       {"reminders ack", {}, {}, {}, {{"id", "ID"}}},
       {"reminders policy show", {}, {}},
       {"reminders policy set", {"offsets"}, {"quiet", "show-therapist"}, {"type"}},
@@ -368,6 +369,10 @@ commands:
   messaging policy set [--crisis-text-file F] [--notice-period-minutes N] [--retention-days N]
   messaging policy show
   messaging erasures                                    admin: erasure and retention records
+
+  audit log:
+  audit verify --database PATH --public-key FILE        offline: re-hash identity's audit.db (read-only) and
+                                                        check its signed checkpoints; names the first broken seq
 
   appointment reminders:
   reminders list [--appointment ID]                     your pending reminders; with --appointment: each

@@ -17,6 +17,7 @@
 #include "command_context.hpp"
 #include "device_session.hpp"
 #include "identity_commands.hpp"
+#include "audit_commands.hpp"
 #include "reminders_commands.hpp"
 #include "scheduling_commands.hpp"
 #include "two_factor_commands.hpp"
@@ -1010,6 +1011,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = messaging_policy_show(ctx);
   } else if (c == "messaging erasures") {
     result = messaging_erasures(ctx);
+  } else if (c == "audit verify") {
+    result = audit_verify(ctx);
   } else if (c == "reminders list") {
     result = reminders_list(ctx);
   } else if (c == "reminders ack") {

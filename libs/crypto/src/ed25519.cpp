@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -104,6 +105,17 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::from_raw_seed(std::string_view seed
     return make_error(Code::kInternal, "ed25519: cannot build key from seed");
   }
   return Ed25519PrivateKey(key);
+}
+
+std::string Ed25519PrivateKey::to_pem() const {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    throw std::runtime_error("ed25519: cannot encode the key as PEM");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  std::string pem(data, static_cast<std::size_t>(n));
+  OPENSSL_cleanse(data, static_cast<std::size_t>(n));
+  return pem;
 }
 
 Ed25519PrivateKey Ed25519PrivateKey::generate() {

@@ -25,6 +25,9 @@ struct Caller {
 // a signed-in caller; kUnauthenticated otherwise.
 Result<Caller> require_user(const net::CallContext& ctx);
 
+// Internal methods: refused (kPermissionDenied) when a user Caller is present.
+Status require_internal(const net::CallContext& ctx);
+
 // Someone the caller may not see (or change) is indistinguishable from no one.
 Error no_such_user();
 

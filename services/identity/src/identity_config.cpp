@@ -32,6 +32,13 @@ IdentityConfig load_identity_config(const Config& config) {
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
   c.database = config.output_path("database", "identity.db");
+  const auto beside = [&](const char* name) { return (c.database.parent_path() / name).string(); };
+  c.audit.database = config.output_path("audit_database", beside("audit.db"));
+  c.audit.checkpoint_every = config.integer("audit_checkpoint_every", 1000, 1, 1'000'000);
+  c.audit.checkpoint_interval = config.duration("audit_checkpoint_interval", 60s);
+  if (c.audit.checkpoint_interval < 1s)
+    throw ConfigError("audit_checkpoint_interval", "config: key \"audit_checkpoint_interval\": must be at least 1s");
+  c.audit_signing_key = config.output_path("audit_signing_key_file", beside("audit_signing_key.pem"));
   c.redis = redis::load_options(config, "identity");
 
   auto key_path = config.file("token_signing_key");

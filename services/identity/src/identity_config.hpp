@@ -12,6 +12,7 @@
 #include "alliance/core/log.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/net/tls.hpp"
+#include "audit_log.hpp"
 #include "identity_service.hpp"
 
 namespace alliance::identity {
@@ -20,6 +21,8 @@ struct IdentityConfig {
   HostPort listen;                                       // listen (default 127.0.0.1:7101)
   net::TlsFiles tls;                                     // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                        // database
+  AuditOptions audit;  // audit_database (default audit.db beside database), audit_checkpoint_every/_interval
+  std::filesystem::path audit_signing_key;               // audit_signing_key_file (made at first start, 0600)
   redis::Options redis;                                  // redis, redis_user, redis_password_file
   std::optional<crypto::Ed25519PrivateKey> signing_key;  // token_signing_key (PEM file)
   IdentityOptions service;                           // token_*, *_ttl, operator_token_file, scrypt*, backoff

@@ -43,6 +43,8 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("DisableTwoFactor", &S::disable_two_factor);
   t.add("GetTwoFactorStatus", &S::get_two_factor_status);
   t.add("ResetTwoFactor", &S::reset_two_factor);
+  t.add("QueryAudit", &S::query_audit);
+  t.add("GetAccessLog", &S::get_access_log);
 
   // What services ask as themselves, each only by the peers that need it.
   // The gateway verifies tokens locally and drops revoked sessions' sockets.
@@ -53,6 +55,9 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("CheckCareTeam", &S::check_care_team, net::PeerSet{"messaging", "scheduling"});
   // The device directory end-to-end encryption wraps message keys for.
   t.add("ListActiveDevices", &S::list_active_devices, net::PeerSet{"messaging"});
+  // Audit records of the services that touch protected data; never the gateway, so
+  // no end user can write into the log.
+  t.add("AppendAudit", &S::append_audit, net::PeerSet{"messaging", "scheduling", "reminders"});
 }
 
 }  // namespace alliance::identity

@@ -65,12 +65,6 @@ pb::CreateUserRequest without_password(pb::CreateUserRequest req) {
   return req;
 }
 
-Status require_internal(const net::CallContext& ctx) {
-  if (!ctx.caller.user_id().empty())
-    return make_error(Code::kPermissionDenied, "this method is for services only");
-  return {};
-}
-
 Error invalid_credentials() { return make_error(Code::kUnauthenticated, "invalid email or password"); }
 
 Error not_found(std::string field, std::string what) {
@@ -140,6 +134,13 @@ crypto::ScryptParams scrypt_params(int log2_n) {
 }
 
 }  // namespace
+
+Status require_internal(const net::CallContext& ctx) {
+  if (!ctx.caller.user_id().empty())
+    return make_error(Code::kPermissionDenied, "this method is for services only");
+  return {};
+}
+
 
 IdentityService::IdentityService(IdentityStore& store, redis::Client* redis, asio::any_io_executor hash_pool,
                                  crypto::Ed25519PrivateKey signing_key, IdentityOptions options)
@@ -270,6 +271,10 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   const PasswordCheck check = co_await check_password(req.password(), std::move(hash), usable, address);
   if (!check.ok || !usable) {
     co_await throttle_.record_failure(reservation);
+    const std::string known = *record ? (*record)->user.id : std::string();  // the email never goes in
+    audit_event(ctx, {.action = "login.failed", .object_type = "user", .object_id = known, .outcome = "denied",
+                      .practice_id = *record ? std::string_view((*record)->user.practice_id) : "",
+                      .actor_user_id = known});
     co_return invalid_credentials();
   }
   const User user = (*record)->user;
@@ -282,7 +287,11 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
   else
     co_await throttle_.record_success(reservation);
   // Only someone who knows the password learns the account is deactivated.
-  if (!user.active()) co_return make_error(Code::kPermissionDenied, "this account is deactivated; ask your practice's admin");
+  if (!user.active()) {
+    audit_event(ctx, {.action = "login.failed", .object_type = "user", .object_id = user.id, .outcome = "denied",
+                      .practice_id = user.practice_id, .actor_user_id = user.id});
+    co_return make_error(Code::kPermissionDenied, "this account is deactivated; ask your practice's admin");
+  }
   if (!check.new_hash.empty()) {
     auto stored = co_await store_.replace_password_hash(user.id, (*record)->password_hash, check.new_hash);
     if (!stored)
@@ -291,8 +300,16 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::login(const pb::Logi
       log::info("password re-hashed at the configured cost",
                 {{"user_id", user.id}, {"scrypt_log2_n", options_.scrypt_log2_n}});
   }
-  if (second_step) co_return co_await start_challenge(user, !(*record)->two_factor);
-  co_return co_await start_session(user);
+  if (second_step) {
+    audit_event(ctx, {.action = "login.second_step", .object_type = "user", .object_id = user.id,
+                      .practice_id = user.practice_id, .actor_user_id = user.id, .actor_role = role_name(user.role)});
+    co_return co_await start_challenge(user, !(*record)->two_factor);
+  }
+  auto session = co_await start_session(user);
+  audit_event(ctx, {.action = session ? "login.ok" : "login.failed", .object_type = "user", .object_id = user.id,
+                    .outcome = session ? "ok" : "failed", .practice_id = user.practice_id,
+                    .actor_user_id = user.id, .actor_role = role_name(user.role)});
+  co_return session;
 }
 
 asio::awaitable<Result<pb::ChangePasswordResponse>> IdentityService::change_password(
@@ -530,7 +547,8 @@ asio::awaitable<Result<pb::AddCareTeamMemberResponse>> IdentityService::add_care
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (caller->role != Role::kAdmin)
-    co_return make_error(Code::kPermissionDenied, "only an admin can change care teams");
+    co_return audit_refusal(ctx, make_error(Code::kPermissionDenied, "only an admin can change care teams"),
+                            "care_team", req.client_id());
   if (req.client_id().empty()) co_return invalid_argument("client_id", "client_id: is required");
   if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: is required");
   if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
@@ -538,6 +556,8 @@ asio::awaitable<Result<pb::AddCareTeamMemberResponse>> IdentityService::add_care
   store::IdempotentWrite key{caller->user_id, req.idempotency_key(), request_digest("add_care_team_member", req)};
   auto made = co_await store_.add_care_team_link(caller->practice_id, link, std::move(key));
   if (!made) co_return made.error();
+  audit_event(ctx, {.action = "care_team.added", .object_type = "care_team", .object_id = link.therapist_id,
+                    .subject_user_id = link.client_id});
   if (!made->replayed)
     log::info("care team link added",
               {{"client_id", link.client_id}, {"therapist_id", link.therapist_id}, {"by", caller->user_id}});
@@ -568,6 +588,8 @@ asio::awaitable<Result<pb::ListCareTeamResponse>> IdentityService::list_care_tea
   }
   auto links = co_await store_.list_care_team(client_id);
   if (!links) co_return links.error();
+  audit_event(ctx, {.action = "care_team.read", .object_type = "care_team", .object_id = client_id,
+                    .subject_user_id = client_id});
   if (caller->role == Role::kTherapist) {
     bool mine = std::any_of(links->begin(), links->end(),
                             [&](const CareTeamLink& l) { return l.therapist_id == caller->user_id; });

@@ -27,6 +27,8 @@ class Client;
 
 namespace alliance::identity {
 
+class AuditLog;
+
 namespace pb = ::alliance::identity::v1;
 
 // Password hashing cost, N = 2^scrypt_log2_n with r = 8, p = 1 (128 MiB per hash at 17,
@@ -154,11 +156,34 @@ class IdentityService {
   asio::awaitable<Result<pb::ListActiveDevicesResponse>> list_active_devices(
       const pb::ListActiveDevicesRequest&, const Ctx&);
 
+  // The audit log (audit_handlers.cpp): records other services send (services only),
+  // an admin's query of the practice's log, and a client's view of who accessed their record.
+  asio::awaitable<Result<pb::AppendAuditResponse>> append_audit(const pb::AppendAuditRequest&, const Ctx&);
+  asio::awaitable<Result<pb::QueryAuditResponse>> query_audit(const pb::QueryAuditRequest&, const Ctx&);
+  asio::awaitable<Result<pb::GetAccessLogResponse>> get_access_log(const pb::GetAccessLogRequest&, const Ctx&);
+  // Where handlers' audit records go (nullable: none are kept); must outlive the service.
+  void set_audit_log(AuditLog* log) { audit_ = log; }
+
   const TokenIssuer& tokens() const { return tokens_; }
   // Password checks run so far (logins that reached scrypt), for tests.
   std::uint64_t password_checks() const { return password_checks_.load(); }
 
  private:
+  // One audit record about the caller of `ctx` (or the actor given, for a login).
+  struct AuditEvent {
+    std::string_view action;
+    std::string_view object_type;
+    std::string_view object_id;
+    std::string_view subject_user_id;
+    std::string_view outcome = "ok";
+    std::string_view practice_id;    // "" = the caller's
+    std::string_view actor_user_id;  // "" = the caller's
+    std::string_view actor_role;     // "" = the caller's
+  };
+  void audit_event(const Ctx& ctx, AuditEvent e);
+  // Records a refusal ("authorization.denied" when permission was denied or the object
+  // hidden) and hands the error back.
+  Error audit_refusal(const Ctx& ctx, Error e, std::string_view object_type, std::string_view object_id);
   // What the hash pool found for one password check: whether it matched, and (asked
   // with rehash) the hash to store instead when the stored one was made at another
   // cost ("" if none).
@@ -173,9 +198,9 @@ class IdentityService {
   // Checks a new password with the policy (for `owner`, errors on `field`), then hashes it.
   asio::awaitable<Result<std::string>> hash_new_password(std::string password, PasswordOwner owner,
                                                          std::string field);
-  // An admin's change to a user of their practice, its sessions published as revoked.
-  // `done` names the change in the log line; `by` is the admin.
-  asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, std::string by, std::string_view done);
+  // An admin's change to a user of their practice, its sessions published as revoked and
+  // audited. `done` names the change in the log line; the caller of `ctx` is the admin.
+  asio::awaitable<Result<AccountChange>> edit_account(AccountEdit edit, const Ctx& ctx, std::string_view done);
   asio::awaitable<void> publish_revocation(const std::string& session_id, std::int64_t now_unix_ms);
   asio::awaitable<void> publish_device_change(const std::string& subject);
   asio::awaitable<Result<pb::TokenResponse>> start_session(const User& user);
@@ -207,6 +232,10 @@ class IdentityService {
   TwoFactorSeal two_factor_seal_;
   HashSlots hash_slots_;
   std::atomic<std::uint64_t> password_checks_{0};
+  AuditLog* audit_ = nullptr;
 };
+
+// The outcome an audit record gives a refused call: "denied", "not_found" or "failed".
+std::string_view audit_outcome(const Error& e);
 
 }  // namespace alliance::identity

@@ -164,6 +164,8 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::complete_two_factor(
   if (!right) co_return right.error();
   if (!*right) {
     log::info("second step refused", {{"user_id", user.id}});
+    audit_event(ctx, {.action = "login.failed", .object_type = "user", .object_id = user.id, .outcome = "denied",
+                      .practice_id = user.practice_id, .actor_user_id = user.id});
     co_return code_wrong(Code::kUnauthenticated);
   }
   auto used = co_await store_.use_challenge(*digest, now_unix_ms());
@@ -171,6 +173,8 @@ asio::awaitable<Result<pb::TokenResponse>> IdentityService::complete_two_factor(
   if (!*used) co_return Error{Code::kUnauthenticated, "challenge: was used meanwhile; sign in again", "challenge"};
   auto tokens = co_await start_session(user);
   if (!tokens) co_return tokens.error();
+  audit_event(ctx, {.action = "login.ok", .object_type = "user", .object_id = user.id,
+                    .practice_id = user.practice_id, .actor_user_id = user.id, .actor_role = role_name(user.role)});
   for (auto& c : recovery_codes) tokens->add_recovery_codes(std::move(c));
   co_return tokens;
 }

@@ -30,17 +30,40 @@ pb::UserResponse user_response(const AccountChange& change) {
   return resp;
 }
 
+std::string_view account_action(AccountEdit::Kind kind) {
+  switch (kind) {
+    case AccountEdit::Kind::kDeactivate:
+      return "user.deactivated";
+    case AccountEdit::Kind::kReactivate:
+      return "user.reactivated";
+    case AccountEdit::Kind::kSetRole:
+      return "user.role_changed";
+    case AccountEdit::Kind::kStartReset:
+      return "user.password_reset_started";
+    case AccountEdit::Kind::kResetTwoFactor:
+      return "user.two_factor_reset";
+    case AccountEdit::Kind::kUpdate:
+      break;
+  }
+  return "user.updated";
+}
+
 Error reset_token_invalid() {
   return Error{Code::kUnauthenticated, "reset_token: is not valid", "reset_token"};
 }
 
 }  // namespace
 
-asio::awaitable<Result<AccountChange>> IdentityService::edit_account(AccountEdit edit, std::string by,
+asio::awaitable<Result<AccountChange>> IdentityService::edit_account(AccountEdit edit, const Ctx& ctx,
                                                                      std::string_view done) {
   const auto now = now_unix_ms();
+  const std::string user_id = edit.user_id;
+  const std::string_view action = account_action(edit.kind);
   auto change = co_await store_.edit_account(std::move(edit), now);
+  audit_event(ctx, {.action = action, .object_type = "user", .object_id = user_id, .subject_user_id = user_id,
+                    .outcome = change ? "ok" : audit_outcome(change.error())});
   if (!change) co_return change.error();
+  const std::string& by = ctx.caller.user_id();
   // The same path as a logout: gateways refuse the sessions' tokens and close their sockets.
   for (const auto& session_id : change->ended_sessions) co_await publish_revocation(session_id, now);
   log::info(done, {{"user_id", change->user.id},
@@ -52,8 +75,8 @@ asio::awaitable<Result<AccountChange>> IdentityService::edit_account(AccountEdit
 asio::awaitable<Result<pb::UserResponse>> IdentityService::deactivate_user(const pb::DeactivateUserRequest& req,
                                                                            const Ctx& ctx) {
   auto edit = admin_edit(ctx, AccountEdit::Kind::kDeactivate, req.user_id());
-  if (!edit) co_return edit.error();
-  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user deactivated");
+  if (!edit) co_return audit_refusal(ctx, edit.error(), "user", req.user_id());
+  auto change = co_await edit_account(std::move(*edit), ctx, "user deactivated");
   if (!change) co_return change.error();
   co_return user_response(*change);
 }
@@ -61,19 +84,19 @@ asio::awaitable<Result<pb::UserResponse>> IdentityService::deactivate_user(const
 asio::awaitable<Result<pb::UserResponse>> IdentityService::reactivate_user(const pb::ReactivateUserRequest& req,
                                                                            const Ctx& ctx) {
   auto edit = admin_edit(ctx, AccountEdit::Kind::kReactivate, req.user_id());
-  if (!edit) co_return edit.error();
-  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user reactivated");
+  if (!edit) co_return audit_refusal(ctx, edit.error(), "user", req.user_id());
+  auto change = co_await edit_account(std::move(*edit), ctx, "user reactivated");
   if (!change) co_return change.error();
   co_return user_response(*change);
 }
 
 asio::awaitable<Result<pb::UserResponse>> IdentityService::set_role(const pb::SetRoleRequest& req, const Ctx& ctx) {
   auto edit = admin_edit(ctx, AccountEdit::Kind::kSetRole, req.user_id());
-  if (!edit) co_return edit.error();
+  if (!edit) co_return audit_refusal(ctx, edit.error(), "user", req.user_id());
   auto role = parse_role_field(req.role(), "role");
   if (!role) co_return role.error();
   edit->role = *role;
-  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user role set");
+  auto change = co_await edit_account(std::move(*edit), ctx, "user role set");
   if (!change) co_return change.error();
   co_return user_response(*change);
 }
@@ -81,7 +104,7 @@ asio::awaitable<Result<pb::UserResponse>> IdentityService::set_role(const pb::Se
 asio::awaitable<Result<pb::UserResponse>> IdentityService::update_user(const pb::UpdateUserRequest& req,
                                                                        const Ctx& ctx) {
   auto edit = admin_edit(ctx, AccountEdit::Kind::kUpdate, req.user_id());
-  if (!edit) co_return edit.error();
+  if (!edit) co_return audit_refusal(ctx, edit.error(), "user", req.user_id());
   if (req.display_name().empty() && req.email().empty())
     co_return invalid_argument("display_name", "display_name: give a new display_name or email");
   if (!req.display_name().empty()) {
@@ -93,7 +116,7 @@ asio::awaitable<Result<pb::UserResponse>> IdentityService::update_user(const pb:
     if (!email) co_return email.error();
     edit->email = std::move(*email);
   }
-  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "user updated");
+  auto change = co_await edit_account(std::move(*edit), ctx, "user updated");
   if (!change) co_return change.error();
   co_return user_response(*change);
 }
@@ -101,13 +124,13 @@ asio::awaitable<Result<pb::UserResponse>> IdentityService::update_user(const pb:
 asio::awaitable<Result<pb::StartPasswordResetResponse>> IdentityService::start_password_reset(
     const pb::StartPasswordResetRequest& req, const Ctx& ctx) {
   auto edit = admin_edit(ctx, AccountEdit::Kind::kStartReset, req.user_id());
-  if (!edit) co_return edit.error();
+  if (!edit) co_return audit_refusal(ctx, edit.error(), "user", req.user_id());
   // Shown once to the admin; only its sha256 is kept.
   const std::string token = new_refresh_token();
   edit->reset_token_hash = refresh_token_digest(token);
   edit->reset_expires_unix_ms = now_unix_ms() + options_.password_reset_ttl.count();
   const auto expires = edit->reset_expires_unix_ms;
-  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "password reset started");
+  auto change = co_await edit_account(std::move(*edit), ctx, "password reset started");
   if (!change) co_return change.error();
   pb::StartPasswordResetResponse resp;
   resp.set_reset_token(token);
@@ -120,9 +143,9 @@ asio::awaitable<Result<pb::StartPasswordResetResponse>> IdentityService::start_p
 asio::awaitable<Result<pb::UserResponse>> IdentityService::reset_two_factor(const pb::ResetTwoFactorRequest& req,
                                                                             const Ctx& ctx) {
   auto edit = admin_edit(ctx, AccountEdit::Kind::kResetTwoFactor, req.user_id());
-  if (!edit) co_return edit.error();
+  if (!edit) co_return audit_refusal(ctx, edit.error(), "user", req.user_id());
   edit->by_user_id = ctx.caller.user_id();
-  auto change = co_await edit_account(std::move(*edit), ctx.caller.user_id(), "two-factor sign-in reset");
+  auto change = co_await edit_account(std::move(*edit), ctx, "two-factor sign-in reset");
   if (!change) co_return change.error();
   co_return user_response(*change);
 }

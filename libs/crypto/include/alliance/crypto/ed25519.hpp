@@ -32,6 +32,9 @@ class Ed25519PrivateKey {
   ~Ed25519PrivateKey() = default;
 
   std::string public_key_raw() const;                // 32 bytes
+  // The key as unencrypted PKCS#8 PEM, the form from_pem_file reads. Secret: write
+  // it only to a file only its owner can read.
+  std::string to_pem() const;
   std::string sign(std::string_view message) const;  // 64 bytes
 
  private:
