@@ -20,10 +20,13 @@ std::string rfc3339(std::int64_t ms) {
   return buf;
 }
 
-std::int64_t slot_after(std::chrono::milliseconds ahead) {
+std::int64_t slot_after(std::chrono::milliseconds ahead, std::chrono::milliseconds span) {
   const std::int64_t five = 5 * 60 * 1000;
+  const std::int64_t day = 24 * 3600 * 1000LL;
   auto t = now_unix_ms() + ahead.count();
-  return (t + five - 1) / five * five;
+  t = (t + five - 1) / five * five;
+  const std::int64_t next_midnight = (t / day + 1) * day;
+  return t + span.count() > next_midnight ? next_midnight : t;
 }
 
 void open_around_the_clock(client::AllianceClient& admin, const std::string& therapist_id) {

@@ -17,8 +17,13 @@ namespace alliance::testing {
 
 // "2026-12-07T14:00:00Z" for an instant in ms since the epoch.
 std::string rfc3339(std::int64_t ms);
-// The first 5-minute boundary (scheduling's grid) at least `ahead` from now, in ms.
-std::int64_t slot_after(std::chrono::milliseconds ahead);
+// The first 5-minute boundary (scheduling's grid) at least `ahead` from now, in ms,
+// such that [it, it + span) lies within one UTC day: a therapist's hours are per day
+// (00:00-24:00 below), so a session may not cross midnight. When it would, the next
+// midnight is answered (later by less than `span`), whatever the time of day the
+// test runs at.
+std::int64_t slot_after(std::chrono::milliseconds ahead,
+                        std::chrono::milliseconds span = std::chrono::minutes(30));
 
 // The therapist works every day 00:00-24:00 UTC (as `admin`); throws on failure.
 void open_around_the_clock(client::AllianceClient& admin, const std::string& therapist_id);

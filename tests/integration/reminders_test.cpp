@@ -424,10 +424,11 @@ TEST(RemindersFailover, AKilledInstancesRemindersAreDeliveredByTheOtherExactlyOn
   System sys(options);
   Practice p(sys);
   std::vector<std::string> due_ids;
+  const auto first = slot_after(30h, 10 * 30min);  // ten half-hours on one day
   for (int i = 0; i < 10; ++i) {
     for (const auto& [client, therapist] : std::array<std::pair<std::string, std::string>, 2>{
              {{p.client_id, p.therapist_id}, {p.client2_id, p.therapist2_id}}}) {
-      auto id = p.book(client, slot_after(30h) + i * 30 * 60 * 1000LL, therapist);
+      auto id = p.book(client, first + i * 30 * 60 * 1000LL, therapist);
       auto planned = p.wait_for(id, 2, "planned");
       ASSERT_EQ(planned.size(), 2u);
       due_ids.push_back(ids_in(planned, "planned").front());
