@@ -20,14 +20,20 @@ void fill(pb::AppointmentType& out, const AppointmentType& t) {
   out.set_created_unix_ms(t.created_unix_ms);
 }
 
+void fill(pb::WeeklyHours& out, const WeeklyHours& w) {
+  out.set_weekday(w.weekday);
+  out.set_start(format_local_time(w.interval.start_minute));
+  out.set_end(format_local_time(w.interval.end_minute));
+}
+
 void fill(pb::Availability& out, const TherapistAvailability& a) {
   out.set_therapist_id(a.therapist_id);
   out.set_time_zone(a.availability.time_zone);
-  for (const auto& w : a.availability.weekly) {
-    auto* o = out.add_weekly();
-    o->set_weekday(w.weekday);
-    o->set_start(format_local_time(w.interval.start_minute));
-    o->set_end(format_local_time(w.interval.end_minute));
+  for (const auto& w : a.availability.weekly) fill(*out.add_weekly(), w);
+  for (const auto& c : a.availability.changes) {
+    auto* o = out.add_changes();
+    o->set_from_date(format_date(c.from));
+    for (const auto& w : c.weekly) fill(*o->add_weekly(), w);
   }
   for (const auto& e : a.availability.extra) {
     auto* o = out.add_extra();

@@ -15,6 +15,7 @@ namespace alliance::scheduling {
 namespace pb = ::alliance::scheduling::v1;
 
 void fill(pb::AppointmentType& out, const AppointmentType& t);
+void fill(pb::WeeklyHours& out, const WeeklyHours& w);
 void fill(pb::Availability& out, const TherapistAvailability& a);
 // Includes local_start/utc_offset_minutes in the appointment's (the therapist's)
 // zone, client_local_start/client_utc_offset_minutes in `times.client_time_zone`

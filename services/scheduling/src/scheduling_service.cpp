@@ -210,15 +210,24 @@ asio::awaitable<Result<pb::SetAvailabilityResponse>> SchedulingService::set_avai
     if (*e <= *s) return invalid_argument(prefix + ".end", prefix + ".end: must be after start");
     return LocalInterval{*s, *e};
   };
-  for (int i = 0; i < req.weekly_size(); ++i) {
-    const auto& w = req.weekly(i);
-    const std::string prefix = "weekly[" + std::to_string(i) + "]";
-    if (w.weekday() < 0 || w.weekday() > 6)
-      co_return invalid_argument(prefix + ".weekday", prefix + ".weekday: must be 0 (Sunday) to 6 (Saturday)");
-    auto iv = interval(prefix, w.start(), w.end());
-    if (!iv) co_return iv.error();
-    a.availability.weekly.push_back(WeeklyHours{w.weekday(), *iv});
-  }
+  // One list of weekly hours, named `list` in errors ("weekly", "changes[0].weekly").
+  auto weekly = [&](const std::string& list, const auto& rows) -> Result<std::vector<WeeklyHours>> {
+    if (rows.size() > 200) return invalid_argument(list, list + ": at most 200 intervals");
+    std::vector<WeeklyHours> out;
+    for (int i = 0; i < rows.size(); ++i) {
+      const auto& w = rows.Get(i);
+      const std::string prefix = list + "[" + std::to_string(i) + "]";
+      if (w.weekday() < 0 || w.weekday() > 6)
+        return invalid_argument(prefix + ".weekday", prefix + ".weekday: must be 0 (Sunday) to 6 (Saturday)");
+      auto iv = interval(prefix, w.start(), w.end());
+      if (!iv) return iv.error();
+      out.push_back(WeeklyHours{w.weekday(), *iv});
+    }
+    return out;
+  };
+  auto base = weekly("weekly", req.weekly());
+  if (!base) co_return base.error();
+  a.availability.weekly = std::move(*base);
   const auto today = date::year_month_day(std::chrono::floor<days>(now()));
   const auto earliest = date::sys_days(today) - days(366);
   const auto latest = date::sys_days(today) + days(3 * 366);
@@ -237,6 +246,18 @@ asio::awaitable<Result<pb::SetAvailabilityResponse>> SchedulingService::set_avai
     auto iv = interval(prefix, e.start(), e.end());
     if (!iv) co_return iv.error();
     a.availability.extra.push_back(ExtraHours{*d, *iv});
+  }
+  if (req.changes_size() > 20) co_return invalid_argument("changes", "changes: at most 20");
+  for (int i = 0; i < req.changes_size(); ++i) {
+    const auto& c = req.changes(i);
+    const std::string prefix = "changes[" + std::to_string(i) + "]";
+    auto from = check_date(prefix + ".from_date", c.from_date());
+    if (!from) co_return from.error();
+    if (c.weekly_size() == 0)
+      co_return invalid_argument(prefix + ".weekly", prefix + ".weekly: is required (days without hours are time off)");
+    auto hours = weekly(prefix + ".weekly", c.weekly());
+    if (!hours) co_return hours.error();
+    a.availability.changes.push_back(DatedWeekly{*from, std::move(*hours)});
   }
   for (int i = 0; i < req.time_off_size(); ++i) {
     const auto& t = req.time_off(i);

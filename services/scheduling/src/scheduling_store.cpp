@@ -299,6 +299,19 @@ CREATE TABLE appointment_notes (
 );
 )sql";
 
+// Migration 6: weekly hours that change from a date on (one row per interval).
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE availability_changes (
+  therapist_id TEXT NOT NULL REFERENCES availability(therapist_id) ON DELETE CASCADE,
+  from_date TEXT NOT NULL,
+  weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+  start_minute INTEGER NOT NULL,
+  end_minute INTEGER NOT NULL,
+  CHECK (0 <= start_minute AND start_minute < end_minute AND end_minute <= 1440)
+);
+CREATE INDEX availability_changes_therapist ON availability_changes(therapist_id, from_date);
+)sql";
+
 constexpr std::string_view kBlockColumns =
     "id, practice_id, therapist_id, start_unix, end_unix, time_zone, weekly, repeat_until, reason, created_by, "
     "created_unix_ms";
@@ -547,7 +560,7 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
-                        store::Migration{5, kSchemaV5}};
+                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<SchedulingStore>(std::move(*db));
@@ -627,6 +640,12 @@ asio::awaitable<Status> SchedulingStore::set_availability(TherapistAvailability 
       st.bind_all(a.therapist_id, w.weekday, w.interval.start_minute, w.interval.end_minute);
       st.step();
     }
+    for (const auto& change : a.availability.changes)
+      for (const auto& w : change.weekly)
+        execute(c,
+                "INSERT INTO availability_changes (therapist_id, from_date, weekday, start_minute, end_minute) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                a.therapist_id, format_date(change.from), w.weekday, w.interval.start_minute, w.interval.end_minute);
     for (const auto& e : a.availability.extra) {
       auto& st = c.prepare(
           "INSERT INTO availability_extra (therapist_id, local_date, start_minute, end_minute) "
@@ -666,6 +685,18 @@ asio::awaitable<Result<std::optional<TherapistAvailability>>> SchedulingStore::f
       a.availability.weekly.push_back(WeeklyHours{static_cast<int>(w.column_int(0)),
                                                   LocalInterval{static_cast<int>(w.column_int(1)),
                                                                 static_cast<int>(w.column_int(2))}});
+    auto& ch = c.prepare(
+        "SELECT from_date, weekday, start_minute, end_minute FROM availability_changes WHERE therapist_id = ?1 "
+        "ORDER BY from_date, weekday, start_minute");
+    ch.bind(1, std::string_view(therapist_id));
+    while (ch.step()) {
+      const auto from = date_column(ch, 0);
+      if (a.availability.changes.empty() || a.availability.changes.back().from != from)
+        a.availability.changes.push_back(DatedWeekly{from, {}});
+      a.availability.changes.back().weekly.push_back(
+          WeeklyHours{static_cast<int>(ch.column_int(1)),
+                      LocalInterval{static_cast<int>(ch.column_int(2)), static_cast<int>(ch.column_int(3))}});
+    }
     auto& e = c.prepare(
         "SELECT local_date, start_minute, end_minute FROM availability_extra WHERE therapist_id = ?1 "
         "ORDER BY local_date, start_minute");

@@ -118,5 +118,27 @@ TEST(Availability, DayIntervalsMergeExtraAndHonourTimeOff) {
   EXPECT_EQ(intervals_on(a, ymd(2026, 6, 8)).size(), 2u);
 }
 
+TEST(Availability, HoursChangeFromTheirDateOnAndChangesAreCheckedInOrder) {
+  Availability a = base();
+  // From Monday 2026-06-08 Mondays are mornings only; from 06-22 afternoons only.
+  a.changes = {DatedWeekly{ymd(2026, 6, 8), {weekly(1, 9, 0, 12, 0)}},
+               DatedWeekly{ymd(2026, 6, 22), {weekly(1, 14, 0, 18, 0)}}};
+  EXPECT_EQ(message_of(a), "");
+  EXPECT_EQ(intervals_on(a, ymd(2026, 6, 1)).size(), 2u);  // before any change: the weekly hours
+  auto from_change = intervals_on(a, ymd(2026, 6, 8));
+  ASSERT_EQ(from_change.size(), 1u);
+  EXPECT_EQ(from_change[0].end_minute, 12 * 60);
+  EXPECT_TRUE(intervals_on(a, ymd(2026, 6, 10)).empty());  // Wednesday is not in the change
+  auto later = intervals_on(a, ymd(2026, 6, 29));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].start_minute, 14 * 60);
+
+  a.changes[1].from = ymd(2026, 6, 8);
+  EXPECT_EQ(field_of(a), "changes[1].from_date");
+  a.changes[1].from = ymd(2026, 6, 22);
+  a.changes[1].weekly.push_back(weekly(1, 15, 0, 16, 0));
+  EXPECT_EQ(message_of(a), "changes[1].weekly[1]: overlaps changes[1].weekly[0] on the same weekday");
+}
+
 }  // namespace
 }  // namespace alliance::scheduling

@@ -11,6 +11,7 @@ namespace {
 constexpr std::size_t kMaxWeekly = 200;
 constexpr std::size_t kMaxExtra = 1000;
 constexpr std::size_t kMaxTimeOff = 1000;
+constexpr std::size_t kMaxChanges = 20;
 
 Error field_error(const std::string& field, const std::string& why) {
   return invalid_argument(field, field + ": " + why);
@@ -37,13 +38,28 @@ bool overlaps(const LocalInterval& a, const LocalInterval& b) {
   return a.start_minute < b.end_minute && b.start_minute < a.end_minute;
 }
 
+// One list of weekly hours: `list` names it in errors ("weekly", "changes[0].weekly").
+Status validate_weekly(const std::string& list, const std::vector<WeeklyHours>& weekly) {
+  if (weekly.size() > kMaxWeekly) return field_error(list, "at most " + std::to_string(kMaxWeekly) + " intervals");
+  for (std::size_t i = 0; i < weekly.size(); ++i) {
+    const std::string name = list + "[" + std::to_string(i) + "]";
+    if (weekly[i].weekday < 0 || weekly[i].weekday > 6) {
+      return field_error(name + ".weekday", "must be 0 (Sunday) to 6 (Saturday)");
+    }
+    if (auto s = validate_interval(name, weekly[i].interval); !s) return s;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (weekly[j].weekday == weekly[i].weekday && overlaps(weekly[j].interval, weekly[i].interval)) {
+        return field_error(name, "overlaps " + list + "[" + std::to_string(j) + "] on the same weekday");
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Status validate(const Availability& availability) {
   if (auto zone = find_time_zone(availability.time_zone); !zone) return zone.error();
-  if (availability.weekly.size() > kMaxWeekly) {
-    return field_error("weekly", "at most " + std::to_string(kMaxWeekly) + " intervals");
-  }
   if (availability.extra.size() > kMaxExtra) {
     return field_error("extra", "at most " + std::to_string(kMaxExtra) + " entries");
   }
@@ -51,18 +67,18 @@ Status validate(const Availability& availability) {
     return field_error("time_off", "at most " + std::to_string(kMaxTimeOff) + " entries");
   }
 
-  const auto& weekly = availability.weekly;
-  for (std::size_t i = 0; i < weekly.size(); ++i) {
-    const std::string name = indexed("weekly", i);
-    if (weekly[i].weekday < 0 || weekly[i].weekday > 6) {
-      return field_error(name + ".weekday", "must be 0 (Sunday) to 6 (Saturday)");
+  if (auto s = validate_weekly("weekly", availability.weekly); !s) return s;
+  if (availability.changes.size() > kMaxChanges) {
+    return field_error("changes", "at most " + std::to_string(kMaxChanges) + " changes");
+  }
+  for (std::size_t i = 0; i < availability.changes.size(); ++i) {
+    const std::string name = indexed("changes", i);
+    const auto& change = availability.changes[i];
+    if (!change.from.ok()) return field_error(name + ".from_date", "not a valid date");
+    if (i > 0 && change.from <= availability.changes[i - 1].from) {
+      return field_error(name + ".from_date", "must be after " + indexed("changes", i - 1) + ".from_date");
     }
-    if (auto s = validate_interval(name, weekly[i].interval); !s) return s;
-    for (std::size_t j = 0; j < i; ++j) {
-      if (weekly[j].weekday == weekly[i].weekday && overlaps(weekly[j].interval, weekly[i].interval)) {
-        return field_error(name, "overlaps " + indexed("weekly", j) + " on the same weekday");
-      }
-    }
+    if (auto s = validate_weekly(name + ".weekly", change.weekly); !s) return s;
   }
 
   const auto& extra = availability.extra;
@@ -97,7 +113,11 @@ std::vector<LocalInterval> intervals_on(const Availability& availability,
   }
   const int weekday =
       static_cast<int>(date::weekday{date::sys_days{local_date}}.c_encoding());
-  for (const WeeklyHours& w : availability.weekly) {
+  const std::vector<WeeklyHours>* weekly = &availability.weekly;
+  for (const DatedWeekly& change : availability.changes) {
+    if (change.from <= local_date) weekly = &change.weekly;
+  }
+  for (const WeeklyHours& w : *weekly) {
     if (w.weekday == weekday) out.push_back(w.interval);
   }
   for (const ExtraHours& e : availability.extra) {

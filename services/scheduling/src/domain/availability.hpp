@@ -36,9 +36,16 @@ struct TimeOff {
   date::year_month_day last;
 };
 
+// Weekly hours that replace the ones before them from a local date on (a new term,
+// a move to part time).
+struct DatedWeekly {
+  date::year_month_day from;
+  std::vector<WeeklyHours> weekly;
+};
 struct Availability {
   std::string time_zone;  // IANA name, e.g. "America/New_York"
-  std::vector<WeeklyHours> weekly;
+  std::vector<WeeklyHours> weekly;  // until the first of `changes`
+  std::vector<DatedWeekly> changes;  // by from date, each strictly later than the one before
   std::vector<ExtraHours> extra;
   std::vector<TimeOff> time_off;
 };
@@ -48,10 +55,14 @@ struct Availability {
 // "time_zone: unknown time zone \"X\"". Weekly intervals on one weekday must not
 // overlap each other, nor extra intervals on one date; extra hours MAY overlap or
 // touch that day's weekly hours (they are merged).
-// Limits that bound the work: at most 200 weekly, 1000 extra and 1000 time-off rows.
+// Limits that bound the work: at most 200 weekly, 1000 extra and 1000 time-off rows,
+// 20 changes of 200 weekly rows each. changes[i].from must be a valid date after
+// changes[i-1].from; each change's weekly rows follow weekly's rules
+// ("changes[1].weekly[0].end_minute: ...").
 Status validate(const Availability& availability);
 
-// The working intervals of one local date: that weekday's weekly hours plus the
+// The working intervals of one local date: that weekday's weekly hours (of the latest
+// change starting on or before the date, else `weekly`) plus the
 // date's extra hours, merged where they overlap or touch, sorted; empty on a day
 // off. Assumes `availability` passed validate().
 std::vector<LocalInterval> intervals_on(const Availability& availability,
