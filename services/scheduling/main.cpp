@@ -6,6 +6,7 @@
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/client.hpp"
 #include "event_publisher.hpp"
+#include "scheduling_audit.hpp"
 #include "scheduling_config.hpp"
 #include "scheduling_rpc.hpp"
 
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
                           {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
-    scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers);
+    audit::AuditSender audit_sender(io.get_executor(), identity, {});
+    scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers, scheduling::appointment_auditor(audit_sender));
     scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers);
     scheduling::register_calendar_rpc(server, calendar, cfg->allowed_peers);
     const auto port = server.listen();
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
           server.stop();  // in-flight handlers finish their writes
           publisher.stop();
           waitlist.stop();
+          co_await audit_sender.flush(std::chrono::seconds(2));  // what identity cannot take by then is lost (README)
           // Give the last handlers a moment, then stop whatever still holds work
           // (the identity client's reconnect timer, Redis).
           drain.expires_after(std::chrono::milliseconds(500));

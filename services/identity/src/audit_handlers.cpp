@@ -8,6 +8,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/audit/audit_sender.hpp"
 #include "audit_log.hpp"
 #include "handler_common.hpp"
 #include "identity_service.hpp"
@@ -107,18 +108,6 @@ Error audit_unavailable() { return make_error(Code::kUnavailable, "the audit log
 
 }  // namespace
 
-std::string_view audit_outcome(const Error& e) {
-  switch (e.code) {
-    case Code::kPermissionDenied:
-    case Code::kUnauthenticated:
-      return "denied";
-    case Code::kNotFound:
-      return "not_found";
-    default:
-      return "failed";
-  }
-}
-
 void IdentityService::audit_event(const Ctx& ctx, AuditEvent e) {
   if (!audit_) return;
   audit::Record r;
@@ -138,7 +127,7 @@ void IdentityService::audit_event(const Ctx& ctx, AuditEvent e) {
 
 Error IdentityService::audit_refusal(const Ctx& ctx, Error e, std::string_view object_type,
                                      std::string_view object_id) {
-  const auto outcome = audit_outcome(e);
+  const auto outcome = audit::outcome_of(e);
   if (outcome != "failed")
     audit_event(ctx, {.action = "authorization.denied", .object_type = object_type, .object_id = object_id,
                       .outcome = outcome});
@@ -183,13 +172,15 @@ asio::awaitable<Result<pb::QueryAuditResponse>> IdentityService::query_audit(con
   if (!before) co_return before.error();
   if (req.user_id().size() > 64) co_return invalid_argument("user_id", "user_id: at most 64 characters");
   if (req.client_id().size() > 64) co_return invalid_argument("client_id", "client_id: at most 64 characters");
-  auto page = co_await audit_->query({.practice_id = caller->practice_id,
-                                      .actor_user_id = req.user_id(),
-                                      .subject_user_id = req.client_id(),
-                                      .since_unix_ms = *since,
-                                      .until_unix_ms = *until,
-                                      .before_seq = *before,
-                                      .limit = *limit});
+  // Built before the co_await: g++ 12 frees a braced list written inside one twice.
+  AuditQuery q{.practice_id = caller->practice_id,
+               .actor_user_id = req.user_id(),
+               .subject_user_id = req.client_id(),
+               .since_unix_ms = *since,
+               .until_unix_ms = *until,
+               .before_seq = *before,
+               .limit = *limit};
+  auto page = co_await audit_->query(std::move(q));
   if (!page) co_return page.error();
   audit_event(ctx, {.action = "audit.read", .object_type = "audit_log", .subject_user_id = req.client_id()});
   pb::QueryAuditResponse resp;
@@ -207,11 +198,12 @@ asio::awaitable<Result<pb::GetAccessLogResponse>> IdentityService::get_access_lo
   if (!limit) co_return limit.error();
   auto before = parse_cursor(req.cursor());
   if (!before) co_return before.error();
-  auto page = co_await audit_->query({.practice_id = caller->practice_id,
-                                      .subject_user_id = caller->user_id,
-                                      .before_seq = *before,
-                                      .limit = *limit,
-                                      .exclude_actor_is_subject = true});
+  AuditQuery q{.practice_id = caller->practice_id,
+               .subject_user_id = caller->user_id,
+               .before_seq = *before,
+               .limit = *limit,
+               .exclude_actor_is_subject = true};
+  auto page = co_await audit_->query(std::move(q));
   if (!page) co_return page.error();
   std::vector<std::string> actors;
   for (const auto& r : *page)

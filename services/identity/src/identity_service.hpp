@@ -235,7 +235,4 @@ class IdentityService {
   AuditLog* audit_ = nullptr;
 };
 
-// The outcome an audit record gives a refused call: "denied", "not_found" or "failed".
-std::string_view audit_outcome(const Error& e);
-
 }  // namespace alliance::identity

@@ -1,6 +1,7 @@
 // IdentityService's handlers for people who join, change and leave a practice: an
 // admin's changes to a user of their practice and to the practice's policies, and the
 // password reset a user redeems.
+#include "alliance/audit/audit_sender.hpp"
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 #include "handler_common.hpp"
@@ -61,7 +62,7 @@ asio::awaitable<Result<AccountChange>> IdentityService::edit_account(AccountEdit
   const std::string_view action = account_action(edit.kind);
   auto change = co_await store_.edit_account(std::move(edit), now);
   audit_event(ctx, {.action = action, .object_type = "user", .object_id = user_id, .subject_user_id = user_id,
-                    .outcome = change ? "ok" : audit_outcome(change.error())});
+                    .outcome = change ? "ok" : audit::outcome_of(change.error())});
   if (!change) co_return change.error();
   const std::string& by = ctx.caller.user_id();
   // The same path as a logout: gateways refuse the sessions' tokens and close their sockets.

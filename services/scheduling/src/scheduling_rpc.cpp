@@ -5,9 +5,10 @@
 namespace alliance::scheduling {
 
 void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
-                             std::set<std::string, std::less<>> allowed_peers) {
+                             std::set<std::string, std::less<>> allowed_peers, net::CallObserver audit) {
   using S = SchedulingService;
   net::MethodTable<S> t(server, service, std::string(kMethodPrefix), std::move(allowed_peers));
+  t.observe(std::move(audit));
   t.add("CreateAppointmentType", &S::create_appointment_type);
   t.add("ListAppointmentTypes", &S::list_appointment_types);
   t.add("SetAvailability", &S::set_availability);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "alliance/net/rpc_methods.hpp"
 #include "alliance/net/rpc_server.hpp"
 #include "calendar.hpp"
 #include "calendar_feed.hpp"
@@ -20,8 +21,9 @@ namespace alliance::scheduling {
 
 inline constexpr std::string_view kMethodPrefix = "alliance.scheduling.v1.Scheduling/";
 
+// `audit` (optional) hears every finished call: scheduling_audit.hpp's auditor.
 void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
-                             std::set<std::string, std::less<>> allowed_peers);
+                             std::set<std::string, std::less<>> allowed_peers, net::CallObserver audit = {});
 // The waitlist (JoinWaitlist, ListWaitlist, LeaveWaitlist, ListWaitlistOffers,
 // AcceptWaitlistOffer, DeclineWaitlistOffer) and the calendar feed
 // (RotateCalendarFeed, GetCalendarFeed), under the same prefix and allow-list.

@@ -187,7 +187,8 @@ TEST_F(AuditTamperTest, AppendsContinueTheChainAfterAReopenAndAQuietTailIsSealed
   EXPECT_TRUE(v.ok) << v.detail;
   EXPECT_EQ(v.records, 22);
   EXPECT_EQ(v.last_signed_seq, 22);
-  auto page = run((*log)->query({.practice_id = "p1", .subject_user_id = "client1", .limit = 3}));
+  AuditQuery q{.practice_id = "p1", .subject_user_id = "client1", .limit = 3};
+  auto page = run((*log)->query(std::move(q)));
   ASSERT_TRUE(page);
   ASSERT_EQ(page->size(), 3u);
   EXPECT_EQ((*page)[0].seq, 22);

@@ -19,12 +19,20 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/message.h>
+
 #include "alliance/core/log.hpp"
 #include "alliance/net/rpc_server.hpp"
 
 namespace alliance::net {
 
 using PeerSet = std::set<std::string, std::less<>>;
+
+// Told of every finished call of a table's methods (e.g. to audit it): the method's
+// name, the call's context, and the response or the error (exactly one is non-null).
+// Runs on the server's executor after the handler; it must not block.
+using CallObserver = std::function<void(std::string_view method, const CallContext& ctx,
+                                        const google::protobuf::Message* response, const Error* error)>;
 
 template <class Service>
 class MethodTable {
@@ -34,6 +42,11 @@ class MethodTable {
         service_(service),
         prefix_(std::move(prefix)),
         user_peers_(std::make_shared<const PeerSet>(std::move(user_peers))) {}
+
+  // Methods added after this are reported to `observer` once they finish.
+  void observe(CallObserver observer) {
+    if (observer) observer_ = std::make_shared<const CallObserver>(std::move(observer));
+  }
 
   // A method the gateway calls for an end user: only the table's peers.
   template <class Req, class Resp>
@@ -54,13 +67,21 @@ class MethodTable {
                        asio::awaitable<Result<Resp>> (Service::*method)(const Req&, const CallContext&),
                        std::shared_ptr<const PeerSet> peers) {
     std::function<asio::awaitable<Result<Resp>>(const Req&, const CallContext&)> fn =
-        [&service = service_, peers = std::move(peers), method, full = prefix_ + std::string(name)](
-            const Req& req, const CallContext& ctx) -> asio::awaitable<Result<Resp>> {
+        [&service = service_, peers = std::move(peers), method, full = prefix_ + std::string(name),
+         short_name = std::string(name), observer = observer_](const Req& req,
+                                                               const CallContext& ctx) -> asio::awaitable<Result<Resp>> {
       if (!peers->contains(ctx.peer_name)) {
         log::warn("rpc refused: peer not allowed", {{"peer", ctx.peer_name}, {"method", full}});
         co_return make_error(Code::kPermissionDenied, "this peer may not call this method");
       }
-      co_return co_await (service.*method)(req, ctx);
+      auto result = co_await (service.*method)(req, ctx);
+      if (observer) {
+        if (result)
+          (*observer)(short_name, ctx, &*result, nullptr);
+        else
+          (*observer)(short_name, ctx, nullptr, &result.error());
+      }
+      co_return result;
     };
     server_.handle<Req, Resp>(prefix_ + std::string(name), std::move(fn));
   }
@@ -69,6 +90,7 @@ class MethodTable {
   Service& service_;
   std::string prefix_;
   std::shared_ptr<const PeerSet> user_peers_;
+  std::shared_ptr<const CallObserver> observer_;
 };
 
 }  // namespace alliance::net

@@ -1,0 +1,71 @@
+#pragma once
+// AuditSender: how a service other than identity sends its audit records to identity's
+// log (AppendAudit, calling as itself). record() only queues and never waits, so a
+// request is never slowed or failed by the log; one sender coroutine ships what is
+// queued in batches and, while identity is unreachable, keeps the batch and tries
+// again. Records held in memory are lost if the process dies before they are sent
+// (at most max_queued; README "Audit log"); beyond max_queued new records are dropped
+// and counted. Thread: the executor given; call record() from coroutines on it.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string_view>
+
+#include "alliance/core/asio.hpp"
+#include "alliance/identity/v1/identity.pb.h"
+#include "alliance/net/rpc_client.hpp"
+#include "alliance/net/rpc_server.hpp"
+
+namespace alliance::audit {
+
+class AuditSender {
+ public:
+  struct Options {
+    std::size_t max_queued = 50'000;
+    int max_batch = 500;                          // identity's AppendAudit limit
+    std::chrono::milliseconds retry_after{500};   // after a failed send
+    std::chrono::milliseconds timeout{5000};      // per AppendAudit call
+  };
+  struct Stats {
+    std::uint64_t sent = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t failed_sends = 0;
+  };
+  // What one record says beyond the caller (who, from where) the context carries.
+  struct Event {
+    std::string_view action;       // "appointment.read", ...
+    std::string_view object_type;  // "appointment", ...
+    std::string_view object_id;
+    std::string_view subject_user_id;  // whose data (the client)
+    std::string_view outcome = "ok";   // "ok" | "denied" | "not_found" | "failed"
+  };
+
+  // `identity` must outlive the sender.
+  AuditSender(asio::any_io_executor ex, net::RpcClient& identity, Options options);
+  AuditSender(const AuditSender&) = delete;
+  AuditSender& operator=(const AuditSender&) = delete;
+
+  // Queues a record about the end user of `ctx` (practice, user, role, session,
+  // source address as the gateway asserted them), stamped now.
+  void record(const net::CallContext& ctx, Event e);
+  // Sends what is queued, waiting at most `within` (shutdown, tests); true if all went.
+  asio::awaitable<bool> flush(std::chrono::milliseconds within);
+
+  Stats stats() const { return stats_; }
+  std::size_t queued() const { return queued_.size(); }
+
+ private:
+  asio::awaitable<void> run();
+
+  asio::any_io_executor ex_;
+  net::RpcClient& identity_;
+  Options options_;
+  std::deque<::alliance::identity::v1::AuditRecord> queued_;
+  bool running_ = false;
+  Stats stats_;
+};
+
+// "denied", "not_found" or "failed" for a refused call.
+std::string_view outcome_of(const Error& e);
+
+}  // namespace alliance::audit
