@@ -1,10 +1,11 @@
 // The front desk books an appointment for a client: the client's access log shows the
 // front desk's role and name against that booking, another client's log shows nothing
 // of it, an admin finds it in the practice's audit log (the front desk may not read
-// that), and the audit.db the running system wrote verifies with alliancectl.
+// that), alliancectl access-log shows the client the same, and the audit.db the running system wrote verifies with alliancectl.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 
 #include "process.hpp"
 #include "scheduling_practice.hpp"
@@ -48,6 +49,25 @@ TEST_F(AuditLog, TheFrontDesksBookingShowsInTheClientsAccessLogAndNowhereElse) {
   EXPECT_EQ(str(seen[0], "actor_name"), "desk@" + slug_ + ".example");
   EXPECT_EQ(str(seen[0], "outcome"), "ok");
   EXPECT_EQ(str(seen[0], "at").size(), 20u);
+
+  // The same view from alliancectl, signed in as the client.
+  const auto pw = sys_->dir() / ("pw-" + slug_);
+  std::ofstream(pw) << System::kPassword;
+  auto ctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {"-c", "exec \"$0\" \"$@\" 2>&1", binary("tools/alliancectl/alliancectl").string(),
+                                    "--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
+                                    "--ca", dev_certs().ca().string(), "--session",
+                                    (sys_->dir() / ("jo-" + slug_ + ".json")).string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_command("/bin/sh", all, 20s);
+  };
+  auto login = ctl({"login", "--practice", slug_, "--email", "jo@" + slug_ + ".example", "--password-file", pw.string()});
+  ASSERT_EQ(login.exit_code, 0) << login.out;
+  auto shown = ctl({"access-log"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.out;
+  EXPECT_NE(shown.out.find("desk@" + slug_ + ".example"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("front_desk"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("appointment.book"), std::string::npos) << shown.out;
 
   auto other = sys_->login(slug_, "sam@" + slug_ + ".example");
   EXPECT_TRUE(access_to(*other, id).empty());

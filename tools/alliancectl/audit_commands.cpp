@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "alliance/audit/audit_file.hpp"
+#include "table.hpp"
 
 namespace alliance::ctl {
 namespace {
@@ -55,6 +56,28 @@ Outcome audit_verify(Context& ctx) {
   const auto v = audit::verify_chain(file->records, file->checkpoints, *key);
   print_verification(ctx.out, v);
   if (!v.ok) return Outcome{kFailed, std::nullopt};
+  return {};
+}
+
+Outcome access_log(Context& ctx) {
+  auto c = logged_in_client(ctx);
+  if (!c) return failed(c.error());
+  auto r = (*c)->get_json("/v1/me/access-log?limit=200");
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+    return {};
+  }
+  const auto& entries = sub(*r, "entries");
+  if (!entries.is_array() || entries.as_array().empty()) {
+    ctx.out << "nobody else has accessed your record\n";
+    return {};
+  }
+  Table table({{"AT", 21}, {"WHO", 30}, {"ROLE", 11}, {"ACTION", 24}, {"OUTCOME", 0}});
+  for (const auto& e : entries.as_array())
+    table.add({str(e, "at"), str(e, "actor_name").empty() ? "-" : str(e, "actor_name"), str(e, "actor_role"),
+               str(e, "action"), str(e, "outcome")});
+  table.print(ctx.out);
   return {};
 }
 

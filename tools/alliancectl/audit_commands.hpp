@@ -10,6 +10,7 @@
 namespace alliance::ctl {
 
 Outcome audit_verify(Context& ctx);  // audit verify --database PATH --public-key FILE
+Outcome access_log(Context& ctx);    // access-log: who read or changed the signed-in client's record
 
 // "audit log intact: N records, M signed checkpoints, signed up to seq S" (and how many
 // records after S no checkpoint covers yet), or

@@ -73,6 +73,7 @@ const std::vector<CommandSpec>& commands() {
       {"messaging erasures", {}, {}},
       {"reminders list", {}, {"appointment"}},
       {"audit verify", {"database", "public-key"}, {}},
+      {"access-log", {}, {}},
       {"reminders ack", {}, {}, {}, {{"id", "ID"}}},
       {"reminders policy show", {}, {}},
       {"reminders policy set", {"offsets"}, {"quiet", "show-therapist"}, {"type"}},
@@ -373,6 +374,7 @@ commands:
   audit log:
   audit verify --database PATH --public-key FILE        offline: re-hash identity's audit.db (read-only) and
                                                         check its signed checkpoints; names the first broken seq
+  access-log                                            a client: who (name, role) read or changed your record
 
   appointment reminders:
   reminders list [--appointment ID]                     your pending reminders; with --appointment: each

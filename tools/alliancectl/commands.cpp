@@ -1013,6 +1013,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = messaging_erasures(ctx);
   } else if (c == "audit verify") {
     result = audit_verify(ctx);
+  } else if (c == "access-log") {
+    result = access_log(ctx);
   } else if (c == "reminders list") {
     result = reminders_list(ctx);
   } else if (c == "reminders ack") {
