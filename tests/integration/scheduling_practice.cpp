@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "alliance/client/https_client.hpp"
 #include "alliance/core/ids.hpp"
 
 namespace alliance::testing {
@@ -80,6 +81,18 @@ json::value SchedulingPractice::booking(const std::string& start, const std::str
                      {"client_id", client},
                      {"type_id", type.empty() ? type_id_ : type},
                      {"start_time", start}};
+}
+
+std::string SchedulingPractice::fetch_feed(client::AllianceClient& therapist) {
+  auto rotated = therapist.post_json("/v1/calendar-feed/rotate", json::object{});
+  EXPECT_TRUE(rotated) << rotated.error().message;
+  if (!rotated) return "";
+  client::HttpsClient anonymous(sys_->endpoint());
+  auto feed = anonymous.request("GET", str(*rotated, "path"), {}, {}, std::chrono::seconds(5));
+  EXPECT_TRUE(feed) << feed.error().message;
+  if (!feed) return "";
+  EXPECT_EQ(feed->status, 200) << feed->body;
+  return feed->status == 200 ? feed->body : "";
 }
 
 client::HttpResponse SchedulingPractice::post(client::AllianceClient& who, const std::string& target,

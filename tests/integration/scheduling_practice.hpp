@@ -29,6 +29,9 @@ class SchedulingPractice : public SharedSystem {
   std::vector<std::string> slots(const std::string& therapist, const std::string& from, const std::string& to);
   boost::json::value booking(const std::string& start, const std::string& client, const std::string& key = "",
                              const std::string& therapist = "", const std::string& type = "");
+  // The therapist's calendar feed as a calendar app fetches it: a new URL, then GET
+  // without a token. The body; "" (and a failed expectation) if either step fails.
+  std::string fetch_feed(client::AllianceClient& therapist);
   // POST with `who`'s token, returning the raw status and body.
   client::HttpResponse post(client::AllianceClient& who, const std::string& target, const boost::json::value& body);
 

@@ -55,6 +55,26 @@ asio::awaitable<Result<pb::RotateCalendarFeedResponse>> CalendarFeed::rotate(con
   co_return resp;
 }
 
+namespace {
+
+// "Name, Room, Address" of an in-person appointment with a location; "" otherwise.
+std::string feed_location(const Appointment& a) {
+  if (a.location_id.empty()) return {};
+  std::string out = a.location_name;
+  if (!a.room.empty()) out += ", " + a.room;
+  // An address's line breaks become ", " (a calendar app shows LOCATION on one line).
+  std::string address;
+  for (char c : a.location_address) {
+    if (c == '\r') continue;
+    if (c == '\n') address += ", ";
+    else address += c;
+  }
+  if (!address.empty()) out += ", " + address;
+  return out;
+}
+
+}  // namespace
+
 asio::awaitable<Result<pb::CalendarFeedResponse>> CalendarFeed::get(const pb::GetCalendarFeedRequest& req,
                                                                     const Ctx&) {
   // Anything that is not a token we could have made is simply unknown.
@@ -77,7 +97,7 @@ asio::awaitable<Result<pb::CalendarFeedResponse>> CalendarFeed::get(const pb::Ge
   // Only what FeedEvent can carry: never the client, reasons or who changed what.
   for (const auto& a : *rows)
     events.push_back(FeedEvent{a.id, a.start, a.end, a.type_name, std::string(status_name(a.status)), a.version,
-                               Instant(std::chrono::seconds(a.updated_unix_ms / 1000))});
+                               Instant(std::chrono::seconds(a.updated_unix_ms / 1000)), feed_location(a)});
   pb::CalendarFeedResponse resp;
   resp.set_content_type("text/calendar; charset=utf-8");
   resp.set_body(build_ics_feed("Alliance appointments", events, now));

@@ -53,8 +53,20 @@ struct AppointmentType {
   int step_minutes = 0;  // 0 = duration
   std::string created_by;
   std::int64_t created_unix_ms = 0;
+  std::string default_location_id;  // in_person: "" = none
 
   SlotRules rules() const;
+};
+
+// A place of the practice where clients are seen in person, and its rooms.
+struct Location {
+  std::string id;
+  std::string practice_id;
+  std::string name;
+  std::string address;
+  std::vector<std::string> rooms;
+  std::string created_by;
+  std::int64_t created_unix_ms = 0;
 };
 
 // A therapist's availability with who last set it.
@@ -90,6 +102,11 @@ struct Appointment {
   std::string time_zone;  // the therapist's zone when booked
   std::string type_name;
   std::string modality;
+  std::string location_id;       // in_person: "" = none given
+  std::string location_name;     // the location's name and address when booked
+  std::string location_address;
+  std::string room;              // "" = none; two active appointments never share a room's time
+  std::string video_link;        // telehealth: shown only to the client and the therapist
 
   Booked as_booked() const {
     return Booked{start, end, std::chrono::minutes(buffer_before_minutes),

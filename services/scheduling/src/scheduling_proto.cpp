@@ -18,6 +18,7 @@ void fill(pb::AppointmentType& out, const AppointmentType& t) {
   out.set_step_minutes(t.step_minutes);
   out.set_created_by(t.created_by);
   out.set_created_unix_ms(t.created_unix_ms);
+  out.set_default_location_id(t.default_location_id);
 }
 
 void fill(pb::WeeklyHours& out, const WeeklyHours& w) {
@@ -92,6 +93,21 @@ void fill(pb::Appointment& out, const Appointment& a, const ClientTimes& times) 
     out.set_client_utc_offset_minutes(utc_offset_minutes(*zone, a.start));
   }
   out.set_late_cancellation_from(format_instant(a.start - times.cancellation_window));
+  out.set_location_id(a.location_id);
+  out.set_location_name(a.location_name);
+  out.set_location_address(a.location_address);
+  out.set_room(a.room);
+  // video_link: never here (see show_video_link).
+}
+
+void fill(pb::Location& out, const Location& l) {
+  out.set_id(l.id);
+  out.set_practice_id(l.practice_id);
+  out.set_name(l.name);
+  out.set_address(l.address);
+  for (const auto& room : l.rooms) out.add_rooms(room);
+  out.set_created_by(l.created_by);
+  out.set_created_unix_ms(l.created_unix_ms);
 }
 
 void fill(pb::Slot& out, const Slot& s) {

@@ -25,6 +25,8 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
   t.add("BookSeries", &S::book_series);
   t.add("CancelSeries", &S::cancel_series);
   t.add("RescheduleSeries", &S::reschedule_series);
+  t.add("CreateLocation", &S::create_location);
+  t.add("ListLocations", &S::list_locations);
   // Services calling as themselves: only what each needs.
   t.add("ListEventsSince", &S::list_events_since, net::PeerSet{"reminders"});
 }

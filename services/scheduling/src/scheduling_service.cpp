@@ -138,6 +138,12 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
       co_return s.error();
   }
   if (auto s = validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
+  if (!req.default_location_id().empty()) {
+    if (req.modality() != "in_person")
+      co_return invalid_argument("default_location_id", "default_location_id: only an in_person type has a location");
+    auto location = co_await practice_location(*caller, req.default_location_id(), "default_location_id");
+    if (!location) co_return location.error();
+  }
   AppointmentType t;
   t.id = new_id();
   t.practice_id = caller->practice_id;
@@ -150,6 +156,7 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
   t.booking_horizon_days = horizon;
   t.client_self_booking = req.client_self_booking();
   t.step_minutes = req.step_minutes();
+  t.default_location_id = req.default_location_id();
   t.created_by = caller->user_id;
   t.created_unix_ms = now_unix_ms();
   if (auto s = validate(t.rules()); !s) co_return s.error();
@@ -396,8 +403,13 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
   if (!start) co_return start.error();
   auto client_for_hash = resolve_client(*caller, req.client_id());
   if (!client_for_hash) co_return client_for_hash.error();
+  // Where it happens joins the digest only when given, so keys stored before locations
+  // existed still match their retries.
+  std::string place;
+  if (!req.location_id().empty() || !req.room().empty() || !req.video_link().empty())
+    place = req.location_id() + '\n' + req.room() + '\n' + req.video_link();
   const std::string hash =
-      canonical_request("book", req.therapist_id(), *client_for_hash, req.type_id(), *start, 0, 1, "");
+      canonical_request("book", req.therapist_id(), *client_for_hash, req.type_id(), *start, 0, 1, place);
 
   // A retry is answered from the key before any slot check: its own booking holds the slot now.
   auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
@@ -429,6 +441,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     a.time_zone = plan->availability.availability.time_zone;
     a.type_name = plan->type.name;
     a.modality = plan->type.modality;
+    if (auto s = co_await place_appointment(*caller, plan->type, req, a); !s) co_return s.error();
 
     BookingRequest request;
     request.candidates.push_back(a);
@@ -443,6 +456,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
                                        {"by", caller->user_id}});
       pb::AppointmentResponse resp;
       fill(*resp.mutable_appointment(), *outcome->booked.at(0), plan->times);
+      show_video_link(*resp.mutable_appointment(), *outcome->booked.at(0), *caller);
       co_return resp;
     }
     replay = std::move(outcome->replay);  // a concurrent retry with the same key won
@@ -472,6 +486,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::get_appointm
   const auto times = co_await client_times(a->client_id);
   pb::AppointmentResponse resp;
   fill(*resp.mutable_appointment(), *a, times);
+  show_video_link(*resp.mutable_appointment(), *a, *caller);
   co_return resp;
 }
 

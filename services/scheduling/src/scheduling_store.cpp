@@ -312,6 +312,52 @@ CREATE TABLE availability_changes (
 CREATE INDEX availability_changes_therapist ON availability_changes(therapist_id, from_date);
 )sql";
 
+// Migration 7: the practice's locations and where an appointment happens. rooms is
+// the room names joined by line feeds (a name holds none). A room is double-booked
+// when two active appointments at the same location and room overlap in [start, end)
+// (buffers are the therapist's, not the room's); the triggers refuse it inside the
+// booking's own transaction, as the therapist overlap triggers do.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE locations (
+  id TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  rooms TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_unix_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX locations_practice_name ON locations(practice_id, name);
+ALTER TABLE appointment_types ADD COLUMN default_location_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE appointments ADD COLUMN location_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE appointments ADD COLUMN location_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE appointments ADD COLUMN location_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE appointments ADD COLUMN room TEXT NOT NULL DEFAULT '';
+ALTER TABLE appointments ADD COLUMN video_link TEXT NOT NULL DEFAULT '';
+CREATE INDEX appointments_room_start ON appointments(location_id, room, start_unix) WHERE room <> '';
+)sql";
+
+// Migration 7 with its room triggers, which differ only in their event: one condition
+// for both. A session lasts at most a day (CHECK), so only starts within a day before
+// the new one's can overlap it.
+const std::string& schema_v7() {
+  static const std::string sql = [] {
+    const std::string when =
+        "WHEN NEW.room <> '' AND NEW.status IN ('booked', 'confirmed') AND EXISTS (\n"
+        "  SELECT 1 FROM appointments a\n"
+        "  WHERE a.location_id = NEW.location_id AND a.room = NEW.room AND a.room <> ''\n"
+        "    AND a.status IN ('booked', 'confirmed') AND a.id <> NEW.id\n"
+        "    AND a.start_unix > NEW.start_unix - 86400 AND a.start_unix < NEW.end_unix "
+        "AND NEW.start_unix < a.end_unix)\n"
+        "BEGIN\n  SELECT RAISE(ABORT, 'room: the room is booked at an overlapping time');\nEND;\n";
+    return std::string(kSchemaV7) + "CREATE TRIGGER appointments_room_insert BEFORE INSERT ON appointments\n" + when +
+           "CREATE TRIGGER appointments_room_update\n"
+           "BEFORE UPDATE OF start_unix, end_unix, status, location_id, room ON appointments\n" +
+           when;
+  }();
+  return sql;
+}
+
 constexpr std::string_view kBlockColumns =
     "id, practice_id, therapist_id, start_unix, end_unix, time_zone, weekly, repeat_until, reason, created_by, "
     "created_unix_ms";
@@ -345,7 +391,8 @@ std::vector<TimeBlock> blocks_between(Connection& c, const std::string& therapis
 constexpr std::string_view kAppointmentColumns =
     "id, practice_id, therapist_id, client_id, type_id, start_unix, end_unix, buffer_before_s, buffer_after_s, "
     "status, version, series_id, cancel_reason, late_cancellation, created_by, created_unix_ms, updated_by, "
-    "updated_unix_ms, cancelled_by, cancelled_unix_ms, time_zone, type_name, modality";
+    "updated_unix_ms, cancelled_by, cancelled_unix_ms, time_zone, type_name, modality, location_id, location_name, "
+    "location_address, room, video_link";
 
 std::string select_appointments(std::string_view where) {
   return "SELECT " + std::string(kAppointmentColumns) + " FROM appointments " + std::string(where);
@@ -376,6 +423,11 @@ Appointment read_appointment(const Statement& st) {
   a.time_zone = st.column_text(20);
   a.type_name = st.column_text(21);
   a.modality = st.column_text(22);
+  a.location_id = st.column_text(23);
+  a.location_name = st.column_text(24);
+  a.location_address = st.column_text(25);
+  a.room = st.column_text(26);
+  a.video_link = st.column_text(27);
   return a;
 }
 
@@ -400,6 +452,9 @@ auto overlap_guard(F&& f) -> decltype(f()) {
     if ((e.code() & 0xff) == SQLITE_CONSTRAINT &&
         std::string_view(e.what()).find("held for a waitlisted client") != std::string_view::npos)
       return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
+    if ((e.code() & 0xff) == SQLITE_CONSTRAINT &&
+        std::string_view(e.what()).find("room is booked") != std::string_view::npos)
+      return Error{Code::kAlreadyExists, std::string(kRoomTakenMessage), "room"};
     throw;
   }
 }
@@ -458,7 +513,7 @@ bool held_by_other(Connection& c, const Appointment& a) {
 void insert_appointment(Connection& c, const Appointment& a) {
   static const std::string sql = "INSERT INTO appointments (" + std::string(kAppointmentColumns) +
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                                 "?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+                                 "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
   auto& st = c.prepare(sql);
   std::optional<std::string_view> series;
   if (!a.series_id.empty()) series = a.series_id;
@@ -466,7 +521,8 @@ void insert_appointment(Connection& c, const Appointment& a) {
               std::int64_t{a.buffer_before_minutes} * 60, std::int64_t{a.buffer_after_minutes} * 60,
               status_name(a.status), a.version, series, a.cancel_reason, a.late_cancellation ? 1 : 0, a.created_by,
               a.created_unix_ms, a.updated_by, a.updated_unix_ms, a.cancelled_by, a.cancelled_unix_ms,
-              a.time_zone, a.type_name, a.modality);
+              a.time_zone, a.type_name, a.modality, a.location_id, a.location_name, a.location_address, a.room,
+              a.video_link);
   st.step();
 }
 
@@ -541,12 +597,14 @@ AppointmentType read_type(const Statement& st) {
   t.step_minutes = static_cast<int>(st.column_int(10));
   t.created_by = st.column_text(11);
   t.created_unix_ms = st.column_int(12);
+  t.default_location_id = st.column_text(13);
   return t;
 }
 
 constexpr std::string_view kTypeColumns =
     "id, practice_id, name, duration_minutes, modality, buffer_before_minutes, buffer_after_minutes, "
-    "min_notice_minutes, booking_horizon_days, client_self_booking, step_minutes, created_by, created_unix_ms";
+    "min_notice_minutes, booking_horizon_days, client_self_booking, step_minutes, created_by, created_unix_ms, "
+    "default_location_id";
 
 date::year_month_day date_column(const Statement& st, int i) {
   auto d = parse_date(st.column_text(i), "date");
@@ -560,7 +618,8 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
   options.path = path;
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
-                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6}};
+                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
+                        store::Migration{7, schema_v7()}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<SchedulingStore>(std::move(*db));
@@ -588,11 +647,11 @@ asio::awaitable<Result<SchedulingStore::MadeType>> SchedulingStore::create_type(
       return Error{Code::kAlreadyExists, "name: the practice already has an appointment type with this name",
                    "name"};
     static const std::string sql = "INSERT INTO appointment_types (" + std::string(kTypeColumns) +
-                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
     auto& st = c.prepare(sql);
     st.bind_all(t.id, t.practice_id, t.name, t.duration_minutes, t.modality, t.buffer_before_minutes,
                 t.buffer_after_minutes, t.min_notice_minutes, t.booking_horizon_days, t.client_self_booking ? 1 : 0,
-                t.step_minutes, t.created_by, t.created_unix_ms);
+                t.step_minutes, t.created_by, t.created_unix_ms, t.default_location_id);
     st.step();
     if (!idem.key.empty()) save_key(c, idem, std::nullopt, std::nullopt, t.id, t.created_unix_ms);
     return MadeType{t};
@@ -620,6 +679,67 @@ asio::awaitable<Result<std::vector<AppointmentType>>> SchedulingStore::list_type
     std::vector<AppointmentType> out;
     while (st.step()) out.push_back(read_type(st));
     return out;
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+namespace {
+
+constexpr std::string_view kLocationColumns = "id, practice_id, name, address, rooms, created_by, created_unix_ms";
+
+Location read_location(const Statement& st) {
+  Location l;
+  l.id = st.column_text(0);
+  l.practice_id = st.column_text(1);
+  l.name = st.column_text(2);
+  l.address = st.column_text(3);
+  std::string_view rooms = st.column_text(4);
+  while (!rooms.empty()) {
+    const auto end = rooms.find('\n');
+    l.rooms.emplace_back(rooms.substr(0, end));
+    rooms.remove_prefix(end == std::string_view::npos ? rooms.size() : end + 1);
+  }
+  l.created_by = st.column_text(5);
+  l.created_unix_ms = st.column_int(6);
+  return l;
+}
+
+}  // namespace
+
+asio::awaitable<Status> SchedulingStore::create_location(Location l) {
+  auto job = [l = std::move(l)](Connection& c) -> Status {
+    auto& taken = c.prepare("SELECT 1 FROM locations WHERE practice_id = ?1 AND name = ?2");
+    taken.bind_all(l.practice_id, l.name);
+    if (taken.step())
+      return Error{Code::kAlreadyExists, "name: the practice already has a location with this name", "name"};
+    std::string rooms;
+    for (const auto& room : l.rooms) {
+      if (!rooms.empty()) rooms += '\n';
+      rooms += room;
+    }
+    static const std::string sql = "INSERT INTO locations (" + std::string(kLocationColumns) +
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    auto& st = c.prepare(sql);
+    st.bind_all(l.id, l.practice_id, l.name, l.address, rooms, l.created_by, l.created_unix_ms);
+    st.step();
+    return Status{};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<Location>>> SchedulingStore::find_location(std::string location_id) {
+  auto job = [location_id = std::move(location_id)](Connection& c) -> Result<std::optional<Location>> {
+    static const std::string sql = "SELECT " + std::string(kLocationColumns) + " FROM locations WHERE id = ?1";
+    return query_one(c, sql, read_location, location_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::vector<Location>>> SchedulingStore::list_locations(std::string practice_id) {
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::vector<Location>> {
+    static const std::string sql = "SELECT " + std::string(kLocationColumns) +
+                                   " FROM locations WHERE practice_id = ?1 ORDER BY name, id";
+    return query_all(c, sql, read_location, practice_id);
   };
   co_return co_await db_->read(std::move(job));
 }

@@ -43,6 +43,9 @@ inline constexpr std::string_view kOverlapMessage = "start_time: overlaps anothe
 inline constexpr std::string_view kHeldMessage =
     "start_time: held for a waitlisted client who was offered this time; try another time";
 
+// The message a booking or reschedule into a room already booked at that time carries.
+inline constexpr std::string_view kRoomTakenMessage = "room: the room is booked at an overlapping time";
+
 // What an idempotency key is bound to: the caller, the key, the request's digest
 // and what it produced.
 struct IdempotencyRecord {
@@ -136,6 +139,11 @@ class SchedulingStore {
   asio::awaitable<Result<MadeType>> create_type(AppointmentType type, IdempotencyRecord idem);
   asio::awaitable<Result<std::optional<AppointmentType>>> find_type(std::string type_id);
   asio::awaitable<Result<std::vector<AppointmentType>>> list_types(std::string practice_id);
+
+  // ---- locations. Name taken in the practice -> kAlreadyExists field name.
+  asio::awaitable<Status> create_location(Location location);
+  asio::awaitable<Result<std::optional<Location>>> find_location(std::string location_id);
+  asio::awaitable<Result<std::vector<Location>>> list_locations(std::string practice_id);  // by name
 
   // Replaces the therapist's whole availability.
   asio::awaitable<Status> set_availability(TherapistAvailability availability);

@@ -201,6 +201,42 @@ TEST(IcsFeed, NamesOfAnyLengthFoldIntoLinesOfAtMost75OctetsAndReadBackWhole) {
   }
 }
 
+TEST(IcsFeed, AnInPersonEventCarriesItsLocationEscapedAndFolded) {
+  // The location a front desk typed: commas and semicolons are TEXT separators in
+  // iCalendar, so they are escaped; a long one folds at 75 octets and reads back whole.
+  const std::string place = "Elm Street office, Room 2; 12 Elm St, Springfield";
+  std::string long_place = "Clínica Sol, Sala Verde";
+  for (int i = 0; i < 8; ++i) long_place += ", Avenida de la Constitución " + std::to_string(i);
+  auto events = sample_events();
+  events[0].location = place;
+  events[1].location = long_place;
+  const std::string text = build_ics_feed("Cal", events, utc(2026, 3, 1));
+  expect_well_formed_lines(text);
+  EXPECT_NE(text.find("LOCATION:Elm Street office\\, Room 2\\; 12 Elm St\\, Springfield\r\n"), std::string::npos)
+      << text;
+  Parsed p = parse(text);
+  ASSERT_NE(p.root, nullptr);
+  const auto parsed = events_of(p.root.get());
+  ASSERT_EQ(parsed.size(), events.size());
+  EXPECT_EQ(std::string(icalcomponent_get_location(parsed[0])), place);
+  EXPECT_EQ(std::string(icalcomponent_get_location(parsed[1])), long_place);
+  // No location given (telehealth, or none chosen): no LOCATION line at all.
+  EXPECT_EQ(icalcomponent_get_first_property(parsed[2], ICAL_LOCATION_PROPERTY), nullptr);
+}
+
+TEST(IcsFeed, ALineBreakInALocationCannotAddProperties) {
+  auto events = sample_events();
+  events[0].location = "Annex\r\nATTENDEE:mailto:someone@example.com";
+  const std::string text = build_ics_feed("Cal", events, utc(2026, 3, 1));
+  expect_well_formed_lines(text);
+  EXPECT_EQ(text.find("\nATTENDEE"), std::string::npos) << text;
+  Parsed p = parse(text);
+  ASSERT_NE(p.root, nullptr);
+  const auto parsed = events_of(p.root.get());
+  ASSERT_FALSE(parsed.empty());
+  EXPECT_EQ(icalcomponent_get_first_property(parsed[0], ICAL_ATTENDEE_PROPERTY), nullptr);
+}
+
 TEST(IcsFeed, EmptyFeedIsAValidCalendar) {
   const std::string text = build_ics_feed("Calendar", {}, utc(2026, 3, 1));
   EXPECT_EQ(text.rfind("BEGIN:VCALENDAR", 0), 0u) << text;

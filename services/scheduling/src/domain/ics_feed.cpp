@@ -112,6 +112,8 @@ std::string build_ics_feed(std::string_view calendar_name, const std::vector<Fee
     icalcomponent_add_property(event, icalproperty_new_summary("Appointment"));
     icalcomponent_add_property(event, icalproperty_new_description(ical_text(e.type_name).c_str()));
     icalcomponent_add_property(event, icalproperty_new_status(ical_status(e.status)));
+    if (!e.location.empty())
+      icalcomponent_add_property(event, icalproperty_new_location(ical_text(e.location).c_str()));
     const auto sequence = static_cast<int>(std::clamp<std::int64_t>(e.version, 0, INT_MAX));
     icalcomponent_add_property(event, icalproperty_new_sequence(sequence));
     icalcomponent_add_component(calendar.get(), event);  // calendar now owns event

@@ -3,7 +3,8 @@
 // Pure, any thread.
 //
 // Privacy: a feed URL ends up in third-party calendar apps, so an event carries only
-// "Appointment", the appointment type's name, times, status and ids. FeedEvent has no
+// "Appointment", the appointment type's name, times, status, ids and, in person, the
+// practice's location (a telehealth link is for the participants, not the feed). FeedEvent has no
 // field for a client's name, email or anything else protected, on purpose.
 #include <cstdint>
 #include <string>
@@ -21,6 +22,7 @@ struct FeedEvent {
   std::string status;          // booked|confirmed|cancelled|completed|no_show
   std::int64_t version = 0;    // SEQUENCE, so calendar apps pick up changes
   Instant changed{};           // DTSTAMP: the appointment's last change (the epoch: unknown, `now`)
+  std::string location;        // LOCATION when not "": in person only (never a video link)
 };
 
 // VCALENDAR (PRODID "-//Alliance//Scheduling//EN", VERSION 2.0, CALSCALE GREGORIAN,

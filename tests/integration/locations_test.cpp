@@ -1,0 +1,186 @@
+// A practice adds its Elm Street office with two rooms and an in-person type held
+// there by default. The front desk books two therapists into the same room at the
+// same time and is refused naming the room (booking and rescheduling alike), while
+// the other room is free; the therapist's calendar feed says where each session is.
+// A telehealth session's video link reaches only its client and therapist: the
+// front desk's answers, lists and the public feed never carry it.
+#include <gtest/gtest.h>
+
+#include "alliance/core/ids.hpp"
+#include "scheduling_practice.hpp"
+
+namespace alliance::testing {
+namespace {
+
+namespace json = boost::json;
+
+// The appointment's video link ("" when the answer leaves it out).
+std::string video_link(const json::value& answer) {
+  const auto* link = answer.at("appointment").as_object().if_contains("video_link");
+  return link ? std::string(link->as_string()) : "";
+}
+
+constexpr const char* kLink = "https://video.example/room/7f3a9c";
+
+class Locations : public SchedulingPractice {
+ protected:
+  // The Elm Street office (rooms "Room 1", "Room 2") and an in-person type held there.
+  void add_office() {
+    json::value body = {{"name", "Elm Street office"},
+                        {"address", "12 Elm St\nSpringfield"},
+                        {"rooms", json::array{"Room 1", "Room 2"}}};
+    auto made = admin_->post_json("/v1/locations", body);
+    ASSERT_TRUE(made) << made.error().message;
+    location_id_ = str(made->at("location"), "id");
+    json::value type = {{"name", "In-person session"},  {"duration_minutes", 50},
+                        {"modality", "in_person"},       {"buffer_after_minutes", 10},
+                        {"step_minutes", 60},            {"booking_horizon_days", 700},
+                        {"default_location_id", location_id_}};
+    auto t = admin_->post_json("/v1/appointment-types", type);
+    ASSERT_TRUE(t) << t.error().message;
+    in_person_type_ = str(t->at("type"), "id");
+    EXPECT_EQ(str(t->at("type"), "default_location_id"), location_id_);
+  }
+
+  json::value in_room(const std::string& start, const std::string& client, const std::string& therapist,
+                      const std::string& room) {
+    auto body = booking(start, client, "", therapist, in_person_type_);
+    if (!room.empty()) body.as_object()["room"] = room;
+    return body;
+  }
+
+  std::string location_id_, in_person_type_;
+};
+
+TEST_F(Locations, ARoomIsNeverBookedTwiceAndTheFeedSaysWhereEachSessionIs) {
+  add_office();
+  auto listed = desk_->get_json("/v1/locations");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->at("locations").as_array().size(), 1u);
+  EXPECT_EQ(json::serialize(listed->at("locations").at(0).at("rooms")), R"(["Room 1","Room 2"])");
+
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 3u);
+  auto kim = desk_->post_json("/v1/appointments", in_room(open[0], client_id_, therapist_id_, "Room 1"));
+  ASSERT_TRUE(kim) << kim.error().message;
+  const auto& kim_appt = kim->at("appointment");
+  EXPECT_EQ(str(kim_appt, "location_id"), location_id_);
+  EXPECT_EQ(str(kim_appt, "location_name"), "Elm Street office");
+  EXPECT_EQ(str(kim_appt, "room"), "Room 1");
+
+  // Lee, free at that time, cannot have Room 1 too, by booking or by moving a later
+  // session onto it; Room 2 is free.
+  auto clash = desk_->post_json("/v1/appointments", in_room(open[0], client2_id_, therapist2_id_, "Room 1"));
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(clash.error().field, "room");
+  auto later = desk_->post_json("/v1/appointments", in_room(open[2], client2_id_, therapist2_id_, "Room 1"));
+  ASSERT_TRUE(later) << later.error().message;
+  const std::string later_id = str(later->at("appointment"), "id");
+  auto moved = desk_->post_json("/v1/appointments/" + later_id + "/reschedule",
+                                json::value{{"new_start_time", open[0]}});
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(moved.error().field, "room");
+  auto lee = desk_->post_json("/v1/appointments", in_room(open[0], client2_id_, therapist2_id_, "Room 2"));
+  ASSERT_TRUE(lee) << lee.error().message;
+  // Once Kim's is cancelled, Room 1 at that time can be booked again.
+  auto cancelled = desk_->post_json("/v1/appointments/" + str(kim_appt, "id") + "/cancel",
+                                    json::value{{"reason", "client asked"}});
+  ASSERT_TRUE(cancelled) << cancelled.error().message;
+  auto again = desk_->post_json("/v1/appointments", in_room(open[0], client_id_, therapist_id_, "Room 1"));
+  ASSERT_TRUE(again) << again.error().message;
+
+  // No location given: the type's default, without a room.
+  auto by_default = desk_->post_json("/v1/appointments", in_room(open[1], client_id_, therapist_id_, ""));
+  ASSERT_TRUE(by_default) << by_default.error().message;
+  EXPECT_EQ(str(by_default->at("appointment"), "location_id"), location_id_);
+  EXPECT_EQ(str(by_default->at("appointment"), "room"), "");
+
+  auto therapist = sys_->login(slug_, "lee@" + slug_ + ".example");
+  const std::string feed = fetch_feed(*therapist);
+  EXPECT_NE(feed.find("LOCATION:Elm Street office\\, Room 1\\, 12 Elm St\\, Springfield\r\n"), std::string::npos)
+      << feed;
+  EXPECT_NE(feed.find("LOCATION:Elm Street office\\, Room 2\\, 12 Elm St\\, Springfield\r\n"), std::string::npos)
+      << feed;
+}
+
+TEST_F(Locations, AVideoLinkReachesOnlyTheClientAndTheTherapist) {
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  auto body = booking(open[0], client_id_);
+  body.as_object()["video_link"] = kLink;
+  auto booked = desk_->post_json("/v1/appointments", body);
+  ASSERT_TRUE(booked) << booked.error().message;
+  EXPECT_EQ(video_link(*booked), "");  // the front desk is not in the session
+  const std::string id = str(booked->at("appointment"), "id");
+
+  auto own = client_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(video_link(*own), kLink);
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  auto theirs = kim->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(theirs) << theirs.error().message;
+  EXPECT_EQ(video_link(*theirs), kLink);
+
+  auto desk_view = desk_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(desk_view) << desk_view.error().message;
+  EXPECT_EQ(json::serialize(*desk_view).find("video.example"), std::string::npos);
+  auto listed = desk_->get_json("/v1/appointments");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(json::serialize(*listed).find("video.example"), std::string::npos);
+
+  const std::string feed = fetch_feed(*kim);
+  EXPECT_NE(feed.find("BEGIN:VEVENT"), std::string::npos);
+  EXPECT_EQ(feed.find("video.example"), std::string::npos) << feed;
+  EXPECT_EQ(feed.find("LOCATION"), std::string::npos) << feed;
+}
+
+TEST_F(Locations, EachBadFieldIsNamed) {
+  auto refused = [&](client::AllianceClient& who, const std::string& target, const json::value& body) {
+    auto r = who.post_json(target, body);
+    EXPECT_FALSE(r) << json::serialize(body);
+    return r ? std::string("(accepted)") : r.error().field;
+  };
+  // Names count characters: 100 "é" (200 bytes) is a fine name, 101 is not.
+  std::string e100;
+  for (int i = 0; i < 100; ++i) e100 += "\xc3\xa9";
+  auto fine = admin_->post_json("/v1/locations", json::value{{"name", e100}, {"address", "1 Main St"}});
+  ASSERT_TRUE(fine) << fine.error().message;
+  EXPECT_EQ(refused(*admin_, "/v1/locations", json::value{{"name", e100 + "\xc3\xa9"}, {"address", "1 Main St"}}),
+            "name");
+  EXPECT_EQ(refused(*admin_, "/v1/locations", json::value{{"name", "Annex\tB"}, {"address", "1 Main St"}}), "name");
+  EXPECT_EQ(refused(*admin_, "/v1/locations", json::value{{"name", "Annex"}, {"address", ""}}), "address");
+  EXPECT_EQ(refused(*admin_, "/v1/locations",
+                    json::value{{"name", "Annex"}, {"address", "1 Main St"}, {"rooms", json::array{"A", "B\x01"}}}),
+            "rooms[1]");
+  EXPECT_EQ(refused(*admin_, "/v1/locations",
+                    json::value{{"name", "Annex"}, {"address", "1 Main St"}, {"rooms", json::array{"A", "A"}}}),
+            "rooms[1]");
+  EXPECT_EQ(refused(*admin_, "/v1/locations", json::value{{"name", e100}, {"address", "2 Main St"}}), "name");
+  EXPECT_EQ(refused(*desk_, "/v1/locations", json::value{{"name", "Desk's"}, {"address", "1 Main St"}}), "");
+
+  add_office();
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  EXPECT_EQ(refused(*desk_, "/v1/appointments", in_room(open[0], client_id_, therapist_id_, "Room 9")), "room");
+  auto elsewhere = in_room(open[0], client_id_, therapist_id_, "");
+  elsewhere.as_object()["location_id"] = "no-such-location";
+  EXPECT_EQ(refused(*desk_, "/v1/appointments", elsewhere), "location_id");
+  auto link_in_person = in_room(open[0], client_id_, therapist_id_, "");
+  link_in_person.as_object()["video_link"] = kLink;
+  EXPECT_EQ(refused(*desk_, "/v1/appointments", link_in_person), "video_link");
+  auto plain_http = booking(open[0], client_id_);
+  plain_http.as_object()["video_link"] = "http://video.example/x";
+  EXPECT_EQ(refused(*desk_, "/v1/appointments", plain_http), "video_link");
+  auto room_online = booking(open[0], client_id_);
+  room_online.as_object()["room"] = "Room 1";
+  EXPECT_EQ(refused(*desk_, "/v1/appointments", room_online), "room");
+  // Another practice's location is unknown here.
+  json::value type = {{"name", "Remote type"}, {"duration_minutes", 50}, {"modality", "telehealth"},
+                      {"default_location_id", location_id_}};
+  EXPECT_EQ(refused(*admin_, "/v1/appointment-types", type), "default_location_id");
+}
+
+}  // namespace
+}  // namespace alliance::testing
