@@ -461,11 +461,12 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     }
     replay = std::move(outcome->replay);  // a concurrent retry with the same key won
   }
-  co_return co_await answer_replay(*replay, hash);
+  co_return co_await answer_replay(*replay, hash, *caller);
 }
 
 asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::answer_replay(const IdempotencyRecord& seen,
-                                                                                  const std::string& request_hash) {
+                                                                                  const std::string& request_hash,
+                                                                                  const Caller& caller) {
   if (seen.request_hash != request_hash || seen.appointment_id.empty()) co_return idempotency_key_reused();
   auto existing = co_await store_.find_appointment(seen.appointment_id);
   if (!existing) co_return existing.error();
@@ -473,6 +474,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::answer_repla
   const auto times = co_await client_times((*existing)->client_id);
   pb::AppointmentResponse resp;
   fill(*resp.mutable_appointment(), **existing, times);
+  show_video_link(*resp.mutable_appointment(), **existing, caller);
   resp.set_replayed(true);
   co_return resp;
 }
@@ -634,7 +636,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::reschedule_a
     // appointment is at its new time already.
     auto seen_key = co_await store_.find_idempotency(key->caller_id, key->key);
     if (!seen_key) co_return seen_key.error();
-    if (*seen_key) co_return co_await answer_replay(**seen_key, key->request_hash);
+    if (*seen_key) co_return co_await answer_replay(**seen_key, key->request_hash, *caller);
   }
   auto seen = co_await visible_appointment(*caller, req.appointment_id());
   if (!seen) co_return seen.error();

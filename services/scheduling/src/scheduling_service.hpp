@@ -118,9 +118,11 @@ class SchedulingService {
   asio::awaitable<Result<pb::AppointmentResponse>> transition(const Caller& caller, const std::string& id,
                                                               Decide decide, Appointment* saved = nullptr,
                                                               const IdempotencyRecord* key = nullptr);
-  // The answer to a retry whose key was seen: the appointment as it is now, replayed.
+  // The answer to a retry whose key was seen: the appointment as it is now, replayed
+  // (with the video link when `caller` is its client or therapist, as the first answer).
   asio::awaitable<Result<pb::AppointmentResponse>> answer_replay(const IdempotencyRecord& seen,
-                                                                 const std::string& request_hash);
+                                                                 const std::string& request_hash,
+                                                                 const Caller& caller);
   void slot_freed(const Appointment& a);
   // A location of the caller's practice, else kNotFound on `field`.
   asio::awaitable<Result<Location>> practice_location(const Caller& caller, const std::string& id,
