@@ -97,6 +97,16 @@ TEST_F(Locations, ARoomIsNeverBookedTwiceAndTheFeedSaysWhereEachSessionIs) {
   EXPECT_EQ(str(by_default->at("appointment"), "location_id"), location_id_);
   EXPECT_EQ(str(by_default->at("appointment"), "room"), "");
 
+  // A weekly series of the type is held there too.
+  json::value series = {{"idempotency_key", new_id()}, {"therapist_id", therapist_id_},
+                        {"client_id", client_id_},     {"type_id", in_person_type_},
+                        {"first_start_time", open[2]}, {"interval_weeks", 1},
+                        {"count", 2}};
+  auto weekly = desk_->post_json("/v1/appointment-series", series);
+  ASSERT_TRUE(weekly) << weekly.error().message;
+  for (const auto& o : weekly->at("occurrences").as_array())
+    EXPECT_EQ(str(o.at("appointment"), "location_name"), "Elm Street office") << json::serialize(o);
+
   auto therapist = sys_->login(slug_, "lee@" + slug_ + ".example");
   const std::string feed = fetch_feed(*therapist);
   EXPECT_NE(feed.find("LOCATION:Elm Street office\\, Room 1\\, 12 Elm St\\, Springfield\r\n"), std::string::npos)

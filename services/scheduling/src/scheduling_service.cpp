@@ -804,6 +804,10 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   const std::string series_id = new_id();
   auto zone = find_time_zone(avail.time_zone);
   if (!zone) co_return zone.error();
+  // Each occurrence happens where the type's sessions do by default (no room).
+  Appointment place;
+  if (auto s = co_await place_appointment(*caller, plan->type, pb::BookAppointmentRequest{}, place); !s)
+    co_return s.error();
   // Pre-check every occurrence against the stored appointments and the ones
   // accepted before it; the store re-checks them all inside its transaction.
   std::vector<std::string> reasons(starts->size());
@@ -837,6 +841,9 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
     a.time_zone = avail.time_zone;
     a.type_name = plan->type.name;
     a.modality = plan->type.modality;
+    a.location_id = place.location_id;
+    a.location_name = place.location_name;
+    a.location_address = place.location_address;
     booked->push_back(a.as_booked());
     candidates.push_back(std::move(a));
     candidate_index.push_back(static_cast<int>(i));
