@@ -111,7 +111,8 @@ lease_ms="$(awk -v l="${ALLIANCE_REMINDERS_LEASE:-1s}" 'BEGIN {
   v = l + 0; if (l ~ /ms$/) print v; else if (l ~ /m$/) print v * 60000; else print v * 1000 }')"
 timeout 600 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
   --database "$state/data/reminders.db" --redis "127.0.0.1:$redis_port" \
-  --redis-password-file "$state/certs/redis-reminders.password" \
+  --redis-password-file "$state/certs/redis-reminders.password" --redis-ca "$state/certs/ca.pem" \
+  --redis-cert "$state/certs/reminders.pem" --redis-key "$state/certs/reminders.key" \
   --instance "$instance_a=${pid[reminders]}" --start-second "$state/start-reminders-b.sh" \
   --watch "gateway=${pid[gateway]}" --watch "redis=${pid[redis]}" --watch-rest "identity=${pid[identity]}" \
   --watch-rest "scheduling=${pid[scheduling]}" --watch-rest "messaging=${pid[messaging]}" \

@@ -22,7 +22,6 @@
 // the 1-minute load average with each phase. Figures on stdout, progress on stderr,
 // last line "RESULT k=v ...". Exit 0 only if nothing was lost, shown twice,
 // malformed or delivered to the wrong client and every socket stayed open.
-#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -54,7 +53,9 @@
 #include "alliance/client/client.hpp"
 #include "alliance/client/reminders.hpp"
 #include "alliance/client/wire.hpp"
+#include "alliance/core/config.hpp"
 #include "alliance/core/ids.hpp"
+#include "alliance/redis/client.hpp"
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
 #include "sockets.hpp"
@@ -79,6 +80,7 @@ struct Options {
   std::filesystem::path ca, operator_token_file, database;
   std::string redis = "127.0.0.1:6379";
   std::filesystem::path redis_password_file;  // logs in as the reminders ACL user when set
+  std::filesystem::path redis_ca, redis_cert, redis_key;  // TLS to Redis when redis_ca is set
   std::string slug;
   int clients = 1000;
   int therapists = 20;
@@ -99,6 +101,7 @@ struct Options {
 std::string usage() {
   return "usage: alliance-reminders-bench --url https://127.0.0.1:PORT --ca CA.pem --operator-token-file FILE\n"
          "         --database REMINDERS.db --redis HOST:PORT [--redis-password-file FILE]\n"
+         "         [--redis-ca CA.pem [--redis-cert CERT.pem --redis-key KEY.pem]]\n"
          "         --instance NAME=PID [--watch name=PID]...\n"
          "         [--watch-rest name=PID]...\n"
          "         [--start-second COMMAND] [--clients 1000] [--therapists 20] [--spread 5000]\n"
@@ -112,11 +115,12 @@ std::string usage() {
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
-  std::string ca, token_file, database, password_file;
+  std::string ca, token_file, database, password_file, redis_ca, redis_cert, redis_key;
   auto parsed = parse_flags(
       argc, argv,
       {{"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--database", &database},
-       {"--redis", &o.redis}, {"--redis-password-file", &password_file}, {"--slug", &o.slug},
+       {"--redis", &o.redis}, {"--redis-password-file", &password_file}, {"--redis-ca", &redis_ca},
+       {"--redis-cert", &redis_cert}, {"--redis-key", &redis_key}, {"--slug", &o.slug},
        {"--start-second", &o.start_second}},
       {{"--clients", {&o.clients, 1, 5000}}, {"--therapists", {&o.therapists, 1, 200}},
        {"--spread", {&o.spread, 0, 100000}}, {"--spread-seconds", {&o.spread_seconds, 1, 120}},
@@ -148,6 +152,9 @@ Result<Options> parse_options(int argc, char** argv) {
   o.operator_token_file = token_file;
   o.database = database;
   o.redis_password_file = password_file;
+  o.redis_ca = redis_ca;
+  o.redis_cert = redis_cert;
+  o.redis_key = redis_key;
   if (o.url.empty()) return invalid_argument("--url", "--url is required");
   if (o.ca.empty()) return invalid_argument("--ca", "--ca is required");
   if (o.operator_token_file.empty())
@@ -578,40 +585,52 @@ void move_due(const Options& o, const std::vector<Planned>& reminders, const std
   c->exec("COMMIT");
 }
 
+// Publishes as the reminders service does, with the same client library and settings
+// (its ACL user, TLS), on a private io_context run only while a command waits.
 class Redis {
  public:
-  // Publishes as the reminders service does: logged in as its ACL user when
-  // `password_file` is given (the password never goes on a command line).
-  Redis(const std::string& host_port, const std::filesystem::path& password_file) {
-    auto colon = host_port.rfind(':');
-    const std::string host = host_port.substr(0, colon);
-    const int port = colon == std::string::npos ? 6379 : std::stoi(host_port.substr(colon + 1));
-    timeval tv{2, 0};
-    c_ = redisConnectWithTimeout(host.c_str(), port, tv);
-    if (!c_ || c_->err) throw std::runtime_error("--redis: cannot connect to " + host_port);
-    if (password_file.empty()) return;
-    std::ifstream in(password_file);
-    std::string password;
-    if (!std::getline(in, password) || password.empty())
-      throw std::runtime_error("--redis-password-file: cannot read " + password_file.string());
-    auto* r = static_cast<redisReply*>(redisCommand(c_, "AUTH %s %s", "reminders", password.c_str()));
-    const bool ok = r && r->type == REDIS_REPLY_STATUS;
-    if (r) freeReplyObject(r);
-    if (!ok) throw std::runtime_error("--redis-password-file: AUTH as reminders refused");
+  explicit Redis(const Options& o) : client_(io_.get_executor(), settings(o)) {
+    client_.start();
+    if (!run(client_.wait_connected(std::chrono::seconds(5))))
+      throw std::runtime_error("--redis: cannot connect to " + o.redis + " (see the log line above)");
   }
-  ~Redis() { redisFree(c_); }
   Redis(const Redis&) = delete;
   Redis& operator=(const Redis&) = delete;
 
   // Wakes every instance: they scan for due reminders at once.
   void wake() {
-    auto* r = static_cast<redisReply*>(redisCommand(c_, "PUBLISH %s %s", "reminders:wake", "bench"));
-    if (!r) throw std::runtime_error("redis: PUBLISH failed");
-    freeReplyObject(r);
+    auto r = run(client_.command({"PUBLISH", "reminders:wake", "bench"}));
+    if (!r || r->is_error()) throw std::runtime_error("redis: PUBLISH failed");
   }
 
  private:
-  redisContext* c_ = nullptr;
+  // The flags as the service's own config keys, read by the same loader.
+  static redis::Options settings(const Options& o) {
+    std::string text = "redis = " + o.redis + "\nredis_user = reminders\n";
+    if (!o.redis_password_file.empty()) text += "redis_password_file = " + o.redis_password_file.string() + "\n";
+    if (!o.redis_ca.empty()) text += "redis_tls = true\nredis_ca_file = " + o.redis_ca.string() + "\n";
+    if (!o.redis_cert.empty()) text += "redis_cert_file = " + o.redis_cert.string() + "\n";
+    if (!o.redis_key.empty()) text += "redis_key_file = " + o.redis_key.string() + "\n";
+    auto options = redis::load_options(Config::from_text("reminders", text), "reminders");
+    options.name = "reminders-bench";
+    return options;
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> aw) {
+    std::optional<T> out;
+    asio::co_spawn(
+        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(aw)); },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    io_.restart();
+    while (!out) io_.run_one();
+    return std::move(*out);
+  }
+
+  asio::io_context io_;
+  redis::Client client_;
 };
 
 // ------------------------------------------------------------------ a phase
@@ -854,7 +873,7 @@ int run(const Options& o) {
   std::fflush(stdout);
   if (opened.failed > 0) setup_failed("open sockets", make_error(Code::kUnavailable, "some sockets failed"));
 
-  Redis redis(o.redis, o.redis_password_file);
+  Redis redis(o);
   Devices devices(p.client_ids.size());
   Run run{o, fleet, redis, devices, {o.instances.front()}};
   std::string result;

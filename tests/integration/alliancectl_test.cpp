@@ -546,7 +546,8 @@ TEST(GatewayBinary, ShippedExampleConfigIsAccepted) {
       {"--config", std::string(ALLIANCE_SOURCE_DIR) + "/deploy/config/gateway.conf", "--listen", "127.0.0.1:0",
        "--metrics_listen", "127.0.0.1:0", "--tls_cert", c.public_cert().string(), "--tls_key", c.public_key().string(), "--rpc_ca", c.ca().string(),
        "--rpc_cert", c.cert("gateway").string(), "--rpc_key", c.key("gateway").string(), "--ready_file",
-       ready.string(), "--redis_password_file", RedisServer::password_file("gateway").string()},
+       ready.string(), "--redis_password_file", RedisServer::password_file("gateway").string(), "--redis_ca_file",
+       c.ca().string(), "--redis_cert_file", c.cert("gateway").string(), "--redis_key_file", c.key("gateway").string()},
       {},
       dir.path() / "gw.log",
       {}});

@@ -36,6 +36,12 @@ std::filesystem::path binary(const std::string& relative) {
 
 void System::add_redis_login(std::vector<std::string>& args, const std::string& user) const {
   args.insert(args.end(), {"--redis_user", user, "--redis_password_file", RedisServer::password_file(user).string()});
+  if (redis_.tls()) {
+    // Each service presents its own certificate to Redis, as deploy/ configures it.
+    const auto& certs = dev_certs();
+    args.insert(args.end(), {"--redis_tls", "true", "--redis_ca_file", certs.ca().string(), "--redis_cert_file",
+                             certs.cert(user).string(), "--redis_key_file", certs.key(user).string()});
+  }
 }
 
 System::System(SystemOptions options) {

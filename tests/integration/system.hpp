@@ -1,5 +1,6 @@
 #pragma once
-// The whole Alliance system started for a test: a real redis-server, the real
+// The whole Alliance system started for a test: a real redis-server (TLS only, with
+// ACL users, as deployed; every service logs in over TLS as its own user), the real
 // alliance-identity, alliance-messaging, alliance-scheduling, alliance-reminders and alliance-gateway binaries as separate processes on free
 // loopback ports, with development certificates and real TLS. Blocking; use
 // from the test's main thread.

@@ -14,6 +14,7 @@ set(ALLIANCE_SECURITY_TESTS_integration_test
   SocketTokens.*
   EdgeErrors.*
   Secrets.*
+  RedisTransport.*
   E2eTrust.*
   Foundation.RevokedSessionsSocketClosesWithinASecond
   People.*
@@ -31,7 +32,7 @@ set(ALLIANCE_SECURITY_TESTS_identity_test
   TwoFactorSeal.* TwoFactorServiceTest.*
   AuditTamperTest.*)
 set(ALLIANCE_SECURITY_TESTS_net_test Breaker.* RpcTest.CallsFailFast* RpcTest.MethodTable* DevCerts.AcceptedByPeersWhoseClockIsBehind)
-set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.*)
+set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.* RedisTlsTest.*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_service_test
   EventFeedTest.RemindersMayReadOnlyTheFeed* SchedulingServiceTest.ATherapistBooksOnlyClientsOfTheirCareTeam*
   SchedulingServiceTest.NothingNewIsBookedForADeactivatedClient* WaitlistTest.TheFrontDeskCannotPutADeactivatedClient*

@@ -17,6 +17,12 @@ struct DevCerts {
   // The gateway's public HTTPS/WSS certificate (localhost, 127.0.0.1).
   std::filesystem::path public_cert() const { return dir / "gateway-public.pem"; }
   std::filesystem::path public_key() const { return dir / "gateway-public.key"; }
+  // Redis's TLS server certificate (redis, localhost, 127.0.0.1) and the operator's
+  // client certificate for Redis (redis-cli, tests logged in as admin).
+  std::filesystem::path redis_cert() const { return dir / "redis.pem"; }
+  std::filesystem::path redis_key() const { return dir / "redis.key"; }
+  std::filesystem::path redis_admin_cert() const { return dir / "redis-admin.pem"; }
+  std::filesystem::path redis_admin_key() const { return dir / "redis-admin.key"; }
   // Ed25519 private key (PEM) identity signs access tokens with.
   std::filesystem::path token_key() const { return dir / "token-signing.pem"; }
   // The platform operator's bootstrap secret (64 hex digits).
@@ -24,6 +30,7 @@ struct DevCerts {
   // CN=identity, signed by a different CA: must be refused everywhere.
   std::filesystem::path rogue_cert() const { return dir / "rogue.pem"; }
   std::filesystem::path rogue_key() const { return dir / "rogue.key"; }
+  std::filesystem::path rogue_ca() const { return dir / "rogue-ca.pem"; }
 };
 
 // Generated on first use (about a second), then cached. Throws std::runtime_error

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "dev_certs.hpp"
+
 namespace alliance::testing {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -55,15 +57,28 @@ std::string RedisServer::password(const std::string& user) {
   return s;
 }
 
-bool redis_ping(std::uint16_t port, const std::string& user, const std::string& password) {
+namespace {
+
+// A socket connected to 127.0.0.1:port, or -1.
+int connect_loopback(std::uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  close(fd);
+  return -1;
+}
+
+}  // namespace
+
+bool redis_ping(std::uint16_t port, const std::string& user, const std::string& password) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return false;
   bool ok = false;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+  {
     std::string request;
     std::string expect;
     if (!password.empty()) {
@@ -89,7 +104,15 @@ bool redis_ping(std::uint16_t port, const std::string& user, const std::string& 
   return ok;
 }
 
-RedisServer::RedisServer() {
+RedisServer::RedisServer() : RedisServer(Setup{}) {}
+
+RedisServer::RedisServer(Setup setup) : setup_(std::move(setup)) {
+  if (setup_.tls) {
+    const auto& certs = dev_certs();
+    if (setup_.cert.empty()) setup_.cert = certs.redis_cert();
+    if (setup_.key.empty()) setup_.key = certs.redis_key();
+    if (setup_.cert_ca.empty()) setup_.cert_ca = certs.ca();
+  }
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();
     if (launch(10s)) return;
@@ -111,9 +134,18 @@ std::string RedisServer::log() const {
 bool RedisServer::launch(std::chrono::milliseconds ready_timeout) {
   Process::Options opts;
   opts.exe = "redis-server";
-  opts.args = {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path().string(),
+  opts.args = {"--bind", "127.0.0.1", "--dir", dir_.path().string(),
                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no",
                "--aclfile", users().acl_file().string()};
+  if (setup_.tls) {
+    // TLS only: no plaintext port at all.
+    opts.args.insert(opts.args.end(),
+                     {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", setup_.cert.string(),
+                      "--tls-key-file", setup_.key.string(), "--tls-ca-cert-file", dev_certs().ca().string(),
+                      "--tls-auth-clients", setup_.client_certs ? "yes" : "no"});
+  } else {
+    opts.args.insert(opts.args.end(), {"--port", std::to_string(port_)});
+  }
   opts.log_file = log_file();
   opts.cwd = dir_.path();
   process_.emplace(Process::start(std::move(opts)));
@@ -124,7 +156,7 @@ bool RedisServer::launch(std::chrono::milliseconds ready_timeout) {
           exited = true;
           return true;
         }
-        return redis_ping(port_, "admin", password("admin"));
+        return answers_ping();
       },
       ready_timeout);
   if (exited) {
@@ -155,9 +187,27 @@ void RedisServer::restart() {
   throw std::runtime_error("redis-server could not restart on port " + std::to_string(port_) + "; log:\n" + log());
 }
 
+bool RedisServer::answers_ping() {
+  if (!setup_.tls) return redis_ping(port_, "admin", password("admin"));
+  // redis-cli only once the port is open (it complains on stderr otherwise).
+  int fd = connect_loopback(port_);
+  if (fd < 0) return false;
+  close(fd);
+  try {
+    return cli({"PING"}) == "PONG\n";
+  } catch (const std::runtime_error&) {
+    return false;  // redis-cli hung on a server still starting
+  }
+}
+
 std::string RedisServer::cli(std::vector<std::string> args) {
   // The password goes through the environment, not the command line others can read.
   std::vector<std::string> full = {"-h", "127.0.0.1", "-p", std::to_string(port_), "--user", "admin"};
+  if (setup_.tls) {
+    const auto& certs = dev_certs();
+    full.insert(full.end(), {"--tls", "--cacert", setup_.cert_ca.string(), "--cert", certs.redis_admin_cert().string(),
+                             "--key", certs.redis_admin_key().string()});
+  }
   full.insert(full.end(), args.begin(), args.end());
   return run_command("redis-cli", full, std::chrono::seconds(10), {{"REDISCLI_AUTH", password("admin")}}).out;
 }

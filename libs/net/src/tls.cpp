@@ -75,9 +75,15 @@ asio::ssl::context make_rpc_server_context(const TlsFiles& files) {
 }
 
 asio::ssl::context make_rpc_client_context(const TlsFiles& files) {
+  check_readable("certificate", files.cert);  // RPC always presents one
+  return make_tls_client_context(files.ca, files.cert, files.key);
+}
+
+asio::ssl::context make_tls_client_context(const std::filesystem::path& ca, const std::filesystem::path& cert,
+                                           const std::filesystem::path& key) {
   auto ctx = base_context(asio::ssl::context::tls_client);
-  load_identity(ctx, files.cert, files.key);
-  load_ca(ctx, files.ca);
+  if (!cert.empty() || !key.empty()) load_identity(ctx, cert, key);
+  load_ca(ctx, ca);
   ctx.set_verify_mode(asio::ssl::verify_peer);
   return ctx;
 }

@@ -21,7 +21,7 @@ class ClientImpl : public Connection {
     if (!self->connected() || !self->link_) co_return make_error(Code::kUnavailable, "redis: not connected");
     auto batch = std::make_shared<Batch>(self->executor(), commands.size());
     batch->timer.expires_after(timeout);
-    if (!self->link_->send(batch, commands) && batch->registered == 0) co_return *batch->error;
+    if (!self->link_->send(batch, commands)) co_return *batch->error;
     self.reset();
     co_await batch->timer.async_wait(use_tuple);
     if (!batch->done) {

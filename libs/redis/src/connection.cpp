@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <csignal>
 #include <mutex>
+#include <new>
 
 #include "alliance/core/log.hpp"
+#include "alliance/core/runtime.hpp"
 
 namespace alliance::redis::detail {
 
@@ -43,92 +45,74 @@ Reply convert_reply(const redisReply* r) {
 
 // ---- Link -------------------------------------------------------------------
 
-Link::Link(asio::any_io_executor ex) : fd_(std::move(ex)) {}
+namespace {
+constexpr std::size_t kReadChunk = 16 * 1024;
+}
 
-Link::~Link() { close(); }
+Link::Link(asio::any_io_executor ex) : transport_(ex), wake_(ex), reader_(redisReaderCreate()) {
+  if (reader_ == nullptr) throw std::bad_alloc();
+}
 
-std::optional<std::string> Link::open(const Options& opts, Listener listener, PushListener push_listener) {
+Link::~Link() {
+  close();
+  redisReaderFree(reader_);
+}
+
+void Link::open(const Options& opts, Listener listener, PushListener push_listener) {
   listener_ = std::move(listener);
   push_listener_ = std::move(push_listener);
   user_ = opts.user;
-  password_ = opts.password;
-  redisAsyncContext* ac = redisAsyncConnect(opts.host.c_str(), opts.port);
-  if (ac == nullptr) return std::string("out of memory");
-  if (ac->err != 0) {
-    std::string why = ac->errstr;
-    redisAsyncFree(ac);  // no hooks attached yet: just frees and closes the fd
-    return why;
-  }
-  boost::system::error_code ec;
-  fd_.assign(ac->c.fd, ec);
-  if (ec) {
-    redisAsyncFree(ac);
-    return "cannot watch socket: " + ec.message();
-  }
-  ac_ = ac;
-  ac->data = this;
-  // Hooks first: redisAsyncSetConnectCallback calls addWrite right away.
-  ac->ev.data = this;
-  ac->ev.addRead = &Link::add_read;
-  ac->ev.delRead = &Link::del_read;
-  ac->ev.addWrite = &Link::add_write;
-  ac->ev.delWrite = &Link::del_write;
-  ac->ev.cleanup = &Link::cleanup;
-  redisAsyncSetDisconnectCallback(ac, &Link::on_disconnect);
-  redisAsyncSetConnectCallback(ac, &Link::on_connect);
-  return std::nullopt;
+  auto ex = wake_.get_executor();
+  asio::co_spawn(ex, run(shared_from_this(), opts), log_escaped("redis connection"));
 }
 
 void Link::close() {
-  if (ac_ == nullptr) return;
+  if (closing_) return;
   closing_ = true;
-  redisAsyncContext* ac = ac_;
-  // Pending callbacks run now with NULL replies (their batches fail with kUnavailable),
-  // then cleanup() releases the descriptor; hiredis closes the fd itself.
-  redisAsyncFree(ac);
-  ac_ = nullptr;
+  ended_ = true;
+  fail_owed();
+  transport_.close();
+  wake_.cancel();
 }
 
-bool Link::send(const std::shared_ptr<Batch>& batch, const std::vector<std::vector<std::string>>& commands) {
-  if (ac_ == nullptr || closing_) {
-    batch->error = make_error(Code::kUnavailable, "redis: not connected");
-    return false;
-  }
-  inflight_.emplace(batch.get(), batch);
+bool Link::queue(const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
-  bool ok = true;
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    const auto& cmd = commands[i];
-    argv.clear();
-    lens.clear();
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    batch->slots[i] = Batch::Slot{batch.get(), i};
-    if (redisAsyncCommandArgv(ac_, &Link::on_reply, &batch->slots[i], static_cast<int>(argv.size()), argv.data(),
-                              lens.data()) != REDIS_OK) {
-      batch->error = make_error(Code::kUnavailable, "redis: connection is closing");
-      ok = false;
-      break;
-    }
-    ++batch->registered;
-  }
-  if (batch->registered == 0) inflight_.erase(batch.get());
-  return ok;
-}
-
-bool Link::send_pubsub(const std::vector<std::string>& args) {
-  if (ac_ == nullptr || closing_ || args.empty()) return false;
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
   for (const auto& a : args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  return redisAsyncCommandArgv(ac_, &Link::on_push, this, static_cast<int>(argv.size()), argv.data(),
-                               lens.data()) == REDIS_OK;
+  char* encoded = nullptr;
+  int n = redisFormatCommandArgv(&encoded, static_cast<int>(argv.size()), argv.data(), lens.data());
+  if (n < 0 || encoded == nullptr) return false;
+  if (out_.empty()) wake_.cancel();  // the writer sleeps only when out_ is empty
+  out_.append(encoded, static_cast<std::size_t>(n));
+  redisFreeCommand(encoded);
+  return true;
+}
+
+bool Link::send(const std::shared_ptr<Batch>& batch, const std::vector<std::vector<std::string>>& commands) {
+  if (ended_ || !up_) {
+    batch->error = make_error(Code::kUnavailable, "redis: not connected");
+    return false;
+  }
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (!queue(commands[i])) {
+      batch->error = make_error(Code::kInternal, "redis: cannot encode command");
+      if (i == 0) return false;
+      batch->finish();  // the replies owed to earlier commands are dropped
+      return true;
+    }
+    owed_.push_back(Owed{batch, i});
+  }
+  return true;
+}
+
+bool Link::send_pubsub(const std::vector<std::string>& args) {
+  if (ended_ || !up_ || args.empty()) return false;
+  return queue(args);
 }
 
 void Link::notify(LinkEvent e, std::string why) {
@@ -136,107 +120,121 @@ void Link::notify(LinkEvent e, std::string why) {
   listener_(e, std::move(why));
 }
 
-void Link::on_connect(const redisAsyncContext* ac, int status) {
-  auto* self = static_cast<Link*>(ac->data);
-  if (status == REDIS_OK && !self->password_.empty()) {
-    // AUTH goes first; the link is up only once Redis accepts it (on_auth).
-    const char* argv[] = {"AUTH", self->user_.c_str(), self->password_.c_str()};
-    const std::size_t lens[] = {4, self->user_.size(), self->password_.size()};
-    if (redisAsyncCommandArgv(self->ac_, &Link::on_auth, nullptr, 3, argv, lens) != REDIS_OK)
-      self->notify(LinkEvent::kConnectFailed, "could not send AUTH");
-  } else if (status == REDIS_OK) {
-    self->notify(LinkEvent::kConnected, {});
-  } else {
-    // hiredis frees the context right after this returns.
-    self->notify(LinkEvent::kConnectFailed, ac->errstr ? ac->errstr : "connect failed");
+void Link::fail_owed() {
+  auto owed = std::move(owed_);
+  owed_.clear();
+  for (auto& o : owed) {
+    if (!o.batch || o.batch->done) continue;
+    if (!o.batch->error) o.batch->error = make_error(Code::kUnavailable, "redis: connection lost before the reply");
+    o.batch->finish();
   }
 }
 
-void Link::on_disconnect(const redisAsyncContext* ac, int status) {
-  auto* self = static_cast<Link*>(ac->data);
-  self->notify(LinkEvent::kLost, status == REDIS_OK ? "closed" : (ac->errstr ? ac->errstr : "connection lost"));
+void Link::end(std::string why) {
+  if (ended_) return;
+  ended_ = true;
+  fail_owed();
+  transport_.close();
+  wake_.cancel();
+  notify(up_ ? LinkEvent::kLost : LinkEvent::kConnectFailed, std::move(why));
 }
 
-void Link::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
-  auto* link = static_cast<Link*>(ac->data);
-  auto* slot = static_cast<Batch::Slot*>(privdata);
-  Batch* b = slot->batch;
-  if (!b->done) {
-    if (reply == nullptr) {
-      if (!b->error) b->error = make_error(Code::kUnavailable, "redis: connection lost before the reply");
-    } else {
-      b->replies[slot->index] = convert_reply(static_cast<redisReply*>(reply));
+asio::awaitable<void> Link::run(std::shared_ptr<Link> self, Options opts) {
+  std::string failure = co_await self->transport_.connect(opts);
+  if (self->ended_) co_return;
+  if (!failure.empty()) {
+    self->end(std::move(failure));
+    co_return;
+  }
+  asio::co_spawn(self->wake_.get_executor(), write_loop(self), log_escaped("redis writer"));
+  if (!opts.password.empty()) {
+    // AUTH goes first; the link is up only once Redis accepts it (on_auth).
+    self->queue({"AUTH", opts.user, opts.password});
+    self->owed_.push_back(Owed{});
+  } else {
+    self->up_ = true;
+    self->notify(LinkEvent::kConnected, {});
+  }
+
+  std::vector<char> buffer(kReadChunk);
+  while (!self->ended_) {
+    auto [ec, n] = co_await self->transport_.read_some(asio::buffer(buffer));
+    if (self->ended_) co_return;
+    if (ec) {
+      self->end(Transport::describe(ec));
+      co_return;
+    }
+    if (redisReaderFeed(self->reader_, buffer.data(), n) != REDIS_OK) {
+      self->end(std::string("protocol error: ") + self->reader_->errstr);
+      co_return;
+    }
+    while (!self->ended_) {
+      void* reply = nullptr;
+      if (redisReaderGetReply(self->reader_, &reply) != REDIS_OK) {
+        self->end(std::string("protocol error: ") + self->reader_->errstr);
+        co_return;
+      }
+      if (reply == nullptr) break;
+      self->on_reply(static_cast<const redisReply*>(reply));
+      freeReplyObject(reply);
     }
   }
-  ++b->answered;
-  if (!b->done && (b->error || b->answered == b->replies.size())) b->finish();
-  // Last use of b: hiredis owes it no more callbacks.
-  if (b->answered == b->registered) link->inflight_.erase(b);
 }
 
-void Link::on_auth(redisAsyncContext* ac, void* reply, void*) {
-  auto* self = static_cast<Link*>(ac->data);
-  if (reply == nullptr) return;  // the context is being freed: on_disconnect reports it
-  const auto* r = static_cast<redisReply*>(reply);
-  if (r->type == REDIS_REPLY_STATUS) {
-    self->notify(LinkEvent::kConnected, {});
-  } else {
-    // Redis's refusal ("WRONGPASS invalid username-password pair ...") names no secret.
-    std::string why = "AUTH as user \"" + self->user_ + "\" refused";
-    if (r->type == REDIS_REPLY_ERROR) why += ": " + std::string(r->str, r->len);
-    self->notify(LinkEvent::kConnectFailed, std::move(why));
+asio::awaitable<void> Link::write_loop(std::shared_ptr<Link> self) {
+  while (!self->ended_) {
+    if (self->out_.empty()) {
+      self->wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await self->wake_.async_wait(use_tuple);
+      continue;
+    }
+    // Everything queued meanwhile goes out in one write (a pipeline is one write).
+    std::swap(self->out_, self->writing_);
+    auto ec = co_await self->transport_.write(asio::buffer(self->writing_));
+    self->writing_.clear();
+    if (ec) {
+      self->end(Transport::describe(ec));
+      co_return;
+    }
   }
 }
 
-void Link::on_push(redisAsyncContext* ac, void* reply, void*) {
-  auto* self = static_cast<Link*>(ac->data);
-  if (reply == nullptr || self->closing_ || !self->push_listener_) return;
-  self->push_listener_(convert_reply(static_cast<redisReply*>(reply)));
+void Link::on_reply(const redisReply* r) {
+  if (owed_.empty()) {
+    // Nothing asked for this reply: pub/sub, or Redis speaking unasked.
+    if (push_listener_ && r->type == REDIS_REPLY_ARRAY) {
+      if (!closing_) push_listener_(convert_reply(r));
+    } else if (r->type == REDIS_REPLY_ERROR) {
+      // A refused SUBSCRIBE ("NOPERM ..."), or an error Redis sends before closing.
+      end(std::string(r->str, r->len));
+    } else {
+      end("unexpected reply from Redis");
+    }
+    return;
+  }
+  Owed o = std::move(owed_.front());
+  owed_.pop_front();
+  if (!o.batch) {
+    on_auth(r);
+    return;
+  }
+  Batch& b = *o.batch;
+  ++b.answered;
+  if (b.done) return;  // timed out: the late reply is dropped
+  b.replies[o.index] = convert_reply(r);
+  if (b.answered == b.replies.size()) b.finish();
 }
 
-void Link::add_read(void* p) {
-  auto* self = static_cast<Link*>(p);
-  self->want_read_ = true;
-  self->arm_read();
-}
-void Link::del_read(void* p) { static_cast<Link*>(p)->want_read_ = false; }
-void Link::add_write(void* p) {
-  auto* self = static_cast<Link*>(p);
-  self->want_write_ = true;
-  self->arm_write();
-}
-void Link::del_write(void* p) { static_cast<Link*>(p)->want_write_ = false; }
-
-void Link::cleanup(void* p) {
-  auto* self = static_cast<Link*>(p);
-  self->want_read_ = self->want_write_ = false;
-  // hiredis owns the fd and closes it: only stop watching it (this cancels our waits).
-  if (self->fd_.is_open()) self->fd_.release();
-  self->ac_ = nullptr;
-}
-
-// A wait that finds its wish withdrawn (delRead) does nothing; addRead re-arms and a
-// still-readable fd fires again, so nothing is lost.
-void Link::arm_read() {
-  if (read_armed_ || ac_ == nullptr) return;
-  read_armed_ = true;
-  fd_.async_wait(asio::posix::stream_descriptor::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
-    self->read_armed_ = false;
-    if (ec || self->ac_ == nullptr || !self->want_read_) return;
-    redisAsyncHandleRead(self->ac_);  // may free the context (EOF): ac_ becomes null
-    if (self->ac_ != nullptr && self->want_read_) self->arm_read();
-  });
-}
-
-void Link::arm_write() {
-  if (write_armed_ || ac_ == nullptr) return;
-  write_armed_ = true;
-  fd_.async_wait(asio::posix::stream_descriptor::wait_write, [self = shared_from_this()](boost::system::error_code ec) {
-    self->write_armed_ = false;
-    if (ec || self->ac_ == nullptr || !self->want_write_) return;
-    redisAsyncHandleWrite(self->ac_);
-    if (self->ac_ != nullptr && self->want_write_) self->arm_write();
-  });
+void Link::on_auth(const redisReply* r) {
+  if (r->type == REDIS_REPLY_STATUS) {
+    up_ = true;
+    notify(LinkEvent::kConnected, {});
+    return;
+  }
+  // Redis's refusal ("WRONGPASS invalid username-password pair ...") names no secret.
+  std::string why = "AUTH as user \"" + user_ + "\" refused";
+  if (r->type == REDIS_REPLY_ERROR) why += ": " + std::string(r->str, r->len);
+  end(std::move(why));
 }
 
 // ---- Connection -----------------------------------------------------------
@@ -254,8 +252,9 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
-  // hiredis writes with write(2): a write to a socket Redis already closed would raise
-  // SIGPIPE and kill the process. Network services want it ignored anyway.
+  // Our writes never raise SIGPIPE (MSG_NOSIGNAL), but the process may have other
+  // writers to sockets and pipes; network services want it ignored, and callers have
+  // relied on this since Redis connections were hiredis' own writes.
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   if (running_) return;
@@ -300,11 +299,8 @@ void Connection::attempt() {
       });
     };
   }
-  if (auto err = link->open(opts_, std::move(listener), std::move(push_listener))) {
-    failed(*err);
-    return;
-  }
   link_ = link;
+  link->open(opts_, std::move(listener), std::move(push_listener));
   connect_timer_.expires_after(opts_.connect_timeout);
   connect_timer_.async_wait([weak, weak_link](boost::system::error_code ec) {
     if (ec) return;
@@ -344,7 +340,7 @@ void Connection::on_event(const std::shared_ptr<Link>& link, LinkEvent e, const 
       bool was_up = connected_;
       connected_ = false;
       link_.reset();
-      link->close();  // a refused AUTH leaves the connection open: close it (no-op if hiredis freed it)
+      link->close();  // no-op if it ended itself
       connect_timer_.cancel();
       // The retry delay starts over only after a connection that lasted: one Redis drops
       // right away (a SUBSCRIBE the ACL refuses) keeps backing off instead of looping.

@@ -1,41 +1,40 @@
 #pragma once
-// Internal: hiredis async contexts driven by Asio, and the reconnect loop shared by
-// Client and Subscriber. Everything here runs on one single-threaded executor.
+// Internal: one Redis connection (Link) and the reconnect loop shared by Client and
+// Subscriber. hiredis is used for the protocol only (redisFormatCommandArgv encodes
+// commands, a redisReader parses replies); the bytes go over a Transport (TCP, or TLS
+// when Options::tls is set). Everything here runs on one single-threaded executor.
 //
-// Re-entrancy rule: code called from inside hiredis (reply, connect, disconnect and
-// pub/sub callbacks) only copies data and posts to the executor; it never frees a
-// context or runs user code, so a user may destroy a Client from any completion.
-#include <hiredis/async.h>
+// Re-entrancy rule: a Link never runs user code. Its listeners only copy data and post
+// to the executor, and close() only fails the commands still waiting (their coroutines
+// wake later, posted), so a user may destroy a Client from any completion.
+#include <hiredis/read.h>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/redis/types.hpp"
+#include "transport.hpp"
+
+struct redisReply;
 
 namespace alliance::redis::detail {
 
 Reply convert_reply(const redisReply* r);
 
-// The commands of one command()/pipeline() call. Owned by the awaiting coroutine and by
-// the Link until hiredis has called back for every command it accepted (a reply, or
-// NULL when the context is freed), so hiredis' privdata never dangles.
+// The commands of one command()/pipeline() call. Shared by the awaiting coroutine and
+// the Link, which holds it until every reply it owes has arrived or the link ended.
 struct Batch {
-  struct Slot {
-    Batch* batch;
-    std::size_t index;
-  };
-  Batch(asio::any_io_executor ex, std::size_t n) : timer(ex), replies(n), slots(n) {}
+  Batch(asio::any_io_executor ex, std::size_t n) : timer(ex), replies(n) {}
 
   void finish() {
     done = true;
@@ -44,23 +43,22 @@ struct Batch {
 
   asio::steady_timer timer;        // the command timeout, cancelled on completion
   std::vector<Reply> replies;
-  std::vector<Slot> slots;         // privdata for each hiredis callback
-  std::size_t registered = 0;      // callbacks hiredis accepted
-  std::size_t answered = 0;        // callbacks hiredis has made
+  std::size_t answered = 0;        // replies received
   std::optional<Error> error;
   bool done = false;               // the coroutine's result is decided
 };
 
 enum class LinkEvent { kConnected, kConnectFailed, kLost };
 
-// One hiredis async context and the Asio descriptor watching its fd. A new Link is made
-// per connection attempt. Owned by shared_ptr: hiredis hooks hold a raw pointer (valid
-// until the context is freed), Asio wait handlers hold a shared_ptr.
+// One connection attempt and, once up, the connection: connects (TLS when configured),
+// logs in with AUTH, writes what is queued and hands each reply to whoever waits for
+// it, in order. A new Link is made per attempt. Owned by shared_ptr: its two coroutines
+// (reading, writing) hold it until they end.
 class Link : public std::enable_shared_from_this<Link> {
  public:
-  // Called from inside hiredis: must only post.
+  // Called on the executor from the Link's coroutines: must only post.
   using Listener = std::function<void(LinkEvent, std::string why)>;
-  // A pub/sub reply (subscribe confirmations and messages), called from inside hiredis.
+  // A pub/sub reply (subscribe confirmations and messages); same rule.
   using PushListener = std::function<void(Reply)>;
 
   explicit Link(asio::any_io_executor ex);
@@ -68,45 +66,49 @@ class Link : public std::enable_shared_from_this<Link> {
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
-  // Starts a non-blocking connect to opts.host:opts.port. With a password, the link
-  // reports kConnected only once Redis accepted AUTH opts.user opts.password (a refusal
-  // is kConnectFailed). Returns an error text if it could not even start.
-  std::optional<std::string> open(const Options& opts, Listener listener, PushListener push_listener = {});
-  // Frees the context now: pending commands complete with kUnavailable; no listener call.
+  // Starts connecting to opts.host:opts.port. With a password, the link reports
+  // kConnected only once Redis accepted AUTH opts.user opts.password (a refusal is
+  // kConnectFailed). With a push listener, every array reply that answers no command
+  // (pub/sub) goes to it, and an error reply that answers none ends the link, as a
+  // refused SUBSCRIBE does.
+  void open(const Options& opts, Listener listener, PushListener push_listener = {});
+  // Closes now: pending commands complete with kUnavailable; no listener call.
   void close();
-  bool alive() const { return ac_ != nullptr; }
+  bool alive() const { return !ended_; }
 
   // Queues the commands of `batch` (their replies fill it). Returns false, with
-  // batch->error set, if hiredis refused a command (the context is closing).
+  // batch->error set, if the link is not up.
   bool send(const std::shared_ptr<Batch>& batch, const std::vector<std::vector<std::string>>& commands);
   // Sends SUBSCRIBE/UNSUBSCRIBE; replies go to the push listener.
   bool send_pubsub(const std::vector<std::string>& args);
 
  private:
-  static void on_connect(const redisAsyncContext* ac, int status);
-  static void on_disconnect(const redisAsyncContext* ac, int status);
-  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_push(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_auth(redisAsyncContext* ac, void* reply, void* privdata);
-  static void add_read(void* p);
-  static void del_read(void* p);
-  static void add_write(void* p);
-  static void del_write(void* p);
-  static void cleanup(void* p);
+  // A reply owed: to a batch's command, or to AUTH (batch null).
+  struct Owed {
+    std::shared_ptr<Batch> batch;
+    std::size_t index = 0;
+  };
 
-  void arm_read();
-  void arm_write();
+  static asio::awaitable<void> run(std::shared_ptr<Link> self, Options opts);
+  static asio::awaitable<void> write_loop(std::shared_ptr<Link> self);
+  bool queue(const std::vector<std::string>& args);
+  void on_reply(const redisReply* r);
+  void on_auth(const redisReply* r);
+  void end(std::string why);  // the connection is gone: fail what waits, tell the listener
+  void fail_owed();
   void notify(LinkEvent e, std::string why);
 
-  asio::posix::stream_descriptor fd_;
-  redisAsyncContext* ac_ = nullptr;  // null once hiredis freed it
-  bool want_read_ = false, want_write_ = false;
-  bool read_armed_ = false, write_armed_ = false;
-  bool closing_ = false;             // we freed it: no listener calls
+  Transport transport_;
+  asio::steady_timer wake_;  // wakes write_loop when out_ has bytes
+  redisReader* reader_;
+  std::string out_, writing_;
+  std::deque<Owed> owed_;
   Listener listener_;
   PushListener push_listener_;
-  std::string user_, password_;      // for AUTH on connect; empty password: no AUTH
-  std::unordered_map<Batch*, std::shared_ptr<Batch>> inflight_;
+  std::string user_;         // for the AUTH refusal's message
+  bool up_ = false;          // kConnected reported
+  bool ended_ = false;       // no more I/O
+  bool closing_ = false;     // we closed it: no listener calls
 };
 
 // The reconnect loop: owns the current Link, connect timeout, backoff and outage logs.

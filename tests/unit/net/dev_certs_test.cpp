@@ -66,6 +66,8 @@ TEST(DevCerts, CreatesEveryFileWithPrivateModes) {
   }
   EXPECT_EQ(mode_of(c.token_key()), 0600u);
   EXPECT_EQ(mode_of(c.rogue_key()), 0600u);
+  EXPECT_EQ(mode_of(c.redis_key()), 0600u);
+  EXPECT_EQ(mode_of(c.redis_admin_key()), 0600u);
   EXPECT_EQ(mode_of(c.operator_token_file()), 0600u);
   std::string token = slurp(c.operator_token_file());
   while (!token.empty() && token.back() == '\n') token.pop_back();
@@ -77,6 +79,9 @@ TEST(DevCerts, CreatesEveryFileWithPrivateModes) {
   EXPECT_NO_THROW(make_public_server_context(c.public_cert(), c.public_key()));
   EXPECT_TRUE(signed_by(c.cert("identity"), c.ca()));
   EXPECT_TRUE(signed_by(c.public_cert(), c.ca()));
+  EXPECT_TRUE(signed_by(c.redis_cert(), c.ca()));
+  EXPECT_TRUE(signed_by(c.redis_admin_cert(), c.ca()));
+  EXPECT_NO_THROW(make_tls_client_context(c.ca(), c.redis_admin_cert(), c.redis_admin_key()));
   EXPECT_FALSE(signed_by(c.rogue_cert(), c.ca()));
 }
 

@@ -175,7 +175,7 @@ TEST_F(AclTest, EachServiceRunsItsOwnCommandsOnly) {
 }
 
 // A service whose ACL lacks a channel it subscribes to (rules older than the code):
-// Redis refuses the SUBSCRIBE and hiredis drops the connection. The subscriber keeps
+// Redis refuses the SUBSCRIBE and the client drops the connection. The subscriber keeps
 // backing off instead of reconnecting in a tight loop, so Redis and the logs see a few
 // attempts, not dozens a second.
 TEST_F(AclTest, ASubscriptionTheAclRefusesBacksOffInsteadOfReconnectingInALoop) {

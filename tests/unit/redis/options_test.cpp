@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "alliance/redis/types.hpp"
+#include "dev_certs.hpp"
 #include "process.hpp"
 
 namespace alliance::redis {
@@ -66,6 +67,35 @@ TEST_F(RedisOptionsTest, AFileOthersCanReadAnEmptyFileOrNoFileIsRefusedNamingThe
 
   std::tie(key, what) = refusal("redis_user =\n");
   EXPECT_EQ(key, "redis_user");
+}
+
+TEST_F(RedisOptionsTest, TlsNeedsTheCaAndAClientCertificateWithItsKeyAndIsRefusedHalfConfigured) {
+  const auto& c = testing::dev_certs();
+  EXPECT_FALSE(load("").tls);  // plain TCP unless asked
+  auto o = load("redis = redis.internal:6380\nredis_tls = true\nredis_ca_file = " + c.ca().string() +
+                "\nredis_cert_file = " + c.cert("messaging").string() + "\nredis_key_file = " +
+                c.key("messaging").string() + "\nredis_tls_name = redis\n");
+  EXPECT_TRUE(o.tls);
+  EXPECT_EQ(o.tls_server_name, "redis");
+  EXPECT_TRUE(load("redis_tls = yes\nredis_ca_file = " + c.ca().string()).tls);  // no client certificate
+
+  EXPECT_EQ(refusal("redis_tls = true").first, "redis_ca_file");
+  EXPECT_EQ(refusal("redis_tls = maybe").first, "redis_tls");
+  EXPECT_EQ(refusal("redis_tls = true\nredis_ca_file = " + c.ca().string() + "\nredis_cert_file = " +
+                    c.cert("messaging").string())
+                .first,
+            "redis_key_file");
+  EXPECT_EQ(refusal("redis_tls = true\nredis_ca_file = " + (dir_.path() / "missing.pem").string()).first,
+            "redis_ca_file");
+  // A key that does not belong to the certificate.
+  auto [key, what] = refusal("redis_tls = true\nredis_ca_file = " + c.ca().string() + "\nredis_cert_file = " +
+                             c.cert("messaging").string() + "\nredis_key_file = " + c.key("gateway").string());
+  EXPECT_EQ(key, "redis_key_file");
+  EXPECT_NE(what.find("mismatch"), std::string::npos) << what;
+  // An operator who set a CA but left TLS off would believe the link is protected.
+  std::tie(key, what) = refusal("redis_ca_file = " + c.ca().string());
+  EXPECT_EQ(key, "redis_ca_file");
+  EXPECT_NE(what.find("redis_tls"), std::string::npos) << what;
 }
 
 }  // namespace

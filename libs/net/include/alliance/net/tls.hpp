@@ -25,6 +25,13 @@ asio::ssl::context make_rpc_server_context(const TlsFiles& files);
 // so one context can serve clients of several services.
 asio::ssl::context make_rpc_client_context(const TlsFiles& files);
 
+// Any other TLS client of a practice-internal server (Redis): verifies the server's chain
+// against `ca` and presents `cert`/`key` when both are given (for a server that asks for
+// a client certificate); with both empty it presents none. The name check is per
+// connection, as for RPC.
+asio::ssl::context make_tls_client_context(const std::filesystem::path& ca, const std::filesystem::path& cert,
+                                           const std::filesystem::path& key);
+
 // The gateway's public HTTPS/WSS listener: TLS 1.2 minimum, modern ciphers only,
 // no client certificates.
 asio::ssl::context make_public_server_context(const std::filesystem::path& cert,

@@ -1,10 +1,10 @@
 #pragma once
-// Client: one Redis command connection driven by hiredis on an Asio executor.
+// Client: one Redis command connection (TCP, or TLS with Options::tls) on an Asio
+// executor; hiredis encodes the commands and parses the replies.
 // All of a Client (its connection, its commands, its completions) lives on the one
 // executor it was built with, which must be single-threaded (an io_context run by one
 // thread, or a strand); it is not thread-safe. Commands and replies are binary-safe.
-// The first start() of any Client/Subscriber sets SIGPIPE to ignored for the process
-// (hiredis writes with write(2)).
+// The first start() of any Client/Subscriber sets SIGPIPE to ignored for the process.
 #include <chrono>
 #include <memory>
 #include <string>
