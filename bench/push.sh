@@ -53,6 +53,7 @@ log "running alliance-push-bench ($sockets sockets, $per_user per user)"
 bench_rc=0
 timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
   --redis "127.0.0.1:$redis_port" --redis-password-file "$state/certs/redis-messaging.password" \
+  --redis-ca "$state/certs/ca.pem" --redis-cert "$state/certs/messaging.pem" --redis-key "$state/certs/messaging.key" \
   --gateway-pid "$gateway_pid" --redis-pid "$redis_pid" --sockets "$sockets" --sockets-per-user "$per_user" \
   --pushes "${BENCH_PUSHES:-200000}" --window "${BENCH_WINDOW:-2000}" --rounds "${BENCH_ROUNDS:-3}" \
   --rate "${BENCH_RATE:-5000}" \

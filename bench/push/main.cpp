@@ -38,6 +38,7 @@
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
 #include "bench_support.hpp"
+#include "redis_flags.hpp"
 #include "histogram.hpp"
 #include "sockets.hpp"
 
@@ -55,8 +56,8 @@ constexpr auto kStall = 10s;          // no delivery for this long ends a phase 
 
 struct Options {
   std::string url;
-  std::filesystem::path ca, operator_token_file, redis_password_file;
-  std::string redis = "127.0.0.1:6379";
+  std::filesystem::path ca, operator_token_file;
+  RedisFlags redis;  // logs in as the messaging ACL user
   std::string slug = "pushbench";
   int sockets = 10000;
   int per_user = 1;
@@ -71,6 +72,7 @@ struct Options {
 std::string usage() {
   return "usage: alliance-push-bench --url https://127.0.0.1:PORT --ca CA.pem --operator-token-file FILE\n"
          "         --redis HOST:PORT --redis-password-file FILE --gateway-pid PID [--redis-pid PID]\n"
+         "         [--redis-ca CA.pem [--redis-cert CERT.pem --redis-key KEY.pem]]\n"
          "         [--sockets 10000] [--sockets-per-user 1] [--pushes 200000] [--window 2000] [--rounds 3]\n"
          "         [--rate 5000] [--rate-seconds 10] [--slug NAME]\n"
          "Loopback only. Publishes as the Redis ACL user `messaging` (its password read from the file).\n"
@@ -79,11 +81,12 @@ std::string usage() {
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
-  std::string ca, token_file, password_file;
+  std::string ca, token_file;
+  std::map<std::string, std::string*, std::less<>> text{
+      {"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--slug", &o.slug}};
+  o.redis.add_to(text);
   auto parsed = parse_flags(
-      argc, argv,
-      {{"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--redis", &o.redis},
-       {"--redis-password-file", &password_file}, {"--slug", &o.slug}},
+      argc, argv, text,
       {{"--sockets", {&o.sockets, 1, 50000}}, {"--sockets-per-user", {&o.per_user, 1, 100}},
        {"--pushes", {&o.pushes, 0, 10000000}}, {"--window", {&o.window, 1, 100000}},
        {"--rounds", {&o.rounds, 1, 20}},
@@ -92,11 +95,10 @@ Result<Options> parse_options(int argc, char** argv) {
   if (!parsed) return parsed.error();
   o.ca = ca;
   o.operator_token_file = token_file;
-  o.redis_password_file = password_file;
   if (o.url.empty()) return invalid_argument("--url", "--url: required");
   if (o.ca.empty()) return invalid_argument("--ca", "--ca: required");
   if (o.operator_token_file.empty()) return invalid_argument("--operator-token-file", "--operator-token-file: required");
-  if (o.redis_password_file.empty()) return invalid_argument("--redis-password-file", "--redis-password-file: required");
+  if (o.redis.password_file.empty()) return invalid_argument("--redis-password-file", "--redis-password-file: required");
   if (o.gateway_pid == 0) return invalid_argument("--gateway-pid", "--gateway-pid: required");
   if (o.sockets % o.per_user != 0)
     return invalid_argument("--sockets-per-user", "--sockets-per-user: must divide --sockets");
@@ -240,7 +242,7 @@ std::int64_t now_us() {
 class Publisher {
  public:
   Publisher(const Options& o, const std::vector<std::string>& user_ids, Receiver& receiver)
-      : user_ids_(user_ids), receiver_(receiver), redis_(ctx_.get_executor(), redis_options(o)) {
+      : user_ids_(user_ids), receiver_(receiver), redis_(ctx_.get_executor(), o.redis.options("messaging", "push-bench")) {
     redis_.start();
   }
 
@@ -278,17 +280,6 @@ class Publisher {
   }
 
  private:
-  static redis::Options redis_options(const Options& o) {
-    redis::Options r;
-    auto colon = o.redis.rfind(':');
-    r.host = o.redis.substr(0, colon);
-    r.port = static_cast<std::uint16_t>(std::stoi(o.redis.substr(colon + 1)));
-    r.name = "push-bench";
-    r.user = "messaging";
-    r.password = read_first_line(o.redis_password_file, "--redis-password-file");
-    return r;
-  }
-
   asio::awaitable<void> worker(int phase, int count, int rate, int window, int per_user, std::uint64_t base) {
     asio::steady_timer timer(ctx_);
     push::v1::PushFrame frame;

@@ -53,13 +53,13 @@
 #include "alliance/client/client.hpp"
 #include "alliance/client/reminders.hpp"
 #include "alliance/client/wire.hpp"
-#include "alliance/core/config.hpp"
 #include "alliance/core/ids.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
 #include "sockets.hpp"
 #include "bench_support.hpp"
+#include "redis_flags.hpp"
 
 namespace alliance::bench {
 namespace {
@@ -78,9 +78,7 @@ constexpr std::int64_t kLeadMs = 3000;  // a phase's first due instant after its
 struct Options {
   std::string url;
   std::filesystem::path ca, operator_token_file, database;
-  std::string redis = "127.0.0.1:6379";
-  std::filesystem::path redis_password_file;  // logs in as the reminders ACL user when set
-  std::filesystem::path redis_ca, redis_cert, redis_key;  // TLS to Redis when redis_ca is set
+  RedisFlags redis;  // logs in as the reminders ACL user (with its password file when set)
   std::string slug;
   int clients = 1000;
   int therapists = 20;
@@ -115,13 +113,13 @@ std::string usage() {
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
-  std::string ca, token_file, database, password_file, redis_ca, redis_cert, redis_key;
+  std::string ca, token_file, database;
+  std::map<std::string, std::string*, std::less<>> text{
+      {"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--database", &database},
+      {"--slug", &o.slug}, {"--start-second", &o.start_second}};
+  o.redis.add_to(text);
   auto parsed = parse_flags(
-      argc, argv,
-      {{"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--database", &database},
-       {"--redis", &o.redis}, {"--redis-password-file", &password_file}, {"--redis-ca", &redis_ca},
-       {"--redis-cert", &redis_cert}, {"--redis-key", &redis_key}, {"--slug", &o.slug},
-       {"--start-second", &o.start_second}},
+      argc, argv, text,
       {{"--clients", {&o.clients, 1, 5000}}, {"--therapists", {&o.therapists, 1, 200}},
        {"--spread", {&o.spread, 0, 100000}}, {"--spread-seconds", {&o.spread_seconds, 1, 120}},
        {"--burst", {&o.burst, 0, 100000}}, {"--failover-burst", {&o.failover_burst, 0, 100000}},
@@ -151,10 +149,6 @@ Result<Options> parse_options(int argc, char** argv) {
   o.ca = ca;
   o.operator_token_file = token_file;
   o.database = database;
-  o.redis_password_file = password_file;
-  o.redis_ca = redis_ca;
-  o.redis_cert = redis_cert;
-  o.redis_key = redis_key;
   if (o.url.empty()) return invalid_argument("--url", "--url is required");
   if (o.ca.empty()) return invalid_argument("--ca", "--ca is required");
   if (o.operator_token_file.empty())
@@ -589,10 +583,10 @@ void move_due(const Options& o, const std::vector<Planned>& reminders, const std
 // (its ACL user, TLS), on a private io_context run only while a command waits.
 class Redis {
  public:
-  explicit Redis(const Options& o) : client_(io_.get_executor(), settings(o)) {
+  explicit Redis(const Options& o) : client_(io_.get_executor(), o.redis.options("reminders", "reminders-bench")) {
     client_.start();
     if (!run(client_.wait_connected(std::chrono::seconds(5))))
-      throw std::runtime_error("--redis: cannot connect to " + o.redis + " (see the log line above)");
+      throw std::runtime_error("--redis: cannot connect to " + o.redis.address + " (see the log line above)");
   }
   Redis(const Redis&) = delete;
   Redis& operator=(const Redis&) = delete;
@@ -604,18 +598,6 @@ class Redis {
   }
 
  private:
-  // The flags as the service's own config keys, read by the same loader.
-  static redis::Options settings(const Options& o) {
-    std::string text = "redis = " + o.redis + "\nredis_user = reminders\n";
-    if (!o.redis_password_file.empty()) text += "redis_password_file = " + o.redis_password_file.string() + "\n";
-    if (!o.redis_ca.empty()) text += "redis_tls = true\nredis_ca_file = " + o.redis_ca.string() + "\n";
-    if (!o.redis_cert.empty()) text += "redis_cert_file = " + o.redis_cert.string() + "\n";
-    if (!o.redis_key.empty()) text += "redis_key_file = " + o.redis_key.string() + "\n";
-    auto options = redis::load_options(Config::from_text("reminders", text), "reminders");
-    options.name = "reminders-bench";
-    return options;
-  }
-
   template <class T>
   T run(asio::awaitable<T> aw) {
     std::optional<T> out;
