@@ -23,7 +23,7 @@ struct IdentityConfig {
   std::filesystem::path database;                        // database
   AuditOptions audit;  // audit_database (default audit.db beside database), audit_checkpoint_every/_interval
   std::filesystem::path audit_signing_key;               // audit_signing_key_file (made at first start, 0600)
-  redis::Options redis;                                  // redis, redis_user, redis_password_file
+  redis::Options redis;                                  // redis, redis_user, redis_password_file, redis_tls and its files
   std::optional<crypto::Ed25519PrivateKey> signing_key;  // token_signing_key (PEM file)
   IdentityOptions service;                           // token_*, *_ttl, operator_token_file, scrypt*, backoff
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers: call for end users (default "gateway")

@@ -18,7 +18,7 @@ struct MessagingConfig {
   HostPort listen;                                   // listen (default 127.0.0.1:7102)
   net::TlsFiles tls;                                 // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                    // database (default messaging.db)
-  redis::Options redis;                              // redis, redis_user, redis_password_file
+  redis::Options redis;                              // redis, redis_user, redis_password_file, redis_tls and its files
   HostPort identity;                                 // identity (default 127.0.0.1:7101)
   std::string identity_name;                         // identity_name (default "identity")
   int send_rate_per_minute = 120;                    // send_rate_per_minute (0 = no limit, max 1000000)

@@ -18,7 +18,7 @@ struct RemindersConfig {
   HostPort listen;                                   // listen (default 127.0.0.1:7104)
   net::TlsFiles tls;                                 // tls_ca, tls_cert, tls_key (CN "reminders")
   std::filesystem::path database;                    // database (default reminders.db); instances may share it
-  redis::Options redis;                              // redis, redis_user, redis_password_file
+  redis::Options redis;                              // redis, redis_user, redis_password_file, redis_tls and its files
   HostPort identity;                                 // identity (default 127.0.0.1:7101)
   std::string identity_name;                         // identity_name (default "identity")
   HostPort scheduling;                               // scheduling (default 127.0.0.1:7103)

@@ -18,7 +18,7 @@ struct SchedulingConfig {
   HostPort listen;                                    // listen (default 127.0.0.1:7103)
   net::TlsFiles tls;                                  // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                     // database (default scheduling.db)
-  redis::Options redis;                               // redis, redis_user, redis_password_file
+  redis::Options redis;                               // redis, redis_user, redis_password_file, redis_tls and its files
   HostPort identity;                                  // identity (default 127.0.0.1:7101)
   std::string identity_name;                          // identity_name (default "identity")
   std::chrono::minutes cancellation_window{24 * 60};  // cancellation_window (default 24h)
