@@ -100,6 +100,26 @@ TEST_F(PublicEdge, MetricsAreServedOnlyOnTheOperatorListener) {
   EXPECT_EQ(ws.error().code, Code::kNotFound);
 }
 
+TEST_F(PublicEdge, TheApiDescribesItselfAtOpenApiJsonWithoutAToken) {
+  // A developer writing a client fetches the contract with no account: it lists the
+  // routes they can call, with login needing no token and booking answering 201.
+  client::HttpsClient http(sys_->endpoint());
+  auto r = http.request("GET", "/v1/openapi.json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->header("content-type"), "application/json");
+  auto doc = json::parse(r->body).as_object();
+  EXPECT_EQ(doc.at("openapi").as_string().subview().substr(0, 2), "3.");
+  const auto& paths = doc.at("paths").as_object();
+  EXPECT_TRUE(paths.at("/v1/auth/login").at("post").at("security").as_array().empty());
+  EXPECT_TRUE(paths.at("/v1/appointments").at("post").at("responses").as_object().contains("201"));
+  EXPECT_TRUE(paths.contains("/v1/conversations/{conversation_id}/messages"));
+  auto post = http.request("POST", "/v1/openapi.json", "{}");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->header("allow"), "GET");
+}
+
 TEST_F(PublicEdge, OneSessionHoldsAtMostFiveSocketsTheNewestWin) {
   // One session opens 150 sockets (a reconnect loop, or someone holding its token):
   // each new one replaces the session's oldest, so 5 stay open and they get pushes.

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "alliance/api/openapi.hpp"
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/identity/v1/identity.pb.h"
@@ -67,7 +68,12 @@ Gateway::Gateway(asio::any_io_executor ex, GatewayOptions options, Upstreams ups
           [this](const std::string& sid, std::int64_t expires) {
             tokens_.revoke_session(sid, expires, now_unix_ms());
           }},
-          options_.ws_limits) {}
+          options_.ws_limits) {
+  // Read the routes and write the API document now: an annotation that cannot be a
+  // route stops the gateway at start, not at its first request.
+  (void)public_routes();
+  (void)api::openapi_document();
+}
 
 void Gateway::attach_subscriber(redis::Subscriber& subscriber) {
   subscriber_ = &subscriber;
@@ -298,6 +304,16 @@ asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, con
     co_return reply;
   }
 
+  if (path == "/v1/openapi.json") {
+    // The API's own description, written from the same .proto options as the routes; no token.
+    if (request.method != "GET") {
+      auto reply = error_reply(405, "method_not_allowed", "method not allowed; use GET");
+      reply.headers.emplace_back("Allow", "GET");
+      co_return reply;
+    }
+    metrics_.observe_http("/v1/openapi.json", 200, seconds_since(t0));
+    co_return HttpReply{200, "application/json", api::openapi_document(), {}};
+  }
   auto lookup = find_route(request.method, path);
   if (lookup.match == RouteMatch::kNoSuchPath) {
     metrics_.observe_http("unmatched", 404, seconds_since(t0));

@@ -1,32 +1,19 @@
 #pragma once
-// The public HTTP API as data: each route maps an HTTP method and path onto one
-// RPC of an internal service, with the protobuf request and response types the
-// JSON body is converted from and to. Adding an endpoint is adding a row.
+// Finding the public route of a request. The routes themselves are declared in
+// the .proto files (alliance/api/http_routes.hpp reads them).
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "alliance/api/http_routes.hpp"
+
 namespace alliance::gateway {
 
-struct Route {
-  std::string_view http_method;    // "GET", "POST", ...
-  // The path; a segment "{field}" (optionally followed by a literal suffix,
-  // "{feed_token}.ics") matches any non-empty segment and fills that string
-  // field of the request message.
-  std::string_view path;
-  std::string_view service;        // upstream service name, e.g. "identity"
-  std::string_view rpc_method;     // "alliance.identity.v1.Identity/Login"
-  std::string_view request_type;   // fully qualified protobuf message name
-  std::string_view response_type;
-  bool requires_token = true;      // false only for login, refresh and practice creation
-  int success_status = 200;
-  // The response message has `content_type` and `body` fields that are served
-  // as they are (e.g. an iCalendar feed) instead of as JSON.
-  bool raw_response = false;
-};
+using Route = api::Route;
 
+// The routes declared by (alliance.api.v1.http) options in the .proto files.
 const std::vector<Route>& public_routes();
 
 enum class RouteMatch { kFound, kNoSuchPath, kWrongMethod };

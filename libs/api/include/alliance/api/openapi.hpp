@@ -1,0 +1,17 @@
+#pragma once
+// The OpenAPI 3 document of the public API, written from the same descriptors
+// as the gateway's routes: every route, its path and query parameters, request
+// and response schemas (field names and types as the gateway's JSON mapping
+// prints them), the error shape and the status codes.
+#include <string>
+#include <vector>
+
+#include "alliance/api/http_routes.hpp"
+
+namespace alliance::api {
+
+std::string openapi_json(const std::vector<Route>& routes);
+// openapi_json(annotated_routes()), built once.
+const std::string& openapi_document();
+
+}  // namespace alliance::api
