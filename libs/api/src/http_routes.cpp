@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "alliance/api/v1/http.pb.h"
 #include "alliance/identity/v1/identity.pb.h"
@@ -44,14 +45,16 @@ void check_path_fields(const pb::MethodDescriptor& m, std::string_view path) {
 
 Route route_of(const pb::MethodDescriptor& m, const v1::HttpRule& rule) {
   Route r;
-  switch (rule.pattern_case()) {
-    case v1::HttpRule::kGet: r.http_method = "GET", r.path = rule.get(); break;
-    case v1::HttpRule::kPut: r.http_method = "PUT", r.path = rule.put(); break;
-    case v1::HttpRule::kPost: r.http_method = "POST", r.path = rule.post(); break;
-    case v1::HttpRule::kDelete: r.http_method = "DELETE", r.path = rule.delete_(); break;
-    case v1::HttpRule::kPatch: r.http_method = "PATCH", r.path = rule.patch(); break;
-    case v1::HttpRule::PATTERN_NOT_SET: refuse(m, "no get, put, post, delete or patch");
+  const std::pair<const char*, const std::string*> patterns[] = {
+      {"GET", &rule.get()}, {"PUT", &rule.put()}, {"POST", &rule.post()}, {"DELETE", &rule.delete_()},
+      {"PATCH", &rule.patch()}};
+  for (const auto& [method, path] : patterns) {
+    if (path->empty()) continue;
+    if (!r.http_method.empty()) refuse(m, "more than one of get, put, post, delete and patch");
+    r.http_method = method;
+    r.path = *path;
   }
+  if (r.http_method.empty()) refuse(m, "no get, put, post, delete or patch");
   check_path_fields(m, r.path);
   if (rule.body() != "*" && !rule.body().empty()) refuse(m, "body must be \"*\" or empty");
   r.json_body = rule.body() == "*";

@@ -96,6 +96,9 @@ TEST(ApiContract, AnAnnotationThatCannotBeARouteIsRefusedNamingTheRpc) {
   EXPECT_NE(refusal(unknown_field).find("{nobody} is not a string field of alliance.identity.v1.LoginRequest"),
             std::string::npos)
       << refusal(unknown_field);
+  api::v1::HttpRule two_methods = ok;
+  two_methods.set_get("/v1/contract");
+  EXPECT_NE(refusal(two_methods).find("more than one of get"), std::string::npos) << refusal(two_methods);
   api::v1::HttpRule odd_body = ok;
   odd_body.set_body("password");
   EXPECT_NE(refusal(odd_body).find("body must be"), std::string::npos) << refusal(odd_body);
