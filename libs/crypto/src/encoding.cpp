@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdexcept>
 
 namespace alliance::crypto {
@@ -76,6 +77,19 @@ std::string sha256(std::string_view bytes) {
                  EVP_sha256(), nullptr) != 1 ||
       len != 32)
     throw std::runtime_error("EVP_Digest(SHA-256) failed");
+  return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view bytes) {
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  static const unsigned char kEmpty = 0;
+  const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  const auto* d = bytes.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(bytes.data());
+  if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()), d, bytes.size(),
+           reinterpret_cast<unsigned char*>(out.data()), &len) == nullptr ||
+      len != 32)
+    throw std::runtime_error("HMAC(SHA-256) failed");
   return out;
 }
 

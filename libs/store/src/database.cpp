@@ -69,7 +69,8 @@ Status validate(const DatabaseOptions& o) {
 
 // Applies the migrations the file has not seen, each in its own transaction with its
 // schema_migrations row. Returns the resulting version.
-Result<int> migrate(Connection& c, const std::vector<Migration>& migrations, const std::filesystem::path& path) {
+Result<int> migrate(Connection& c, const std::vector<Migration>& migrations, const std::filesystem::path& path,
+                    const std::function<void(Connection&, int)>& after) {
   std::set<int> applied;
   try {
     c.exec("CREATE TABLE IF NOT EXISTS schema_migrations("
@@ -97,6 +98,7 @@ Result<int> migrate(Connection& c, const std::vector<Migration>& migrations, con
     try {
       c.exec("BEGIN IMMEDIATE");
       c.exec(m.sql);
+      if (after) after(c, m.version);
       c.prepare("INSERT INTO schema_migrations(version, applied_at_ms) VALUES(?, ?)")
           .bind_all(m.version, now_unix_ms())
           .step();
@@ -117,6 +119,19 @@ Result<int> migrate(Connection& c, const std::vector<Migration>& migrations, con
   return current;
 }
 
+// DatabaseOptions::on_open in one transaction: committed if it succeeds, else rolled back.
+Status run_on_open(Connection& c, const std::function<Status(Connection&)>& on_open) {
+  try {
+    c.exec("BEGIN IMMEDIATE");
+    auto ok = on_open(c);
+    c.exec(ok ? "COMMIT" : "ROLLBACK");
+    return ok;
+  } catch (const StoreError& e) {
+    if (c.in_transaction()) c.exec("ROLLBACK");
+    return to_error(e);
+  }
+}
+
 bool has_deferred_fk_violations(Connection& c) {
   int current = 0;
   int highwater = 0;
@@ -133,9 +148,12 @@ Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) {
   const auto& o = state->options;
   try {
     state->writer = Connection::open(o.path, {.read_only = false, .busy_timeout = o.busy_timeout});
-    auto version = migrate(*state->writer, o.migrations, o.path);
+    auto version = migrate(*state->writer, o.migrations, o.path, o.after_migration);
     if (!version) return std::move(version).error();
     state->schema_version = *version;
+    if (o.on_open) {
+      if (auto ok = run_on_open(*state->writer, o.on_open); !ok) return std::move(ok).error();
+    }
     for (int i = 0; i < o.readers; ++i) {
       state->readers.push_back(Connection::open(o.path, {.read_only = true, .busy_timeout = o.busy_timeout}));
     }

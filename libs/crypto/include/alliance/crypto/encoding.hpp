@@ -1,6 +1,6 @@
 #pragma once
 // Byte-level helpers shared by the rest of alliance::crypto: base64url (RFC 4648 §5),
-// SHA-256 and a timing-safe comparison. Pure functions; safe from any thread.
+// SHA-256, HMAC-SHA-256 and a timing-safe comparison. Pure functions; safe from any thread.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +16,8 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 // SHA-256 digest: 32 raw bytes.
 std::string sha256(std::string_view bytes);
+// HMAC-SHA-256 of `bytes` under `key` (any length): 32 raw bytes.
+std::string hmac_sha256(std::string_view key, std::string_view bytes);
 
 // Equal contents, in time that depends only on the lengths (lengths are not secret).
 bool constant_time_equal(std::string_view a, std::string_view b);

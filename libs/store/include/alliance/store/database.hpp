@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -35,6 +36,7 @@ namespace alliance::store {
 // together with its row in schema_migrations, so a failed step leaves the file at the
 // previous version. Versions are never renumbered or edited once shipped: append.
 // `sql` may hold several statements; it must outlive Database::open (use literals).
+// DatabaseOptions::after_migration adds steps SQL cannot say.
 struct Migration {
   int version;
   std::string_view sql;
@@ -46,6 +48,13 @@ struct DatabaseOptions {
   int readers = 2;                          // reader threads, each with its own read-only connection
   int max_batch = 256;                      // most write jobs in one transaction
   std::chrono::milliseconds busy_timeout{5000};  // waits on another process's lock (e.g. alliancectl)
+  // Run after each migration's SQL, with its version, in the same transaction: a step
+  // SQL cannot say (sealing existing rows). A StoreError it throws fails that migration
+  // as bad SQL does.
+  std::function<void(Connection&, int version)> after_migration = {};
+  // Run at every open after the migrations, on the writer in one transaction, before
+  // any job (e.g. checking the data keys); an error fails the open with its message.
+  std::function<Status(Connection&)> on_open = {};
 };
 
 namespace detail {
