@@ -6,6 +6,10 @@
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/subscriber.hpp"
+#include "alliance/audit/audit_sender.hpp"
+#include "checkin_audit.hpp"
+#include "checkin_pusher.hpp"
+#include "checkin_service.hpp"
 #include "dispatcher.hpp"
 #include "event_feed.hpp"
 #include "reminders_config.hpp"
@@ -41,6 +45,9 @@ int main(int argc, char** argv) {
     net::RpcClient scheduling(io.get_executor(), client_tls,
                               {.host = cfg->scheduling.host, .port = cfg->scheduling.port,
                                .server_name = cfg->scheduling_name});
+    (*store)->set_checkin_expiry(cfg->checkin_expiry);
+    reminders::CheckinStore checkin_store((*store)->database());
+    reminders::CheckinPusher checkin_pusher(io.get_executor(), checkin_store, redis, cfg->rescan);
     reminders::IdentityPeople identity_people(identity);
     reminders::CachingPeople people(identity_people, {.ttl = cfg->directory_cache});
     reminders::Dispatcher dispatcher(io.get_executor(), **store, people, redis,
@@ -58,27 +65,43 @@ int main(int argc, char** argv) {
     redis::Subscriber wakes(
         io.get_executor(), cfg->redis,
         [&](std::string_view, std::string_view from) {
-          if (from != cfg->instance) dispatcher.wake();
+          if (from == cfg->instance) return;
+          dispatcher.wake();
+          checkin_pusher.wake();
         },
-        [&] { dispatcher.wake(); });
+        [&] {
+          dispatcher.wake();
+          checkin_pusher.wake();
+        });
     wakes.subscribe(wake_channel);
     wakes.start();
     reminders::SchedulingEvents events(scheduling);
     reminders::EventFeed feed(io.get_executor(), **store, events, people, {.poll = cfg->event_poll}, [&] {
       dispatcher.wake();
+      checkin_pusher.wake();
       tell_others();
     });
-    reminders::RemindersService service(**store, people, cfg->instance, {.plans_changed = [&] {
-                                                                           dispatcher.wake();
-                                                                           tell_others();
-                                                                         }});
+    reminders::CheckinService checkins(checkin_store, {.alert_raised = [&] { checkin_pusher.wake(); }});
+    auto ack_checkin = [&checkins](const net::CallContext& ctx, std::string id) {
+      return checkins.acknowledge(ctx, std::move(id));
+    };
+    reminders::RemindersService service(**store, people, cfg->instance,
+                                        {.plans_changed =
+                                             [&] {
+                                               dispatcher.wake();
+                                               tell_others();
+                                             },
+                                         .ack_other = ack_checkin});
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
                           {.service_name = "reminders", .host = cfg->listen.host, .port = cfg->listen.port});
     reminders::register_reminders_rpc(server, service, cfg->allowed_peers);
+    audit::AuditSender audit_sender(io.get_executor(), identity, {});
+    reminders::register_checkin_rpc(server, checkins, cfg->allowed_peers, reminders::checkin_auditor(audit_sender));
     const auto port = server.listen();
     asio::co_spawn(io, dispatcher.run(), log_escaped("dispatcher failed"));
     asio::co_spawn(io, feed.run(), log_escaped("event feed failed"));
+    asio::co_spawn(io, checkin_pusher.run(), log_escaped("check-in pusher failed"));
     asio::co_spawn(io, feed.watch_stream(stream_redis), log_escaped("event stream watch failed"));
     write_ready_file(cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}, {"instance", cfg->instance}});
@@ -91,8 +114,10 @@ int main(int argc, char** argv) {
           server.stop();
           dispatcher.stop();
           feed.stop();
+          checkin_pusher.stop();
           drain.expires_after(std::chrono::milliseconds(500));
           co_await drain.async_wait(use_tuple);
+          co_await audit_sender.flush(std::chrono::seconds(2));  // what identity cannot take by then is lost (README)
           wakes.stop();
           stream_redis.stop();
           redis.stop();

@@ -1,6 +1,7 @@
 #include "reminders_support.hpp"
 
 #include <boost/json.hpp>
+#include <array>
 #include <ctime>
 
 #include "alliance/core/ids.hpp"
@@ -44,6 +45,32 @@ std::string quick_type(client::AllianceClient& admin, const std::string& name) {
   auto t = admin.post_json("/v1/appointment-types", type);
   if (!t) throw std::runtime_error("type: " + t.error().message);
   return std::string(t->at("type").at("id").as_string());
+}
+
+TwoTherapistPractice::TwoTherapistPractice(System& s, const std::string& slug_prefix) : sys(s) {
+  slug = slug_prefix + new_id().substr(0, 12);
+  sys.create_practice(slug);
+  admin = sys.login(slug, "admin@" + slug + ".example");
+  sys.create_user(slug, "desk@" + slug + ".example", "front_desk");
+  therapist_id = sys.create_user(slug, "kim@" + slug + ".example", "therapist");
+  therapist2_id = sys.create_user(slug, "lee@" + slug + ".example", "therapist");
+  client_id = sys.create_user(slug, "jo@" + slug + ".example", "client");
+  client2_id = sys.create_user(slug, "sam@" + slug + ".example", "client");
+  for (const auto& c : std::array<std::string, 2>{client_id, client2_id}) {
+    auto link = admin->post_json("/v1/care-team", boost::json::value{{"client_id", c}, {"therapist_id", therapist_id}});
+    if (!link) throw std::runtime_error("care team: " + link.error().message);
+  }
+  desk = sys.login(slug, "desk@" + slug + ".example");
+  therapist = sys.login(slug, "kim@" + slug + ".example");
+  therapist2 = sys.login(slug, "lee@" + slug + ".example");
+  client = sys.login(slug, "jo@" + slug + ".example");
+  client2 = sys.login(slug, "sam@" + slug + ".example");
+  auto me = admin->me();
+  if (!me) throw std::runtime_error("me: " + me.error().message);
+  practice_id = std::string(me->at("practice").at("id").as_string());
+  open_around_the_clock(*admin, therapist_id);
+  open_around_the_clock(*admin, therapist2_id);
+  type_id = quick_type(*admin, "Couples therapy");
 }
 
 int make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int64_t due_ms) {

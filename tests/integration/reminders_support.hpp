@@ -31,6 +31,16 @@ void open_around_the_clock(client::AllianceClient& admin, const std::string& the
 // ahead, by clients too; its id. Throws on failure.
 std::string quick_type(client::AllianceClient& admin, const std::string& name);
 
+// A practice with an admin, a front desk, two therapists (both open every day around the
+// clock, UTC) and two clients, both on the first therapist's care team, everyone signed
+// in, and a quick type (quick_type). Its slug starts with `slug_prefix`. Throws on failure.
+struct TwoTherapistPractice {
+  System& sys;
+  std::string slug, practice_id, therapist_id, therapist2_id, client_id, client2_id, type_id;
+  std::unique_ptr<client::AllianceClient> admin, desk, therapist, therapist2, client, client2;
+  TwoTherapistPractice(System& s, const std::string& slug_prefix);
+};
+
 // Moves the reminders' due instant to `due_ms` (whatever their state: a cancelled
 // one must still never fire) and wakes the reminders instances; how many it moved.
 int make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int64_t due_ms);

@@ -37,33 +37,8 @@ std::int64_t now_ms() {
 // A practice with an admin, a front desk, two therapists and two clients (both on
 // the first therapist's care team), therapists open around the clock (UTC), and a
 // 30-minute type on a 5-minute grid that can be booked at any notice.
-struct Practice {
-  System& sys;
-  std::string slug, therapist_id, therapist2_id, client_id, client2_id, type_id;
-  std::unique_ptr<client::AllianceClient> admin, desk, therapist, therapist2, client, client2;
-
-  explicit Practice(System& s) : sys(s) {
-    slug = "r" + new_id().substr(0, 12);
-    sys.create_practice(slug);
-    admin = sys.login(slug, "admin@" + slug + ".example");
-    sys.create_user(slug, "desk@" + slug + ".example", "front_desk");
-    therapist_id = sys.create_user(slug, "kim@" + slug + ".example", "therapist");
-    therapist2_id = sys.create_user(slug, "lee@" + slug + ".example", "therapist");
-    client_id = sys.create_user(slug, "jo@" + slug + ".example", "client");
-    client2_id = sys.create_user(slug, "sam@" + slug + ".example", "client");
-    for (const auto& c : std::array<std::string, 2>{client_id, client2_id}) {
-      auto link = admin->post_json("/v1/care-team", json::value{{"client_id", c}, {"therapist_id", therapist_id}});
-      if (!link) throw std::runtime_error("care team: " + link.error().message);
-    }
-    desk = sys.login(slug, "desk@" + slug + ".example");
-    therapist = sys.login(slug, "kim@" + slug + ".example");
-    therapist2 = sys.login(slug, "lee@" + slug + ".example");
-    client = sys.login(slug, "jo@" + slug + ".example");
-    client2 = sys.login(slug, "sam@" + slug + ".example");
-    open_around_the_clock(*admin, therapist_id);
-    open_around_the_clock(*admin, therapist2_id);
-    type_id = quick_type(*admin, "Couples therapy");
-  }
+struct Practice : TwoTherapistPractice {
+  explicit Practice(System& s) : TwoTherapistPractice(s, "r") {}
 
   std::string book(const std::string& client, std::int64_t start_ms, const std::string& therapist = "") {
     json::value body = {{"idempotency_key", "k-" + new_id()},

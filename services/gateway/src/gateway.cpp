@@ -255,6 +255,23 @@ asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::
     frame.mutable_body()->PackFrom(due);
     frames.push_back(message_to_json(frame));
   }
+  // Session check-ins whose push the client has not acknowledged (only clients have any).
+  if (caller.role() != "client") co_return frames;
+  reminders::v1::ListPendingCheckinsRequest checkins_req;
+  auto checkins = co_await upstream->second->call<reminders::v1::ListPendingCheckinsResponse>(
+      "alliance.reminders.v1.Reminders/DeliverPendingCheckins", checkins_req, caller, timeout);
+  if (!checkins) {
+    log::warn("cannot fetch pending check-ins for a new socket", {{"error", checkins.error().message}});
+    co_return frames;
+  }
+  for (const auto& due : checkins->checkins()) {
+    push::v1::PushFrame frame;
+    frame.set_id(due.checkin_id());
+    frame.set_type("checkin.due");
+    frame.set_sent_unix_ms(now);
+    frame.mutable_body()->PackFrom(due);
+    frames.push_back(message_to_json(frame));
+  }
   co_return frames;
 }
 

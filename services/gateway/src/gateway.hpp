@@ -68,7 +68,7 @@ class Gateway {
   asio::awaitable<bool> ready();
 
   // A text frame a client sent on its WebSocket. Understood:
-  // - {"type":"ack","id":"<reminder_id>"}, acknowledged with the reminders service as
+  // - {"type":"ack","id":"<reminder_id or checkin_id>"}, acknowledged with the reminders service as
   //   the socket's user, answered {"type":"ack.ok","id":...} or {"type":"ack.error",
   //   "id":...,"error":{"code","message"}};
   // - {"type":"auth","access_token":"..."}, a fresh access token for the socket's own
@@ -80,8 +80,9 @@ class Gateway {
   // which the caller makes safe to call after the socket is gone.
   std::optional<crypto::AccessClaims> on_socket_frame(rpc::v1::Caller caller, std::string text,
                                                       std::function<void(std::string)> reply);
-  // The "reminder.due" frames a new socket gets right after session.ready: the
-  // user's reminders that are sent and not acknowledged (empty if reminders is not
+  // The "reminder.due" and "checkin.due" frames a new socket gets right after
+  // session.ready: the user's reminders that are sent and not acknowledged, and a
+  // client's open check-ins whose push was not acknowledged (empty if reminders is not
   // configured or does not answer).
   asio::awaitable<std::vector<std::string>> pending_reminder_frames(rpc::v1::Caller caller);
 

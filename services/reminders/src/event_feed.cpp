@@ -117,7 +117,7 @@ asio::awaitable<bool> EventFeed::step() {
   cursor_ = applied->cursor;
   if (!applied->applied) co_return true;  // another instance moved the cursor: read from there
   applied_ += n;
-  if ((applied->planned > 0 || applied->cancelled > 0) && on_applied_) on_applied_();
+  if ((applied->planned > 0 || applied->cancelled > 0 || applied->checkins > 0) && on_applied_) on_applied_();
   co_return static_cast<int>(n) == options_.batch;
 }
 

@@ -7,6 +7,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/store/query.hpp"
+#include "checkin_store.hpp"
 
 namespace alliance::reminders {
 namespace {
@@ -283,7 +284,8 @@ void record_in(Connection& c, const std::vector<Delivery>& delivered, std::strin
 Result<std::unique_ptr<ReminderStore>> ReminderStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2}};
+  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+                        store::Migration{3, checkin_schema()}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<ReminderStore>(std::move(*db));
@@ -301,7 +303,8 @@ asio::awaitable<Result<std::int64_t>> ReminderStore::cursor() {
 
 asio::awaitable<Result<ApplyResult>> ReminderStore::apply_events(std::int64_t expected_cursor,
                                                                  std::vector<EventInput> events, std::int64_t now_ms) {
-  auto job = [expected_cursor, events = std::move(events), now_ms](Connection& c) -> Result<ApplyResult> {
+  auto job = [expected_cursor, events = std::move(events), now_ms,
+              expiry_ms = checkin_expiry_ms_](Connection& c) -> Result<ApplyResult> {
     ApplyResult out;
     out.cursor = query_one(c, "SELECT after_seq FROM event_cursor WHERE id = 1",
                            [](Statement& s) { return s.column_int(0); })
@@ -319,6 +322,13 @@ asio::awaitable<Result<ApplyResult>> ReminderStore::apply_events(std::int64_t ex
                              a.id);
       if (known && std::get<2>(*known) >= a.version) continue;  // older or repeated
       upsert_appointment(c, a, now_ms);
+      // A session just completed: its client's check-in, expiring from the completion.
+      if (a.status == "completed" && !(known && std::get<1>(*known) == "completed")) {
+        const auto completed_ms = ev.occurred_ms > 0 ? std::min(ev.occurred_ms, now_ms) : now_ms;
+        if (make_checkin(c, a.id, a.practice_id, a.client_id, a.therapist_id, a.start_ms, completed_ms,
+                         completed_ms + expiry_ms))
+          ++out.checkins;
+      }
       if (!is_active(a.status)) {
         if (known) out.cancelled += cancel_open(c, a.id, a.status, now_ms);
         continue;

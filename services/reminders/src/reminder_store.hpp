@@ -9,6 +9,7 @@
 // the same scheme works unchanged on a shared PostgreSQL (SELECT ... FOR UPDATE
 // SKIP LOCKED in place of SQLite's single writer). Callable from any executor;
 // results come back on the caller's.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -56,6 +57,7 @@ struct ApplyResult {
   bool applied = false;          // false: the cursor had moved (another instance applied them)
   std::int64_t cursor = 0;       // the stored cursor afterwards
   int planned = 0, cancelled = 0;
+  int checkins = 0;              // check-ins made for completed appointments
 };
 
 struct PolicyRow {
@@ -110,7 +112,8 @@ class ReminderStore {
   // `expected_cursor`. Per event: an event whose version is not newer than the one
   // stored is skipped; a new or moved appointment gets a fresh plan (the old
   // reminders of a moved one are cancelled as "rescheduled"); a cancelled,
-  // completed or no-show one has its open reminders cancelled with that reason.
+  // completed or no-show one has its open reminders cancelled with that reason, and
+  // a newly completed one gets its client's check-in (make_checkin).
   // Planning uses the event's time as "now", so offsets already past at booking are
   // skipped, and of the reminders that came due while this service was not running
   // only the latest is kept (sent at once if the appointment has not started).
@@ -160,9 +163,12 @@ class ReminderStore {
   asio::awaitable<Status> set_preference(std::string user_id, bool enabled, std::int64_t now_ms);
 
   store::Database& database() { return *db_; }
+  // How long a check-in made by apply_events stays open (default 72 h).
+  void set_checkin_expiry(std::chrono::milliseconds expiry) { checkin_expiry_ms_ = expiry.count(); }
 
  private:
   std::unique_ptr<store::Database> db_;
+  std::int64_t checkin_expiry_ms_ = 72LL * 3600 * 1000;
 };
 
 }  // namespace alliance::reminders

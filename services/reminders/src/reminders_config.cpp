@@ -47,6 +47,7 @@ RemindersConfig load_reminders_config(const Config& config) {
   c.lookahead = bounded(config, "lookahead", 2000ms, 0ms, 60s, "0 and 60s");
   c.event_poll = bounded(config, "event_poll", 2000ms, 50ms, 60s, "50ms and 60s");
   c.rescan = bounded(config, "rescan", 5000ms, 50ms, 60s, "50ms and 60s");
+  c.checkin_expiry = bounded(config, "checkin_expiry", 72h, 1s, std::chrono::hours(24 * 30), "1s and 30d");
   c.directory_cache = bounded(config, "directory_cache", 5min, 0ms, 1h, "0 and 1h");
   c.allowed_peers = config.list("allowed_peers", "gateway");
   c.log_level = config.log_level();

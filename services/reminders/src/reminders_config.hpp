@@ -31,6 +31,8 @@ struct RemindersConfig {
                                                      // at least this often (the stream only wakes it sooner)
   std::chrono::milliseconds rescan{5000};            // rescan (50ms..60s): looks for reminders planned
                                                      // by another instance at least this often
+  std::chrono::milliseconds checkin_expiry{std::chrono::hours(72)};  // checkin_expiry (1s..30d): a check-in
+                                                     // stays open this long after the session is completed
   std::chrono::milliseconds directory_cache{std::chrono::minutes(5)};  // directory_cache (0..1h)
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers (default "gateway")
   log::Level log_level = log::Level::kInfo;          // log_level

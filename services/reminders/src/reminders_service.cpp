@@ -2,25 +2,10 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "call_checks.hpp"
 #include "reminder_render.hpp"
 
 namespace alliance::reminders {
-namespace {
-
-Status signed_in(const net::CallContext& ctx) {
-  if (ctx.caller.user_id().empty() || ctx.caller.practice_id().empty())
-    return make_error(Code::kUnauthenticated, "sign in first");
-  return {};
-}
-
-// Ids are ours (opaque, short): anything else cannot name a reminder or appointment.
-Status valid_id(std::string_view id, std::string_view field) {
-  if (id.empty()) return invalid_argument(std::string(field), std::string(field) + ": required");
-  if (id.size() > 64) return invalid_argument(std::string(field), std::string(field) + ": at most 64 characters");
-  return {};
-}
-
-}  // namespace
 
 RemindersService::RemindersService(ReminderStore& store, PeopleDirectory& people, std::string instance, Hooks hooks)
     : store_(store), people_(people), instance_(std::move(instance)), hooks_(std::move(hooks)) {}
@@ -66,6 +51,11 @@ asio::awaitable<Result<v1::AckReminderResponse>> RemindersService::ack(const v1:
   if (auto s = signed_in(ctx); !s) co_return s.error();
   if (auto s = valid_id(req.reminder_id(), "reminder_id"); !s) co_return s.error();
   auto row = co_await store_.acknowledge(ctx.caller.user_id(), req.reminder_id(), now_unix_ms());
+  if (!row && row.error().code == Code::kNotFound && hooks_.ack_other) {
+    auto other = co_await hooks_.ack_other(ctx, req.reminder_id());
+    if (!other) co_return other.error();
+    if (*other) co_return v1::AckReminderResponse{};
+  }
   if (!row) co_return row.error();
   v1::AckReminderResponse out;
   *out.mutable_reminder() = to_proto(*row);

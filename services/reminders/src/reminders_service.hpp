@@ -21,6 +21,9 @@ class RemindersService {
  public:
   struct Hooks {
     std::function<void()> plans_changed;  // a policy change re-planned reminders
+    // An ack whose id is no reminder of the caller's: the push of a check-in of theirs?
+    // (true if it was one; its push is then acknowledged). Check-ins share the ack frame.
+    std::function<asio::awaitable<Result<bool>>(const net::CallContext&, std::string)> ack_other;
   };
   RemindersService(ReminderStore& store, PeopleDirectory& people, std::string instance, Hooks hooks);
 
@@ -31,6 +34,7 @@ class RemindersService {
   // The gateway, for a new socket: the same list, each recorded as delivered ("reconnect").
   asio::awaitable<Result<v1::ListPendingRemindersResponse>> deliver_pending(
       const v1::ListPendingRemindersRequest& req, const Ctx& ctx);
+  // Also acknowledges a check-in's push (Hooks::ack_other): the answer then holds no reminder.
   asio::awaitable<Result<v1::AckReminderResponse>> ack(const v1::AckReminderRequest& req, const Ctx& ctx);
   asio::awaitable<Result<v1::ListAppointmentRemindersResponse>> list_for_appointment(
       const v1::ListAppointmentRemindersRequest& req, const Ctx& ctx);
