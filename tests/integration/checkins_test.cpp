@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <thread>
 
 #include "alliance/client/checkins.hpp"
@@ -17,6 +18,8 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
+#include "dev_certs.hpp"
+#include "process.hpp"
 #include "reminders_support.hpp"
 #include "system.hpp"
 
@@ -431,6 +434,62 @@ TEST_F(Checkins, AnErasureRemovesTheClientsCheckInsAndAlertsFromTheDatabase) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM checkin_alerts WHERE client_id = ?", p.client_id), 0);
   // The other client's stays.
   EXPECT_EQ(count("SELECT COUNT(*) FROM checkins WHERE client_id = ?", p.client2_id), 1);
+}
+
+// alliancectl as each person (a session file each): the admin sets the policy, the client
+// lists and answers her check-in, the therapist sees the scores and the alert, the admin
+// the summary; --json gives the server's answer.
+TEST_F(Checkins, AlliancectlListsAnswersAndShowsScoresAlertsAndTheSummary) {
+  Practice p(*sys_);
+  const auto pw = sys_->dir() / ("pw-" + p.slug);
+  std::ofstream(pw) << System::kPassword;
+  auto ctl = [&](const std::string& who, std::vector<std::string> args) {
+    std::vector<std::string> all = {"--gateway", "https://127.0.0.1:" + std::to_string(sys_->gateway_port()),
+                                    "--ca",      dev_certs().ca().string(),
+                                    "--session", (sys_->dir() / (p.slug + "-" + who + ".json")).string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_command(binary("tools/alliancectl/alliancectl"), all, 20s);
+  };
+  for (const std::string who : {"admin", "kim", "jo"}) {
+    auto in = ctl(who, {"login", "--practice", p.slug, "--email", who + "@" + p.slug + ".example", "--password-file",
+                        pw.string()});
+    ASSERT_EQ(in.exit_code, 0) << who << ": " << in.out;
+  }
+  auto policy = ctl("admin", {"check-in", "policy", "set", "--below", "30", "--drop", "0", "--admin-summary", "yes"});
+  ASSERT_EQ(policy.exit_code, 0) << policy.out;
+  EXPECT_NE(policy.out.find("below 30"), std::string::npos) << policy.out;
+
+  const auto appointment = p.completed_session(p.client_id);
+  auto due = p.wait_checkin(*p.client, appointment);
+  ASSERT_TRUE(due.is_object());
+  const auto checkin_id = str(due, "checkin_id");
+  auto open = ctl("jo", {"check-ins"});
+  ASSERT_EQ(open.exit_code, 0) << open.out;
+  EXPECT_NE(open.out.find(checkin_id), std::string::npos) << open.out;
+  auto bad = ctl("jo", {"check-in", "submit", "--id", checkin_id, "--relationship", "five", "--goals", "5",
+                        "--approach", "5", "--overall", "5"});
+  EXPECT_EQ(bad.exit_code, 2);
+  auto answered = ctl("jo", {"check-in", "submit", "--id", checkin_id, "--relationship", "6", "--goals", "5",
+                             "--approach", "5", "--overall", "4"});
+  ASSERT_EQ(answered.exit_code, 0) << answered.out;
+  EXPECT_NE(answered.out.find("total 20 of 40"), std::string::npos) << answered.out;
+
+  auto scores = ctl("kim", {"check-in", "scores"});
+  ASSERT_EQ(scores.exit_code, 0) << scores.out;
+  EXPECT_NE(scores.out.find("6/5/5/4"), std::string::npos) << scores.out;
+  auto scores_json = ctl("kim", {"check-in", "scores", "--json"});
+  ASSERT_EQ(scores_json.exit_code, 0) << scores_json.out;
+  EXPECT_EQ(json::parse(scores_json.out).at("checkins").as_array().at(0).at("total").to_number<int>(), 20);
+  auto alerts = ctl("kim", {"check-in", "alerts"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.out;
+  EXPECT_NE(alerts.out.find("below_threshold"), std::string::npos) << alerts.out;
+  auto summary = ctl("admin", {"check-in", "summary"});
+  ASSERT_EQ(summary.exit_code, 0) << summary.out;
+  EXPECT_NE(summary.out.find(p.therapist_id), std::string::npos) << summary.out;
+  EXPECT_NE(summary.out.find("20.00"), std::string::npos) << summary.out;
+  EXPECT_EQ(summary.out.find(p.client_id), std::string::npos) << summary.out;
+  // The admin is not the therapist: no scores.
+  EXPECT_EQ(ctl("admin", {"check-in", "scores"}).exit_code, 1);
 }
 
 }  // namespace

@@ -78,6 +78,12 @@ const std::vector<CommandSpec>& commands() {
       {"reminders policy show", {}, {}},
       {"reminders policy set", {"offsets"}, {"quiet", "show-therapist"}, {"type"}},
       {"reminders preference", {}, {}, {}, {{"setting", "on|off", false}}},
+      {"check-ins", {}, {}},
+      {"check-in submit", {"id", "relationship", "goals", "approach", "overall"}, {}},
+      {"check-in scores", {}, {"client"}},
+      {"check-in alerts", {}, {}},
+      {"check-in summary", {}, {}},
+      {"check-in policy set", {"below", "drop"}, {"admin-summary"}},
       {"types", {}, {}},
       {"availability", {"therapist"}, {}},
       {"blocks list", {"therapist"}, {"from", "to"}},
@@ -387,6 +393,18 @@ commands:
                                                         no overrides); quiet hours on each client's clock;
                                                         options left out keep their current value
   reminders preference [on|off]                         show, or turn your own reminders on or off
+
+  session check-ins (ratings 0..10; totals 0..40):
+  check-ins                                             a client: your open check-ins
+  check-in submit --id ID --relationship N --goals N --approach N --overall N
+                                                        a client: answer a check-in (once)
+  check-in scores [--client ID]                         a therapist: your clients' answers, newest first
+  check-in alerts                                       a therapist: low totals and drops
+  check-in summary                                      an admin: answers and average per therapist (only
+                                                        when the policy allows it)
+  check-in policy set --below N --drop N [--admin-summary yes|no]
+                                                        an admin: alert below a total / on a drop of more
+                                                        than N from the client's average (0 = off)
 
   scheduling (times are RFC 3339 such as 2026-12-07T14:00:00Z; tables show the therapist's wall clock):
   types                                                 the practice's appointment types

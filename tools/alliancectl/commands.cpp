@@ -18,6 +18,7 @@
 #include "device_session.hpp"
 #include "identity_commands.hpp"
 #include "audit_commands.hpp"
+#include "checkin_commands.hpp"
 #include "reminders_commands.hpp"
 #include "scheduling_commands.hpp"
 #include "two_factor_commands.hpp"
@@ -1023,6 +1024,18 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = reminders_policy_show(ctx);
   } else if (c == "reminders policy set") {
     result = reminders_policy_set(ctx);
+  } else if (c == "check-ins") {
+    result = checkins_list(ctx);
+  } else if (c == "check-in submit") {
+    result = checkin_submit(ctx);
+  } else if (c == "check-in scores") {
+    result = checkin_scores(ctx);
+  } else if (c == "check-in alerts") {
+    result = checkin_alerts(ctx);
+  } else if (c == "check-in summary") {
+    result = checkin_summary(ctx);
+  } else if (c == "check-in policy set") {
+    result = checkin_policy_set(ctx);
   } else if (c == "reminders preference") {
     result = reminders_preference(ctx);
   } else if (auto scheduling = scheduling_command(c)) {
