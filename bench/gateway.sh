@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Gateway benchmark: HTTPS request latency through the gateway and resident memory
-# per idle authenticated WebSocket. Starts its own redis + identity + scheduling +
+# Gateway benchmark: HTTPS request latency and CPU per request through the gateway,
+# for each gateway thread count asked for, and resident memory per idle authenticated
+# WebSocket. Starts its own redis + identity + scheduling +
 # gateway (via scripts/run) in a temporary state directory on free loopback ports,
 # measures, prints a summary, and stops everything it started.
 #
@@ -11,6 +12,9 @@
 #   BENCH_HTTP_CONNECTIONS   keep-alive HTTPS connections (32)
 #   BENCH_HTTP_SECONDS       measured seconds per HTTPS run, after 1 s warm-up (10)
 #   BENCH_WS_CONNECTIONS     idle WebSockets for the memory figure (10000)
+#   BENCH_GATEWAY_THREADS    the gateway's I/O thread counts to compare, one system each,
+#                            back to back ("1 2"; the WebSocket memory figure is taken
+#                            on the last)
 #   BENCH_LOADGEN_THREADS    load generator threads (1; the machine has 2 cores and
 #                            the gateway, identity and redis need them too)
 #   BENCH_SCRYPT_LOG2_N      identity's password hashing cost for this private system (10;
@@ -24,6 +28,7 @@ http_connections="${BENCH_HTTP_CONNECTIONS:-32}"
 http_seconds="${BENCH_HTTP_SECONDS:-10}"
 ws_connections="${BENCH_WS_CONNECTIONS:-10000}"
 threads="${BENCH_LOADGEN_THREADS:-1}"
+gateway_thread_counts="${BENCH_GATEWAY_THREADS:-1 2}"
 loadgen="$build/tools/loadgen/alliance-loadgen"
 
 # shellcheck source=bench/lib.sh
@@ -41,11 +46,20 @@ ulimit -n "$want_nofile"
 log "building (scripts/build into $build)"
 "$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliance-scheduling alliancectl >/dev/null
 
+gateway_alive() { kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gateway_pid/status"; }
+result_field() { sed -n "s/^RESULT .*\\b$1=\\([^ ]*\\).*/\\1/p"; }
+
+# One system with the gateway on $1 I/O threads: set-up, then the HTTPS runs.
+https_round() {
+gateway_threads="$1"
+export ALLIANCE_GATEWAY_THREADS="$gateway_threads"
 # Every WebSocket below is opened with the one client's token: lift the per-session and
 # per-user socket caps (5 and 20 by default) for this private system.
 export ALLIANCE_GATEWAY_WS_MAX_PER_SESSION="$ws_connections" ALLIANCE_GATEWAY_WS_MAX_PER_USER="$ws_connections"
 start_system
 gateway_pid="$(cat "$state/gateway.pid")"
+identity_pid="$(cat "$state/identity.pid")"
 
 # --- bootstrap through the public API: a practice, its admin, one client user -------
 # Secrets go through 0600 files (curl -d @file, -H @file), never the command line.
@@ -85,22 +99,52 @@ json_field access_token <"$secrets/client-login.out" >"$secrets/token"
 [[ -s "$secrets/token" ]] || die "login returned no access_token"
 log "practice 'bench' with an admin and a client user created; client logged in"
 
-gateway_alive() { kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null; }
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gateway_pid/status"; }
-result_field() { sed -n "s/^RESULT .*\\b$1=\\([^ ]*\\).*/\\1/p"; }
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- a) HTTPS: peak (closed loop), then half of peak (open loop) --------------------
+# CPU per request: the gateway's and identity's CPU time over the measured seconds (the
+# 1 s warm-up left out) divided by the requests answered in them.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+sys_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", $15 / hz }' "/proc/$1/stat"; }  # the kernel's part
+http_run() {  # NAME [loadgen args...]: runs the load, writes $state/http-NAME.out (+ .cpu)
+  local name="$1" lg gw0 id0 load
+  shift
+  "$loadgen" "${http_args[@]}" "$@" >"$state/http-$name.out" &
+  lg=$!
+  bench_pids+=("$lg")
+  sleep 1  # the warm-up
+  gw0="$(cpu_s "$gateway_pid")" gs0="$(sys_s "$gateway_pid")" id0="$(cpu_s "$identity_pid")"
+  wait "$lg" || true
+  bench_pids=()
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  cat "$state/http-$name.out" >&2
+  printf 'gateway_cpu_s=%s gateway_sys_s=%s identity_cpu_s=%s load=%s\n' \
+    "$(awk -v a="$(cpu_s "$gateway_pid")" -v b="$gw0" 'BEGIN { print a - b }')" \
+    "$(awk -v a="$(sys_s "$gateway_pid")" -v b="$gs0" 'BEGIN { print a - b }')" \
+    "$(awk -v a="$(cpu_s "$identity_pid")" -v b="$id0" 'BEGIN { print a - b }')" "$load" >"$state/http-$name.cpu"
+}
 http_args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
            --connections "$http_connections" --threads "$threads" --duration "$http_seconds" --warmup 1)
-log "HTTPS closed loop: $http_connections connections, ${http_seconds} s"
-"$loadgen" "${http_args[@]}" | tee "$state/http-peak.out" >&2 || true
+log "HTTPS closed loop, gateway threads=$gateway_threads: $http_connections connections, ${http_seconds} s"
+http_run peak
 peak_rps="$(result_field rps <"$state/http-peak.out")"
 [[ -n "$peak_rps" && "$peak_rps" -gt 0 ]] || die "closed-loop run produced no throughput"
 half_rate=$(( peak_rps / 2 ))
 log "HTTPS open loop at $half_rate req/s (half of peak)"
-"$loadgen" "${http_args[@]}" --rate "$half_rate" | tee "$state/http-half.out" >&2 || true
+http_run half --rate "$half_rate"
 gateway_alive || die "the gateway died or stopped answering /readyz during the HTTPS runs"
+}
+
+results="$(mktemp -d /tmp/alliance-bench-gateway.XXXXXX)"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+for t in $gateway_thread_counts; do
+  if [[ -n "${state:-}" ]]; then  # the previous round's system
+    "$root/scripts/run" stop >/dev/null 2>&1 || true
+    [[ "${BENCH_KEEP_STATE:-0}" == 1 ]] || rm -rf "$state"
+  fi
+  https_round "$t"
+  for f in peak half; do cp "$state/http-$f.out" "$state/http-$f.cpu" "$results/"; rename_to="$results/$t-$f"
+    mv "$results/http-$f.out" "$rename_to.out"; mv "$results/http-$f.cpu" "$rename_to.cpu"; done
+done
 
 # --- b) WSS: resident memory per idle authenticated WebSocket -----------------------
 rss_before="$(rss_kib)"
@@ -133,15 +177,30 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- summary ------------------------------------------------------------------------
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
-verdict() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "meets" : "MISSES" }'; }
 peak_line() { local f="$1"
   printf 'p50 %s  p90 %s  p99 %s  max %s  (%s ok, %s non-200, %s transport errors)' \
     "$(ms "$(result_field p50_us <"$f")")" "$(ms "$(result_field p90_us <"$f")")" \
     "$(ms "$(result_field p99_us <"$f")")" "$(ms "$(result_field max_us <"$f")")" \
     "$(result_field ok <"$f")" "$(result_field non200 <"$f")" "$(result_field transport_errors <"$f")"; }
-half_p99="$(result_field p99_us <"$state/http-half.out")"
 per_conn_kib="$(awk -v a="$rss_held" -v b="$rss_before" -v n="${ws_ready:-0}" \
   'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "n/a" }')"
+cpu_field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2"; }
+us_per_request() {  # CPU_SECONDS RESULT_FILE
+  awk -v s="$1" -v n="$(result_field ok <"$2")" 'BEGIN { if (n > 0) printf "%.1f us", s * 1e6 / n; else print "n/a" }'; }
+https_summary() {
+  local t="$1" p="$results/$1-peak" h="$results/$1-half" half_p99
+  half_p99="$(result_field p99_us <"$h.out")"
+  cat <<ROUND
+ gateway threads = $t
+  peak (closed loop):       $(result_field rps <"$p.out") req/s (1-min load $(cpu_field load "$p.cpu"))
+                            $(peak_line "$p.out")
+                            CPU per request: gateway $(us_per_request "$(cpu_field gateway_cpu_s "$p.cpu")" "$p.out") (kernel $(us_per_request "$(cpu_field gateway_sys_s "$p.cpu")" "$p.out")), identity $(us_per_request "$(cpu_field identity_cpu_s "$p.cpu")" "$p.out")
+  half of peak (open loop): $(( $(result_field rps <"$p.out") / 2 )) req/s offered, $(result_field rps <"$h.out") req/s answered, latency from intended send time (1-min load $(cpu_field load "$h.cpu"))
+                            $(peak_line "$h.out")
+                            CPU per request: gateway $(us_per_request "$(cpu_field gateway_cpu_s "$h.cpu")" "$h.out") (kernel $(us_per_request "$(cpu_field gateway_sys_s "$h.cpu")" "$h.out")), identity $(us_per_request "$(cpu_field identity_cpu_s "$h.cpu")" "$h.out")
+  target p99 <= 2 ms at half of peak: $(verdict "${half_p99:-}" 2000 "$(cpu_field load "$h.cpu")") ($(ms "${half_p99:-0}"))
+ROUND
+}
 mem_total="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -153,21 +212,19 @@ cat <<SUMMARY
 machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
 load avg:    $load_before before, $load_after after (1/5/15 min; anything above ~0.5 means other work shared the CPUs)
 build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
-conditions:  everything on loopback; one gateway process (one I/O thread), identity, redis and the
-             load generator ($threads thread(s)) share the same CPUs (scheduling runs idle); TLS 1.3, one user's token
+conditions:  everything on loopback; one gateway process, identity, redis and the load generator
+             ($threads thread(s)) share the same CPUs (scheduling runs idle); TLS 1.3, one user's token;
+             one fresh system per gateway thread count, back to back
 
 HTTPS GET /v1/me (gateway verifies the token, one RPC to identity, JSON back),
-$http_connections keep-alive connections, ${http_seconds} s measured after 1 s warm-up:
-  peak (closed loop):       $(result_field rps <"$state/http-peak.out") req/s
-                            $(peak_line "$state/http-peak.out")
-  half of peak (open loop): $half_rate req/s offered, $(result_field rps <"$state/http-half.out") req/s answered, latency from intended send time
-                            $(peak_line "$state/http-half.out")
-  target p99 <= 2 ms at half of peak: $(verdict "${half_p99:-999999999}" 2000) ($(ms "${half_p99:-0}"))
-
+$http_connections keep-alive connections, ${http_seconds} s measured after 1 s warm-up;
+CPU per request = the process's CPU time over the measured seconds / requests answered:
+$(for t in $gateway_thread_counts; do https_summary "$t"; done)
 WSS idle authenticated connections ($ws_connections requested, 20 source addresses):
   ready ${ws_ready:-0}, failed ${ws_failed:-?}, closed early during the hold ${ws_closed_early:-?}; connect phase ${ws_connect_s:-?} s (${ws_rate:-?}/s)
   gateway open-files limit $gateway_nofile; established gateway connections while held: $gateway_connections
   gateway VmRSS: before $rss_before KiB, holding $rss_held KiB, 2 s after all closed $rss_after_close KiB
-  per connection: $per_conn_kib KiB  (target <= 6 KiB at 50k: $(verdict "$per_conn_kib" 6))
+  per connection: $per_conn_kib KiB  (target <= 6 KiB at 50k: $(verdict "$per_conn_kib" 6 "${load_after%% *}"))
 =============================================================
 SUMMARY
+rm -rf "$results"

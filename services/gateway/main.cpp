@@ -1,15 +1,13 @@
 // alliance-gateway: the only public listener (HTTPS + WSS). Wiring only.
 #include <openssl/ssl.h>
 
-#include <boost/asio/io_context.hpp>
 #include <iostream>
 
 #include "alliance/core/config.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/core/runtime.hpp"
 #include "alliance/net/tls.hpp"
-#include "src/gateway.hpp"
-#include "src/http_server.hpp"
+#include "src/gateway_threads.hpp"
 
 using namespace alliance;
 
@@ -23,11 +21,15 @@ int main(int argc, char** argv) try {
   auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
   auto messaging_at = config.host_port("messaging", "127.0.0.1:7102");
   auto reminders_at = config.host_port("reminders", "127.0.0.1:7104");
-  auto redis_options = redis::load_options(config, "gateway");
+  gateway::GatewaySetup setup;
+  // One I/O thread per usable core: on a small box shared with the services an idle
+  // thread costs nothing, and a busy gateway (TLS, JSON) gets every core it can use.
+  setup.threads = static_cast<std::size_t>(config.integer("threads", usable_cores(), 1, 256));
+  setup.redis = redis::load_options(config, "gateway");
   net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
   auto public_cert = config.file("tls_cert");
   auto public_key = config.file("tls_key");
-  gateway::GatewayOptions options;
+  auto& options = setup.options;
   options.token_issuer = config.string("token_issuer", "alliance");
   options.token_audience = config.string("token_audience", "alliance-api");
   options.rpc_timeout = config.duration("rpc_timeout", std::chrono::seconds(5));
@@ -36,7 +38,7 @@ int main(int argc, char** argv) try {
   breaker.cool_down = config.duration("rpc_breaker_cool_down", std::chrono::seconds(1));
   options.ws_limits.per_session = config.integer("ws_max_per_session", 5, 1, 1'000'000);
   options.ws_limits.per_user = config.integer("ws_max_per_user", 20, 1, 1'000'000);
-  gateway::HttpServerOptions http;
+  auto& http = setup.http;
   http.host = listen.host;
   http.port = listen.port;
   http.body_limit = config.integer("body_limit", 256 * 1024, 1024, 16 << 20);  // a 64 KiB message in base64 plus its keys
@@ -45,7 +47,8 @@ int main(int argc, char** argv) try {
   http.keepalive_timeout = config.duration("keepalive_timeout", std::chrono::seconds(30));
   http.ws_idle_timeout = config.duration("ws_idle_timeout", std::chrono::seconds(60));
   http.ws_ping_interval = config.duration("ws_ping_interval", std::chrono::seconds(20));
-  gateway::HttpServerOptions operator_http = http;
+  auto& operator_http = setup.operator_http;
+  operator_http = http;
   operator_http.host = metrics_listen.host;
   operator_http.port = metrics_listen.port;
   operator_http.operator_endpoints = true;
@@ -56,54 +59,28 @@ int main(int argc, char** argv) try {
     if (!console) throw ConfigError("console_dir", console.error().message);
     options.console = std::make_shared<const gateway::StaticFiles>(std::move(*console));
   }
-  auto identity_name = config.string("identity_name", "identity");
-  auto scheduling_name = config.string("scheduling_name", "scheduling");
-  auto messaging_name = config.string("messaging_name", "messaging");
-  auto reminders_name = config.string("reminders_name", "reminders");
+  auto upstream = [&](std::string service, const HostPort& at) {
+    net::RpcClient::Options o{at.host, at.port, config.string(service + "_name", service)};
+    o.breaker = breaker;
+    setup.upstreams.emplace_back(std::move(service), std::move(o));
+  };
+  upstream("identity", identity_at);
+  upstream("scheduling", scheduling_at);
+  upstream("messaging", messaging_at);
+  upstream("reminders", reminders_at);
   config.reject_unknown();
 
-  asio::io_context io(1);
   auto public_tls = net::make_public_server_context(public_cert, public_key);
   SSL_CTX_set_mode(public_tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle sockets hold no TLS buffers
+  SSL_CTX_set_read_ahead(public_tls.native_handle(), 1);  // a record in one recv(), not its header and then its body
   auto rpc_tls = net::make_rpc_client_context(rpc_files);
-  auto upstream = [&breaker](const HostPort& at, const std::string& name) {
-    net::RpcClient::Options o{at.host, at.port, name};
-    o.breaker = breaker;
-    return o;
-  };
-  net::RpcClient identity(io.get_executor(), rpc_tls, upstream(identity_at, identity_name));
-  net::RpcClient scheduling(io.get_executor(), rpc_tls, upstream(scheduling_at, scheduling_name));
-  net::RpcClient messaging(io.get_executor(), rpc_tls, upstream(messaging_at, messaging_name));
-  net::RpcClient reminders(io.get_executor(), rpc_tls, upstream(reminders_at, reminders_name));
-  redis::Client redis(io.get_executor(), redis_options);
-  gateway::Gateway gw(io.get_executor(), options,
-                      {{"identity", &identity}, {"scheduling", &scheduling}, {"messaging", &messaging},
-                       {"reminders", &reminders}}, redis);
-  redis::Subscriber subscriber(
-      io.get_executor(), redis_options,
-      [&gw](std::string_view channel, std::string_view payload) { gw.hub().on_message(channel, payload); },
-      [&gw] { gw.resync_revocations(); });
-  gw.attach_subscriber(subscriber);
-  redis.start();
-  subscriber.start();
-  gateway::HttpServer server(io.get_executor(), public_tls, gw, http);
-  auto port = server.listen();
-  gateway::HttpServer operator_server(io.get_executor(), public_tls, gw, operator_http);
-  auto metrics_port = operator_server.listen();
-  asio::co_spawn(io, gw.run(), asio::detached);
-  log::info("listening", {{"url", "https://" + listen.host + ":" + std::to_string(port)},
-                          {"metrics", "https://" + metrics_listen.host + ":" + std::to_string(metrics_port) + "/metrics"}});
-  write_ready_file(ready_file, {{"https_port", port}, {"metrics_port", metrics_port}});
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await wait_for_stop_signal();
-    log::info("stopping");
-    server.stop();
-    operator_server.stop();
-    subscriber.stop();
-    redis.stop();
-    io.stop();
-  }, asio::detached);
-  io.run();
+  gateway::GatewayThreads gateway(setup, public_tls, rpc_tls);
+  auto ports = gateway.start();
+  log::info("listening", {{"url", "https://" + listen.host + ":" + std::to_string(ports.https)},
+                          {"metrics", "https://" + metrics_listen.host + ":" + std::to_string(ports.metrics) + "/metrics"},
+                          {"threads", std::to_string(setup.threads)}});
+  write_ready_file(ready_file, {{"https_port", ports.https}, {"metrics_port", ports.metrics}});
+  gateway.run();
   return 0;
 } catch (const alliance::ConfigError& e) {
   alliance::log::init("gateway");

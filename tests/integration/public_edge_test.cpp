@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "alliance/core/ids.hpp"
+#include "operator_metrics.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -20,15 +21,7 @@ using Clock = std::chrono::steady_clock;
 using Socket = std::unique_ptr<client::WebSocket>;
 
 // The value of an unlabelled gauge on gateway `gateway`'s operator listener; -1 if unreadable.
-long long gauge(System& sys, std::string_view name, std::size_t gateway = 0) {
-  client::HttpsClient http(sys.operator_endpoint(gateway));
-  auto r = http.request("GET", "/metrics", {}, {}, 5s);
-  if (!r || r->status != 200) return -1;
-  const std::string line = "\n" + std::string(name) + " ";
-  auto at = r->body.find(line);
-  if (at == std::string::npos) return -1;
-  return std::stoll(r->body.substr(at + line.size()));
-}
+long long gauge(System& sys, std::string_view name, std::size_t gateway = 0) { return metric_value(sys, name, gateway); }
 
 // The next frame of `type` on the socket within `timeout` (other frames skipped).
 std::optional<json::object> next_frame(client::WebSocket& socket, std::string_view type,

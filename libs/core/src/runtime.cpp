@@ -1,5 +1,6 @@
 #include "alliance/core/runtime.hpp"
 
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -11,6 +12,14 @@
 namespace alliance {
 
 void keep_new_files_private() { ::umask(077); }
+
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
 
 asio::awaitable<void> wait_for_stop_signal() {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);

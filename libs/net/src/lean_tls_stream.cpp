@@ -12,7 +12,10 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string>
+#include <unistd.h>
+#include <utility>
 
 namespace alliance::net {
 
@@ -283,6 +286,55 @@ LeanTlsStream::LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& c
   SSL_set_bio(ssl, bio, bio);  // one reference, owned by ssl
   core_ = std::make_shared<Core>(std::move(socket), ssl);
   BIO_set_data(bio, core_.get());
+  error_code ec;
+  core_->socket.non_blocking(true, ec);
+  if (ec) throw boost::system::system_error(ec, "LeanTlsStream: non_blocking");
+}
+
+LeanTlsStream::Detached::Detached(Detached&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), v6_(o.v6_), ssl_(std::exchange(o.ssl_, nullptr)) {}
+
+LeanTlsStream::Detached& LeanTlsStream::Detached::operator=(Detached&& o) noexcept {
+  if (this != &o) {
+    this->~Detached();
+    fd_ = std::exchange(o.fd_, -1);
+    v6_ = o.v6_;
+    ssl_ = std::exchange(o.ssl_, nullptr);
+  }
+  return *this;
+}
+
+LeanTlsStream::Detached::~Detached() {
+  SSL_free(ssl_);  // also frees the BIO
+  if (fd_ >= 0) ::close(fd_);
+}
+
+LeanTlsStream::Detached LeanTlsStream::detach() {
+  Detached d;
+  if (!core_ || !core_->socket.is_open() || core_->waits != 0) return d;
+  // Bytes read before the handshake are all consumed by now (handshake_step frees them).
+  if (core_->preread_pos < core_->preread.size()) return d;
+  error_code ec;
+  auto local = core_->socket.local_endpoint(ec);
+  if (ec) return d;
+  core_->timer.cancel();
+  core_->expiry = clock::time_point::max();
+  d.v6_ = local.address().is_v6();
+  int fd = core_->socket.release(ec);
+  if (ec) return d;
+  d.fd_ = fd;
+  d.ssl_ = std::exchange(core_->ssl, nullptr);
+  BIO_set_data(SSL_get_rbio(d.ssl_), nullptr);
+  core_.reset();
+  return d;
+}
+
+LeanTlsStream::LeanTlsStream(Detached d, asio::any_io_executor ex) {
+  if (!d) throw std::invalid_argument("LeanTlsStream: empty detached connection");
+  asio::ip::tcp::socket socket(ex, d.v6_ ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), d.fd_);
+  d.fd_ = -1;  // the socket owns it now
+  core_ = std::make_shared<Core>(std::move(socket), std::exchange(d.ssl_, nullptr));
+  BIO_set_data(SSL_get_rbio(core_->ssl), core_.get());
   error_code ec;
   core_->socket.non_blocking(true, ec);
   if (ec) throw boost::system::system_error(ec, "LeanTlsStream: non_blocking");

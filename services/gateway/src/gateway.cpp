@@ -154,13 +154,27 @@ asio::awaitable<bool> Gateway::wait_push_ready(const std::string& user_id, std::
   co_return co_await subscriber_->wait_subscribed(redis::push_channel(user_id), timeout);
 }
 
-asio::awaitable<bool> Gateway::ready() {
+asio::awaitable<bool> Gateway::ready_here() {
   if (!redis_.connected() || !subscriber_ || !subscriber_->connected() || !tokens_.has_keys()) co_return false;
   for (auto& [name, client] : upstreams_) {
     rpc::v1::HealthCheckRequest req;
     auto resp = co_await client->call<rpc::v1::HealthCheckResponse>("alliance.rpc.v1.Health/Check", req,
                                                                     rpc::v1::Caller{}, std::chrono::milliseconds(1000));
     if (!resp || !resp->ready()) co_return false;
+  }
+  co_return true;
+}
+
+template <class T>
+asio::awaitable<T> Gateway::on_own_thread(asio::awaitable<T> work) {
+  co_return co_await asio::co_spawn(ex_, std::move(work), asio::use_awaitable);
+}
+
+asio::awaitable<bool> Gateway::ready() {
+  if (group_.empty()) co_return co_await ready_here();
+  for (Gateway* g : group_) {
+    auto work = g->ready_here();
+    if (!co_await g->on_own_thread(std::move(work))) co_return false;
   }
   co_return true;
 }
@@ -275,21 +289,38 @@ asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::
   co_return frames;
 }
 
-HttpReply Gateway::metrics_reply() {
-  Metrics::Gauges g;
-  g.ws_open = hub_.sockets();
-  g.ws_users = hub_.users();
-  g.http_connections_open = http_connections_open;
-  g.pushes_delivered = hub_.delivered();
-  g.token_cache_entries = tokens_.cached();
+asio::awaitable<Gateway::Figures> Gateway::figures() {
+  Figures f;
+  f.metrics = metrics_;
+  f.gauges.ws_open = hub_.sockets();
+  f.gauges.ws_users = hub_.users();
+  f.gauges.http_connections_open = http_connections_open;
+  f.gauges.pushes_delivered = hub_.delivered();
+  f.gauges.token_cache_entries = tokens_.cached();
+  co_return f;
+}
+
+asio::awaitable<HttpReply> Gateway::metrics_reply() {
+  Metrics total;
+  Metrics::Gauges gauges;
+  std::vector<Metrics::ThreadFigures> threads;
+  std::vector<Gateway*> members = group_;
+  if (members.empty()) members.push_back(this);
+  for (Gateway* g : members) {
+    auto work = g->figures();
+    Figures f = co_await g->on_own_thread(std::move(work));
+    total.merge(f.metrics);
+    gauges += f.gauges;
+    threads.push_back(Metrics::ThreadFigures{f.metrics.http_requests(), f.gauges.ws_open});
+  }
   HttpReply r;
   r.content_type = "text/plain; version=0.0.4";
-  r.body = metrics_.render(g);
-  return r;
+  r.body = total.render(gauges, threads);
+  co_return r;
 }
 
 asio::awaitable<HttpReply> Gateway::operations_reply(std::string_view path) {
-  if (path == "/metrics") co_return metrics_reply();
+  if (path == "/metrics") co_return co_await metrics_reply();
   if (path == "/readyz") {
     bool ok = co_await ready();
     co_return HttpReply{ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready\n", {}};
@@ -354,12 +385,12 @@ asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, con
     auto token = bearer_token(request.authorization);
     if (token.empty())
       co_return finish(error_reply(Error{Code::kUnauthenticated, "missing bearer token", "authorization"}));
-    auto claims = tokens_.verify(token, now_unix_ms() / 1000);
+    auto claims = tokens_.check(token, now_unix_ms() / 1000);
     if (!claims) co_return finish(error_reply(claims.error()));
-    caller.set_user_id(claims->subject);
-    caller.set_practice_id(claims->practice_id);
-    caller.set_role(claims->role);
-    caller.set_session_id(claims->session_id);
+    caller.set_user_id((*claims)->subject);
+    caller.set_practice_id((*claims)->practice_id);
+    caller.set_role((*claims)->role);
+    caller.set_session_id((*claims)->session_id);
   }
 
   auto message = new_message(route.request_type);

@@ -1,8 +1,8 @@
 #pragma once
 // The gateway's request logic, free of sockets: routes a public HTTP request to
 // the owning service over RPC (JSON <-> protobuf), authenticates tokens locally,
-// and owns the push hub that WebSocket sessions register with. Owned by the
-// gateway's single I/O thread; the Beast server (http_server.hpp) calls into it.
+// and owns the push hub that WebSocket sessions register with. Each I/O thread has
+// its own (gateway_threads.hpp) and owns it; the Beast server (http_server.hpp) calls into it.
 #include <chrono>
 #include <map>
 #include <memory>
@@ -65,7 +65,12 @@ class Gateway {
   // Completes once Redis confirmed the user's push subscription (false on timeout).
   asio::awaitable<bool> wait_push_ready(const std::string& user_id, std::chrono::milliseconds timeout);
 
+  // Ready when every gateway of the group is (its Redis, its token keys, each service).
   asio::awaitable<bool> ready();
+
+  // The gateways of every I/O thread, in thread order, this one among them: /metrics adds
+  // up their figures and /readyz asks each. Set before serving; none means just this one.
+  void set_group(std::vector<Gateway*> group) { group_ = std::move(group); }
 
   // A text frame a client sent on its WebSocket. Understood:
   // - {"type":"ack","id":"<reminder_id or checkin_id>"}, acknowledged with the reminders service as
@@ -97,7 +102,17 @@ class Gateway {
   asio::awaitable<void> load_revocations();
   // "/metrics", "/readyz", else /healthz's answer.
   asio::awaitable<HttpReply> operations_reply(std::string_view path);
-  HttpReply metrics_reply();
+  asio::awaitable<HttpReply> metrics_reply();
+  // This gateway's own figures, taken on its executor.
+  struct Figures {
+    Metrics metrics;
+    Metrics::Gauges gauges;
+  };
+  asio::awaitable<Figures> figures();
+  asio::awaitable<bool> ready_here();
+  // Runs `work` (one of this gateway's coroutines) on its own executor.
+  template <class T>
+  asio::awaitable<T> on_own_thread(asio::awaitable<T> work);
   std::optional<crypto::AccessClaims> socket_auth(const rpc::v1::Caller& caller, const std::string& token,
                                                   const std::function<void(std::string)>& reply);
 
@@ -106,6 +121,7 @@ class Gateway {
   Upstreams upstreams_;
   redis::Client& redis_;
   redis::Subscriber* subscriber_ = nullptr;
+  std::vector<Gateway*> group_;
   Metrics metrics_;
   TokenVerifier tokens_;
   PushHub hub_;

@@ -7,6 +7,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <atomic>
 #include <functional>
 #include <iterator>
 #include <optional>
@@ -50,18 +51,6 @@ void spawn(asio::any_io_executor ex, asio::awaitable<void> work) {
 // The steady-clock moment a token expiring at `unix_seconds` expires.
 Clock::time_point steady_deadline(std::int64_t unix_seconds) {
   return Clock::now() + std::chrono::milliseconds(unix_seconds * 1000 - now_unix_ms());
-}
-
-http::response<http::string_body> to_response(const HttpReply& reply, unsigned version, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
-  res.set(http::field::server, "alliance");
-  res.set(http::field::content_type, reply.content_type);
-  res.set(http::field::cache_control, "no-store");
-  for (auto& [k, v] : reply.headers) res.set(k, v);
-  res.keep_alive(keep_alive);
-  res.body() = reply.body;
-  res.prepare_payload();
-  return res;
 }
 
 }  // namespace
@@ -317,7 +306,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Gateway& gateway;
   HttpServerOptions options;
   tcp::acceptor acceptor;
-  std::size_t connections = 0;
+  // Open connections, shared by the servers of a group (options.max_connections caps the sum).
+  std::shared_ptr<std::atomic<std::size_t>> connections = std::make_shared<std::atomic<std::size_t>>(0);
+  std::vector<Impl*> group;  // the servers on one port, in thread order (empty: this one alone)
+  std::size_t index = 0;     // this server's place in group
   bool stopping = false;
   std::unordered_set<WsSession*> sessions;
 
@@ -332,7 +324,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         co_await t.async_wait(use_tuple);
         continue;
       }
-      if (connections >= options.max_connections) {
+      if (*connections >= options.max_connections) {
         beast::error_code ignored;
         socket.close(ignored);
         gateway.metrics().count("connections_refused");
@@ -345,9 +337,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> write_plain_refusal(beast::tcp_stream& stream) {
     HttpReply reply = error_reply(400, "invalid_argument", "this port only accepts HTTPS (TLS)");
     stamp_request_id(reply, new_request_id());
-    std::string refusal = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n";
-    for (const auto& [name, value] : reply.headers) refusal += name + ": " + value + "\r\n";
-    refusal += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body;
+    std::string refusal;
+    write_response(reply, 11, false, refusal);
     stream.expires_after(options.write_timeout);
     co_await asio::async_write(stream, asio::buffer(refusal), use_tuple);
     beast::error_code ignored;
@@ -357,9 +348,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // For answers made here, before a request reaches the gateway's logic.
   asio::awaitable<void> send(TlsStream& tls_stream, HttpReply reply, unsigned version, bool keep_alive) {
     stamp_request_id(reply, new_request_id());
-    auto res = to_response(reply, version, keep_alive);
+    std::string out;
+    write_response(reply, version, keep_alive, out);
     beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
-    co_await http::async_write(tls_stream, res, use_tuple);
+    co_await asio::async_write(tls_stream, asio::buffer(out), use_tuple);
   }
 
   // Reads the first bytes under the handshake timeout and tells TLS from plaintext
@@ -381,7 +373,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   asio::awaitable<void> serve(tcp::socket socket) {
     auto self = shared_from_this();
-    ++connections;
+    ++*connections;
     ++gateway.http_connections_open;
     bool counted = true;
     auto uncount = [&] {
@@ -400,7 +392,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto tls_socket = co_await detect_tls(std::move(socket), buffer, handshake_deadline);
     if (!tls_socket) {
       uncount();
-      --connections;
+      --*connections;
       co_return;
     }
     TlsStream tls_stream(std::move(*tls_socket), tls);
@@ -409,15 +401,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (hec) {
       log::debug("TLS handshake failed", {{"remote", remote_address}, {"error", hec.message()}});
       uncount();
-      --connections;
+      --*connections;
       co_return;
     }
     buffer.consume(used);
 
     bool first = true;
     bool unread_input = false;  // we answered before reading the whole request
+    std::string out;            // the answer being written
     while (!stopping) {
-      http::request_parser<http::string_body> parser;
+      RequestParser parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       beast::get_lowest_layer(tls_stream).expires_after(first ? options.read_timeout : options.keepalive_timeout);
@@ -476,7 +469,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         uncount();
         // The session outlives this frame (it is handler-driven); `connections`
         // drops when it ends.
-        if (!co_await serve_websocket(std::move(tls_stream), parser.release())) --connections;
+        if (!co_await serve_websocket(std::move(tls_stream), parser.release())) --*connections;
         co_return;
       }
       HttpRequestView view;
@@ -496,9 +489,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         reply = co_await gateway.handle(view);
       stamp_request_id(reply, view.request_id);  // the operator listener's answers too
       bool keep_alive = req.keep_alive() && !stopping;
-      auto res = to_response(reply, req.version(), keep_alive);
+      // One buffer, written as one TLS record for a small answer; it keeps its capacity
+      // for the connection's next answer.
+      out.clear();
+      write_response(reply, req.version(), keep_alive, out);
       beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
-      auto [wec, wn] = co_await http::async_write(tls_stream, res, use_tuple);
+      auto [wec, wn] = co_await asio::async_write(tls_stream, asio::buffer(out), use_tuple);
       if (wec || !keep_alive) break;
     }
     if (unread_input) {
@@ -511,23 +507,43 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       co_await tls_stream.async_shutdown(use_tuple);
     }
     uncount();
-    --connections;
+    --*connections;
   }
 
-  // Reads one request, its header under HeaderBudget (request_limits.hpp).
+  // Reads one request, its header under HeaderBudget (request_limits.hpp). Parses what is
+  // buffered first and reads only when the parser needs more, so a request that arrived in
+  // one read costs no asynchronous step. Errors as Beast's http::async_read gives them.
   asio::awaitable<beast::error_code> read_request(TlsStream& tls_stream, beast::flat_buffer& buffer,
-                                                  http::request_parser<http::string_body>& parser) {
+                                                  RequestParser& parser) {
     HeaderBudget budget(RequestLimits{options.header_limit, options.header_fields_limit});
-    while (!parser.is_header_done()) {
-      if (auto ec = budget.before_step(parser)) co_return ec;
-      auto [ec, n] = co_await http::async_read_some(tls_stream, buffer, parser, use_tuple);
-      if (ec) co_return ec;
-      budget.consumed(n);
+    parser.eager(true);  // a put() after the header's takes the body bytes buffered with it
+    for (;;) {
+      const bool in_header = !parser.is_header_done();
+      if (in_header)
+        if (auto ec = budget.before_step(parser)) co_return ec;
+      if (buffer.size() > 0) {
+        beast::error_code ec;
+        const std::size_t n = parser.put(buffer.data(), ec);
+        buffer.consume(n);
+        if (in_header) budget.consumed(n);
+        if (ec && ec != http::error::need_more) co_return ec;
+        if (in_header && parser.is_header_done())
+          if (auto hec = budget.check_header(parser.get())) co_return hec;
+        if (parser.is_done()) co_return beast::error_code{};
+        if (!ec && n > 0) continue;  // progress (the header is done): parse the rest
+      }
+      const std::size_t room = std::max<std::size_t>(4096, buffer.capacity() - buffer.size());
+      auto [rec, got] = co_await tls_stream.async_read_some(buffer.prepare(std::min<std::size_t>(room, 65536)),
+                                                            use_tuple);
+      if (rec == asio::error::eof) {
+        if (!parser.got_some()) co_return http::error::end_of_stream;
+        beast::error_code ec;
+        parser.put_eof(ec);
+        co_return ec ? ec : beast::error_code(http::error::partial_message);
+      }
+      if (rec) co_return rec;
+      buffer.commit(got);
     }
-    if (auto ec = budget.check_header(parser.get())) co_return ec;
-    if (parser.is_done()) co_return beast::error_code{};
-    auto [ec, n] = co_await http::async_read(tls_stream, buffer, parser, use_tuple);
-    co_return ec;
   }
 
   static asio::awaitable<void> drain_and_close(TlsStream& tls_stream) {
@@ -556,24 +572,66 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     co_await tls_stream.async_shutdown(use_tuple);
   }
 
-  // Authenticates the upgrade and starts the session; true if it started (it then
-  // owns the connection count).
+  // Authenticates the upgrade and starts the session, here or (in a group) on the server
+  // that owns the user; true if that went ahead (the session then owns the connection count).
   asio::awaitable<bool> serve_websocket(TlsStream tls_stream, http::request<http::string_body> req) {
+    auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
+    auto auth = req[http::field::authorization];
+    auto claims = gateway.authenticate(std::string_view(auth.data(), auth.size()), query);
+    if (!claims) {
+      gateway.metrics().count("ws_upgrades_rejected");
+      co_await refuse_upgrade(tls_stream, error_reply(claims.error()), req.version());
+      co_return false;
+    }
+    if (group.size() > 1) {
+      const std::size_t home = std::hash<std::string_view>{}(claims->subject) % group.size();
+      if (home != index) co_return hand_over(*group[home], std::move(tls_stream), std::move(req), std::move(*claims));
+    }
+    co_return co_await start_websocket(std::move(tls_stream), std::move(req), std::move(*claims));
+  }
+
+  // Moves an authenticated upgrade to `home`'s thread (its descriptor and TLS session; nothing
+  // is pending on it now), where adopt() carries on with it.
+  bool hand_over(Impl& home, TlsStream tls_stream, http::request<http::string_body> req,
+                 crypto::AccessClaims claims) {
+    auto detached = tls_stream.detach();
+    if (!detached) return false;
+    gateway.metrics().count("ws_handed_over");
+    asio::post(home.ex, [home = home.shared_from_this(), detached = std::move(detached), req = std::move(req),
+                         claims = std::move(claims)]() mutable {
+      spawn(home->ex, home->adopt(std::move(detached), std::move(req), std::move(claims)));
+    });
+    return true;
+  }
+
+  asio::awaitable<void> adopt(TlsStream::Detached detached, http::request<http::string_body> req,
+                              crypto::AccessClaims claims) {
+    auto self = shared_from_this();
+    if (stopping) {
+      --*connections;  // dropping `detached` closes it
+      co_return;
+    }
+    TlsStream tls_stream(std::move(detached), ex);
+    if (!co_await start_websocket(std::move(tls_stream), std::move(req), std::move(claims))) --*connections;
+  }
+
+  // Starts the session of an authenticated upgrade on this server's thread; true if it started.
+  asio::awaitable<bool> start_websocket(TlsStream tls_stream, http::request<http::string_body> req,
+                                        crypto::AccessClaims claims) {
+    // A revocation this thread heard after another thread checked the token.
+    if (gateway.tokens().is_revoked(claims.session_id)) {
+      gateway.metrics().count("ws_upgrades_rejected");
+      co_await refuse_upgrade(tls_stream, error_reply(Error{Code::kUnauthenticated, "session has been revoked", {}}),
+                              req.version());
+      co_return false;
+    }
     std::shared_ptr<WsSession> session;
     {
-      auto [path, query] = split_target(std::string_view(req.target().data(), req.target().size()));
-      auto auth = req[http::field::authorization];
-      auto claims = gateway.authenticate(std::string_view(auth.data(), auth.size()), query);
-      if (!claims) {
-        gateway.metrics().count("ws_upgrades_rejected");
-        co_await refuse_upgrade(tls_stream, error_reply(claims.error()), req.version());
-        co_return false;
-      }
       auto on_end = [self = shared_from_this()](WsSession* s) {
         self->sessions.erase(s);
-        --self->connections;
+        --*self->connections;
       };
-      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(*claims),
+      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(claims),
                                             std::move(on_end));
     }
     auto& ws = session->stream();
@@ -634,10 +692,25 @@ HttpServer::HttpServer(asio::any_io_executor ex, ssl::context& tls, Gateway& gat
 
 HttpServer::~HttpServer() { stop(); }
 
-std::uint16_t HttpServer::listen() {
-  tcp::endpoint ep(asio::ip::make_address(impl_->options.host), impl_->options.port);
+void HttpServer::group(const std::vector<HttpServer*>& servers) {
+  std::vector<Impl*> members;
+  for (auto* s : servers) members.push_back(s->impl_.get());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    members[i]->group = members;
+    members[i]->index = i;
+    members[i]->connections = members[0]->connections;
+  }
+}
+
+std::uint16_t HttpServer::listen() { return listen(impl_->options.port); }
+
+std::uint16_t HttpServer::listen(std::uint16_t port) {
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  tcp::endpoint ep(asio::ip::make_address(impl_->options.host), port);
   impl_->acceptor.open(ep.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  // The group's listeners share the port; the kernel spreads new connections over them.
+  if (impl_->group.size() > 1) impl_->acceptor.set_option(reuse_port(true));
   impl_->acceptor.bind(ep);
   impl_->acceptor.listen(asio::socket_base::max_listen_connections);
   spawn(impl_->ex, impl_->accept_loop());

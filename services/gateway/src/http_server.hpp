@@ -1,11 +1,12 @@
 #pragma once
 // The public HTTPS + WSS listener (Boost.Beast). This is the only gateway file
 // that instantiates Beast and SSL stream types; all decisions are made by
-// Gateway. Runs on the executor given (the gateway's single I/O thread).
+// Gateway. Runs on the executor given (one I/O thread's io_context).
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -37,8 +38,16 @@ class HttpServer {
  public:
   HttpServer(asio::any_io_executor ex, asio::ssl::context& tls, Gateway& gateway, HttpServerOptions options);
   ~HttpServer();
-  // Binds and starts accepting; returns the bound port.
+  // Puts the servers of several I/O threads (one each, on its thread's executor) on one
+  // port: each listens with SO_REUSEPORT, so the kernel spreads new connections over the
+  // threads, and an upgraded WebSocket moves to the server that owns its user (a hash of
+  // the user id), so a user's sockets, push subscription and per-user caps sit on one
+  // thread. max_connections caps the group's sum. Call before listen().
+  static void group(const std::vector<HttpServer*>& servers);
+  // Binds and starts accepting; returns the bound port. The overload binds `port` instead
+  // of the options' (a group's other servers take the port the first one got).
   std::uint16_t listen();
+  std::uint16_t listen(std::uint16_t port);
   // Stops accepting and closes every connection (WebSockets with 1001).
   void stop();
 

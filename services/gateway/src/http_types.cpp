@@ -1,6 +1,9 @@
 #include "http_types.hpp"
 
+#include <boost/beast/http/status.hpp>
+
 #include <algorithm>
+#include <cstdint>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
@@ -72,7 +75,47 @@ HttpReply error_reply(const Error& error, std::string_view detail_json) {
   return r;
 }
 
-std::string new_request_id() { return new_id(); }
+std::string new_request_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  thread_local const std::string prefix = to_hex(random_bytes(8));
+  thread_local std::uint64_t counter = 0;
+  std::string id = prefix;
+  id.resize(32);
+  std::uint64_t n = ++counter;
+  for (std::size_t i = 32; i-- > 16; n >>= 4) id[i] = kHex[n & 0xf];
+  return id;
+}
+
+void write_response(const HttpReply& reply, unsigned version, bool keep_alive, std::string& out) {
+  auto clean = [](std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; };
+  const auto status = static_cast<boost::beast::http::status>(reply.status);
+  const auto reason = boost::beast::http::obsolete_reason(status);
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(reply.status);
+  out += ' ';
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: alliance\r\nContent-Type: ";
+  if (clean(reply.content_type)) out += reply.content_type;
+  out += "\r\nCache-Control: no-store\r\n";
+  for (const auto& [name, value] : reply.headers) {
+    if (name.empty() || !clean(name) || !clean(value)) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!keep_alive && version >= 11) out += "Connection: close\r\n";
+  if (keep_alive && version < 11) out += "Connection: keep-alive\r\n";
+  // 1xx, 204 and 304 answers have no body and no length (RFC 9110 8.6).
+  if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
+    out += "\r\n";
+    return;
+  }
+  out += "Content-Length: ";
+  out += std::to_string(reply.body.size());
+  out += "\r\n\r\n";
+  out += reply.body;
+}
 
 void stamp_request_id(HttpReply& reply, std::string_view request_id) {
   constexpr std::string_view kHeader = "X-Request-Id";

@@ -41,8 +41,14 @@ bool hides_detail(Code code);
 HttpReply error_reply(const Error& error, std::string_view detail_json = {});
 HttpReply error_reply(int status, std::string_view code, std::string_view message);
 
-// 128 random bits as 32 lower-case hex digits: names one request in answers and logs.
+// 32 lower-case hex digits that name one request in answers and logs: unique, not
+// secret (64 random bits per thread, then a counter; a random draw per request cost
+// more than writing the rest of the answer's header).
 std::string new_request_id();
+// Appends the HTTP/1.x response for `reply` to `out`: status line, Server, Content-Type,
+// Cache-Control: no-store, reply.headers (a name or value holding CR or LF is dropped),
+// Content-Length, Connection as `keep_alive` and `version` (10 or 11) need, and the body.
+void write_response(const HttpReply& reply, unsigned version, bool keep_alive, std::string& out);
 // Gives `reply` its X-Request-Id header and, when its body is an error object,
 // "request_id" inside "error". Does nothing if the reply already has one.
 void stamp_request_id(HttpReply& reply, std::string_view request_id);

@@ -1,13 +1,16 @@
 #pragma once
 // Request, latency, socket and RPC figures in Prometheus text format.
-// Owned by the gateway's I/O thread (no locking).
+// Each I/O thread owns its own (no locking); merge() adds one thread's into another's
+// for the operator's /metrics.
 #include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alliance/core/result.hpp"
+#include "alliance/core/string_hash.hpp"
 
 namespace alliance::gateway {
 
@@ -17,14 +20,24 @@ class Metrics {
   void observe_rpc(std::string_view service, std::string_view method, Code code, double seconds);
   void count(std::string_view name, std::uint64_t n = 1);  // a plain counter, e.g. "ws_upgrades_rejected"
 
+  // Adds every figure of `other` (another I/O thread's) to this one's.
+  void merge(const Metrics& other);
+  std::uint64_t http_requests() const;  // all routes and statuses
+
   struct Gauges {
     std::uint64_t ws_open = 0;
     std::uint64_t ws_users = 0;
     std::uint64_t http_connections_open = 0;
     std::uint64_t pushes_delivered = 0;
     std::uint64_t token_cache_entries = 0;
+    Gauges& operator+=(const Gauges& o);
   };
-  std::string render(const Gauges& gauges) const;
+  // What one I/O thread did, to see the load spread over them.
+  struct ThreadFigures {
+    std::uint64_t http_requests = 0;
+    std::uint64_t ws_open = 0;
+  };
+  std::string render(const Gauges& gauges, const std::vector<ThreadFigures>& threads = {}) const;
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
@@ -34,12 +47,22 @@ class Metrics {
     std::uint64_t count = 0;
     double sum = 0;
     void observe(double v);
+    void merge(const Histogram& other);
   };
-  std::map<std::string, std::uint64_t, std::less<>> http_requests_;  // {route,status} labels
-  std::map<std::string, Histogram, std::less<>> http_latency_;       // {route}
-  std::map<std::string, std::uint64_t, std::less<>> rpc_calls_;      // {service,method}
-  std::map<std::string, std::uint64_t, std::less<>> rpc_errors_;     // {service,method,code}
-  std::map<std::string, Histogram, std::less<>> rpc_latency_;        // {service,method}
+  // Keyed by what the caller passes, so an observation looks its entry up without
+  // building a label string (the labels are written by render()).
+  struct RouteFigures {
+    std::map<int, std::uint64_t> by_status;
+    Histogram latency;
+  };
+  struct RpcFigures {
+    std::string service;
+    std::uint64_t calls = 0;
+    std::map<Code, std::uint64_t> errors;
+    Histogram latency;
+  };
+  StringMap<RouteFigures> http_;  // by route
+  StringMap<RpcFigures> rpc_;     // by method ("alliance.identity.v1.Identity/GetMe" names its service)
   std::map<std::string, std::uint64_t, std::less<>> counters_;
 };
 

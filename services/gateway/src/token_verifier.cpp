@@ -13,7 +13,13 @@ void TokenVerifier::set_keys(crypto::KeySet keys) {
 }
 
 Result<crypto::AccessClaims> TokenVerifier::verify(std::string_view token, std::int64_t now_seconds) {
-  if (auto it = cache_.find(std::string(token)); it != cache_.end()) {
+  auto claims = check(token, now_seconds);
+  if (!claims) return claims.error();
+  return **claims;
+}
+
+Result<const crypto::AccessClaims*> TokenVerifier::check(std::string_view token, std::int64_t now_seconds) {
+  if (auto it = cache_.find(token); it != cache_.end()) {
     const auto& claims = it->second;
     if (claims.expires_at <= now_seconds) {
       cache_.erase(it);
@@ -21,7 +27,7 @@ Result<crypto::AccessClaims> TokenVerifier::verify(std::string_view token, std::
     }
     if (is_revoked(claims.session_id))
       return Error{Code::kUnauthenticated, "session has been revoked", {}};
-    return claims;
+    return &claims;
   }
   if (keys_.empty()) return Error{Code::kUnavailable, "token keys not loaded yet", {}};
   crypto::VerifyOptions options;
@@ -29,15 +35,14 @@ Result<crypto::AccessClaims> TokenVerifier::verify(std::string_view token, std::
   options.audience = audience_;
   options.now_seconds = now_seconds;
   auto claims = crypto::verify_access_token(token, keys_, options);
-  if (!claims) return claims;
+  if (!claims) return claims.error();
   if (is_revoked(claims->session_id))
     return Error{Code::kUnauthenticated, "session has been revoked", {}};
   if (cache_.size() >= max_cached_) {
     std::erase_if(cache_, [&](const auto& kv) { return kv.second.expires_at <= now_seconds; });
     if (cache_.size() >= max_cached_) cache_.clear();
   }
-  cache_.emplace(std::string(token), *claims);
-  return claims;
+  return &cache_.emplace(std::string(token), std::move(*claims)).first->second;
 }
 
 void TokenVerifier::revoke_session(const std::string& session_id, std::int64_t expires_unix_ms,
@@ -49,7 +54,7 @@ void TokenVerifier::revoke_session(const std::string& session_id, std::int64_t e
 }
 
 bool TokenVerifier::is_revoked(std::string_view session_id) const {
-  return revoked_.find(std::string(session_id)) != revoked_.end();
+  return revoked_.find(session_id) != revoked_.end();
 }
 
 }  // namespace alliance::gateway

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "alliance/core/result.hpp"
+#include "alliance/core/string_hash.hpp"
 #include "alliance/crypto/jwt.hpp"
 
 namespace alliance::gateway {
@@ -21,6 +21,9 @@ class TokenVerifier {
 
   // kUnauthenticated for a bad, expired or revoked token.
   Result<crypto::AccessClaims> verify(std::string_view token, std::int64_t now_seconds);
+  // As verify(), without copying the claims (a request's hot path): the pointer is valid
+  // until the next call of verify(), check() or set_keys().
+  Result<const crypto::AccessClaims*> check(std::string_view token, std::int64_t now_seconds);
 
   // Remembers a revoked session until its tokens would have expired anyway.
   void revoke_session(const std::string& session_id, std::int64_t expires_unix_ms, std::int64_t now_unix_ms);
@@ -33,8 +36,8 @@ class TokenVerifier {
   std::string audience_;
   std::size_t max_cached_;
   crypto::KeySet keys_;
-  std::unordered_map<std::string, crypto::AccessClaims> cache_;
-  std::unordered_map<std::string, std::int64_t> revoked_;  // session id -> forget after (unix ms)
+  StringMap<crypto::AccessClaims> cache_;  // searched by the token's view, without a copy
+  StringMap<std::int64_t> revoked_;        // session id -> forget after (unix ms)
 };
 
 }  // namespace alliance::gateway

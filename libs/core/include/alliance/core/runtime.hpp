@@ -16,6 +16,10 @@ namespace alliance {
 // whatever umask it was started with. Call first in main().
 void keep_new_files_private();
 
+// The CPUs this process may run on (its affinity mask, so taskset and cpusets count),
+// at least 1: the default number of I/O threads.
+unsigned usable_cores();
+
 // Completes when the process receives SIGINT or SIGTERM.
 asio::awaitable<void> wait_for_stop_signal();
 

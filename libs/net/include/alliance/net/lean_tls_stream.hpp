@@ -55,6 +55,30 @@ class LeanTlsStream {
   LeanTlsStream(LeanTlsStream&&) noexcept;
   LeanTlsStream& operator=(LeanTlsStream&&) noexcept;
 
+  // A connection taken off its executor so that another one (another thread's
+  // io_context) can carry it on: the socket's descriptor and the TLS session, with
+  // nothing pending. Dropping it closes the connection.
+  class Detached {
+   public:
+    Detached() = default;
+    Detached(Detached&&) noexcept;
+    Detached& operator=(Detached&&) noexcept;
+    ~Detached();
+    explicit operator bool() const { return ssl_ != nullptr; }
+
+   private:
+    friend class LeanTlsStream;
+    int fd_ = -1;
+    bool v6_ = false;
+    SSL* ssl_ = nullptr;
+  };
+  // Takes the connection off this stream, which is left empty (destroying it does
+  // nothing). Nothing may be pending but the deadline timer; call on the stream's
+  // executor, after the handshake. Empty if the socket was already closed.
+  Detached detach();
+  // Carries on a detached connection on `ex`; call on `ex`. Throws if `d` is empty.
+  LeanTlsStream(Detached d, asio::any_io_executor ex);
+
   executor_type get_executor() noexcept;
   asio::ip::tcp::socket& socket();
   SSL* native_handle();
