@@ -26,6 +26,8 @@
 #   BENCH_SCRYPT_LOG2_N     identity's password hashing cost for this private system (12;
 #                           only the set-up logs in, nothing measured hashes a password)
 #   BENCH_KEEP_STATE=1      keep the temporary state directory (logs, databases)
+#   BENCH_SKIP_BUILD=1      use the binaries already in ALLIANCE_BUILD_DIR (e.g. a copy of an older
+#                           build's, to compare two commits back to back)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -46,9 +48,7 @@ bench="$build/bench/messaging/alliance-messaging-bench"
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
 
-log "building (scripts/build into $build)"
-"$root/scripts/build" --target alliance-messaging-bench alliance-gateway alliance-identity alliance-scheduling \
-  alliance-messaging alliancectl >/dev/null
+build_for_bench alliance-messaging-bench
 
 start_system
 

@@ -4,10 +4,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
-#include "alliance/core/ids.hpp"
 
 namespace alliance::bench {
 
@@ -34,11 +34,13 @@ Result<Watched> parse_watched(const std::string& key, const std::string& value) 
 }
 
 std::string random_password() {
-  const std::string hex = new_id();
+  static constexpr std::string_view kLetters = "bcdfghjkmnpqrstvwxzBCDFGHJKLMNPQRSTVWXZ";
+  static constexpr std::string_view kDigits = "23456789";
+  std::random_device random;
   std::string out;
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    if (i > 0 && i % 3 == 0) out += '-';
-    out += hex[i];
+  for (int i = 0; i < 32; ++i) {
+    const auto& set = i % 2 == 0 ? kLetters : kDigits;
+    out += set[std::uniform_int_distribution<std::size_t>(0, set.size() - 1)(random)];
   }
   return out;
 }

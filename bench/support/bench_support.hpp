@@ -37,9 +37,10 @@ Result<Watched> parse_watched(const std::string& key, const std::string& value);
 // Benchmarks only ever load this machine: 127.x, ::1 or localhost.
 bool is_loopback(const std::string& host);
 
-// A fresh random password identity accepts: 128 random bits in hex, in groups of
-// three ("3fa-9c0-..."), so it never holds a run like "abcd" or "0000" that the
-// password policy refuses. Kept in memory only.
+// A fresh random password identity accepts: 16 consonants and 16 digits taken at
+// random and alternated ("k7T3x9..."; 163 bits), so it never holds a run like "abcd"
+// or "0000", four letters of a user's name, or what cracklib calls systematic (one hex
+// string in ~200 was refused as that). Kept in memory only.
 std::string random_password();
 
 // CPU seconds (user + system) a process has used so far; -1 if it is gone (or a zombie).

@@ -9,6 +9,7 @@
 
 #include "alliance/core/utf8.hpp"
 #include "json_print.hpp"
+#include "json_read.hpp"
 
 namespace alliance::gateway {
 namespace pb = google::protobuf;
@@ -19,10 +20,9 @@ namespace {
 using FD = pb::FieldDescriptor;
 
 const FD* find_field(const pb::Descriptor* d, std::string_view key) {
-  std::string k(key);
-  if (const FD* f = d->FindFieldByName(k)) return f;
+  if (const FD* f = d->FindFieldByName(std::string(key))) return f;
   for (int i = 0; i < d->field_count(); ++i)
-    if (d->field(i)->json_name() == k) return d->field(i);
+    if (d->field(i)->json_name() == key) return d->field(i);
   return nullptr;
 }
 
@@ -66,35 +66,54 @@ std::string_view check_scalar(const FD* f, const json::value& v) {
 
 bool is_well_known(const pb::Descriptor* d) { return d->file()->package() == "google.protobuf"; }
 
-Status check_object(const pb::Descriptor* d, const json::object& obj, const std::string& prefix) {
+// Where a value sits in the body ("users[1].email"), spelled out only for an error:
+// the common request passes the check without building a string.
+struct JsonPath {
+  const JsonPath* parent;
+  std::string_view key;  // a field name, or empty for an array element
+  size_t index = 0;      // the element's index when key is empty
+
+  std::string text() const {
+    std::string out = parent ? parent->text() : std::string();
+    if (key.empty()) return out + "[" + std::to_string(index) + "]";
+    return out.empty() ? std::string(key) : out + "." + std::string(key);
+  }
+};
+
+Status refuse(const JsonPath& at, std::string_view why) {
+  std::string path = at.text();
+  return invalid_argument(path, path + ": " + std::string(why));
+}
+
+Status check_object(const pb::Descriptor* d, const json::object& obj, const JsonPath* parent) {
   for (const auto& [key, value] : obj) {
-    std::string path = prefix + std::string(key);
+    const JsonPath at{parent, key};
     const FD* f = find_field(d, key);
-    if (!f) return invalid_argument(path, path + ": unknown field");
+    if (!f) return refuse(at, "unknown field");
     if (value.is_null()) continue;
     if (f->is_map()) {
-      if (!value.is_object()) return invalid_argument(path, path + ": expected an object");
+      if (!value.is_object()) return refuse(at, "expected an object");
       continue;
     }
-    auto check_one = [&](const json::value& item, const std::string& item_path) -> Status {
+    auto check_one = [&](const json::value& item, const JsonPath& item_at) -> Status {
       if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
         if (is_well_known(f->message_type())) return {};
-        if (!item.is_object()) return invalid_argument(item_path, item_path + ": expected an object");
-        return check_object(f->message_type(), item.get_object(), item_path + ".");
+        if (!item.is_object()) return refuse(item_at, "expected an object");
+        return check_object(f->message_type(), item.get_object(), &item_at);
       }
       auto why = check_scalar(f, item);
-      if (!why.empty()) return invalid_argument(item_path, item_path + ": " + std::string(why));
+      if (!why.empty()) return refuse(item_at, why);
       return {};
     };
     if (f->is_repeated()) {
-      if (!value.is_array()) return invalid_argument(path, path + ": expected an array");
+      if (!value.is_array()) return refuse(at, "expected an array");
       const auto& arr = value.get_array();
       for (size_t i = 0; i < arr.size(); ++i) {
-        auto s = check_one(arr[i], path + "[" + std::to_string(i) + "]");
+        auto s = check_one(arr[i], JsonPath{&at, {}, i});
         if (!s) return s;
       }
     } else {
-      auto s = check_one(value, path);
+      auto s = check_one(value, at);
       if (!s) return s;
     }
   }
@@ -119,7 +138,11 @@ Status json_to_message(std::string_view body, pb::Message& out) {
   json::value v = json::parse(body, ec);
   if (ec) return invalid_argument("body", "body: malformed JSON (" + ec.message() + ")");
   if (!v.is_object()) return invalid_argument("body", "body: expected a JSON object");
-  if (auto s = check_object(out.GetDescriptor(), v.get_object(), ""); !s) return s;
+  if (auto s = check_object(out.GetDescriptor(), v.get_object(), nullptr); !s) return s;
+  // The common body is read from the tree just parsed; anything the direct reader
+  // does not reproduce exactly goes through protobuf's parser, which has the last word.
+  if (read_json_object(v.get_object(), out)) return {};
+  out.Clear();
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status = pb::util::JsonStringToMessage(std::string(body), &out, options);
