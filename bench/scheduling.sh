@@ -55,7 +55,9 @@ bench_pids+=("$sampler_pid")
 
 log "running alliance-scheduling-bench (bootstrap, search, bookings, same-slot rounds)"
 bench_rc=0
+cpu_pids="gateway=${pid[gateway]},scheduling=${pid[scheduling]},identity=${pid[identity]},redis=${pid[redis]}"
 timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
+  --cpu-pids "$cpu_pids" \
   --search-connections "$search_connections" --search-seconds "$search_seconds" \
   --book-threads "$book_threads" --book-seconds "$book_seconds" \
   --race-rounds "$race_rounds" --racers "$racers" >"$state/bench.out" || bench_rc=$?

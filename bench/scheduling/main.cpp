@@ -25,9 +25,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "alliance/client/client.hpp"
 #include "alliance/core/ids.hpp"
@@ -58,12 +61,15 @@ struct Options {
   int warmup_seconds = 1;
   int race_rounds = 20;
   int racers = 100;
+  // name=PID of the server processes whose CPU each measured phase reports per operation.
+  std::vector<std::pair<std::string, int>> cpu_pids;
 };
 
 std::string usage() {
   return "usage: alliance-scheduling-bench --url https://127.0.0.1:PORT --ca CA.pem --operator-token-file FILE\n"
          "         [--slug schedbench] [--search-connections 8] [--search-seconds 10]\n"
          "         [--book-threads 8] [--book-seconds 10] [--warmup 1] [--race-rounds 20] [--racers 100]\n"
+         "         [--cpu-pids gateway=PID,scheduling=PID,...]  (CPU per operation of those processes)\n"
          "Loopback gateways only. The operator token is read from the file, never from the command line.\n";
 }
 
@@ -95,6 +101,18 @@ Result<Options> parse_options(int argc, char** argv) {
       o.operator_token_file = value;
     } else if (key == "--slug") {
       o.slug = value;
+    } else if (key == "--cpu-pids") {
+      for (std::size_t at = 0; at < value.size();) {
+        const std::size_t comma = std::min(value.find(',', at), value.size());
+        const std::string item = value.substr(at, comma - at);
+        const std::size_t eq = item.find('=');
+        int pid = 0;
+        if (eq == std::string::npos || eq == 0 ||
+            std::sscanf(item.c_str() + eq + 1, "%d", &pid) != 1 || pid <= 0)
+          return invalid_argument(key, key + ": expected name=PID[,name=PID...]");
+        o.cpu_pids.emplace_back(item.substr(0, eq), pid);
+        at = comma + 1;
+      }
     } else if (auto it = ints.find(key); it != ints.end()) {
       int v = 0;
       try {
@@ -163,6 +181,59 @@ struct Latencies {
     auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(us.size()) + 0.999999);
     rank = std::clamp<std::size_t>(rank, 1, us.size());
     return us[rank - 1] / 1000.0;
+  }
+};
+
+double load_1min() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return load;
+}
+
+// CPU seconds (user + system) used so far by a process (0 = this one); -1 if unreadable.
+double cpu_seconds(int pid) {
+  const std::string path = pid == 0 ? "/proc/self/stat" : "/proc/" + std::to_string(pid) + "/stat";
+  std::ifstream in(path);
+  std::string stat;
+  std::getline(in, stat);
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  // Fields after the command name: state is field 3; utime and stime are 14 and 15.
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU used by each named process (and the benchmark itself) over one phase.
+struct CpuMeter {
+  std::vector<std::pair<std::string, int>> pids;  // the benchmark itself is added as "bench"
+  std::vector<double> start;
+
+  explicit CpuMeter(const std::vector<std::pair<std::string, int>>& servers) : pids(servers) {
+    pids.emplace_back("bench client", 0);
+    for (const auto& [name, pid] : pids) start.push_back(cpu_seconds(pid));
+  }
+  // "gateway 412 us, scheduling 120 us, ... per search" over `ops` operations.
+  std::string per_op(std::uint64_t ops, const char* what) const {
+    if (ops == 0) return "";
+    std::string out;
+    double servers = 0;
+    char buf[96];
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+      const double used = cpu_seconds(pids[i].second) - start[i];
+      const double us = used * 1e6 / static_cast<double>(ops);
+      if (pids[i].second != 0) servers += us;
+      std::snprintf(buf, sizeof buf, "%s%s %.0f us", out.empty() ? "" : ", ", pids[i].first.c_str(), us);
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, " (servers together %.0f us) per %s", servers, what);
+    return out + buf;
   }
 };
 
@@ -257,8 +328,10 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
   return p;
 }
 
-std::string slots_target(const Practice& p, std::chrono::sys_seconds from, std::chrono::sys_seconds to) {
-  return "/v1/therapists/" + p.therapist_id + "/slots?type_id=" + p.type_id +
+// `shape`: "slots" (one object per slot) or "slot-runs" (the compact answer).
+std::string slots_target(const Practice& p, std::chrono::sys_seconds from, std::chrono::sys_seconds to,
+                         const char* shape = "slots") {
+  return "/v1/therapists/" + p.therapist_id + "/" + shape + "?type_id=" + p.type_id +
          "&from=" + client::url_encode(format_utc(from)) + "&to=" + client::url_encode(format_utc(to));
 }
 
@@ -283,6 +356,7 @@ struct LoopResult {
   double measured_s = 0;                  // from the end of warm-up to the last answer
   int connections_opened = 0;
   bool ran_out = false;  // the work ran out before the duration did
+  std::uint64_t warmup_answers = 0;  // answers to requests sent during the warm-up
 };
 
 // One step of a closed loop: sends one request on `http` and returns its status
@@ -323,7 +397,10 @@ LoopResult closed_loop(const client::Endpoint& ep, int threads, std::chrono::sec
           ran_out = true;
           break;
         }
-        if (sent < measure_from) continue;
+        if (sent < measure_from) {
+          ++mine.warmup_answers;
+          continue;
+        }
         last_end[static_cast<std::size_t>(i)] = done;
         if (answer->status == ok_status) {
           ++mine.ok;
@@ -350,6 +427,7 @@ LoopResult closed_loop(const client::Endpoint& ep, int threads, std::chrono::sec
     if (total.first_failure.empty()) total.first_failure = per[i].first_failure;
     total.latency.merge(per[i].latency);
     total.connections_opened += per[i].connections_opened;
+    total.warmup_answers += per[i].warmup_answers;
     end = std::max(end, last_end[i]);
   }
   total.latency.sort();
@@ -490,25 +568,49 @@ int run(const Options& o) {
   std::printf("every measured call is the front desk's, over HTTPS (TLS) through the gateway\n\n");
   std::fflush(stdout);
 
-  // a) slot search over 4 weeks, on the still empty calendar.
-  const std::string search = slots_target(p, midnight_utc_in(1), midnight_utc_in(1 + kSearchDays));
-  auto sample = must(desk.get_json(search), "search sample");
-  const auto per_search = sample.at("slots").as_array().size();
-  std::fprintf(stderr, "[scheduling-bench] a) slot search: %d connections, %d s\n", o.search_connections,
-               o.search_seconds);
-  auto searched = closed_loop(
-      *ep, o.search_connections, std::chrono::seconds(o.warmup_seconds), std::chrono::seconds(o.search_seconds), 200,
-      [&](client::HttpsClient& http) { return send(http, "GET", search, {}, p.desk.access_token); });
-  std::printf(
-      "a) slot search, 4 weeks (GET .../slots, %zu slots, %zu bytes per answer), closed loop,\n"
-      "   %d connections, %d s after %d s warm-up:\n",
-      per_search, json::serialize(sample).size(), o.search_connections, o.search_seconds, o.warmup_seconds);
-  print_loop(searched, "searches");
-  failed |= !searched.failures.empty();
+  // a) slot search over 4 weeks, on the still empty calendar: the compact answer, then
+  // (A/B, back to back) the long one with an object per slot.
+  struct Shape {
+    const char* route;
+    const char* label;
+    const char* items;
+  };
+  const Shape shapes[] = {{"slot-runs", "compact answer (GET .../slot-runs)", "runs"},
+                          {"slots", "long answer (GET .../slots)", "slots"}};
+  LoopResult searched;
+  double search_rps[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    const Shape& shape = shapes[k];
+    const std::string search = slots_target(p, midnight_utc_in(1), midnight_utc_in(1 + kSearchDays), shape.route);
+    auto sample = must(desk.get_json(search), "search sample");
+    const auto items = sample.at(shape.items).as_array().size();
+    std::fprintf(stderr, "[scheduling-bench] a) slot search, %s: %d connections, %d s\n", shape.route,
+                 o.search_connections, o.search_seconds);
+    const double load_before = load_1min();
+    CpuMeter cpu(o.cpu_pids);
+    auto result = closed_loop(
+        *ep, o.search_connections, std::chrono::seconds(o.warmup_seconds), std::chrono::seconds(o.search_seconds),
+        200, [&](client::HttpsClient& http) { return send(http, "GET", search, {}, p.desk.access_token); });
+    std::printf(
+        "a%d) slot search, 4 weeks, %s: %zu %s, %zu bytes per answer; closed loop,\n"
+        "   %d connections, %d s after %d s warm-up; 1-min load %.2f before, %.2f after:\n",
+        k + 1, shape.label, items, shape.items, json::serialize(sample).size(), o.search_connections,
+        o.search_seconds, o.warmup_seconds, load_before, load_1min());
+    print_loop(result, "searches");
+    // Counted over the warm-up too: every search the servers answered in the phase.
+    const auto answered = result.ok + result.warmup_answers;
+    if (!o.cpu_pids.empty()) std::printf("  CPU: %s\n", cpu.per_op(answered, "search").c_str());
+    failed |= !result.failures.empty();
+    search_rps[k] = result.measured_s > 0 ? static_cast<double>(result.ok) / result.measured_s : 0;
+    if (k == 0) searched = std::move(result);
+  }
+  if (search_rps[1] > 0)
+    std::printf("  compact / long: %.2fx the searches per second\n", search_rps[0] / search_rps[1]);
 
   // b) bookings on distinct slots, each thread taking the next unbooked slot.
   std::atomic<std::size_t> next{0};
   std::fprintf(stderr, "[scheduling-bench] b) bookings: %d threads, %d s\n", o.book_threads, o.book_seconds);
+  CpuMeter book_cpu(o.cpu_pids);
   auto booked =
       closed_loop(*ep, o.book_threads, std::chrono::seconds(o.warmup_seconds), std::chrono::seconds(o.book_seconds),
                   201, [&](client::HttpsClient& http) -> std::optional<Answer> {
@@ -527,6 +629,8 @@ int run(const Options& o) {
       "   closed loop, %d threads, %d s after %d s warm-up (%zu bookings made in all, calendar grows as it runs):\n",
       o.book_threads, o.book_seconds, o.warmup_seconds, booked_total);
   print_loop(booked, "bookings");
+  if (!o.cpu_pids.empty())
+    std::printf("  CPU: %s\n", book_cpu.per_op(booked.ok + booked.warmup_answers, "booking").c_str());
   if (booked.ran_out) std::printf("  NOTE: the open slots ran out before the duration did\n");
   failed |= !booked.failures.empty();
 
@@ -571,11 +675,10 @@ int run(const Options& o) {
   }
 
   std::printf(
-      "\nRESULT search_rps=%.0f search_p50_ms=%.2f search_p99_ms=%.2f search_failures=%" PRIu64
+      "\nRESULT search_rps=%.0f search_long_rps=%.0f search_p50_ms=%.2f search_p99_ms=%.2f search_failures=%" PRIu64
       " book_rps=%.0f book_p50_ms=%.2f book_p99_ms=%.2f book_failures=%" PRIu64
       " race_rounds=%zu race_good_rounds=%d double_bookings=%d\n",
-      searched.measured_s > 0 ? static_cast<double>(searched.ok) / searched.measured_s : 0,
-      searched.latency.percentile_ms(50), searched.latency.percentile_ms(99),
+      search_rps[0], search_rps[1], searched.latency.percentile_ms(50), searched.latency.percentile_ms(99),
       [&] {
         std::uint64_t n = 0;
         for (auto [s, c] : searched.failures) n += c;

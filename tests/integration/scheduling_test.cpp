@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <ctime>
 #include <boost/json.hpp>
 #include <latch>
 #include <thread>
@@ -20,6 +22,21 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
+
+// "2026-11-27T14:00:00Z" + minutes, in the same form ("" if `utc` is not in that form).
+std::string plus_minutes(const std::string& utc, std::int64_t minutes) {
+  std::tm tm{};
+  if (std::sscanf(utc.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec) != 6)
+    return "";
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t t = timegm(&tm) + static_cast<std::time_t>(minutes * 60);
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 class Scheduling : public SchedulingPractice {
  protected:
@@ -77,6 +94,39 @@ TEST_F(Scheduling, FrontDeskBooksForAClientWhoSeesItAndAnotherClientDoesNot) {
   // The slot is gone from the list.
   auto after = slots(therapist_id_);
   EXPECT_EQ(std::find(after.begin(), after.end(), open[0]), after.end());
+}
+
+// A client app asks for four weeks of open times in the compact shape: the runs hold
+// exactly the starts the long list holds, and a booking by the front desk, then its
+// cancellation, show in the client's very next search (served from scheduling's cache).
+TEST_F(Scheduling, CompactSlotRunsHoldTheSameStartsAndShowABookingInTheNextSearch) {
+  const std::string from = day_from_now(1), to = day_from_now(29);
+  auto runs_now = [&] {
+    std::vector<std::string> out;
+    auto r = client_->get_json("/v1/therapists/" + therapist_id_ + "/slot-runs?type_id=" + type_id_ +
+                               "&from=" + client::url_encode(from) + "&to=" + client::url_encode(to));
+    EXPECT_TRUE(r) << r.error().message;
+    if (!r) return out;
+    EXPECT_EQ(r->at("duration_minutes").as_int64(), 50);
+    for (const auto& run : r->at("runs").as_array())
+      for (std::int64_t i = 0; i < run.at("count").as_int64(); ++i)
+        out.push_back(plus_minutes(str(run, "start_time"), i * run.at("step_minutes").as_int64()));
+    return out;
+  };
+  const auto listed = slots(therapist_id_, from, to);
+  ASSERT_FALSE(listed.empty());
+  EXPECT_EQ(runs_now(), listed);
+  EXPECT_EQ(runs_now(), listed);  // twice: the second from the cache
+
+  auto r = post(*desk_, "/v1/appointments", booking(listed[3], client_id_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto after = runs_now();
+  EXPECT_EQ(std::find(after.begin(), after.end(), listed[3]), after.end());
+  EXPECT_EQ(after.size(), listed.size() - 1);
+
+  const std::string id = str(json::parse(r.body).at("appointment"), "id");
+  ASSERT_TRUE(desk_->post_json("/v1/appointments/" + id + "/cancel", json::value{{"reason", "moved"}}));
+  EXPECT_EQ(runs_now(), listed);
 }
 
 TEST_F(Scheduling, ClientSelfBooksAndIsRefusedWhereNotAllowed) {

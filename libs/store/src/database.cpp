@@ -41,6 +41,9 @@ struct Database::State {
   std::vector<std::thread> reader_threads;
 
   void writer_loop();
+  void after_write() noexcept {
+    if (options.after_write) options.after_write();
+  }
   void commit_group(std::vector<std::unique_ptr<Job>>& batch);
   void reader_loop(Connection& c);
 };
@@ -264,6 +267,7 @@ void Database::State::writer_loop() {
         } catch (const StoreError&) {
         }
       }
+      after_write();
       batch.front()->complete(nullptr);
     } else {
       commit_group(batch);
@@ -295,6 +299,7 @@ void Database::State::commit_group(std::vector<std::unique_ptr<Job>>& batch) {
         // Nothing more to do: the next BEGIN reports it if the connection is broken.
       }
     }
+    after_write();
     for (auto& r : ran) r.job->complete(&not_saved());
     ran.clear();
   };
@@ -338,6 +343,7 @@ void Database::State::commit_group(std::vector<std::unique_ptr<Job>>& batch) {
     return;
   }
   transactions.fetch_add(1, std::memory_order_relaxed);
+  after_write();
   for (auto& r : ran) r.job->complete(r.error ? &*r.error : nullptr);
 }
 

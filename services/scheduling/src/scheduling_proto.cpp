@@ -117,6 +117,13 @@ void fill(pb::Slot& out, const Slot& s) {
   out.set_utc_offset_minutes(s.utc_offset_minutes);
 }
 
+void fill(pb::SlotRun& out, const SlotRun& r) {
+  out.set_start_time(format_instant(r.start));
+  out.set_count(r.count);
+  out.set_step_minutes(static_cast<std::int32_t>(r.step.count()));
+  out.set_utc_offset_minutes(r.utc_offset_minutes);
+}
+
 void fill(pb::TimeBlock& out, const TimeBlock& b) {
   out.set_id(b.id);
   out.set_therapist_id(b.therapist_id);

@@ -23,6 +23,7 @@ void fill(pb::Availability& out, const TherapistAvailability& a);
 // late_cancellation_from = start - times.cancellation_window.
 void fill(pb::Appointment& out, const Appointment& a, const ClientTimes& times);
 void fill(pb::Slot& out, const Slot& s);
+void fill(pb::SlotRun& out, const SlotRun& r);
 void fill(pb::Location& out, const Location& l);
 // Everything, reason included: callers clear what a client may not see.
 void fill(pb::TimeBlock& out, const TimeBlock& b);

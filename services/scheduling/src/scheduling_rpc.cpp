@@ -14,6 +14,7 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
   t.add("SetAvailability", &S::set_availability);
   t.add("GetAvailability", &S::get_availability);
   t.add("ListSlots", &S::list_slots);
+  t.add("ListSlotRuns", &S::list_slot_runs);
   t.add("BookAppointment", &S::book_appointment);
   t.add("GetAppointment", &S::get_appointment);
   t.add("ConfirmAppointment", &S::confirm_appointment);

@@ -301,8 +301,8 @@ asio::awaitable<Result<pb::GetAvailabilityResponse>> SchedulingService::get_avai
 
 // ------------------------------------------------------------------ slots
 
-asio::awaitable<Result<pb::ListSlotsResponse>> SchedulingService::list_slots(const pb::ListSlotsRequest& req,
-                                                                            const Ctx& ctx) {
+asio::awaitable<Result<SchedulingService::SlotSearch>> SchedulingService::search_slots(
+    const pb::ListSlotsRequest& req, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
   if (auto s = require_id(req.therapist_id(), "therapist_id"); !s) co_return s.error();
@@ -311,28 +311,55 @@ asio::awaitable<Result<pb::ListSlotsResponse>> SchedulingService::list_slots(con
   if (!from) co_return from.error();
   auto to = parse_instant(req.to(), "to");
   if (!to) co_return to.error();
-  auto type = co_await store_.find_type(req.type_id());
+  auto type = co_await store_.search_type(req.type_id());
   if (!type) co_return type.error();
   if (!*type || (*type)->practice_id != caller->practice_id)
     co_return not_found("type_id", "type_id: no such appointment type");
-  auto a = co_await store_.find_availability(req.therapist_id());
-  if (!a) co_return a.error();
-  if (!*a || (*a)->practice_id != caller->practice_id)
+  // Range errors before reading appointments (bounds the work a request can cause).
+  // The availability is checked first all the same: a therapist without one is
+  // kNotFound whatever the range.
+  const bool range_ok = *to > *from && *to - *from <= kMaxSearchRange;
+  auto inputs = co_await store_.slot_inputs(req.therapist_id(), range_ok ? *from - days(1) : *from,
+                                            range_ok ? *to + days(1) : *from + days(1));
+  if (!inputs) co_return inputs.error();
+  const auto& a = (*inputs)->availability;
+  if (!a || a->practice_id != caller->practice_id)
     co_return not_found("therapist_id", "therapist_id: no availability for this therapist");
-  // Fail range errors before reading appointments (bounds the work).
   if (*to <= *from) co_return invalid_argument("to", "to: must be after from");
   if (*to - *from > kMaxSearchRange) co_return invalid_argument("to", "to: range longer than 42 days");
   // Waitlist holds block the time for everyone but their holder.
-  std::string holder = caller->role == Role::kClient ? caller->user_id : std::string();
-  auto booked = co_await store_.blocking(req.therapist_id(), *from - days(1), *to + days(1), "", std::move(holder));
-  if (!booked) co_return booked.error();
-  auto slots = find_slots((*a)->availability, (*type)->rules(), *booked, *from, *to, now());
-  if (!slots) co_return slots.error();
+  const std::string holder = caller->role == Role::kClient ? caller->user_id : std::string();
+  const auto booked = (*inputs)->blocking_for(holder, now_unix_ms());
+  SlotSearch out{(*type)->rules(), a->availability.time_zone, {}};
+  auto starts = find_open_starts(a->availability, out.rules, booked, *from, *to, now());
+  if (!starts) co_return starts.error();
+  out.starts = std::move(*starts);
+  co_return out;
+}
+
+asio::awaitable<Result<pb::ListSlotsResponse>> SchedulingService::list_slots(const pb::ListSlotsRequest& req,
+                                                                            const Ctx& ctx) {
+  auto found = co_await search_slots(req, ctx);
+  if (!found) co_return found.error();
   pb::ListSlotsResponse resp;
   resp.set_therapist_id(req.therapist_id());
   resp.set_type_id(req.type_id());
-  resp.set_time_zone((*a)->availability.time_zone);
-  for (const auto& s : *slots) fill(*resp.add_slots(), s);
+  resp.set_time_zone(found->time_zone);
+  resp.mutable_slots()->Reserve(static_cast<int>(found->starts.size()));
+  for (const auto& s : found->starts) fill(*resp.add_slots(), to_slot(s, found->rules.duration));
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::ListSlotRunsResponse>> SchedulingService::list_slot_runs(const pb::ListSlotsRequest& req,
+                                                                                   const Ctx& ctx) {
+  auto found = co_await search_slots(req, ctx);
+  if (!found) co_return found.error();
+  pb::ListSlotRunsResponse resp;
+  resp.set_therapist_id(req.therapist_id());
+  resp.set_type_id(req.type_id());
+  resp.set_time_zone(found->time_zone);
+  resp.set_duration_minutes(static_cast<std::int32_t>(found->rules.duration.count()));
+  for (const auto& run : to_runs(found->starts, grid_step(found->rules))) fill(*resp.add_runs(), run);
   co_return resp;
 }
 

@@ -69,6 +69,8 @@ class SchedulingService {
   asio::awaitable<Result<pb::GetAvailabilityResponse>> get_availability(const pb::GetAvailabilityRequest&,
                                                                          const Ctx&);
   asio::awaitable<Result<pb::ListSlotsResponse>> list_slots(const pb::ListSlotsRequest&, const Ctx&);
+  // The same open starts as list_slots, as runs on the type's grid (ListSlotRuns).
+  asio::awaitable<Result<pb::ListSlotRunsResponse>> list_slot_runs(const pb::ListSlotsRequest&, const Ctx&);
   asio::awaitable<Result<pb::AppointmentResponse>> book_appointment(const pb::BookAppointmentRequest&, const Ctx&);
   asio::awaitable<Result<pb::AppointmentResponse>> get_appointment(const pb::GetAppointmentRequest&, const Ctx&);
   asio::awaitable<Result<pb::AppointmentResponse>> confirm_appointment(const pb::ConfirmAppointmentRequest&,
@@ -97,6 +99,14 @@ class SchedulingService {
   asio::awaitable<Result<pb::ListLocationsResponse>> list_locations(const pb::ListLocationsRequest&, const Ctx&);
 
  private:
+  // What list_slots and list_slot_runs answer from: the type's rules, the therapist's
+  // zone and the open starts, after every check of the request.
+  struct SlotSearch {
+    SlotRules rules;
+    std::string time_zone;
+    std::vector<OpenStart> starts;
+  };
+  asio::awaitable<Result<SlotSearch>> search_slots(const pb::ListSlotsRequest& req, const Ctx& ctx);
   struct BookingPlan;  // what book and book_series share after validation
   asio::awaitable<Result<BookingPlan>> plan_booking(const Caller& caller, const std::string& therapist_id,
                                                     const std::string& client_id, const std::string& type_id);

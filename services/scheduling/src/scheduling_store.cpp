@@ -489,19 +489,27 @@ bool overlaps_stored(Connection& c, const Appointment& a) {
                    std::chrono::minutes(a.buffer_after_minutes));
 }
 
+// Every hold of the therapist near [start, end), expired or not, with its holder.
+std::vector<HeldTime> all_holds_near(Connection& c, const std::string& therapist_id, Instant start, Instant end) {
+  auto& st = c.prepare(
+      "SELECT start_unix, end_unix, buffer_before_s, buffer_after_s, client_id, expires_unix_ms FROM slot_holds "
+      "WHERE therapist_id = ?1 AND start_unix > ?2 - 259200 AND start_unix < ?3 + 259200");
+  st.bind_all(therapist_id, to_unix(start), to_unix(end));
+  std::vector<HeldTime> out;
+  while (st.step())
+    out.push_back(HeldTime{Booked{from_unix(st.column_int(0)), from_unix(st.column_int(1)),
+                                  std::chrono::minutes(st.column_int(2) / 60),
+                                  std::chrono::minutes(st.column_int(3) / 60)},
+                           st.column_text(4), st.column_int(5)});
+  return out;
+}
+
 // Active holds of the therapist near [start, end) of every client but `except_client`.
 std::vector<Booked> holds_near(Connection& c, const std::string& therapist_id, Instant start, Instant end,
                                const std::string& except_client) {
-  auto& st = c.prepare(
-      "SELECT start_unix, end_unix, buffer_before_s, buffer_after_s FROM slot_holds "
-      "WHERE therapist_id = ?1 AND client_id <> ?2 AND expires_unix_ms > ?5 "
-      "AND start_unix > ?3 - 259200 AND start_unix < ?4 + 259200");
-  st.bind_all(therapist_id, except_client, to_unix(start), to_unix(end), now_unix_ms());
-  std::vector<Booked> out;
-  while (st.step())
-    out.push_back(Booked{from_unix(st.column_int(0)), from_unix(st.column_int(1)),
-                         std::chrono::minutes(st.column_int(2) / 60), std::chrono::minutes(st.column_int(3) / 60)});
-  return out;
+  SlotInputs held;
+  held.holds = all_holds_near(c, therapist_id, start, end);
+  return held.blocking_for(except_client, now_unix_ms());
 }
 
 bool held_by_other(Connection& c, const Appointment& a) {
@@ -620,12 +628,20 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
                         store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
                         store::Migration{7, schema_v7()}};
+  // The cache's triggers are on the writer before any write, and it hears of every commit.
+  auto cache = std::make_shared<SlotSearchCache>();
+  options.on_open = [cache](Connection& c) -> Status {
+    cache->attach(c);
+    return {};
+  };
+  options.after_write = [cache] { cache->publish(); };
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
-  return std::make_unique<SchedulingStore>(std::move(*db));
+  return std::make_unique<SchedulingStore>(std::move(*db), std::move(cache));
 }
 
-SchedulingStore::SchedulingStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+SchedulingStore::SchedulingStore(std::unique_ptr<store::Database> db, std::shared_ptr<SlotSearchCache> cache)
+    : db_(std::move(db)), cache_(std::move(cache)) {}
 
 asio::awaitable<Result<SchedulingStore::MadeType>> SchedulingStore::create_type(AppointmentType t,
                                                                                 IdempotencyRecord idem) {
@@ -784,53 +800,97 @@ asio::awaitable<Status> SchedulingStore::set_availability(TherapistAvailability 
   co_return co_await db_->write(std::move(job));
 }
 
+namespace {
+
+// The therapist's availability with all its rows, or nullopt when none is set.
+Result<std::optional<TherapistAvailability>> load_availability(Connection& c, const std::string& therapist_id) {
+  auto& st = c.prepare(
+      "SELECT practice_id, time_zone, updated_by, updated_unix_ms FROM availability WHERE therapist_id = ?1");
+  st.bind(1, std::string_view(therapist_id));
+  if (!st.step()) return std::optional<TherapistAvailability>();
+  TherapistAvailability a;
+  a.therapist_id = therapist_id;
+  a.practice_id = st.column_text(0);
+  a.availability.time_zone = st.column_text(1);
+  a.updated_by = st.column_text(2);
+  a.updated_unix_ms = st.column_int(3);
+  auto& w = c.prepare(
+      "SELECT weekday, start_minute, end_minute FROM availability_weekly WHERE therapist_id = ?1 "
+      "ORDER BY weekday, start_minute");
+  w.bind(1, std::string_view(therapist_id));
+  while (w.step())
+    a.availability.weekly.push_back(WeeklyHours{static_cast<int>(w.column_int(0)),
+                                                LocalInterval{static_cast<int>(w.column_int(1)),
+                                                              static_cast<int>(w.column_int(2))}});
+  auto& ch = c.prepare(
+      "SELECT from_date, weekday, start_minute, end_minute FROM availability_changes WHERE therapist_id = ?1 "
+      "ORDER BY from_date, weekday, start_minute");
+  ch.bind(1, std::string_view(therapist_id));
+  while (ch.step()) {
+    const auto from = date_column(ch, 0);
+    if (a.availability.changes.empty() || a.availability.changes.back().from != from)
+      a.availability.changes.push_back(DatedWeekly{from, {}});
+    a.availability.changes.back().weekly.push_back(
+        WeeklyHours{static_cast<int>(ch.column_int(1)),
+                    LocalInterval{static_cast<int>(ch.column_int(2)), static_cast<int>(ch.column_int(3))}});
+  }
+  auto& e = c.prepare(
+      "SELECT local_date, start_minute, end_minute FROM availability_extra WHERE therapist_id = ?1 "
+      "ORDER BY local_date, start_minute");
+  e.bind(1, std::string_view(therapist_id));
+  while (e.step())
+    a.availability.extra.push_back(ExtraHours{
+        date_column(e, 0), LocalInterval{static_cast<int>(e.column_int(1)), static_cast<int>(e.column_int(2))}});
+  auto& t = c.prepare(
+      "SELECT first_date, last_date FROM availability_time_off WHERE therapist_id = ?1 ORDER BY first_date");
+  t.bind(1, std::string_view(therapist_id));
+  while (t.step()) a.availability.time_off.push_back(TimeOff{date_column(t, 0), date_column(t, 1)});
+  return std::optional<TherapistAvailability>(std::move(a));
+}
+
+}  // namespace
+
 asio::awaitable<Result<std::optional<TherapistAvailability>>> SchedulingStore::find_availability(
     std::string therapist_id) {
   auto job = [therapist_id = std::move(therapist_id)](Connection& c) -> Result<std::optional<TherapistAvailability>> {
-    auto& st = c.prepare(
-        "SELECT practice_id, time_zone, updated_by, updated_unix_ms FROM availability WHERE therapist_id = ?1");
-    st.bind(1, std::string_view(therapist_id));
-    if (!st.step()) return std::optional<TherapistAvailability>();
-    TherapistAvailability a;
-    a.therapist_id = therapist_id;
-    a.practice_id = st.column_text(0);
-    a.availability.time_zone = st.column_text(1);
-    a.updated_by = st.column_text(2);
-    a.updated_unix_ms = st.column_int(3);
-    auto& w = c.prepare(
-        "SELECT weekday, start_minute, end_minute FROM availability_weekly WHERE therapist_id = ?1 "
-        "ORDER BY weekday, start_minute");
-    w.bind(1, std::string_view(therapist_id));
-    while (w.step())
-      a.availability.weekly.push_back(WeeklyHours{static_cast<int>(w.column_int(0)),
-                                                  LocalInterval{static_cast<int>(w.column_int(1)),
-                                                                static_cast<int>(w.column_int(2))}});
-    auto& ch = c.prepare(
-        "SELECT from_date, weekday, start_minute, end_minute FROM availability_changes WHERE therapist_id = ?1 "
-        "ORDER BY from_date, weekday, start_minute");
-    ch.bind(1, std::string_view(therapist_id));
-    while (ch.step()) {
-      const auto from = date_column(ch, 0);
-      if (a.availability.changes.empty() || a.availability.changes.back().from != from)
-        a.availability.changes.push_back(DatedWeekly{from, {}});
-      a.availability.changes.back().weekly.push_back(
-          WeeklyHours{static_cast<int>(ch.column_int(1)),
-                      LocalInterval{static_cast<int>(ch.column_int(2)), static_cast<int>(ch.column_int(3))}});
-    }
-    auto& e = c.prepare(
-        "SELECT local_date, start_minute, end_minute FROM availability_extra WHERE therapist_id = ?1 "
-        "ORDER BY local_date, start_minute");
-    e.bind(1, std::string_view(therapist_id));
-    while (e.step())
-      a.availability.extra.push_back(ExtraHours{
-          date_column(e, 0), LocalInterval{static_cast<int>(e.column_int(1)), static_cast<int>(e.column_int(2))}});
-    auto& t = c.prepare(
-        "SELECT first_date, last_date FROM availability_time_off WHERE therapist_id = ?1 ORDER BY first_date");
-    t.bind(1, std::string_view(therapist_id));
-    while (t.step()) a.availability.time_off.push_back(TimeOff{date_column(t, 0), date_column(t, 1)});
-    return std::optional<TherapistAvailability>(std::move(a));
+    return load_availability(c, therapist_id);
   };
   co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<AppointmentType>>> SchedulingStore::search_type(std::string type_id) {
+  if (cache_) {
+    if (auto hit = cache_->find_type(type_id)) co_return std::optional<AppointmentType>(std::move(*hit));
+  }
+  const auto ticket = cache_ ? cache_->ticket() : SlotSearchCache::Ticket{};
+  auto found = co_await find_type(std::move(type_id));
+  if (found && *found && cache_) cache_->put_type(ticket, **found);
+  co_return found;
+}
+
+asio::awaitable<Result<std::shared_ptr<const SlotInputs>>> SchedulingStore::slot_inputs(std::string therapist_id,
+                                                                                       Instant from, Instant to) {
+  if (cache_) {
+    if (auto hit = cache_->find(therapist_id, from, to)) co_return hit;
+  }
+  const auto ticket = cache_ ? cache_->ticket() : SlotSearchCache::Ticket{};
+  // Read a wider window than asked, so the searches that follow (later days, other
+  // ranges of the same weeks) are served from this one read.
+  const Instant lo = from - kSlotInputsMargin, hi = std::max(to, from + kSlotInputsSpan);
+  auto job = [therapist_id, lo, hi](Connection& c) -> Result<std::shared_ptr<const SlotInputs>> {
+    auto inputs = std::make_shared<SlotInputs>();
+    auto availability = load_availability(c, therapist_id);
+    if (!availability) return availability.error();
+    inputs->availability = std::move(*availability);
+    inputs->from = lo;
+    inputs->to = hi;
+    inputs->blocking = blocking_near(c, therapist_id, lo, hi, "");
+    inputs->holds = all_holds_near(c, therapist_id, lo, hi);
+    return std::shared_ptr<const SlotInputs>(std::move(inputs));
+  };
+  auto read = co_await db_->read(std::move(job));
+  if (read && (*read)->availability && cache_) cache_->put(therapist_id, ticket, *read);
+  co_return read;
 }
 
 asio::awaitable<Status> SchedulingStore::create_time_block(TimeBlock b) {

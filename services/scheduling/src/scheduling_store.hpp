@@ -33,6 +33,7 @@
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
 #include "scheduling_model.hpp"
+#include "slot_search_cache.hpp"
 
 namespace alliance::scheduling {
 
@@ -127,7 +128,8 @@ class SchedulingStore {
  public:
   // Opens (creating) the database file and applies scheduling's migrations.
   static Result<std::unique_ptr<SchedulingStore>> open(const std::filesystem::path& path);
-  explicit SchedulingStore(std::unique_ptr<store::Database> db);
+  // `cache` (optional) must be the one whose publish() is `db`'s after_write.
+  explicit SchedulingStore(std::unique_ptr<store::Database> db, std::shared_ptr<SlotSearchCache> cache = nullptr);
 
   // Name taken in the practice -> kAlreadyExists field name. With a key in `idem`
   // seen before (same request), nothing is created and the type that key made is
@@ -148,6 +150,19 @@ class SchedulingStore {
   // Replaces the therapist's whole availability.
   asio::awaitable<Status> set_availability(TherapistAvailability availability);
   asio::awaitable<Result<std::optional<TherapistAvailability>>> find_availability(std::string therapist_id);
+
+  // ---- what slot searches read, from the SlotSearchCache while nothing it holds
+  // has changed (see slot_search_cache.hpp), else from the store.
+  // find_type, cached.
+  asio::awaitable<Result<std::optional<AppointmentType>>> search_type(std::string type_id);
+  // The therapist's availability and everything that can block a time in [from, to)
+  // (as blocking() with every hold, see SlotInputs::blocking_for), in one snapshot.
+  asio::awaitable<Result<std::shared_ptr<const SlotInputs>>> slot_inputs(std::string therapist_id, Instant from,
+                                                                        Instant to);
+  SlotSearchCache::Stats slot_cache_stats() const { return cache_ ? cache_->stats() : SlotSearchCache::Stats{}; }
+  // How much wider than asked slot_inputs reads on a miss: from - margin to from + span.
+  static constexpr std::chrono::days kSlotInputsMargin{2};
+  static constexpr std::chrono::days kSlotInputsSpan{64};
 
   // ---- time blocks: each occurrence blocks time like an appointment without buffers
   // (in blocking() and in every in-transaction overlap re-check).
@@ -293,6 +308,7 @@ class SchedulingStore {
 
  private:
   std::unique_ptr<store::Database> db_;
+  std::shared_ptr<SlotSearchCache> cache_;  // null: every search reads the store
 };
 
 }  // namespace alliance::scheduling

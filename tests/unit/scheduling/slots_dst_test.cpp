@@ -168,5 +168,46 @@ TEST(SlotsDst, UtcSundayHours) {
   EXPECT_EQ(slots.back().utc_offset_minutes, 0);
 }
 
+// The compact answer around a transition: every start in exactly one run, runs split
+// where the offset changes, so start + offset is each slot's local start.
+TEST(SlotsDst, RunsSplitWhereTheOffsetChanges) {
+  // 2026-03-07 to 2026-03-10 (UTC), around the clock, hourly in New York.
+  Availability a;
+  a.time_zone = "America/New_York";
+  for (int d = 0; d <= 6; ++d) a.weekly.push_back(weekly(d, 0, 0, 24, 0));
+  const SlotRules rules = rules_minutes(60);
+  auto starts = find_open_starts(a, rules, {}, utc(2026, 3, 7), utc(2026, 3, 10), utc(2026, 3, 1));
+  ASSERT_TRUE(starts.ok());
+  const auto runs = to_runs(*starts, grid_step(rules));
+  // Hourly in UTC all along (01:00 EST is 06:00Z, 03:00 EDT 07:00Z), yet two runs:
+  // one per offset.
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(iso(runs[0].start), "2026-03-07T00:00Z");  // Friday 19:00 EST
+  EXPECT_EQ(runs[0].utc_offset_minutes, -300);
+  EXPECT_EQ(runs[0].count, 31);  // to Sunday 01:00 EST
+  EXPECT_EQ(runs[1].count, 41);  // Sunday 03:00 EDT to Monday 19:00 EDT
+  EXPECT_EQ(iso(runs[1].start), "2026-03-08T07:00Z");  // Sunday 03:00 EDT
+  EXPECT_EQ(runs[1].utc_offset_minutes, -240);
+  const auto slots = search(a, rules, utc(2026, 3, 7), utc(2026, 3, 10), utc(2026, 3, 1));
+  std::size_t i = 0;
+  for (const SlotRun& run : runs) {
+    for (int k = 0; k < run.count; ++k, ++i) {
+      ASSERT_LT(i, slots.size());
+      EXPECT_EQ(iso(slots[i].start), iso(run.start + k * run.step));
+      EXPECT_EQ(slots[i].utc_offset_minutes, run.utc_offset_minutes);
+    }
+  }
+  EXPECT_EQ(i, slots.size());
+  // A taken hour splits a run: the starts on either side stay, in two runs.
+  auto taken = find_open_starts(a, rules, {Booked{utc(2026, 3, 9, 15), utc(2026, 3, 9, 16)}}, utc(2026, 3, 9, 12),
+                                utc(2026, 3, 9, 20), utc(2026, 3, 1));
+  ASSERT_TRUE(taken.ok());
+  const auto split = to_runs(*taken, std::chrono::minutes(60));
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0].count, 3);  // 12:00, 13:00, 14:00Z
+  EXPECT_EQ(iso(split[1].start), "2026-03-09T16:00Z");
+  EXPECT_EQ(split[1].count, 4);
+}
+
 }  // namespace
 }  // namespace alliance::scheduling

@@ -20,10 +20,6 @@ Error start_error(Code code, const std::string& why) {
   return Error{code, "start_time: " + why, "start_time"};
 }
 
-minutes grid_step(const SlotRules& rules) {
-  return rules.step.count() == 0 ? rules.duration : rules.step;
-}
-
 // One availability interval of one local date, its edges converted to instants with
 // that day's zone rules, and its grid points that exist (gap times skipped, ambiguous
 // times at their earlier instant).
@@ -139,6 +135,10 @@ Status validate(const SlotRules& rules) {
   return {};
 }
 
+minutes grid_step(const SlotRules& rules) {
+  return rules.step.count() == 0 ? rules.duration : rules.step;
+}
+
 bool conflicts(const std::vector<Booked>& booked, Instant start, Instant end,
                minutes buffer_before, minutes buffer_after) {
   return overlaps_blocked(blocked_intervals(booked, buffer_before, buffer_after), start, end);
@@ -149,9 +149,9 @@ bool conflicts(const std::vector<Booked>& booked, Instant start, Instant end,
 // the therapist sees clients. Requiring them inside the interval would push the first
 // slot of every day off the grid (09:10 instead of 09:00 with a 10-minute buffer) and
 // waste the end of the day; a booked neighbour's buffer still blocks as required.
-Result<std::vector<Slot>> find_slots(const Availability& availability, const SlotRules& rules,
-                                     const std::vector<Booked>& booked, Instant from, Instant to,
-                                     Instant now) {
+Result<std::vector<OpenStart>> find_open_starts(const Availability& availability, const SlotRules& rules,
+                                                const std::vector<Booked>& booked, Instant from, Instant to,
+                                                Instant now) {
   if (auto s = validate_inputs(availability, rules); !s) return std::move(s).error();
   if (to <= from) return field_error("to", "must be after from");
   if (to - from > kMaxSearchRange) {
@@ -166,7 +166,7 @@ Result<std::vector<Slot>> find_slots(const Availability& availability, const Slo
   // Starts allowed: [earliest, latest] (latest inclusive: start <= now + horizon).
   const Instant earliest = std::max(from, now + rules.min_notice);
   const Instant latest = std::min(to - seconds(1), now + rules.booking_horizon);
-  std::vector<Slot> out;
+  std::vector<OpenStart> out;
   if (earliest > latest) return out;
 
   const std::vector<Blocked> blocked =
@@ -184,16 +184,49 @@ Result<std::vector<Slot>> find_slots(const Availability& availability, const Slo
         if (start < earliest || start > latest) continue;
         if (end > di.end) continue;
         if (overlaps_blocked(blocked, start, end)) continue;
-        out.push_back(Slot{start, end, format_local(point.local),
-                           static_cast<int>(std::chrono::duration_cast<minutes>(
-                               point.local.time_since_epoch() - start.time_since_epoch()).count())});
+        out.push_back(OpenStart{start, static_cast<int>(std::chrono::duration_cast<minutes>(
+                                           point.local.time_since_epoch() - start.time_since_epoch())
+                                           .count())});
       }
     }
   }
-  std::sort(out.begin(), out.end(), [](const Slot& a, const Slot& b) { return a.start < b.start; });
+  const auto by_start = [](const OpenStart& a, const OpenStart& b) { return a.start < b.start; };
+  // Already in order unless a zone transition folds one local day back over the last.
+  if (!std::is_sorted(out.begin(), out.end(), by_start)) std::sort(out.begin(), out.end(), by_start);
   out.erase(std::unique(out.begin(), out.end(),
-                        [](const Slot& a, const Slot& b) { return a.start == b.start; }),
+                        [](const OpenStart& a, const OpenStart& b) { return a.start == b.start; }),
             out.end());
+  return out;
+}
+
+Result<std::vector<Slot>> find_slots(const Availability& availability, const SlotRules& rules,
+                                     const std::vector<Booked>& booked, Instant from, Instant to,
+                                     Instant now) {
+  auto starts = find_open_starts(availability, rules, booked, from, to, now);
+  if (!starts) return std::move(starts).error();
+  std::vector<Slot> out;
+  out.reserve(starts->size());
+  for (const OpenStart& s : *starts) out.push_back(to_slot(s, rules.duration));
+  return out;
+}
+
+Slot to_slot(const OpenStart& s, minutes duration) {
+  const date::local_seconds local{s.start.time_since_epoch() + minutes(s.utc_offset_minutes)};
+  return Slot{s.start, s.start + duration, format_local(local), s.utc_offset_minutes};
+}
+
+std::vector<SlotRun> to_runs(const std::vector<OpenStart>& starts, minutes step) {
+  std::vector<SlotRun> out;
+  for (const OpenStart& s : starts) {
+    if (!out.empty()) {
+      SlotRun& last = out.back();
+      if (last.utc_offset_minutes == s.utc_offset_minutes && last.start + last.count * step == s.start) {
+        ++last.count;
+        continue;
+      }
+    }
+    out.push_back(SlotRun{s.start, 1, step, s.utc_offset_minutes});
+  }
   return out;
 }
 

@@ -45,6 +45,21 @@ struct Slot {
   int utc_offset_minutes = 0;  // the zone's offset at start, e.g. -240
 };
 
+// An open start before any text is made for it: what the compact answer needs.
+struct OpenStart {
+  Instant start;
+  int utc_offset_minutes = 0;  // the zone's offset at start
+};
+
+// Consecutive open starts on one grid: start + i * step for i in [0, count), all at
+// the same UTC offset.
+struct SlotRun {
+  Instant start;
+  int count = 0;
+  std::chrono::minutes step{0};
+  int utc_offset_minutes = 0;
+};
+
 // Bounds the work one request can cause.
 inline constexpr std::chrono::days kMaxSearchRange{42};
 
@@ -64,6 +79,22 @@ inline constexpr std::chrono::days kMaxSearchRange{42};
 Result<std::vector<Slot>> find_slots(const Availability& availability, const SlotRules& rules,
                                      const std::vector<Booked>& booked, Instant from, Instant to,
                                      Instant now);
+
+// find_slots' starts, with the same checks and errors, without the per-slot text.
+Result<std::vector<OpenStart>> find_open_starts(const Availability& availability, const SlotRules& rules,
+                                                const std::vector<Booked>& booked, Instant from, Instant to,
+                                                Instant now);
+
+// The slot an open start stands for, with its end and local start text.
+Slot to_slot(const OpenStart& start, std::chrono::minutes duration);
+
+// The starts' grid: rules.step, or the duration when step is 0.
+std::chrono::minutes grid_step(const SlotRules& rules);
+
+// `starts` (sorted, distinct) as runs: a start joins the run before it when it comes
+// exactly `step` after that run's last start at the same offset. Every start is in
+// exactly one run, in order.
+std::vector<SlotRun> to_runs(const std::vector<OpenStart>& starts, std::chrono::minutes step);
 
 // Re-checks a requested start from the server's own rules. A start is accepted iff
 // find_slots (over any range containing it) would offer it. Errors:

@@ -55,6 +55,11 @@ struct DatabaseOptions {
   // Run at every open after the migrations, on the writer in one transaction, before
   // any job (e.g. checking the data keys); an error fails the open with its message.
   std::function<Status(Connection&)> on_open = {};
+  // Called on the writer thread each time a group transaction (or a bare job) has
+  // ended, committed or not, before any caller of it resumes: what a write changed
+  // is on disk, and nobody has been told yet. For caches kept in front of reads
+  // (must not block, must not throw).
+  std::function<void()> after_write = {};
 };
 
 namespace detail {
