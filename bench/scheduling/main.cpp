@@ -1,8 +1,10 @@
 // alliance-scheduling-bench: the scheduling benchmark behind bench/scheduling.sh.
 // Through a running gateway (loopback only) it bootstraps a practice (admin,
-// therapist, front desk, clients, one appointment type, availability every day
+// two therapists, front desk, clients, one appointment type, availability every day
 // 00:00-24:00 UTC), then measures:
-//   a) slot search over 4 weeks: closed loop, C connections, fixed duration;
+//   a) slot search over 4 weeks: closed loop, C connections, fixed duration: the
+//      compact answer, the long one, and the compact one on a calendar with every
+//      third hour booked (the second therapist's);
 //   b) bookings on distinct slots by the front desk (unique idempotency keys);
 //   c) the same fresh slot booked by R threads at once (own connections, released
 //      together by a barrier), repeated N rounds: exactly one 201 every round.
@@ -263,6 +265,7 @@ json::value must(Result<json::value> r, const std::string& what) {
 
 struct Practice {
   std::string therapist_id, type_id;
+  std::string busy_therapist_id;  // same hours, every third hour of the searched weeks booked
   std::vector<std::string> client_ids;
   client::Tokens desk;  // the front desk's tokens: every measured call is the front desk's
 };
@@ -302,6 +305,7 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
   };
   Practice p;
   p.therapist_id = create_user("therapist", "therapist");
+  p.busy_therapist_id = create_user("therapist2", "therapist");
   create_user("desk", "front_desk");
   for (int i = 0; i < kClients; ++i) {
     p.client_ids.push_back(create_user("client" + std::to_string(i), "client"));
@@ -319,7 +323,8 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
   json::array weekly;
   for (int d = 0; d <= 6; ++d) weekly.push_back(json::value{{"weekday", d}, {"start", "00:00"}, {"end", "24:00"}});
   json::value availability = {{"time_zone", "UTC"}, {"weekly", weekly}};
-  must(admin.call_json("PUT", "/v1/therapists/" + p.therapist_id + "/availability", &availability), "set availability");
+  for (const auto& t : {p.therapist_id, p.busy_therapist_id})
+    must(admin.call_json("PUT", "/v1/therapists/" + t + "/availability", &availability), "set availability");
 
   client::AllianceClient desk(ep);
   auto t = desk.login(o.slug, "desk" + domain, password_of("desk" + domain));
@@ -330,8 +335,9 @@ Practice bootstrap(const client::Endpoint& ep, const Options& o) {
 
 // `shape`: "slots" (one object per slot) or "slot-runs" (the compact answer).
 std::string slots_target(const Practice& p, std::chrono::sys_seconds from, std::chrono::sys_seconds to,
-                         const char* shape = "slots") {
-  return "/v1/therapists/" + p.therapist_id + "/" + shape + "?type_id=" + p.type_id +
+                         const char* shape = "slots", const std::string& therapist = {}) {
+  return "/v1/therapists/" + (therapist.empty() ? p.therapist_id : therapist) + "/" + shape +
+         "?type_id=" + p.type_id +
          "&from=" + client::url_encode(format_utc(from)) + "&to=" + client::url_encode(format_utc(to));
 }
 
@@ -562,7 +568,10 @@ int run(const Options& o) {
   std::vector<std::string> race_slots(slots.begin(), slots.begin() + static_cast<std::ptrdiff_t>(race_count));
   std::vector<std::string> book_slots(slots.begin() + static_cast<std::ptrdiff_t>(race_count), slots.end());
 
-  std::printf("practice: 1 therapist (availability every day 00:00-24:00 UTC), 1 front desk, %d clients\n", kClients);
+  std::printf(
+      "practice: 2 therapists (availability every day 00:00-24:00 UTC; the second with every third hour of the\n"
+      "searched 4 weeks booked), 1 front desk, %d clients\n",
+      kClients);
   std::printf("type: 50 min, buffers 10/10 min, hourly grid, no minimum notice, horizon %d days -> %zu open slots\n",
               kHorizonDays, slots.size());
   std::printf("every measured call is the front desk's, over HTTPS (TLS) through the gateway\n\n");
@@ -570,18 +579,36 @@ int run(const Options& o) {
 
   // a) slot search over 4 weeks, on the still empty calendar: the compact answer, then
   // (A/B, back to back) the long one with an object per slot.
+  // The second therapist's calendar is cut up: every third hour of the searched weeks
+  // booked, so the compact answer holds a run per two open hours.
+  {
+    const auto busy = slots_target(p, midnight_utc_in(1), midnight_utc_in(1 + kSearchDays), "slots",
+                                   p.busy_therapist_id);
+    const auto open = must(desk.get_json(busy), "busy therapist's slots").at("slots").as_array();
+    for (std::size_t i = 0; i < open.size(); i += 3) {
+      json::value req = {{"idempotency_key", new_id()},
+                         {"therapist_id", p.busy_therapist_id},
+                         {"client_id", p.client_ids[i % p.client_ids.size()]},
+                         {"type_id", p.type_id},
+                         {"start_time", str(open[i], "start_time")}};
+      must(desk.post_json("/v1/appointments", req), "book the busy therapist's calendar");
+    }
+  }
   struct Shape {
     const char* route;
     const char* label;
     const char* items;
+    std::string therapist;
   };
-  const Shape shapes[] = {{"slot-runs", "compact answer (GET .../slot-runs)", "runs"},
-                          {"slots", "long answer (GET .../slots)", "slots"}};
+  const Shape shapes[] = {{"slot-runs", "compact answer (GET .../slot-runs)", "runs", p.therapist_id},
+                          {"slots", "long answer (GET .../slots)", "slots", p.therapist_id},
+                          {"slot-runs", "compact answer, every third hour booked", "runs", p.busy_therapist_id}};
   LoopResult searched;
-  double search_rps[2] = {0, 0};
-  for (int k = 0; k < 2; ++k) {
+  double search_rps[3] = {0, 0, 0};
+  for (int k = 0; k < 3; ++k) {
     const Shape& shape = shapes[k];
-    const std::string search = slots_target(p, midnight_utc_in(1), midnight_utc_in(1 + kSearchDays), shape.route);
+    const std::string search =
+        slots_target(p, midnight_utc_in(1), midnight_utc_in(1 + kSearchDays), shape.route, shape.therapist);
     auto sample = must(desk.get_json(search), "search sample");
     const auto items = sample.at(shape.items).as_array().size();
     std::fprintf(stderr, "[scheduling-bench] a) slot search, %s: %d connections, %d s\n", shape.route,
@@ -603,9 +630,9 @@ int run(const Options& o) {
     failed |= !result.failures.empty();
     search_rps[k] = result.measured_s > 0 ? static_cast<double>(result.ok) / result.measured_s : 0;
     if (k == 0) searched = std::move(result);
+    if (k == 1 && search_rps[1] > 0)
+      std::printf("  compact / long: %.2fx the searches per second\n", search_rps[0] / search_rps[1]);
   }
-  if (search_rps[1] > 0)
-    std::printf("  compact / long: %.2fx the searches per second\n", search_rps[0] / search_rps[1]);
 
   // b) bookings on distinct slots, each thread taking the next unbooked slot.
   std::atomic<std::size_t> next{0};
@@ -675,10 +702,10 @@ int run(const Options& o) {
   }
 
   std::printf(
-      "\nRESULT search_rps=%.0f search_long_rps=%.0f search_p50_ms=%.2f search_p99_ms=%.2f search_failures=%" PRIu64
+      "\nRESULT search_rps=%.0f search_long_rps=%.0f search_busy_rps=%.0f search_p50_ms=%.2f search_p99_ms=%.2f search_failures=%" PRIu64
       " book_rps=%.0f book_p50_ms=%.2f book_p99_ms=%.2f book_failures=%" PRIu64
       " race_rounds=%zu race_good_rounds=%d double_bookings=%d\n",
-      search_rps[0], search_rps[1], searched.latency.percentile_ms(50), searched.latency.percentile_ms(99),
+      search_rps[0], search_rps[1], search_rps[2], searched.latency.percentile_ms(50), searched.latency.percentile_ms(99),
       [&] {
         std::uint64_t n = 0;
         for (auto [s, c] : searched.failures) n += c;
