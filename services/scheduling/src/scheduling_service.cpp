@@ -337,14 +337,25 @@ asio::awaitable<Result<SchedulingService::SlotSearch>> SchedulingService::search
   co_return out;
 }
 
+namespace {
+
+// What both slot answers open with.
+template <class Response>
+Response slot_answer(const pb::ListSlotsRequest& req, const std::string& time_zone) {
+  Response resp;
+  resp.set_therapist_id(req.therapist_id());
+  resp.set_type_id(req.type_id());
+  resp.set_time_zone(time_zone);
+  return resp;
+}
+
+}  // namespace
+
 asio::awaitable<Result<pb::ListSlotsResponse>> SchedulingService::list_slots(const pb::ListSlotsRequest& req,
                                                                             const Ctx& ctx) {
   auto found = co_await search_slots(req, ctx);
   if (!found) co_return found.error();
-  pb::ListSlotsResponse resp;
-  resp.set_therapist_id(req.therapist_id());
-  resp.set_type_id(req.type_id());
-  resp.set_time_zone(found->time_zone);
+  auto resp = slot_answer<pb::ListSlotsResponse>(req, found->time_zone);
   resp.mutable_slots()->Reserve(static_cast<int>(found->starts.size()));
   for (const auto& s : found->starts) fill(*resp.add_slots(), to_slot(s, found->rules.duration));
   co_return resp;
@@ -354,10 +365,7 @@ asio::awaitable<Result<pb::ListSlotRunsResponse>> SchedulingService::list_slot_r
                                                                                    const Ctx& ctx) {
   auto found = co_await search_slots(req, ctx);
   if (!found) co_return found.error();
-  pb::ListSlotRunsResponse resp;
-  resp.set_therapist_id(req.therapist_id());
-  resp.set_type_id(req.type_id());
-  resp.set_time_zone(found->time_zone);
+  auto resp = slot_answer<pb::ListSlotRunsResponse>(req, found->time_zone);
   resp.set_duration_minutes(static_cast<std::int32_t>(found->rules.duration.count()));
   for (const auto& run : to_runs(found->starts, grid_step(found->rules))) fill(*resp.add_runs(), run);
   co_return resp;

@@ -73,7 +73,8 @@ class SchedulingServiceTest : public IoTest {
     store_.reset();
   }
 
-  void hours(const std::string& therapist) {
+  // Weekdays 09:00-17:00 New York.
+  static pb::SetAvailabilityRequest weekday_hours(const std::string& therapist) {
     pb::SetAvailabilityRequest req;
     req.set_therapist_id(therapist);
     req.set_time_zone("America/New_York");
@@ -83,7 +84,11 @@ class SchedulingServiceTest : public IoTest {
       w->set_start("09:00");
       w->set_end("17:00");
     }
-    auto r = run(service_->set_availability(req, as(kAdmin, Role::kAdmin)));
+    return req;
+  }
+
+  void hours(const std::string& therapist) {
+    auto r = run(service_->set_availability(weekday_hours(therapist), as(kAdmin, Role::kAdmin)));
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
 

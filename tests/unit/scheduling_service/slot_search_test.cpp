@@ -133,15 +133,7 @@ TEST_F(SlotSearchTest, EveryChangeShowsInTheVeryNextSearch) {
   EXPECT_TRUE(has(tuesday(), ten));
 
   // Time off on Tuesday empties it; new hours show at once.
-  pb::SetAvailabilityRequest off;
-  off.set_therapist_id(kTherapist);
-  off.set_time_zone("America/New_York");
-  for (int d = 1; d <= 5; ++d) {
-    auto* w = off.add_weekly();
-    w->set_weekday(d);
-    w->set_start("09:00");
-    w->set_end("17:00");
-  }
+  pb::SetAvailabilityRequest off = weekday_hours(kTherapist);
   auto* day = off.add_time_off();
   day->set_first_date("2030-01-08");
   day->set_last_date("2030-01-08");

@@ -315,6 +315,35 @@ TEST(Database, WriteThenReadRoundTripsEveryColumnType) {
   EXPECT_FALSE((*row)->n_null);
 }
 
+// A cache in front of reads drops what a write changed in after_write: by then the
+// write is committed (another connection sees it) and its caller has not resumed.
+TEST(Database, AfterWriteRunsOnceCommittedBeforeTheWriterResumes) {
+  TempDir dir;
+  std::atomic<bool> resumed{false};
+  std::vector<std::int64_t> seen_by_reader;  // rows another connection saw at each call
+  std::vector<bool> resumed_at_call;
+  DatabaseOptions options{.path = dir.path() / "w.db", .migrations = {kNotes}};
+  options.after_write = [&] {
+    auto other = Connection::open(dir.path() / "w.db", {.read_only = true});
+    auto& q = other->prepare("SELECT count(*) FROM notes");
+    q.step();
+    seen_by_reader.push_back(q.column_int(0));
+    resumed_at_call.push_back(resumed.load());
+  };
+  auto db = Database::open(std::move(options));
+  ASSERT_TRUE(db) << db.error().message;
+  std::optional<Result<std::int64_t>> id;
+  run([&]() -> asio::awaitable<void> {
+    auto job = [](Connection& c) { return insert_note(c, "after", 1); };
+    id.emplace(co_await (*db)->write(std::move(job)));
+    resumed = true;
+  });
+  ASSERT_TRUE(id && *id) << id->error().message;
+  ASSERT_EQ(seen_by_reader.size(), 1u);
+  EXPECT_EQ(seen_by_reader[0], 2) << "the seed row and the new one, committed";
+  EXPECT_FALSE(resumed_at_call[0]);
+}
+
 TEST(Database, EmptyTextAndBlobStayDistinctFromNull) {
   TempDir dir;
   auto db = open_ok(dir.path() / "e.db", {kNotes});
