@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <exception>
+#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -157,6 +159,35 @@ asio::awaitable<void> Link::run(std::shared_ptr<Link> self, Options opts) {
   }
 
   std::vector<char> buffer(kReadChunk);
+  if (self->push_listener_) {
+    // A subscribed connection: replies are read in place, [begin, end) not yet parsed.
+    std::size_t begin = 0, end = 0;
+    while (!self->ended_) {
+      if (end == buffer.size()) {
+        // Full with one incomplete reply: move it to the front, or grow for a big one.
+        if (begin > 0) {
+          std::memmove(buffer.data(), buffer.data() + begin, end - begin);
+          end -= begin;
+          begin = 0;
+        } else {
+          buffer.resize(buffer.size() * 2);
+        }
+      }
+      auto [ec, n] = co_await self->transport_.read_some(asio::buffer(buffer.data() + end, buffer.size() - end));
+      if (self->ended_) co_return;
+      if (ec) {
+        self->end(Transport::describe(ec));
+        co_return;
+      }
+      end += n;
+      if (!self->take_flat_replies(buffer.data(), begin, end)) co_return;
+      if (begin == end) {
+        begin = end = 0;
+        if (buffer.size() > kReadChunk) std::vector<char>(kReadChunk).swap(buffer);  // after a big message
+      }
+    }
+    co_return;
+  }
   while (!self->ended_) {
     auto [ec, n] = co_await self->transport_.read_some(asio::buffer(buffer));
     if (self->ended_) co_return;
@@ -199,14 +230,36 @@ asio::awaitable<void> Link::write_loop(std::shared_ptr<Link> self) {
   }
 }
 
-void Link::on_reply(const redisReply* r) {
+bool Link::take_flat_replies(const char* data, std::size_t& begin, std::size_t end_at) {
+  FlatReply reply;
+  while (!ended_) {
+    auto parsed = parse_flat_reply(std::string_view(data + begin, end_at - begin), reply);
+    if (parsed.status == FlatParse::Status::kIncomplete) return true;
+    if (parsed.status == FlatParse::Status::kInvalid) {
+      end(std::string("protocol error: ") + parsed.why);
+      return false;
+    }
+    begin += parsed.used;
+    on_flat_reply(reply);  // may end the link (the listener closed it)
+  }
+  return false;
+}
+
+void Link::on_flat_reply(const FlatReply& r) {
   if (owed_.empty()) {
     // Nothing asked for this reply: pub/sub, or Redis speaking unasked.
-    if (push_listener_ && r->type == REDIS_REPLY_ARRAY) {
-      if (!closing_) push_listener_(convert_reply(r));
-    } else if (r->type == REDIS_REPLY_ERROR) {
+    if (r.value.type == Reply::Type::kArray) {
+      if (closing_) return;
+      try {
+        push_listener_(r);
+      } catch (const std::exception& e) {
+        // A bug in a message handler: this connection starts over (and logs why) rather
+        // than leaving a subscriber that no longer reads.
+        end(std::string("a message handler failed: ") + e.what());
+      }
+    } else if (r.value.type == Reply::Type::kError) {
       // A refused SUBSCRIBE ("NOPERM ..."), or an error Redis sends before closing.
-      end(std::string(r->str, r->len));
+      end(std::string(r.value.str));
     } else {
       end("unexpected reply from Redis");
     }
@@ -215,25 +268,49 @@ void Link::on_reply(const redisReply* r) {
   Owed o = std::move(owed_.front());
   owed_.pop_front();
   if (!o.batch) {
-    on_auth(r);
+    on_auth(r.value.type == Reply::Type::kStatus, r.value.type == Reply::Type::kError ? r.value.str : "");
     return;
   }
+  answer(std::move(o), to_reply(r));
+}
+
+void Link::on_reply(const redisReply* r) {
+  if (owed_.empty()) {
+    // Only subscribed links (push_listener_) get replies nobody asked for, and they
+    // read in place: here it is Redis speaking unasked.
+    if (r->type == REDIS_REPLY_ERROR)
+      end(std::string(r->str, r->len));
+    else
+      end("unexpected reply from Redis");
+    return;
+  }
+  Owed o = std::move(owed_.front());
+  owed_.pop_front();
+  if (!o.batch) {
+    on_auth(r->type == REDIS_REPLY_STATUS,
+            r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len) : std::string_view());
+    return;
+  }
+  answer(std::move(o), convert_reply(r));
+}
+
+void Link::answer(Owed o, Reply reply) {
   Batch& b = *o.batch;
   ++b.answered;
   if (b.done) return;  // timed out: the late reply is dropped
-  b.replies[o.index] = convert_reply(r);
+  b.replies[o.index] = std::move(reply);
   if (b.answered == b.replies.size()) b.finish();
 }
 
-void Link::on_auth(const redisReply* r) {
-  if (r->type == REDIS_REPLY_STATUS) {
+void Link::on_auth(bool accepted, std::string_view refusal) {
+  if (accepted) {
     up_ = true;
     notify(LinkEvent::kConnected, {});
     return;
   }
   // Redis's refusal ("WRONGPASS invalid username-password pair ...") names no secret.
   std::string why = "AUTH as user \"" + user_ + "\" refused";
-  if (r->type == REDIS_REPLY_ERROR) why += ": " + std::string(r->str, r->len);
+  if (!refusal.empty()) why += ": " + std::string(refusal);
   end(std::move(why));
 }
 
@@ -291,12 +368,12 @@ void Connection::attempt() {
   };
   Link::PushListener push_listener;
   if (wants_push()) {
-    push_listener = [weak, weak_link, ex](Reply reply) {
-      asio::post(ex, [weak, weak_link, reply = std::move(reply)]() mutable {
-        auto self = weak.lock();
-        auto link = weak_link.lock();
-        if (self && link && link == self->link_ && self->connected_) self->on_push(std::move(reply));
-      });
+    // Inline, not posted: the reply's views point into the link's read buffer. `self`
+    // keeps us alive if on_push's handler destroys our owner.
+    push_listener = [weak, weak_link](const FlatReply& reply) {
+      auto self = weak.lock();
+      auto link = weak_link.lock();
+      if (self && link && link == self->link_ && self->connected_) self->on_push(reply);
     };
   }
   link_ = link;

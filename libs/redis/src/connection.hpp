@@ -1,12 +1,15 @@
 #pragma once
 // Internal: one Redis connection (Link) and the reconnect loop shared by Client and
 // Subscriber. hiredis is used for the protocol only (redisFormatCommandArgv encodes
-// commands, a redisReader parses replies); the bytes go over a Transport (TCP, or TLS
-// when Options::tls is set). Everything here runs on one single-threaded executor.
+// commands, a redisReader parses command replies); a subscribed connection's replies
+// are read in place (flat_reply.hpp). The bytes go over a Transport (TCP, or TLS when
+// Options::tls is set). Everything here runs on one single-threaded executor.
 //
-// Re-entrancy rule: a Link never runs user code. Its listeners only copy data and post
-// to the executor, and close() only fails the commands still waiting (their coroutines
-// wake later, posted), so a user may destroy a Client from any completion.
+// Re-entrancy rule: a Link runs user code only through its push listener, which is
+// called inline with views into the read buffer (a message is never copied); the Link
+// looks at ended_ after each call, so the listener may close it or destroy its owner.
+// The event listener only posts, and close() only fails the commands still waiting
+// (their coroutines wake later, posted), so a user may destroy a Client from any completion.
 #include <hiredis/read.h>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,6 +26,7 @@
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/redis/types.hpp"
+#include "flat_reply.hpp"
 #include "transport.hpp"
 
 struct redisReply;
@@ -58,8 +62,9 @@ class Link : public std::enable_shared_from_this<Link> {
  public:
   // Called on the executor from the Link's coroutines: must only post.
   using Listener = std::function<void(LinkEvent, std::string why)>;
-  // A pub/sub reply (subscribe confirmations and messages); same rule.
-  using PushListener = std::function<void(Reply)>;
+  // A pub/sub reply (subscribe confirmations and messages), called inline from the
+  // reading coroutine; the views in it are valid during the call only.
+  using PushListener = std::function<void(const FlatReply&)>;
 
   explicit Link(asio::any_io_executor ex);
   ~Link();
@@ -92,8 +97,13 @@ class Link : public std::enable_shared_from_this<Link> {
   static asio::awaitable<void> run(std::shared_ptr<Link> self, Options opts);
   static asio::awaitable<void> write_loop(std::shared_ptr<Link> self);
   bool queue(const std::vector<std::string>& args);
+  // Hands every complete reply in [begin, end) of a subscribed link's buffer on and
+  // advances `begin`; false once the link has ended.
+  bool take_flat_replies(const char* data, std::size_t& begin, std::size_t end);
   void on_reply(const redisReply* r);
-  void on_auth(const redisReply* r);
+  void on_flat_reply(const FlatReply& r);
+  void answer(Owed o, Reply reply);
+  void on_auth(bool accepted, std::string_view refusal);
   void end(std::string why);  // the connection is gone: fail what waits, tell the listener
   void fail_owed();
   void notify(LinkEvent e, std::string why);
@@ -131,8 +141,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
  protected:
   virtual void on_up() {}
   virtual void on_down() {}
-  // Pub/sub replies for subscriber connections (on the executor, in arrival order).
-  virtual void on_push(Reply) {}
+  // Pub/sub replies for subscriber connections (on the executor, in arrival order),
+  // called from the link's reading coroutine: the views are valid during the call only.
+  virtual void on_push(const FlatReply&) {}
   virtual bool wants_push() const { return false; }
 
   std::shared_ptr<Link> link_;  // current link, connected or connecting

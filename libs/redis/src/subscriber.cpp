@@ -84,24 +84,26 @@ class SubscriberImpl : public Connection {
     reconnect_pending_ = false;
   }
 
-  void on_push(Reply reply) override {
+  void on_push(const FlatReply& reply) override {
     // ["message", channel, payload] | ["subscribe", channel, count] | ["unsubscribe", channel, count]
-    if (reply.type != Reply::Type::kArray || reply.elements.size() < 3) return;
-    const std::string& kind = reply.elements[0].str;
-    const std::string& channel = reply.elements[1].str;
+    if (reply.value.type != Reply::Type::kArray || reply.count < 3) return;
+    const std::string_view kind = reply.str(0);
+    const std::string_view channel = reply.str(1);
     if (kind == "message") {
       // A message already in flight when we unsubscribed is not delivered.
       if (!desired_.contains(channel) || !on_message_) return;
-      auto handler = on_message_;  // the handler may destroy or reconfigure us
-      handler(channel, reply.elements[2].str);
+      // Views into the link's read buffer: the message is not copied. The handler may
+      // destroy or reconfigure us (shutdown() clears on_message_), so it runs from a copy.
+      auto handler = on_message_;
+      handler(channel, reply.str(2));
     } else if (kind == "subscribe") {
       if (!desired_.contains(channel)) return;
-      confirmed_.insert(channel);
-      restoring_.erase(channel);
+      confirmed_.emplace(channel);
+      if (auto it = restoring_.find(channel); it != restoring_.end()) restoring_.erase(it);
       wake_waiters();
       maybe_restored();
     } else if (kind == "unsubscribe") {
-      confirmed_.erase(channel);
+      if (auto it = confirmed_.find(channel); it != confirmed_.end()) confirmed_.erase(it);
     }
   }
 

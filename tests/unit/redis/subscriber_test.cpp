@@ -116,5 +116,52 @@ TEST_F(SubscriberTest, StopDeliversNothingMoreAndDestroyIsClean) {
   pump_until(io_, [] { return false; }, 20ms);
 }
 
+// A subscribed connection reads replies in place from its own buffer: many messages in
+// one read, payloads holding CRLF and RESP-looking bytes, and one far larger than a read
+// (the buffer grows for it and the messages after it still arrive, in order).
+TEST_F(SubscriberTest, PipelinedAndLargeMessagesArriveWholeAndInOrder) {
+  subscriber_->subscribe("bulk");
+  ASSERT_TRUE(run(io_, subscriber_->wait_subscribed("bulk", 5s)));
+  std::vector<std::vector<std::string>> publishes;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 300; ++i) {
+    std::string payload = "m" + std::to_string(i) + "\r\n*3\r\n$7\r\nmessage\r\n";
+    if (i == 150) payload.append(200 * 1024, 'x');  // > the 16 KiB read chunk
+    if (i == 151) payload.clear();                  // an empty payload is a message too
+    publishes.push_back({"PUBLISH", "bulk", payload});
+    sent.push_back(std::move(payload));
+  }
+  auto r = run(io_, publisher_->pipeline(publishes));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(pump_until(io_, [&] { return received_.size() == sent.size(); }, 10s)) << received_.size();
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ(received_[i].first, "bulk");
+    EXPECT_EQ(received_[i].second, sent[i]) << "message " << i;
+  }
+  // Still subscribed and reading afterwards.
+  EXPECT_EQ(publish("bulk", "after"), 1);
+  ASSERT_TRUE(pump_until(io_, [&] { return received("bulk", "after"); }));
+}
+
+// The handler runs inline while the rest of the read waits in the buffer: destroying the
+// subscriber from it ends delivery at once, cleanly.
+TEST_F(SubscriberTest, HandlerMayDestroyTheSubscriberMidRead) {
+  int calls = 0;
+  subscriber_ = std::make_unique<Subscriber>(io_.get_executor(), options_for(server_),
+                                             [this, &calls](std::string_view, std::string_view) {
+                                               ++calls;
+                                               subscriber_.reset();
+                                             });
+  subscriber_->start();
+  subscriber_->subscribe("d");
+  ASSERT_TRUE(run(io_, subscriber_->wait_subscribed("d", 5s)));
+  std::vector<std::vector<std::string>> publishes(20, std::vector<std::string>{"PUBLISH", "d", "x"});
+  ASSERT_TRUE(run(io_, publisher_->pipeline(publishes)).ok());
+  ASSERT_TRUE(pump_until(io_, [&] { return calls > 0; }));
+  pump_until(io_, [] { return false; }, 50ms);
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(subscriber_);
+}
+
 }  // namespace
 }  // namespace alliance::redis::test
