@@ -60,7 +60,7 @@ bench_pids=()
 bench_cleanup() {
   local rc=$? pid
   for pid in "${bench_pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }  # its exit status is the signal
   done
   "$root/scripts/run" stop >/dev/null 2>&1 || true
   if [[ "${BENCH_KEEP_STATE:-0}" == 1 || $rc -ne 0 ]]; then

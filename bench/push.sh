@@ -12,6 +12,8 @@
 # bench/lib.sh) in a temporary state directory on free loopback ports and stops it.
 #
 #   bench/push.sh                 # 3-5 minutes, most of it signing 10k users in
+#   bench/push.sh --compare       # then the same phases against the Node peer
+#                                 # (bench/peers/push-node), printed side by side
 #
 # Knobs (environment):
 #   ALLIANCE_BUILD_DIR        build folder (default: build/)
@@ -25,6 +27,8 @@
 #   BENCH_SCRYPT_LOG2_N       identity's password hashing cost for this private system (10)
 #   BENCH_SKIP_BUILD=1        use the binaries in the build folder as they are
 #   BENCH_KEEP_STATE=1        keep the temporary state directory (logs) afterwards
+#   BENCH_PEER=node           the same as --compare
+#   BENCH_SSL_FLOOR=0         skip alliance-ssl-floor (OpenSSL's heap per idle connection, kernel TLS)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -32,11 +36,29 @@ build="$ALLIANCE_BUILD_DIR"
 sockets="${BENCH_SOCKETS:-10000}"
 per_user="${BENCH_SOCKETS_PER_USER:-1}"
 bench="$build/bench/push/alliance-push-bench"
+peer="${BENCH_PEER:-}"
+for a in "$@"; do
+  case "$a" in
+    --compare) peer=node ;;
+    *) echo "usage: bench/push.sh [--compare]   (knobs: see the top of this file)" >&2; exit 2 ;;
+  esac
+done
+[[ -z "$peer" || "$peer" == node ]] || { echo "BENCH_PEER: only \"node\" is known" >&2; exit 2; }
+peer_dir="$root/bench/peers/push-node"
 
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
 
-build_for_bench alliance-push-bench
+build_for_bench alliance-push-bench alliance-ssl-floor
+if [[ -n "$peer" ]]; then
+  command -v node >/dev/null || die "--compare needs node (scripts/install-deps installs it)"
+  # The peer's pinned packages (its package-lock.json), when missing or older than the lock.
+  if [[ ! -f "$peer_dir/node_modules/.package-lock.json" || "$peer_dir/package-lock.json" -nt \
+        "$peer_dir/node_modules/.package-lock.json" ]]; then
+    log "installing the Node peer's packages (npm ci in bench/peers/push-node)"
+    (cd "$peer_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
 
 raise_open_files "$sockets"
 
@@ -47,6 +69,23 @@ fi
 start_system
 gateway_pid="$(cat "$state/gateway.pid")"
 redis_pid="$(cat "$state/redis.pid")"
+peer_args=()
+if [[ -n "$peer" ]]; then
+  # The peer connects to Redis as the gateway does (its ACL user, certificate and CA) and
+  # checks the tokens identity signs (the public half of identity's signing key).
+  c="$state/certs"
+  node "$peer_dir/server.js" --port 0 --cert "$c/gateway-public.pem" --key "$c/gateway-public.key" \
+    --token-key "$c/token-signing.pem" --redis "127.0.0.1:$redis_port" --redis-user gateway \
+    --redis-password-file "$c/redis-gateway.password" --redis-ca "$c/ca.pem" --redis-cert "$c/gateway.pem" \
+    --redis-key "$c/gateway.key" >"$state/peer.out" 2>"$state/logs/peer.log" &
+  peer_pid=$!
+  bench_pids+=("$peer_pid")
+  for _ in $(seq 1 100); do grep -q "listening on" "$state/peer.out" 2>/dev/null && break; sleep 0.1; done
+  peer_port="$(sed -n 's/^push-node listening on \([0-9]*\)$/\1/p' "$state/peer.out")"
+  [[ -n "$peer_port" ]] || { cat "$state/logs/peer.log" >&2; die "the Node peer did not start"; }
+  log "Node peer $(node --version) listening on $peer_port (pid $peer_pid)"
+  peer_args=(--peer-url "https://127.0.0.1:$peer_port" --peer-pid "$peer_pid" --peer-name node)
+fi
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 log "running alliance-push-bench ($sockets sockets, $per_user per user)"
@@ -57,9 +96,17 @@ timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/c
   --gateway-pid "$gateway_pid" --redis-pid "$redis_pid" --sockets "$sockets" --sockets-per-user "$per_user" \
   --pushes "${BENCH_PUSHES:-200000}" --window "${BENCH_WINDOW:-2000}" --rounds "${BENCH_ROUNDS:-3}" \
   --rate "${BENCH_RATE:-5000}" \
-  --rate-seconds "${BENCH_RATE_SECONDS:-10}" >"$state/bench.out" || bench_rc=$?
+  --rate-seconds "${BENCH_RATE_SECONDS:-10}" "${peer_args[@]}" >"$state/bench.out" || bench_rc=$?
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+# The floor under the memory per idle socket: OpenSSL's own state per connection, measured
+# with the gateway's context and certificate (and whether kernel TLS could take it over).
+floor_out="not measured (BENCH_SSL_FLOOR=0)"
+if [[ "${BENCH_SSL_FLOOR:-1}" != 0 ]]; then
+  floor_out="$("$build/bench/push/alliance-ssl-floor" --cert "$state/certs/gateway-public.pem" \
+    --key "$state/certs/gateway-public.key" --connections 1000 2>&1 || true)"
+fi
 kill -0 "$gateway_pid" 2>/dev/null || { log "the gateway died during the run"; bench_rc=1; }
+[[ -z "$peer" ]] || kill -0 "$peer_pid" 2>/dev/null || { log "the Node peer died during the run"; bench_rc=1; }
 
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$root" diff --quiet HEAD -- services libs 2>/dev/null ||
@@ -75,10 +122,13 @@ cat <<SUMMARY
 machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
 load avg:    $load_before before, $load_after after (1/5/15 min)
 build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
-conditions:  everything on loopback; one gateway (one I/O thread), redis, identity (idle after the set-up)
+conditions:  everything on loopback; one gateway, redis, identity (idle after the set-up)
              and the benchmark (one socket thread, one publishing thread) share the same CPUs; TLS 1.3
+$( [[ -z "$peer" ]] || echo "peer:        Node $(node --version) https + ws + ioredis (bench/peers/push-node), measured after the gateway" )
 
 $(cat "$state/bench.out")
+
+$floor_out
 
 budgets (DESIGN.md / issue 11, 2 cores), judged only with a 1-minute load below 1:
   gateway CPU per delivered message <= 5 us:   $(verdict "$(field fanout_gateway_us)" 5 "$(field fanout_load)")

@@ -67,6 +67,10 @@ struct Options {
   int rate = 5000;
   int rate_seconds = 10;
   int gateway_pid = 0, redis_pid = 0;
+  // Comparison: the same users, sockets, pushes and phases against a peer push server
+  // (bench/peers/) after the gateway, on the same Redis.
+  std::string peer_url, peer_name = "peer";
+  int peer_pid = 0;
 };
 
 std::string usage() {
@@ -75,15 +79,19 @@ std::string usage() {
          "         [--redis-ca CA.pem [--redis-cert CERT.pem --redis-key KEY.pem]]\n"
          "         [--sockets 10000] [--sockets-per-user 1] [--pushes 200000] [--window 2000] [--rounds 3]\n"
          "         [--rate 5000] [--rate-seconds 10] [--slug NAME]\n"
+         "         [--peer-url https://127.0.0.1:PORT --peer-pid PID [--peer-name node]]\n"
          "Loopback only. Publishes as the Redis ACL user `messaging` (its password read from the file).\n"
-         "--pushes 0 skips the fan-out phase, --rate 0 the fixed-rate phase.\n";
+         "--pushes 0 skips the fan-out phase, --rate 0 the fixed-rate phase. With --peer-url the same phases\n"
+         "run again against that push server (sockets on its GET /v1/ws, the users' tokens, CPU of --peer-pid)\n"
+         "and both are printed with the ratio.\n";
 }
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
   std::string ca, token_file;
   std::map<std::string, std::string*, std::less<>> text{
-      {"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--slug", &o.slug}};
+      {"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--slug", &o.slug},
+      {"--peer-url", &o.peer_url}, {"--peer-name", &o.peer_name}};
   o.redis.add_to(text);
   auto parsed = parse_flags(
       argc, argv, text,
@@ -91,7 +99,8 @@ Result<Options> parse_options(int argc, char** argv) {
        {"--pushes", {&o.pushes, 0, 10000000}}, {"--window", {&o.window, 1, 100000}},
        {"--rounds", {&o.rounds, 1, 20}},
        {"--rate", {&o.rate, 0, 200000}}, {"--rate-seconds", {&o.rate_seconds, 1, 300}},
-       {"--gateway-pid", {&o.gateway_pid, 1, 1 << 30}}, {"--redis-pid", {&o.redis_pid, 1, 1 << 30}}});
+       {"--gateway-pid", {&o.gateway_pid, 1, 1 << 30}}, {"--redis-pid", {&o.redis_pid, 1, 1 << 30}},
+       {"--peer-pid", {&o.peer_pid, 1, 1 << 30}}});
   if (!parsed) return parsed.error();
   o.ca = ca;
   o.operator_token_file = token_file;
@@ -100,6 +109,7 @@ Result<Options> parse_options(int argc, char** argv) {
   if (o.operator_token_file.empty()) return invalid_argument("--operator-token-file", "--operator-token-file: required");
   if (o.redis.password_file.empty()) return invalid_argument("--redis-password-file", "--redis-password-file: required");
   if (o.gateway_pid == 0) return invalid_argument("--gateway-pid", "--gateway-pid: required");
+  if (!o.peer_url.empty() && o.peer_pid == 0) return invalid_argument("--peer-pid", "--peer-pid: required with --peer-url");
   if (o.sockets % o.per_user != 0)
     return invalid_argument("--sockets-per-user", "--sockets-per-user: must divide --sockets");
   return o;
@@ -343,107 +353,179 @@ struct Phase {
   double per_second() const { return seconds > 0 ? static_cast<double>(delivered) / seconds : 0; }
 };
 
-Phase run_phase(const Options& o, Publisher& pub, Receiver& rx, int phase, int count, int rate) {
+Phase run_phase(const Options& o, int server_pid, Publisher& pub, Receiver& rx, int phase, int count, int rate) {
   Phase out;
   out.expected = static_cast<std::uint64_t>(count) * static_cast<std::uint64_t>(o.per_user);
   const std::uint64_t base = rx.delivered();
-  const double g0 = cpu_seconds(o.gateway_pid), r0 = o.redis_pid ? cpu_seconds(o.redis_pid) : 0,
+  const double g0 = cpu_seconds(server_pid), r0 = o.redis_pid ? cpu_seconds(o.redis_pid) : 0,
                b0 = self_cpu_seconds();
   const auto t0 = Clock::now();
   out.publish_failed = pub.run(phase, count, rate, o.window, o.per_user);
   out.delivered = wait_delivered(rx, base, out.expected);
   out.seconds = seconds_since(t0);
-  out.gateway_cpu = cpu_seconds(o.gateway_pid) - g0;
+  out.gateway_cpu = cpu_seconds(server_pid) - g0;
   out.redis_cpu = o.redis_pid ? cpu_seconds(o.redis_pid) - r0 : 0;
   out.bench_cpu = self_cpu_seconds() - b0;
   out.load = load_1min();
   return out;
 }
 
-void print_phase(const char* name, const Phase& p) {
+void print_phase(const std::string& server, const char* name, const Phase& p) {
   const double n = static_cast<double>(std::max<std::uint64_t>(p.delivered, 1));
   std::printf("  %s: %" PRIu64 " of %" PRIu64 " delivered in %.2f s = %.0f msg/s; publish failures %d; 1-min load %.2f\n",
               name, p.delivered, p.expected, p.seconds, p.per_second(), p.publish_failed, p.load);
-  std::printf("    CPU per delivered message: gateway %.2f us (%.2f CPU-s, %.0f%% of one core), redis %.2f us,\n"
+  std::printf("    CPU per delivered message: %s %.2f us (%.2f CPU-s, %.0f%% of one core), redis %.2f us,\n"
               "    this benchmark (sockets + publisher) %.2f us\n",
-              p.gateway_us(), p.gateway_cpu, p.seconds > 0 ? 100 * p.gateway_cpu / p.seconds : 0,
+              server.c_str(), p.gateway_us(), p.gateway_cpu, p.seconds > 0 ? 100 * p.gateway_cpu / p.seconds : 0,
               p.redis_cpu * 1e6 / n, p.bench_cpu * 1e6 / n);
+}
+
+// A push server under test: the gateway, or a peer doing the same job.
+struct Server {
+  std::string name;  // "gateway", "node"
+  client::Endpoint ws;
+  int pid = 0;
+};
+
+struct Measured {
+  int ready = 0, ended = 0;
+  double rss_per_socket = 0, available_per_socket = 0;
+  Phase fan, at_rate;
+  loadgen::LatencyHistogram latency;
+  bool ok = true;
+};
+
+double ms(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; }
+
+// Opens every user's sockets on `server`, measures them idle, then the fan-out rounds and
+// the fixed rate; closes them. `o.sockets` sockets, socket i is user i / per_user's.
+Measured measure(const Options& o, const Server& server, const Users& u) {
+  std::vector<std::string> tokens;
+  for (const auto& t : u.tokens)
+    for (int k = 0; k < o.per_user; ++k) tokens.push_back(t);
+  Measured m;
+  Receiver rx;
+  SocketFleet fleet(server.ws, [&rx](std::uint32_t s, std::int64_t at, std::string_view text) { rx.on_frame(s, at, text); });
+  const long rss0 = rss_kib(server.pid), avail0 = mem_available_kib();
+  const CgroupMemory cg0 = cgroup_memory();
+  std::fprintf(stderr, "[push-bench] %s: opening %d sockets\n", server.name.c_str(), o.sockets);
+  auto opened = fleet.open(tokens, 64, 20s);
+  std::this_thread::sleep_for(2s);  // let the last sessions' first writes settle
+  const long rss1 = rss_kib(server.pid), avail1 = mem_available_kib();
+  const CgroupMemory cg1 = cgroup_memory();
+  const double ready = std::max(opened.ready, 1);
+  m.ready = opened.ready;
+  m.rss_per_socket = (rss1 - rss0) / ready;
+  m.available_per_socket = (avail0 - avail1) / ready;
+  std::printf("  %s idle: %d of %d sockets ready in %.1f s (%d failed); %s VmRSS %ld -> %ld KiB = %.1f KiB per "
+              "socket;\n    machine MemAvailable down %.1f KiB per socket (both ends' kernel socket memory and the\n"
+              "    benchmark's own sockets included, and whatever else the machine did meanwhile); 1-min load %.2f\n",
+              server.name.c_str(), opened.ready, o.sockets, opened.seconds, opened.failed, server.name.c_str(), rss0,
+              rss1, m.rss_per_socket, m.available_per_socket, load_1min());
+  if (cg0.total_kib >= 0 && cg1.total_kib >= 0)
+    std::printf("    memory cgroup (every process in it): +%.1f KiB per socket, of it kernel objects +%.1f KiB,"
+                " socket buffers +%.1f KiB\n",
+                (cg1.total_kib - cg0.total_kib) / ready,
+                cg0.kernel_kib >= 0 ? (cg1.kernel_kib - cg0.kernel_kib) / ready : 0.0,
+                cg0.sockets_kib >= 0 ? (cg1.sockets_kib - cg0.sockets_kib) / ready : 0.0);
+  for (const auto& [kind, n] : opened.errors) std::printf("    open error %s: %d\n", kind.c_str(), n);
+  if (opened.failed > 0) setup_failed("open sockets", make_error(Code::kUnavailable, "some sockets failed"));
+
+  Publisher pub(o, u.ids, rx);
+  if (!pub.wait_connected()) setup_failed("redis", make_error(Code::kUnavailable, "cannot connect as messaging"));
+  // Warm-up: one push to every user, so every socket has written once.
+  run_phase(o, server.pid, pub, rx, 0, static_cast<int>(u.ids.size()), 0);
+
+  // The fan-out runs `rounds` times and the round with the least CPU per message is the
+  // figure: on a shared machine the others show what other work added.
+  for (int round = 1; o.pushes > 0 && round <= o.rounds; ++round) {
+    std::fprintf(stderr, "[push-bench] %s: fan-out round %d of %d: %d pushes, window %d\n", server.name.c_str(), round,
+                 o.rounds, o.pushes, o.window);
+    Phase p = run_phase(o, server.pid, pub, rx, 1, o.pushes, 0);
+    print_phase(server.name, ("fan-out (closed loop), round " + std::to_string(round)).c_str(), p);
+    m.ok = m.ok && p.delivered == p.expected && p.publish_failed == 0;
+    if (round == 1 || p.gateway_us() < m.fan.gateway_us()) m.fan = p;
+  }
+  if (o.rounds > 1 && o.pushes > 0)
+    std::printf("  %s fan-out, the best of %d rounds: %.0f msg/s, %.2f us of its CPU per delivered message (load %.2f)\n",
+                server.name.c_str(), o.rounds, m.fan.per_second(), m.fan.gateway_us(), m.fan.load);
+  if (o.rate > 0) {
+    std::fprintf(stderr, "[push-bench] %s: %d pushes/s for %d s\n", server.name.c_str(), o.rate, o.rate_seconds);
+    rx.measure(2);
+    m.at_rate = run_phase(o, server.pid, pub, rx, 2, o.rate * o.rate_seconds, o.rate);
+    m.latency = rx.latency();
+    print_phase(server.name, "fixed rate (open loop)", m.at_rate);
+    std::printf("    publish -> socket at %d pushes/s (%d msg/s): p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms;"
+                " %d published > 1 ms late\n",
+                o.rate, o.rate * o.per_user, ms(m.latency.percentile(50)), ms(m.latency.percentile(90)),
+                ms(m.latency.percentile(99)), ms(m.latency.max()), pub.late());
+    m.ok = m.ok && m.at_rate.delivered == m.at_rate.expected && m.at_rate.publish_failed == 0;
+  }
+  m.ended = fleet.ended();
+  if (m.ended > 0) std::printf("  %d sockets were closed by %s during the run\n", m.ended, server.name.c_str());
+  fleet.close();
+  m.ok = m.ok && m.ended == 0;
+  return m;
+}
+
+void print_result(const char* tag, const Options& o, const Measured& m) {
+  auto us = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e3; };
+  std::printf("%s sockets=%d ready=%d rss_per_socket_kib=%.1f fanout_msgs_per_s=%.0f fanout_gateway_us=%.2f"
+              " fanout_load=%.2f rate_p50_us=%.0f rate_p99_us=%.0f rate_gateway_us=%.2f rate_load=%.2f"
+              " missing=%" PRIu64 " ended=%d ok=%d\n",
+              tag, o.sockets, m.ready, m.rss_per_socket, m.fan.per_second(), m.fan.gateway_us(), m.fan.load,
+              us(m.latency.percentile(50)), us(m.latency.percentile(99)), m.at_rate.gateway_us(), m.at_rate.load,
+              (m.fan.expected - m.fan.delivered) + (m.at_rate.expected - m.at_rate.delivered), m.ended, m.ok ? 1 : 0);
+}
+
+// Side by side, with peer / gateway for each figure (above 1: the gateway does better,
+// except for msg/s where above 1 means the peer delivers more).
+void print_comparison(const Options& o, const Measured& g, const Measured& p) {
+  auto ratio = [](double peer, double gateway) { return gateway > 0 ? peer / gateway : 0.0; };
+  std::printf("\n  side by side (same users, sockets, pushes and load generator, one after the other):\n");
+  std::printf("    %-44s %12s %12s %14s\n", "", "gateway", o.peer_name.c_str(), "peer/gateway");
+  auto row = [&](const char* what, double gw, double peer, const char* fmt) {
+    char a[32], b[32];
+    std::snprintf(a, sizeof a, fmt, gw);
+    std::snprintf(b, sizeof b, fmt, peer);
+    std::printf("    %-44s %12s %12s %13.2fx\n", what, a, b, ratio(peer, gw));
+  };
+  row("fan-out: CPU per delivered message, us", g.fan.gateway_us(), p.fan.gateway_us(), "%.2f");
+  row("fan-out: delivered msg/s", g.fan.per_second(), p.fan.per_second(), "%.0f");
+  if (o.rate > 0) {
+    row("fixed rate: CPU per message, us", g.at_rate.gateway_us(), p.at_rate.gateway_us(), "%.2f");
+    row("fixed rate: p50 ms", ms(g.latency.percentile(50)), ms(p.latency.percentile(50)), "%.2f");
+    row("fixed rate: p99 ms", ms(g.latency.percentile(99)), ms(p.latency.percentile(99)), "%.2f");
+  }
+  row("idle: server RSS per socket, KiB", g.rss_per_socket, p.rss_per_socket, "%.1f");
+  row("idle: MemAvailable drop per socket, KiB", g.available_per_socket, p.available_per_socket, "%.1f");
+  std::printf("    1-min load: gateway fan-out %.2f, rate %.2f; %s fan-out %.2f, rate %.2f\n", g.fan.load,
+              g.at_rate.load, o.peer_name.c_str(), p.fan.load, p.at_rate.load);
 }
 
 int run(const Options& o) {
   auto ep = client::parse_gateway_url(o.url, o.ca);
   if (!ep) setup_failed("--url", ep.error());
   if (!is_loopback(ep->host)) setup_failed("--url", invalid_argument("--url", "loopback gateways only"));
+  std::vector<Server> servers{{"gateway", *ep, o.gateway_pid}};
+  if (!o.peer_url.empty()) {
+    auto peer = client::parse_gateway_url(o.peer_url, o.ca);
+    if (!peer) setup_failed("--peer-url", peer.error());
+    if (!is_loopback(peer->host)) setup_failed("--peer-url", invalid_argument("--peer-url", "loopback only"));
+    servers.push_back({o.peer_name, *peer, o.peer_pid});
+  }
   const int users = o.sockets / o.per_user;
-  std::printf("push fan-out: %d sockets = %d users x %d sockets each; gateway pid %d\n", o.sockets, users, o.per_user,
-              o.gateway_pid);
+  std::printf("push fan-out: %d sockets = %d users x %d sockets each; gateway pid %d%s\n", o.sockets, users,
+              o.per_user, o.gateway_pid, o.peer_url.empty() ? "" : (", then " + o.peer_name + " pid " +
+                                                                    std::to_string(o.peer_pid)).c_str());
   const Users u = bootstrap(*ep, o, users);
-  std::vector<std::string> tokens;  // socket i is user i / per_user's
-  for (const auto& t : u.tokens)
-    for (int k = 0; k < o.per_user; ++k) tokens.push_back(t);
-
-  Receiver rx;
-  SocketFleet fleet(*ep, [&rx](std::uint32_t s, std::int64_t at, std::string_view text) { rx.on_frame(s, at, text); });
-  const long rss0 = rss_kib(o.gateway_pid), avail0 = mem_available_kib();
-  std::fprintf(stderr, "[push-bench] opening %d sockets\n", o.sockets);
-  auto opened = fleet.open(tokens, 64, 20s);
-  std::this_thread::sleep_for(2s);  // let the last sessions' first writes settle
-  const long rss1 = rss_kib(o.gateway_pid), avail1 = mem_available_kib();
-  const double ready = std::max(opened.ready, 1);
-  std::printf("  idle: %d of %d sockets ready in %.1f s (%d failed); gateway VmRSS %ld -> %ld KiB = %.1f KiB per "
-              "socket;\n    machine MemAvailable down %.1f KiB per socket (both ends' kernel socket memory and the\n"
-              "    benchmark's own sockets included); 1-min load %.2f\n",
-              opened.ready, o.sockets, opened.seconds, opened.failed, rss0, rss1, (rss1 - rss0) / ready,
-              (avail0 - avail1) / ready, load_1min());
-  for (const auto& [kind, n] : opened.errors) std::printf("    open error %s: %d\n", kind.c_str(), n);
-  if (opened.failed > 0) setup_failed("open sockets", make_error(Code::kUnavailable, "some sockets failed"));
-  const double rss_per_socket = (rss1 - rss0) / ready;
-
-  Publisher pub(o, u.ids, rx);
-  if (!pub.wait_connected()) setup_failed("redis", make_error(Code::kUnavailable, "cannot connect as messaging"));
-  // Warm-up: one push to every user, so every socket has written once.
-  run_phase(o, pub, rx, 0, users, 0);
-
+  std::vector<Measured> results;
+  for (const auto& server : servers) results.push_back(measure(o, server, u));
+  if (results.size() > 1) print_comparison(o, results[0], results[1]);
+  if (results.size() > 1) print_result("RESULT_PEER", o, results[1]);
+  print_result("RESULT", o, results[0]);
   bool ok = true;
-  Phase fan, at_rate;
-  // The fan-out runs `rounds` times and the round with the least gateway CPU per message
-  // is the figure: on a shared machine the others show what other work added.
-  for (int round = 1; o.pushes > 0 && round <= o.rounds; ++round) {
-    std::fprintf(stderr, "[push-bench] fan-out round %d of %d: %d pushes, window %d\n", round, o.rounds, o.pushes,
-                 o.window);
-    Phase p = run_phase(o, pub, rx, 1, o.pushes, 0);
-    print_phase(("fan-out (closed loop), round " + std::to_string(round)).c_str(), p);
-    ok = ok && p.delivered == p.expected && p.publish_failed == 0;
-    if (round == 1 || p.gateway_us() < fan.gateway_us()) fan = p;
-  }
-  if (o.rounds > 1 && o.pushes > 0)
-    std::printf("  fan-out, the best of %d rounds: %.0f msg/s, gateway %.2f us per delivered message (load %.2f)\n",
-                o.rounds, fan.per_second(), fan.gateway_us(), fan.load);
-  loadgen::LatencyHistogram lat;
-  if (o.rate > 0) {
-    std::fprintf(stderr, "[push-bench] %d pushes/s for %d s\n", o.rate, o.rate_seconds);
-    rx.measure(2);
-    at_rate = run_phase(o, pub, rx, 2, o.rate * o.rate_seconds, o.rate);
-    lat = rx.latency();
-    print_phase("fixed rate (open loop)", at_rate);
-    auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
-    std::printf("    publish -> socket at %d pushes/s (%d msg/s): p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms;"
-                " %d published > 1 ms late\n",
-                o.rate, o.rate * o.per_user, ms(lat.percentile(50)), ms(lat.percentile(90)), ms(lat.percentile(99)),
-                ms(lat.max()), pub.late());
-    ok = ok && at_rate.delivered == at_rate.expected && at_rate.publish_failed == 0;
-  }
-  const int ended = fleet.ended();
-  if (ended > 0) std::printf("  %d sockets were closed by the gateway during the run\n", ended);
-  fleet.close();
-  ok = ok && ended == 0;
-  auto us = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e3; };
-  std::printf("RESULT sockets=%d ready=%d rss_per_socket_kib=%.1f fanout_msgs_per_s=%.0f fanout_gateway_us=%.2f"
-              " fanout_load=%.2f rate_p50_us=%.0f rate_p99_us=%.0f rate_gateway_us=%.2f rate_load=%.2f"
-              " missing=%" PRIu64 " ended=%d ok=%d\n",
-              o.sockets, opened.ready, rss_per_socket, fan.per_second(), fan.gateway_us(), fan.load,
-              us(lat.percentile(50)), us(lat.percentile(99)), at_rate.gateway_us(), at_rate.load,
-              (fan.expected - fan.delivered) + (at_rate.expected - at_rate.delivered), ended, ok ? 1 : 0);
+  for (const auto& m : results) ok = ok && m.ok;
   return ok ? 0 : 1;
 }
 

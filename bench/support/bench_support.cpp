@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <random>
+#include <string_view>
 #include <sstream>
 #include <stdexcept>
 
@@ -129,6 +131,48 @@ long kib_field(const std::string& file, std::string_view key) {
 long rss_kib(int pid) { return kib_field("/proc/" + std::to_string(pid) + "/status", "VmRSS:"); }
 
 long mem_available_kib() { return kib_field("/proc/meminfo", "MemAvailable:"); }
+
+namespace {
+
+long bytes_file_kib(const std::string& file) {
+  std::ifstream f(file);
+  long long bytes = -1;
+  if (!(f >> bytes) || bytes < 0) return -1;
+  return static_cast<long>(bytes / 1024);
+}
+
+// The sum of `keys` (bytes) in a cgroup v2 memory.stat; -1 if none is there.
+long stat_sum_kib(const std::string& file, std::initializer_list<std::string_view> keys) {
+  std::ifstream f(file);
+  std::string key;
+  long long value = 0, sum = 0;
+  bool found = false;
+  while (f >> key >> value)
+    for (auto k : keys)
+      if (key == k) {
+        sum += value;
+        found = true;
+      }
+  return found ? static_cast<long>(sum / 1024) : -1;
+}
+
+}  // namespace
+
+CgroupMemory cgroup_memory() {
+  CgroupMemory m;
+  m.total_kib = bytes_file_kib("/sys/fs/cgroup/memory/memory.usage_in_bytes");  // v1
+  if (m.total_kib >= 0) {
+    m.kernel_kib = bytes_file_kib("/sys/fs/cgroup/memory/memory.kmem.usage_in_bytes");
+    m.sockets_kib = bytes_file_kib("/sys/fs/cgroup/memory/memory.kmem.tcp.usage_in_bytes");
+    return m;
+  }
+  m.total_kib = bytes_file_kib("/sys/fs/cgroup/memory.current");  // v2
+  if (m.total_kib >= 0) {
+    m.kernel_kib = stat_sum_kib("/sys/fs/cgroup/memory.stat", {"kernel"});
+    m.sockets_kib = stat_sum_kib("/sys/fs/cgroup/memory.stat", {"sock"});
+  }
+  return m;
+}
 
 double load_1min() {
   std::ifstream f("/proc/loadavg");

@@ -54,6 +54,16 @@ long rss_kib(int pid);
 // The machine's MemAvailable in KiB (/proc/meminfo): kernel memory such as socket
 // buffers counts here, not in any process's VmRSS.
 long mem_available_kib();
+// This machine's (container's) memory cgroup in KiB: everything charged to it, the
+// kernel's objects (slab, TCP and TLS state; v1 memory.kmem.usage_in_bytes, v2 the
+// "kernel" of memory.stat) and socket buffers (v1 memory.kmem.tcp.usage_in_bytes, v2
+// "sock"). -1 where not readable. Every process of the cgroup counts, not only ours.
+struct CgroupMemory {
+  long total_kib = -1;
+  long kernel_kib = -1;
+  long sockets_kib = -1;
+};
+CgroupMemory cgroup_memory();
 // The 1-minute load average.
 double load_1min();
 
