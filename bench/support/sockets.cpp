@@ -13,8 +13,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -25,6 +23,7 @@
 #include <unordered_set>
 
 #include "alliance/core/asio.hpp"
+#include "push_socket.hpp"
 
 namespace alliance::bench {
 namespace {
@@ -35,7 +34,6 @@ namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-using WsStream = websocket::stream<ssl::stream<beast::tcp_stream>>;
 
 constexpr std::chrono::milliseconds kCloseTimeout{3000};
 
@@ -43,23 +41,6 @@ std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string error_kind(std::string_view step, const error_code& ec) {
-  std::string what;
-  if (ec == beast::error::timeout) {
-    what = "timeout";
-  } else if (ec == asio::error::connection_refused) {
-    what = "refused";
-  } else if (ec == asio::error::eof || ec == ssl::error::stream_truncated || ec == websocket::error::closed) {
-    what = "closed";
-  } else if (ec == asio::error::no_descriptors) {
-    what = "too_many_open_files";
-  } else {
-    what = ec.message();
-    for (auto& ch : what) ch = (ch == ' ' || ch == ':') ? '_' : static_cast<char>(std::tolower(ch));
-  }
-  return std::string(step) + ":" + what;
 }
 
 // The value of a frame's leading "id" ({"id":"...", as the gateway prints PushFrame), or "".
@@ -76,21 +57,14 @@ std::string_view leading_id(std::string_view text) {
 struct SocketFleet::Impl {
   struct Socket {
     Socket(asio::io_context& ctx, ssl::context& tls) : ws(ctx, tls) {}
-    WsStream ws;
+    PushSocket ws;
     beast::flat_buffer buffer;
     std::uint32_t index = 0;
     bool ended = false;
   };
 
   Impl(client::Endpoint ep, FrameHandler handler)
-      : endpoint(std::move(ep)), on_frame(std::move(handler)), tls(ssl::context::tls_client) {
-    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    error_code ec;
-    tls.load_verify_file(endpoint.ca_file.string(), ec);
-    if (ec) throw std::runtime_error("--ca: cannot load '" + endpoint.ca_file.string() + "': " + ec.message());
-    tls.set_verify_mode(ssl::verify_peer);
-    SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+      : endpoint(std::move(ep)), on_frame(std::move(handler)), tls(push_client_tls(endpoint.ca_file)) {
     remote = tcp::endpoint(asio::ip::make_address(endpoint.host), endpoint.port);
     thread = std::thread([this] { ctx.run(); });
   }
@@ -114,39 +88,12 @@ struct SocketFleet::Impl {
     if (cec) co_return fail("connect", cec);
     error_code ignored;
     lowest.socket().set_option(tcp::no_delay(true), ignored);
-    s.ws.next_layer().set_verify_callback(ssl::host_name_verification(endpoint.host));
-    auto [hec] = co_await s.ws.next_layer().async_handshake(ssl::stream_base::client, use_tuple);
-    if (hec) co_return fail("tls", hec);
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = timeout;
-    timeouts.idle_timeout = websocket::stream_base::none();  // the gateway pings; Beast answers
-    timeouts.keep_alive_pings = false;
-    s.ws.set_option(timeouts);
-    std::string authorization = "Bearer " + token;
-    s.ws.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
-      req.set(http::field::authorization, authorization);
-      req.set(http::field::user_agent, "alliance-bench");
-    }));
-    websocket::response_type res;
-    const std::string host = endpoint.host + ":" + std::to_string(endpoint.port);
-    auto [uec] = co_await s.ws.async_handshake(res, host, "/v1/ws", use_tuple);
-    if (uec) {
-      if (res.result_int() != 0 && res.result() != http::status::switching_protocols) {
-        ++report.failed;
-        ++report.errors["upgrade:status_" + std::to_string(res.result_int())];
-        co_return false;
-      }
-      co_return fail("upgrade", uec);
-    }
-    auto [rec, n] = co_await s.ws.async_read(s.buffer, use_tuple);
-    if (rec) co_return fail("first_frame", rec);
-    error_code jec;
-    auto frame = boost::json::parse(beast::buffers_to_string(s.buffer.data()), jec);
-    s.buffer.consume(n);
-    const auto* type = (!jec && frame.is_object()) ? frame.as_object().if_contains("type") : nullptr;
-    if (!type || !type->is_string() || type->as_string() != "session.ready") {
+    PushSocketRequest request{endpoint.host, endpoint.host + ":" + std::to_string(endpoint.port), "/v1/ws",
+                              std::move(token)};
+    auto failed = co_await open_push_socket(s.ws, s.buffer, request, timeout);
+    if (!failed.empty()) {
       ++report.failed;
-      ++report.errors["first_frame:not_session_ready"];
+      ++report.errors[failed];
       co_return false;
     }
     lowest.expires_never();
@@ -163,7 +110,7 @@ struct SocketFleet::Impl {
   asio::awaitable<void> opener(const std::vector<std::string>& tokens, std::chrono::milliseconds timeout) {
     while (next < tokens.size()) {
       const std::size_t i = next++;
-      auto s = std::make_unique<Socket>(ctx, tls);
+      auto s = std::make_unique<Socket>(ctx, *tls);
       s->index = static_cast<std::uint32_t>(i);
       const bool ok = co_await open_one(*s, tokens[i], timeout);
       if (ok) {
@@ -200,18 +147,11 @@ struct SocketFleet::Impl {
     if (--held == 0 && stop_timer) stop_timer->cancel();
   }
 
-  asio::awaitable<void> close_one(Socket& s) {
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = kCloseTimeout;
-    timeouts.idle_timeout = websocket::stream_base::none();
-    timeouts.keep_alive_pings = false;
-    s.ws.set_option(timeouts);
-    co_await s.ws.async_close(websocket::close_code::normal, use_tuple);
-  }
+  asio::awaitable<void> close_one(Socket& s) { co_await close_push_socket(s.ws, kCloseTimeout); }
 
   client::Endpoint endpoint;
   FrameHandler on_frame;
-  ssl::context tls;
+  std::shared_ptr<ssl::context> tls;
   tcp::endpoint remote;
   asio::io_context ctx{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard{ctx.get_executor()};

@@ -15,8 +15,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -28,6 +26,7 @@
 #include <vector>
 
 #include "alliance/core/asio.hpp"
+#include "push_socket.hpp"
 
 namespace alliance::loadgen {
 namespace {
@@ -40,6 +39,7 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 using TlsStream = ssl::stream<beast::tcp_stream>;
+using bench::error_kind;
 
 // Lets the kernel pick the source port at connect() time, per destination, instead
 // of at bind() time: without it every source address runs out at ~28k ports in total.
@@ -61,48 +61,9 @@ void spawn(asio::io_context& ctx, asio::awaitable<void> work) {
   });
 }
 
-// "read:timeout", "connect:refused", "tls:certificate_verify_failed", ...
-std::string error_kind(std::string_view step, const error_code& ec) {
-  std::string what;
-  if (ec == beast::error::timeout) {
-    what = "timeout";
-  } else if (ec == asio::error::connection_refused) {
-    what = "refused";
-  } else if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
-    what = "reset";
-  } else if (ec == asio::error::eof || ec == http::error::end_of_stream || ec == ssl::error::stream_truncated ||
-             ec == websocket::error::closed) {
-    what = "closed";
-  } else if (ec == asio::error::address_in_use || ec == boost::system::errc::address_not_available) {
-    what = "no_local_port";
-  } else if (ec == asio::error::no_descriptors) {
-    what = "too_many_open_files";
-  } else {
-    what = ec.message();
-    auto reason = what.find(" (SSL routines)");
-    if (reason != std::string::npos) what.erase(reason);
-    for (auto& ch : what) ch = (ch == ' ' || ch == ':') ? '_' : static_cast<char>(std::tolower(ch));
-  }
-  return std::string(step) + ":" + what;
-}
-
 std::string host_header(const Target& t) {
   bool v6 = t.host.find(':') != std::string::npos;
   return (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
-}
-
-// TLS 1.2+ client context verifying the gateway against --ca. Buffers are released
-// while a connection is idle so 10k held sockets cost the tool little memory.
-std::shared_ptr<ssl::context> make_tls_context(const Target& t) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  error_code ec;
-  ctx->load_verify_file(t.ca_file.string(), ec);
-  if (ec) throw std::runtime_error("--ca: cannot load '" + t.ca_file.string() + "': " + ec.message());
-  ctx->set_verify_mode(ssl::verify_peer);
-  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  return ctx;
 }
 
 // Opens `stream` from `source` (any local address when empty) to `remote`.
@@ -290,7 +251,7 @@ void run_on_threads(std::vector<std::unique_ptr<Worker>>& workers, void (Worker:
 
 struct WsSession {
   WsSession(asio::io_context& ctx, ssl::context& tls) : ws(ctx, tls) {}
-  websocket::stream<TlsStream> ws;
+  bench::PushSocket ws;
   beast::flat_buffer buffer;
   bool ended = false;
 };
@@ -394,45 +355,12 @@ class WsWorker {
       fail("connect", ec);
       co_return false;
     }
-    s.ws.next_layer().set_verify_callback(ssl::host_name_verification(o_.target.host));
-    auto [hec] = co_await s.ws.next_layer().async_handshake(ssl::stream_base::client, use_tuple);
-    if (hec) {
-      fail("tls", hec);
-      co_return false;
-    }
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = o_.timeout;
-    timeouts.idle_timeout = websocket::stream_base::none();  // the server pings; we answer
-    timeouts.keep_alive_pings = false;
-    s.ws.set_option(timeouts);
-    std::string authorization = "Bearer " + plan.token;
-    s.ws.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
-      req.set(http::field::authorization, authorization);
-      req.set(http::field::user_agent, kUserAgent);
-    }));
-    websocket::response_type res;
-    auto [uec] = co_await s.ws.async_handshake(res, host_header(o_.target), o_.path, use_tuple);
-    if (uec) {
-      if (res.result_int() != 0 && res.result() != http::status::switching_protocols) {
-        ++report_.failed;
-        ++report_.errors["upgrade:status_" + std::to_string(res.result_int())];
-      } else {
-        fail("upgrade", uec);
-      }
-      co_return false;
-    }
-    auto [rec, n] = co_await s.ws.async_read(s.buffer, use_tuple);
-    if (rec) {
-      fail("first_frame", rec);
-      co_return false;
-    }
-    error_code jec;
-    auto frame = boost::json::parse(beast::buffers_to_string(s.buffer.data()), jec);
-    s.buffer.consume(n);
-    const auto* type = (!jec && frame.is_object()) ? frame.as_object().if_contains("type") : nullptr;
-    if (!type || !type->is_string() || type->as_string() != "session.ready") {
+    bench::PushSocketRequest request{o_.target.host, host_header(o_.target), o_.path, plan.token,
+                                     std::string(kUserAgent)};
+    auto failed = co_await bench::open_push_socket(s.ws, s.buffer, request, o_.timeout);
+    if (!failed.empty()) {
       ++report_.failed;
-      ++report_.errors["first_frame:not_session_ready"];
+      ++report_.errors[failed];
       co_return false;
     }
     lowest.expires_never();
@@ -460,14 +388,7 @@ class WsWorker {
     if (--held_ == 0 && closing_) stop_timer_.cancel();
   }
 
-  asio::awaitable<void> close(WsSession& s) {
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = kCloseTimeout;
-    timeouts.idle_timeout = websocket::stream_base::none();
-    timeouts.keep_alive_pings = false;
-    s.ws.set_option(timeouts);
-    co_await s.ws.async_close(websocket::close_code::normal, use_tuple);
-  }
+  asio::awaitable<void> close(WsSession& s) { co_await bench::close_push_socket(s.ws, kCloseTimeout); }
 
   const WsLoadOptions& o_;
   ssl::context& tls_;
@@ -494,7 +415,7 @@ void merge_setup(WsReport& into, const WsReport& from) {
 }  // namespace
 
 HttpReport run_http(const HttpLoadOptions& o) {
-  auto tls = make_tls_context(o.target);
+  auto tls = bench::push_client_tls(o.target.ca_file);
   auto remote = remote_endpoint(o.target);
   std::vector<std::unique_ptr<HttpWorker>> workers;
   for (int t = 0; t < o.threads; ++t) workers.push_back(std::make_unique<HttpWorker>(o, *tls, remote));
@@ -526,7 +447,7 @@ HttpReport run_http(const HttpLoadOptions& o) {
 }
 
 WsReport run_ws(const WsLoadOptions& o, const std::function<void(const WsReport&)>& on_ready) {
-  auto tls = make_tls_context(o.target);
+  auto tls = bench::push_client_tls(o.target.ca_file);
   auto remote = remote_endpoint(o.target);
   SetupCounter counter;
   std::vector<std::unique_ptr<WsWorker>> workers;
