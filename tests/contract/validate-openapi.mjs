@@ -34,6 +34,10 @@ for (const [path, item] of Object.entries(doc.paths)) {
     if (JSON.stringify(declared.map((p) => p.name).sort()) !== JSON.stringify(inTemplate))
       fail(`${where} declares path parameters [${declared.map((p) => p.name)}], its template has [${inTemplate}]`);
     if (declared.some((p) => p.required !== true)) fail(`${where} has a path parameter that is not required`);
+    // Each route says what it does: its RPC's name, and its .proto comment (the build
+    // hands openapi-gen the descriptors with source info).
+    if (!op.summary?.trim()) fail(`${where} has no summary`);
+    if (!op.description?.trim()) fail(`${where} has no description: comment its RPC or request message in the .proto`);
     const codes = Object.keys(op.responses);
     if (!codes.some((c) => c.startsWith('2'))) fail(`${where} has no success status`);
     for (const c of ['400', '403', '404', '409', '429', '503'])
@@ -52,5 +56,11 @@ const feed = doc.paths['/v1/calendars/{feed_token}.ics']?.get;
 if (!feed?.parameters?.some((p) => p.in === 'path' && p.name === 'feed_token')) fail('the calendar feed lacks {feed_token}');
 const practice = doc.components.schemas['alliance.identity.v1.Practice']?.properties ?? {};
 if (practice.created_unix_ms?.type !== 'string') fail('int64 fields must be strings (Practice.created_unix_ms)');
+// The .proto comments reach the document: a route's, a message's and a field's.
+if (!doc.paths['/v1/appointments']?.post?.description?.includes('front desk'))
+  fail('POST /v1/appointments lacks its .proto comment as description');
+const appointment = doc.components.schemas['alliance.scheduling.v1.Appointment'];
+if (!appointment?.properties?.video_link?.description?.includes('client and the therapist'))
+  fail('alliance.scheduling.v1.Appointment lacks its .proto comments as descriptions');
 
 console.log(`openapi.json: valid OpenAPI ${doc.openapi}, ${Object.keys(doc.paths).length} paths, ${operations} operations`);

@@ -18,6 +18,14 @@ std::string ref_to(const pb::Descriptor& d) { return "#/components/schemas/" + d
 // Message schemas reached from the routes, written once each under components.schemas.
 class Schemas {
  public:
+  explicit Schemas(const ProtoComments& comments) : comments_(comments) {}
+
+  // The comment of a full name, "" without one.
+  std::string_view comment(const std::string& full_name) const {
+    auto it = comments_.find(full_name);
+    return it == comments_.end() ? std::string_view() : std::string_view(it->second);
+  }
+
   json::object ref(const pb::Descriptor& d) {
     if (auto known = well_known(d)) return *known;
     if (!seen_.insert(d.full_name()).second) return {{"$ref", ref_to(d)}};
@@ -25,9 +33,14 @@ class Schemas {
     for (int i = 0; i < d.field_count(); ++i) {
       const auto& f = *d.field(i);
       // The gateway prints and reads proto field names (snake_case), not lowerCamelCase.
-      props[f.name()] = field_schema(f);
+      auto schema = field_schema(f);
+      // A $ref takes no siblings in OpenAPI 3.0: a message field's description stays on its schema.
+      if (auto about = comment(f.full_name()); !about.empty() && !schema.contains("$ref"))
+        schema["description"] = about;
+      props[f.name()] = std::move(schema);
     }
     json::object schema{{"type", "object"}, {"properties", std::move(props)}};
+    if (auto about = comment(d.full_name()); !about.empty()) schema["description"] = about;
     schemas_[d.full_name()] = std::move(schema);
     return {{"$ref", ref_to(d)}};
   }
@@ -79,6 +92,7 @@ class Schemas {
     return {};
   }
 
+  const ProtoComments& comments_;
   std::set<std::string> seen_;
   std::map<std::string, json::object> schemas_;
 };
@@ -127,6 +141,10 @@ json::object operation(const Route& r, Schemas& schemas, std::map<std::string, i
   op["operationId"] = n == 1 ? name : name + std::to_string(n);
   op["tags"] = json::array{r.service};
   op["summary"] = r.rpc_method;
+  // The RPC's own comment, else its request message's (where most routes are described).
+  auto about = schemas.comment(r.method->full_name());
+  if (about.empty()) about = schemas.comment(in.full_name());
+  if (!about.empty()) op["description"] = about;
   if (r.json_body) {
     op["requestBody"] = {{"required", false}, {"content", json_content(schemas.ref(in))}};
   } else {
@@ -159,8 +177,8 @@ json::object operation(const Route& r, Schemas& schemas, std::map<std::string, i
 
 }  // namespace
 
-std::string openapi_json(const std::vector<Route>& routes) {
-  Schemas schemas;
+std::string openapi_json(const std::vector<Route>& routes, const ProtoComments& comments) {
+  Schemas schemas(comments);
   std::map<std::string, int> operation_ids;
   json::object paths;
   for (const auto& r : routes) {
@@ -197,7 +215,7 @@ std::string openapi_json(const std::vector<Route>& routes) {
 }
 
 const std::string& openapi_document() {
-  static const std::string doc = openapi_json(annotated_routes());
+  static const std::string doc = openapi_json(annotated_routes(), built_proto_comments());
   return doc;
 }
 

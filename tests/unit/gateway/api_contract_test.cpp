@@ -121,7 +121,13 @@ TEST(ApiContract, TheOpenApiDocumentDescribesEveryRouteAsTheGatewayServesIt) {
     EXPECT_TRUE(responses.contains(std::to_string(r.success_status))) << r.path;
     EXPECT_EQ(responses.at("409").at("$ref").as_string(), "#/components/responses/Error409") << r.path;
     EXPECT_EQ(op.contains("security"), !r.requires_token) << r.path;
+    // The .proto comment of the RPC or of its request message, from the embedded descriptors.
+    EXPECT_FALSE(op.contains("description") ? op.at("description").as_string().empty() : true)
+        << r.http_method << " " << r.path << " has no description";
   }
+  EXPECT_NE(paths.at("/v1/appointments").at("post").at("description").as_string().find(
+                "front desk/admin for any client of the practice"),
+            std::string::npos);
   const auto& schemas = doc.at("components").at("schemas").as_object();
   auto property = [&](std::string_view message, std::string_view field) {
     return schemas.at(message).at("properties").at(field).as_object();

@@ -7,11 +7,14 @@
 #include <vector>
 
 #include "alliance/api/http_routes.hpp"
+#include "alliance/api/proto_comments.hpp"
 
 namespace alliance::api {
 
-std::string openapi_json(const std::vector<Route>& routes);
-// openapi_json(annotated_routes()), built once.
+// Each operation's description is its RPC's comment, else its request message's; each
+// schema's and property's the message's and field's.
+std::string openapi_json(const std::vector<Route>& routes, const ProtoComments& comments = {});
+// openapi_json(annotated_routes(), built_proto_comments()), built once.
 const std::string& openapi_document();
 
 }  // namespace alliance::api
