@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
                                   {.hold = cfg->waitlist_hold, .cancellation_window = cfg->cancellation_window},
                                   [&publisher] { publisher.notify(); });
     scheduling::CalendarFeed feed(**store, directory);
-    scheduling::Calendar calendar(**store, directory, cfg->cancellation_window);
+    scheduling::Calendar calendar(**store, directory, cfg->cancellation_window, {}, &redis);
     scheduling::SchedulingService service(
         **store, directory,
         {.cancellation_window = cfg->cancellation_window,

@@ -85,6 +85,38 @@ TEST_F(TimeBlocks, ABlockHidesItsSlotsRefusesBookingsAndDeletingItGivesTheTimeBa
   EXPECT_EQ(twice.error().code, Code::kNotFound);
 }
 
+// An open front desk screen hears a block made and deleted on its practice's staff
+// channel at once (ids and times, never the reason); a client's socket hears nothing.
+TEST_F(TimeBlocks, OpenConsolesHearABlockMadeAndDeletedWithoutItsReason) {
+  auto desk_socket = desk_->open_push_socket();
+  ASSERT_TRUE(desk_socket) << desk_socket.error().message;
+  auto client_socket = client_->open_push_socket();
+  ASSERT_TRUE(client_socket) << client_socket.error().message;
+  auto open = day(3);
+  ASSERT_GE(open.size(), 3u);
+  auto made = create(*admin_, json::value{{"start_time", open[1]}, {"end_time", open[2]}, {"reason", "Supervision"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = str(json::parse(made.body).at("block"), "id");
+  auto heard = [&](const std::string& change) {
+    auto frame = (*desk_socket)->read_text(std::chrono::seconds(5));
+    ASSERT_TRUE(frame) << "no " << change << " push";
+    EXPECT_EQ(frame->find("Supervision"), std::string::npos) << *frame;
+    auto f = json::parse(*frame);
+    EXPECT_EQ(str(f, "type"), "time_block.changed");
+    const auto& body = f.at("body");
+    EXPECT_EQ(str(body, "change"), change);
+    EXPECT_EQ(str(body, "block_id"), id);
+    EXPECT_EQ(str(body, "therapist_id"), therapist_id_);
+    EXPECT_EQ(str(body, "start_time"), open[1]);
+    EXPECT_EQ(str(body, "end_time"), open[2]);
+  };
+  heard("created");
+  auto gone = desk_->call_json("DELETE", blocks_path() + "/" + id, nullptr);
+  ASSERT_TRUE(gone) << gone.error().message;
+  heard("deleted");
+  EXPECT_FALSE((*client_socket)->read_text(std::chrono::milliseconds(300)));
+}
+
 TEST_F(TimeBlocks, AWeeklyBlockRepeatsAtTheSameLocalTimeUntilItsLastDate) {
   auto open = day(2);
   ASSERT_GE(open.size(), 6u);

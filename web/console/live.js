@@ -1,5 +1,6 @@
 // Live updates: the gateway's WebSocket, on which a front desk's socket hears every
-// appointment change of its practice ("appointment.changed", ids and times only).
+// appointment change of its practice ("appointment.changed") and every time block
+// made or deleted ("time_block.changed"), ids and times only.
 // Reconnects with a growing delay; after each (re)connection `onChange(null)` asks
 // for a full reload, since pushes sent while away are not replayed.
 
@@ -20,7 +21,7 @@ export function connectLive(api, { onChange, onStatus }) {
         delay = 500;
         onStatus('Live');
         onChange(null);
-      } else if (frame.type === 'appointment.changed') {
+      } else if (frame.type === 'appointment.changed' || frame.type === 'time_block.changed') {
         onChange(frame.body || null);
       }
     };

@@ -14,16 +14,30 @@ std::string staff_push_channel(std::string_view practice_id) {
   return channel;
 }
 
-asio::awaitable<Status> publish_push(Client& client, std::string_view user_id,
-                                     const alliance::push::v1::PushFrame& frame) {
-  if (user_id.empty()) co_return invalid_argument("user_id", "must not be empty");
+namespace {
+
+asio::awaitable<Status> publish_frame(Client& client, std::string channel, const alliance::push::v1::PushFrame& frame) {
   std::string payload;
   if (!frame.SerializeToString(&payload)) co_return make_error(Code::kInternal, "push frame did not serialize");
-  std::vector<std::string> args{"PUBLISH", push_channel(user_id), std::move(payload)};
+  std::vector<std::string> args{"PUBLISH", std::move(channel), std::move(payload)};
   auto reply = co_await client.command(std::move(args));
   if (!reply) co_return std::move(reply).error();
   if (reply->is_error()) co_return make_error(Code::kInternal, "redis PUBLISH: " + reply->str);
   co_return Status{};
+}
+
+}  // namespace
+
+asio::awaitable<Status> publish_push(Client& client, std::string_view user_id,
+                                     const alliance::push::v1::PushFrame& frame) {
+  if (user_id.empty()) co_return invalid_argument("user_id", "must not be empty");
+  co_return co_await publish_frame(client, push_channel(user_id), frame);
+}
+
+asio::awaitable<Status> publish_staff_push(Client& client, std::string_view practice_id,
+                                           const alliance::push::v1::PushFrame& frame) {
+  if (practice_id.empty()) co_return invalid_argument("practice_id", "must not be empty");
+  co_return co_await publish_frame(client, staff_push_channel(practice_id), frame);
 }
 
 }  // namespace alliance::redis

@@ -5,6 +5,7 @@
 
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/redis/push.hpp"
 #include "domain/calendar_view.hpp"
 #include "handler_common.hpp"
 #include "scheduling_service.hpp"
@@ -54,10 +55,35 @@ pb::TimeBlock shown_to(const Caller& caller, const TimeBlock& block) {
 }  // namespace
 
 Calendar::Calendar(SchedulingStore& store, UserDirectory& directory, std::chrono::minutes cancellation_window,
-                   std::function<Instant()> clock)
-    : store_(store), directory_(directory), cancellation_window_(cancellation_window), clock_(std::move(clock)) {}
+                   std::function<Instant()> clock, redis::Client* redis)
+    : store_(store),
+      directory_(directory),
+      cancellation_window_(cancellation_window),
+      clock_(std::move(clock)),
+      redis_(redis) {}
 
 Instant Calendar::now() const { return clock_ ? clock_() : now_instant(); }
+
+asio::awaitable<void> Calendar::announce(const TimeBlock& block, std::string_view change) {
+  if (!redis_) co_return;
+  pb::TimeBlock full;
+  fill(full, block);
+  pb::TimeBlockChange body;
+  body.set_change(std::string(change));
+  body.set_block_id(full.id());
+  body.set_therapist_id(full.therapist_id());
+  body.set_start_time(full.start_time());
+  body.set_end_time(full.end_time());
+  body.set_repeat(full.repeat());
+  body.set_repeat_until(full.repeat_until());
+  push::v1::PushFrame frame;
+  frame.set_id(new_id());
+  frame.set_type(std::string(kTimeBlockPush));
+  frame.set_sent_unix_ms(now_unix_ms());
+  frame.mutable_body()->PackFrom(body);
+  auto s = co_await redis::publish_staff_push(*redis_, block.practice_id, frame);
+  if (!s) log::warn("time block push failed", {{"block_id", block.id}, {"reason", s.error().message}});
+}
 
 asio::awaitable<Status> Calendar::may_arrange(const Caller& caller, const std::string& therapist_id) {
   if (caller.role == Role::kTherapist) {
@@ -123,6 +149,7 @@ asio::awaitable<Result<pb::TimeBlockResponse>> Calendar::create_time_block(const
   block.created_unix_ms = now_unix_ms();
   if (auto s = co_await store_.create_time_block(block); !s) co_return s.error();
   log::info("time block created", {{"block_id", block.id}, {"therapist_id", block.therapist_id}, {"by", caller->user_id}});
+  co_await announce(block, "created");
   pb::TimeBlockResponse resp;
   *resp.mutable_block() = shown_to(*caller, block);
   co_return resp;
@@ -171,6 +198,7 @@ asio::awaitable<Result<pb::TimeBlockResponse>> Calendar::delete_time_block(const
   if (!deleted) co_return deleted.error();
   if (!*deleted) co_return block_not_found();
   log::info("time block deleted", {{"block_id", req.block_id()}, {"by", caller->user_id}});
+  co_await announce(**block, "deleted");
   pb::TimeBlockResponse resp;
   *resp.mutable_block() = shown_to(*caller, **block);
   co_return resp;

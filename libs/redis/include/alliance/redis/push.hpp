@@ -25,5 +25,9 @@ std::string staff_push_channel(std::string_view practice_id);
 // mean anyone was listening.
 asio::awaitable<Status> publish_push(Client& client, std::string_view user_id,
                                      const alliance::push::v1::PushFrame& frame);
+// PUBLISH staff_push_channel(practice_id) <frame>: a wake-up for the practice's staff
+// screens, so it carries ids and times only.
+asio::awaitable<Status> publish_staff_push(Client& client, std::string_view practice_id,
+                                           const alliance::push::v1::PushFrame& frame);
 
 }  // namespace alliance::redis
