@@ -99,6 +99,41 @@ TEST_F(CalendarView, AnotherZoneShowsTheSameHoursOnItsOwnClockAndAWeekHasSevenDa
   EXPECT_EQ(week->at("therapists").at(0).at("working_hours").as_array().size(), 7u);
 }
 
+// An admin gives the practice its own zone: a view that asks for none is in it (before
+// the caller's or a therapist's), and only a real IANA name is taken.
+TEST_F(CalendarView, ThePracticesOwnZoneIsTheViewsDefault) {
+  auto set = [&](client::AllianceClient& who, const std::string& zone) {
+    json::value body = {{"time_zone", zone}};
+    return who.call_json("PUT", "/v1/practice/policy", &body);
+  };
+  auto refused = set(*admin_, "Mars/Olympus");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "time_zone");
+  EXPECT_FALSE(set(*admin_, "../../etc/passwd"));
+  EXPECT_EQ(set(*desk_, "Asia/Tokyo").error().code, Code::kPermissionDenied);
+  auto saved = set(*admin_, "Asia/Tokyo");
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(str(saved->at("practice"), "time_zone"), "Asia/Tokyo");
+  auto me = admin_->get_json("/v1/me");
+  ASSERT_TRUE(me) << me.error().message;
+  EXPECT_EQ(str(me->at("practice"), "time_zone"), "Asia/Tokyo");
+
+  // Scheduling keeps what identity said of a user for a while: a desk it has not met yet.
+  sys_->create_user(slug_, "desk2@" + slug_ + ".example", "front_desk");
+  auto desk2 = sys_->login(slug_, "desk2@" + slug_ + ".example");
+  auto tokyo = view(*desk2, "&therapist_ids=" + therapist_id_);
+  ASSERT_TRUE(tokyo) << tokyo.error().message;
+  EXPECT_EQ(str(*tokyo, "time_zone"), "Asia/Tokyo");
+  // The practice's Tokyo day starts at 15:00 UTC the day before.
+  EXPECT_EQ(str(*tokyo, "from").substr(11), "15:00:00Z");
+  auto asked = view(*desk2, "&therapist_ids=" + therapist_id_ + "&time_zone=Europe%2FBerlin");
+  ASSERT_TRUE(asked) << asked.error().message;
+  EXPECT_EQ(str(*asked, "time_zone"), "Europe/Berlin");
+  auto cleared = set(*admin_, "");
+  ASSERT_TRUE(cleared) << cleared.error().message;
+  EXPECT_EQ(str(cleared->at("practice"), "time_zone"), "");
+}
+
 TEST_F(CalendarView, ATherapistSeesOnlyTheirOwnCalendarAndClientsNone) {
   auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
   auto own = view(*kim, "");

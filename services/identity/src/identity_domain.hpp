@@ -29,6 +29,8 @@ struct Practice {
   bool therapists_book_any_client = false;
   // Policy: staff (therapists, front desk, admins) sign in with a second factor.
   bool require_two_factor_for_staff = false;
+  // The practice's IANA zone (its calendar view and console); "" = not set.
+  std::string time_zone;
 };
 
 struct User {

@@ -47,6 +47,7 @@ void fill(pb::Practice& out, const Practice& p) {
   out.set_created_unix_ms(p.created_unix_ms);
   out.set_therapists_book_any_client(p.therapists_book_any_client);
   out.set_require_two_factor_for_staff(p.require_two_factor_for_staff);
+  out.set_time_zone(p.time_zone);
 }
 
 namespace {

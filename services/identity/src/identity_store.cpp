@@ -163,6 +163,11 @@ CREATE INDEX two_factor_changes_user ON two_factor_changes(user_id, at_unix_ms);
 ALTER TABLE practices ADD COLUMN require_two_factor_for_staff INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Migration 8: the practice's own time zone ("" = not set).
+constexpr std::string_view kSchemaV8 = R"sql(
+ALTER TABLE practices ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+)sql";
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -257,15 +262,15 @@ User read_user(const Statement& st) {
 
 Practice read_practice(const Statement& st) {
   return Practice{st.column_text(0),     st.column_text(1),     st.column_text(2), st.column_int(3),
-                  st.column_int(4) != 0, st.column_int(5) != 0};
+                  st.column_int(4) != 0, st.column_int(5) != 0, st.column_text(6)};
 }
 
 }  // namespace
 
 std::optional<Practice> practice_in(Connection& c, const std::string& practice_id) {
   return query_one(c,
-                   "SELECT id, name, slug, created_unix_ms, therapists_book_any_client, require_two_factor_for_staff "
-                   "FROM practices WHERE id = ?1",
+                   "SELECT id, name, slug, created_unix_ms, therapists_book_any_client, require_two_factor_for_staff, "
+                   "time_zone FROM practices WHERE id = ?1",
                    read_practice, practice_id);
 }
 
@@ -419,7 +424,7 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
                         store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
-                        store::Migration{7, kSchemaV7}};
+                        store::Migration{7, kSchemaV7}, store::Migration{8, kSchemaV8}};
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<IdentityStore>(std::move(*db));
@@ -1065,8 +1070,10 @@ asio::awaitable<Result<std::optional<Practice>>> IdentityStore::set_practice_pol
     };
     execute(c,
             "UPDATE practices SET therapists_book_any_client = COALESCE(?2, therapists_book_any_client), "
-            "require_two_factor_for_staff = COALESCE(?3, require_two_factor_for_staff) WHERE id = ?1",
-            practice_id, flag(change.therapists_book_any_client), flag(change.require_two_factor_for_staff));
+            "require_two_factor_for_staff = COALESCE(?3, require_two_factor_for_staff), "
+            "time_zone = COALESCE(?4, time_zone) WHERE id = ?1",
+            practice_id, flag(change.therapists_book_any_client), flag(change.require_two_factor_for_staff),
+            change.time_zone);
     return practice_in(c, practice_id);
   };
   co_return co_await db_->write(std::move(job));

@@ -119,6 +119,7 @@ struct AccountEdit {
 struct PracticePolicyChange {
   std::optional<bool> therapists_book_any_client;
   std::optional<bool> require_two_factor_for_staff;
+  std::optional<std::string> time_zone;  // checked; "" clears it
 };
 
 // A user's second factor as stored (two_factor_store.cpp).

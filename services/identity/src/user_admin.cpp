@@ -160,15 +160,23 @@ asio::awaitable<Result<pb::PracticeResponse>> IdentityService::set_practice_poli
   PracticePolicyChange change;
   if (req.has_therapists_book_any_client()) change.therapists_book_any_client = req.therapists_book_any_client();
   if (req.has_require_two_factor_for_staff()) change.require_two_factor_for_staff = req.require_two_factor_for_staff();
-  if (!change.therapists_book_any_client && !change.require_two_factor_for_staff)
+  if (req.has_time_zone()) {
+    if (!req.time_zone().empty()) {
+      if (auto s = validate_time_zone(req.time_zone()); !s) co_return s.error();
+    }
+    change.time_zone = req.time_zone();
+  }
+  if (!change.therapists_book_any_client && !change.require_two_factor_for_staff && !change.time_zone)
     co_return invalid_argument("therapists_book_any_client",
-                               "therapists_book_any_client: give a policy to set (or require_two_factor_for_staff)");
+                               "therapists_book_any_client: give a policy to set (or require_two_factor_for_staff, "
+                               "time_zone)");
   auto practice = co_await store_.set_practice_policy(caller->practice_id, change);
   if (!practice) co_return practice.error();
   if (!*practice) co_return Error{Code::kNotFound, "practice not found", {}};
   log::info("practice policy set", {{"practice_id", caller->practice_id},
                                     {"therapists_book_any_client", (*practice)->therapists_book_any_client},
                                     {"require_two_factor_for_staff", (*practice)->require_two_factor_for_staff},
+                                    {"time_zone", (*practice)->time_zone},
                                     {"by", caller->user_id}});
   pb::PracticeResponse resp;
   fill(*resp.mutable_practice(), **practice);

@@ -310,10 +310,11 @@ asio::awaitable<Result<pb::GetCalendarResponse>> Calendar::get_calendar(const pb
   auto therapists = co_await view_therapists(*caller, req.therapist_ids());
   if (!therapists) co_return therapists.error();
 
+  // The zone asked for, else the practice's own, else the caller's, else the first therapist's.
   std::string zone_name = req.time_zone();
   if (zone_name.empty()) {
     auto me = co_await directory_.find_user(caller->user_id);
-    if (me && *me) zone_name = (*me)->time_zone;
+    if (me && *me) zone_name = (*me)->practice_time_zone.empty() ? (*me)->time_zone : (*me)->practice_time_zone;
   }
   if (zone_name.empty() && !therapists->empty()) {
     auto a = co_await store_.find_availability(therapists->front());

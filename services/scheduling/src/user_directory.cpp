@@ -20,7 +20,10 @@ asio::awaitable<Result<std::optional<UserFacts>>> IdentityDirectory::find_user(s
     UserFacts facts{u.id(), u.practice_id(), *role, u.time_zone()};
     facts.deactivated = u.deactivated();
     for (const auto& p : resp->practices())
-      if (p.id() == u.practice_id()) facts.therapists_book_any_client = p.therapists_book_any_client();
+      if (p.id() == u.practice_id()) {
+        facts.therapists_book_any_client = p.therapists_book_any_client();
+        facts.practice_time_zone = p.time_zone();
+      }
     co_return std::optional<UserFacts>(std::move(facts));
   }
   co_return std::optional<UserFacts>();

@@ -32,6 +32,7 @@ struct UserFacts {
   // clients whose care team they are on.
   bool therapists_book_any_client = false;
   bool deactivated = false;  // an admin deactivated the user: nothing new is booked for them
+  std::string practice_time_zone;  // their practice's own IANA zone; "" = not set
 };
 
 class UserDirectory {
