@@ -41,7 +41,9 @@ try {
 
 // A browser context (its own session) on the sign-in form, filled in and sent.
 async function signIn(email) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, timezoneId: 'UTC', locale: 'en-GB',
+  // The desk's computer is in Los Angeles; the practice works on UTC (its own zone): every
+  // time below is the practice's.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, timezoneId: 'America/Los_Angeles', locale: 'en-GB',
                                               viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   const problems = [];
@@ -78,6 +80,7 @@ let other;
 try {
   await step('a front desk signs in and sees the day grid with every therapist', async () => {
     desk = await openConsole(env('CONSOLE_DESK_EMAIL'));
+    await desk.page.locator('#zone-name', { hasText: 'Times in UTC' }).waitFor();
     const headers = await desk.page.locator('#grid thead th').allTextContents();
     expect(headers.includes('Dr Ana Rivera') && headers.includes('Dr Sam Okafor'), `grid headers: ${headers}`);
     // From the calendar view: Dr Okafor's supervision block, and time outside hours greyed.
@@ -102,6 +105,9 @@ try {
       await page.getByLabel('Client', { exact: true }).fill('kai');
       await page.getByRole('radio', { name: /Kai Moreno/ }).check();
       await page.getByLabel('Therapist', { exact: true }).selectOption({ label: 'Dr Ana Rivera' });
+      // The type's location is chosen already; the desk picks a room of it.
+      expect(await page.getByLabel('Location', { exact: true }).inputValue() !== '', 'the type\'s location is not preselected');
+      await page.getByLabel('Room', { exact: true }).selectOption('Room 2');
       await pickSlot(page, '#book-find', '10:00');
       const seen = appt(other.page, 'Kai Moreno').waitFor({ timeout: 5000 });
       seen.catch(() => {});  // awaited below; a failure before then is reported there
@@ -114,6 +120,7 @@ try {
       console.log(`# the booking appeared in the other session ${ms} ms after the answer`);
       expect(ms <= 1000, `the booking took ${ms} ms to appear in the other session`);
       await page.locator('#panel-status', { hasText: 'Booked Kai Moreno at 10:00' }).waitFor();
+      await page.locator('#panel-status', { hasText: '(Harbour House, Room 2)' }).waitFor();
       await appt(page, 'Kai Moreno').waitFor();
       expect((await appt(page, 'Kai Moreno').textContent()).includes('10:00–10:50'), 'booked time not shown');
     });
@@ -121,6 +128,7 @@ try {
   await step('rescheduling by picking another slot moves it in both sessions', async () => {
     const { page } = desk;
     await appt(page, 'Kai Moreno').click();
+    await page.locator('#appointment-where', { hasText: 'Harbour House, Room 2' }).waitFor();
     expect(await page.locator('#no-show').count() === 0, 'a no-show is offered before the appointment started');
     await pickSlot(page, '#move-find', '14:00');
     await page.getByRole('button', { name: 'Move here', exact: true }).click();
@@ -205,6 +213,31 @@ try {
     await page.locator('#schedule-status', { hasText: 'Moved Lee Park to 11:00' }).waitFor();
     await page.locator('#grid .appt', { hasText: '11:00–11:50 · Lee Park' }).waitFor();
     await other.page.locator('#grid .appt', { hasText: '11:00–11:50 · Lee Park' }).waitFor({ timeout: 1000 });
+  });
+
+  await step('a time block made and deleted in another session shows and goes without a reload', async () => {
+    // The admin's session calls the public API itself, as another tool of the practice would.
+    const api = (method, path, body) => other.page.evaluate(async ([method, path, body]) => {
+      const session = JSON.parse(sessionStorage.getItem('alliance.console.session'));
+      const r = await fetch(path, { method, body: body ? JSON.stringify(body) : undefined,
+        headers: { Authorization: `Bearer ${session.access_token}`, 'Content-Type': 'application/json' } });
+      return { status: r.status, json: await r.json() };
+    }, [method, path, body]);
+    const therapists = await api('GET', '/v1/users?role=therapist');
+    const rivera = therapists.json.users.find((u) => u.display_name === 'Dr Ana Rivera');
+    const day = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
+    const blocks = `/v1/therapists/${rivera.id}/time-blocks`;
+    const marker = desk.page.locator('#grid .block', { hasText: 'Blocked 16:00–17:00 · Team meeting' });
+    expect(await marker.count() === 0, 'the block is on the grid before it was made');
+    const made = await api('POST', blocks, { start_time: `${day}T16:00:00Z`, end_time: `${day}T17:00:00Z`,
+                                            reason: 'Team meeting' });
+    expect(made.status === 201, `creating the block answered ${made.status}`);
+    const t0 = Date.now();
+    await marker.waitFor({ timeout: 1000 });
+    console.log(`# the block appeared ${Date.now() - t0} ms after the answer`);
+    const gone = await api('DELETE', `${blocks}/${made.json.block.id}`);
+    expect(gone.status === 200, `deleting the block answered ${gone.status}`);
+    await marker.waitFor({ state: 'detached', timeout: 1000 });
   });
 
   await step('the waitlist view opens and the console has no messaging screen', async () => {

@@ -1,6 +1,8 @@
 // A front desk opens the console a gateway serves and works a day in a real browser:
-// signs in, books, sees the booking appear in a second browser session within a
-// second, reschedules, cancels, and books again with the keyboard only. Before that,
+// signs in, books (in a room of the practice's location), sees the booking appear in a
+// second browser session within a second, reschedules, cancels, books again with the
+// keyboard only, and sees a time block made elsewhere appear and go without a reload,
+// all on the practice's clock while the browser runs in another zone. Before that,
 // the console's files are checked over real HTTPS: their headers, and that nothing
 // outside the console folder can be reached through it.
 #include <gtest/gtest.h>
@@ -37,12 +39,20 @@ void seed(System& sys, const Practice& p) {
     return std::string(r->at("user").at("id").as_string());
   };
   user(p.desk_email, "Front Desk", "front_desk");
+  // The practice's own zone, which the console shows its day in (the browser is elsewhere).
+  if (auto r = admin->put_json("/v1/practice/policy", json::value{{"time_zone", "UTC"}}); !r)
+    throw std::runtime_error("set the practice's zone: " + r.error().message);
   std::vector<std::string> therapists = {user("rivera@harbour.example", "Dr Ana Rivera", "therapist"),
                                          user("okafor@harbour.example", "Dr Sam Okafor", "therapist")};
   user("kai@harbour.example", "Kai Moreno", "client");
   user("lee@harbour.example", "Lee Park", "client");
+  // One location with two rooms, where the type's sessions are held by default.
+  json::value location = {{"name", "Harbour House"}, {"address", "1 Quay Street"}, {"rooms", json::array{"Room 1", "Room 2"}}};
+  auto made = admin->post_json("/v1/locations", location);
+  if (!made) throw std::runtime_error("create location: " + made.error().message);
   json::value type = {{"name", "Individual therapy"}, {"duration_minutes", 50}, {"modality", "in_person"},
-                      {"step_minutes", 60}, {"min_notice_minutes", 0}, {"booking_horizon_days", 30}};
+                      {"step_minutes", 60}, {"min_notice_minutes", 0}, {"booking_horizon_days", 30},
+                      {"default_location_id", made->at("location").at("id")}};
   if (auto r = admin->post_json("/v1/appointment-types", type); !r)
     throw std::runtime_error("create type: " + r.error().message);
   // Dr Rivera works 08:00-18:00 every day, Dr Okafor mornings only (UTC).

@@ -99,7 +99,9 @@ TEST_F(AllianceCtlScheduling, AFrontDeskBooksMovesBlocksAndCancelsFromTheCommand
   EXPECT_TRUE(has(confirmed.out, "confirmed confirmed")) << confirmed.out;
 
   // The day's table: the appointment where it moved to and the block, in time order.
-  auto table = desk({"appointments", "--date", date, "--therapist", therapist_id_});
+  // The day of the booking on the therapist's clock, as the booked line says it.
+  const auto on = booked.out.find("booked booked ") + 14;
+  auto table = desk({"appointments", "--date", booked.out.substr(on, 10), "--therapist", therapist_id_});
   ASSERT_EQ(table.exit_code, 0) << table.out;
   EXPECT_TRUE(has(table.out, "times in America/New_York")) << table.out;
   const auto appointment_row = table.out.find(id), block_row = table.out.find("Supervision");
@@ -147,6 +149,61 @@ TEST_F(AllianceCtlScheduling, SeriesWaitlistClientSearchAndTheCalendarFeed) {
   auto rotated = ctl("kim", {"calendar-feed", "rotate"});
   ASSERT_EQ(rotated.exit_code, 0) << rotated.out;
   EXPECT_TRUE(has(rotated.out, "/v1/calendars/")) << rotated.out;
+}
+
+// An admin sets up where the practice works from the command line: a location with
+// rooms, a room retired and one added, the practice's zone and default video link;
+// the front desk books into a room and sees where in the day's table.
+TEST_F(AllianceCtlScheduling, LocationsRoomsAndPracticeSettingsFromTheCommandLine) {
+  ASSERT_EQ(ctl("admin", {"login", "--practice", slug_, "--email", "admin@" + slug_ + ".example", "--password-file",
+                          pw_.string()})
+                .exit_code,
+            0);
+  auto added = ctl("admin", {"locations", "add", "--name", "Elm Street office", "--address", "12 Elm St", "--room",
+                             "Room 1", "--room", "Room 2"});
+  ASSERT_EQ(added.exit_code, 0) << added.out;
+  EXPECT_TRUE(has(added.out, "rooms: Room 1, Room 2")) << added.out;
+  const auto at = added.out.find("location ") + 9;
+  const std::string location = added.out.substr(at, added.out.find(':', at) - at);
+  ASSERT_EQ(location.size(), 32u) << added.out;
+  auto edited = ctl("admin", {"locations", "edit", "--id", location, "--name", "Elm Street clinic", "--retire-room",
+                              "Room 1", "--add-room", "Room 3"});
+  ASSERT_EQ(edited.exit_code, 0) << edited.out;
+  EXPECT_TRUE(has(edited.out, "changed location " + location + ": Elm Street clinic")) << edited.out;
+  EXPECT_TRUE(has(edited.out, "rooms: Room 2, Room 3") && has(edited.out, "retired rooms: Room 1")) << edited.out;
+  auto listed = desk({"locations", "list"});
+  EXPECT_TRUE(has(listed.out, "Elm Street clinic") && has(listed.out, "Room 2, Room 3")) << listed.out;
+  auto not_admin = desk({"locations", "edit", "--id", location, "--name", "Mine"});
+  EXPECT_NE(not_admin.exit_code, 0) << not_admin.out;
+
+  auto open = slots(therapist_id_, day_from_now(2), day_from_now(3));
+  ASSERT_GE(open.size(), 2u);
+  auto booked = desk({"book", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                      open[0], "--modality", "in_person", "--location", location, "--room", "Room 3"});
+  ASSERT_EQ(booked.exit_code, 0) << booked.out;
+  EXPECT_TRUE(has(booked.out, "at Elm Street clinic, Room 3")) << booked.out;
+  auto retired = desk({"book", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                       open[1], "--modality", "in_person", "--location", location, "--room", "Room 1"});
+  EXPECT_NE(retired.exit_code, 0);
+  EXPECT_TRUE(has(retired.out, "room: the room is retired")) << retired.out;
+  // The day of the booking on the therapist's clock, as the booked line says it.
+  const auto on = booked.out.find("booked booked ") + 14;
+  auto table = desk({"appointments", "--date", booked.out.substr(on, 10), "--therapist", therapist_id_});
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_TRUE(has(table.out, "WHERE") && has(table.out, "Elm Street clinic, Room 3")) << table.out;
+
+  auto zone = ctl("admin", {"practice", "set-time-zone", "--zone", "Europe/Lisbon"});
+  EXPECT_EQ(zone.exit_code, 0) << zone.out;
+  EXPECT_TRUE(has(zone.out, "practice time zone: Europe/Lisbon")) << zone.out;
+  auto bad_zone = ctl("admin", {"practice", "set-time-zone", "--zone", "Nowhere/At_All"});
+  EXPECT_NE(bad_zone.exit_code, 0);
+  EXPECT_TRUE(has(bad_zone.out, "time_zone")) << bad_zone.out;
+  auto link = ctl("admin", {"practice", "video-link", "--set", "https://video.example/practice"});
+  EXPECT_EQ(link.exit_code, 0) << link.out;
+  auto shown = ctl("admin", {"practice", "video-link"});
+  EXPECT_TRUE(has(shown.out, "practice video link: https://video.example/practice")) << shown.out;
+  auto cleared = ctl("admin", {"practice", "video-link", "--set", "none"});
+  EXPECT_TRUE(has(cleared.out, "practice video link: not set")) << cleared.out;
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // same time and is refused naming the room (booking and rescheduling alike), while
 // the other room is free; the therapist's calendar feed says where each session is.
 // A telehealth session's video link reaches only its client and therapist: the
-// front desk's answers, lists and the public feed never carry it.
+// front desk's answers, lists and the public feed never carry it, nor the practice's
+// default link that stands in for a session without its own. An admin renames the
+// office and retires a room: what was booked keeps its room and the old name.
 #include <gtest/gtest.h>
 
 #include "alliance/core/ids.hpp"
@@ -200,6 +202,148 @@ TEST_F(Locations, EachBadFieldIsNamed) {
   json::value type = {{"name", "Remote type"}, {"duration_minutes", 50}, {"modality", "telehealth"},
                       {"default_location_id", location_id_}};
   EXPECT_EQ(refused(*admin_, "/v1/appointment-types", type), "default_location_id");
+}
+
+TEST_F(Locations, AnAdminEditsALocationAndARetiredRoomKeepsItsAppointments) {
+  add_office();
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 4u);
+  auto kim = desk_->post_json("/v1/appointments", in_room(open[0], client_id_, therapist_id_, "Room 1"));
+  ASSERT_TRUE(kim) << kim.error().message;
+  const std::string kim_id = str(kim->at("appointment"), "id");
+  const std::string path = "/v1/locations/" + location_id_;
+
+  json::value edit = {{"name", "Elm Street clinic"},
+                      {"add_rooms", json::array{"Room 3"}},
+                      {"retire_rooms", json::array{"Room 1"}}};
+  auto by_desk = desk_->call_json("PATCH", path, &edit);
+  ASSERT_FALSE(by_desk);
+  EXPECT_EQ(by_desk.error().code, Code::kPermissionDenied);
+  auto changed = admin_->call_json("PATCH", path, &edit);
+  ASSERT_TRUE(changed) << changed.error().message;
+  const auto& l = changed->at("location");
+  EXPECT_EQ(str(l, "name"), "Elm Street clinic");
+  EXPECT_EQ(str(l, "address"), "12 Elm St\nSpringfield");  // left out: unchanged
+  EXPECT_EQ(json::serialize(l.at("rooms")), R"(["Room 2","Room 3"])");
+  EXPECT_EQ(json::serialize(l.at("retired_rooms")), R"(["Room 1"])");
+
+  // Kim keeps Room 1 and the name the office had when she was booked.
+  auto kept = desk_->get_json("/v1/appointments/" + kim_id);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(str(kept->at("appointment"), "room"), "Room 1");
+  EXPECT_EQ(str(kept->at("appointment"), "location_name"), "Elm Street office");
+  // Nothing new goes into the retired room; the new room takes bookings under the new name.
+  auto retired = desk_->post_json("/v1/appointments", in_room(open[1], client_id_, therapist_id_, "Room 1"));
+  ASSERT_FALSE(retired);
+  EXPECT_EQ(retired.error().field, "room");
+  EXPECT_NE(retired.error().message.find("retired"), std::string::npos) << retired.error().message;
+  auto in_new = desk_->post_json("/v1/appointments", in_room(open[1], client_id_, therapist_id_, "Room 3"));
+  ASSERT_TRUE(in_new) << in_new.error().message;
+  EXPECT_EQ(str(in_new->at("appointment"), "location_name"), "Elm Street clinic");
+  // Back in use, Room 1 takes bookings again.
+  json::value back = {{"add_rooms", json::array{"Room 1"}}};
+  auto restored = admin_->call_json("PATCH", path, &back);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(json::serialize(restored->at("location").at("retired_rooms")), "[]");
+  EXPECT_TRUE(desk_->post_json("/v1/appointments", in_room(open[2], client_id_, therapist_id_, "Room 1")));
+
+  auto refused = [&](const std::string& target, const json::value& body) {
+    auto r = admin_->call_json("PATCH", target, &body);
+    EXPECT_FALSE(r) << json::serialize(body);
+    return r ? std::string("(accepted)") : r.error().field;
+  };
+  EXPECT_EQ(refused(path, json::value{{"retire_rooms", json::array{"Room 9"}}}), "retire_rooms[0]");
+  EXPECT_EQ(refused(path, json::value{{"add_rooms", json::array{"Room 2"}}}), "add_rooms[0]");
+  EXPECT_EQ(refused(path, json::value{{"add_rooms", json::array{"Bad\x01"}}}), "add_rooms[0]");
+  EXPECT_EQ(refused(path, json::value{{"name", ""}}), "name");
+  EXPECT_EQ(refused(path, json::value{{"address", std::string(301, 'a')}}), "address");
+  EXPECT_EQ(refused(path, json::object{}), "name");
+  EXPECT_EQ(refused("/v1/locations/no-such-location", json::value{{"name", "X"}}), "location_id");
+  // A second location cannot take the first one's name.
+  auto annex = admin_->post_json("/v1/locations", json::value{{"name", "Annex"}, {"address", "1 Main St"}});
+  ASSERT_TRUE(annex) << annex.error().message;
+  EXPECT_EQ(refused("/v1/locations/" + str(annex->at("location"), "id"), json::value{{"name", "Elm Street clinic"}}),
+            "name");
+}
+
+TEST_F(Locations, ThePracticeVideoLinkStandsInOnlyForTheClientAndTheTherapist) {
+  constexpr const char* kPracticeLink = "https://video.example/practice/waiting-room";
+  auto refused = [&](client::AllianceClient& who, const json::value& body) {
+    auto r = who.call_json("PUT", "/v1/practice/video-link", &body);
+    EXPECT_FALSE(r) << json::serialize(body);
+    return r ? std::string("(accepted)") : r.error().field;
+  };
+  EXPECT_EQ(refused(*desk_, json::value{{"video_link", kPracticeLink}}), "");
+  EXPECT_EQ(refused(*admin_, json::value{{"video_link", "http://video.example/x"}}), "video_link");
+  json::value set = {{"video_link", kPracticeLink}};
+  auto saved = admin_->call_json("PUT", "/v1/practice/video-link", &set);
+  ASSERT_TRUE(saved) << saved.error().message;
+  auto shown = admin_->get_json("/v1/practice/video-link");
+  ASSERT_TRUE(shown) << shown.error().message;
+  EXPECT_EQ(str(*shown, "video_link"), kPracticeLink);
+  EXPECT_FALSE(desk_->get_json("/v1/practice/video-link"));
+
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 2u);
+  auto booked = desk_->post_json("/v1/appointments", booking(open[0], client_id_));  // telehealth, no link
+  ASSERT_TRUE(booked) << booked.error().message;
+  EXPECT_EQ(video_link(*booked), "");
+  const std::string id = str(booked->at("appointment"), "id");
+  auto own = client_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(video_link(*own), kPracticeLink);
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  auto theirs = kim->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(theirs) << theirs.error().message;
+  EXPECT_EQ(video_link(*theirs), kPracticeLink);
+  auto desk_view = desk_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(desk_view) << desk_view.error().message;
+  EXPECT_EQ(json::serialize(*desk_view).find("video.example"), std::string::npos);
+  auto listed = client_->get_json("/v1/appointments");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(json::serialize(*listed).find("video.example"), std::string::npos);
+  EXPECT_EQ(fetch_feed(*kim).find("video.example"), std::string::npos);
+  // A session with its own link keeps it.
+  auto body = booking(open[1], client_id_);
+  body.as_object()["video_link"] = kLink;
+  auto with_own = desk_->post_json("/v1/appointments", body);
+  ASSERT_TRUE(with_own) << with_own.error().message;
+  auto read = client_->get_json("/v1/appointments/" + str(with_own->at("appointment"), "id"));
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(video_link(*read), kLink);
+  // Removed, it stands in no more.
+  json::value none = {{"video_link", ""}};
+  ASSERT_TRUE(admin_->call_json("PUT", "/v1/practice/video-link", &none));
+  auto after = client_->get_json("/v1/appointments/" + id);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(video_link(*after), "");
+}
+
+TEST_F(Locations, ABookingMayHoldATypeAnotherWay) {
+  add_office();
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 3u);
+  // The in-person type by video: no location.
+  auto by_video = in_room(open[0], client_id_, therapist_id_, "");
+  by_video.as_object()["modality"] = "telehealth";
+  auto v = desk_->post_json("/v1/appointments", by_video);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(str(v->at("appointment"), "modality"), "telehealth");
+  EXPECT_EQ(str(v->at("appointment"), "location_id"), "");
+  // The telehealth type in person, in a room of the office.
+  auto in_person = booking(open[1], client_id_);
+  in_person.as_object()["modality"] = "in_person";
+  in_person.as_object()["location_id"] = location_id_;
+  in_person.as_object()["room"] = "Room 2";
+  auto p = desk_->post_json("/v1/appointments", in_person);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(str(p->at("appointment"), "modality"), "in_person");
+  EXPECT_EQ(str(p->at("appointment"), "room"), "Room 2");
+  auto phone = booking(open[2], client_id_);
+  phone.as_object()["modality"] = "phone";
+  auto refused = desk_->post_json("/v1/appointments", phone);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "modality");
 }
 
 }  // namespace

@@ -194,6 +194,41 @@ TEST_F(Waitlist, OfferIsPushedLiveTheHoldBlocksOthersAndAnExpiredHoldPassesToThe
   EXPECT_NE(late->body.find("expired"), std::string::npos) << late->body;
 }
 
+// A booking made from the waitlist is held where the type's sessions are by default,
+// as any booking that names no place.
+TEST_F(Waitlist, ABookingFromTheWaitlistIsHeldAtTheTypesLocation) {
+  json::value office = {{"name", "Harbour office"}, {"address", "3 Quay St"}, {"rooms", json::array{"Blue"}}};
+  auto location = admin_->post_json("/v1/locations", office);
+  ASSERT_TRUE(location) << location.error().message;
+  json::value type = {{"name", "Held at the office"}, {"duration_minutes", 50}, {"modality", "in_person"},
+                      {"step_minutes", 60}, {"client_self_booking", true},
+                      {"default_location_id", location->at("location").at("id")}};
+  auto t = admin_->post_json("/v1/appointment-types", type);
+  ASSERT_TRUE(t) << t.error().message;
+  type_id_ = str(t->at("type"), "id");
+  const auto slot = a_slot();
+  ASSERT_FALSE(slot.empty());
+  auto pats = desk_->post_json("/v1/appointments", booking(slot, clients_["pat"]));
+  ASSERT_TRUE(pats) << pats.error().message;
+  auto jo = login("jo");
+  json::value join = {{"therapist_id", therapist_id_}, {"type_id", type_id_}, {"from_date", utc_day(0, false)},
+                      {"to_date", utc_day(10, false)}};
+  ASSERT_TRUE(jo->post_json("/v1/waitlist", join));
+  auto socket = jo->open_push_socket();
+  ASSERT_TRUE(socket);
+  json::value reason = {{"reason", "moving away"}};
+  ASSERT_TRUE(desk_->post_json("/v1/appointments/" + str(pats->at("appointment"), "id") + "/cancel", reason));
+  auto offer = next_offer(**socket, 5s);
+  ASSERT_TRUE(offer) << "no waitlist offer";
+  auto accepted = jo->post_json("/v1/waitlist/offers/" + str(*offer, "id") + "/accept", json::object{});
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  const auto& a = accepted->at("appointment");
+  EXPECT_EQ(str(a, "modality"), "in_person");
+  EXPECT_EQ(str(a, "location_name"), "Harbour office");
+  EXPECT_EQ(str(a, "location_address"), "3 Quay St");
+  EXPECT_EQ(str(a, "room"), "");
+}
+
 TEST_F(Waitlist, CalendarFeedParsesWithLibicalHasNoClientDetailAndRotationKillsTheOldUrl) {
   const auto slot = a_slot();
   ASSERT_FALSE(slot.empty());

@@ -90,7 +90,7 @@ const std::vector<CommandSpec>& commands() {
       {"blocks add", {"therapist", "start", "end"}, {"weekly-until", "reason"}, {}, {}, {"weekly"}},
       {"blocks delete", {"therapist", "id"}, {}},
       {"slots", {"therapist", "type", "from", "to"}, {}},
-      {"book", {"therapist", "type", "start"}, {"client", "key"}},
+      {"book", {"therapist", "type", "start"}, {"client", "key", "location", "room", "modality", "video-link"}},
       {"reschedule", {"id", "start"}, {}},
       {"cancel", {"id", "reason"}, {}},
       {"confirm", {"id"}, {}},
@@ -100,6 +100,11 @@ const std::vector<CommandSpec>& commands() {
       {"waitlist", {}, {"therapist", "client"}},
       {"clients search", {"query"}, {"limit", "cursor"}},
       {"calendar-feed rotate", {}, {"therapist"}},
+      {"locations list", {}, {}},
+      {"locations add", {"name", "address"}, {}, {"room"}},
+      {"locations edit", {"id"}, {"name", "address"}, {"add-room", "retire-room"}},
+      {"practice set-time-zone", {"zone"}, {}},
+      {"practice video-link", {}, {"set"}},
   };
   return kCommands;
 }
@@ -414,8 +419,10 @@ commands:
                                                         block part of a day; booking over it is refused
   blocks delete --therapist ID --id BLOCK_ID            every occurrence of the block
   slots --therapist ID --type TYPE_ID --from T --to T   open start times (at most 42 days)
-  book --therapist ID --type TYPE_ID --start T [--client ID] [--key K]
-                                                        a retry with the same --key books once
+  book --therapist ID --type TYPE_ID --start T [--client ID] [--key K] [--location ID] [--room R]
+       [--modality in_person|telehealth] [--video-link URL]
+                                                        a retry with the same --key books once; where it
+                                                        happens defaults to the type's
   reschedule --id ID --start T
   cancel --id ID --reason R
   confirm --id ID
@@ -428,6 +435,12 @@ commands:
   waitlist [--therapist ID] [--client ID]               who is waiting
   clients search --query Q [--limit N] [--cursor C]     clients by name, surname or email prefix
   calendar-feed rotate [--therapist ID]                 a new private calendar URL (older ones stop)
+  locations list                                        the practice's locations and their rooms
+  locations add --name N --address A [--room R ...]     admin
+  locations edit --id ID [--name N] [--address A] [--add-room R ...] [--retire-room R ...]
+                                                        admin; a retired room keeps its past appointments
+  practice set-time-zone --zone ZONE|none               admin: the zone the calendar and console show
+  practice video-link [--set URL|none]                  admin: the default link of telehealth appointments
 
 options:
   --gateway URL    gateway address (env ALLIANCE_GATEWAY; default: the one logged in to)

@@ -94,11 +94,24 @@ std::string time_of_day(const std::string& text) { return text.size() > 11 ? tex
 
 }  // namespace
 
+namespace {
+
+// Where an appointment happens, for a table cell: "video", or the location and room.
+std::string appointment_place(const json::value& a) {
+  if (str(a, "modality") == "telehealth") return "video";
+  std::string place = terminal_safe(str(a, "location_name"), "");
+  if (!str(a, "room").empty()) place += (place.empty() ? "" : ", ") + terminal_safe(str(a, "room"), "");
+  return place;
+}
+
+}  // namespace
+
 std::string appointment_line(std::string_view verb, const json::value& a) {
   return std::string(verb) + " " + str(a, "status") + " " + wall_clock(str(a, "local_start")) + " " +
          str(a, "time_zone") + " " + terminal_safe(str(a, "type_name"), "") + ", therapist " + str(a, "therapist_id") +
          ", client " + str(a, "client_id") + " (id " + str(a, "id") + ", version " +
-         std::to_string(int64_of(a, "version")) + ")\n";
+         std::to_string(int64_of(a, "version")) + ")" +
+         (appointment_place(a).empty() ? std::string() : ", at " + appointment_place(a)) + "\n";
 }
 
 std::string calendar_table(const json::value& calendar) {
@@ -117,15 +130,16 @@ std::string calendar_table(const json::value& calendar) {
           const auto& span = sub(item, "span");
           rows.push_back({str(span, "start_time"),
                           {wall_clock(str(span, "local_start")), time_of_day(str(span, "local_end")), therapist,
-                           str(a, "status"), str(a, "type_name"), str(a, "client_id"), str(a, "id"), str(item, "staff_note")}});
+                           str(a, "status"), str(a, "type_name"), appointment_place(a), str(a, "client_id"),
+                           str(a, "id"), str(item, "staff_note")}});
         }
       if (const auto& list = sub(t, "blocks"); list.is_array())
         for (const auto& b : list.as_array()) {
           const auto& span = sub(b, "span");
           rows.push_back({str(span, "start_time"),
                           {wall_clock(str(span, "local_start")), time_of_day(str(span, "local_end")), therapist,
-                           "blocked", str(b, "repeat") == "weekly" ? "weekly block" : "block", "", str(b, "block_id"),
-                           str(b, "reason")}});
+                           "blocked", str(b, "repeat") == "weekly" ? "weekly block" : "block", "", "",
+                           str(b, "block_id"), str(b, "reason")}});
         }
     }
   }
@@ -137,8 +151,8 @@ std::string calendar_table(const json::value& calendar) {
     out << "no appointments or blocks\n";
     return out.str();
   }
-  Table table({{"START", 17}, {"END", 6}, {"THERAPIST", 34}, {"STATUS", 10}, {"WHAT", 24}, {"CLIENT", 34},
-               {"ID", 34}, {"NOTE", 0}});
+  Table table({{"START", 17}, {"END", 6}, {"THERAPIST", 34}, {"STATUS", 10}, {"WHAT", 24}, {"WHERE", 24},
+               {"CLIENT", 34}, {"ID", 34}, {"NOTE", 0}});
   for (auto& r : rows) table.add(std::move(r.cells));
   table.print(out);
   return out.str();
@@ -229,6 +243,9 @@ Outcome book(Context& ctx) {
                       {"client_id", option_or(ctx, "client")},
                       {"type_id", option(ctx, "type")},
                       {"start_time", option(ctx, "start")}};
+  for (const auto& [opt, field] : {std::pair{"location", "location_id"}, std::pair{"room", "room"},
+                                   std::pair{"modality", "modality"}, std::pair{"video-link", "video_link"}})
+    if (auto v = option_or(ctx, opt); !v.empty()) body.as_object()[field] = v;
   return call(ctx, "POST", "/v1/appointments", &body, [](std::ostream& out, const json::value& r) {
     const bool replayed = sub(r, "replayed").is_bool() && sub(r, "replayed").as_bool();
     out << appointment_line(replayed ? "already booked:" : "booked", sub(r, "appointment"));
@@ -309,6 +326,79 @@ Outcome calendar_feed_rotate(Context& ctx) {
   });
 }
 
+std::string rooms_text(const json::value& list) {
+  std::string out;
+  if (list.is_array())
+    for (const auto& r : list.as_array()) out += (out.empty() ? "" : ", ") + terminal_safe(std::string(r.as_string()), "");
+  return out;
+}
+
+void print_location(std::ostream& out, std::string_view verb, const json::value& l) {
+  out << verb << " location " << str(l, "id") << ": " << terminal_safe(str(l, "name"), "") << "\n  address: "
+      << terminal_safe(str(l, "address"), "") << "\n  rooms: " << rooms_text(sub(l, "rooms")) << "\n";
+  if (const auto& retired = sub(l, "retired_rooms"); retired.is_array() && !retired.as_array().empty())
+    out << "  retired rooms: " << rooms_text(retired) << "\n";
+}
+
+Outcome locations(Context& ctx) {
+  return get(ctx, "/v1/locations", [](std::ostream& out, const json::value& r) {
+    print_rows(out, sub(r, "locations"), "locations",
+               Table({{"ID", 34}, {"NAME", 24}, {"ROOMS", 30}, {"RETIRED ROOMS", 20}, {"ADDRESS", 0}}),
+               [](const json::value& l) -> std::vector<std::string> {
+                 return {str(l, "id"), str(l, "name"), rooms_text(sub(l, "rooms")), rooms_text(sub(l, "retired_rooms")),
+                         str(l, "address")};
+               });
+  });
+}
+
+json::array list_of(const Context& ctx, const std::string& name) {
+  json::array out;
+  if (auto it = ctx.inv.lists.find(name); it != ctx.inv.lists.end())
+    for (const auto& v : it->second) out.emplace_back(v);
+  return out;
+}
+
+Outcome locations_add(Context& ctx) {
+  json::value body = {{"name", option(ctx, "name")}, {"address", option(ctx, "address")}, {"rooms", list_of(ctx, "room")}};
+  return call(ctx, "POST", "/v1/locations", &body,
+              [](std::ostream& out, const json::value& r) { print_location(out, "added", sub(r, "location")); });
+}
+
+Outcome locations_edit(Context& ctx) {
+  json::object body;
+  if (auto v = ctx.inv.options.find("name"); v != ctx.inv.options.end()) body["name"] = v->second;
+  if (auto v = ctx.inv.options.find("address"); v != ctx.inv.options.end()) body["address"] = v->second;
+  body["add_rooms"] = list_of(ctx, "add-room");
+  body["retire_rooms"] = list_of(ctx, "retire-room");
+  json::value b = std::move(body);
+  return call(ctx, "PATCH", "/v1/locations/" + path_part(option(ctx, "id")), &b,
+              [](std::ostream& out, const json::value& r) { print_location(out, "changed", sub(r, "location")); });
+}
+
+// "none" clears a practice setting.
+std::string setting_value(const Context& ctx, const std::string& name) {
+  const auto& v = option(ctx, name);
+  return v == "none" ? std::string() : v;
+}
+
+Outcome practice_set_time_zone(Context& ctx) {
+  json::value body = {{"time_zone", setting_value(ctx, "zone")}};
+  return call(ctx, "PUT", "/v1/practice/policy", &body, [](std::ostream& out, const json::value& r) {
+    const auto zone = str(sub(r, "practice"), "time_zone");
+    out << "practice time zone: " << (zone.empty() ? "not set" : zone) << "\n";
+  });
+}
+
+Outcome practice_video_link(Context& ctx) {
+  const Printer print = [](std::ostream& out, const json::value& r) {
+    const auto link = str(r, "video_link");
+    out << "practice video link: " << (link.empty() ? "not set" : terminal_safe(link, "")) << "\n";
+  };
+  if (ctx.inv.options.count("set") == 0) return get(ctx, "/v1/practice/video-link", print);
+  json::value body = {{"video_link", setting_value(ctx, "set")}};
+  return call(ctx, "PUT", "/v1/practice/video-link", &body, print);
+}
+
 Command scheduling_command(std::string_view name) {
   static const std::pair<std::string_view, Command> kCommands[] = {
       {"types", types},           {"availability", availability}, {"blocks list", blocks_list},
@@ -317,6 +407,8 @@ Command scheduling_command(std::string_view name) {
       {"confirm", confirm},       {"no-show", no_show},           {"appointments", appointments},
       {"series", series},         {"waitlist", waitlist},         {"clients search", clients_search},
       {"calendar-feed rotate", calendar_feed_rotate},
+      {"locations list", locations},   {"locations add", locations_add}, {"locations edit", locations_edit},
+      {"practice set-time-zone", practice_set_time_zone}, {"practice video-link", practice_video_link},
   };
   for (const auto& [n, command] : kCommands)
     if (n == name) return command;

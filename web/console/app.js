@@ -2,7 +2,7 @@
 // and their changes, the waitlist, kept current by the gateway's live pushes. It uses
 // only the public API and never reads messages.
 import { Api, ApiError, idempotencyKey } from './api.js';
-import { $, addDays, el, formatDay, formatTime, isoDate, parseDate } from './dom.js';
+import { $, addDays, el, formatDay, formatTime, instant, isoDate, parseDate, setZone, viewZone, wall } from './dom.js';
 import { connectLive } from './live.js';
 import { closePanel, openAppointment, openBooking } from './panel.js';
 import { rangeOf, rangeTitle, renderSchedule } from './schedule.js';
@@ -12,7 +12,7 @@ const state = { date: new Date(), kind: 'day', therapists: [], appointments: [],
 
 // Who is who in the practice, loaded once after sign-in.
 const directory = {
-  clients: [], therapists: [], types: [],
+  clients: [], therapists: [], types: [], locations: [],
   byId: new Map(),
   client(id) { return this.byId.get(id)?.display_name || 'Unknown client'; },
   therapist(id) { return this.byId.get(id)?.display_name || 'Unknown therapist'; },
@@ -24,9 +24,10 @@ const directory = {
     return res.clients || [];
   },
   async load() {
-    const [clients, therapists, types] = await Promise.all([
+    const [clients, therapists, types, locations] = await Promise.all([
       api.get('/v1/users', { role: 'client' }), api.get('/v1/users', { role: 'therapist' }),
-      api.get('/v1/appointment-types')]);
+      api.get('/v1/appointment-types'), api.get('/v1/locations')]);
+    this.locations = locations.locations || [];
     const active = (u) => !Number(u.deactivated_unix_ms);
     this.clients = (clients.users || []).filter(active);
     this.therapists = (therapists.users || []).filter(active)
@@ -55,7 +56,7 @@ async function loadSchedule() {
   $('range-title').textContent = rangeTitle(range, state.kind);
   try {
     const res = await api.get('/v1/calendar', { date: isoDate(range.from), days: state.kind === 'week' ? 7 : 1,
-                                                time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+                                                time_zone: viewZone() });
     // Every therapist with hours, in the practice's order of names; notes travel with
     // their appointment to the details panel.
     state.therapists = (res.therapists || []).map((cal) => ({
@@ -76,12 +77,12 @@ async function loadSchedule() {
   });
 }
 
-// A drop on the grid: the same change as Reschedule, to the time dropped on.
+// A drop on the grid: the same change as Reschedule, to the (wall) time dropped on.
 async function moveAppointment(a, start) {
   const who = directory.client(a.client_id);
   try {
     await api.post(`/v1/appointments/${encodeURIComponent(a.id)}/reschedule`, {
-      new_start_time: start.toISOString(), expected_version: a.version, idempotency_key: idempotencyKey('move') });
+      new_start_time: instant(start).toISOString(), expected_version: a.version, idempotency_key: idempotencyKey('move') });
     $('schedule-status').textContent = `Moved ${who} to ${formatTime(start)} on ${formatDay(start)}.`;
     showError('schedule-error', null);
     refreshSoon();
@@ -148,6 +149,11 @@ async function enter() {
   try {
     const me = await api.get('/v1/me');
     $('practice-name').textContent = me.practice?.name ? `· ${me.practice.name}` : '';
+    // The practice's day on its own clock (else the browser's), from today there.
+    setZone(me.practice?.time_zone);
+    state.date = wall(new Date());
+    $('zone-name').textContent = `Times in ${viewZone()}`;
+    document.title = `Alliance front desk · ${formatDay(state.date)}`;
     await directory.load();
   } catch (e) {
     if (!sessionEnded(e)) showError('schedule-error', e);
@@ -200,7 +206,7 @@ function wire() {
   $('nav-waitlist').addEventListener('click', () => showView('waitlist'));
   $('prev-range').addEventListener('click', () => step(-1));
   $('next-range').addEventListener('click', () => step(1));
-  $('today').addEventListener('click', () => { state.date = new Date(); loadSchedule(); });
+  $('today').addEventListener('click', () => { state.date = wall(new Date()); loadSchedule(); });
   $('schedule-date').addEventListener('change', (e) => {
     if (e.target.value) { state.date = parseDate(e.target.value); loadSchedule(); }
   });

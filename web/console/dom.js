@@ -20,13 +20,47 @@ export function el(tag, attrs = {}, ...children) {
 
 export function $(id) { return document.getElementById(id); }
 
-// "2026-12-03" of a Date in the browser's zone.
+// The console shows the practice's day on the practice's clock, whatever the browser's
+// zone: instants from the API become "wall" Dates, whose fields (getHours, getDate...)
+// read the practice's wall clock, and go back to instants only when sent. Every Date
+// below that is not an instant from or for the API is such a wall Date.
+let zone = '';  // the practice's IANA zone; '' = the browser's own
+let partsFormat = null;
+
+export function setZone(name) {
+  zone = name || '';
+  partsFormat = zone ? new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+    hour: 'numeric', minute: 'numeric', second: 'numeric' }) : null;
+}
+
+// The zone the schedule is shown in.
+export const viewZone = () => zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+// An instant (a Date or RFC 3339 text) on the practice's wall clock.
+export function wall(instant) {
+  const d = new Date(instant);
+  if (!partsFormat) return d;
+  const p = Object.fromEntries(partsFormat.formatToParts(d).map((x) => [x.type, Number(x.value)]));
+  return new Date(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, d.getMilliseconds());
+}
+
+// The instant a wall Date stands for: a first guess corrected by how far its own wall
+// reading is off, twice so a guess across an offset change settles.
+export function instant(wallDate) {
+  if (!partsFormat) return new Date(wallDate);
+  let t = wallDate.getTime();
+  for (let i = 0; i < 2; ++i) t += wallDate.getTime() - wall(new Date(t)).getTime();
+  return new Date(t);
+}
+
+// "2026-12-03" of a wall Date.
 export function isoDate(d) {
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-// The local midnight starting "2026-12-03".
+// The wall midnight starting "2026-12-03".
 export function parseDate(text) {
   const [y, m, d] = text.split('-').map(Number);
   return new Date(y, m - 1, d);

@@ -2,7 +2,7 @@
 // picking an open slot, cancel with a reason, no-show). Every control is a native,
 // labelled form control, so the whole flow works from the keyboard.
 import { idempotencyKey } from './api.js';
-import { $, addDays, el, formatDay, formatTime, isoDate, parseDate, statusLabel } from './dom.js';
+import { $, addDays, el, formatDay, formatTime, instant, isoDate, parseDate, statusLabel, wall } from './dom.js';
 
 function say(text, isError = false) {
   const status = $('panel-status');
@@ -55,11 +55,11 @@ function slotPicker(api, prefix, date, query) {
     const to = addDays(from, 1);
     try {
       const res = await api.get(`/v1/therapists/${encodeURIComponent(q.therapist_id)}/slots`,
-                                { type_id: q.type_id, from: from.toISOString(), to: to.toISOString() });
+                                { type_id: q.type_id, from: instant(from).toISOString(), to: instant(to).toISOString() });
       const open = (res.slots || []).filter((s) => new Date(s.start_time) > new Date());
       slots.replaceChildren(open.length === 0 ? el('p', {}, `No open slots on ${formatDay(from)}.`)
         : choiceGroup(`Open slots on ${formatDay(from)}`, 'slot',
-                      open.map((s) => ({ value: s.start_time, label: formatTime(new Date(s.start_time)) }))));
+                      open.map((s) => ({ value: s.start_time, label: formatTime(wall(s.start_time)) }))));
       say(`${open.length} open slot${open.length === 1 ? '' : 's'}`);
     } catch (e) { failure(e); }
   };
@@ -74,6 +74,53 @@ function select(id, label, options, value) {
   return [el('label', { for: id }, label),
           el('select', { id, required: true },
              options.map((o) => el('option', { value: o.value, selected: o.value === value }, o.label)))];
+}
+
+// Where the booking happens: the type's way unless changed, and for in person a
+// location (the type's default first) and one of its rooms in use.
+function placeFields(directory, form) {
+  const modality = el('select', { id: 'book-modality' },
+    [['', 'As the type says'], ['in_person', 'In person'], ['telehealth', 'Video']]
+      .map(([value, label]) => el('option', { value }, label)));
+  const location = el('select', { id: 'book-location' });
+  const room = el('select', { id: 'book-room' });
+  const type = () => directory.types.find((t) => t.id === form.querySelector('#book-type')?.value);
+  const inPerson = () => (modality.value || type()?.modality) === 'in_person';
+  const fillRooms = () => {
+    const chosen = directory.locations.find((l) => l.id === location.value);
+    room.replaceChildren(el('option', { value: '' }, 'No particular room'),
+                         ...(chosen?.rooms || []).map((r) => el('option', { value: r }, r)));
+  };
+  const refresh = () => {
+    const fallback = type()?.default_location_id || '';
+    location.replaceChildren(el('option', { value: '' }, 'No location'),
+      ...directory.locations.map((l) => el('option', { value: l.id, selected: l.id === fallback }, l.name)));
+    location.disabled = room.disabled = !inPerson();
+    fillRooms();
+  };
+  modality.addEventListener('change', refresh);
+  location.addEventListener('change', fillRooms);
+  form.addEventListener('change', (e) => { if (e.target.id === 'book-type') refresh(); });
+  return {
+    nodes: [el('label', { for: 'book-modality' }, 'How'), modality,
+            el('label', { for: 'book-location' }, 'Location'), location,
+            el('label', { for: 'book-room' }, 'Room'), room],
+    refresh,
+    // The booking's fields; the type's defaults are left for the server to apply.
+    body: () => {
+      const out = {};
+      if (modality.value) out.modality = modality.value;
+      if (inPerson() && location.value) out.location_id = location.value;
+      if (inPerson() && room.value) out.room = room.value;
+      return out;
+    },
+  };
+}
+
+// "Harbour House, Room 2", "Video", or '' when the appointment says nothing of where.
+export function placeOf(a) {
+  if (a.modality === 'telehealth') return 'Video';
+  return [a.location_name, a.room].filter(Boolean).join(', ');
 }
 
 export function openBooking({ api, directory, date, onDone }) {
@@ -96,6 +143,7 @@ export function openBooking({ api, directory, date, onDone }) {
   const therapists = directory.therapists.map((t) => ({ value: t.id, label: t.display_name }));
   const types = directory.types.map((t) => ({ value: t.id, label: `${t.name} (${t.duration_minutes} min)` }));
   const form = el('form', { className: 'form', id: 'book-form', novalidate: true });
+  const place = placeFields(directory, form);
   const picker = slotPicker(api, 'book', date, () => {
     const q = { therapist_id: form.querySelector('#book-therapist').value, type_id: form.querySelector('#book-type').value };
     if (!q.therapist_id || !q.type_id) { say('Choose a therapist and an appointment type first.', true); return null; }
@@ -105,7 +153,7 @@ export function openBooking({ api, directory, date, onDone }) {
               el('small', { id: 'book-client-hint' }, 'Type a name or the start of an email.'), results,
               ...select('book-therapist', 'Therapist', therapists, therapists[0]?.value),
               ...select('book-type', 'Appointment type', types, types[0]?.value),
-              ...picker.nodes, el('button', { type: 'submit', id: 'book-submit' }, 'Book'));
+              ...place.nodes, ...picker.nodes, el('button', { type: 'submit', id: 'book-submit' }, 'Book'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const client_id = checked(form, 'client');
@@ -116,24 +164,28 @@ export function openBooking({ api, directory, date, onDone }) {
       const res = await api.post('/v1/appointments', {
         idempotency_key: idempotencyKey('book'), client_id, start_time,
         therapist_id: form.querySelector('#book-therapist').value, type_id: form.querySelector('#book-type').value,
+        ...place.body(),
       });
       const a = res.appointment;
-      say(`Booked ${directory.client(a.client_id)} at ${formatTime(new Date(a.start_time))} on ${formatDay(new Date(a.start_time))}.`);
+      const where = placeOf(a) ? ` (${placeOf(a)})` : '';
+      say(`Booked ${directory.client(a.client_id)} at ${formatTime(wall(a.start_time))} on ${formatDay(wall(a.start_time))}${where}.`);
       form.querySelectorAll('input[name="slot"]').forEach((i) => { i.disabled = true; });
       onDone(a);
     } catch (err) { failure(err); }
   });
+  place.refresh();
   openPanel('New booking', '', form);
 }
 
 export function openAppointment({ api, directory, appointment: a, onDone }) {
-  const start = new Date(a.start_time);
+  const start = wall(a.start_time);
   const live = a.status === 'booked' || a.status === 'confirmed';
   const details = el('dl', { className: 'details' },
-    el('dt', {}, 'When'), el('dd', {}, `${formatDay(start)}, ${formatTime(start)}–${formatTime(new Date(a.end_time))}`),
+    el('dt', {}, 'When'), el('dd', {}, `${formatDay(start)}, ${formatTime(start)}–${formatTime(wall(a.end_time))}`),
     el('dt', {}, 'Client'), el('dd', {}, directory.client(a.client_id)),
     el('dt', {}, 'Therapist'), el('dd', {}, directory.therapist(a.therapist_id)),
     el('dt', {}, 'Type'), el('dd', {}, a.type_name),
+    placeOf(a) ? [el('dt', {}, 'Where'), el('dd', { id: 'appointment-where' }, placeOf(a))] : [],
     el('dt', {}, 'Status'), el('dd', { id: 'appointment-status' }, statusLabel(a.status)),
     a.cancel_reason ? [el('dt', {}, 'Reason'), el('dd', {}, a.cancel_reason)] : [],
     a.staff_note ? [el('dt', {}, 'Staff note'), el('dd', { className: 'note' }, a.staff_note)] : []);
@@ -155,7 +207,7 @@ export function openAppointment({ api, directory, appointment: a, onDone }) {
       e.preventDefault();
       const new_start_time = checked(move, 'slot');
       if (!new_start_time) return say('Choose an open slot.', true);
-      change('reschedule', { new_start_time }, `Moved to ${formatTime(new Date(new_start_time))} on ${formatDay(new Date(new_start_time))}.`);
+      change('reschedule', { new_start_time }, `Moved to ${formatTime(wall(new_start_time))} on ${formatDay(wall(new_start_time))}.`);
     });
     const reason = el('textarea', { id: 'cancel-reason', rows: 2, maxlength: 500, required: true });
     const cancel = el('form', { className: 'form', id: 'cancel-form', novalidate: true },
@@ -168,7 +220,7 @@ export function openAppointment({ api, directory, appointment: a, onDone }) {
     });
     actions.push(move, cancel);
     // Only once it has started, as scheduling allows.
-    if (start <= new Date())
+    if (new Date(a.start_time) <= new Date())
       actions.push(el('button', { type: 'button', id: 'no-show', onclick: () => change('no-show', {}, 'Marked as a no-show.') },
                       'Mark no-show'));
   }

@@ -1,7 +1,8 @@
 // The schedule from the calendar view: a day (one column per therapist, one row per
 // hour) or a week (one row per therapist, one column per day) of appointments, time
-// blocks, days off and working hours (time outside them is greyed), in the browser's zone.
-import { addDays, el, formatDay, formatShortDay, formatTime, isoDate, statusLabel, weekStart } from './dom.js';
+// blocks, days off and working hours (time outside them is greyed), on the practice's
+// clock (dom.js: every Date here is a wall Date; onMove gets one too).
+import { addDays, el, formatDay, formatShortDay, formatTime, isoDate, statusLabel, wall, weekStart } from './dom.js';
 
 // [from, to) of the range shown for `date` in `kind` ("day" | "week").
 export function rangeOf(date, kind) {
@@ -28,7 +29,7 @@ function dropCell(therapistId, day, hour, handlers) {
     e.preventDefault();
     const a = handlers.byId.get(e.dataTransfer.getData('text/plain'));
     if (!a || a.therapist_id !== therapistId) return;
-    const old = new Date(a.start_time);
+    const old = wall(a.start_time);
     const start = new Date(day.getFullYear(), day.getMonth(), day.getDate(),
                            hour === undefined ? old.getHours() : hour, old.getMinutes());
     if (start.getTime() !== old.getTime()) handlers.onMove(a, start);
@@ -37,8 +38,8 @@ function dropCell(therapistId, day, hour, handlers) {
 }
 
 function appointmentButton(a, names, onOpen, withTherapist) {
-  const start = new Date(a.start_time);
-  const end = new Date(a.end_time);
+  const start = wall(a.start_time);
+  const end = wall(a.end_time);
   const who = names.client(a.client_id);
   const label = [`${formatTime(start)}–${formatTime(end)}`, who, a.type_name,
                  withTherapist ? `with ${names.therapist(a.therapist_id)}` : '', statusLabel(a.status)]
@@ -54,8 +55,8 @@ function appointmentButton(a, names, onOpen, withTherapist) {
 }
 
 // What a therapist's calendar (the calendar view's TherapistCalendar) says of [from, to).
-const spanIn = (span, from, to) => new Date(span.start_time) < to && new Date(span.end_time) > from;
-const startsIn = (span, from, to) => new Date(span.start_time) >= from && new Date(span.start_time) < to;
+const spanIn = (span, from, to) => wall(span.start_time) < to && wall(span.end_time) > from;
+const startsIn = (span, from, to) => wall(span.start_time) >= from && wall(span.start_time) < to;
 const isOpen = (t, from, to) => (t.cal?.working_hours || []).some((w) => spanIn(w, from, to));
 const isOff = (t, from, to) => (t.cal?.time_off || []).some((o) => spanIn(o, from, to));
 
@@ -63,7 +64,7 @@ const isOff = (t, from, to) => (t.cal?.time_off || []).some((o) => spanIn(o, fro
 function blockNotes(t, from, to) {
   return (t.cal?.blocks || []).filter((b) => startsIn(b.span, from, to)).map((b) =>
     el('p', { className: 'block' },
-       `Blocked ${formatTime(new Date(b.span.start_time))}–${formatTime(new Date(b.span.end_time))}`,
+       `Blocked ${formatTime(wall(b.span.start_time))}–${formatTime(wall(b.span.end_time))}`,
        b.reason ? ` · ${b.reason}` : ''));
 }
 
@@ -84,8 +85,8 @@ function dayGrid(range, therapists, appointments, names, onOpen, handlers) {
   const hours = new Set();
   for (let h = 8; h < 18; ++h) hours.add(h);
   const addHours = (span) => {
-    const start = new Date(span.start_time);
-    const end = new Date(span.end_time);
+    const start = wall(span.start_time);
+    const end = wall(span.end_time);
     if (start >= range.to || end <= range.from) return;
     const first = start < range.from ? 0 : start.getHours();
     const last = end >= range.to ? 23 : new Date(end - 1).getHours();
@@ -93,7 +94,7 @@ function dayGrid(range, therapists, appointments, names, onOpen, handlers) {
   };
   for (const t of therapists) (t.cal?.working_hours || []).forEach(addHours);
   for (const t of therapists) (t.cal?.blocks || []).forEach((b) => addHours(b.span));
-  for (const a of appointments) hours.add(new Date(a.start_time).getHours());
+  for (const a of appointments) hours.add(wall(a.start_time).getHours());
   const table = el('table', { 'aria-label': 'Appointments by therapist and hour' },
     el('caption', {}, formatDay(range.from)),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Time'),

@@ -182,4 +182,34 @@ bool waitlist_matches(const WaitlistEntry& entry, const date::time_zone* zone, I
   return false;
 }
 
+Status apply_location_change(Location& l, const LocationChange& change) {
+  constexpr std::size_t kMaxRoomsInUse = 50;
+  Location next = l;
+  if (change.name) next.name = *change.name;
+  if (change.address) next.address = *change.address;
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  for (std::size_t i = 0; i < change.retire_rooms.size(); ++i) {
+    const std::string field = "retire_rooms[" + std::to_string(i) + "]";
+    const auto& room = change.retire_rooms[i];
+    if (has(change.add_rooms, room)) return bad(field, "also in add_rooms");
+    auto at = std::find(next.rooms.begin(), next.rooms.end(), room);
+    if (at == next.rooms.end()) return Error{Code::kNotFound, field + ": no such room in use at the location", field};
+    next.rooms.erase(at);
+    next.retired_rooms.push_back(room);
+  }
+  for (std::size_t i = 0; i < change.add_rooms.size(); ++i) {
+    const std::string field = "add_rooms[" + std::to_string(i) + "]";
+    const auto& room = change.add_rooms[i];
+    if (has(next.rooms, room)) return bad(field, "already a room in use at the location (or named twice)");
+    std::erase(next.retired_rooms, room);
+    next.rooms.push_back(room);
+  }
+  if (next.rooms.size() > kMaxRoomsInUse)
+    return bad("add_rooms", "at most " + std::to_string(kMaxRoomsInUse) + " rooms in use at a location");
+  l = std::move(next);
+  return Status{};
+}
+
 }  // namespace alliance::scheduling

@@ -64,9 +64,33 @@ struct Location {
   std::string practice_id;
   std::string name;
   std::string address;
-  std::vector<std::string> rooms;
+  std::vector<std::string> rooms;          // in use
   std::string created_by;
   std::int64_t created_unix_ms = 0;
+  std::vector<std::string> retired_rooms;  // nothing new is booked in them; past appointments keep them
+  std::string updated_by;                  // "" until first edited
+  std::int64_t updated_unix_ms = 0;
+};
+
+// An admin's edit of a location (UpdateLocation); fields already checked as text.
+struct LocationChange {
+  std::optional<std::string> name;
+  std::optional<std::string> address;
+  std::vector<std::string> add_rooms;     // new, or retired ones back in use
+  std::vector<std::string> retire_rooms;  // rooms in use
+};
+
+// Applies `change` to `l`: kNotFound on retire_rooms[i] for a room not in use,
+// kInvalidArgument on add_rooms[i] for one already in use or named twice, and when more
+// than 50 rooms would be in use. `l` is unchanged on an error.
+Status apply_location_change(Location& l, const LocationChange& change);
+
+// The practice's default video link for telehealth appointments without their own.
+struct PracticeVideoLink {
+  std::string practice_id;
+  std::string video_link;
+  std::string updated_by;
+  std::int64_t updated_unix_ms = 0;
 };
 
 // A therapist's availability with who last set it.

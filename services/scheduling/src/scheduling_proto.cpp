@@ -108,6 +108,9 @@ void fill(pb::Location& out, const Location& l) {
   for (const auto& room : l.rooms) out.add_rooms(room);
   out.set_created_by(l.created_by);
   out.set_created_unix_ms(l.created_unix_ms);
+  for (const auto& room : l.retired_rooms) out.add_retired_rooms(room);
+  out.set_updated_by(l.updated_by);
+  out.set_updated_unix_ms(l.updated_unix_ms);
 }
 
 void fill(pb::Slot& out, const Slot& s) {

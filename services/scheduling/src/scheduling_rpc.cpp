@@ -28,6 +28,9 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
   t.add("RescheduleSeries", &S::reschedule_series);
   t.add("CreateLocation", &S::create_location);
   t.add("ListLocations", &S::list_locations);
+  t.add("UpdateLocation", &S::update_location);
+  t.add("SetPracticeVideoLink", &S::set_practice_video_link);
+  t.add("GetPracticeVideoLink", &S::get_practice_video_link);
   // Services calling as themselves: only what each needs.
   t.add("ListEventsSince", &S::list_events_since, net::PeerSet{"reminders"});
 }

@@ -8,6 +8,7 @@
 #include "alliance/core/utf8.hpp"
 #include "alliance/crypto/encoding.hpp"
 #include "handler_common.hpp"
+#include "locations.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -141,7 +142,8 @@ asio::awaitable<Result<pb::CreateAppointmentTypeResponse>> SchedulingService::cr
   if (!req.default_location_id().empty()) {
     if (req.modality() != "in_person")
       co_return invalid_argument("default_location_id", "default_location_id: only an in_person type has a location");
-    auto location = co_await practice_location(*caller, req.default_location_id(), "default_location_id");
+    auto location = co_await practice_location(store_, caller->practice_id, req.default_location_id(),
+                                               "default_location_id");
     if (!location) co_return location.error();
   }
   AppointmentType t;
@@ -443,6 +445,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
   std::string place;
   if (!req.location_id().empty() || !req.room().empty() || !req.video_link().empty())
     place = req.location_id() + '\n' + req.room() + '\n' + req.video_link();
+  if (!req.modality().empty()) place += "\nmodality " + req.modality();
   const std::string hash =
       canonical_request("book", req.therapist_id(), *client_for_hash, req.type_id(), *start, 0, 1, place);
 
@@ -475,8 +478,9 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     a.created_unix_ms = a.updated_unix_ms = now_unix_ms();
     a.time_zone = plan->availability.availability.time_zone;
     a.type_name = plan->type.name;
-    a.modality = plan->type.modality;
-    if (auto s = co_await place_appointment(*caller, plan->type, req, a); !s) co_return s.error();
+    const Placement asked = placement_of(req);
+    if (auto s = co_await place_appointment(store_, caller->practice_id, plan->type, asked, a); !s)
+      co_return s.error();
 
     BookingRequest request;
     request.candidates.push_back(a);
@@ -491,7 +495,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
                                        {"by", caller->user_id}});
       pb::AppointmentResponse resp;
       fill(*resp.mutable_appointment(), *outcome->booked.at(0), plan->times);
-      show_video_link(*resp.mutable_appointment(), *outcome->booked.at(0), *caller);
+      co_await show_video_link(store_, *resp.mutable_appointment(), *outcome->booked.at(0), *caller);
       co_return resp;
     }
     replay = std::move(outcome->replay);  // a concurrent retry with the same key won
@@ -509,7 +513,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::answer_repla
   const auto times = co_await client_times((*existing)->client_id);
   pb::AppointmentResponse resp;
   fill(*resp.mutable_appointment(), **existing, times);
-  show_video_link(*resp.mutable_appointment(), **existing, caller);
+  co_await show_video_link(store_, *resp.mutable_appointment(), **existing, caller);
   resp.set_replayed(true);
   co_return resp;
 }
@@ -523,7 +527,7 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::get_appointm
   const auto times = co_await client_times(a->client_id);
   pb::AppointmentResponse resp;
   fill(*resp.mutable_appointment(), *a, times);
-  show_video_link(*resp.mutable_appointment(), *a, *caller);
+  co_await show_video_link(store_, *resp.mutable_appointment(), *a, *caller);
   co_return resp;
 }
 
@@ -841,7 +845,8 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   if (!zone) co_return zone.error();
   // Each occurrence happens where the type's sessions do by default (no room).
   Appointment place;
-  if (auto s = co_await place_appointment(*caller, plan->type, pb::BookAppointmentRequest{}, place); !s)
+  const Placement by_default;
+  if (auto s = co_await place_appointment(store_, caller->practice_id, plan->type, by_default, place); !s)
     co_return s.error();
   // Pre-check every occurrence against the stored appointments and the ones
   // accepted before it; the store re-checks them all inside its transaction.

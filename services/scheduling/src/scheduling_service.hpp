@@ -94,9 +94,15 @@ class SchedulingService {
   // 0 = 500), with last_seq and oldest_seq (ListEventsSince).
   asio::awaitable<Result<pb::ListEventsSinceResponse>> list_events_since(const pb::ListEventsSinceRequest&,
                                                                          const Ctx&);
-  // Locations (locations.cpp): an admin adds one; everyone in the practice lists them.
+  // Locations (locations.cpp): an admin adds and changes one; everyone in the practice
+  // lists them. The practice's default video link: an admin sets and reads it.
   asio::awaitable<Result<pb::LocationResponse>> create_location(const pb::CreateLocationRequest&, const Ctx&);
   asio::awaitable<Result<pb::ListLocationsResponse>> list_locations(const pb::ListLocationsRequest&, const Ctx&);
+  asio::awaitable<Result<pb::LocationResponse>> update_location(const pb::UpdateLocationRequest&, const Ctx&);
+  asio::awaitable<Result<pb::PracticeVideoLinkResponse>> set_practice_video_link(const pb::SetPracticeVideoLinkRequest&,
+                                                                                  const Ctx&);
+  asio::awaitable<Result<pb::PracticeVideoLinkResponse>> get_practice_video_link(const pb::GetPracticeVideoLinkRequest&,
+                                                                                  const Ctx&);
 
  private:
   // What list_slots and list_slot_runs answer from: the type's rules, the therapist's
@@ -134,13 +140,6 @@ class SchedulingService {
                                                                  const std::string& request_hash,
                                                                  const Caller& caller);
   void slot_freed(const Appointment& a);
-  // A location of the caller's practice, else kNotFound on `field`.
-  asio::awaitable<Result<Location>> practice_location(const Caller& caller, const std::string& id,
-                                                      std::string_view field);
-  // Sets where `a` happens from the request and the type: in_person a location (the
-  // request's or the type's default) and a room of it, telehealth a video link.
-  asio::awaitable<Status> place_appointment(const Caller& caller, const AppointmentType& type,
-                                            const pb::BookAppointmentRequest& req, Appointment& a);
   // What answers and events show beside an appointment of this client.
   asio::awaitable<ClientTimes> client_times(std::string client_id);
   Instant now() const;
@@ -154,9 +153,5 @@ class SchedulingService {
 
 // Visibility rule shared by every read: same practice and (staff, or own as therapist/client).
 bool may_see(const Caller& caller, const Appointment& a);
-
-// The video link goes only to the appointment's client and therapist: fill() leaves it
-// out (events, lists, other staff), and the answers to those two add it with this.
-void show_video_link(pb::Appointment& out, const Appointment& a, const Caller& caller);
 
 }  // namespace alliance::scheduling

@@ -337,6 +337,20 @@ ALTER TABLE appointments ADD COLUMN video_link TEXT NOT NULL DEFAULT '';
 CREATE INDEX appointments_room_start ON appointments(location_id, room, start_unix) WHERE room <> '';
 )sql";
 
+// Migration 8: editing locations (retired rooms are joined by line feeds as rooms
+// are) and the practice's default video link for telehealth appointments.
+constexpr std::string_view kSchemaV8 = R"sql(
+ALTER TABLE locations ADD COLUMN retired_rooms TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN updated_unix_ms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE practice_video_links (
+  practice_id TEXT PRIMARY KEY,
+  video_link TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_unix_ms INTEGER NOT NULL
+);
+)sql";
+
 // Migration 7 with its room triggers, which differ only in their event: one condition
 // for both. A session lasts at most a day (CHECK), so only starts within a day before
 // the new one's can overlap it.
@@ -627,7 +641,7 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
   options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
                         store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
                         store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
-                        store::Migration{7, schema_v7()}};
+                        store::Migration{7, schema_v7()}, store::Migration{8, kSchemaV8}};
   // The cache's triggers are on the writer before any write, and it hears of every commit.
   auto cache = std::make_shared<SlotSearchCache>();
   options.on_open = [cache](Connection& c) -> Status {
@@ -701,7 +715,28 @@ asio::awaitable<Result<std::vector<AppointmentType>>> SchedulingStore::list_type
 
 namespace {
 
-constexpr std::string_view kLocationColumns = "id, practice_id, name, address, rooms, created_by, created_unix_ms";
+constexpr std::string_view kLocationColumns =
+    "id, practice_id, name, address, rooms, created_by, created_unix_ms, retired_rooms, updated_by, updated_unix_ms";
+
+// Room names are stored joined by line feeds (a name holds none).
+std::vector<std::string> split_rooms(std::string_view rooms) {
+  std::vector<std::string> out;
+  while (!rooms.empty()) {
+    const auto end = rooms.find('\n');
+    out.emplace_back(rooms.substr(0, end));
+    rooms.remove_prefix(end == std::string_view::npos ? rooms.size() : end + 1);
+  }
+  return out;
+}
+
+std::string join_rooms(const std::vector<std::string>& rooms) {
+  std::string out;
+  for (const auto& room : rooms) {
+    if (!out.empty()) out += '\n';
+    out += room;
+  }
+  return out;
+}
 
 Location read_location(const Statement& st) {
   Location l;
@@ -709,15 +744,17 @@ Location read_location(const Statement& st) {
   l.practice_id = st.column_text(1);
   l.name = st.column_text(2);
   l.address = st.column_text(3);
-  std::string_view rooms = st.column_text(4);
-  while (!rooms.empty()) {
-    const auto end = rooms.find('\n');
-    l.rooms.emplace_back(rooms.substr(0, end));
-    rooms.remove_prefix(end == std::string_view::npos ? rooms.size() : end + 1);
-  }
+  l.rooms = split_rooms(st.column_text(4));
   l.created_by = st.column_text(5);
   l.created_unix_ms = st.column_int(6);
+  l.retired_rooms = split_rooms(st.column_text(7));
+  l.updated_by = st.column_text(8);
+  l.updated_unix_ms = st.column_int(9);
   return l;
+}
+
+Error location_name_taken() {
+  return Error{Code::kAlreadyExists, "name: the practice already has a location with this name", "name"};
 }
 
 }  // namespace
@@ -726,17 +763,12 @@ asio::awaitable<Status> SchedulingStore::create_location(Location l) {
   auto job = [l = std::move(l)](Connection& c) -> Status {
     auto& taken = c.prepare("SELECT 1 FROM locations WHERE practice_id = ?1 AND name = ?2");
     taken.bind_all(l.practice_id, l.name);
-    if (taken.step())
-      return Error{Code::kAlreadyExists, "name: the practice already has a location with this name", "name"};
-    std::string rooms;
-    for (const auto& room : l.rooms) {
-      if (!rooms.empty()) rooms += '\n';
-      rooms += room;
-    }
+    if (taken.step()) return location_name_taken();
     static const std::string sql = "INSERT INTO locations (" + std::string(kLocationColumns) +
-                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
     auto& st = c.prepare(sql);
-    st.bind_all(l.id, l.practice_id, l.name, l.address, rooms, l.created_by, l.created_unix_ms);
+    st.bind_all(l.id, l.practice_id, l.name, l.address, join_rooms(l.rooms), l.created_by, l.created_unix_ms,
+                join_rooms(l.retired_rooms), l.updated_by, l.updated_unix_ms);
     st.step();
     return Status{};
   };
@@ -756,6 +788,65 @@ asio::awaitable<Result<std::vector<Location>>> SchedulingStore::list_locations(s
     static const std::string sql = "SELECT " + std::string(kLocationColumns) +
                                    " FROM locations WHERE practice_id = ?1 ORDER BY name, id";
     return query_all(c, sql, read_location, practice_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<Location>> SchedulingStore::update_location(std::string practice_id, std::string location_id,
+                                                                   LocationChange change, std::string by,
+                                                                   std::int64_t at_unix_ms) {
+  auto job = [practice_id = std::move(practice_id), location_id = std::move(location_id), change = std::move(change),
+              by = std::move(by), at_unix_ms](Connection& c) -> Result<Location> {
+    static const std::string find = "SELECT " + std::string(kLocationColumns) + " FROM locations WHERE id = ?1";
+    auto found = query_one(c, find, read_location, location_id);
+    if (!found || found->practice_id != practice_id)
+      return Error{Code::kNotFound, "location_id: no such location in the practice", "location_id"};
+    Location l = std::move(*found);
+    if (auto s = apply_location_change(l, change); !s) return s.error();
+    auto& taken = c.prepare("SELECT 1 FROM locations WHERE practice_id = ?1 AND name = ?2 AND id <> ?3");
+    taken.bind_all(l.practice_id, l.name, l.id);
+    if (taken.step()) return location_name_taken();
+    l.updated_by = by;
+    l.updated_unix_ms = at_unix_ms;
+    auto& st = c.prepare(
+        "UPDATE locations SET name = ?2, address = ?3, rooms = ?4, retired_rooms = ?5, updated_by = ?6, "
+        "updated_unix_ms = ?7 WHERE id = ?1");
+    st.bind_all(l.id, l.name, l.address, join_rooms(l.rooms), join_rooms(l.retired_rooms), l.updated_by,
+                l.updated_unix_ms);
+    st.step();
+    return l;
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Status> SchedulingStore::set_practice_video_link(PracticeVideoLink link) {
+  auto job = [link = std::move(link)](Connection& c) -> Status {
+    if (link.video_link.empty()) {
+      auto& del = c.prepare("DELETE FROM practice_video_links WHERE practice_id = ?1");
+      del.bind_all(link.practice_id);
+      del.step();
+      return Status{};
+    }
+    auto& st = c.prepare(
+        "INSERT INTO practice_video_links (practice_id, video_link, updated_by, updated_unix_ms) "
+        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (practice_id) DO UPDATE SET video_link = excluded.video_link, "
+        "updated_by = excluded.updated_by, updated_unix_ms = excluded.updated_unix_ms");
+    st.bind_all(link.practice_id, link.video_link, link.updated_by, link.updated_unix_ms);
+    st.step();
+    return Status{};
+  };
+  co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<PracticeVideoLink>>> SchedulingStore::practice_video_link(std::string practice_id) {
+  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<PracticeVideoLink>> {
+    auto read = [](const Statement& st) {
+      return PracticeVideoLink{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+    };
+    return query_one(c,
+                     "SELECT practice_id, video_link, updated_by, updated_unix_ms FROM practice_video_links "
+                     "WHERE practice_id = ?1",
+                     read, practice_id);
   };
   co_return co_await db_->read(std::move(job));
 }

@@ -146,6 +146,14 @@ class SchedulingStore {
   asio::awaitable<Status> create_location(Location location);
   asio::awaitable<Result<std::optional<Location>>> find_location(std::string location_id);
   asio::awaitable<Result<std::vector<Location>>> list_locations(std::string practice_id);  // by name
+  // Applies `change` to the location inside one transaction (apply_location_change's
+  // errors; another location of the practice with the new name -> kAlreadyExists on
+  // name; none with this id in the practice -> kNotFound on location_id).
+  asio::awaitable<Result<Location>> update_location(std::string practice_id, std::string location_id,
+                                                    LocationChange change, std::string by, std::int64_t at_unix_ms);
+  // The practice's default video link ("" removes it).
+  asio::awaitable<Status> set_practice_video_link(PracticeVideoLink link);
+  asio::awaitable<Result<std::optional<PracticeVideoLink>>> practice_video_link(std::string practice_id);
 
   // Replaces the therapist's whole availability.
   asio::awaitable<Status> set_availability(TherapistAvailability availability);

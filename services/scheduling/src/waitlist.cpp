@@ -8,6 +8,7 @@
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
 #include "handler_common.hpp"
+#include "locations.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -334,7 +335,10 @@ asio::awaitable<Result<pb::WaitlistOfferResponse>> Waitlist::accept_offer(const 
     a.created_unix_ms = a.updated_unix_ms = now_unix_ms();
     a.time_zone = (*avail)->availability.time_zone;
     a.type_name = offer.type_name;
-    a.modality = (*type)->modality;
+    // Held where the type's sessions are by default, as any booking that names no place.
+    const Placement by_default;
+    if (auto s = co_await place_appointment(store_, offer.practice_id, **type, by_default, a); !s)
+      co_return s.error();
   }
   ClientTimes times;
   times.client_time_zone = co_await client_time_zone(directory_, offer.client_id);
