@@ -196,10 +196,12 @@ class JsonPrinter {
   bool fields(const pb::Message& m, bool first, int depth) {
     const pb::Descriptor* d = m.GetDescriptor();
     const pb::Reflection* r = m.GetReflection();
-    for (int i = 0; i < d->field_count(); ++i) {
-      const FD* f = d->field(i);
-      // A proto3 `optional` field sits in a synthetic oneof: printed only when set, as protobuf does.
+    // protobuf prints a proto3 `optional` field (in a synthetic oneof) only when set and
+    // after every other field: a second pass over the fields prints those.
+    for (int i = 0; i < 2 * d->field_count(); ++i) {
+      const FD* f = d->field(i % d->field_count());
       if (f->real_containing_oneof() != nullptr || f->is_map()) return false;
+      if ((f->containing_oneof() != nullptr) != (i >= d->field_count())) continue;
       if (f->is_repeated()) {
         key(f, first);
         out_ += '[';
