@@ -174,11 +174,13 @@ asio::awaitable<Result<std::string>> IdentityService::hash_new_password(std::str
                                                                          std::string field) {
   // Named before the co_await (g++ 12 frees a lambda temporary in a co_await twice).
   auto job = [password = std::move(password), owner = std::move(owner), field = std::move(field),
-              params = scrypt_params(options_.scrypt_log2_n), policy = &passwords_]() mutable noexcept
+              params = scrypt_params(options_.scrypt_log2_n), policy = &passwords_,
+              hashed = &passwords_hashed_]() mutable noexcept
       -> Result<std::string> {
     crypto::WipeOnExit wipe_password(password);
     try {
       if (auto s = policy->check(password, owner, field); !s) return s.error();
+      hashed->fetch_add(1);
       return crypto::hash_password(password, params);
     } catch (const std::exception&) {
       return make_error(Code::kInternal, "could not hash the password");
@@ -221,16 +223,23 @@ asio::awaitable<Result<pb::CreatePracticeResponse>> IdentityService::create_prac
   if (auto s = validate_display_name(req.admin_display_name(), "admin_display_name"); !s) co_return s.error();
   if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
 
+  store::IdempotentWrite key{"operator", req.idempotency_key(), request_digest("create_practice", without_password(req))};
+  // A retry is answered before its password is hashed (a full scrypt per retry otherwise).
+  auto replay = co_await store_.replay_practice(key);
+  if (!replay) co_return replay.error();
+  std::optional<Made<PracticeAndAdmin>> made = std::move(*replay);
   const auto now = now_unix_ms();
   Practice practice{new_id(), req.name(), req.slug(), now};
   User admin{new_id(), practice.id, *email, req.admin_display_name(), Role::kAdmin, now};
-  // Named before the co_await (g++ 12 destroys an aggregate temporary in a co_await twice).
-  PasswordOwner owner{*email, req.admin_display_name()};
-  auto hash = co_await hash_new_password(req.admin_password(), std::move(owner), "admin_password");
-  if (!hash) co_return hash.error();
-  store::IdempotentWrite key{"operator", req.idempotency_key(), request_digest("create_practice", without_password(req))};
-  auto made = co_await store_.create_practice(practice, admin, std::move(*hash), std::move(key));
-  if (!made) co_return made.error();
+  if (!made) {
+    // Named before the co_await (g++ 12 destroys an aggregate temporary in a co_await twice).
+    PasswordOwner owner{*email, req.admin_display_name()};
+    auto hash = co_await hash_new_password(req.admin_password(), std::move(owner), "admin_password");
+    if (!hash) co_return hash.error();
+    auto created = co_await store_.create_practice(practice, admin, std::move(*hash), std::move(key));
+    if (!created) co_return created.error();
+    made = std::move(*created);
+  }
   if (!made->replayed)
     log::info("practice created", {{"practice_id", practice.id}, {"admin_id", admin.id}});
 
@@ -471,13 +480,19 @@ asio::awaitable<Result<pb::CreateUserResponse>> IdentityService::create_user(con
   if (!role) co_return role.error();
   if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
 
-  User user{new_id(), caller->practice_id, *email, req.display_name(), *role, now_unix_ms()};
-  PasswordOwner owner{*email, req.display_name()};  // named: see create_practice
-  auto hash = co_await hash_new_password(req.password(), std::move(owner), "password");
-  if (!hash) co_return hash.error();
   store::IdempotentWrite key{caller->user_id, req.idempotency_key(), request_digest("create_user", without_password(req))};
-  auto made = co_await store_.create_user(user, std::move(*hash), std::move(key));
-  if (!made) co_return made.error();
+  auto replay = co_await store_.replay_user(key);  // before hashing: see create_practice
+  if (!replay) co_return replay.error();
+  std::optional<Made<User>> made = std::move(*replay);
+  User user{new_id(), caller->practice_id, *email, req.display_name(), *role, now_unix_ms()};
+  if (!made) {
+    PasswordOwner owner{*email, req.display_name()};  // named: see create_practice
+    auto hash = co_await hash_new_password(req.password(), std::move(owner), "password");
+    if (!hash) co_return hash.error();
+    auto created = co_await store_.create_user(user, std::move(*hash), std::move(key));
+    if (!created) co_return created.error();
+    made = std::move(*created);
+  }
   if (!made->replayed)
     log::info("user created", {{"user_id", user.id}, {"role", role_name(user.role)}, {"by", caller->user_id}});
   pb::CreateUserResponse resp;

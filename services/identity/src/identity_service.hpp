@@ -167,6 +167,8 @@ class IdentityService {
   const TokenIssuer& tokens() const { return tokens_; }
   // Password checks run so far (logins that reached scrypt), for tests.
   std::uint64_t password_checks() const { return password_checks_.load(); }
+  // New passwords hashed so far (creates, changes, resets), for tests.
+  std::uint64_t passwords_hashed() const { return passwords_hashed_.load(); }
 
  private:
   // One audit record about the caller of `ctx` (or the actor given, for a login).
@@ -232,6 +234,7 @@ class IdentityService {
   TwoFactorSeal two_factor_seal_;
   HashSlots hash_slots_;
   std::atomic<std::uint64_t> password_checks_{0};
+  std::atomic<std::uint64_t> passwords_hashed_{0};
   AuditLog* audit_ = nullptr;
 };
 

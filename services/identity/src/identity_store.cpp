@@ -416,6 +416,33 @@ Error refresh_invalid() {
   return Error{Code::kUnauthenticated, "refresh token is not valid", "refresh_token"};
 }
 
+// The replay of a create_practice key: what it made (remembered as "<practice> <admin>"), as it is now.
+Result<Made<PracticeAndAdmin>> practice_made(Connection& c, std::string_view remembered) {
+  const auto space = remembered.find(' ');
+  auto made = practice_in(c, std::string(remembered.substr(0, space)));
+  auto made_admin = user_in(c, std::string(remembered.substr(space + 1)));
+  if (!made || !made_admin) return Error{Code::kNotFound, "the practice this key made no longer exists", ""};
+  return Made<PracticeAndAdmin>{{std::move(*made), std::move(*made_admin)}, true};
+}
+
+// The replay of a create_user key: the user it made, as they are now.
+Result<Made<User>> user_made(Connection& c, std::string_view remembered) {
+  auto made = user_in(c, std::string(remembered));
+  if (!made) return Error{Code::kNotFound, "the user this key made no longer exists", ""};
+  return Made<User>{std::move(*made), true};
+}
+
+// A read-only recall of `key` answered with `made` (nullopt: the key is new or empty).
+template <class T, class Made>
+Result<std::optional<T>> replay_of(Connection& c, const store::IdempotentWrite& key, Made made) {
+  auto seen = store::recall(c, key);
+  if (!seen) return seen.error();
+  if (!*seen) return std::optional<T>();
+  auto replay = made(c, **seen);
+  if (!replay) return replay.error();
+  return std::optional<T>(std::move(*replay));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path) {
@@ -439,13 +466,7 @@ asio::awaitable<Result<Made<PracticeAndAdmin>>> IdentityStore::create_practice(P
               key = std::move(key)](Connection& c) -> Result<Made<PracticeAndAdmin>> {
     auto seen = store::recall(c, key);
     if (!seen) return seen.error();
-    if (*seen) {
-      const auto space = (*seen)->find(' ');
-      auto made = practice_in(c, (*seen)->substr(0, space));
-      auto made_admin = user_in(c, (*seen)->substr(space + 1));
-      if (!made || !made_admin) return Error{Code::kNotFound, "the practice this key made no longer exists", ""};
-      return Made<PracticeAndAdmin>{{std::move(*made), std::move(*made_admin)}, true};
-    }
+    if (*seen) return practice_made(c, **seen);
     auto& taken = c.prepare("SELECT 1 FROM practices WHERE slug = ?1");
     taken.bind(1, std::string_view(practice.slug));
     if (taken.step())
@@ -465,11 +486,7 @@ asio::awaitable<Result<Made<User>>> IdentityStore::create_user(User user, std::s
               key = std::move(key)](Connection& c) -> Result<Made<User>> {
     auto seen = store::recall(c, key);
     if (!seen) return seen.error();
-    if (*seen) {
-      auto made = user_in(c, **seen);
-      if (!made) return Error{Code::kNotFound, "the user this key made no longer exists", ""};
-      return Made<User>{std::move(*made), true};
-    }
+    if (*seen) return user_made(c, **seen);
     if (email_taken(c, user.practice_id, user.email))
       return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
     insert_user(c, user, password_hash);
@@ -477,6 +494,21 @@ asio::awaitable<Result<Made<User>>> IdentityStore::create_user(User user, std::s
     return Made<User>{user};
   };
   co_return co_await db_->write(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<Made<PracticeAndAdmin>>>> IdentityStore::replay_practice(
+    store::IdempotentWrite key) {
+  if (key.key.empty()) co_return std::optional<Made<PracticeAndAdmin>>();
+  auto job = [key = std::move(key)](Connection& c) {
+    return replay_of<Made<PracticeAndAdmin>>(c, key, practice_made);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<Made<User>>>> IdentityStore::replay_user(store::IdempotentWrite key) {
+  if (key.key.empty()) co_return std::optional<Made<User>>();
+  auto job = [key = std::move(key)](Connection& c) { return replay_of<Made<User>>(c, key, user_made); };
+  co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(std::string slug,

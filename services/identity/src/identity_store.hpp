@@ -176,6 +176,13 @@ class IdentityStore {
   asio::awaitable<Result<Made<User>>> create_user(User user, std::string password_hash,
                                                   store::IdempotentWrite key);
 
+  // What a keyed create made, answered as a replay, read without writing: a retry is
+  // answered before its password is hashed. nullopt if the key is new (or empty); the key
+  // with another request -> kAlreadyExists (idempotency_key). The creates above check
+  // the key again inside their transaction, for two first tries at once.
+  asio::awaitable<Result<std::optional<Made<PracticeAndAdmin>>>> replay_practice(store::IdempotentWrite key);
+  asio::awaitable<Result<std::optional<Made<User>>>> replay_user(store::IdempotentWrite key);
+
   asio::awaitable<Result<std::optional<LoginRecord>>> find_login(std::string slug, std::string email);
   // Stores `new_hash` for the user only if the stored hash is still `old_hash` (a
   // re-hash at login never overwrites a change made meanwhile); true if it did.

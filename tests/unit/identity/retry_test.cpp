@@ -109,6 +109,32 @@ TEST_F(RetryTest, ARetriedCreatePracticeAnswersTheSamePracticeAndAdmin) {
   EXPECT_EQ(forged.error().code, Code::kPermissionDenied);
 }
 
+TEST_F(RetryTest, ARetriedCreateIsAnsweredWithoutHashingThePasswordAgain) {
+  // scrypt is the costly part of a create: a retry (a lost answer, a 503) must not pay it twice.
+  auto user = user_request("hash@retries.example", "add-hash-0001");
+  ASSERT_TRUE(run(service_->create_user(user, as(admin_))).ok());
+  auto practice = practice_request("hashonce");
+  practice.set_idempotency_key("practice-hash-1");
+  ASSERT_TRUE(run(service_->create_practice(practice, {})).ok());
+  const auto hashed = service_->passwords_hashed();
+
+  auto user_again = run(service_->create_user(user, as(admin_)));
+  ASSERT_TRUE(user_again.ok()) << user_again.error().message;
+  EXPECT_TRUE(user_again->replayed());
+  auto practice_again = run(service_->create_practice(practice, {}));
+  ASSERT_TRUE(practice_again.ok()) << practice_again.error().message;
+  EXPECT_TRUE(practice_again->replayed());
+  EXPECT_EQ(service_->passwords_hashed(), hashed);
+
+  // The key with another request is refused before any hashing too; a new key hashes.
+  auto other = run(service_->create_user(user_request("other@retries.example", "add-hash-0001"), as(admin_)));
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().field, "idempotency_key");
+  EXPECT_EQ(service_->passwords_hashed(), hashed);
+  ASSERT_TRUE(run(service_->create_user(user_request("new@retries.example", "add-hash-0002"), as(admin_))).ok());
+  EXPECT_EQ(service_->passwords_hashed(), hashed + 1);
+}
+
 TEST_F(RetryTest, ARetriedCareTeamAddAnswersTheSameLink) {
   auto therapist = make_user(admin_, "kim@retries.example", "therapist");
   auto client = make_user(admin_, "ana@retries.example", "client");
