@@ -1,6 +1,6 @@
 // alliance-messaging: conversations, end-to-end encrypted messages (ciphertext
 // only), receipts, typing, messaging hours and notices, retention and erasure.
-// Wiring only: config -> logging -> store -> Redis -> identity client -> service
+// Wiring only: config -> logging -> store -> Redis -> identity client -> service (+ audit sender)
 // -> RPC, plus the retention sweep.
 #include "alliance/core/runtime.hpp"
 #include "alliance/net/rpc_client.hpp"
@@ -44,6 +44,12 @@ int main(int argc, char** argv) {
     announcements.start();
     messaging::MessagingService service(io.get_executor(), **store, directory, &redis,
                                         {.send_rate_per_minute = cfg->send_rate_per_minute});
+    audit::AuditSender audit_sender(io.get_executor(), identity, {});
+    if (cfg->audit_off_for_benchmarks) {
+      log::warn("NOT AUDITED: audit_off_for_benchmarks is set; no audit records are sent");
+    } else {
+      service.set_audit(&audit_sender);
+    }
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
                           {.service_name = "messaging", .host = cfg->listen.host, .port = cfg->listen.port});
@@ -71,6 +77,7 @@ int main(int argc, char** argv) {
       log::info("stopping");
       server.stop();  // in-flight handlers finish their writes
       sweep_timer.cancel();
+      co_await audit_sender.flush(std::chrono::seconds(2));  // what identity cannot take by then is lost (README)
       drain.expires_after(std::chrono::milliseconds(500));
       co_await drain.async_wait(use_tuple);
       announcements.stop();

@@ -1,7 +1,7 @@
 // alliance-reminders: turns appointment events into reminder plans, fires them on
 // time as pushes to the client's sockets, and keeps what happened to each.
 // Wiring only: config -> logging -> store -> Redis -> identity and scheduling
-// clients -> event feed -> dispatcher -> service -> RPC.
+// clients -> event feed -> dispatcher -> service -> audit sender -> RPC.
 #include "alliance/core/runtime.hpp"
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/client.hpp"
@@ -13,6 +13,7 @@
 #include "dispatcher.hpp"
 #include "event_feed.hpp"
 #include "reminders_config.hpp"
+#include "reminders_audit.hpp"
 #include "reminders_rpc.hpp"
 
 int main(int argc, char** argv) {
@@ -95,8 +96,8 @@ int main(int argc, char** argv) {
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
                           {.service_name = "reminders", .host = cfg->listen.host, .port = cfg->listen.port});
-    reminders::register_reminders_rpc(server, service, cfg->allowed_peers);
     audit::AuditSender audit_sender(io.get_executor(), identity, {});
+    reminders::register_reminders_rpc(server, service, cfg->allowed_peers, reminders::reminder_auditor(audit_sender));
     reminders::register_checkin_rpc(server, checkins, cfg->allowed_peers, reminders::checkin_auditor(audit_sender));
     const auto port = server.listen();
     asio::co_spawn(io, dispatcher.run(), log_escaped("dispatcher failed"));

@@ -50,7 +50,10 @@ int main(int argc, char** argv) {
     net::RpcServer server(io.get_executor(), server_tls,
                           {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
     audit::AuditSender audit_sender(io.get_executor(), identity, {});
-    scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers, scheduling::appointment_auditor(audit_sender));
+    if (cfg->audit_off_for_benchmarks) log::warn("NOT AUDITED: audit_off_for_benchmarks is set; no audit records are sent");
+    scheduling::register_scheduling_rpc(
+        server, service, cfg->allowed_peers,
+        cfg->audit_off_for_benchmarks ? net::CallObserver{} : scheduling::appointment_auditor(audit_sender));
     scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers);
     scheduling::register_calendar_rpc(server, calendar, cfg->allowed_peers);
     const auto port = server.listen();

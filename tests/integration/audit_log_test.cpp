@@ -2,10 +2,15 @@
 // front desk's role and name against that booking, another client's log shows nothing
 // of it, an admin finds it in the practice's audit log (the front desk may not read
 // that), alliancectl access-log shows the client the same, and the audit.db the running system wrote verifies with alliancectl.
+// The therapist opens, reads and lists the client's conversation, the front desk reads
+// the reminders of the client's appointment and an admin erases the conversation: the
+// client's access log shows each of them and another client's shows none; the other
+// client's try to read the conversation is in the practice's log as a refusal.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <set>
 
 #include "process.hpp"
 #include "scheduling_practice.hpp"
@@ -18,15 +23,23 @@ using namespace std::chrono_literals;
 
 class AuditLog : public SchedulingPractice {
  protected:
-  // The entries of `who`'s access log about `appointment_id`.
-  std::vector<json::object> access_to(client::AllianceClient& who, const std::string& appointment_id) {
+  // The entries of `who`'s access log about `object_id`.
+  std::vector<json::object> access_to(client::AllianceClient& who, const std::string& object_id) {
     std::vector<json::object> out;
     auto log = who.get_json("/v1/me/access-log?limit=200");
     EXPECT_TRUE(log) << log.error().message;
     if (!log) return out;
     if (const auto* entries = log->as_object().if_contains("entries"))
       for (const auto& e : entries->as_array())
-        if (str(e, "object_id") == appointment_id) out.push_back(e.as_object());
+        if (str(e, "object_id") == object_id) out.push_back(e.as_object());
+    return out;
+  }
+
+  // The actions in `entries` by `role`.
+  static std::set<std::string> actions_by(const std::vector<json::object>& entries, const std::string& role) {
+    std::set<std::string> out;
+    for (const auto& e : entries)
+      if (str(e, "actor_role") == role) out.insert(str(e, "action"));
     return out;
   }
 };
@@ -88,6 +101,69 @@ TEST_F(AuditLog, TheFrontDesksBookingShowsInTheClientsAccessLogAndNowhereElse) {
                                 (sys_->dir() / "audit_signing_key.pem.pub").string()});
   EXPECT_EQ(out.exit_code, 0) << out.out;
   EXPECT_NE(out.out.find("audit log intact"), std::string::npos) << out.out;
+}
+
+TEST_F(AuditLog, MessagingAndRemindersAccessShowsInTheClientsAccessLogAndNeverAnotherClients) {
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  auto opened = kim->post_json("/v1/conversations", json::value{{"client_id", client_id_}, {"therapist_id", therapist_id_}});
+  ASSERT_TRUE(opened) << opened.error().message;
+  const std::string conversation = str(opened->at("conversation"), "id");
+  ASSERT_TRUE(kim->get_json("/v1/conversations/" + conversation));
+  ASSERT_TRUE(kim->get_json("/v1/conversations"));
+  // Another client of the practice tries the conversation: hidden (404) and recorded.
+  auto sam = sys_->login(slug_, "sam@" + slug_ + ".example");
+  auto peek = sam->get_json("/v1/conversations/" + conversation);
+  ASSERT_FALSE(peek);
+  EXPECT_EQ(peek.error().code, Code::kNotFound);
+
+  // The front desk books for the client and reads the reminders planned for it.
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  auto r = post(*desk_, "/v1/appointments", booking(open.back(), client_id_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string appointment = str(json::parse(r.body).at("appointment"), "id");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto planned = desk_->get_json("/v1/appointments/" + appointment + "/reminders");
+        return planned && !planned->at("reminders").as_array().empty();
+      },
+      15s))
+      << "no reminders were planned for the booking";
+
+  auto erased = admin_->post_json("/v1/conversations/" + conversation + "/erase",
+                                  json::value{{"reason", "the client asked"}});
+  ASSERT_TRUE(erased) << erased.error().message;
+
+  const std::set<std::string> therapist_did = {"conversation.open", "conversation.read", "conversation.list"};
+  std::vector<json::object> seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        seen = access_to(*client_, conversation);
+        return actions_by(seen, "therapist") == therapist_did && actions_by(seen, "admin").count("conversation.erase");
+      },
+      10s))
+      << "the conversation's access never reached the client's access log";
+  for (const auto& e : seen) {
+    EXPECT_EQ(str(e, "outcome"), "ok");
+    if (str(e, "actor_role") == "therapist") EXPECT_EQ(str(e, "actor_name"), "kim@" + slug_ + ".example");
+  }
+  std::vector<json::object> reminders;
+  ASSERT_TRUE(wait_until([&] { return !(reminders = access_to(*client_, appointment)).empty() &&
+                                      actions_by(reminders, "front_desk").count("reminder.list"); },
+                         10s))
+      << "the front desk's reading of the reminders never reached the client's access log";
+
+  // Nothing of it in the other client's log; their refused try is in the practice's.
+  EXPECT_TRUE(access_to(*sam, conversation).empty());
+  EXPECT_TRUE(access_to(*sam, appointment).empty());
+  auto theirs = admin_->get_json("/v1/audit?user_id=" + client2_id_ + "&limit=500");
+  ASSERT_TRUE(theirs) << theirs.error().message;
+  bool refused = false;
+  for (const auto& rec : theirs->at("records").as_array())
+    refused = refused || (str(rec, "object_id") == conversation && str(rec, "service") == "messaging" &&
+                          str(rec, "action") == "conversation.read" && str(rec, "outcome") == "not_found" &&
+                          str(rec, "subject_user_id").empty());
+  EXPECT_TRUE(refused) << json::serialize(*theirs);
 }
 
 }  // namespace

@@ -38,6 +38,11 @@ void AuditSender::record(const net::CallContext& ctx, Event e) {
   });
 }
 
+void AuditSender::record_refusal(const net::CallContext& ctx, Event e, const Error& error) {
+  e.outcome = outcome_of(error);
+  if (e.outcome != "failed") record(ctx, e);
+}
+
 asio::awaitable<void> AuditSender::run() {
   asio::steady_timer wait(ex_);
   const alliance::rpc::v1::Caller as_itself;  // no end user: the service calls as itself
@@ -69,6 +74,12 @@ asio::awaitable<bool> AuditSender::flush(std::chrono::milliseconds within) {
     co_await wait.async_wait(use_tuple);
   }
   co_return queued_.empty();
+}
+
+std::string_view action_of(std::string_view method, ActionTable actions) {
+  for (const auto& [name, action] : actions)
+    if (name == method) return action;
+  return {};
 }
 
 std::string_view outcome_of(const Error& e) {

@@ -641,6 +641,8 @@ asio::awaitable<Result<pb::DeviceResponse>> IdentityService::register_device(
   auto saved = co_await store_.register_device(std::move(device), now);
   if (!saved) co_return saved.error();
   if (saved->created) {
+    audit_event(ctx, {.action = "device.register", .object_type = "device", .object_id = saved->device.id,
+                      .subject_user_id = caller->user_id});
     log::info("device registered", {{"device_id", saved->device.id},
                                     {"user_id", caller->user_id},
                                     {"session_id", caller->session_id}});
@@ -677,7 +679,9 @@ asio::awaitable<Result<pb::DeviceResponse>> IdentityService::revoke_device(const
   DeviceRevoker by{caller->user_id, caller->practice_id, caller->role == Role::kAdmin};
   const auto now = now_unix_ms();
   auto revoked = co_await store_.revoke_device(req.device_id(), std::move(by), now);
-  if (!revoked) co_return revoked.error();
+  if (!revoked) co_return audit_refusal(ctx, revoked.error(), "device", req.device_id());
+  audit_event(ctx, {.action = "device.revoke", .object_type = "device", .object_id = revoked->device.id,
+                    .subject_user_id = revoked->device.user_id});
   if (revoked->session_revoked) {
     log::info("device revoked", {{"device_id", revoked->device.id},
                                  {"user_id", revoked->device.user_id},
@@ -735,7 +739,7 @@ asio::awaitable<Result<pb::DeviceResponse>> IdentityService::approve_device(cons
   auto trust = co_await store_.find_device_trust(caller->user_id, caller->session_id, req.device_id(), now);
   if (!trust) co_return trust.error();
   if (auto s = check_approval(caller->user_id, trust->own, trust->target, trust->identity_key); !s)
-    co_return s.error();
+    co_return audit_refusal(ctx, s.error(), "device", req.device_id());
   CertificateSignature certificate{req.certificate_signature(), req.certificate_issued_unix_ms()};
   if (auto s = validate_device_certificate(trust->identity_key->public_key, *trust->target, certificate); !s)
     co_return s.error();
@@ -743,6 +747,8 @@ asio::awaitable<Result<pb::DeviceResponse>> IdentityService::approve_device(cons
                           std::move(certificate), req.identity_key_box()};
   auto approved = co_await store_.approve_device(std::move(approval), now);
   if (!approved) co_return approved.error();
+  audit_event(ctx, {.action = "device.approve", .object_type = "device", .object_id = approved->id,
+                    .subject_user_id = caller->user_id});
   log::info("device approved",
             {{"device_id", approved->id}, {"user_id", caller->user_id}, {"by_device_id", trust->own->id}});
   co_await publish_device_change(caller->user_id);

@@ -24,6 +24,7 @@ MessagingConfig load_messaging_config(const Config& config) {
     throw ConfigError("directory_cache", "config: key \"directory_cache\": must be between 0 and 10m");
   c.directory_cache = std::chrono::duration_cast<std::chrono::milliseconds>(cache);
   c.allowed_peers = config.list("allowed_peers", "gateway");
+  c.audit_off_for_benchmarks = config.boolean("audit_off_for_benchmarks", false);
   c.log_level = config.log_level();
   auto ready = config.string("ready_file", "");
   if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");

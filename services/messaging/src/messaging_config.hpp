@@ -25,6 +25,9 @@ struct MessagingConfig {
   std::chrono::milliseconds retention_sweep{std::chrono::hours(1)};  // retention_sweep (1s..24h)
   std::chrono::milliseconds directory_cache{std::chrono::seconds(30)};  // directory_cache (0 = off, ..10m)
   std::set<std::string, std::less<>> allowed_peers;  // allowed_peers (default "gateway")
+  // audit_off_for_benchmarks: sends no audit records, so a benchmark can measure what
+  // auditing costs (A/B). Never for a practice: the service warns at start when it is on.
+  bool audit_off_for_benchmarks = false;
   log::Level log_level = log::Level::kInfo;          // log_level
   std::filesystem::path ready_file;                  // ready_file (optional)
 };

@@ -220,17 +220,34 @@ MessagingService::MessagingService(asio::any_io_executor ex, MessagingStore& sto
 std::int64_t MessagingService::now_ms() const { return options_.now_ms ? options_.now_ms() : now_unix_ms(); }
 
 asio::awaitable<Result<ConversationRow>> MessagingService::participant_conversation(const std::string& id,
-                                                                                    const rpc::v1::Caller& caller) {
+                                                                                    const Ctx& ctx,
+                                                                                    std::string_view action) {
   if (id.empty()) co_return invalid_argument("conversation_id", "conversation_id: required");
   if (auto it = conversations_.find(id); it != conversations_.end()) {
-    if (!is_participant(it->second, caller)) co_return not_found();
+    if (!is_participant(it->second, ctx.caller)) co_return audit_refusal(ctx, action, "conversation", id, not_found());
     co_return it->second;
   }
   auto found = co_await store_.find_conversation(id);
   if (!found) co_return found.error();
-  if (!*found || !is_participant(**found, caller)) co_return not_found();
+  if (!*found || !is_participant(**found, ctx.caller))
+    co_return audit_refusal(ctx, action, "conversation", id, not_found());
   conversations_.emplace(id, **found);
   co_return **found;
+}
+
+void MessagingService::audit_event(const Ctx& ctx, audit::AuditSender::Event e) {
+  if (audit_ && !ctx.caller.user_id().empty()) audit_->record(ctx, e);
+}
+
+void MessagingService::audit_conversation(const Ctx& ctx, std::string_view action, const ConversationRow& c) {
+  audit_event(ctx, {.action = action, .object_type = "conversation", .object_id = c.id, .subject_user_id = c.client_id});
+}
+
+Error MessagingService::audit_refusal(const Ctx& ctx, std::string_view action, std::string_view object_type,
+                                      std::string_view object_id, Error e) {
+  if (audit_ && !ctx.caller.user_id().empty())
+    audit_->record_refusal(ctx, {.action = action, .object_type = object_type, .object_id = object_id}, e);
+  return e;
 }
 
 asio::awaitable<Result<std::optional<WeeklyHours>>> MessagingService::hours_of(const std::string& therapist_id) {
@@ -308,7 +325,8 @@ asio::awaitable<Result<pb::ConversationResponse>> MessagingService::open_convers
   const bool is_self = (caller.role() == "client" && caller.user_id() == req.client_id()) ||
                        (caller.role() == "therapist" && caller.user_id() == req.therapist_id());
   if (!is_self)
-    co_return Error{Code::kPermissionDenied, "only the client or the therapist may open their conversation", ""};
+    co_return audit_refusal(ctx, "conversation.open", "conversation", "",
+                            Error{Code::kPermissionDenied, "only the client or the therapist may open their conversation", ""});
   const std::string& peer_id = caller.role() == "client" ? req.therapist_id() : req.client_id();
   const std::string peer_field = caller.role() == "client" ? "therapist_id" : "client_id";
   auto peer = co_await directory_.find_user(peer_id);
@@ -323,6 +341,7 @@ asio::awaitable<Result<pb::ConversationResponse>> MessagingService::open_convers
   ConversationRow candidate{new_id(), caller.practice_id(), req.client_id(), req.therapist_id(), now_ms(), 0, 0};
   auto row = co_await store_.open_conversation(std::move(candidate));
   if (!row) co_return row.error();
+  audit_conversation(ctx, "conversation.open", *row);
   pb::ConversationResponse out;
   fill(*out.mutable_conversation(), *row);
   co_return out;
@@ -335,24 +354,29 @@ asio::awaitable<Result<pb::ListConversationsResponse>> MessagingService::list_co
   if (caller.role() == "client" || caller.role() == "therapist") {
     user_filter = caller.user_id();
   } else if (caller.role() != "admin") {
-    co_return Error{Code::kPermissionDenied, "messages are only for the client and their therapist", ""};
+    co_return audit_refusal(ctx, "conversation.list", "conversation", "",
+                            Error{Code::kPermissionDenied, "messages are only for the client and their therapist", ""});
   }
   auto rows = co_await store_.list_conversations(caller.practice_id(), user_filter);
   if (!rows) co_return rows.error();
   pb::ListConversationsResponse out;
-  for (const auto& r : *rows) fill(*out.add_conversations(), r);
+  for (const auto& r : *rows) {
+    fill(*out.add_conversations(), r);
+    audit_conversation(ctx, "conversation.list", r);
+  }
   co_return out;
 }
 
 asio::awaitable<Result<pb::ConversationResponse>> MessagingService::get_conversation(
     const pb::GetConversationRequest& req, const Ctx& ctx) {
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "conversation.read");
   if (!conv) co_return conv.error();
   auto fresh = co_await store_.find_conversation(conv->id);
   if (!fresh) co_return fresh.error();
   if (!*fresh) co_return not_found();
   auto receipts = co_await store_.receipts(conv->id);
   if (!receipts) co_return receipts.error();
+  audit_conversation(ctx, "conversation.read", *conv);
   pb::ConversationResponse out;
   fill(*out.mutable_conversation(), **fresh);
   for (const auto& r : *receipts) {
@@ -368,7 +392,7 @@ asio::awaitable<Result<pb::ConversationResponse>> MessagingService::get_conversa
 
 asio::awaitable<Result<pb::ListRecipientsResponse>> MessagingService::list_recipients(
     const pb::ListRecipientsRequest& req, const Ctx& ctx) {
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "conversation.devices");
   if (!conv) co_return conv.error();
   std::vector<std::string> users{conv->client_id, conv->therapist_id};
   // Inactive devices come from their own lookup (and cache entry): the send path
@@ -380,6 +404,7 @@ asio::awaitable<Result<pb::ListRecipientsResponse>> MessagingService::list_recip
     devices = co_await directory_.active_devices(conv->practice_id, std::move(users), "");
   }
   if (!devices) co_return devices.error();
+  audit_conversation(ctx, "conversation.devices", *conv);
   co_return recipients_of(*devices);
 }
 
@@ -389,7 +414,7 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
                                                                                 const Ctx& ctx) {
   const auto& caller = ctx.caller;
   if (auto valid = validate_send(req, options_.max_ciphertext_bytes); !valid) co_return valid.error();
-  auto conv = co_await participant_conversation(req.conversation_id(), caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "message.send");
   if (!conv) co_return conv.error();
   const std::string hash = content_hash(req);
 
@@ -484,6 +509,7 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
     }
     push_all(pushes);
   }
+  audit_conversation(ctx, "message.send", *conv);
   pb::SendMessageResponse out;
   StoredMessage answer = appended->message;
   answer.keys.clear();  // the sender has them
@@ -510,7 +536,7 @@ asio::awaitable<Result<pb::SyncMessagesResponse>> MessagingService::sync_message
   if (req.after_seq() < 0) co_return invalid_argument("after_seq", "after_seq: must not be negative");
   int limit = req.limit() == 0 ? 100 : req.limit();
   if (limit < 1 || limit > 500) co_return invalid_argument("limit", "limit: must be 1 to 500");
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "message.sync");
   if (!conv) co_return conv.error();
   std::vector<std::string> users{ctx.caller.user_id()};
   auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), ctx.caller.session_id());
@@ -521,6 +547,7 @@ asio::awaitable<Result<pb::SyncMessagesResponse>> MessagingService::sync_message
   if (!messages) co_return messages.error();
   auto fresh = co_await store_.find_conversation(conv->id);
   if (!fresh) co_return fresh.error();
+  audit_conversation(ctx, "message.sync", *conv);
   pb::SyncMessagesResponse out;
   for (const auto& m : *messages) fill(*out.add_messages(), m);
   out.set_last_seq(*fresh ? (*fresh)->last_seq : 0);
@@ -533,7 +560,7 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::ack_delivered(con
                                                                              const Ctx& ctx) {
   if (req.device_id().empty()) co_return invalid_argument("device_id", "device_id: required");
   if (req.seq() < 1) co_return invalid_argument("seq", "seq: must be at least 1");
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "receipt.delivered");
   if (!conv) co_return conv.error();
   auto fresh = co_await store_.find_conversation(conv->id);
   if (!fresh) co_return fresh.error();
@@ -557,7 +584,7 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::ack_delivered(con
 asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::mark_read(const pb::MarkReadRequest& req,
                                                                          const Ctx& ctx) {
   if (req.seq() < 1) co_return invalid_argument("seq", "seq: must be at least 1");
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "receipt.read");
   if (!conv) co_return conv.error();
   auto fresh = co_await store_.find_conversation(conv->id);
   if (!fresh) co_return fresh.error();
@@ -575,10 +602,11 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::mark_read(const p
 
 asio::awaitable<Result<pb::ListReceiptsResponse>> MessagingService::list_receipts(const pb::ListReceiptsRequest& req,
                                                                                   const Ctx& ctx) {
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "receipt.list");
   if (!conv) co_return conv.error();
   auto rows = co_await store_.receipts(conv->id);
   if (!rows) co_return rows.error();
+  audit_conversation(ctx, "receipt.list", *conv);
   pb::ListReceiptsResponse out;
   for (const auto& r : *rows) fill(*out.add_receipts(), r);
   co_return out;
@@ -586,7 +614,7 @@ asio::awaitable<Result<pb::ListReceiptsResponse>> MessagingService::list_receipt
 
 asio::awaitable<Result<pb::TypingResponse>> MessagingService::set_typing(const pb::TypingRequest& req,
                                                                          const Ctx& ctx) {
-  auto conv = co_await participant_conversation(req.conversation_id(), ctx.caller);
+  auto conv = co_await participant_conversation(req.conversation_id(), ctx, "conversation.typing");
   if (!conv) co_return conv.error();
   pb::Typing body;
   body.set_conversation_id(conv->id);
@@ -605,7 +633,8 @@ asio::awaitable<Result<pb::MessagingHoursResponse>> MessagingService::set_messag
   if (req.therapist_id().empty()) co_return invalid_argument("therapist_id", "therapist_id: required");
   const bool self = caller.role() == "therapist" && caller.user_id() == req.therapist_id();
   if (!self && caller.role() != "admin")
-    co_return Error{Code::kPermissionDenied, "only the therapist or an admin may set messaging hours", ""};
+    co_return audit_refusal(ctx, "messaging_hours.change", "therapist", req.therapist_id(),
+                            Error{Code::kPermissionDenied, "only the therapist or an admin may set messaging hours", ""});
   auto therapist = co_await directory_.find_user(req.therapist_id());
   if (!therapist) co_return therapist.error();
   if (!*therapist || (*therapist)->practice_id != caller.practice_id() || (*therapist)->role != "therapist")
@@ -619,6 +648,7 @@ asio::awaitable<Result<pb::MessagingHoursResponse>> MessagingService::set_messag
   auto saved = co_await store_.set_hours(row);
   if (!saved) co_return saved.error();
   hours_[req.therapist_id()] = *hours;
+  audit_event(ctx, {.action = "messaging_hours.change", .object_type = "therapist", .object_id = req.therapist_id()});
   pb::MessagingHoursResponse out;
   fill(*out.mutable_hours(), *saved, *hours);
   co_return out;
@@ -646,7 +676,8 @@ asio::awaitable<Result<pb::MessagingHoursResponse>> MessagingService::get_messag
 asio::awaitable<Result<pb::MessagingPolicyResponse>> MessagingService::set_messaging_policy(
     const pb::SetMessagingPolicyRequest& req, const Ctx& ctx) {
   if (ctx.caller.role() != "admin")
-    co_return Error{Code::kPermissionDenied, "only an admin may set the messaging policy", ""};
+    co_return audit_refusal(ctx, "messaging_policy.change", "practice", ctx.caller.practice_id(),
+                            Error{Code::kPermissionDenied, "only an admin may set the messaging policy", ""});
   if (req.crisis_text().size() > 1000) co_return invalid_argument("crisis_text", "crisis_text: at most 1000 characters");
   if (!plain_text(req.crisis_text()))
     co_return invalid_argument("crisis_text", "crisis_text: must not contain control characters");
@@ -659,6 +690,7 @@ asio::awaitable<Result<pb::MessagingPolicyResponse>> MessagingService::set_messa
   auto saved = co_await store_.set_policy(row);
   if (!saved) co_return saved.error();
   policies_[row.practice_id] = *saved;
+  audit_event(ctx, {.action = "messaging_policy.change", .object_type = "practice", .object_id = row.practice_id});
   pb::MessagingPolicyResponse out;
   fill(*out.mutable_policy(), *saved);
   co_return out;
@@ -678,20 +710,23 @@ asio::awaitable<Result<pb::MessagingPolicyResponse>> MessagingService::get_messa
 asio::awaitable<Result<pb::EraseConversationResponse>> MessagingService::erase_conversation(
     const pb::EraseConversationRequest& req, const Ctx& ctx) {
   if (req.conversation_id().empty()) co_return invalid_argument("conversation_id", "conversation_id: required");
-  if (ctx.caller.role() != "admin") co_return not_found();
+  if (ctx.caller.role() != "admin")
+    co_return audit_refusal(ctx, "conversation.erase", "conversation", req.conversation_id(), not_found());
   if (req.reason().empty() || req.reason().size() > 500)
     co_return invalid_argument("reason", "reason: 1 to 500 characters");
   if (!plain_text(req.reason())) co_return invalid_argument("reason", "reason: must not contain control characters");
   if (auto s = store::validate_idempotency_key(req.idempotency_key(), true); !s) co_return s.error();
   auto conv = co_await store_.find_conversation(req.conversation_id());
   if (!conv) co_return conv.error();
-  if (!*conv || (*conv)->practice_id != ctx.caller.practice_id()) co_return not_found();
+  if (!*conv || (*conv)->practice_id != ctx.caller.practice_id())
+    co_return audit_refusal(ctx, "conversation.erase", "conversation", req.conversation_id(), not_found());
   ErasureRow record{new_id(), (*conv)->practice_id, (*conv)->id, "erasure", ctx.caller.user_id(), req.reason(), 0,
                     now_ms()};
   store::IdempotentWrite key{ctx.caller.user_id(), req.idempotency_key(),
                              store::request_digest("erase_conversation", req)};
   auto saved = co_await store_.erase_conversation(std::move(record), std::move(key));
   if (!saved) co_return saved.error();
+  audit_conversation(ctx, "conversation.erase", **conv);
   if (!saved->replayed)
     log::info("conversation erased", {{"conversation_id", saved->record.conversation_id},
                                       {"messages", saved->record.messages_affected}});
@@ -704,9 +739,11 @@ asio::awaitable<Result<pb::EraseConversationResponse>> MessagingService::erase_c
 asio::awaitable<Result<pb::ListErasuresResponse>> MessagingService::list_erasures(const pb::ListErasuresRequest&,
                                                                                   const Ctx& ctx) {
   if (ctx.caller.role() != "admin")
-    co_return Error{Code::kPermissionDenied, "only an admin may see erasure records", ""};
+    co_return audit_refusal(ctx, "erasure.list", "practice", ctx.caller.practice_id(),
+                            Error{Code::kPermissionDenied, "only an admin may see erasure records", ""});
   auto rows = co_await store_.list_erasures(ctx.caller.practice_id());
   if (!rows) co_return rows.error();
+  audit_event(ctx, {.action = "erasure.list", .object_type = "practice", .object_id = ctx.caller.practice_id()});
   pb::ListErasuresResponse out;
   for (const auto& r : *rows) fill(*out.add_records(), r);
   co_return out;

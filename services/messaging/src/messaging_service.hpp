@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "alliance/audit/audit_sender.hpp"
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/messaging/v1/messaging.pb.h"
@@ -70,15 +71,27 @@ class MessagingService {
                                                                             const Ctx&);
   asio::awaitable<Result<pb::ListErasuresResponse>> list_erasures(const pb::ListErasuresRequest&, const Ctx&);
 
+  // Where audit records go (nullable: none are sent); must outlive the service. Records
+  // hold ids only: who, which conversation, whose (its client), the outcome.
+  void set_audit(audit::AuditSender* sender) { audit_ = sender; }
+
   // One retention pass over every practice with a retention period: deletes the
   // content of messages older than it. Returns how many messages it expired.
   asio::awaitable<Result<std::int64_t>> sweep_retention();
 
  private:
   std::int64_t now_ms() const;
-  // The conversation if the caller is one of its two participants, else NOT_FOUND.
-  asio::awaitable<Result<ConversationRow>> participant_conversation(const std::string& id,
-                                                                    const rpc::v1::Caller& caller);
+  // The conversation if the caller is one of its two participants, else NOT_FOUND
+  // (recorded in the audit log as a refusal of `action`).
+  asio::awaitable<Result<ConversationRow>> participant_conversation(const std::string& id, const Ctx& ctx,
+                                                                    std::string_view action);
+  // An audit record of `action` by the caller on conversation `c`, whose client's data it is.
+  void audit_conversation(const Ctx& ctx, std::string_view action, const ConversationRow& c);
+  // An audit record of `action` by the caller on `object_id` of `object_type`.
+  void audit_event(const Ctx& ctx, audit::AuditSender::Event e);
+  // Records a refused `action` (denied or hidden) and hands the error back.
+  Error audit_refusal(const Ctx& ctx, std::string_view action, std::string_view object_type,
+                      std::string_view object_id, Error e);
   asio::awaitable<Result<std::optional<WeeklyHours>>> hours_of(const std::string& therapist_id);
   asio::awaitable<Result<PolicyRow>> policy_of(const std::string& practice_id);
   asio::awaitable<Status> check_send_rate(const std::string& user_id);
@@ -104,6 +117,7 @@ class MessagingService {
   std::map<std::string, ConversationRow, std::less<>> conversations_;  // participants never change
   std::map<std::string, std::optional<WeeklyHours>, std::less<>> hours_;
   std::map<std::string, PolicyRow, std::less<>> policies_;
+  audit::AuditSender* audit_ = nullptr;
 };
 
 }  // namespace alliance::messaging

@@ -5,9 +5,10 @@
 namespace alliance::reminders {
 
 void register_reminders_rpc(net::RpcServer& server, RemindersService& service,
-                            std::set<std::string, std::less<>> user_peers) {
+                            std::set<std::string, std::less<>> user_peers, net::CallObserver audit) {
   using S = RemindersService;
   net::MethodTable<S> t(server, service, std::string(kMethodPrefix), std::move(user_peers));
+  t.observe(std::move(audit));
   t.add("ListPendingReminders", &S::list_pending);
   t.add("DeliverPendingReminders", &S::deliver_pending);
   t.add("AckReminder", &S::ack);

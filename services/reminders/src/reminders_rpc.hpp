@@ -4,12 +4,14 @@
 #include <set>
 #include <string>
 
+#include "alliance/net/rpc_methods.hpp"
 #include "alliance/net/rpc_server.hpp"
 #include "reminders_service.hpp"
 
 namespace alliance::reminders {
 
+// `audit` (optional) hears every finished call: reminders_audit.hpp's auditor.
 void register_reminders_rpc(net::RpcServer& server, RemindersService& service,
-                            std::set<std::string, std::less<>> user_peers);
+                            std::set<std::string, std::less<>> user_peers, net::CallObserver audit = {});
 
 }  // namespace alliance::reminders

@@ -10,30 +10,21 @@ namespace {
 namespace pb = ::alliance::scheduling::v1;
 
 // The action each audited method is recorded as; methods not listed are not audited.
-std::string_view action_of(std::string_view method) {
-  static constexpr std::pair<std::string_view, std::string_view> kActions[] = {
+constexpr std::pair<std::string_view, std::string_view> kActions[] = {
       {"BookAppointment", "appointment.book"},         {"GetAppointment", "appointment.read"},
       {"ConfirmAppointment", "appointment.confirm"},   {"CancelAppointment", "appointment.cancel"},
       {"CompleteAppointment", "appointment.complete"}, {"MarkNoShow", "appointment.no_show"},
       {"RescheduleAppointment", "appointment.reschedule"}, {"ListAppointments", "appointment.list"},
-  };
-  for (const auto& [name, action] : kActions)
-    if (name == method) return action;
-  return {};
-}
+};
 
 }  // namespace
 
 net::CallObserver appointment_auditor(audit::AuditSender& sender) {
   return [&sender](std::string_view method, const net::CallContext& ctx, const google::protobuf::Message* response,
                    const Error* error) {
-    const auto action = action_of(method);
+    const auto action = audit::action_of(method, kActions);
     if (action.empty() || ctx.caller.user_id().empty()) return;
-    if (error) {
-      const auto outcome = audit::outcome_of(*error);
-      if (outcome != "failed") sender.record(ctx, {.action = action, .object_type = "appointment", .outcome = outcome});
-      return;
-    }
+    if (error) return sender.record_refusal(ctx, {.action = action, .object_type = "appointment"}, *error);
     auto one = [&](const pb::Appointment& a) {
       sender.record(ctx, {.action = action, .object_type = "appointment", .object_id = a.id(),
                           .subject_user_id = a.client_id()});

@@ -27,6 +27,7 @@ SchedulingConfig load_scheduling_config(const Config& config) {
     throw ConfigError("event_retention", "config: key \"event_retention\": must be between 1h and 365d");
   c.event_retention = retention;
   c.allowed_peers = config.list("allowed_peers", "gateway");
+  c.audit_off_for_benchmarks = config.boolean("audit_off_for_benchmarks", false);
   c.log_level = config.log_level();
   auto ready = config.string("ready_file", "");
   if (!ready.empty()) c.ready_file = config.output_path("ready_file", "");

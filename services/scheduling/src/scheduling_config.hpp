@@ -30,6 +30,9 @@ struct SchedulingConfig {
   // Caller). Services calling as themselves are granted their methods in code
   // (scheduling_rpc.cpp), never here.
   std::set<std::string, std::less<>> allowed_peers;
+  // audit_off_for_benchmarks: sends no audit records, so a benchmark can measure what
+  // auditing costs (A/B). Never for a practice: the service warns at start when it is on.
+  bool audit_off_for_benchmarks = false;
   log::Level log_level = log::Level::kInfo;           // log_level
   std::filesystem::path ready_file;                   // ready_file (optional)
 };

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <span>
+#include <utility>
 #include <string_view>
 
 #include "alliance/core/asio.hpp"
@@ -48,6 +50,9 @@ class AuditSender {
   // Queues a record about the end user of `ctx` (practice, user, role, session,
   // source address as the gateway asserted them), stamped now.
   void record(const net::CallContext& ctx, Event e);
+  // Records a refused call: `e` with the outcome of `error` ("denied", "not_found");
+  // other failures (bad input, unavailable) are not about who may see what, and are not recorded.
+  void record_refusal(const net::CallContext& ctx, Event e, const Error& error);
   // Sends what is queued, waiting at most `within` (shutdown, tests); true if all went.
   asio::awaitable<bool> flush(std::chrono::milliseconds within);
 
@@ -67,5 +72,10 @@ class AuditSender {
 
 // "denied", "not_found" or "failed" for a refused call.
 std::string_view outcome_of(const Error& e);
+
+// A service's audited RPC methods: {method name, action recorded}.
+using ActionTable = std::span<const std::pair<std::string_view, std::string_view>>;
+// The action `method` is recorded as, "" if it is not audited.
+std::string_view action_of(std::string_view method, ActionTable actions);
 
 }  // namespace alliance::audit
