@@ -12,7 +12,9 @@
 #include <fstream>
 #include <set>
 
+#include "alliance/audit/audit_file.hpp"
 #include "process.hpp"
+#include "system.hpp"
 #include "scheduling_practice.hpp"
 
 namespace alliance::testing {
@@ -164,6 +166,65 @@ TEST_F(AuditLog, MessagingAndRemindersAccessShowsInTheClientsAccessLogAndNeverAn
                           str(rec, "action") == "conversation.read" && str(rec, "outcome") == "not_found" &&
                           str(rec, "subject_user_id").empty());
   EXPECT_TRUE(refused) << json::serialize(*theirs);
+}
+
+// The operator prunes the audit log of a running system with alliancectl: the old
+// records go to an archive beside audit.db that verifies on its own, the log left
+// verifies from the kept checkpoint and holds the prune's record, identity goes on
+// appending; a wrong operator token or a time with nothing to prune changes nothing.
+TEST(AuditRetention, AnOperatorPrunesARunningSystemsLogAndBothPartsStillVerify) {
+  System sys(SystemOptions{.identity_flags = {{"audit_checkpoint_every", "1"}}});
+  sys.create_practice("prune");
+  ASSERT_NE(sys.login("prune", "admin@prune.example"), nullptr);
+  const auto token = dev_certs().operator_token_file().string();
+  auto ctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {"-c", "exec \"$0\" \"$@\" 2>&1", binary("tools/alliancectl/alliancectl").string(),
+                                    "--gateway", "https://127.0.0.1:" + std::to_string(sys.gateway_port()), "--ca",
+                                    dev_certs().ca().string(), "--session", (sys.dir() / "op.json").string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_command("/bin/sh", all, 20s);
+  };
+  auto verify = [&](const std::filesystem::path& db) {
+    return run_command(binary("tools/alliancectl/alliancectl"),
+                       {"audit", "verify", "--database", db.string(), "--public-key",
+                        (sys.dir() / "audit_signing_key.pem.pub").string()});
+  };
+
+  const auto pw = sys.dir() / "not-the-token";
+  std::ofstream(pw) << "not the operator token";
+  auto forged = ctl({"audit", "prune", "--before", "2099-01-01T00:00:00Z", "--operator-token-file", pw.string()});
+  EXPECT_NE(forged.exit_code, 0) << forged.out;
+  auto too_old = ctl({"audit", "prune", "--before", "2020-01-01T00:00:00Z", "--operator-token-file", token});
+  EXPECT_NE(too_old.exit_code, 0) << too_old.out;
+  EXPECT_NE(too_old.out.find("before"), std::string::npos) << too_old.out;
+  EXPECT_EQ(verify(sys.dir() / "audit.db").out.find("pruned"), std::string::npos);
+
+  auto pruned = ctl({"audit", "prune", "--before", "2099-01-01T00:00:00Z", "--operator-token-file", token});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out;
+  EXPECT_NE(pruned.out.find("pruned "), std::string::npos) << pruned.out;
+  std::filesystem::path archive;
+  for (const auto& e : std::filesystem::directory_iterator(sys.dir()))
+    if (e.path().filename().string().rfind("audit-archive-1-", 0) == 0 && e.path().extension() == ".db") archive = e.path();
+  ASSERT_FALSE(archive.empty()) << pruned.out;
+  auto archived = verify(archive);
+  EXPECT_EQ(archived.exit_code, 0) << archived.out;
+
+  // Identity goes on appending after the prune (a sign-in), and the log verifies from the anchor.
+  ASSERT_NE(sys.login("prune", "admin@prune.example"), nullptr);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto file = audit::read_audit_file(sys.dir() / "audit.db");
+        return file && !file->records.empty() && file->records.back().action == "login.ok";
+      },
+      10s));
+  auto left = verify(sys.dir() / "audit.db");
+  EXPECT_EQ(left.exit_code, 0) << left.out;
+  EXPECT_NE(left.out.find("were pruned"), std::string::npos) << left.out;
+  auto file = audit::read_audit_file(sys.dir() / "audit.db");
+  ASSERT_TRUE(file);
+  bool recorded = false;
+  for (const auto& r : file->records) recorded = recorded || (r.action == "audit.prune" && r.actor_role == "operator");
+  EXPECT_TRUE(recorded);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ set(ALLIANCE_SECURITY_TESTS_identity_test
   IdentityBinaryTest.ScryptCostBelowTheFloorIsRefusedNamingTheKey
   UserAdminTest.* IdentityDomain.DisplayNameRefusesBidiOverridesC1ControlsAndBadUtf8AndCountsCharacters
   TwoFactorSeal.* TwoFactorServiceTest.*
-  AuditTamperTest.*)
+  AuditTamperTest.* AuditPruneTest.*)
 set(ALLIANCE_SECURITY_TESTS_net_test Breaker.* RpcTest.CallsFailFast* RpcTest.MethodTable* DevCerts.AcceptedByPeersWhoseClockIsBehind)
 set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.* RedisTlsTest.*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_service_test

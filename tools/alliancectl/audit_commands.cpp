@@ -43,8 +43,12 @@ void print_verification(std::ostream& out, const audit::Verification& v) {
   }
   out << "audit log intact: " << v.records << " records, " << v.checkpoints << " signed checkpoints, signed up to seq "
       << v.last_signed_seq << "\n";
-  if (v.records > v.last_signed_seq)
-    out << "  " << (v.records - v.last_signed_seq)
+  if (v.pruned_through > 0)
+    out << "  records 1.." << v.pruned_through << " were pruned (archived); checked from the signed checkpoint at seq "
+        << v.pruned_through << " and the prune's own record\n";
+  const auto newest = v.pruned_through + v.records;
+  if (newest > v.last_signed_seq)
+    out << "  " << (newest - v.last_signed_seq)
         << " newest records are not covered by a checkpoint yet (chained, not signed)\n";
 }
 

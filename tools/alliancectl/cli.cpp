@@ -73,6 +73,7 @@ const std::vector<CommandSpec>& commands() {
       {"messaging erasures", {}, {}},
       {"reminders list", {}, {"appointment"}},
       {"audit verify", {"database", "public-key"}, {}},
+      {"audit prune", {"before", "operator-token-file"}, {}},
       {"access-log", {}, {}},
       {"reminders ack", {}, {}, {}, {{"id", "ID"}}},
       {"reminders policy show", {}, {}},
@@ -385,6 +386,9 @@ commands:
   audit log:
   audit verify --database PATH --public-key FILE        offline: re-hash identity's audit.db (read-only) and
                                                         check its signed checkpoints; names the first broken seq
+  audit prune --before TIME --operator-token-file F    operator: retention; archive and remove records up to the
+                                                        newest signed checkpoint before TIME (2026-06-01T00:00:00Z),
+                                                        recorded in the log itself (README "Audit log")
   access-log                                            a client: who (name, role) read or changed your record
 
   appointment reminders:

@@ -80,15 +80,23 @@ Result<std::string> password(const Invocation& inv, const std::string& file_opti
 
 namespace {
 
+// The operator token from --operator-token-file.
+Result<std::string> operator_token(const Invocation& inv) {
+  auto token = read_secret_file(inv.options.at("operator-token-file"), "operator-token-file");
+  if (!token) return token;
+  // An operator token is one line; stray spaces around it are copy-paste noise.
+  auto& tok = *token;
+  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.pop_back();
+  return token;
+}
+
 Outcome practice_create(Context& ctx) {
   const auto& o = ctx.inv.options;
   auto ep = endpoint(ctx);
   if (!ep) return failed(ep.error());
-  auto operator_token = read_secret_file(o.at("operator-token-file"), "operator-token-file");
-  if (!operator_token) return failed(operator_token.error());
-  // An operator token is one line; stray spaces around it are copy-paste noise.
-  auto& tok = *operator_token;
-  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.pop_back();
+  auto operator_token_read = operator_token(ctx.inv);
+  if (!operator_token_read) return failed(operator_token_read.error());
+  const auto& tok = *operator_token_read;
   auto pw = password(ctx.inv, "admin-password-file", "Password for " + o.at("admin-email") + ": ", "admin_password");
   if (!pw) return failed(pw.error());
   json::object body;
@@ -109,6 +117,25 @@ Outcome practice_create(Context& ctx) {
     const auto& a = sub(*r, "admin");
     ctx.out << "created practice " << str(p, "name") << " (" << str(p, "slug") << ") id " << str(p, "id") << "\n"
             << "admin " << str(a, "display_name") << " <" << str(a, "email") << "> id " << str(a, "id") << "\n";
+  }
+  return {};
+}
+
+// audit prune: the operator's retention run (POST /v1/audit/prune).
+Outcome audit_prune(Context& ctx) {
+  auto ep = endpoint(ctx);
+  if (!ep) return failed(ep.error());
+  auto tok = operator_token(ctx.inv);
+  if (!tok) return failed(tok.error());
+  json::value body = json::object{{"operator_token", *tok}, {"before", ctx.inv.options.at("before")}};
+  AllianceClient c(*ep);
+  auto r = c.call_json("POST", "/v1/audit/prune", &body, false);
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    ctx.out << "pruned " << str(*r, "records") << " audit records up to seq " << str(*r, "through_seq")
+            << "; archived in " << str(*r, "archive") << " (identity's data directory)\n";
   }
   return {};
 }
@@ -1014,6 +1041,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     result = messaging_erasures(ctx);
   } else if (c == "audit verify") {
     result = audit_verify(ctx);
+  } else if (c == "audit prune") {
+    result = audit_prune(ctx);
   } else if (c == "access-log") {
     result = access_log(ctx);
   } else if (c == "reminders list") {

@@ -90,6 +90,32 @@ Verification verify_chain(std::span<const Record> records, std::span<const Check
 
   std::string prev = genesis_hash();
   std::int64_t expected = 1;
+  // A pruned log starts after a signed checkpoint (its anchor) and holds the record of
+  // that prune: a prefix cut off without one is tampering, not retention.
+  if (!records.empty() && records.front().seq > 1) {
+    const std::int64_t anchor = records.front().seq - 1;
+    const auto cp = std::find_if(checkpoints.begin(), checkpoints.end(),
+                                 [anchor](const Checkpoint& c) { return c.seq == anchor; });
+    if (cp == checkpoints.end())
+      return fail(1, "sequence",
+                  "records 1.." + std::to_string(anchor) + " are missing and no signed checkpoint marks a prune there");
+    if (!crypto::ed25519_verify(public_key_raw, checkpoint_message(cp->seq, cp->hash), cp->signature))
+      return fail(cp->seq, "checkpoint_signature",
+                  "checkpoint at seq " + std::to_string(cp->seq) + " is not signed by this key");
+    const auto recorded = std::find_if(records.begin(), records.end(), [anchor](const Record& r) {
+      return r.action == kPruneAction && r.object_id == std::to_string(anchor);
+    });
+    if (recorded == records.end())
+      return fail(anchor, "prune_record",
+                  "records up to seq " + std::to_string(anchor) + " were removed without a recorded prune");
+    while (next_cp < checkpoints.size() && checkpoints[next_cp].seq < anchor) ++next_cp;  // archived with their records
+    ++v.checkpoints;
+    ++next_cp;
+    v.last_signed_seq = anchor;
+    v.pruned_through = anchor;
+    prev = cp->hash;
+    expected = records.front().seq;
+  }
   for (const Record& r : records) {
     if (r.seq != expected)
       return fail(expected, "sequence",

@@ -9,6 +9,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/audit/audit_sender.hpp"
+#include "alliance/crypto/encoding.hpp"
 #include "audit_log.hpp"
 #include "handler_common.hpp"
 #include "identity_service.hpp"
@@ -186,6 +187,26 @@ asio::awaitable<Result<pb::QueryAuditResponse>> IdentityService::query_audit(con
   pb::QueryAuditResponse resp;
   for (const auto& r : *page) fill(*resp.add_records(), r);
   resp.set_next_cursor(next_cursor(*page, *limit));
+  co_return resp;
+}
+
+asio::awaitable<Result<pb::PruneAuditResponse>> IdentityService::prune_audit(const pb::PruneAuditRequest& req,
+                                                                             const Ctx&) {
+  if (operator_digest_.empty() ||
+      !crypto::constant_time_equal(crypto::sha256(req.operator_token()), operator_digest_))
+    co_return Error{Code::kPermissionDenied, "operator token is not valid", "operator_token"};
+  if (req.before().empty()) co_return invalid_argument("before", "before: is required");
+  auto before = parse_instant(req.before(), "before", 0);
+  if (!before) co_return before.error();
+  if (!audit_) co_return audit_unavailable();
+  auto done = co_await audit_->prune(*before);
+  if (!done) co_return done.error();
+  log::info("audit log pruned", {{"through_seq", done->through_seq}, {"records", done->records},
+                                 {"archive", done->archive.filename().string()}});
+  pb::PruneAuditResponse resp;
+  resp.set_through_seq(done->through_seq);
+  resp.set_records(done->records);
+  resp.set_archive(done->archive.filename().string());
   co_return resp;
 }
 

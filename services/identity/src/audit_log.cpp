@@ -31,6 +31,12 @@ ChainHead read_head(store::Connection& c) {
                                    [](store::Statement& s) { return std::pair{s.column_int(0), s.column_blob(1)}; })) {
     head.seq = last->first;
     head.hash = last->second;
+  } else if (auto anchor = store::query_one(
+                 c, "SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+                 [](store::Statement& s) { return std::pair{s.column_int(0), s.column_blob(1)}; })) {
+    // Every record was pruned: the chain goes on from the checkpoint the prune kept.
+    head.seq = anchor->first;
+    head.hash = anchor->second;
   }
   if (auto cp = store::query_one(c, "SELECT seq, at_unix_ms FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
                                  [](store::Statement& s) { return std::pair{s.column_int(0), s.column_int(1)}; })) {
@@ -50,6 +56,66 @@ bool checkpoint_due(const ChainHead& head, const AuditOptions& o, std::int64_t n
   if (head.seq <= head.signed_seq) return false;
   return head.seq - head.signed_seq >= o.checkpoint_every ||
          now - head.signed_at_unix_ms >= o.checkpoint_interval.count();
+}
+
+// Appends `records` (in order) to the chain inside the caller's write transaction,
+// signing checkpoints as they fall due; the last seq written.
+std::int64_t append_in(store::Connection& c, std::vector<audit::Record>& records, const crypto::Ed25519PrivateKey& key,
+                       const AuditOptions& o) {
+  ChainHead head = read_head(c);
+  const auto now = now_unix_ms();
+  for (auto& r : records) {
+    r.seq = head.seq + 1;
+    r.prev_hash = head.hash;
+    r.hash = audit::record_hash(r.prev_hash, r);
+    store::execute(c,
+                   "INSERT INTO audit_records(seq, at_unix_ms, practice_id, actor_user_id, actor_role, "
+                   "session_id, source_address, service, action, object_type, object_id, subject_user_id, "
+                   "outcome, prev_hash, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   r.seq, r.at_unix_ms, r.practice_id, r.actor_user_id, r.actor_role, r.session_id, r.source_address,
+                   r.service, r.action, r.object_type, r.object_id, r.subject_user_id, r.outcome,
+                   store::Blob{r.prev_hash}, store::Blob{r.hash});
+    head.seq = r.seq;
+    head.hash = r.hash;
+    if (head.seq - head.signed_seq >= o.checkpoint_every) {
+      write_checkpoint(c, key, head, now);
+      head.signed_seq = head.seq;
+      head.signed_at_unix_ms = now;
+    }
+  }
+  if (checkpoint_due(head, o, now)) write_checkpoint(c, key, head, now);
+  return head.seq;
+}
+
+// Copies records first..through and the checkpoints first-1..through into a new audit
+// file at `path` (the same schema, so `alliancectl audit verify` reads it), committed
+// before the originals are removed.
+void write_archive(store::Connection& from, const std::filesystem::path& path, std::int64_t first,
+                   std::int64_t through) {
+  auto to = store::Connection::open(path, {});
+  to->exec(std::string(audit::kSchemaV1));
+  to->exec("BEGIN IMMEDIATE");
+  auto records = store::query_all(from,
+                                  "SELECT " + std::string(audit::kRecordColumns) +
+                                      " FROM audit_records WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+                                  audit::read_record, first, through);
+  for (const auto& r : records)
+    store::execute(*to,
+                   "INSERT INTO audit_records(" + std::string(audit::kRecordColumns) +
+                       ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   r.seq, r.at_unix_ms, r.practice_id, r.actor_user_id, r.actor_role, r.session_id, r.source_address,
+                   r.service, r.action, r.object_type, r.object_id, r.subject_user_id, r.outcome,
+                   store::Blob{r.prev_hash}, store::Blob{r.hash});
+  auto checkpoints = store::query_all(
+      from, "SELECT seq, hash, at_unix_ms, signature FROM audit_checkpoints WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+      [](store::Statement& s) {
+        return audit::Checkpoint{s.column_int(0), s.column_blob(1), s.column_int(2), s.column_blob(3)};
+      },
+      first - 1, through);
+  for (const auto& cp : checkpoints)
+    store::execute(*to, "INSERT INTO audit_checkpoints(seq, hash, at_unix_ms, signature) VALUES(?, ?, ?, ?)", cp.seq,
+                   store::Blob{cp.hash}, cp.at_unix_ms, store::Blob{cp.signature});
+  to->exec("COMMIT");
 }
 
 Result<void> check_record(const audit::Record& r) {
@@ -127,31 +193,7 @@ asio::awaitable<Result<std::int64_t>> AuditLog::append(std::vector<audit::Record
   const auto n = records.size();
   // Named before the co_await: g++ 12 double-frees a capturing lambda written inside one.
   auto job = [records = std::move(records), key = key_, o = options_](store::Connection& c) mutable
-      -> Result<std::int64_t> {
-        ChainHead head = read_head(c);
-        const auto now = now_unix_ms();
-        for (auto& r : records) {
-          r.seq = head.seq + 1;
-          r.prev_hash = head.hash;
-          r.hash = audit::record_hash(r.prev_hash, r);
-          store::execute(c,
-                         "INSERT INTO audit_records(seq, at_unix_ms, practice_id, actor_user_id, actor_role, "
-                         "session_id, source_address, service, action, object_type, object_id, subject_user_id, "
-                         "outcome, prev_hash, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         r.seq, r.at_unix_ms, r.practice_id, r.actor_user_id, r.actor_role, r.session_id,
-                         r.source_address, r.service, r.action, r.object_type, r.object_id, r.subject_user_id,
-                         r.outcome, store::Blob{r.prev_hash}, store::Blob{r.hash});
-          head.seq = r.seq;
-          head.hash = r.hash;
-          if (head.seq - head.signed_seq >= o.checkpoint_every) {
-            write_checkpoint(c, *key, head, now);
-            head.signed_seq = head.seq;
-            head.signed_at_unix_ms = now;
-          }
-        }
-        if (checkpoint_due(head, o, now)) write_checkpoint(c, *key, head, now);
-        return head.seq;
-      };
+      -> Result<std::int64_t> { return append_in(c, records, *key, o); };
   auto written = co_await db_->write(std::move(job));
   if (written) stats_.appended += n;
   co_return written;
@@ -167,6 +209,55 @@ asio::awaitable<Status> AuditLog::seal() {
   auto done = co_await db_->write(std::move(job));
   if (!done) co_return done.error();
   co_return Status{};
+}
+
+asio::awaitable<Result<AuditPrune>> AuditLog::prune(std::int64_t before_unix_ms) {
+  const auto dir = options_.database.parent_path();
+  auto job = [before_unix_ms, dir, key = key_, o = options_](store::Connection& c) -> Result<AuditPrune> {
+    // The newest signed checkpoint over a record older than `before`: everything up to
+    // it goes, and it stays as the anchor the rest of the chain is verified from.
+    auto through = store::query_one(
+        c,
+        "SELECT cp.seq FROM audit_checkpoints cp JOIN audit_records r ON r.seq = cp.seq "
+        "WHERE r.at_unix_ms < ?1 ORDER BY cp.seq DESC LIMIT 1",
+        [](store::Statement& s) { return s.column_int(0); }, before_unix_ms);
+    if (!through)
+      return Error{Code::kFailedPrecondition,
+                   "before: no signed checkpoint covers a record older than this; nothing to prune", "before"};
+    const auto first = *store::query_one(c, "SELECT min(seq) FROM audit_records",
+                                         [](store::Statement& s) { return s.column_int(0); });
+    AuditPrune done{*through, *through - first + 1,
+                    dir / ("audit-archive-" + std::to_string(first) + "-" + std::to_string(*through) + ".db")};
+    std::error_code exists;
+    if (std::filesystem::exists(done.archive, exists))
+      return Error{Code::kAlreadyExists, "archive \"" + done.archive.string() + "\" already exists", "before"};
+    write_archive(c, done.archive, first, *through);
+    // The triggers refuse deletes from the service's own writes; a prune lifts them
+    // inside its transaction only, and the prune is recorded in the same commit.
+    c.exec("DROP TRIGGER audit_records_no_delete; DROP TRIGGER audit_checkpoints_no_delete;");
+    store::execute(c, "DELETE FROM audit_records WHERE seq <= ?1", *through);
+    store::execute(c, "DELETE FROM audit_checkpoints WHERE seq < ?1", *through);
+    c.exec(
+        "CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records "
+        "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+        "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
+        "BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;");
+    std::vector<audit::Record> record(1);
+    auto& r = record.front();
+    r.at_unix_ms = now_unix_ms();
+    r.actor_role = "operator";
+    r.service = "identity";
+    r.action = std::string(audit::kPruneAction);
+    r.object_type = "audit_log";
+    r.object_id = std::to_string(*through);
+    r.outcome = "ok";
+    append_in(c, record, *key, o);
+    // Signed at once: the prune's own record is never the unsigned tail.
+    ChainHead head = read_head(c);
+    if (head.seq > head.signed_seq) write_checkpoint(c, *key, head, r.at_unix_ms);
+    return done;
+  };
+  co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<audit::Record>>> AuditLog::query(AuditQuery q) {

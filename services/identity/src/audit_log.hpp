@@ -41,6 +41,13 @@ struct AuditQuery {
   bool exclude_actor_is_subject = false;  // a client's access log leaves out their own actions
 };
 
+// What a prune removed: records up to through_seq (`records` of them), now in `archive`.
+struct AuditPrune {
+  std::int64_t through_seq = 0;
+  std::int64_t records = 0;
+  std::filesystem::path archive;
+};
+
 class AuditLog {
  public:
   struct Stats {
@@ -65,6 +72,13 @@ class AuditLog {
   // Waits until every record() so far is written (tests, shutdown).
   asio::awaitable<void> drain();
   asio::awaitable<Result<std::vector<audit::Record>>> query(AuditQuery q);
+  // Retention, the one way records leave the log: copies every record up to the newest
+  // signed checkpoint over a record older than `before_unix_ms` (and their checkpoints)
+  // into audit-archive-<first>-<last>.db beside audit.db, then removes them, keeping that
+  // checkpoint as the anchor the rest verifies from, and appends an "audit.prune" record
+  // (object_id: the last seq removed) signed at once, all in one transaction.
+  // kFailedPrecondition (field before) when no checkpoint qualifies.
+  asio::awaitable<Result<AuditPrune>> prune(std::int64_t before_unix_ms);
 
   const std::string& public_key_raw() const { return public_key_; }
   Stats stats() const { return stats_; }

@@ -44,6 +44,7 @@ void register_identity_rpc(net::RpcServer& server, IdentityService& service,
   t.add("GetTwoFactorStatus", &S::get_two_factor_status);
   t.add("ResetTwoFactor", &S::reset_two_factor);
   t.add("QueryAudit", &S::query_audit);
+  t.add("PruneAudit", &S::prune_audit);
   t.add("GetAccessLog", &S::get_access_log);
 
   // What services ask as themselves, each only by the peers that need it.

@@ -161,6 +161,8 @@ class IdentityService {
   asio::awaitable<Result<pb::AppendAuditResponse>> append_audit(const pb::AppendAuditRequest&, const Ctx&);
   asio::awaitable<Result<pb::QueryAuditResponse>> query_audit(const pb::QueryAuditRequest&, const Ctx&);
   asio::awaitable<Result<pb::GetAccessLogResponse>> get_access_log(const pb::GetAccessLogRequest&, const Ctx&);
+  // The operator's retention run over the audit log (AuditLog::prune).
+  asio::awaitable<Result<pb::PruneAuditResponse>> prune_audit(const pb::PruneAuditRequest&, const Ctx&);
   // Where handlers' audit records go (nullable: none are kept); must outlive the service.
   void set_audit_log(AuditLog* log) { audit_ = log; }
 

@@ -19,9 +19,11 @@ TEST(Routes, OnlyLoginRefreshPracticeCreationAndCalendarFeedSkipTokens) {
     // The calendar feed is public: its unguessable token is the credential.
     // A password reset is redeemed by someone with no session: the reset token is the credential.
     // A sign-in's second step comes before any token: its challenge is the credential.
+    // Practice creation and the audit log's retention run are the operator's: the operator token is.
     bool open = r.path == "/v1/auth/login" || r.path == "/v1/auth/refresh" || r.path == "/v1/practices" ||
                 r.path == "/v1/calendars/{feed_token}.ics" || r.path == "/v1/auth/password-reset" ||
-                r.path == "/v1/auth/two-factor" || r.path == "/v1/auth/two-factor/enroll";
+                r.path == "/v1/auth/two-factor" || r.path == "/v1/auth/two-factor/enroll" ||
+                r.path == "/v1/audit/prune";
     EXPECT_EQ(r.requires_token, !open) << r.path;
   }
 }

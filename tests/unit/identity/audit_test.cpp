@@ -195,6 +195,112 @@ TEST_F(AuditTamperTest, AppendsContinueTheChainAfterAReopenAndAQuietTailIsSealed
   EXPECT_EQ((*page)[0].object_id, "a22");
 }
 
+// Retention: the operator prunes records older than a time. They go to an archive
+// that verifies on its own, the rest still verifies from the kept checkpoint, the prune
+// is a signed record in the log, and the chain goes on.
+class AuditPruneTest : public AuditTamperTest {
+ protected:
+  void SetUp() override {
+    AuditTamperTest::SetUp();  // records 1..20 at time 0, checkpoints every 5
+    auto key = load_or_create_audit_key(key_path());
+    ASSERT_TRUE(key) << key.error().message;
+    auto log = AuditLog::open(io_.get_executor(), {.database = db_path(), .checkpoint_every = 5}, std::move(*key));
+    ASSERT_TRUE(log) << log.error().message;
+    log_ = std::move(*log);
+    std::vector<audit::Record> recent;
+    for (int i = 21; i <= 27; ++i) {
+      recent.push_back(access(i));
+      recent.back().at_unix_ms = now_unix_ms();
+    }
+    ASSERT_TRUE(run(log_->append(std::move(recent))));
+  }
+
+  audit::Verification verify_file(const fs::path& path) const {
+    auto file = audit::read_audit_file(path);
+    EXPECT_TRUE(file) << file.error().message;
+    if (!file) return {};
+    return audit::verify_chain(file->records, file->checkpoints, public_key());
+  }
+
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditPruneTest, APruneArchivesOldRecordsRecordsItselfAndBothPartsVerify) {
+  auto pruned = run(log_->prune(now_unix_ms() - 3'600'000));
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  EXPECT_EQ(pruned->through_seq, 20);
+  EXPECT_EQ(pruned->records, 20);
+  EXPECT_EQ(pruned->archive, dir_.path() / "audit-archive-1-20.db");
+
+  const auto v = verify();
+  EXPECT_TRUE(v.ok) << v.check << ": " << v.detail;
+  EXPECT_EQ(v.pruned_through, 20);
+  EXPECT_EQ(v.records, 8);  // 21..27 and the prune's own record
+  EXPECT_EQ(v.last_signed_seq, 28);
+  auto file = audit::read_audit_file(db_path());
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->records.front().seq, 21);
+  const auto& recorded = file->records.back();
+  EXPECT_EQ(recorded.action, "audit.prune");
+  EXPECT_EQ(recorded.object_id, "20");
+  EXPECT_EQ(recorded.actor_role, "operator");
+  const auto out = ctl_verify();
+  EXPECT_EQ(out.exit_code, 0) << out.out;
+  EXPECT_NE(out.out.find("records 1..20 were pruned"), std::string::npos) << out.out;
+
+  const auto archived = verify_file(pruned->archive);
+  EXPECT_TRUE(archived.ok) << archived.check << ": " << archived.detail;
+  EXPECT_EQ(archived.records, 20);
+  EXPECT_EQ(archived.last_signed_seq, 20);
+
+  // The service's triggers are back: the log is append-only again.
+  auto c = store::Connection::open(db_path(), {});
+  EXPECT_THROW(c->exec("DELETE FROM audit_records WHERE seq = 22"), store::StoreError);
+  EXPECT_THROW(c->exec("DELETE FROM audit_checkpoints WHERE seq = 25"), store::StoreError);
+
+  // The chain goes on; a second prune (of everything) archives a part that verifies
+  // from the first prune's checkpoint, and the log goes on from the one it keeps.
+  std::vector<audit::Record> more{access(29)};
+  auto last = run(log_->append(std::move(more)));
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, 29);
+  ASSERT_TRUE(run(log_->seal()));
+  auto again = run(log_->prune(now_unix_ms() + 60'000));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->through_seq, 29);
+  EXPECT_TRUE(verify_file(again->archive).ok);
+  const auto after = verify();
+  EXPECT_TRUE(after.ok) << after.check << ": " << after.detail;
+  EXPECT_EQ(after.pruned_through, 29);
+  EXPECT_EQ(after.records, 1);
+}
+
+TEST_F(AuditPruneTest, NothingOlderUnderACheckpointIsRefusedNamingBefore) {
+  auto pruned = run(log_->prune(-1));
+  ASSERT_FALSE(pruned);
+  EXPECT_EQ(pruned.error().code, Code::kFailedPrecondition);
+  EXPECT_EQ(pruned.error().field, "before");
+  EXPECT_EQ(verify().records, 27);
+}
+
+TEST_F(AuditPruneTest, CuttingOffTheOldestRecordsWithoutAPruneIsCaught) {
+  // At a checkpoint, so the rest still chains from a signed hash: only the missing prune record tells.
+  auto c = tamper();
+  c->exec("DELETE FROM audit_records WHERE seq <= 10");
+  auto v = verify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.broken_seq.value_or(0), 10);
+  EXPECT_EQ(v.check, "prune_record");
+  const auto out = ctl_verify();
+  EXPECT_NE(out.exit_code, 0) << out.out;
+  EXPECT_NE(out.out.find("(prune_record)"), std::string::npos) << out.out;
+  // Between checkpoints there is no signed hash to start from.
+  c->exec("DELETE FROM audit_records WHERE seq <= 12");
+  v = verify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.check, "sequence");
+}
+
 TEST(AuditRecord, OutcomeAndRequiredFieldsAreChecked) {
   testing::TempDir dir;
   asio::io_context io;

@@ -58,17 +58,24 @@ struct Verification {
   std::int64_t records = 0;           // records read
   std::int64_t checkpoints = 0;       // checkpoints whose signature was checked
   std::int64_t last_signed_seq = 0;   // the highest seq a valid checkpoint covers
+  std::int64_t pruned_through = 0;    // records 1..this were pruned (archived) before; 0: none
   std::optional<std::int64_t> broken_seq;  // the first record (or checkpoint's seq) that fails
   std::string check;  // which check failed: "sequence", "prev_hash", "hash",
                       // "checkpoint_record", "checkpoint_hash", "checkpoint_signature"
   std::string detail; // one line for a person
 };
 
+// The action of the record a prune appends; its object_id is the last pruned seq.
+inline constexpr std::string_view kPruneAction = "audit.prune";
+
 // Recomputes the chain over `records` (in seq order, from seq 1) and checks every
 // checkpoint (in seq order) against it and `public_key_raw` (32 bytes). Reports the
 // first failure by seq: an edited row fails "hash" (or "prev_hash" at the next one); a
 // deleted row fails "sequence"; rows deleted and the rest re-hashed without the key fail
 // "checkpoint_hash" at the first checkpoint after them.
+// A pruned log (first seq P+1 > 1) is checked from the signed checkpoint at P, which
+// must be there ("sequence" otherwise), and must hold the audit.prune record naming P
+// ("prune_record" otherwise); checkpoints before P went to the archive with their records.
 Verification verify_chain(std::span<const Record> records, std::span<const Checkpoint> checkpoints,
                           std::string_view public_key_raw);
 
