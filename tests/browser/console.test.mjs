@@ -249,6 +249,33 @@ try {
     await page.getByRole('button', { name: 'Schedule', exact: true }).click();
   });
 
+  await step('an admin reads the audit log by client and by user; the front desk has no Audit view', async () => {
+    expect(await desk.page.getByRole('button', { name: 'Audit', exact: true }).isHidden(),
+      'the front desk is offered the audit log');
+    const { page } = other;
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByLabel('About client').selectOption({ label: 'Kai Moreno' });
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    const booked = page.locator('#audit-rows tr', { hasText: 'appointment.book' }).filter({ hasText: 'Front Desk' });
+    await booked.first().waitFor({ timeout: 10000 });
+    expect((await booked.first().textContent()).includes('Kai Moreno'), 'the booking row does not name the client');
+    const clients = await page.locator('#audit-rows tr td:nth-child(7)').allTextContents();
+    expect(clients.every((c) => c === 'Kai Moreno'), `rows about other clients: ${clients}`);
+    // By user: only what the front desk did, about any client.
+    await page.getByLabel('About client').selectOption({ label: 'Any client' });
+    await page.getByLabel('By', { exact: true }).selectOption({ label: 'Front Desk' });
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    await page.locator('#audit-rows tr', { hasText: 'Lee Park' }).first().waitFor({ timeout: 10000 });
+    const who = await page.locator('#audit-rows tr td:nth-child(2)').allTextContents();
+    expect(who.length > 0 && who.every((w) => w === 'Front Desk'), `rows by others: ${who}`);
+    // By time: nothing before the practice existed.
+    await page.getByLabel('Until (UTC)').fill('2020-01-01T00:00');
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    await page.locator('#audit-status', { hasText: 'No records match.' }).waitFor();
+    await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  });
+
   await step('a screenshot of the day view is saved', async () => {
     const { page } = desk;
     await page.keyboard.press('Escape');

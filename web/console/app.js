@@ -2,6 +2,7 @@
 // and their changes, the waitlist, kept current by the gateway's live pushes. It uses
 // only the public API and never reads messages.
 import { Api, ApiError, idempotencyKey } from './api.js';
+import { createAuditView } from './audit.js';
 import { $, addDays, el, formatDay, formatTime, instant, isoDate, parseDate, setZone, viewZone, wall } from './dom.js';
 import { connectLive } from './live.js';
 import { closePanel, openAppointment, openBooking } from './panel.js';
@@ -113,10 +114,14 @@ async function loadWaitlist() {
   }
 }
 
+// An admin's view of the practice's audit log.
+const audit = createAuditView({ api, onError: (e) => { if (!sessionEnded(e)) showError('audit-error', e); } });
+
 // Live changes arrive in bursts (a series, a reschedule): one reload per burst.
 let refreshTimer = 0;
 function refreshSoon() {
   clearTimeout(refreshTimer);
+  if (state.view === 'audit') return;  // the log is read on request, not on every change
   refreshTimer = setTimeout(() => (state.view === 'schedule' ? loadSchedule() : loadWaitlist()), 50);
 }
 
@@ -124,11 +129,12 @@ function showView(view) {
   state.view = view;
   $('schedule-view').hidden = view !== 'schedule';
   $('waitlist-view').hidden = view !== 'waitlist';
-  for (const [id, which] of [['nav-schedule', 'schedule'], ['nav-waitlist', 'waitlist']]) {
+  $('audit-view').hidden = view !== 'audit';
+  for (const [id, which] of [['nav-schedule', 'schedule'], ['nav-waitlist', 'waitlist'], ['nav-audit', 'audit']]) {
     if (which === view) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
-  refreshSoon();
+  if (view === 'audit') audit.open(); else refreshSoon();
 }
 
 function step(days) {
@@ -146,6 +152,7 @@ async function enter() {
   $('login-view').hidden = true;
   $('app-view').hidden = false;
   $('user-name').textContent = user.display_name;
+  $('nav-audit').hidden = user.role !== 'admin';  // the log is an admin's to read
   try {
     const me = await api.get('/v1/me');
     $('practice-name').textContent = me.practice?.name ? `· ${me.practice.name}` : '';
@@ -204,6 +211,7 @@ function wire() {
   $('sign-out').addEventListener('click', () => signOut());
   $('nav-schedule').addEventListener('click', () => showView('schedule'));
   $('nav-waitlist').addEventListener('click', () => showView('waitlist'));
+  $('nav-audit').addEventListener('click', () => showView('audit'));
   $('prev-range').addEventListener('click', () => step(-1));
   $('next-range').addEventListener('click', () => step(1));
   $('today').addEventListener('click', () => { state.date = wall(new Date()); loadSchedule(); });
