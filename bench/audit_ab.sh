@@ -12,6 +12,7 @@
 #
 # Knobs (environment):
 #   BENCH_AB_ROUNDS        on/off pairs per path (2)
+#   BENCH_AB_PATHS         which paths: "bookings sends" (default), or one of them
 #   BENCH_BOOK_SECONDS     measured seconds of bookings per run (10)
 #   BENCH_SECONDS          measured seconds of sends per run (5)
 #   BENCH_SENDERS          concurrent senders (8)
@@ -19,6 +20,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 rounds="${BENCH_AB_ROUNDS:-2}"
+paths="${BENCH_AB_PATHS:-bookings sends}"
 senders="${BENCH_SENDERS:-8}"
 export BENCH_BOOK_SECONDS="${BENCH_BOOK_SECONDS:-10}" BENCH_SECONDS="${BENCH_SECONDS:-5}"
 out="$(mktemp -d /tmp/alliance-audit-ab.XXXXXX)"
@@ -50,8 +52,9 @@ run() {
 }
 
 for round in $(seq 1 "$rounds"); do
-  for mode in on off; do run bookings "$mode" "$round"; done
-  for mode in on off; do run sends "$mode" "$round"; done
+  for path in $paths; do
+    for mode in on off; do run "$path" "$mode" "$round"; done
+  done
 done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -60,7 +63,7 @@ echo
 echo "================ Alliance audit write cost (A/B) ================"
 echo "machine:  $(nproc) CPUs, commit $commit; each run a fresh private system (bench/lib.sh)"
 echo "off:      audit_off_for_benchmarks=true on scheduling (bookings) or messaging (sends): no audit records"
-for path in bookings sends; do
+for path in $paths; do
   echo
   if [[ $path == bookings ]]; then
     echo "bookings (front desk, bench/scheduling.sh, ${BENCH_BOOK_SECONDS} s measured per run, 8 threads):"
