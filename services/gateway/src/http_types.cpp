@@ -1,5 +1,6 @@
 #include "http_types.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 
 #include <algorithm>
@@ -96,7 +97,13 @@ void write_response(const HttpReply& reply, unsigned version, bool keep_alive, s
   out.append(reason.data(), reason.size());
   out += "\r\nServer: alliance\r\nContent-Type: ";
   if (clean(reply.content_type)) out += reply.content_type;
-  out += "\r\nCache-Control: no-store\r\n";
+  out += "\r\n";
+  // Answers are private and not cached unless the reply says otherwise (static files
+  // revalidate with their ETag): one Cache-Control header, never two.
+  const bool own_cache_control = std::any_of(reply.headers.begin(), reply.headers.end(), [](const auto& h) {
+    return boost::beast::iequals(h.first, "Cache-Control");
+  });
+  if (!own_cache_control) out += "Cache-Control: no-store\r\n";
   for (const auto& [name, value] : reply.headers) {
     if (name.empty() || !clean(name) || !clean(value)) continue;
     out += name;

@@ -46,7 +46,8 @@ HttpReply error_reply(int status, std::string_view code, std::string_view messag
 // more than writing the rest of the answer's header).
 std::string new_request_id();
 // Appends the HTTP/1.x response for `reply` to `out`: status line, Server, Content-Type,
-// Cache-Control: no-store, reply.headers (a name or value holding CR or LF is dropped),
+// Cache-Control: no-store unless the reply sets its own, reply.headers (a name or value
+// holding CR or LF is dropped),
 // Content-Length, Connection as `keep_alive` and `version` (10 or 11) need, and the body.
 void write_response(const HttpReply& reply, unsigned version, bool keep_alive, std::string& out);
 // Gives `reply` its X-Request-Id header and, when its body is an error object,

@@ -50,6 +50,13 @@ TEST(WriteResponse, HeaderThatCouldSplitTheResponseIsDropped) {
   EXPECT_NE(out.find("\r\nX-Fine: ok\r\n"), std::string::npos);
 }
 
+TEST(WriteResponse, AReplysOwnCacheControlReplacesTheDefault) {
+  HttpReply r{200, "text/html", "<p>", {{"Cache-Control", "no-cache"}, {"ETag", "\"v1\""}}};
+  auto out = response(r);
+  EXPECT_NE(out.find("\r\nCache-Control: no-cache\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("no-store"), std::string::npos) << out;
+}
+
 TEST(NewRequestId, ThirtyTwoHexDigitsNeverRepeatedAcrossThreads) {
   std::vector<std::string> a, b;
   std::thread other([&] {
