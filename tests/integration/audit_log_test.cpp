@@ -147,7 +147,9 @@ TEST_F(AuditLog, MessagingAndRemindersAccessShowsInTheClientsAccessLogAndNeverAn
       << "the conversation's access never reached the client's access log";
   for (const auto& e : seen) {
     EXPECT_EQ(str(e, "outcome"), "ok");
-    if (str(e, "actor_role") == "therapist") EXPECT_EQ(str(e, "actor_name"), "kim@" + slug_ + ".example");
+    if (str(e, "actor_role") == "therapist") {
+      EXPECT_EQ(str(e, "actor_name"), "kim@" + slug_ + ".example");
+    }
   }
   std::vector<json::object> reminders;
   ASSERT_TRUE(wait_until([&] { return !(reminders = access_to(*client_, appointment)).empty() &&
