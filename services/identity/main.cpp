@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   log::init("identity", cfg->log_level);
   try {
     asio::io_context io(1);
-    auto store = identity::IdentityStore::open(cfg->database);
+    auto store = identity::IdentityStore::open(cfg->database, std::move(cfg->keys));
     if (!store) throw std::runtime_error("database: " + store.error().message);
     redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
     auto audit = identity::AuditLog::open(io.get_executor(), cfg->audit, std::move(*audit_key));
     if (!audit) throw std::runtime_error("audit_database: " + audit.error().message);
     service.set_audit_log(audit->get());
+    if (const int n = (*store)->rewrapped_data_keys(); n > 0) {
+      log::info("data keys re-wrapped under the new KEK", {{"count", n}, {"kek_id", (*store)->kek_id()}});
+      (*audit)->record(identity::data_keys_rewrapped(n, (*store)->kek_id()));
+    }
     auto tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), tls,
                           {.service_name = "identity", .host = cfg->listen.host, .port = cfg->listen.port});

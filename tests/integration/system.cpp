@@ -53,6 +53,8 @@ System::System(SystemOptions options) {
        "--redis", redis_.host_port(), "--token_signing_key", certs.token_key().string(),
        "--operator_token_file", certs.operator_token_file().string(), "--insecure_scrypt_log2_n_for_tests", "12",
        "--ready_file", ready.string()};
+  if (!options.identity_flags.count("kek_file") && !options.identity_flags.count("kek_command"))
+    identity_args.insert(identity_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(identity_args, "identity");
   append_flags(identity_args, options.identity_flags);
   identity_ = Process::start(Process::Options{binary("services/identity/alliance-identity"), identity_args, {},

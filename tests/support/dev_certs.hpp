@@ -27,6 +27,8 @@ struct DevCerts {
   std::filesystem::path token_key() const { return dir / "token-signing.pem"; }
   // The platform operator's bootstrap secret (64 hex digits).
   std::filesystem::path operator_token_file() const { return dir / "operator.token"; }
+  // The key-encryption key (64 hex digits, 0600) identity and scheduling seal personal data under.
+  std::filesystem::path kek_file() const { return dir / "data.kek"; }
   // CN=identity, signed by a different CA: must be refused everywhere.
   std::filesystem::path rogue_cert() const { return dir / "rogue.pem"; }
   std::filesystem::path rogue_key() const { return dir / "rogue.key"; }

@@ -65,7 +65,28 @@ WrappedKey read_wrapped(const Statement& st) { return {st.column_text(0), st.col
 
 [[noreturn]] void corrupt(std::string message) { throw StoreError(SQLITE_CORRUPT, std::move(message)); }
 
+// The key `file_key` or `command_key` names, or "" if neither is set and !required.
+std::string load_one(const Config& config, const char* file_key, const char* command_key, bool required) {
+  crypto::KekSource source;
+  source.file_key = file_key;
+  source.command_key = command_key;
+  if (!config.string(file_key, "").empty()) source.file = config.file(file_key);
+  source.command = config.string(command_key, "");
+  if (source.empty() && !required) return {};
+  auto kek = crypto::load_kek(source);
+  if (!kek) throw ConfigError(kek.error().field, "config: key \"" + kek.error().field + "\": " + kek.error().message);
+  return std::move(*kek);
+}
+
 }  // namespace
+
+KekPair load_kek_pair(const Config& config) {
+  KekPair out;
+  out.kek = load_one(config, "kek_file", "kek_command", true);
+  out.previous_kek = load_one(config, "kek_previous_file", "kek_previous_command", false);
+  out.kek_key = config.string("kek_file", "").empty() ? "kek_command" : "kek_file";
+  return out;
+}
 
 std::string FieldCipher::seal(std::string_view table, std::string_view column, std::string_view row_id,
                               std::string_view plaintext) const {
@@ -162,6 +183,12 @@ FieldCipher DataKeys::cipher(Connection& c, const std::string& practice_id) {
   std::lock_guard lock(mutex_);
   cache_[practice_id] = std::move(cached);
   return out;
+}
+
+const FieldCipher& PracticeCiphers::of(const std::string& practice_id) {
+  auto it = ciphers_.find(practice_id);
+  if (it == ciphers_.end()) it = ciphers_.emplace(practice_id, keys_.cipher(c_, practice_id)).first;
+  return it->second;
 }
 
 Result<int> DataKeys::rewrap_and_check(Connection& c, std::int64_t now_unix_ms, std::string_view kek_key) {

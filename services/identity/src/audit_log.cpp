@@ -144,6 +144,16 @@ AuditLog::AuditLog(asio::any_io_executor ex, AuditOptions options, crypto::Ed255
       public_key_(key_->public_key_raw()),
       db_(std::move(db)) {}
 
+audit::Record data_keys_rewrapped(int count, const std::string& kek_id) {
+  audit::Record r;
+  r.service = "identity";
+  r.action = "data_keys.rewrapped";
+  r.object_type = "kek";
+  r.object_id = kek_id + " (" + std::to_string(count) + " data keys)";
+  r.outcome = "ok";
+  return r;
+}
+
 void AuditLog::record(audit::Record r) {
   if (queued_.size() >= options_.max_queued) {
     ++stats_.dropped;

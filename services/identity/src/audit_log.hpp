@@ -99,6 +99,10 @@ class AuditLog {
   Stats stats_;
 };
 
+// The record of a key rotation: `count` data keys of identity.db re-wrapped at start
+// under the KEK named `kek_id` (crypto::kek_id), by the operator who restarted it.
+audit::Record data_keys_rewrapped(int count, const std::string& kek_id);
+
 // The audit signing key at `path`: loaded if present (it must be 0600 or stricter),
 // else made and written with mode 0600, with its public key beside it as
 // "<path>.pub" (64 hex characters) for `alliancectl audit verify --public-key`.

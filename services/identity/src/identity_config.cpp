@@ -32,6 +32,7 @@ IdentityConfig load_identity_config(const Config& config) {
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
   c.database = config.output_path("database", "identity.db");
+  c.keys = store::load_kek_pair(config);
   const auto beside = [&](const char* name) { return (c.database.parent_path() / name).string(); };
   c.audit.database = config.output_path("audit_database", beside("audit.db"));
   c.audit.checkpoint_every = config.integer("audit_checkpoint_every", 1000, 1, 1'000'000);

@@ -12,6 +12,7 @@
 #include "alliance/core/log.hpp"
 #include "alliance/crypto/ed25519.hpp"
 #include "alliance/net/tls.hpp"
+#include "alliance/store/sealed_fields.hpp"
 #include "audit_log.hpp"
 #include "identity_service.hpp"
 
@@ -21,6 +22,7 @@ struct IdentityConfig {
   HostPort listen;                                       // listen (default 127.0.0.1:7101)
   net::TlsFiles tls;                                     // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                        // database
+  store::KekPair keys;  // kek_file | kek_command, kek_previous_file | kek_previous_command (rotation)
   AuditOptions audit;  // audit_database (default audit.db beside database), audit_checkpoint_every/_interval
   std::filesystem::path audit_signing_key;               // audit_signing_key_file (made at first start, 0600)
   redis::Options redis;                                  // redis, redis_user, redis_password_file, redis_tls and its files

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "alliance/core/ids.hpp"
+#include "alliance/crypto/wipe.hpp"
 #include "alliance/store/query.hpp"
+#include "client_search.hpp"
 #include "store_rows.hpp"
 
 // Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
@@ -168,6 +171,17 @@ constexpr std::string_view kSchemaV8 = R"sql(
 ALTER TABLE practices ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Personal data at rest: users' email and display_name hold sealed BLOBs
+// (store/sealed_fields.hpp) from here on, and email_hash (the email's lookup hash under
+// the practice's data key) is what login finds and what keeps an email unique in its
+// practice. The data_keys table comes with it, and existing rows are sealed in the
+// same transaction (seal_existing_users).
+constexpr std::string_view kSchemaV9 = R"sql(
+ALTER TABLE users ADD COLUMN email_hash BLOB;
+DROP INDEX users_practice_email;
+CREATE UNIQUE INDEX users_practice_email_hash ON users(practice_id, email_hash);
+)sql";
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -242,23 +256,34 @@ std::optional<ArchiveKey> archive_key_of(Connection& c, const std::string& pract
                    read, practice_id);
 }
 
-// A user row, in the order read_user maps (table alias u). Append FROM/WHERE.
+// A user row, in the order UserRows maps (table alias u). Append FROM/WHERE.
 #define USER_SELECT                                                                           \
   "SELECT u.id, u.practice_id, u.email, u.display_name, u.role, u.created_unix_ms, u.time_zone, " \
   "u.deactivated_unix_ms "
 
-User read_user(const Statement& st) {
-  User u;
-  u.id = st.column_text(0);
-  u.practice_id = st.column_text(1);
-  u.email = st.column_text(2);
-  u.display_name = st.column_text(3);
-  u.role = parse_role(st.column_text(4)).value_or(Role::kClient);
-  u.created_unix_ms = st.column_int(5);
-  u.time_zone = st.column_text(6);
-  if (!st.column_is_null(7)) u.deactivated_unix_ms = st.column_int(7);
-  return u;
-}
+// Maps USER_SELECT rows to users, opening the sealed email and display name with the
+// practice's data key (looked up once per practice in the job).
+class UserRows {
+ public:
+  UserRows(Connection& c, store::DataKeys& keys) : ciphers_(c, keys) {}
+
+  User operator()(const Statement& st) {
+    User u;
+    u.id = st.column_text(0);
+    u.practice_id = st.column_text(1);
+    const auto& cipher = ciphers_.of(u.practice_id);
+    u.email = cipher.open("users", "email", u.id, st.column_blob(2));
+    u.display_name = cipher.open("users", "display_name", u.id, st.column_blob(3));
+    u.role = parse_role(st.column_text(4)).value_or(Role::kClient);
+    u.created_unix_ms = st.column_int(5);
+    u.time_zone = st.column_text(6);
+    if (!st.column_is_null(7)) u.deactivated_unix_ms = st.column_int(7);
+    return u;
+  }
+
+ private:
+  store::PracticeCiphers ciphers_;
+};
 
 Practice read_practice(const Statement& st) {
   return Practice{st.column_text(0),     st.column_text(1),     st.column_text(2), st.column_int(3),
@@ -276,26 +301,54 @@ std::optional<Practice> practice_in(Connection& c, const std::string& practice_i
 
 namespace {
 
-void insert_user(Connection& c, const User& u, const std::string& password_hash) {
-  auto& st = c.prepare(
-      "INSERT INTO users (id, practice_id, email, display_name, role, password_hash, created_unix_ms, "
-      "time_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  st.bind_all(u.id, u.practice_id, u.email, u.display_name, role_name(u.role), password_hash, u.created_unix_ms,
-              u.time_zone);
-  st.step();
+// Stores the user's email and display name sealed (store/sealed_fields.hpp) and the
+// email's lookup hash, by which login finds it and which keeps it unique in the practice.
+void write_personal_fields(Connection& c, store::DataKeys& keys, const std::string& user_id,
+                           const std::string& practice_id, const std::string& email,
+                           const std::string& display_name) {
+  const auto cipher = keys.cipher(c, practice_id);
+  execute(c, "UPDATE users SET email = ?2, display_name = ?3, email_hash = ?4 WHERE id = ?1", user_id,
+          Blob{cipher.seal("users", "email", user_id, email)},
+          Blob{cipher.seal("users", "display_name", user_id, display_name)},
+          Blob{cipher.lookup_hash("email", email)});
 }
 
-bool email_taken(Connection& c, const std::string& practice_id, const std::string& email) {
-  auto& st = c.prepare("SELECT 1 FROM users WHERE practice_id = ?1 AND email = ?2");
-  st.bind(1, std::string_view(practice_id));
-  st.bind(2, std::string_view(email));
-  return st.step();
+void insert_user(Connection& c, store::DataKeys& keys, const User& u, const std::string& password_hash) {
+  auto& st = c.prepare(
+      "INSERT INTO users (id, practice_id, email, display_name, role, password_hash, created_unix_ms, "
+      "time_zone) VALUES (?1, ?2, '', '', ?3, ?4, ?5, ?6)");
+  st.bind_all(u.id, u.practice_id, role_name(u.role), password_hash, u.created_unix_ms, u.time_zone);
+  st.step();
+  write_personal_fields(c, keys, u.id, u.practice_id, u.email, u.display_name);
+}
+
+bool email_taken(Connection& c, store::DataKeys& keys, const std::string& practice_id, const std::string& email) {
+  return query_one(c, "SELECT 1 FROM users WHERE practice_id = ?1 AND email_hash = ?2",
+                   [](const Statement&) { return true; }, practice_id,
+                   Blob{keys.cipher(c, practice_id).lookup_hash("email", email)})
+      .has_value();
+}
+
+// Schema v9: seals every user's email and display name in place (one transaction
+// with the schema change), so no personal field stays in clear.
+void seal_existing_users(Connection& c, store::DataKeys& keys) {
+  struct Plain {
+    std::string id, practice_id, email, display_name;
+  };
+  auto users = query_all(c, "SELECT id, practice_id, email, display_name FROM users", [](const Statement& st) {
+    return Plain{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)};
+  });
+  for (auto& u : users) {
+    write_personal_fields(c, keys, u.id, u.practice_id, u.email, u.display_name);
+    crypto::wipe(u.email);
+    crypto::wipe(u.display_name);
+  }
 }
 
 }  // namespace
 
-std::optional<User> user_in(Connection& c, const std::string& user_id) {
-  return query_one(c, USER_SELECT "FROM users u WHERE u.id = ?1", read_user, user_id);
+std::optional<User> user_in(Connection& c, store::DataKeys& keys, const std::string& user_id) {
+  return query_one(c, USER_SELECT "FROM users u WHERE u.id = ?1", UserRows(c, keys), user_id);
 }
 
 std::vector<std::string> end_sessions(Connection& c, const std::string& user_id, std::string_view reason,
@@ -334,7 +387,7 @@ Error last_admin() {
 }
 
 // Applies `edit` to `user` (read in the same transaction); the sessions it ends go to `ended`.
-Status apply_edit(Connection& c, const AccountEdit& edit, User& user, std::vector<std::string>& ended,
+Status apply_edit(Connection& c, store::DataKeys* keys, const AccountEdit& edit, User& user, std::vector<std::string>& ended,
                   std::int64_t now) {
   using Kind = AccountEdit::Kind;
   switch (edit.kind) {
@@ -361,10 +414,10 @@ Status apply_edit(Connection& c, const AccountEdit& edit, User& user, std::vecto
       ended = end_sessions(c, user.id, "role_changed", now);
       return {};
     case Kind::kUpdate:
-      if (edit.email && *edit.email != user.email && email_taken(c, user.practice_id, *edit.email))
+      if (edit.email && *edit.email != user.email && email_taken(c, *keys, user.practice_id, *edit.email))
         return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
-      execute(c, "UPDATE users SET display_name = ?2, email = ?3 WHERE id = ?1", user.id,
-              edit.display_name.value_or(user.display_name), edit.email.value_or(user.email));
+      write_personal_fields(c, *keys, user.id, user.practice_id, edit.email.value_or(user.email),
+                            edit.display_name.value_or(user.display_name));
       return {};
     case Kind::kStartReset:
       if (!user.active())
@@ -389,12 +442,12 @@ Status apply_edit(Connection& c, const AccountEdit& edit, User& user, std::vecto
 }
 
 // The reset token's user and practice slug, if the token is unused, unexpired and its user active.
-std::optional<PasswordReset> live_reset(Connection& c, const std::string& token_hash, std::int64_t now) {
+std::optional<PasswordReset> live_reset(Connection& c, store::DataKeys* keys, const std::string& token_hash, std::int64_t now) {
   auto user_id = query_one(
       c, "SELECT user_id FROM password_resets WHERE token_hash = ?1 AND used_unix_ms IS NULL AND expires_unix_ms > ?2",
       [](const Statement& st) { return st.column_text(0); }, Blob{token_hash}, now);
   if (!user_id) return std::nullopt;
-  auto user = user_in(c, *user_id);
+  auto user = user_in(c, *keys, *user_id);
   if (!user || !user->active()) return std::nullopt;
   auto practice = practice_in(c, user->practice_id);
   if (!practice) return std::nullopt;
@@ -417,63 +470,85 @@ Error refresh_invalid() {
 }
 
 // The replay of a create_practice key: what it made (remembered as "<practice> <admin>"), as it is now.
-Result<Made<PracticeAndAdmin>> practice_made(Connection& c, std::string_view remembered) {
+Result<Made<PracticeAndAdmin>> practice_made(Connection& c, store::DataKeys& keys, std::string_view remembered) {
   const auto space = remembered.find(' ');
   auto made = practice_in(c, std::string(remembered.substr(0, space)));
-  auto made_admin = user_in(c, std::string(remembered.substr(space + 1)));
+  auto made_admin = user_in(c, keys, std::string(remembered.substr(space + 1)));
   if (!made || !made_admin) return Error{Code::kNotFound, "the practice this key made no longer exists", ""};
   return Made<PracticeAndAdmin>{{std::move(*made), std::move(*made_admin)}, true};
 }
 
 // The replay of a create_user key: the user it made, as they are now.
-Result<Made<User>> user_made(Connection& c, std::string_view remembered) {
-  auto made = user_in(c, std::string(remembered));
+Result<Made<User>> user_made(Connection& c, store::DataKeys& keys, std::string_view remembered) {
+  auto made = user_in(c, keys, std::string(remembered));
   if (!made) return Error{Code::kNotFound, "the user this key made no longer exists", ""};
   return Made<User>{std::move(*made), true};
 }
 
 // A read-only recall of `key` answered with `made` (nullopt: the key is new or empty).
 template <class T, class Made>
-Result<std::optional<T>> replay_of(Connection& c, const store::IdempotentWrite& key, Made made) {
+Result<std::optional<T>> replay_of(Connection& c, store::DataKeys& keys, const store::IdempotentWrite& key,
+                                   Made made) {
   auto seen = store::recall(c, key);
   if (!seen) return seen.error();
   if (!*seen) return std::optional<T>();
-  auto replay = made(c, **seen);
+  auto replay = made(c, keys, **seen);
   if (!replay) return replay.error();
   return std::optional<T>(std::move(*replay));
 }
 
 }  // namespace
 
-Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path) {
-  store::DatabaseOptions options;
-  options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
-                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
-                        store::Migration{7, kSchemaV7}, store::Migration{8, kSchemaV8}};
-  auto db = store::Database::open(std::move(options));
-  if (!db) return std::move(db).error();
-  return std::make_unique<IdentityStore>(std::move(*db));
+std::vector<store::Migration> identity_migrations() {
+  return {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+          store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
+          store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
+          store::Migration{7, kSchemaV7}, store::Migration{8, kSchemaV8},
+          store::Migration{kSealedUsersVersion, kSchemaV9}};
 }
 
-IdentityStore::IdentityStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path, store::KekPair keys) {
+  auto data_keys = std::make_shared<store::DataKeys>(std::move(keys.kek), std::move(keys.previous_kek));
+  auto rewrapped = std::make_shared<int>(0);
+  store::DatabaseOptions options;
+  options.path = path;
+  options.migrations = identity_migrations();
+  options.after_migration = [data_keys](Connection& c, int version) {
+    if (version != kSealedUsersVersion) return;
+    c.exec(store::kDataKeysSchema);
+    seal_existing_users(c, *data_keys);
+  };
+  options.on_open = [data_keys, rewrapped, key_name = keys.kek_key](Connection& c) -> Status {
+    auto n = data_keys->rewrap_and_check(c, now_unix_ms(), key_name);
+    if (!n) return std::move(n).error();
+    *rewrapped = *n;
+    return {};
+  };
+  auto db = store::Database::open(std::move(options));
+  if (!db) return std::move(db).error();
+  auto out = std::make_unique<IdentityStore>(std::move(*db), std::move(data_keys));
+  out->rewrapped_data_keys_ = *rewrapped;
+  return out;
+}
+
+IdentityStore::IdentityStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys)
+    : db_(std::move(db)), keys_(std::move(keys)) {}
 
 asio::awaitable<Result<Made<PracticeAndAdmin>>> IdentityStore::create_practice(Practice practice, User admin,
                                                                                std::string password_hash,
                                                                                store::IdempotentWrite key) {
-  auto job = [practice = std::move(practice), admin = std::move(admin), password_hash = std::move(password_hash),
+  auto job = [keys = keys_.get(), practice = std::move(practice), admin = std::move(admin), password_hash = std::move(password_hash),
               key = std::move(key)](Connection& c) -> Result<Made<PracticeAndAdmin>> {
     auto seen = store::recall(c, key);
     if (!seen) return seen.error();
-    if (*seen) return practice_made(c, **seen);
+    if (*seen) return practice_made(c, *keys, **seen);
     auto& taken = c.prepare("SELECT 1 FROM practices WHERE slug = ?1");
     taken.bind(1, std::string_view(practice.slug));
     if (taken.step())
       return Error{Code::kAlreadyExists, "slug: a practice with this slug already exists", "slug"};
     execute(c, "INSERT INTO practices (id, name, slug, created_unix_ms) VALUES (?1, ?2, ?3, ?4)", practice.id,
             practice.name, practice.slug, practice.created_unix_ms);
-    insert_user(c, admin, password_hash);
+    insert_user(c, *keys, admin, password_hash);
     store::remember(c, key, practice.id + " " + admin.id, practice.created_unix_ms);
     return Made<PracticeAndAdmin>{{practice, admin}};
   };
@@ -482,14 +557,14 @@ asio::awaitable<Result<Made<PracticeAndAdmin>>> IdentityStore::create_practice(P
 
 asio::awaitable<Result<Made<User>>> IdentityStore::create_user(User user, std::string password_hash,
                                                                store::IdempotentWrite key) {
-  auto job = [user = std::move(user), password_hash = std::move(password_hash),
+  auto job = [keys = keys_.get(), user = std::move(user), password_hash = std::move(password_hash),
               key = std::move(key)](Connection& c) -> Result<Made<User>> {
     auto seen = store::recall(c, key);
     if (!seen) return seen.error();
-    if (*seen) return user_made(c, **seen);
-    if (email_taken(c, user.practice_id, user.email))
+    if (*seen) return user_made(c, *keys, **seen);
+    if (email_taken(c, *keys, user.practice_id, user.email))
       return Error{Code::kAlreadyExists, "email: a user with this email already exists", "email"};
-    insert_user(c, user, password_hash);
+    insert_user(c, *keys, user, password_hash);
     store::remember(c, key, user.id, user.created_unix_ms);
     return Made<User>{user};
   };
@@ -499,32 +574,41 @@ asio::awaitable<Result<Made<User>>> IdentityStore::create_user(User user, std::s
 asio::awaitable<Result<std::optional<Made<PracticeAndAdmin>>>> IdentityStore::replay_practice(
     store::IdempotentWrite key) {
   if (key.key.empty()) co_return std::optional<Made<PracticeAndAdmin>>();
-  auto job = [key = std::move(key)](Connection& c) {
-    return replay_of<Made<PracticeAndAdmin>>(c, key, practice_made);
+  auto job = [keys = keys_.get(), key = std::move(key)](Connection& c) {
+    return replay_of<Made<PracticeAndAdmin>>(c, *keys, key, practice_made);
   };
   co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<Made<User>>>> IdentityStore::replay_user(store::IdempotentWrite key) {
   if (key.key.empty()) co_return std::optional<Made<User>>();
-  auto job = [key = std::move(key)](Connection& c) { return replay_of<Made<User>>(c, key, user_made); };
+  auto job = [keys = keys_.get(), key = std::move(key)](Connection& c) {
+    return replay_of<Made<User>>(c, *keys, key, user_made);
+  };
   co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<LoginRecord>>> IdentityStore::find_login(std::string slug,
                                                                               std::string email) {
-  auto job = [slug = std::move(slug),
+  auto job = [keys = keys_.get(), slug = std::move(slug),
               email = std::move(email)](Connection& c) -> Result<std::optional<LoginRecord>> {
-    auto read_login = [](const Statement& st) {
-      return LoginRecord{read_user(st), st.column_text(8), st.column_int(9) != 0, st.column_int(10) != 0};
+    // Found by the email's lookup hash under the practice's data key (none yet: no users).
+    auto practice_id = query_one(
+        c, "SELECT p.id FROM practices p WHERE p.slug = ?1 AND EXISTS (SELECT 1 FROM data_keys k WHERE "
+           "k.practice_id = p.id)",
+        [](const Statement& st) { return st.column_text(0); }, slug);
+    if (!practice_id) return std::optional<LoginRecord>();
+    UserRows rows(c, *keys);
+    auto read_login = [&rows](const Statement& st) {
+      return LoginRecord{rows(st), st.column_text(8), st.column_int(9) != 0, st.column_int(10) != 0};
     };
     return query_one(c,
                      USER_SELECT ", u.password_hash, "
                                  "EXISTS (SELECT 1 FROM two_factor t WHERE t.user_id = u.id AND "
                                  "t.enabled_unix_ms IS NOT NULL), p.require_two_factor_for_staff "
                                  "FROM users u JOIN practices p ON p.id = u.practice_id "
-                                 "WHERE p.slug = ?1 AND u.email = ?2",
-                     read_login, slug, email);
+                                 "WHERE u.practice_id = ?1 AND u.email_hash = ?2",
+                     read_login, *practice_id, Blob{keys->cipher(c, *practice_id).lookup_hash("email", email)});
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -542,8 +626,8 @@ asio::awaitable<Result<bool>> IdentityStore::replace_password_hash(std::string u
 }
 
 asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::string user_id) {
-  auto job = [user_id = std::move(user_id)](Connection& c) -> Result<std::optional<User>> {
-    return user_in(c, user_id);
+  auto job = [keys = keys_.get(), user_id = std::move(user_id)](Connection& c) -> Result<std::optional<User>> {
+    return user_in(c, *keys, user_id);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -557,13 +641,13 @@ asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(st
 
 asio::awaitable<Result<std::vector<User>>> IdentityStore::list_users(std::string practice_id,
                                                                      std::optional<Role> role) {
-  auto job = [practice_id = std::move(practice_id), role](Connection& c) -> Result<std::vector<User>> {
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id), role](Connection& c) -> Result<std::vector<User>> {
     std::optional<std::string_view> role_filter;
     if (role) role_filter = role_name(*role);
     return query_all(c,
                      USER_SELECT "FROM users u WHERE u.practice_id = ?1 AND (?2 IS NULL OR u.role = ?2) "
                                  "ORDER BY u.created_unix_ms, u.id",
-                     read_user, practice_id, role_filter);
+                     UserRows(c, *keys), practice_id, role_filter);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -571,46 +655,34 @@ asio::awaitable<Result<std::vector<User>>> IdentityStore::list_users(std::string
 asio::awaitable<Result<std::vector<User>>> IdentityStore::search_clients(std::string practice_id,
                                                                          std::optional<std::string> therapist_id,
                                                                          ClientSearch search) {
-  auto job = [practice_id = std::move(practice_id), therapist_id = std::move(therapist_id),
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id), therapist_id = std::move(therapist_id),
               search = std::move(search)](Connection& c) -> Result<std::vector<User>> {
-    // Keyset paging: the page goes on after the cursor client's place in the order.
-    std::optional<std::string> after_name;
+    // Names and emails are sealed: the practice's clients are opened here and filtered
+    // and paged in memory (client_search.hpp).
+    std::optional<SearchPlace> after;
     if (!search.after_id.empty()) {
-      after_name = query_one(
-          c, "SELECT lower(display_name) FROM users WHERE id = ?1 AND practice_id = ?2 AND role = 'client'",
-          [](const Statement& st) { return st.column_text(0); }, search.after_id, practice_id);
-      if (!after_name) return invalid_argument("cursor", "cursor: is not a cursor this search returned");
+      auto cursor = user_in(c, *keys, search.after_id);
+      if (!cursor || cursor->practice_id != practice_id || cursor->role != Role::kClient)
+        return invalid_argument("cursor", "cursor: is not a cursor this search returned");
+      after = search_place(*cursor);
     }
-    // LIKE with '\' escaping the prefix's own wildcards; it matches ASCII letters in
-    // either case, as lower() orders them.
-    std::string escaped;
-    for (char ch : search.prefix) {
-      if (ch == '%' || ch == '_' || ch == '\\') escaped += '\\';
-      escaped += ch;
-    }
-    const std::string starts = escaped + "%";
-    const std::string word_starts = "% " + escaped + "%";
-    return query_all(c,
-                     USER_SELECT
-                     "FROM users u WHERE u.practice_id = ?1 AND u.role = 'client' "
-                     "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM care_team ct "
-                     "WHERE ct.client_id = u.id AND ct.therapist_id = ?2)) "
-                     "AND (u.display_name LIKE ?3 ESCAPE '\\' OR u.display_name LIKE ?4 ESCAPE '\\' "
-                     "OR u.email LIKE ?3 ESCAPE '\\') "
-                     "AND (?5 IS NULL OR lower(u.display_name) > ?5 OR (lower(u.display_name) = ?5 AND u.id > ?6)) "
-                     "ORDER BY lower(u.display_name), u.id LIMIT ?7",
-                     read_user, practice_id, therapist_id, starts, word_starts, after_name, search.after_id,
-                     static_cast<std::int64_t>(search.limit) + 1);
+    auto clients = query_all(c,
+                             USER_SELECT
+                             "FROM users u WHERE u.practice_id = ?1 AND u.role = 'client' "
+                             "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM care_team ct "
+                             "WHERE ct.client_id = u.id AND ct.therapist_id = ?2))",
+                             UserRows(c, *keys), practice_id, therapist_id);
+    return search_page(std::move(clients), search, after);
   };
   co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<UserDirectory>> IdentityStore::lookup_users(std::vector<std::string> user_ids) {
-  auto job = [user_ids = std::move(user_ids)](Connection& c) -> Result<UserDirectory> {
+  auto job = [keys = keys_.get(), user_ids = std::move(user_ids)](Connection& c) -> Result<UserDirectory> {
     UserDirectory out;
     for (const auto& id : user_ids) {
       if (id.empty()) continue;
-      auto user = user_in(c, id);
+      auto user = user_in(c, *keys, id);
       if (!user) continue;
       const bool known = std::any_of(out.practices.begin(), out.practices.end(),
                                      [&](const Practice& p) { return p.id == user->practice_id; });
@@ -626,13 +698,13 @@ asio::awaitable<Result<UserDirectory>> IdentityStore::lookup_users(std::vector<s
 
 asio::awaitable<Result<std::optional<User>>> IdentityStore::set_time_zone(std::string user_id,
                                                                           std::string time_zone) {
-  auto job = [user_id = std::move(user_id),
+  auto job = [keys = keys_.get(), user_id = std::move(user_id),
               time_zone = std::move(time_zone)](Connection& c) -> Result<std::optional<User>> {
     auto& st = c.prepare("UPDATE users SET time_zone = ?2 WHERE id = ?1");
     st.bind_all(user_id, time_zone);
     st.step();
     if (c.changes() == 0) return std::optional<User>();
-    return user_in(c, user_id);
+    return user_in(c, *keys, user_id);
   };
   co_return co_await db_->write(std::move(job));
 }
@@ -640,7 +712,7 @@ asio::awaitable<Result<std::optional<User>>> IdentityStore::set_time_zone(std::s
 asio::awaitable<Result<Made<CareTeamLink>>> IdentityStore::add_care_team_link(std::string practice_id,
                                                                              CareTeamLink link,
                                                                              store::IdempotentWrite key) {
-  auto job = [practice_id = std::move(practice_id), link = std::move(link),
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id), link = std::move(link),
               key = std::move(key)](Connection& c) -> Result<Made<CareTeamLink>> {
     auto seen = store::recall(c, key);
     if (!seen) return seen.error();
@@ -651,10 +723,10 @@ asio::awaitable<Result<Made<CareTeamLink>>> IdentityStore::add_care_team_link(st
       if (!made) return Error{Code::kNotFound, "the care-team link this key made no longer exists", ""};
       return Made<CareTeamLink>{CareTeamLink{link.client_id, link.therapist_id, *made}, true};
     }
-    auto client = user_in(c, link.client_id);
+    auto client = user_in(c, *keys, link.client_id);
     if (!client || client->practice_id != practice_id || client->role != Role::kClient)
       return Error{Code::kNotFound, "client_id: no such client", "client_id"};
-    auto therapist = user_in(c, link.therapist_id);
+    auto therapist = user_in(c, *keys, link.therapist_id);
     if (!therapist || therapist->practice_id != practice_id || therapist->role != Role::kTherapist)
       return Error{Code::kNotFound, "therapist_id: no such therapist", "therapist_id"};
     if (query_one(c, "SELECT 1 FROM care_team WHERE client_id = ?1 AND therapist_id = ?2",
@@ -685,10 +757,10 @@ asio::awaitable<Result<std::vector<CareTeamLink>>> IdentityStore::list_care_team
 
 asio::awaitable<Status> IdentityStore::create_session(Session session, std::string refresh_hash,
                                                       std::int64_t refresh_expires_unix_ms) {
-  auto job = [session = std::move(session), refresh_hash = std::move(refresh_hash),
+  auto job = [keys = keys_.get(), session = std::move(session), refresh_hash = std::move(refresh_hash),
               refresh_expires_unix_ms](Connection& c) -> Status {
     // Checked here, not only at login: a deactivation may commit while the password is checked.
-    auto user = user_in(c, session.user_id);
+    auto user = user_in(c, *keys, session.user_id);
     if (!user || !user->active()) return account_deactivated();
     auto& st = c.prepare(
         "INSERT INTO sessions (id, user_id, practice_id, created_unix_ms, expires_unix_ms) "
@@ -714,7 +786,7 @@ asio::awaitable<Status> IdentityStore::create_session(Session session, std::stri
 
 asio::awaitable<Result<Rotation>> IdentityStore::rotate_refresh(std::string old_hash, std::string new_hash,
                                                                 std::int64_t now, std::int64_t new_expires) {
-  auto job = [old_hash = std::move(old_hash), new_hash = std::move(new_hash), now,
+  auto job = [keys = keys_.get(), old_hash = std::move(old_hash), new_hash = std::move(new_hash), now,
               new_expires](Connection& c) -> Result<Rotation> {
     auto& tok = c.prepare(
         "SELECT t.expires_unix_ms, t.used_unix_ms, s.id, s.user_id, s.practice_id, s.created_unix_ms, "
@@ -748,7 +820,7 @@ asio::awaitable<Result<Rotation>> IdentityStore::rotate_refresh(std::string old_
       return r;
     }
     if (token_expires <= now) return refresh_invalid();
-    auto user = user_in(c, r.session.user_id);
+    auto user = user_in(c, *keys, r.session.user_id);
     if (!user || !user->active()) return refresh_invalid();
     r.user = std::move(*user);
 
@@ -1069,13 +1141,13 @@ asio::awaitable<Result<std::vector<std::string>>> IdentityStore::revoked_since(s
 }
 
 asio::awaitable<Result<AccountChange>> IdentityStore::edit_account(AccountEdit edit, std::int64_t now) {
-  auto job = [edit = std::move(edit), now](Connection& c) -> Result<AccountChange> {
-    auto user = user_in(c, edit.user_id);
+  auto job = [keys = keys_.get(), edit = std::move(edit), now](Connection& c) -> Result<AccountChange> {
+    auto user = user_in(c, *keys, edit.user_id);
     if (!user || user->practice_id != edit.practice_id)
       return Error{Code::kNotFound, "user_id: no such user", "user_id"};
     AccountChange change;
-    if (auto s = apply_edit(c, edit, *user, change.ended_sessions, now); !s) return s.error();
-    change.user = *user_in(c, edit.user_id);
+    if (auto s = apply_edit(c, keys, edit, *user, change.ended_sessions, now); !s) return s.error();
+    change.user = *user_in(c, *keys, edit.user_id);
     return change;
   };
   co_return co_await db_->write(std::move(job));
@@ -1113,8 +1185,8 @@ asio::awaitable<Result<std::optional<Practice>>> IdentityStore::set_practice_pol
 
 asio::awaitable<Result<PasswordReset>> IdentityStore::find_password_reset(std::string token_hash,
                                                                           std::int64_t now) {
-  auto job = [token_hash = std::move(token_hash), now](Connection& c) -> Result<PasswordReset> {
-    auto reset = live_reset(c, token_hash, now);
+  auto job = [keys = keys_.get(), token_hash = std::move(token_hash), now](Connection& c) -> Result<PasswordReset> {
+    auto reset = live_reset(c, keys, token_hash, now);
     if (!reset) return reset_invalid();
     return std::move(*reset);
   };
@@ -1124,9 +1196,9 @@ asio::awaitable<Result<PasswordReset>> IdentityStore::find_password_reset(std::s
 asio::awaitable<Result<PasswordReset>> IdentityStore::redeem_password_reset(std::string token_hash,
                                                                             std::string password_hash,
                                                                             std::int64_t now) {
-  auto job = [token_hash = std::move(token_hash), password_hash = std::move(password_hash),
+  auto job = [keys = keys_.get(), token_hash = std::move(token_hash), password_hash = std::move(password_hash),
               now](Connection& c) -> Result<PasswordReset> {
-    auto reset = live_reset(c, token_hash, now);
+    auto reset = live_reset(c, keys, token_hash, now);
     if (!reset) return reset_invalid();
     execute(c, "UPDATE password_resets SET used_unix_ms = ?2 WHERE token_hash = ?1", Blob{token_hash}, now);
     execute(c, "UPDATE users SET password_hash = ?2 WHERE id = ?1", reset->user.id, password_hash);

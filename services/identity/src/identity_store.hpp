@@ -13,6 +13,7 @@
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
 #include "alliance/store/idempotency.hpp"
+#include "alliance/store/sealed_fields.hpp"
 #include "identity_domain.hpp"
 
 namespace alliance::identity {
@@ -160,11 +161,19 @@ struct PracticeAndAdmin {
   User admin;
 };
 
+// identity.db's schema steps, oldest first (tests open a database at an older version).
+std::vector<store::Migration> identity_migrations();
+// The version that seals users' names and emails (and adds data_keys).
+inline constexpr int kSealedUsersVersion = 9;
+
 class IdentityStore {
  public:
-  // Opens (creating) the database file and applies identity's migrations.
-  static Result<std::unique_ptr<IdentityStore>> open(const std::filesystem::path& path);
-  explicit IdentityStore(std::unique_ptr<store::Database> db);
+  // Opens (creating) the database file and applies identity's migrations (sealing the
+  // personal fields of a database from before v9 in place). Data keys wrapped by
+  // keys.previous_kek are re-wrapped under keys.kek; a KEK that opens no data key
+  // fails the open with kFailedPrecondition naming keys.kek_key.
+  static Result<std::unique_ptr<IdentityStore>> open(const std::filesystem::path& path, store::KekPair keys);
+  IdentityStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys);
 
   // Practice + its first admin in one transaction. Slug taken -> kAlreadyExists (field slug).
   // With a key (store/idempotency.hpp), a retry of the same request answers what the
@@ -346,9 +355,15 @@ class IdentityStore {
   asio::awaitable<Result<std::vector<std::string>>> revoked_since(std::int64_t since_unix_ms);
 
   store::Database& database() { return *db_; }
+  // How many data keys this open re-wrapped from the previous KEK (a rotation).
+  int rewrapped_data_keys() const { return rewrapped_data_keys_; }
+  // The id of the KEK in use (crypto::kek_id).
+  const std::string& kek_id() const { return keys_->kek_id(); }
 
  private:
   std::unique_ptr<store::Database> db_;
+  std::shared_ptr<store::DataKeys> keys_;
+  int rewrapped_data_keys_ = 0;
 };
 
 }  // namespace alliance::identity

@@ -140,7 +140,7 @@ asio::awaitable<Status> IdentityStore::create_challenge(std::string challenge_ha
 }
 
 asio::awaitable<Result<OpenChallenge>> IdentityStore::find_challenge(std::string challenge_hash, std::int64_t now) {
-  auto job = [hash = std::move(challenge_hash), now](Connection& c) -> Result<OpenChallenge> {
+  auto job = [keys = keys_.get(), hash = std::move(challenge_hash), now](Connection& c) -> Result<OpenChallenge> {
     auto row = query_one(
         c,
         "SELECT user_id, enrolment FROM two_factor_challenges WHERE challenge_hash = ?1 AND used_unix_ms IS NULL "
@@ -148,7 +148,7 @@ asio::awaitable<Result<OpenChallenge>> IdentityStore::find_challenge(std::string
         [](const Statement& st) { return std::make_pair(st.column_text(0), st.column_int(1) != 0); }, Blob{hash},
         now);
     if (!row) return challenge_invalid();
-    auto user = user_in(c, row->first);
+    auto user = user_in(c, *keys, row->first);
     if (!user || !user->active()) return challenge_invalid();
     auto practice = practice_in(c, user->practice_id);
     if (!practice) return challenge_invalid();

@@ -55,6 +55,8 @@ class IdentityBinaryTest : public ::testing::Test {
             (c / "token-signing.pem").string(),
             "--operator_token_file",
             (c / "operator.token").string(),
+            "--kek_file",
+            (c / "data.kek").string(),
             "--" + cost_key,
             scrypt_log2_n,
             "--allowed_peers",

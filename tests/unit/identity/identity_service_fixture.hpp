@@ -23,6 +23,8 @@ using namespace std::chrono_literals;
 
 inline constexpr char kOperatorToken[] = "operator-token-for-identity-tests";
 inline constexpr char kPassword[] = "correct horse battery staple";
+// The key-encryption key of the tests' identity.db (32 bytes).
+inline const std::string kTestKek(32, 'k');
 
 class IdentityServiceTest : public ::testing::Test {
  protected:
@@ -41,7 +43,7 @@ class IdentityServiceTest : public ::testing::Test {
     if (redis_up) {
       ASSERT_TRUE(run(redis_->wait_connected(2s)));
     }
-    auto store = IdentityStore::open(dir_.path() / "identity.db");
+    auto store = IdentityStore::open(dir_.path() / "identity.db", keys_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
     IdentityOptions o;
@@ -177,6 +179,7 @@ class IdentityServiceTest : public ::testing::Test {
   std::chrono::milliseconds refresh_token_ttl_ = std::chrono::hours(24 * 30);
   std::chrono::milliseconds password_reset_ttl_ = std::chrono::minutes(30);
   int scrypt_log2_n_ = kMinTestScryptLog2N;
+  store::KekPair keys_{kTestKek};  // the KEK (and previous one) build() opens the store with
   testing::TempDir dir_;
   asio::io_context io_;
   asio::thread_pool pool_{1};

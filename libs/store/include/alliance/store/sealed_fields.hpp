@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "alliance/core/config.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/store/connection.hpp"
 
@@ -38,6 +39,18 @@ CREATE TABLE data_keys (
   rewrapped_unix_ms INTEGER
 );
 )sql";
+
+// The KEK a service runs with and, during a rotation, the one before it.
+struct KekPair {
+  std::string kek;                   // 32 bytes
+  std::string previous_kek;          // 32 bytes, or "" when not rotating
+  std::string kek_key = "kek_file";  // the config key named when the KEK is refused
+};
+
+// Reads kek_file or kek_command and, while rotating, kek_previous_file or
+// kek_previous_command (crypto/kek.hpp says the forms). Start-up only: throws
+// ConfigError naming the key.
+KekPair load_kek_pair(const Config& config);
 
 // One practice's data key, ready to seal and open fields. Cheap to copy; pure.
 class FieldCipher {
@@ -105,6 +118,20 @@ class DataKeys {
   std::string kek_id_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Cached>, std::less<>> cache_;  // by practice id
+};
+
+// The ciphers of the practices one job meets, each looked up once: build one inside a
+// Database job and drop it with the job (it holds the job's connection).
+class PracticeCiphers {
+ public:
+  PracticeCiphers(Connection& c, DataKeys& keys) : c_(c), keys_(keys) {}
+  // As DataKeys::cipher (made on first use on the writer; throws StoreError otherwise).
+  const FieldCipher& of(const std::string& practice_id);
+
+ private:
+  Connection& c_;
+  DataKeys& keys_;
+  std::map<std::string, FieldCipher, std::less<>> ciphers_;
 };
 
 }  // namespace alliance::store
