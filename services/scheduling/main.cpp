@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
 
   try {
     asio::io_context io(1);
-    auto store = scheduling::SchedulingStore::open(cfg->database);
+    auto store = scheduling::SchedulingStore::open(cfg->database, std::move(cfg->keys));
     if (!store) throw std::runtime_error("database: " + store.error().message);
     redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
                           {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
     audit::AuditSender audit_sender(io.get_executor(), identity, {});
     if (cfg->audit_off_for_benchmarks) log::warn("NOT AUDITED: audit_off_for_benchmarks is set; no audit records are sent");
+    if (const int n = (*store)->rewrapped_data_keys(); n > 0) {
+      log::info("data keys re-wrapped under the new KEK", {{"count", n}, {"kek_id", (*store)->kek_id()}});
+      const std::string kek = (*store)->kek_id();
+      if (!cfg->audit_off_for_benchmarks)
+        audit_sender.record({}, {.action = "data_keys.rewrapped", .object_type = "kek", .object_id = kek});
+    }
     scheduling::register_scheduling_rpc(
         server, service, cfg->allowed_peers,
         cfg->audit_off_for_benchmarks ? net::CallObserver{} : scheduling::appointment_auditor(audit_sender));

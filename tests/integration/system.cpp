@@ -66,6 +66,8 @@ System::System(SystemOptions options) {
       "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
       "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
       "--ready_file", scheduling_ready.string()};
+  if (!options.scheduling_flags.count("kek_file") && !options.scheduling_flags.count("kek_command"))
+    scheduling_args.insert(scheduling_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(scheduling_args, "scheduling");
   append_flags(scheduling_args, options.scheduling_flags);
   scheduling_ = Process::start(Process::Options{

@@ -6,6 +6,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/crypto/wipe.hpp"
 #include "alliance/store/query.hpp"
+#include "alliance/store/sealed_database.hpp"
 #include "client_search.hpp"
 #include "store_rows.hpp"
 
@@ -174,8 +175,8 @@ ALTER TABLE practices ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
 // Personal data at rest: users' email and display_name hold sealed BLOBs
 // (store/sealed_fields.hpp) from here on, and email_hash (the email's lookup hash under
 // the practice's data key) is what login finds and what keeps an email unique in its
-// practice. The data_keys table comes with it, and existing rows are sealed in the
-// same transaction (seal_existing_users).
+// practice. store::open_sealed adds the data_keys table with it and seals existing rows
+// in the same transaction (seal_existing_users).
 constexpr std::string_view kSchemaV9 = R"sql(
 ALTER TABLE users ADD COLUMN email_hash BLOB;
 DROP INDEX users_practice_email;
@@ -508,26 +509,13 @@ std::vector<store::Migration> identity_migrations() {
 }
 
 Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path, store::KekPair keys) {
-  auto data_keys = std::make_shared<store::DataKeys>(std::move(keys.kek), std::move(keys.previous_kek));
-  auto rewrapped = std::make_shared<int>(0);
   store::DatabaseOptions options;
   options.path = path;
   options.migrations = identity_migrations();
-  options.after_migration = [data_keys](Connection& c, int version) {
-    if (version != kSealedUsersVersion) return;
-    c.exec(store::kDataKeysSchema);
-    seal_existing_users(c, *data_keys);
-  };
-  options.on_open = [data_keys, rewrapped, key_name = keys.kek_key](Connection& c) -> Status {
-    auto n = data_keys->rewrap_and_check(c, now_unix_ms(), key_name);
-    if (!n) return std::move(n).error();
-    *rewrapped = *n;
-    return {};
-  };
-  auto db = store::Database::open(std::move(options));
-  if (!db) return std::move(db).error();
-  auto out = std::make_unique<IdentityStore>(std::move(*db), std::move(data_keys));
-  out->rewrapped_data_keys_ = *rewrapped;
+  auto opened = store::open_sealed(std::move(options), std::move(keys), kSealedUsersVersion, seal_existing_users);
+  if (!opened) return std::move(opened).error();
+  auto out = std::make_unique<IdentityStore>(std::move(opened->db), std::move(opened->keys));
+  out->rewrapped_data_keys_ = opened->rewrapped;
   return out;
 }
 

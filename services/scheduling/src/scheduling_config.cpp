@@ -9,6 +9,7 @@ SchedulingConfig load_scheduling_config(const Config& config) {
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
   c.database = config.output_path("database", "scheduling.db");
+  c.keys = store::load_kek_pair(config);
   c.redis = redis::load_options(config, "scheduling");
   c.identity = config.host_port("identity", "127.0.0.1:7101");
   c.identity_name = config.string("identity_name", "identity");

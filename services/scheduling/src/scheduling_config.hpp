@@ -11,6 +11,7 @@
 #include "alliance/redis/types.hpp"
 #include "alliance/core/log.hpp"
 #include "alliance/net/tls.hpp"
+#include "alliance/store/sealed_fields.hpp"
 
 namespace alliance::scheduling {
 
@@ -18,6 +19,7 @@ struct SchedulingConfig {
   HostPort listen;                                    // listen (default 127.0.0.1:7103)
   net::TlsFiles tls;                                  // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                     // database (default scheduling.db)
+  store::KekPair keys;  // kek_file | kek_command, kek_previous_file | kek_previous_command (rotation)
   redis::Options redis;                               // redis, redis_user, redis_password_file, redis_tls and its files
   HostPort identity;                                  // identity (default 127.0.0.1:7101)
   std::string identity_name;                          // identity_name (default "identity")

@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "alliance/core/ids.hpp"
+#include "alliance/crypto/wipe.hpp"
 #include "alliance/store/query.hpp"
+#include "alliance/store/sealed_database.hpp"
 #include "scheduling_proto.hpp"
 
 // Each job lambda is named before the co_await: g++ 12 mishandles a lambda with
@@ -14,6 +16,7 @@
 namespace alliance::scheduling {
 namespace {
 
+using store::Blob;
 using store::Connection;
 using store::execute;
 using store::query_all;
@@ -376,7 +379,9 @@ constexpr std::string_view kBlockColumns =
     "id, practice_id, therapist_id, start_unix, end_unix, time_zone, weekly, repeat_until, reason, created_by, "
     "created_unix_ms";
 
-TimeBlock read_block(const Statement& st) {
+// A time block row; its sealed reason opened with `ciphers`, or left "" when
+// `ciphers` is null (conflict checks need only the times).
+TimeBlock read_block(const Statement& st, store::PracticeCiphers* ciphers) {
   TimeBlock b;
   b.id = st.column_text(0);
   b.practice_id = st.column_text(1);
@@ -388,18 +393,20 @@ TimeBlock read_block(const Statement& st) {
   if (auto until = st.column_text(7); !until.empty()) {
     if (auto d = parse_date(until, "repeat_until")) b.times.until = *d;
   }
-  b.reason = st.column_text(8);
+  if (ciphers) b.reason = ciphers->of(b.practice_id).open_optional("time_blocks", "reason", b.id, st.column_blob(8));
   b.created_by = st.column_text(9);
   b.created_unix_ms = st.column_int(10);
   return b;
 }
 
 // The therapist's blocks that may have an occurrence overlapping [from, to).
-std::vector<TimeBlock> blocks_between(Connection& c, const std::string& therapist_id, Instant from, Instant to) {
+std::vector<TimeBlock> blocks_between(Connection& c, store::PracticeCiphers* ciphers, const std::string& therapist_id,
+                                      Instant from, Instant to) {
   static const std::string sql = "SELECT " + std::string(kBlockColumns) +
                                  " FROM time_blocks WHERE therapist_id = ?1 AND start_unix < ?3 "
                                  "AND (last_end_unix IS NULL OR last_end_unix > ?2) ORDER BY start_unix, id";
-  return query_all(c, sql, read_block, therapist_id, to_unix(from), to_unix(to));
+  return query_all(c, sql, [ciphers](const Statement& st) { return read_block(st, ciphers); }, therapist_id,
+                   to_unix(from), to_unix(to));
 }
 
 constexpr std::string_view kAppointmentColumns =
@@ -412,7 +419,46 @@ std::string select_appointments(std::string_view where) {
   return "SELECT " + std::string(kAppointmentColumns) + " FROM appointments " + std::string(where);
 }
 
-Appointment read_appointment(const Statement& st) {
+// Migration 9 needs no SQL of its own: store::open_sealed adds data_keys.
+constexpr std::string_view kSchemaV9 = "-- sealed free text (store::open_sealed)";
+
+// The practice of an appointment (a note's row has none of its own).
+std::optional<std::string> appointment_practice(Connection& c, const std::string& appointment_id) {
+  return query_one(c, "SELECT practice_id FROM appointments WHERE id = ?1",
+                   [](const Statement& st) { return st.column_text(0); }, appointment_id);
+}
+
+// Schema v9: seals every cancellation reason, time-block reason and appointment note in
+// place (one transaction with the schema change), so none stays in clear.
+void seal_existing_text(Connection& c, store::DataKeys& keys) {
+  struct Plain {
+    std::string id, practice_id, text;
+  };
+  auto read_plain = [](const Statement& st) { return Plain{st.column_text(0), st.column_text(1), st.column_text(2)}; };
+  store::PracticeCiphers ciphers(c, keys);
+  for (auto& r : query_all(c, "SELECT id, practice_id, cancel_reason FROM appointments WHERE cancel_reason <> ''",
+                           read_plain)) {
+    execute(c, "UPDATE appointments SET cancel_reason = ?2 WHERE id = ?1", r.id,
+            Blob{ciphers.of(r.practice_id).seal("appointments", "cancel_reason", r.id, r.text)});
+    crypto::wipe(r.text);
+  }
+  for (auto& r : query_all(c, "SELECT id, practice_id, reason FROM time_blocks WHERE reason <> ''", read_plain)) {
+    execute(c, "UPDATE time_blocks SET reason = ?2 WHERE id = ?1", r.id,
+            Blob{ciphers.of(r.practice_id).seal("time_blocks", "reason", r.id, r.text)});
+    crypto::wipe(r.text);
+  }
+  for (auto& r : query_all(c,
+                           "SELECT n.appointment_id, a.practice_id, n.note FROM appointment_notes n "
+                           "JOIN appointments a ON a.id = n.appointment_id",
+                           read_plain)) {
+    execute(c, "UPDATE appointment_notes SET note = ?2 WHERE appointment_id = ?1", r.id,
+            Blob{ciphers.of(r.practice_id).seal("appointment_notes", "note", r.id, r.text)});
+    crypto::wipe(r.text);
+  }
+}
+
+// An appointment row, its sealed cancellation reason opened with `ciphers`.
+Appointment read_appointment(const Statement& st, store::PracticeCiphers& ciphers) {
   Appointment a;
   a.id = st.column_text(0);
   a.practice_id = st.column_text(1);
@@ -426,7 +472,7 @@ Appointment read_appointment(const Statement& st) {
   a.status = parse_status(st.column_text(9)).value_or(AppointmentStatus::kCancelled);
   a.version = st.column_int(10);
   a.series_id = st.column_text(11);
-  a.cancel_reason = st.column_text(12);
+  a.cancel_reason = ciphers.of(a.practice_id).open_optional("appointments", "cancel_reason", a.id, st.column_blob(12));
   a.late_cancellation = st.column_int(13) != 0;
   a.created_by = st.column_text(14);
   a.created_unix_ms = st.column_int(15);
@@ -445,12 +491,12 @@ Appointment read_appointment(const Statement& st) {
   return a;
 }
 
-std::optional<Appointment> load_appointment(Connection& c, const std::string& id) {
+std::optional<Appointment> load_appointment(Connection& c, store::PracticeCiphers& ciphers, const std::string& id) {
   static const std::string sql = select_appointments("WHERE id = ?1");
   auto& st = c.prepare(sql);
   st.bind(1, std::string_view(id));
   if (!st.step()) return std::nullopt;
-  return read_appointment(st);
+  return read_appointment(st, ciphers);
 }
 
 // A refused overlap from the trigger becomes the same answer the code check gives;
@@ -490,7 +536,7 @@ std::vector<Booked> blocking_near(Connection& c, const std::string& therapist_id
                          std::chrono::minutes(st.column_int(2) / 60), std::chrono::minutes(st.column_int(3) / 60)});
   // Time blocks, over the same window as the appointments read above.
   const Instant lo = start - std::chrono::days(3), hi = end + std::chrono::days(3);
-  for (const auto& block : blocks_between(c, therapist_id, lo, hi)) {
+  for (const auto& block : blocks_between(c, nullptr, therapist_id, lo, hi)) {
     auto occurrences = block_occurrences(block.times, lo, hi);
     out.insert(out.end(), occurrences.begin(), occurrences.end());
   }
@@ -532,7 +578,7 @@ bool held_by_other(Connection& c, const Appointment& a) {
                    std::chrono::minutes(a.buffer_after_minutes));
 }
 
-void insert_appointment(Connection& c, const Appointment& a) {
+void insert_appointment(Connection& c, store::PracticeCiphers& ciphers, const Appointment& a) {
   static const std::string sql = "INSERT INTO appointments (" + std::string(kAppointmentColumns) +
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
                                  "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
@@ -541,19 +587,22 @@ void insert_appointment(Connection& c, const Appointment& a) {
   if (!a.series_id.empty()) series = a.series_id;
   st.bind_all(a.id, a.practice_id, a.therapist_id, a.client_id, a.type_id, to_unix(a.start), to_unix(a.end),
               std::int64_t{a.buffer_before_minutes} * 60, std::int64_t{a.buffer_after_minutes} * 60,
-              status_name(a.status), a.version, series, a.cancel_reason, a.late_cancellation ? 1 : 0, a.created_by,
+              status_name(a.status), a.version, series,
+              Blob{ciphers.of(a.practice_id).seal_optional("appointments", "cancel_reason", a.id, a.cancel_reason)},
+              a.late_cancellation ? 1 : 0, a.created_by,
               a.created_unix_ms, a.updated_by, a.updated_unix_ms, a.cancelled_by, a.cancelled_unix_ms,
               a.time_zone, a.type_name, a.modality, a.location_id, a.location_name, a.location_address, a.room,
               a.video_link);
   st.step();
 }
 
-void update_appointment(Connection& c, const Appointment& a) {
+void update_appointment(Connection& c, store::PracticeCiphers& ciphers, const Appointment& a) {
   auto& st = c.prepare(
       "UPDATE appointments SET start_unix = ?2, end_unix = ?3, status = ?4, version = ?5, cancel_reason = ?6, "
       "late_cancellation = ?7, updated_by = ?8, updated_unix_ms = ?9, cancelled_by = ?10, "
       "cancelled_unix_ms = ?11 WHERE id = ?1");
-  st.bind_all(a.id, to_unix(a.start), to_unix(a.end), status_name(a.status), a.version, a.cancel_reason,
+  st.bind_all(a.id, to_unix(a.start), to_unix(a.end), status_name(a.status), a.version,
+              Blob{ciphers.of(a.practice_id).seal_optional("appointments", "cancel_reason", a.id, a.cancel_reason)},
               a.late_cancellation ? 1 : 0, a.updated_by, a.updated_unix_ms, a.cancelled_by, a.cancelled_unix_ms);
   st.step();
 }
@@ -635,13 +684,22 @@ date::year_month_day date_column(const Statement& st, int i) {
 
 }  // namespace
 
-Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesystem::path& path) {
+std::vector<store::Migration> scheduling_migrations() {
+  // Migration 9: cancellation reasons, time-block reasons and notes are sealed from here
+  // on (store/sealed_fields.hpp); store::open_sealed adds data_keys and seals existing
+  // ones in the same transaction.
+  return {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+          store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
+          store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
+          store::Migration{7, schema_v7()}, store::Migration{8, kSchemaV8},
+          store::Migration{kSealedTextVersion, kSchemaV9}};
+}
+
+Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesystem::path& path,
+                                                               store::KekPair keys) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
-                        store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
-                        store::Migration{7, schema_v7()}, store::Migration{8, kSchemaV8}};
+  options.migrations = scheduling_migrations();
   // The cache's triggers are on the writer before any write, and it hears of every commit.
   auto cache = std::make_shared<SlotSearchCache>();
   options.on_open = [cache](Connection& c) -> Status {
@@ -649,13 +707,16 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
     return {};
   };
   options.after_write = [cache] { cache->publish(); };
-  auto db = store::Database::open(std::move(options));
-  if (!db) return std::move(db).error();
-  return std::make_unique<SchedulingStore>(std::move(*db), std::move(cache));
+  auto opened = store::open_sealed(std::move(options), std::move(keys), kSealedTextVersion, seal_existing_text);
+  if (!opened) return std::move(opened).error();
+  auto out = std::make_unique<SchedulingStore>(std::move(opened->db), std::move(opened->keys), std::move(cache));
+  out->rewrapped_data_keys_ = opened->rewrapped;
+  return out;
 }
 
-SchedulingStore::SchedulingStore(std::unique_ptr<store::Database> db, std::shared_ptr<SlotSearchCache> cache)
-    : db_(std::move(db)), cache_(std::move(cache)) {}
+SchedulingStore::SchedulingStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys,
+                                 std::shared_ptr<SlotSearchCache> cache)
+    : keys_(std::move(keys)), db_(std::move(db)), cache_(std::move(cache)) {}
 
 asio::awaitable<Result<SchedulingStore::MadeType>> SchedulingStore::create_type(AppointmentType t,
                                                                                 IdempotencyRecord idem) {
@@ -985,14 +1046,15 @@ asio::awaitable<Result<std::shared_ptr<const SlotInputs>>> SchedulingStore::slot
 }
 
 asio::awaitable<Status> SchedulingStore::create_time_block(TimeBlock b) {
-  auto job = [b = std::move(b)](Connection& c) -> Status {
+  auto job = [keys = keys_.get(), b = std::move(b)](Connection& c) -> Status {
     static const std::string sql = "INSERT INTO time_blocks (" + std::string(kBlockColumns) +
                                    ", last_end_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
     std::optional<std::int64_t> last_end;
     if (auto last = block_last_end(b.times)) last_end = to_unix(*last);
     execute(c, sql, b.id, b.practice_id, b.therapist_id, to_unix(b.times.start), to_unix(b.times.end),
             b.times.time_zone, b.times.weekly ? 1 : 0, b.times.until ? format_date(*b.times.until) : std::string(),
-            b.reason, b.created_by, b.created_unix_ms, last_end);
+            Blob{keys->cipher(c, b.practice_id).seal_optional("time_blocks", "reason", b.id, b.reason)}, b.created_by,
+            b.created_unix_ms, last_end);
     return {};
   };
   co_return co_await db_->write(std::move(job));
@@ -1000,16 +1062,18 @@ asio::awaitable<Status> SchedulingStore::create_time_block(TimeBlock b) {
 
 asio::awaitable<Result<std::vector<TimeBlock>>> SchedulingStore::list_time_blocks(std::string therapist_id,
                                                                                   Instant from, Instant to) {
-  auto job = [therapist_id = std::move(therapist_id), from, to](Connection& c) -> Result<std::vector<TimeBlock>> {
-    return blocks_between(c, therapist_id, from, to);
+  auto job = [keys = keys_.get(), therapist_id = std::move(therapist_id), from, to](Connection& c) -> Result<std::vector<TimeBlock>> {
+    store::PracticeCiphers ciphers(c, *keys);
+    return blocks_between(c, &ciphers, therapist_id, from, to);
   };
   co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::optional<TimeBlock>>> SchedulingStore::find_time_block(std::string block_id) {
-  auto job = [block_id = std::move(block_id)](Connection& c) -> Result<std::optional<TimeBlock>> {
+  auto job = [keys = keys_.get(), block_id = std::move(block_id)](Connection& c) -> Result<std::optional<TimeBlock>> {
     static const std::string sql = "SELECT " + std::string(kBlockColumns) + " FROM time_blocks WHERE id = ?1";
-    return store::query_one(c, sql, read_block, block_id);
+    store::PracticeCiphers ciphers(c, *keys);
+    return store::query_one(c, sql, [&ciphers](const Statement& st) { return read_block(st, &ciphers); }, block_id);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -1031,28 +1095,38 @@ asio::awaitable<Result<std::vector<std::string>>> SchedulingStore::therapists_wi
 }
 
 asio::awaitable<Status> SchedulingStore::set_note(AppointmentNote n) {
-  auto job = [n = std::move(n)](Connection& c) -> Status {
+  auto job = [keys = keys_.get(), n = std::move(n)](Connection& c) -> Status {
     if (n.note.empty()) {
       execute(c, "DELETE FROM appointment_notes WHERE appointment_id = ?1", n.appointment_id);
       return {};
     }
+    auto practice_id = appointment_practice(c, n.appointment_id);
+    if (!practice_id) return Error{Code::kNotFound, "appointment_id: no such appointment", "appointment_id"};
+    const auto sealed = keys->cipher(c, *practice_id).seal("appointment_notes", "note", n.appointment_id, n.note);
     execute(c,
             "INSERT INTO appointment_notes (appointment_id, note, updated_by, updated_unix_ms) VALUES (?1, ?2, ?3, ?4) "
             "ON CONFLICT (appointment_id) DO UPDATE SET note = ?2, updated_by = ?3, updated_unix_ms = ?4",
-            n.appointment_id, n.note, n.updated_by, n.updated_unix_ms);
+            n.appointment_id, Blob{sealed}, n.updated_by, n.updated_unix_ms);
     return {};
   };
   co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<AppointmentNote>>> SchedulingStore::notes(std::vector<std::string> appointment_ids) {
-  auto job = [ids = std::move(appointment_ids)](Connection& c) -> Result<std::vector<AppointmentNote>> {
+  auto job = [keys = keys_.get(), ids = std::move(appointment_ids)](Connection& c) -> Result<std::vector<AppointmentNote>> {
     std::vector<AppointmentNote> out;
+    store::PracticeCiphers ciphers(c, *keys);
     for (const auto& id : ids) {
       auto note = store::query_one(
-          c, "SELECT appointment_id, note, updated_by, updated_unix_ms FROM appointment_notes WHERE appointment_id = ?1",
-          [](const Statement& st) {
-            return AppointmentNote{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)};
+          c,
+          "SELECT n.appointment_id, n.note, n.updated_by, n.updated_unix_ms, a.practice_id FROM appointment_notes n "
+          "JOIN appointments a ON a.id = n.appointment_id WHERE n.appointment_id = ?1",
+          [&ciphers](const Statement& st) {
+            const auto appointment_id = st.column_text(0);
+            return AppointmentNote{
+                appointment_id,
+                ciphers.of(st.column_text(4)).open("appointment_notes", "note", appointment_id, st.column_blob(1)),
+                st.column_text(2), st.column_int(3)};
           },
           id);
       if (note) out.push_back(std::move(*note));
@@ -1063,8 +1137,9 @@ asio::awaitable<Result<std::vector<AppointmentNote>>> SchedulingStore::notes(std
 }
 
 asio::awaitable<Result<std::optional<Appointment>>> SchedulingStore::find_appointment(std::string id) {
-  auto job = [id = std::move(id)](Connection& c) -> Result<std::optional<Appointment>> {
-    return load_appointment(c, id);
+  auto job = [keys = keys_.get(), id = std::move(id)](Connection& c) -> Result<std::optional<Appointment>> {
+    store::PracticeCiphers ciphers(c, *keys);
+    return load_appointment(c, ciphers, id);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -1085,7 +1160,8 @@ asio::awaitable<Result<std::vector<Booked>>> SchedulingStore::blocking(std::stri
 }
 
 asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::list_appointments(AppointmentQuery q) {
-  auto job = [q = std::move(q)](Connection& c) -> Result<std::vector<Appointment>> {
+  auto job = [keys = keys_.get(), q = std::move(q)](Connection& c) -> Result<std::vector<Appointment>> {
+    store::PracticeCiphers ciphers(c, *keys);
     static const std::string sql = select_appointments(
         "WHERE practice_id = ?1 AND start_unix >= ?2 AND start_unix < ?3 AND (?4 IS NULL OR therapist_id = ?4) "
         "AND (?5 IS NULL OR client_id = ?5) AND (?6 IS NULL OR status = ?6) ORDER BY start_unix, id LIMIT ?7");
@@ -1094,19 +1170,20 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::list_appointm
     if (q.status) status = status_name(*q.status);
     st.bind_all(q.practice_id, to_unix(q.from), to_unix(q.to), q.therapist_id, q.client_id, status, q.limit + 1);
     std::vector<Appointment> out;
-    while (st.step()) out.push_back(read_appointment(st));
+    while (st.step()) out.push_back(read_appointment(st, ciphers));
     return out;
   };
   co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::series_appointments(std::string series_id) {
-  auto job = [series_id = std::move(series_id)](Connection& c) -> Result<std::vector<Appointment>> {
+  auto job = [keys = keys_.get(), series_id = std::move(series_id)](Connection& c) -> Result<std::vector<Appointment>> {
+    store::PracticeCiphers ciphers(c, *keys);
     static const std::string sql = select_appointments("WHERE series_id = ?1 ORDER BY start_unix, id");
     auto& st = c.prepare(sql);
     st.bind(1, std::string_view(series_id));
     std::vector<Appointment> out;
-    while (st.step()) out.push_back(read_appointment(st));
+    while (st.step()) out.push_back(read_appointment(st, ciphers));
     return out;
   };
   co_return co_await db_->read(std::move(job));
@@ -1137,7 +1214,8 @@ asio::awaitable<Result<std::optional<IdempotencyRecord>>> SchedulingStore::find_
 }
 
 asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest request, std::string actor) {
-  auto job = [request = std::move(request), actor = std::move(actor)](Connection& c) -> Result<BookingOutcome> {
+  auto job = [keys = keys_.get(), request = std::move(request), actor = std::move(actor)](Connection& c) -> Result<BookingOutcome> {
+    store::PracticeCiphers ciphers(c, *keys);
     return overlap_guard([&]() -> Result<BookingOutcome> {
       const auto& idem = request.idempotency;
       BookingOutcome out;
@@ -1156,7 +1234,7 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
           out.booked.emplace_back(std::nullopt);
           continue;
         }
-        insert_appointment(c, candidate);
+        insert_appointment(c, ciphers, candidate);
         record_change(c, candidate, "booked", actor, now_ms, std::nullopt, request.times);
         out.booked.emplace_back(candidate);
       }
@@ -1176,7 +1254,7 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
 namespace {
 
 // Applies `decide` to `current` and writes the result; shared by modify and modify_series.
-Result<Appointment> apply_change(Connection& c, const Appointment& current, const std::string& actor,
+Result<Appointment> apply_change(Connection& c, store::PracticeCiphers& ciphers, const Appointment& current, const std::string& actor,
                                  const Decide& decide, std::int64_t now_ms, const ClientTimes& times) {
   auto change = decide(current);
   if (!change) return std::move(change).error();
@@ -1189,7 +1267,7 @@ Result<Appointment> apply_change(Connection& c, const Appointment& current, cons
     if (overlaps_stored(c, next)) return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
     if (held_by_other(c, next)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
   }
-  update_appointment(c, next);
+  update_appointment(c, ciphers, next);
   record_change(c, next, change->action, actor, now_ms, change->previous_start, times);
   return next;
 }
@@ -1198,22 +1276,23 @@ Result<Appointment> apply_change(Connection& c, const Appointment& current, cons
 
 asio::awaitable<Result<Modified>> SchedulingStore::modify(std::string appointment_id, std::string actor,
                                                           Decide decide, ClientTimes times, IdempotencyRecord idem) {
-  auto job = [appointment_id = std::move(appointment_id), actor = std::move(actor), decide = std::move(decide),
+  auto job = [keys = keys_.get(), appointment_id = std::move(appointment_id), actor = std::move(actor), decide = std::move(decide),
               times = std::move(times), idem = std::move(idem)](Connection& c) -> Result<Modified> {
+    store::PracticeCiphers ciphers(c, *keys);
     return overlap_guard([&]() -> Result<Modified> {
       if (!idem.key.empty()) {
         auto seen = seen_before(c, idem);
         if (!seen) return seen.error();
         if (*seen) {
-          auto as_now = load_appointment(c, (*seen)->appointment_id);
+          auto as_now = load_appointment(c, ciphers, (*seen)->appointment_id);
           if (!as_now) return idempotency_key_reused();
           return Modified{std::move(*as_now), true};
         }
       }
-      auto current = load_appointment(c, appointment_id);
+      auto current = load_appointment(c, ciphers, appointment_id);
       if (!current) return Error{Code::kNotFound, "appointment_id: no such appointment", "appointment_id"};
       const auto now_ms = now_unix_ms();
-      auto next = apply_change(c, *current, actor, decide, now_ms, times);
+      auto next = apply_change(c, ciphers, *current, actor, decide, now_ms, times);
       if (!next) return next.error();
       if (!idem.key.empty()) save_key(c, idem, next->id, std::nullopt, {}, now_ms);
       return Modified{std::move(*next), false};
@@ -1225,8 +1304,9 @@ asio::awaitable<Result<Modified>> SchedulingStore::modify(std::string appointmen
 asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series(std::string series_id, Instant from,
                                                                                  std::string actor, Decide decide,
                                                                                  ClientTimes times) {
-  auto job = [series_id = std::move(series_id), from, actor = std::move(actor), decide = std::move(decide),
+  auto job = [keys = keys_.get(), series_id = std::move(series_id), from, actor = std::move(actor), decide = std::move(decide),
               times = std::move(times)](Connection& c) -> Result<std::vector<Appointment>> {
+    store::PracticeCiphers ciphers(c, *keys);
     return overlap_guard([&]() -> Result<std::vector<Appointment>> {
       static const std::string sql = select_appointments(
           "WHERE series_id = ?1 AND start_unix >= ?2 AND status IN ('booked', 'confirmed') ORDER BY start_unix");
@@ -1234,12 +1314,12 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series
       {
         auto& st = c.prepare(sql);
         st.bind_all(series_id, to_unix(from));
-        while (st.step()) rows.push_back(read_appointment(st));
+        while (st.step()) rows.push_back(read_appointment(st, ciphers));
       }
       const auto now_ms = now_unix_ms();
       std::vector<Appointment> out;
       for (const auto& row : rows) {
-        auto next = apply_change(c, row, actor, decide, now_ms, times);
+        auto next = apply_change(c, ciphers, row, actor, decide, now_ms, times);
         if (next) out.push_back(std::move(*next));
       }
       return out;
@@ -1250,8 +1330,9 @@ asio::awaitable<Result<std::vector<Appointment>>> SchedulingStore::modify_series
 
 asio::awaitable<Result<SchedulingStore::SeriesMove>> SchedulingStore::move_appointments(
     std::vector<Move> moves, std::string actor, ClientTimes times, IdempotencyRecord idem, EncodeMoves encode_response) {
-  auto job = [moves = std::move(moves), actor = std::move(actor), times = std::move(times), idem = std::move(idem),
+  auto job = [keys = keys_.get(), moves = std::move(moves), actor = std::move(actor), times = std::move(times), idem = std::move(idem),
               encode_response = std::move(encode_response)](Connection& c) -> Result<SeriesMove> {
+    store::PracticeCiphers ciphers(c, *keys);
     return overlap_guard([&]() -> Result<SeriesMove> {
       if (!idem.key.empty()) {
         auto seen = seen_before(c, idem);
@@ -1261,7 +1342,7 @@ asio::awaitable<Result<SchedulingStore::SeriesMove>> SchedulingStore::move_appoi
       std::vector<Appointment> current;
       current.reserve(moves.size());
       for (const auto& m : moves) {
-        auto a = load_appointment(c, m.appointment_id);
+        auto a = load_appointment(c, ciphers, m.appointment_id);
         if (!a || a->version != m.expected_version || !holds_time(a->status))
           return Error{Code::kFailedPrecondition,
                        "series_id: an occurrence changed while it was being moved; reload and try again",
@@ -1291,7 +1372,7 @@ asio::awaitable<Result<SchedulingStore::SeriesMove>> SchedulingStore::move_appoi
         next.updated_unix_ms = now_ms;
         if (overlaps_stored(c, next)) return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
         if (held_by_other(c, next)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
-        update_appointment(c, next);
+        update_appointment(c, ciphers, next);
         record_change(c, next, "rescheduled", actor, now_ms, cur.start, times);
         out.push_back(std::move(next));
       }
@@ -1631,13 +1712,14 @@ asio::awaitable<Result<SchedulingStore::Accepted>> SchedulingStore::accept_offer
                                                                                  Appointment candidate,
                                                                                  std::string actor,
                                                                                  ClientTimes times) {
-  auto job = [offer_id = std::move(offer_id), candidate = std::move(candidate), actor = std::move(actor),
+  auto job = [keys = keys_.get(), offer_id = std::move(offer_id), candidate = std::move(candidate), actor = std::move(actor),
               times = std::move(times)](Connection& c) -> Result<Accepted> {
+    store::PracticeCiphers ciphers(c, *keys);
     return overlap_guard([&]() -> Result<Accepted> {
       auto offer = load_offer(c, offer_id);
       if (!offer) return Error{Code::kNotFound, "offer_id: no such offer", "offer_id"};
       if (offer->status == "accepted") {
-        auto booked = load_appointment(c, offer->appointment_id);
+        auto booked = load_appointment(c, ciphers, offer->appointment_id);
         if (!booked) return Error{Code::kInternal, "accepted offer without its appointment", {}};
         return Accepted{std::move(*booked), std::move(*offer), true};
       }
@@ -1646,7 +1728,7 @@ asio::awaitable<Result<SchedulingStore::Accepted>> SchedulingStore::accept_offer
       if (overlaps_stored(c, candidate))
         return Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
       if (held_by_other(c, candidate)) return Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
-      insert_appointment(c, candidate);
+      insert_appointment(c, ciphers, candidate);
       record_change(c, candidate, "booked", actor, now_ms, std::nullopt, times);
       offer->appointment_id = candidate.id;
       close_offer(c, *offer, "accepted", "booked", now_ms);

@@ -32,6 +32,7 @@
 #include "alliance/core/asio.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
+#include "alliance/store/sealed_fields.hpp"
 #include "scheduling_model.hpp"
 #include "slot_search_cache.hpp"
 
@@ -124,12 +125,24 @@ struct EventPage {
   std::int64_t oldest_seq = 0;      // the lowest seq still kept; 0 if none
 };
 
+// scheduling.db's schema steps, oldest first (tests open a database at an older version).
+std::vector<store::Migration> scheduling_migrations();
+// The version that seals cancellation reasons, time-block reasons and notes.
+inline constexpr int kSealedTextVersion = 9;
+
 class SchedulingStore {
  public:
-  // Opens (creating) the database file and applies scheduling's migrations.
-  static Result<std::unique_ptr<SchedulingStore>> open(const std::filesystem::path& path);
+  // Opens (creating) the database file and applies scheduling's migrations (sealing
+  // the free text of a database from before v9 in place). Data keys wrapped by
+  // keys.previous_kek are re-wrapped under keys.kek; a KEK that opens no data key fails
+  // the open with kFailedPrecondition naming keys.kek_key.
+  static Result<std::unique_ptr<SchedulingStore>> open(const std::filesystem::path& path, store::KekPair keys);
   // `cache` (optional) must be the one whose publish() is `db`'s after_write.
-  explicit SchedulingStore(std::unique_ptr<store::Database> db, std::shared_ptr<SlotSearchCache> cache = nullptr);
+  SchedulingStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys,
+                  std::shared_ptr<SlotSearchCache> cache = nullptr);
+  // How many data keys this open re-wrapped from the previous KEK (a rotation).
+  int rewrapped_data_keys() const { return rewrapped_data_keys_; }
+  const std::string& kek_id() const { return keys_->kek_id(); }
 
   // Name taken in the practice -> kAlreadyExists field name. With a key in `idem`
   // seen before (same request), nothing is created and the type that key made is
@@ -315,6 +328,8 @@ class SchedulingStore {
   store::Database& database() { return *db_; }
 
  private:
+  std::shared_ptr<store::DataKeys> keys_;
+  int rewrapped_data_keys_ = 0;
   std::unique_ptr<store::Database> db_;
   std::shared_ptr<SlotSearchCache> cache_;  // null: every search reads the store
 };

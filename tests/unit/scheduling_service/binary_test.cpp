@@ -39,7 +39,7 @@ class SchedulingBinaryTest : public ::testing::Test {
     const auto c = certs();
     return {"--listen", "127.0.0.1:0", "--tls_ca", (c / "ca.pem").string(), "--tls_cert",
             (c / "scheduling.pem").string(), "--tls_key", (c / "scheduling.key").string(), "--database",
-            (dir_.path() / "scheduling.db").string(), "--redis", redis, "--identity", "127.0.0.1:1",
+            (dir_.path() / "scheduling.db").string(), "--kek_file", (c / "data.kek").string(), "--redis", redis, "--identity", "127.0.0.1:1",
             "--cancellation_window", window, "--allowed_peers", "gateway", "--ready_file",
             (dir_.path() / "ready.json").string()};
   }

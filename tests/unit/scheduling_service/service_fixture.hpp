@@ -28,7 +28,7 @@ class SchedulingServiceTest : public IoTest {
 
   void SetUp() override {
     now_ = at("2030-01-07T12:00:00Z");
-    auto store = SchedulingStore::open(dir_.path() / "scheduling.db");
+    auto store = SchedulingStore::open(dir_.path() / "scheduling.db", store::KekPair{std::string(32, 'k')});
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
     auto ro = testing::redis_login(*redis_server_, "admin");

@@ -85,7 +85,7 @@ class WaitlistTest : public IoTest {
 
   // Opens the database and builds the service, waitlist and feed as main.cpp wires them.
   void start(std::chrono::milliseconds hold) {
-    auto store = SchedulingStore::open(dir_.path() / "scheduling.db");
+    auto store = SchedulingStore::open(dir_.path() / "scheduling.db", store::KekPair{std::string(32, 'k')});
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
     WaitlistOptions wo;
