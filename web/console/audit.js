@@ -13,6 +13,7 @@ function instant(value) {
 export function createAuditView({ api, onError }) {
   const people = new Map();  // user id -> {display_name, role}
   let cursor = '';
+  let latest = 0;  // the newest load asked for; an older answer arriving late is dropped
 
   const name = (id) => (id ? people.get(id)?.display_name || id : '');
 
@@ -39,11 +40,13 @@ export function createAuditView({ api, onError }) {
 
   async function load({ more = false } = {}) {
     if (!more) cursor = '';
+    const mine = ++latest;
     try {
       const res = await api.get('/v1/audit', {
         user_id: $('audit-user').value, client_id: $('audit-client').value,
         since: instant($('audit-since').value), until: instant($('audit-until').value),
         limit: kPage, cursor });
+      if (mine !== latest) return;
       const rows = (res.records || []).map(row);
       const body = $('audit-rows');
       if (more) body.append(...rows); else body.replaceChildren(...rows);
@@ -53,7 +56,7 @@ export function createAuditView({ api, onError }) {
         : `${body.children.length} records shown.`;
       onError(null);
     } catch (e) {
-      onError(e);
+      if (mine === latest) onError(e);
     }
   }
 
