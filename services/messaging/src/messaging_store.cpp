@@ -94,6 +94,49 @@ constexpr std::string_view kSchemaV2 = R"sql(
 ALTER TABLE messages ADD COLUMN format INTEGER NOT NULL DEFAULT 1 CHECK(format IN (1, 2));
 )sql";
 
+// Each message's wrapped keys as one BLOB in its row (wrapped_keys_blob.hpp; NULL when
+// it has none: notices, expired content) instead of one wrapped_keys row per key:
+// each send wrote 1 + ~6 rows, each key row with a foreign-key probe. The rows of an
+// older file are moved in by move_keys_into_messages, in this step's transaction.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE messages ADD COLUMN wrapped_keys_blob BLOB;
+)sql";
+
+// Version 4's step SQL cannot say: every message's wrapped_keys rows become its blob,
+// then the table goes. A row that does not fit the blob fails the migration (the file
+// stays at version 3).
+void move_keys_into_messages(Connection& c) {
+  auto& rows = c.prepare(
+      "SELECT conversation_id, seq, device_id, wrapped FROM wrapped_keys ORDER BY conversation_id, seq, device_id");
+  auto& set = c.prepare("UPDATE messages SET wrapped_keys_blob = ? WHERE conversation_id = ? AND seq = ?");
+  std::string conversation;
+  std::int64_t seq = 0;
+  std::vector<StoredKey> keys;
+  auto flush = [&] {
+    if (keys.empty()) return;
+    auto blob = encode_wrapped_keys(keys);
+    if (!blob)
+      throw store::StoreError(1, "message " + std::to_string(seq) + " of conversation " + conversation +
+                                     ": wrapped keys do not fit version 4: " + blob.error().message);
+    set.reset();
+    set.bind_all(Blob{*blob}, conversation, seq).step();
+    keys.clear();
+  };
+  while (rows.step()) {
+    auto row_conversation = rows.column_text(0);
+    const auto row_seq = rows.column_int(1);
+    if (row_conversation != conversation || row_seq != seq) {
+      flush();
+      conversation = std::move(row_conversation);
+      seq = row_seq;
+    }
+    keys.push_back({rows.column_text(2), rows.column_blob(3)});
+  }
+  flush();
+  rows.reset();
+  c.exec("DROP TABLE wrapped_keys");
+}
+
 constexpr std::string_view kConversationColumns =
     "id, practice_id, client_id, therapist_id, created_ms, last_seq, erased_ms";
 
@@ -111,11 +154,18 @@ std::optional<ConversationRow> conversation_by_id(Connection& c, const std::stri
   return read_conversation(s);
 }
 
-// A message row as read_message maps it; queries name the table "m".
+// A message row as read_message maps it, then its keys blob (column kKeysColumn, left
+// to the caller); queries name the table "m".
 constexpr std::string_view kMessageColumns =
     "m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind, m.ciphertext, "
-    "m.system_text, m.content_hash, m.sent_ms, m.expired, m.format";
-constexpr int kMessageColumnCount = 12;
+    "m.system_text, m.content_hash, m.sent_ms, m.expired, m.format, m.wrapped_keys_blob";
+constexpr int kKeysColumn = 12;
+
+// What a stored blob failing to decode answers: which message, and what was wrong.
+Error unreadable_keys(const StoredMessage& m, const Error& e) {
+  return make_error(Code::kInternal, "message " + std::to_string(m.seq) + " of conversation " + m.conversation_id +
+                                         ": stored " + e.message);
+}
 
 StoredMessage read_message(const Statement& s) {
   StoredMessage m;
@@ -144,28 +194,34 @@ std::optional<StoredMessage> message_by_id(Connection& c, const std::string& con
   return read_message(s);
 }
 
-std::vector<StoredKey> keys_of(Connection& c, const std::string& conversation_id, std::int64_t seq) {
-  auto& s = c.prepare("SELECT device_id, wrapped FROM wrapped_keys WHERE conversation_id = ? AND seq = ?");
-  s.bind_all(conversation_id, seq);
-  std::vector<StoredKey> out;
-  while (s.step()) out.push_back({s.column_text(0), s.column_blob(1)});
-  return out;
+// Every stored key of message `m` (read as a row of the message).
+Result<std::vector<StoredKey>> keys_of(Connection& c, const StoredMessage& m) {
+  auto& s = c.prepare("SELECT wrapped_keys_blob FROM messages WHERE conversation_id = ? AND seq = ?");
+  s.bind_all(m.conversation_id, m.seq);
+  if (!s.step() || s.column_is_null(0)) return std::vector<StoredKey>();
+  auto keys = decode_wrapped_keys(s.column_blob(0));
+  if (!keys) return unreadable_keys(m, keys.error());
+  return keys;
 }
 
-void insert_message(Connection& c, const StoredMessage& m) {
+Status insert_message(Connection& c, const StoredMessage& m) {
+  std::optional<std::string> keys;
+  if (!m.keys.empty()) {
+    auto blob = encode_wrapped_keys(m.keys);
+    if (!blob) return blob.error();
+    keys = std::move(*blob);
+  }
   c.prepare(
        "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, "
-       "ciphertext, system_text, content_hash, sent_ms, format) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+       "ciphertext, system_text, content_hash, sent_ms, format, wrapped_keys_blob) "
+       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind_all(m.conversation_id, m.seq, m.message_id, m.sender_user_id, m.sender_device_id, m.kind,
                 m.kind == "user" ? std::optional<Blob>(Blob{m.ciphertext}) : std::nullopt,
                 m.kind == "system" ? std::optional<std::string_view>(m.system_text) : std::nullopt,
-                Blob{m.content_hash}, m.sent_ms, m.format)
+                Blob{m.content_hash}, m.sent_ms, m.format,
+                keys ? std::optional<Blob>(Blob{*keys}) : std::nullopt)
       .step();
-  auto& k = c.prepare("INSERT INTO wrapped_keys(conversation_id, seq, device_id, wrapped) VALUES(?, ?, ?, ?)");
-  for (const auto& key : m.keys) {
-    k.reset();
-    k.bind_all(m.conversation_id, m.seq, key.device_id, Blob{key.wrapped}).step();
-  }
+  return {};
 }
 
 ReceiptRow upsert_receipt(Connection& c, ReceiptRow r) {
@@ -202,11 +258,20 @@ void insert_erasure(Connection& c, const ErasureRow& r) {
 
 }  // namespace
 
+const std::vector<store::Migration>& messaging_migrations() {
+  static const std::vector<store::Migration> migrations = {
+      store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
+      store::Migration{3, store::kIdempotentWritesSchema}, store::Migration{4, kSchemaV4}};
+  return migrations;
+}
+
 Result<std::unique_ptr<MessagingStore>> MessagingStore::open(const std::filesystem::path& path) {
   store::DatabaseOptions options;
   options.path = path;
-  options.migrations = {store::Migration{1, kSchemaV1}, store::Migration{2, kSchemaV2},
-                        store::Migration{3, store::kIdempotentWritesSchema}};
+  options.migrations = messaging_migrations();
+  options.after_migration = [](Connection& c, int version) {
+    if (version == 4) move_keys_into_messages(c);
+  };
   auto db = store::Database::open(std::move(options));
   if (!db) return std::move(db).error();
   return std::make_unique<MessagingStore>(std::move(*db));
@@ -290,7 +355,9 @@ asio::awaitable<Result<AppendResult>> MessagingStore::append(StoredMessage messa
     if (auto existing = message_by_id(c, message.conversation_id, message.message_id)) {
       if (existing->content_hash != message.content_hash || existing->sender_device_id != message.sender_device_id)
         return Error{Code::kAlreadyExists, "message_id: already used for a different message", "message_id"};
-      existing->keys = keys_of(c, existing->conversation_id, existing->seq);
+      auto keys = keys_of(c, *existing);
+      if (!keys) return keys.error();
+      existing->keys = std::move(*keys);
       out.message = std::move(*existing);
       out.replayed = true;
       return out;
@@ -302,7 +369,7 @@ asio::awaitable<Result<AppendResult>> MessagingStore::append(StoredMessage messa
     const std::int64_t last_notice = conv.column_int(1);
     out.message = std::move(message);
     out.message.seq = ++seq;
-    insert_message(c, out.message);
+    if (auto inserted = insert_message(c, out.message); !inserted) return inserted.error();
     std::int64_t notice_ms = last_notice;
     if (notice && (last_notice == 0 || last_notice + notice->period_ms <= out.message.sent_ms)) {
       StoredMessage n;
@@ -313,7 +380,7 @@ asio::awaitable<Result<AppendResult>> MessagingStore::append(StoredMessage messa
       n.system_text = notice->text;
       n.content_hash = "system";
       n.sent_ms = out.message.sent_ms;
-      insert_message(c, n);
+      if (auto inserted = insert_message(c, n); !inserted) return inserted.error();
       notice_ms = n.sent_ms;
       out.notice = std::move(n);
     }
@@ -331,17 +398,18 @@ asio::awaitable<Result<std::vector<StoredMessage>>> MessagingStore::messages_aft
                                                                                    int limit) {
   auto job = [conversation_id = std::move(conversation_id), device_id = std::move(device_id), after_seq,
               limit](Connection& c) -> Result<std::vector<StoredMessage>> {
-    static const std::string sql =
-        "SELECT " + std::string(kMessageColumns) +
-        ", k.wrapped FROM messages m "
-        "LEFT JOIN wrapped_keys k ON k.conversation_id = m.conversation_id AND k.seq = m.seq AND k.device_id = ? "
-        "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
+    static const std::string sql = "SELECT " + std::string(kMessageColumns) +
+                                   " FROM messages m WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
     auto& s = c.prepare(sql);
-    s.bind_all(device_id, conversation_id, after_seq, limit);
+    s.bind_all(conversation_id, after_seq, limit);
     std::vector<StoredMessage> out;
     while (s.step()) {
       auto m = read_message(s);
-      if (!s.column_is_null(kMessageColumnCount)) m.keys.push_back({device_id, s.column_blob(kMessageColumnCount)});
+      if (!s.column_is_null(kKeysColumn)) {
+        auto key = wrapped_key_of(s.column_blob(kKeysColumn), device_id);
+        if (!key) return unreadable_keys(m, key.error());
+        if (*key) m.keys.push_back({device_id, std::move(**key)});
+      }
       out.push_back(std::move(m));
     }
     return out;
@@ -465,10 +533,9 @@ asio::awaitable<Result<MessagingStore::Erasure>> MessagingStore::erase_conversat
       if (!first) return Error{Code::kInternal, "idempotency record without its erasure", ""};
       return Erasure{std::move(*first), true};
     }
-    c.prepare("DELETE FROM wrapped_keys WHERE conversation_id = ?").bind_all(record.conversation_id).step();
     c.prepare(
-         "UPDATE messages SET ciphertext = NULL, system_text = NULL, expired = 1 WHERE conversation_id = ? "
-         "AND expired = 0")
+         "UPDATE messages SET ciphertext = NULL, system_text = NULL, wrapped_keys_blob = NULL, expired = 1 "
+         "WHERE conversation_id = ? AND expired = 0")
         .bind_all(record.conversation_id)
         .step();
     record.messages_affected = c.changes();
@@ -488,14 +555,8 @@ asio::awaitable<Result<std::optional<ErasureRow>>> MessagingStore::apply_retenti
   auto job = [practice_id = std::move(practice_id), cutoff_ms,
               now_ms](Connection& c) -> Result<std::optional<ErasureRow>> {
     c.prepare(
-         "DELETE FROM wrapped_keys WHERE (conversation_id, seq) IN (SELECT m.conversation_id, m.seq FROM messages m "
-         "JOIN conversations v ON v.id = m.conversation_id WHERE v.practice_id = ? AND m.sent_ms < ? AND "
-         "m.expired = 0)")
-        .bind_all(practice_id, cutoff_ms)
-        .step();
-    c.prepare(
-         "UPDATE messages SET ciphertext = NULL, system_text = NULL, expired = 1 WHERE expired = 0 AND sent_ms < ? "
-         "AND conversation_id IN (SELECT id FROM conversations WHERE practice_id = ?)")
+         "UPDATE messages SET ciphertext = NULL, system_text = NULL, wrapped_keys_blob = NULL, expired = 1 "
+         "WHERE expired = 0 AND sent_ms < ? AND conversation_id IN (SELECT id FROM conversations WHERE practice_id = ?)")
         .bind_all(cutoff_ms, practice_id)
         .step();
     const auto affected = c.changes();

@@ -15,6 +15,7 @@
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
 #include "alliance/store/idempotency.hpp"
+#include "wrapped_keys_blob.hpp"
 
 namespace alliance::messaging {
 
@@ -23,11 +24,6 @@ struct ConversationRow {
   std::int64_t created_ms = 0;
   std::int64_t last_seq = 0;
   std::int64_t erased_ms = 0;
-};
-
-struct StoredKey {
-  std::string device_id;
-  std::string wrapped;
 };
 
 struct StoredMessage {
@@ -88,6 +84,12 @@ struct ErasureRow {
   std::int64_t at_ms = 0;
 };
 
+// messaging.db's schema steps, oldest first (tests build older files with a prefix).
+// Version 4 moved each message's wrapped keys from their own rows into one BLOB in
+// the message row (wrapped_keys_blob.hpp); MessagingStore::open converts the rows of
+// an older file in that migration's transaction.
+const std::vector<store::Migration>& messaging_migrations();
+
 class MessagingStore {
  public:
   static Result<std::unique_ptr<MessagingStore>> open(const std::filesystem::path& path);
@@ -109,7 +111,9 @@ class MessagingStore {
   // the same content_hash answers the stored message (replayed); another hash is
   // kAlreadyExists field message_id. Returns after COMMIT.
   asio::awaitable<Result<AppendResult>> append(StoredMessage message, std::optional<NoticeRequest> notice);
-  // Messages with seq > after_seq in order, each with `device_id`'s key only.
+  // Messages with seq > after_seq in order, each with `device_id`'s key only. A
+  // message whose stored keys are unreadable fails the whole call (kInternal, naming
+  // the conversation and seq), never answers a partial list.
   asio::awaitable<Result<std::vector<StoredMessage>>> messages_after(std::string conversation_id,
                                                                      std::string device_id,
                                                                      std::int64_t after_seq, int limit);
