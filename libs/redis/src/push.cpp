@@ -1,5 +1,7 @@
 #include "alliance/redis/push.hpp"
 
+#include <utility>
+
 namespace alliance::redis {
 
 std::string push_channel(std::string_view user_id) {
@@ -12,6 +14,21 @@ std::string staff_push_channel(std::string_view practice_id) {
   std::string channel(kStaffPushChannelPrefix);
   channel += practice_id;
   return channel;
+}
+
+alliance::push::v1::PushFrame push_frame(std::string id, std::string_view type, std::int64_t sent_unix_ms) {
+  alliance::push::v1::PushFrame frame;
+  frame.set_id(std::move(id));
+  frame.set_type(std::string(type));
+  frame.set_sent_unix_ms(sent_unix_ms);
+  return frame;
+}
+
+alliance::push::v1::PushFrame push_frame(std::string id, std::string_view type, std::int64_t sent_unix_ms,
+                                         const google::protobuf::Message& body) {
+  auto frame = push_frame(std::move(id), type, sent_unix_ms);
+  frame.mutable_body()->PackFrom(body);
+  return frame;
 }
 
 namespace {

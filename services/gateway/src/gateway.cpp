@@ -262,12 +262,7 @@ asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::
   }
   const auto now = now_unix_ms();
   for (const auto& due : resp->reminders()) {
-    push::v1::PushFrame frame;
-    frame.set_id(due.reminder_id());
-    frame.set_type("reminder.due");
-    frame.set_sent_unix_ms(now);
-    frame.mutable_body()->PackFrom(due);
-    frames.push_back(message_to_json(frame));
+    frames.push_back(message_to_json(redis::push_frame(due.reminder_id(), "reminder.due", now, due)));
   }
   // Session check-ins whose push the client has not acknowledged (only clients have any).
   if (caller.role() != "client") co_return frames;
@@ -279,12 +274,7 @@ asio::awaitable<std::vector<std::string>> Gateway::pending_reminder_frames(rpc::
     co_return frames;
   }
   for (const auto& due : checkins->checkins()) {
-    push::v1::PushFrame frame;
-    frame.set_id(due.checkin_id());
-    frame.set_type("checkin.due");
-    frame.set_sent_unix_ms(now);
-    frame.mutable_body()->PackFrom(due);
-    frames.push_back(message_to_json(frame));
+    frames.push_back(message_to_json(redis::push_frame(due.checkin_id(), "checkin.due", now, due)));
   }
   co_return frames;
 }

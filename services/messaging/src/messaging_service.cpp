@@ -298,11 +298,7 @@ void MessagingService::push_all(const std::vector<Push>& pushes) {
   std::vector<std::vector<std::string>> commands;
   commands.reserve(pushes.size());
   for (const auto& p : pushes) {
-    push::v1::PushFrame frame;
-    frame.set_id(new_id());
-    frame.set_type(p.type);
-    frame.set_sent_unix_ms(now_ms());
-    frame.mutable_body()->PackFrom(*p.body);
+    const auto frame = redis::push_frame(new_id(), p.type, now_ms(), *p.body);
     commands.push_back({"PUBLISH", redis::push_channel(p.user_id), frame.SerializeAsString()});
   }
   auto* redis = redis_;

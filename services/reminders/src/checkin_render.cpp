@@ -1,5 +1,6 @@
 #include "checkin_render.hpp"
 
+#include "alliance/redis/push.hpp"
 #include "reminder_render.hpp"
 
 namespace alliance::reminders {
@@ -21,12 +22,7 @@ v1::CheckinDue render_checkin_due(const CheckinRow& row) {
 }
 
 push::v1::PushFrame checkin_due_frame(const CheckinRow& row, std::int64_t now_ms) {
-  push::v1::PushFrame frame;
-  frame.set_id(row.id);
-  frame.set_type(std::string(kCheckinDue));
-  frame.set_sent_unix_ms(now_ms);
-  frame.mutable_body()->PackFrom(render_checkin_due(row));
-  return frame;
+  return redis::push_frame(row.id, kCheckinDue, now_ms, render_checkin_due(row));
 }
 
 push::v1::PushFrame checkin_alert_frame(const AlertRow& alert, std::int64_t now_ms) {
@@ -37,12 +33,7 @@ push::v1::PushFrame checkin_alert_frame(const AlertRow& alert, std::int64_t now_
   body.set_appointment_id(alert.appointment_id);
   for (const auto& r : alert.reasons) body.add_reasons(r);
   body.set_created_at(format_utc(alert.created_ms));
-  push::v1::PushFrame frame;
-  frame.set_id(alert.id);
-  frame.set_type(std::string(kCheckinAlert));
-  frame.set_sent_unix_ms(now_ms);
-  frame.mutable_body()->PackFrom(body);
-  return frame;
+  return redis::push_frame(alert.id, kCheckinAlert, now_ms, body);
 }
 
 v1::Checkin to_proto(const CheckinRow& row) {

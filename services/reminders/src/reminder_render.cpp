@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "alliance/redis/push.hpp"
 #include "domain/reminder_text.hpp"
 
 namespace alliance::reminders {
@@ -100,12 +101,7 @@ v1::ReminderDue render_due(const ReminderRow& r, const AppointmentRow& a, bool s
 }
 
 push::v1::PushFrame due_frame(const v1::ReminderDue& due, std::int64_t now_ms) {
-  push::v1::PushFrame frame;
-  frame.set_id(due.reminder_id());
-  frame.set_type(std::string(kReminderDue));
-  frame.set_sent_unix_ms(now_ms);
-  frame.mutable_body()->PackFrom(due);
-  return frame;
+  return redis::push_frame(due.reminder_id(), kReminderDue, now_ms, due);
 }
 
 v1::Reminder to_proto(const ReminderRow& r) {

@@ -76,11 +76,7 @@ asio::awaitable<void> Calendar::announce(const TimeBlock& block, std::string_vie
   body.set_end_time(full.end_time());
   body.set_repeat(full.repeat());
   body.set_repeat_until(full.repeat_until());
-  push::v1::PushFrame frame;
-  frame.set_id(new_id());
-  frame.set_type(std::string(kTimeBlockPush));
-  frame.set_sent_unix_ms(now_unix_ms());
-  frame.mutable_body()->PackFrom(body);
+  const auto frame = redis::push_frame(new_id(), kTimeBlockPush, now_unix_ms(), body);
   auto s = co_await redis::publish_staff_push(*redis_, block.practice_id, frame);
   if (!s) log::warn("time block push failed", {{"block_id", block.id}, {"reason", s.error().message}});
 }

@@ -31,11 +31,7 @@ std::vector<std::string> staff_push(const std::string& event_bytes, std::int64_t
   a->set_end_time(full.end_time());
   a->set_status(full.status());
   a->set_version(full.version());
-  push::v1::PushFrame frame;
-  frame.set_id(event.event_id());
-  frame.set_type("appointment.changed");
-  frame.set_sent_unix_ms(now_ms);
-  frame.mutable_body()->PackFrom(brief);
+  const auto frame = redis::push_frame(event.event_id(), "appointment.changed", now_ms, brief);
   return {"PUBLISH", redis::staff_push_channel(full.practice_id()), frame.SerializeAsString()};
 }
 

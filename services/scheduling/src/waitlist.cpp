@@ -455,13 +455,9 @@ asio::awaitable<std::optional<WaitlistOffer>> Waitlist::offer_next(FreedSlot slo
 
 asio::awaitable<void> Waitlist::push_offer(const WaitlistOffer& offer) {
   if (!redis_) co_return;
-  push::v1::PushFrame frame;
-  frame.set_id(new_id());
-  frame.set_type(std::string(kWaitlistOfferPush));
-  frame.set_sent_unix_ms(now_unix_ms());
   pb::WaitlistOffer body;
   fill(body, offer);
-  frame.mutable_body()->PackFrom(body);
+  const auto frame = redis::push_frame(new_id(), kWaitlistOfferPush, now_unix_ms(), body);
   // At-most-once wake-up: the offer is durable, so a lost push costs only latency.
   auto s = co_await redis::publish_push(*redis_, offer.client_id, frame);
   if (!s) log::warn("waitlist offer push failed", {{"offer_id", offer.id}, {"reason", s.error().message}});

@@ -103,26 +103,32 @@ TEST_F(StreamsTest, PublishPushArrivesOnTheUsersChannelAsAPushFrame) {
   other.set_id("p0");
   ASSERT_TRUE(run(io_, publish_push(*client_, "someone-else", other)).ok());
 
-  alliance::push::v1::PushFrame frame;
-  frame.set_id("p1");
-  frame.set_type("reminder.due");
-  frame.set_sent_unix_ms(1700000000123);
   alliance::push::v1::Notice notice;
   notice.set_text("appointment at 10:00");
-  frame.mutable_body()->PackFrom(notice);
+  const auto frame = push_frame("p1", "reminder.due", 1700000000123, notice);
   ASSERT_TRUE(run(io_, publish_push(*client_, "u42", frame)).ok());
 
   ASSERT_TRUE(pump_until(io_, [&] { return !got.empty(); }));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].first, "push:user:u42");
+  // Byte for byte what every service publishes and every gateway parses: fields 1-4 in
+  // order, the body an Any with the type URL clients unpack by.
+  const std::string expected(
+      "\x0a\x02p1\x12\x0creminder.due\x18\xfb\xd0\x95\xff\xbc" "1\x22" "E\x0a+type.googleapis.com/"
+      "alliance.push.v1.Notice\x12\x16\x0a\x14" "appointment at 10:00",
+      96);
+  EXPECT_EQ(got[0].second, expected);
   alliance::push::v1::PushFrame parsed;
   ASSERT_TRUE(parsed.ParseFromString(got[0].second));
-  EXPECT_EQ(parsed.id(), "p1");
-  EXPECT_EQ(parsed.type(), "reminder.due");
-  EXPECT_EQ(parsed.sent_unix_ms(), 1700000000123);
   alliance::push::v1::Notice parsed_notice;
   ASSERT_TRUE(parsed.body().UnpackTo(&parsed_notice));
   EXPECT_EQ(parsed_notice.text(), "appointment at 10:00");
+}
+
+TEST(PushFrameTest, AFrameWithoutABodyCarriesNoAny) {
+  const auto frame = push_frame("p2", "session.ready", 5);
+  EXPECT_FALSE(frame.has_body());
+  EXPECT_EQ(frame.SerializeAsString(), std::string("\x0a\x02p2\x12\x0dsession.ready\x18\x05", 21));
 }
 
 }  // namespace
