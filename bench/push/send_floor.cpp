@@ -7,7 +7,6 @@
 // for the peer) and the 1-minute load. No TLS: encrypting 200 bytes adds well under 1 us.
 //
 //   alliance-send-floor [--connections 9000] [--messages 200000] [--bytes 200]
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "loopback.hpp"
 
 namespace {
 
@@ -57,24 +57,16 @@ int main(int argc, char** argv) {
   lim.rlim_cur = lim.rlim_max;
   setrlimit(RLIMIT_NOFILE, &lim);
 
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener, 4096) != 0 ||
-      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    die("listen");
+  const auto listener = alliance::bench::listen_loopback(4096);
+  if (listener.fd < 0) die("listen");
   std::vector<int> senders, readers;
   const int one = 1;
   for (int i = 0; i < connections; ++i) {
-    int c = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) die("connect");
-    int s = ::accept(listener, nullptr, nullptr);
-    if (s < 0) die("accept");
-    ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    senders.push_back(s);
-    readers.push_back(c);
+    int fds[2];
+    if (!alliance::bench::connect_pair(listener, fds)) die("connect");
+    ::setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    senders.push_back(fds[0]);
+    readers.push_back(fds[1]);
   }
 
   std::atomic<long> received{0};
@@ -128,6 +120,6 @@ int main(int argc, char** argv) {
               reader_cpu * 1e6 / messages, received == expected ? 1 : 0);
   for (int fd : senders) ::close(fd);
   for (int fd : readers) ::close(fd);
-  ::close(listener);
+  ::close(listener.fd);
   return received == expected ? 0 : 1;
 }

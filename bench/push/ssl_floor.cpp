@@ -31,6 +31,7 @@
 
 #include "alliance/net/tls.hpp"
 #include "bench_support.hpp"
+#include "loopback.hpp"
 
 namespace alliance::bench {
 namespace {
@@ -108,21 +109,13 @@ void measure(SSL_CTX* server_ctx, SSL_CTX* client_ctx, int n, const char* label)
   }
 }
 
-// A loopback TCP pair (listener on an ephemeral port).
+// A loopback TCP pair: fds[0] the server side.
 bool tcp_pair(int fds[2]) {
-  int l = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0 ||
-      ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    return false;
-  fds[1] = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (::connect(fds[1], reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return false;
-  fds[0] = ::accept(l, nullptr, nullptr);
-  ::close(l);
-  return fds[0] >= 0;
+  const auto l = listen_loopback(1);
+  if (l.fd < 0) return false;
+  const bool ok = connect_pair(l, fds);
+  ::close(l.fd);
+  return ok;
 }
 
 void probe_ktls(SSL_CTX* server_ctx, SSL_CTX* client_ctx) {

@@ -21,6 +21,7 @@
 #include "dev_certs.hpp"
 #include "process.hpp"
 #include "reminders_support.hpp"
+#include "shared_system.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -79,41 +80,13 @@ json::value ratings(int relationship, int goals, int approach, int overall) {
   return json::object{{"relationship", relationship}, {"goals", goals}, {"approach", approach}, {"overall", overall}};
 }
 
-// Reads frames until one of `type` arrives (others are skipped); its JSON or null.
-json::value next_frame(client::WebSocket& ws, std::string_view type, std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    auto text = ws.read_text(std::max(left, 1ms));
-    if (!text) return nullptr;
-    auto v = json::parse(*text);
-    if (v.as_object().contains("type") && v.at("type").is_string() && v.at("type").as_string() == type) return v;
-  }
-  return nullptr;
-}
-
-std::unique_ptr<client::WebSocket> connect(client::AllianceClient& who) {
-  auto ws = who.open_push_socket();
-  if (!ws) throw std::runtime_error("socket: " + ws.error().message);
-  return std::move(*ws);
-}
-
 Code code_of(const Result<json::value>& r) { return r ? Code::kOk : r.error().code; }
 
-class Checkins : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { sys_ = new System(); }
-  static void TearDownTestSuite() {
-    delete sys_;
-    sys_ = nullptr;
-  }
-  static System* sys_;
-};
-System* Checkins::sys_ = nullptr;
+class Checkins : public SharedSystem {};
 
 TEST_F(Checkins, CompletedSessionPushesACheckInLiveAndOnEachConnectUntilAcknowledged) {
   Practice p(*sys_);
-  auto online = connect(*p.client);
+  auto online = push_socket(*p.client);
   const auto appointment = p.completed_session(p.client_id);
   auto frame = next_frame(*online, "checkin.due", 15s);
   ASSERT_TRUE(frame.is_object()) << "no checkin.due reached the online client";
@@ -127,20 +100,20 @@ TEST_F(Checkins, CompletedSessionPushesACheckInLiveAndOnEachConnectUntilAcknowle
   // Not acknowledged: every new socket gets it again.
   online.reset();
   for (int i = 0; i < 2; ++i) {
-    auto again = connect(*p.client);
+    auto again = push_socket(*p.client);
     auto f = next_frame(*again, "checkin.due", 5s);
     ASSERT_TRUE(f.is_object()) << "connect " << i << " got no checkin.due";
     EXPECT_EQ(str(f.at("body"), "checkin_id"), checkin_id);
   }
   // Acknowledged over the socket: no more pushes, still open to answer.
   {
-    auto ws = connect(*p.client);
+    auto ws = push_socket(*p.client);
     (void)next_frame(*ws, "checkin.due", 5s);
     ws->send_text(R"({"type":"ack","id":")" + checkin_id + R"("})");
     auto ok = next_frame(*ws, "ack.ok", 5s);
     ASSERT_TRUE(ok.is_object()) << "no ack.ok for the check-in";
   }
-  auto after = connect(*p.client);
+  auto after = push_socket(*p.client);
   EXPECT_TRUE(next_frame(*after, "checkin.due", 1500ms).is_null()) << "an acknowledged check-in was pushed again";
   auto open = p.client->get_json("/v1/me/check-ins");
   ASSERT_TRUE(open) << open.error().message;
@@ -265,8 +238,8 @@ TEST_F(Checkins, ALowTotalOrADropAlertsTheTherapistOnlyAndAdminsSeeOnlyAggregate
                                json::object{{"alert_below_total", 30}, {"alert_drop_points", 5}});
   ASSERT_TRUE(set) << set.error().message;
 
-  auto therapist_ws = connect(*p.therapist);
-  auto desk_ws = connect(*p.desk);
+  auto therapist_ws = push_socket(*p.therapist);
+  auto desk_ws = push_socket(*p.desk);
   auto answer = [&](const json::value& r) {
     const auto appointment = p.completed_session(p.client_id);
     auto due = p.wait_checkin(*p.client, appointment);
@@ -355,7 +328,7 @@ TEST_F(Checkins, AClientWhoTurnsCheckInsOffGetsNoneAndOpenOnesAreWithdrawn) {
   auto made = store::query_one(*db, "SELECT COUNT(*) FROM checkins WHERE appointment_id = ?",
                                [](store::Statement& s) { return s.column_int(0); }, during);
   EXPECT_EQ(made.value_or(-1), 0);
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   EXPECT_TRUE(next_frame(*ws, "checkin.due", 1500ms).is_null());
 }
 
@@ -398,7 +371,7 @@ TEST_F(CheckinExpiry, AnUnansweredCheckInExpiresAndCanNoLongerBeAnsweredOrPushed
         return state && *state == "expired";
       },
       5s));
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   EXPECT_TRUE(next_frame(*ws, "checkin.due", 1500ms).is_null());
 }
 

@@ -1,8 +1,10 @@
 #include "reminders_support.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <array>
 #include <ctime>
+#include <stdexcept>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/store/connection.hpp"
@@ -81,6 +83,25 @@ int make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int
   c.reset();
   sys.redis().cli({"PUBLISH", "reminders:wake", "test"});
   return moved;
+}
+
+std::unique_ptr<client::WebSocket> push_socket(client::AllianceClient& who) {
+  auto ws = who.open_push_socket();
+  if (!ws) throw std::runtime_error("socket: " + ws.error().message);
+  return std::move(*ws);
+}
+
+json::value next_frame(client::WebSocket& ws, std::string_view type, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    auto text = ws.read_text(std::max(left, std::chrono::milliseconds(1)));
+    if (!text) return nullptr;
+    auto v = json::parse(*text);
+    const auto* t = v.is_object() ? v.as_object().if_contains("type") : nullptr;
+    if (t && t->is_string() && t->as_string() == type) return v;
+  }
+  return nullptr;
 }
 
 }  // namespace alliance::testing

@@ -5,12 +5,16 @@
 // waiting hours a test moves its due instant in the reminders database (the file
 // the service uses) and wakes every instance, which then fire it through their
 // normal path. Blocking; use from the test's main thread.
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alliance/client/alliance_client.hpp"
+#include "alliance/client/web_socket.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -44,5 +48,11 @@ struct TwoTherapistPractice {
 // Moves the reminders' due instant to `due_ms` (whatever their state: a cancelled
 // one must still never fire) and wakes the reminders instances; how many it moved.
 int make_due(System& sys, const std::vector<std::string>& reminder_ids, std::int64_t due_ms);
+
+// A push socket past its session.ready frame (open_push_socket waits for it); throws on failure.
+std::unique_ptr<client::WebSocket> push_socket(client::AllianceClient& who);
+// Reads frames until one whose "type" is `type` arrives (others are skipped): its JSON,
+// or null when `timeout` passes first.
+boost::json::value next_frame(client::WebSocket& ws, std::string_view type, std::chrono::milliseconds timeout);
 
 }  // namespace alliance::testing

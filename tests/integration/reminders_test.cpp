@@ -19,6 +19,7 @@
 #include "alliance/store/connection.hpp"
 #include "alliance/store/query.hpp"
 #include "reminders_support.hpp"
+#include "shared_system.hpp"
 #include "system.hpp"
 
 namespace alliance::testing {
@@ -93,36 +94,14 @@ struct Received {
   std::int64_t at_ms = 0;
 };
 
-// Reads frames until a "reminder.due" arrives (other frames are skipped).
+// The next "reminder.due" frame (other frames are skipped) and when it was read.
 std::optional<Received> next_reminder(client::WebSocket& ws, std::chrono::milliseconds timeout) {
-  auto until = Clock::now() + timeout;
-  while (Clock::now() < until) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-    auto text = ws.read_text(std::max(left, 1ms));
-    if (!text) return std::nullopt;
-    auto v = json::parse(*text);
-    if (v.as_object().contains("type") && v.at("type") == "reminder.due") return Received{v, now_ms()};
-  }
-  return std::nullopt;
+  auto v = next_frame(ws, "reminder.due", timeout);
+  if (v.is_null()) return std::nullopt;
+  return Received{std::move(v), now_ms()};
 }
 
-// A socket past its session.ready frame (open_push_socket waits for it).
-std::unique_ptr<client::WebSocket> connect(client::AllianceClient& who) {
-  auto ws = who.open_push_socket();
-  if (!ws) throw std::runtime_error("socket: " + ws.error().message);
-  return std::move(*ws);
-}
-
-class Reminders : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { sys_ = new System(); }
-  static void TearDownTestSuite() {
-    delete sys_;
-    sys_ = nullptr;
-  }
-  static System* sys_;
-};
-System* Reminders::sys_ = nullptr;
+class Reminders : public SharedSystem {};
 
 TEST_F(Reminders, BookingPlansTheDefaultOffsetsInTheClientsZone) {
   // A client in Berlin booked three days ahead at 13:00 UTC (14:00 in Berlin): the
@@ -154,9 +133,9 @@ TEST_F(Reminders, DueReminderReachesEverySocketOnTimeAndAnAckOverTheSocketEndsIt
   auto id = p.book(p.client_id, start);
   auto planned = p.wait_for(id, 2, "planned");
   ASSERT_EQ(planned.size(), 2u);
-  auto phone = connect(*p.client);
-  auto tablet = connect(*p.client);
-  auto other = connect(*p.client2);
+  auto phone = push_socket(*p.client);
+  auto tablet = push_socket(*p.client);
+  auto other = push_socket(*p.client2);
   const auto reminder_id = ids_in(planned, "planned").front();
   const auto due = now_ms() + 1500;
   make_due(*sys_, {reminder_id}, due);
@@ -202,13 +181,13 @@ TEST_F(Reminders, DueReminderReachesEverySocketOnTimeAndAnAckOverTheSocketEndsIt
     EXPECT_FALSE(str(r, "acknowledged_at").empty());
   }
   // Acknowledged: a new connection does not get it again.
-  auto later = connect(*p.client);
+  auto later = push_socket(*p.client);
   EXPECT_FALSE(next_reminder(*later, 1500ms));
 }
 
 TEST_F(Reminders, ASocketFrameThatIsNotUnderstoodGetsAnErrorAndTheSocketStays) {
   Practice p(*sys_);
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   ws->send_text("not json");
   auto e1 = ws->read_text(3s);
   ASSERT_TRUE(e1);
@@ -240,7 +219,7 @@ TEST_F(Reminders, OfflineClientGetsItOnEachNewConnectionUntilAcknowledged) {
   ASSERT_EQ(pending->at("reminders").as_array().size(), 1u);
   EXPECT_EQ(str(pending->at("reminders").as_array()[0], "reminder_id"), reminder_id);
   for (int round = 0; round < 2; ++round) {
-    auto ws = connect(*p.client);
+    auto ws = push_socket(*p.client);
     auto got = next_reminder(*ws, 5s);
     ASSERT_TRUE(got) << "round " << round;
     EXPECT_EQ(str(got->frame, "id"), reminder_id);
@@ -255,7 +234,7 @@ TEST_F(Reminders, OfflineClientGetsItOnEachNewConnectionUntilAcknowledged) {
   EXPECT_EQ(str(ack->at("reminder"), "state"), "acknowledged");
   EXPECT_TRUE(p.client->post_json("/v1/reminders/" + reminder_id + "/ack", json::object{}));  // twice is fine
   EXPECT_TRUE(p.client->get_json("/v1/reminders")->at("reminders").as_array().empty());
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   EXPECT_FALSE(next_reminder(*ws, 1500ms));
   for (const auto& r : p.reminders_of(id))
     if (str(r, "id") == reminder_id) {
@@ -268,7 +247,7 @@ TEST_F(Reminders, RescheduleAndCancellationNeverLetAStaleReminderOut) {
   auto id = p.book(p.client_id, slot_after(30h));
   auto first = p.wait_for(id, 2, "planned");
   ASSERT_EQ(first.size(), 2u);
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   auto moved_to = slot_after(40h);
   ASSERT_TRUE(p.admin->post_json("/v1/appointments/" + id + "/reschedule",
                                  json::value{{"new_start_time", rfc3339(moved_to)}}));
@@ -304,7 +283,7 @@ TEST_F(Reminders, AfterConfirmingTheNextReminderSaysConfirmedAndOffersNoConfirm)
   // Confirming changes nothing in the plan.
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(ids_in(p.reminders_of(id), "planned").size(), 2u);
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   make_due(*sys_, {ids_in(planned, "planned").back()}, now_ms() + 300);
   auto got = next_reminder(*ws, 5s);
   ASSERT_TRUE(got);
@@ -337,7 +316,7 @@ TEST_F(Reminders, PolicyNamesTheTherapistAndAClientWhoTurnedRemindersOffGetsNone
   std::set<std::int64_t> offsets;
   for (const auto& r : planned) offsets.insert(r.at("offset_minutes").as_int64());
   EXPECT_EQ(offsets, (std::set<std::int64_t>{1440, 60}));
-  auto ws = connect(*p.client);
+  auto ws = push_socket(*p.client);
   auto ids = ids_in(planned, "planned");
   make_due(*sys_, {ids[0]}, now_ms() + 200);
   auto got = next_reminder(*ws, 5s);
@@ -409,8 +388,8 @@ TEST(RemindersFailover, AKilledInstancesRemindersAreDeliveredByTheOtherExactlyOn
       due_ids.push_back(ids_in(planned, "planned").front());
     }
   }
-  auto ws1 = connect(*p.client);
-  auto ws2 = connect(*p.client2);
+  auto ws1 = push_socket(*p.client);
+  auto ws2 = push_socket(*p.client2);
   const auto due = now_ms() + 4000;
   make_due(sys, due_ids, due);
   // Wait until instance 0 holds every one of them.
@@ -459,8 +438,8 @@ TEST(RemindersOutage, StoppedWhileBookingsChangeItCatchesUpAndSendsOnlyWhatIsSti
   const auto start_a = slot_after(3h);
   const int offset = static_cast<int>((start_a - now_ms()) / 60000) - 1;
   p.set_policy(json::value{{"offsets_minutes", json::array{offset, 1440}}, {"quiet_start", ""}, {"quiet_end", ""}});
-  auto ws1 = connect(*p.client);
-  auto ws2 = connect(*p.client2);
+  auto ws1 = push_socket(*p.client);
+  auto ws2 = push_socket(*p.client2);
   const auto stopped_at = now_ms();
   sys.stop_reminders(0);
 
