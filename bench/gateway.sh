@@ -20,6 +20,8 @@
 #   BENCH_SCRYPT_LOG2_N      identity's password hashing cost for this private system (10;
 #                            only the set-up logs in, nothing measured hashes a password)
 #   BENCH_KEEP_STATE=1       keep the temporary state directory (logs) afterwards
+#   BENCH_CALLGRIND=1        only the gateway's instructions per GET /v1/me under callgrind
+#                            (one thread, BENCH_HTTP_CONNECTIONS connections, default 4 here)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -98,6 +100,7 @@ api POST /v1/auth/login "$secrets/client-login.json" >"$secrets/client-login.out
 json_field access_token <"$secrets/client-login.out" >"$secrets/token"
 [[ -s "$secrets/token" ]] || die "login returned no access_token"
 log "practice 'bench' with an admin and a client user created; client logged in"
+[[ "${BENCH_CALLGRIND:-0}" == 1 ]] && { callgrind_round; exit 0; }
 
 
 # --- a) HTTPS: peak (closed loop), then half of peak (open loop) --------------------
@@ -132,6 +135,47 @@ half_rate=$(( peak_rps / 2 ))
 log "HTTPS open loop at $half_rate req/s (half of peak)"
 http_run half --rate "$half_rate"
 gateway_alive || die "the gateway died or stopped answering /readyz during the HTTPS runs"
+}
+
+# BENCH_CALLGRIND=1: the gateway's user-space instructions per `GET /v1/me` instead of the
+# runs below, a figure the machine's load does not move. The gateway is restarted on one
+# thread under callgrind; two instrumented closed-loop runs of different lengths follow a
+# warm-up, and the difference of their instructions over the difference of their requests
+# leaves the handshakes and anything per run out. The profile of the longer run is kept
+# (callgrind_annotate) with the state directory.
+callgrind_round() {
+  command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"
+  kill -TERM "$gateway_pid"
+  while kill -0 "$gateway_pid" 2>/dev/null; do sleep 0.1; done
+  ALLIANCE_GATEWAY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$state/callgrind.out" "$build/services/gateway/alliance-gateway" \
+    --config "$state/gateway.conf" >>"$state/logs/gateway-callgrind.log" 2>&1 &
+  gateway_pid=$!
+  echo "$gateway_pid" >"$state/gateway.pid"
+  local deadline=$(( SECONDS + 120 )) args part ok ir load
+  until gateway_alive; do (( SECONDS < deadline )) || die "the gateway under callgrind did not get ready"; sleep 0.5; done
+  args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
+        --connections "${BENCH_HTTP_CONNECTIONS:-4}" --threads 1 --warmup 0)
+  "$loadgen" "${args[@]}" --duration 3 >/dev/null  # token cache, RPC connections, allocator
+  callgrind_control -i on "$gateway_pid" >/dev/null 2>&1
+  for part in 1 2; do
+    "$loadgen" "${args[@]}" --duration $(( part * 4 )) >"$state/callgrind-run-$part.out"
+    callgrind_control -d "$gateway_pid" >/dev/null 2>&1
+  done
+  callgrind_control -i off "$gateway_pid" >/dev/null 2>&1
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  for part in 1 2; do
+    ok[part]="$(result_field ok <"$state/callgrind-run-$part.out")"
+    ir[part]="$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$state/callgrind.out.$part")"
+  done
+  (( ok[2] > ok[1] )) || die "the longer callgrind run answered no more requests than the shorter"
+  printf 'callgrind, gateway on 1 thread, GET /v1/me: runs of %s and %s requests, %s and %s instructions\n' \
+    "${ok[1]}" "${ok[2]}" "${ir[1]}" "${ir[2]}"
+  awk -v a="${ir[1]}" -v b="${ir[2]}" -v n="${ok[1]}" -v m="${ok[2]}" -v l="$load" \
+    'BEGIN { printf "RESULT gateway_instructions_per_request=%.0f load=%s\n", (b - a) / (m - n), l }'
+  callgrind_annotate "$state/callgrind.out.2" >"$state/callgrind-top.txt" 2>/dev/null || true
+  BENCH_KEEP_STATE=1
+  log "profile of the longer run: $state/callgrind.out.2 (top functions: $state/callgrind-top.txt)"
 }
 
 results="$(mktemp -d /tmp/alliance-bench-gateway.XXXXXX)"
