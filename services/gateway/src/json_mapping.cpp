@@ -7,6 +7,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "alliance/core/string_hash.hpp"
 #include "alliance/core/utf8.hpp"
 #include "json_print.hpp"
 #include "json_read.hpp"
@@ -123,11 +124,20 @@ Status check_object(const pb::Descriptor* d, const json::object& obj, const Json
 }  // namespace
 
 std::unique_ptr<pb::Message> new_message(std::string_view full_type_name) {
-  const pb::Descriptor* d =
-      pb::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(full_type_name));
-  if (!d) return nullptr;
-  const pb::Message* proto = pb::MessageFactory::generated_factory()->GetPrototype(d);
-  if (!proto) return nullptr;
+  // The pool and the factory each take a lock and hash the name on every lookup (two a
+  // request): a thread keeps the prototypes it has found, at most one per type compiled in.
+  thread_local StringMap<const pb::Message*> prototypes;
+  const pb::Message* proto = nullptr;
+  if (auto it = prototypes.find(full_type_name); it != prototypes.end()) {
+    proto = it->second;
+  } else {
+    const pb::Descriptor* d =
+        pb::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(full_type_name));
+    if (!d) return nullptr;
+    proto = pb::MessageFactory::generated_factory()->GetPrototype(d);
+    if (!proto) return nullptr;
+    prototypes.emplace(std::string(full_type_name), proto);
+  }
   return std::unique_ptr<pb::Message>(proto->New());
 }
 

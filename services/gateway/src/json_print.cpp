@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "alliance/core/string_hash.hpp"
 
@@ -194,37 +196,69 @@ class JsonPrinter {
   // without them it follows field numbers): unset sub-messages and optionals are left out,
   // empty repeated fields are [], everything else prints its value.
   bool fields(const pb::Message& m, bool first, int depth) {
-    const pb::Descriptor* d = m.GetDescriptor();
+    const FieldOrder& order = field_order(m.GetDescriptor());
+    if (!order.printable) return false;
     const pb::Reflection* r = m.GetReflection();
-    // protobuf prints a proto3 `optional` field (in a synthetic oneof) only when set and
-    // after every other field: a second pass over the fields prints those.
-    for (int i = 0; i < 2 * d->field_count(); ++i) {
-      const FD* f = d->field(i % d->field_count());
-      if (f->real_containing_oneof() != nullptr || f->is_map()) return false;
-      if ((f->containing_oneof() != nullptr) != (i >= d->field_count())) continue;
-      if (f->is_repeated()) {
-        key(f, first);
+    for (const PlannedField& p : order.fields) {
+      if (p.repeated) {
+        key(p, first);
         out_ += '[';
-        const int size = r->FieldSize(m, f);
+        const int size = r->FieldSize(m, p.field);
         for (int j = 0; j < size; ++j) {
           if (j > 0) out_ += ',';
-          if (!value(m, r, f, j, depth)) return false;
+          if (!value(m, r, p.field, j, depth)) return false;
         }
         out_ += ']';
-      } else if (!f->has_presence() || r->HasField(m, f)) {
-        key(f, first);
-        if (!value(m, r, f, -1, depth)) return false;
+      } else if (!p.presence || r->HasField(m, p.field)) {
+        key(p, first);
+        if (!value(m, r, p.field, -1, depth)) return false;
       }
     }
     return true;
   }
 
-  void key(const FD* f, bool& first) {
-    if (!first) out_ += ',';
+  // A message type's fields in the order they print, with each key's text, worked out
+  // once per type and thread instead of walking the descriptor for every message.
+  struct PlannedField {
+    const FD* field;
+    std::string key;  // ,"name":
+    bool repeated;
+    bool presence;
+  };
+  struct FieldOrder {
+    bool printable = true;  // false: a real oneof or a map, left to protobuf
+    std::vector<PlannedField> fields;
+  };
+  static const FieldOrder& field_order(const pb::Descriptor* d) {
+    // Bounded by the message types compiled in (only the generated pool prints here).
+    thread_local std::unordered_map<const pb::Descriptor*, FieldOrder> orders;
+    auto [it, fresh] = orders.try_emplace(d);
+    FieldOrder& order = it->second;
+    if (!fresh) return order;
+    // protobuf prints a proto3 `optional` field (in a synthetic oneof) only when set and
+    // after every other field: a second pass over the fields takes those.
+    const int n = d->field_count();
+    for (int i = 0; i < 2 * n; ++i) {
+      const FD* f = d->field(i % n);
+      if (f->real_containing_oneof() != nullptr || f->is_map()) {
+        order.printable = false;
+        order.fields.clear();
+        break;
+      }
+      if ((f->containing_oneof() != nullptr) != (i >= n)) continue;
+      std::string key = ",\"";
+      key += f->name();
+      key += "\":";
+      order.fields.push_back(PlannedField{f, std::move(key), f->is_repeated(), f->has_presence()});
+    }
+    return order;
+  }
+
+  void key(const PlannedField& p, bool& first) {
+    // The key's text starts with the comma that separates it from the field before.
+    const std::string_view text = first ? std::string_view(p.key).substr(1) : std::string_view(p.key);
     first = false;
-    out_ += '"';
-    out_ += f->name();
-    out_ += "\":";
+    out_ += text;
   }
 
   // The value of a singular field (index < 0) or of one repeated element.
