@@ -57,11 +57,11 @@ int main(int argc, char** argv) {
       if (!cfg->audit_off_for_benchmarks)
         audit_sender.record({}, {.action = "data_keys.rewrapped", .object_type = "kek", .object_id = kek});
     }
-    scheduling::register_scheduling_rpc(
-        server, service, cfg->allowed_peers,
-        cfg->audit_off_for_benchmarks ? net::CallObserver{} : scheduling::appointment_auditor(audit_sender));
-    scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers);
-    scheduling::register_calendar_rpc(server, calendar, cfg->allowed_peers);
+    const auto auditor =
+        cfg->audit_off_for_benchmarks ? net::CallObserver{} : scheduling::scheduling_auditor(audit_sender);
+    scheduling::register_scheduling_rpc(server, service, cfg->allowed_peers, auditor);
+    scheduling::register_waitlist_rpc(server, waitlist, feed, cfg->allowed_peers, auditor);
+    scheduling::register_calendar_rpc(server, calendar, cfg->allowed_peers, auditor);
     const auto port = server.listen();
     asio::co_spawn(io, publisher.run(), log_escaped("event publisher failed"));
     asio::co_spawn(io, waitlist.run(), log_escaped("waitlist loop failed"));

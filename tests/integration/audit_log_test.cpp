@@ -6,6 +6,8 @@
 // the reminders of the client's appointment and an admin erases the conversation: the
 // client's access log shows each of them and another client's shows none; the other
 // client's try to read the conversation is in the practice's log as a refusal.
+// The therapist and the front desk open calendars, a client's waitlist entry and a
+// series: each client shown finds it in their own access log, and no other client does.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -13,6 +15,7 @@
 #include <set>
 
 #include "alliance/audit/audit_file.hpp"
+#include "alliance/core/ids.hpp"
 #include "process.hpp"
 #include "system.hpp"
 #include "scheduling_practice.hpp"
@@ -25,16 +28,20 @@ using namespace std::chrono_literals;
 
 class AuditLog : public SchedulingPractice {
  protected:
-  // The entries of `who`'s access log about `object_id`.
-  std::vector<json::object> access_to(client::AllianceClient& who, const std::string& object_id) {
+  // The entries of `who`'s access log with `key` = `value`.
+  std::vector<json::object> access_log(client::AllianceClient& who, std::string_view key, const std::string& value) {
     std::vector<json::object> out;
     auto log = who.get_json("/v1/me/access-log?limit=200");
     EXPECT_TRUE(log) << log.error().message;
     if (!log) return out;
     if (const auto* entries = log->as_object().if_contains("entries"))
       for (const auto& e : entries->as_array())
-        if (str(e, "object_id") == object_id) out.push_back(e.as_object());
+        if (str(e, key) == value) out.push_back(e.as_object());
     return out;
+  }
+  // The entries of `who`'s access log about `object_id`.
+  std::vector<json::object> access_to(client::AllianceClient& who, const std::string& object_id) {
+    return access_log(who, "object_id", object_id);
   }
 
   // The actions in `entries` by `role`.
@@ -168,6 +175,119 @@ TEST_F(AuditLog, MessagingAndRemindersAccessShowsInTheClientsAccessLogAndNeverAn
                           str(rec, "action") == "conversation.read" && str(rec, "outcome") == "not_found" &&
                           str(rec, "subject_user_id").empty());
   EXPECT_TRUE(refused) << json::serialize(*theirs);
+}
+
+TEST_F(AuditLog, ACalendarViewShowsInTheAccessLogOfEachClientOnItAndNoOtherClients) {
+  // Jo sees Kim twice, Sam sees Lee, on the same New York day (from 12:00 UTC on is that
+  // UTC date in New York, winter or summer).
+  const std::string date = day_from_now(2).substr(0, 10);
+  auto open = slots(therapist_id_, date + "T12:00:00Z", day_from_now(3));
+  ASSERT_GE(open.size(), 2u);
+  ASSERT_EQ(post(*desk_, "/v1/appointments", booking(open[0], client_id_)).status, 201);
+  ASSERT_EQ(post(*desk_, "/v1/appointments", booking(open[1], client_id_)).status, 201);
+  ASSERT_EQ(post(*desk_, "/v1/appointments", booking(open[0], client2_id_, "", therapist2_id_)).status, 201);
+
+  // Kim opens her own day: Jo's two appointments are on it, Sam's is not.
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  auto day = kim->get_json("/v1/calendar?date=" + date);
+  ASSERT_TRUE(day) << day.error().message;
+  auto sam = sys_->login(slug_, "sam@" + slug_ + ".example");
+  std::vector<json::object> jos;
+  ASSERT_TRUE(wait_until([&] { return !(jos = access_log(*client_, "action", "calendar.read")).empty(); }, 10s))
+      << "the therapist's calendar view never reached the client's access log";
+  ASSERT_EQ(jos.size(), 1u) << "one record per client on the calendar, not per appointment";
+  EXPECT_EQ(str(jos[0], "actor_role"), "therapist");
+  EXPECT_EQ(str(jos[0], "actor_name"), "kim@" + slug_ + ".example");
+  EXPECT_EQ(str(jos[0], "object_type"), "calendar");
+  EXPECT_EQ(str(jos[0], "object_id"), therapist_id_);
+  EXPECT_EQ(str(jos[0], "outcome"), "ok");
+
+  // The front desk opens Lee's day only: Sam's log shows it, Jo's does not.
+  auto lees = desk_->get_json("/v1/calendar?date=" + date + "&therapist_ids=" + therapist2_id_);
+  ASSERT_TRUE(lees) << lees.error().message;
+  std::vector<json::object> sams;
+  ASSERT_TRUE(wait_until([&] { return !(sams = access_log(*sam, "action", "calendar.read")).empty(); }, 10s))
+      << "the front desk's calendar view never reached the other client's access log";
+  ASSERT_EQ(sams.size(), 1u) << "Sam was shown a record of Kim's calendar";
+  EXPECT_EQ(str(sams[0], "actor_role"), "front_desk");
+  EXPECT_EQ(str(sams[0], "object_id"), therapist2_id_);
+  EXPECT_EQ(access_log(*client_, "action", "calendar.read").size(), 1u) << "Jo was shown the view of Lee's calendar";
+}
+
+TEST_F(AuditLog, WaitlistEntriesReadAndChangedByStaffShowInTheirClientsAccessLogOnly) {
+  json::value join = {{"therapist_id", therapist_id_}, {"client_id", client_id_}, {"type_id", type_id_},
+                      {"from_date", day_from_now(1).substr(0, 10)}, {"to_date", day_from_now(20).substr(0, 10)}};
+  auto joined = desk_->post_json("/v1/waitlist", join);
+  ASSERT_TRUE(joined) << joined.error().message;
+  const std::string entry = str(joined->at("entry"), "id");
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  auto listed = kim->get_json("/v1/waitlist");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->at("entries").as_array().size(), 1u);
+  auto offers = desk_->get_json("/v1/waitlist/offers?client_id=" + client_id_);
+  ASSERT_TRUE(offers) << offers.error().message;
+  // Another client tries to take Jo off the list: hidden (404), and recorded without Jo as its subject.
+  auto sam = sys_->login(slug_, "sam@" + slug_ + ".example");
+  auto theirs = sam->call_json("DELETE", "/v1/waitlist/" + entry, nullptr);
+  ASSERT_FALSE(theirs);
+  EXPECT_EQ(theirs.error().code, Code::kNotFound);
+  auto left = desk_->call_json("DELETE", "/v1/waitlist/" + entry, nullptr);
+  ASSERT_TRUE(left) << left.error().message;
+
+  std::vector<json::object> seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        seen = access_to(*client_, entry);
+        return actions_by(seen, "front_desk") == std::set<std::string>{"waitlist.join", "waitlist.leave"} &&
+               actions_by(seen, "therapist") == std::set<std::string>{"waitlist.read"};
+      },
+      10s))
+      << "the waitlist's access never reached the client's access log";
+  for (const auto& e : seen) EXPECT_EQ(str(e, "object_type"), "waitlist_entry");
+  EXPECT_TRUE(access_to(*sam, entry).empty());
+  bool refused = false;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto all = admin_->get_json("/v1/audit?user_id=" + client2_id_ + "&limit=500");
+        if (!all) return false;
+        for (const auto& rec : all->at("records").as_array())
+          refused = refused || (str(rec, "action") == "waitlist.leave" && str(rec, "outcome") == "not_found" &&
+                                str(rec, "service") == "scheduling" && str(rec, "subject_user_id").empty());
+        return refused;
+      },
+      10s))
+      << "the other client's refused try is not in the practice's audit log";
+}
+
+TEST_F(AuditLog, ASeriesBookedMovedAndCancelledByTheFrontDeskShowsInItsClientsAccessLogOnly) {
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 3u);
+  json::value body = {{"idempotency_key", new_id()}, {"therapist_id", therapist_id_}, {"client_id", client_id_},
+                      {"type_id", type_id_},         {"first_start_time", open[0]},   {"interval_weeks", 1},
+                      {"count", 2},                  {"on_conflict", "skip"}};
+  auto r = post(*desk_, "/v1/appointment-series", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto booked = json::parse(r.body);
+  const std::string series = str(booked, "series_id");
+  std::vector<std::string> ids;
+  for (const auto& o : booked.at("occurrences").as_array())
+    if (str(o, "outcome") == "booked") ids.push_back(str(o.at("appointment"), "id"));
+  ASSERT_EQ(ids.size(), 2u) << r.body;
+  auto moved = post(*desk_, "/v1/appointment-series/" + series + "/reschedule",
+                    json::value{{"from_appointment_id", ids[0]}, {"new_start_time", open[2]}, {"on_conflict", "skip"}});
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  auto cancelled = post(*desk_, "/v1/appointment-series/" + series + "/cancel", json::value{{"reason", "moving away"}});
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+
+  const std::set<std::string> desk_did = {"series.book", "series.reschedule", "series.cancel"};
+  for (const auto& id : ids) {
+    std::vector<json::object> seen;
+    ASSERT_TRUE(wait_until([&] { return actions_by(seen = access_to(*client_, id), "front_desk") == desk_did; }, 10s))
+        << "the series' changes of " << id << " never reached the client's access log";
+    for (const auto& e : seen) EXPECT_EQ(str(e, "object_type"), "appointment");
+  }
+  auto sam = sys_->login(slug_, "sam@" + slug_ + ".example");
+  for (const auto& id : ids) EXPECT_TRUE(access_to(*sam, id).empty());
 }
 
 // The operator prunes the audit log of a running system with alliancectl: the old

@@ -76,12 +76,6 @@ asio::awaitable<bool> AuditSender::flush(std::chrono::milliseconds within) {
   co_return queued_.empty();
 }
 
-std::string_view action_of(std::string_view method, ActionTable actions) {
-  for (const auto& [name, action] : actions)
-    if (name == method) return action;
-  return {};
-}
-
 std::string_view outcome_of(const Error& e) {
   switch (e.code) {
     case Code::kPermissionDenied:

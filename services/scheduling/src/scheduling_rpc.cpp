@@ -36,9 +36,10 @@ void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
 }
 
 void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,
-                           std::set<std::string, std::less<>> allowed_peers) {
+                           std::set<std::string, std::less<>> allowed_peers, net::CallObserver audit) {
   net::MethodTable<Waitlist> w(server, waitlist, std::string(kMethodPrefix), allowed_peers);
   net::MethodTable<CalendarFeed> f(server, feed, std::string(kMethodPrefix), std::move(allowed_peers));
+  w.observe(std::move(audit));
   w.add("JoinWaitlist", &Waitlist::join);
   w.add("ListWaitlist", &Waitlist::list);
   w.add("LeaveWaitlist", &Waitlist::leave);
@@ -49,8 +50,10 @@ void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarF
   f.add("GetCalendarFeed", &CalendarFeed::get);
 }
 
-void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers) {
+void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers,
+                           net::CallObserver audit) {
   net::MethodTable<Calendar> t(server, calendar, std::string(kMethodPrefix), std::move(allowed_peers));
+  t.observe(std::move(audit));
   t.add("CreateTimeBlock", &Calendar::create_time_block);
   t.add("ListTimeBlocks", &Calendar::list_time_blocks);
   t.add("DeleteTimeBlock", &Calendar::delete_time_block);

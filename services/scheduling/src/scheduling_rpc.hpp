@@ -21,18 +21,19 @@ namespace alliance::scheduling {
 
 inline constexpr std::string_view kMethodPrefix = "alliance.scheduling.v1.Scheduling/";
 
-// `audit` (optional) hears every finished call: scheduling_audit.hpp's auditor.
+// `audit` (optional, each function) hears every finished call: scheduling_audit.hpp's auditor.
 void register_scheduling_rpc(net::RpcServer& server, SchedulingService& service,
                              std::set<std::string, std::less<>> allowed_peers, net::CallObserver audit = {});
 // The waitlist (JoinWaitlist, ListWaitlist, LeaveWaitlist, ListWaitlistOffers,
 // AcceptWaitlistOffer, DeclineWaitlistOffer) and the calendar feed
 // (RotateCalendarFeed, GetCalendarFeed), under the same prefix and allow-list.
 void register_waitlist_rpc(net::RpcServer& server, Waitlist& waitlist, CalendarFeed& feed,
-                           std::set<std::string, std::less<>> allowed_peers);
+                           std::set<std::string, std::less<>> allowed_peers, net::CallObserver audit = {});
 
 // Time blocks (CreateTimeBlock, ListTimeBlocks, DeleteTimeBlock), the calendar view
 // (GetCalendar) and staff notes (SetAppointmentNote, GetAppointmentNote), under the
 // same prefix and allow-list.
-void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers);
+void register_calendar_rpc(net::RpcServer& server, Calendar& calendar, std::set<std::string, std::less<>> allowed_peers,
+                           net::CallObserver audit = {});
 
 }  // namespace alliance::scheduling

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <span>
 #include <utility>
 #include <string_view>
 
@@ -72,10 +71,5 @@ class AuditSender {
 
 // "denied", "not_found" or "failed" for a refused call.
 std::string_view outcome_of(const Error& e);
-
-// A service's audited RPC methods: {method name, action recorded}.
-using ActionTable = std::span<const std::pair<std::string_view, std::string_view>>;
-// The action `method` is recorded as, "" if it is not audited.
-std::string_view action_of(std::string_view method, ActionTable actions);
 
 }  // namespace alliance::audit
