@@ -570,6 +570,7 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::ack_delivered(con
   ReceiptRow receipt{conv->id, ctx.caller.user_id(), req.device_id(), "delivered", req.seq(), now_ms()};
   auto row = co_await store_.ack_delivered(std::move(receipt));
   if (!row) co_return row.error();
+  audit_conversation(ctx, "receipt.delivered", *conv);
   pb::ReceiptResponse out;
   fill(*out.mutable_receipt(), *row);
   const auto& peer = ctx.caller.user_id() == conv->client_id ? conv->therapist_id : conv->client_id;
@@ -589,6 +590,7 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::mark_read(const p
   ReceiptRow receipt{conv->id, ctx.caller.user_id(), "", "read", req.seq(), now_ms()};
   auto row = co_await store_.mark_read(std::move(receipt));
   if (!row) co_return row.error();
+  audit_conversation(ctx, "receipt.read", *conv);
   pb::ReceiptResponse out;
   fill(*out.mutable_receipt(), *row);
   const auto& peer = ctx.caller.user_id() == conv->client_id ? conv->therapist_id : conv->client_id;
@@ -617,7 +619,9 @@ asio::awaitable<Result<pb::TypingResponse>> MessagingService::set_typing(const p
   body.set_user_id(ctx.caller.user_id());
   body.set_typing(req.typing());
   const auto& peer = ctx.caller.user_id() == conv->client_id ? conv->therapist_id : conv->client_id;
-  push(peer, "typing", body);  // live only: never stored
+  // Live only and never stored, so not audited either: a record per keystroke burst
+  // would say nothing the conversation's own reads and sends do not (refusals are).
+  push(peer, "typing", body);
   co_return pb::TypingResponse{};
 }
 
