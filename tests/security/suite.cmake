@@ -22,7 +22,10 @@ set(ALLIANCE_SECURITY_TESTS_integration_test
   AllianceCtl.AdminDeactivatesRenamesChangesTheRoleOfAndResetsThePasswordOfAUser
   TwoFactor.EnrolledUserSignsInWithACodeThatWorksOnceAndRecoveryCodesThatWorkOnce
   TwoFactor.WrongCodesBackOffLikeWrongPasswordsAndAProvenPasswordDoesNotClearThem
-  TwoFactor.PracticePolicyMakesStaffEnrolAtSignInAndAnAdminResetEndsSessions)
+  TwoFactor.PracticePolicyMakesStaffEnrolAtSignInAndAnAdminResetEndsSessions
+  AuditLog.*)
+set(ALLIANCE_SECURITY_TESTS_checkins_integration_test Checkins.* CheckinExpiry.*)
+set(ALLIANCE_SECURITY_TESTS_reminders_domain_test Checkin*.*)
 set(ALLIANCE_SECURITY_TESTS_gateway_test HeaderBudget.* SocketFrames.* JsonMapping.PercentDecoded* PushHubLimits.*)
 set(ALLIANCE_SECURITY_TESTS_identity_test
   LoginBurstTest.* HashSlotsTest.* IdentityPeersTest.* RetryTest.* IdentityServiceTest.Backoff*
