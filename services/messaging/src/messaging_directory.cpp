@@ -32,18 +32,18 @@ asio::awaitable<Result<bool>> IdentityMessagingDirectory::on_care_team(std::stri
   co_return resp->member();
 }
 
-asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::active_devices(std::string practice_id,
+asio::awaitable<Result<SharedDevices>> IdentityMessagingDirectory::active_devices(std::string practice_id,
                                                                                   std::vector<std::string> user_ids,
                                                                                   std::string session_id) {
   co_return co_await list_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false);
 }
 
-asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::devices_with_inactive(
+asio::awaitable<Result<SharedDevices>> IdentityMessagingDirectory::devices_with_inactive(
     std::string practice_id, std::vector<std::string> user_ids) {
   co_return co_await list_devices(std::move(practice_id), std::move(user_ids), "", true);
 }
 
-asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::list_devices(std::string practice_id,
+asio::awaitable<Result<SharedDevices>> IdentityMessagingDirectory::list_devices(std::string practice_id,
                                                                                 std::vector<std::string> user_ids,
                                                                                 std::string session_id,
                                                                                 bool include_inactive) {
@@ -63,7 +63,7 @@ asio::awaitable<Result<ActiveDevices>> IdentityMessagingDirectory::list_devices(
   out.session_device_id = resp->session_device_id();
   out.identity_keys.assign(std::make_move_iterator(resp->mutable_identity_keys()->begin()),
                            std::make_move_iterator(resp->mutable_identity_keys()->end()));
-  co_return out;
+  co_return std::make_shared<const ActiveDevices>(std::move(out));
 }
 
 // ------------------------------------------------------------------ cache
@@ -119,25 +119,25 @@ asio::awaitable<Result<bool>> CachingDirectory::on_care_team(std::string client_
   co_return member;
 }
 
-asio::awaitable<Result<ActiveDevices>> CachingDirectory::active_devices(std::string practice_id,
+asio::awaitable<Result<SharedDevices>> CachingDirectory::active_devices(std::string practice_id,
                                                                         std::vector<std::string> user_ids,
                                                                         std::string session_id) {
   co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false,
                                     false);
 }
 
-asio::awaitable<Result<ActiveDevices>> CachingDirectory::current_active_devices(std::string practice_id,
+asio::awaitable<Result<SharedDevices>> CachingDirectory::current_active_devices(std::string practice_id,
                                                                                 std::vector<std::string> user_ids,
                                                                                 std::string session_id) {
   co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), std::move(session_id), false, true);
 }
 
-asio::awaitable<Result<ActiveDevices>> CachingDirectory::devices_with_inactive(std::string practice_id,
+asio::awaitable<Result<SharedDevices>> CachingDirectory::devices_with_inactive(std::string practice_id,
                                                                                std::vector<std::string> user_ids) {
   co_return co_await cached_devices(std::move(practice_id), std::move(user_ids), "", true, false);
 }
 
-asio::awaitable<Result<ActiveDevices>> CachingDirectory::cached_devices(std::string practice_id,
+asio::awaitable<Result<SharedDevices>> CachingDirectory::cached_devices(std::string practice_id,
                                                                         std::vector<std::string> user_ids,
                                                                         std::string session_id,
                                                                         bool include_inactive, bool ask_through) {
@@ -150,7 +150,7 @@ asio::awaitable<Result<ActiveDevices>> CachingDirectory::cached_devices(std::str
   }
   ++stats_.misses;
   const auto generation = generation_;
-  Result<ActiveDevices> devices = ActiveDevices{};
+  Result<SharedDevices> devices = SharedDevices{};
   if (include_inactive) {
     devices = co_await inner_.devices_with_inactive(std::move(practice_id), std::move(user_ids));
   } else {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct ActiveDevices {
   std::string session_device_id;  // the asking session's device, "" if none
   std::vector<alliance::identity::v1::IdentityKey> identity_keys;  // of the users asked that have one
 };
+// An answer is shared, never copied: a cache hands every send the one it keeps
+// (immutable; a change replaces the entry, and holders keep the answer they had).
+using SharedDevices = std::shared_ptr<const ActiveDevices>;
 
 class MessagingDirectory {
  public:
@@ -39,12 +43,12 @@ class MessagingDirectory {
   // nullopt if identity does not know the id; kUnavailable if identity cannot be asked.
   virtual asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string user_id) = 0;
   virtual asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) = 0;
-  virtual asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id,
+  virtual asio::awaitable<Result<SharedDevices>> active_devices(std::string practice_id,
                                                                 std::vector<std::string> user_ids,
                                                                 std::string session_id) = 0;
   // active_devices as identity answers it now, for a check about to refuse: a
   // cache in between asks through and keeps the answer (here: no cache, the same).
-  virtual asio::awaitable<Result<ActiveDevices>> current_active_devices(std::string practice_id,
+  virtual asio::awaitable<Result<SharedDevices>> current_active_devices(std::string practice_id,
                                                                         std::vector<std::string> user_ids,
                                                                         std::string session_id) {
     co_return co_await active_devices(std::move(practice_id), std::move(user_ids), std::move(session_id));
@@ -52,7 +56,7 @@ class MessagingDirectory {
   // The users' active devices, then their inactive (revoked, logged-out, expired)
   // ones with revoked_unix_ms set, and the archive key; session_device_id is "".
   // For readers verifying old messages only: never a list to wrap or check a send against.
-  virtual asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
+  virtual asio::awaitable<Result<SharedDevices>> devices_with_inactive(std::string practice_id,
                                                                        std::vector<std::string> user_ids) = 0;
 };
 
@@ -61,13 +65,13 @@ class IdentityMessagingDirectory final : public MessagingDirectory {
   explicit IdentityMessagingDirectory(net::RpcClient& identity) : identity_(identity) {}
   asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string user_id) override;
   asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
-  asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
+  asio::awaitable<Result<SharedDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                         std::string session_id) override;
-  asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
+  asio::awaitable<Result<SharedDevices>> devices_with_inactive(std::string practice_id,
                                                                std::vector<std::string> user_ids) override;
 
  private:
-  asio::awaitable<Result<ActiveDevices>> list_devices(std::string practice_id, std::vector<std::string> user_ids,
+  asio::awaitable<Result<SharedDevices>> list_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                       std::string session_id, bool include_inactive);
 
   net::RpcClient& identity_;
@@ -94,15 +98,15 @@ class CachingDirectory final : public MessagingDirectory {
 
   asio::awaitable<Result<std::optional<UserFacts>>> find_user(std::string user_id) override;
   asio::awaitable<Result<bool>> on_care_team(std::string client_id, std::string therapist_id) override;
-  asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
+  asio::awaitable<Result<SharedDevices>> active_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                         std::string session_id) override;
   // Asks the inner directory and replaces active_devices' entry with its answer.
-  asio::awaitable<Result<ActiveDevices>> current_active_devices(std::string practice_id,
+  asio::awaitable<Result<SharedDevices>> current_active_devices(std::string practice_id,
                                                                 std::vector<std::string> user_ids,
                                                                 std::string session_id) override;
   // Cached apart from active_devices (the key says which), so an answer holding
   // inactive devices is never served as a recipient list.
-  asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice_id,
+  asio::awaitable<Result<SharedDevices>> devices_with_inactive(std::string practice_id,
                                                                std::vector<std::string> user_ids) override;
 
   void invalidate_all();
@@ -114,7 +118,7 @@ class CachingDirectory final : public MessagingDirectory {
  private:
   std::int64_t now() const;
   void make_room();
-  asio::awaitable<Result<ActiveDevices>> cached_devices(std::string practice_id, std::vector<std::string> user_ids,
+  asio::awaitable<Result<SharedDevices>> cached_devices(std::string practice_id, std::vector<std::string> user_ids,
                                                         std::string session_id, bool include_inactive,
                                                         bool ask_through);
 
@@ -123,7 +127,7 @@ class CachingDirectory final : public MessagingDirectory {
   std::uint64_t generation_ = 0;  // bumped by invalidate_all: answers fetched before it are not kept
   ExpiringMap<UserFacts> users_;
   ExpiringMap<bool> care_team_;  // positive answers only
-  ExpiringMap<ActiveDevices> devices_;
+  ExpiringMap<SharedDevices> devices_;
   Stats stats_;
 };
 

@@ -57,7 +57,9 @@ void fill(pb::Conversation& out, const ConversationRow& c) {
   out.set_erased_unix_ms(c.erased_ms);
 }
 
-void fill(pb::Message& out, const StoredMessage& m) {
+// Fills `out` from `m` with the keys `keep` accepts, without copying `m` first.
+template <class Keep>
+void fill_where(pb::Message& out, const StoredMessage& m, Keep keep) {
   out.set_conversation_id(m.conversation_id);
   out.set_seq(m.seq);
   out.set_message_id(m.message_id);
@@ -69,6 +71,7 @@ void fill(pb::Message& out, const StoredMessage& m) {
   }
   out.set_ciphertext(m.ciphertext);
   for (const auto& k : m.keys) {
+    if (!keep(k)) continue;
     auto* key = out.add_keys();
     key->set_device_id(k.device_id);
     key->set_wrapped_key(k.wrapped);
@@ -78,6 +81,10 @@ void fill(pb::Message& out, const StoredMessage& m) {
   out.set_system_text(m.system_text);
   out.set_expired(m.expired);
   out.set_format(m.format == 2 ? 2 : 1);
+}
+
+void fill(pb::Message& out, const StoredMessage& m) {
+  fill_where(out, m, [](const StoredKey&) { return true; });
 }
 
 void fill(pb::Receipt& out, const ReceiptRow& r) {
@@ -393,7 +400,7 @@ asio::awaitable<Result<pb::ListRecipientsResponse>> MessagingService::list_recip
   std::vector<std::string> users{conv->client_id, conv->therapist_id};
   // Inactive devices come from their own lookup (and cache entry): the send path
   // below asks only for active ones, so it never wraps for or accepts an inactive one.
-  Result<ActiveDevices> devices = ActiveDevices{};
+  Result<SharedDevices> devices = SharedDevices{};
   if (req.include_inactive()) {
     devices = co_await directory_.devices_with_inactive(conv->practice_id, std::move(users));
   } else {
@@ -401,7 +408,7 @@ asio::awaitable<Result<pb::ListRecipientsResponse>> MessagingService::list_recip
   }
   if (!devices) co_return devices.error();
   audit_conversation(ctx, "conversation.devices", *conv);
-  co_return recipients_of(*devices);
+  co_return recipients_of(**devices);
 }
 
 // ------------------------------------------------------------------ messages
@@ -420,27 +427,34 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   const std::vector<std::string> users{conv->client_id, conv->therapist_id};
   auto devices = co_await directory_.active_devices(conv->practice_id, users, caller.session_id());
   if (!devices) co_return devices.error();
-  std::set<std::string> have;
-  for (const auto& k : req.keys()) have.insert(k.device_id());
+  // Sorted device ids, compared as sets (validate_send refused repeats in the keys).
+  std::vector<std::string_view> have;
+  have.reserve(static_cast<std::size_t>(req.keys_size()));
+  for (const auto& k : req.keys()) have.push_back(k.device_id());
+  std::sort(have.begin(), have.end());
   auto wanted = [](const ActiveDevices& current) {
-    std::set<std::string> want;
-    for (const auto& d : current.devices) want.insert(d.id());
-    if (current.archive_key) want.insert(std::string(kArchiveDevice));
+    std::vector<std::string_view> want;
+    want.reserve(current.devices.size() + 1);
+    for (const auto& d : current.devices) want.push_back(d.id());
+    if (current.archive_key) want.push_back(kArchiveDevice);
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
     return want;
   };
-  if (wanted(*devices) != have) {
+  if (wanted(**devices) != have) {
     // The list may be a cached one that outlived a device change (an approval, a
     // revocation) whose announcement was missed: refuse only on identity's answer.
     devices = co_await directory_.current_active_devices(conv->practice_id, users, caller.session_id());
     if (!devices) co_return devices.error();
   }
   std::optional<Error> refusal;
-  if (devices->session_device_id.empty() || devices->session_device_id != req.sender_device_id()) {
+  const ActiveDevices& recipients = **devices;
+  if (recipients.session_device_id.empty() || recipients.session_device_id != req.sender_device_id()) {
     refusal = Error{Code::kPermissionDenied, "sender_device_id: not the device registered by this session",
                     "sender_device_id"};
-  } else if (wanted(*devices) != have) {
+  } else if (wanted(recipients) != have) {
     pb::SendMessageResponse detail;
-    *detail.mutable_recipients() = recipients_of(*devices);
+    *detail.mutable_recipients() = recipients_of(recipients);
     refusal = Error{Code::kFailedPrecondition,
                     "keys: the recipients' devices changed; wrap the key for the current list", "keys"};
     refusal->detail = detail.SerializeAsString();
@@ -486,20 +500,19 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
     it->second.last_seq = std::max(it->second.last_seq, appended->notice ? appended->notice->seq : appended->message.seq);
 
   if (!appended->replayed) {
-    // Each participant's push carries only their own devices' keys.
-    std::map<std::string, std::string> owner;  // device id -> user id
-    for (const auto& d : devices->devices) owner[d.id()] = d.user_id();
+    // Each participant's push carries only their own devices' keys (the archive's
+    // goes to neither).
+    auto owned_by = [&recipients](const StoredKey& k, const std::string& user) {
+      return std::any_of(recipients.devices.begin(), recipients.devices.end(),
+                         [&](const idpb::Device& d) { return d.id() == k.device_id && d.user_id() == user; });
+    };
     const std::array<std::string, 2> participants = {conv->client_id, conv->therapist_id};
     std::array<pb::Message, 2> bodies;
     pb::Message notice_body;
     if (appended->notice) fill(notice_body, *appended->notice);
     std::vector<Push> pushes;
     for (std::size_t i = 0; i < participants.size(); ++i) {
-      StoredMessage view = appended->message;
-      view.keys.clear();
-      for (const auto& k : appended->message.keys)
-        if (owner.count(k.device_id) && owner[k.device_id] == participants[i]) view.keys.push_back(k);
-      fill(bodies[i], view);
+      fill_where(bodies[i], appended->message, [&](const StoredKey& k) { return owned_by(k, participants[i]); });
       pushes.push_back({participants[i], "message.new", &bodies[i]});
       if (appended->notice) pushes.push_back({participants[i], "message.new", &notice_body});
     }
@@ -507,9 +520,8 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   }
   audit_conversation(ctx, "message.send", *conv);
   pb::SendMessageResponse out;
-  StoredMessage answer = appended->message;
-  answer.keys.clear();  // the sender has them
-  fill(*out.mutable_message(), answer);
+  // Without keys: the sender has them.
+  fill_where(*out.mutable_message(), appended->message, [](const StoredKey&) { return false; });
   co_return out;
 }
 
@@ -537,7 +549,7 @@ asio::awaitable<Result<pb::SyncMessagesResponse>> MessagingService::sync_message
   std::vector<std::string> users{ctx.caller.user_id()};
   auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), ctx.caller.session_id());
   if (!devices) co_return devices.error();
-  if (devices->session_device_id != req.device_id())
+  if ((*devices)->session_device_id != req.device_id())
     co_return Error{Code::kPermissionDenied, "device_id: not the device registered by this session", "device_id"};
   auto messages = co_await store_.messages_after(conv->id, req.device_id(), req.after_seq(), limit);
   if (!messages) co_return messages.error();
@@ -565,7 +577,7 @@ asio::awaitable<Result<pb::ReceiptResponse>> MessagingService::ack_delivered(con
   std::vector<std::string> users{ctx.caller.user_id()};
   auto devices = co_await directory_.active_devices(conv->practice_id, std::move(users), ctx.caller.session_id());
   if (!devices) co_return devices.error();
-  if (devices->session_device_id != req.device_id())
+  if ((*devices)->session_device_id != req.device_id())
     co_return Error{Code::kPermissionDenied, "device_id: not the device registered by this session", "device_id"};
   ReceiptRow receipt{conv->id, ctx.caller.user_id(), req.device_id(), "delivered", req.seq(), now_ms()};
   auto row = co_await store_.ack_delivered(std::move(receipt));

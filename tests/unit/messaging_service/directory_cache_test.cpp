@@ -28,7 +28,7 @@ class DirectoryCacheTest : public testing::IoTest {
   ActiveDevices devices(const std::string& session = "s-phone") {
     auto r = run(cache_.active_devices("p1", {"c1", "t1"}, session));
     EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : ActiveDevices{};
+    return r.ok() ? **r : ActiveDevices{};
   }
 
   FakeDirectory inner_;
@@ -67,18 +67,32 @@ TEST_F(DirectoryCacheTest, ListsWithInactiveDevicesAreKeptApartFromRecipientList
   inner_.add_device("c1", "tablet", "s-tablet");
   auto all = run(cache_.devices_with_inactive("p1", {"c1", "t1"}));
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(ids(*all), (std::vector<std::string>{"desk", "tablet", "phone"}));
-  EXPECT_EQ(all->session_device_id, "");
+  EXPECT_EQ(ids(**all), (std::vector<std::string>{"desk", "tablet", "phone"}));
+  EXPECT_EQ((*all)->session_device_id, "");
   // Same practice, users and (empty) session: still only the active devices.
   auto active = run(cache_.active_devices("p1", {"c1", "t1"}, ""));
   ASSERT_TRUE(active.ok());
-  EXPECT_EQ(ids(*active), (std::vector<std::string>{"desk", "tablet"}));
+  EXPECT_EQ(ids(**active), (std::vector<std::string>{"desk", "tablet"}));
   // Both are cached, each under its own entry.
-  EXPECT_EQ(ids(*run(cache_.devices_with_inactive("p1", {"c1", "t1"}))),
+  EXPECT_EQ(ids(**run(cache_.devices_with_inactive("p1", {"c1", "t1"}))),
             (std::vector<std::string>{"desk", "tablet", "phone"}));
-  EXPECT_EQ(ids(*run(cache_.active_devices("p1", {"c1", "t1"}, ""))), (std::vector<std::string>{"desk", "tablet"}));
+  EXPECT_EQ(ids(**run(cache_.active_devices("p1", {"c1", "t1"}, ""))), (std::vector<std::string>{"desk", "tablet"}));
   EXPECT_EQ(cache_.stats().misses, 2u);
   EXPECT_EQ(cache_.stats().hits, 2u);
+}
+
+TEST_F(DirectoryCacheTest, SendsShareOneAnswerThatOutlivesItsEntry) {
+  auto first = run(cache_.active_devices("p1", {"c1", "t1"}, "s-phone"));
+  auto second = run(cache_.active_devices("p1", {"c1", "t1"}, "s-phone"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->get(), second->get()) << "a hit must hand out the kept answer, not a copy";
+  // A send still holding the answer reads it whole after the entry is dropped.
+  inner_.add_device("t1", "tablet", "s-tablet");
+  cache_.invalidate_all();
+  auto third = run(cache_.active_devices("p1", {"c1", "t1"}, "s-phone"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(ids(**first), (std::vector<std::string>{"desk", "phone"}));
+  EXPECT_EQ(ids(**third), (std::vector<std::string>{"desk", "phone", "tablet"}));
 }
 
 TEST_F(DirectoryCacheTest, OnlyPositiveCareTeamAnswersAndKnownUsersAreKept) {

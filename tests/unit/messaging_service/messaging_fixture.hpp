@@ -105,8 +105,24 @@ class FakeDirectory final : public MessagingDirectory {
   asio::awaitable<Result<bool>> on_care_team(std::string client, std::string therapist) override {
     co_return team_.count({client, therapist}) > 0;
   }
-  asio::awaitable<Result<ActiveDevices>> active_devices(std::string practice, std::vector<std::string> user_ids,
+  asio::awaitable<Result<SharedDevices>> active_devices(std::string practice, std::vector<std::string> user_ids,
                                                         std::string session_id) override {
+    co_return std::make_shared<const ActiveDevices>(list(practice, user_ids, session_id));
+  }
+  asio::awaitable<Result<SharedDevices>> devices_with_inactive(std::string practice,
+                                                               std::vector<std::string> user_ids) override {
+    auto out = list(practice, user_ids, "");
+    for (const auto& [id, d] : inactive_) {
+      auto owner = users_.find(d.user_id());
+      if (owner == users_.end() || owner->second.practice_id != practice) continue;
+      if (std::find(user_ids.begin(), user_ids.end(), d.user_id()) != user_ids.end()) out.devices.push_back(d);
+    }
+    co_return std::make_shared<const ActiveDevices>(std::move(out));
+  }
+
+ private:
+  ActiveDevices list(const std::string& practice, const std::vector<std::string>& user_ids,
+                     const std::string& session_id) const {
     ActiveDevices out;
     for (const auto& [id, d] : devices_) {
       auto owner = users_.find(d.user_id());
@@ -123,20 +139,9 @@ class FakeDirectory final : public MessagingDirectory {
                                               devices_.count(it->second)) {
       out.session_device_id = it->second;
     }
-    co_return out;
-  }
-  asio::awaitable<Result<ActiveDevices>> devices_with_inactive(std::string practice,
-                                                               std::vector<std::string> user_ids) override {
-    auto out = co_await active_devices(practice, user_ids, "");
-    for (const auto& [id, d] : inactive_) {
-      auto owner = users_.find(d.user_id());
-      if (owner == users_.end() || owner->second.practice_id != practice) continue;
-      if (std::find(user_ids.begin(), user_ids.end(), d.user_id()) != user_ids.end()) out->devices.push_back(d);
-    }
-    co_return out;
+    return out;
   }
 
- private:
   std::map<std::string, UserFacts> users_;
   std::set<std::pair<std::string, std::string>> team_;
   std::map<std::string, idpb::Device> devices_;   // active

@@ -441,6 +441,35 @@ TEST_F(MessagingServiceTest, SyncPagesInOrderWithOnlyTheReadingDevicesKey) {
   EXPECT_EQ(rest->messages(0).seq(), 5);
 }
 
+// A send's pushes: each participant gets the message with their own devices' keys
+// only (the archive's key goes to neither), and the sender's answer carries none.
+TEST_F(MessagingServiceTest, EachPushCarriesOnlyItsUsersKeysAndTheAnswerNone) {
+  directory_.set_archive_key(kPractice, random_bytes(32));
+  const auto conv = open();
+  record_pushes({kClient, kTherapist});
+  const auto req = sealed(conv, "keyed", "dev-client-phone", recipients());
+  auto answer = send(client(), req);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->message().keys_size(), 0);
+  EXPECT_EQ(answer->message().ciphertext(), req.ciphertext());
+  ASSERT_TRUE(pump_until([&] { return pushed(kClient, "message.new") >= 1 && pushed(kTherapist, "message.new") >= 1; },
+                         5s));
+  const std::map<std::string, std::vector<std::string>> devices_of = {
+      {kClient, {"dev-client-laptop", "dev-client-phone"}}, {kTherapist, {"dev-therapist"}}};
+  for (const auto& [user, devices] : devices_of) {
+    const auto pushed_to = pushed_messages(user);
+    ASSERT_EQ(pushed_to.size(), 1u) << user;
+    EXPECT_EQ(pushed_to[0].ciphertext(), req.ciphertext()) << user;
+    std::vector<std::string> got;
+    for (const auto& k : pushed_to[0].keys()) {
+      got.push_back(k.device_id());
+      EXPECT_EQ(k.wrapped_key(), key_for(req, k.device_id())) << user;
+    }
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, devices) << user;
+  }
+}
+
 TEST_F(MessagingServiceTest, OutsidersFindNoConversationAndAdminsOnlyItsMetadata) {
   const auto conv = open();
   ASSERT_TRUE(client_says(conv, "private-1").ok());
