@@ -179,6 +179,24 @@ TEST_F(Messaging, ReceiptsAndTypingReachTheOtherParticipant) {
   }
   EXPECT_TRUE(delivered);
   EXPECT_TRUE(was_read);
+
+  // The therapist's receipts change the conversation's metadata, so the client's access
+  // log shows them; typing is never stored, and is not recorded either.
+  std::set<std::string> audited;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        audited.clear();
+        auto log = jo->api->get_json("/v1/me/access-log?limit=200");
+        if (!log) return false;
+        if (const auto* entries = log->as_object().if_contains("entries"))
+          for (const auto& e : entries->as_array())
+            if (e.at("object_id").as_string() == conv && e.at("actor_role").as_string() == "therapist")
+              audited.insert(std::string(e.at("action").as_string()));
+        return audited.count("receipt.delivered") && audited.count("receipt.read");
+      },
+      10s))
+      << "the therapist's receipts never reached the client's access log";
+  EXPECT_FALSE(audited.count("conversation.typing"));
 }
 
 TEST_F(Messaging, EveryDeviceOfAMultiDeviceUserGetsEveryMessage) {
