@@ -21,7 +21,8 @@
 #                            only the set-up logs in, nothing measured hashes a password)
 #   BENCH_KEEP_STATE=1       keep the temporary state directory (logs) afterwards
 #   BENCH_CALLGRIND=1        only the gateway's instructions per GET /v1/me under callgrind
-#                            (one thread, BENCH_HTTP_CONNECTIONS connections, default 4 here)
+#                            (one thread, BENCH_HTTP_CONNECTIONS connections, default 4 here,
+#                            BENCH_CALLGRIND_RATE requests/s, default 250)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -154,8 +155,10 @@ callgrind_round() {
   echo "$gateway_pid" >"$state/gateway.pid"
   local deadline=$(( SECONDS + 120 )) args part ok ir load
   until gateway_alive; do (( SECONDS < deadline )) || die "the gateway under callgrind did not get ready"; sleep 0.5; done
+  # At a fixed rate (open loop) both runs cost the same per second as per request, so
+  # what the gateway does on timers and when idle drops out of the difference as well.
   args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
-        --connections "${BENCH_HTTP_CONNECTIONS:-4}" --threads 1 --warmup 0)
+        --connections "${BENCH_HTTP_CONNECTIONS:-4}" --threads 1 --warmup 0 --rate "${BENCH_CALLGRIND_RATE:-250}")
   "$loadgen" "${args[@]}" --duration 3 >/dev/null  # token cache, RPC connections, allocator
   callgrind_control -i on "$gateway_pid" >/dev/null 2>&1
   for part in 1 2; do
