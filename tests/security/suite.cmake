@@ -39,7 +39,7 @@ set(ALLIANCE_SECURITY_TESTS_redis_test AclTest.* RedisOptionsTest.* RedisTlsTest
 set(ALLIANCE_SECURITY_TESTS_scheduling_service_test
   EventFeedTest.RemindersMayReadOnlyTheFeed* SchedulingServiceTest.ATherapistBooksOnlyClientsOfTheirCareTeam*
   SchedulingServiceTest.NothingNewIsBookedForADeactivatedClient* WaitlistTest.TheFrontDeskCannotPutADeactivatedClient*
-  SeriesMoveTest.ARetryWithItsKey* SchedulingServiceTest.ARetriedTypeCreate*)
+  SeriesMoveTest.ARetryWithItsKey* SchedulingServiceTest.ARetriedTypeCreate* SchedulingAuditTest.*)
 set(ALLIANCE_SECURITY_TESTS_scheduling_domain_test IcsFeed.LineBreaks* IcsFeed.ACarriageReturn* IcsFeed.NamesOfAnyLength*)
 set(ALLIANCE_SECURITY_TESTS_messaging_service_test MessagingServiceTest.ARetriedErasureWithItsKey*)
 set(ALLIANCE_SECURITY_TESTS_client_test
