@@ -38,6 +38,9 @@ struct LeanTlsStream::Core : std::enable_shared_from_this<LeanTlsStream::Core> {
   clock::time_point armed_at = clock::time_point::max();
   bool timer_armed = false;
   bool timed_out = false;
+  std::string batch;       // records written while batching (or behind an unsent batch)
+  std::size_t batch_sent = 0;
+  bool batching = false;
   int waits = 0;       // socket waits in flight (read and write side)
   int last_errno = 0;  // errno of the BIO's last failed recv/send
 };
@@ -76,6 +79,10 @@ int bio_write(BIO* bio, const char* in, int len) {
   auto* core = static_cast<Core*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
   if (len <= 0) return 0;
+  if (core->batching || core->batch_sent < core->batch.size()) {
+    core->batch.append(in, static_cast<std::size_t>(len));
+    return len;
+  }
   ssize_t r = ::send(core->socket.native_handle(), in, static_cast<std::size_t>(len), MSG_NOSIGNAL);
   if (r >= 0) return static_cast<int>(r);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -239,6 +246,23 @@ Want shutdown_step(Core& core, error_code& ec) {
   return failed(core, r, ec);
 }
 
+Want flush_step(Core& core, error_code& ec) {
+  while (core.batch_sent < core.batch.size()) {
+    ssize_t r = ::send(core.socket.native_handle(), core.batch.data() + core.batch_sent,
+                       core.batch.size() - core.batch_sent, MSG_NOSIGNAL);
+    if (r > 0) {
+      core.batch_sent += static_cast<std::size_t>(r);
+      continue;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Want::kWrite;
+    ec = error_code(r < 0 ? errno : EPIPE, boost::system::system_category());
+    return Want::kDone;
+  }
+  std::string().swap(core.batch);  // an idle connection keeps no batch buffer
+  core.batch_sent = 0;
+  return Want::kDone;
+}
+
 void close_core(Core& core) {
   error_code ignored;
   core.socket.close(ignored);
@@ -376,6 +400,10 @@ void LeanTlsStream::expires_never() {
 }
 
 void LeanTlsStream::close() { lean_tls_detail::close_core(*core_); }
+
+void LeanTlsStream::batch_writes(bool on) { core_->batching = on; }
+
+bool LeanTlsStream::batch_pending() const { return core_->batch_sent < core_->batch.size(); }
 
 void LeanTlsStream::set_role(asio::ssl::stream_base::handshake_type type) {
   if (type == asio::ssl::stream_base::server)

@@ -64,6 +64,8 @@ Clock::time_point steady_deadline(std::int64_t unix_seconds) {
 // pushes are written: a push starts its write at once instead of cancelling the timer,
 // so a delivered message costs no timer operation and no allocation (the queue keeps a
 // small capacity; a write's operations take memory from handler_memory's free lists).
+// When several frames are queued, they are written with the stream batching: their TLS
+// records leave in one send(2) after the last one instead of one send per frame.
 // The socket lives until its access token expires (close 4401) unless the client hands
 // it a fresh one ({"type":"auth",...}).
 // Lives on the server's executor.
@@ -188,6 +190,19 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   void pump() {
     if (dead_) return finish();
     auto& lowest = beast::get_lowest_layer(ws_);
+    if (batching_ && (head_ == queue_.size() || closing_ || batched_ >= kMaxBatched)) {
+      // The burst is written: its records go out together (before any close frame).
+      batching_ = false;
+      batched_ = 0;
+      lowest.batch_writes(false);
+      lowest.expires_after(options_.write_timeout);
+      writing_ = true;
+      lowest.async_flush(asio::bind_allocator(HandlerAllocator<void>{}, [self = shared_from_this()](
+                                                                             beast::error_code ec) {
+        self->after_write(ec);
+      }));
+      return;
+    }
     if (closing_) {
       writing_ = true;
       lowest.expires_after(options_.write_timeout);
@@ -200,6 +215,13 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
       return;
     }
     if (head_ < queue_.size()) {
+      // Several frames waiting: their TLS records gather in user space and leave in one
+      // send(2) once the last is written (above), instead of one send per frame.
+      if (!batching_ && queue_.size() - head_ > 1) {
+        batching_ = true;
+        lowest.batch_writes(true);
+      }
+      if (batching_) ++batched_;
       auto msg = std::move(queue_[head_++]);
       if (head_ == queue_.size()) {
         queue_.clear();
@@ -290,6 +312,10 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   bool started_ = false;  // start_writer ran: pushes may be written
   bool writing_ = false;  // a write, ping or close is in flight
   bool waiting_ = false;  // a wake_ wait is in flight
+  bool batching_ = false;  // the stream keeps this burst's records until the flush
+  // Frames per send at most: what a slow reader's socket holds in ciphertext is bounded.
+  static constexpr int kMaxBatched = 64;
+  int batched_ = 0;
   bool closing_ = false;
   bool dead_ = false;
   bool finished_ = false;

@@ -187,6 +187,62 @@ TEST_F(LeanTlsTest, EchoesWithOneByteReads) {
 
 TEST_F(LeanTlsTest, HandshakesWithoutInitialBytes) { echo_sizes(4096, false, {1, 20000}); }
 
+// Batched writes (the gateway's burst of queued pushes): each write completes at once and
+// nothing reaches the peer until the flush, which sends every record in order, waiting for
+// the peer to read when the batch is larger than the socket takes at once.
+TEST_F(LeanTlsTest, BatchedWritesLeaveTogetherOnFlushInOrder) {
+  const std::vector<std::string> messages{pattern(10, 1), pattern(300, 2), pattern(3'000'000, 3), pattern(5, 4)};
+  std::string expected;
+  for (const auto& m : messages) expected += m;
+  std::string received(expected.size(), '\0');
+  bool pending_before_flush = false, flush_started = false, read_before_flush = false, flushed = false,
+       same = false;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await accept();
+        if (!s) co_return;
+        s->batch_writes(true);
+        for (const auto& m : messages) {
+          auto [wec, n] = co_await asio::async_write(*s, asio::buffer(m), use_tuple);
+          EXPECT_FALSE(wec) << wec.message();
+        }
+        pending_before_flush = s->batch_pending();
+        // The peer has been reading all along: had a record been sent, it would have it.
+        asio::steady_timer settle(ioc_, 100ms);
+        co_await settle.async_wait(use_tuple);
+        flush_started = true;
+        s->batch_writes(false);
+        s->expires_after(10s);
+        auto [fec] = co_await s->async_flush(use_tuple);
+        EXPECT_FALSE(fec) << fec.message();
+        flushed = !s->batch_pending();
+        std::array<char, 16> sink;
+        co_await s->async_read_some(asio::buffer(sink), use_tuple);  // until the client closes
+      },
+      rethrow);
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto c = co_await connect();
+        auto [fec, fn] = co_await asio::async_read(*c, asio::buffer(received.data(), 1), use_tuple);
+        EXPECT_FALSE(fec) << fec.message();
+        read_before_flush = !flush_started;
+        auto rest = asio::buffer(received.data() + 1, received.size() - 1);
+        auto [rec, n] = co_await asio::async_read(*c, rest, use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        same = received == expected;
+        error_code ignored;
+        c->next_layer().close(ignored);
+      },
+      rethrow);
+  run();
+  EXPECT_TRUE(pending_before_flush);
+  EXPECT_FALSE(read_before_flush) << "a batched record reached the peer before the flush";
+  EXPECT_TRUE(flushed);
+  EXPECT_TRUE(same) << "the batch arrived out of order or incomplete";
+}
+
 TEST_F(LeanTlsTest, LeanClientTalksToLeanServer) {
   error_code read_end, shutdown_end;
   bool same = false;

@@ -107,6 +107,17 @@ class LeanTlsStream {
   template <class ConstBufferSequence, class Token>
   auto async_write_some(const ConstBufferSequence& buffers, Token&& token);
 
+  // Write batching, for a writer with several messages queued: while on, the TLS records
+  // OpenSSL writes are kept in user space instead of sent, so each async_write_some
+  // completes at once; async_flush (handler (ec)) then sends them in as few send(2)
+  // calls as the socket takes, waiting for writability under the deadline. Records
+  // written while a batch is unsent join it (Beast answering a ping meanwhile, too), so
+  // the wire order is the order of the writes. Turn it off and flush before a shutdown.
+  void batch_writes(bool on);
+  bool batch_pending() const;  // records kept and not yet sent
+  template <class Token>
+  auto async_flush(Token&& token);
+
   // Sends close_notify and waits (bounded by the deadline) for the peer's.
   template <class Token>
   auto async_shutdown(Token&& token);
@@ -148,6 +159,7 @@ Want read_step(LeanTlsStream::Core& core, asio::mutable_buffer b, error_code& ec
 Want write_step(LeanTlsStream::Core& core, asio::const_buffer b, error_code& ec, std::size_t& n);
 Want handshake_step(LeanTlsStream::Core& core, error_code& ec);
 Want shutdown_step(LeanTlsStream::Core& core, error_code& ec);
+Want flush_step(LeanTlsStream::Core& core, error_code& ec);
 void close_core(LeanTlsStream::Core& core);
 asio::ip::tcp::socket& core_socket(LeanTlsStream::Core& core);
 // Before waiting on the socket: false (and ec = timeout, socket closed) if the
@@ -180,6 +192,11 @@ template <bool Sized>
 struct HandshakeStep {
   static constexpr bool kSized = Sized;
   Want operator()(LeanTlsStream::Core& c, error_code& ec, std::size_t&) const { return handshake_step(c, ec); }
+};
+
+struct FlushStep {
+  static constexpr bool kSized = false;
+  Want operator()(LeanTlsStream::Core& c, error_code& ec, std::size_t&) const { return flush_step(c, ec); }
 };
 
 struct ShutdownStep {
@@ -295,6 +312,11 @@ template <class ConstBufferSequence, class Token>
 auto LeanTlsStream::async_write_some(const ConstBufferSequence& buffers, Token&& token) {
   return asio::async_compose<Token, void(error_code, std::size_t)>(
       Op<lean_tls_detail::WriteStep<ConstBufferSequence>>{core_, {buffers}}, token, socket());
+}
+
+template <class Token>
+auto LeanTlsStream::async_flush(Token&& token) {
+  return asio::async_compose<Token, void(error_code)>(Op<lean_tls_detail::FlushStep>{core_, {}}, token, socket());
 }
 
 template <class Token>
