@@ -236,10 +236,13 @@ std::unique_ptr<client::AllianceClient> System::login(const std::string& slug, c
 }
 
 void System::publish_push(const std::string& user_id, const std::string& type, const std::string& text) {
+  publish_pushes(user_id, type, text, 1);
+}
+
+void System::publish_pushes(const std::string& user_id, const std::string& type, const std::string& text,
+                            int count) {
   push::v1::PushFrame frame;
-  frame.set_id(new_id());
   frame.set_type(type);
-  frame.set_sent_unix_ms(now_unix_ms());
   push::v1::Notice notice;
   notice.set_text(text);
   frame.mutable_body()->PackFrom(notice);
@@ -255,12 +258,17 @@ void System::publish_push(const std::string& user_id, const std::string& type, c
         if (!co_await client.wait_connected(5s)) {
           result = make_error(Code::kUnavailable, "redis not reachable");
         } else {
-          result = co_await redis::publish_push(client, user_id, frame);
+          result = Status{};
+          for (int i = 0; i < count && result; ++i) {
+            frame.set_id(new_id());
+            frame.set_sent_unix_ms(now_unix_ms());
+            result = co_await redis::publish_push(client, user_id, frame);
+          }
         }
         client.stop();
       },
       asio::detached);
-  io.run_for(10s);
+  io.run_for(10s + std::chrono::milliseconds(10) * count);
   if (!result) throw std::runtime_error("publish failed: " + result.error().message);
 }
 

@@ -76,6 +76,8 @@ class System {
 
   // Publishes a push for `user_id` through Redis exactly as a service would.
   void publish_push(const std::string& user_id, const std::string& type, const std::string& text);
+  // Publishes `count` such pushes one after another over one Redis connection.
+  void publish_pushes(const std::string& user_id, const std::string& type, const std::string& text, int count);
 
   static constexpr const char* kPassword = "correct horse battery staple";
 

@@ -338,6 +338,8 @@ LeanTlsStream::Detached LeanTlsStream::detach() {
   if (!core_ || !core_->socket.is_open() || core_->waits != 0) return d;
   // Bytes read before the handshake are all consumed by now (handshake_step frees them).
   if (core_->preread_pos < core_->preread.size()) return d;
+  // Records kept by write batching would be lost with the core.
+  if (core_->batching || core_->batch_sent < core_->batch.size()) return d;
   error_code ec;
   auto local = core_->socket.local_endpoint(ec);
   if (ec) return d;

@@ -125,7 +125,14 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     gateway_.hub().remove(user_id_, session_id_, this);  // a closing socket holds no place under the caps
     close_code_ = code;
     close_reason_ = std::move(reason);
-    if (started_ && !writing_) pump();
+    // Nothing queued is written after the close frame: the frames go now, not at the end.
+    std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    head_ = 0;
+    if (started_ && !writing_) return pump();
+    // A write in flight (a slow reader's, stuck on a full socket) finishes first, then
+    // the close frame: both get the whole write deadline from now, so a reader that
+    // resumes within it sees this close code rather than a cut connection.
+    if (writing_) beast::get_lowest_layer(ws_).expires_after(options_.write_timeout);
   }
 
   // After the upgrade (the hub admitted it before): starts reading (pongs, close).
@@ -190,10 +197,12 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   void pump() {
     if (dead_) return finish();
     auto& lowest = beast::get_lowest_layer(ws_);
-    if (batching_ && (head_ == queue_.size() || closing_ || batched_ >= kMaxBatched)) {
+    if (batching_ &&
+        (head_ == queue_.size() || closing_ || batched_ >= kMaxBatched || batched_bytes_ >= kMaxBatchedBytes)) {
       // The burst is written: its records go out together (before any close frame).
       batching_ = false;
       batched_ = 0;
+      batched_bytes_ = 0;
       lowest.batch_writes(false);
       lowest.expires_after(options_.write_timeout);
       writing_ = true;
@@ -221,8 +230,11 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
         batching_ = true;
         lowest.batch_writes(true);
       }
-      if (batching_) ++batched_;
       auto msg = std::move(queue_[head_++]);
+      if (batching_) {
+        ++batched_;
+        batched_bytes_ += msg->size();
+      }
       if (head_ == queue_.size()) {
         queue_.clear();
         head_ = 0;
@@ -313,9 +325,12 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   bool writing_ = false;  // a write, ping or close is in flight
   bool waiting_ = false;  // a wake_ wait is in flight
   bool batching_ = false;  // the stream keeps this burst's records until the flush
-  // Frames per send at most: what a slow reader's socket holds in ciphertext is bounded.
+  // Frames and bytes per send at most: what a slow reader's socket holds in ciphertext
+  // is bounded (a burst of large frames is flushed every 128 KiB).
   static constexpr int kMaxBatched = 64;
+  static constexpr std::size_t kMaxBatchedBytes = 128 * 1024;
   int batched_ = 0;
+  std::size_t batched_bytes_ = 0;
   bool closing_ = false;
   bool dead_ = false;
   bool finished_ = false;

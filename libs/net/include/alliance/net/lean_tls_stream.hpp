@@ -74,7 +74,8 @@ class LeanTlsStream {
   };
   // Takes the connection off this stream, which is left empty (destroying it does
   // nothing). Nothing may be pending but the deadline timer; call on the stream's
-  // executor, after the handshake. Empty if the socket was already closed.
+  // executor, after the handshake. Empty if the socket was already closed, or while write
+  // batching is on or keeps records not yet sent.
   Detached detach();
   // Carries on a detached connection on `ex`; call on `ex`. Throws if `d` is empty.
   LeanTlsStream(Detached d, asio::any_io_executor ex);
