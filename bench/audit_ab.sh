@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What auditing costs on the benchmarked write paths, as an A/B run back to back: the
-# front desk's bookings (bench/scheduling.sh) and durable message sends
+# front desk's bookings and week calendar views (bench/scheduling.sh) and durable message sends
 # (bench/messaging.sh), each with audit records on (as deployed) and then off, for
 # BENCH_AB_ROUNDS rounds (on, off, on, off, ...), each run on a fresh private system.
 # "Off" is the benchmark-only config key audit_off_for_benchmarks of scheduling and
@@ -84,10 +84,19 @@ for path in $paths; do
       echo "$rps" >>"$out/$path-$mode.rates"
       printf '  audit %-3s round %s: %6s/s  p99 %6s ms  CPU %s  (1-min load %s)\n' "$mode" "$round" "$rps" "$p99" \
         "$cpu" "${loads//load_/}"
+      if [[ $path == bookings ]]; then
+        views="$(field "$f" calendar_rps)"
+        echo "$views" >>"$out/views-$mode.rates"
+        printf '    calendar week views (one record per client shown): %6s/s  p99 %6s ms  CPU %s\n' "$views" \
+          "$(field "$f" calendar_p99_ms)" "$(grep -m1 'per view' "$f" | sed 's/^ *CPU: //')"
+      fi
     done
   done
-  on="$(median <"$out/$path-on.rates")"; off="$(median <"$out/$path-off.rates")"
-  awk -v on="$on" -v off="$off" 'BEGIN {
-    if (on + 0 > 0) printf "  median on %s/s, off %s/s: audit on keeps %.0f%% of the rate without it (on/off %.2f)\n", on, off, 100 * on / off, on / off }'
+  ratio() {
+    awk -v on="$1" -v off="$2" -v what="$3" 'BEGIN {
+      if (on + 0 > 0 && off + 0 > 0) printf "  %s: median on %s/s, off %s/s: audit on keeps %.0f%% of the rate without it (on/off %.2f)\n", what, on, off, 100 * on / off, on / off }'
+  }
+  ratio "$(median <"$out/$path-on.rates")" "$(median <"$out/$path-off.rates")" "$path"
+  [[ $path == bookings ]] && ratio "$(median <"$out/views-on.rates")" "$(median <"$out/views-off.rates")" "calendar views"
 done
 echo "================================================================="

@@ -15,6 +15,7 @@
 #   BENCH_SEARCH_SECONDS       measured seconds of slot search, after 1 s warm-up (10)
 #   BENCH_BOOK_THREADS         booking threads (one connection each) (8)
 #   BENCH_BOOK_SECONDS         measured seconds of bookings, after 1 s warm-up (10)
+#   BENCH_VIEW_SECONDS         measured seconds of the front desk's week calendar view (5)
 #   BENCH_RACE_ROUNDS          same-slot rounds (20)
 #   BENCH_RACERS               concurrent bookings of the slot per round (100)
 #   BENCH_SCRYPT_LOG2_N        identity's password hashing cost for this private system (10;
@@ -28,6 +29,7 @@ search_connections="${BENCH_SEARCH_CONNECTIONS:-8}"
 search_seconds="${BENCH_SEARCH_SECONDS:-10}"
 book_threads="${BENCH_BOOK_THREADS:-8}"
 book_seconds="${BENCH_BOOK_SECONDS:-10}"
+view_seconds="${BENCH_VIEW_SECONDS:-5}"
 race_rounds="${BENCH_RACE_ROUNDS:-20}"
 racers="${BENCH_RACERS:-100}"
 bench="$build/bench/scheduling/alliance-scheduling-bench"
@@ -53,13 +55,13 @@ started=$SECONDS
 sampler_pid=$!
 bench_pids+=("$sampler_pid")
 
-log "running alliance-scheduling-bench (bootstrap, search, bookings, same-slot rounds)"
+log "running alliance-scheduling-bench (bootstrap, search, bookings, calendar views, same-slot rounds)"
 bench_rc=0
 cpu_pids="gateway=${pid[gateway]},scheduling=${pid[scheduling]},identity=${pid[identity]},redis=${pid[redis]}"
 timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
   --cpu-pids "$cpu_pids" \
   --search-connections "$search_connections" --search-seconds "$search_seconds" \
-  --book-threads "$book_threads" --book-seconds "$book_seconds" \
+  --book-threads "$book_threads" --book-seconds "$book_seconds" --view-seconds "$view_seconds" \
   --race-rounds "$race_rounds" --racers "$racers" >"$state/bench.out" || bench_rc=$?
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"

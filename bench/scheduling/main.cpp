@@ -60,6 +60,7 @@ struct Options {
   int search_seconds = 10;
   int book_threads = 8;
   int book_seconds = 10;
+  int view_seconds = 5;
   int warmup_seconds = 1;
   int race_rounds = 20;
   int racers = 100;
@@ -70,7 +71,8 @@ struct Options {
 std::string usage() {
   return "usage: alliance-scheduling-bench --url https://127.0.0.1:PORT --ca CA.pem --operator-token-file FILE\n"
          "         [--slug schedbench] [--search-connections 8] [--search-seconds 10]\n"
-         "         [--book-threads 8] [--book-seconds 10] [--warmup 1] [--race-rounds 20] [--racers 100]\n"
+         "         [--book-threads 8] [--book-seconds 10] [--view-seconds 5] [--warmup 1] [--race-rounds 20]\n"
+         "         [--racers 100]\n"
          "         [--cpu-pids gateway=PID,scheduling=PID,...]  (CPU per operation of those processes)\n"
          "Loopback gateways only. The operator token is read from the file, never from the command line.\n";
 }
@@ -86,6 +88,7 @@ Result<Options> parse_options(int argc, char** argv) {
       {"--search-seconds", {&o.search_seconds, 1, 120}},
       {"--book-threads", {&o.book_threads, 1, 256}},
       {"--book-seconds", {&o.book_seconds, 1, 120}},
+      {"--view-seconds", {&o.view_seconds, 1, 120}},
       {"--warmup", {&o.warmup_seconds, 0, 30}},
       {"--race-rounds", {&o.race_rounds, 1, 100}},
       {"--racers", {&o.racers, 2, 500}},
@@ -661,6 +664,32 @@ int run(const Options& o) {
   if (booked.ran_out) std::printf("  NOTE: the open slots ran out before the duration did\n");
   failed |= !booked.failures.empty();
 
+  // d) the front desk's week view of both therapists, now full of bookings: each answer
+  // shows up to kClients clients per therapist, and each client shown is one audit record.
+  const std::string week = format_utc(midnight_utc_in(1)).substr(0, 10);
+  const std::string view_target = "/v1/calendar?date=" + week + "&days=7&time_zone=UTC&therapist_ids=" +
+                                  p.therapist_id + "," + p.busy_therapist_id;
+  auto view_sample = must(desk.get_json(view_target), "calendar view sample");
+  std::size_t shown = 0;
+  for (const auto& t : view_sample.at("therapists").as_array()) shown += t.at("appointments").as_array().size();
+  std::fprintf(stderr, "[scheduling-bench] d) calendar view: %d connections, %d s\n", o.search_connections,
+               o.view_seconds);
+  const double view_load_before = load_1min();
+  CpuMeter view_cpu(o.cpu_pids);
+  auto viewed = closed_loop(
+      *ep, o.search_connections, std::chrono::seconds(o.warmup_seconds), std::chrono::seconds(o.view_seconds), 200,
+      [&](client::HttpsClient& http) { return send(http, "GET", view_target, {}, p.desk.access_token); });
+  std::printf(
+      "\nd) calendar view (GET /v1/calendar, a week of both therapists: %zu appointments of up to %d clients,\n"
+      "   %zu bytes per answer); closed loop, %d connections, %d s after %d s warm-up; 1-min load %.2f before,\n"
+      "   %.2f after:\n",
+      shown, kClients, json::serialize(view_sample).size(), o.search_connections, o.view_seconds, o.warmup_seconds,
+      view_load_before, load_1min());
+  print_loop(viewed, "views");
+  if (!o.cpu_pids.empty())
+    std::printf("  CPU: %s\n", view_cpu.per_op(viewed.ok + viewed.warmup_answers, "view").c_str());
+  failed |= !viewed.failures.empty();
+
   // c) the same fresh slot from `racers` connections at once, `race_rounds` times.
   std::fprintf(stderr, "[scheduling-bench] c) same slot: %d rounds of %d concurrent bookings\n", o.race_rounds,
                o.racers);
@@ -704,7 +733,7 @@ int run(const Options& o) {
   std::printf(
       "\nRESULT search_rps=%.0f search_long_rps=%.0f search_busy_rps=%.0f search_p50_ms=%.2f search_p99_ms=%.2f search_failures=%" PRIu64
       " book_rps=%.0f book_p50_ms=%.2f book_p99_ms=%.2f book_failures=%" PRIu64
-      " race_rounds=%zu race_good_rounds=%d double_bookings=%d\n",
+      " calendar_rps=%.0f calendar_p99_ms=%.2f race_rounds=%zu race_good_rounds=%d double_bookings=%d\n",
       search_rps[0], search_rps[1], search_rps[2], searched.latency.percentile_ms(50), searched.latency.percentile_ms(99),
       [&] {
         std::uint64_t n = 0;
@@ -718,6 +747,7 @@ int run(const Options& o) {
         for (auto [s, c] : booked.failures) n += c;
         return n;
       }(),
+      viewed.measured_s > 0 ? static_cast<double>(viewed.ok) / viewed.measured_s : 0, viewed.latency.percentile_ms(99),
       rounds.size(), good_rounds, double_booked);
   return failed ? 1 : 0;
 }
