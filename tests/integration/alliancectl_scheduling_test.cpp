@@ -186,6 +186,19 @@ TEST_F(AllianceCtlScheduling, LocationsRoomsAndPracticeSettingsFromTheCommandLin
                        open[1], "--modality", "in_person", "--location", location, "--room", "Room 1"});
   EXPECT_NE(retired.exit_code, 0);
   EXPECT_TRUE(has(retired.out, "room: the room is retired")) << retired.out;
+  // A series takes the same flags: Lee's two weeks in Room 3 lose the first one to the
+  // booking above, or are refused whole when asked for all or nothing.
+  const std::vector<std::string> lee_weekly = {"series", "--therapist", therapist2_id_, "--client", client2_id_,
+                                               "--type", type_id_, "--start", open[0], "--count", "2", "--modality",
+                                               "in_person", "--location", location, "--room", "Room 3"};
+  auto all_or_nothing = lee_weekly;
+  all_or_nothing.insert(all_or_nothing.end(), {"--on-conflict", "reject"});
+  auto whole = desk(all_or_nothing);
+  EXPECT_NE(whole.exit_code, 0);
+  EXPECT_TRUE(has(whole.out, "room: the room is booked at an overlapping time")) << whole.out;
+  auto weekly = desk(lee_weekly);
+  ASSERT_EQ(weekly.exit_code, 0) << weekly.out;
+  EXPECT_TRUE(has(weekly.out, "1 booked, 1 skipped") && has(weekly.out, "room: the room is booked")) << weekly.out;
   // The day of the booking on the therapist's clock, as the booked line says it.
   const auto on = booked.out.find("booked booked ") + 14;
   auto table = desk({"appointments", "--date", booked.out.substr(on, 10), "--therapist", therapist_id_});

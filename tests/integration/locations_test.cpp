@@ -6,6 +6,9 @@
 // front desk's answers, lists and the public feed never carry it, nor the practice's
 // default link that stands in for a session without its own. An admin renames the
 // office and retires a room: what was booked keeps its room and the old name.
+// A weekly series takes a room, a location or another modality like a single booking:
+// an occurrence whose room is taken is skipped naming the room, or refuses the whole
+// series when the desk asked for all or nothing.
 #include <gtest/gtest.h>
 
 #include "alliance/core/ids.hpp"
@@ -47,6 +50,16 @@ class Locations : public SchedulingPractice {
   json::value in_room(const std::string& start, const std::string& client, const std::string& therapist,
                       const std::string& room) {
     auto body = booking(start, client, "", therapist, in_person_type_);
+    if (!room.empty()) body.as_object()["room"] = room;
+    return body;
+  }
+
+  // A weekly series of the in-person type in `room` ("" = none), from `first`.
+  json::value series_in(const std::string& therapist, const std::string& client, const std::string& first, int count,
+                        const std::string& room, const std::string& on_conflict = "skip") {
+    json::value body = {{"idempotency_key", new_id()}, {"therapist_id", therapist}, {"client_id", client},
+                        {"type_id", in_person_type_},  {"first_start_time", first}, {"interval_weeks", 1},
+                        {"count", count},              {"on_conflict", on_conflict}};
     if (!room.empty()) body.as_object()["room"] = room;
     return body;
   }
@@ -344,6 +357,109 @@ TEST_F(Locations, ABookingMayHoldATypeAnotherWay) {
   auto refused = desk_->post_json("/v1/appointments", phone);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().field, "modality");
+}
+
+TEST_F(Locations, ASeriesIsHeldWhereItSaysAndNeverDoublesARoomInAnyWeek) {
+  add_office();
+  auto open = slots(therapist_id_);
+  ASSERT_GE(open.size(), 4u);
+  // Lee's weekly client keeps only the middle one of three weeks in Room 1.
+  auto lee = desk_->post_json("/v1/appointment-series", series_in(therapist2_id_, client2_id_, open[0], 3, "Room 1"));
+  ASSERT_TRUE(lee) << lee.error().message;
+  ASSERT_EQ(lee->at("booked").as_int64(), 3) << json::serialize(*lee);
+  std::vector<std::string> weeks, lee_ids;
+  for (const auto& o : lee->at("occurrences").as_array()) {
+    weeks.push_back(str(o, "start_time"));
+    lee_ids.push_back(str(o.at("appointment"), "id"));
+    EXPECT_EQ(str(o.at("appointment"), "room"), "Room 1");
+    EXPECT_EQ(str(o.at("appointment"), "location_name"), "Elm Street office");
+  }
+  for (std::size_t i : {0u, 2u})
+    ASSERT_TRUE(desk_->post_json("/v1/appointments/" + lee_ids[i] + "/cancel", json::value{{"reason", "moved"}}));
+
+  // Kim's series in Room 1: the first and last weeks are booked there, the middle one skipped naming the room.
+  auto kim = desk_->post_json("/v1/appointment-series", series_in(therapist_id_, client_id_, open[0], 3, "Room 1"));
+  ASSERT_TRUE(kim) << kim.error().message;
+  EXPECT_EQ(kim->at("booked").as_int64(), 2) << json::serialize(*kim);
+  const auto& occ = kim->at("occurrences").as_array();
+  ASSERT_EQ(occ.size(), 3u);
+  EXPECT_EQ(str(occ[0].at("appointment"), "room"), "Room 1");
+  EXPECT_EQ(str(occ[1], "outcome"), "skipped");
+  EXPECT_EQ(str(occ[1], "reason"), "room: the room is booked at an overlapping time");
+  EXPECT_EQ(str(occ[2].at("appointment"), "room"), "Room 1");
+  EXPECT_EQ(str(occ[2].at("appointment"), "location_id"), location_id_);
+
+  // All or nothing: Lee's two weeks from Kim's last one collide in Room 1 in the first
+  // week, so neither is booked; Room 2 takes both.
+  auto whole = series_in(therapist2_id_, client2_id_, weeks[2], 2, "Room 1", "reject");
+  auto refused = desk_->post_json("/v1/appointment-series", whole);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(refused.error().field, "room");
+  auto lees = desk_->get_json("/v1/appointments?therapist_id=" + therapist2_id_ + "&status=booked");
+  ASSERT_TRUE(lees) << lees.error().message;
+  EXPECT_EQ(lees->at("appointments").as_array().size(), 1u) << json::serialize(*lees);  // the middle week only
+  auto room2 = desk_->post_json("/v1/appointment-series",
+                                series_in(therapist2_id_, client2_id_, weeks[2], 2, "Room 2", "reject"));
+  ASSERT_TRUE(room2) << room2.error().message;
+  EXPECT_EQ(room2->at("booked").as_int64(), 2);
+
+  // The in-person type held by video for a whole series, with its own link that only
+  // the client and therapist see.
+  auto by_video = series_in(therapist_id_, client_id_, open[3], 2, "");
+  by_video.as_object()["modality"] = "telehealth";
+  by_video.as_object()["video_link"] = kLink;
+  auto video = desk_->post_json("/v1/appointment-series", by_video);
+  ASSERT_TRUE(video) << video.error().message;
+  ASSERT_EQ(video->at("booked").as_int64(), 2) << json::serialize(*video);
+  const auto& first = video->at("occurrences").at(0).at("appointment");
+  EXPECT_EQ(str(first, "modality"), "telehealth");
+  EXPECT_EQ(str(first, "location_id"), "");
+  EXPECT_EQ(json::serialize(*video).find("video.example"), std::string::npos);
+  auto own = client_->get_json("/v1/appointments/" + str(first, "id"));
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(video_link(*own), kLink);
+  // A retry answers the same; the same key with another link is refused.
+  auto retry = desk_->post_json("/v1/appointment-series", by_video);
+  ASSERT_TRUE(retry) << retry.error().message;
+  EXPECT_TRUE(retry->at("replayed").as_bool());
+  by_video.as_object()["video_link"] = "https://video.example/other";
+  auto reused = desk_->post_json("/v1/appointment-series", by_video);
+  ASSERT_FALSE(reused);
+  EXPECT_EQ(reused.error().field, "idempotency_key");
+}
+
+TEST_F(Locations, ASeriesNamesEachBadPlaceField) {
+  add_office();
+  json::value retire = {{"retire_rooms", json::array{"Room 2"}}};
+  ASSERT_TRUE(admin_->call_json("PATCH", "/v1/locations/" + location_id_, &retire));
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  auto field_of = [&](json::value body) {
+    auto r = desk_->post_json("/v1/appointment-series", body);
+    EXPECT_FALSE(r) << json::serialize(body);
+    return r ? std::string("(accepted)") : r.error().field + " " + r.error().message;
+  };
+  EXPECT_EQ(field_of(series_in(therapist_id_, client_id_, open[0], 2, "Room 2")),
+            "room room: the room is retired at the location");
+  EXPECT_EQ(field_of(series_in(therapist_id_, client_id_, open[0], 2, "Room 9")),
+            "room room: no such room at the location");
+  auto elsewhere = series_in(therapist_id_, client_id_, open[0], 2, "");
+  elsewhere.as_object()["location_id"] = "no-such-location";
+  EXPECT_EQ(field_of(elsewhere), "location_id location_id: no such location in the practice");
+  auto phone = series_in(therapist_id_, client_id_, open[0], 2, "");
+  phone.as_object()["modality"] = "phone";
+  EXPECT_EQ(field_of(phone).substr(0, 9), "modality ");
+  auto link_in_person = series_in(therapist_id_, client_id_, open[0], 2, "");
+  link_in_person.as_object()["video_link"] = kLink;
+  EXPECT_EQ(field_of(link_in_person).substr(0, 11), "video_link ");
+  auto room_online = series_in(therapist_id_, client_id_, open[0], 2, "Room 1");
+  room_online.as_object()["modality"] = "telehealth";
+  EXPECT_EQ(field_of(room_online).substr(0, 5), "room ");
+  // Nothing was booked by any of them.
+  auto listed = desk_->get_json("/v1/appointments?therapist_id=" + therapist_id_);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->at("appointments").as_array().empty()) << json::serialize(*listed);
 }
 
 }  // namespace

@@ -97,7 +97,9 @@ const std::vector<CommandSpec>& commands() {
       {"confirm", {"id"}, {}},
       {"no-show", {"id"}, {}},
       {"appointments", {"date"}, {"days", "therapist", "zone"}},
-      {"series", {"therapist", "type", "start", "count"}, {"client", "key", "every", "on-conflict"}},
+      {"series",
+       {"therapist", "type", "start", "count"},
+       {"client", "key", "every", "on-conflict", "location", "room", "modality", "video-link"}},
       {"waitlist", {}, {"therapist", "client"}},
       {"clients search", {"query"}, {"limit", "cursor"}},
       {"calendar-feed rotate", {}, {"therapist"}},
@@ -435,7 +437,8 @@ commands:
                                                         a day or week table: appointments (with staff
                                                         notes) and time blocks, in the view's zone
   series --therapist ID --type TYPE_ID --start T --count N [--client ID] [--every 1|2]
-         [--on-conflict skip|reject] [--key K]          weekly at the same local time
+         [--on-conflict skip|reject] [--key K]          weekly at the same local time; takes book's
+         [--location ID] [--room R] [--modality M] [--video-link URL]   where-flags for every occurrence
   waitlist [--therapist ID] [--client ID]               who is waiting
   clients search --query Q [--limit N] [--cursor C]     clients by name, surname or email prefix
   calendar-feed rotate [--therapist ID]                 a new private calendar URL (older ones stop)

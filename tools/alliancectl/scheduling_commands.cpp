@@ -237,15 +237,21 @@ Outcome slots(Context& ctx) {
              });
 }
 
+// Where a booking or series happens: --location, --room, --modality, --video-link
+// into the body, each only when given (the type's default otherwise).
+void add_placement(Context& ctx, json::value& body) {
+  for (const auto& [opt, field] : {std::pair{"location", "location_id"}, std::pair{"room", "room"},
+                                   std::pair{"modality", "modality"}, std::pair{"video-link", "video_link"}})
+    if (auto v = option_or(ctx, opt); !v.empty()) body.as_object()[field] = v;
+}
+
 Outcome book(Context& ctx) {
   json::value body = {{"idempotency_key", option_or(ctx, "key", new_id())},
                       {"therapist_id", option(ctx, "therapist")},
                       {"client_id", option_or(ctx, "client")},
                       {"type_id", option(ctx, "type")},
                       {"start_time", option(ctx, "start")}};
-  for (const auto& [opt, field] : {std::pair{"location", "location_id"}, std::pair{"room", "room"},
-                                   std::pair{"modality", "modality"}, std::pair{"video-link", "video_link"}})
-    if (auto v = option_or(ctx, opt); !v.empty()) body.as_object()[field] = v;
+  add_placement(ctx, body);
   return call(ctx, "POST", "/v1/appointments", &body, [](std::ostream& out, const json::value& r) {
     const bool replayed = sub(r, "replayed").is_bool() && sub(r, "replayed").as_bool();
     out << appointment_line(replayed ? "already booked:" : "booked", sub(r, "appointment"));
@@ -277,6 +283,7 @@ Outcome series(Context& ctx) {
                       {"interval_weeks", std::stoi(option_or(ctx, "every", "1"))},
                       {"count", std::stoi(option(ctx, "count"))},
                       {"on_conflict", option_or(ctx, "on-conflict", "skip")}};
+  add_placement(ctx, body);
   return call(ctx, "POST", "/v1/appointment-series", &body, [](std::ostream& out, const json::value& r) {
     out << "series " << str(r, "series_id") << ": " << int64_of(r, "booked") << " booked, " << int64_of(r, "skipped")
         << " skipped\n";

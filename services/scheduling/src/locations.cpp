@@ -32,6 +32,18 @@ Placement placement_of(const pb::BookAppointmentRequest& req) {
   return Placement{req.modality(), req.location_id(), req.room(), req.video_link()};
 }
 
+Placement placement_of(const pb::BookSeriesRequest& req) {
+  return Placement{req.modality(), req.location_id(), req.room(), req.video_link()};
+}
+
+std::string placement_digest(const Placement& asked) {
+  std::string place;
+  if (!asked.location_id.empty() || !asked.room.empty() || !asked.video_link.empty())
+    place = asked.location_id + '\n' + asked.room + '\n' + asked.video_link;
+  if (!asked.modality.empty()) place += "\nmodality " + asked.modality;
+  return place;
+}
+
 Status check_video_link(std::string_view link, std::string_view field) {
   const std::string f(field);
   if (link.size() > kMaxVideoLink)

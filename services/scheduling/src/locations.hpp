@@ -21,6 +21,11 @@ struct Placement {
   std::string video_link;   // telehealth; "" = the practice's default when shown
 };
 Placement placement_of(const pb::BookAppointmentRequest& req);
+Placement placement_of(const pb::BookSeriesRequest& req);
+
+// What `asked` adds to a booking's idempotency digest: "" when nothing is asked, so
+// keys stored before locations existed still match their retries.
+std::string placement_digest(const Placement& asked);
 
 // An https:// link without spaces, at most 500 characters; else kInvalidArgument on `field`.
 Status check_video_link(std::string_view link, std::string_view field);

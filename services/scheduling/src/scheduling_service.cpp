@@ -440,14 +440,9 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
   if (!start) co_return start.error();
   auto client_for_hash = resolve_client(*caller, req.client_id());
   if (!client_for_hash) co_return client_for_hash.error();
-  // Where it happens joins the digest only when given, so keys stored before locations
-  // existed still match their retries.
-  std::string place;
-  if (!req.location_id().empty() || !req.room().empty() || !req.video_link().empty())
-    place = req.location_id() + '\n' + req.room() + '\n' + req.video_link();
-  if (!req.modality().empty()) place += "\nmodality " + req.modality();
-  const std::string hash =
-      canonical_request("book", req.therapist_id(), *client_for_hash, req.type_id(), *start, 0, 1, place);
+  const Placement asked = placement_of(req);
+  const std::string hash = canonical_request("book", req.therapist_id(), *client_for_hash, req.type_id(), *start, 0,
+                                             1, placement_digest(asked));
 
   // A retry is answered from the key before any slot check: its own booking holds the slot now.
   auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
@@ -478,7 +473,6 @@ asio::awaitable<Result<pb::AppointmentResponse>> SchedulingService::book_appoint
     a.created_unix_ms = a.updated_unix_ms = now_unix_ms();
     a.time_zone = plan->availability.availability.time_zone;
     a.type_name = plan->type.name;
-    const Placement asked = placement_of(req);
     if (auto s = co_await place_appointment(store_, caller->practice_id, plan->type, asked, a); !s)
       co_return s.error();
 
@@ -815,8 +809,9 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
     co_return invalid_argument("on_conflict", "on_conflict: must be \"skip\" or \"reject\"");
   auto client_for_hash = resolve_client(*caller, req.client_id());
   if (!client_for_hash) co_return client_for_hash.error();
+  const Placement asked = placement_of(req);
   const std::string hash = canonical_request("series", req.therapist_id(), *client_for_hash, req.type_id(), *first,
-                                             req.interval_weeks(), req.count(), on_conflict);
+                                             req.interval_weeks(), req.count(), on_conflict + placement_digest(asked));
   auto replay_of = [&](const IdempotencyRecord& r) -> Result<pb::BookSeriesResponse> {
     if (r.request_hash != hash || r.series_id.empty())
       return idempotency_key_reused();
@@ -843,10 +838,10 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   const std::string series_id = new_id();
   auto zone = find_time_zone(avail.time_zone);
   if (!zone) co_return zone.error();
-  // Each occurrence happens where the type's sessions do by default (no room).
+  // Every occurrence happens where the request says, else where the type's sessions do;
+  // the store skips (or, with "reject", refuses) an occurrence whose room is taken.
   Appointment place;
-  const Placement by_default;
-  if (auto s = co_await place_appointment(store_, caller->practice_id, plan->type, by_default, place); !s)
+  if (auto s = co_await place_appointment(store_, caller->practice_id, plan->type, asked, place); !s)
     co_return s.error();
   // Pre-check every occurrence against the stored appointments and the ones
   // accepted before it; the store re-checks them all inside its transaction.
@@ -880,10 +875,12 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
     a.created_unix_ms = a.updated_unix_ms = now_unix_ms();
     a.time_zone = avail.time_zone;
     a.type_name = plan->type.name;
-    a.modality = plan->type.modality;
+    a.modality = place.modality;
     a.location_id = place.location_id;
     a.location_name = place.location_name;
     a.location_address = place.location_address;
+    a.room = place.room;
+    a.video_link = place.video_link;
     booked->push_back(a.as_booked());
     candidates.push_back(std::move(a));
     candidate_index.push_back(static_cast<int>(i));
@@ -896,12 +893,17 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   // Builds the answer (stored with the idempotency key) from the transaction's outcome.
   auto all_starts = *starts;
   auto encode = [series_id, all_starts, reasons, candidate_index, z = *zone,
-                 times](const std::vector<std::optional<Appointment>>& saved) -> std::string {
+                 times](const BookingOutcome& outcome) -> std::string {
     pb::BookSeriesResponse resp;
     resp.set_series_id(series_id);
     std::vector<const Appointment*> by_index(all_starts.size(), nullptr);
-    for (std::size_t k = 0; k < saved.size(); ++k)
-      if (saved[k]) by_index[static_cast<std::size_t>(candidate_index[k])] = &*saved[k];
+    std::vector<std::string> why = reasons;
+    const auto& saved = outcome.booked;
+    for (std::size_t k = 0; k < saved.size(); ++k) {
+      const auto i = static_cast<std::size_t>(candidate_index[k]);
+      if (saved[k]) by_index[i] = &*saved[k];
+      else if (k < outcome.skipped_because.size()) why[i] = outcome.skipped_because[k];
+    }
     int booked_count = 0;
     for (std::size_t i = 0; i < all_starts.size(); ++i) {
       auto* o = resp.add_occurrences();
@@ -914,7 +916,7 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
         ++booked_count;
       } else {
         o->set_outcome("skipped");
-        o->set_reason(reasons[i].empty() ? std::string(kOverlapMessage) : reasons[i]);
+        o->set_reason(why[i].empty() ? std::string(kOverlapMessage) : why[i]);
       }
     }
     resp.set_booked(booked_count);

@@ -578,6 +578,17 @@ bool held_by_other(Connection& c, const Appointment& a) {
                    std::chrono::minutes(a.buffer_after_minutes));
 }
 
+// Whether another active appointment holds a's room at an overlapping time: the room
+// triggers' condition, asked before inserting so that a series can skip that occurrence.
+bool room_taken(Connection& c, const Appointment& a) {
+  if (a.room.empty()) return false;
+  auto& st = c.prepare(
+      "SELECT 1 FROM appointments WHERE location_id = ?1 AND room = ?2 AND status IN ('booked', 'confirmed') "
+      "AND id <> ?3 AND start_unix > ?4 - 86400 AND start_unix < ?5 AND ?4 < end_unix LIMIT 1");
+  st.bind_all(a.location_id, a.room, a.id, to_unix(a.start), to_unix(a.end));
+  return st.step();
+}
+
 void insert_appointment(Connection& c, store::PracticeCiphers& ciphers, const Appointment& a) {
   static const std::string sql = "INSERT INTO appointments (" + std::string(kAppointmentColumns) +
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
@@ -1227,18 +1238,25 @@ asio::awaitable<Result<BookingOutcome>> SchedulingStore::book(BookingRequest req
       }
       const auto now_ms = now_unix_ms();
       for (const auto& candidate : request.candidates) {
-        const bool overlap = overlaps_stored(c, candidate);
-        if (overlap || held_by_other(c, candidate)) {
-          if (request.all_or_nothing)
-            return Error{Code::kAlreadyExists, std::string(overlap ? kOverlapMessage : kHeldMessage), "start_time"};
+        std::optional<Error> refused;
+        if (overlaps_stored(c, candidate))
+          refused = Error{Code::kAlreadyExists, std::string(kOverlapMessage), "start_time"};
+        else if (held_by_other(c, candidate))
+          refused = Error{Code::kAlreadyExists, std::string(kHeldMessage), "start_time"};
+        else if (room_taken(c, candidate))
+          refused = Error{Code::kAlreadyExists, std::string(kRoomTakenMessage), "room"};
+        if (refused) {
+          if (request.all_or_nothing) return std::move(*refused);
           out.booked.emplace_back(std::nullopt);
+          out.skipped_because.push_back(std::move(refused->message));
           continue;
         }
         insert_appointment(c, ciphers, candidate);
         record_change(c, candidate, "booked", actor, now_ms, std::nullopt, request.times);
         out.booked.emplace_back(candidate);
+        out.skipped_because.emplace_back();
       }
-      std::string response = request.encode_response ? request.encode_response(out.booked) : std::string();
+      std::string response = request.encode_response ? request.encode_response(out) : std::string();
       std::optional<std::string_view> appointment_id, series_id;
       if (request.candidates.size() == 1 && request.candidates[0].series_id.empty() && out.booked[0])
         appointment_id = out.booked[0]->id;

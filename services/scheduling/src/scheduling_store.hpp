@@ -59,16 +59,26 @@ struct IdempotencyRecord {
   std::string response;        // series booking: the serialized BookSeriesResponse
 };
 
+// What book() did.
+struct BookingOutcome {
+  // Set when the key was seen before with the same request: nothing was written.
+  std::optional<IdempotencyRecord> replay;
+  // Per candidate: the saved appointment, or nullopt (skipped: its time or room was taken).
+  std::vector<std::optional<Appointment>> booked;
+  // Per candidate: why it was skipped ("" when booked), naming the field.
+  std::vector<std::string> skipped_because;
+};
 // Books one appointment or a series in one transaction. `candidates` are complete
-// rows (ids, status booked, version 1, created_*); the store re-checks overlap for
-// each against the database and the candidates accepted before it.
+// rows (ids, status booked, version 1, created_*); the store re-checks overlap (the
+// therapist's, a hold's, the room's) for each against the database and the
+// candidates accepted before it.
 struct BookingRequest {
   std::vector<Appointment> candidates;
   IdempotencyRecord idempotency;  // stored with the result
   bool all_or_nothing = true;     // a conflicting candidate fails the whole request
   // Series only: builds the response stored with the key from the outcome (called
   // inside the transaction, on the writer thread).
-  std::function<std::string(const std::vector<std::optional<Appointment>>&)> encode_response;
+  std::function<std::string(const BookingOutcome&)> encode_response;
   ClientTimes times;  // what the events show beside each booked row
 };
 // What modify() did: the appointment after the change, or as it is now when the
@@ -76,12 +86,6 @@ struct BookingRequest {
 struct Modified {
   Appointment appointment;
   bool replayed = false;
-};
-struct BookingOutcome {
-  // Set when the key was seen before with the same request: nothing was written.
-  std::optional<IdempotencyRecord> replay;
-  // Per candidate: the saved appointment, or nullopt (skipped: overlap).
-  std::vector<std::optional<Appointment>> booked;
 };
 
 // A decided change to one appointment, made by the handler's rule from the row as
