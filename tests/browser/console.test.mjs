@@ -50,7 +50,7 @@ async function signIn(email) {
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(e.message));
   await page.goto(url);
-  await page.getByLabel('Practice').fill(practice);
+  await page.getByLabel('Practice', { exact: true }).fill(practice);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -74,6 +74,15 @@ async function pickSlot(page, finder, time) {
   await page.locator(finder).click();
   await page.getByRole('radio', { name: time, exact: true }).check();
 }
+
+// The public API called with the session of `page`, as another tool of the practice
+// would: {status, json}.
+const apiOf = (page) => (method, path, body) => page.evaluate(async ([method, path, body]) => {
+  const session = JSON.parse(sessionStorage.getItem('alliance.console.session'));
+  const r = await fetch(path, { method, body: body ? JSON.stringify(body) : undefined,
+    headers: { Authorization: `Bearer ${session.access_token}`, 'Content-Type': 'application/json' } });
+  return { status: r.status, json: await r.json() };
+}, [method, path, body]);
 
 let desk;
 let other;
@@ -216,13 +225,7 @@ try {
   });
 
   await step('a time block made and deleted in another session shows and goes without a reload', async () => {
-    // The admin's session calls the public API itself, as another tool of the practice would.
-    const api = (method, path, body) => other.page.evaluate(async ([method, path, body]) => {
-      const session = JSON.parse(sessionStorage.getItem('alliance.console.session'));
-      const r = await fetch(path, { method, body: body ? JSON.stringify(body) : undefined,
-        headers: { Authorization: `Bearer ${session.access_token}`, 'Content-Type': 'application/json' } });
-      return { status: r.status, json: await r.json() };
-    }, [method, path, body]);
+    const api = apiOf(other.page);
     const therapists = await api('GET', '/v1/users?role=therapist');
     const rivera = therapists.json.users.find((u) => u.display_name === 'Dr Ana Rivera');
     const day = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
@@ -278,6 +281,80 @@ try {
     await page.locator('#audit-status', { hasText: 'No records match.' }).waitFor();
     await page.getByRole('button', { name: 'Schedule', exact: true }).click();
   });
+
+  await step('an admin adds and edits a location and sets the time zone from the keyboard; the front desk has no Practice view',
+    async () => {
+      expect(await desk.page.getByRole('button', { name: 'Practice', exact: true }).isHidden(),
+        'the front desk is offered the practice\'s settings');
+      const { page, problems } = other;
+      const before = problems.length;
+      const api = apiOf(page);
+      const location = async (name) => (await api('GET', '/v1/locations')).json.locations.find((l) => l.name === name);
+      await page.getByRole('button', { name: 'Practice', exact: true }).click();
+      await page.getByRole('heading', { name: 'Practice settings', exact: true }).waitFor();
+      await page.getByRole('heading', { name: 'Harbour House' }).waitFor();
+      expect(await page.getByLabel('Time zone (IANA name, such as Europe/Lisbon)').inputValue() === 'UTC',
+        'the practice\'s zone is not shown');
+
+      // A new location, typed and sent with the keyboard only.
+      await page.getByLabel('Location name').focus();
+      await page.keyboard.type('Annex');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('2 Quay Street');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('Room A');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('Room B');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+      await page.locator('#practice-status', { hasText: 'Added Annex.' }).waitFor();
+      const focus = await page.evaluate(() => document.activeElement?.textContent);
+      expect(focus === 'Annex', `after adding, focus is on ${focus}`);
+      const added = await location('Annex');
+      expect(added && added.address === '2 Quay Street' && added.rooms.join() === 'Room A,Room B',
+        `the API shows ${JSON.stringify(added)}`);
+
+      // Renamed, a room retired and one added; each change is what the API then shows.
+      const annex = page.getByRole('region', { name: 'Annex' });
+      await annex.getByLabel('Name', { exact: true }).fill('Annex North');
+      await annex.getByRole('button', { name: 'Save Annex', exact: true }).click();
+      await page.locator('#practice-status', { hasText: 'Saved Annex North.' }).waitFor();
+      const north = page.getByRole('region', { name: 'Annex North' });
+      await north.getByRole('button', { name: 'Retire Room A', exact: true }).click();
+      await page.locator('#practice-status', { hasText: 'Retired Room A at Annex North.' }).waitFor();
+      await north.getByLabel('New room', { exact: true }).fill('Room C');
+      await north.getByLabel('New room', { exact: true }).press('Enter');
+      await page.locator('#practice-status', { hasText: 'Added Room C at Annex North.' }).waitFor();
+      const edited = await location('Annex North');
+      expect(edited && edited.rooms.join() === 'Room B,Room C' && edited.retired_rooms.join() === 'Room A',
+        `the API shows ${JSON.stringify(edited)}`);
+      await north.getByRole('button', { name: 'Bring back Room A', exact: true }).waitFor();
+      // A bad field is named, and nothing changes.
+      await north.getByLabel('Name', { exact: true }).fill('Harbour House');
+      await north.getByRole('button', { name: 'Save Annex North', exact: true }).click();
+      await page.locator('#practice-error', { hasText: 'name:' }).waitFor();
+      expect(await location('Annex North'), 'a refused rename changed the location');
+
+      // The zone: a name the server does not know is refused naming the field; a real one is kept.
+      const zone = page.getByLabel('Time zone (IANA name, such as Europe/Lisbon)');
+      await zone.fill('Nowhere/At_All');
+      await zone.press('Enter');
+      await page.locator('#practice-error', { hasText: 'time_zone' }).waitFor();
+      await zone.fill('Europe/Lisbon');
+      await zone.press('Enter');
+      await page.locator('#practice-status', { hasText: 'The practice\'s time zone is Europe/Lisbon.' }).waitFor();
+      const me = await api('GET', '/v1/me');
+      expect(me.json.practice.time_zone === 'Europe/Lisbon', `the API shows ${me.json.practice.time_zone}`);
+      await page.locator('#zone-name', { hasText: 'Times in Europe/Lisbon' }).waitFor({ state: 'attached' });
+      // Back to UTC, which the rest of this test reads times in.
+      await zone.fill('UTC');
+      await page.getByRole('button', { name: 'Save time zone', exact: true }).click();
+      await page.locator('#practice-status', { hasText: 'The practice\'s time zone is UTC.' }).waitFor();
+      await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+      // The browser logs the two refusals asked for above (400 on the zone, 409 on the name); nothing else.
+      const refusals = problems.splice(before).filter((p) => !/status of (400|409) /.test(p));
+      problems.push(...refusals);
+    });
 
   await step('a screenshot of the day view is saved', async () => {
     const { page } = desk;

@@ -13,6 +13,13 @@ export class ApiError extends Error {
   }
 }
 
+// An error as the user reads it, naming its field once ("name: ..." as the server words
+// it, else the field put before the message); '' for none.
+export function errorText(e) {
+  if (!e) return '';
+  return e.field && !e.message.startsWith(`${e.field}:`) ? `${e.field}: ${e.message}` : e.message;
+}
+
 export class Api {
   constructor() {
     const saved = sessionStorage.getItem(kSessionKey);

@@ -1,11 +1,12 @@
 // The front desk console: sign in, the practice's schedule (day or week), bookings
 // and their changes, the waitlist, kept current by the gateway's live pushes. It uses
 // only the public API and never reads messages.
-import { Api, ApiError, idempotencyKey } from './api.js';
+import { Api, ApiError, errorText, idempotencyKey } from './api.js';
 import { createAuditView } from './audit.js';
 import { $, addDays, el, formatDay, formatTime, instant, isoDate, parseDate, setZone, viewZone, wall } from './dom.js';
 import { connectLive } from './live.js';
 import { closePanel, openAppointment, openBooking } from './panel.js';
+import { createPracticeView } from './practice.js';
 import { rangeOf, rangeTitle, renderSchedule } from './schedule.js';
 
 const api = new Api();
@@ -47,7 +48,7 @@ function sessionEnded(e) {
 }
 
 function showError(id, e) {
-  $(id).textContent = e ? (e.field ? `${e.field}: ${e.message}` : e.message) : '';
+  $(id).textContent = errorText(e);
 }
 
 async function loadSchedule() {
@@ -117,11 +118,25 @@ async function loadWaitlist() {
 // An admin's view of the practice's audit log.
 const audit = createAuditView({ api, onError: (e) => { if (!sessionEnded(e)) showError('audit-error', e); } });
 
+// An admin's view of the practice's zone and locations. A new zone redraws the
+// schedule on the practice's clock; changed rooms reach the booking form.
+const practice = createPracticeView({
+  api,
+  onZone: (zone) => {
+    setZone(zone);
+    state.date = wall(new Date());
+    $('zone-name').textContent = `Times in ${viewZone()}`;
+  },
+  onLocations: () => directory.load().catch((e) => { if (!sessionEnded(e)) showError('practice-error', e); }),
+  onSessionEnded: sessionEnded,
+});
+
 // Live changes arrive in bursts (a series, a reschedule): one reload per burst.
 let refreshTimer = 0;
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  if (state.view === 'audit') return;  // the log is read on request, not on every change
+  // The log and the practice's settings are read on request, not on every change.
+  if (state.view === 'audit' || state.view === 'practice') return;
   refreshTimer = setTimeout(() => (state.view === 'schedule' ? loadSchedule() : loadWaitlist()), 50);
 }
 
@@ -130,11 +145,15 @@ function showView(view) {
   $('schedule-view').hidden = view !== 'schedule';
   $('waitlist-view').hidden = view !== 'waitlist';
   $('audit-view').hidden = view !== 'audit';
-  for (const [id, which] of [['nav-schedule', 'schedule'], ['nav-waitlist', 'waitlist'], ['nav-audit', 'audit']]) {
+  $('practice-view').hidden = view !== 'practice';
+  for (const [id, which] of [['nav-schedule', 'schedule'], ['nav-waitlist', 'waitlist'], ['nav-audit', 'audit'],
+                             ['nav-practice', 'practice']]) {
     if (which === view) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
-  if (view === 'audit') audit.open(); else refreshSoon();
+  if (view === 'audit') audit.open();
+  else if (view === 'practice') practice.open();
+  else refreshSoon();
 }
 
 function step(days) {
@@ -153,6 +172,7 @@ async function enter() {
   $('app-view').hidden = false;
   $('user-name').textContent = user.display_name;
   $('nav-audit').hidden = user.role !== 'admin';  // the log is an admin's to read
+  $('nav-practice').hidden = user.role !== 'admin';  // so are the practice's settings
   try {
     const me = await api.get('/v1/me');
     $('practice-name').textContent = me.practice?.name ? `· ${me.practice.name}` : '';
@@ -212,6 +232,7 @@ function wire() {
   $('nav-schedule').addEventListener('click', () => showView('schedule'));
   $('nav-waitlist').addEventListener('click', () => showView('waitlist'));
   $('nav-audit').addEventListener('click', () => showView('audit'));
+  $('nav-practice').addEventListener('click', () => showView('practice'));
   $('prev-range').addEventListener('click', () => step(-1));
   $('next-range').addEventListener('click', () => step(1));
   $('today').addEventListener('click', () => { state.date = wall(new Date()); loadSchedule(); });

@@ -1,7 +1,7 @@
 // The side panel: a new booking, or one appointment with its changes (reschedule by
 // picking an open slot, cancel with a reason, no-show). Every control is a native,
 // labelled form control, so the whole flow works from the keyboard.
-import { idempotencyKey } from './api.js';
+import { errorText, idempotencyKey } from './api.js';
 import { $, addDays, el, formatDay, formatTime, instant, isoDate, parseDate, statusLabel, wall } from './dom.js';
 
 function say(text, isError = false) {
@@ -10,7 +10,7 @@ function say(text, isError = false) {
   status.className = isError ? 'error' : '';
 }
 
-function failure(e) { say(e.field ? `${e.field}: ${e.message}` : e.message, true); }
+function failure(e) { say(errorText(e), true); }
 
 // Where focus goes back to when the panel closes: the appointment it shows (its
 // button in the grid, however often live updates redrew it), else New booking.
