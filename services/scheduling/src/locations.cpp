@@ -233,4 +233,16 @@ asio::awaitable<void> show_video_link(SchedulingStore& store, pb::Appointment& o
   if (*practice) out.set_video_link((*practice)->video_link);
 }
 
+asio::awaitable<void> show_video_links(SchedulingStore& store, pb::BookSeriesResponse& resp, const Caller& caller) {
+  for (auto& o : *resp.mutable_occurrences()) {
+    if (!o.has_appointment()) continue;
+    auto& out = *o.mutable_appointment();
+    if (out.modality() != "telehealth" || (caller.user_id != out.client_id() && caller.user_id != out.therapist_id()))
+      continue;
+    auto a = co_await store.find_appointment(out.id());
+    if (!a || !*a) continue;
+    co_await show_video_link(store, out, **a, caller);
+  }
+}
+
 }  // namespace alliance::scheduling

@@ -45,5 +45,7 @@ asio::awaitable<Status> place_appointment(SchedulingStore& store, const std::str
 // appointment's own link, else for telehealth the practice's default.
 asio::awaitable<void> show_video_link(SchedulingStore& store, pb::Appointment& out, const Appointment& a,
                                       const Caller& caller);
+// show_video_link for each booked occurrence of a series answer the caller is in.
+asio::awaitable<void> show_video_links(SchedulingStore& store, pb::BookSeriesResponse& resp, const Caller& caller);
 
 }  // namespace alliance::scheduling

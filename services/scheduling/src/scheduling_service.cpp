@@ -822,7 +822,11 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   };
   auto seen = co_await store_.find_idempotency(caller->user_id, req.idempotency_key());
   if (!seen) co_return seen.error();
-  if (*seen) co_return replay_of(**seen);
+  if (*seen) {
+    auto replayed = replay_of(**seen);
+    if (replayed) co_await show_video_links(store_, *replayed, *caller);
+    co_return replayed;
+  }
 
   auto plan = co_await plan_booking(*caller, req.therapist_id(), req.client_id(), req.type_id());
   if (!plan) co_return plan.error();
@@ -944,6 +948,7 @@ asio::awaitable<Result<pb::BookSeriesResponse>> SchedulingService::book_series(c
   auto resp = replay_of(**stored);
   if (!resp) co_return resp;
   resp->set_replayed(false);
+  co_await show_video_links(store_, *resp, *caller);
   log::info("series booked", {{"series_id", series_id}, {"booked", resp->booked()}, {"by", caller->user_id}});
   co_return resp;
 }
