@@ -8,12 +8,20 @@ namespace alliance::store {
 
 Result<SealedDatabase> open_sealed(DatabaseOptions options, KekPair keys, int seal_version,
                                    std::function<void(Connection&, DataKeys&)> seal_existing) {
+  std::vector<SealStep> steps;
+  steps.push_back(SealStep{seal_version, std::move(seal_existing)});
+  return open_sealed(std::move(options), std::move(keys), std::move(steps));
+}
+
+Result<SealedDatabase> open_sealed(DatabaseOptions options, KekPair keys, std::vector<SealStep> steps) {
   auto data_keys = std::make_shared<DataKeys>(std::move(keys.kek), std::move(keys.previous_kek));
   auto rewrapped = std::make_shared<int>(0);
-  options.after_migration = [data_keys, seal_version, seal = std::move(seal_existing)](Connection& c, int version) {
-    if (version != seal_version) return;
-    c.exec(kDataKeysSchema);
-    seal(c, *data_keys);
+  options.after_migration = [data_keys, steps = std::move(steps)](Connection& c, int version) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i].version != version) continue;
+      if (i == 0) c.exec(kDataKeysSchema);
+      steps[i].seal(c, *data_keys);
+    }
   };
   // The data keys are checked first; the caller's own on_open (if any) runs after, in
   // the same transaction.

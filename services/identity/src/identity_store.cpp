@@ -183,6 +183,11 @@ DROP INDEX users_practice_email;
 CREATE UNIQUE INDEX users_practice_email_hash ON users(practice_id, email_hash);
 )sql";
 
+// Practice names and device names are sealed from here on (store::open_sealed runs
+// seal_existing_names): a practice is often named after its therapist, a device after
+// its owner ("Jo's phone").
+constexpr std::string_view kSchemaV10 = "-- sealed practice and device names (store::open_sealed)";
+
 // A device row and when it stopped being active: its own revocation, else its
 // session's, else its session's expiry if that has passed (?1 is now). Append the
 // WHERE clause; further parameters start at ?2.
@@ -206,30 +211,41 @@ CREATE UNIQUE INDEX users_practice_email_hash ON users(practice_id, email_hash);
 #define DEVICE_CLEAR_CERTIFICATE \
   "certificate_signature = NULL, certificate_issued_unix_ms = NULL, identity_key_box = NULL"
 
-Device read_device(const Statement& st) {
-  Device d;
-  d.id = st.column_text(0);
-  d.user_id = st.column_text(1);
-  d.practice_id = st.column_text(2);
-  d.session_id = st.column_text(3);
-  d.name = st.column_text(4);
-  d.signing_public_key = st.column_blob(5);
-  d.agreement_public_key = st.column_blob(6);
-  d.agreement_key_signature = st.column_blob(7);
-  d.created_unix_ms = st.column_int(8);
-  if (!st.column_is_null(9)) d.revoked_unix_ms = st.column_int(9);
-  d.certificate_signature = st.column_blob(10);
-  d.certificate_issued_unix_ms = st.column_int(11);
-  d.identity_key_box = st.column_blob(12);
-  return d;
+// Device rows with their sealed name opened (a job's connection and the data keys).
+class DeviceRows {
+ public:
+  DeviceRows(Connection& c, store::DataKeys& keys) : ciphers_(c, keys) {}
+
+  Device operator()(const Statement& st) {
+    Device d;
+    d.id = st.column_text(0);
+    d.user_id = st.column_text(1);
+    d.practice_id = st.column_text(2);
+    d.session_id = st.column_text(3);
+    d.name = ciphers_.of(d.practice_id).open_optional("devices", "name", d.id, st.column_blob(4));
+    d.signing_public_key = st.column_blob(5);
+    d.agreement_public_key = st.column_blob(6);
+    d.agreement_key_signature = st.column_blob(7);
+    d.created_unix_ms = st.column_int(8);
+    if (!st.column_is_null(9)) d.revoked_unix_ms = st.column_int(9);
+    d.certificate_signature = st.column_blob(10);
+    d.certificate_issued_unix_ms = st.column_int(11);
+    d.identity_key_box = st.column_blob(12);
+    return d;
+  }
+
+ private:
+  store::PracticeCiphers ciphers_;
+};
+
+std::optional<Device> device_by_id(Connection& c, store::DataKeys& keys, const std::string& device_id,
+                                   std::int64_t now) {
+  return query_one(c, DEVICE_SELECT "WHERE d.id = ?2", DeviceRows(c, keys), now, device_id);
 }
 
-std::optional<Device> device_by_id(Connection& c, const std::string& device_id, std::int64_t now) {
-  return query_one(c, DEVICE_SELECT "WHERE d.id = ?2", read_device, now, device_id);
-}
-
-std::optional<Device> device_of_session(Connection& c, const std::string& session_id, std::int64_t now) {
-  return query_one(c, DEVICE_SELECT "WHERE d.session_id = ?2", read_device, now, session_id);
+std::optional<Device> device_of_session(Connection& c, store::DataKeys& keys, const std::string& session_id,
+                                        std::int64_t now) {
+  return query_one(c, DEVICE_SELECT "WHERE d.session_id = ?2", DeviceRows(c, keys), now, session_id);
 }
 
 IdentityKey read_identity_key(const Statement& st) {
@@ -286,18 +302,21 @@ class UserRows {
   store::PracticeCiphers ciphers_;
 };
 
-Practice read_practice(const Statement& st) {
-  return Practice{st.column_text(0),     st.column_text(1),     st.column_text(2), st.column_int(3),
-                  st.column_int(4) != 0, st.column_int(5) != 0, st.column_text(6)};
-}
-
 }  // namespace
 
-std::optional<Practice> practice_in(Connection& c, const std::string& practice_id) {
-  return query_one(c,
-                   "SELECT id, name, slug, created_unix_ms, therapists_book_any_client, require_two_factor_for_staff, "
-                   "time_zone FROM practices WHERE id = ?1",
-                   read_practice, practice_id);
+std::optional<Practice> practice_in(Connection& c, store::DataKeys& keys, const std::string& practice_id) {
+  auto practice = query_one(
+      c,
+      "SELECT id, name, slug, created_unix_ms, therapists_book_any_client, require_two_factor_for_staff, "
+      "time_zone FROM practices WHERE id = ?1",
+      [](const Statement& st) {
+        // The name is still sealed here; it is opened below with the practice's key.
+        return Practice{st.column_text(0),     st.column_blob(1),     st.column_text(2), st.column_int(3),
+                        st.column_int(4) != 0, st.column_int(5) != 0, st.column_text(6)};
+      },
+      practice_id);
+  if (practice) practice->name = keys.cipher(c, practice_id).open_optional("practices", "name", practice_id, practice->name);
+  return practice;
 }
 
 namespace {
@@ -343,6 +362,32 @@ void seal_existing_users(Connection& c, store::DataKeys& keys) {
     write_personal_fields(c, keys, u.id, u.practice_id, u.email, u.display_name);
     crypto::wipe(u.email);
     crypto::wipe(u.display_name);
+  }
+}
+
+// Schema v10: seals every practice's and device's name in place (one transaction with
+// the migration).
+void seal_existing_names(Connection& c, store::DataKeys& keys) {
+  struct Named {
+    std::string id, name;
+  };
+  auto practices = query_all(c, "SELECT id, name FROM practices",
+                             [](const Statement& st) { return Named{st.column_text(0), st.column_text(1)}; });
+  for (auto& p : practices) {
+    execute(c, "UPDATE practices SET name = ?2 WHERE id = ?1", p.id,
+            Blob{keys.cipher(c, p.id).seal_optional("practices", "name", p.id, p.name)});
+    crypto::wipe(p.name);
+  }
+  struct Plain {
+    std::string id, practice_id, name;
+  };
+  auto devices = query_all(c, "SELECT id, practice_id, name FROM devices", [](const Statement& st) {
+    return Plain{st.column_text(0), st.column_text(1), st.column_text(2)};
+  });
+  for (auto& d : devices) {
+    execute(c, "UPDATE devices SET name = ?2 WHERE id = ?1", d.id,
+            Blob{keys.cipher(c, d.practice_id).seal_optional("devices", "name", d.id, d.name)});
+    crypto::wipe(d.name);
   }
 }
 
@@ -450,7 +495,7 @@ std::optional<PasswordReset> live_reset(Connection& c, store::DataKeys* keys, co
   if (!user_id) return std::nullopt;
   auto user = user_in(c, *keys, *user_id);
   if (!user || !user->active()) return std::nullopt;
-  auto practice = practice_in(c, user->practice_id);
+  auto practice = practice_in(c, *keys, user->practice_id);
   if (!practice) return std::nullopt;
   return PasswordReset{std::move(*user), practice->slug};
 }
@@ -473,7 +518,7 @@ Error refresh_invalid() {
 // The replay of a create_practice key: what it made (remembered as "<practice> <admin>"), as it is now.
 Result<Made<PracticeAndAdmin>> practice_made(Connection& c, store::DataKeys& keys, std::string_view remembered) {
   const auto space = remembered.find(' ');
-  auto made = practice_in(c, std::string(remembered.substr(0, space)));
+  auto made = practice_in(c, keys, std::string(remembered.substr(0, space)));
   auto made_admin = user_in(c, keys, std::string(remembered.substr(space + 1)));
   if (!made || !made_admin) return Error{Code::kNotFound, "the practice this key made no longer exists", ""};
   return Made<PracticeAndAdmin>{{std::move(*made), std::move(*made_admin)}, true};
@@ -505,14 +550,17 @@ std::vector<store::Migration> identity_migrations() {
           store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
           store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
           store::Migration{7, kSchemaV7}, store::Migration{8, kSchemaV8},
-          store::Migration{kSealedUsersVersion, kSchemaV9}};
+          store::Migration{kSealedUsersVersion, kSchemaV9}, store::Migration{kSealedNamesVersion, kSchemaV10}};
 }
 
 Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem::path& path, store::KekPair keys) {
   store::DatabaseOptions options;
   options.path = path;
   options.migrations = identity_migrations();
-  auto opened = store::open_sealed(std::move(options), std::move(keys), kSealedUsersVersion, seal_existing_users);
+  std::vector<store::SealStep> steps;
+  steps.push_back(store::SealStep{kSealedUsersVersion, seal_existing_users});
+  steps.push_back(store::SealStep{kSealedNamesVersion, seal_existing_names});
+  auto opened = store::open_sealed(std::move(options), std::move(keys), std::move(steps));
   if (!opened) return std::move(opened).error();
   auto out = std::make_unique<IdentityStore>(std::move(opened->db), std::move(opened->keys));
   out->rewrapped_data_keys_ = opened->rewrapped;
@@ -535,7 +583,8 @@ asio::awaitable<Result<Made<PracticeAndAdmin>>> IdentityStore::create_practice(P
     if (taken.step())
       return Error{Code::kAlreadyExists, "slug: a practice with this slug already exists", "slug"};
     execute(c, "INSERT INTO practices (id, name, slug, created_unix_ms) VALUES (?1, ?2, ?3, ?4)", practice.id,
-            practice.name, practice.slug, practice.created_unix_ms);
+            Blob{keys->cipher(c, practice.id).seal_optional("practices", "name", practice.id, practice.name)},
+            practice.slug, practice.created_unix_ms);
     insert_user(c, *keys, admin, password_hash);
     store::remember(c, key, practice.id + " " + admin.id, practice.created_unix_ms);
     return Made<PracticeAndAdmin>{{practice, admin}};
@@ -621,8 +670,8 @@ asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::strin
 }
 
 asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(std::string practice_id) {
-  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
-    return practice_in(c, practice_id);
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
+    return practice_in(c, *keys, practice_id);
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -675,7 +724,7 @@ asio::awaitable<Result<UserDirectory>> IdentityStore::lookup_users(std::vector<s
       const bool known = std::any_of(out.practices.begin(), out.practices.end(),
                                      [&](const Practice& p) { return p.id == user->practice_id; });
       if (!known) {
-        if (auto practice = practice_in(c, user->practice_id)) out.practices.push_back(std::move(*practice));
+        if (auto practice = practice_in(c, *keys, user->practice_id)) out.practices.push_back(std::move(*practice));
       }
       out.users.push_back(std::move(*user));
     }
@@ -849,8 +898,8 @@ asio::awaitable<Result<bool>> IdentityStore::revoke_session(std::string session_
 }
 
 asio::awaitable<Result<DeviceRegistration>> IdentityStore::register_device(Device device, std::int64_t now) {
-  auto job = [device = std::move(device), now](Connection& c) -> Result<DeviceRegistration> {
-    if (auto existing = device_of_session(c, device.session_id, now)) {
+  auto job = [keys = keys_.get(), device = std::move(device), now](Connection& c) -> Result<DeviceRegistration> {
+    if (auto existing = device_of_session(c, *keys, device.session_id, now)) {
       if (existing->signing_public_key == device.signing_public_key &&
           existing->agreement_public_key == device.agreement_public_key)
         return DeviceRegistration{std::move(*existing), false};
@@ -887,7 +936,9 @@ asio::awaitable<Result<DeviceRegistration>> IdentityStore::register_device(Devic
     ins.bind(2, std::string_view(device.user_id));
     ins.bind(3, std::string_view(device.practice_id));
     ins.bind(4, std::string_view(device.session_id));
-    ins.bind(5, std::string_view(device.name));
+    const std::string sealed_name =
+        keys->cipher(c, device.practice_id).seal_optional("devices", "name", device.id, device.name);
+    ins.bind_blob(5, sealed_name);
     ins.bind_blob(6, device.signing_public_key);
     ins.bind_blob(7, device.agreement_public_key);
     ins.bind_blob(8, device.agreement_key_signature);
@@ -902,7 +953,7 @@ asio::awaitable<Result<DeviceRegistration>> IdentityStore::register_device(Devic
 
 asio::awaitable<Result<std::vector<Device>>> IdentityStore::list_devices(std::string user_id,
                                                                          std::int64_t now) {
-  auto job = [user_id = std::move(user_id), now](Connection& c) -> Result<std::vector<Device>> {
+  auto job = [keys = keys_.get(), user_id = std::move(user_id), now](Connection& c) -> Result<std::vector<Device>> {
     std::vector<Device> out;
     auto& st = c.prepare(DEVICE_SELECT
                          "WHERE d.user_id = ?2 "
@@ -910,8 +961,9 @@ asio::awaitable<Result<std::vector<Device>>> IdentityStore::list_devices(std::st
     st.bind(1, now);
     st.bind(2, std::string_view(user_id));
     std::size_t revoked = 0;
+    DeviceRows rows(c, *keys);
     while (st.step()) {
-      Device d = read_device(st);
+      Device d = rows(st);
       if (d.revoked_unix_ms && ++revoked > kMaxListedRevokedDevices) break;
       out.push_back(std::move(d));
     }
@@ -923,9 +975,9 @@ asio::awaitable<Result<std::vector<Device>>> IdentityStore::list_devices(std::st
 
 asio::awaitable<Result<DeviceRevocation>> IdentityStore::revoke_device(std::string device_id, DeviceRevoker by,
                                                                        std::int64_t now) {
-  auto job = [device_id = std::move(device_id), by = std::move(by),
+  auto job = [keys = keys_.get(), device_id = std::move(device_id), by = std::move(by),
               now](Connection& c) -> Result<DeviceRevocation> {
-    auto device = device_by_id(c, device_id, now);
+    auto device = device_by_id(c, *keys, device_id, now);
     const bool allowed =
         device && (device->user_id == by.user_id || (by.admin && device->practice_id == by.practice_id));
     // Someone else's device is indistinguishable from no device.
@@ -958,9 +1010,10 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
   // By user id, each user once: the answer does not depend on the request's order.
   std::sort(user_ids.begin(), user_ids.end());
   user_ids.erase(std::unique(user_ids.begin(), user_ids.end()), user_ids.end());
-  auto job = [practice_id = std::move(practice_id), user_ids = std::move(user_ids),
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id), user_ids = std::move(user_ids),
               session_id = std::move(session_id), now, include_inactive](Connection& c) -> Result<ActiveDevices> {
     ActiveDevices out;
+    DeviceRows rows(c, *keys);
     auto& st = c.prepare(DEVICE_SELECT "WHERE d.user_id = ?2 AND d.practice_id = ?3 AND " DEVICE_ACTIVE
                                        " AND " DEVICE_TRUSTED " ORDER BY d.created_unix_ms, d.rowid");
     for (const auto& user_id : user_ids) {
@@ -969,7 +1022,7 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
       st.bind(1, now);
       st.bind(2, std::string_view(user_id));
       st.bind(3, std::string_view(practice_id));
-      while (st.step()) out.devices.push_back(read_device(st));
+      while (st.step()) out.devices.push_back(rows(st));
     }
     st.reset();
     if (include_inactive) {
@@ -985,7 +1038,7 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
         gone.bind(2, std::string_view(user_id));
         gone.bind(3, std::string_view(practice_id));
         gone.bind(4, static_cast<std::int64_t>(kMaxListedRevokedDevices));
-        while (gone.step()) out.devices.push_back(read_device(gone));
+        while (gone.step()) out.devices.push_back(rows(gone));
       }
       gone.reset();
     }
@@ -1013,11 +1066,11 @@ asio::awaitable<Result<ActiveDevices>> IdentityStore::list_active_devices(std::s
 
 asio::awaitable<Result<DeviceTrust>> IdentityStore::find_device_trust(std::string user_id, std::string session_id,
                                                                       std::string device_id, std::int64_t now) {
-  auto job = [user_id = std::move(user_id), session_id = std::move(session_id), device_id = std::move(device_id),
+  auto job = [keys = keys_.get(), user_id = std::move(user_id), session_id = std::move(session_id), device_id = std::move(device_id),
               now](Connection& c) -> Result<DeviceTrust> {
     DeviceTrust out;
-    out.own = device_of_session(c, session_id, now);
-    if (!device_id.empty()) out.target = device_by_id(c, device_id, now);
+    out.own = device_of_session(c, *keys, session_id, now);
+    if (!device_id.empty()) out.target = device_by_id(c, *keys, device_id, now);
     out.identity_key = identity_key_of(c, user_id);
     return out;
   };
@@ -1035,10 +1088,10 @@ asio::awaitable<Result<IdentityKeySet>> IdentityStore::set_identity_key(Identity
                                                                         std::string device_id,
                                                                         CertificateSignature certificate,
                                                                         bool reset, std::int64_t now) {
-  auto job = [key = std::move(key), session_id = std::move(session_id), device_id = std::move(device_id),
+  auto job = [keys = keys_.get(), key = std::move(key), session_id = std::move(session_id), device_id = std::move(device_id),
               certificate = std::move(certificate), reset, now](Connection& c) -> Result<IdentityKeySet> {
     // The certificate was checked against this device: it must still be the session's, and active.
-    auto own = device_of_session(c, session_id, now);
+    auto own = device_of_session(c, *keys, session_id, now);
     if (auto s = check_own_device(key.user_id, own); !s) return s.error();
     if (own->id != device_id) return make_error(Code::kFailedPrecondition, "this session's device changed");
     auto current = identity_key_of(c, key.user_id);
@@ -1060,16 +1113,16 @@ asio::awaitable<Result<IdentityKeySet>> IdentityStore::set_identity_key(Identity
         break;
     }
     store_certificate(c, device_id, certificate);
-    out.device = *device_by_id(c, device_id, now);
+    out.device = *device_by_id(c, *keys, device_id, now);
     return out;
   };
   co_return co_await db_->write(std::move(job));
 }
 
 asio::awaitable<Result<Device>> IdentityStore::approve_device(DeviceApproval approval, std::int64_t now) {
-  auto job = [approval = std::move(approval), now](Connection& c) -> Result<Device> {
-    auto approver = device_of_session(c, approval.session_id, now);
-    auto target = device_by_id(c, approval.device_id, now);
+  auto job = [keys = keys_.get(), approval = std::move(approval), now](Connection& c) -> Result<Device> {
+    auto approver = device_of_session(c, *keys, approval.session_id, now);
+    auto target = device_by_id(c, *keys, approval.device_id, now);
     auto key = identity_key_of(c, approval.user_id);
     if (auto s = check_approval(approval.user_id, approver, target, key); !s) return s.error();
     // The certificate was verified under this key; a reset since then voids it.
@@ -1079,7 +1132,7 @@ asio::awaitable<Result<Device>> IdentityStore::approve_device(DeviceApproval app
     std::optional<Blob> box;
     if (!approval.identity_key_box.empty()) box = Blob{approval.identity_key_box};
     execute(c, "UPDATE devices SET identity_key_box = ?2 WHERE id = ?1", approval.device_id, box);
-    return *device_by_id(c, approval.device_id, now);
+    return *device_by_id(c, *keys, approval.device_id, now);
   };
   co_return co_await db_->write(std::move(job));
 }
@@ -1155,7 +1208,7 @@ asio::awaitable<Result<std::optional<std::vector<std::string>>>> IdentityStore::
 
 asio::awaitable<Result<std::optional<Practice>>> IdentityStore::set_practice_policy(std::string practice_id,
                                                                                  PracticePolicyChange change) {
-  auto job = [practice_id = std::move(practice_id), change](Connection& c) -> Result<std::optional<Practice>> {
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id), change](Connection& c) -> Result<std::optional<Practice>> {
     auto flag = [](std::optional<bool> v) -> std::optional<std::int64_t> {
       if (!v) return std::nullopt;
       return *v ? 1 : 0;
@@ -1166,7 +1219,7 @@ asio::awaitable<Result<std::optional<Practice>>> IdentityStore::set_practice_pol
             "time_zone = COALESCE(?4, time_zone) WHERE id = ?1",
             practice_id, flag(change.therapists_book_any_client), flag(change.require_two_factor_for_staff),
             change.time_zone);
-    return practice_in(c, practice_id);
+    return practice_in(c, *keys, practice_id);
   };
   co_return co_await db_->write(std::move(job));
 }

@@ -165,6 +165,8 @@ struct PracticeAndAdmin {
 std::vector<store::Migration> identity_migrations();
 // The version that seals users' names and emails (and adds data_keys).
 inline constexpr int kSealedUsersVersion = 9;
+// The version that seals practice and device names.
+inline constexpr int kSealedNamesVersion = 10;
 
 class IdentityStore {
  public:

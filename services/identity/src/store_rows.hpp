@@ -14,7 +14,7 @@
 namespace alliance::identity {
 
 std::optional<User> user_in(store::Connection& c, store::DataKeys& keys, const std::string& user_id);
-std::optional<Practice> practice_in(store::Connection& c, const std::string& practice_id);
+std::optional<Practice> practice_in(store::Connection& c, store::DataKeys& keys, const std::string& practice_id);
 // Revokes every live session of the user but `keep` ("" keeps none); answers their ids.
 std::vector<std::string> end_sessions(store::Connection& c, const std::string& user_id, std::string_view reason,
                                       std::int64_t now, std::string_view keep = "");

@@ -150,7 +150,7 @@ asio::awaitable<Result<OpenChallenge>> IdentityStore::find_challenge(std::string
     if (!row) return challenge_invalid();
     auto user = user_in(c, *keys, row->first);
     if (!user || !user->active()) return challenge_invalid();
-    auto practice = practice_in(c, user->practice_id);
+    auto practice = practice_in(c, *keys, user->practice_id);
     if (!practice) return challenge_invalid();
     return OpenChallenge{std::move(*user), practice->slug, practice->name, row->second};
   };

@@ -136,6 +136,13 @@ TEST_F(PersonalDataTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
     store::execute(*c,
                    "INSERT INTO users (id, practice_id, email, display_name, role, password_hash, created_unix_ms) "
                    "VALUES ('u1', 'p1', 'octavia.old@old.example', 'Octavia Oldfield', 'client', 'x', 1)");
+    store::execute(*c,
+                   "INSERT INTO sessions (id, user_id, practice_id, created_unix_ms, expires_unix_ms) "
+                   "VALUES ('s1', 'u1', 'p1', 1, 9000000000000)");
+    store::execute(*c,
+                   "INSERT INTO devices (id, user_id, practice_id, session_id, name, signing_public_key, "
+                   "agreement_public_key, agreement_key_signature, created_unix_ms) "
+                   "VALUES ('d1', 'u1', 'p1', 's1', 'Octavia''s Zephyrbook', x'01', x'02', x'03', 1)");
   }
   auto opened = IdentityStore::open(path, store::KekPair{kTestKek});
   ASSERT_TRUE(opened.ok()) << opened.error().message;
@@ -143,10 +150,19 @@ TEST_F(PersonalDataTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
   ASSERT_TRUE(user.ok() && *user) << (user.ok() ? "" : user.error().message);
   EXPECT_EQ((*user)->email, "octavia.old@old.example");
   EXPECT_EQ((*user)->display_name, "Octavia Oldfield");
+  auto practice = run((*opened)->find_practice("p1"));
+  ASSERT_TRUE(practice.ok() && *practice) << (practice.ok() ? "" : practice.error().message);
+  EXPECT_EQ((*practice)->name, "Old Practice");
+  auto devices = run((*opened)->list_devices("u1", 2));
+  ASSERT_TRUE(devices.ok() && devices->size() == 1u) << (devices.ok() ? "" : devices.error().message);
+  EXPECT_EQ(devices->front().name, "Octavia's Zephyrbook");
   auto c = store::Connection::open(path, {.read_only = true});
-  auto kind = store::query_one(*c, "SELECT typeof(email) || typeof(display_name) FROM users WHERE id = 'u1'",
+  auto kind = store::query_one(*c,
+                               "SELECT typeof(u.email) || typeof(u.display_name) || typeof(d.name) || typeof(p.name) "
+                               "FROM users u JOIN devices d ON d.user_id = u.id JOIN practices p ON p.id = u.practice_id "
+                               "WHERE u.id = 'u1'",
                                [](const store::Statement& s) { return s.column_text(0); });
-  EXPECT_EQ(kind.value_or(""), "blobblob");
+  EXPECT_EQ(kind.value_or(""), "blobblobblobblob");
   c.reset();
   opened->reset();
   // Once the WAL is checkpointed by the close, the file holds no old page in clear
@@ -155,6 +171,8 @@ TEST_F(PersonalDataTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
   const std::string bytes{std::istreambuf_iterator<char>(in), {}};
   EXPECT_EQ(bytes.find("Octavia"), std::string::npos);
   EXPECT_EQ(bytes.find("octavia.old"), std::string::npos);
+  EXPECT_EQ(bytes.find("Old Practice"), std::string::npos);
+  EXPECT_EQ(bytes.find("Zephyrbook"), std::string::npos);
   build(testing::redis_login(*redis_server_, "admin"));
 }
 

@@ -8,6 +8,7 @@
 // transaction (after_migration is open_sealed's own). Blocking: start-up only.
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "alliance/core/result.hpp"
 #include "alliance/store/database.hpp"
@@ -23,5 +24,16 @@ struct SealedDatabase {
 
 Result<SealedDatabase> open_sealed(DatabaseOptions options, KekPair keys, int seal_version,
                                    std::function<void(Connection&, DataKeys&)> seal_existing);
+
+// A later migration that seals one more field: `seal` runs right after the migration
+// numbered `version`, in its transaction, and seals the rows written in clear before it.
+struct SealStep {
+  int version;
+  std::function<void(Connection&, DataKeys&)> seal;
+};
+
+// As above, for a database whose sealed fields came in several migrations: the first
+// step's migration also creates data_keys (steps in increasing version order).
+Result<SealedDatabase> open_sealed(DatabaseOptions options, KekPair keys, std::vector<SealStep> steps);
 
 }  // namespace alliance::store
