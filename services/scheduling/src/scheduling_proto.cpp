@@ -151,9 +151,11 @@ EncodedEvent encode_event(std::string_view type, const Appointment& snapshot, co
   ev.set_event_id(new_id());
   ev.set_type(std::string(type));
   fill(*ev.mutable_appointment(), snapshot, times);
-  // Events are stored in the outbox and pass through Redis: the cancellation reason,
-  // sealed in the appointment row, stays out of them.
+  // Events are stored in the outbox and pass through Redis: the cancellation reason and
+  // the location's name and address, sealed in the appointment row, stay out of them.
   ev.mutable_appointment()->clear_cancel_reason();
+  ev.mutable_appointment()->clear_location_name();
+  ev.mutable_appointment()->clear_location_address();
   ev.set_version(snapshot.version);
   ev.set_occurred_unix_ms(occurred_unix_ms);
   ev.set_actor_user_id(std::string(actor_user_id));

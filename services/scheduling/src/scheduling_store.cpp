@@ -422,6 +422,15 @@ std::string select_appointments(std::string_view where) {
 // Migration 9 needs no SQL of its own: store::open_sealed adds data_keys.
 constexpr std::string_view kSchemaV9 = "-- sealed free text (store::open_sealed)";
 
+// Migration 10: location names and addresses are sealed (a practice run from a
+// therapist's home has its address there); name_hash, the name's lookup hash, keeps a
+// name unique in its practice. seal_existing_locations seals the rows before it.
+constexpr std::string_view kSchemaV10 = R"sql(
+ALTER TABLE locations ADD COLUMN name_hash BLOB;
+DROP INDEX locations_practice_name;
+CREATE UNIQUE INDEX locations_practice_name_hash ON locations(practice_id, name_hash);
+)sql";
+
 // The practice of an appointment (a note's row has none of its own).
 std::optional<std::string> appointment_practice(Connection& c, const std::string& appointment_id) {
   return query_one(c, "SELECT practice_id FROM appointments WHERE id = ?1",
@@ -457,7 +466,39 @@ void seal_existing_text(Connection& c, store::DataKeys& keys) {
   }
 }
 
-// An appointment row, its sealed cancellation reason opened with `ciphers`.
+// Schema v10: seals every location's name and address (with the name's lookup hash)
+// and their copies in appointments, in place.
+void seal_existing_locations(Connection& c, store::DataKeys& keys) {
+  struct Place {
+    std::string id, practice_id, name, address;
+  };
+  auto read_place = [](const Statement& st) {
+    return Place{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)};
+  };
+  store::PracticeCiphers ciphers(c, keys);
+  for (auto& l : query_all(c, "SELECT id, practice_id, name, address FROM locations", read_place)) {
+    const auto& cipher = ciphers.of(l.practice_id);
+    execute(c, "UPDATE locations SET name = ?2, address = ?3, name_hash = ?4 WHERE id = ?1", l.id,
+            Blob{cipher.seal("locations", "name", l.id, l.name)},
+            Blob{cipher.seal("locations", "address", l.id, l.address)},
+            Blob{cipher.lookup_hash("location_name", l.name)});
+    crypto::wipe(l.name);
+    crypto::wipe(l.address);
+  }
+  for (auto& a : query_all(c,
+                           "SELECT id, practice_id, location_name, location_address FROM appointments "
+                           "WHERE location_name <> '' OR location_address <> ''",
+                           read_place)) {
+    const auto& cipher = ciphers.of(a.practice_id);
+    execute(c, "UPDATE appointments SET location_name = ?2, location_address = ?3 WHERE id = ?1", a.id,
+            Blob{cipher.seal_optional("appointments", "location_name", a.id, a.name)},
+            Blob{cipher.seal_optional("appointments", "location_address", a.id, a.address)});
+    crypto::wipe(a.name);
+    crypto::wipe(a.address);
+  }
+}
+
+// An appointment row, its sealed cancellation reason and location opened with `ciphers`.
 Appointment read_appointment(const Statement& st, store::PracticeCiphers& ciphers) {
   Appointment a;
   a.id = st.column_text(0);
@@ -484,8 +525,9 @@ Appointment read_appointment(const Statement& st, store::PracticeCiphers& cipher
   a.type_name = st.column_text(21);
   a.modality = st.column_text(22);
   a.location_id = st.column_text(23);
-  a.location_name = st.column_text(24);
-  a.location_address = st.column_text(25);
+  a.location_name = ciphers.of(a.practice_id).open_optional("appointments", "location_name", a.id, st.column_blob(24));
+  a.location_address =
+      ciphers.of(a.practice_id).open_optional("appointments", "location_address", a.id, st.column_blob(25));
   a.room = st.column_text(26);
   a.video_link = st.column_text(27);
   return a;
@@ -602,8 +644,11 @@ void insert_appointment(Connection& c, store::PracticeCiphers& ciphers, const Ap
               Blob{ciphers.of(a.practice_id).seal_optional("appointments", "cancel_reason", a.id, a.cancel_reason)},
               a.late_cancellation ? 1 : 0, a.created_by,
               a.created_unix_ms, a.updated_by, a.updated_unix_ms, a.cancelled_by, a.cancelled_unix_ms,
-              a.time_zone, a.type_name, a.modality, a.location_id, a.location_name, a.location_address, a.room,
-              a.video_link);
+              a.time_zone, a.type_name, a.modality, a.location_id,
+              Blob{ciphers.of(a.practice_id).seal_optional("appointments", "location_name", a.id, a.location_name)},
+              Blob{ciphers.of(a.practice_id).seal_optional("appointments", "location_address", a.id,
+                                                           a.location_address)},
+              a.room, a.video_link);
   st.step();
 }
 
@@ -703,7 +748,7 @@ std::vector<store::Migration> scheduling_migrations() {
           store::Migration{3, kSchemaV3}, store::Migration{4, kSchemaV4},
           store::Migration{5, kSchemaV5}, store::Migration{6, kSchemaV6},
           store::Migration{7, schema_v7()}, store::Migration{8, kSchemaV8},
-          store::Migration{kSealedTextVersion, kSchemaV9}};
+          store::Migration{kSealedTextVersion, kSchemaV9}, store::Migration{kSealedLocationsVersion, kSchemaV10}};
 }
 
 Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesystem::path& path,
@@ -718,7 +763,10 @@ Result<std::unique_ptr<SchedulingStore>> SchedulingStore::open(const std::filesy
     return {};
   };
   options.after_write = [cache] { cache->publish(); };
-  auto opened = store::open_sealed(std::move(options), std::move(keys), kSealedTextVersion, seal_existing_text);
+  std::vector<store::SealStep> steps;
+  steps.push_back(store::SealStep{kSealedTextVersion, seal_existing_text});
+  steps.push_back(store::SealStep{kSealedLocationsVersion, seal_existing_locations});
+  auto opened = store::open_sealed(std::move(options), std::move(keys), std::move(steps));
   if (!opened) return std::move(opened).error();
   auto out = std::make_unique<SchedulingStore>(std::move(opened->db), std::move(opened->keys), std::move(cache));
   out->rewrapped_data_keys_ = opened->rewrapped;
@@ -810,12 +858,13 @@ std::string join_rooms(const std::vector<std::string>& rooms) {
   return out;
 }
 
-Location read_location(const Statement& st) {
+// A location row, its sealed name and address opened with `ciphers`.
+Location read_location(const Statement& st, store::PracticeCiphers& ciphers) {
   Location l;
   l.id = st.column_text(0);
   l.practice_id = st.column_text(1);
-  l.name = st.column_text(2);
-  l.address = st.column_text(3);
+  l.name = ciphers.of(l.practice_id).open("locations", "name", l.id, st.column_blob(2));
+  l.address = ciphers.of(l.practice_id).open("locations", "address", l.id, st.column_blob(3));
   l.rooms = split_rooms(st.column_text(4));
   l.created_by = st.column_text(5);
   l.created_unix_ms = st.column_int(6);
@@ -829,18 +878,29 @@ Error location_name_taken() {
   return Error{Code::kAlreadyExists, "name: the practice already has a location with this name", "name"};
 }
 
+// Whether another location of the practice (not `except_id`) has this name (by its lookup hash).
+bool location_name_used(Connection& c, const store::FieldCipher& cipher, const Location& l,
+                        const std::string& except_id) {
+  auto& taken = c.prepare("SELECT 1 FROM locations WHERE practice_id = ?1 AND name_hash = ?2 AND id <> ?3");
+  taken.bind_all(l.practice_id, Blob{cipher.lookup_hash("location_name", l.name)}, except_id);
+  const bool used = taken.step();
+  taken.reset();
+  return used;
+}
+
 }  // namespace
 
 asio::awaitable<Status> SchedulingStore::create_location(Location l) {
-  auto job = [l = std::move(l)](Connection& c) -> Status {
-    auto& taken = c.prepare("SELECT 1 FROM locations WHERE practice_id = ?1 AND name = ?2");
-    taken.bind_all(l.practice_id, l.name);
-    if (taken.step()) return location_name_taken();
+  auto job = [keys = keys_.get(), l = std::move(l)](Connection& c) -> Status {
+    const auto cipher = keys->cipher(c, l.practice_id);
+    if (location_name_used(c, cipher, l, "")) return location_name_taken();
     static const std::string sql = "INSERT INTO locations (" + std::string(kLocationColumns) +
-                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+                                   ", name_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     auto& st = c.prepare(sql);
-    st.bind_all(l.id, l.practice_id, l.name, l.address, join_rooms(l.rooms), l.created_by, l.created_unix_ms,
-                join_rooms(l.retired_rooms), l.updated_by, l.updated_unix_ms);
+    st.bind_all(l.id, l.practice_id, Blob{cipher.seal("locations", "name", l.id, l.name)},
+                Blob{cipher.seal("locations", "address", l.id, l.address)}, join_rooms(l.rooms), l.created_by,
+                l.created_unix_ms, join_rooms(l.retired_rooms), l.updated_by, l.updated_unix_ms,
+                Blob{cipher.lookup_hash("location_name", l.name)});
     st.step();
     return Status{};
   };
@@ -848,18 +908,23 @@ asio::awaitable<Status> SchedulingStore::create_location(Location l) {
 }
 
 asio::awaitable<Result<std::optional<Location>>> SchedulingStore::find_location(std::string location_id) {
-  auto job = [location_id = std::move(location_id)](Connection& c) -> Result<std::optional<Location>> {
+  auto job = [keys = keys_.get(), location_id = std::move(location_id)](Connection& c) -> Result<std::optional<Location>> {
     static const std::string sql = "SELECT " + std::string(kLocationColumns) + " FROM locations WHERE id = ?1";
-    return query_one(c, sql, read_location, location_id);
+    store::PracticeCiphers ciphers(c, *keys);
+    return query_one(c, sql, [&ciphers](const Statement& st) { return read_location(st, ciphers); }, location_id);
   };
   co_return co_await db_->read(std::move(job));
 }
 
 asio::awaitable<Result<std::vector<Location>>> SchedulingStore::list_locations(std::string practice_id) {
-  auto job = [practice_id = std::move(practice_id)](Connection& c) -> Result<std::vector<Location>> {
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id)](Connection& c) -> Result<std::vector<Location>> {
     static const std::string sql = "SELECT " + std::string(kLocationColumns) +
-                                   " FROM locations WHERE practice_id = ?1 ORDER BY name, id";
-    return query_all(c, sql, read_location, practice_id);
+                                   " FROM locations WHERE practice_id = ?1 ORDER BY id";
+    store::PracticeCiphers ciphers(c, *keys);
+    auto out = query_all(c, sql, [&ciphers](const Statement& st) { return read_location(st, ciphers); }, practice_id);
+    // By name (sealed, so sorted here), then id.
+    std::stable_sort(out.begin(), out.end(), [](const Location& a, const Location& b) { return a.name < b.name; });
+    return out;
   };
   co_return co_await db_->read(std::move(job));
 }
@@ -867,24 +932,26 @@ asio::awaitable<Result<std::vector<Location>>> SchedulingStore::list_locations(s
 asio::awaitable<Result<Location>> SchedulingStore::update_location(std::string practice_id, std::string location_id,
                                                                    LocationChange change, std::string by,
                                                                    std::int64_t at_unix_ms) {
-  auto job = [practice_id = std::move(practice_id), location_id = std::move(location_id), change = std::move(change),
-              by = std::move(by), at_unix_ms](Connection& c) -> Result<Location> {
+  auto job = [keys = keys_.get(), practice_id = std::move(practice_id), location_id = std::move(location_id),
+              change = std::move(change), by = std::move(by), at_unix_ms](Connection& c) -> Result<Location> {
     static const std::string find = "SELECT " + std::string(kLocationColumns) + " FROM locations WHERE id = ?1";
-    auto found = query_one(c, find, read_location, location_id);
+    store::PracticeCiphers ciphers(c, *keys);
+    auto found = query_one(c, find, [&ciphers](const Statement& st) { return read_location(st, ciphers); }, location_id);
     if (!found || found->practice_id != practice_id)
       return Error{Code::kNotFound, "location_id: no such location in the practice", "location_id"};
     Location l = std::move(*found);
     if (auto s = apply_location_change(l, change); !s) return s.error();
-    auto& taken = c.prepare("SELECT 1 FROM locations WHERE practice_id = ?1 AND name = ?2 AND id <> ?3");
-    taken.bind_all(l.practice_id, l.name, l.id);
-    if (taken.step()) return location_name_taken();
+    const auto& cipher = ciphers.of(l.practice_id);
+    if (location_name_used(c, cipher, l, l.id)) return location_name_taken();
     l.updated_by = by;
     l.updated_unix_ms = at_unix_ms;
     auto& st = c.prepare(
         "UPDATE locations SET name = ?2, address = ?3, rooms = ?4, retired_rooms = ?5, updated_by = ?6, "
-        "updated_unix_ms = ?7 WHERE id = ?1");
-    st.bind_all(l.id, l.name, l.address, join_rooms(l.rooms), join_rooms(l.retired_rooms), l.updated_by,
-                l.updated_unix_ms);
+        "updated_unix_ms = ?7, name_hash = ?8 WHERE id = ?1");
+    st.bind_all(l.id, Blob{cipher.seal("locations", "name", l.id, l.name)},
+                Blob{cipher.seal("locations", "address", l.id, l.address)}, join_rooms(l.rooms),
+                join_rooms(l.retired_rooms), l.updated_by, l.updated_unix_ms,
+                Blob{cipher.lookup_hash("location_name", l.name)});
     st.step();
     return l;
   };

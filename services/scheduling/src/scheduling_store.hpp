@@ -133,6 +133,8 @@ struct EventPage {
 std::vector<store::Migration> scheduling_migrations();
 // The version that seals cancellation reasons, time-block reasons and notes.
 inline constexpr int kSealedTextVersion = 9;
+// The version that seals location names and addresses (and their copies in appointments).
+inline constexpr int kSealedLocationsVersion = 10;
 
 class SchedulingStore {
  public:

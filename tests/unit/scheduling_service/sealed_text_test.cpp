@@ -1,5 +1,5 @@
-// Free text in scheduling at rest: cancellation reasons, time-block reasons and staff
-// notes are sealed in scheduling.db and its -wal, read back as written, and a
+// Free text in scheduling at rest: cancellation reasons, time-block reasons, staff
+// notes and location names and addresses are sealed in scheduling.db and its -wal, read back as written, and a
 // database from before sealing is sealed in place when it is opened.
 #include <gtest/gtest.h>
 
@@ -79,6 +79,9 @@ TEST_F(SealedTextTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
                    "INSERT INTO time_blocks (id, practice_id, therapist_id, start_unix, end_unix, time_zone, weekly, "
                    "reason, created_by, created_unix_ms) VALUES ('b1', 'p1', 't1', 100, 200, 'UTC', 0, "
                    "'divorce mediation', 't1', 1)");
+    store::execute(*c,
+                   "INSERT INTO locations (id, practice_id, name, address, rooms, created_by, created_unix_ms) "
+                   "VALUES ('l1', 'p1', 'Home office', '9 Juniper Lane', 'Study', 't1', 1)");
   }
   {
     auto opened = SchedulingStore::open(path, store::KekPair{std::string(32, 'k')});
@@ -86,8 +89,14 @@ TEST_F(SealedTextTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
     auto b = run((*opened)->find_time_block("b1"));
     ASSERT_TRUE(b.ok() && *b) << (b.ok() ? "" : b.error().message);
     EXPECT_EQ((*b)->reason, "divorce mediation");
+    auto l = run((*opened)->find_location("l1"));
+    ASSERT_TRUE(l.ok() && *l) << (l.ok() ? "" : l.error().message);
+    EXPECT_EQ((*l)->name, "Home office");
+    EXPECT_EQ((*l)->address, "9 Juniper Lane");
   }
   EXPECT_EQ(db_bytes(path).find("divorce"), std::string::npos);
+  EXPECT_EQ(db_bytes(path).find("Juniper"), std::string::npos);
+  EXPECT_EQ(db_bytes(path).find("Home office"), std::string::npos);
   // The wrong KEK is refused by name.
   auto wrong = SchedulingStore::open(path, store::KekPair{std::string(32, 'w')});
   ASSERT_FALSE(wrong.ok());
