@@ -57,8 +57,9 @@ System::System(SystemOptions options) {
     identity_args.insert(identity_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(identity_args, "identity");
   append_flags(identity_args, options.identity_flags);
-  identity_ = Process::start(Process::Options{binary("services/identity/alliance-identity"), identity_args, {},
-                                              dir_.path() / "identity.log", {}});
+  identity_start_ = Process::Options{binary("services/identity/alliance-identity"), identity_args, {},
+                                     dir_.path() / "identity.log", {}};
+  identity_ = Process::start(identity_start_);
   identity_port_ = static_cast<std::uint16_t>(wait_for_ready_file(ready, 20s, &*identity_).at("rpc_port"));
   auto scheduling_ready = dir_.path() / "scheduling.ready";
   std::vector<std::string> scheduling_args = {
@@ -70,12 +71,9 @@ System::System(SystemOptions options) {
     scheduling_args.insert(scheduling_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(scheduling_args, "scheduling");
   append_flags(scheduling_args, options.scheduling_flags);
-  scheduling_ = Process::start(Process::Options{
-      binary("services/scheduling/alliance-scheduling"),
-      scheduling_args,
-      {},
-      dir_.path() / "scheduling.log",
-      {}});
+  scheduling_start_ = Process::Options{binary("services/scheduling/alliance-scheduling"), scheduling_args, {},
+                                       dir_.path() / "scheduling.log", {}};
+  scheduling_ = Process::start(scheduling_start_);
   scheduling_port_ =
       static_cast<std::uint16_t>(wait_for_ready_file(scheduling_ready, 20s, &*scheduling_).at("rpc_port"));
   messaging_flags_ = options.messaging_flags;

@@ -53,6 +53,10 @@ class System {
   Process& identity() { return *identity_; }
   Process& scheduling() { return *scheduling_; }
   Process& messaging() { return *messaging_; }
+  // How identity and scheduling were started (binary, flags, log file), for a test that
+  // stops one and starts it again differently (say, with another --kek_file).
+  const Process::Options& identity_start() const { return identity_start_; }
+  const Process::Options& scheduling_start() const { return scheduling_start_; }
   Process& reminders(std::size_t i = 0) { return *reminders_.at(i).process; }
   // SIGKILL of reminders instance i; stop (SIGTERM) and start again on the same port.
   void kill_reminders(std::size_t i = 0);
@@ -87,6 +91,8 @@ class System {
   TempDir dir_;
   RedisServer redis_;
   std::optional<Process> identity_;
+  Process::Options identity_start_;
+  Process::Options scheduling_start_;
   std::uint16_t identity_port_ = 0;
   std::optional<Process> scheduling_;
   std::uint16_t scheduling_port_ = 0;
