@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Durable messages, A/B: bench/messaging.sh from two checkouts back to back
+# (A B A B ...), each run on a fresh private system, then the accepted-rate line and
+# the CPU per message of every run with the 1-minute load before it. A is
+# BENCH_AB_BASE (another checkout, e.g. a worktree at the commit to compare with);
+# B is this checkout. Each checkout runs the binaries of its own build/ (built first:
+# `scripts/build --target alliance-messaging-bench alliance-gateway alliance-identity
+# alliance-scheduling alliance-messaging alliance-reminders alliancectl console`).
+#
+#   BENCH_AB_BASE=/work/other-checkout bench/messaging_ab.sh
+#
+# Knobs: BENCH_AB_ROUNDS (2), and bench/messaging.sh's own; defaults here are the
+# server-side profile: BENCH_SENDERS=64 BENCH_SEAL_AHEAD=400 BENCH_SECONDS=5
+# BENCH_PUSH_SECONDS=2.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+base="${BENCH_AB_BASE:?set BENCH_AB_BASE to the checkout to compare with}"
+rounds="${BENCH_AB_ROUNDS:-2}"
+export BENCH_SENDERS="${BENCH_SENDERS:-64}" BENCH_SEAL_AHEAD="${BENCH_SEAL_AHEAD:-400}"
+export BENCH_SECONDS="${BENCH_SECONDS:-5}" BENCH_PUSH_SECONDS="${BENCH_PUSH_SECONDS:-2}" BENCH_SKIP_BUILD=1
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+run_one() {  # label tree
+  local label="$1" tree="$2" load
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  echo "[ab] $label ($(git -C "$tree" rev-parse --short HEAD)), 1-min load $load before" >&2
+  ALLIANCE_BUILD_DIR="$tree/build" "$tree/bench/messaging.sh" >"$out/run.txt" 2>"$out/err.txt" ||
+    { tail -n 20 "$out/err.txt" "$out/run.txt" >&2; exit 1; }
+  {
+    echo "$label $(git -C "$tree" rev-parse --short HEAD), 1-min load $load before, $(grep '^load avg' "$out/run.txt" | sed 's/^load avg: *//')"
+    grep -E '^N=' "$out/run.txt" | sed 's/^/  /'
+    grep -E '^  CPU during the phase' "$out/run.txt" | head -n 1
+  } >>"$out/summary.txt"
+}
+
+for ((i = 1; i <= rounds; i++)); do
+  run_one A "$base"
+  run_one B "$root"
+done
+echo
+echo "================ durable messages A/B (N=$BENCH_SENDERS, sealed ahead $BENCH_SEAL_AHEAD) ================"
+cat "$out/summary.txt"
+# us/msg per process: the median of the rounds, and B/A (plain awk, no gawk extensions).
+awk '
+  /^[AB] / { who = $1 }
+  /CPU during the phase/ {
+    line = $0
+    sub(/.*messages\): /, "", line)
+    n = split(line, parts, ";")
+    for (i = 1; i <= n; i++) {
+      split(parts[i], w, " ")
+      us = w[4]
+      sub(/\(/, "", us)
+      k = ++count[who, w[1]]
+      v[who, w[1], k] = us + 0
+    }
+  }
+  function median(who, p,   k, i, j, t, a) {
+    k = count[who, p]
+    if (!k) return -1
+    for (i = 1; i <= k; i++) a[i] = v[who, p, i]
+    for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+  }
+  END {
+    print "median CPU per accepted message (us), A -> B:"
+    np = split("gateway messaging redis identity bench", procs, " ")
+    for (i = 1; i <= np; i++) {
+      a = median("A", procs[i]); b = median("B", procs[i])
+      if (a < 0 || b < 0) continue
+      printf "  %-10s %7.1f -> %7.1f   B/A %.2f\n", procs[i], a, b, (a > 0) ? b / a : 0
+      if (procs[i] != "bench" && procs[i] != "identity") { sa += a; sb += b }
+    }
+    printf "  %-10s %7.1f -> %7.1f   B/A %.2f\n", "gw+msg+redis", sa, sb, (sa > 0) ? sb / sa : 0
+  }' "$out/summary.txt"
