@@ -24,7 +24,7 @@ int main(int argc, char** argv) try {
   gateway::GatewaySetup setup;
   // One I/O thread per usable core: on a small box shared with the services an idle
   // thread costs nothing, and a busy gateway (TLS, JSON) gets every core it can use.
-  setup.threads = static_cast<std::size_t>(config.integer("threads", usable_cores(), 1, 256));
+  setup.threads = io_threads(config);
   setup.redis = redis::load_options(config, "gateway");
   net::TlsFiles rpc_files{config.file("rpc_ca"), config.file("rpc_cert"), config.file("rpc_key")};
   auto public_cert = config.file("tls_cert");

@@ -21,6 +21,10 @@ unsigned usable_cores() {
   return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
+std::size_t io_threads(const Config& config) {
+  return static_cast<std::size_t>(config.integer("threads", usable_cores(), 1, 256));
+}
+
 asio::awaitable<void> wait_for_stop_signal() {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
   co_await signals.async_wait(use_tuple);

@@ -2,10 +2,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <atomic>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "alliance/core/log.hpp"
 #include "connection.hpp"
@@ -36,10 +38,70 @@ void send_error(FrameConnection& conn, std::uint64_t call_id, const Error& error
 
 }  // namespace
 
+// The extra I/O threads, one io_context each. Destroying it lets their work run out
+// and joins them.
+class RpcServer::IoThreads {
+ public:
+  explicit IoThreads(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+      guards_.emplace_back(contexts_.back()->get_executor());
+    }
+    for (auto& io : contexts_) threads_.emplace_back([ctx = io.get()] { ctx->run(); });
+  }
+  ~IoThreads() {
+    guards_.clear();
+    for (auto& t : threads_) t.join();
+  }
+  // For a server destroyed while calls are still waiting on the handlers' executor:
+  // stops and joins the threads but keeps their io_contexts (leaked), because those
+  // calls' frames, owned by that executor's queue, still hold sockets of theirs.
+  void abandon() {
+    guards_.clear();
+    for (auto& io : contexts_) io->stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    for (auto& io : contexts_) static_cast<void>(io.release());
+    contexts_.clear();
+  }
+  std::vector<asio::any_io_executor> executors() const {
+    std::vector<asio::any_io_executor> out;
+    for (auto& io : contexts_) out.emplace_back(io->get_executor());
+    return out;
+  }
+
+ private:
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+};
+
 class RpcServer::Impl : public std::enable_shared_from_this<RpcServer::Impl> {
  public:
   Impl(asio::any_io_executor ex, asio::ssl::context& tls, Options opts)
-      : ex_(std::move(ex)), tls_(tls), opts_(std::move(opts)) {}
+      : ex_(std::move(ex)), tls_(tls), opts_(std::move(opts)) {
+    io_.push_back({ex_, 0});
+  }
+
+  // The I/O thread with the fewest open connections (under mutex_).
+  std::size_t pick_thread() const {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < io_.size(); ++i)
+      if (io_[i].connections < io_[best].connections) best = i;
+    return best;
+  }
+  void add(const std::shared_ptr<FrameConnection>& conn, std::size_t thread) {
+    std::lock_guard lock(mutex_);
+    connections_.emplace(conn, thread);
+    ++io_[thread].connections;
+  }
+  void remove(const std::shared_ptr<FrameConnection>& conn) {
+    std::lock_guard lock(mutex_);
+    auto it = connections_.find(conn);
+    if (it == connections_.end()) return;
+    --io_[it->second].connections;
+    connections_.erase(it);
+  }
 
   static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self);
   static asio::awaitable<void> session(std::shared_ptr<Impl> self, std::shared_ptr<FrameConnection> conn);
@@ -53,13 +115,25 @@ class RpcServer::Impl : public std::enable_shared_from_this<RpcServer::Impl> {
   std::unordered_map<std::string, std::shared_ptr<const RawHandler>> handlers_;
   std::function<bool()> ready_ = [] { return true; };
   std::optional<asio::ip::tcp::acceptor> acceptor_;
-  std::unordered_set<std::shared_ptr<FrameConnection>> connections_;
-  bool stopped_ = false;
+  struct IoThread {
+    asio::any_io_executor ex;
+    std::size_t connections = 0;
+  };
+  std::vector<IoThread> io_;  // [0] is ex_; the rest are IoThreads' (fixed after listen())
+  mutable std::mutex mutex_;  // guards connections_ and the counts in io_
+  std::unordered_map<std::shared_ptr<FrameConnection>, std::size_t> connections_;  // -> index in io_
+  std::atomic<std::size_t> calls_running_{0};  // every connection's, for drain()
+  std::atomic<bool> stopped_{false};
 };
 
 asio::awaitable<void> RpcServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
   while (!self->stopped_) {
-    auto [ec, socket] = co_await self->acceptor_->async_accept(use_tuple);
+    std::size_t thread = 0;
+    {
+      std::lock_guard lock(self->mutex_);
+      thread = self->pick_thread();
+    }
+    auto [ec, socket] = co_await self->acceptor_->async_accept(self->io_[thread].ex, use_tuple);
     if (self->stopped_ || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Typically out of file descriptors: back off briefly instead of spinning.
@@ -69,13 +143,13 @@ asio::awaitable<void> RpcServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
       continue;
     }
     auto conn = std::make_shared<FrameConnection>(std::move(socket), self->tls_, self->opts_.max_frame);
-    asio::co_spawn(self->ex_, session(self, conn), LogEscaped{"rpc server session"});
+    self->add(conn, thread);
+    asio::co_spawn(self->io_[thread].ex, session(self, conn), LogEscaped{"rpc server session"});
   }
 }
 
 asio::awaitable<void> RpcServer::Impl::session(std::shared_ptr<Impl> self,
                                                std::shared_ptr<FrameConnection> conn) {
-  self->connections_.insert(conn);
   boost::system::error_code ignored;
   conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   conn->peer_address = detail::endpoint_text(conn->socket());
@@ -89,7 +163,7 @@ asio::awaitable<void> RpcServer::Impl::session(std::shared_ptr<Impl> self,
                                           {"peer", conn->peer_address},
                                           {"reason", failure}});
     conn->close();
-    self->connections_.erase(conn);
+    self->remove(conn);
     co_return;
   }
   conn->peer_name = detail::peer_common_name(conn->stream());
@@ -98,7 +172,7 @@ asio::awaitable<void> RpcServer::Impl::session(std::shared_ptr<Impl> self,
                                      {"peer_name", conn->peer_name}});
 
   auto end = co_await conn->run([&self, &conn](pb::Frame&& frame) { self->dispatch(conn, std::move(frame)); });
-  self->connections_.erase(conn);
+  self->remove(conn);
   if (end.protocol_error) {
     log::warn("rpc connection closed: bad frame", {{"rpc_service", self->opts_.service_name},
                                                    {"peer", conn->peer_address},
@@ -125,7 +199,8 @@ void RpcServer::Impl::dispatch(const std::shared_ptr<FrameConnection>& conn, pb:
     return;
   }
   ++conn->calls_in_flight;
-  asio::co_spawn(ex_, run_call(shared_from_this(), conn, it->second, std::move(frame)),
+  ++calls_running_;
+  asio::co_spawn(conn->socket().get_executor(), run_call(shared_from_this(), conn, it->second, std::move(frame)),
                  LogEscaped{"rpc call"});
 }
 
@@ -138,7 +213,7 @@ asio::awaitable<void> RpcServer::Impl::run_call(std::shared_ptr<Impl> self,
     asio::steady_timer timer;
     bool sent = false;
   };
-  auto answer = std::make_shared<Answer>(self->ex_);
+  auto answer = std::make_shared<Answer>(conn->socket().get_executor());
   const std::uint64_t call_id = frame.call_id();
 
   CallContext ctx;
@@ -167,6 +242,7 @@ asio::awaitable<void> RpcServer::Impl::run_call(std::shared_ptr<Impl> self,
                                      {"error", "unknown exception"}});
   }
   --conn->calls_in_flight;
+  --self->calls_running_;  // what is left touches only this connection
   answer->timer.cancel();
   if (answer->sent) co_return;  // the deadline answered already; the late result is dropped
   answer->sent = true;
@@ -201,11 +277,30 @@ RpcServer::RpcServer(asio::any_io_executor ex, asio::ssl::context& tls, Options 
       });
 }
 
-RpcServer::~RpcServer() { stop(); }
+RpcServer::~RpcServer() {
+  stop();
+  if (io_threads_ && impl_->calls_running_ > 0) {
+    log::warn("rpc server destroyed with calls running (drain() first)",
+              {{"rpc_service", impl_->opts_.service_name}, {"calls", impl_->calls_running_.load()}});
+    io_threads_->abandon();
+  }
+  io_threads_.reset();  // joins them once their connections have ended
+}
 
-void RpcServer::handle_raw(std::string method, RawHandler fn) {
+void RpcServer::handle_on_io_thread(std::string method, RawHandler fn) {
   impl_->handlers_[std::move(method)] = std::make_shared<const RawHandler>(std::move(fn));
 }
+
+void RpcServer::handle_raw(std::string method, RawHandler fn) {
+  auto shared = std::make_shared<RawHandler>(std::move(fn));
+  handle_on_io_thread(std::move(method), [shared, ex = impl_->ex_](std::string_view payload,
+                                                                    const CallContext& ctx) {
+    auto work = (*shared)(payload, ctx);
+    return run_on(ex, std::move(work));
+  });
+}
+
+const asio::any_io_executor& RpcServer::handler_executor() const { return impl_->ex_; }
 
 void RpcServer::set_readiness(std::function<bool()> ready) { impl_->ready_ = std::move(ready); }
 
@@ -226,6 +321,11 @@ std::uint16_t RpcServer::listen() {
     throw std::runtime_error("rpc: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
                              e.code().message());
   }
+  if (o.threads > 1 && !io_threads_) {
+    io_threads_ = std::make_unique<IoThreads>(o.threads - 1);
+    std::lock_guard lock(impl_->mutex_);
+    for (auto& ex : io_threads_->executors()) impl_->io_.push_back({ex, 0});
+  }
   impl_->stopped_ = false;
   auto port = impl_->acceptor_->local_endpoint().port();
   log::info("rpc listening", {{"rpc_service", o.service_name}, {"host", o.host}, {"port", port}});
@@ -239,10 +339,48 @@ void RpcServer::stop() {
     boost::system::error_code ignored;
     impl_->acceptor_->close(ignored);
   }
-  auto open = impl_->connections_;  // close() lets sessions erase themselves later
-  for (auto& conn : open) conn->close();
+  std::vector<std::shared_ptr<FrameConnection>> open;  // close() lets sessions remove themselves later
+  {
+    std::lock_guard lock(impl_->mutex_);
+    for (auto& [conn, thread] : impl_->connections_) open.push_back(conn);
+  }
+  for (auto& conn : open) {
+    // A connection is closed on its own thread; on this one, at once.
+    if (conn->socket().get_executor() == impl_->ex_)
+      conn->close();
+    else
+      asio::post(conn->socket().get_executor(), [conn] { conn->close(); });
+  }
 }
 
-std::size_t RpcServer::open_connections() const { return impl_->connections_.size(); }
+asio::awaitable<void> RpcServer::drain(std::chrono::milliseconds limit) {
+  auto impl = impl_;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  asio::steady_timer pause(impl->ex_);
+  for (;;) {
+    {
+      std::lock_guard lock(impl->mutex_);
+      if (impl->connections_.empty() && impl->calls_running_ == 0) co_return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log::warn("rpc drain gave up", {{"rpc_service", impl->opts_.service_name}});
+      co_return;
+    }
+    pause.expires_after(std::chrono::milliseconds(2));
+    co_await pause.async_wait(use_tuple);
+  }
+}
+
+std::vector<std::size_t> RpcServer::connections_per_thread() const {
+  std::lock_guard lock(impl_->mutex_);
+  std::vector<std::size_t> out;
+  for (auto& io : impl_->io_) out.push_back(io.connections);
+  return out;
+}
+
+std::size_t RpcServer::open_connections() const {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->connections_.size();
+}
 
 }  // namespace alliance::net

@@ -10,7 +10,9 @@
 #include <boost/asio/write.hpp>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/net/rpc_methods.hpp"
@@ -32,6 +34,7 @@ constexpr std::string_view kEcho = "alliance.test.v1.Echo/Echo";
 constexpr std::string_view kSlow = "alliance.test.v1.Echo/Slow";
 constexpr std::string_view kFail = "alliance.test.v1.Echo/Fail";
 constexpr std::string_view kThrow = "alliance.test.v1.Echo/Throw";
+constexpr std::string_view kCount = "alliance.test.v1.Echo/Count";
 
 // Sends our stderr (where the JSON logs go) to a file for the life of a test.
 class StderrCapture {
@@ -74,10 +77,19 @@ class RpcTest : public ::testing::Test {
   asio::io_context ioc_;
   std::unique_ptr<RpcServer> server_;
   std::uint16_t port_ = 0;
+  std::size_t threads_ = 1;  // the server's I/O threads
+  // Handler state with no lock, as a service's is: touched only by kCount's handler.
+  std::size_t counted_ = 0;
+  std::set<std::thread::id> handler_threads_;
 
   void SetUp() override { start_server(0); }
 
   void TearDown() override {
+    // With I/O threads, calls still running are drained before the server goes.
+    if (threads_ > 1 && server_) {
+      server_->stop();
+      run(server_->drain());
+    }
     if (HasFailure()) std::cout << "--- logs ---\n" << logs_.text() << "---\n";
   }
 
@@ -87,6 +99,7 @@ class RpcTest : public ::testing::Test {
     opts.port = port;
     opts.max_frame = 64 * 1024;
     opts.handshake_timeout = 500ms;
+    opts.threads = threads_;
     server_ = std::make_unique<RpcServer>(ioc_.get_executor(), server_tls_, opts);
     server_->handle<Notice, Notice>(
         std::string(kEcho), [](const Notice& req, const CallContext& ctx) -> asio::awaitable<Result<Notice>> {
@@ -110,6 +123,13 @@ class RpcTest : public ::testing::Test {
           Error e{Code::kResourceExhausted, "too many bookings, slow down", "start_time", 1500ms,
                   detail.SerializeAsString()};
           co_return e;
+        });
+    server_->handle<Notice, Notice>(
+        std::string(kCount), [this](const Notice& req, const CallContext&) -> asio::awaitable<Result<Notice>> {
+          handler_threads_.insert(std::this_thread::get_id());
+          Notice resp;
+          resp.set_text(req.text() + "#" + std::to_string(++counted_));
+          co_return resp;
         });
     server_->handle<Notice, Notice>(
         std::string(kThrow), [](const Notice&, const CallContext&) -> asio::awaitable<Result<Notice>> {
@@ -150,6 +170,14 @@ class RpcTest : public ::testing::Test {
         });
     if (!run_until([&] { return out.has_value(); }, limit)) throw std::runtime_error("task timed out");
     return std::move(*out);
+  }
+  void run(asio::awaitable<void> task, std::chrono::milliseconds limit = 10s) {
+    bool done = false;
+    asio::co_spawn(ioc_, std::move(task), [&done](std::exception_ptr e) {
+      done = true;
+      if (e) std::rethrow_exception(e);
+    });
+    if (!run_until([&] { return done; }, limit)) throw std::runtime_error("task timed out");
   }
 
   Result<Notice> echo(RpcClient& client, std::string text, std::chrono::milliseconds timeout = 2s,
@@ -567,6 +595,102 @@ TEST_F(RpcTest, MethodTableAnswersEachMethodsPeersAndRefusesTheRest) {
 
   table_server.stop();
   EXPECT_TRUE(run_until([&] { return table_server.open_connections() == 0; }));
+}
+
+// The same server with two I/O threads: connections are spread over both, while
+// every handler still runs on the service's own thread (this test's).
+class RpcThreadsTest : public RpcTest {
+ protected:
+  RpcThreadsTest() { threads_ = 2; }
+};
+
+TEST_F(RpcThreadsTest, ConnectionsSpreadOverBothThreadsAndHandlersRunOnlyOnTheServicesThread) {
+  constexpr int kClients = 4;
+  constexpr int kCallsEach = 250;
+  std::vector<std::unique_ptr<RpcClient>> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.push_back(make_client(client_tls_));
+    ASSERT_TRUE(echo(*clients.back(), "hello").ok());
+  }
+  EXPECT_EQ(server_->connections_per_thread(), (std::vector<std::size_t>{2, 2}));
+
+  std::vector<std::optional<Result<Notice>>> results(kClients * kCallsEach);
+  int done = 0;
+  for (int i = 0; i < kClients * kCallsEach; ++i) {
+    asio::co_spawn(
+        ioc_,
+        [&, i]() -> asio::awaitable<void> {
+          Notice req;
+          req.set_text(std::to_string(i));
+          auto r = co_await clients[i % kClients]->call<Notice>(kCount, req);
+          results[i].emplace(std::move(r));
+          ++done;
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+  }
+  ASSERT_TRUE(run_until([&] { return done == kClients * kCallsEach; }));
+  std::set<std::string> numbers;  // each call was counted exactly once
+  for (int i = 0; i < kClients * kCallsEach; ++i) {
+    ASSERT_TRUE(results[i]->ok()) << i << ": " << results[i]->error().message;
+    const std::string& text = (*results[i])->text();
+    ASSERT_EQ(text.substr(0, text.find('#')), std::to_string(i));
+    numbers.insert(text.substr(text.find('#') + 1));
+  }
+  EXPECT_EQ(counted_, static_cast<std::size_t>(kClients * kCallsEach));
+  EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kClients * kCallsEach));
+  EXPECT_EQ(handler_threads_, (std::set<std::thread::id>{std::this_thread::get_id()}));
+
+  // Errors, exceptions and the server's own deadline answer cross threads intact.
+  for (auto& client : clients) {
+    auto fail = echo(*client, "x", 2s, kFail);
+    ASSERT_FALSE(fail.ok());
+    EXPECT_EQ(fail.error().code, Code::kResourceExhausted);
+    EXPECT_EQ(fail.error().field, "start_time");
+    auto thrown = echo(*client, "x", 2s, kThrow);
+    ASSERT_FALSE(thrown.ok());
+    EXPECT_EQ(thrown.error().code, Code::kInternal);
+    auto late = echo(*client, "400", 100ms, kSlow);
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().code, Code::kDeadlineExceeded);
+    auto unknown = echo(*client, "x", 2s, "alliance.test.v1.Echo/Nope");
+    EXPECT_EQ(unknown.error().code, Code::kInvalidArgument);
+  }
+}
+
+TEST_F(RpcThreadsTest, StopClosesConnectionsOnEveryThreadAndDrainWaitsForTheirCalls) {
+  std::vector<std::unique_ptr<RpcClient>> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.push_back(make_client(client_tls_));
+    ASSERT_TRUE(echo(*clients.back(), "hello").ok());
+  }
+  ASSERT_EQ(server_->connections_per_thread(), (std::vector<std::size_t>{1, 1}));
+  std::vector<std::optional<Result<Notice>>> in_flight(2);
+  for (int c = 0; c < 2; ++c) {
+    asio::co_spawn(
+        ioc_,
+        [&, c]() -> asio::awaitable<void> {
+          Notice req;
+          req.set_text("300");
+          in_flight[c].emplace(co_await clients[c]->call<Notice>(kSlow, req, {}, 5s));
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+  }
+  run_until([] { return false; }, 50ms);  // let both requests reach the server
+  server_->stop();
+  auto started = std::chrono::steady_clock::now();
+  run(server_->drain());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 150ms) << "drain waits for the handlers";
+  EXPECT_EQ(server_->open_connections(), 0u);
+  ASSERT_TRUE(run_until([&] { return in_flight[0].has_value() && in_flight[1].has_value(); }));
+  for (auto& r : in_flight) {
+    ASSERT_FALSE(r->ok());
+    EXPECT_EQ(r->error().code, Code::kUnavailable);
+  }
+  server_.reset();  // joins the I/O thread at once: nothing is left for it
 }
 
 TEST(TlsFiles, MissingFileThrowsNamingTheFile) {

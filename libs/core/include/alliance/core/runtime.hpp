@@ -8,6 +8,7 @@
 #include <string>
 
 #include "alliance/core/asio.hpp"
+#include "alliance/core/config.hpp"
 
 namespace alliance {
 
@@ -19,6 +20,10 @@ void keep_new_files_private();
 // The CPUs this process may run on (its affinity mask, so taskset and cpusets count),
 // at least 1: the default number of I/O threads.
 unsigned usable_cores();
+
+// The `threads` key every server reads: its I/O threads, default usable_cores(),
+// 1..256 (a bad value throws ConfigError naming the key).
+std::size_t io_threads(const Config& config);
 
 // Completes when the process receives SIGINT or SIGTERM.
 asio::awaitable<void> wait_for_stop_signal();
