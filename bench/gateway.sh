@@ -15,6 +15,8 @@
 #   BENCH_GATEWAY_THREADS    the gateway's I/O thread counts to compare, one system each,
 #                            back to back ("1 2"; the WebSocket memory figure is taken
 #                            on the last)
+#   BENCH_IDENTITY_THREADS   identity's RPC I/O thread counts to compare ("1 2"): one
+#                            system per pair of gateway and identity thread counts
 #   BENCH_LOADGEN_THREADS    load generator threads (1; the machine has 2 cores and
 #                            the gateway, identity and redis need them too)
 #   BENCH_SCRYPT_LOG2_N      identity's password hashing cost for this private system (10;
@@ -32,6 +34,7 @@ http_seconds="${BENCH_HTTP_SECONDS:-10}"
 ws_connections="${BENCH_WS_CONNECTIONS:-10000}"
 threads="${BENCH_LOADGEN_THREADS:-1}"
 gateway_thread_counts="${BENCH_GATEWAY_THREADS:-1 2}"
+identity_thread_counts="${BENCH_IDENTITY_THREADS:-1 2}"
 loadgen="$build/tools/loadgen/alliance-loadgen"
 
 # shellcheck source=bench/lib.sh
@@ -53,10 +56,11 @@ gateway_alive() { kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gateway_pid/status"; }
 result_field() { sed -n "s/^RESULT .*\\b$1=\\([^ ]*\\).*/\\1/p"; }
 
-# One system with the gateway on $1 I/O threads: set-up, then the HTTPS runs.
+# One system with the gateway on $1 I/O threads and identity on $2: set-up, then the HTTPS runs.
 https_round() {
 gateway_threads="$1"
-export ALLIANCE_GATEWAY_THREADS="$gateway_threads"
+identity_threads="$2"
+export ALLIANCE_GATEWAY_THREADS="$gateway_threads" ALLIANCE_IDENTITY_THREADS="$identity_threads"
 # Every WebSocket below is opened with the one client's token: lift the per-session and
 # per-user socket caps (5 and 20 by default) for this private system.
 export ALLIANCE_GATEWAY_WS_MAX_PER_SESSION="$ws_connections" ALLIANCE_GATEWAY_WS_MAX_PER_USER="$ws_connections"
@@ -128,7 +132,7 @@ http_run() {  # NAME [loadgen args...]: runs the load, writes $state/http-NAME.o
 }
 http_args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
            --connections "$http_connections" --threads "$threads" --duration "$http_seconds" --warmup 1)
-log "HTTPS closed loop, gateway threads=$gateway_threads: $http_connections connections, ${http_seconds} s"
+log "HTTPS closed loop, gateway threads=$gateway_threads, identity threads=$identity_threads: $http_connections connections, ${http_seconds} s"
 http_run peak
 peak_rps="$(result_field rps <"$state/http-peak.out")"
 [[ -n "$peak_rps" && "$peak_rps" -gt 0 ]] || die "closed-loop run produced no throughput"
@@ -183,13 +187,15 @@ callgrind_round() {
 
 results="$(mktemp -d /tmp/alliance-bench-gateway.XXXXXX)"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-for t in $gateway_thread_counts; do
+rounds=()
+for t in $gateway_thread_counts; do for u in $identity_thread_counts; do rounds+=("$t-$u"); done; done
+for r in "${rounds[@]}"; do
   if [[ -n "${state:-}" ]]; then  # the previous round's system
     "$root/scripts/run" stop >/dev/null 2>&1 || true
     [[ "${BENCH_KEEP_STATE:-0}" == 1 ]] || rm -rf "$state"
   fi
-  https_round "$t"
-  for f in peak half; do cp "$state/http-$f.out" "$state/http-$f.cpu" "$results/"; rename_to="$results/$t-$f"
+  https_round "${r%-*}" "${r#*-}"
+  for f in peak half; do cp "$state/http-$f.out" "$state/http-$f.cpu" "$results/"; rename_to="$results/$r-$f"
     mv "$results/http-$f.out" "$rename_to.out"; mv "$results/http-$f.cpu" "$rename_to.cpu"; done
 done
 
@@ -238,7 +244,7 @@ https_summary() {
   local t="$1" p="$results/$1-peak" h="$results/$1-half" half_p99
   half_p99="$(result_field p99_us <"$h.out")"
   cat <<ROUND
- gateway threads = $t
+ gateway threads = ${t%-*}, identity threads = ${t#*-}
   peak (closed loop):       $(result_field rps <"$p.out") req/s (1-min load $(cpu_field load "$p.cpu"))
                             $(peak_line "$p.out")
                             CPU per request: gateway $(us_per_request "$(cpu_field gateway_cpu_s "$p.cpu")" "$p.out") (kernel $(us_per_request "$(cpu_field gateway_sys_s "$p.cpu")" "$p.out")), identity $(us_per_request "$(cpu_field identity_cpu_s "$p.cpu")" "$p.out")
@@ -261,12 +267,12 @@ load avg:    $load_before before, $load_after after (1/5/15 min; anything above 
 build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
 conditions:  everything on loopback; one gateway process, identity, redis and the load generator
              ($threads thread(s)) share the same CPUs (scheduling runs idle); TLS 1.3, one user's token;
-             one fresh system per gateway thread count, back to back
+             one fresh system per pair of gateway and identity thread counts, back to back
 
 HTTPS GET /v1/me (gateway verifies the token, one RPC to identity, JSON back),
 $http_connections keep-alive connections, ${http_seconds} s measured after 1 s warm-up;
 CPU per request = the process's CPU time over the measured seconds / requests answered:
-$(for t in $gateway_thread_counts; do https_summary "$t"; done)
+$(for r in "${rounds[@]}"; do https_summary "$r"; done)
 WSS idle authenticated connections ($ws_connections requested, 20 source addresses):
   ready ${ws_ready:-0}, failed ${ws_failed:-?}, closed early during the hold ${ws_closed_early:-?}; connect phase ${ws_connect_s:-?} s (${ws_rate:-?}/s)
   gateway open-files limit $gateway_nofile; established gateway connections while held: $gateway_connections

@@ -21,6 +21,9 @@
 #   BENCH_SCRYPT_LOG2_N        identity's password hashing cost for this private system (10;
 #                              only the bootstrap hashes passwords, nothing measured does)
 #   BENCH_KEEP_STATE=1         keep the temporary state directory (logs, databases)
+#   ALLIANCE_SCHEDULING_THREADS, ALLIANCE_IDENTITY_THREADS, ALLIANCE_GATEWAY_THREADS
+#                              the services' `threads` keys (default: the usable CPUs); to
+#                              compare, run the script once per value, back to back
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -91,6 +94,7 @@ machine:     $(nproc) CPUs ($model), $mem_total RAM, Linux $(uname -r)
 load avg:    $load_before before, $load_after after (1/5/15 min); 1-min $load_during during the run
              (the benchmark itself keeps both CPUs busy; "before" above ~0.5 means other work shared them)
 build:       $build (CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")), commit $commit
+threads:     gateway ${ALLIANCE_GATEWAY_THREADS:-default}, identity ${ALLIANCE_IDENTITY_THREADS:-default}, scheduling ${ALLIANCE_SCHEDULING_THREADS:-default} (default = the usable CPUs, $(nproc) here)
 conditions:  everything on loopback; one gateway, identity, scheduling and redis process and the benchmark
              client (blocking SDK, one thread per connection) share the same CPUs; TLS through the gateway,
              mutual TLS gateway -> scheduling -> identity; SQLite WAL synchronous=FULL in $state/data

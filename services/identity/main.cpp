@@ -39,7 +39,10 @@ int main(int argc, char** argv) {
     }
     auto tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), tls,
-                          {.service_name = "identity", .host = cfg->listen.host, .port = cfg->listen.port});
+                          {.service_name = "identity",
+                           .host = cfg->listen.host,
+                           .port = cfg->listen.port,
+                           .threads = cfg->threads});
     identity::register_identity_rpc(server, service, cfg->allowed_peers);
     const auto port = server.listen();
     write_ready_file(cfg->ready_file, {{"rpc_port", port}});
@@ -49,7 +52,8 @@ int main(int argc, char** argv) {
         [&]() -> asio::awaitable<void> {
           co_await wait_for_stop_signal();
           log::info("stopping");
-          server.stop();  // in-flight handlers finish their writes, then io.run() returns
+          server.stop();            // in-flight handlers finish their writes, then io.run() returns
+          co_await server.drain();  // no I/O thread hands this one more work after this
           co_await (*audit)->drain();
           co_await (*audit)->seal();  // the tail of the log is signed before it stops
           redis.stop();

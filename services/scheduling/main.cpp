@@ -48,7 +48,10 @@ int main(int argc, char** argv) {
         [&publisher] { publisher.notify(); });
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
-                          {.service_name = "scheduling", .host = cfg->listen.host, .port = cfg->listen.port});
+                          {.service_name = "scheduling",
+                           .host = cfg->listen.host,
+                           .port = cfg->listen.port,
+                           .threads = cfg->threads});
     audit::AuditSender audit_sender(io.get_executor(), identity, {});
     if (cfg->audit_off_for_benchmarks) log::warn("NOT AUDITED: audit_off_for_benchmarks is set; no audit records are sent");
     if (const int n = (*store)->rewrapped_data_keys(); n > 0) {
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
           // (the identity client's reconnect timer, Redis).
           drain.expires_after(std::chrono::milliseconds(500));
           co_await drain.async_wait(use_tuple);
+          co_await server.drain(std::chrono::seconds(2));  // no I/O thread hands this one more work
           redis.stop();
           io.stop();
         },

@@ -56,6 +56,8 @@ System::System(SystemOptions options) {
   if (!options.identity_flags.count("kek_file") && !options.identity_flags.count("kek_command"))
     identity_args.insert(identity_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(identity_args, "identity");
+  // identity and scheduling run two RPC I/O threads in every test, whatever the machine.
+  if (!options.identity_flags.count("threads")) identity_args.insert(identity_args.end(), {"--threads", "2"});
   append_flags(identity_args, options.identity_flags);
   identity_start_ = Process::Options{binary("services/identity/alliance-identity"), identity_args, {},
                                      dir_.path() / "identity.log", {}};
@@ -70,6 +72,7 @@ System::System(SystemOptions options) {
   if (!options.scheduling_flags.count("kek_file") && !options.scheduling_flags.count("kek_command"))
     scheduling_args.insert(scheduling_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(scheduling_args, "scheduling");
+  if (!options.scheduling_flags.count("threads")) scheduling_args.insert(scheduling_args.end(), {"--threads", "2"});
   append_flags(scheduling_args, options.scheduling_flags);
   scheduling_start_ = Process::Options{binary("services/scheduling/alliance-scheduling"), scheduling_args, {},
                                        dir_.path() / "scheduling.log", {}};

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "alliance/core/runtime.hpp"
 #include "identity_rpc.hpp"
 
 namespace alliance::identity {
@@ -28,6 +29,7 @@ IdentityConfig load_identity_config(const Config& config) {
   using namespace std::chrono_literals;
   IdentityConfig c;
   c.listen = config.host_port("listen", "127.0.0.1:7101");
+  c.threads = io_threads(config);
   c.tls.ca = config.file("tls_ca");
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");

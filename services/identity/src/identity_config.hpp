@@ -20,6 +20,7 @@ namespace alliance::identity {
 
 struct IdentityConfig {
   HostPort listen;                                       // listen (default 127.0.0.1:7101)
+  std::size_t threads = 1;                               // threads: RPC I/O threads (default: usable cores)
   net::TlsFiles tls;                                     // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                        // database
   store::KekPair keys;  // kek_file | kek_command, kek_previous_file | kek_previous_command (rotation)

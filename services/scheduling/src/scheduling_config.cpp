@@ -1,10 +1,13 @@
 #include "scheduling_config.hpp"
 
+#include "alliance/core/runtime.hpp"
+
 namespace alliance::scheduling {
 
 SchedulingConfig load_scheduling_config(const Config& config) {
   SchedulingConfig c;
   c.listen = config.host_port("listen", "127.0.0.1:7103");
+  c.threads = io_threads(config);
   c.tls.ca = config.file("tls_ca");
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
