@@ -224,6 +224,28 @@ try {
     await other.page.locator('#grid .appt', { hasText: '11:00–11:50 · Lee Park' }).waitFor({ timeout: 1000 });
   });
 
+  await step('a session that started and nobody came to is marked a no-show, eight days ago', async () => {
+    const { page } = desk;
+    const dayOf = (offset) => new Date(Date.now() + offset * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Date', { exact: true }).fill(dayOf(-8));
+    const missed = page.locator('#grid .appt', { hasText: '09:00–09:50 · Lee Park' });
+    await missed.waitFor();
+    const id = await missed.getAttribute('data-appointment-id');
+    await missed.click();
+    const marked = page.waitForResponse((r) => r.url().endsWith('/no-show') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Mark no-show', exact: true }).click();
+    expect((await marked).status() === 200, 'marking the no-show was refused');
+    await page.locator('#panel-status', { hasText: 'Marked as a no-show.' }).waitFor();
+    await page.locator('#appointment-status', { hasText: 'No-show' }).waitFor();
+    await missed.filter({ hasText: 'No-show' }).waitFor();
+    const seen = await apiOf(page)('GET', `/v1/appointments/${id}`);
+    expect(seen.json.appointment?.status === 'no_show', `the API says ${seen.json.appointment?.status}`);
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Date', { exact: true }).fill(dayOf(1));
+    await page.locator('#grid .appt', { hasText: '11:00–11:50 · Lee Park' }).waitFor();
+  });
+
   await step('a time block made and deleted in another session shows and goes without a reload', async () => {
     const api = apiOf(other.page);
     const therapists = await api('GET', '/v1/users?role=therapist');

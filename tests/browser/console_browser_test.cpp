@@ -77,6 +77,35 @@ void seed(System& sys, const Practice& p) {
     throw std::runtime_error("create time block: " + r.error().message);
 }
 
+// Lee Park's session with Dr Okafor at 09:00 eight days ago (outside the week the browser
+// test works in), which Lee did not come to: booked 29 days ahead (a day no step
+// searches) and moved 37 days back, since a no-show can only be marked once the
+// appointment has started.
+void seed_past_session(System& sys, const Practice& p) {
+  auto admin = sys.login(p.slug, "admin@" + p.slug + ".example");
+  auto id_of = [&](const std::string& role, const std::string& name) {
+    auto r = admin->get_json("/v1/users?role=" + role);
+    if (!r) throw std::runtime_error("list users: " + r.error().message);
+    for (const auto& u : r->at("users").as_array())
+      if (u.at("display_name").as_string() == name) return std::string(u.at("id").as_string());
+    throw std::runtime_error("no user " + name);
+  };
+  auto types = admin->get_json("/v1/appointment-types");
+  if (!types) throw std::runtime_error("list types: " + types.error().message);
+  const std::time_t ahead = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::days(29));
+  std::tm utc{};
+  gmtime_r(&ahead, &utc);
+  char day[16];
+  std::strftime(day, sizeof day, "%F", &utc);
+  json::value body = {{"idempotency_key", "past-session"}, {"therapist_id", id_of("therapist", "Dr Sam Okafor")},
+                      {"client_id", id_of("client", "Lee Park")},
+                      {"type_id", types->at("types").at(0).at("id")},
+                      {"start_time", std::string(day) + "T09:00:00Z"}};
+  auto booked = admin->post_json("/v1/appointments", body);
+  if (!booked) throw std::runtime_error("book the past session: " + booked.error().message);
+  sys.move_appointment_back(std::string(booked->at("appointment").at("id").as_string()), std::chrono::days(37));
+}
+
 TEST(ConsoleInBrowser, FrontDeskBooksReschedulesCancelsAndSeesChangesLive) {
   System sys;
   // The console as the build made it, with a link to a database beside it planted in
@@ -118,6 +147,7 @@ TEST(ConsoleInBrowser, FrontDeskBooksReschedulesCancelsAndSeesChangesLive) {
 
   Practice practice;
   seed(sys, practice);
+  seed_past_session(sys, practice);
   const fs::path node_modules = fs::path(ALLIANCE_SOURCE_DIR) / "node_modules" / "playwright-core";
   ASSERT_TRUE(fs::exists(node_modules)) << "playwright-core is not installed: run `npm ci` at the repository root "
                                            "(scripts/install-deps does)";

@@ -47,11 +47,7 @@ struct Practice : TwoTherapistPractice {
     auto r = admin->post_json("/v1/appointments", body);
     if (!r) throw std::runtime_error("book: " + r.error().message);
     const auto id = str(r->at("appointment"), "id");
-    {
-      auto db = store::Connection::open(sys.dir() / "scheduling.db", {});
-      store::execute(*db, "UPDATE appointments SET start_unix = start_unix - 86400, end_unix = end_unix - 86400 WHERE id = ?",
-                     id);
-    }
+    sys.move_appointment_back(id, std::chrono::days(1));
     auto done = therapist->post_json("/v1/appointments/" + id + "/complete", json::object{});
     if (!done) throw std::runtime_error("complete: " + done.error().message);
     return id;

@@ -11,6 +11,8 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/redis/client.hpp"
 #include "alliance/redis/push.hpp"
+#include "alliance/store/connection.hpp"
+#include "alliance/store/query.hpp"
 #include "redis_login.hpp"
 
 namespace alliance::testing {
@@ -198,6 +200,12 @@ client::Endpoint System::endpoint(std::size_t gateway) const {
 
 client::Endpoint System::operator_endpoint(std::size_t gateway) const {
   return client::Endpoint{"127.0.0.1", operator_ports_.at(gateway), dev_certs().ca()};
+}
+
+void System::move_appointment_back(const std::string& id, std::chrono::seconds by) {
+  auto db = store::Connection::open(dir() / "scheduling.db", {});
+  store::execute(*db, "UPDATE appointments SET start_unix = start_unix - ?2, end_unix = end_unix - ?2 WHERE id = ?1", id,
+                 static_cast<std::int64_t>(by.count()));
 }
 
 std::string System::operator_token() const {

@@ -4,6 +4,7 @@
 // alliance-identity, alliance-messaging, alliance-scheduling, alliance-reminders and alliance-gateway binaries as separate processes on free
 // loopback ports, with development certificates and real TLS. Blocking; use
 // from the test's main thread.
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -68,6 +69,10 @@ class System {
   void kill_messaging();
   void restart_messaging();
   const std::filesystem::path& dir() const { return dir_.path(); }
+  // Moves appointment `id` `by` into the past in the scheduling service's own database
+  // file: what only waiting would otherwise give (an appointment that has started, so it
+  // can be completed or marked a no-show). Slot searches already cached are not told.
+  void move_appointment_back(const std::string& id, std::chrono::seconds by);
   std::string operator_token() const;
 
   // Creates a practice with an admin (password kPassword) through the public API.
