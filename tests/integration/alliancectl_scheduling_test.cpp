@@ -151,6 +151,46 @@ TEST_F(AllianceCtlScheduling, SeriesWaitlistClientSearchAndTheCalendarFeed) {
   EXPECT_TRUE(has(rotated.out, "/v1/calendars/")) << rotated.out;
 }
 
+// With --json every command prints the server's answer instead of its table or line:
+// one JSON object a script can read, with the field the answer is about.
+TEST_F(AllianceCtlScheduling, EveryCommandPrintsTheServersAnswerWithJson) {
+  const std::string day = day_from_now(2), next = day_from_now(3);
+  auto open = slots(therapist_id_, day, next);
+  ASSERT_GE(open.size(), 6u);
+  auto json_of = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    auto r = desk(args);
+    EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.out;
+    boost::system::error_code ec;
+    auto v = json::parse(r.out, ec);
+    EXPECT_FALSE(ec) << args[1] << " printed no JSON: " << r.out;
+    return ec || !v.is_object() ? json::object{} : v.as_object();
+  };
+  EXPECT_TRUE(json_of({"types"}).contains("types"));
+  EXPECT_TRUE(json_of({"availability", "--therapist", therapist_id_}).contains("availability"));
+  EXPECT_TRUE(json_of({"slots", "--therapist", therapist_id_, "--type", type_id_, "--from", day, "--to", next})
+                  .contains("slots"));
+  auto booked = json_of({"book", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                         open[0]});
+  ASSERT_TRUE(booked.contains("appointment")) << json::serialize(booked);
+  const std::string id(booked.at("appointment").at("id").as_string());
+  EXPECT_TRUE(json_of({"reschedule", "--id", id, "--start", open[1]}).contains("appointment"));
+  EXPECT_TRUE(json_of({"confirm", "--id", id}).contains("appointment"));
+  EXPECT_TRUE(json_of({"cancel", "--id", id, "--reason", "unwell"}).contains("appointment"));
+  EXPECT_TRUE(json_of({"blocks", "add", "--therapist", therapist_id_, "--start", open[4], "--end", open[5], "--reason",
+                       "Supervision"})
+                  .contains("block"));
+  EXPECT_TRUE(json_of({"blocks", "list", "--therapist", therapist_id_, "--from", day}).contains("blocks"));
+  EXPECT_TRUE(json_of({"appointments", "--date", day.substr(0, 10), "--therapist", therapist_id_})
+                  .contains("therapists"));
+  EXPECT_TRUE(json_of({"series", "--therapist", therapist_id_, "--client", client_id_, "--type", type_id_, "--start",
+                       open[2], "--count", "2"})
+                  .contains("booked"));
+  EXPECT_TRUE(json_of({"waitlist"}).contains("entries"));
+  EXPECT_TRUE(json_of({"clients", "search", "--query", "jo"}).contains("clients"));
+  EXPECT_TRUE(json_of({"locations", "list"}).contains("locations"));
+}
+
 // An admin sets up where the practice works from the command line: a location with
 // rooms, a room retired and one added, the practice's zone and default video link;
 // the front desk books into a room and sees where in the day's table.
