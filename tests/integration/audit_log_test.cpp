@@ -112,6 +112,33 @@ TEST_F(AuditLog, TheFrontDesksBookingShowsInTheClientsAccessLogAndNowhereElse) {
   EXPECT_NE(out.out.find("audit log intact"), std::string::npos) << out.out;
 }
 
+// A staff note is part of the client's record: the client sees that their therapist
+// wrote and read one (never what it says), and no other client does.
+TEST_F(AuditLog, AStaffNoteWrittenAndReadShowsInItsClientsAccessLogWithoutItsText) {
+  auto open = slots(therapist_id_);
+  ASSERT_FALSE(open.empty());
+  auto r = post(*desk_, "/v1/appointments", booking(open[0], client_id_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = str(json::parse(r.body).at("appointment"), "id");
+  auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
+  ASSERT_TRUE(kim->put_json("/v1/appointments/" + id + "/note", json::value{{"note", "Quillfeather worries"}}));
+  auto read = kim->get_json("/v1/appointments/" + id + "/note");
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(str(read->at("note"), "client_id"), client_id_);
+
+  std::set<std::string> by_therapist;
+  ASSERT_TRUE(wait_until([&] {
+    by_therapist = actions_by(access_to(*client_, id), "therapist");
+    return by_therapist.contains("appointment_note.read");
+  }, 10s)) << "the note's reading never reached the client's access log";
+  EXPECT_TRUE(by_therapist.contains("appointment_note.change"));
+  auto log = client_->get_json("/v1/me/access-log?limit=200");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(json::serialize(*log).find("Quillfeather"), std::string::npos);
+  auto other = sys_->login(slug_, "sam@" + slug_ + ".example");
+  EXPECT_TRUE(access_to(*other, id).empty());
+}
+
 TEST_F(AuditLog, MessagingAndRemindersAccessShowsInTheClientsAccessLogAndNeverAnotherClients) {
   auto kim = sys_->login(slug_, "kim@" + slug_ + ".example");
   auto opened = kim->post_json("/v1/conversations", json::value{{"client_id", client_id_}, {"therapist_id", therapist_id_}});

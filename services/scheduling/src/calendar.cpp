@@ -361,6 +361,7 @@ asio::awaitable<Result<pb::AppointmentNoteResponse>> Calendar::set_note(const pb
   log::info("appointment note set", {{"appointment_id", a->id}, {"by", caller->user_id}});
   pb::AppointmentNoteResponse resp;
   fill(*resp.mutable_note(), note);
+  resp.mutable_note()->set_client_id(a->client_id);
   co_return resp;
 }
 
@@ -376,6 +377,7 @@ asio::awaitable<Result<pb::AppointmentNoteResponse>> Calendar::get_note(const pb
   pb::AppointmentNoteResponse resp;
   resp.mutable_note()->set_appointment_id(a->id);
   if (!notes->empty()) fill(*resp.mutable_note(), notes->front());
+  resp.mutable_note()->set_client_id(a->client_id);
   co_return resp;
 }
 

@@ -96,9 +96,10 @@ net::CallObserver scheduling_auditor(audit::AuditSender& sender) {
     for (const auto& o : r.offers()) offer(o, emit);
   });
   auditor.read<pb::GetCalendarResponse>(calendar);
-  // A staff note names its appointment but not the client: the practice's log has it.
+  // A staff note is part of its client's record: the client sees who read or changed it.
   auditor.read<pb::AppointmentNoteResponse>([](const auto& r, const CallContext&, const Emit& emit) {
-    emit({.object_type = "appointment", .object_id = r.note().appointment_id()});
+    emit({.object_type = "appointment", .object_id = r.note().appointment_id(),
+          .subject_user_id = r.note().client_id()});
   });
   return auditor.observer(sender);
 }
