@@ -40,7 +40,7 @@ try {
 }
 
 // A browser context (its own session) on the sign-in form, filled in and sent.
-async function signIn(email) {
+async function signIn(email, beforeSignIn = async () => {}) {
   // The desk's computer is in Los Angeles; the practice works on UTC (its own zone): every
   // time below is the practice's.
   const context = await browser.newContext({ ignoreHTTPSErrors: true, timezoneId: 'America/Los_Angeles', locale: 'en-GB',
@@ -53,16 +53,32 @@ async function signIn(email) {
   await page.getByLabel('Practice', { exact: true }).fill(practice);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
+  await beforeSignIn(page);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   return { page, problems };
 }
 
 // One signed-in console per browser context (separate sessions, as two desks).
+// Today's schedule answers are held back until tomorrow's has been answered, so they
+// arrive last: the console must keep showing tomorrow (a late answer is dropped).
 async function openConsole(email) {
-  const { page, problems } = await signIn(email);
+  const dayOf = (offset) => new Date(Date.now() + offset * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  const [todayIso, tomorrowIso] = [dayOf(0), dayOf(1)];
+  let tomorrowAnswered;
+  const tomorrow = new Promise((resolve) => { tomorrowAnswered = resolve; });
+  const { page, problems } = await signIn(email, (page) => page.route('**/v1/calendar?*', async (route) => {
+    const date = new URL(route.request().url()).searchParams.get('date');
+    const response = await route.fetch();
+    if (date === todayIso) await Promise.race([tomorrow, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await route.fulfill({ response });
+    if (date === tomorrowIso) tomorrowAnswered();
+  }));
   await page.locator('#live-status', { hasText: 'Live' }).waitFor({ timeout: 10000 });
   // Tomorrow: a whole day of open slots whatever the time now.
   await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await tomorrow;
+  await page.waitForTimeout(300);  // time for a late answer to be (wrongly) drawn
+  await page.unroute('**/v1/calendar?*');
   await page.locator('#grid table').waitFor();
   return { page, problems };
 }

@@ -51,7 +51,12 @@ function showError(id, e) {
   $(id).textContent = errorText(e);
 }
 
+// The newest schedule load asked for: an older answer arriving after it (the day before
+// a quick "Next", say) is dropped instead of drawn under the new day's title.
+let latestScheduleLoad = 0;
+
 async function loadSchedule() {
+  const mine = ++latestScheduleLoad;
   const range = rangeOf(state.date, state.kind);
   $('schedule-date').value = isoDate(state.date);
   $('schedule-view-kind').value = state.kind;
@@ -59,6 +64,7 @@ async function loadSchedule() {
   try {
     const res = await api.get('/v1/calendar', { date: isoDate(range.from), days: state.kind === 'week' ? 7 : 1,
                                                 time_zone: viewZone() });
+    if (mine !== latestScheduleLoad) return;
     // Every therapist with hours, in the practice's order of names; notes travel with
     // their appointment to the details panel.
     state.therapists = (res.therapists || []).map((cal) => ({
@@ -68,7 +74,7 @@ async function loadSchedule() {
       (ca) => ({ ...ca.appointment, staff_note: ca.staff_note })));
     showError('schedule-error', null);
   } catch (e) {
-    if (sessionEnded(e)) return;
+    if (sessionEnded(e) || mine !== latestScheduleLoad) return;
     showError('schedule-error', e);
     return;
   }
