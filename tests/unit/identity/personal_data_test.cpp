@@ -10,6 +10,7 @@
 
 #include "alliance/store/query.hpp"
 #include "identity_service_fixture.hpp"
+#include "older_database.hpp"
 
 namespace alliance::identity {
 namespace {
@@ -123,11 +124,7 @@ TEST_F(PersonalDataTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
   store_.reset();
   const auto path = dir_.path() / "old.db";
   {
-    store::DatabaseOptions o;
-    o.path = path;
-    for (const auto& m : identity_migrations())
-      if (m.version < kSealedUsersVersion) o.migrations.push_back(m);
-    auto db = store::Database::open(o);
+    auto db = testing::open_database_before(path, identity_migrations(), kSealedUsersVersion);
     ASSERT_TRUE(db.ok()) << db.error().message;
   }
   {

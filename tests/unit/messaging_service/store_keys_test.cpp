@@ -9,6 +9,7 @@
 #include "alliance/store/query.hpp"
 #include "io_test.hpp"
 #include "messaging_store.hpp"
+#include "older_database.hpp"
 #include "process.hpp"
 
 namespace alliance::messaging {
@@ -53,11 +54,7 @@ class MessagingStoreKeys : public testing::IoTest {
   // A version 3 file: two conversations; user messages in both formats with 1-3 keys,
   // a notice (no keys) and an erased message (no content, no keys).
   void write_v3_file() {
-    store::DatabaseOptions options;
-    options.path = path();
-    const auto& all = messaging_migrations();
-    options.migrations.assign(all.begin(), all.begin() + 3);
-    auto db = store::Database::open(std::move(options));
+    auto db = testing::open_database_before(path(), messaging_migrations(), 4);
     ASSERT_TRUE(db) << db.error().message;
     auto done = run((*db)->write([](Connection& c) -> Status {
       store::execute(c, "INSERT INTO conversations(id, practice_id, client_id, therapist_id, created_ms, last_seq) "

@@ -8,6 +8,7 @@
 
 #include "alliance/store/query.hpp"
 #include "service_fixture.hpp"
+#include "older_database.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -66,11 +67,7 @@ TEST_F(SealedTextTest, ReasonsNotesAndBlockReasonsAreSealedAndReadBack) {
 TEST_F(SealedTextTest, ADatabaseFromBeforeSealingIsSealedInPlaceAtOpen) {
   const auto path = dir_.path() / "old.db";
   {
-    store::DatabaseOptions o;
-    o.path = path;
-    for (const auto& m : scheduling_migrations())
-      if (m.version < kSealedTextVersion) o.migrations.push_back(m);
-    auto db = store::Database::open(o);
+    auto db = testing::open_database_before(path, scheduling_migrations(), kSealedTextVersion);
     ASSERT_TRUE(db.ok()) << db.error().message;
   }
   {
