@@ -3,7 +3,8 @@
 // only the public API and never reads messages.
 import { Api, ApiError, errorText, idempotencyKey } from './api.js';
 import { createAuditView } from './audit.js';
-import { $, addDays, el, formatDay, formatTime, instant, isoDate, parseDate, setZone, viewZone, wall } from './dom.js';
+import { $, addDays, el, formatDay, formatTime, instant, isoDate, newestLoad, parseDate, setZone, viewZone,
+  wall } from './dom.js';
 import { connectLive } from './live.js';
 import { closePanel, openAppointment, openBooking } from './panel.js';
 import { createPracticeView } from './practice.js';
@@ -51,12 +52,12 @@ function showError(id, e) {
   $(id).textContent = errorText(e);
 }
 
-// The newest schedule load asked for: an older answer arriving after it (the day before
-// a quick "Next", say) is dropped instead of drawn under the new day's title.
-let latestScheduleLoad = 0;
+// A schedule answer that a newer load overtook (the day before a quick "Next") is
+// dropped instead of drawn under the new day's title.
+const scheduleLoad = newestLoad();
 
 async function loadSchedule() {
-  const mine = ++latestScheduleLoad;
+  const newest = scheduleLoad();
   const range = rangeOf(state.date, state.kind);
   $('schedule-date').value = isoDate(state.date);
   $('schedule-view-kind').value = state.kind;
@@ -64,7 +65,7 @@ async function loadSchedule() {
   try {
     const res = await api.get('/v1/calendar', { date: isoDate(range.from), days: state.kind === 'week' ? 7 : 1,
                                                 time_zone: viewZone() });
-    if (mine !== latestScheduleLoad) return;
+    if (!newest()) return;
     // Every therapist with hours, in the practice's order of names; notes travel with
     // their appointment to the details panel.
     state.therapists = (res.therapists || []).map((cal) => ({
@@ -74,7 +75,7 @@ async function loadSchedule() {
       (ca) => ({ ...ca.appointment, staff_note: ca.staff_note })));
     showError('schedule-error', null);
   } catch (e) {
-    if (sessionEnded(e) || mine !== latestScheduleLoad) return;
+    if (sessionEnded(e) || !newest()) return;
     showError('schedule-error', e);
     return;
   }

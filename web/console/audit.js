@@ -1,7 +1,7 @@
 // The admin's Audit view: the practice's audit log (GET /v1/audit), newest first, by
 // user (who acted), by client (whose record) and by time, a page at a time. Records
 // hold ids only; names come from the practice's user list.
-import { $, el } from './dom.js';
+import { $, el, newestLoad } from './dom.js';
 
 const kPage = 50;
 
@@ -13,7 +13,7 @@ function instant(value) {
 export function createAuditView({ api, onError }) {
   const people = new Map();  // user id -> {display_name, role}
   let cursor = '';
-  let latest = 0;  // the newest load asked for; an older answer arriving late is dropped
+  const auditLoad = newestLoad();  // an older answer arriving late is dropped
 
   const name = (id) => (id ? people.get(id)?.display_name || id : '');
 
@@ -40,13 +40,13 @@ export function createAuditView({ api, onError }) {
 
   async function load({ more = false } = {}) {
     if (!more) cursor = '';
-    const mine = ++latest;
+    const newest = auditLoad();
     try {
       const res = await api.get('/v1/audit', {
         user_id: $('audit-user').value, client_id: $('audit-client').value,
         since: instant($('audit-since').value), until: instant($('audit-until').value),
         limit: kPage, cursor });
-      if (mine !== latest) return;
+      if (!newest()) return;
       const rows = (res.records || []).map(row);
       const body = $('audit-rows');
       if (more) body.append(...rows); else body.replaceChildren(...rows);
@@ -56,7 +56,7 @@ export function createAuditView({ api, onError }) {
         : `${body.children.length} records shown.`;
       onError(null);
     } catch (e) {
-      if (mine === latest) onError(e);
+      if (newest()) onError(e);
     }
   }
 

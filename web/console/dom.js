@@ -20,6 +20,17 @@ export function el(tag, attrs = {}, ...children) {
 
 export function $(id) { return document.getElementById(id); }
 
+// For a view whose loads can overlap (a quick "Next", a second "Show"): each call of the
+// returned function starts a load and gives back a check that stays true until a newer
+// load starts, so an older answer arriving late is dropped instead of drawn.
+export function newestLoad() {
+  let latest = 0;
+  return () => {
+    const mine = ++latest;
+    return () => mine === latest;
+  };
+}
+
 // The console shows the practice's day on the practice's clock, whatever the browser's
 // zone: instants from the API become "wall" Dates, whose fields (getHours, getDate...)
 // read the practice's wall clock, and go back to instants only when sent. Every Date
