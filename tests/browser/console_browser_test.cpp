@@ -27,8 +27,18 @@ struct Practice {
   std::string desk_email = "desk@harbour.example";
 };
 
-// Two therapists with open hours every day, one type, two clients: what a front
-// desk needs to book.
+// The UTC date `from_now` from now: "2026-12-04".
+std::string utc_day(std::chrono::days from_now) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + from_now);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char day[16];
+  std::strftime(day, sizeof day, "%F", &utc);
+  return day;
+}
+
+// Two therapists with open hours every day, one type, two clients, and a session Lee
+// missed: what a front desk needs to book and mark.
 void seed(System& sys, const Practice& p) {
   sys.create_practice(p.slug);
   auto admin = sys.login(p.slug, "admin@" + p.slug + ".example");
@@ -45,7 +55,7 @@ void seed(System& sys, const Practice& p) {
   std::vector<std::string> therapists = {user("rivera@harbour.example", "Dr Ana Rivera", "therapist"),
                                          user("okafor@harbour.example", "Dr Sam Okafor", "therapist")};
   user("kai@harbour.example", "Kai Moreno", "client");
-  user("lee@harbour.example", "Lee Park", "client");
+  const std::string lee = user("lee@harbour.example", "Lee Park", "client");
   // One location with two rooms, where the type's sessions are held by default.
   json::value location = {{"name", "Harbour House"}, {"address", "1 Quay Street"}, {"rooms", json::array{"Room 1", "Room 2"}}};
   auto made = admin->post_json("/v1/locations", location);
@@ -53,8 +63,8 @@ void seed(System& sys, const Practice& p) {
   json::value type = {{"name", "Individual therapy"}, {"duration_minutes", 50}, {"modality", "in_person"},
                       {"step_minutes", 60}, {"min_notice_minutes", 0}, {"booking_horizon_days", 30},
                       {"default_location_id", made->at("location").at("id")}};
-  if (auto r = admin->post_json("/v1/appointment-types", type); !r)
-    throw std::runtime_error("create type: " + r.error().message);
+  auto made_type = admin->post_json("/v1/appointment-types", type);
+  if (!made_type) throw std::runtime_error("create type: " + made_type.error().message);
   // Dr Rivera works 08:00-18:00 every day, Dr Okafor mornings only (UTC).
   for (std::size_t i = 0; i < therapists.size(); ++i) {
     json::array weekly;
@@ -65,43 +75,22 @@ void seed(System& sys, const Practice& p) {
       throw std::runtime_error("set availability: " + r.error().message);
   }
   // Dr Okafor has supervision tomorrow afternoon (the day the browser test works on).
-  const std::time_t tomorrow = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::days(1));
-  std::tm utc{};
-  gmtime_r(&tomorrow, &utc);
-  char day[16];
-  std::strftime(day, sizeof day, "%F", &utc);
-  json::value block = {{"start_time", std::string(day) + "T13:00:00Z"},
-                       {"end_time", std::string(day) + "T15:00:00Z"},
+  const std::string day = utc_day(std::chrono::days(1));
+  json::value block = {{"start_time", day + "T13:00:00Z"},
+                       {"end_time", day + "T15:00:00Z"},
                        {"reason", "Supervision"}};
   if (auto r = admin->post_json("/v1/therapists/" + therapists[1] + "/time-blocks", block); !r)
     throw std::runtime_error("create time block: " + r.error().message);
-}
-
-// Lee Park's session with Dr Okafor at 09:00 eight days ago (outside the week the browser
-// test works in), which Lee did not come to: booked 29 days ahead (a day no step
-// searches) and moved 37 days back, since a no-show can only be marked once the
-// appointment has started.
-void seed_past_session(System& sys, const Practice& p) {
-  auto admin = sys.login(p.slug, "admin@" + p.slug + ".example");
-  auto id_of = [&](const std::string& role, const std::string& name) {
-    auto r = admin->get_json("/v1/users?role=" + role);
-    if (!r) throw std::runtime_error("list users: " + r.error().message);
-    for (const auto& u : r->at("users").as_array())
-      if (u.at("display_name").as_string() == name) return std::string(u.at("id").as_string());
-    throw std::runtime_error("no user " + name);
-  };
-  auto types = admin->get_json("/v1/appointment-types");
-  if (!types) throw std::runtime_error("list types: " + types.error().message);
-  const std::time_t ahead = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::days(29));
-  std::tm utc{};
-  gmtime_r(&ahead, &utc);
-  char day[16];
-  std::strftime(day, sizeof day, "%F", &utc);
-  json::value body = {{"idempotency_key", "past-session"}, {"therapist_id", id_of("therapist", "Dr Sam Okafor")},
-                      {"client_id", id_of("client", "Lee Park")},
-                      {"type_id", types->at("types").at(0).at("id")},
-                      {"start_time", std::string(day) + "T09:00:00Z"}};
-  auto booked = admin->post_json("/v1/appointments", body);
+  // Lee Park's session with Dr Okafor at 09:00 eight days ago (outside the week the browser
+  // test works in), which Lee did not come to: booked 29 days ahead (a day no step
+  // searches) and moved 37 days back, since a no-show can only be marked once the
+  // appointment has started.
+  json::value past = {{"idempotency_key", "past-session"},
+                      {"therapist_id", therapists[1]},
+                      {"client_id", lee},
+                      {"type_id", made_type->at("type").at("id")},
+                      {"start_time", utc_day(std::chrono::days(29)) + "T09:00:00Z"}};
+  auto booked = admin->post_json("/v1/appointments", past);
   if (!booked) throw std::runtime_error("book the past session: " + booked.error().message);
   sys.move_appointment_back(std::string(booked->at("appointment").at("id").as_string()), std::chrono::days(37));
 }
@@ -147,7 +136,6 @@ TEST(ConsoleInBrowser, FrontDeskBooksReschedulesCancelsAndSeesChangesLive) {
 
   Practice practice;
   seed(sys, practice);
-  seed_past_session(sys, practice);
   const fs::path node_modules = fs::path(ALLIANCE_SOURCE_DIR) / "node_modules" / "playwright-core";
   ASSERT_TRUE(fs::exists(node_modules)) << "playwright-core is not installed: run `npm ci` at the repository root "
                                            "(scripts/install-deps does)";
