@@ -66,23 +66,13 @@ Outcome audit_verify(Context& ctx) {
 Outcome access_log(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  auto r = (*c)->get_json("/v1/me/access-log?limit=200");
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& entries = sub(*r, "entries");
-  if (!entries.is_array() || entries.as_array().empty()) {
-    ctx.out << "nobody else has accessed your record\n";
-    return {};
-  }
-  Table table({{"AT", 21}, {"WHO", 30}, {"ROLE", 11}, {"ACTION", 24}, {"OUTCOME", 0}});
-  for (const auto& e : entries.as_array())
-    table.add({str(e, "at"), str(e, "actor_name").empty() ? "-" : str(e, "actor_name"), str(e, "actor_role"),
-               str(e, "action"), str(e, "outcome")});
-  table.print(ctx.out);
-  return {};
+  return show_list(ctx, (*c)->get_json("/v1/me/access-log?limit=200"), "entries",
+                   "nobody else has accessed your record",
+                   Table({{"AT", 21}, {"WHO", 30}, {"ROLE", 11}, {"ACTION", 24}, {"OUTCOME", 0}}),
+                   [](const boost::json::value& e) -> std::vector<std::string> {
+                     return {str(e, "at"), str(e, "actor_name").empty() ? "-" : str(e, "actor_name"),
+                             str(e, "actor_role"), str(e, "action"), str(e, "outcome")};
+                   });
 }
 
 }  // namespace alliance::ctl

@@ -38,33 +38,17 @@ std::string ratings_text(const json::value& r) {
          std::to_string(int64_of(r, "approach")) + "/" + std::to_string(int64_of(r, "overall"));
 }
 
-Outcome show(Context& ctx, const Result<json::value>& r, std::string_view list, std::string_view none,
-             Table table, void (*row)(Table&, const json::value&)) {
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& items = sub(*r, list);
-  if (!items.is_array() || items.as_array().empty()) {
-    ctx.out << none << "\n";
-    return {};
-  }
-  for (const auto& item : items.as_array()) row(table, item);
-  table.print(ctx.out);
-  return {};
-}
-
 }  // namespace
 
 Outcome checkins_list(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  return show(ctx, (*c)->get_json("/v1/me/check-ins"), "checkins", "no open check-ins",
-              Table({{"ID", 34}, {"SESSION", 22}, {"EXPIRES", 22}, {"THERAPIST", 0}}),
-              [](Table& t, const json::value& v) {
-                t.add({str(v, "checkin_id"), str(v, "session_time"), str(v, "expires_at"), str(v, "therapist_id")});
-              });
+  return show_list(
+      ctx, (*c)->get_json("/v1/me/check-ins"), "checkins", "no open check-ins",
+      Table({{"ID", 34}, {"SESSION", 22}, {"EXPIRES", 22}, {"THERAPIST", 0}}),
+      [](const json::value& v) -> std::vector<std::string> {
+        return {str(v, "checkin_id"), str(v, "session_time"), str(v, "expires_at"), str(v, "therapist_id")};
+      });
 }
 
 Outcome checkin_submit(Context& ctx) {
@@ -96,29 +80,31 @@ Outcome checkin_scores(Context& ctx) {
   if (!me) return failed(me.error());
   std::string target = "/v1/therapists/" + path_part(me->first) + "/check-ins";
   if (auto it = ctx.inv.options.find("client"); it != ctx.inv.options.end()) target += "?client_id=" + path_part(it->second);
-  return show(ctx, (*c)->get_json(target), "checkins", "no answered check-ins",
-              Table({{"ANSWERED", 22}, {"CLIENT", 34}, {"SESSION", 22}, {"TOTAL", 7}, {"R/G/A/O", 13}, {"COMMENT", 0}}),
-              [](Table& t, const json::value& v) {
-                const bool comment = v.as_object().contains("comment");
-                t.add({str(v, "submitted_at"), str(v, "client_id"), str(v, "session_time"),
-                       std::to_string(int64_of(v, "total")), ratings_text(sub(v, "ratings")),
-                       comment ? "sealed (open it in your app)" : "-"});
-              });
+  return show_list(
+      ctx, (*c)->get_json(target), "checkins", "no answered check-ins",
+      Table({{"ANSWERED", 22}, {"CLIENT", 34}, {"SESSION", 22}, {"TOTAL", 7}, {"R/G/A/O", 13}, {"COMMENT", 0}}),
+      [](const json::value& v) -> std::vector<std::string> {
+        const bool comment = v.as_object().contains("comment");
+        return {str(v, "submitted_at"),          str(v, "client_id"),
+                str(v, "session_time"),          std::to_string(int64_of(v, "total")),
+                ratings_text(sub(v, "ratings")), comment ? "sealed (open it in your app)" : "-"};
+      });
 }
 
 Outcome checkin_alerts(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  return show(ctx, (*c)->get_json("/v1/me/check-in-alerts"), "alerts", "no check-in alerts",
-              Table({{"RAISED", 22}, {"CLIENT", 34}, {"TOTAL", 7}, {"AVERAGE", 9}, {"WHY", 0}}),
-              [](Table& t, const json::value& v) {
-                std::string why;
-                if (const auto& reasons = sub(v, "reasons"); reasons.is_array())
-                  for (const auto& r : reasons.as_array())
-                    if (r.is_string()) why += (why.empty() ? "" : ", ") + std::string(r.as_string());
-                const auto average = hundredths(int64_of(v, "previous_average_x100"));
-                t.add({str(v, "created_at"), str(v, "client_id"), std::to_string(int64_of(v, "total")), average, why});
-              });
+  return show_list(
+      ctx, (*c)->get_json("/v1/me/check-in-alerts"), "alerts", "no check-in alerts",
+      Table({{"RAISED", 22}, {"CLIENT", 34}, {"TOTAL", 7}, {"AVERAGE", 9}, {"WHY", 0}}),
+      [](const json::value& v) -> std::vector<std::string> {
+        std::string why;
+        if (const auto& reasons = sub(v, "reasons"); reasons.is_array())
+          for (const auto& r : reasons.as_array())
+            if (r.is_string()) why += (why.empty() ? "" : ", ") + std::string(r.as_string());
+        const auto average = hundredths(int64_of(v, "previous_average_x100"));
+        return {str(v, "created_at"), str(v, "client_id"), std::to_string(int64_of(v, "total")), average, why};
+      });
 }
 
 Outcome checkin_summary(Context& ctx) {
@@ -126,12 +112,12 @@ Outcome checkin_summary(Context& ctx) {
   if (!c) return failed(c.error());
   auto me = who(**c);
   if (!me) return failed(me.error());
-  return show(ctx, (*c)->get_json("/v1/practices/" + path_part(me->second) + "/check-in-summary"), "therapists",
-              "no check-ins yet", Table({{"THERAPIST", 34}, {"ANSWERED", 10}, {"UNANSWERED", 12}, {"AVERAGE", 0}}),
-              [](Table& t, const json::value& v) {
-                t.add({str(v, "therapist_id"), std::to_string(int64_of(v, "submitted")),
-                       std::to_string(int64_of(v, "unanswered")), hundredths(int64_of(v, "average_total_x100"))});
-              });
+  return show_list(ctx, (*c)->get_json("/v1/practices/" + path_part(me->second) + "/check-in-summary"), "therapists",
+                   "no check-ins yet", Table({{"THERAPIST", 34}, {"ANSWERED", 10}, {"UNANSWERED", 12}, {"AVERAGE", 0}}),
+                   [](const json::value& v) -> std::vector<std::string> {
+                     return {str(v, "therapist_id"), std::to_string(int64_of(v, "submitted")),
+                             std::to_string(int64_of(v, "unanswered")), hundredths(int64_of(v, "average_total_x100"))};
+                   });
 }
 
 Outcome checkin_policy_set(Context& ctx) {

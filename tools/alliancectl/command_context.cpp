@@ -54,6 +54,26 @@ Result<std::unique_ptr<client::AllianceClient>> logged_in_client(Context& ctx) {
 
 void print_json(std::ostream& out, const json::value& v) { out << json::serialize(v) << "\n"; }
 
+void print_rows(std::ostream& out, const json::value& list, std::string_view none, Table table, const RowCells& row) {
+  if (!list.is_array() || list.as_array().empty()) {
+    out << none << "\n";
+    return;
+  }
+  for (const auto& item : list.as_array()) table.add(row(item));
+  table.print(out);
+}
+
+Outcome show_list(Context& ctx, const Result<json::value>& r, std::string_view list, std::string_view none, Table table,
+                  const RowCells& row) {
+  if (!r) return failed(r.error());
+  if (ctx.inv.json) {
+    print_json(ctx.out, *r);
+  } else {
+    print_rows(ctx.out, sub(*r, list), none, std::move(table), row);
+  }
+  return {};
+}
+
 std::string path_part(std::string_view id) { return client::url_encode(id); }
 
 std::string str(const json::value& v, std::string_view key) {

@@ -4,6 +4,7 @@
 // client, and small readers for the server's JSON. Internal to alliancectl.
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "alliance/core/result.hpp"
 #include "cli.hpp"
 #include "session.hpp"
+#include "table.hpp"
 
 namespace alliance::ctl {
 
@@ -54,6 +56,14 @@ Result<std::string> password(const Invocation& inv, const std::string& file_opti
 Outcome save_signed_in(Context& ctx, const client::Endpoint& ep, const boost::json::value& token_response);
 
 void print_json(std::ostream& out, const boost::json::value& v);
+// One item of a list answer as the cells of its table row.
+using RowCells = std::function<std::vector<std::string>(const boost::json::value&)>;
+// The items of `list` as the rows of `table`, or the line `none` ("no devices") when there are none.
+void print_rows(std::ostream& out, const boost::json::value& list, std::string_view none, Table table,
+                const RowCells& row);
+// A list answer: all of it as JSON with --json, else print_rows of its field `list`.
+Outcome show_list(Context& ctx, const Result<boost::json::value>& r, std::string_view list, std::string_view none,
+                  Table table, const RowCells& row);
 // An id as one URL path segment.
 std::string path_part(std::string_view id);
 

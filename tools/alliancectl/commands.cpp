@@ -274,24 +274,13 @@ Outcome user_list(Context& ctx) {
   if (auto it = ctx.inv.options.find("role"); it != ctx.inv.options.end()) {
     target += "?role=" + client::url_encode(it->second);
   }
-  auto r = (*c)->get_json(target);
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& users = sub(*r, "users");
-  if (!users.is_array() || users.as_array().empty()) {
-    ctx.out << "no users\n";
-    return {};
-  }
-  Table table({{"ID", 34}, {"ROLE", 12}, {"STATE", 12}, {"EMAIL", 32}, {"NAME", 0}});
-  for (const auto& u : users.as_array()) {
-    const bool active = int64_of(u, "deactivated_unix_ms") == 0;
-    table.add({str(u, "id"), str(u, "role"), active ? "active" : "deactivated", str(u, "email"), str(u, "display_name")});
-  }
-  table.print(ctx.out);
-  return {};
+  return show_list(ctx, (*c)->get_json(target), "users", "no users",
+                   Table({{"ID", 34}, {"ROLE", 12}, {"STATE", 12}, {"EMAIL", 32}, {"NAME", 0}}),
+                   [](const json::value& u) -> std::vector<std::string> {
+                     const bool active = int64_of(u, "deactivated_unix_ms") == 0;
+                     return {str(u, "id"), str(u, "role"), active ? "active" : "deactivated", str(u, "email"),
+                             str(u, "display_name")};
+                   });
 }
 
 Outcome care_team_add(Context& ctx) {
@@ -315,21 +304,11 @@ Outcome care_team_add(Context& ctx) {
 Outcome care_team_list(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  auto r = (*c)->get_json("/v1/care-team?client_id=" + client::url_encode(ctx.inv.options.at("client")));
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& links = sub(*r, "links");
-  if (!links.is_array() || links.as_array().empty()) {
-    ctx.out << "no therapists on this client's care team\n";
-    return {};
-  }
-  Table table({{"THERAPIST", 34}, {"SINCE", 0}});
-  for (const auto& l : links.as_array()) table.add({str(l, "therapist_id"), format_ms(sub(l, "created_unix_ms"))});
-  table.print(ctx.out);
-  return {};
+  return show_list(ctx, (*c)->get_json("/v1/care-team?client_id=" + client::url_encode(ctx.inv.options.at("client"))),
+                   "links", "no therapists on this client's care team", Table({{"THERAPIST", 34}, {"SINCE", 0}}),
+                   [](const json::value& l) -> std::vector<std::string> {
+                     return {str(l, "therapist_id"), format_ms(sub(l, "created_unix_ms"))};
+                   });
 }
 
 
@@ -401,26 +380,14 @@ Outcome device_register(Context& ctx) {
 Outcome device_list(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  auto r = (*c)->get_json("/v1/devices");
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& devices = sub(*r, "devices");
-  if (!devices.is_array() || devices.as_array().empty()) {
-    ctx.out << "no devices\n";
-    return {};
-  }
-  Table table({{"", 2}, {"ID", 34}, {"NAME", 26}, {"CREATED", 20}, {"STATE", 0}});
-  for (const auto& d : devices.as_array()) {
-    bool current = sub(d, "current").is_bool() && sub(d, "current").as_bool();
-    std::int64_t revoked = int64_of(d, "revoked_unix_ms");
-    table.add({current ? "*" : "", str(d, "id"), str(d, "name"), format_ms(sub(d, "created_unix_ms")),
-               revoked > 0 ? "revoked " + format_ms(revoked) : std::string("active")});
-  }
-  table.print(ctx.out);
-  return {};
+  return show_list(ctx, (*c)->get_json("/v1/devices"), "devices", "no devices",
+                   Table({{"", 2}, {"ID", 34}, {"NAME", 26}, {"CREATED", 20}, {"STATE", 0}}),
+                   [](const json::value& d) -> std::vector<std::string> {
+                     bool current = sub(d, "current").is_bool() && sub(d, "current").as_bool();
+                     std::int64_t revoked = int64_of(d, "revoked_unix_ms");
+                     return {current ? "*" : "", str(d, "id"), str(d, "name"), format_ms(sub(d, "created_unix_ms")),
+                             revoked > 0 ? "revoked " + format_ms(revoked) : std::string("active")};
+                   });
 }
 
 Outcome device_revoke(Context& ctx) {
@@ -463,26 +430,17 @@ Outcome conversation_open(Context& ctx) {
 Outcome conversation_list(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  auto r = (*c)->get_json("/v1/conversations");
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& list = sub(*r, "conversations");
-  if (!list.is_array() || list.as_array().empty()) {
-    ctx.out << "no conversations\n";
-    return {};
-  }
-  Table table({{"ID", 34}, {"CLIENT", 34}, {"THERAPIST", 34}, {"LAST", 7}, {"READ", 7}, {"STATE", 0}});
-  for (const auto& v : list.as_array()) {
-    std::int64_t erased = int64_of(v, "erased_unix_ms");
-    table.add({str(v, "id"), str(v, "client_id"), str(v, "therapist_id"), std::to_string(int64_of(v, "last_seq")),
-               std::to_string(int64_of(v, "read_seq")),
-               erased > 0 ? "erased " + format_ms(erased) : std::string("open")});
-  }
-  table.print(ctx.out);
-  return {};
+  return show_list(ctx, (*c)->get_json("/v1/conversations"), "conversations", "no conversations",
+                   Table({{"ID", 34}, {"CLIENT", 34}, {"THERAPIST", 34}, {"LAST", 7}, {"READ", 7}, {"STATE", 0}}),
+                   [](const json::value& v) -> std::vector<std::string> {
+                     std::int64_t erased = int64_of(v, "erased_unix_ms");
+                     return {str(v, "id"),
+                             str(v, "client_id"),
+                             str(v, "therapist_id"),
+                             std::to_string(int64_of(v, "last_seq")),
+                             std::to_string(int64_of(v, "read_seq")),
+                             erased > 0 ? "erased " + format_ms(erased) : std::string("open")};
+                   });
 }
 
 Outcome conversation_erase(Context& ctx) {
@@ -733,25 +691,13 @@ Outcome messaging_policy_show(Context& ctx) {
 Outcome messaging_erasures(Context& ctx) {
   auto c = logged_in_client(ctx);
   if (!c) return failed(c.error());
-  auto r = (*c)->get_json("/v1/messaging/erasures");
-  if (!r) return failed(r.error());
-  if (ctx.inv.json) {
-    print_json(ctx.out, *r);
-    return {};
-  }
-  const auto& records = sub(*r, "records");
-  if (!records.is_array() || records.as_array().empty()) {
-    ctx.out << "no erasures\n";
-    return {};
-  }
-  Table table({{"AT", 20}, {"KIND", 11}, {"CONVERSATION", 34}, {"MESSAGES", 10}, {"REASON", 0}});
-  for (const auto& rec : records.as_array()) {
-    table.add({format_ms(sub(rec, "at_unix_ms")), str(rec, "kind"),
-               str(rec, "conversation_id").empty() ? "-" : str(rec, "conversation_id"),
-               std::to_string(int64_of(rec, "messages_affected")), str(rec, "reason")});
-  }
-  table.print(ctx.out);
-  return {};
+  return show_list(ctx, (*c)->get_json("/v1/messaging/erasures"), "records", "no erasures",
+                   Table({{"AT", 20}, {"KIND", 11}, {"CONVERSATION", 34}, {"MESSAGES", 10}, {"REASON", 0}}),
+                   [](const json::value& rec) -> std::vector<std::string> {
+                     return {format_ms(sub(rec, "at_unix_ms")), str(rec, "kind"),
+                             str(rec, "conversation_id").empty() ? "-" : str(rec, "conversation_id"),
+                             std::to_string(int64_of(rec, "messages_affected")), str(rec, "reason")};
+                   });
 }
 
 // When to hand a push socket opened with `access_token` a fresh one: after three

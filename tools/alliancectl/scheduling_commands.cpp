@@ -54,17 +54,6 @@ Outcome get(Context& ctx, const std::string& target, const Printer& print) {
   return call(ctx, "GET", target, nullptr, print);
 }
 
-// The rows of `list` in `table`, or "no <what>" when there are none.
-void print_rows(std::ostream& out, const json::value& list, std::string_view what, Table table,
-                const std::function<std::vector<std::string>(const json::value&)>& row) {
-  if (!list.is_array() || list.as_array().empty()) {
-    out << "no " << what << "\n";
-    return;
-  }
-  for (const auto& item : list.as_array()) table.add(row(item));
-  table.print(out);
-}
-
 // "2026-12-07T09:00" -> "2026-12-07 09:00".
 std::string wall_clock(std::string text) {
   if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
@@ -160,7 +149,7 @@ std::string calendar_table(const json::value& calendar) {
 
 Outcome types(Context& ctx) {
   return get(ctx, "/v1/appointment-types", [](std::ostream& out, const json::value& r) {
-    print_rows(out, sub(r, "types"), "appointment types",
+    print_rows(out, sub(r, "types"), "no appointment types",
                Table({{"ID", 34}, {"MINUTES", 8}, {"MODALITY", 11}, {"SELF-BOOK", 10}, {"NAME", 0}}),
                [](const json::value& t) -> std::vector<std::string> {
                  const auto& o = t.as_object();
@@ -178,13 +167,13 @@ Outcome availability(Context& ctx) {
                const auto& a = sub(r, "availability");
                out << "time zone " << str(a, "time_zone") << "\n";
                static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-               print_rows(out, sub(a, "weekly"), "weekly hours", Table({{"WEEKDAY", 8}, {"START", 6}, {"END", 0}}),
+               print_rows(out, sub(a, "weekly"), "no weekly hours", Table({{"WEEKDAY", 8}, {"START", 6}, {"END", 0}}),
                           [](const json::value& w) -> std::vector<std::string> {
                             const auto day = int64_of(w, "weekday");
                             return {day >= 0 && day <= 6 ? kDays[day] : "?", str(w, "start"), str(w, "end")};
                           });
                if (const auto& off = sub(a, "time_off"); off.is_array() && !off.as_array().empty())
-                 print_rows(out, off, "time off", Table({{"OFF FROM", 11}, {"TO", 0}}),
+                 print_rows(out, off, "no time off", Table({{"OFF FROM", 11}, {"TO", 0}}),
                             [](const json::value& t) -> std::vector<std::string> {
                               return {str(t, "first_date"), str(t, "last_date")};
                             });
@@ -196,11 +185,12 @@ Outcome blocks_list(Context& ctx) {
              "/v1/therapists/" + path_part(option(ctx, "therapist")) + "/time-blocks" +
                  query(ctx, {{"from", "from"}, {"to", "to"}}),
              [](std::ostream& out, const json::value& r) {
-               print_rows(out, sub(r, "blocks"), "time blocks",
+               print_rows(out, sub(r, "blocks"), "no time blocks",
                           Table({{"ID", 34}, {"START", 17}, {"UNTIL", 18}, {"REPEAT", 18}, {"REASON", 0}}),
                           [](const json::value& b) -> std::vector<std::string> {
                             std::string repeat = str(b, "repeat");
-                            if (repeat == "weekly") repeat += str(b, "repeat_until").empty() ? "" : " to " + str(b, "repeat_until");
+                            if (repeat == "weekly")
+                              repeat += str(b, "repeat_until").empty() ? "" : " to " + str(b, "repeat_until");
                             return {str(b, "id"), wall_clock(str(b, "local_start")), format_instant(str(b, "end_time")),
                                     repeat, str(b, "reason")};
                           });
@@ -230,7 +220,7 @@ Outcome slots(Context& ctx) {
                  query(ctx, {{"type", "type_id"}, {"from", "from"}, {"to", "to"}}),
              [](std::ostream& out, const json::value& r) {
                out << "open slots, local times in " << str(r, "time_zone") << "\n";
-               print_rows(out, sub(r, "slots"), "open slots", Table({{"LOCAL START", 17}, {"UTC", 0}}),
+               print_rows(out, sub(r, "slots"), "no open slots", Table({{"LOCAL START", 17}, {"UTC", 0}}),
                           [](const json::value& s) -> std::vector<std::string> {
                             return {wall_clock(str(s, "local_start")), str(s, "start_time")};
                           });
@@ -287,7 +277,8 @@ Outcome series(Context& ctx) {
   return call(ctx, "POST", "/v1/appointment-series", &body, [](std::ostream& out, const json::value& r) {
     out << "series " << str(r, "series_id") << ": " << int64_of(r, "booked") << " booked, " << int64_of(r, "skipped")
         << " skipped\n";
-    print_rows(out, sub(r, "occurrences"), "occurrences", Table({{"#", 4}, {"LOCAL START", 17}, {"OUTCOME", 9}, {"ID / REASON", 0}}),
+    print_rows(out, sub(r, "occurrences"), "no occurrences",
+               Table({{"#", 4}, {"LOCAL START", 17}, {"OUTCOME", 9}, {"ID / REASON", 0}}),
                [](const json::value& o) -> std::vector<std::string> {
                  const bool booked = str(o, "outcome") == "booked";
                  return {std::to_string(int64_of(o, "index") + 1), wall_clock(str(o, "local_start")), str(o, "outcome"),
@@ -299,7 +290,7 @@ Outcome series(Context& ctx) {
 Outcome waitlist(Context& ctx) {
   return get(ctx, "/v1/waitlist" + query(ctx, {{"therapist", "therapist_id"}, {"client", "client_id"}}),
              [](std::ostream& out, const json::value& r) {
-               print_rows(out, sub(r, "entries"), "one waiting",
+               print_rows(out, sub(r, "entries"), "no one waiting",
                           Table({{"ID", 34}, {"STATUS", 9}, {"CLIENT", 34}, {"THERAPIST", 34}, {"DATES", 0}}),
                           [](const json::value& e) -> std::vector<std::string> {
                             return {str(e, "id"), str(e, "status"), str(e, "client_id"), str(e, "therapist_id"),
@@ -313,7 +304,7 @@ Outcome clients_search(Context& ctx) {
   const std::string target = "/v1/practices/" + path_part(ctx.session.tokens.practice_id) + "/clients" +
                              query(ctx, {{"query", "q"}, {"limit", "limit"}, {"cursor", "cursor"}});
   return get(ctx, target, [](std::ostream& out, const json::value& r) {
-    print_rows(out, sub(r, "clients"), "matching clients",
+    print_rows(out, sub(r, "clients"), "no matching clients",
                Table({{"ID", 34}, {"STATE", 12}, {"EMAIL", 32}, {"NAME", 0}}),
                [](const json::value& u) -> std::vector<std::string> {
                  return {str(u, "id"), int64_of(u, "deactivated_unix_ms") == 0 ? "active" : "deactivated",
@@ -349,7 +340,7 @@ void print_location(std::ostream& out, std::string_view verb, const json::value&
 
 Outcome locations(Context& ctx) {
   return get(ctx, "/v1/locations", [](std::ostream& out, const json::value& r) {
-    print_rows(out, sub(r, "locations"), "locations",
+    print_rows(out, sub(r, "locations"), "no locations",
                Table({{"ID", 34}, {"NAME", 24}, {"ROOMS", 30}, {"RETIRED ROOMS", 20}, {"ADDRESS", 0}}),
                [](const json::value& l) -> std::vector<std::string> {
                  return {str(l, "id"), str(l, "name"), rooms_text(sub(l, "rooms")), rooms_text(sub(l, "retired_rooms")),
