@@ -4,12 +4,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "alliance/core/asio.hpp"
 #include "alliance/identity/v1/identity.pb.h"
-#include "alliance/net/rpc_client.hpp"
-#include "alliance/net/tls.hpp"
+#include "dev_certs.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
+#include "service_call.hpp"
 
 namespace alliance::identity {
 namespace {
@@ -22,17 +21,7 @@ const fs::path kExe = ALLIANCE_BINARY_DIR "/services/identity/alliance-identity"
 
 class IdentityBinaryTest : public ::testing::Test {
  protected:
-  // One set of development certificates for the suite (making them takes ~1 s).
-  static void SetUpTestSuite() {
-    certs_dir_ = new testing::TempDir();
-    auto r = testing::run_command(ALLIANCE_SOURCE_DIR "/scripts/dev-certs", {certs().string()}, 60s);
-    if (r.exit_code != 0) throw std::runtime_error("scripts/dev-certs failed");
-  }
-  static void TearDownTestSuite() {
-    delete certs_dir_;
-    certs_dir_ = nullptr;
-  }
-  static fs::path certs() { return certs_dir_->path() / "certs"; }
+  static fs::path certs() { return testing::dev_certs().dir; }
 
   // Tests hash at a cost below the production floor, through the test-only key.
   std::vector<std::string> args(const std::string& redis,
@@ -70,7 +59,6 @@ class IdentityBinaryTest : public ::testing::Test {
         {.exe = kExe, .args = std::move(a), .log_file = dir_.path() / "identity.log"});
   }
 
-  static inline testing::TempDir* certs_dir_ = nullptr;
   testing::TempDir dir_;
 };
 
@@ -127,26 +115,9 @@ TEST_F(IdentityBinaryTest, ServesAllowedPeersOnTheReadyPort) {
   EXPECT_NE(p.log().find("INSECURE: insecure_scrypt_log2_n_for_tests is set"), std::string::npos) << p.log();
   const auto port = static_cast<std::uint16_t>(ready["rpc_port"]);
 
-  asio::io_context io;
   auto call = [&](const std::string& peer, const std::string& method, const auto& req, auto response_type) {
-    using Resp = decltype(response_type);
-    auto tls = net::make_rpc_client_context(
-        {certs() / "ca.pem", certs() / (peer + ".pem"), certs() / (peer + ".key")});
-    net::RpcClient client(io.get_executor(), tls,
-                          {.host = "127.0.0.1", .port = port, .server_name = "identity"});
-    std::optional<Result<Resp>> out;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          out.emplace(co_await client.call<Resp>("alliance.identity.v1.Identity/" + method, req));
-        },
-        [](std::exception_ptr e) {
-          if (e) std::rethrow_exception(e);
-        });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
-    if (!out) throw std::runtime_error("no answer");
-    return std::move(*out);
+    return testing::call_service<decltype(response_type)>(port, "identity", peer,
+                                                          "alliance.identity.v1.Identity/" + method, req);
   };
   auto call_as = [&](const std::string& peer) {
     pb::LoginRequest req;

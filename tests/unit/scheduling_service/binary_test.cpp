@@ -6,12 +6,11 @@
 
 #include <algorithm>
 
-#include "alliance/core/asio.hpp"
-#include "alliance/net/rpc_client.hpp"
-#include "alliance/net/tls.hpp"
 #include "alliance/scheduling/v1/scheduling.pb.h"
+#include "dev_certs.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
+#include "service_call.hpp"
 
 namespace alliance::scheduling {
 namespace {
@@ -24,16 +23,7 @@ const fs::path kExe = ALLIANCE_BINARY_DIR "/services/scheduling/alliance-schedul
 
 class SchedulingBinaryTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    certs_dir_ = new testing::TempDir();
-    auto r = testing::run_command(ALLIANCE_SOURCE_DIR "/scripts/dev-certs", {certs().string()}, 60s);
-    if (r.exit_code != 0) throw std::runtime_error("scripts/dev-certs failed");
-  }
-  static void TearDownTestSuite() {
-    delete certs_dir_;
-    certs_dir_ = nullptr;
-  }
-  static fs::path certs() { return certs_dir_->path() / "certs"; }
+  static fs::path certs() { return testing::dev_certs().dir; }
 
   std::vector<std::string> args(const std::string& redis, const std::string& window = "24h") const {
     const auto c = certs();
@@ -51,28 +41,14 @@ class SchedulingBinaryTest : public ::testing::Test {
   // One call to the binary on `port`, presenting `peer`'s certificate, as an admin.
   template <class Resp, class Req>
   Result<Resp> call_as(std::uint16_t port, const std::string& peer, const std::string& method, const Req& req) {
-    asio::io_context io;
-    auto tls = net::make_rpc_client_context(
-        {certs() / "ca.pem", certs() / (peer + ".pem"), certs() / (peer + ".key")});
-    net::RpcClient client(io.get_executor(), tls, {.host = "127.0.0.1", .port = port, .server_name = "scheduling"});
     rpc::v1::Caller caller;
     caller.set_user_id("admin-1");
     caller.set_practice_id("practice-1");
     caller.set_role("admin");
-    const std::string full = "alliance.scheduling.v1.Scheduling/" + method;
-    std::optional<Result<Resp>> out;
-    asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { out.emplace(co_await client.call<Resp>(full, req, caller)); },
-        [](std::exception_ptr e) {
-          if (e) std::rethrow_exception(e);
-        });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
-    if (!out) throw std::runtime_error("no answer");
-    return std::move(*out);
+    return testing::call_service<Resp>(port, "scheduling", peer, "alliance.scheduling.v1.Scheduling/" + method, req,
+                                       caller);
   }
 
-  static inline testing::TempDir* certs_dir_ = nullptr;
   testing::TempDir dir_;
 };
 
