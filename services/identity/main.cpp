@@ -10,15 +10,8 @@
 int main(int argc, char** argv) {
   using namespace alliance;
   keep_new_files_private();
-  std::optional<identity::IdentityConfig> cfg;
-  try {
-    cfg.emplace(identity::load_identity_config(Config::load("identity", argc, argv)));
-  } catch (const ConfigError& e) {
-    log::init("identity");
-    log::error(e.what(), {{"key", e.key()}});
-    return 1;
-  }
-  log::init("identity", cfg->log_level);
+  auto cfg = load_service_config("identity", argc, argv, identity::load_identity_config);
+  if (!cfg) return 1;
   try {
     asio::io_context io(1);
     auto store = identity::IdentityStore::open(cfg->database, std::move(cfg->keys));

@@ -12,15 +12,8 @@
 int main(int argc, char** argv) {
   using namespace alliance;
   keep_new_files_private();
-  std::optional<messaging::MessagingConfig> cfg;
-  try {
-    cfg.emplace(messaging::load_messaging_config(Config::load("messaging", argc, argv)));
-  } catch (const ConfigError& e) {
-    log::init("messaging");
-    log::error(e.what(), {{"key", e.key()}});
-    return 1;
-  }
-  log::init("messaging", cfg->log_level);
+  auto cfg = load_service_config("messaging", argc, argv, messaging::load_messaging_config);
+  if (!cfg) return 1;
   try {
     asio::io_context io(1);
     auto store = messaging::MessagingStore::open(cfg->database);

@@ -19,15 +19,8 @@
 int main(int argc, char** argv) {
   using namespace alliance;
   keep_new_files_private();
-  std::optional<reminders::RemindersConfig> cfg;
-  try {
-    cfg.emplace(reminders::load_reminders_config(Config::load("reminders", argc, argv)));
-  } catch (const ConfigError& e) {
-    log::init("reminders");
-    log::error(e.what(), {{"key", e.key()}});
-    return 1;
-  }
-  log::init("reminders", cfg->log_level);
+  auto cfg = load_service_config("reminders", argc, argv, reminders::load_reminders_config);
+  if (!cfg) return 1;
 
   try {
     asio::io_context io(1);

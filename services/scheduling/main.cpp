@@ -13,15 +13,8 @@
 int main(int argc, char** argv) {
   using namespace alliance;
   keep_new_files_private();
-  std::optional<scheduling::SchedulingConfig> cfg;
-  try {
-    cfg.emplace(scheduling::load_scheduling_config(Config::load("scheduling", argc, argv)));
-  } catch (const ConfigError& e) {
-    log::init("scheduling");
-    log::error(e.what(), {{"key", e.key()}});
-    return 1;
-  }
-  log::init("scheduling", cfg->log_level);
+  auto cfg = load_service_config("scheduling", argc, argv, scheduling::load_scheduling_config);
+  if (!cfg) return 1;
 
   try {
     asio::io_context io(1);

@@ -5,10 +5,14 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "alliance/core/asio.hpp"
 #include "alliance/core/config.hpp"
+#include "alliance/core/log.hpp"
 
 namespace alliance {
 
@@ -24,6 +28,24 @@ unsigned usable_cores();
 // The `threads` key every server reads: its I/O threads, default usable_cores(),
 // 1..256 (a bad value throws ConfigError naming the key).
 std::size_t io_threads(const Config& config);
+
+// A service's configuration, `load(Config::load(service, argc, argv))`, with the log
+// started at its log_level. A bad or unknown key is logged naming it and gives nullopt:
+// main() then returns 1.
+template <class Load>
+auto load_service_config(std::string_view service, int argc, char** argv, Load load)
+    -> std::optional<std::invoke_result_t<Load, const Config&>> {
+  std::optional<std::invoke_result_t<Load, const Config&>> cfg;
+  try {
+    cfg.emplace(load(Config::load(service, argc, argv)));
+  } catch (const ConfigError& e) {
+    log::init(service);
+    log::error(e.what(), {{"key", e.key()}});
+    return std::nullopt;
+  }
+  log::init(service, cfg->log_level);
+  return cfg;
+}
 
 // Completes when the process receives SIGINT or SIGTERM.
 asio::awaitable<void> wait_for_stop_signal();
