@@ -41,6 +41,7 @@ struct LeanTlsStream::Core : std::enable_shared_from_this<LeanTlsStream::Core> {
   std::string batch;       // records written while batching (or behind an unsent batch)
   std::size_t batch_sent = 0;
   bool batching = false;
+  bool wait_before_read = false;  // wait_before_next_read(): the next read waits for the socket first
   int waits = 0;       // socket waits in flight (read and write side)
   int last_errno = 0;  // errno of the BIO's last failed recv/send
 };
@@ -125,14 +126,21 @@ BIO_METHOD* bio_method() {
 
 // ---- error mapping (the same codes asio::ssl::stream reports) ----
 
+// OpenSSL 3.0's ERR_clear_error() clears all 16 slots of the thread's error queue (~1k
+// instructions), and it runs around every read and write: it is only needed when
+// something is queued.
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 Want failed(Core& core, int ret, error_code& ec) {
   int err = SSL_get_error(core.ssl, ret);
   switch (err) {
     case SSL_ERROR_WANT_READ:
-      ERR_clear_error();
+      clear_errors();
       return Want::kRead;
     case SSL_ERROR_WANT_WRITE:
-      ERR_clear_error();
+      clear_errors();
       return Want::kWrite;
     case SSL_ERROR_ZERO_RETURN:
       ec = asio::error::eof;
@@ -161,7 +169,7 @@ Want failed(Core& core, int ret, error_code& ec) {
 }
 
 void before_call(Core& core) {
-  ERR_clear_error();
+  clear_errors();
   core.last_errno = 0;
 }
 
@@ -199,6 +207,12 @@ namespace lean_tls_detail {
 Want read_step(Core& core, asio::mutable_buffer b, error_code& ec, std::size_t& n) {
   n = 0;
   if (b.size() == 0) return Want::kDone;
+  if (core.wait_before_read) {
+    core.wait_before_read = false;
+    // Nothing buffered here or in OpenSSL (a record read ahead): wait for the socket
+    // instead of a recv(2) that would fail with EAGAIN.
+    if (core.preread_pos >= core.preread.size() && SSL_has_pending(core.ssl) == 0) return Want::kRead;
+  }
   before_call(core);
   std::size_t got = 0;
   int r = SSL_read_ex(core.ssl, b.data(), b.size(), &got);
@@ -402,6 +416,8 @@ void LeanTlsStream::expires_never() {
 }
 
 void LeanTlsStream::close() { lean_tls_detail::close_core(*core_); }
+
+void LeanTlsStream::wait_before_next_read() { core_->wait_before_read = true; }
 
 void LeanTlsStream::batch_writes(bool on) { core_->batching = on; }
 

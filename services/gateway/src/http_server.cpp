@@ -462,6 +462,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       // Wait for the first byte of the next request under the keep-alive limit,
       // then give the whole request the read limit.
       if (!first && buffer.size() == 0) {
+        // The client sends its next request after reading this answer: nothing to read yet.
+        tls_stream.wait_before_next_read();
         auto [rec, n] = co_await tls_stream.async_read_some(buffer.prepare(4096), use_tuple);
         if (rec) break;
         buffer.commit(n);
@@ -527,11 +529,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       view.body = req.body();
       view.remote_address = remote_address;
       view.request_id = new_request_id();
-      HttpReply reply;
-      if (options.operator_endpoints)
-        reply = co_await gateway.handle_operator(view);
-      else
-        reply = co_await gateway.handle(view);
+      auto handling = options.operator_endpoints ? gateway.handle_operator(view) : gateway.handle(view);
+      HttpReply reply = co_await std::move(handling);
       stamp_request_id(reply, view.request_id);  // the operator listener's answers too
       bool keep_alive = req.keep_alive() && !stopping;
       // One buffer, written as one TLS record for a small answer; it keeps its capacity

@@ -439,6 +439,61 @@ TEST_F(LeanTlsTest, DeadlineEndsAPendingReadWithTimeout) {
   EXPECT_LT(took, 3s);
 }
 
+// wait_before_next_read() skips the recv(2) that would find nothing, but what OpenSSL
+// already holds is read at once: the rest of a record read in part, and (with read-ahead,
+// as the gateway sets it) a whole record that arrived with the previous one. A read that
+// did wait then gets what the peer sends later, and the deadline still bounds it.
+TEST_F(LeanTlsTest, WaitBeforeNextReadStillReadsWhatOpenSslHolds) {
+  SSL_CTX_set_read_ahead(server_tls_.native_handle(), 1);
+  asio::steady_timer sent(ioc_, asio::steady_timer::time_point::max());  // cancelled once both records are out
+  std::vector<std::string> got;
+  error_code last_end;
+  std::unique_ptr<Client> client;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await accept();
+        if (!s) co_return;
+        co_await sent.async_wait(use_tuple);
+        std::array<char, 64> buf;
+        for (std::size_t size : {5, 64, 64, 64, 64}) {
+          s->wait_before_next_read();
+          s->expires_after(2s);
+          auto [ec, n] = co_await s->async_read_some(asio::buffer(buf.data(), size), use_tuple);
+          if (ec) {
+            last_end = ec;
+            break;
+          }
+          got.emplace_back(buf.data(), n);
+          if (got.size() == 3) {  // everything sent so far is read: the next read waits for this
+            auto later = [&]() -> asio::awaitable<void> {
+              asio::steady_timer t(ioc_, 100ms);
+              co_await t.async_wait(use_tuple);
+              co_await asio::async_write(*client, asio::buffer(std::string_view("fourth")), use_tuple);
+            };
+            asio::co_spawn(ioc_, later(), rethrow);
+          }
+        }
+        client.reset();
+      },
+      rethrow);
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        client = co_await connect();
+        // Two records, both in the socket before the server reads.
+        co_await asio::async_write(*client, asio::buffer(std::string_view("firstsecond")), use_tuple);
+        co_await asio::async_write(*client, asio::buffer(std::string_view("third")), use_tuple);
+        asio::steady_timer settle(ioc_, 50ms);
+        co_await settle.async_wait(use_tuple);
+        sent.cancel();
+      },
+      rethrow);
+  run();
+  EXPECT_EQ(got, (std::vector<std::string>{"first", "second", "third", "fourth"}));
+  EXPECT_EQ(last_end, boost::beast::error::timeout) << last_end.message();  // nothing more came: the deadline ended it
+}
+
 // An expired deadline fails the next operation at once; expires_never lifts it.
 TEST_F(LeanTlsTest, ExpiresNeverLiftsADeadline) {
   bool same = false;

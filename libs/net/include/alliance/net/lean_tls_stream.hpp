@@ -90,6 +90,11 @@ class LeanTlsStream {
   void expires_never();
   // Closes the socket; pending operations complete with operation_aborted.
   void close();
+  // For a read that will most likely find nothing yet (a keep-alive connection's next
+  // request, right after the answer went out): the next async_read_some waits for the
+  // socket to be readable before asking OpenSSL, unless bytes are buffered already,
+  // instead of first trying a recv(2) that fails with EAGAIN. Saves a system call.
+  void wait_before_next_read();
 
   // Server or client handshake. The overload with `initial` first feeds OpenSSL
   // bytes already read from the socket (e.g. by beast::async_detect_ssl); its
