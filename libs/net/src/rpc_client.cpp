@@ -65,9 +65,12 @@ class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
     if (opts_.server_name.empty()) opts_.server_name = opts_.host;
   }
 
-  static asio::awaitable<Result<std::string>> call(std::shared_ptr<Impl> self, std::string method,
-                                                   std::string payload, pb::Caller caller,
-                                                   std::chrono::milliseconds timeout);
+  // The request's frame, length prefix included, encoded at once from the call's parts:
+  // the Caller is borrowed, not copied, and the frame message is reused.
+  std::string encode_request(std::uint64_t call_id, std::string_view method, std::string payload,
+                             const pb::Caller& caller, std::chrono::milliseconds timeout);
+  static asio::awaitable<Result<std::string>> call(std::shared_ptr<Impl> self, std::uint64_t call_id,
+                                                   std::string bytes, std::chrono::milliseconds timeout);
   static asio::awaitable<void> connect_loop(std::shared_ptr<Impl> self);
   asio::awaitable<std::string> establish(std::shared_ptr<FrameConnection> conn);
   void on_response(pb::Frame&& frame);
@@ -96,22 +99,33 @@ class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
   bool failing_ = false;  // in a streak of failed connects (log the first only)
   CircuitBreaker breaker_;
   Stats stats_{0, 0, 0, 0};
+  pb::Frame request_;  // encode_request's, kept so its method string keeps its storage
 };
 
-asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl> self, std::string method,
-                                                           std::string payload, pb::Caller caller,
-                                                           std::chrono::milliseconds timeout) {
+std::string RpcClient::Impl::encode_request(std::uint64_t call_id, std::string_view method, std::string payload,
+                                            const pb::Caller& caller, std::chrono::milliseconds timeout) {
+  request_.set_call_id(call_id);
+  request_.mutable_method()->assign(method.data(), method.size());
+  request_.set_timeout_ms(static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(timeout.count(), 1, std::numeric_limits<std::uint32_t>::max())));
+  request_.set_payload(std::move(payload));
+  // Serializing only reads the Caller (its cached size is a mutable member); it is
+  // handed back even if encoding throws.
+  struct Borrowed {
+    pb::Frame& frame;
+    ~Borrowed() {
+      frame.unsafe_arena_release_caller();
+      std::string().swap(*frame.mutable_payload());  // holds no request between calls
+    }
+  } borrowed{request_};
+  request_.unsafe_arena_set_allocated_caller(const_cast<pb::Caller*>(&caller));
+  return encode_frame(request_);
+}
+
+asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl> self, std::uint64_t call_id,
+                                                           std::string bytes, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
-
-  pb::Frame frame;
-  frame.set_call_id(self->next_call_id_++);
-  frame.set_method(std::move(method));
-  frame.set_timeout_ms(static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(timeout.count(), 1, std::numeric_limits<std::uint32_t>::max())));
-  *frame.mutable_caller() = std::move(caller);
-  frame.set_payload(std::move(payload));
-  std::string bytes = encode_frame(frame);
   if (bytes.size() - kFrameHeaderSize > self->opts_.max_frame)
     co_return make_error(Code::kInvalidArgument,
                          "request too large: " + std::to_string(bytes.size() - kFrameHeaderSize) + " bytes");
@@ -142,7 +156,6 @@ asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl>
 
   Pending pending(self->ex_);
   pending.timer.expires_at(deadline);
-  const auto call_id = frame.call_id();
   self->pending_.emplace(call_id, &pending);
   self->conn_->send(bytes);
   co_await pending.timer.async_wait(use_tuple);
@@ -317,8 +330,9 @@ asio::awaitable<Result<std::string>> RpcClient::call_raw(std::string_view method
   // Copy everything before the first suspension: `this` may be gone when we resume.
   auto impl = impl_;
   ++impl->stats_.calls;
-  Result<std::string> result =
-      co_await Impl::call(impl, std::string(method), std::move(payload), caller, timeout);
+  const std::uint64_t call_id = impl->next_call_id_++;
+  std::string bytes = impl->encode_request(call_id, method, std::move(payload), caller, timeout);
+  Result<std::string> result = co_await Impl::call(impl, call_id, std::move(bytes), timeout);
   if (!result) ++impl->stats_.errors;
   co_return result;
 }

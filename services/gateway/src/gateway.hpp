@@ -125,6 +125,7 @@ class Gateway {
   Metrics metrics_;
   TokenVerifier tokens_;
   PushHub hub_;
+  rpc::v1::Caller caller_;  // the Caller of the request being sent (dispatch())
 };
 
 }  // namespace alliance::gateway

@@ -121,11 +121,9 @@ Status check_object(const pb::Descriptor* d, const json::object& obj, const Json
   return {};
 }
 
-}  // namespace
-
-std::unique_ptr<pb::Message> new_message(std::string_view full_type_name) {
-  // The pool and the factory each take a lock and hash the name on every lookup (two a
-  // request): a thread keeps the prototypes it has found, at most one per type compiled in.
+// The pool and the factory each take a lock and hash the name on every lookup (two a
+// request): a thread keeps the prototypes it has found, at most one per type compiled in.
+const pb::Message* prototype(std::string_view full_type_name) {
   thread_local StringMap<const pb::Message*> prototypes;
   const pb::Message* proto = nullptr;
   if (auto it = prototypes.find(full_type_name); it != prototypes.end()) {
@@ -138,7 +136,19 @@ std::unique_ptr<pb::Message> new_message(std::string_view full_type_name) {
     if (!proto) return nullptr;
     prototypes.emplace(std::string(full_type_name), proto);
   }
-  return std::unique_ptr<pb::Message>(proto->New());
+  return proto;
+}
+
+}  // namespace
+
+std::unique_ptr<pb::Message> new_message(std::string_view full_type_name) {
+  const pb::Message* proto = prototype(full_type_name);
+  return std::unique_ptr<pb::Message>(proto ? proto->New() : nullptr);
+}
+
+pb::Message* new_message(std::string_view full_type_name, pb::Arena& arena) {
+  const pb::Message* proto = prototype(full_type_name);
+  return proto ? proto->New(&arena) : nullptr;
 }
 
 Status json_to_message(std::string_view body, pb::Message& out) {

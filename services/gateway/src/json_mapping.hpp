@@ -16,6 +16,8 @@ namespace alliance::gateway {
 
 // A fresh message of a generated type, or nullptr if the name is unknown.
 std::unique_ptr<google::protobuf::Message> new_message(std::string_view full_type_name);
+// The same on `arena`, which owns it.
+google::protobuf::Message* new_message(std::string_view full_type_name, google::protobuf::Arena& arena);
 
 // Fills `out` from a JSON object. An empty body is the empty object.
 Status json_to_message(std::string_view body, google::protobuf::Message& out);
