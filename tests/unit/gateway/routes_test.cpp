@@ -173,6 +173,55 @@ TEST(Routes, PathTemplatesCaptureSegmentsAndSuffixes) {
   EXPECT_FALSE(match_path("/v1/me", "/v1/me/", p));
 }
 
+// find_route looks a path up by its leading segments; the answer must be the one that
+// trying every route in declaration order gives: the route, the 405's methods, the fields.
+TEST(Routes, IndexedLookupAgreesWithTryingEveryRouteInOrder) {
+  auto by_trying_every_route = [](std::string_view method, std::string_view path) {
+    RouteLookup out;
+    std::vector<std::pair<std::string, std::string>> params;
+    for (const auto& r : public_routes()) {
+      if (!match_path(r.path, path, params)) continue;
+      if (r.http_method == method) {
+        out.match = RouteMatch::kFound;
+        out.route = &r;
+        out.path_params = params;
+        return out;
+      }
+      out.match = RouteMatch::kWrongMethod;
+      if (!out.allowed_methods.empty()) out.allowed_methods += ", ";
+      out.allowed_methods += r.http_method;
+    }
+    return out;
+  };
+  std::vector<std::string> paths = {"", "/", "//", "/v1", "/v1/", "/v1/me/", "/v1//", "/v2/me", "/v1/nothing/x",
+                                    "/v1/conversations//messages", "/v1/calendars/.ics"};
+  for (const auto& r : public_routes()) {
+    std::string concrete;  // each "{field}" replaced by a value
+    for (std::size_t i = 0; i < r.path.size(); ++i) {
+      if (r.path[i] != '{') {
+        concrete += r.path[i];
+        continue;
+      }
+      concrete += "v" + std::to_string(i);
+      i = r.path.find('}', i);
+    }
+    paths.push_back(concrete);
+    paths.push_back(concrete + "/");
+    paths.push_back(concrete + "/x");
+  }
+  ASSERT_GT(paths.size(), 50u);
+  for (const auto& path : paths) {
+    for (std::string_view method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+      auto want = by_trying_every_route(method, path);
+      auto got = find_route(method, path);
+      EXPECT_EQ(got.match, want.match) << method << " " << path;
+      EXPECT_EQ(got.route, want.route) << method << " " << path;
+      EXPECT_EQ(got.allowed_methods, want.allowed_methods) << method << " " << path;
+      EXPECT_EQ(got.path_params, want.path_params) << method << " " << path;
+    }
+  }
+}
+
 TEST(JsonMappingPath, PathParametersFillFieldsAndMustAgreeWithTheBody) {
   auto msg = new_message("alliance.identity.v1.ListCareTeamRequest");
   ASSERT_TRUE(path_params_to_message({{"client_id", "abc%2Fd"}}, *msg));
