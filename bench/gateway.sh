@@ -25,6 +25,9 @@
 #   BENCH_CALLGRIND=1        only the gateway's instructions per GET /v1/me under callgrind
 #                            (one thread, BENCH_HTTP_CONNECTIONS connections, default 4 here,
 #                            BENCH_CALLGRIND_RATE requests/s, default 250)
+#   BENCH_SYSCALLS=1         only the gateway's system calls per GET /v1/me, counted by
+#                            `perf stat` (kernel tracepoints), closed loop and then at half of
+#                            that rate (gateway threads: the first of BENCH_GATEWAY_THREADS)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -106,6 +109,7 @@ json_field access_token <"$secrets/client-login.out" >"$secrets/token"
 [[ -s "$secrets/token" ]] || die "login returned no access_token"
 log "practice 'bench' with an admin and a client user created; client logged in"
 [[ "${BENCH_CALLGRIND:-0}" == 1 ]] && { callgrind_round; exit 0; }
+[[ "${BENCH_SYSCALLS:-0}" == 1 ]] && { syscalls_round; exit 0; }
 
 
 # --- a) HTTPS: peak (closed loop), then half of peak (open loop) --------------------
@@ -183,6 +187,41 @@ callgrind_round() {
   callgrind_annotate "$state/callgrind.out.2" >"$state/callgrind-top.txt" 2>/dev/null || true
   BENCH_KEEP_STATE=1
   log "profile of the longer run: $state/callgrind.out.2 (top functions: $state/callgrind-top.txt)"
+}
+
+# BENCH_SYSCALLS=1: the gateway's system calls per `GET /v1/me` (the kernel's part of its CPU
+# comes from them: loopback TCP sends and receives, epoll, timers, wake-ups), counted with
+# perf's syscall tracepoints over a closed-loop run and an open-loop run at half of its rate.
+# Like an instruction count, a count of calls does not move with the machine's load.
+syscalls_round() {
+  command -v perf >/dev/null || die "BENCH_SYSCALLS=1 needs perf (apt-get install linux-perf)"
+  local calls=(recvfrom sendto read write readv writev recvmsg sendmsg epoll_wait epoll_ctl
+               timerfd_settime futex getpid) events="" c name rate args out
+  for c in "${calls[@]}"; do events+="syscalls:sys_enter_$c,"; done
+  events+="raw_syscalls:sys_enter"
+  args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
+        --connections "$http_connections" --threads "$threads" --warmup 0)
+  "$loadgen" "${args[@]}" --duration 2 >/dev/null  # token cache, RPC connections, allocator
+  for name in peak half; do
+    rate=()
+    [[ "$name" == half ]] && rate=(--rate "$half_rate")
+    perf stat -x, -e "$events" -p "$gateway_pid" -o "$state/syscalls-$name.csv" &
+    local perf_pid=$!
+    sleep 0.2
+    "$loadgen" "${args[@]}" "${rate[@]}" --duration "$http_seconds" >"$state/syscalls-$name.out"
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    local ok load
+    ok="$(result_field ok <"$state/syscalls-$name.out")"
+    load="$(cut -d' ' -f1 /proc/loadavg)"
+    [[ "$name" == peak ]] && half_rate=$(( $(result_field rps <"$state/syscalls-$name.out") / 2 ))
+    (( ok > 0 )) || die "the $name run answered no requests"
+    printf 'syscalls per request, gateway threads %s, %s (%s requests, %s req/s, 1-min load %s):\n' \
+      "$gateway_threads" "$name" "$ok" "$(result_field rps <"$state/syscalls-$name.out")" "$load"
+    awk -F, -v n="$ok" '$3 ~ /sys_enter/ && $1 + 0 > 0 {
+        sub(/^syscalls:sys_enter_/, "", $3); sub(/^raw_syscalls:sys_enter$/, "all", $3)
+        printf "  %-16s %6.2f\n", $3, $1 / n }' "$state/syscalls-$name.csv"
+  done
 }
 
 results="$(mktemp -d /tmp/alliance-bench-gateway.XXXXXX)"
