@@ -109,3 +109,22 @@ start_system() {
   gateway="https://127.0.0.1:$gateway_port"
   ca="$state/certs/ca.pem"
 }
+
+# Restarts the private system's gateway on one I/O thread under callgrind with instruction
+# counting off (turn it on around what is measured: callgrind_control -i on/off, -z, -d).
+# Profiles go to $state/callgrind.out.N; sets gateway_pid and waits for /readyz.
+restart_gateway_under_callgrind() {
+  command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"
+  kill -TERM "$gateway_pid"
+  while kill -0 "$gateway_pid" 2>/dev/null; do sleep 0.1; done
+  ALLIANCE_GATEWAY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$state/callgrind.out" "$ALLIANCE_BUILD_DIR/services/gateway/alliance-gateway" \
+    --config "$state/gateway.conf" >>"$state/logs/gateway-callgrind.log" 2>&1 &
+  gateway_pid=$!
+  echo "$gateway_pid" >"$state/gateway.pid"
+  local deadline=$(( SECONDS + 120 ))
+  until kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null; do
+    (( SECONDS < deadline )) || die "the gateway under callgrind did not get ready"
+    sleep 0.5
+  done
+}

@@ -29,6 +29,10 @@
 #   BENCH_KEEP_STATE=1        keep the temporary state directory (logs) afterwards
 #   BENCH_PEER=node           the same as --compare
 #   BENCH_SSL_FLOOR=0         skip alliance-ssl-floor (OpenSSL's heap per idle connection, kernel TLS)
+#   BENCH_CALLGRIND=1         the gateway (one thread) under callgrind: its user-space instructions per
+#                             delivered message in each fan-out round, a figure the machine's load does
+#                             not move (use it for A/B); profiles kept in the state directory. Try it with
+#                             BENCH_SOCKETS=1000 BENCH_PUSHES=20000 BENCH_ROUNDS=2 BENCH_RATE=0
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -68,6 +72,14 @@ if (( per_user > 5 )); then
 fi
 start_system
 gateway_pid="$(cat "$state/gateway.pid")"
+phase_args=()
+if [[ "${BENCH_CALLGRIND:-0}" == 1 ]]; then
+  [[ -z "$peer" ]] || die "BENCH_CALLGRIND=1 measures the gateway only: drop --compare"
+  restart_gateway_under_callgrind
+  BENCH_KEEP_STATE=1
+  # Counts only the fan-out rounds: counters zeroed and on at a round's start, dumped at its end.
+  phase_args=(--phase-command "$root/bench/push/callgrind_phase.sh $gateway_pid $state")
+fi
 redis_pid="$(cat "$state/redis.pid")"
 peer_args=()
 if [[ -n "$peer" ]]; then
@@ -96,7 +108,7 @@ timeout 900 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/c
   --gateway-pid "$gateway_pid" --redis-pid "$redis_pid" --sockets "$sockets" --sockets-per-user "$per_user" \
   --pushes "${BENCH_PUSHES:-200000}" --window "${BENCH_WINDOW:-2000}" --rounds "${BENCH_ROUNDS:-3}" \
   --rate "${BENCH_RATE:-5000}" \
-  --rate-seconds "${BENCH_RATE_SECONDS:-10}" "${peer_args[@]}" >"$state/bench.out" || bench_rc=$?
+  --rate-seconds "${BENCH_RATE_SECONDS:-10}" "${peer_args[@]}" "${phase_args[@]}" >"$state/bench.out" || bench_rc=$?
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 # The floor under the memory per idle socket: OpenSSL's own state per connection, measured
 # with the gateway's context and certificate (and whether kernel TLS could take it over).

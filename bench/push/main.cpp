@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -71,6 +72,10 @@ struct Options {
   // (bench/peers/) after the gateway, on the same Redis.
   std::string peer_url, peer_name = "peer";
   int peer_pid = 0;
+  // Run by the shell around each fan-out round: `CMD begin SERVER ROUND` before it and
+  // `CMD end SERVER ROUND DELIVERED` after it (bench/push.sh's callgrind mode counts the
+  // gateway's instructions with it). Its output goes to this program's stdout.
+  std::string phase_command;
 };
 
 std::string usage() {
@@ -80,6 +85,8 @@ std::string usage() {
          "         [--sockets 10000] [--sockets-per-user 1] [--pushes 200000] [--window 2000] [--rounds 3]\n"
          "         [--rate 5000] [--rate-seconds 10] [--slug NAME]\n"
          "         [--peer-url https://127.0.0.1:PORT --peer-pid PID [--peer-name node]]\n"
+         "         [--phase-command CMD]   (run as CMD begin SERVER ROUND / CMD end SERVER ROUND DELIVERED\n"
+         "                                  around each fan-out round)\n"
          "Loopback only. Publishes as the Redis ACL user `messaging` (its password read from the file).\n"
          "--pushes 0 skips the fan-out phase, --rate 0 the fixed-rate phase. With --peer-url the same phases\n"
          "run again against that push server (sockets on its GET /v1/ws, the users' tokens, CPU of --peer-pid)\n"
@@ -91,7 +98,7 @@ Result<Options> parse_options(int argc, char** argv) {
   std::string ca, token_file;
   std::map<std::string, std::string*, std::less<>> text{
       {"--url", &o.url}, {"--ca", &ca}, {"--operator-token-file", &token_file}, {"--slug", &o.slug},
-      {"--peer-url", &o.peer_url}, {"--peer-name", &o.peer_name}};
+      {"--peer-url", &o.peer_url}, {"--peer-name", &o.peer_name}, {"--phase-command", &o.phase_command}};
   o.redis.add_to(text);
   auto parsed = parse_flags(
       argc, argv, text,
@@ -370,6 +377,15 @@ Phase run_phase(const Options& o, int server_pid, Publisher& pub, Receiver& rx, 
   return out;
 }
 
+// `o.phase_command` with `args`, if given; its failure fails the run (what it measures is missing).
+void phase_command(const Options& o, const std::string& args) {
+  if (o.phase_command.empty()) return;
+  std::fflush(stdout);
+  const std::string line = o.phase_command + " " + args;
+  if (std::system(line.c_str()) != 0)
+    setup_failed("--phase-command", make_error(Code::kInternal, "the phase command failed: " + line));
+}
+
 void print_phase(const std::string& server, const char* name, const Phase& p) {
   const double n = static_cast<double>(std::max<std::uint64_t>(p.delivered, 1));
   std::printf("  %s: %" PRIu64 " of %" PRIu64 " delivered in %.2f s = %.0f msg/s; publish failures %d; 1-min load %.2f\n",
@@ -441,7 +457,10 @@ Measured measure(const Options& o, const Server& server, const Users& u) {
   for (int round = 1; o.pushes > 0 && round <= o.rounds; ++round) {
     std::fprintf(stderr, "[push-bench] %s: fan-out round %d of %d: %d pushes, window %d\n", server.name.c_str(), round,
                  o.rounds, o.pushes, o.window);
+    const std::string phase = server.name + " " + std::to_string(round);
+    phase_command(o, "begin " + phase);
     Phase p = run_phase(o, server.pid, pub, rx, 1, o.pushes, 0);
+    phase_command(o, "end " + phase + " " + std::to_string(p.delivered));
     print_phase(server.name, ("fan-out (closed loop), round " + std::to_string(round)).c_str(), p);
     m.ok = m.ok && p.delivered == p.expected && p.publish_failed == 0;
     if (round == 1 || p.gateway_us() < m.fan.gateway_us()) m.fan = p;
