@@ -10,10 +10,11 @@ namespace detail {
 class SubscriberImpl : public Connection {
  public:
   SubscriberImpl(asio::any_io_executor ex, Options opts, Subscriber::MessageHandler on_message,
-                 std::function<void()> on_reconnect)
+                 std::function<void()> on_reconnect, Subscriber::Filter filter)
       : Connection(std::move(ex), std::move(opts), "subscriber"),
         on_message_(std::move(on_message)),
-        on_reconnect_(std::move(on_reconnect)) {}
+        on_reconnect_(std::move(on_reconnect)),
+        handler_filters_(filter == Subscriber::Filter::kHandler) {}
 
   void subscribe(const std::string& channel) {
     if (!desired_.insert(channel).second) return;
@@ -90,8 +91,9 @@ class SubscriberImpl : public Connection {
     const std::string_view kind = reply.str(0);
     const std::string_view channel = reply.str(1);
     if (kind == "message") {
-      // A message already in flight when we unsubscribed is not delivered.
-      if (!desired_.contains(channel) || !on_message_) return;
+      // A message already in flight when we unsubscribed is not delivered (unless the
+      // handler said it drops those itself).
+      if (!on_message_ || (!handler_filters_ && !desired_.contains(channel))) return;
       // Views into the link's read buffer: the message is not copied. The handler may
       // destroy or reconfigure us (shutdown() clears on_message_), so it runs from a copy.
       auto handler = on_message_;
@@ -125,6 +127,7 @@ class SubscriberImpl : public Connection {
   StringSet desired_;    // what the caller asked for
   StringSet confirmed_;  // what Redis confirmed on this connection
   StringSet restoring_;  // asked for on connect, not yet confirmed
+  const bool handler_filters_;  // Filter::kHandler: no desired_ lookup per message
   bool had_connection_ = false;
   bool reconnect_pending_ = false;
   std::vector<std::shared_ptr<asio::steady_timer>> waiters_;
@@ -133,9 +136,9 @@ class SubscriberImpl : public Connection {
 }  // namespace detail
 
 Subscriber::Subscriber(asio::any_io_executor ex, Options opts, MessageHandler on_message,
-                       std::function<void()> on_reconnect)
+                       std::function<void()> on_reconnect, Filter filter)
     : impl_(std::make_shared<detail::SubscriberImpl>(std::move(ex), std::move(opts), std::move(on_message),
-                                                     std::move(on_reconnect))) {}
+                                                     std::move(on_reconnect), filter)) {}
 
 Subscriber::~Subscriber() { impl_->shutdown(); }
 

@@ -25,7 +25,9 @@ struct GatewayThreads::Shard {
     subscriber = std::make_unique<redis::Subscriber>(
         io.get_executor(), setup.redis,
         [gw](std::string_view channel, std::string_view payload) { gw->hub().on_message(channel, payload); },
-        [gw] { gw->resync_revocations(); });
+        [gw] { gw->resync_revocations(); },
+        // The hub finds each push's user and drops one that has no socket here.
+        redis::Subscriber::Filter::kHandler);
     gateway->attach_subscriber(*subscriber);
     server = std::make_unique<HttpServer>(io.get_executor(), public_tls, *gateway, setup.http);
     if (first) operator_server = std::make_unique<HttpServer>(io.get_executor(), public_tls, *gateway, setup.operator_http);

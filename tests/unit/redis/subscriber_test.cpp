@@ -163,5 +163,31 @@ TEST_F(SubscriberTest, HandlerMayDestroyTheSubscriberMidRead) {
   EXPECT_FALSE(subscriber_);
 }
 
+// Unsubscribing from the handler while Redis has already sent more messages on that
+// channel: the subscriber drops them by default; with Filter::kHandler it skips that
+// lookup and hands them on, for a handler that checks the channel itself (the gateway's).
+TEST_F(SubscriberTest, MessagesSentBeforeAnUnsubscribeAreDroppedUnlessTheHandlerFilters) {
+  for (auto filter : {Subscriber::Filter::kSubscriber, Subscriber::Filter::kHandler}) {
+    int calls = 0;
+    subscriber_ = std::make_unique<Subscriber>(
+        io_.get_executor(), options_for(server_),
+        [this, &calls](std::string_view channel, std::string_view) {
+          if (++calls == 1) subscriber_->unsubscribe(std::string(channel));
+        },
+        std::function<void()>{}, filter);
+    subscriber_->start();
+    subscriber_->subscribe("late");
+    ASSERT_TRUE(run(io_, subscriber_->wait_subscribed("late", 5s)));
+    // One pipeline: Redis sends all 20 before it can read the UNSUBSCRIBE the first one causes.
+    std::vector<std::vector<std::string>> publishes(20, std::vector<std::string>{"PUBLISH", "late", "x"});
+    ASSERT_TRUE(run(io_, publisher_->pipeline(publishes)).ok());
+    const int expected = filter == Subscriber::Filter::kHandler ? 20 : 1;
+    pump_until(io_, [&] { return calls >= expected; });
+    pump_until(io_, [] { return false; }, 50ms);
+    EXPECT_EQ(calls, expected) << (filter == Subscriber::Filter::kHandler ? "kHandler" : "kSubscriber");
+    subscriber_.reset();
+  }
+}
+
 }  // namespace
 }  // namespace alliance::redis::test

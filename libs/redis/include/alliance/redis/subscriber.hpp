@@ -28,10 +28,17 @@ class Subscriber {
   // subscribe/unsubscribe or destroy the Subscriber.
   using MessageHandler = std::function<void(std::string_view channel, std::string_view payload)>;
 
+  // Who drops a message on a channel that is no longer wanted. kSubscriber (the default)
+  // looks each message's channel up in the subscriptions, so nothing arrives for a channel
+  // after unsubscribe(). kHandler skips that lookup: a message Redis sent before it saw
+  // the UNSUBSCRIBE may still reach the handler, which must ignore channels it no longer
+  // wants (the gateway's push hub finds each message's user anyway: one lookup, not two).
+  enum class Filter { kSubscriber, kHandler };
+
   // `on_reconnect` runs after a reconnect (not the first connect) once Redis has
   // confirmed every remembered subscription.
   Subscriber(asio::any_io_executor ex, Options opts, MessageHandler on_message,
-             std::function<void()> on_reconnect = {});
+             std::function<void()> on_reconnect = {}, Filter filter = Filter::kSubscriber);
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
@@ -40,7 +47,7 @@ class Subscriber {
   void stop();    // close; no handler is called after this returns
 
   void subscribe(const std::string& channel);    // idempotent; sent now or on (re)connect
-  void unsubscribe(const std::string& channel);  // no message for it is delivered after this
+  void unsubscribe(const std::string& channel);  // with kSubscriber, no message for it is delivered after this
 
   bool connected() const;
   std::size_t subscription_count() const;  // channels asked for, confirmed or not
