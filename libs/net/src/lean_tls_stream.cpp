@@ -42,7 +42,9 @@ struct LeanTlsStream::Core : std::enable_shared_from_this<LeanTlsStream::Core> {
   std::size_t batch_sent = 0;
   bool batching = false;
   bool wait_before_read = false;  // wait_before_next_read(): the next read waits for the socket first
+  bool spill = false;  // in write_now: what send(2) does not take joins `batch`
   int waits = 0;       // socket waits in flight (read and write side)
+  int write_waits = 0; // of them, waits for writability
   int last_errno = 0;  // errno of the BIO's last failed recv/send
 };
 
@@ -85,8 +87,15 @@ int bio_write(BIO* bio, const char* in, int len) {
     return len;
   }
   ssize_t r = ::send(core->socket.native_handle(), in, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+  const bool would_block = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  if (core->spill && (would_block || (r >= 0 && r < len))) {
+    // write_now never waits: the rest of the record is kept for the flush.
+    const std::size_t sent = r > 0 ? static_cast<std::size_t>(r) : 0;
+    core->batch.append(in + sent, static_cast<std::size_t>(len) - sent);
+    return len;
+  }
   if (r >= 0) return static_cast<int>(r);
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+  if (would_block) {
     BIO_set_retry_write(bio);
   } else {
     core->last_errno = errno;
@@ -284,7 +293,7 @@ void close_core(Core& core) {
 
 asio::ip::tcp::socket& core_socket(Core& core) { return core.socket; }
 
-bool begin_wait(Core& core, error_code& ec) {
+bool begin_wait(Core& core, error_code& ec, bool write) {
   if (core.timed_out) {
     ec = boost::beast::error::timeout;
     return false;
@@ -299,11 +308,13 @@ bool begin_wait(Core& core, error_code& ec) {
     arm_timer(core);
   }
   ++core.waits;
+  if (write) ++core.write_waits;
   return true;
 }
 
-void end_wait(Core& core, error_code& ec) {
+void end_wait(Core& core, error_code& ec, bool write) {
   --core.waits;
+  if (write) --core.write_waits;
   if (ec && core.timed_out) ec = boost::beast::error::timeout;
 }
 
@@ -422,6 +433,50 @@ void LeanTlsStream::wait_before_next_read() { core_->wait_before_read = true; }
 void LeanTlsStream::batch_writes(bool on) { core_->batching = on; }
 
 bool LeanTlsStream::batch_pending() const { return core_->batch_sent < core_->batch.size(); }
+
+bool LeanTlsStream::write_ready() const { return core_->write_waits == 0; }
+
+namespace {
+
+// SSL_write_ex until all of [p, p + n) is in records (one per call: partial writes are on).
+error_code write_records(Core& core, const unsigned char* p, std::size_t n) {
+  error_code ec;
+  while (n > 0) {
+    std::size_t put = 0;
+    const Want want = lean_tls_detail::write_step(core, asio::const_buffer(p, n), ec, put);
+    if (ec) return ec;
+    // Spilling, the BIO never asks to wait; OpenSSL would only with a half-sent record of
+    // an earlier write, which write_ready() rules out.
+    if (want != Want::kDone || put == 0) return asio::error::try_again;
+    p += put;
+    n -= put;
+  }
+  return ec;
+}
+
+}  // namespace
+
+error_code LeanTlsStream::write_now(asio::const_buffer head, asio::const_buffer body) {
+  Core& core = *core_;
+  if (!core.socket.is_open()) return asio::error::bad_descriptor;
+  if (head.size() > 16) return asio::error::invalid_argument;
+  // The first record gathers `head` and the start of `body`, as WriteStep linearises.
+  unsigned char first[16384];
+  const std::size_t lead = std::min(body.size(), sizeof first - head.size());
+  std::memcpy(first, head.data(), head.size());
+  std::memcpy(first + head.size(), body.data(), lead);
+  core.spill = true;
+  error_code ec = write_records(core, first, head.size() + lead);
+  if (!ec) ec = write_records(core, static_cast<const unsigned char*>(body.data()) + lead, body.size() - lead);
+  core.spill = false;
+  return ec;
+}
+
+error_code LeanTlsStream::flush_now() {
+  error_code ec;
+  lean_tls_detail::flush_step(*core_, ec);
+  return ec;
+}
 
 void LeanTlsStream::set_role(asio::ssl::stream_base::handshake_type type) {
   if (type == asio::ssl::stream_base::server)

@@ -75,6 +75,14 @@ asio::awaitable<void> echo(LeanTlsStream& s, std::size_t chunk, error_code& read
   shutdown_end = sec;
 }
 
+// Reads all of `into` (failing the test on an error), then closes the TCP connection.
+asio::awaitable<void> read_all_then_close(Client& c, asio::mutable_buffer into) {
+  auto [rec, n] = co_await asio::async_read(c, into, use_tuple);
+  EXPECT_FALSE(rec) << rec.message();
+  error_code ignored;
+  c.next_layer().close(ignored);
+}
+
 // Sends `msg` and reads the echo concurrently (a large message would otherwise fill both sockets).
 asio::awaitable<void> round_trip(Client& c, std::string msg, bool& same) {
   std::string back(msg.size(), '\0');
@@ -228,12 +236,8 @@ TEST_F(LeanTlsTest, BatchedWritesLeaveTogetherOnFlushInOrder) {
         auto [fec, fn] = co_await asio::async_read(*c, asio::buffer(received.data(), 1), use_tuple);
         EXPECT_FALSE(fec) << fec.message();
         read_before_flush = !flush_started;
-        auto rest = asio::buffer(received.data() + 1, received.size() - 1);
-        auto [rec, n] = co_await asio::async_read(*c, rest, use_tuple);
-        EXPECT_FALSE(rec) << rec.message();
+        co_await read_all_then_close(*c, asio::buffer(received.data() + 1, received.size() - 1));
         same = received == expected;
-        error_code ignored;
-        c->next_layer().close(ignored);
       },
       rethrow);
   run();
@@ -241,6 +245,102 @@ TEST_F(LeanTlsTest, BatchedWritesLeaveTogetherOnFlushInOrder) {
   EXPECT_FALSE(read_before_flush) << "a batched record reached the peer before the flush";
   EXPECT_TRUE(flushed);
   EXPECT_TRUE(same) << "the batch arrived out of order or incomplete";
+}
+
+// write_now (the gateway's pushes): each call returns at once, even to a peer that is
+// not reading. What the socket does not take is kept (batch_pending), the next writes
+// queue behind it, and a flush sends it all, header and body together and in order.
+TEST_F(LeanTlsTest, WriteNowNeverWaitsAndKeepsWhatTheSocketDoesNotTake) {
+  std::vector<std::pair<std::string, std::string>> frames;
+  std::string expected;
+  for (unsigned i = 0; i < 40; ++i) {
+    frames.emplace_back(pattern(2 + i % 9, i), pattern(i % 2 ? 300 : 400'000, i + 100));
+    expected += frames.back().first + frames.back().second;
+  }
+  std::string received(expected.size(), '\0');
+  bool kept = false, ready_throughout = true, flushed = false, same = false;
+  bool reading = false;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await accept();
+        if (!s) co_return;
+        for (const auto& [head, body] : frames) {
+          ready_throughout = ready_throughout && s->write_ready();
+          auto ec = s->write_now(asio::buffer(head), asio::buffer(body));
+          EXPECT_FALSE(ec) << ec.message();
+        }
+        kept = s->batch_pending();  // 8 MB does not fit in a socket nobody reads
+        EXPECT_FALSE(s->flush_now());
+        reading = true;
+        s->expires_after(10s);
+        auto [fec] = co_await s->async_flush(use_tuple);
+        EXPECT_FALSE(fec) << fec.message();
+        flushed = !s->batch_pending();
+        std::array<char, 16> sink;
+        co_await s->async_read_some(asio::buffer(sink), use_tuple);  // until the client closes
+      },
+      rethrow);
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto c = co_await connect();
+        while (!reading) {
+          asio::steady_timer wait(ioc_, 10ms);
+          co_await wait.async_wait(use_tuple);
+        }
+        co_await read_all_then_close(*c, asio::buffer(received));
+        same = received == expected;
+      },
+      rethrow);
+  run();
+  EXPECT_TRUE(kept);
+  EXPECT_TRUE(ready_throughout) << "write_now waited on the socket";
+  EXPECT_TRUE(flushed);
+  EXPECT_TRUE(same) << "the frames arrived out of order or incomplete";
+}
+
+// write_ready is false while an asynchronous write waits for the socket (OpenSSL then
+// holds a half-sent record that no other write may overtake), true once it is done.
+TEST_F(LeanTlsTest, WriteReadyIsFalseWhileAWriteWaits) {
+  const std::string big = pattern(4'000'000, 9);
+  bool ready_while_waiting = true, ready_after = false, done = false;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await accept();
+        if (!s) co_return;
+        auto& stream = *s;
+        auto check = [&]() -> asio::awaitable<void> {
+          asio::steady_timer wait(ioc_, 200ms);
+          co_await wait.async_wait(use_tuple);
+          ready_while_waiting = stream.write_ready();
+        };
+        auto write = [&]() -> asio::awaitable<void> {
+          auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(big), use_tuple);
+          EXPECT_FALSE(wec) << wec.message();
+          done = true;
+        };
+        co_await (write() && check());
+        ready_after = stream.write_ready();
+        std::array<char, 16> sink;
+        co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      },
+      rethrow);
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto c = co_await connect();
+        asio::steady_timer wait(ioc_, 400ms);  // the server's write waits meanwhile
+        co_await wait.async_wait(use_tuple);
+        std::string back(big.size(), '\0');
+        co_await read_all_then_close(*c, asio::buffer(back));
+      },
+      rethrow);
+  run();
+  EXPECT_TRUE(done);
+  EXPECT_FALSE(ready_while_waiting);
+  EXPECT_TRUE(ready_after);
 }
 
 TEST_F(LeanTlsTest, LeanClientTalksToLeanServer) {

@@ -124,6 +124,20 @@ class LeanTlsStream {
   template <class Token>
   auto async_flush(Token&& token);
 
+  // Writing without an asynchronous operation, for a writer that frames its own messages
+  // (the gateway's pushes: no operation, handler or post per message). write_now encrypts
+  // `head` (at most 16 bytes, e.g. a WebSocket frame header) and `body` into TLS records
+  // now, `head` sharing the first record with the start of `body`, and hands them to the
+  // socket; what the socket does not take at once is kept as a batch is (batch_pending()
+  // is then true, and async_flush or flush_now sends it), so it never waits. With write
+  // batching on, the records are kept. Call only while write_ready(). Returns the
+  // connection's failure, if any (then close it).
+  boost::system::error_code write_now(asio::const_buffer head, asio::const_buffer body);
+  // No write is waiting on the socket, so OpenSSL holds no half-sent record: write_now may run.
+  bool write_ready() const;
+  // Sends as much of the kept records as the socket takes now, without waiting.
+  boost::system::error_code flush_now();
+
   // Sends close_notify and waits (bounded by the deadline) for the peer's.
   template <class Token>
   auto async_shutdown(Token&& token);
@@ -168,11 +182,12 @@ Want shutdown_step(LeanTlsStream::Core& core, error_code& ec);
 Want flush_step(LeanTlsStream::Core& core, error_code& ec);
 void close_core(LeanTlsStream::Core& core);
 asio::ip::tcp::socket& core_socket(LeanTlsStream::Core& core);
-// Before waiting on the socket: false (and ec = timeout, socket closed) if the
-// deadline has passed; otherwise counts the wait and arms the deadline timer.
-bool begin_wait(LeanTlsStream::Core& core, error_code& ec);
+// Before waiting on the socket (for writability if `write`): false (and ec = timeout,
+// socket closed) if the deadline has passed; otherwise counts the wait and arms the
+// deadline timer.
+bool begin_wait(LeanTlsStream::Core& core, error_code& ec, bool write);
 // After a wait completes: maps operation_aborted to beast::error::timeout if the deadline fired.
-void end_wait(LeanTlsStream::Core& core, error_code& ec);
+void end_wait(LeanTlsStream::Core& core, error_code& ec, bool write);
 
 struct ReadStep {
   static constexpr bool kSized = true;
@@ -226,6 +241,7 @@ struct LeanTlsStream::Op {
   Step step;
   std::size_t done_n = 0;  // what a sized handshake reports
   enum State { kStart, kWaiting, kPosted } state = kStart;
+  bool waiting_write = false;  // kWaiting: for writability
   error_code result{};
   std::size_t result_n = 0;
 
@@ -233,7 +249,7 @@ struct LeanTlsStream::Op {
   void operator()(Self& self, error_code ec = {}, std::size_t = 0) {
     if (state == kPosted) return finish(self, result, result_n);
     if (state == kWaiting) {
-      lean_tls_detail::end_wait(*core, ec);
+      lean_tls_detail::end_wait(*core, ec, waiting_write);
       if (ec) {
         if constexpr (std::is_same_v<Step, lean_tls_detail::ShutdownStep>) {
           if (step.then_close) {
@@ -246,8 +262,9 @@ struct LeanTlsStream::Op {
     }
     std::size_t n = 0;
     Want want = step(*core, ec, n);
-    if (want != Want::kDone && lean_tls_detail::begin_wait(*core, ec)) {
+    if (want != Want::kDone && lean_tls_detail::begin_wait(*core, ec, want == Want::kWrite)) {
       state = kWaiting;
+      waiting_write = want == Want::kWrite;
       lean_tls_detail::core_socket(*core).async_wait(
           want == Want::kRead ? asio::socket_base::wait_read : asio::socket_base::wait_write, std::move(self));
       return;
