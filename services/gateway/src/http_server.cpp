@@ -22,6 +22,7 @@
 #include "handler_memory.hpp"
 #include "json_mapping.hpp"
 #include "request_limits.hpp"
+#include "ws_frame.hpp"
 
 namespace alliance::gateway {
 
@@ -55,28 +56,51 @@ Clock::time_point steady_deadline(std::int64_t unix_seconds) {
 
 }  // namespace
 
+class WsSession;
+
+// Sessions with frames queued, written together once the handler that queued them has
+// returned: the pushes one Redis read brings for a socket leave in one send(2), a read
+// that wakes many sockets costs one post rather than one per socket, and the clock is
+// read once per round (a token that expired meanwhile closes its socket instead of
+// taking the push). One per server, on its thread.
+class WriteRound : public std::enable_shared_from_this<WriteRound> {
+ public:
+  explicit WriteRound(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  void add(std::shared_ptr<WsSession> session);
+
+ private:
+  void run();
+  asio::any_io_executor ex_;
+  std::vector<std::shared_ptr<WsSession>> waiting_, running_;
+};
+
 // One authenticated WebSocket, driven by completion handlers rather than a reader
 // and a writer coroutine: an idle session then holds one pending websocket read and
 // one timer wait (a few hundred bytes) instead of two coroutine stacks, which matters
 // at tens of thousands of idle sockets. The writer side is `pump()`: at most one of a
-// write, a ping or the close is in flight (`writing_`), and its completion calls pump()
-// again. The wake-up timer, for the next ping or the token's expiry, stays armed while
-// pushes are written: a push starts its write at once instead of cancelling the timer,
-// so a delivered message costs no timer operation and no allocation (the queue keeps a
-// small capacity; a write's operations take memory from handler_memory's free lists).
-// When several frames are queued, they are written with the stream batching: their TLS
-// records leave in one send(2) after the last one instead of one send per frame.
+// flush, a ping or the close is in flight (`writing_`), and its completion calls pump()
+// again. Pushes do not go through Beast's write operation: pump() frames them itself
+// (ws_frame.hpp) and hands them to the TLS stream's write_now, which encrypts and sends
+// at once, so a delivered push costs no asynchronous operation, handler, post or timer
+// operation. Several queued frames are gathered and leave in one send(2); what the
+// socket does not take is kept by the stream and flushed under the write deadline while
+// later pushes queue (bounded: ws_max_queued, then close 1008). Beast still writes the
+// control frames (ping, close, and its own pongs, which queue behind a kept flush); a
+// push waits for one of those in flight by going through Beast itself.
+// The wake-up timer, for the next ping or the token's expiry, stays armed while
+// pushes are written.
 // The socket lives until its access token expires (close 4401) unless the client hands
 // it a fresh one ({"type":"auth",...}).
 // Lives on the server's executor.
 class WsSession : public PushSink, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, crypto::AccessClaims claims,
-            std::function<void(WsSession*)> on_end)
+  WsSession(TlsStream tls, const HttpServerOptions& options, Gateway& gateway, WriteRound& round,
+            crypto::AccessClaims claims, std::function<void(WsSession*)> on_end)
       : ws_(std::move(tls)),
         wake_(ws_.get_executor()),
         options_(options),
         gateway_(gateway),
+        round_(round),
         user_id_(std::move(claims.subject)),
         session_id_(std::move(claims.session_id)),
         practice_id_(std::move(claims.practice_id)),
@@ -116,7 +140,21 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
       return;
     }
     queue_.push_back(std::move(json));
-    if (started_ && !writing_) pump();
+    if (started_ && !writing_ && !in_round_) {
+      in_round_ = true;
+      round_.add(shared_from_this());
+    }
+  }
+
+  // From the write round, `now` read once for all of its sessions.
+  void write_queued(Clock::time_point now) {
+    in_round_ = false;
+    if (!writing_) pump(now);  // else its completion writes what is queued
+  }
+
+  void close_expired() {
+    gateway_.metrics().count("ws_closed_token_expired");
+    close_with(kCloseSessionRevoked, "access token expired");  // starts the close
   }
 
   void close_with(int code, std::string reason) override {
@@ -192,26 +230,20 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     }
   }
 
-  // Starts the next write, ping or close, or (with nothing to send) makes sure the wake-up
-  // timer is armed for the next ping or the token's expiry. Never called while one is in flight.
-  void pump() {
-    if (dead_) return finish();
+  // Writes what is queued unless the token has expired (then closes 4401 instead), then
+  // starts a ping or the close if one is due, or (with nothing to send) makes sure the
+  // wake-up timer is armed for the next ping or the token's expiry. Never called while a
+  // flush, ping or close is in flight.
+  void pump() { pump(Clock::now()); }
+  void pump(Clock::time_point now) {
     auto& lowest = beast::get_lowest_layer(ws_);
-    if (batching_ &&
-        (head_ == queue_.size() || closing_ || batched_ >= kMaxBatched || batched_bytes_ >= kMaxBatchedBytes)) {
-      // The burst is written: its records go out together (before any close frame).
-      batching_ = false;
-      batched_ = 0;
-      batched_bytes_ = 0;
-      lowest.batch_writes(false);
-      lowest.expires_after(options_.write_timeout);
-      writing_ = true;
-      lowest.async_flush(asio::bind_allocator(HandlerAllocator<void>{}, [self = shared_from_this()](
-                                                                             beast::error_code ec) {
-        self->after_write(ec);
-      }));
-      return;
+    if (now >= expires_ && !closing_ && !dead_) return close_expired();  // the queued pushes are dropped
+    while (!dead_ && !closing_ && head_ < queue_.size()) {
+      if (!ws_.is_open()) return;  // the client's close is being answered: the read ends next
+      if (!lowest.write_ready()) return write_through_beast();
+      if (!write_direct()) return;  // a flush is in flight
     }
+    if (dead_) return finish();
     if (closing_) {
       writing_ = true;
       lowest.expires_after(options_.write_timeout);
@@ -221,42 +253,6 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
                         self->dead_ = true;
                         self->finish();
                       });
-      return;
-    }
-    if (head_ < queue_.size()) {
-      // Several frames waiting: their TLS records gather in user space and leave in one
-      // send(2) once the last is written (above), instead of one send per frame.
-      if (!batching_ && queue_.size() - head_ > 1) {
-        batching_ = true;
-        lowest.batch_writes(true);
-      }
-      auto msg = std::move(queue_[head_++]);
-      if (batching_) {
-        ++batched_;
-        batched_bytes_ += msg->size();
-      }
-      if (head_ == queue_.size()) {
-        queue_.clear();
-        head_ = 0;
-        // Idle sockets keep no queue beyond a few slots (a burst's grown queue is freed).
-        if (queue_.capacity() > kKeptQueueSlots) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
-      }
-      ws_.text(true);
-      lowest.expires_after(options_.write_timeout);
-      writing_ = true;
-      const std::string& body = *msg;
-      ws_.async_write(asio::buffer(body),
-                      asio::bind_allocator(HandlerAllocator<void>{},
-                                           [self = shared_from_this(), msg = std::move(msg)](beast::error_code ec,
-                                                                                            std::size_t) {
-                                             self->after_write(ec);
-                                           }));
-      return;
-    }
-    auto now = Clock::now();
-    if (now >= expires_) {
-      gateway_.metrics().count("ws_closed_token_expired");
-      close_with(kCloseSessionRevoked, "access token expired");  // starts the close
       return;
     }
     if (now >= next_ping_) {
@@ -285,6 +281,67 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     });
   }
 
+  // Writes up to kMaxBatched frames or kMaxBatchedBytes from the queue now (several are
+  // gathered and leave in one send). False if the socket did not take them all: the
+  // stream keeps the rest and a flush is in flight (or the socket failed: dead_).
+  bool write_direct() {
+    auto& lowest = beast::get_lowest_layer(ws_);
+    const bool gather = queue_.size() - head_ > 1;
+    if (gather) lowest.batch_writes(true);
+    beast::error_code ec;
+    int frames = 0;
+    std::size_t bytes = 0;
+    while (!ec && head_ < queue_.size() && frames < kMaxBatched && bytes < kMaxBatchedBytes) {
+      // The hub reuses a push's rendering once every socket has let go of it: at once here.
+      const std::shared_ptr<const std::string> msg = std::move(queue_[head_++]);
+      const FrameHeader header = text_frame_header(msg->size());
+      ec = lowest.write_now(asio::buffer(header.bytes.data(), header.size), asio::buffer(*msg));
+      ++frames;
+      bytes += msg->size();
+    }
+    if (gather) lowest.batch_writes(false);
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+      // Idle sockets keep no queue beyond a few slots (a burst's grown queue is freed).
+      if (queue_.capacity() > kKeptQueueSlots) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    }
+    if (!ec && lowest.batch_pending()) ec = lowest.flush_now();
+    if (ec) {
+      dead_ = true;
+      return false;
+    }
+    if (!lowest.batch_pending()) return true;
+    writing_ = true;
+    lowest.expires_after(options_.write_timeout);
+    lowest.async_flush(asio::bind_allocator(HandlerAllocator<void>{}, [self = shared_from_this()](
+                                                                         beast::error_code fec) {
+      self->after_write(fec);
+    }));
+    return false;
+  }
+
+  // One frame through Beast's write, which waits for Beast's own write in flight (a pong
+  // to the client's ping that the socket has not taken yet) and then goes after it.
+  void write_through_beast() {
+    auto msg = std::move(queue_[head_++]);
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+    }
+    auto& lowest = beast::get_lowest_layer(ws_);
+    ws_.text(true);
+    lowest.expires_after(options_.write_timeout);
+    writing_ = true;
+    const std::string& body = *msg;
+    ws_.async_write(asio::buffer(body),
+                    asio::bind_allocator(HandlerAllocator<void>{},
+                                         [self = shared_from_this(), msg = std::move(msg)](beast::error_code ec,
+                                                                                          std::size_t) {
+                                           self->after_write(ec);
+                                         }));
+  }
+
   void after_write(beast::error_code ec) {
     writing_ = false;
     if (ec) dead_ = true;
@@ -307,6 +364,7 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   asio::steady_timer wake_;
   const HttpServerOptions& options_;
   Gateway& gateway_;
+  WriteRound& round_;
   std::string user_id_;
   std::string session_id_;
   std::string practice_id_;
@@ -322,21 +380,31 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
   static constexpr std::size_t kKeptQueueSlots = 4;
   Clock::time_point wake_at_;  // what the wake_ wait in flight is for
   bool started_ = false;  // start_writer ran: pushes may be written
-  bool writing_ = false;  // a write, ping or close is in flight
+  bool writing_ = false;  // a flush, Beast write, ping or close is in flight
   bool waiting_ = false;  // a wake_ wait is in flight
-  bool batching_ = false;  // the stream keeps this burst's records until the flush
+  bool in_round_ = false;  // in round_, to write what is queued
   // Frames and bytes per send at most: what a slow reader's socket holds in ciphertext
   // is bounded (a burst of large frames is flushed every 128 KiB).
   static constexpr int kMaxBatched = 64;
   static constexpr std::size_t kMaxBatchedBytes = 128 * 1024;
-  int batched_ = 0;
-  std::size_t batched_bytes_ = 0;
   bool closing_ = false;
   bool dead_ = false;
   bool finished_ = false;
   int close_code_ = 1000;
   std::string close_reason_;
 };
+
+void WriteRound::add(std::shared_ptr<WsSession> session) {
+  if (waiting_.empty()) asio::post(ex_, [self = shared_from_this()] { self->run(); });
+  waiting_.push_back(std::move(session));
+}
+
+void WriteRound::run() {
+  running_.swap(waiting_);  // sessions queued while this round writes go in the next one
+  const auto now = Clock::now();
+  for (auto& s : running_) s->write_queued(now);
+  running_.clear();
+}
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::any_io_executor ex, ssl::context& tls, Gateway& gateway, HttpServerOptions options)
@@ -353,6 +421,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::size_t index = 0;     // this server's place in group
   bool stopping = false;
   std::unordered_set<WsSession*> sessions;
+  std::shared_ptr<WriteRound> write_round = std::make_shared<WriteRound>(ex);
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -675,8 +744,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         self->sessions.erase(s);
         --*self->connections;
       };
-      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, std::move(claims),
-                                            std::move(on_end));
+      session = std::make_shared<WsSession>(std::move(tls_stream), options, gateway, *write_round,
+                                            std::move(claims), std::move(on_end));
     }
     auto& ws = session->stream();
     // Counted under the caps from here on, so upgrades racing each other cannot all pass.
