@@ -6,7 +6,7 @@
 namespace alliance::audit {
 
 AuditSender::AuditSender(asio::any_io_executor ex, net::RpcClient& identity, Options options)
-    : ex_(std::move(ex)), identity_(identity), options_(options) {}
+    : ex_(std::move(ex)), identity_(identity), options_(options), linger_(ex_) {}
 
 void AuditSender::record(const net::CallContext& ctx, Event e) {
   if (queued_.size() >= options_.max_queued) {
@@ -26,7 +26,14 @@ void AuditSender::record(const net::CallContext& ctx, Event e) {
   r.set_object_id(std::string(e.object_id));
   r.set_subject_user_id(std::string(e.subject_user_id));
   r.set_outcome(std::string(e.outcome));
-  if (running_) return;
+  if (!running_) {
+    wake();
+  } else if (queued_.size() == static_cast<std::size_t>(options_.max_batch)) {
+    linger_.cancel();  // a full batch goes now
+  }
+}
+
+void AuditSender::wake() {
   running_ = true;
   asio::co_spawn(ex_, run(), [this](std::exception_ptr ep) {
     running_ = false;
@@ -46,9 +53,20 @@ void AuditSender::record_refusal(const net::CallContext& ctx, Event e, const Err
 asio::awaitable<void> AuditSender::run() {
   asio::steady_timer wait(ex_);
   const alliance::rpc::v1::Caller as_itself;  // no end user: the service calls as itself
+  const auto max_batch = static_cast<std::size_t>(options_.max_batch);
   while (!queued_.empty()) {
+    // Under load, let the batch fill: each AppendAudit is one commit (and fsync) in
+    // identity, whatever its size. Idle (the last batch started over linger ago), or
+    // full, or flushed: send now.
+    const auto due = last_start_ + options_.linger;
+    if (queued_.size() < max_batch && flushing_ == 0 && std::chrono::steady_clock::now() < due) {
+      linger_.expires_at(due);
+      co_await linger_.async_wait(use_tuple);  // cancelled early by a full batch or a flush
+      continue;
+    }
+    last_start_ = std::chrono::steady_clock::now();
     ::alliance::identity::v1::AppendAuditRequest req;
-    const auto n = std::min<std::size_t>(queued_.size(), static_cast<std::size_t>(options_.max_batch));
+    const auto n = std::min<std::size_t>(queued_.size(), max_batch);
     for (std::size_t i = 0; i < n; ++i) *req.add_records() = queued_[i];
     auto sent = co_await identity_.call<::alliance::identity::v1::AppendAuditResponse>(
         "alliance.identity.v1.Identity/AppendAudit", req, as_itself, options_.timeout);
@@ -56,6 +74,7 @@ asio::awaitable<void> AuditSender::run() {
       // Records queued meanwhile were appended behind these, so the first n are ours.
       queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
       stats_.sent += n;
+      ++stats_.batches;
       continue;
     }
     if (stats_.failed_sends++ % 100 == 0)
@@ -69,10 +88,14 @@ asio::awaitable<void> AuditSender::run() {
 asio::awaitable<bool> AuditSender::flush(std::chrono::milliseconds within) {
   asio::steady_timer wait(ex_);
   const auto deadline = std::chrono::steady_clock::now() + within;
+  ++flushing_;
+  linger_.cancel();
+  if (!running_ && !queued_.empty()) wake();
   while (!queued_.empty() && std::chrono::steady_clock::now() < deadline) {
     wait.expires_after(std::chrono::milliseconds(5));
     co_await wait.async_wait(use_tuple);
   }
+  --flushing_;
   co_return queued_.empty();
 }
 

@@ -3,7 +3,10 @@
 // log (AppendAudit, calling as itself). record() only queues and never waits, so a
 // request is never slowed or failed by the log; one sender coroutine ships what is
 // queued in batches and, while identity is unreachable, keeps the batch and tries
-// again. Records held in memory are lost if the process dies before they are sent
+// again. Batches start at most once per `linger`: a record that finds the sender idle
+// (no batch started within linger) goes at once; under load a batch fills for up to
+// linger, or until max_batch is queued, so identity commits (and fsyncs) once per
+// batch of many records rather than a few (bench/README.md "Audit log write cost"). Records held in memory are lost if the process dies before they are sent
 // (at most max_queued; README "Audit log"); beyond max_queued new records are dropped
 // and counted. Thread: the executor given; call record() from coroutines on it.
 #include <chrono>
@@ -26,9 +29,11 @@ class AuditSender {
     int max_batch = 500;                          // identity's AppendAudit limit
     std::chrono::milliseconds retry_after{500};   // after a failed send
     std::chrono::milliseconds timeout{5000};      // per AppendAudit call
+    std::chrono::milliseconds linger{10};         // least time between the starts of two batches
   };
   struct Stats {
     std::uint64_t sent = 0;
+    std::uint64_t batches = 0;  // AppendAudit calls that succeeded
     std::uint64_t dropped = 0;
     std::uint64_t failed_sends = 0;
   };
@@ -52,7 +57,8 @@ class AuditSender {
   // Records a refused call: `e` with the outcome of `error` ("denied", "not_found");
   // other failures (bad input, unavailable) are not about who may see what, and are not recorded.
   void record_refusal(const net::CallContext& ctx, Event e, const Error& error);
-  // Sends what is queued, waiting at most `within` (shutdown, tests); true if all went.
+  // Sends what is queued at once (no linger), waiting at most `within` (shutdown,
+  // tests); true if all went.
   asio::awaitable<bool> flush(std::chrono::milliseconds within);
 
   Stats stats() const { return stats_; }
@@ -60,12 +66,17 @@ class AuditSender {
 
  private:
   asio::awaitable<void> run();
+  // Starts run() unless it is running.
+  void wake();
 
   asio::any_io_executor ex_;
   net::RpcClient& identity_;
   Options options_;
   std::deque<::alliance::identity::v1::AuditRecord> queued_;
   bool running_ = false;
+  int flushing_ = 0;  // flush() calls waiting: batches go without lingering
+  std::chrono::steady_clock::time_point last_start_{};  // when the last batch was sent
+  asio::steady_timer linger_;  // run() waits on it; cancelled when a batch is full or a flush starts
   Stats stats_;
 };
 
