@@ -454,15 +454,19 @@ asio::awaitable<Result<pb::LogoutResponse>> IdentityService::logout(const pb::Lo
 asio::awaitable<Result<pb::GetMeResponse>> IdentityService::get_me(const pb::GetMeRequest&, const Ctx& ctx) {
   auto caller = require_user(ctx);
   if (!caller) co_return caller.error();
-  auto user = co_await store_.find_user(caller->user_id);
-  if (!user) co_return user.error();
-  if (!*user || (*user)->practice_id != caller->practice_id) co_return not_found("", "user not found");
-  auto practice = co_await store_.find_practice(caller->practice_id);
-  if (!practice) co_return practice.error();
-  if (!*practice) co_return not_found("", "practice not found");
   pb::GetMeResponse resp;
-  fill(*resp.mutable_user(), **user);
-  fill(*resp.mutable_practice(), **practice);
+  const auto writes = store_.writes();  // before the read: see MeCache
+  if (const auto* me = me_cache_.find(caller->user_id, writes); me && me->first.practice_id == caller->practice_id) {
+    fill(*resp.mutable_user(), me->first);
+    fill(*resp.mutable_practice(), me->second);
+    co_return resp;
+  }
+  auto me = co_await store_.find_user_in_practice(caller->user_id, caller->practice_id);
+  if (!me) co_return me.error();
+  if (!*me) co_return not_found("", "user not found");
+  fill(*resp.mutable_user(), (*me)->first);
+  fill(*resp.mutable_practice(), (*me)->second);
+  me_cache_.put(writes, std::move(**me));
   co_return resp;
 }
 

@@ -17,6 +17,7 @@
 #include "alliance/net/rpc_server.hpp"
 #include "identity_store.hpp"
 #include "login_throttle.hpp"
+#include "me_cache.hpp"
 #include "password_policy.hpp"
 #include "token_issuer.hpp"
 #include "two_factor.hpp"
@@ -238,6 +239,7 @@ class IdentityService {
   std::atomic<std::uint64_t> password_checks_{0};
   std::atomic<std::uint64_t> passwords_hashed_{0};
   AuditLog* audit_ = nullptr;
+  MeCache me_cache_;
 };
 
 }  // namespace alliance::identity

@@ -560,15 +560,18 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::open(const std::filesystem
   std::vector<store::SealStep> steps;
   steps.push_back(store::SealStep{kSealedUsersVersion, seal_existing_users});
   steps.push_back(store::SealStep{kSealedNamesVersion, seal_existing_names});
+  auto writes = std::make_shared<std::atomic<std::uint64_t>>(0);
+  options.after_write = [writes] { writes->fetch_add(1, std::memory_order_release); };
   auto opened = store::open_sealed(std::move(options), std::move(keys), std::move(steps));
   if (!opened) return std::move(opened).error();
-  auto out = std::make_unique<IdentityStore>(std::move(opened->db), std::move(opened->keys));
+  auto out = std::make_unique<IdentityStore>(std::move(opened->db), std::move(opened->keys), std::move(writes));
   out->rewrapped_data_keys_ = opened->rewrapped;
   return out;
 }
 
-IdentityStore::IdentityStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys)
-    : db_(std::move(db)), keys_(std::move(keys)) {}
+IdentityStore::IdentityStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys,
+                             std::shared_ptr<const std::atomic<std::uint64_t>> writes)
+    : db_(std::move(db)), keys_(std::move(keys)), writes_(std::move(writes)) {}
 
 asio::awaitable<Result<Made<PracticeAndAdmin>>> IdentityStore::create_practice(Practice practice, User admin,
                                                                                std::string password_hash,
@@ -672,6 +675,20 @@ asio::awaitable<Result<std::optional<User>>> IdentityStore::find_user(std::strin
 asio::awaitable<Result<std::optional<Practice>>> IdentityStore::find_practice(std::string practice_id) {
   auto job = [keys = keys_.get(), practice_id = std::move(practice_id)](Connection& c) -> Result<std::optional<Practice>> {
     return practice_in(c, *keys, practice_id);
+  };
+  co_return co_await db_->read(std::move(job));
+}
+
+asio::awaitable<Result<std::optional<std::pair<User, Practice>>>> IdentityStore::find_user_in_practice(
+    std::string user_id, std::string practice_id) {
+  auto job = [keys = keys_.get(), user_id = std::move(user_id), practice_id = std::move(practice_id)](
+                 Connection& c) -> Result<std::optional<std::pair<User, Practice>>> {
+    using Me = std::optional<std::pair<User, Practice>>;
+    auto user = user_in(c, *keys, user_id);
+    if (!user || user->practice_id != practice_id) return Me{};
+    auto practice = practice_in(c, *keys, practice_id);
+    if (!practice) return Me{};
+    return Me{std::pair{std::move(*user), std::move(*practice)}};
   };
   co_return co_await db_->read(std::move(job));
 }

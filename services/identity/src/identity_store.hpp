@@ -3,6 +3,8 @@
 // sessions, refresh tokens, devices, identity keys, archive keys) behind awaitable calls. Reads run on the store's
 // reader threads, writes on its single writer thread (group commit); every call
 // resumes on the awaiting coroutine's executor, only after COMMIT for writes.
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -175,7 +177,16 @@ class IdentityStore {
   // keys.previous_kek are re-wrapped under keys.kek; a KEK that opens no data key
   // fails the open with kFailedPrecondition naming keys.kek_key.
   static Result<std::unique_ptr<IdentityStore>> open(const std::filesystem::path& path, store::KekPair keys);
-  IdentityStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys);
+  // `writes` (optional) is what the database's after_write counts up; see writes().
+  IdentityStore(std::unique_ptr<store::Database> db, std::shared_ptr<store::DataKeys> keys,
+                std::shared_ptr<const std::atomic<std::uint64_t>> writes = nullptr);
+
+  // How many write transactions have ended: counted on the writer thread after each
+  // one, before any of its callers resume. A value taken before a read and unchanged
+  // afterwards means nothing was written in between, so what the read returned is
+  // still what the file says (caches in front of reads; see MeCache). Assumes this
+  // process is the file's only writer, as it is (DESIGN: one writer per database).
+  std::uint64_t writes() const { return writes_ ? writes_->load(std::memory_order_acquire) : 0; }
 
   // Practice + its first admin in one transaction. Slug taken -> kAlreadyExists (field slug).
   // With a key (store/idempotency.hpp), a retry of the same request answers what the
@@ -201,6 +212,10 @@ class IdentityStore {
                                                       std::string new_hash);
   asio::awaitable<Result<std::optional<User>>> find_user(std::string user_id);
   asio::awaitable<Result<std::optional<Practice>>> find_practice(std::string practice_id);
+  // The user and their practice in one read; nullopt if either is missing or the user
+  // is not in that practice.
+  asio::awaitable<Result<std::optional<std::pair<User, Practice>>>> find_user_in_practice(std::string user_id,
+                                                                                          std::string practice_id);
   asio::awaitable<Result<std::vector<User>>> list_users(std::string practice_id, std::optional<Role> role);
   // Clients of the practice (of `therapist_id`'s care team only, when set) whose name,
   // a word of it, or email starts with search.prefix, by name then id, after
@@ -365,6 +380,7 @@ class IdentityStore {
  private:
   std::unique_ptr<store::Database> db_;
   std::shared_ptr<store::DataKeys> keys_;
+  std::shared_ptr<const std::atomic<std::uint64_t>> writes_;
   int rewrapped_data_keys_ = 0;
 };
 

@@ -307,6 +307,32 @@ TEST_F(UserAdminTest, AnAdminSetsThePracticesBookingPolicyThatServicesReadWithEa
   EXPECT_FALSE(run(service_->get_me({}, as(other)))->practice().therapists_book_any_client());
 }
 
+// GetMe keeps its answers in memory (MeCache): each one below is asked first, so the
+// change that follows must be seen by the very next GetMe.
+TEST_F(UserAdminTest, GetMeAnswersEveryChangeThatWasSavedBeforeIt) {
+  auto me = [&] {
+    auto r = run(service_->get_me({}, as(therapist_)));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : pb::GetMeResponse{};
+  };
+  EXPECT_EQ(me().user().display_name(), "User therapist");
+  ASSERT_TRUE(update(admin_, therapist_.id(), "Sam Lee", "sam.lee@leavers.example").ok());
+  EXPECT_EQ(me().user().display_name(), "Sam Lee");
+  EXPECT_EQ(me().user().email(), "sam.lee@leavers.example");
+  ASSERT_TRUE(set_role(admin_, therapist_.id(), "front_desk").ok());
+  EXPECT_EQ(me().user().role(), "front_desk");
+  pb::SetPracticePolicyRequest policy;
+  policy.set_require_two_factor_for_staff(true);
+  ASSERT_TRUE(run(service_->set_practice_policy(policy, as(admin_))).ok());
+  EXPECT_TRUE(me().practice().require_two_factor_for_staff());
+  ASSERT_TRUE(deactivate(admin_, therapist_.id()).ok());
+  EXPECT_NE(me().user().deactivated_unix_ms(), 0);
+  // The cached user answers only in their own practice.
+  auto elsewhere = as(therapist_);
+  elsewhere.caller.set_practice_id(make_practice("elsewhere").practice().id());
+  EXPECT_EQ(run(service_->get_me({}, elsewhere)).error().code, Code::kNotFound);
+}
+
 TEST_F(UserAdminTest, AUserChangesTheirOwnPasswordWithTheCurrentOneAndTheirOtherSessionsEnd) {
   auto here = login("leavers", "sam@leavers.example", kPassword);
   auto elsewhere = login("leavers", "sam@leavers.example", kPassword);
