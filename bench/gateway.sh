@@ -24,7 +24,8 @@
 #   BENCH_KEEP_STATE=1       keep the temporary state directory (logs) afterwards
 #   BENCH_CALLGRIND=1        only the gateway's instructions per GET /v1/me under callgrind
 #                            (one thread, BENCH_HTTP_CONNECTIONS connections, default 4 here,
-#                            BENCH_CALLGRIND_RATE requests/s, default 250)
+#                            BENCH_CALLGRIND_RATE requests/s, default 250);
+#                            BENCH_CALLGRIND_PROCESS=identity counts identity's instead
 #   BENCH_SYSCALLS=1         only the gateway's system calls per GET /v1/me, counted by
 #                            `perf stat` (kernel tracepoints), closed loop and then at half of
 #                            that rate (gateway threads: the first of BENCH_GATEWAY_THREADS)
@@ -154,36 +155,45 @@ gateway_alive || die "the gateway died or stopped answering /readyz during the H
 # (callgrind_annotate) with the state directory.
 callgrind_round() {
   command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"
-  kill -TERM "$gateway_pid"
-  while kill -0 "$gateway_pid" 2>/dev/null; do sleep 0.1; done
-  ALLIANCE_GATEWAY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$state/callgrind.out" "$build/services/gateway/alliance-gateway" \
-    --config "$state/gateway.conf" >>"$state/logs/gateway-callgrind.log" 2>&1 &
-  gateway_pid=$!
-  echo "$gateway_pid" >"$state/gateway.pid"
+  local process="${BENCH_CALLGRIND_PROCESS:-gateway}" pid
+  [[ $process == gateway || $process == identity ]] || die "BENCH_CALLGRIND_PROCESS: gateway or identity"
+  pid="$(cat "$state/$process.pid")"
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  ALLIANCE_GATEWAY_THREADS=1 ALLIANCE_IDENTITY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$state/callgrind.out" "$build/services/$process/alliance-$process" \
+    --config "$state/$process.conf" >>"$state/logs/$process-callgrind.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$state/$process.pid"
+  [[ $process == gateway ]] && gateway_pid=$pid
   local deadline=$(( SECONDS + 120 )) args part ok ir load
-  until gateway_alive; do (( SECONDS < deadline )) || die "the gateway under callgrind did not get ready"; sleep 0.5; done
+  # Ready when a request goes through (the gateway reconnects to a restarted identity).
+  until gateway_alive && curl -sf --cacert "$ca" -H "Authorization: Bearer $(cat "$secrets/token")" \
+      "$gateway/v1/me" >/dev/null; do
+    (( SECONDS < deadline )) || die "the $process under callgrind did not get ready"
+    sleep 0.5
+  done
   # At a fixed rate (open loop) both runs cost the same per second as per request, so
   # what the gateway does on timers and when idle drops out of the difference as well.
   args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me
         --connections "${BENCH_HTTP_CONNECTIONS:-4}" --threads 1 --warmup 0 --rate "${BENCH_CALLGRIND_RATE:-250}")
   "$loadgen" "${args[@]}" --duration 3 >/dev/null  # token cache, RPC connections, allocator
-  callgrind_control -i on "$gateway_pid" >/dev/null 2>&1
+  callgrind_control -i on "$pid" >/dev/null 2>&1
   for part in 1 2; do
     "$loadgen" "${args[@]}" --duration $(( part * 4 )) >"$state/callgrind-run-$part.out"
-    callgrind_control -d "$gateway_pid" >/dev/null 2>&1
+    callgrind_control -d "$pid" >/dev/null 2>&1
   done
-  callgrind_control -i off "$gateway_pid" >/dev/null 2>&1
+  callgrind_control -i off "$pid" >/dev/null 2>&1
   load="$(cut -d' ' -f1 /proc/loadavg)"
   for part in 1 2; do
     ok[part]="$(result_field ok <"$state/callgrind-run-$part.out")"
     ir[part]="$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$state/callgrind.out.$part")"
   done
   (( ok[2] > ok[1] )) || die "the longer callgrind run answered no more requests than the shorter"
-  printf 'callgrind, gateway on 1 thread, GET /v1/me: runs of %s and %s requests, %s and %s instructions\n' \
-    "${ok[1]}" "${ok[2]}" "${ir[1]}" "${ir[2]}"
-  awk -v a="${ir[1]}" -v b="${ir[2]}" -v n="${ok[1]}" -v m="${ok[2]}" -v l="$load" \
-    'BEGIN { printf "RESULT gateway_instructions_per_request=%.0f load=%s\n", (b - a) / (m - n), l }'
+  printf 'callgrind, %s on 1 thread, GET /v1/me: runs of %s and %s requests, %s and %s instructions\n' \
+    "$process" "${ok[1]}" "${ok[2]}" "${ir[1]}" "${ir[2]}"
+  awk -v p="$process" -v a="${ir[1]}" -v b="${ir[2]}" -v n="${ok[1]}" -v m="${ok[2]}" -v l="$load" \
+    'BEGIN { printf "RESULT %s_instructions_per_request=%.0f load=%s\n", p, (b - a) / (m - n), l }'
   callgrind_annotate "$state/callgrind.out.2" >"$state/callgrind-top.txt" 2>/dev/null || true
   BENCH_KEEP_STATE=1
   log "profile of the longer run: $state/callgrind.out.2 (top functions: $state/callgrind-top.txt)"
