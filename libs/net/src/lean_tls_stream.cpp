@@ -52,6 +52,10 @@ namespace {
 
 using Core = LeanTlsStream::Core;
 
+// What an unbatched write may add behind an unsent batch before the connection fails
+// (ENOBUFS): a burst's flush (the gateway's: 128 KiB) plus room for a few control frames.
+constexpr std::size_t kMaxKeptBehindFlush = 1 << 20;
+
 // ---- the BIO: recv/send straight on the non-blocking fd ----
 
 int bio_read(BIO* bio, char* out, int len) {
@@ -82,7 +86,15 @@ int bio_write(BIO* bio, const char* in, int len) {
   auto* core = static_cast<Core*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
   if (len <= 0) return 0;
-  if (core->batching || core->batch_sent < core->batch.size()) {
+  const std::size_t unsent = core->batch.size() - core->batch_sent;
+  if (core->batching || unsent > 0) {
+    // A write behind an unsent batch that nobody batches (Beast answering a client's ping
+    // while a flush waits) joins it too, but only up to a bound: a peer that sends pings
+    // and reads nothing would otherwise grow it until the write deadline.
+    if (!core->batching && !core->spill && unsent + static_cast<std::size_t>(len) > kMaxKeptBehindFlush) {
+      core->last_errno = ENOBUFS;
+      return -1;
+    }
     core->batch.append(in, static_cast<std::size_t>(len));
     return len;
   }

@@ -300,6 +300,46 @@ TEST_F(LeanTlsTest, WriteNowNeverWaitsAndKeepsWhatTheSocketDoesNotTake) {
   EXPECT_TRUE(same) << "the frames arrived out of order or incomplete";
 }
 
+// A write that nobody batches behind an unsent batch (Beast answering a client's ping
+// while the push flush waits on a peer that reads nothing) joins the batch, but fails
+// with ENOBUFS once more than 1 MiB would be kept: such a peer cannot grow it further.
+TEST_F(LeanTlsTest, WritesBehindAnUnsentBatchAreBounded) {
+  const std::string big = pattern(8'000'000, 5);
+  error_code small_behind, past_bound;
+  bool kept = false;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await accept();
+        if (!s) co_return;
+        s->batch_writes(true);  // 300 kB kept, none of it sent
+        EXPECT_FALSE(s->write_now(asio::buffer(big.data(), 0), asio::buffer(big.data(), 300'000)));
+        s->batch_writes(false);
+        kept = s->batch_pending();
+        const std::string pong = pattern(20, 6);
+        auto [e1, n1] = co_await s->async_write_some(asio::buffer(pong), use_tuple);
+        small_behind = e1;
+        EXPECT_FALSE(s->write_now(asio::buffer(big.data(), 0), asio::buffer(big.data(), big.size())));
+        auto [e2, n2] = co_await s->async_write_some(asio::buffer(pong), use_tuple);
+        past_bound = e2;
+      },
+      rethrow);
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto c = co_await connect();
+        asio::steady_timer wait(ioc_, 500ms);  // reads nothing meanwhile
+        co_await wait.async_wait(use_tuple);
+        error_code ignored;
+        c->next_layer().close(ignored);
+      },
+      rethrow);
+  run();
+  EXPECT_TRUE(kept);
+  EXPECT_FALSE(small_behind) << small_behind.message();
+  EXPECT_EQ(past_bound, error_code(ENOBUFS, boost::system::system_category())) << past_bound.message();
+}
+
 // write_ready is false while an asynchronous write waits for the socket (OpenSSL then
 // holds a half-sent record that no other write may overtake), true once it is done.
 TEST_F(LeanTlsTest, WriteReadyIsFalseWhileAWriteWaits) {

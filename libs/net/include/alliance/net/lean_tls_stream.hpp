@@ -118,7 +118,9 @@ class LeanTlsStream {
   // completes at once; async_flush (handler (ec)) then sends them in as few send(2)
   // calls as the socket takes, waiting for writability under the deadline. Records
   // written while a batch is unsent join it (Beast answering a ping meanwhile, too), so
-  // the wire order is the order of the writes. Turn it off and flush before a shutdown.
+  // the wire order is the order of the writes; past 1 MiB unsent, such a write fails
+  // with ENOBUFS (a peer that sends pings and reads nothing cannot grow it further).
+  // Turn it off and flush before a shutdown.
   void batch_writes(bool on);
   bool batch_pending() const;  // records kept and not yet sent
   template <class Token>
