@@ -1,5 +1,7 @@
 #include "json_mapping.hpp"
 
+#include <array>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
@@ -154,8 +156,13 @@ pb::Message* new_message(std::string_view full_type_name, pb::Arena& arena) {
 Status json_to_message(std::string_view body, pb::Message& out) {
   bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
   if (blank) return {};
+  // The tree lives only while this (synchronous) call reads it: its nodes and strings
+  // come from a buffer the thread keeps, not one malloc each (a larger body takes more
+  // from the heap, freed on return).
+  thread_local std::array<unsigned char, 16 * 1024> tree_buffer;
+  json::monotonic_resource tree_memory(tree_buffer.data(), tree_buffer.size());
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = json::parse(body, ec, &tree_memory);
   if (ec) return invalid_argument("body", "body: malformed JSON (" + ec.message() + ")");
   if (!v.is_object()) return invalid_argument("body", "body: expected a JSON object");
   if (auto s = check_object(out.GetDescriptor(), v.get_object(), nullptr); !s) return s;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "alliance/identity/v1/identity.pb.h"
+#include "alliance/messaging/v1/messaging.pb.h"
 #include "src/json_mapping.hpp"
 
 namespace alliance::gateway {
@@ -16,6 +17,28 @@ TEST(JsonMapping, ParsesSnakeCaseAndCamelCaseNames) {
   idv1::CreateUserRequest camel;
   ASSERT_TRUE(json_to_message(R"({"displayName":"Bo"})", camel));
   EXPECT_EQ(camel.display_name(), "Bo");
+}
+
+// The parsed tree comes from a per-thread buffer: a body larger than it, and the bodies
+// read after it, are read whole and alike (a message with a large ciphertext and many keys).
+TEST(JsonMapping, BodiesLargerThanTheTreeBufferReadWholeAndAlike) {
+  auto body = [](std::size_t keys, std::size_t ciphertext_chars) {
+    std::string b = R"({"conversation_id":"c1","message_id":"m1","format":2,"ciphertext":")" +
+                    std::string(ciphertext_chars, 'A') + R"(","keys":[)";
+    for (std::size_t i = 0; i < keys; ++i)
+      b += (i ? "," : "") + std::string(R"({"device_id":"d)") + std::to_string(i) + R"(","wrapped_key":"AAAA"})";
+    return b + "]}";
+  };
+  for (auto [keys, chars] : {std::pair<std::size_t, std::size_t>{2, 8}, {600, 40000}, {3, 12}, {600, 40000}}) {
+    alliance::messaging::v1::SendMessageRequest req;
+    ASSERT_TRUE(json_to_message(body(keys, chars), req)) << keys << " keys";
+    EXPECT_EQ(req.conversation_id(), "c1");
+    EXPECT_EQ(req.format(), 2);
+    EXPECT_EQ(req.ciphertext().size(), chars / 4 * 3);
+    ASSERT_EQ(static_cast<std::size_t>(req.keys_size()), keys);
+    EXPECT_EQ(req.keys(static_cast<int>(keys) - 1).device_id(), "d" + std::to_string(keys - 1));
+    EXPECT_EQ(req.keys(0).wrapped_key(), std::string(3, '\0'));
+  }
 }
 
 TEST(JsonMapping, EmptyBodyIsTheEmptyMessage) {
