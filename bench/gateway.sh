@@ -28,7 +28,10 @@
 #                            BENCH_CALLGRIND_PROCESS=identity counts identity's instead
 #   BENCH_SYSCALLS=1         only the gateway's system calls per GET /v1/me, counted by
 #                            `perf stat` (kernel tracepoints), closed loop and then at half of
-#                            that rate (gateway threads: the first of BENCH_GATEWAY_THREADS)
+#                            that rate (gateway threads: the first of BENCH_GATEWAY_THREADS),
+#                            with where the latency goes: the client's p50/p99, the gateway's
+#                            own histograms (request read -> answer ready, and the RPC to
+#                            identity in it) and each process's run-queue wait (schedstat)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export ALLIANCE_BUILD_DIR="${ALLIANCE_BUILD_DIR:-$root/build}"
@@ -203,6 +206,8 @@ callgrind_round() {
 # comes from them: loopback TCP sends and receives, epoll, timers, wake-ups), counted with
 # perf's syscall tracepoints over a closed-loop run and an open-loop run at half of its rate.
 # Like an instruction count, a count of calls does not move with the machine's load.
+# Nanoseconds the process's threads have spent runnable, waiting for a CPU (schedstat's second field).
+run_queue_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%.0f", s }'; }
 syscalls_round() {
   command -v perf >/dev/null || die "BENCH_SYSCALLS=1 needs perf (apt-get install linux-perf)"
   local calls=(recvfrom sendto read write readv writev recvmsg sendmsg epoll_wait epoll_ctl
@@ -215,12 +220,23 @@ syscalls_round() {
   for name in peak half; do
     rate=()
     [[ "$name" == half ]] && rate=(--rate "$half_rate")
+    curl -sf --cacert "$ca" "https://127.0.0.1:$metrics_port/metrics" >"$state/metrics-$name-0.txt"
+    local gw_wait0 id_wait0 gw_wait1 id_wait1
+    gw_wait0="$(run_queue_ns "$gateway_pid")" id_wait0="$(run_queue_ns "$identity_pid")"
     perf stat -x, -e "$events" -p "$gateway_pid" -o "$state/syscalls-$name.csv" &
     local perf_pid=$!
     sleep 0.2
-    "$loadgen" "${args[@]}" "${rate[@]}" --duration "$http_seconds" >"$state/syscalls-$name.out"
+    "$loadgen" "${args[@]}" "${rate[@]}" --duration "$http_seconds" >"$state/syscalls-$name.out" &
+    local lg=$! lg_wait
+    bench_pids+=("$lg")
+    sleep $(( http_seconds - 1 ))
+    lg_wait="$(run_queue_ns "$lg")"  # over its first http_seconds - 1 seconds
+    wait "$lg" || true
+    bench_pids=()
     kill -INT "$perf_pid"
     wait "$perf_pid" || true
+    curl -sf --cacert "$ca" "https://127.0.0.1:$metrics_port/metrics" >"$state/metrics-$name-1.txt"
+    gw_wait1="$(run_queue_ns "$gateway_pid")" id_wait1="$(run_queue_ns "$identity_pid")"
     local ok load
     ok="$(result_field ok <"$state/syscalls-$name.out")"
     load="$(cut -d' ' -f1 /proc/loadavg)"
@@ -231,6 +247,29 @@ syscalls_round() {
     awk -F, -v n="$ok" '$3 ~ /sys_enter/ && $1 + 0 > 0 {
         sub(/^syscalls:sys_enter_/, "", $3); sub(/^raw_syscalls:sys_enter$/, "all", $3)
         printf "  %-16s %6.2f\n", $3, $1 / n }' "$state/syscalls-$name.csv"
+    # Where the time of a request goes: the gateway's own histograms (from the request read
+    # to the answer ready, and the RPC to identity inside it) against the latency the
+    # client saw, to tell a tail made in the gateway from one made around it.
+    printf '  latency seen by the client: p50 %s us, p99 %s us, max %s us\n' \
+      "$(result_field p50_us <"$state/syscalls-$name.out")" "$(result_field p99_us <"$state/syscalls-$name.out")" \
+      "$(result_field max_us <"$state/syscalls-$name.out")"
+    awk -v g="$(( gw_wait1 - gw_wait0 ))" -v i="$(( id_wait1 - id_wait0 ))" -v l="$lg_wait" \
+        -v t="$http_seconds" 'BEGIN {
+      printf "  runnable but waiting for a CPU (run queue), ms per second: gateway %.0f, identity %.0f, load generator %.0f\n",
+        g / t / 1e6, i / t / 1e6, l / (t - 1) / 1e6 }'
+    local series
+    for series in 'alliance_http_request_duration_seconds_bucket{route="/v1/me"' \
+                  'alliance_rpc_duration_seconds_bucket{service="identity",method="alliance.identity.v1.Identity/GetMe"'; do
+      awk -v s="$series" 'index($0, s) == 1 {
+          le = $0; sub(/.*le="/, "", le); sub(/".*/, "", le)
+          if (FILENAME ~ /-0.txt$/) a[le] = $NF; else { b[le] = $NF; order[++n] = le } }
+        END { total = b["+Inf"] - a["+Inf"]; if (total <= 0) exit
+          line = ""
+          for (i = 1; i <= n; i++) if (order[i] == "0.001" || order[i] == "0.002" || order[i] == "0.005" || order[i] == "0.01")
+            line = line sprintf(" over %g ms %.3f%%,", order[i] * 1000, 100 * (total - (b[order[i]] - a[order[i]])) / total)
+          printf "  %s: %d requests,%s\n", (s ~ /rpc/ ? "the RPC to identity, in the gateway" : "in the gateway"), total, line }' \
+        "$state/metrics-$name-0.txt" "$state/metrics-$name-1.txt"
+    done
   done
 }
 
