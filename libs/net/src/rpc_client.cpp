@@ -124,6 +124,14 @@ std::string RpcClient::Impl::encode_request(std::uint64_t call_id, std::string_v
 
 asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl> self, std::uint64_t call_id,
                                                            std::string bytes, std::chrono::milliseconds timeout) {
+  // Every way out but an answer that is not an error counts as an error.
+  struct CountedError {
+    Stats& stats;
+    bool answered_ok = false;
+    ~CountedError() {
+      if (!answered_ok) ++stats.errors;
+    }
+  } counted{self->stats_};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
   if (bytes.size() - kFrameHeaderSize > self->opts_.max_frame)
@@ -160,7 +168,10 @@ asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl>
   self->conn_->send(bytes);
   co_await pending.timer.async_wait(use_tuple);
   self->pending_.erase(call_id);
-  if (pending.result) co_return std::move(*pending.result);
+  if (pending.result) {
+    counted.answered_ok = pending.result->ok();
+    co_return std::move(*pending.result);
+  }
   if (self->stopped_) co_return make_error(Code::kUnavailable, "rpc client closed");
   self->last_error_ = "no answer within " + std::to_string(timeout.count()) + " ms";
   self->transport_failed();
@@ -327,14 +338,12 @@ RpcClient::~RpcClient() { impl_->stop(); }
 asio::awaitable<Result<std::string>> RpcClient::call_raw(std::string_view method, std::string payload,
                                                          const pb::Caller& caller,
                                                          std::chrono::milliseconds timeout) {
-  // Copy everything before the first suspension: `this` may be gone when we resume.
-  auto impl = impl_;
-  ++impl->stats_.calls;
-  const std::uint64_t call_id = impl->next_call_id_++;
-  std::string bytes = impl->encode_request(call_id, method, std::move(payload), caller, timeout);
-  Result<std::string> result = co_await Impl::call(impl, call_id, std::move(bytes), timeout);
-  if (!result) ++impl->stats_.errors;
-  co_return result;
+  // Not a coroutine (one frame fewer per call): the request is encoded now, and the call
+  // holds the Impl, since `this` may be gone when it resumes.
+  ++impl_->stats_.calls;
+  const std::uint64_t call_id = impl_->next_call_id_++;
+  std::string bytes = impl_->encode_request(call_id, method, std::move(payload), caller, timeout);
+  return Impl::call(impl_, call_id, std::move(bytes), timeout);
 }
 
 bool RpcClient::connected() const { return impl_->is_connected(); }
