@@ -17,6 +17,8 @@
 #                            on the last)
 #   BENCH_IDENTITY_THREADS   identity's RPC I/O thread counts to compare ("1 2"): one
 #                            system per pair of gateway and identity thread counts
+#   BENCH_HALF_RATE          the open-loop run's rate in requests/s instead of half of the
+#                            measured peak (to compare two builds at one offered rate)
 #   BENCH_LOADGEN_THREADS    load generator threads (1; the machine has 2 cores and
 #                            the gateway, identity and redis need them too)
 #   BENCH_SCRYPT_LOG2_N      identity's password hashing cost for this private system (10;
@@ -144,7 +146,7 @@ log "HTTPS closed loop, gateway threads=$gateway_threads, identity threads=$iden
 http_run peak
 peak_rps="$(result_field rps <"$state/http-peak.out")"
 [[ -n "$peak_rps" && "$peak_rps" -gt 0 ]] || die "closed-loop run produced no throughput"
-half_rate=$(( peak_rps / 2 ))
+half_rate="${BENCH_HALF_RATE:-$(( peak_rps / 2 ))}"
 log "HTTPS open loop at $half_rate req/s (half of peak)"
 http_run half --rate "$half_rate"
 gateway_alive || die "the gateway died or stopped answering /readyz during the HTTPS runs"
@@ -240,7 +242,7 @@ syscalls_round() {
     local ok load
     ok="$(result_field ok <"$state/syscalls-$name.out")"
     load="$(cut -d' ' -f1 /proc/loadavg)"
-    [[ "$name" == peak ]] && half_rate=$(( $(result_field rps <"$state/syscalls-$name.out") / 2 ))
+    [[ "$name" == peak ]] && half_rate="${BENCH_HALF_RATE:-$(( $(result_field rps <"$state/syscalls-$name.out") / 2 ))}"
     (( ok > 0 )) || die "the $name run answered no requests"
     printf 'syscalls per request, gateway threads %s, %s (%s requests, %s req/s, 1-min load %s):\n' \
       "$gateway_threads" "$name" "$ok" "$(result_field rps <"$state/syscalls-$name.out")" "$load"
