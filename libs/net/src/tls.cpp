@@ -1,6 +1,8 @@
 #include "alliance/net/tls.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <boost/system/system_error.hpp>
 #include <stdexcept>
@@ -54,11 +56,24 @@ void load_identity(asio::ssl::context& ctx, const std::filesystem::path& cert,
     fail("private key", key, "does not match certificate " + cert.string());
 }
 
+// OpenSSL fills a certificate's cache of decoded extensions (key identifiers, key usage)
+// the first time a verification needs it. Two threads verifying peers against the same
+// CA at once can both find it empty and both fill it, one freeing what the other is
+// reading. Filling it here, before the context is shared, leaves nothing to write later.
+void cache_extensions_of_trusted(asio::ssl::context& ctx) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    if (X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i))) X509_check_purpose(cert, -1, 0);
+  }
+}
+
 void load_ca(asio::ssl::context& ctx, const std::filesystem::path& ca) {
   check_readable("CA certificate", ca);
   boost::system::error_code ec;
   ctx.load_verify_file(ca.string(), ec);
   if (ec) fail("CA certificate", ca, ec.message());
+  cache_extensions_of_trusted(ctx);
 }
 
 }  // namespace

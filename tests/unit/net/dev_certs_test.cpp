@@ -7,12 +7,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <ctime>
 
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "alliance/net/tls.hpp"
 #include "dev_certs.hpp"
@@ -85,16 +88,11 @@ TEST(DevCerts, CreatesEveryFileWithPrivateModes) {
   EXPECT_FALSE(signed_by(c.rogue_cert(), c.ca()));
 }
 
-// Runs a TLS handshake between the real RPC server and client contexts over a memory
-// pipe, both sides checking certificates as if their clock read `clock`. Returns ""
-// when both sides accept, else what OpenSSL said.
-std::string handshake_at(const alliance::testing::DevCerts& c, std::time_t clock) {
-  auto server_ctx = make_rpc_server_context(TlsFiles{c.ca(), c.cert("identity"), c.key("identity")});
-  auto client_ctx = make_rpc_client_context(TlsFiles{c.ca(), c.cert("gateway"), c.key("gateway")});
-  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(server_ctx.native_handle()), clock);
-  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(client_ctx.native_handle()), clock);
-  SSL* server = SSL_new(server_ctx.native_handle());
-  SSL* client = SSL_new(client_ctx.native_handle());
+// Runs a mutual-TLS handshake between a server and a client context over a memory pipe.
+// Returns "" when both sides accept, else what OpenSSL said.
+std::string handshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx) {
+  SSL* server = SSL_new(server_ctx);
+  SSL* client = SSL_new(client_ctx);
   BIO* server_end = nullptr;
   BIO* client_end = nullptr;
   BIO_new_bio_pair(&server_end, 0, &client_end, 0);
@@ -125,6 +123,16 @@ std::string handshake_at(const alliance::testing::DevCerts& c, std::time_t clock
   return failure;
 }
 
+// The real RPC server and client contexts, both sides checking certificates as if their
+// clock read `clock`.
+std::string handshake_at(const alliance::testing::DevCerts& c, std::time_t clock) {
+  auto server_ctx = make_rpc_server_context(TlsFiles{c.ca(), c.cert("identity"), c.key("identity")});
+  auto client_ctx = make_rpc_client_context(TlsFiles{c.ca(), c.cert("gateway"), c.key("gateway")});
+  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(server_ctx.native_handle()), clock);
+  X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(client_ctx.native_handle()), clock);
+  return handshake(server_ctx.native_handle(), client_ctx.native_handle());
+}
+
 // A host whose clock is an hour behind the one that made the certificates still
 // accepts them (they are valid from a day before they were made), in both directions
 // of mutual TLS; a clock two days behind does not, so the check is a real one.
@@ -135,6 +143,33 @@ TEST(DevCerts, AcceptedByPeersWhoseClockIsBehind) {
   EXPECT_EQ(handshake_at(c, now - 3600), "");
   EXPECT_EQ(handshake_at(c, now - 20 * 3600), "");
   EXPECT_EQ(handshake_at(c, now - 2 * 86400), "certificate is not yet valid");
+}
+
+// A service's I/O threads share one server context and one client context, and their
+// first handshakes can come at the same moment: each verifies its peer against the
+// same trusted CA. Every handshake succeeds, and in the ThreadSanitizer build
+// (ALLIANCE_TSAN, scripts/sanitize --thread) no thread writes what another reads: the
+// CA's cached extensions are filled when the context is made, not by the first
+// handshakes racing to fill them.
+TEST(TlsContexts, FirstHandshakesOnManyThreadsAtOnceShareOneContextEachSide) {
+  auto& c = alliance::testing::dev_certs();
+  for (int round = 0; round < 5; ++round) {
+    auto server_ctx = make_rpc_server_context(TlsFiles{c.ca(), c.cert("identity"), c.key("identity")});
+    auto client_ctx = make_rpc_client_context(TlsFiles{c.ca(), c.cert("gateway"), c.key("gateway")});
+    constexpr int kThreads = 4;
+    std::atomic<int> waiting{kThreads};
+    std::vector<std::string> failures(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        waiting.fetch_sub(1);
+        while (waiting.load() > 0) std::this_thread::yield();
+        failures[t] = handshake(server_ctx.native_handle(), client_ctx.native_handle());
+      });
+    }
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "round " << round << ", thread " << t;
+  }
 }
 
 TEST(DevCerts, RunningTwiceChangesNothingAndRefillsWhatIsMissing) {

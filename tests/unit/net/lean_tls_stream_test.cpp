@@ -589,6 +589,13 @@ TEST_F(LeanTlsTest, WaitBeforeNextReadStillReadsWhatOpenSslHolds) {
   std::vector<std::string> got;
   error_code last_end;
   std::unique_ptr<Client> client;
+  // Declared here, not where it is started: a lambda coroutine reaches its captures
+  // through the lambda, which must outlive the coroutine.
+  auto fourth_later = [&]() -> asio::awaitable<void> {
+    asio::steady_timer t(ioc_, 100ms);
+    co_await t.async_wait(use_tuple);
+    co_await asio::async_write(*client, asio::buffer(std::string_view("fourth")), use_tuple);
+  };
   asio::co_spawn(
       ioc_,
       [&]() -> asio::awaitable<void> {
@@ -605,14 +612,7 @@ TEST_F(LeanTlsTest, WaitBeforeNextReadStillReadsWhatOpenSslHolds) {
             break;
           }
           got.emplace_back(buf.data(), n);
-          if (got.size() == 3) {  // everything sent so far is read: the next read waits for this
-            auto later = [&]() -> asio::awaitable<void> {
-              asio::steady_timer t(ioc_, 100ms);
-              co_await t.async_wait(use_tuple);
-              co_await asio::async_write(*client, asio::buffer(std::string_view("fourth")), use_tuple);
-            };
-            asio::co_spawn(ioc_, later(), rethrow);
-          }
+          if (got.size() == 3) asio::co_spawn(ioc_, fourth_later(), rethrow);  // the next read waits for it
         }
         client.reset();
       },
