@@ -221,11 +221,30 @@ TEST_F(PublicEdge, ASocketThatStopsReadingIsClosedAndOthersKeepTheirPushes) {
   // queued frames can hold: the socket is not read during this loop. The flood comes
   // over one Redis connection, as a service's pushes do, so the queue overflows well
   // within the gateway's write deadline (a stuck write past it is cut, not closed).
+  // Each burst is read by the gateway before the next: Redis drops a subscriber that
+  // falls 32 MiB behind (client-output-buffer-limit pubsub), and with it the pushes this
+  // test counts on, which a loaded machine's gateway can do while the bursts pile up.
+  auto wait_until_subscribers_caught_up = [&] {
+    const auto until = Clock::now() + 30s;
+    while (Clock::now() < until) {
+      // One line per subscribed connection; omem is what Redis holds for it, unsent.
+      const std::string clients = sys_->redis().cli({"CLIENT", "LIST", "TYPE", "pubsub"});
+      int subscribers = 0, behind = 0;
+      for (auto at = clients.find(" omem="); at != std::string::npos; at = clients.find(" omem=", at + 1)) {
+        ++subscribers;
+        if (clients.compare(at, 8, " omem=0 ") != 0) ++behind;
+      }
+      if (subscribers > 0 && behind == 0) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL() << "the gateway's subscribers did not catch up with Redis in 30 s";
+  };
   const std::string big(64 * 1024, 'x');
   constexpr int kPushes = 1400;
   constexpr int kBurst = 200;
   for (int i = 0; i < kPushes; i += kBurst) {
     sys_->publish_pushes(stuck_user, "test.flood", big, kBurst);
+    wait_until_subscribers_caught_up();
     sys_->publish_push(live_user, "test.notice", "still flowing " + std::to_string(i));
     auto frame = next_frame(**live, "test.notice", 5s);
     ASSERT_TRUE(frame) << "push " << i << " to the other user did not arrive";
