@@ -241,7 +241,10 @@ class WsSession : public PushSink, public std::enable_shared_from_this<WsSession
     while (!dead_ && !closing_ && head_ < queue_.size()) {
       if (!ws_.is_open()) return;  // the client's close is being answered: the read ends next
       if (!lowest.write_ready()) return write_through_beast();
-      if (!write_direct()) return;  // a flush is in flight
+      if (!write_direct()) {
+        if (dead_) finish();  // the socket failed: its read may never end on its own
+        return;               // else a flush is in flight
+      }
     }
     if (dead_) return finish();
     if (closing_) {
