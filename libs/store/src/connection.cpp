@@ -182,6 +182,8 @@ std::unique_ptr<Connection> Connection::open(const std::filesystem::path& path, 
   // secure_delete: deleted content (erased messages, revoked secrets) is overwritten
   // with zeros in the file instead of lingering in free pages.
   conn->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
+  // Negative: a size in KiB rather than a page count.
+  if (options.cache_kib > 0) conn->exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib));
   return conn;
 }
 

@@ -59,6 +59,7 @@ Status validate(const DatabaseOptions& o) {
   if (o.path.empty()) return invalid_argument("path", "must name the database file");
   if (o.readers < 1 || o.readers > 64) return invalid_argument("readers", "must be between 1 and 64");
   if (o.max_batch < 1) return invalid_argument("max_batch", "must be at least 1");
+  if (o.cache_kib < 0) return invalid_argument("cache_kib", "must not be negative (0 = SQLite's default)");
   int last = 0;
   for (const auto& m : o.migrations) {
     if (m.version <= last) {
@@ -150,7 +151,7 @@ Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) {
   state->options = std::move(options);
   const auto& o = state->options;
   try {
-    state->writer = Connection::open(o.path, {.read_only = false, .busy_timeout = o.busy_timeout});
+    state->writer = Connection::open(o.path, {.read_only = false, .busy_timeout = o.busy_timeout, .cache_kib = o.cache_kib});
     auto version = migrate(*state->writer, o.migrations, o.path, o.after_migration);
     if (!version) return std::move(version).error();
     state->schema_version = *version;
@@ -158,7 +159,7 @@ Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) {
       if (auto ok = run_on_open(*state->writer, o.on_open); !ok) return std::move(ok).error();
     }
     for (int i = 0; i < o.readers; ++i) {
-      state->readers.push_back(Connection::open(o.path, {.read_only = true, .busy_timeout = o.busy_timeout}));
+      state->readers.push_back(Connection::open(o.path, {.read_only = true, .busy_timeout = o.busy_timeout, .cache_kib = o.cache_kib}));
     }
   } catch (const StoreError& e) {
     return make_error(Code::kUnavailable, e.what());
@@ -188,6 +189,10 @@ Database::~Database() {
   s.read_cv.notify_all();
   s.writer_thread.join();
   for (auto& t : s.reader_threads) t.join();
+  // How many write jobs shared each commit (and fsync) over the store's life.
+  log::info("storage closed", {{"path", s.options.path.string()},
+                               {"transactions", s.transactions.load()},
+                               {"jobs", s.jobs.load()}});
   // Readers first: the last connection to close checkpoints the WAL into the file.
   s.readers.clear();
   s.writer.reset();

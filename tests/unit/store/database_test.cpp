@@ -683,6 +683,30 @@ TEST(Database, IoThreadKeepsRunningTimersWhileAReadRuns) {
   EXPECT_EQ(**long_read, 200000LL * 200001 / 2);
 }
 
+TEST(Database, CacheSizeIsInForceOnTheWriterAndReadersWhenSet) {
+  TempDir dir;
+  auto opened = Database::open({.path = dir.path() / "c.db", .migrations = {kNotes}, .readers = 1, .cache_kib = 8192});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& db = **opened;
+  auto defaults = open_ok(dir.path() / "d.db", {kNotes}, 1);
+  asio::io_context io;
+  std::optional<Result<std::int64_t>> writer, reader, untouched;
+  auto cache_size = [](Connection& c) -> Result<std::int64_t> { return *scalar(c, "PRAGMA cache_size"); };
+  spawn(io, [&]() -> asio::awaitable<void> {
+    writer.emplace(co_await db.write(cache_size));
+    reader.emplace(co_await db.read(cache_size));
+    untouched.emplace(co_await defaults->read(cache_size));
+  });
+  io.run();
+  ASSERT_TRUE(writer && *writer && reader && *reader && untouched && *untouched);
+  EXPECT_EQ(**writer, -8192);  // negative: KiB
+  EXPECT_EQ(**reader, -8192);
+  EXPECT_EQ(**untouched, -2000);  // SQLite's default, left alone
+  auto negative = Database::open({.path = dir.path() / "n.db", .migrations = {kNotes}, .cache_kib = -1});
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error().field, "cache_kib");
+}
+
 TEST(Database, OpenRejectsBadOptionsByField) {
   TempDir dir;
   auto bad = Database::open({.path = dir.path() / "o.db", .migrations = {kUsers, kNotes}});

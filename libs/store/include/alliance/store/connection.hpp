@@ -120,11 +120,13 @@ class Connection {
   struct Options {
     bool read_only = false;
     std::chrono::milliseconds busy_timeout{5000};
+    int cache_kib = 0;  // this connection's page cache; 0 = SQLite's default (2 MiB)
   };
   // Opens (read-write opens create the file) and sets the pragmas every Alliance
   // connection runs with: busy_timeout, foreign_keys=ON, synchronous=FULL,
-  // secure_delete=ON (deleted content is zeroed in the file), and on a
-  // read-write connection journal_mode=WAL. Throws StoreError naming the path.
+  // secure_delete=ON (deleted content is zeroed in the file), cache_size when
+  // cache_kib is set, and on a read-write connection journal_mode=WAL. Throws
+  // StoreError naming the path.
   static std::unique_ptr<Connection> open(const std::filesystem::path& path, Options options);
 
   Connection(const Connection&) = delete;

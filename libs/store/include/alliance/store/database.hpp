@@ -48,6 +48,9 @@ struct DatabaseOptions {
   int readers = 2;                          // reader threads, each with its own read-only connection
   int max_batch = 256;                      // most write jobs in one transaction
   std::chrono::milliseconds busy_timeout{5000};  // waits on another process's lock (e.g. alliancectl)
+  // Each connection's page cache in KiB; 0 = SQLite's default (2 MiB). Pages the
+  // writer touches often (index leaves) that do not fit are read back with a pread.
+  int cache_kib = 0;
   // Run after each migration's SQL, with its version, in the same transaction: a step
   // SQL cannot say (sealing existing rows). A StoreError it throws fails that migration
   // as bad SQL does.
