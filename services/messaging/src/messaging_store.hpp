@@ -87,7 +87,8 @@ struct ErasureRow {
 // messaging.db's schema steps, oldest first (tests build older files with a prefix).
 // Version 4 moved each message's wrapped keys from their own rows into one BLOB in
 // the message row (wrapped_keys_blob.hpp); MessagingStore::open converts the rows of
-// an older file in that migration's transaction.
+// an older file in that migration's transaction. Version 5 made messages a rowid
+// table (a sealed message's row no longer spills into an overflow page of its own).
 const std::vector<store::Migration>& messaging_migrations();
 
 class MessagingStore {
