@@ -24,6 +24,7 @@ constexpr std::size_t kWrappedKeySize = crypto::kWrappedKeySize;  // HPKE enc ||
 constexpr std::size_t kSealOverhead = crypto::kMessageNonceSize + crypto::kMessageSignatureSize + crypto::kAeadTagSize;
 constexpr int kMaxKeys = 200;
 constexpr int kDefaultNoticePeriodMinutes = 720;
+constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com/";  // as Any::PackFrom writes it
 
 Error not_found() { return Error{Code::kNotFound, "conversation not found", "conversation_id"}; }
 
@@ -157,10 +158,16 @@ int format_of(const pb::SendMessageRequest& req) { return req.format() == 0 ? 1 
 // The format enters only when it is 2, so format 1 hashes stay what they were
 // before formats were recorded and a retry of such a message still matches.
 std::string content_hash(const pb::SendMessageRequest& req) {
-  std::vector<std::pair<std::string, std::string>> keys;
-  for (const auto& k : req.keys()) keys.emplace_back(k.device_id(), k.wrapped_key());
+  std::vector<std::pair<std::string_view, std::string_view>> keys;
+  keys.reserve(static_cast<std::size_t>(req.keys_size()));
+  std::size_t size = req.sender_device_id().size() + req.ciphertext().size() + 32;
+  for (const auto& k : req.keys()) {
+    keys.emplace_back(k.device_id(), k.wrapped_key());
+    size += k.device_id().size() + k.wrapped_key().size() + 12;
+  }
   std::sort(keys.begin(), keys.end());
   std::string material;
+  material.reserve(size);
   auto add = [&material](std::string_view part) {
     material += std::to_string(part.size());
     material += ':';
@@ -293,20 +300,30 @@ asio::awaitable<Status> MessagingService::check_send_rate(const std::string& use
   co_return Status{};
 }
 
-void MessagingService::push(std::string user_id, std::string type, const google::protobuf::Message& body) {
+void MessagingService::push(std::string user_id, std::string_view type, const google::protobuf::Message& body) {
   std::vector<Push> one;
-  one.push_back({std::move(user_id), std::move(type), &body});
-  push_all(one);
+  one.push_back({std::move(user_id), type, body.GetDescriptor()->full_name(), body.SerializeAsString()});
+  push_all(std::move(one));
 }
 
-void MessagingService::push_all(const std::vector<Push>& pushes) {
+void MessagingService::push_all(std::vector<Push> pushes) {
   if (!redis_ || pushes.empty()) return;
   // One pipelined write for all of them: one round trip instead of one per push.
   std::vector<std::vector<std::string>> commands;
   commands.reserve(pushes.size());
-  for (const auto& p : pushes) {
-    const auto frame = redis::push_frame(new_id(), p.type, now_ms(), *p.body);
-    commands.push_back({"PUBLISH", redis::push_channel(p.user_id), frame.SerializeAsString()});
+  for (auto& p : pushes) {
+    auto frame = redis::push_frame(new_id(), p.type, now_ms());
+    // What Any::PackFrom would make, from the bytes already serialized.
+    std::string type_url(kTypeUrlPrefix);
+    type_url += p.body_type;
+    frame.mutable_body()->set_type_url(std::move(type_url));
+    frame.mutable_body()->set_value(std::move(p.body));
+    std::vector<std::string> command;
+    command.reserve(3);
+    command.emplace_back("PUBLISH");
+    command.push_back(redis::push_channel(p.user_id));
+    command.push_back(frame.SerializeAsString());
+    commands.push_back(std::move(command));
   }
   auto* redis = redis_;
   auto send = [redis, commands = std::move(commands)]() mutable -> asio::awaitable<void> {
@@ -499,6 +516,9 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
   if (auto it = conversations_.find(conv->id); it != conversations_.end())
     it->second.last_seq = std::max(it->second.last_seq, appended->notice ? appended->notice->seq : appended->message.seq);
 
+  pb::SendMessageResponse out;
+  // Without keys: the sender has them.
+  fill_where(*out.mutable_message(), appended->message, [](const StoredKey&) { return false; });
   if (!appended->replayed) {
     // Each participant's push carries only their own devices' keys (the archive's
     // goes to neither).
@@ -507,21 +527,37 @@ asio::awaitable<Result<pb::SendMessageResponse>> MessagingService::send_message(
                          [&](const idpb::Device& d) { return d.id() == k.device_id && d.user_id() == user; });
     };
     const std::array<std::string, 2> participants = {conv->client_id, conv->therapist_id};
-    std::array<pb::Message, 2> bodies;
-    pb::Message notice_body;
-    if (appended->notice) fill(notice_body, *appended->notice);
-    std::vector<Push> pushes;
-    for (std::size_t i = 0; i < participants.size(); ++i) {
-      fill_where(bodies[i], appended->message, [&](const StoredKey& k) { return owned_by(k, participants[i]); });
-      pushes.push_back({participants[i], "message.new", &bodies[i]});
-      if (appended->notice) pushes.push_back({participants[i], "message.new", &notice_body});
+    const std::string_view body_type = pb::Message::descriptor()->full_name();
+    // The answer's message (without keys) is serialized once; each participant's body
+    // is that followed by their keys, which the wire format reads as one message (fields may
+    // come in any order; repeated ones are appended).
+    const std::string shared_bytes = out.message().SerializeAsString();
+    std::string notice_bytes;
+    if (appended->notice) {
+      pb::Message notice_body;
+      fill(notice_body, *appended->notice);
+      notice_bytes = notice_body.SerializeAsString();
     }
-    push_all(pushes);
+    std::vector<Push> pushes;
+    pushes.reserve(4);
+    for (const auto& participant : participants) {
+      pb::Message keys_only;
+      for (const auto& k : appended->message.keys) {
+        if (!owned_by(k, participant)) continue;
+        auto* key = keys_only.add_keys();
+        key->set_device_id(k.device_id);
+        key->set_wrapped_key(k.wrapped);
+      }
+      std::string body;
+      body.reserve(shared_bytes.size() + keys_only.ByteSizeLong());
+      body = shared_bytes;
+      keys_only.AppendToString(&body);
+      pushes.push_back({participant, "message.new", body_type, std::move(body)});
+      if (appended->notice) pushes.push_back({participant, "message.new", body_type, notice_bytes});
+    }
+    push_all(std::move(pushes));
   }
   audit_conversation(ctx, "message.send", *conv);
-  pb::SendMessageResponse out;
-  // Without keys: the sender has them.
-  fill_where(*out.mutable_message(), appended->message, [](const StoredKey&) { return false; });
   co_return out;
 }
 

@@ -103,11 +103,13 @@ class MessagingService {
                                                                                const std::string& user_id);
   // Fire-and-forget wake-ups: durable state is already committed.
   struct Push {
-    std::string user_id, type;
-    const google::protobuf::Message* body;  // serialized before push_all returns
+    std::string user_id;
+    std::string_view type;
+    std::string_view body_type;  // the body's full proto name
+    std::string body;            // the body, serialized
   };
-  void push(std::string user_id, std::string type, const google::protobuf::Message& body);
-  void push_all(const std::vector<Push>& pushes);
+  void push(std::string user_id, std::string_view type, const google::protobuf::Message& body);
+  void push_all(std::vector<Push> pushes);
 
   asio::any_io_executor ex_;  // runs the push tasks
   MessagingStore& store_;
