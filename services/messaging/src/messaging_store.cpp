@@ -391,7 +391,9 @@ asio::awaitable<Result<std::optional<StoredMessage>>> MessagingStore::find_messa
 
 asio::awaitable<Result<AppendResult>> MessagingStore::append(StoredMessage message,
                                                              std::optional<NoticeRequest> notice) {
-  auto job = [message = std::move(message), notice = std::move(notice)](Connection& c) -> Result<AppendResult> {
+  // mutable: the message is moved into the answer, not copied (ciphertext and keys).
+  auto job = [message = std::move(message),
+              notice = std::move(notice)](Connection& c) mutable -> Result<AppendResult> {
     AppendResult out;
     if (auto existing = message_by_id(c, message.conversation_id, message.message_id)) {
       if (existing->content_hash != message.content_hash || existing->sender_device_id != message.sender_device_id)
