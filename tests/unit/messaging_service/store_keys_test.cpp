@@ -10,6 +10,7 @@
 #include "io_test.hpp"
 #include "messaging_store.hpp"
 #include "older_database.hpp"
+#include "older_messages.hpp"
 #include "process.hpp"
 
 namespace alliance::messaging {
@@ -57,18 +58,10 @@ class MessagingStoreKeys : public testing::IoTest {
     auto db = testing::open_database_before(path(), messaging_migrations(), 4);
     ASSERT_TRUE(db) << db.error().message;
     auto done = run((*db)->write([](Connection& c) -> Status {
-      store::execute(c, "INSERT INTO conversations(id, practice_id, client_id, therapist_id, created_ms, last_seq) "
-                        "VALUES('c1', 'p', 'cl', 'th', 1, 4), ('c2', 'p', 'cl2', 'th', 1, 1)");
+      testing::insert_older_conversations(c);
       auto message = [&c](const char* conv, int seq, const char* kind, std::optional<std::string> ciphertext,
                           std::optional<std::string> text, int format, int expired) {
-        store::execute(c,
-                       "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, "
-                       "kind, ciphertext, system_text, content_hash, sent_ms, expired, format) "
-                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       conv, seq, "m" + std::to_string(seq), kind == std::string("user") ? "cl" : "",
-                       kind == std::string("user") ? "phone" : "", kind,
-                       ciphertext ? std::optional<Blob>(Blob{*ciphertext}) : std::nullopt, text,
-                       Blob{"hash" + std::to_string(seq)}, 1000 + seq, expired, format);
+        testing::insert_older_message(c, conv, seq, kind, std::move(ciphertext), std::move(text), format, expired);
       };
       auto key = [&c](const char* conv, int seq, const char* device) {
         store::execute(c, "INSERT INTO wrapped_keys(conversation_id, seq, device_id, wrapped) VALUES(?, ?, ?, ?)",
