@@ -62,6 +62,9 @@ log "building (scripts/build into $build)"
 "$root/scripts/build" --target alliance-loadgen alliance-gateway alliance-identity alliance-scheduling alliancectl >/dev/null
 
 gateway_alive() { kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null; }
+me_answers() {
+  gateway_alive && curl -sf --cacert "$ca" -H "Authorization: Bearer $(cat "$secrets/token")" "$gateway/v1/me" >/dev/null
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$gateway_pid/status"; }
 result_field() { sed -n "s/^RESULT .*\\b$1=\\([^ ]*\\).*/\\1/p"; }
 
@@ -159,25 +162,11 @@ gateway_alive || die "the gateway died or stopped answering /readyz during the H
 # leaves the handshakes and anything per run out. The profile of the longer run is kept
 # (callgrind_annotate) with the state directory.
 callgrind_round() {
-  command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"
-  local process="${BENCH_CALLGRIND_PROCESS:-gateway}" pid
+  local process="${BENCH_CALLGRIND_PROCESS:-gateway}" pid args part ok ir load
   [[ $process == gateway || $process == identity ]] || die "BENCH_CALLGRIND_PROCESS: gateway or identity"
-  pid="$(cat "$state/$process.pid")"
-  kill -TERM "$pid"
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  ALLIANCE_GATEWAY_THREADS=1 ALLIANCE_IDENTITY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$state/callgrind.out" "$build/services/$process/alliance-$process" \
-    --config "$state/$process.conf" >>"$state/logs/$process-callgrind.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$state/$process.pid"
-  [[ $process == gateway ]] && gateway_pid=$pid
-  local deadline=$(( SECONDS + 120 )) args part ok ir load
   # Ready when a request goes through (the gateway reconnects to a restarted identity).
-  until gateway_alive && curl -sf --cacert "$ca" -H "Authorization: Bearer $(cat "$secrets/token")" \
-      "$gateway/v1/me" >/dev/null; do
-    (( SECONDS < deadline )) || die "the $process under callgrind did not get ready"
-    sleep 0.5
-  done
+  restart_under_callgrind "$process" me_answers
+  pid="$(cat "$state/$process.pid")"
   # At a fixed rate (open loop) both runs cost the same per second as per request, so
   # what the gateway does on timers and when idle drops out of the difference as well.
   args=(http --url "$gateway" --ca "$ca" --token-file "$secrets/token" --path /v1/me

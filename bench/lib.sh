@@ -110,21 +110,26 @@ start_system() {
   ca="$state/certs/ca.pem"
 }
 
-# Restarts the private system's gateway on one I/O thread under callgrind with instruction
-# counting off (turn it on around what is measured: callgrind_control -i on/off, -z, -d).
-# Profiles go to $state/callgrind.out.N; sets gateway_pid and waits for /readyz.
-restart_gateway_under_callgrind() {
+# Restarts the private system's $1 (gateway or identity) on one I/O thread under callgrind,
+# instruction counting off (turn it on around what is measured: callgrind_control -i on/off,
+# -z, -d). Profiles go to $state/callgrind.out.N; its pid to $state/$1.pid (and gateway_pid).
+# Ready when the rest of the arguments, run as a command, succeed (within 120 s).
+restart_under_callgrind() {
+  local process=$1 pid
+  shift
   command -v valgrind >/dev/null || die "BENCH_CALLGRIND=1 needs valgrind (apt-get install valgrind)"
-  kill -TERM "$gateway_pid"
-  while kill -0 "$gateway_pid" 2>/dev/null; do sleep 0.1; done
-  ALLIANCE_GATEWAY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$state/callgrind.out" "$ALLIANCE_BUILD_DIR/services/gateway/alliance-gateway" \
-    --config "$state/gateway.conf" >>"$state/logs/gateway-callgrind.log" 2>&1 &
-  gateway_pid=$!
-  echo "$gateway_pid" >"$state/gateway.pid"
+  pid="$(cat "$state/$process.pid")"
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  ALLIANCE_GATEWAY_THREADS=1 ALLIANCE_IDENTITY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$state/callgrind.out" "$ALLIANCE_BUILD_DIR/services/$process/alliance-$process" \
+    --config "$state/$process.conf" >>"$state/logs/$process-callgrind.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$state/$process.pid"
+  [[ $process == gateway ]] && gateway_pid=$pid
   local deadline=$(( SECONDS + 120 ))
-  until kill -0 "$gateway_pid" 2>/dev/null && curl -sf --cacert "$ca" "$gateway/readyz" >/dev/null; do
-    (( SECONDS < deadline )) || die "the gateway under callgrind did not get ready"
+  until kill -0 "$pid" 2>/dev/null && "$@"; do
+    (( SECONDS < deadline )) || die "the $process under callgrind did not get ready"
     sleep 0.5
   done
 }

@@ -75,7 +75,7 @@ gateway_pid="$(cat "$state/gateway.pid")"
 phase_args=()
 if [[ "${BENCH_CALLGRIND:-0}" == 1 ]]; then
   [[ -z "$peer" ]] || die "BENCH_CALLGRIND=1 measures the gateway only: drop --compare"
-  restart_gateway_under_callgrind
+  restart_under_callgrind gateway curl -sf --cacert "$ca" "$gateway/readyz" -o /dev/null
   BENCH_KEEP_STATE=1
   # Counts only the fan-out rounds: counters zeroed and on at a round's start, dumped at its end.
   phase_args=(--phase-command "$root/bench/push/callgrind_phase.sh $gateway_pid $state")
