@@ -55,6 +55,18 @@ void rethrow(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
 }
 
+// Sends what `s` keeps (within 10 s), then waits until the client closes; true if
+// nothing was left kept.
+asio::awaitable<bool> flush_then_wait_for_close(LeanTlsStream& s) {
+  s.expires_after(10s);
+  auto [fec] = co_await s.async_flush(use_tuple);
+  EXPECT_FALSE(fec) << fec.message();
+  const bool flushed = !s.batch_pending();
+  std::array<char, 16> sink;
+  co_await s.async_read_some(asio::buffer(sink), use_tuple);
+  co_return flushed;
+}
+
 // Echoes with reads of `chunk` bytes until the peer's close_notify, then shuts down.
 asio::awaitable<void> echo(LeanTlsStream& s, std::size_t chunk, error_code& read_end, error_code& shutdown_end) {
   std::vector<char> buf(chunk);
@@ -221,12 +233,7 @@ TEST_F(LeanTlsTest, BatchedWritesLeaveTogetherOnFlushInOrder) {
         co_await settle.async_wait(use_tuple);
         flush_started = true;
         s->batch_writes(false);
-        s->expires_after(10s);
-        auto [fec] = co_await s->async_flush(use_tuple);
-        EXPECT_FALSE(fec) << fec.message();
-        flushed = !s->batch_pending();
-        std::array<char, 16> sink;
-        co_await s->async_read_some(asio::buffer(sink), use_tuple);  // until the client closes
+        flushed = co_await flush_then_wait_for_close(*s);
       },
       rethrow);
   asio::co_spawn(
@@ -273,12 +280,7 @@ TEST_F(LeanTlsTest, WriteNowNeverWaitsAndKeepsWhatTheSocketDoesNotTake) {
         kept = s->batch_pending();  // 8 MB does not fit in a socket nobody reads
         EXPECT_FALSE(s->flush_now());
         reading = true;
-        s->expires_after(10s);
-        auto [fec] = co_await s->async_flush(use_tuple);
-        EXPECT_FALSE(fec) << fec.message();
-        flushed = !s->batch_pending();
-        std::array<char, 16> sink;
-        co_await s->async_read_some(asio::buffer(sink), use_tuple);  // until the client closes
+        flushed = co_await flush_then_wait_for_close(*s);
       },
       rethrow);
   asio::co_spawn(
