@@ -1,7 +1,9 @@
 #include "push_socket.hpp"
 
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -10,6 +12,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cctype>
+#include <cstdio>
+#include <exception>
 #include <stdexcept>
 
 namespace alliance::bench {
@@ -18,7 +22,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
 using boost::system::error_code;
+
+namespace {
+
+// Lets the kernel pick the source port at connect() time, per destination, instead
+// of at bind() time: without it every source address runs out at ~28k ports in total.
+using BindAddressNoPort = asio::detail::socket_option::boolean<IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT>;
+
+}  // namespace
 
 std::shared_ptr<ssl::context> push_client_tls(const std::filesystem::path& ca) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
@@ -56,12 +69,48 @@ std::string error_kind(std::string_view step, const error_code& ec) {
   return std::string(step) + ":" + what;
 }
 
+void spawn_logged(asio::io_context& ctx, asio::awaitable<void> work, const char* what) {
+  asio::co_spawn(ctx, std::move(work), [what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      std::fprintf(stderr, "%s failed: %s\n", what, x.what());
+    }
+  });
+}
+
+asio::awaitable<error_code> connect_tcp(beast::tcp_stream& stream, const tcp::endpoint& remote,
+                                        const std::string& source) {
+  error_code ec;
+  if (!source.empty()) {
+    auto& socket = stream.socket();
+    socket.open(tcp::v4(), ec);
+    if (ec) co_return ec;
+    socket.set_option(BindAddressNoPort(true), ec);  // best effort: an old kernel just binds early
+    socket.bind(tcp::endpoint(asio::ip::make_address_v4(source), 0), ec);
+    if (ec) co_return ec;
+  }
+  auto [cec] = co_await stream.async_connect(remote, use_tuple);
+  if (cec) co_return cec;
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  co_return error_code{};
+}
+
+asio::awaitable<std::string> tls_handshake(TlsStream& stream, const std::string& host) {
+  stream.set_verify_callback(ssl::host_name_verification(host));
+  error_code not_address;
+  asio::ip::make_address(host, not_address);
+  if (not_address && !SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) co_return "tls:server_name";
+  auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (ec) co_return error_kind("tls", ec);
+  co_return std::string();
+}
+
 asio::awaitable<std::string> open_push_socket(PushSocket& ws, beast::flat_buffer& buffer,
                                               const PushSocketRequest& request,
                                               std::chrono::milliseconds handshake_timeout) {
-  ws.next_layer().set_verify_callback(ssl::host_name_verification(request.host));
-  auto [hec] = co_await ws.next_layer().async_handshake(ssl::stream_base::client, use_tuple);
-  if (hec) co_return error_kind("tls", hec);
+  if (auto failed = co_await tls_handshake(ws.next_layer(), request.host); !failed.empty()) co_return failed;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = handshake_timeout;
   timeouts.idle_timeout = websocket::stream_base::none();  // the server pings; Beast answers

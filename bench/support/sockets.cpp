@@ -14,7 +14,6 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
-#include <cstdio>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -69,25 +68,13 @@ struct SocketFleet::Impl {
     thread = std::thread([this] { ctx.run(); });
   }
 
-  void spawn(asio::awaitable<void> work) {
-    asio::co_spawn(ctx, std::move(work), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        std::fprintf(stderr, "[bench] a socket coroutine failed: %s\n", x.what());
-      }
-    });
-  }
+  void spawn(asio::awaitable<void> work) { spawn_logged(ctx, std::move(work), "[bench] a socket coroutine"); }
 
   // TCP + TLS + upgrade with the bearer token + session.ready, within `timeout`.
   asio::awaitable<bool> open_one(Socket& s, std::string token, std::chrono::milliseconds timeout) {
     auto& lowest = beast::get_lowest_layer(s.ws);
     lowest.expires_after(timeout);
-    auto [cec] = co_await lowest.async_connect(remote, use_tuple);
-    if (cec) co_return fail("connect", cec);
-    error_code ignored;
-    lowest.socket().set_option(tcp::no_delay(true), ignored);
+    if (auto ec = co_await connect_tcp(lowest, remote)) co_return fail("connect", ec);
     PushSocketRequest request{endpoint.host, endpoint.host + ":" + std::to_string(endpoint.port), "/v1/ws",
                               std::move(token)};
     auto failed = co_await open_push_socket(s.ws, s.buffer, request, timeout);

@@ -2,7 +2,6 @@
 // minute and 2 GB of compiler): the HTTPS and WSS load loops.
 #include "load.hpp"
 
-#include <netinet/in.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -16,7 +15,6 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
-#include <cstdio>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -38,12 +36,9 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
-using TlsStream = ssl::stream<beast::tcp_stream>;
+using bench::TlsStream;
+using bench::connect_tcp;
 using bench::error_kind;
-
-// Lets the kernel pick the source port at connect() time, per destination, instead
-// of at bind() time: without it every source address runs out at ~28k ports in total.
-using BindAddressNoPort = asio::detail::socket_option::boolean<IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT>;
 
 constexpr std::string_view kUserAgent = "alliance-loadgen/0.1";
 constexpr std::chrono::milliseconds kReconnectBackoff{50};
@@ -51,37 +46,12 @@ constexpr std::chrono::milliseconds kCloseTimeout{3000};
 constexpr std::uint64_t kMaxBody = 1 << 20;
 
 void spawn(asio::io_context& ctx, asio::awaitable<void> work) {
-  asio::co_spawn(ctx, std::move(work), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::fprintf(stderr, "loadgen: a connection coroutine failed: %s\n", ex.what());
-    }
-  });
+  bench::spawn_logged(ctx, std::move(work), "loadgen: a connection coroutine");
 }
 
 std::string host_header(const Target& t) {
   bool v6 = t.host.find(':') != std::string::npos;
   return (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
-}
-
-// Opens `stream` from `source` (any local address when empty) to `remote`.
-asio::awaitable<error_code> connect_tcp(beast::tcp_stream& stream, const tcp::endpoint& remote,
-                                        const std::string& source) {
-  error_code ec;
-  if (!source.empty()) {
-    auto& socket = stream.socket();
-    socket.open(tcp::v4(), ec);
-    if (ec) co_return ec;
-    socket.set_option(BindAddressNoPort(true), ec);  // best effort: an old kernel just binds early
-    socket.bind(tcp::endpoint(asio::ip::make_address_v4(source), 0), ec);
-    if (ec) co_return ec;
-  }
-  auto [cec] = co_await stream.async_connect(remote, use_tuple);
-  if (cec) co_return cec;
-  stream.socket().set_option(tcp::no_delay(true), ec);
-  co_return error_code{};
 }
 
 // ---------------------------------------------------------------------------
@@ -143,10 +113,9 @@ class HttpWorker {
       c.stream.reset();
       co_return false;
     }
-    c.stream->set_verify_callback(ssl::host_name_verification(o_.target.host));
-    auto [hec] = co_await c.stream->async_handshake(ssl::stream_base::client, use_tuple);
-    if (hec) {
-      count_error("tls", hec);
+    if (auto failed = co_await bench::tls_handshake(*c.stream, o_.target.host); !failed.empty()) {
+      ++report_.transport_errors;
+      ++report_.errors[failed];
       c.stream.reset();
       co_return false;
     }
