@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Durable messages, A/B: bench/messaging.sh from two checkouts back to back
 # (A B A B ...), each run on a fresh private system, then the accepted-rate line and
-# the CPU per message of every run with the 1-minute load before it. A is
+# the CPU per message of every run (the servers' and the benchmark client's own) with
+# the 1-minute load before it. A is
 # BENCH_AB_BASE (another checkout, e.g. a worktree at the commit to compare with);
 # B is this checkout. Each checkout runs the binaries of its own build/ (built first:
 # `scripts/build --target alliance-messaging-bench alliance-gateway alliance-identity
@@ -31,6 +32,7 @@ run_one() {  # label tree
     echo "$label $(git -C "$tree" rev-parse --short HEAD), 1-min load $load before, $(grep '^load avg' "$out/run.txt" | sed 's/^load avg: *//')"
     grep -E '^N=' "$out/run.txt" | sed 's/^/  /'
     grep -E '^  CPU during the phase' "$out/run.txt" | head -n 1
+    grep -E '^  CPU per message' "$out/run.txt" | head -n 1 || true
   } >>"$out/summary.txt"
 }
 

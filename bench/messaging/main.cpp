@@ -6,16 +6,24 @@
 //      (POST .../messages -> 201) with N concurrent senders, closed loop, for each
 //      N in --senders. Each sender is its own session, device and HTTPS connection;
 //      sender i is the client (i even) or the therapist (i odd) of pair (i/2) % P.
-//      Every message is sealed with the SDK (Messenger::seal) before the timed
-//      request; the sealing time is reported separately;
+//      Every message is sealed with the SDK (Messenger::seal). By default each sender
+//      is a thread with the blocking SDK that seals every message just before its timed
+//      request (the sealing time is reported separately). With --seal-ahead K, every
+//      request is sealed and made into whole HTTP bytes before the phase, and one thread
+//      sends them all over N keep-alive TLS connections (ClosedLoopSenders,
+//      async_sender.hpp), checking each answer's status, message id and seq without a
+//      JSON parse: the client then costs little next to the servers. K is a first guess:
+//      if a sender runs out, the phase is run again with enough for the rate seen;
 //   b) send -> recipient socket: at a steady offered rate (open loop), clients of
 //      the first S pairs send to their therapists, whose own devices hold a
 //      WebSocket in this process; latency from just before the HTTP send to the
 //      moment the push frame of that message is read from the recipient's socket
 //      (same steady clock). Every pushed message is then opened on the recipient's
 //      device and checked.
-// With --watch name=PID it prints each process's CPU time per message and its
-// VmRSS/VmHWM after each phase. Blocking SDK only: one thread per connection.
+// With --watch name=PID it prints each process's CPU time per message (the servers'
+// together next to this client's own, from getrusage over the same measured seconds)
+// and its VmRSS/VmHWM after each phase. Set-up, sealing and b) use the blocking SDK
+// (one thread per connection).
 // Figures on stdout, progress on stderr, last line "RESULT k=v ...". Exit 0 only
 // if nothing failed.
 #include <sys/resource.h>
@@ -46,6 +54,7 @@
 #include "alliance/client/device.hpp"
 #include "alliance/client/messenger.hpp"
 #include "alliance/core/ids.hpp"
+#include "async_sender.hpp"
 #include "bench_support.hpp"
 
 namespace alliance::bench {
@@ -72,8 +81,9 @@ struct Options {
   int push_seconds = 10;
   int push_pairs = 8;
   // Messages each sender seals before the accepted-rate phase starts (0 = seal each one
-  // just before its request). Sealing costs the client ~1 ms of CPU per message on the
-  // same two cores as the servers; sealing ahead measures what the servers can take.
+  // just before its request); more if a sender uses them up. Sealing costs the client
+  // ~1 ms of CPU per message on the same two cores as the servers; sealing ahead (and
+  // sending from one thread) measures what the servers can take.
   int seal_ahead = 0;
   std::vector<Watched> watch;
 };
@@ -196,8 +206,20 @@ CpuSnapshot cpu_snapshot(const Options& o) {
   return s;
 }
 
-void print_cpu(const Options& o, const CpuSnapshot& before, const CpuSnapshot& after, std::uint64_t messages) {
+// CPU per message over a phase: the servers together (every watched process but identity,
+// which is given apart as bench/README does), identity, and this benchmark client.
+struct CpuPerMessage {
+  double servers_us = 0, identity_us = 0, client_us = 0;
+};
+
+// Prints each process's CPU over the phase and, per message, the servers' next to this
+// client's; then the watched processes' memory.
+CpuPerMessage print_cpu(const Options& o, const CpuSnapshot& before, const CpuSnapshot& after,
+                        std::uint64_t messages) {
   const double wall = std::chrono::duration<double>(after.at - before.at).count();
+  auto per_message = [&](double used) { return messages ? used * 1e6 / static_cast<double>(messages) : 0.0; };
+  CpuPerMessage cpu;
+  std::string servers;
   std::string out = "  CPU during the phase (" + std::to_string(static_cast<int>(wall + 0.5)) + " s wall, " +
                     std::to_string(messages) + " messages):";
   auto one = [&](const std::string& name, double used) {
@@ -205,24 +227,35 @@ void print_cpu(const Options& o, const CpuSnapshot& before, const CpuSnapshot& a
     if (used < 0) {
       std::snprintf(buf, sizeof buf, " %s GONE;", name.c_str());
     } else {
-      std::snprintf(buf, sizeof buf, " %s %.2f s (%.0f us/msg);", name.c_str(), used,
-                    messages ? used * 1e6 / static_cast<double>(messages) : 0.0);
+      std::snprintf(buf, sizeof buf, " %s %.2f s (%.0f us/msg);", name.c_str(), used, per_message(used));
     }
     out += buf;
   };
   for (std::size_t i = 0; i < o.watch.size(); ++i) {
     const double a = after.watched[i], b = before.watched[i];
-    one(o.watch[i].name, (a < 0 || b < 0) ? -1 : a - b);
+    const double used = (a < 0 || b < 0) ? -1 : a - b;
+    one(o.watch[i].name, used);
+    if (used < 0) continue;
+    if (o.watch[i].name == "identity") {
+      cpu.identity_us = per_message(used);
+    } else {
+      cpu.servers_us += per_message(used);
+      servers += (servers.empty() ? "" : " + ") + o.watch[i].name;
+    }
   }
+  cpu.client_us = per_message(after.self - before.self);
   one("bench", after.self - before.self);
   out.pop_back();
   std::printf("%s\n", out.c_str());
   if (!o.watch.empty()) {
+    std::printf("  CPU per message: servers %.0f us (%s), identity %.0f us; this benchmark client %.0f us\n",
+                cpu.servers_us, servers.c_str(), cpu.identity_us, cpu.client_us);
     std::string mem = "  memory after the phase:";
     for (const auto& w : o.watch) mem += " " + w.name + " " + memory_of(w.pid) + ";";
     mem.pop_back();
     std::printf("%s\n", mem.c_str());
   }
+  return cpu;
 }
 
 // ------------------------------------------------------------------ setup
@@ -379,22 +412,58 @@ Sent post_sealed(Member& m, const client::SealedRequest& req, const std::string&
 
 struct AcceptResult {
   std::uint64_t ok = 0;
-  std::map<int, std::uint64_t> failures;  // status (0 = transport/answer error) -> count
+  std::map<int, std::uint64_t> failures;  // status (0 = transport/answer error, -1 = sealing) -> count
   std::string first_failure;
   Latencies ack, seal;
   double measured_s = 0;
   std::size_t keys_per_message = 0;
-  std::uint64_t sealed_in_loop = 0;  // with --seal-ahead: messages the pool did not cover
-  bool sealed_ahead = false;
+  Clock::time_point last_end;  // of the sender's last measured request
+  // Sealed ahead: the requests each sender had made before the phase, and why that many.
+  std::size_t sealed_per_sender = 0;
+  std::string resized;
 };
 
-// `measured_from` is taken when the measured seconds start (after sealing ahead and the
-// warm-up), so the servers' CPU is counted over the same window as the messages.
-AcceptResult accept_run(std::vector<Member>& senders, int n, const Options& o, const std::string& plaintext,
-                        CpuSnapshot& measured_from) {
+// Counts one answer of a sender if its request was sent from `measure_from` on.
+void count_answer(AcceptResult& mine, Clock::time_point measure_from, Clock::time_point sent, Clock::time_point done,
+                  int status, const std::string& error) {
+  if (sent < measure_from) return;
+  mine.last_end = done;
+  if (status == 201) {
+    ++mine.ok;
+    mine.ack.add(done - sent);
+  } else {
+    if (mine.first_failure.empty()) mine.first_failure = error;
+    ++mine.failures[status];
+  }
+}
+
+// The senders' figures together, over the measured seconds from `measure_from` to the last answer.
+AcceptResult merged(const std::vector<AcceptResult>& per, Clock::time_point measure_from) {
+  AcceptResult total;
+  Clock::time_point end = measure_from;
+  for (const auto& p : per) {
+    total.ok += p.ok;
+    for (auto [status, k] : p.failures) total.failures[status] += k;
+    if (total.first_failure.empty()) total.first_failure = p.first_failure;
+    total.ack.merge(p.ack);
+    total.seal.merge(p.seal);
+    total.keys_per_message = std::max(total.keys_per_message, p.keys_per_message);
+    end = std::max(end, p.last_end);
+  }
+  total.ack.sort();
+  total.seal.sort();
+  total.measured_s = std::chrono::duration<double>(end - measure_from).count();
+  return total;
+}
+
+// Sealing in the loop (the "with sealing" figure): each sender its own thread and SDK
+// connection, every message sealed with Messenger::seal just before its timed request.
+// `measured_from` is taken when the measured seconds start (after the warm-up), so the
+// servers' CPU is counted over the same window as the messages.
+AcceptResult accept_run_sealing(std::vector<Member>& senders, int n, const Options& o, const std::string& plaintext,
+                                CpuSnapshot& measured_from) {
   const auto count = static_cast<std::size_t>(n);
   std::vector<AcceptResult> per(count);
-  std::vector<Clock::time_point> last_end(count);
   std::latch ready(n + 1);
   std::atomic<bool> go{false};
   Clock::time_point start;
@@ -404,54 +473,25 @@ AcceptResult accept_run(std::vector<Member>& senders, int n, const Options& o, c
     pool.emplace_back([&, i] {
       auto& mine = per[i];
       auto& m = senders[i];
-      const std::string& conv = m.conversation_id;
-      // Sealed ahead: real messages (each its own id, key and wraps), just not timed.
-      std::vector<std::pair<client::SealedRequest, std::string>> ahead;
-      for (int k = 0; k < o.seal_ahead; ++k) {
-        auto sealed = m.messenger->seal(conv, plaintext);
-        if (!sealed) break;
-        std::string body = json::serialize(sealed->body());
-        ahead.emplace_back(std::move(*sealed), std::move(body));
-      }
-      std::size_t next_ahead = 0;
       ready.arrive_and_wait();
       while (!go.load()) std::this_thread::yield();
       const auto measure_from = start + warmup, until = measure_from + duration;
-      for (;;) {
-        if (Clock::now() >= until) break;
+      while (Clock::now() < until) {
         const auto seal_start = Clock::now();
-        Result<client::SealedRequest> sealed = make_error(Code::kInternal, "not sealed");
-        std::string body;
-        bool sealed_now = false;
-        if (next_ahead < ahead.size()) {
-          sealed = std::move(ahead[next_ahead].first);
-          body = std::move(ahead[next_ahead].second);
-          ++next_ahead;
-        } else {
-          sealed = m.messenger->seal(conv, plaintext);
-          if (!sealed) {
-            if (mine.first_failure.empty()) mine.first_failure = "seal: " + sealed.error().message;
-            ++mine.failures[-1];
-            break;
-          }
-          body = json::serialize(sealed->body());
-          sealed_now = true;
+        auto sealed = m.messenger->seal(m.conversation_id, plaintext);
+        if (!sealed) {
+          if (mine.first_failure.empty()) mine.first_failure = "seal: " + sealed.error().message;
+          ++mine.failures[-1];
+          break;
         }
+        const std::string body = json::serialize(sealed->body());
         const auto sent = Clock::now();
         auto answer = post_sealed(m, *sealed, body);
         const auto done = Clock::now();
+        count_answer(mine, measure_from, sent, done, answer.status, answer.error);
         if (sent < measure_from) continue;
-        last_end[i] = done;
         mine.keys_per_message = sealed->keys.size();
-        if (answer.status == 201) {
-          ++mine.ok;
-          mine.ack.add(done - sent);
-          if (sealed_now) mine.seal.add(sent - seal_start);
-          if (sealed_now && o.seal_ahead > 0) ++mine.sealed_in_loop;
-        } else {
-          if (mine.first_failure.empty()) mine.first_failure = answer.error;
-          ++mine.failures[answer.status];
-        }
+        if (answer.status == 201) mine.seal.add(sent - seal_start);
       }
     });
   }
@@ -461,24 +501,106 @@ AcceptResult accept_run(std::vector<Member>& senders, int n, const Options& o, c
   std::this_thread::sleep_until(start + warmup);
   measured_from = cpu_snapshot(o);
   for (auto& t : pool) t.join();
+  return merged(per, start + warmup);
+}
 
-  AcceptResult total;
-  Clock::time_point end = start + warmup;
-  for (std::size_t i = 0; i < count; ++i) {
-    total.ok += per[i].ok;
-    for (auto [status, k] : per[i].failures) total.failures[status] += k;
-    if (total.first_failure.empty()) total.first_failure = per[i].first_failure;
-    total.ack.merge(per[i].ack);
-    total.seal.merge(per[i].seal);
-    total.keys_per_message = std::max(total.keys_per_message, per[i].keys_per_message);
-    total.sealed_in_loop += per[i].sealed_in_loop;
-    end = std::max(end, last_end[i]);
+constexpr auto kConnectTimeout = 10s;
+constexpr int kMaxResizes = 3;        // phases run again when the sealed-ahead requests ran out
+constexpr double kSealMargin = 1.3;   // requests sealed for a resized phase over the rate seen
+
+// Tops up each of the first `n` senders' queues to `per_sender` requests, each sealed with
+// the SDK, serialized and made a whole HTTP request before anything is timed. Returns the
+// most keys a message carries.
+std::size_t prepare_sends(std::vector<Member>& senders, std::size_t n, std::size_t per_sender,
+                          const client::Endpoint& ep, const std::string& plaintext,
+                          std::vector<std::vector<PreparedSend>>& queues) {
+  std::vector<std::size_t> keys(n);
+  parallel_for(n, 4, [&](std::size_t i) {
+    auto& m = senders[i];
+    const std::string target = "/v1/conversations/" + client::url_encode(m.conversation_id) + "/messages";
+    auto& queue = queues[i];
+    queue.reserve(per_sender);
+    while (queue.size() < per_sender) {
+      auto sealed = m.messenger->seal(m.conversation_id, plaintext);
+      if (!sealed) setup_failed("seal ahead", sealed.error());
+      keys[i] = sealed->keys.size();
+      queue.push_back(prepare_post(ep, target, m.api->tokens().access_token, json::serialize(sealed->body()),
+                                   sealed->message_id));
+    }
+  });
+  return *std::max_element(keys.begin(), keys.end());
+}
+
+// Sealed ahead (what the servers can take): every request made whole before the phase and
+// sent by ClosedLoopSenders from one thread over n keep-alive TLS connections (same
+// sessions, devices and conversations as the SDK's), so the timed loop only writes bytes
+// and reads answers. If a sender uses up its requests before the end, nothing is sealed
+// while measured: the phase is run again, with its warm-up, once every sender has enough
+// for the fastest sender's rate with a margin (kMaxResizes times at most; then the senders
+// that ran out count as failures).
+AcceptResult accept_run_sealed_ahead(std::vector<Member>& senders, int n, const Options& o,
+                                     const client::Endpoint& ep, const std::string& plaintext,
+                                     CpuSnapshot& measured_from) {
+  const auto count = static_cast<std::size_t>(n);
+  const auto warmup = std::chrono::seconds(o.warmup_seconds), duration = std::chrono::seconds(o.seconds);
+  std::vector<std::vector<PreparedSend>> queues(count);
+  auto per_sender = static_cast<std::size_t>(o.seal_ahead);
+  std::string resized;
+  for (int attempt = 0;; ++attempt) {
+    std::fprintf(stderr, "[messaging-bench] a) sealing ahead: %zu requests for each of %d senders\n", per_sender, n);
+    const std::size_t keys = prepare_sends(senders, count, per_sender, ep, plaintext, queues);
+    ClosedLoopSenders connections(ep);
+    if (auto failed = connections.connect(count, kConnectTimeout); !failed.empty())
+      setup_failed("connect the senders", make_error(Code::kUnavailable, failed));
+    std::vector<AcceptResult> per(count);
+    const auto start = Clock::now(), measure_from = start + warmup;
+    SendersRun run;
+    std::thread runner([&] {
+      run = connections.run(queues, measure_from + duration, kRequestTimeout,
+                            [&](std::size_t i, Clock::time_point sent, Clock::time_point done, const Answer& a) {
+                              count_answer(per[i], measure_from, sent, done, a.status, a.error);
+                            });
+    });
+    std::this_thread::sleep_until(measure_from);
+    measured_from = cpu_snapshot(o);
+    runner.join();
+    connections.close();
+
+    double rate = 0;  // requests per second of the fastest sender that ran out
+    std::size_t ran_out = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!run.ran_out[i]) continue;
+      ++ran_out;
+      const double s = std::chrono::duration<double>(*run.ran_out[i] - start).count();
+      rate = std::max(rate, static_cast<double>(run.sent[i]) / std::max(s, 1e-3));
+    }
+    if (ran_out == 0 || attempt == kMaxResizes) {
+      AcceptResult total = merged(per, measure_from);
+      total.keys_per_message = keys;
+      total.sealed_per_sender = per_sender;
+      total.resized = resized;
+      if (ran_out > 0) {
+        total.failures[-1] += ran_out;
+        if (total.first_failure.empty())
+          total.first_failure = std::to_string(ran_out) + " senders used up their sealed-ahead requests";
+      }
+      return total;
+    }
+    const double phase_s = o.warmup_seconds + o.seconds;
+    const auto needed = static_cast<std::size_t>(rate * phase_s * kSealMargin);
+    const std::size_t next = std::max(needed, per_sender + per_sender / 2);
+    std::fprintf(stderr,
+                 "[messaging-bench] a) %zu of %d senders used up their %zu sealed requests (up to %.0f msg/s each);"
+                 " sealing up to %zu each and running the phase again\n",
+                 ran_out, n, per_sender, rate, next);
+    char why[160];
+    std::snprintf(why, sizeof why, " (resized from %d: senders ran out at up to %.0f msg/s each)", o.seal_ahead,
+                  rate);
+    resized = why;
+    for (std::size_t i = 0; i < count; ++i)
+      queues[i].erase(queues[i].begin(), queues[i].begin() + static_cast<std::ptrdiff_t>(run.sent[i]));
+    per_sender = next;
   }
-  total.sealed_ahead = o.seal_ahead > 0;
-  total.ack.sort();
-  total.seal.sort();
-  total.measured_s = std::chrono::duration<double>(end - (start + warmup)).count();
-  return total;
 }
 
 void print_accept(const AcceptResult& r, int n) {
@@ -490,9 +612,10 @@ void print_accept(const AcceptResult& r, int n) {
   if (!r.seal.us.empty())
     std::printf("      sealing (before the timed request): mean %.3f ms  p50 %.3f ms  p99 %.3f ms, %zu keys each\n",
                 r.seal.mean_ms(), r.seal.percentile_ms(50), r.seal.percentile_ms(99), r.keys_per_message);
-  if (r.sealed_ahead)
-    std::printf("      sealed ahead of the phase (%zu keys each); %" PRIu64 " measured messages sealed in the loop\n",
-                r.keys_per_message, r.sealed_in_loop);
+  if (r.sealed_per_sender > 0)
+    std::printf("      sealed ahead: %zu requests per sender (up to %zu keys each), sent from one thread over %d\n"
+                "      keep-alive TLS connections%s\n",
+                r.sealed_per_sender, r.keys_per_message, n, r.resized.c_str());
   if (!r.first_failure.empty()) std::printf("      first failure: %s\n", r.first_failure.c_str());
 }
 
@@ -766,18 +889,21 @@ int run(const Options& o) {
   for (int n : o.senders) {
     std::fprintf(stderr, "[messaging-bench] a) %d senders, %d s\n", n, o.seconds);
     CpuSnapshot before;
-    auto r = accept_run(senders, n, o, plaintext, before);
+    auto r = o.seal_ahead > 0 ? accept_run_sealed_ahead(senders, n, o, *ep, plaintext, before)
+                              : accept_run_sealing(senders, n, o, plaintext, before);
     const auto after = cpu_snapshot(o);
     print_accept(r, n);
-    print_cpu(o, before, after, r.ok);
+    const auto cpu = print_cpu(o, before, after, r.ok);
     std::fflush(stdout);
     failed |= !r.failures.empty();
     std::uint64_t failures = 0;
     for (auto [s, k] : r.failures) failures += k;
-    char buf[200];
-    std::snprintf(buf, sizeof buf, " n%d_rps=%.0f n%d_p50_ms=%.2f n%d_p99_ms=%.2f n%d_failures=%" PRIu64, n,
-                  r.measured_s > 0 ? static_cast<double>(r.ok) / r.measured_s : 0, n, r.ack.percentile_ms(50), n,
-                  r.ack.percentile_ms(99), n, failures);
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  " n%d_rps=%.0f n%d_p50_ms=%.2f n%d_p99_ms=%.2f n%d_failures=%" PRIu64
+                  " n%d_servers_us=%.0f n%d_identity_us=%.0f n%d_client_us=%.0f",
+                  n, r.measured_s > 0 ? static_cast<double>(r.ok) / r.measured_s : 0, n, r.ack.percentile_ms(50), n,
+                  r.ack.percentile_ms(99), n, failures, n, cpu.servers_us, n, cpu.identity_us, n, cpu.client_us);
     result_line += buf;
   }
 
