@@ -614,8 +614,8 @@ void print_accept(const AcceptResult& r, int n) {
                 r.seal.mean_ms(), r.seal.percentile_ms(50), r.seal.percentile_ms(99), r.keys_per_message);
   if (r.sealed_per_sender > 0)
     std::printf("      sealed ahead: %zu requests per sender (up to %zu keys each), sent from one thread over %d\n"
-                "      keep-alive TLS connections%s\n",
-                r.sealed_per_sender, r.keys_per_message, n, r.resized.c_str());
+                "      keep-alive TLS connection%s%s\n",
+                r.sealed_per_sender, r.keys_per_message, n, n == 1 ? "" : "s", r.resized.c_str());
   if (!r.first_failure.empty()) std::printf("      first failure: %s\n", r.first_failure.c_str());
 }
 
