@@ -22,6 +22,7 @@ struct Database::State {
   int schema_version = 0;
   std::unique_ptr<Connection> writer;
   std::vector<std::unique_ptr<Connection>> readers;
+  std::unique_ptr<Connection> checkpointer;  // read-write, for the checkpoint thread only
 
   std::mutex write_mu;
   std::condition_variable write_cv;
@@ -37,10 +38,26 @@ struct Database::State {
   std::atomic<std::uint64_t> jobs{0};
   std::atomic<std::uint64_t> reads{0};
 
+  // Checkpoints. The writer's WAL hook records the WAL's size after each commit.
+  // ckpt_mu is held by whichever thread is copying pages back (one at a time; a
+  // second checkpoint would fail with SQLITE_BUSY, not wait).
+  std::atomic<int> wal_pages{0};
+  std::mutex ckpt_mu;
+  bool bulk_copied = false;  // guarded by ckpt_mu: the checkpoint thread copied since the WAL restarted
+  std::mutex ckpt_wake_mu;
+  std::condition_variable ckpt_cv;
+  bool ckpt_wanted = false;    // guarded by ckpt_wake_mu
+  bool ckpt_stopping = false;  // guarded by ckpt_wake_mu
+  std::atomic<std::uint64_t> background_checkpoints{0};
+  std::atomic<std::uint64_t> writer_checkpoints{0};
+
   std::thread writer_thread;
   std::vector<std::thread> reader_threads;
+  std::thread checkpoint_thread;
 
   void writer_loop();
+  void checkpoint_loop();
+  void after_group_checkpoint();
   void after_write() noexcept {
     if (options.after_write) options.after_write();
   }
@@ -59,6 +76,7 @@ Status validate(const DatabaseOptions& o) {
   if (o.path.empty()) return invalid_argument("path", "must name the database file");
   if (o.readers < 1 || o.readers > 64) return invalid_argument("readers", "must be between 1 and 64");
   if (o.max_batch < 1) return invalid_argument("max_batch", "must be at least 1");
+  if (o.checkpoint_pages < 1) return invalid_argument("checkpoint_pages", "must be at least 1");
   if (o.cache_kib < 0) return invalid_argument("cache_kib", "must not be negative (0 = SQLite's default)");
   int last = 0;
   for (const auto& m : o.migrations) {
@@ -136,6 +154,23 @@ Status run_on_open(Connection& c, const std::function<Status(Connection&)>& on_o
   }
 }
 
+// The writer's WAL hook (it replaces SQLite's automatic checkpoint on that connection):
+// runs inside each COMMIT with the WAL's size in pages.
+int record_wal_pages(void* state, sqlite3*, const char*, int pages) {
+  static_cast<std::atomic<int>*>(state)->store(pages, std::memory_order_relaxed);
+  return SQLITE_OK;
+}
+
+// Copies what it can of the WAL into the database file without waiting for anyone; a
+// reader's older snapshot keeps the pages it still needs in the WAL. Logs a failure
+// (the WAL then only grows until a later checkpoint succeeds).
+void passive_checkpoint(Connection& c, const std::filesystem::path& path) {
+  int rc = sqlite3_wal_checkpoint_v2(c.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    log::warn("WAL checkpoint failed", {{"path", path.string()}, {"sqlite", sqlite3_errstr(rc)}});
+  }
+}
+
 bool has_deferred_fk_violations(Connection& c) {
   int current = 0;
   int highwater = 0;
@@ -161,6 +196,9 @@ Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) {
     for (int i = 0; i < o.readers; ++i) {
       state->readers.push_back(Connection::open(o.path, {.read_only = true, .busy_timeout = o.busy_timeout, .cache_kib = o.cache_kib}));
     }
+    // Reads only the WAL and writes the file's pages in place: SQLite's default cache will do.
+    state->checkpointer = Connection::open(o.path, {.read_only = false, .busy_timeout = o.busy_timeout});
+    sqlite3_wal_hook(state->writer->handle(), record_wal_pages, &state->wal_pages);
   } catch (const StoreError& e) {
     return make_error(Code::kUnavailable, e.what());
   }
@@ -170,6 +208,7 @@ Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) {
 Database::Database(std::unique_ptr<State> state) : state_(std::move(state)) {
   State& s = *state_;
   s.writer_thread = std::thread([&s] { s.writer_loop(); });
+  s.checkpoint_thread = std::thread([&s] { s.checkpoint_loop(); });
   for (auto& c : s.readers) {
     s.reader_threads.emplace_back([&s, conn = c.get()] { s.reader_loop(*conn); });
   }
@@ -189,11 +228,18 @@ Database::~Database() {
   s.read_cv.notify_all();
   s.writer_thread.join();
   for (auto& t : s.reader_threads) t.join();
+  {
+    std::lock_guard lock(s.ckpt_wake_mu);
+    s.ckpt_stopping = true;
+  }
+  s.ckpt_cv.notify_all();
+  s.checkpoint_thread.join();
   // How many write jobs shared each commit (and fsync) over the store's life.
   log::info("storage closed", {{"path", s.options.path.string()},
                                {"transactions", s.transactions.load()},
                                {"jobs", s.jobs.load()}});
   // Readers first: the last connection to close checkpoints the WAL into the file.
+  s.checkpointer.reset();
   s.readers.clear();
   s.writer.reset();
 }
@@ -222,7 +268,8 @@ void Database::enqueue(std::unique_ptr<Job> job, bool write) {
 }
 
 asio::awaitable<Status> Database::checkpoint() {
-  auto job = [](Connection& c) -> Status {
+  auto job = [&mu = state_->ckpt_mu](Connection& c) -> Status {
+    std::lock_guard lock(mu);  // after the checkpoint thread's copy, if one is running
     auto& s = c.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
     if (!s.step()) return make_error(Code::kInternal, "checkpoint gave no answer");
     const bool busy = s.column_int(0) != 0;
@@ -238,6 +285,8 @@ Database::Stats Database::stats() const {
   out.transactions = state_->transactions.load();
   out.jobs = state_->jobs.load();
   out.reads = state_->reads.load();
+  out.background_checkpoints = state_->background_checkpoints.load();
+  out.writer_checkpoints = state_->writer_checkpoints.load();
   std::lock_guard lock(state_->write_mu);
   out.queued_writes = state_->write_queue.size();
   return out;
@@ -278,6 +327,51 @@ void Database::State::writer_loop() {
       commit_group(batch);
     }
     batch.clear();
+    after_group_checkpoint();
+  }
+}
+
+// Between groups, once every caller of the last one has its answer. The checkpoint
+// thread copies the bulk of a full WAL; the writer then copies what was committed
+// meanwhile (a few groups' pages), which leaves nothing in the WAL that the file lacks,
+// so the next transaction starts writing at the WAL's beginning again.
+void Database::State::after_group_checkpoint() {
+  const int pages = wal_pages.load(std::memory_order_relaxed);
+  if (pages < options.checkpoint_pages) return;
+  std::unique_lock lock(ckpt_mu, std::defer_lock);
+  if (pages >= 8 * options.checkpoint_pages) {
+    lock.lock();  // the checkpoint thread is far behind: wait for it, as SQLite's own checkpoint would
+  } else if (!lock.try_lock()) {
+    return;  // it is copying; the writer goes on
+  }
+  if (bulk_copied || pages >= 8 * options.checkpoint_pages) {
+    passive_checkpoint(*writer, options.path);
+    bulk_copied = false;
+    writer_checkpoints.fetch_add(1, std::memory_order_relaxed);
+    wal_pages.store(0, std::memory_order_relaxed);  // until the next commit says otherwise
+    return;
+  }
+  lock.unlock();
+  {
+    std::lock_guard wake(ckpt_wake_mu);
+    ckpt_wanted = true;
+  }
+  ckpt_cv.notify_one();
+}
+
+void Database::State::checkpoint_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(ckpt_wake_mu);
+      ckpt_cv.wait(lock, [&] { return ckpt_wanted || ckpt_stopping; });
+      if (ckpt_stopping) return;
+      ckpt_wanted = false;
+    }
+    std::lock_guard lock(ckpt_mu);
+    if (options.before_background_checkpoint) options.before_background_checkpoint();
+    passive_checkpoint(*checkpointer, options.path);
+    bulk_copied = true;
+    background_checkpoints.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -610,6 +610,109 @@ TEST(Database, DeletedContentLeavesNoTraceInTheFileOrTheWalAfterACheckpoint) {
   EXPECT_TRUE(after && *after);
 }
 
+// Sequential writes of a 3,000-byte note each: every commit adds a leaf page (one note
+// per page) and the table's root to the WAL. Runs on a thread of its own so the test
+// can watch the writer stall; `done` counts the writes that returned saved.
+std::thread write_notes(Database& db, int count, std::atomic<int>& done) {
+  return std::thread([&db, count, &done] {
+    run([&]() -> asio::awaitable<void> {
+      for (int i = 0; i < count; ++i) {
+        auto id = co_await db.write([i](Connection& c) -> Result<std::int64_t> {
+          c.prepare("INSERT INTO notes(body, n, data) VALUES(?, ?, ?)")
+              .bind_all("page-" + std::to_string(i) + "-" + new_id(), i, Blob{std::string(3000, 'x')})
+              .step();
+          return c.last_insert_rowid();
+        });
+        if (!id) co_return;
+        done.fetch_add(1);
+      }
+    });
+  });
+}
+
+// Pages a WAL file of this size holds (a 32-byte header, then a 24-byte header per frame).
+std::uintmax_t wal_pages_in(const std::filesystem::path& db) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(db.string() + "-wal", ec);
+  return ec || size < 32 ? 0 : (size - 32) / (4096 + 24);
+}
+
+// A database whose checkpoint thread waits at `copying` (up to 10 s) before each of
+// its checkpoints until the test opens it.
+struct HeldCheckpoints {
+  explicit HeldCheckpoints(int checkpoint_pages) {
+    DatabaseOptions options{.path = path, .migrations = {kNotes}, .checkpoint_pages = checkpoint_pages};
+    options.before_background_checkpoint = [this] { copying.wait(10s); };
+    auto opened = Database::open(std::move(options));
+    if (!opened) throw std::runtime_error("open failed: " + opened.error().message);
+    db = std::move(opened).value();
+  }
+  ~HeldCheckpoints() {
+    copying.open();
+    db.reset();
+  }
+  TempDir dir;
+  const std::filesystem::path path = dir.path() / "held.db";
+  Gate copying;
+  std::unique_ptr<Database> db;
+};
+
+// A checkpoint copies the WAL's pages into the file and fsyncs it: on the writer it
+// would hold up every caller of the group that filled the WAL, and the next group.
+TEST(Database, WritesGoOnWhileTheCheckpointThreadCopiesTheWal) {
+  HeldCheckpoints held(16);
+  std::atomic<int> done{0};
+  constexpr int kWhileCopying = 30;  // ~60 WAL pages: past 16, short of the writer's limit of 128
+  Joining writes(write_notes(*held.db, kWhileCopying, done));
+  ASSERT_TRUE(eventually([&] { return held.copying.has_waiter(); })) << "no checkpoint started on its own thread";
+  ASSERT_TRUE(eventually([&] { return done.load() == kWhileCopying; }))
+      << "writes waited for the checkpoint: " << done.load() << " of " << kWhileCopying << " saved";
+  writes.join();
+  EXPECT_EQ(held.db->stats().background_checkpoints, 0u);  // still held at the gate
+
+  held.copying.open();
+  ASSERT_TRUE(eventually([&] { return held.db->stats().background_checkpoints >= 1; }));
+  // Later writes finish the copy on the writer and start the WAL over: 400 notes
+  // (~800 pages) leave a WAL of a few checkpoints' worth, not all of them.
+  std::atomic<int> more{0};
+  Joining later(write_notes(*held.db, 400, more));
+  later.join();
+  ASSERT_EQ(more.load(), 400);
+  const auto stats = held.db->stats();
+  EXPECT_GE(stats.writer_checkpoints, 1u);
+  EXPECT_GE(stats.background_checkpoints, 2u);
+  EXPECT_LE(wal_pages_in(held.path), 8u * 16 + 8) << "the WAL was not started over";
+}
+
+// If the checkpoint thread cannot keep up, the writer waits for it rather than let the
+// WAL grow without bound (and every read slow down with it).
+TEST(Database, WriterWaitsForAStuckCheckpointOnceTheWalIsEightTimesTheLimit) {
+  HeldCheckpoints held(4);
+  std::atomic<int> done{0};
+  constexpr int kWrites = 60;  // ~120 pages, far past 8 x 4
+  Joining writes(write_notes(*held.db, kWrites, done));
+  ASSERT_TRUE(eventually([&] { return held.copying.has_waiter(); }));
+  // The writer stops once the WAL holds 32 pages: the count stays put.
+  int seen = -1;
+  ASSERT_TRUE(eventually([&] {
+    int now = done.load();
+    if (now != seen) {
+      seen = now;
+      std::this_thread::sleep_for(300ms);
+      return false;
+    }
+    return true;
+  }));
+  EXPECT_LT(seen, kWrites);
+  EXPECT_LE(wal_pages_in(held.path), 8u * 4 + 4) << seen << " writes saved";
+
+  held.copying.open();
+  writes.join();
+  EXPECT_EQ(done.load(), kWrites);
+  EXPECT_GE(held.db->stats().writer_checkpoints, 1u);
+  EXPECT_LE(wal_pages_in(held.path), 8u * 4 + 4);
+}
+
 TEST(Database, ClosingCommitsWritesStillQueuedAndAnswersTheirCallers) {
   TempDir dir;
   auto path = dir.path() / "q.db";
@@ -713,6 +816,9 @@ TEST(Database, OpenRejectsBadOptionsByField) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Code::kInvalidArgument);
   EXPECT_EQ(bad.error().field, "migrations");
+  auto no_checkpoints = Database::open({.path = dir.path() / "p.db", .migrations = {kNotes}, .checkpoint_pages = 0});
+  ASSERT_FALSE(no_checkpoints);
+  EXPECT_EQ(no_checkpoints.error().field, "checkpoint_pages");
   auto missing_dir = Database::open({.path = dir.path() / "nope" / "o.db", .migrations = {kNotes}});
   ASSERT_FALSE(missing_dir);
   EXPECT_NE(missing_dir.error().message.find("nope"), std::string::npos) << missing_dir.error().message;

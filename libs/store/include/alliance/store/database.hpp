@@ -63,6 +63,16 @@ struct DatabaseOptions {
   // is on disk, and nobody has been told yet. For caches kept in front of reads
   // (must not block, must not throw).
   std::function<void()> after_write = {};
+  // WAL pages after which the committed pages are copied back into the database file
+  // (a checkpoint). The copy and its fsync run on a checkpoint thread of their own, so
+  // no caller's write waits for them; the writer only copies the few pages written
+  // during that copy, after its callers have their answers, so the next transaction
+  // starts the WAL over. If the checkpoint thread falls 8x behind, the writer waits
+  // for it: the WAL stays bounded. SQLite's own default is 1000 pages.
+  int checkpoint_pages = 1000;
+  // Called on the checkpoint thread just before each of its checkpoints (tests hold
+  // one here to show that writes go on meanwhile). Must not throw.
+  std::function<void()> before_background_checkpoint = {};
 };
 
 namespace detail {
@@ -126,9 +136,10 @@ class JobFor final : public Job {
 
 }  // namespace detail
 
-// Owns the SQLite file, one writer thread and `readers` reader threads, each with its
-// own connection. read()/write() may be called from any executor and thread; results
-// come back on the caller's executor. Jobs are not cancellable once submitted.
+// Owns the SQLite file, one writer thread, `readers` reader threads and a checkpoint
+// thread, each with its own connection. read()/write() may be called from any executor
+// and thread; results come back on the caller's executor. Jobs are not cancellable
+// once submitted.
 class Database {
  public:
   struct Stats {
@@ -136,6 +147,8 @@ class Database {
     std::uint64_t jobs = 0;          // write jobs run (committed or rolled back)
     std::uint64_t reads = 0;         // read jobs run
     std::uint64_t queued_writes = 0; // write jobs waiting for the writer right now
+    std::uint64_t background_checkpoints = 0;  // WAL copies run by the checkpoint thread
+    std::uint64_t writer_checkpoints = 0;      // the short finishing copies run by the writer
   };
 
   // Blocks the calling thread (start-up only): opens or creates the file, sets the
@@ -173,7 +186,8 @@ class Database {
   }
 
   // Copies every committed page from the WAL into the database file and truncates
-  // the WAL to zero bytes, on the writer thread between groups. After deleting
+  // the WAL to zero bytes, on the writer thread between groups (after the checkpoint
+  // thread's copy, if one is running). After deleting
   // content (with secure_delete on), this is what removes the old page images that
   // the WAL still holds. Waits for readers up to busy_timeout; kUnavailable if a
   // reader still holds an old snapshot then.
