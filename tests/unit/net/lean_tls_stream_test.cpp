@@ -353,6 +353,9 @@ TEST_F(LeanTlsTest, WriteReadyIsFalseWhileAWriteWaits) {
         auto s = co_await accept();
         if (!s) co_return;
         auto& stream = *s;
+        // Small socket buffers on both ends: the 4 MB cannot all sit in the kernel
+        // (loopback buffers grow to several MB) before the client reads.
+        stream.socket().set_option(asio::socket_base::send_buffer_size(64 * 1024));
         auto check = [&]() -> asio::awaitable<void> {
           asio::steady_timer wait(ioc_, 200ms);
           co_await wait.async_wait(use_tuple);
@@ -373,6 +376,7 @@ TEST_F(LeanTlsTest, WriteReadyIsFalseWhileAWriteWaits) {
       ioc_,
       [&]() -> asio::awaitable<void> {
         auto c = co_await connect();
+        c->next_layer().set_option(asio::socket_base::receive_buffer_size(64 * 1024));
         asio::steady_timer wait(ioc_, 400ms);  // the server's write waits meanwhile
         co_await wait.async_wait(use_tuple);
         std::string back(big.size(), '\0');
