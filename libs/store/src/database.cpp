@@ -234,10 +234,13 @@ Database::~Database() {
   }
   s.ckpt_cv.notify_all();
   s.checkpoint_thread.join();
-  // How many write jobs shared each commit (and fsync) over the store's life.
+  // How many write jobs shared each commit (and fsync) over the store's life, and who
+  // copied the WAL back how often.
   log::info("storage closed", {{"path", s.options.path.string()},
                                {"transactions", s.transactions.load()},
-                               {"jobs", s.jobs.load()}});
+                               {"jobs", s.jobs.load()},
+                               {"background_checkpoints", s.background_checkpoints.load()},
+                               {"writer_checkpoints", s.writer_checkpoints.load()}});
   // Readers first: the last connection to close checkpoints the WAL into the file.
   s.checkpointer.reset();
   s.readers.clear();
