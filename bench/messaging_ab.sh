@@ -11,13 +11,13 @@
 #   BENCH_AB_BASE=/work/other-checkout bench/messaging_ab.sh
 #
 # Knobs: BENCH_AB_ROUNDS (2), and bench/messaging.sh's own; defaults here are the
-# server-side profile: BENCH_SENDERS=64 BENCH_SEAL_AHEAD=400 BENCH_SECONDS=5
+# server-side profile: BENCH_SENDERS=64 BENCH_SEAL_AHEAD=700 BENCH_SECONDS=5
 # BENCH_PUSH_SECONDS=2.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base="${BENCH_AB_BASE:?set BENCH_AB_BASE to the checkout to compare with}"
 rounds="${BENCH_AB_ROUNDS:-2}"
-export BENCH_SENDERS="${BENCH_SENDERS:-64}" BENCH_SEAL_AHEAD="${BENCH_SEAL_AHEAD:-400}"
+export BENCH_SENDERS="${BENCH_SENDERS:-64}" BENCH_SEAL_AHEAD="${BENCH_SEAL_AHEAD:-700}"
 export BENCH_SECONDS="${BENCH_SECONDS:-5}" BENCH_PUSH_SECONDS="${BENCH_PUSH_SECONDS:-2}" BENCH_SKIP_BUILD=1
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
