@@ -22,13 +22,6 @@ namespace {
 
 using FD = pb::FieldDescriptor;
 
-const FD* find_field(const pb::Descriptor* d, std::string_view key) {
-  if (const FD* f = d->FindFieldByName(std::string(key))) return f;
-  for (int i = 0; i < d->field_count(); ++i)
-    if (d->field(i)->json_name() == key) return d->field(i);
-  return nullptr;
-}
-
 bool is_integer_text(std::string_view s) {
   if (s.empty()) return false;
   size_t i = (s[0] == '-') ? 1 : 0;
@@ -91,7 +84,7 @@ Status refuse(const JsonPath& at, std::string_view why) {
 Status check_object(const pb::Descriptor* d, const json::object& obj, const JsonPath* parent) {
   for (const auto& [key, value] : obj) {
     const JsonPath at{parent, key};
-    const FD* f = find_field(d, key);
+    const FD* f = field_for_key(d, key);
     if (!f) return refuse(at, "unknown field");
     if (value.is_null()) continue;
     if (f->is_map()) {
@@ -193,7 +186,7 @@ Status query_to_message(std::string_view query, pb::Message& out) {
     // back to the client in an error.
     std::string key = valid_utf8(param.key);
     std::string value = param.value;
-    const FD* f = find_field(d, key);
+    const FD* f = field_for_key(d, key);
     if (!f || f->is_repeated() || f->cpp_type() == FD::CPPTYPE_MESSAGE)
       return invalid_argument(key, key + ": unknown query parameter");
     switch (f->cpp_type()) {

@@ -9,6 +9,9 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+
+#include "alliance/core/string_hash.hpp"
 
 namespace alliance::gateway {
 namespace pb = google::protobuf;
@@ -20,15 +23,6 @@ using FD = pb::FieldDescriptor;
 
 // protobuf's own limit is higher; a body this deep is left to it.
 constexpr int kMaxDepth = 32;
-
-const FD* field_named(const pb::Descriptor* d, std::string_view key) {
-  thread_local std::string name;
-  name.assign(key.data(), key.size());
-  if (const FD* f = d->FindFieldByName(name)) return f;
-  for (int i = 0; i < d->field_count(); ++i)
-    if (d->field(i)->json_name() == key) return d->field(i);
-  return nullptr;
-}
 
 // True for the messages protobuf reads as an object of their fields.
 bool reads_as_fields(const pb::Descriptor* d) {
@@ -113,7 +107,7 @@ class JsonReader {
     std::uint64_t seen_low = 0;
     std::string seen_high;
     for (const auto& entry : object) {
-      const FD* f = field_named(d, entry.key());
+      const FD* f = field_for_key(d, entry.key());
       if (f == nullptr || f->is_map() || entry.value().is_null()) return false;
       const int index = f->index();
       if (index < 64) {
@@ -203,6 +197,19 @@ class JsonReader {
 };
 
 }  // namespace
+
+const FD* field_for_key(const pb::Descriptor* d, std::string_view key) {
+  thread_local std::unordered_map<const pb::Descriptor*, StringMap<const FD*>> tables;
+  auto [it, made] = tables.try_emplace(d);
+  auto& table = it->second;
+  if (made) {
+    for (int i = 0; i < d->field_count(); ++i) table.emplace(d->field(i)->name(), d->field(i));
+    // A JSON name never hides a proto name; of equal JSON names the first field wins.
+    for (int i = 0; i < d->field_count(); ++i) table.emplace(d->field(i)->json_name(), d->field(i));
+  }
+  auto f = table.find(key);
+  return f == table.end() ? nullptr : f->second;
+}
 
 bool read_json_object(const json::object& object, pb::Message& out) {
   if (out.GetDescriptor()->file()->pool() != pb::DescriptorPool::generated_pool()) return false;

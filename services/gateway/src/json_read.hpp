@@ -7,8 +7,14 @@
 #include <google/protobuf/message.h>
 
 #include <boost/json/object.hpp>
+#include <string_view>
 
 namespace alliance::gateway {
+
+// The field a JSON key names in `d`: the field of that proto name, else the first
+// whose JSON name (lowerCamelCase) it is, as protobuf's JSON parser reads keys; nullptr
+// for neither. From a table made once per message type and thread (no string built).
+const google::protobuf::FieldDescriptor* field_for_key(const google::protobuf::Descriptor* d, std::string_view key);
 
 // Sets the fields of `out` from `object`, whose keys are field names (proto or
 // JSON spelling). Returns false, with `out` partly filled, when the object holds
