@@ -47,7 +47,8 @@ auto load_service_config(std::string_view service, int argc, char** argv, Load l
   return cfg;
 }
 
-// Completes when the process receives SIGINT or SIGTERM.
+// Completes when the process receives SIGINT or SIGTERM (or did after its ready file
+// was written).
 asio::awaitable<void> wait_for_stop_signal();
 
 // The completion handler for co_spawn of a long-running loop: an exception that
@@ -56,7 +57,9 @@ asio::awaitable<void> wait_for_stop_signal();
 std::function<void(std::exception_ptr)> log_escaped(std::string what);
 
 // Writes `{"key": value, ...}` to `path` atomically (temp file + rename), so a
-// launcher polling for it never reads half a file. Does nothing for an empty path.
+// launcher polling for it never reads half a file; nothing is written for an empty
+// path. From the first call on, a SIGINT/SIGTERM that comes before
+// wait_for_stop_signal() listens is kept for it (it then completes at once).
 void write_ready_file(const std::filesystem::path& path, const std::map<std::string, long long>& values);
 
 }  // namespace alliance
