@@ -41,7 +41,7 @@ struct Database::State {
   // Checkpoints. The writer's WAL hook records the WAL's size after each commit.
   // ckpt_mu is held by whichever thread is copying pages back (one at a time; a
   // second checkpoint would fail with SQLITE_BUSY, not wait).
-  std::atomic<int> wal_pages{0};
+  int wal_pages = 0;  // the writer thread's only: its WAL hook, its checkpoints
   std::mutex ckpt_mu;
   bool bulk_copied = false;  // guarded by ckpt_mu: the checkpoint thread copied since the WAL restarted
   std::mutex ckpt_wake_mu;
@@ -157,7 +157,7 @@ Status run_on_open(Connection& c, const std::function<Status(Connection&)>& on_o
 // The writer's WAL hook (it replaces SQLite's automatic checkpoint on that connection):
 // runs inside each COMMIT with the WAL's size in pages.
 int record_wal_pages(void* state, sqlite3*, const char*, int pages) {
-  static_cast<std::atomic<int>*>(state)->store(pages, std::memory_order_relaxed);
+  *static_cast<int*>(state) = pages;
   return SQLITE_OK;
 }
 
@@ -271,13 +271,16 @@ void Database::enqueue(std::unique_ptr<Job> job, bool write) {
 }
 
 asio::awaitable<Status> Database::checkpoint() {
-  auto job = [&mu = state_->ckpt_mu](Connection& c) -> Status {
-    std::lock_guard lock(mu);  // after the checkpoint thread's copy, if one is running
+  auto job = [&state = *state_](Connection& c) -> Status {
+    std::lock_guard lock(state.ckpt_mu);  // after the checkpoint thread's copy, if one is running
     auto& s = c.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
     if (!s.step()) return make_error(Code::kInternal, "checkpoint gave no answer");
     const bool busy = s.column_int(0) != 0;
     s.reset();
     if (busy) return make_error(Code::kUnavailable, "checkpoint: a reader still holds an older snapshot");
+    // The WAL is empty: nothing is left for the writer's finishing copy.
+    state.bulk_copied = false;
+    state.wal_pages = 0;
     return {};
   };
   co_return co_await submit(std::move(job), /*write=*/true, /*bare=*/true);
@@ -339,7 +342,7 @@ void Database::State::writer_loop() {
 // meanwhile (a few groups' pages), which leaves nothing in the WAL that the file lacks,
 // so the next transaction starts writing at the WAL's beginning again.
 void Database::State::after_group_checkpoint() {
-  const int pages = wal_pages.load(std::memory_order_relaxed);
+  const int pages = wal_pages;
   if (pages < options.checkpoint_pages) return;
   std::unique_lock lock(ckpt_mu, std::defer_lock);
   if (pages >= 8 * options.checkpoint_pages) {
@@ -351,7 +354,7 @@ void Database::State::after_group_checkpoint() {
     passive_checkpoint(*writer, options.path);
     bulk_copied = false;
     writer_checkpoints.fetch_add(1, std::memory_order_relaxed);
-    wal_pages.store(0, std::memory_order_relaxed);  // until the next commit says otherwise
+    wal_pages = 0;  // until the next commit says otherwise
     return;
   }
   lock.unlock();
