@@ -33,6 +33,7 @@ run_one() {  # label tree
     grep -E '^N=' "$out/run.txt" | sed 's/^/  /'
     grep -E '^  CPU during the phase' "$out/run.txt" | head -n 1
     grep -E '^  CPU per message' "$out/run.txt" | head -n 1 || true
+    grep -E '^  written to storage' "$out/run.txt" | head -n 1 || true
   } >>"$out/summary.txt"
 }
 

@@ -194,13 +194,17 @@ std::string line_of(const Latencies& l) {
 // CPU used by each watched process (and this one) between two snapshots.
 struct CpuSnapshot {
   std::vector<double> watched;
+  std::vector<double> written;  // bytes to storage, per watched process
   double self = 0;
   Clock::time_point at;
 };
 
 CpuSnapshot cpu_snapshot(const Options& o) {
   CpuSnapshot s;
-  for (const auto& w : o.watch) s.watched.push_back(cpu_seconds(w.pid));
+  for (const auto& w : o.watch) {
+    s.watched.push_back(cpu_seconds(w.pid));
+    s.written.push_back(written_bytes(w.pid));
+  }
   s.self = self_cpu_seconds();
   s.at = Clock::now();
   return s;
@@ -250,6 +254,20 @@ CpuPerMessage print_cpu(const Options& o, const CpuSnapshot& before, const CpuSn
   if (!o.watch.empty()) {
     std::printf("  CPU per message: servers %.0f us (%s), identity %.0f us; this benchmark client %.0f us\n",
                 cpu.servers_us, servers.c_str(), cpu.identity_us, cpu.client_us);
+    // What each process wrote to its files (messaging's store: WAL, then checkpoints).
+    std::string written;
+    for (std::size_t i = 0; i < o.watch.size(); ++i) {
+      const double bytes = after.written[i] - before.written[i];
+      if (after.written[i] < 0 || before.written[i] < 0 || bytes <= 0 || messages == 0) continue;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, " %s %.1f MB (%.1f KB/msg);", o.watch[i].name.c_str(), bytes / 1e6,
+                    bytes / 1e3 / static_cast<double>(messages));
+      written += buf;
+    }
+    if (!written.empty()) {
+      written.pop_back();
+      std::printf("  written to storage during the phase:%s\n", written.c_str());
+    }
     std::string mem = "  memory after the phase:";
     for (const auto& w : o.watch) mem += " " + w.name + " " + memory_of(w.pid) + ";";
     mem.pop_back();

@@ -92,6 +92,15 @@ double cpu_seconds(int pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+double written_bytes(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/io");
+  std::string key;
+  double value = 0;
+  while (f >> key >> value)
+    if (key == "write_bytes:") return value;
+  return -1;
+}
+
 double self_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

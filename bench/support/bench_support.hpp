@@ -47,6 +47,9 @@ std::string random_password();
 double cpu_seconds(int pid);
 // CPU seconds this process has used so far.
 double self_cpu_seconds();
+// Bytes a process has caused to be written to storage so far ("write_bytes" of
+// /proc/PID/io: file pages it dirtied, not socket writes); -1 if unreadable or gone.
+double written_bytes(int pid);
 // "VmRSS 1234 kB (VmHWM 2345 kB)" from /proc/PID/status; "gone" if it is.
 std::string memory_of(int pid);
 // VmRSS of a process in KiB; -1 if it is gone.
