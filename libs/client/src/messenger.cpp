@@ -1,5 +1,7 @@
 #include "alliance/client/messenger.hpp"
 
+#include <chrono>
+
 #include <boost/json/parse.hpp>
 
 #include "alliance/crypto/encoding.hpp"
@@ -61,7 +63,16 @@ std::vector<crypto::Recipient> VerifiedRecipients::crypto_recipients() const {
   return out;
 }
 
-std::string new_message_id() { return crypto::base64url_encode(crypto::random_bytes(16)); }
+std::string new_message_id() {
+  // 12 hex digits of the time (ascending as text; good to the year 10889), then 80 random bits.
+  constexpr char kHex[] = "0123456789abcdef";
+  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  std::string id(12, '0');
+  for (int i = 11; i >= 0; --i, ms >>= 4) id[static_cast<std::size_t>(i)] = kHex[ms & 0xf];
+  return id + crypto::base64url_encode(crypto::random_bytes(10));
+}
 
 ReceivedMessage envelope_of(const WireMessage& m) {
   ReceivedMessage out;

@@ -4,6 +4,9 @@
 // message instead of failing the whole sync.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -171,11 +174,31 @@ TEST(VerifyRecipients, KeepsSignedDevicesAndRejectsForgedOrSwappedKeys) {
   EXPECT_EQ(known.at("db").agreement_public, bob.keys.agreement_public) << "the pinned key stays";
 }
 
-TEST(NewMessageId, IsTwentyTwoUrlSafeCharactersAndFresh) {
+TEST(NewMessageId, IsTwentySixUrlSafeCharactersAndFresh) {
   auto a = new_message_id(), b = new_message_id();
-  EXPECT_EQ(a.size(), 22u);
+  EXPECT_EQ(a.size(), 26u);
   EXPECT_NE(a, b);
+  EXPECT_NE(a.substr(12), b.substr(12)) << "the random part differs within one millisecond too";
   for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << a;
+}
+
+// The server's index of message ids takes new ids at its end only if a later id sorts
+// after an earlier one as plain bytes.
+TEST(NewMessageId, BeginsWithTheTimeSoLaterIdsSortLater) {
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto before = now_ms();
+  auto a = new_message_id();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto b = new_message_id();
+  const auto after = now_ms();
+  EXPECT_LT(a, b);
+  const auto stamped = std::stoll(a.substr(0, 12), nullptr, 16);
+  EXPECT_GE(stamped, before);
+  EXPECT_LE(stamped, after);
+  for (char c : a.substr(0, 12)) EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f')) << a;
 }
 
 // A Messenger whose gateway refuses connections: whatever needs the server fails

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "alliance/store/query.hpp"
+#include "messaging_store.hpp"
 
 namespace alliance::testing {
 
@@ -33,6 +34,17 @@ inline void insert_older_message(store::Connection& c, const char* conversation,
   if (keys_blob) s.bind_blob(13, *keys_blob);
   while (s.step()) {
   }
+}
+
+// A retry of message "m<seq>" as insert_older_message stored it (a user message): the
+// same id, sender device and content hash, so the store answers the stored message.
+inline messaging::StoredMessage retry_of_older_message(const char* conversation, int seq) {
+  messaging::StoredMessage retry;
+  retry.conversation_id = conversation;
+  retry.message_id = "m" + std::to_string(seq);
+  retry.sender_device_id = "phone";
+  retry.content_hash = "hash" + std::to_string(seq);
+  return retry;
 }
 
 }  // namespace alliance::testing

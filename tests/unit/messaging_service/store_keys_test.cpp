@@ -143,12 +143,7 @@ TEST_F(MessagingStoreKeys, AVersion3FileOpensUnderVersion4AndEveryMessageReadsBa
     EXPECT_EQ(v4_sync(**s, where.first, where.second), rows) << where.first << " as " << where.second;
 
   // A retry of a v3 message is answered with every key it was stored with.
-  StoredMessage retry;
-  retry.conversation_id = "c1";
-  retry.message_id = "m3";
-  retry.sender_device_id = "phone";
-  retry.content_hash = "hash3";
-  auto replayed = run((*s)->append(retry, std::nullopt));
+  auto replayed = run((*s)->append(testing::retry_of_older_message("c1", 3), std::nullopt));
   ASSERT_TRUE(replayed) << replayed.error().message;
   EXPECT_TRUE(replayed->replayed);
   ASSERT_EQ(replayed->message.keys.size(), 2u);

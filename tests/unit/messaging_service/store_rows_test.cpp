@@ -2,9 +2,13 @@
 // stays in its page instead of spilling into an overflow page of its own. A version 4
 // file (WITHOUT ROWID) opens under v5 with every row exactly as it was, sequence
 // numbers and message ids stay unique per conversation, and sending goes on from the
-// last seq; a few hundred sealed-size messages take well under a page each.
+// last seq; a few hundred sealed-size messages take well under a page each. Since v6
+// the message-id index is led by message_id: a version 5 file opens under it with its
+// retries still answered, and a commit of time-ordered ids (the SDK's) into many
+// conversations writes fewer pages than one of random ids.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <tuple>
 
 #include "alliance/store/query.hpp"
@@ -59,10 +63,10 @@ class MessagingStoreRows : public testing::IoTest {
  protected:
   std::filesystem::path path() const { return dir_.path() / "messaging.db"; }
 
-  // A version 4 file: two conversations; user messages in both formats with keys, a
-  // notice (no keys) and an erased message (no content, no keys).
-  void write_v4_file() {
-    auto db = testing::open_database_before(path(), messaging_migrations(), 5);
+  // A file of the version before `version`: two conversations; user messages in both
+  // formats with keys, a notice (no keys) and an erased message (no content, no keys).
+  void write_file_before(int version) {
+    auto db = testing::open_database_before(path(), messaging_migrations(), version);
     ASSERT_TRUE(db) << db.error().message;
     auto done = run((*db)->write([](Connection& c) -> Status {
       testing::insert_older_conversations(c);
@@ -102,7 +106,7 @@ class MessagingStoreRows : public testing::IoTest {
 };
 
 TEST_F(MessagingStoreRows, AVersion4FileOpensUnderVersion5WithEveryRowAsItWas) {
-  write_v4_file();
+  write_file_before(5);
   std::vector<Row> before;
   {
     auto c = Connection::open(path(), {});
@@ -112,7 +116,7 @@ TEST_F(MessagingStoreRows, AVersion4FileOpensUnderVersion5WithEveryRowAsItWas) {
 
   auto s = MessagingStore::open(path());
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ((*s)->database().schema_version(), 5);
+  EXPECT_EQ((*s)->database().schema_version(), messaging_migrations().back().version);
   {
     auto c = Connection::open(path(), {.read_only = true});
     EXPECT_EQ(all_rows(*c), before);
@@ -134,12 +138,7 @@ TEST_F(MessagingStoreRows, AVersion4FileOpensUnderVersion5WithEveryRowAsItWas) {
   EXPECT_TRUE((*synced)[3].expired);
 
   // A retry of a migrated message is answered with its keys; a new one goes on at seq 5.
-  StoredMessage retry;
-  retry.conversation_id = "c1";
-  retry.message_id = "m3";
-  retry.sender_device_id = "phone";
-  retry.content_hash = "hash3";
-  auto replayed = run((*s)->append(retry, std::nullopt));
+  auto replayed = run((*s)->append(testing::retry_of_older_message("c1", 3), std::nullopt));
   ASSERT_TRUE(replayed) << replayed.error().message;
   EXPECT_TRUE(replayed->replayed);
   EXPECT_EQ(replayed->message.seq, 3);
@@ -156,7 +155,7 @@ TEST_F(MessagingStoreRows, AVersion4FileOpensUnderVersion5WithEveryRowAsItWas) {
 }
 
 TEST_F(MessagingStoreRows, SeqAndMessageIdStayUniquePerConversation) {
-  write_v4_file();
+  write_file_before(5);
   ASSERT_TRUE(MessagingStore::open(path()));
   auto c = Connection::open(path(), {});
   const std::string insert =
@@ -190,6 +189,89 @@ TEST_F(MessagingStoreRows, SealedSizeMessagesTakeWellUnderAPageEach) {
   // ~1.2 KB rows: three to a 4 KiB page, plus the indexes. A row that spilled into
   // an overflow page would take more than a page per message.
   EXPECT_LT(pages, kMessages / 2) << pages << " pages for " << kMessages << " messages";
+}
+
+TEST_F(MessagingStoreRows, AVersion5FileOpensUnderVersion6WithItsRetriesStillAnswered) {
+  write_file_before(6);
+  auto s = MessagingStore::open(path());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ((*s)->database().schema_version(), 6);
+  {
+    auto c = Connection::open(path(), {.read_only = true});
+    auto sql = store::query_one(*c, "SELECT sql FROM sqlite_master WHERE name = 'messages_by_message_id'",
+                                [](store::Statement& st) { return st.column_text(0); });
+    ASSERT_TRUE(sql);
+    EXPECT_NE(sql->find("UNIQUE INDEX messages_by_message_id ON messages(message_id, conversation_id)"),
+              std::string::npos)
+        << *sql;
+  }
+  auto replayed = run((*s)->append(testing::retry_of_older_message("c1", 3), std::nullopt));
+  ASSERT_TRUE(replayed) << replayed.error().message;
+  EXPECT_TRUE(replayed->replayed);
+  EXPECT_EQ(replayed->message.seq, 3);
+  auto refused = run((*s)->append(sealed("c1", "m1", 8), std::nullopt));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Code::kAlreadyExists);
+  // The same id in another conversation is another message.
+  auto other = run((*s)->append(sealed("c2", "m3", 9), std::nullopt));
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_FALSE(other->replayed);
+  EXPECT_EQ(other->message.seq, 2);
+}
+
+// One commit of a message into each of 64 conversations, as the store's writer groups
+// concurrent sends: time-ordered ids land together at the end of the message-id index,
+// random ones each in a page of their own. Pages are counted as WAL frames.
+TEST_F(MessagingStoreRows, ACommitOfTimeOrderedIdsWritesFewerPagesThanRandomOnes) {
+  constexpr int kConversations = 64, kEarlier = 60;
+  ASSERT_TRUE(MessagingStore::open(path()));
+  auto c = Connection::open(path(), {});
+  c->exec("PRAGMA wal_autocheckpoint = 0");
+  const std::string insert =
+      "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, ciphertext, "
+      "content_hash, sent_ms) VALUES(?, ?, ?, 'cl', 'phone', 'user', ?, x'00', ?)";
+  const std::string ciphertext(1100, 'c');
+  std::uint64_t random_state = 88172645463325252ull;
+  auto random_id = [&random_state] {
+    std::string id;
+    for (int i = 0; i < 26; ++i) {
+      random_state ^= random_state << 13, random_state ^= random_state >> 7, random_state ^= random_state << 17;
+      id += "0123456789abcdefghijklmnopqrstuvwxyz"[random_state % 36];
+    }
+    return id;
+  };
+  // Conversation ids as the server makes them: 32 hex digits.
+  auto conversation = [](int n) {
+    char id[33];
+    std::snprintf(id, sizeof id, "%032x", static_cast<unsigned>(n) * 2654435761u);
+    return std::string(id);
+  };
+  // Earlier messages with random ids, so every conversation's part of the index spans pages.
+  c->exec("BEGIN");
+  for (int conv = 0; conv < kConversations; ++conv)
+    store::execute(*c, "INSERT INTO conversations(id, practice_id, client_id, therapist_id, created_ms) "
+                       "VALUES(?, 'p', ?, 'th', 1)",
+                   conversation(conv), "client-" + std::to_string(conv));
+  for (int conv = 0; conv < kConversations; ++conv)
+    for (int seq = 1; seq <= kEarlier; ++seq)
+      store::execute(*c, insert, conversation(conv), seq, random_id(), Blob{ciphertext}, seq);
+  c->exec("COMMIT");
+  auto frames_of_one_commit = [&](int seq, auto make_id) {
+    c->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    c->exec("BEGIN");
+    for (int conv = 0; conv < kConversations; ++conv)
+      store::execute(*c, insert, conversation(conv), seq, make_id(conv), Blob{ciphertext}, seq);
+    c->exec("COMMIT");
+    return *store::query_one(*c, "PRAGMA wal_checkpoint(PASSIVE)", [](store::Statement& st) { return st.column_int(1); });
+  };
+  const auto random_frames = frames_of_one_commit(kEarlier + 1, [&](int) { return random_id(); });
+  // The SDK's form: the same 12 hex digits of time within a millisecond, then random.
+  const auto ordered_frames =
+      frames_of_one_commit(kEarlier + 2, [&](int) { return "0190f3a2b4c5" + random_id().substr(0, 14); });
+  // Each commit writes a page of each conversation's seq-index entries and a third of a
+  // page per row either way; random ids add a page per message on top.
+  EXPECT_LT(ordered_frames + kConversations / 2, random_frames)
+      << "time-ordered ids: " << ordered_frames << " pages, random ids: " << random_frames << " pages";
 }
 
 }  // namespace

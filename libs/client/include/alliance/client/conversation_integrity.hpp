@@ -68,7 +68,7 @@ inline constexpr std::int64_t kIntegrityClockToleranceMs = 10 * 60 * 1000;  // 1
 inline constexpr std::size_t kIntegrityMaxMessages = 10'000;
 inline constexpr std::size_t kIntegrityMaxSenders = 1'000;
 inline constexpr std::size_t kIntegrityMaxIssues = 1'000;
-// Longest message or device id tracked (the SDK's ids are 22 characters, the server's
+// Longest message or device id tracked (the SDK's ids are 26 characters, the server's
 // device ids at most 64): keeps the remembered state small whatever the server sends.
 inline constexpr std::size_t kIntegrityMaxIdSize = 256;
 

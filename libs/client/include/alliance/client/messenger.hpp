@@ -127,7 +127,11 @@ ReceivedMessage envelope_of(const WireMessage& message);
 // ReceivedMessage::error (a hostile sender must not stop a sync).
 ReceivedMessage open_wire_message(const WireMessage& message, const Device& me, const PeerDevice* sender);
 
-// A fresh message id: 16 random bytes, base64url (22 characters).
+// A fresh message id, 26 characters: the time in milliseconds as 12 hex digits, then 10
+// random bytes in base64url. Ids made later sort later, so the server's unique index of
+// message ids takes each group of new ones at its end, in a page or two, instead of one
+// page per message at random. The server learns when the message was sealed, which for
+// one sealed to send now is when it arrives.
 std::string new_message_id();
 
 // One user's device in its conversations. Keeps in memory, per conversation, the
