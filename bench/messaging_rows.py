@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """messaging.db's message rows without the servers: the writer's statements for each send
 (inside a SAVEPOINT, in group commits; WAL, synchronous=FULL) against the schema v4 table
-(WITHOUT ROWID) and the v5 one (rowid), alternating. Prints per layout and group size the
+(WITHOUT ROWID), the v5 one (rowid) and v6 (the message-id index led by message_id, with the
+SDK's time-ordered ids; v4 and v5 get random ids, as the SDK made them then), alternating. Prints per layout and group size the
 CPU per message, the WAL frames written per message and the file's pages, with the 1-minute
 load before each run. Uses Python's sqlite3 (the system libsqlite3), so the CPU figure
 includes Python's own ~10-20 us per message: compare the layouts, not the absolute value.
@@ -26,7 +27,16 @@ LAYOUTS = {
     "v5 rowid": f"CREATE TABLE messages({COLUMNS});"
                 "CREATE UNIQUE INDEX messages_by_seq ON messages(conversation_id, seq);"
                 "CREATE UNIQUE INDEX messages_by_message_id ON messages(conversation_id, message_id);",
+    "v6 id first": f"CREATE TABLE messages({COLUMNS});"
+                   "CREATE UNIQUE INDEX messages_by_seq ON messages(conversation_id, seq);"
+                   "CREATE UNIQUE INDEX messages_by_message_id ON messages(message_id, conversation_id);",
 }
+
+
+def new_message_id(layout):
+    if layout.startswith("v6"):  # client::new_message_id: 12 hex digits of the time, then 10 random bytes
+        return "%012x" % int(time.time() * 1000) + os.urandom(10).hex()[:14]
+    return os.urandom(16).hex()
 CIPHERTEXT, KEYS_BLOB = 348, 693  # a 200-byte message in format 2; 6 wrapped keys (wrapped_keys_blob.hpp)
 
 
@@ -44,7 +54,7 @@ def run(layout, path, rows, group, wal_autocheckpoint):
     while sent < rows:
         c.execute("BEGIN IMMEDIATE")
         for _ in range(group):
-            conv, message_id = random.choice(conversations), os.urandom(16).hex()
+            conv, message_id = random.choice(conversations), new_message_id(layout)
             c.execute("SAVEPOINT job")
             c.execute("SELECT seq FROM messages WHERE conversation_id = ? AND message_id = ?",
                       (conv, message_id)).fetchone()
