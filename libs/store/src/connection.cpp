@@ -180,8 +180,12 @@ std::unique_ptr<Connection> Connection::open(const std::filesystem::path& path, 
   }
   // Per-connection settings: they must be on every connection, readers included.
   // secure_delete: deleted content (erased messages, revoked secrets) is overwritten
-  // with zeros in the file instead of lingering in free pages.
-  conn->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
+  // with zeros in the file instead of lingering in free pages. temp_store=MEMORY: a
+  // savepoint that changes more than 64 KiB of pages (a group commit's job, an audit
+  // batch) keeps the pages' old images in memory; otherwise SQLite spills them to a
+  // file in /var/tmp, outside the data folder and its secure_delete, and creates,
+  // writes and deletes that file on each such commit.
+  conn->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY;");
   // Negative: a size in KiB rather than a page count.
   if (options.cache_kib > 0) conn->exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib));
   return conn;

@@ -19,6 +19,7 @@
 #include "alliance/core/asio.hpp"
 #include "alliance/core/ids.hpp"
 #include "alliance/store/database.hpp"
+#include "alliance/store/query.hpp"
 
 namespace alliance::store {
 namespace {
@@ -217,6 +218,34 @@ TEST(Database, PragmasAreInForceOnTheWriterAndEveryReader) {
     ASSERT_TRUE(r && *r) << r->error().message;
     expect_durable_pragmas(**r, "reader");
   }
+}
+
+// SQLite's temporary files (a savepoint's journal past 64 KiB, sorts) are named
+// etilqs_*: every one this process holds open, deleted or not.
+int open_sqlite_temp_files() {
+  int n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(fd.path(), ec);
+    if (!ec && target.string().find("etilqs_") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// A job changes many index pages inside its savepoint (as an audit batch does): the old
+// page images stay in memory, never in a file in /var/tmp beside no secure_delete.
+TEST(Database, ASavepointThatChangesManyPagesWritesNoTemporaryFile) {
+  TempDir dir;
+  auto c = Connection::open(dir.path() / "t.db", {});
+  c->exec("CREATE TABLE items(id INTEGER PRIMARY KEY, key TEXT NOT NULL); CREATE INDEX items_by_key ON items(key)");
+  c->exec("BEGIN");
+  for (int i = 0; i < 20000; ++i) execute(*c, "INSERT INTO items(key) VALUES(?)", new_id());
+  c->exec("COMMIT");
+  c->exec("BEGIN IMMEDIATE; SAVEPOINT job");
+  // 500 random keys touch hundreds of the index's ~400 leaves: far past 64 KiB.
+  for (int i = 0; i < 500; ++i) execute(*c, "INSERT INTO items(key) VALUES(?)", new_id());
+  EXPECT_EQ(open_sqlite_temp_files(), 0);
+  c->exec("RELEASE job; COMMIT");
 }
 
 TEST(Database, MigrationsApplyOnceAndNotAgainOnReopen) {
