@@ -79,8 +79,9 @@ int main(int argc, char** argv) try {
   log::info("listening", {{"url", "https://" + listen.host + ":" + std::to_string(ports.https)},
                           {"metrics", "https://" + metrics_listen.host + ":" + std::to_string(ports.metrics) + "/metrics"},
                           {"threads", std::to_string(setup.threads)}});
-  write_ready_file(ready_file, {{"https_port", ports.https}, {"metrics_port", ports.metrics}});
-  gateway.run();
+  const StopSignals stops;
+  write_ready_file(stops, ready_file, {{"https_port", ports.https}, {"metrics_port", ports.metrics}});
+  gateway.run(stops);
   return 0;
 } catch (const alliance::ConfigError& e) {
   alliance::log::init("gateway");

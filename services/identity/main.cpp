@@ -38,12 +38,13 @@ int main(int argc, char** argv) {
                            .threads = cfg->threads});
     identity::register_identity_rpc(server, service, cfg->allowed_peers);
     const auto port = server.listen();
-    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    const StopSignals stops;
+    write_ready_file(stops, cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}});
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          co_await wait_for_stop_signal();
+          co_await stops.wait();
           log::info("stopping");
           server.stop();            // in-flight handlers finish their writes, then io.run() returns
           co_await server.drain();  // no I/O thread hands this one more work after this

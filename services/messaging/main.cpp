@@ -62,11 +62,12 @@ int main(int argc, char** argv) {
     asio::co_spawn(io, sweep_loop, [](std::exception_ptr e) {
       if (e) log::error("retention sweep stopped");
     });
-    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    const StopSignals stops;
+    write_ready_file(stops, cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}});
     asio::steady_timer drain(io);
     auto stopper = [&]() -> asio::awaitable<void> {
-      co_await wait_for_stop_signal();
+      co_await stops.wait();
       log::info("stopping");
       server.stop();  // in-flight handlers finish their writes
       sweep_timer.cancel();

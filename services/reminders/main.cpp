@@ -97,13 +97,14 @@ int main(int argc, char** argv) {
     asio::co_spawn(io, feed.run(), log_escaped("event feed failed"));
     asio::co_spawn(io, checkin_pusher.run(), log_escaped("check-in pusher failed"));
     asio::co_spawn(io, feed.watch_stream(stream_redis), log_escaped("event stream watch failed"));
-    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    const StopSignals stops;
+    write_ready_file(stops, cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}, {"instance", cfg->instance}});
     asio::steady_timer drain(io);
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          co_await wait_for_stop_signal();
+          co_await stops.wait();
           log::info("stopping");
           server.stop();
           dispatcher.stop();

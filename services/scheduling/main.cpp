@@ -61,13 +61,14 @@ int main(int argc, char** argv) {
     const auto port = server.listen();
     asio::co_spawn(io, publisher.run(), log_escaped("event publisher failed"));
     asio::co_spawn(io, waitlist.run(), log_escaped("waitlist loop failed"));
-    write_ready_file(cfg->ready_file, {{"rpc_port", port}});
+    const StopSignals stops;
+    write_ready_file(stops, cfg->ready_file, {{"rpc_port", port}});
     log::info("serving", {{"rpc_port", port}});
     asio::steady_timer drain(io);
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          co_await wait_for_stop_signal();
+          co_await stops.wait();
           log::info("stopping");
           server.stop();  // in-flight handlers finish their writes
           publisher.stop();

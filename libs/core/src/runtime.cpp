@@ -6,7 +6,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <fstream>
-#include <mutex>
 
 #include "alliance/core/log.hpp"
 
@@ -34,24 +33,22 @@ extern "C" void note_stop_signal(int) { stop_signal_came_early = 1; }
 
 }  // namespace
 
-asio::awaitable<void> wait_for_stop_signal() {
+StopSignals::StopSignals() {
+  struct sigaction action {};
+  action.sa_handler = note_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+asio::awaitable<void> StopSignals::wait() const {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
   if (stop_signal_came_early) co_return;  // before the set above was listening
   co_await signals.async_wait(use_tuple);
 }
 
-void write_ready_file(const std::filesystem::path& path, const std::map<std::string, long long>& values) {
-  // Whoever reads the file may stop the service at once, maybe before its
-  // wait_for_stop_signal() listens: from now on SIGINT/SIGTERM is remembered for it
-  // instead of ending the process unclean.
-  static std::once_flag remember_stops;
-  std::call_once(remember_stops, [] {
-    struct sigaction action {};
-    action.sa_handler = note_stop_signal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-  });
+void write_ready_file(const StopSignals& /*stops*/, const std::filesystem::path& path,
+                      const std::map<std::string, long long>& values) {
   if (path.empty()) return;
   auto tmp = path;
   tmp += ".tmp";

@@ -87,10 +87,10 @@ GatewayThreads::Ports GatewayThreads::start() {
   return ports;
 }
 
-void GatewayThreads::run() {
+void GatewayThreads::run(const StopSignals& stops) {
   auto& first = *shards_.front();
-  auto stop_all = [this]() -> asio::awaitable<void> {
-    co_await wait_for_stop_signal();
+  auto stop_all = [this, &stops]() -> asio::awaitable<void> {
+    co_await stops.wait();
     log::info("stopping");
     for (auto& s : shards_) {
       Shard* shard = s.get();

@@ -13,6 +13,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "alliance/core/runtime.hpp"
 #include "alliance/net/rpc_client.hpp"
 #include "alliance/redis/types.hpp"
 #include "gateway.hpp"
@@ -44,9 +45,9 @@ class GatewayThreads {
   };
   // Starts Redis, binds the listeners and queues every thread's work; nothing runs until run().
   Ports start();
-  // Runs the threads (the calling one is the first) until SIGINT or SIGTERM, then stops
-  // accepting, closes the sockets and returns once every thread has ended.
-  void run();
+  // Runs the threads (the calling one is the first) until `stops` sees SIGINT or SIGTERM,
+  // then stops accepting, closes the sockets and returns once every thread has ended.
+  void run(const StopSignals& stops);
 
  private:
   struct Shard;

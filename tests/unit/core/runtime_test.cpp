@@ -19,7 +19,8 @@ namespace {
 // the signal's default action (exit 143, nothing drained or sealed).
 TEST(Runtime, AStopSignalRightAfterTheReadyFileIsKeptForTheWait) {
   const auto path = std::filesystem::temp_directory_path() / ("alliance-ready-" + new_id() + ".json");
-  write_ready_file(path, {{"rpc_port", 4242}});
+  const StopSignals stops;
+  write_ready_file(stops, path, {{"rpc_port", 4242}});
   std::string text;
   std::getline(std::ifstream(path), text);
   std::filesystem::remove(path);
@@ -31,7 +32,7 @@ TEST(Runtime, AStopSignalRightAfterTheReadyFileIsKeptForTheWait) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        co_await wait_for_stop_signal();
+        co_await stops.wait();
         stopped = true;
       },
       asio::detached);

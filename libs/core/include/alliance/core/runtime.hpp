@@ -47,9 +47,18 @@ auto load_service_config(std::string_view service, int argc, char** argv, Load l
   return cfg;
 }
 
-// Completes when the process receives SIGINT or SIGTERM (or did after its ready file
-// was written).
-asio::awaitable<void> wait_for_stop_signal();
+// A service's SIGINT/SIGTERM. Made in main() before the ready file is written: a
+// launcher that reads the ready file may stop the service at once, before wait()
+// listens, and from the constructor on such a stop is remembered for wait() instead
+// of ending the process with the signal's default action (nothing drained or sealed).
+class StopSignals {
+ public:
+  StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  // Completes when the process receives SIGINT or SIGTERM, or did since construction.
+  asio::awaitable<void> wait() const;
+};
 
 // The completion handler for co_spawn of a long-running loop: an exception that
 // escapes it is logged at error as `what` with its reason (nothing is logged on a
@@ -58,8 +67,8 @@ std::function<void(std::exception_ptr)> log_escaped(std::string what);
 
 // Writes `{"key": value, ...}` to `path` atomically (temp file + rename), so a
 // launcher polling for it never reads half a file; nothing is written for an empty
-// path. From the first call on, a SIGINT/SIGTERM that comes before
-// wait_for_stop_signal() listens is kept for it (it then completes at once).
-void write_ready_file(const std::filesystem::path& path, const std::map<std::string, long long>& values);
+// path. Takes the process's StopSignals, so the ready file cannot come before them.
+void write_ready_file(const StopSignals& stops, const std::filesystem::path& path,
+                      const std::map<std::string, long long>& values);
 
 }  // namespace alliance
