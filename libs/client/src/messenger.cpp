@@ -1,9 +1,8 @@
 #include "alliance/client/messenger.hpp"
 
-#include <chrono>
-
 #include <boost/json/parse.hpp>
 
+#include "alliance/core/ids.hpp"
 #include "alliance/crypto/encoding.hpp"
 #include "alliance/crypto/random.hpp"
 #include "alliance/crypto/wipe.hpp"
@@ -64,14 +63,12 @@ std::vector<crypto::Recipient> VerifiedRecipients::crypto_recipients() const {
 }
 
 std::string new_message_id() {
-  // 12 hex digits of the time (ascending as text; good to the year 10889), then 80 random bits.
-  constexpr char kHex[] = "0123456789abcdef";
-  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-  std::string id(12, '0');
-  for (int i = 11; i >= 0; --i, ms >>= 4) id[static_cast<std::size_t>(i)] = kHex[ms & 0xf];
-  return id + crypto::base64url_encode(crypto::random_bytes(10));
+  // The time in ms as 6 big-endian bytes in hex (ascending as text; good to the year
+  // 10889), then 80 random bits.
+  auto ms = static_cast<std::uint64_t>(now_unix_ms());
+  std::string time(6, '\0');
+  for (int i = 5; i >= 0; --i, ms >>= 8) time[static_cast<std::size_t>(i)] = static_cast<char>(ms & 0xff);
+  return to_hex(time) + crypto::base64url_encode(crypto::random_bytes(10));
 }
 
 ReceivedMessage envelope_of(const WireMessage& m) {

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "alliance/client/messenger.hpp"
+#include "alliance/core/ids.hpp"
 #include "test_devices.hpp"
 
 namespace alliance::client {
@@ -185,15 +186,11 @@ TEST(NewMessageId, IsTwentySixUrlSafeCharactersAndFresh) {
 // The server's index of message ids takes new ids at its end only if a later id sorts
 // after an earlier one as plain bytes.
 TEST(NewMessageId, BeginsWithTheTimeSoLaterIdsSortLater) {
-  auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
-  const auto before = now_ms();
+  const auto before = now_unix_ms();
   auto a = new_message_id();
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   auto b = new_message_id();
-  const auto after = now_ms();
+  const auto after = now_unix_ms();
   EXPECT_LT(a, b);
   const auto stamped = std::stoll(a.substr(0, 12), nullptr, 16);
   EXPECT_GE(stamped, before);

@@ -8,9 +8,9 @@
 // conversations writes fewer pages than one of random ids.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <tuple>
 
+#include "alliance/core/ids.hpp"
 #include "alliance/store/query.hpp"
 #include "io_test.hpp"
 #include "messaging_store.hpp"
@@ -231,43 +231,31 @@ TEST_F(MessagingStoreRows, ACommitOfTimeOrderedIdsWritesFewerPagesThanRandomOnes
       "INSERT INTO messages(conversation_id, seq, message_id, sender_user_id, sender_device_id, kind, ciphertext, "
       "content_hash, sent_ms) VALUES(?, ?, ?, 'cl', 'phone', 'user', ?, x'00', ?)";
   const std::string ciphertext(1100, 'c');
-  std::uint64_t random_state = 88172645463325252ull;
-  auto random_id = [&random_state] {
-    std::string id;
-    for (int i = 0; i < 26; ++i) {
-      random_state ^= random_state << 13, random_state ^= random_state >> 7, random_state ^= random_state << 17;
-      id += "0123456789abcdefghijklmnopqrstuvwxyz"[random_state % 36];
-    }
-    return id;
-  };
-  // Conversation ids as the server makes them: 32 hex digits.
-  auto conversation = [](int n) {
-    char id[33];
-    std::snprintf(id, sizeof id, "%032x", static_cast<unsigned>(n) * 2654435761u);
-    return std::string(id);
-  };
+  // Conversation ids and random message ids as the server makes ids: 32 hex digits.
+  std::vector<std::string> conversations(kConversations);
+  for (auto& id : conversations) id = new_id();
   // Earlier messages with random ids, so every conversation's part of the index spans pages.
   c->exec("BEGIN");
   for (int conv = 0; conv < kConversations; ++conv)
     store::execute(*c, "INSERT INTO conversations(id, practice_id, client_id, therapist_id, created_ms) "
                        "VALUES(?, 'p', ?, 'th', 1)",
-                   conversation(conv), "client-" + std::to_string(conv));
+                   conversations[conv], "client-" + std::to_string(conv));
   for (int conv = 0; conv < kConversations; ++conv)
     for (int seq = 1; seq <= kEarlier; ++seq)
-      store::execute(*c, insert, conversation(conv), seq, random_id(), Blob{ciphertext}, seq);
+      store::execute(*c, insert, conversations[conv], seq, new_id(), Blob{ciphertext}, seq);
   c->exec("COMMIT");
   auto frames_of_one_commit = [&](int seq, auto make_id) {
     c->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     c->exec("BEGIN");
     for (int conv = 0; conv < kConversations; ++conv)
-      store::execute(*c, insert, conversation(conv), seq, make_id(conv), Blob{ciphertext}, seq);
+      store::execute(*c, insert, conversations[conv], seq, make_id(), Blob{ciphertext}, seq);
     c->exec("COMMIT");
     return *store::query_one(*c, "PRAGMA wal_checkpoint(PASSIVE)", [](store::Statement& st) { return st.column_int(1); });
   };
-  const auto random_frames = frames_of_one_commit(kEarlier + 1, [&](int) { return random_id(); });
+  const auto random_frames = frames_of_one_commit(kEarlier + 1, [] { return new_id(); });
   // The SDK's form: the same 12 hex digits of time within a millisecond, then random.
   const auto ordered_frames =
-      frames_of_one_commit(kEarlier + 2, [&](int) { return "0190f3a2b4c5" + random_id().substr(0, 14); });
+      frames_of_one_commit(kEarlier + 2, [] { return "0190f3a2b4c5" + new_id().substr(0, 14); });
   // Each commit writes a page of each conversation's seq-index entries and a third of a
   // page per row either way; random ids add a page per message on top.
   EXPECT_LT(ordered_frames + kConversations / 2, random_frames)
