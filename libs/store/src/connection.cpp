@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "wal_writes.hpp"
+
 namespace alliance::store {
 
 namespace {
@@ -158,7 +160,7 @@ std::unique_ptr<Connection> Connection::open(const std::filesystem::path& path, 
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
               (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, detail::wal_coalescing_vfs());
   if (rc != SQLITE_OK) {
     std::string message = with_context("cannot open " + path.string(), db, rc);
     int code = db ? sqlite3_extended_errcode(db) : rc;
@@ -179,6 +181,8 @@ std::unique_ptr<Connection> Connection::open(const std::filesystem::path& path, 
     keep_private(path);
   }
   // Per-connection settings: they must be on every connection, readers included.
+  // synchronous=FULL: a COMMIT returns once its WAL frames are on disk; the WAL write
+  // buffer (wal_writes.hpp) relies on that sync to put a commit's frames in the file.
   // secure_delete: deleted content (erased messages, revoked secrets) is overwritten
   // with zeros in the file instead of lingering in free pages. temp_store=MEMORY: a
   // savepoint that changes more than 64 KiB of pages (a group commit's job, an audit

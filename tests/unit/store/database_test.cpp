@@ -20,6 +20,7 @@
 #include "alliance/core/ids.hpp"
 #include "alliance/store/database.hpp"
 #include "alliance/store/query.hpp"
+#include "process.hpp"
 
 namespace alliance::store {
 namespace {
@@ -36,20 +37,7 @@ constexpr Migration kUsers{2,
                            " practice_id INTEGER NOT NULL REFERENCES practices(id),"
                            " email TEXT NOT NULL, UNIQUE(practice_id, email));"};
 
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("alliance-store-" + new_id())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 // Polls `done` until it holds or the deadline passes.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline = 5s) {
