@@ -46,11 +46,12 @@ asio::awaitable<std::string> FrameConnection::handshake(asio::ssl::stream_base::
   if (!ec) co_return std::string();
   if (watchdog_fired_) co_return std::string("timed out");
   std::string reason = describe(ec);
-  if (!verify_failure.empty()) {
-    reason += ": " + verify_failure;
-  } else if (long v = SSL_get_verify_result(stream_.native_handle()); v != X509_V_OK) {
+  if (long v = SSL_get_verify_result(stream_.native_handle()); v != X509_V_OK) {
     reason += ": ";
-    reason += X509_verify_cert_error_string(v);
+    if ((v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH) && !expected_name.empty())
+      reason += "server certificate is not valid for name \"" + expected_name + "\"";
+    else
+      reason += X509_verify_cert_error_string(v);
   }
   co_return reason;
 }
@@ -119,7 +120,7 @@ void FrameConnection::close() {
   // No TLS close_notify: this is a hard stop, and waiting for the peer's
   // close_notify could hang on a peer that misbehaves.
   socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket().close(ignored);
+  stream_.close();
   wake_.cancel();
   watchdog_.cancel();
 }

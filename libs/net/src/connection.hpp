@@ -4,7 +4,7 @@
 // drains a byte queue, so frames queued together go out in one write. Lives on
 // the executor of its socket; not thread-safe.
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -14,18 +14,19 @@
 
 #include "alliance/core/asio.hpp"
 #include "alliance/core/log.hpp"
+#include "alliance/net/lean_tls_stream.hpp"
 #include "alliance/rpc/v1/rpc.pb.h"
 
 namespace alliance::net::detail {
 
-using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
+using TlsStream = LeanTlsStream;
 
 class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
  public:
   FrameConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls, std::size_t max_frame);
 
   TlsStream& stream() { return stream_; }
-  asio::ip::tcp::socket& socket() { return stream_.next_layer(); }
+  asio::ip::tcp::socket& socket() { return stream_.socket(); }
   std::size_t max_frame() const { return max_frame_; }
 
   // Closes the socket unless disarm_watchdog() is called within `timeout`
@@ -55,7 +56,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   std::string peer_address;      // "127.0.0.1:54321", for logs
   std::string peer_name;         // CN of the verified peer certificate (server side)
   std::size_t calls_in_flight = 0;  // server side
-  std::string verify_failure;    // set by the client's name check
+  std::string expected_name;     // client side: the name the server's certificate must carry
 
  private:
   static asio::awaitable<void> write_loop(std::shared_ptr<FrameConnection> self);

@@ -347,9 +347,13 @@ LeanTlsStream::LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& c
   SSL_set_bio(ssl, bio, bio);  // one reference, owned by ssl
   core_ = std::make_shared<Core>(std::move(socket), ssl);
   BIO_set_data(bio, core_.get());
-  error_code ec;
-  core_->socket.non_blocking(true, ec);
-  if (ec) throw boost::system::system_error(ec, "LeanTlsStream: non_blocking");
+  // A socket not connected yet (a client's, connected through socket()) is made
+  // non-blocking when its handshake starts (set_role).
+  if (core_->socket.is_open()) {
+    error_code ec;
+    core_->socket.non_blocking(true, ec);
+    if (ec) throw boost::system::system_error(ec, "LeanTlsStream: non_blocking");
+  }
 }
 
 LeanTlsStream::Detached::Detached(Detached&& o) noexcept
@@ -491,6 +495,8 @@ error_code LeanTlsStream::flush_now() {
 }
 
 void LeanTlsStream::set_role(asio::ssl::stream_base::handshake_type type) {
+  error_code ignored;  // a closed socket fails the handshake's first step instead
+  if (core_->socket.is_open()) core_->socket.non_blocking(true, ignored);
   if (type == asio::ssl::stream_base::server)
     SSL_set_accept_state(core_->ssl);
   else

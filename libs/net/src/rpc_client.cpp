@@ -6,13 +6,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <limits>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "alliance/core/log.hpp"
+#include "alliance/net/tls.hpp"
 #include "connection.hpp"
 
 namespace alliance::net {
@@ -26,28 +26,6 @@ namespace {
 constexpr std::chrono::milliseconds kMinBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr std::chrono::milliseconds kConnectTimeout{5000};
-
-// Wraps Asio's RFC 2818 name check to remember *why* verification failed, so a
-// refused connection's log line says "not valid for name X" instead of only
-// "certificate verify failed".
-struct NamedVerification {
-  asio::ssl::host_name_verification check;
-  std::string name;
-  std::weak_ptr<FrameConnection> conn;
-
-  bool operator()(bool preverified, asio::ssl::verify_context& ctx) {
-    bool ok = check(preverified, ctx);
-    if (!ok) {
-      if (auto c = conn.lock(); c && c->verify_failure.empty()) {
-        if (!preverified)
-          c->verify_failure = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.native_handle()));
-        else
-          c->verify_failure = "server certificate is not valid for name \"" + name + "\"";
-      }
-    }
-    return ok;
-  }
-};
 
 }  // namespace
 
@@ -203,13 +181,10 @@ asio::awaitable<std::string> RpcClient::Impl::establish(std::shared_ptr<FrameCon
   boost::system::error_code ignored;
   conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 
-  // SNI (never an IP literal) and the RFC 2818 name check on the server certificate.
-  boost::system::error_code not_ip;
-  asio::ip::make_address(opts_.server_name, not_ip);
-  if (not_ip) SSL_set_tlsext_host_name(conn->stream().native_handle(), opts_.server_name.c_str());
-  conn->stream().set_verify_mode(asio::ssl::verify_peer);
-  conn->stream().set_verify_callback(
-      NamedVerification{asio::ssl::host_name_verification(opts_.server_name), opts_.server_name, conn});
+  // The name the server's certificate must carry (and SNI for a DNS name).
+  conn->expected_name = opts_.server_name;
+  if (!expect_server_name(conn->stream().native_handle(), opts_.server_name))
+    co_return "tls: cannot check the server's certificate for \"" + opts_.server_name + "\"";
 
   std::string failure = co_await conn->handshake(asio::ssl::stream_base::client);
   conn->disarm_watchdog();

@@ -4,6 +4,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
 #include <stdexcept>
 #include <string>
@@ -109,6 +110,14 @@ asio::ssl::context make_public_server_context(const std::filesystem::path& cert,
   load_identity(ctx, cert, key);
   ctx.set_verify_mode(asio::ssl::verify_none);
   return ctx;
+}
+
+bool expect_server_name(SSL* ssl, const std::string& name) {
+  boost::system::error_code not_ip;
+  asio::ip::make_address(name, not_ip);
+  if (!not_ip) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 && SSL_set1_host(ssl, name.c_str()) == 1;
 }
 
 }  // namespace alliance::net

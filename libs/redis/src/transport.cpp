@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "alliance/net/lean_tls_stream.hpp"
+#include "alliance/net/tls.hpp"
 
 namespace alliance::redis::detail {
 
@@ -56,16 +57,6 @@ std::string handshake_failure(SSL* ssl, const error_code& ec) {
   return why;
 }
 
-// SNI and the name Redis's certificate must carry: an IP address is checked against
-// the certificate's IP entries, a DNS name against its DNS entries (RFC 6125).
-bool expect_name(SSL* ssl, const std::string& name) {
-  error_code not_ip;
-  asio::ip::make_address(name, not_ip);
-  if (!not_ip) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
-  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  return SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 && SSL_set1_host(ssl, name.c_str()) == 1;
-}
-
 }  // namespace
 
 asio::awaitable<std::string> Transport::connect(const Options& opts) {
@@ -91,7 +82,7 @@ asio::awaitable<std::string> Transport::connect(const Options& opts) {
   s.tls.emplace(std::move(s.socket), *opts.tls);
   SSL* ssl = s.tls->native_handle();
   const std::string& name = opts.tls_server_name.empty() ? opts.host : opts.tls_server_name;
-  if (!expect_name(ssl, name)) co_return "tls: cannot check the server's certificate for \"" + name + "\"";
+  if (!net::expect_server_name(ssl, name)) co_return "tls: cannot check the server's certificate for \"" + name + "\"";
   auto [hec] = co_await s.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
   if (hec) co_return "tls handshake with \"" + name + "\": " + handshake_failure(ssl, hec);
   co_return std::string();

@@ -45,7 +45,8 @@ class LeanTlsStream {
   using error_code = boost::system::error_code;
   using clock = std::chrono::steady_clock;
 
-  // Takes an accepted (or connected) socket; `ctx` must outlive the stream.
+  // Takes an accepted or connected socket, or one to be connected through socket()
+  // before the handshake; `ctx` must outlive the stream.
   // SSL_MODE_RELEASE_BUFFERS, partial writes and moving write buffers are set on
   // this connection's SSL object regardless of the context's modes.
   LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& ctx);

@@ -2,8 +2,11 @@
 // TLS contexts for Alliance listeners and RPC clients. Every function here is
 // start-up code: a file that cannot be loaded throws std::runtime_error naming
 // the file (the service exits 1), never a Result.
+#include <openssl/ssl.h>
+
 #include <boost/asio/ssl/context.hpp>
 #include <filesystem>
+#include <string>
 
 #include "alliance/core/asio.hpp"
 
@@ -36,5 +39,12 @@ asio::ssl::context make_tls_client_context(const std::filesystem::path& ca, cons
 // no client certificates.
 asio::ssl::context make_public_server_context(const std::filesystem::path& cert,
                                               const std::filesystem::path& key);
+
+// Per connection, before a client handshake: the name the server's certificate must
+// carry (an IP address against its IP entries; a DNS name against its DNS entries, RFC
+// 6125, no partial wildcards, and sent as SNI). A certificate without it fails the
+// handshake with X509_V_ERR_HOSTNAME_MISMATCH or X509_V_ERR_IP_ADDRESS_MISMATCH. False
+// if OpenSSL would not take the name.
+bool expect_server_name(SSL* ssl, const std::string& name);
 
 }  // namespace alliance::net
