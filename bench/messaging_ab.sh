@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Durable messages, A/B: bench/messaging.sh from two checkouts back to back
-# (A B A B ...), each run on a fresh private system, then the accepted-rate line and
+# (A B, B A, ...), each run on a fresh private system, then the accepted-rate line and
 # the CPU per message of every run (the servers' and the benchmark client's own) with
 # the 1-minute load before it. A is
 # BENCH_AB_BASE (another checkout, e.g. a worktree at the commit to compare with);
@@ -10,7 +10,8 @@
 #
 #   BENCH_AB_BASE=/work/other-checkout bench/messaging_ab.sh
 #
-# Knobs: BENCH_AB_ROUNDS (2), and bench/messaging.sh's own; defaults here are the
+# Rounds alternate the order (A B, B A, ...). Knobs: BENCH_AB_ROUNDS (2), and
+# bench/messaging.sh's own; defaults here are the
 # server-side profile: BENCH_SENDERS=64 BENCH_SEAL_AHEAD=700 BENCH_SECONDS=5
 # BENCH_PUSH_SECONDS=2.
 set -euo pipefail
@@ -37,9 +38,16 @@ run_one() {  # label tree
   } >>"$out/summary.txt"
 }
 
+# A B, then B A, and so on: a machine that speeds up or slows down through the runs
+# (the first run after an idle spell is often the slowest) favours neither side.
 for ((i = 1; i <= rounds; i++)); do
-  run_one A "$base"
-  run_one B "$root"
+  if ((i % 2)); then
+    run_one A "$base"
+    run_one B "$root"
+  else
+    run_one B "$root"
+    run_one A "$base"
+  fi
 done
 echo
 echo "================ durable messages A/B (N=$BENCH_SENDERS, sealed ahead $BENCH_SEAL_AHEAD) ================"
@@ -47,6 +55,10 @@ cat "$out/summary.txt"
 # us/msg per process: the median of the rounds, and B/A (plain awk, no gawk extensions).
 awk '
   /^[AB] / { who = $1 }
+  /^  N=[0-9]+ / {
+    k = ++count[who, "rate"]; v[who, "rate", k] = $2 + 0
+    for (i = 1; i < NF; i++) if ($i == "p99") { k = ++count[who, "p99"]; v[who, "p99", k] = $(i + 1) + 0 }
+  }
   /CPU during the phase/ {
     line = $0
     sub(/.*messages\): /, "", line)
@@ -67,6 +79,7 @@ awk '
     return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }
   END {
+    printf "median rate %.0f -> %.0f msg/s, ack p99 %.2f -> %.2f ms\n", median("A", "rate"), median("B", "rate"), median("A", "p99"), median("B", "p99")
     print "median CPU per accepted message (us), A -> B:"
     np = split("gateway messaging redis identity bench", procs, " ")
     for (i = 1; i <= np; i++) {
