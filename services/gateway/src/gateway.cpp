@@ -326,7 +326,7 @@ asio::awaitable<HttpReply> Gateway::handle_operator(const HttpRequestView& reque
 
 asio::awaitable<HttpReply> Gateway::handle(const HttpRequestView& request) {
   std::string made_id;
-  if (request.request_id.empty()) made_id = new_request_id();
+  if (request.request_id.empty()) made_id = new_unique_id();
   const std::string& request_id = request.request_id.empty() ? made_id : request.request_id;
   HttpReply reply = co_await dispatch(request, request_id);
   stamp_request_id(reply, request_id);

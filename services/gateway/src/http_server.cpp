@@ -453,7 +453,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   asio::awaitable<void> write_plain_refusal(beast::tcp_stream& stream) {
     HttpReply reply = error_reply(400, "invalid_argument", "this port only accepts HTTPS (TLS)");
-    stamp_request_id(reply, new_request_id());
+    stamp_request_id(reply, new_unique_id());
     std::string refusal;
     write_response(reply, 11, false, refusal);
     stream.expires_after(options.write_timeout);
@@ -464,7 +464,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   // For answers made here, before a request reaches the gateway's logic.
   asio::awaitable<void> send(TlsStream& tls_stream, HttpReply reply, unsigned version, bool keep_alive) {
-    stamp_request_id(reply, new_request_id());
+    stamp_request_id(reply, new_unique_id());
     std::string out;
     write_response(reply, version, keep_alive, out);
     beast::get_lowest_layer(tls_stream).expires_after(options.write_timeout);
@@ -600,7 +600,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       view.if_none_match = std::string_view(validator.data(), validator.size());
       view.body = req.body();
       view.remote_address = remote_address;
-      view.request_id = new_request_id();
+      view.request_id = new_unique_id();
       auto handling = options.operator_endpoints ? gateway.handle_operator(view) : gateway.handle(view);
       HttpReply reply = co_await std::move(handling);
       stamp_request_id(reply, view.request_id);  // the operator listener's answers too
@@ -768,7 +768,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     ws.read_message_max(4096);
     ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::server, "alliance");
-      res.set("X-Request-Id", new_request_id());
+      res.set("X-Request-Id", new_unique_id());
     }));
     auto [aec] = co_await ws.async_accept(req, use_tuple);
     if (aec) {

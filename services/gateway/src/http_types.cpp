@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 
 namespace alliance::gateway {
@@ -74,17 +73,6 @@ HttpReply error_reply(const Error& error, std::string_view detail_json) {
   }
   if (error.code == Code::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
-}
-
-std::string new_request_id() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  thread_local const std::string prefix = to_hex(random_bytes(8));
-  thread_local std::uint64_t counter = 0;
-  std::string id = prefix;
-  id.resize(32);
-  std::uint64_t n = ++counter;
-  for (std::size_t i = 32; i-- > 16; n >>= 4) id[i] = kHex[n & 0xf];
-  return id;
 }
 
 void write_response(const HttpReply& reply, unsigned version, bool keep_alive, std::string& out) {

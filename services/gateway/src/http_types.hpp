@@ -17,7 +17,7 @@ struct HttpRequestView {
   std::string_view if_none_match;   // the If-None-Match header, if any
   std::string_view body;
   std::string remote_address;       // the client's IP address
-  std::string request_id;           // X-Request-Id of the answer (new_request_id()); made if empty
+  std::string request_id;           // X-Request-Id of the answer (new_unique_id()); made if empty
 };
 
 struct HttpReply {
@@ -41,10 +41,6 @@ bool hides_detail(Code code);
 HttpReply error_reply(const Error& error, std::string_view detail_json = {});
 HttpReply error_reply(int status, std::string_view code, std::string_view message);
 
-// 32 lower-case hex digits that name one request in answers and logs: unique, not
-// secret (64 random bits per thread, then a counter; a random draw per request cost
-// more than writing the rest of the answer's header).
-std::string new_request_id();
 // Appends the HTTP/1.x response for `reply` to `out`: status line, Server, Content-Type,
 // Cache-Control: no-store unless the reply sets its own, reply.headers (a name or value
 // holding CR or LF is dropped),

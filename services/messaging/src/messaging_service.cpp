@@ -312,7 +312,7 @@ void MessagingService::push_all(std::vector<Push> pushes) {
   std::vector<std::vector<std::string>> commands;
   commands.reserve(pushes.size());
   for (auto& p : pushes) {
-    auto frame = redis::push_frame(new_id(), p.type, now_ms());
+    auto frame = redis::push_frame(new_unique_id(), p.type, now_ms());
     // What Any::PackFrom would make, from the bytes already serialized.
     std::string type_url(kTypeUrlPrefix);
     type_url += p.body_type;

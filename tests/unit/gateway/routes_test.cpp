@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "alliance/core/ids.hpp"
 #include "src/http_types.hpp"
 #include "src/json_mapping.hpp"
 #include "src/routes.hpp"
@@ -114,10 +115,10 @@ TEST(HttpTypes, UnavailableAndTimeoutsSayOnlyTemporarilyUnavailableWithRetryAfte
 }
 
 TEST(HttpTypes, RequestIdGoesInTheHeaderAndInsideAnErrorBody) {
-  auto id = new_request_id();
+  auto id = new_unique_id();
   EXPECT_EQ(id.size(), 32u);
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
-  EXPECT_NE(id, new_request_id());
+  EXPECT_NE(id, new_unique_id());
 
   auto err = error_reply(make_error(Code::kUnavailable, "redis: not connected"));
   stamp_request_id(err, id);
