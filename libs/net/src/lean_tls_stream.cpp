@@ -495,8 +495,10 @@ error_code LeanTlsStream::flush_now() {
 }
 
 void LeanTlsStream::set_role(asio::ssl::stream_base::handshake_type type) {
-  error_code ignored;  // a closed socket fails the handshake's first step instead
-  if (core_->socket.is_open()) core_->socket.non_blocking(true, ignored);
+  // A socket connected after construction; one made non-blocking there needs no second
+  // ioctl. A closed socket fails the handshake's first step instead.
+  error_code ignored;
+  if (core_->socket.is_open() && !core_->socket.non_blocking()) core_->socket.non_blocking(true, ignored);
   if (type == asio::ssl::stream_base::server)
     SSL_set_accept_state(core_->ssl);
   else
