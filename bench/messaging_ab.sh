@@ -10,27 +10,40 @@
 #
 #   BENCH_AB_BASE=/work/other-checkout bench/messaging_ab.sh
 #
+# Or one checkout with two settings: BENCH_AB_A_ENV and BENCH_AB_B_ENV are VAR=value
+# words exported for A's and B's runs (scripts/run passes ALLIANCE_* on to the services),
+# and BENCH_AB_BASE defaults to this checkout when either is set:
+#
+#   BENCH_AB_A_ENV=ALLIANCE_RPC_OVER=tcp BENCH_AB_B_ENV=ALLIANCE_RPC_OVER=unix bench/messaging_ab.sh
+#
 # Rounds alternate the order (A B, B A, ...). Knobs: BENCH_AB_ROUNDS (2), and
 # bench/messaging.sh's own; defaults here are the
 # server-side profile: BENCH_SENDERS=64 BENCH_SEAL_AHEAD=700 BENCH_SECONDS=5
 # BENCH_PUSH_SECONDS=2.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-base="${BENCH_AB_BASE:?set BENCH_AB_BASE to the checkout to compare with}"
+a_env="${BENCH_AB_A_ENV:-}" b_env="${BENCH_AB_B_ENV:-}"
+if [[ -n "$a_env$b_env" ]]; then
+  base="${BENCH_AB_BASE:-$root}"
+else
+  base="${BENCH_AB_BASE:?set BENCH_AB_BASE to the checkout to compare with (or BENCH_AB_A_ENV / BENCH_AB_B_ENV)}"
+fi
 rounds="${BENCH_AB_ROUNDS:-2}"
 export BENCH_SENDERS="${BENCH_SENDERS:-64}" BENCH_SEAL_AHEAD="${BENCH_SEAL_AHEAD:-700}"
 export BENCH_SECONDS="${BENCH_SECONDS:-5}" BENCH_PUSH_SECONDS="${BENCH_PUSH_SECONDS:-2}" BENCH_SKIP_BUILD=1
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-run_one() {  # label tree
-  local label="$1" tree="$2" load
+run_one() {  # label tree env
+  local label="$1" tree="$2" env_words="$3" load
+  local -a env_args
+  read -r -a env_args <<<"$env_words"
   load="$(cut -d' ' -f1 /proc/loadavg)"
-  echo "[ab] $label ($(git -C "$tree" rev-parse --short HEAD)), 1-min load $load before" >&2
-  ALLIANCE_BUILD_DIR="$tree/build" "$tree/bench/messaging.sh" >"$out/run.txt" 2>"$out/err.txt" ||
+  echo "[ab] $label ($(git -C "$tree" rev-parse --short HEAD)${env_words:+ $env_words}), 1-min load $load before" >&2
+  env "${env_args[@]}" ALLIANCE_BUILD_DIR="$tree/build" "$tree/bench/messaging.sh" >"$out/run.txt" 2>"$out/err.txt" ||
     { tail -n 20 "$out/err.txt" "$out/run.txt" >&2; exit 1; }
   {
-    echo "$label $(git -C "$tree" rev-parse --short HEAD), 1-min load $load before, $(grep '^load avg' "$out/run.txt" | sed 's/^load avg: *//')"
+    echo "$label $(git -C "$tree" rev-parse --short HEAD)${env_words:+ $env_words}, 1-min load $load before, $(grep '^load avg' "$out/run.txt" | sed 's/^load avg: *//')"
     grep -E '^N=' "$out/run.txt" | sed 's/^/  /'
     grep -E '^  CPU during the phase' "$out/run.txt" | head -n 1
     grep -E '^  CPU per message' "$out/run.txt" | head -n 1 || true
@@ -42,11 +55,11 @@ run_one() {  # label tree
 # (the first run after an idle spell is often the slowest) favours neither side.
 for ((i = 1; i <= rounds; i++)); do
   if ((i % 2)); then
-    run_one A "$base"
-    run_one B "$root"
+    run_one A "$base" "$a_env"
+    run_one B "$root" "$b_env"
   else
-    run_one B "$root"
-    run_one A "$base"
+    run_one B "$root" "$b_env"
+    run_one A "$base" "$a_env"
   fi
 done
 echo

@@ -17,10 +17,10 @@ int main(int argc, char** argv) try {
   log::init("gateway", config.log_level());
   auto listen = config.host_port("listen", "127.0.0.1:8443");
   auto metrics_listen = config.host_port("metrics_listen", "127.0.0.1:9443");
-  auto identity_at = config.host_port("identity", "127.0.0.1:7101");
-  auto scheduling_at = config.host_port("scheduling", "127.0.0.1:7103");
-  auto messaging_at = config.host_port("messaging", "127.0.0.1:7102");
-  auto reminders_at = config.host_port("reminders", "127.0.0.1:7104");
+  auto identity_at = config.rpc_address("identity", "127.0.0.1:7101");
+  auto scheduling_at = config.rpc_address("scheduling", "127.0.0.1:7103");
+  auto messaging_at = config.rpc_address("messaging", "127.0.0.1:7102");
+  auto reminders_at = config.rpc_address("reminders", "127.0.0.1:7104");
   gateway::GatewaySetup setup;
   // One I/O thread per usable core: on a small box shared with the services an idle
   // thread costs nothing, and a busy gateway (TLS, JSON) gets every core it can use.
@@ -59,8 +59,8 @@ int main(int argc, char** argv) try {
     if (!console) throw ConfigError("console_dir", console.error().message);
     options.console = std::make_shared<const gateway::StaticFiles>(std::move(*console));
   }
-  auto upstream = [&](std::string service, const HostPort& at) {
-    net::RpcClient::Options o{at.host, at.port, config.string(service + "_name", service)};
+  auto upstream = [&](std::string service, const RpcAddress& at) {
+    auto o = net::rpc_client_options(at, config.string(service + "_name", service));
     o.breaker = breaker;
     setup.upstreams.emplace_back(std::move(service), std::move(o));
   };

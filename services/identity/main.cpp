@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
                           {.service_name = "identity",
                            .host = cfg->listen.host,
                            .port = cfg->listen.port,
+                           .unix_path = cfg->listen_unix,
                            .threads = cfg->threads});
     identity::register_identity_rpc(server, service, cfg->allowed_peers);
     const auto port = server.listen();

@@ -21,9 +21,7 @@ int main(int argc, char** argv) {
     redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
     auto client_tls = net::make_rpc_client_context(cfg->tls);
-    net::RpcClient identity(io.get_executor(), client_tls,
-                            {.host = cfg->identity.host, .port = cfg->identity.port,
-                             .server_name = cfg->identity_name});
+    net::RpcClient identity(io.get_executor(), client_tls, net::rpc_client_options(cfg->identity, cfg->identity_name));
     messaging::IdentityMessagingDirectory identity_directory(identity);
     messaging::CachingDirectory cache(identity_directory, {.ttl = cfg->directory_cache});
     messaging::MessagingDirectory& directory =
@@ -45,7 +43,10 @@ int main(int argc, char** argv) {
     }
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
-                          {.service_name = "messaging", .host = cfg->listen.host, .port = cfg->listen.port});
+                          {.service_name = "messaging",
+                           .host = cfg->listen.host,
+                           .port = cfg->listen.port,
+                           .unix_path = cfg->listen_unix});
     messaging::register_messaging_rpc(server, service, cfg->allowed_peers);
     const auto port = server.listen();
 

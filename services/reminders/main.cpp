@@ -33,12 +33,11 @@ int main(int argc, char** argv) {
     redis::Client stream_redis(io.get_executor(), stream_options);  // blocked in XREAD most of the time
     stream_redis.start();
     auto client_tls = net::make_rpc_client_context(cfg->tls);
-    net::RpcClient identity(io.get_executor(), client_tls,
-                            {.host = cfg->identity.host, .port = cfg->identity.port,
-                             .server_name = cfg->identity_name, .default_timeout = std::chrono::milliseconds(1000)});
+    auto identity_options = net::rpc_client_options(cfg->identity, cfg->identity_name);
+    identity_options.default_timeout = std::chrono::milliseconds(1000);
+    net::RpcClient identity(io.get_executor(), client_tls, identity_options);
     net::RpcClient scheduling(io.get_executor(), client_tls,
-                              {.host = cfg->scheduling.host, .port = cfg->scheduling.port,
-                               .server_name = cfg->scheduling_name});
+                              net::rpc_client_options(cfg->scheduling, cfg->scheduling_name));
     (*store)->set_checkin_expiry(cfg->checkin_expiry);
     reminders::CheckinStore checkin_store((*store)->database());
     reminders::CheckinPusher checkin_pusher(io.get_executor(), checkin_store, redis, cfg->rescan);
@@ -88,7 +87,10 @@ int main(int argc, char** argv) {
                                          .ack_other = ack_checkin});
     auto server_tls = net::make_rpc_server_context(cfg->tls);
     net::RpcServer server(io.get_executor(), server_tls,
-                          {.service_name = "reminders", .host = cfg->listen.host, .port = cfg->listen.port});
+                          {.service_name = "reminders",
+                           .host = cfg->listen.host,
+                           .port = cfg->listen.port,
+                           .unix_path = cfg->listen_unix});
     audit::AuditSender audit_sender(io.get_executor(), identity, {});
     reminders::register_reminders_rpc(server, service, cfg->allowed_peers, reminders::reminder_auditor(audit_sender));
     reminders::register_checkin_rpc(server, checkins, cfg->allowed_peers, reminders::checkin_auditor(audit_sender));

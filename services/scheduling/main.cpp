@@ -23,9 +23,7 @@ int main(int argc, char** argv) {
     redis::Client redis(io.get_executor(), cfg->redis);
     redis.start();
     auto client_tls = net::make_rpc_client_context(cfg->tls);
-    net::RpcClient identity(io.get_executor(), client_tls,
-                            {.host = cfg->identity.host, .port = cfg->identity.port,
-                             .server_name = cfg->identity_name});
+    net::RpcClient identity(io.get_executor(), client_tls, net::rpc_client_options(cfg->identity, cfg->identity_name));
     scheduling::IdentityDirectory identity_directory(identity);
     scheduling::CachingUserDirectory directory(identity_directory, {});
     scheduling::EventPublisher publisher(io.get_executor(), **store, redis, {.retention = cfg->event_retention});
@@ -44,6 +42,7 @@ int main(int argc, char** argv) {
                           {.service_name = "scheduling",
                            .host = cfg->listen.host,
                            .port = cfg->listen.port,
+                           .unix_path = cfg->listen_unix,
                            .threads = cfg->threads});
     audit::AuditSender audit_sender(io.get_executor(), identity, {});
     if (cfg->audit_off_for_benchmarks) log::warn("NOT AUDITED: audit_off_for_benchmarks is set; no audit records are sent");

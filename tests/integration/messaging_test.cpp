@@ -2,6 +2,8 @@
 // redis-server, identity, scheduling, messaging and the gateway, driven by the
 // client SDK's Messenger exactly as an app would (keys generated and messages
 // sealed and opened on the "devices", i.e. in this test process).
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -139,6 +141,34 @@ TEST_F(Messaging, ClientAndTherapistExchangeMessagesLiveBothWays) {
   EXPECT_EQ(jo->find(id2)->plaintext, "Thank you for telling me. Let's talk Thursday.");
   EXPECT_EQ(jo->find(id2)->sender_user_id, therapist_id_);
   EXPECT_TRUE(jo->find(id2)->readable());
+}
+
+TEST_F(Messaging, ServicesOnOneHostCanTalkOverUnixSockets) {
+  // The same exchange on a system whose services reach each other only through
+  // Unix-domain sockets (listen_unix, unix:PATH), as scripts/run starts them: the
+  // gateway -> identity, messaging and scheduling, messaging -> identity.
+  SystemOptions options;
+  options.rpc_over_unix = true;
+  System local(options);
+  make_practice(local);
+  auto jo = device("jo", slug_, &local);
+  auto kim = device("kim", slug_, &local);
+  ASSERT_TRUE(jo && kim);
+  jo->go_online();
+  kim->go_online();
+  auto conv = jo->messenger->open_conversation(client_id_, therapist_id_);
+  ASSERT_TRUE(conv) << conv.error().message;
+  std::string id;
+  EXPECT_EQ(send(*jo, conv->id, "Over the local socket.", &id), 1);
+  ASSERT_TRUE(kim->pump_until([&] { return kim->has(id); }));
+  EXPECT_EQ(kim->find(id)->plaintext, "Over the local socket.");
+  for (const char* service : {"identity", "messaging", "scheduling", "reminders0"}) {
+    struct stat st {};
+    auto path = local.dir() / (std::string(service) + ".sock");
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0) << path;
+    EXPECT_TRUE(S_ISSOCK(st.st_mode)) << path;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
+  }
 }
 
 TEST_F(Messaging, ReceiptsAndTypingReachTheOtherParticipant) {

@@ -46,7 +46,15 @@ void System::add_redis_login(std::vector<std::string>& args, const std::string& 
   }
 }
 
-System::System(SystemOptions options) {
+std::string System::rpc_address(const std::string& service, std::uint16_t port) const {
+  return rpc_over_unix_ ? "unix:" + socket_path(service).string() : "127.0.0.1:" + std::to_string(port);
+}
+
+void System::add_listen_unix(std::vector<std::string>& args, const std::string& service) const {
+  if (rpc_over_unix_) args.insert(args.end(), {"--listen_unix", socket_path(service).string()});
+}
+
+System::System(SystemOptions options) : rpc_over_unix_(options.rpc_over_unix) {
   const auto& certs = dev_certs();
   auto ready = dir_.path() / "identity.ready";
   std::vector<std::string> identity_args = {
@@ -58,6 +66,7 @@ System::System(SystemOptions options) {
   if (!options.identity_flags.count("kek_file") && !options.identity_flags.count("kek_command"))
     identity_args.insert(identity_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(identity_args, "identity");
+  add_listen_unix(identity_args, "identity");
   // identity and scheduling run two RPC I/O threads in every test, whatever the machine.
   if (!options.identity_flags.count("threads")) identity_args.insert(identity_args.end(), {"--threads", "2"});
   append_flags(identity_args, options.identity_flags);
@@ -69,11 +78,12 @@ System::System(SystemOptions options) {
   std::vector<std::string> scheduling_args = {
       "--listen", "127.0.0.1:0", "--tls_ca", certs.ca().string(), "--tls_cert", certs.cert("scheduling").string(),
       "--tls_key", certs.key("scheduling").string(), "--database", (dir_.path() / "scheduling.db").string(),
-      "--redis", redis_.host_port(), "--identity", "127.0.0.1:" + std::to_string(identity_port_),
+      "--redis", redis_.host_port(), "--identity", rpc_address("identity", identity_port_),
       "--ready_file", scheduling_ready.string()};
   if (!options.scheduling_flags.count("kek_file") && !options.scheduling_flags.count("kek_command"))
     scheduling_args.insert(scheduling_args.end(), {"--kek_file", certs.kek_file().string()});
   add_redis_login(scheduling_args, "scheduling");
+  add_listen_unix(scheduling_args, "scheduling");
   if (!options.scheduling_flags.count("threads")) scheduling_args.insert(scheduling_args.end(), {"--threads", "2"});
   append_flags(scheduling_args, options.scheduling_flags);
   scheduling_start_ = Process::Options{binary("services/scheduling/alliance-scheduling"), scheduling_args, {},
@@ -99,9 +109,10 @@ void System::start_reminders(std::size_t i) {
       "--listen", "127.0.0.1:" + std::to_string(r.port), "--tls_ca", certs.ca().string(), "--tls_cert",
       certs.cert("reminders").string(), "--tls_key", certs.key("reminders").string(), "--database",
       reminders_database().string(), "--redis", redis_.host_port(), "--identity",
-      "127.0.0.1:" + std::to_string(identity_port_), "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
+      rpc_address("identity", identity_port_), "--scheduling", rpc_address("scheduling", scheduling_port_),
       "--instance", "reminders-" + std::to_string(i), "--ready_file", ready.string()};
   add_redis_login(args, "reminders");
+  add_listen_unix(args, "reminders" + std::to_string(i));
   append_flags(args, r.flags);
   r.process = Process::start(Process::Options{binary("services/reminders/alliance-reminders"), args, {},
                                               dir_.path() / (name + ".log"), {}});
@@ -126,8 +137,9 @@ void System::start_messaging(std::uint16_t port) {
       "--listen", "127.0.0.1:" + std::to_string(port), "--tls_ca", certs.ca().string(), "--tls_cert",
       certs.cert("messaging").string(), "--tls_key", certs.key("messaging").string(), "--database",
       (dir_.path() / "messaging.db").string(), "--redis", redis_.host_port(), "--identity",
-      "127.0.0.1:" + std::to_string(identity_port_), "--ready_file", ready.string()};
+      rpc_address("identity", identity_port_), "--ready_file", ready.string()};
   add_redis_login(args, "messaging");
+  add_listen_unix(args, "messaging");
   append_flags(args, messaging_flags_);
   // Each start writes its own log file (messaging1.log, messaging2.log, ...).
   messaging_ = Process::start(Process::Options{binary("services/messaging/alliance-messaging"), args, {},
@@ -165,11 +177,13 @@ std::uint16_t System::start_gateway(const GatewayFlags& flags) {
   std::vector<std::string> args = {
       "--listen", "127.0.0.1:0", "--tls_cert", certs.public_cert().string(), "--tls_key",
       certs.public_key().string(), "--rpc_ca", certs.ca().string(), "--rpc_cert", cert, "--rpc_key", key,
-      "--identity", "127.0.0.1:" + std::to_string(identity_port_),
-      "--scheduling", "127.0.0.1:" + std::to_string(scheduling_port_),
-      "--messaging", "127.0.0.1:" + std::to_string(messaging_port_), "--redis", redis_.host_port(),
+      "--identity", rpc_address("identity", identity_port_),
+      "--scheduling", rpc_address("scheduling", scheduling_port_),
+      "--messaging", rpc_address("messaging", messaging_port_), "--redis", redis_.host_port(),
       "--reminders",
-      "127.0.0.1:" + std::to_string(reminders_.empty() ? 1 : reminders_.at(gateway_reminders_).port),
+      reminders_.empty() ? "127.0.0.1:1"
+                         : rpc_address("reminders" + std::to_string(gateway_reminders_),
+                                       reminders_.at(gateway_reminders_).port),
       "--metrics_listen", "127.0.0.1:0", "--ready_file", ready.string()};
   add_redis_login(args, "gateway");
   append_flags(args, flags.flags);

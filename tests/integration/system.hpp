@@ -35,6 +35,9 @@ struct SystemOptions {
   // gateway_reminders says otherwise.
   std::vector<std::map<std::string, std::string>> reminders = {{}};
   std::size_t gateway_reminders = 0;
+  // Every service also listens on a Unix-domain socket in the system's folder, and every
+  // service-to-service client connects there (unix:PATH) instead of to 127.0.0.1.
+  bool rpc_over_unix = false;
 };
 
 class System {
@@ -93,6 +96,13 @@ class System {
  private:
   // Adds the flags that log a service in to redis_ as its ACL user `user`.
   void add_redis_login(std::vector<std::string>& args, const std::string& user) const;
+  // Where a client reaches `service` ("identity", "reminders0", ...) on `port`:
+  // 127.0.0.1:PORT, or unix:PATH with rpc_over_unix.
+  std::string rpc_address(const std::string& service, std::uint16_t port) const;
+  // With rpc_over_unix, adds --listen_unix for `service`'s socket.
+  void add_listen_unix(std::vector<std::string>& args, const std::string& service) const;
+  std::filesystem::path socket_path(const std::string& service) const { return dir_.path() / (service + ".sock"); }
+  bool rpc_over_unix_ = false;
   TempDir dir_;
   RedisServer redis_;
   std::optional<Process> identity_;

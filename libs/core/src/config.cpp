@@ -212,6 +212,48 @@ HostPort Config::host_port(std::string_view key, std::string_view fallback) cons
   return host_port(key);
 }
 
+namespace {
+
+// A socket address holds a path of at most 107 bytes (sun_path is 108, NUL included).
+constexpr std::size_t kMaxUnixPath = 107;
+
+// Why `path` cannot name a Unix-domain socket, or "".
+std::string unix_path_problem(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "expected an absolute path";
+  if (path.size() > kMaxUnixPath)
+    return "a socket path may be at most " + std::to_string(kMaxUnixPath) + " bytes long, this one is " +
+           std::to_string(path.size());
+  return {};
+}
+
+}  // namespace
+
+RpcAddress Config::rpc_address(std::string_view key, std::string_view fallback) const {
+  constexpr std::string_view kUnix = "unix:";
+  auto e = find(key);
+  std::string_view value = e ? std::string_view(e->value) : fallback;
+  if (value.substr(0, kUnix.size()) != kUnix) {
+    HostPort at = host_port(key, fallback);
+    return RpcAddress{std::move(at.host), at.port, {}};
+  }
+  std::string path(value.substr(kUnix.size()));
+  Entry d{std::string(fallback), "default"};
+  if (auto problem = unix_path_problem(path); !problem.empty())
+    fail(key, e ? &*e : &d, "unix:PATH: " + problem + ", got \"" + std::string(value) + "\"");
+  return RpcAddress{{}, 0, std::move(path)};
+}
+
+std::string Config::unix_socket_path(std::string_view key) const {
+  auto e = find(key);
+  if (!e) return {};
+  if (auto problem = unix_path_problem(e->value); !problem.empty())
+    fail(key, &*e, problem + ", got \"" + e->value + "\"");
+  auto folder = std::filesystem::path(e->value).parent_path();
+  if (!std::filesystem::is_directory(folder))
+    fail(key, &*e, "folder \"" + folder.string() + "\" does not exist");
+  return e->value;
+}
+
 std::filesystem::path Config::file(std::string_view key) const {
   auto e = find(key);
   if (!e || e->value.empty()) fail(key, nullptr, "is required (a file path)");

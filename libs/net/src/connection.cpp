@@ -3,7 +3,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <cstring>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
@@ -19,7 +24,7 @@ std::size_t max_outbox(std::size_t max_frame) { return 4 * max_frame + (1 << 20)
 
 }  // namespace
 
-FrameConnection::FrameConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls,
+FrameConnection::FrameConnection(LeanTlsStream::socket_type socket, asio::ssl::context& tls,
                                  std::size_t max_frame)
     : stream_(std::move(socket), tls),
       wake_(stream_.get_executor()),
@@ -119,7 +124,7 @@ void FrameConnection::close() {
   boost::system::error_code ignored;
   // No TLS close_notify: this is a hard stop, and waiting for the peer's
   // close_notify could hang on a peer that misbehaves.
-  socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket().shutdown(asio::socket_base::shutdown_both, ignored);
   stream_.close();
   wake_.cancel();
   watchdog_.cancel();
@@ -133,11 +138,32 @@ std::string describe(const boost::system::error_code& ec) {
   return ec.message();
 }
 
-std::string endpoint_text(const asio::ip::tcp::socket& socket) {
+std::string endpoint_text(LeanTlsStream::socket_type& socket) {
   boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
+  auto remote = socket.remote_endpoint(ec);
   if (ec) return {};
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (remote.protocol().family() == AF_UNIX) {
+    // The connecting side of a Unix-domain socket has no name: say which socket it
+    // came in on and which process it is.
+    auto local = socket.local_endpoint(ec);
+    asio::local::stream_protocol::endpoint path;
+    if (!ec && local.size() <= path.capacity()) {
+      std::memcpy(path.data(), local.data(), local.size());
+      path.resize(local.size());
+    }
+    std::string text = "unix:" + path.path();
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED,
+                     &cred, &len) == 0)
+      text += " pid " + std::to_string(cred.pid);
+    return text;
+  }
+  asio::ip::tcp::endpoint ip;
+  if (remote.size() > ip.capacity()) return {};
+  std::memcpy(ip.data(), remote.data(), remote.size());
+  ip.resize(remote.size());
+  return ip.address().to_string() + ":" + std::to_string(ip.port());
 }
 
 std::string peer_common_name(TlsStream& stream) {

@@ -3,7 +3,6 @@
 // by RpcServer and RpcClient. One reader (run()) and one writer coroutine that
 // drains a byte queue, so frames queued together go out in one write. Lives on
 // the executor of its socket; not thread-safe.
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <chrono>
 #include <exception>
@@ -23,10 +22,10 @@ using TlsStream = LeanTlsStream;
 
 class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
  public:
-  FrameConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls, std::size_t max_frame);
+  FrameConnection(LeanTlsStream::socket_type socket, asio::ssl::context& tls, std::size_t max_frame);
 
   TlsStream& stream() { return stream_; }
-  asio::ip::tcp::socket& socket() { return stream_.socket(); }
+  LeanTlsStream::socket_type& socket() { return stream_.socket(); }
   std::size_t max_frame() const { return max_frame_; }
 
   // Closes the socket unless disarm_watchdog() is called within `timeout`
@@ -53,7 +52,7 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
   void close();
   bool closed() const { return closed_; }
 
-  std::string peer_address;      // "127.0.0.1:54321", for logs
+  std::string peer_address;      // "127.0.0.1:54321" or "unix:/run/alliance/identity.sock pid 812", for logs
   std::string peer_name;         // CN of the verified peer certificate (server side)
   std::size_t calls_in_flight = 0;  // server side
   std::string expected_name;     // client side: the name the server's certificate must carry
@@ -74,8 +73,9 @@ class FrameConnection : public std::enable_shared_from_this<FrameConnection> {
 // Human-readable reason for an I/O error on a TLS connection.
 std::string describe(const boost::system::error_code& ec);
 
-// "127.0.0.1:443" (empty if the socket is not connected).
-std::string endpoint_text(const asio::ip::tcp::socket& socket);
+// The peer: "127.0.0.1:443", or "unix:PATH pid N" for a Unix-domain socket (the path
+// it was accepted on); empty if the socket is not connected.
+std::string endpoint_text(LeanTlsStream::socket_type& socket);
 
 // CN of the peer's verified certificate, or "".
 std::string peer_common_name(TlsStream& stream);

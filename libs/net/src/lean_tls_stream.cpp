@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ssl/error.hpp>
@@ -26,10 +27,10 @@ using clock = LeanTlsStream::clock;
 // Everything one connection holds. Shared with the pending operations (they keep
 // it alive) and weakly with the deadline timer's handler.
 struct LeanTlsStream::Core : std::enable_shared_from_this<LeanTlsStream::Core> {
-  Core(asio::ip::tcp::socket s, SSL* ssl_in) : socket(std::move(s)), timer(socket.get_executor()), ssl(ssl_in) {}
+  Core(LeanTlsStream::socket_type s, SSL* ssl_in) : socket(std::move(s)), timer(socket.get_executor()), ssl(ssl_in) {}
   ~Core() { SSL_free(ssl); }  // also frees the BIO
 
-  asio::ip::tcp::socket socket;
+  LeanTlsStream::socket_type socket;
   asio::steady_timer timer;
   SSL* ssl;
   std::string preread;  // bytes read before the handshake, served to OpenSSL first
@@ -303,7 +304,7 @@ void close_core(Core& core) {
   core.socket.close(ignored);
 }
 
-asio::ip::tcp::socket& core_socket(Core& core) { return core.socket; }
+LeanTlsStream::socket_type& core_socket(Core& core) { return core.socket; }
 
 bool begin_wait(Core& core, error_code& ec, bool write) {
   if (core.timed_out) {
@@ -332,7 +333,7 @@ void end_wait(Core& core, error_code& ec, bool write) {
 
 }  // namespace lean_tls_detail
 
-LeanTlsStream::LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& ctx) {
+LeanTlsStream::LeanTlsStream(socket_type socket, asio::ssl::context& ctx) {
   SSL* ssl = SSL_new(ctx.native_handle());
   if (!ssl) throw std::bad_alloc();
   BIO* bio = BIO_new(bio_method());
@@ -357,13 +358,13 @@ LeanTlsStream::LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& c
 }
 
 LeanTlsStream::Detached::Detached(Detached&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), v6_(o.v6_), ssl_(std::exchange(o.ssl_, nullptr)) {}
+    : fd_(std::exchange(o.fd_, -1)), family_(o.family_), ssl_(std::exchange(o.ssl_, nullptr)) {}
 
 LeanTlsStream::Detached& LeanTlsStream::Detached::operator=(Detached&& o) noexcept {
   if (this != &o) {
     this->~Detached();
     fd_ = std::exchange(o.fd_, -1);
-    v6_ = o.v6_;
+    family_ = o.family_;
     ssl_ = std::exchange(o.ssl_, nullptr);
   }
   return *this;
@@ -386,7 +387,7 @@ LeanTlsStream::Detached LeanTlsStream::detach() {
   if (ec) return d;
   core_->timer.cancel();
   core_->expiry = clock::time_point::max();
-  d.v6_ = local.address().is_v6();
+  d.family_ = local.protocol().family();
   int fd = core_->socket.release(ec);
   if (ec) return d;
   d.fd_ = fd;
@@ -398,7 +399,7 @@ LeanTlsStream::Detached LeanTlsStream::detach() {
 
 LeanTlsStream::LeanTlsStream(Detached d, asio::any_io_executor ex) {
   if (!d) throw std::invalid_argument("LeanTlsStream: empty detached connection");
-  asio::ip::tcp::socket socket(ex, d.v6_ ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), d.fd_);
+  socket_type socket(ex, asio::generic::stream_protocol(d.family_, d.family_ == AF_UNIX ? 0 : IPPROTO_TCP), d.fd_);
   d.fd_ = -1;  // the socket owns it now
   core_ = std::make_shared<Core>(std::move(socket), std::exchange(d.ssl_, nullptr));
   BIO_set_data(SSL_get_rbio(core_->ssl), core_.get());
@@ -423,7 +424,7 @@ LeanTlsStream& LeanTlsStream::operator=(LeanTlsStream&& other) noexcept {
 }
 
 LeanTlsStream::executor_type LeanTlsStream::get_executor() noexcept { return core_->socket.get_executor(); }
-asio::ip::tcp::socket& LeanTlsStream::socket() { return core_->socket; }
+LeanTlsStream::socket_type& LeanTlsStream::socket() { return core_->socket; }
 SSL* LeanTlsStream::native_handle() { return core_->ssl; }
 
 void LeanTlsStream::expires_after(clock::duration d) { expires_at(clock::now() + d); }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <limits>
 #include <optional>
@@ -60,7 +61,11 @@ class RpcClient::Impl : public std::enable_shared_from_this<RpcClient::Impl> {
   Error unavailable(std::chrono::milliseconds retry_after) const;
   void stop();
   bool is_connected() const { return conn_ && !conn_->closed(); }
-  std::string target() const { return opts_.server_name + " (" + opts_.host + ":" + std::to_string(opts_.port) + ")"; }
+  std::string target() const { return opts_.server_name + " (" + address() + ")"; }
+  // Where the server is: "host:port" or "unix:PATH".
+  std::string address() const {
+    return opts_.unix_path.empty() ? opts_.host + ":" + std::to_string(opts_.port) : "unix:" + opts_.unix_path;
+  }
 
   asio::any_io_executor ex_;
   asio::ssl::context& tls_;
@@ -160,8 +165,17 @@ asio::awaitable<Result<std::string>> RpcClient::Impl::call(std::shared_ptr<Impl>
 asio::awaitable<std::string> RpcClient::Impl::establish(std::shared_ptr<FrameConnection> conn) {
   conn->arm_watchdog(kConnectTimeout);
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(opts_.host, ec);
-  if (!ec) {
+  if (!opts_.unix_path.empty()) {
+    asio::local::stream_protocol::endpoint endpoint;
+    try {
+      endpoint = asio::local::stream_protocol::endpoint(opts_.unix_path);
+    } catch (const boost::system::system_error& e) {
+      conn->disarm_watchdog();
+      co_return "unix socket \"" + opts_.unix_path + "\": " + e.code().message();
+    }
+    auto [cec] = co_await conn->socket().async_connect(endpoint, use_tuple);
+    ec = cec;
+  } else if (auto address = asio::ip::make_address(opts_.host, ec); !ec) {
     auto [cec] = co_await conn->socket().async_connect(asio::ip::tcp::endpoint(address, opts_.port), use_tuple);
     ec = cec;
   } else {
@@ -171,15 +185,21 @@ asio::awaitable<std::string> RpcClient::Impl::establish(std::shared_ptr<FrameCon
       conn->disarm_watchdog();
       co_return "cannot resolve " + opts_.host + ": " + rec.message();
     }
-    auto [cec, endpoint] = co_await asio::async_connect(conn->socket(), results, use_tuple);
-    ec = cec;
+    ec = asio::error::host_not_found;
+    for (const auto& entry : results) {
+      boost::system::error_code ignored;
+      conn->socket().close(ignored);  // a failed attempt leaves the socket unusable
+      auto [cec] = co_await conn->socket().async_connect(entry.endpoint(), use_tuple);
+      ec = cec;
+      if (!ec || conn->closed()) break;  // connected, or the watchdog gave up
+    }
   }
   if (ec) {
     bool timed_out = conn->disarm_watchdog();
     co_return timed_out ? std::string("connect timed out") : "connect: " + ec.message();
   }
   boost::system::error_code ignored;
-  conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (opts_.unix_path.empty()) conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 
   // The server must present a chain to our CA, whatever the context says, and carry the
   // name (SNI too, for a DNS name).
@@ -197,7 +217,7 @@ asio::awaitable<std::string> RpcClient::Impl::establish(std::shared_ptr<FrameCon
 asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) {
   auto backoff = kMinBackoff;
   while (!self->stopped_) {
-    asio::ip::tcp::socket socket(self->ex_);
+    LeanTlsStream::socket_type socket(self->ex_);
     auto conn = std::make_shared<FrameConnection>(std::move(socket), self->tls_, self->opts_.max_frame);
     self->connecting_ = conn;
     std::string failure = co_await self->establish(conn);
@@ -211,10 +231,8 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
       self->last_error_ = failure;
       self->transport_failed();
       if (!self->failing_) {
-        log::warn("rpc connect failed", {{"server", self->opts_.server_name},
-                                         {"host", self->opts_.host},
-                                         {"port", self->opts_.port},
-                                         {"reason", failure}});
+        log::warn("rpc connect failed",
+                  {{"server", self->opts_.server_name}, {"address", self->address()}, {"reason", failure}});
         self->failing_ = true;
       } else {
         log::debug("rpc connect failed", {{"server", self->opts_.server_name}, {"reason", failure}});
@@ -226,8 +244,7 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
     }
 
     if (self->failing_)
-      log::info("rpc connected", {{"server", self->opts_.server_name}, {"host", self->opts_.host},
-                                  {"port", self->opts_.port}});
+      log::info("rpc connected", {{"server", self->opts_.server_name}, {"address", self->address()}});
     self->failing_ = false;
     backoff = kMinBackoff;
     self->breaker_.on_success();
@@ -239,10 +256,8 @@ asio::awaitable<void> RpcClient::Impl::connect_loop(std::shared_ptr<Impl> self) 
     self->fail_pending(self->opts_.server_name + " connection lost: " + end.reason);
     if (self->stopped_) break;
     self->transport_failed();
-    log::warn("rpc connection lost", {{"server", self->opts_.server_name},
-                                      {"host", self->opts_.host},
-                                      {"port", self->opts_.port},
-                                      {"reason", end.reason}});
+    log::warn("rpc connection lost",
+              {{"server", self->opts_.server_name}, {"address", self->address()}, {"reason", end.reason}});
     self->backoff_timer_.expires_after(backoff);
     co_await self->backoff_timer_.async_wait(use_tuple);
   }
@@ -331,6 +346,15 @@ RpcClient::Stats RpcClient::stats() const {
   Stats s = impl_->stats_;
   s.breaker_opened = impl_->breaker_.times_opened();
   return s;
+}
+
+RpcClient::Options rpc_client_options(const RpcAddress& address, std::string server_name) {
+  RpcClient::Options o;
+  o.host = address.host;
+  o.port = address.port;
+  o.unix_path = address.unix_path;
+  o.server_name = std::move(server_name);
+  return o;
 }
 
 }  // namespace alliance::net

@@ -1,12 +1,19 @@
 #include "alliance/net/rpc_server.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "alliance/core/log.hpp"
@@ -103,8 +110,11 @@ class RpcServer::Impl : public std::enable_shared_from_this<RpcServer::Impl> {
     connections_.erase(it);
   }
 
-  static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self);
-  static asio::awaitable<void> session(std::shared_ptr<Impl> self, std::shared_ptr<FrameConnection> conn);
+  template <class Acceptor>
+  static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self, Acceptor& acceptor);
+  static asio::awaitable<void> session(std::shared_ptr<Impl> self, std::shared_ptr<FrameConnection> conn, bool tcp);
+  void listen_unix();
+  void close_acceptors();
   static asio::awaitable<void> run_call(std::shared_ptr<Impl> self, std::shared_ptr<FrameConnection> conn,
                                         std::shared_ptr<const RawHandler> handler, pb::Frame frame);
   void dispatch(const std::shared_ptr<FrameConnection>& conn, pb::Frame&& frame);
@@ -115,6 +125,8 @@ class RpcServer::Impl : public std::enable_shared_from_this<RpcServer::Impl> {
   std::unordered_map<std::string, std::shared_ptr<const RawHandler>> handlers_;
   std::function<bool()> ready_ = [] { return true; };
   std::optional<asio::ip::tcp::acceptor> acceptor_;
+  std::optional<asio::local::stream_protocol::acceptor> unix_acceptor_;  // when opts_.unix_path is set
+  bool unix_bound_ = false;  // the socket file at opts_.unix_path is ours (removed on stop)
   struct IoThread {
     asio::any_io_executor ex;
     std::size_t connections = 0;
@@ -126,14 +138,16 @@ class RpcServer::Impl : public std::enable_shared_from_this<RpcServer::Impl> {
   std::atomic<bool> stopped_{false};
 };
 
-asio::awaitable<void> RpcServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
+template <class Acceptor>
+asio::awaitable<void> RpcServer::Impl::accept_loop(std::shared_ptr<Impl> self, Acceptor& acceptor) {
+  constexpr bool kTcp = std::is_same_v<Acceptor, asio::ip::tcp::acceptor>;
   while (!self->stopped_) {
     std::size_t thread = 0;
     {
       std::lock_guard lock(self->mutex_);
       thread = self->pick_thread();
     }
-    auto [ec, socket] = co_await self->acceptor_->async_accept(self->io_[thread].ex, use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(self->io_[thread].ex, use_tuple);
     if (self->stopped_ || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Typically out of file descriptors: back off briefly instead of spinning.
@@ -144,14 +158,14 @@ asio::awaitable<void> RpcServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
     }
     auto conn = std::make_shared<FrameConnection>(std::move(socket), self->tls_, self->opts_.max_frame);
     self->add(conn, thread);
-    asio::co_spawn(self->io_[thread].ex, session(self, conn), LogEscaped{"rpc server session"});
+    asio::co_spawn(self->io_[thread].ex, session(self, conn, kTcp), LogEscaped{"rpc server session"});
   }
 }
 
 asio::awaitable<void> RpcServer::Impl::session(std::shared_ptr<Impl> self,
-                                               std::shared_ptr<FrameConnection> conn) {
+                                               std::shared_ptr<FrameConnection> conn, bool tcp) {
   boost::system::error_code ignored;
-  conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (tcp) conn->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   conn->peer_address = detail::endpoint_text(conn->socket());
 
   conn->arm_watchdog(self->opts_.handshake_timeout);
@@ -321,6 +335,14 @@ std::uint16_t RpcServer::listen() {
     throw std::runtime_error("rpc: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
                              e.code().message());
   }
+  if (!o.unix_path.empty()) {
+    try {
+      impl_->listen_unix();
+    } catch (...) {
+      impl_->close_acceptors();
+      throw;
+    }
+  }
   if (o.threads > 1 && !io_threads_) {
     io_threads_ = std::make_unique<IoThreads>(o.threads - 1);
     std::lock_guard lock(impl_->mutex_);
@@ -329,16 +351,58 @@ std::uint16_t RpcServer::listen() {
   impl_->stopped_ = false;
   auto port = impl_->acceptor_->local_endpoint().port();
   log::info("rpc listening", {{"rpc_service", o.service_name}, {"host", o.host}, {"port", port}});
-  asio::co_spawn(impl_->ex_, Impl::accept_loop(impl_), LogEscaped{"rpc accept"});
+  asio::co_spawn(impl_->ex_, Impl::accept_loop(impl_, *impl_->acceptor_), LogEscaped{"rpc accept"});
+  if (impl_->unix_acceptor_) {
+    log::info("rpc listening", {{"rpc_service", o.service_name}, {"unix_path", o.unix_path}});
+    asio::co_spawn(impl_->ex_, Impl::accept_loop(impl_, *impl_->unix_acceptor_), LogEscaped{"rpc accept"});
+  }
   return port;
+}
+
+void RpcServer::Impl::listen_unix() {
+  const std::string& path = opts_.unix_path;
+  auto fail = [&path](const std::string& why) {
+    return std::runtime_error("rpc: cannot listen on unix:" + path + ": " + why);
+  };
+  try {
+    asio::local::stream_protocol::endpoint endpoint(path);  // throws if the path is too long
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) throw fail("a file that is not a socket is in the way");
+      // A socket file is left behind by a server that ended without stop(): take its
+      // place, unless a server still answers on it.
+      asio::local::stream_protocol::socket probe(ex_);
+      boost::system::error_code ec;
+      probe.connect(endpoint, ec);
+      if (!ec) throw fail("another process is listening on it");
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw fail(std::string("cannot remove the stale socket: ") + std::strerror(errno));
+    }
+    asio::local::stream_protocol::acceptor acceptor(ex_);
+    acceptor.open(endpoint.protocol());
+    acceptor.bind(endpoint);
+    unix_bound_ = true;
+    if (::chmod(path.c_str(), 0600) != 0) throw fail(std::string("chmod 0600: ") + std::strerror(errno));
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    unix_acceptor_.emplace(std::move(acceptor));
+  } catch (const boost::system::system_error& e) {
+    throw fail(e.code().message());
+  }
+}
+
+void RpcServer::Impl::close_acceptors() {
+  boost::system::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+  if (unix_acceptor_) unix_acceptor_->close(ignored);
+  if (unix_bound_) {
+    ::unlink(opts_.unix_path.c_str());
+    unix_bound_ = false;
+  }
 }
 
 void RpcServer::stop() {
   impl_->stopped_ = true;
-  if (impl_->acceptor_) {
-    boost::system::error_code ignored;
-    impl_->acceptor_->close(ignored);
-  }
+  impl_->close_acceptors();
   std::vector<std::shared_ptr<FrameConnection>> open;  // close() lets sessions remove themselves later
   {
     std::lock_guard lock(impl_->mutex_);

@@ -29,6 +29,7 @@ IdentityConfig load_identity_config(const Config& config) {
   using namespace std::chrono_literals;
   IdentityConfig c;
   c.listen = config.host_port("listen", "127.0.0.1:7101");
+  c.listen_unix = config.unix_socket_path("listen_unix");
   c.threads = io_threads(config);
   c.tls.ca = config.file("tls_ca");
   c.tls.cert = config.file("tls_cert");

@@ -20,6 +20,7 @@ namespace alliance::identity {
 
 struct IdentityConfig {
   HostPort listen;                                       // listen (default 127.0.0.1:7101)
+  std::string listen_unix;                               // listen_unix: also a Unix-domain socket here (default: none)
   std::size_t threads = 1;                               // threads: RPC I/O threads (default: usable cores)
   net::TlsFiles tls;                                     // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                        // database

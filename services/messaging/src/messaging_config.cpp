@@ -5,12 +5,13 @@ namespace alliance::messaging {
 MessagingConfig load_messaging_config(const Config& config) {
   MessagingConfig c;
   c.listen = config.host_port("listen", "127.0.0.1:7102");
+  c.listen_unix = config.unix_socket_path("listen_unix");
   c.tls.ca = config.file("tls_ca");
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
   c.database = config.output_path("database", "messaging.db");
   c.redis = redis::load_options(config, "messaging");
-  c.identity = config.host_port("identity", "127.0.0.1:7101");
+  c.identity = config.rpc_address("identity", "127.0.0.1:7101");
   c.identity_name = config.string("identity_name", "identity");
   if (c.identity_name.empty())
     throw ConfigError("identity_name", "config: key \"identity_name\": must not be empty");

@@ -16,10 +16,11 @@ namespace alliance::messaging {
 
 struct MessagingConfig {
   HostPort listen;                                   // listen (default 127.0.0.1:7102)
+  std::string listen_unix;                           // listen_unix: also a Unix-domain socket here (default: none)
   net::TlsFiles tls;                                 // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                    // database (default messaging.db)
   redis::Options redis;                              // redis, redis_user, redis_password_file, redis_tls and its files
-  HostPort identity;                                 // identity (default 127.0.0.1:7101)
+  RpcAddress identity;                               // identity (default 127.0.0.1:7101, or unix:PATH)
   std::string identity_name;                         // identity_name (default "identity")
   int send_rate_per_minute = 120;                    // send_rate_per_minute (0 = no limit, max 1000000)
   std::chrono::milliseconds retention_sweep{std::chrono::hours(1)};  // retention_sweep (1s..24h)

@@ -27,16 +27,17 @@ RemindersConfig load_reminders_config(const Config& config) {
   using namespace std::chrono_literals;
   RemindersConfig c;
   c.listen = config.host_port("listen", "127.0.0.1:7104");
+  c.listen_unix = config.unix_socket_path("listen_unix");
   c.tls.ca = config.file("tls_ca");
   c.tls.cert = config.file("tls_cert");
   c.tls.key = config.file("tls_key");
   c.database = config.output_path("database", "reminders.db");
   c.redis = redis::load_options(config, "reminders");
-  c.identity = config.host_port("identity", "127.0.0.1:7101");
+  c.identity = config.rpc_address("identity", "127.0.0.1:7101");
   c.identity_name = config.string("identity_name", "identity");
   if (c.identity_name.empty())
     throw ConfigError("identity_name", "config: key \"identity_name\": must not be empty");
-  c.scheduling = config.host_port("scheduling", "127.0.0.1:7103");
+  c.scheduling = config.rpc_address("scheduling", "127.0.0.1:7103");
   c.scheduling_name = config.string("scheduling_name", "scheduling");
   if (c.scheduling_name.empty())
     throw ConfigError("scheduling_name", "config: key \"scheduling_name\": must not be empty");

@@ -16,12 +16,13 @@ namespace alliance::reminders {
 
 struct RemindersConfig {
   HostPort listen;                                   // listen (default 127.0.0.1:7104)
+  std::string listen_unix;                           // listen_unix: also a Unix-domain socket here (default: none)
   net::TlsFiles tls;                                 // tls_ca, tls_cert, tls_key (CN "reminders")
   std::filesystem::path database;                    // database (default reminders.db); instances may share it
   redis::Options redis;                              // redis, redis_user, redis_password_file, redis_tls and its files
-  HostPort identity;                                 // identity (default 127.0.0.1:7101)
+  RpcAddress identity;                               // identity (default 127.0.0.1:7101, or unix:PATH)
   std::string identity_name;                         // identity_name (default "identity")
-  HostPort scheduling;                               // scheduling (default 127.0.0.1:7103)
+  RpcAddress scheduling;                             // scheduling (default 127.0.0.1:7103, or unix:PATH)
   std::string scheduling_name;                       // scheduling_name (default "scheduling")
   std::string instance;                              // instance (default host-pid): names its leases
   std::chrono::milliseconds lease{1000};             // lease (100ms..60s): how long after its due

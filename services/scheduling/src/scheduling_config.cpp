@@ -7,6 +7,7 @@ namespace alliance::scheduling {
 SchedulingConfig load_scheduling_config(const Config& config) {
   SchedulingConfig c;
   c.listen = config.host_port("listen", "127.0.0.1:7103");
+  c.listen_unix = config.unix_socket_path("listen_unix");
   c.threads = io_threads(config);
   c.tls.ca = config.file("tls_ca");
   c.tls.cert = config.file("tls_cert");
@@ -14,7 +15,7 @@ SchedulingConfig load_scheduling_config(const Config& config) {
   c.database = config.output_path("database", "scheduling.db");
   c.keys = store::load_kek_pair(config);
   c.redis = redis::load_options(config, "scheduling");
-  c.identity = config.host_port("identity", "127.0.0.1:7101");
+  c.identity = config.rpc_address("identity", "127.0.0.1:7101");
   c.identity_name = config.string("identity_name", "identity");
   if (c.identity_name.empty())
     throw ConfigError("identity_name", "config: key \"identity_name\": must not be empty");

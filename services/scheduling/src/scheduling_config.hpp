@@ -17,12 +17,13 @@ namespace alliance::scheduling {
 
 struct SchedulingConfig {
   HostPort listen;                                    // listen (default 127.0.0.1:7103)
+  std::string listen_unix;                            // listen_unix: also a Unix-domain socket here (default: none)
   std::size_t threads = 1;                            // threads: RPC I/O threads (default: usable cores)
   net::TlsFiles tls;                                  // tls_ca, tls_cert, tls_key
   std::filesystem::path database;                     // database (default scheduling.db)
   store::KekPair keys;  // kek_file | kek_command, kek_previous_file | kek_previous_command (rotation)
   redis::Options redis;                               // redis, redis_user, redis_password_file, redis_tls and its files
-  HostPort identity;                                  // identity (default 127.0.0.1:7101)
+  RpcAddress identity;                                // identity (default 127.0.0.1:7101, or unix:PATH)
   std::string identity_name;                          // identity_name (default "identity")
   std::chrono::minutes cancellation_window{24 * 60};  // cancellation_window (default 24h)
   std::chrono::milliseconds waitlist_hold{15 * 60 * 1000};  // waitlist_hold (default 15m, 1s..24h)

@@ -40,6 +40,37 @@ TEST(Config, BadValuesNameTheKey) {
   EXPECT_NE(error_of([&] { c.duration("idle", {}); }).find("idle|"), std::string::npos);
 }
 
+TEST(Config, RpcAddressesAreHostPortOrAUnixSocketPath) {
+  auto c = Config::from_text("gateway",
+                             "identity = 10.0.0.5:7101\nmessaging = unix:/run/alliance/messaging.sock\n"
+                             "scheduling = unix:run/scheduling.sock\nreminders = unix:/" +
+                                 std::string(120, 'r') + "\nlisten_unix = /no-such-alliance-folder/gateway.sock\n"
+                                 "bad_listen = relative.sock\n",
+                             {}, env_of({}));
+  auto identity = c.rpc_address("identity", "127.0.0.1:1");
+  EXPECT_EQ(identity.host, "10.0.0.5");
+  EXPECT_EQ(identity.port, 7101);
+  EXPECT_EQ(identity.unix_path, "");
+  auto messaging = c.rpc_address("messaging", "127.0.0.1:1");
+  EXPECT_EQ(messaging.unix_path, "/run/alliance/messaging.sock");
+  EXPECT_EQ(messaging.host, "");
+  EXPECT_EQ(c.rpc_address("unset", "unix:/tmp/x.sock").unix_path, "/tmp/x.sock");
+  EXPECT_EQ(c.rpc_address("unset", "127.0.0.1:9").port, 9);
+
+  auto relative = error_of([&] { c.rpc_address("scheduling", "127.0.0.1:1"); });
+  EXPECT_NE(relative.find("scheduling|"), std::string::npos) << relative;
+  EXPECT_NE(relative.find("expected an absolute path"), std::string::npos) << relative;
+  auto too_long = error_of([&] { c.rpc_address("reminders", "127.0.0.1:1"); });
+  EXPECT_NE(too_long.find("at most 107 bytes long, this one is 121"), std::string::npos) << too_long;
+
+  EXPECT_EQ(c.unix_socket_path("unset"), "");
+  EXPECT_NE(error_of([&] { c.unix_socket_path("bad_listen"); }).find("bad_listen|"), std::string::npos);
+  auto no_folder = error_of([&] { c.unix_socket_path("listen_unix"); });
+  EXPECT_NE(no_folder.find("folder \"/no-such-alliance-folder\" does not exist"), std::string::npos) << no_folder;
+  auto here = Config::from_text("identity", "listen_unix = /tmp/identity.sock\n", {}, env_of({}));
+  EXPECT_EQ(here.unix_socket_path("listen_unix"), "/tmp/identity.sock");
+}
+
 TEST(Config, MissingRequiredKeyNamesKeyAndEnvironmentVariable) {
   auto c = Config::from_text("identity", "", {}, env_of({}));
   auto err = error_of([&] { c.string("database"); });

@@ -1,10 +1,13 @@
-// Service-to-service RPC over real mutual TLS on 127.0.0.1:0, with the
-// development certificates: the identity service serves, the gateway calls.
+// Service-to-service RPC over real mutual TLS on 127.0.0.1:0 (and on a Unix-domain
+// socket), with the development certificates: the identity service serves, the
+// gateway calls.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
@@ -78,6 +81,7 @@ class RpcTest : public ::testing::Test {
   std::unique_ptr<RpcServer> server_;
   std::uint16_t port_ = 0;
   std::size_t threads_ = 1;  // the server's I/O threads
+  std::string unix_path_;    // when set, the server also listens here and clients connect here
   // Handler state with no lock, as a service's is: touched only by kCount's handler.
   std::size_t counted_ = 0;
   std::set<std::thread::id> handler_threads_;
@@ -100,6 +104,7 @@ class RpcTest : public ::testing::Test {
     opts.max_frame = 64 * 1024;
     opts.handshake_timeout = 500ms;
     opts.threads = threads_;
+    opts.unix_path = unix_path_;
     server_ = std::make_unique<RpcServer>(ioc_.get_executor(), server_tls_, opts);
     server_->handle<Notice, Notice>(
         std::string(kEcho), [](const Notice& req, const CallContext& ctx) -> asio::awaitable<Result<Notice>> {
@@ -144,6 +149,7 @@ class RpcTest : public ::testing::Test {
     RpcClient::Options opts;
     opts.host = "127.0.0.1";
     opts.port = port_;
+    opts.unix_path = unix_path_;
     opts.server_name = std::move(server_name);
     return std::make_unique<RpcClient>(ioc_.get_executor(), tls, opts);
   }
@@ -691,6 +697,125 @@ TEST_F(RpcThreadsTest, StopClosesConnectionsOnEveryThreadAndDrainWaitsForTheirCa
     EXPECT_EQ(r->error().code, Code::kUnavailable);
   }
   server_.reset();  // joins the I/O thread at once: nothing is left for it
+}
+
+// The same server also listening on a Unix-domain socket, and clients connecting
+// there: what a service on the same host uses. The same mutual TLS runs over it.
+class RpcUnixTest : public RpcTest {
+ protected:
+  void SetUp() override {
+    unix_path_ = (tmp_.path() / "identity.sock").string();
+    start_server(0);
+  }
+  RpcServer::Options options_at(std::string path) {
+    RpcServer::Options opts;
+    opts.service_name = "identity";
+    opts.unix_path = std::move(path);
+    return opts;
+  }
+  // listen()'s error for a second server on `path`, or "" if it listened.
+  std::string listen_error(const std::string& path) {
+    RpcServer other(ioc_.get_executor(), server_tls_, options_at(path));
+    try {
+      other.listen();
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+TEST_F(RpcUnixTest, CallsGoOverTheSocketWithMutualTlsAndTheFileIsTheServiceUsersOnly) {
+  auto client = make_client(client_tls_);
+  auto r = echo(*client, "hello");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->text(), "hello|gateway|u-42");  // the gateway's certificate, verified as over TCP
+
+  struct stat st {};
+  ASSERT_EQ(::lstat(unix_path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // A client without a certificate is refused over the socket too, and the log names
+  // the socket and the process that knocked.
+  asio::ssl::context anonymous(asio::ssl::context::tls_client);
+  anonymous.load_verify_file(dev_certs().ca().string());
+  auto bad = make_client(anonymous);
+  auto refused = echo(*bad, "let me in", 1s);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::kUnavailable);
+  EXPECT_TRUE(logs_contain("peer did not return a certificate"));
+  EXPECT_TRUE(logs_contain("\"peer\":\"unix:" + unix_path_ + " pid " + std::to_string(::getpid()) + "\""));
+
+  // The client checks the server's name over the socket as over TCP.
+  auto wrong = make_client(client_tls_, "scheduling");
+  auto misnamed = echo(*wrong, "hello", 400ms);
+  ASSERT_FALSE(misnamed.ok());
+  EXPECT_NE(misnamed.error().message.find("not valid for name \"scheduling\""), std::string::npos)
+      << misnamed.error().message;
+
+  EXPECT_TRUE(echo(*client, "still here").ok());
+}
+
+TEST_F(RpcUnixTest, StopRemovesTheFileAndARestartedClientConnectsAgain) {
+  auto client = make_client(client_tls_);
+  ASSERT_TRUE(echo(*client, "one").ok());
+  server_->stop();
+  EXPECT_FALSE(std::filesystem::exists(unix_path_));
+  EXPECT_FALSE(echo(*client, "while down", 300ms).ok());
+  EXPECT_TRUE(logs_contain("\"address\":\"unix:" + unix_path_ + "\""));  // the client's log says where
+
+  server_.reset();
+  start_server(0);
+  ASSERT_TRUE(run_until([&] { return echo(*client, "two", 300ms).ok(); }, 5s));
+}
+
+TEST_F(RpcUnixTest, AStaleSocketIsReplacedButALiveOneOrAnotherFileIsLeftAlone) {
+  // Live: this fixture's server listens there. The second server refuses, and the
+  // first keeps its socket.
+  EXPECT_NE(listen_error(unix_path_).find("another process is listening on it"), std::string::npos);
+  auto client = make_client(client_tls_);
+  EXPECT_TRUE(echo(*client, "first server").ok());
+
+  // Stale: a socket file whose server ended without removing it.
+  auto stale = (tmp_.path() / "stale.sock").string();
+  {
+    asio::local::stream_protocol::acceptor gone(ioc_, asio::local::stream_protocol::endpoint(stale));
+  }
+  ASSERT_TRUE(std::filesystem::exists(stale));
+  EXPECT_EQ(listen_error(stale), "");
+  EXPECT_FALSE(std::filesystem::exists(stale)) << "removed again when that server stopped";
+
+  // Not a socket: never deleted.
+  auto regular = (tmp_.path() / "notes.txt").string();
+  std::ofstream(regular) << "keep me";
+  EXPECT_NE(listen_error(regular).find("unix:" + regular + ": a file that is not a socket is in the way"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(regular));
+
+  // Too long for a socket address (108 bytes): named in the error.
+  auto long_path = (tmp_.path() / std::string(120, 'x')).string();
+  EXPECT_NE(listen_error(long_path).find("unix:" + long_path), std::string::npos);
+}
+
+class RpcUnixThreadsTest : public RpcUnixTest {
+ protected:
+  RpcUnixThreadsTest() { threads_ = 2; }
+};
+
+TEST_F(RpcUnixThreadsTest, ConnectionsOverTheSocketSpreadOverBothThreads) {
+  std::vector<std::unique_ptr<RpcClient>> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.push_back(make_client(client_tls_));
+    ASSERT_TRUE(echo(*clients.back(), "hello").ok());
+  }
+  EXPECT_EQ(server_->connections_per_thread(), (std::vector<std::size_t>{2, 2}));
+  for (int i = 0; i < 40; ++i) {
+    auto r = echo(*clients[i % 4], std::to_string(i), 2s, kCount);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  EXPECT_EQ(counted_, 40u);
+  EXPECT_EQ(handler_threads_, (std::set<std::thread::id>{std::this_thread::get_id()}));
 }
 
 TEST(TlsFiles, MissingFileThrowsNamingTheFile) {

@@ -34,6 +34,14 @@ struct HostPort {
   std::uint16_t port = 0;
 };
 
+// Where a service's RPC server is: host:port, or a Unix-domain socket for a server on
+// the same host (unix_path set; host and port unused).
+struct RpcAddress {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string unix_path;
+};
+
 class Config {
  public:
   using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -56,6 +64,12 @@ class Config {
   // "127.0.0.1:8443"; port 0 means "any free port".
   HostPort host_port(std::string_view key) const;
   HostPort host_port(std::string_view key, std::string_view fallback) const;
+  // "127.0.0.1:7101", or "unix:/run/alliance/identity.sock" (an absolute path that fits
+  // in a socket address: at most 107 bytes).
+  RpcAddress rpc_address(std::string_view key, std::string_view fallback) const;
+  // An absolute path for a Unix-domain socket to listen on (at most 107 bytes, its
+  // folder existing); "" when the key is not set.
+  std::string unix_socket_path(std::string_view key) const;
   // A path to an existing, readable file, relative paths resolved against the
   // config file's folder.
   std::filesystem::path file(std::string_view key) const;

@@ -1,6 +1,7 @@
 #pragma once
-// LeanTlsStream: TLS over a TCP socket with OpenSSL driven directly on the
-// non-blocking fd, so an idle connection keeps no record buffers.
+// LeanTlsStream: TLS over a stream socket (TCP, or a Unix-domain socket between
+// processes on one host) with OpenSSL driven directly on the non-blocking fd, so an
+// idle connection keeps no record buffers.
 //
 // asio::ssl::stream keeps two 17 KiB buffers per stream plus a BIO pair whose
 // buffers are never freed, even with SSL_MODE_RELEASE_BUFFERS. Here OpenSSL
@@ -22,7 +23,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -45,11 +46,14 @@ class LeanTlsStream {
   using error_code = boost::system::error_code;
   using clock = std::chrono::steady_clock;
 
+  // The socket it carries: a TCP or a Unix-domain stream socket (either converts to it).
+  using socket_type = asio::generic::stream_protocol::socket;
+
   // Takes an accepted or connected socket, or one to be connected through socket()
   // before the handshake; `ctx` must outlive the stream.
   // SSL_MODE_RELEASE_BUFFERS, partial writes and moving write buffers are set on
   // this connection's SSL object regardless of the context's modes.
-  LeanTlsStream(asio::ip::tcp::socket socket, asio::ssl::context& ctx);
+  LeanTlsStream(socket_type socket, asio::ssl::context& ctx);
   ~LeanTlsStream();
   // A handle: pending operations keep the connection's state alive, so moving the
   // stream while they run is fine. Destroying it closes the socket.
@@ -70,7 +74,7 @@ class LeanTlsStream {
    private:
     friend class LeanTlsStream;
     int fd_ = -1;
-    bool v6_ = false;
+    int family_ = 0;  // AF_INET, AF_INET6 or AF_UNIX
     SSL* ssl_ = nullptr;
   };
   // Takes the connection off this stream, which is left empty (destroying it does
@@ -82,7 +86,7 @@ class LeanTlsStream {
   LeanTlsStream(Detached d, asio::any_io_executor ex);
 
   executor_type get_executor() noexcept;
-  asio::ip::tcp::socket& socket();
+  socket_type& socket();
   SSL* native_handle();
 
   // Deadline for the operations pending now or started later (like beast::tcp_stream).
@@ -184,7 +188,7 @@ Want handshake_step(LeanTlsStream::Core& core, error_code& ec);
 Want shutdown_step(LeanTlsStream::Core& core, error_code& ec);
 Want flush_step(LeanTlsStream::Core& core, error_code& ec);
 void close_core(LeanTlsStream::Core& core);
-asio::ip::tcp::socket& core_socket(LeanTlsStream::Core& core);
+LeanTlsStream::socket_type& core_socket(LeanTlsStream::Core& core);
 // Before waiting on the socket (for writability if `write`): false (and ec = timeout,
 // socket closed) if the deadline has passed; otherwise counts the wait and arms the
 // deadline timer.

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "alliance/core/asio.hpp"
+#include "alliance/core/config.hpp"
 #include "alliance/core/result.hpp"
 #include "alliance/net/circuit_breaker.hpp"
 #include "alliance/net/frame.hpp"
@@ -39,6 +40,9 @@ class RpcClient {
   struct Options {
     std::string host;           // "127.0.0.1", "identity.internal"
     std::uint16_t port = 0;
+    // When set, connects to this Unix-domain socket (a server on the same host, see
+    // RpcServer::Options::unix_path) instead of host:port. TLS is the same either way.
+    std::string unix_path;
     std::string server_name;    // expected name in the server certificate, e.g. "identity"
     // Larger requests fail kInvalidArgument locally; keep it <= the server's
     // max_frame, or the server closes the connection (and every call on it).
@@ -89,5 +93,9 @@ class RpcClient {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// Options for the server at `address` (from Config::rpc_address: host:port or a
+// Unix-domain socket) whose certificate must carry `server_name`.
+RpcClient::Options rpc_client_options(const RpcAddress& address, std::string server_name);
 
 }  // namespace alliance::net

@@ -57,6 +57,12 @@ class RpcServer {
     std::string service_name;  // reported by Health/Check and in logs
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;  // 0 = any free port (see listen())
+    // When set, listen() also accepts on this Unix-domain socket, for callers on the
+    // same host: the kernel then skips its TCP/IP path on every frame (bench/README.md,
+    // "RPC over Unix-domain sockets"). The same mutual TLS runs over it.
+    // The socket file is made 0600 (callers run as the service's own user); a stale
+    // one left by a process that ended is replaced, a live one or any other file is not.
+    std::string unix_path;
     std::size_t max_frame = kDefaultMaxFrame;
     std::chrono::milliseconds handshake_timeout{5000};
     std::size_t max_calls_per_connection = 4096;  // beyond: RESOURCE_EXHAUSTED
@@ -97,10 +103,12 @@ class RpcServer {
   // What Health/Check reports as `ready` (default: always true).
   void set_readiness(std::function<bool()> ready);
 
-  // Binds host:port, starts accepting, returns the bound port (port 0 => a free one).
-  // Throws std::runtime_error naming host:port if it cannot be bound (start-up failure).
+  // Binds host:port (and unix_path, if set), starts accepting, returns the bound port
+  // (port 0 => a free one). Throws std::runtime_error naming the address it cannot bind
+  // (start-up failure).
   std::uint16_t listen();
-  // Stops accepting and closes every connection; calls in flight get no answer.
+  // Stops accepting (removing the Unix-domain socket's file) and closes every connection;
+  // calls in flight get no answer.
   void stop();
   // After stop(): completes once every connection has ended and every call has
   // finished (or after `limit`), so no I/O thread will hand the service more work.
