@@ -1,7 +1,8 @@
 // A gateway running two I/O threads (config threads = 2) serves as one: requests are
 // answered on both threads, pushes reach sockets held by either thread, the per-user
 // cap counts a user's sockets whichever thread accepted them, and a revoked session is
-// refused by every thread and its sockets close wherever they are.
+// refused by every thread and its sockets close wherever they are (a sign-out through
+// the gateway at once, without waiting for identity's broadcast over Redis).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -134,6 +135,23 @@ TEST_F(GatewayThreads, RevokedSessionIsRefusedByEveryThreadAndItsSocketsCloseWhe
   }
   for (int i = 0; i < 20; ++i) EXPECT_EQ(me_on_new_connection(token), 401);
   EXPECT_TRUE(wait_until([&] { return metric(*sys_, "alliance_ws_open_sockets") == 0; }, 5s));
+}
+
+TEST_F(GatewayThreads, ASignOutIsRefusedOnEveryThreadAtOnceWithoutWaitingForRedis) {
+  // Identity broadcasts a sign-out over Redis, which reaches each thread a little later;
+  // the gateway that carried the sign-out does not wait for that. With Redis stopped, so
+  // that no broadcast ever arrives, the session is refused on both threads as soon as the
+  // answer to the sign-out is back.
+  sys_->create_user("riverside", "ana@example.org", "client");
+  auto ana = sys_->login("riverside", "ana@example.org", kThreaded);
+  const std::string token = ana->tokens().access_token;
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(me_on_new_connection(token), 200);  // cached on both threads
+  ASSERT_GT(thread_requests(*sys_, 0), 0);
+  ASSERT_GT(thread_requests(*sys_, 1), 0);
+
+  sys_->redis().stop();
+  ASSERT_TRUE(ana->logout());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(me_on_new_connection(token), 401) << "connection " << i;
 }
 
 }  // namespace

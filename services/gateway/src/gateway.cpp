@@ -1,5 +1,6 @@
 #include "gateway.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
@@ -21,6 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kIdentity = "identity";
 constexpr std::string_view kReminders = "reminders";
+constexpr std::string_view kLogoutMethod = "alliance.identity.v1.Identity/Logout";
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -380,6 +382,9 @@ asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, con
     if (!checked) co_return finish(error_reply(checked.error()));
     claims = *checked;
   }
+  // Copied now: `claims` is only valid until this thread checks another token.
+  std::string signing_out;
+  if (claims && route.rpc_method == kLogoutMethod) signing_out = claims->session_id;
 
   // The request's messages live in one arena: a few blocks instead of an allocation per
   // message and string object, all freed at once when the request is done.
@@ -435,8 +440,25 @@ asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, con
     log::error("upstream sent an unparsable response", {{"method", route.rpc_method}});
     co_return finish(error_reply(Error{Code::kInternal, "internal error", {}}));
   }
+  if (!signing_out.empty()) revoke_on_every_thread(signing_out);
   if (route.raw_response) co_return finish(raw_reply(route, *response));
   co_return finish(HttpReply{route.success_status, "application/json", message_to_json(*response), {}});
+}
+
+void Gateway::revoke_on_every_thread(const std::string& session_id) {
+  // As long as load_revocations() keeps a listed session: past any of its tokens' expiry.
+  const std::int64_t now = now_unix_ms();
+  auto revoke = [session_id, now](Gateway& g) {
+    g.tokens_.revoke_session(session_id, now + 86'400'000, now);
+    g.hub_.close_session(session_id, "session revoked");
+  };
+  if (group_.empty()) return revoke(*this);
+  for (Gateway* g : group_) {
+    if (g == this)
+      revoke(*g);
+    else
+      asio::post(g->ex_, [g, revoke] { revoke(*g); });
+  }
 }
 
 }  // namespace alliance::gateway
