@@ -72,7 +72,6 @@ int main(int argc, char** argv) try {
 
   auto public_tls = net::make_public_server_context(public_cert, public_key);
   SSL_CTX_set_mode(public_tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle sockets hold no TLS buffers
-  SSL_CTX_set_read_ahead(public_tls.native_handle(), 1);  // a record in one recv(), not its header and then its body
   auto rpc_tls = net::make_rpc_client_context(rpc_files);
   gateway::GatewayThreads gateway(setup, public_tls, rpc_tls);
   auto ports = gateway.start();

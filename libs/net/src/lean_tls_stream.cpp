@@ -345,6 +345,11 @@ LeanTlsStream::LeanTlsStream(socket_type socket, asio::ssl::context& ctx) {
   // address (it is re-linearised), and each write returns after a record.
   SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Read-ahead: one recv(2) takes whatever is queued (several records, say a burst of RPC
+  // answers), instead of a record's 5-byte header and then its body. A read asks OpenSSL
+  // before it waits on the socket, and wait_before_next_read checks SSL_has_pending, which
+  // counts what was read ahead, so nothing read ahead is left waiting.
+  SSL_set_read_ahead(ssl, 1);
   SSL_set_bio(ssl, bio, bio);  // one reference, owned by ssl
   core_ = std::make_shared<Core>(std::move(socket), ssl);
   BIO_set_data(bio, core_.get());

@@ -3,6 +3,7 @@
 #include "alliance/net/lean_tls_stream.hpp"
 
 #include <malloc.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -422,6 +423,53 @@ TEST_F(LeanTlsTest, LeanClientTalksToLeanServer) {
   EXPECT_TRUE(same);
   EXPECT_EQ(read_end, asio::error::eof);
   EXPECT_FALSE(shutdown_end) << shutdown_end.message();
+}
+
+// Records already queued in the socket are taken in one recv(2) (read-ahead), not a
+// header and then a body per record: after the first message is read the socket holds
+// nothing more, and the rest are served from what OpenSSL took.
+TEST_F(LeanTlsTest, ReadAheadTakesEveryQueuedRecordInOneReceive) {
+  constexpr int kRecords = 20;
+  constexpr std::size_t kSize = 100;
+  std::string sent, got(kRecords * kSize, '\0');
+  for (int i = 0; i < kRecords; ++i) sent += pattern(kSize, static_cast<unsigned>(i));
+  int queued_before = -1, queued_after = -1;
+  std::unique_ptr<Client> client;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await accept(false);
+        if (!s) co_return;
+        // Wait until every record is in the socket's receive queue.
+        int fd = s->socket().native_handle();
+        for (int i = 0; i < 500 && queued_before < static_cast<int>(sent.size()); ++i) {
+          asio::steady_timer pause(ioc_, 2ms);
+          co_await pause.async_wait(use_tuple);
+          ::ioctl(fd, FIONREAD, &queued_before);
+        }
+        auto [rec, n] = co_await asio::async_read(*s, asio::buffer(got.data(), kSize), use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        ::ioctl(fd, FIONREAD, &queued_after);
+        auto [rec2, n2] =
+            co_await asio::async_read(*s, asio::buffer(got.data() + kSize, got.size() - kSize), use_tuple);
+        EXPECT_FALSE(rec2) << rec2.message();
+      },
+      rethrow);
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        client = co_await connect();
+        for (int i = 0; i < kRecords; ++i) {  // one record each
+          auto [wec, wn] =
+              co_await asio::async_write(*client, asio::buffer(sent.data() + i * kSize, kSize), use_tuple);
+          EXPECT_FALSE(wec) << wec.message();
+        }
+      },
+      rethrow);
+  ioc_.run_for(10s);
+  EXPECT_GE(queued_before, static_cast<int>(sent.size())) << "every record was queued before the first read";
+  EXPECT_EQ(queued_after, 0) << "the first read left records in the socket";
+  EXPECT_EQ(got, sent);
 }
 
 // Both directions at once, each far larger than the socket buffers: the server's

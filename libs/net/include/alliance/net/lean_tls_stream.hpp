@@ -51,8 +51,8 @@ class LeanTlsStream {
 
   // Takes an accepted or connected socket, or one to be connected through socket()
   // before the handshake; `ctx` must outlive the stream.
-  // SSL_MODE_RELEASE_BUFFERS, partial writes and moving write buffers are set on
-  // this connection's SSL object regardless of the context's modes.
+  // SSL_MODE_RELEASE_BUFFERS, partial writes, moving write buffers and read-ahead are
+  // set on this connection's SSL object regardless of the context's modes.
   LeanTlsStream(socket_type socket, asio::ssl::context& ctx);
   ~LeanTlsStream();
   // A handle: pending operations keep the connection's state alive, so moving the
