@@ -31,6 +31,11 @@
 #   BENCH_SCRYPT_LOG2_N     identity's password hashing cost for this private system (12;
 #                           only the set-up logs in, nothing measured hashes a password)
 #   BENCH_KEEP_STATE=1      keep the temporary state directory (logs, databases)
+#   BENCH_SYSCALLS=1        also count each server process's system calls per accepted message over
+#                           the measured seconds of a) (perf's syscall tracepoints; needs perf and
+#                           one N in BENCH_SENDERS). Like an instruction count, a count of calls
+#                           does not move with the machine's load, so it shows changes of a few
+#                           percent that CPU time per message, which moves ~10% between runs, hides
 #   BENCH_SKIP_BUILD=1      use the binaries already in ALLIANCE_BUILD_DIR (e.g. a copy of an older
 #                           build's, to compare two commits back to back)
 set -euo pipefail
@@ -72,13 +77,35 @@ started=$SECONDS
 sampler_pid=$!
 bench_pids+=("$sampler_pid")
 
+# BENCH_SYSCALLS=1: one `perf stat` per server process, started with its counters off; the
+# benchmark turns them on and off around a)'s measured seconds through each one's FIFO.
+syscall_names=(recvfrom sendto recvmsg sendmsg read write pwrite64 fdatasync epoll_wait epoll_ctl futex)
+perf_args=() perf_pids=()
+if [[ "${BENCH_SYSCALLS:-0}" == 1 ]]; then
+  command -v perf >/dev/null || die "BENCH_SYSCALLS=1 needs perf (apt-get install linux-perf)"
+  [[ "$senders" != *,* ]] || die "BENCH_SYSCALLS=1 counts one phase: give BENCH_SENDERS a single N"
+  events=""
+  for c in "${syscall_names[@]}"; do events+="syscalls:sys_enter_$c,"; done
+  events+="raw_syscalls:sys_enter"
+  for s in gateway messaging identity redis; do
+    mkfifo -m 600 "$state/perf-$s.ctl"
+    perf stat -x, -e "$events" --delay=-1 --control "fifo:$state/perf-$s.ctl" -p "${pid[$s]}" \
+      -o "$state/syscalls-$s.csv" 2>>"$state/perf.err" &
+    perf_pids+=("$!")
+    bench_pids+=("$!")
+    perf_args+=(--perf-control "$state/perf-$s.ctl")
+  done
+  sleep 0.5  # each perf opens its FIFO before the benchmark writes to it
+fi
+
 log "running alliance-messaging-bench (set-up, accepted messages for N = $senders, pushes at $push_rate msg/s)"
 bench_rc=0
 timeout 600 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
   --senders "$senders" --pairs "$pairs" --seconds "$seconds" --message-bytes "$message_bytes" \
   --push-rate "$push_rate" --push-seconds "$push_seconds" --push-pairs "$push_pairs" --seal-ahead "$seal_ahead" \
   --watch "gateway=${pid[gateway]}" --watch "messaging=${pid[messaging]}" --watch "identity=${pid[identity]}" \
-  --watch "redis=${pid[redis]}" >"$state/bench.out" || bench_rc=$?
+  --watch "redis=${pid[redis]}" "${perf_args[@]}" >"$state/bench.out" || bench_rc=$?
+for p in "${perf_pids[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true
@@ -151,4 +178,20 @@ budgets (DESIGN.md, 2 cores):
   pushed to an online recipient p99 <= 20 ms: $push_verdict (p99 ${push_p99:-?} ms at $push_rate msg/s)
 ==============================================================
 SUMMARY
+if [[ "${BENCH_SYSCALLS:-0}" == 1 ]]; then
+  ok="$(sed -n 's/.*(\([0-9]*\) ok in .*/\1/p' "$state/bench.out" | head -n 1)"
+  if grep -q 'resized from' "$state/bench.out"; then
+    echo "system calls: not given, the phase was run again (resized), and the counts hold both runs"
+  elif [[ -z "$ok" || "$ok" -eq 0 ]]; then
+    echo "system calls: not given, no message was accepted"
+  else
+    echo "system calls per accepted message over a)'s measured seconds (N=$senders, $ok messages):"
+    for s in gateway messaging identity redis; do
+      awk -F, -v n="$ok" -v who="$s" '$3 ~ /sys_enter/ && $1 ~ /^[0-9]/ {
+          name = $3; sub(/^syscalls:sys_enter_/, "", name); sub(/^raw_syscalls:sys_enter$/, "all", name)
+          if ($1 + 0 > 0) line = line sprintf(" %s %.2f", name, $1 / n) }
+        END { printf "  %-10s%s\n", who, line }' "$state/syscalls-$s.csv"
+    done
+  fi
+fi
 [[ $bench_rc -eq 0 ]] || die "the benchmark failed (exit $bench_rc): see above"

@@ -22,10 +22,14 @@
 //      device and checked.
 // With --watch name=PID it prints each process's CPU time per message (the servers'
 // together next to this client's own, from getrusage over the same measured seconds)
-// and its VmRSS/VmHWM after each phase. Set-up, sealing and b) use the blocking SDK
+// and its VmRSS/VmHWM after each phase. With --perf-control FIFO (one per `perf stat
+// --delay=-1 --control fifo:FIFO` the caller started) it writes "enable" to each FIFO when
+// an a) phase's measured seconds start and "disable" when they end, so those counters
+// see only the measured seconds of a). Set-up, sealing and b) use the blocking SDK
 // (one thread per connection).
 // Figures on stdout, progress on stderr, last line "RESULT k=v ...". Exit 0 only
 // if nothing failed.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -86,13 +90,14 @@ struct Options {
   // sending from one thread) measures what the servers can take.
   int seal_ahead = 0;
   std::vector<Watched> watch;
+  std::vector<std::string> perf_controls;  // FIFOs of `perf stat --control`
 };
 
 std::string usage() {
   return "usage: alliance-messaging-bench --url https://127.0.0.1:PORT --ca CA.pem --operator-token-file FILE\n"
          "         [--slug msgbench] [--senders 1,8,32,64] [--pairs 16] [--seconds 5] [--warmup 1]\n"
          "         [--message-bytes 200] [--push-rate 200] [--push-seconds 10] [--push-pairs 8]\n"
-         "         [--seal-ahead K] [--watch name=PID]...\n"
+         "         [--seal-ahead K] [--watch name=PID]... [--perf-control FIFO]...\n"
          "Loopback gateways only. The operator token is read from the file, never from the command line.\n";
 }
 
@@ -141,6 +146,9 @@ Result<Options> parse_options(int argc, char** argv) {
       auto pid = parse_int(key, value.substr(eq + 1), 1, 1 << 30);
       if (!pid) return pid.error();
       o.watch.push_back({value.substr(0, eq), *pid});
+    } else if (key == "--perf-control") {
+      if (value.empty()) return invalid_argument(key, key + ": expected the path of a FIFO");
+      o.perf_controls.push_back(value);
     } else if (auto it = ints.find(key); it != ints.end()) {
       auto v = parse_int(key, value, it->second.min, it->second.max);
       if (!v) return v.error();
@@ -208,6 +216,20 @@ CpuSnapshot cpu_snapshot(const Options& o) {
   s.self = self_cpu_seconds();
   s.at = Clock::now();
   return s;
+}
+
+// Tells every `perf stat --control` FIFO to start or stop counting ("enable", "disable").
+void perf_control(const Options& o, const char* command) {
+  for (const auto& fifo : o.perf_controls) {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    bool ok = fd >= 0;
+    if (ok) {
+      const std::string line = std::string(command) + "\n";
+      ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+      ::close(fd);
+    }
+    if (!ok) std::fprintf(stderr, "[messaging-bench] perf control %s: cannot write \"%s\"\n", fifo.c_str(), command);
+  }
 }
 
 // CPU per message over a phase: the servers together (every watched process but identity,
@@ -518,7 +540,9 @@ AcceptResult accept_run_sealing(std::vector<Member>& senders, int n, const Optio
   go = true;
   std::this_thread::sleep_until(start + warmup);
   measured_from = cpu_snapshot(o);
+  perf_control(o, "enable");
   for (auto& t : pool) t.join();
+  perf_control(o, "disable");
   return merged(per, start + warmup);
 }
 
@@ -581,7 +605,9 @@ AcceptResult accept_run_sealed_ahead(std::vector<Member>& senders, int n, const 
     });
     std::this_thread::sleep_until(measure_from);
     measured_from = cpu_snapshot(o);
+    perf_control(o, "enable");
     runner.join();
+    perf_control(o, "disable");
     connections.close();
 
     double rate = 0;  // requests per second of the fastest sender that ran out
