@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "alliance/core/ids.hpp"
 #include "alliance/store/connection.hpp"
@@ -101,6 +102,25 @@ TEST(WalWrites, ACommitOfManyPagesReachesTheWalInOneWrite) {
   EXPECT_LE(calls, most) << frames << " frames written in " << calls << " calls";
 }
 
+// Readers see a checkpointed page in the database file, whole, once the checkpoint is done.
+TEST(WalWrites, AfterEachCheckpointAnotherConnectionReadsEverythingWhole) {
+  TempDir dir;
+  const auto path = dir.path() / "t.db";
+  auto writer = Connection::open(path, {});
+  writer->exec(kSchema);
+  auto reader = Connection::open(path, {.read_only = true});
+  for (int round = 0; round < 10; ++round) {
+    commit_items(*writer, 30, 900);
+    writer->exec(round % 2 ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
+    ASSERT_EQ(number(*reader, "SELECT count(*) FROM items"), 30 * (round + 1)) << "round " << round;
+    ASSERT_EQ(number(*reader, "SELECT sum(length(body)) FROM items"), 900 * 30 * (round + 1)) << "round " << round;
+  }
+  EXPECT_EQ(integrity(*reader), "ok");
+  reader.reset();
+  writer.reset();
+  expect_whole(path, 300);
+}
+
 TEST(WalWrites, WhatACommitWroteIsWholeForAnotherConnectionAndAfterReopening) {
   TempDir dir;
   const auto path = dir.path() / "t.db";
@@ -166,6 +186,42 @@ TEST(WalWrites, AKillAfterCommitKeepsItAndAKillBeforeCommitLeavesNone) {
   ASSERT_TRUE(in_child(true));
   ASSERT_TRUE(in_child(false));
   expect_whole(path, 500);
+}
+
+// A process killed while its checkpoints copy pages (at whatever moment the kill lands)
+// lost no commit it had made, and left a file that reads whole.
+TEST(WalWrites, AKillDuringCheckpointsLosesNoCommit) {
+  TempDir dir;
+  const auto path = dir.path() / "t.db";
+  Connection::open(path, {})->exec(kSchema);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      auto c = Connection::open(path, {});
+      for (;;) {
+        commit_items(*c, 20, 900);
+        const auto n = number(*c, "SELECT count(*) FROM items");
+        if (::write(fds[1], &n, sizeof n) != static_cast<ssize_t>(sizeof n)) ::_exit(1);  // told: committed
+        c->exec("PRAGMA wal_checkpoint(PASSIVE)");
+      }
+    }
+    ::close(fds[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(40 + 37 * attempt));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    std::int64_t told = 0, n = 0;
+    while (::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) told = n;
+    ::close(fds[0]);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "attempt " << attempt;
+    ASSERT_GT(told, 0) << "attempt " << attempt << ": the child committed nothing before the kill";
+    auto c = Connection::open(path, {});
+    EXPECT_GE(number(*c, "SELECT count(*) FROM items"), told) << "attempt " << attempt;
+    EXPECT_EQ(integrity(*c), "ok") << "attempt " << attempt;
+  }
 }
 
 }  // namespace
