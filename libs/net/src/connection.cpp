@@ -6,12 +6,12 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <cstring>
-#include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
+#include <cstring>
 
 #include "alliance/net/frame.hpp"
 
@@ -154,8 +154,7 @@ std::string endpoint_text(LeanTlsStream::socket_type& socket) {
     std::string text = "unix:" + path.path();
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED,
-                     &cred, &len) == 0)
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
       text += " pid " + std::to_string(cred.pid);
     return text;
   }
