@@ -110,11 +110,14 @@ asio::awaitable<void> Gateway::load_revocations() {
     co_return;
   }
   auto now = now_unix_ms();
-  // Identity lists sessions revoked within one access-token lifetime; keep them a day.
-  for (const auto& sid : resp->session_ids()) {
-    tokens_.revoke_session(sid, now + 86'400'000, now);
-    hub_.close_session(sid, "session revoked");
-  }
+  for (const auto& sid : resp->session_ids()) revoke_here(sid, now);
+}
+
+void Gateway::revoke_here(const std::string& session_id, std::int64_t now_ms) {
+  // Identity lists sessions revoked within one access-token lifetime; keep them a day,
+  // past any of their tokens' expiry.
+  tokens_.revoke_session(session_id, now_ms + 86'400'000, now_ms);
+  hub_.close_session(session_id, "session revoked");
 }
 
 void Gateway::resync_revocations() { spawn(ex_, load_revocations(), "resync revocations"); }
@@ -446,18 +449,13 @@ asio::awaitable<HttpReply> Gateway::dispatch(const HttpRequestView& request, con
 }
 
 void Gateway::revoke_on_every_thread(const std::string& session_id) {
-  // As long as load_revocations() keeps a listed session: past any of its tokens' expiry.
   const std::int64_t now = now_unix_ms();
-  auto revoke = [session_id, now](Gateway& g) {
-    g.tokens_.revoke_session(session_id, now + 86'400'000, now);
-    g.hub_.close_session(session_id, "session revoked");
-  };
-  if (group_.empty()) return revoke(*this);
+  if (group_.empty()) return revoke_here(session_id, now);
   for (Gateway* g : group_) {
     if (g == this)
-      revoke(*g);
+      revoke_here(session_id, now);
     else
-      asio::post(g->ex_, [g, revoke] { revoke(*g); });
+      asio::post(g->ex_, [g, session_id, now] { g->revoke_here(session_id, now); });
   }
 }
 

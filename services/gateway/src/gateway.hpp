@@ -100,8 +100,10 @@ class Gateway {
   asio::awaitable<HttpReply> dispatch(const HttpRequestView& request, const std::string& request_id);
   asio::awaitable<bool> load_keys();
   asio::awaitable<void> load_revocations();
-  // A session signed out through this gateway: refused on every thread of the group, and
-  // its sockets closed, at once (identity's broadcast over Redis reaches each thread later).
+  // A revoked session, on this thread: its tokens refused for a day, its sockets closed.
+  void revoke_here(const std::string& session_id, std::int64_t now_ms);
+  // A session signed out through this gateway: revoke_here on every thread of the group
+  // at once (identity's broadcast over Redis reaches each thread later).
   void revoke_on_every_thread(const std::string& session_id);
   // "/metrics", "/readyz", else /healthz's answer.
   asio::awaitable<HttpReply> operations_reply(std::string_view path);
