@@ -154,6 +154,20 @@ class RpcTest : public ::testing::Test {
     return std::make_unique<RpcClient>(ioc_.get_executor(), tls, opts);
   }
 
+  // `n` clients, each connected by a first call that succeeded; none if one failed.
+  std::vector<std::unique_ptr<RpcClient>> connected_clients(int n) {
+    std::vector<std::unique_ptr<RpcClient>> clients;
+    for (int c = 0; c < n; ++c) {
+      clients.push_back(make_client(client_tls_));
+      auto r = echo(*clients.back(), "hello");
+      if (!r.ok()) {
+        ADD_FAILURE() << "client " << c << ": " << r.error().message;
+        return {};
+      }
+    }
+    return clients;
+  }
+
   // Runs the io_context until `done()` or the deadline; false on timeout.
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
     auto deadline = std::chrono::steady_clock::now() + limit;
@@ -613,11 +627,8 @@ class RpcThreadsTest : public RpcTest {
 TEST_F(RpcThreadsTest, ConnectionsSpreadOverBothThreadsAndHandlersRunOnlyOnTheServicesThread) {
   constexpr int kClients = 4;
   constexpr int kCallsEach = 250;
-  std::vector<std::unique_ptr<RpcClient>> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.push_back(make_client(client_tls_));
-    ASSERT_TRUE(echo(*clients.back(), "hello").ok());
-  }
+  auto clients = connected_clients(kClients);
+  ASSERT_EQ(clients.size(), static_cast<std::size_t>(kClients));
   EXPECT_EQ(server_->connections_per_thread(), (std::vector<std::size_t>{2, 2}));
 
   std::vector<std::optional<Result<Notice>>> results(kClients * kCallsEach);
@@ -666,11 +677,8 @@ TEST_F(RpcThreadsTest, ConnectionsSpreadOverBothThreadsAndHandlersRunOnlyOnTheSe
 }
 
 TEST_F(RpcThreadsTest, StopClosesConnectionsOnEveryThreadAndDrainWaitsForTheirCalls) {
-  std::vector<std::unique_ptr<RpcClient>> clients;
-  for (int c = 0; c < 2; ++c) {
-    clients.push_back(make_client(client_tls_));
-    ASSERT_TRUE(echo(*clients.back(), "hello").ok());
-  }
+  auto clients = connected_clients(2);
+  ASSERT_EQ(clients.size(), static_cast<std::size_t>(2));
   ASSERT_EQ(server_->connections_per_thread(), (std::vector<std::size_t>{1, 1}));
   std::vector<std::optional<Result<Notice>>> in_flight(2);
   for (int c = 0; c < 2; ++c) {
@@ -804,11 +812,8 @@ class RpcUnixThreadsTest : public RpcUnixTest {
 };
 
 TEST_F(RpcUnixThreadsTest, ConnectionsOverTheSocketSpreadOverBothThreads) {
-  std::vector<std::unique_ptr<RpcClient>> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.push_back(make_client(client_tls_));
-    ASSERT_TRUE(echo(*clients.back(), "hello").ok());
-  }
+  auto clients = connected_clients(4);
+  ASSERT_EQ(clients.size(), static_cast<std::size_t>(4));
   EXPECT_EQ(server_->connections_per_thread(), (std::vector<std::size_t>{2, 2}));
   for (int i = 0; i < 40; ++i) {
     auto r = echo(*clients[i % 4], std::to_string(i), 2s, kCount);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -102,38 +103,39 @@ TEST(WalWrites, ACommitOfManyPagesReachesTheWalInOneWrite) {
   EXPECT_LE(calls, most) << frames << " frames written in " << calls << " calls";
 }
 
-// Readers see a checkpointed page in the database file, whole, once the checkpoint is done.
-TEST(WalWrites, AfterEachCheckpointAnotherConnectionReadsEverythingWhole) {
+// A writer commits `rounds` transactions of `items` items of `body_bytes` each, runs
+// `after_commit` after each, and another connection finds every item, whole, each time;
+// then the file reads whole from a fresh connection.
+void commit_rounds_read_by_another(int rounds, int items, std::size_t body_bytes,
+                                   const std::function<void(Connection&, int round)>& after_commit) {
   TempDir dir;
   const auto path = dir.path() / "t.db";
   auto writer = Connection::open(path, {});
   writer->exec(kSchema);
   auto reader = Connection::open(path, {.read_only = true});
-  for (int round = 0; round < 10; ++round) {
-    commit_items(*writer, 30, 900);
-    writer->exec(round % 2 ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
-    ASSERT_EQ(number(*reader, "SELECT count(*) FROM items"), 30 * (round + 1)) << "round " << round;
-    ASSERT_EQ(number(*reader, "SELECT sum(length(body)) FROM items"), 900 * 30 * (round + 1)) << "round " << round;
+  for (int round = 0; round < rounds; ++round) {
+    commit_items(*writer, items, body_bytes);
+    after_commit(*writer, round);
+    const std::int64_t total = items * (round + 1);
+    ASSERT_EQ(number(*reader, "SELECT count(*) FROM items"), total) << "round " << round;
+    ASSERT_EQ(number(*reader, "SELECT sum(length(body)) FROM items"), total * static_cast<std::int64_t>(body_bytes))
+        << "round " << round;
   }
   EXPECT_EQ(integrity(*reader), "ok");
   reader.reset();
   writer.reset();
-  expect_whole(path, 300);
+  expect_whole(path, items * rounds);
+}
+
+// Readers see a checkpointed page in the database file, whole, once the checkpoint is done.
+TEST(WalWrites, AfterEachCheckpointAnotherConnectionReadsEverythingWhole) {
+  commit_rounds_read_by_another(10, 30, 900, [](Connection& writer, int round) {
+    writer.exec(round % 2 ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
+  });
 }
 
 TEST(WalWrites, WhatACommitWroteIsWholeForAnotherConnectionAndAfterReopening) {
-  TempDir dir;
-  const auto path = dir.path() / "t.db";
-  auto writer = Connection::open(path, {});
-  writer->exec(kSchema);
-  auto reader = Connection::open(path, {.read_only = true});
-  for (int round = 0; round < 20; ++round) {
-    commit_items(*writer, 25, 700);
-    ASSERT_EQ(number(*reader, "SELECT count(*) FROM items"), 25 * (round + 1)) << "round " << round;
-  }
-  reader.reset();
-  writer.reset();
-  expect_whole(path, 500);
+  commit_rounds_read_by_another(20, 25, 700, [](Connection&, int) {});
 }
 
 // Past the buffer's 4 MiB and past a 100-page cache: SQLite writes frames before the
