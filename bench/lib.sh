@@ -112,7 +112,7 @@ start_system() {
 
 # Restarts the private system's $1 (gateway or identity) on one I/O thread under callgrind,
 # instruction counting off (turn it on around what is measured: callgrind_control -i on/off,
-# -z, -d). Profiles go to $state/callgrind.out.N; its pid to $state/$1.pid (and gateway_pid).
+# -z, -d). Profiles go to $callgrind_out.N (default $state/callgrind.out.N); its pid to $state/$1.pid (and gateway_pid).
 # Ready when the rest of the arguments, run as a command, succeed (within 120 s).
 restart_under_callgrind() {
   local process=$1 pid
@@ -122,7 +122,7 @@ restart_under_callgrind() {
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   ALLIANCE_GATEWAY_THREADS=1 ALLIANCE_IDENTITY_THREADS=1 valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$state/callgrind.out" "$ALLIANCE_BUILD_DIR/services/$process/alliance-$process" \
+    --callgrind-out-file="${callgrind_out:-$state/callgrind.out}" "$ALLIANCE_BUILD_DIR/services/$process/alliance-$process" \
     --config "$state/$process.conf" >>"$state/logs/$process-callgrind.log" 2>&1 &
   pid=$!
   echo "$pid" >"$state/$process.pid"

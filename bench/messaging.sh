@@ -36,6 +36,13 @@
 #                           one N in BENCH_SENDERS). Like an instruction count, a count of calls
 #                           does not move with the machine's load, so it shows changes of a few
 #                           percent that CPU time per message, which moves ~10% between runs, hides
+#   BENCH_CALLGRIND=1       also count the user-space instructions the gateway and messaging
+#                           (BENCH_CALLGRIND_PROCESSES, "gateway messaging") run per accepted message
+#                           over the measured seconds of a), each restarted on one I/O thread under
+#                           callgrind (needs valgrind; one N in BENCH_SENDERS, e.g. 8). A count of
+#                           instructions does not move with the machine's load either; the rate of
+#                           such a run is callgrind's, not the servers'. Profiles stay in the state
+#                           directory (callgrind_annotate callgrind-PROCESS.out.1)
 #   BENCH_SKIP_BUILD=1      use the binaries already in ALLIANCE_BUILD_DIR (e.g. a copy of an older
 #                           build's, to compare two commits back to back)
 set -euo pipefail
@@ -61,6 +68,26 @@ source "$root/bench/lib.sh"
 build_for_bench alliance-messaging-bench
 
 start_system
+
+# BENCH_CALLGRIND=1: the chosen processes run under callgrind with counting off; a) turns it
+# on and off through FIFOs, which a reader per process turns into callgrind_control.
+callgrind_processes=() callgrind_readers=()
+if [[ "${BENCH_CALLGRIND:-0}" == 1 ]]; then
+  [[ "$senders" != *,* ]] || die "BENCH_CALLGRIND=1 counts one phase: give BENCH_SENDERS a single N"
+  [[ "${BENCH_SYSCALLS:-0}" != 1 ]] || die "BENCH_CALLGRIND=1 and BENCH_SYSCALLS=1 are separate runs"
+  read -r -a callgrind_processes <<<"${BENCH_CALLGRIND_PROCESSES:-gateway messaging}"
+  for s in "${callgrind_processes[@]}"; do
+    callgrind_out="$state/callgrind-$s.out"
+    case $s in
+      messaging) rm -f "$state/messaging.ready"
+                 restart_under_callgrind messaging test -f "$state/messaging.ready" ;;
+      gateway) restart_under_callgrind gateway curl -sf --cacert "$ca" "$gateway/readyz" -o /dev/null ;;
+      *) die "BENCH_CALLGRIND_PROCESSES: gateway and/or messaging" ;;
+    esac
+  done
+  # The gateway reconnects to a restarted messaging on its next call.
+  for _ in $(seq 1 100); do curl -sf --cacert "$ca" "$gateway/readyz" -o /dev/null && break; sleep 0.2; done
+fi
 
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 mem_of() { awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {printf "VmRSS %s KiB (peak VmHWM %s KiB)", r, h}' "/proc/$1/status"; }
@@ -98,6 +125,27 @@ if [[ "${BENCH_SYSCALLS:-0}" == 1 ]]; then
   sleep 0.5  # each perf opens its FIFO before the benchmark writes to it
 fi
 
+if (( ${#callgrind_processes[@]} )); then
+  command -v callgrind_control >/dev/null || die "BENCH_CALLGRIND=1 needs callgrind_control (valgrind)"
+  for s in "${callgrind_processes[@]}"; do
+    mkfifo -m 600 "$state/callgrind-$s.ctl"
+    # Held open for reading and writing, so the benchmark's non-blocking open always finds a
+    # reader; "disable" dumps the counts of the measured seconds (callgrind-$s.out.1).
+    ( exec 3<>"$state/callgrind-$s.ctl"
+      while read -r command <&3; do
+        case $command in
+          enable) callgrind_control -i on "${pid[$s]}" >/dev/null 2>&1 ;;
+          disable) callgrind_control -d "${pid[$s]}" >/dev/null 2>&1
+                   callgrind_control -i off "${pid[$s]}" >/dev/null 2>&1
+                   touch "$state/callgrind-$s.done" ;;
+        esac
+      done ) >/dev/null 2>&1 &
+    callgrind_readers+=("$!")
+    bench_pids+=("$!")
+    perf_args+=(--perf-control "$state/callgrind-$s.ctl")
+  done
+fi
+
 log "running alliance-messaging-bench (set-up, accepted messages for N = $senders, pushes at $push_rate msg/s)"
 bench_rc=0
 timeout 600 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/certs/operator.token" \
@@ -106,6 +154,7 @@ timeout 600 "$bench" --url "$gateway" --ca "$ca" --operator-token-file "$state/c
   --watch "gateway=${pid[gateway]}" --watch "messaging=${pid[messaging]}" --watch "identity=${pid[identity]}" \
   --watch "redis=${pid[redis]}" "${perf_args[@]}" >"$state/bench.out" || bench_rc=$?
 for p in "${perf_pids[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
+for p in "${callgrind_readers[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true
@@ -193,5 +242,23 @@ if [[ "${BENCH_SYSCALLS:-0}" == 1 ]]; then
         END { printf "  %-10s%s\n", who, line }' "$state/syscalls-$s.csv"
     done
   fi
+fi
+if (( ${#callgrind_processes[@]} )); then
+  ok="$(sed -n 's/.*(\([0-9]*\) ok in .*/\1/p' "$state/bench.out" | head -n 1)"
+  echo "user-space instructions per accepted message over a)'s measured seconds (N=$senders, ${ok:-0} messages, under callgrind; 1-min load $(cut -d' ' -f1 /proc/loadavg)):"
+  for s in "${callgrind_processes[@]}"; do
+    for _ in $(seq 1 50); do [[ -f "$state/callgrind-$s.done" ]] && break; sleep 0.2; done
+    ir="$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$state/callgrind-$s.out.1" 2>/dev/null)"
+    if grep -q 'resized from' "$state/bench.out"; then
+      echo "  $s: not given, the phase was run again (resized), and the counts hold both runs"
+    elif [[ -z "$ir" || -z "$ok" || "$ok" -eq 0 ]]; then
+      echo "  $s: not given (no dump, or no message accepted)"
+    else
+      awk -v who="$s" -v ir="$ir" -v n="$ok" 'BEGIN { printf "  %-10s %.0f\n", who, ir / n }'
+      callgrind_annotate "$state/callgrind-$s.out.1" >"$state/callgrind-$s-top.txt" 2>/dev/null || true
+    fi
+  done
+  BENCH_KEEP_STATE=1
+  log "profiles: $state/callgrind-*.out.1 (top functions: $state/callgrind-*-top.txt)"
 fi
 [[ $bench_rc -eq 0 ]] || die "the benchmark failed (exit $bench_rc): see above"
