@@ -1,11 +1,13 @@
 // alliance::store against real SQLite files in a temp dir, driven from coroutines on
 // a real io_context, the way services use it.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -234,6 +236,23 @@ TEST(Database, ASavepointThatChangesManyPagesWritesNoTemporaryFile) {
   for (int i = 0; i < 500; ++i) execute(*c, "INSERT INTO items(key) VALUES(?)", new_id());
   EXPECT_EQ(open_sqlite_temp_files(), 0);
   c->exec("RELEASE job; COMMIT");
+}
+
+// Every malloc and free SQLite makes would otherwise take a process-wide mutex to keep
+// a count nothing reads. Run in a fresh process (re-executed), where the store is the
+// first to start SQLite, as it is in a service.
+TEST(Database, SqliteKeepsNoMemoryCountBehindAProcessWideLock) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir dir;
+  EXPECT_EXIT(
+      {
+        auto c = Connection::open(dir.path() / "m.db", {});
+        c->exec("CREATE TABLE items(id INTEGER PRIMARY KEY, key TEXT NOT NULL)");
+        for (int i = 0; i < 100; ++i) execute(*c, "INSERT INTO items(key) VALUES(?)", new_id());
+        // With the count on, this is the bytes SQLite holds: its page cache at least.
+        std::exit(sqlite3_memory_used() == 0 && sqlite3_memory_highwater(0) == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(Database, MigrationsApplyOnceAndNotAgainOnReopen) {
