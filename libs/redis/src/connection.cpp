@@ -11,6 +11,7 @@
 
 #include "alliance/core/log.hpp"
 #include "alliance/core/runtime.hpp"
+#include "command_text.hpp"
 
 namespace alliance::redis::detail {
 
@@ -77,22 +78,9 @@ void Link::close() {
   wake_.cancel();
 }
 
-bool Link::queue(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  char* encoded = nullptr;
-  int n = redisFormatCommandArgv(&encoded, static_cast<int>(argv.size()), argv.data(), lens.data());
-  if (n < 0 || encoded == nullptr) return false;
+void Link::queue(const std::vector<std::string>& args) {
   if (out_.empty()) wake_.cancel();  // the writer sleeps only when out_ is empty
-  out_.append(encoded, static_cast<std::size_t>(n));
-  redisFreeCommand(encoded);
-  return true;
+  append_command(out_, args);
 }
 
 bool Link::send(const std::shared_ptr<Batch>& batch, const std::vector<std::vector<std::string>>& commands) {
@@ -101,12 +89,7 @@ bool Link::send(const std::shared_ptr<Batch>& batch, const std::vector<std::vect
     return false;
   }
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    if (!queue(commands[i])) {
-      batch->error = make_error(Code::kInternal, "redis: cannot encode command");
-      if (i == 0) return false;
-      batch->finish();  // the replies owed to earlier commands are dropped
-      return true;
-    }
+    queue(commands[i]);
     owed_.push_back(Owed{batch, i});
   }
   return true;
@@ -114,7 +97,8 @@ bool Link::send(const std::shared_ptr<Batch>& batch, const std::vector<std::vect
 
 bool Link::send_pubsub(const std::vector<std::string>& args) {
   if (ended_ || !up_ || args.empty()) return false;
-  return queue(args);
+  queue(args);
+  return true;
 }
 
 void Link::notify(LinkEvent e, std::string why) {

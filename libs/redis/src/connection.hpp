@@ -1,7 +1,7 @@
 #pragma once
 // Internal: one Redis connection (Link) and the reconnect loop shared by Client and
-// Subscriber. hiredis is used for the protocol only (redisFormatCommandArgv encodes
-// commands, a redisReader parses command replies); a subscribed connection's replies
+// Subscriber. hiredis is used for the protocol only (a redisReader parses command
+// replies; commands are encoded by append_command, command_text.hpp); a subscribed connection's replies
 // are read in place (flat_reply.hpp). The bytes go over a Transport (TCP, or TLS when
 // Options::tls is set). Everything here runs on one single-threaded executor.
 //
@@ -96,7 +96,7 @@ class Link : public std::enable_shared_from_this<Link> {
 
   static asio::awaitable<void> run(std::shared_ptr<Link> self, Options opts);
   static asio::awaitable<void> write_loop(std::shared_ptr<Link> self);
-  bool queue(const std::vector<std::string>& args);
+  void queue(const std::vector<std::string>& args);
   // Hands every complete reply in [begin, end) of a subscribed link's buffer on and
   // advances `begin`; false once the link has ended.
   bool take_flat_replies(const char* data, std::size_t& begin, std::size_t end);
