@@ -70,13 +70,51 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// OpenSSL 3.0 looks the algorithm up in its provider store (locks, name compares) on
+// every digest given EVP_sha256(); fetched once, it is not looked up again.
+const EVP_MD* fetched_sha256() {
+  static EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) throw std::runtime_error("EVP_MD_fetch(SHA256) failed");
+    return m;
+  }();
+  return md;
+}
+
+}  // namespace
+
 std::string sha256(std::string_view bytes) {
   std::string out(32, '\0');
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                 EVP_sha256(), nullptr) != 1 ||
+  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &len, fetched_sha256(),
+                 nullptr) != 1 ||
       len != 32)
     throw std::runtime_error("EVP_Digest(SHA-256) failed");
+  return out;
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, fetched_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    throw std::runtime_error("EVP_DigestInit_ex(SHA-256) failed");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
+Sha256& Sha256::update(std::string_view bytes) {
+  if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1)
+    throw std::runtime_error("EVP_DigestUpdate(SHA-256) failed");
+  return *this;
+}
+
+std::string Sha256::finish() {
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_, reinterpret_cast<unsigned char*>(out.data()), &len) != 1 || len != 32)
+    throw std::runtime_error("EVP_DigestFinal_ex(SHA-256) failed");
   return out;
 }
 

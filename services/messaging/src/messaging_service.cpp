@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <set>
 
 #include "alliance/core/ids.hpp"
@@ -160,18 +161,16 @@ int format_of(const pb::SendMessageRequest& req) { return req.format() == 0 ? 1 
 std::string content_hash(const pb::SendMessageRequest& req) {
   std::vector<std::pair<std::string_view, std::string_view>> keys;
   keys.reserve(static_cast<std::size_t>(req.keys_size()));
-  std::size_t size = req.sender_device_id().size() + req.ciphertext().size() + 32;
-  for (const auto& k : req.keys()) {
-    keys.emplace_back(k.device_id(), k.wrapped_key());
-    size += k.device_id().size() + k.wrapped_key().size() + 12;
-  }
+  for (const auto& k : req.keys()) keys.emplace_back(k.device_id(), k.wrapped_key());
   std::sort(keys.begin(), keys.end());
-  std::string material;
-  material.reserve(size);
-  auto add = [&material](std::string_view part) {
-    material += std::to_string(part.size());
-    material += ':';
-    material += part;
+  // Each part as "<length>:<bytes>", hashed as it goes (the ciphertext is not copied).
+  crypto::Sha256 h;
+  auto add = [&h](std::string_view part) {
+    char length[24];
+    auto [end, ec] = std::to_chars(length, length + sizeof length - 1, part.size());
+    (void)ec;  // 20 digits always fit
+    *end++ = ':';
+    h.update(std::string_view(length, static_cast<std::size_t>(end - length))).update(part);
   };
   add(req.sender_device_id());
   add(req.ciphertext());
@@ -180,7 +179,7 @@ std::string content_hash(const pb::SendMessageRequest& req) {
     add(wrapped);
   }
   if (format_of(req) != 1) add("format " + std::to_string(format_of(req)));
-  return crypto::sha256(material);
+  return h.finish();
 }
 
 Status validate_send(const pb::SendMessageRequest& req, std::size_t max_ciphertext) {

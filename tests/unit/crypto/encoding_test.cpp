@@ -63,6 +63,21 @@ TEST(Sha256, MatchesFips180KnownAnswers) {
   EXPECT_EQ(sha256("abc").size(), 32u);
 }
 
+TEST(Sha256, PartsGivenOneAtATimeDigestAsTheirJoin) {
+  // FIPS 180-2's two-block message, cut at every place, and in three parts.
+  const std::string message = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  const std::string expected = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+  for (std::size_t cut = 0; cut <= message.size(); ++cut) {
+    Sha256 h;
+    h.update(std::string_view(message).substr(0, cut)).update(std::string_view(message).substr(cut));
+    EXPECT_EQ(to_hex(h.finish()), expected) << cut;
+  }
+  Sha256 h;
+  h.update("abcdbcdecdefdefgefgh").update("").update("fghighijhijkijkljklmklmnlmnomnopnopq");
+  EXPECT_EQ(to_hex(h.finish()), expected);
+  EXPECT_EQ(to_hex(Sha256().finish()), to_hex(sha256("")));
+}
+
 TEST(ConstantTimeEqual, ComparesContentsAndLengths) {
   EXPECT_TRUE(constant_time_equal("", ""));
   EXPECT_TRUE(constant_time_equal("secret", "secret"));

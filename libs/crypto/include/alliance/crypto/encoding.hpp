@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace alliance::crypto {
 
 // Base64url without '=' padding, as JWT and our password encoding use it.
@@ -16,6 +18,22 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 // SHA-256 digest: 32 raw bytes.
 std::string sha256(std::string_view bytes);
+
+// SHA-256 over parts given one at a time: finish() is sha256() of everything passed to
+// update(), in order, without joining it into one string first. One object per digest,
+// not shared between threads.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  Sha256& update(std::string_view bytes);
+  std::string finish();  // 32 raw bytes; the object is spent
+
+ private:
+  ::evp_md_ctx_st* ctx_;
+};
 // HMAC-SHA-256 of `bytes` under `key` (any length): 32 raw bytes.
 std::string hmac_sha256(std::string_view key, std::string_view bytes);
 
