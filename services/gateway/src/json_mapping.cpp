@@ -158,11 +158,13 @@ Status json_to_message(std::string_view body, pb::Message& out) {
   json::value v = json::parse(body, ec, &tree_memory);
   if (ec) return invalid_argument("body", "body: malformed JSON (" + ec.message() + ")");
   if (!v.is_object()) return invalid_argument("body", "body: expected a JSON object");
-  if (auto s = check_object(out.GetDescriptor(), v.get_object(), nullptr); !s) return s;
-  // The common body is read from the tree just parsed; anything the direct reader
-  // does not reproduce exactly goes through protobuf's parser, which has the last word.
+  // The common body is read from the tree just parsed. The direct reader takes only
+  // what check_object passes (known fields, each of its field's JSON type), so a body it
+  // reads needs no check; anything else is checked for the error that names the field,
+  // and what passes goes through protobuf's parser, which has the last word.
   if (read_json_object(v.get_object(), out)) return {};
   out.Clear();
+  if (auto s = check_object(out.GetDescriptor(), v.get_object(), nullptr); !s) return s;
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status = pb::util::JsonStringToMessage(std::string(body), &out, options);

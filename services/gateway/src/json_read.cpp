@@ -44,22 +44,35 @@ bool decode_base64(std::string_view text, std::string& out) {
   if (text.size() % 4 != 0) return false;
   size_t pad = 0;
   if (!text.empty() && text.back() == '=') pad = text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
-  const size_t body = text.size() - pad;
   out.resize(text.size() / 4 * 3 - pad);
-  char* p = out.data();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < body; ++i) {
-    const int8_t d = kBase64Digit[static_cast<uint8_t>(text[i])];
-    if (d < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *p++ = static_cast<char>((acc >> bits) & 0xff);
-    }
+  if (text.empty()) return true;
+  const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  auto digit = [](uint8_t c) { return static_cast<int32_t>(kBase64Digit[c]); };
+  // Every group of four but the last: three bytes each. A character outside the
+  // alphabet is -1, which makes the OR of the four negative.
+  const size_t whole = text.size() / 4 - 1;
+  for (size_t g = 0; g < whole; ++g, in += 4, p += 3) {
+    const int32_t a = digit(in[0]), b = digit(in[1]), c = digit(in[2]), d = digit(in[3]);
+    if ((a | b | c | d) < 0) return false;
+    const uint32_t v = static_cast<uint32_t>(a) << 18 | static_cast<uint32_t>(b) << 12 |
+                       static_cast<uint32_t>(c) << 6 | static_cast<uint32_t>(d);
+    p[0] = static_cast<uint8_t>(v >> 16);
+    p[1] = static_cast<uint8_t>(v >> 8);
+    p[2] = static_cast<uint8_t>(v);
   }
-  return (acc & ((1u << bits) - 1)) == 0;  // the unused low bits of the last digit
+  // The last group: 4 - pad digits, whose unused low bits must be zero.
+  const int32_t a = digit(in[0]), b = digit(in[1]);
+  const int32_t c = pad < 2 ? digit(in[2]) : 0, d = pad < 1 ? digit(in[3]) : 0;
+  if ((a | b | c | d) < 0) return false;
+  const uint32_t v = static_cast<uint32_t>(a) << 18 | static_cast<uint32_t>(b) << 12 |
+                     static_cast<uint32_t>(c) << 6 | static_cast<uint32_t>(d);
+  if (pad == 2 && (v & 0xffff) != 0) return false;
+  if (pad == 1 && (v & 0xff) != 0) return false;
+  p[0] = static_cast<uint8_t>(v >> 16);
+  if (pad < 2) p[1] = static_cast<uint8_t>(v >> 8);
+  if (pad < 1) p[2] = static_cast<uint8_t>(v);
+  return true;
 }
 
 // The canonical decimal text of an integer: what protobuf would print. Other

@@ -3,14 +3,27 @@
 // which sessions were revoked. An Ed25519 verify costs ~100 us, so a token that
 // verified once is remembered until it expires. Owned by the gateway's I/O thread.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "alliance/core/result.hpp"
 #include "alliance/core/string_hash.hpp"
 #include "alliance/crypto/jwt.hpp"
 
 namespace alliance::gateway {
+
+// A cached token's bucket comes from its last 32 characters, part of its signature,
+// which differs between any two tokens identity signed; hashing the whole ~500-byte token
+// cost more than the rest of the lookup. Equality still compares the whole token, so a
+// token that shares the tail of a cached one only shares its bucket.
+struct TokenTailHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view token) const noexcept {
+    return std::hash<std::string_view>{}(token.substr(token.size() > 32 ? token.size() - 32 : 0)) ^ token.size();
+  }
+};
 
 class TokenVerifier {
  public:
@@ -36,7 +49,8 @@ class TokenVerifier {
   std::string audience_;
   std::size_t max_cached_;
   crypto::KeySet keys_;
-  StringMap<crypto::AccessClaims> cache_;  // searched by the token's view, without a copy
+  // Searched by the token's view, without a copy.
+  std::unordered_map<std::string, crypto::AccessClaims, TokenTailHash, std::equal_to<>> cache_;
   StringMap<std::int64_t> revoked_;        // session id -> forget after (unix ms)
 };
 

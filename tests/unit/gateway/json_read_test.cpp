@@ -229,6 +229,24 @@ TEST(JsonRead, ASendMessageBodyIsReadDirectly) {
   EXPECT_EQ(req.SerializeAsString(), *protobuf_parse(req, body));
 }
 
+// Bytes of every length up to a few groups, and a 2 KiB ciphertext: each padding, each
+// position of the last partial group, decoded to the bytes protobuf makes of the text.
+TEST(JsonRead, BytesOfEveryLengthDecodeAsProtobufDecodesThem) {
+  std::mt19937_64 rng(7);
+  for (std::size_t n = 0; n <= 2048; n = n < 40 ? n + 1 : n * 2) {
+    std::string bytes(n, '\0');
+    for (auto& b : bytes) b = static_cast<char>(rng());
+    messaging::v1::SendMessageRequest sent;
+    sent.set_ciphertext(bytes);
+    std::string body;
+    ASSERT_TRUE(pb::util::MessageToJsonString(sent, &body).ok());
+    messaging::v1::SendMessageRequest req;
+    ASSERT_TRUE(read_json_object(json::parse(body).as_object(), req)) << body;
+    EXPECT_EQ(req.ciphertext(), bytes) << n;
+    EXPECT_EQ(req.SerializeAsString(), *protobuf_parse(req, body)) << n;
+  }
+}
+
 TEST(JsonRead, DeclinesWhatProtobufWouldWordOrSpellOtherwise) {
   identity::v1::CreateUserRequest user;
   for (std::string_view body : {R"({"email":null})", R"({"display_name":"a","displayName":"b"})",
@@ -237,7 +255,10 @@ TEST(JsonRead, DeclinesWhatProtobufWouldWordOrSpellOtherwise) {
     EXPECT_FALSE(read_json_object(json::parse(body).as_object(), user)) << body;
   }
   messaging::v1::SendMessageRequest send;
-  for (std::string_view body : {R"({"ciphertext":"YWI"})", R"({"ciphertext":"YW-_"})", R"({"ciphertext":"YWJ="})"}) {
+  for (std::string_view body :
+       {R"({"ciphertext":"YWI"})", R"({"ciphertext":"YW-_"})", R"({"ciphertext":"YWJ="})", R"({"ciphertext":"YR=="})",
+        R"({"ciphertext":"=AAA"})", R"({"ciphertext":"AAAA=AAA"})", R"({"ciphertext":"AA=A"})",
+        R"({"ciphertext":"===="})", R"({"ciphertext":"A\u0000AA"})"}) {
     send.Clear();
     EXPECT_FALSE(read_json_object(json::parse(body).as_object(), send)) << body;
   }

@@ -40,6 +40,22 @@ TEST_F(Fixture, AcceptsValidTokenAndServesRepeatsFromCache) {
   EXPECT_EQ(verifier.cached(), 1u);
 }
 
+// The cache buckets tokens by their tail: a token whose payload was changed and whose
+// signature was kept shares a cached token's bucket, and is still refused.
+TEST_F(Fixture, ATamperedTokenWithACachedTokensSignatureIsRefused) {
+  auto t = token("s1");
+  ASSERT_TRUE(verifier.verify(t, kNow));
+  const auto first_dot = t.find('.');
+  ASSERT_NE(first_dot, std::string::npos);
+  std::string tampered = t;
+  tampered[first_dot + 5] = tampered[first_dot + 5] == 'A' ? 'B' : 'A';  // the payload, not the signature
+  ASSERT_EQ(TokenTailHash{}(tampered), TokenTailHash{}(t));
+  auto r = verifier.verify(tampered, kNow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kUnauthenticated);
+  EXPECT_TRUE(verifier.verify(t, kNow));
+}
+
 TEST_F(Fixture, CachedTokenStillExpires) {
   auto t = token("s1", kNow + 60);
   ASSERT_TRUE(verifier.verify(t, kNow));
