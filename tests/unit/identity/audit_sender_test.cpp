@@ -82,6 +82,22 @@ class AuditSenderTest : public IdentityRpcTest {
   std::unique_ptr<audit::AuditSender> sender_;
 };
 
+// A batch is sent as its records' queued bytes joined: the same bytes as the request
+// made of those records, with one-, two- and three-byte lengths.
+TEST(AuditRequestBytes, AreTheRequestOfTheQueuedRecords) {
+  ::alliance::identity::v1::AppendAuditRequest expected;
+  std::deque<std::string> queued;
+  for (std::size_t object_id_bytes : {0, 3, 200, 20000}) {
+    auto& r = *expected.add_records();
+    r.set_at_unix_ms(1'800'000'000'000);
+    r.set_action("message.send");
+    r.set_object_id(std::string(object_id_bytes, 'x'));
+    r.SerializeToString(&queued.emplace_back());
+  }
+  EXPECT_EQ(audit::append_audit_request(queued.begin(), queued.end()), expected.SerializeAsString());
+  EXPECT_EQ(audit::append_audit_request(queued.begin(), queued.begin()), "");
+}
+
 TEST_F(AuditSenderTest, ARecordThatFindsTheSenderIdleIsWrittenAtOnce) {
   auto& s = sender(std::chrono::minutes(1));
   record(s, 0);

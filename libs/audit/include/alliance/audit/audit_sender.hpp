@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <utility>
 #include <string_view>
 
@@ -72,7 +73,8 @@ class AuditSender {
   asio::any_io_executor ex_;
   net::RpcClient& identity_;
   Options options_;
-  std::deque<::alliance::identity::v1::AuditRecord> queued_;
+  ::alliance::identity::v1::AuditRecord scratch_;  // record() fills it, then queues its bytes
+  std::deque<std::string> queued_;                 // serialized AuditRecords, oldest first
   bool running_ = false;
   int flushing_ = 0;  // flush() calls waiting: batches go without lingering
   std::chrono::steady_clock::time_point last_start_{};  // when the last batch was sent
@@ -82,5 +84,10 @@ class AuditSender {
 
 // "denied", "not_found" or "failed" for a refused call.
 std::string_view outcome_of(const Error& e);
+
+// The wire bytes of an AppendAuditRequest whose records are [first, last), each given as
+// its own wire bytes: the same bytes as the request built of those records and serialized.
+std::string append_audit_request(std::deque<std::string>::const_iterator first,
+                                 std::deque<std::string>::const_iterator last);
 
 }  // namespace alliance::audit
