@@ -171,6 +171,17 @@ void passive_checkpoint(Connection& c, const std::filesystem::path& path) {
   }
 }
 
+// Writes back the database file's pages copied by `c`'s checkpoints (fdatasync through
+// SQLite's own file, so its locks are untouched).
+void sync_database_file(Connection& c, const std::filesystem::path& path) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(c.handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods == nullptr)
+    return;
+  if (int rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL); rc != SQLITE_OK)
+    log::warn("database file sync after a checkpoint failed", {{"path", path.string()}, {"sqlite", sqlite3_errstr(rc)}});
+}
+
 bool has_deferred_fk_violations(Connection& c) {
   int current = 0;
   int highwater = 0;
@@ -376,6 +387,11 @@ void Database::State::checkpoint_loop() {
     std::lock_guard lock(ckpt_mu);
     if (options.before_background_checkpoint) options.before_background_checkpoint();
     passive_checkpoint(*checkpointer, options.path);
+    // SQLite syncs the database file only when a checkpoint reaches the WAL's end, which a
+    // copy made beside a busy writer seldom does; the writer's next checkpoint, which does,
+    // then wrote back every page copied here in its fsync (2-4 ms), with commits waiting.
+    // Written back here instead, the writer's fsync holds only the pages it copies itself.
+    sync_database_file(*checkpointer, options.path);
     bulk_copied = true;
     background_checkpoints.fetch_add(1, std::memory_order_relaxed);
   }
