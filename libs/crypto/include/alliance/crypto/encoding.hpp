@@ -1,6 +1,7 @@
 #pragma once
 // Byte-level helpers shared by the rest of alliance::crypto: base64url (RFC 4648 §5),
-// SHA-256, HMAC-SHA-256 and a timing-safe comparison. Pure functions; safe from any thread.
+// SHA-256, HMAC-SHA-256 and a timing-safe comparison. The functions are pure and safe from
+// any thread; a Sha256 object belongs to one thread while it hashes.
 #include <optional>
 #include <string>
 #include <string_view>
