@@ -1,5 +1,9 @@
 #include "alliance/audit/audit_sender.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "alliance/core/ids.hpp"
 #include "alliance/core/log.hpp"
 
@@ -106,21 +110,23 @@ asio::awaitable<bool> AuditSender::flush(std::chrono::milliseconds within) {
 
 std::string append_audit_request(std::deque<std::string>::const_iterator first,
                                  std::deque<std::string>::const_iterator last) {
+  namespace io = google::protobuf::io;
+  using google::protobuf::internal::WireFormatLite;
+  constexpr auto kRecordTag = WireFormatLite::MakeTag(::alliance::identity::v1::AppendAuditRequest::kRecordsFieldNumber,
+                                                      WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
   std::size_t size = 0;
   for (auto it = first; it != last; ++it) size += it->size() + 11;
   std::string out;
   out.reserve(size);
-  for (auto it = first; it != last; ++it) {
-    out += '\x0a';  // field 1 (records), length-delimited
-    for (std::uint64_t v = it->size(); ; v >>= 7) {  // the length, as a varint
-      if (v < 0x80) {
-        out += static_cast<char>(v);
-        break;
-      }
-      out += static_cast<char>((v & 0x7f) | 0x80);
+  {
+    io::StringOutputStream stream(&out);
+    io::CodedOutputStream coded(&stream);
+    for (auto it = first; it != last; ++it) {
+      coded.WriteTag(kRecordTag);
+      coded.WriteVarint32(static_cast<std::uint32_t>(it->size()));
+      coded.WriteString(*it);
     }
-    out += *it;
-  }
+  }  // the coded stream hands back what it did not fill when it goes
   return out;
 }
 
