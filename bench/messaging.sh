@@ -227,12 +227,19 @@ budgets (DESIGN.md, 2 cores):
   pushed to an online recipient p99 <= 20 ms: $push_verdict (p99 ${push_p99:-?} ms at $push_rate msg/s)
 ==============================================================
 SUMMARY
+# The per-message counts below (system calls, instructions) divide by the messages accepted over
+# a)'s measured seconds; they are not given when the phase ran again (the counts hold both runs)
+# or nothing was accepted.
+ok="$(sed -n 's/.*(\([0-9]*\) ok in .*/\1/p' "$state/bench.out" | head -n 1)"
+counts_void=""
+if grep -q 'resized from' "$state/bench.out"; then
+  counts_void="the phase was run again (resized), and the counts hold both runs"
+elif [[ -z "$ok" || "$ok" -eq 0 ]]; then
+  counts_void="no message was accepted"
+fi
 if [[ "${BENCH_SYSCALLS:-0}" == 1 ]]; then
-  ok="$(sed -n 's/.*(\([0-9]*\) ok in .*/\1/p' "$state/bench.out" | head -n 1)"
-  if grep -q 'resized from' "$state/bench.out"; then
-    echo "system calls: not given, the phase was run again (resized), and the counts hold both runs"
-  elif [[ -z "$ok" || "$ok" -eq 0 ]]; then
-    echo "system calls: not given, no message was accepted"
+  if [[ -n "$counts_void" ]]; then
+    echo "system calls: not given, $counts_void"
   else
     echo "system calls per accepted message over a)'s measured seconds (N=$senders, $ok messages):"
     for s in gateway messaging identity redis; do
@@ -244,20 +251,21 @@ if [[ "${BENCH_SYSCALLS:-0}" == 1 ]]; then
   fi
 fi
 if (( ${#callgrind_processes[@]} )); then
-  ok="$(sed -n 's/.*(\([0-9]*\) ok in .*/\1/p' "$state/bench.out" | head -n 1)"
-  echo "user-space instructions per accepted message over a)'s measured seconds (N=$senders, ${ok:-0} messages, under callgrind; 1-min load $(cut -d' ' -f1 /proc/loadavg)):"
-  for s in "${callgrind_processes[@]}"; do
-    for _ in $(seq 1 50); do [[ -f "$state/callgrind-$s.done" ]] && break; sleep 0.2; done
-    ir="$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$state/callgrind-$s.out.1" 2>/dev/null)"
-    if grep -q 'resized from' "$state/bench.out"; then
-      echo "  $s: not given, the phase was run again (resized), and the counts hold both runs"
-    elif [[ -z "$ir" || -z "$ok" || "$ok" -eq 0 ]]; then
-      echo "  $s: not given (no dump, or no message accepted)"
-    else
-      awk -v who="$s" -v ir="$ir" -v n="$ok" 'BEGIN { printf "  %-10s %.0f\n", who, ir / n }'
-      callgrind_annotate "$state/callgrind-$s.out.1" >"$state/callgrind-$s-top.txt" 2>/dev/null || true
-    fi
-  done
+  if [[ -n "$counts_void" ]]; then
+    echo "instructions: not given, $counts_void"
+  else
+    echo "user-space instructions per accepted message over a)'s measured seconds (N=$senders, $ok messages, under callgrind; 1-min load $(cut -d' ' -f1 /proc/loadavg)):"
+    for s in "${callgrind_processes[@]}"; do
+      for _ in $(seq 1 50); do [[ -f "$state/callgrind-$s.done" ]] && break; sleep 0.2; done
+      ir="$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$state/callgrind-$s.out.1" 2>/dev/null)"
+      if [[ -z "$ir" ]]; then
+        echo "  $s: not given (no dump of the measured seconds)"
+      else
+        awk -v who="$s" -v ir="$ir" -v n="$ok" 'BEGIN { printf "  %-10s %.0f\n", who, ir / n }'
+        callgrind_annotate "$state/callgrind-$s.out.1" >"$state/callgrind-$s-top.txt" 2>/dev/null || true
+      fi
+    done
+  fi
   BENCH_KEEP_STATE=1
   log "profiles: $state/callgrind-*.out.1 (top functions: $state/callgrind-*-top.txt)"
 fi
