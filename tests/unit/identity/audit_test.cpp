@@ -321,5 +321,17 @@ TEST(AuditRecord, OutcomeAndRequiredFieldsAreChecked) {
   EXPECT_EQ(out->error().field, "outcome");
 }
 
+// The chain's encoding is what `alliancectl audit verify` and every archive already
+// written rely on: pinned by a hash worked out apart from this code (Python's hashlib over
+// the encoding chain.hpp describes).
+TEST(AuditRecord, HashIsTheEncodingChainHppDescribes) {
+  auto r = access(7);
+  r.seq = 7;
+  r.at_unix_ms = 1796470000123;
+  std::string prev;
+  for (int i = 0; i < 32; ++i) prev.push_back(static_cast<char>(i));
+  EXPECT_EQ(to_hex(audit::record_hash(prev, r)), "fd740bd96068478772221375fb422b69f557229383498c8c6191d9749cc86d65");
+}
+
 }  // namespace
 }  // namespace alliance::identity
