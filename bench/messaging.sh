@@ -37,7 +37,8 @@
 #                           does not move with the machine's load, so it shows changes of a few
 #                           percent that CPU time per message, which moves ~10% between runs, hides
 #   BENCH_CALLGRIND=1       also count the user-space instructions the gateway and messaging
-#                           (BENCH_CALLGRIND_PROCESSES, "gateway messaging") run per accepted message
+#                           (BENCH_CALLGRIND_PROCESSES, "gateway messaging"; identity may be named
+#                           too) run per accepted message
 #                           over the measured seconds of a), each restarted on one I/O thread under
 #                           callgrind (needs valgrind; one N in BENCH_SENDERS, e.g. 8). A count of
 #                           instructions does not move with the machine's load either; the rate of
@@ -81,8 +82,10 @@ if [[ "${BENCH_CALLGRIND:-0}" == 1 ]]; then
     case $s in
       messaging) rm -f "$state/messaging.ready"
                  restart_under_callgrind messaging test -f "$state/messaging.ready" ;;
+      identity) rm -f "$state/identity.ready"
+                restart_under_callgrind identity test -f "$state/identity.ready" ;;
       gateway) restart_under_callgrind gateway curl -sf --cacert "$ca" "$gateway/readyz" -o /dev/null ;;
-      *) die "BENCH_CALLGRIND_PROCESSES: gateway and/or messaging" ;;
+      *) die "BENCH_CALLGRIND_PROCESSES: gateway, messaging and/or identity" ;;
     esac
   done
   # The gateway reconnects to a restarted messaging on its next call.
