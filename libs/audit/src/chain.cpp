@@ -10,15 +10,8 @@
 namespace alliance::audit {
 namespace {
 
-// Big-endian, appended as one piece (a byte at a time cost ~1k instructions per record).
-void put_u64(std::string& out, std::uint64_t v) {
-  std::array<char, 8> bytes;
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
-  out.append(bytes.data(), bytes.size());
-}
-
 void put_field(std::string& out, std::string_view bytes) {
-  put_u64(out, bytes.size());
+  crypto::append_be64(out, bytes.size());
   out.append(bytes);
 }
 
@@ -31,8 +24,8 @@ std::string record_hash(std::string_view prev_hash, const Record& r) {
   buf.reserve(256);
   put_field(buf, "alliance-audit-record-v1");
   put_field(buf, prev_hash);
-  put_u64(buf, static_cast<std::uint64_t>(r.seq));
-  put_u64(buf, static_cast<std::uint64_t>(r.at_unix_ms));
+  crypto::append_be64(buf, static_cast<std::uint64_t>(r.seq));
+  crypto::append_be64(buf, static_cast<std::uint64_t>(r.at_unix_ms));
   const std::array<const std::string*, 11> fields{&r.practice_id, &r.actor_user_id, &r.actor_role,
                                                   &r.session_id,  &r.source_address, &r.service,
                                                   &r.action,      &r.object_type,   &r.object_id,
@@ -44,7 +37,7 @@ std::string record_hash(std::string_view prev_hash, const Record& r) {
 std::string checkpoint_message(std::int64_t seq, std::string_view hash) {
   std::string buf;
   put_field(buf, "alliance-audit-checkpoint-v1");
-  put_u64(buf, static_cast<std::uint64_t>(seq));
+  crypto::append_be64(buf, static_cast<std::uint64_t>(seq));
   put_field(buf, hash);
   return buf;
 }

@@ -41,11 +41,6 @@ void append_len16(std::string& out, std::string_view bytes) {
   out += bytes;
 }
 
-void append_be64(std::string& out, std::int64_t value) {
-  auto v = static_cast<std::uint64_t>(value);
-  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>(v >> shift & 0xff);
-}
-
 // Signs a statement its *_statement function built (and validated: its error comes first).
 Result<std::string> sign_statement(std::string_view private_field, std::string_view private_seed,
                                    const Result<std::string>& statement) {
@@ -131,7 +126,7 @@ Result<std::string> device_certificate_statement(const DeviceCertificate& certif
   append_len16(statement, certificate.device_id);
   statement += certificate.signing_public;
   statement += certificate.agreement_public;
-  append_be64(statement, certificate.issued_unix_ms);
+  append_be64(statement, static_cast<std::uint64_t>(certificate.issued_unix_ms));
   return statement;
 }
 
@@ -151,7 +146,7 @@ Result<std::string> archive_key_statement(const ArchiveKeyStatement& statement) 
   std::string out(kArchiveKeyLabel);
   append_len16(out, statement.practice_id);
   out += statement.agreement_public;
-  append_be64(out, statement.issued_unix_ms);
+  append_be64(out, static_cast<std::uint64_t>(statement.issued_unix_ms));
   return out;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Byte-level helpers shared by the rest of alliance::crypto: base64url (RFC 4648 §5),
-// SHA-256, HMAC-SHA-256 and a timing-safe comparison. The functions are pure and safe from
+// SHA-256, HMAC-SHA-256, a timing-safe comparison and big-endian integers in signed or
+// hashed statements. The functions are pure and safe from
 // any thread; a Sha256 object belongs to one thread while it hashes.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,5 +42,8 @@ std::string hmac_sha256(std::string_view key, std::string_view bytes);
 
 // Equal contents, in time that depends only on the lengths (lengths are not secret).
 bool constant_time_equal(std::string_view a, std::string_view b);
+
+// Appends `v` as 8 bytes, most significant first (what signed and hashed statements hold).
+void append_be64(std::string& out, std::uint64_t v);
 
 }  // namespace alliance::crypto
